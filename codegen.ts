@@ -1,0 +1,30 @@
+import type { CodegenConfig } from '@graphql-codegen/cli';
+
+// Resolver types come from schema.graphql; mappers tie GraphQL types to the domain types the
+// resolvers really receive, so the two can't drift apart silently.
+const config: CodegenConfig = {
+  schema: 'schema.graphql',
+  generates: {
+    'src/graphql/generated/types.ts': {
+      plugins: ['typescript', 'typescript-resolvers'],
+      config: {
+        useTypeImports: true,
+        contextType: '../context.ts#GraphQLContext',
+        mappers: {
+          Message: '../../domain/message.ts#Message as MessageModel',
+          Dispatch: '../../domain/message.ts#Dispatch as DispatchModel',
+          MessageEvent: '../../domain/message.ts#MessageEvent as MessageEventModel',
+          DeliveryError: '../../domain/delivery-error.ts#DeliveryError as DeliveryErrorModel',
+          SmtpConfig: '../../delivery/smtp-settings.ts#SmtpSettingsView as SmtpConfigModel',
+        },
+        enumsAsTypes: true,
+        avoidOptionals: false,
+        maybeValue: 'T | null',
+        inputMaybeValue: 'T | null | undefined',
+        emitLegacyCommonJSImports: false,
+      },
+    },
+  },
+};
+
+export default config;

@@ -1,0 +1,155 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+/**
+ * The service's configuration, read once from the environment at start. Every bad variable is
+ * reported at once (`loadConfig` returns them all) so an operator fixes them in one go.
+ */
+export interface Config {
+  /** @default 4000 */
+  port: number;
+  /** @default '127.0.0.1' */
+  host: string;
+  /** @default './data/mailscope.db' */
+  databasePath: string;
+  /** Initial SMTP configuration, used only while none is stored. @default null */
+  smtpConnectionUri: string | null;
+  /** @default 'no-reply@mailscope.localhost' */
+  smtpFromAddress: string;
+  /** @default null */
+  smtpFromName: string | null;
+  /** Port of the embedded development SMTP server; null when `off`. @default 1025 */
+  embeddedSmtpPort: number | null;
+  /** Bearer token required on every GraphQL request when set. @default null */
+  apiToken: string | null;
+  /** @default 5 */
+  deliveryMaxAttempts: number;
+  /** Delay before the first retry; later ones double, with ±20% jitter. @default 5_000 */
+  deliveryRetryBaseMs: number;
+  /** Longest delay between retries. @default 3_600_000 (1 hour) */
+  deliveryRetryMaxMs: number;
+  /** How long a claimed message may stay PROCESSING before another claim may take it. @default 120_000 */
+  deliveryLeaseMs: number;
+  /** Per-step SMTP timeout (connect, greeting, each reply). @default 30_000 */
+  smtpTimeoutMs: number;
+  /** Messages sent at once; also bounds a claim batch. @default 64 */
+  deliveryConcurrency: number;
+  /** SMTP connections per configuration. @default 5 */
+  smtpMaxConnections: number;
+  /** Apollo hides stack traces and introspection when true (NODE_ENV=production). */
+  production: boolean;
+}
+
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value === '' ? null : value));
+
+const envSchema = z.object({
+  PORT: integer(0, 65_535).default(4000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_PATH: z.string().min(1).default('./data/mailscope.db'),
+  SMTP_CONNECTION_URI: optionalText,
+  SMTP_FROM_ADDRESS: z
+    .string()
+    .regex(/^[^\s@<>]+@[^\s@<>]+$/, 'must be an email address like no-reply@example.com')
+    .default('no-reply@mailscope.localhost'),
+  SMTP_FROM_NAME: optionalText.pipe(
+    z
+      .string()
+      .regex(/^[^\r\n]*$/, 'must not contain line breaks')
+      .nullable(),
+  ),
+  EMBEDDED_SMTP_PORT: z
+    .union([z.literal('off'), integer(0, 65_535)], {
+      error: 'must be a port number (0-65535) or "off"',
+    })
+    .default(1025),
+  API_TOKEN: optionalText,
+  DELIVERY_MAX_ATTEMPTS: integer(1, 1_000).default(5),
+  DELIVERY_RETRY_BASE_MS: integer(1, 86_400_000).default(5_000),
+  DELIVERY_RETRY_MAX_MS: integer(1, 604_800_000).default(3_600_000),
+  DELIVERY_LEASE_MS: integer(1_000, 86_400_000).default(120_000),
+  SMTP_TIMEOUT_MS: integer(100, 600_000).default(30_000),
+  DELIVERY_CONCURRENCY: integer(1, 1_000).default(64),
+  SMTP_MAX_CONNECTIONS: integer(1, 100).default(5),
+  NODE_ENV: z.string().optional(),
+});
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
+
+/** Loopback hosts may serve without a token: nothing off this machine can reach them. */
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost') return true;
+  const bare = host.replace(/^\[|\]$/g, '');
+  if (isIP(bare) === 4) return bare.startsWith('127.');
+  return bare === '::1';
+}
+
+export interface ConfigChecks {
+  /** Returns the problem with an SMTP connection URI, or null. Never repeats the password. */
+  smtpUriProblem(uri: string): string | null;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv, checks: ConfigChecks): ConfigResult {
+  // Empty values count as unset, as the contract says for API_TOKEN; the same rule everywhere
+  // keeps `FOO= npm start` from being a surprise.
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([key, value]) => key in envSchema.shape && value !== ''),
+  );
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? 'environment');
+      // Never echo values: SMTP_CONNECTION_URI and API_TOKEN carry secrets.
+      return `${name}: ${issue.message}`;
+    });
+    // The URI is checked here too, so one start reports every problem at once.
+    const uri = present['SMTP_CONNECTION_URI'];
+    const uriProblem = uri === undefined ? null : checks.smtpUriProblem(uri);
+    if (uriProblem !== null) problems.push(`SMTP_CONNECTION_URI: ${uriProblem}`);
+    return { ok: false, problems };
+  }
+  const env_ = parsed.data;
+  const problems: string[] = [];
+  const uriProblem =
+    env_.SMTP_CONNECTION_URI === null ? null : checks.smtpUriProblem(env_.SMTP_CONNECTION_URI);
+  if (uriProblem !== null) problems.push(`SMTP_CONNECTION_URI: ${uriProblem}`);
+  if (env_.API_TOKEN === null && !isLoopbackHost(env_.HOST)) {
+    problems.push(
+      `HOST: "${env_.HOST}" is not a loopback address; set API_TOKEN before listening on a network`,
+    );
+  }
+  if (env_.DELIVERY_RETRY_MAX_MS < env_.DELIVERY_RETRY_BASE_MS) {
+    problems.push('DELIVERY_RETRY_MAX_MS: must not be smaller than DELIVERY_RETRY_BASE_MS');
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  return {
+    ok: true,
+    config: Object.freeze({
+      port: env_.PORT,
+      host: env_.HOST,
+      databasePath: env_.DATABASE_PATH,
+      smtpConnectionUri: env_.SMTP_CONNECTION_URI,
+      smtpFromAddress: env_.SMTP_FROM_ADDRESS,
+      smtpFromName: env_.SMTP_FROM_NAME,
+      embeddedSmtpPort: env_.EMBEDDED_SMTP_PORT === 'off' ? null : env_.EMBEDDED_SMTP_PORT,
+      apiToken: env_.API_TOKEN,
+      deliveryMaxAttempts: env_.DELIVERY_MAX_ATTEMPTS,
+      deliveryRetryBaseMs: env_.DELIVERY_RETRY_BASE_MS,
+      deliveryRetryMaxMs: env_.DELIVERY_RETRY_MAX_MS,
+      deliveryLeaseMs: env_.DELIVERY_LEASE_MS,
+      smtpTimeoutMs: env_.SMTP_TIMEOUT_MS,
+      deliveryConcurrency: env_.DELIVERY_CONCURRENCY,
+      smtpMaxConnections: env_.SMTP_MAX_CONNECTIONS,
+      production: env_.NODE_ENV === 'production',
+    }),
+  };
+}

@@ -1,0 +1,59 @@
+import { and, asc, eq, gt, inArray, max, sql, type SQL } from 'drizzle-orm';
+import type { MessageEvent, MessageStatus } from '../domain/message.ts';
+import type { Db } from './client.ts';
+import { toEvent } from './rows.ts';
+import { messageEvents, messages } from './schema.ts';
+
+export interface EventFilter {
+  statuses?: readonly MessageStatus[];
+  /** Lower-cased whole address. */
+  recipientKey?: string;
+}
+
+export function createEventRepository(db: Db) {
+  const forMessage = db
+    .select({ event: messageEvents, recipient: messages.recipient })
+    .from(messageEvents)
+    .innerJoin(messages, eq(messages.id, messageEvents.messageId))
+    .where(eq(messageEvents.messageId, sql.placeholder('id')))
+    .orderBy(asc(messageEvents.seq))
+    .prepare();
+
+  return {
+    /** The newest event's sequence number, 0 when the log is empty. */
+    latestSeq(): number {
+      const row = db
+        .select({ seq: max(messageEvents.seq) })
+        .from(messageEvents)
+        .get();
+      return row?.seq ?? 0;
+    },
+
+    /** Events with `seq > afterSeq`, oldest first, at most `limit`. */
+    listAfter(afterSeq: number, limit: number, filter: EventFilter = {}): MessageEvent[] {
+      const conditions: SQL[] = [gt(messageEvents.seq, afterSeq)];
+      if (filter.statuses && filter.statuses.length > 0) {
+        conditions.push(inArray(messageEvents.status, [...filter.statuses]));
+      }
+      if (filter.recipientKey !== undefined) {
+        conditions.push(eq(messages.recipientKey, filter.recipientKey));
+      }
+      return db
+        .select({ event: messageEvents, recipient: messages.recipient })
+        .from(messageEvents)
+        .innerJoin(messages, eq(messages.id, messageEvents.messageId))
+        .where(and(...conditions))
+        .orderBy(asc(messageEvents.seq))
+        .limit(limit)
+        .all()
+        .map((row) => toEvent(row.event, row.recipient));
+    },
+
+    /** The message's whole timeline, oldest first. */
+    listForMessage(messageId: number): MessageEvent[] {
+      return forMessage.all({ id: messageId }).map((row) => toEvent(row.event, row.recipient));
+    },
+  };
+}
+
+export type EventRepository = ReturnType<typeof createEventRepository>;

@@ -1,0 +1,97 @@
+import { sql } from 'drizzle-orm';
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import type { DeliveryError } from '../domain/delivery-error.ts';
+import { EVENT_REASONS, MESSAGE_STATUSES, type Header } from '../domain/message.ts';
+
+// Times are integer milliseconds since the epoch (UTC): compact, indexable, and formatted to
+// ISO 8601 only at the edge.
+
+/** Each configureSmtp stores a new version; the newest one is in use. */
+export const smtpConfigs = sqliteTable('smtp_configs', {
+  version: integer('version').primaryKey({ autoIncrement: true }),
+  /** Holds the password: never leaves db/ and smtp/ unredacted. */
+  connectionUri: text('connection_uri').notNull(),
+  fromAddress: text('from_address').notNull(),
+  fromName: text('from_name'),
+  headers: text('headers', { mode: 'json' }).$type<Header[]>().notNull(),
+  createdAt: integer('created_at').notNull(),
+});
+
+export const messages = sqliteTable(
+  'messages',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    recipient: text('recipient').notNull(),
+    /** Lower-cased recipient: the `recipient` filter matches whole addresses case-insensitively. */
+    recipientKey: text('recipient_key').notNull(),
+    subject: text('subject').notNull(),
+    text: text('text'),
+    html: text('html'),
+    headers: text('headers', { mode: 'json' }).$type<Header[]>().notNull(),
+    status: text('status', { enum: MESSAGE_STATUSES }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    maxAttempts: integer('max_attempts').notNull(),
+    attemptsAtRetry: integer('attempts_at_retry').notNull().default(0),
+    messageId: text('message_id').notNull(),
+    idempotencyKey: text('idempotency_key'),
+    /** Hash of the sendEmail input, to tell a repeat of the same request from a conflicting one. */
+    requestHash: text('request_hash'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+    nextAttemptAt: integer('next_attempt_at'),
+    leaseExpiresAt: integer('lease_expires_at'),
+    lastError: text('last_error', { mode: 'json' }).$type<DeliveryError>(),
+    smtpConfigVersion: integer('smtp_config_version'),
+  },
+  (table) => [
+    uniqueIndex('messages_idempotency_key')
+      .on(table.idempotencyKey)
+      .where(sql`${table.idempotencyKey} is not null`),
+    index('messages_due').on(table.status, table.nextAttemptAt),
+    index('messages_lease').on(table.status, table.leaseExpiresAt),
+    index('messages_status_id').on(table.status, table.id),
+    index('messages_recipient_id').on(table.recipientKey, table.id),
+    index('messages_created_at').on(table.createdAt),
+  ],
+);
+
+/** One row per delivery attempt. */
+export const dispatches = sqliteTable(
+  'dispatches',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    messageId: integer('message_id')
+      .notNull()
+      .references(() => messages.id),
+    attempt: integer('attempt').notNull(),
+    succeeded: integer('succeeded', { mode: 'boolean' }).notNull(),
+    at: integer('at').notNull(),
+    durationMs: integer('duration_ms').notNull(),
+    response: text('response'),
+    error: text('error', { mode: 'json' }).$type<DeliveryError>(),
+    smtpConfigVersion: integer('smtp_config_version'),
+  },
+  (table) => [index('dispatches_message').on(table.messageId, table.attempt)],
+);
+
+/**
+ * Append-only log of status changes. `seq` only grows (AUTOINCREMENT never reuses a value), so it
+ * is the subscription cursor: replay is `seq > cursor`.
+ */
+export const messageEvents = sqliteTable(
+  'message_events',
+  {
+    seq: integer('seq').primaryKey({ autoIncrement: true }),
+    messageId: integer('message_id')
+      .notNull()
+      .references(() => messages.id),
+    at: integer('at').notNull(),
+    status: text('status', { enum: MESSAGE_STATUSES }).notNull(),
+    previousStatus: text('previous_status', { enum: MESSAGE_STATUSES }),
+    reason: text('reason', { enum: EVENT_REASONS }).notNull(),
+    attempt: integer('attempt'),
+    error: text('error', { mode: 'json' }).$type<DeliveryError>(),
+    smtpConfigVersion: integer('smtp_config_version'),
+  },
+  (table) => [index('message_events_message').on(table.messageId, table.seq)],
+);

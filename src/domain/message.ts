@@ -1,0 +1,72 @@
+import type { DeliveryError } from './delivery-error.ts';
+
+export const MESSAGE_STATUSES = ['QUEUED', 'PROCESSING', 'SENT', 'ABANDONED', 'CANCELLED'] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+export interface Header {
+  name: string;
+  value: string;
+}
+
+export interface Message {
+  id: number;
+  recipient: string;
+  subject: string;
+  text: string | null;
+  html: string | null;
+  headers: Header[];
+  status: MessageStatus;
+  attempts: number;
+  /** Attempts allowed before abandoning, counted from `attemptsAtRetry`. */
+  maxAttempts: number;
+  /** Value of `attempts` when the current budget was granted (0, or at the last retryMessage). */
+  attemptsAtRetry: number;
+  messageId: string;
+  idempotencyKey: string | null;
+  createdAtMs: number;
+  updatedAtMs: number;
+  nextAttemptAtMs: number | null;
+  leaseExpiresAtMs: number | null;
+  lastError: DeliveryError | null;
+  smtpConfigVersion: number | null;
+}
+
+export interface Dispatch {
+  messageId: number;
+  attempt: number;
+  succeeded: boolean;
+  atMs: number;
+  durationMs: number;
+  response: string | null;
+  error: DeliveryError | null;
+  smtpConfigVersion: number | null;
+}
+
+/** Why a status changed; stored with each event. */
+export const EVENT_REASONS = [
+  'queued',
+  'claimed',
+  'lease_expired',
+  'sent',
+  'retry_scheduled',
+  'failed_permanently',
+  'attempts_exhausted',
+  'released_on_shutdown',
+  'cancelled',
+  'retried',
+] as const;
+export type EventReason = (typeof EVENT_REASONS)[number];
+
+export interface MessageEvent {
+  seq: number;
+  messageId: number;
+  /** Copied from the message so subscriptions can filter live events without a lookup. */
+  recipient: string;
+  atMs: number;
+  status: MessageStatus;
+  previousStatus: MessageStatus | null;
+  reason: EventReason;
+  attempt: number | null;
+  error: DeliveryError | null;
+  smtpConfigVersion: number | null;
+}

@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadConfig } from '../../src/config.ts';
+
+const checks = {
+  smtpUriProblem: (uri: string) => (uri.startsWith('smtp://') ? null : 'unsupported scheme'),
+};
+
+test('defaults match the contract', () => {
+  const result = loadConfig({}, checks);
+  assert.ok(result.ok);
+  assert.equal(result.config.port, 4000);
+  assert.equal(result.config.host, '127.0.0.1');
+  assert.equal(result.config.databasePath, './data/mailscope.db');
+  assert.equal(result.config.embeddedSmtpPort, 1025);
+  assert.equal(result.config.deliveryMaxAttempts, 5);
+  assert.equal(result.config.apiToken, null);
+  assert.equal(result.config.smtpConnectionUri, null);
+});
+
+test('every bad variable is reported at once, without secret values', () => {
+  const result = loadConfig(
+    {
+      PORT: 'eighty',
+      EMBEDDED_SMTP_PORT: 'maybe',
+      DELIVERY_MAX_ATTEMPTS: '0',
+      DELIVERY_LEASE_MS: '-5',
+      SMTP_CONNECTION_URI: 'http://user:hunter2@example.com',
+      SMTP_FROM_ADDRESS: 'not an address',
+    },
+    checks,
+  );
+  assert.ok(!result.ok);
+  const text = result.problems.join('\n');
+  for (const name of [
+    'PORT',
+    'EMBEDDED_SMTP_PORT',
+    'DELIVERY_MAX_ATTEMPTS',
+    'DELIVERY_LEASE_MS',
+    'SMTP_CONNECTION_URI',
+    'SMTP_FROM_ADDRESS',
+  ]) {
+    assert.match(text, new RegExp(`^${name}:`, 'm'), name);
+  }
+  assert.doesNotMatch(text, /hunter2/);
+});
+
+test('EMBEDDED_SMTP_PORT=off disables the embedded server', () => {
+  const result = loadConfig({ EMBEDDED_SMTP_PORT: 'off' }, checks);
+  assert.ok(result.ok);
+  assert.equal(result.config.embeddedSmtpPort, null);
+});
+
+test('a non-loopback HOST needs API_TOKEN; an empty token counts as unset', () => {
+  for (const env of [{ HOST: '0.0.0.0' }, { HOST: '0.0.0.0', API_TOKEN: '' }]) {
+    const result = loadConfig(env, checks);
+    assert.ok(!result.ok);
+    assert.match(result.problems.join('\n'), /^HOST: .*API_TOKEN/m);
+  }
+  assert.ok(loadConfig({ HOST: '0.0.0.0', API_TOKEN: 's3cret' }, checks).ok);
+  for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1']) {
+    assert.ok(loadConfig({ HOST: host }, checks).ok, host);
+  }
+});
