@@ -1,0 +1,115 @@
+import type { Header } from '../domain/message.ts';
+
+/** One thing wrong with one input field; `field` is the GraphQL input path, e.g. "input.to". */
+export interface InputProblem {
+  field: string;
+  problem: string;
+}
+
+export const LIMITS = {
+  addressLength: 254,
+  localPartLength: 64,
+  subjectLength: 998,
+  fromNameLength: 256,
+  /** Per body part; the whole message stays well under common 10–25 MB server limits. */
+  bodyBytes: 5 * 1024 * 1024,
+  headerCount: 50,
+  headerNameLength: 100,
+  headerValueLength: 2_000,
+  idempotencyKeyLength: 255,
+} as const;
+
+// RFC 5322 atext (plus RFC 6531's non-ASCII, which needs SMTPUTF8 on the wire), so dot-atom
+// local parts; quoted local parts are refused on purpose: many providers reject them and they
+// are a favourite of header-injection attempts.
+const ATEXT = "(?:[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]|[^\\u0000-\\u007f\\s])";
+const LOCAL_PART = new RegExp(`^${ATEXT}+(\\.${ATEXT}+)*$`, 'u');
+// LDH labels; non-ASCII letters are allowed (IDN) and punycoded by nodemailer on the wire.
+const DOMAIN_LABEL = /^[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?$/u;
+// RFC 7230 token: what a header field name may be made of.
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const LINE_BREAK = /[\r\n]/;
+// Control characters other than tab have no business in a header value.
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+
+/** Headers the service sets itself; letting callers set them would break the envelope or MIME. */
+const RESERVED_HEADERS = new Set([
+  'from',
+  'to',
+  'cc',
+  'bcc',
+  'sender',
+  'return-path',
+  'message-id',
+  'date',
+  'mime-version',
+]);
+
+/** Returns why `value` is not a plain email address (`local@domain`), or null when it is. */
+export function addressProblem(value: string): string | null {
+  if (value.length === 0) return 'must not be empty';
+  if (LINE_BREAK.test(value) || CONTROL.test(value)) return 'must not contain control characters';
+  if (value.length > LIMITS.addressLength) {
+    return `must be at most ${LIMITS.addressLength} characters`;
+  }
+  const at = value.lastIndexOf('@');
+  if (at <= 0 || at === value.length - 1) {
+    return 'must be a single address like name@example.com';
+  }
+  const local = value.slice(0, at);
+  const domain = value.slice(at + 1);
+  if (local.length > LIMITS.localPartLength) {
+    return `local part must be at most ${LIMITS.localPartLength} characters`;
+  }
+  if (!LOCAL_PART.test(local)) {
+    return `"${local}" is not a valid local part (use letters, digits and .!#$%&'*+/=?^_\`{|}~-, no leading, trailing or double dots)`;
+  }
+  const labels = domain.split('.');
+  if (labels.length < 2 || !labels.every((label) => DOMAIN_LABEL.test(label))) {
+    return `"${domain}" is not a valid domain`;
+  }
+  return null;
+}
+
+/** Checks custom headers; `field` is where they sit in the input, e.g. "input.headers". */
+export function headerProblems(headers: readonly Header[], field: string): InputProblem[] {
+  const problems: InputProblem[] = [];
+  if (headers.length > LIMITS.headerCount) {
+    problems.push({ field, problem: `at most ${LIMITS.headerCount} headers are allowed` });
+  }
+  headers.forEach((header, index) => {
+    const at = `${field}[${index}]`;
+    const lower = header.name.toLowerCase();
+    if (!HEADER_NAME.test(header.name) || header.name.length > LIMITS.headerNameLength) {
+      problems.push({
+        field: `${at}.name`,
+        problem: `"${header.name.slice(0, 40)}" is not a valid header name (letters, digits and !#$%&'*+.^_\`|~-, at most ${LIMITS.headerNameLength})`,
+      });
+    } else if (RESERVED_HEADERS.has(lower) || lower.startsWith('content-')) {
+      problems.push({
+        field: `${at}.name`,
+        problem: `"${header.name}" is set by mailscope and may not be overridden`,
+      });
+    }
+    if (CONTROL.test(header.value)) {
+      problems.push({
+        field: `${at}.value`,
+        problem: 'must not contain line breaks or control characters',
+      });
+    } else if (header.value.length > LIMITS.headerValueLength) {
+      problems.push({
+        field: `${at}.value`,
+        problem: `must be at most ${LIMITS.headerValueLength} characters`,
+      });
+    }
+  });
+  return problems;
+}
+
+/** Subject lines and display names: one line, bounded. */
+export function singleLineProblem(value: string, maxLength: number): string | null {
+  if (LINE_BREAK.test(value)) return 'must not contain line breaks';
+  if (CONTROL.test(value)) return 'must not contain control characters';
+  if (value.length > maxLength) return `must be at most ${maxLength} characters`;
+  return null;
+}
