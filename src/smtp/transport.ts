@@ -1,0 +1,245 @@
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import tls from 'node:tls';
+import nodemailer from 'nodemailer';
+import type { SendMailOptions, SMTPPoolOptions, Transporter } from 'nodemailer';
+import type { DeliveryError } from '../domain/delivery-error.ts';
+import type { Header } from '../domain/message.ts';
+import { classifySmtpError } from './classify.ts';
+import type { SmtpEndpoint } from './endpoint.ts';
+
+export interface OutgoingMail {
+  from: { address: string; name: string | null };
+  /** The one recipient: the `To` header and the envelope's RCPT TO. */
+  to: string;
+  subject: string;
+  text: string | null;
+  html: string | null;
+  /** Extra headers, in order; a later header replaces an earlier one of the same name. */
+  headers: Header[];
+  /** The full Message-ID, "<…@…>". */
+  messageId: string;
+}
+
+export type SendOutcome =
+  | { ok: true; response: string; durationMs: number }
+  | { ok: false; error: DeliveryError; durationMs: number };
+
+export interface SmtpTransports {
+  /**
+   * Sends one message. Never throws or rejects: every failure becomes `{ ok: false, error }`
+   * classified by `classify.ts`. `key` identifies a configuration version; its pool is created
+   * from `endpoint` on first use, and later calls with the same key reuse it.
+   */
+  send(key: string, endpoint: SmtpEndpoint, mail: OutgoingMail): Promise<SendOutcome>;
+  /**
+   * Retires pools whose key is not in `keep` (the configuration changed). A retired pool
+   * finishes the sends it has and then closes.
+   */
+  retainOnly(keep: ReadonlySet<string>): void;
+  /**
+   * Closes all pools; waits for in-flight sends to finish or fail. Later sends fail. With
+   * `force`, connections still delivering are cut (their sends fail): for a caller that has
+   * already given them their grace period, as the worker does on shutdown.
+   */
+  close(options?: { force?: boolean }): Promise<void>;
+}
+
+export interface SmtpTransportsOptions {
+  /**
+   * Bounds every wait: DNS, connecting (through the greeting and any STARTTLS upgrade), and
+   * each reply from the server.
+   */
+  timeoutMs: number;
+  /** Connections per pool. @default 5 */
+  maxConnections?: number;
+  /**
+   * PEM CA certificates trusted in addition to Node's built-in roots, like NODE_EXTRA_CA_CERTS
+   * (which Node reads only at startup). Tests trust their own CA with it.
+   * @default none
+   */
+  extraCaCertificates?: readonly string[];
+}
+
+interface Pool {
+  transporter: Transporter;
+  inFlight: number;
+  retired: boolean;
+}
+
+/** Nodemailer options for an endpoint, built explicitly: no URL or `service` guessing. */
+export function transportOptions(
+  endpoint: SmtpEndpoint,
+  options: SmtpTransportsOptions,
+  secureContext?: tls.SecureContext,
+): SMTPPoolOptions & { pool: true } {
+  const { timeoutMs } = options;
+  const tlsOptions: tls.ConnectionOptions = {
+    rejectUnauthorized: endpoint.verifyCertificate,
+    ...(secureContext ? { secureContext } : {}),
+  };
+  const serverName = endpoint.serverName;
+  let servername: string | undefined;
+  if (serverName !== null) {
+    // Node checks the certificate against the SNI name, but SNI may not carry an IP address.
+    if (net.isIP(serverName)) {
+      tlsOptions.checkServerIdentity = (_host, cert) => tls.checkServerIdentity(serverName, cert);
+    } else {
+      servername = serverName;
+    }
+  }
+  const credentials = endpoint.username !== null;
+  return {
+    pool: true,
+    host: endpoint.host,
+    port: endpoint.port,
+    secure: endpoint.security === 'implicit-tls',
+    // requireTLS sends STARTTLS even when the server does not announce it, and fails rather
+    // than continue in cleartext; it also overrides ignoreTLS and opportunisticTLS.
+    requireTLS: endpoint.security === 'starttls',
+    ignoreTLS: endpoint.security === 'cleartext',
+    opportunisticTLS: false,
+    ...(servername ? { servername } : {}),
+    tls: tlsOptions,
+    ...(credentials ? { auth: { user: endpoint.username!, pass: endpoint.password ?? '' } } : {}),
+    // Configured credentials are used or the send fails; never silently dropped because the
+    // server did not announce AUTH.
+    forceAuth: credentials,
+    connectionTimeout: timeoutMs,
+    greetingTimeout: timeoutMs,
+    dnsTimeout: timeoutMs,
+    // One ms after the setup deadline, so a server silent during setup is reported as the
+    // greeting or handshake timeout (which says more) rather than as an idle socket.
+    socketTimeout: timeoutMs + 1,
+    maxConnections: options.maxConnections ?? 5,
+    maxMessages: Infinity,
+    // The delivery queue retries; the pool only re-sends once when a reused connection turns
+    // out to be closed, instead of five times with back-off.
+    maxRequeues: 1,
+    logger: false,
+    debug: false,
+    transactionLog: false,
+    disableFileAccess: true,
+    disableUrlAccess: true,
+  };
+}
+
+function mailOptions(mail: OutgoingMail): SendMailOptions {
+  const options: SendMailOptions = {
+    from: { name: mail.from.name ?? '', address: mail.from.address },
+    to: mail.to,
+    subject: mail.subject,
+    messageId: mail.messageId,
+    envelope: { from: mail.from.address, to: [mail.to] },
+  };
+  if (mail.text !== null) options.text = mail.text;
+  if (mail.html !== null) options.html = mail.html;
+  if (mail.headers.length > 0) {
+    const byName = new Map<string, { key: string; value: string }>();
+    for (const { name, value } of mail.headers)
+      byName.set(name.toLowerCase(), { key: name, value });
+    options.headers = [...byName.values()];
+  }
+  return options;
+}
+
+const CLOSED_ERROR: DeliveryError = {
+  code: 'CONNECTION',
+  message: 'SMTP transports are closed: the service is shutting down',
+  responseCode: null,
+  enhancedStatus: null,
+  command: null,
+  response: null,
+  permanent: false,
+  hint: 'The message stays queued and is sent after the restart.',
+};
+
+/** Pooled nodemailer transports, one pool per configuration key. */
+export function createSmtpTransports(options: SmtpTransportsOptions): SmtpTransports {
+  const pools = new Map<string, Pool>();
+  const extraCa = options.extraCaCertificates ?? [];
+  // One context for every connection, rather than parsing all the roots again per handshake.
+  const secureContext =
+    extraCa.length > 0
+      ? tls.createSecureContext({ ca: [...tls.rootCertificates, ...extraCa] })
+      : undefined;
+  let inFlight = 0;
+  let closed = false;
+  let closing: Promise<void> | null = null;
+  let drained: (() => void) | null = null;
+
+  function retire(pool: Pool): void {
+    pool.retired = true;
+    if (pool.inFlight === 0) pool.transporter.close();
+  }
+
+  async function send(
+    key: string,
+    endpoint: SmtpEndpoint,
+    mail: OutgoingMail,
+  ): Promise<SendOutcome> {
+    const startedAt = performance.now();
+    if (closed) return { ok: false, error: CLOSED_ERROR, durationMs: 0 };
+    let pool = pools.get(key);
+    try {
+      if (pool === undefined) {
+        const transporter = nodemailer.createTransport(
+          transportOptions(endpoint, options, secureContext),
+        );
+        // Failures reach each send's promise; an 'error' event without a listener would
+        // instead crash the process.
+        transporter.on('error', () => {});
+        pool = { transporter, inFlight: 0, retired: false };
+        pools.set(key, pool);
+      }
+    } catch (err) {
+      return { ok: false, error: classifySmtpError(err, endpoint), durationMs: 0 };
+    }
+    pool.inFlight++;
+    inFlight++;
+    try {
+      const info = await pool.transporter.sendMail(mailOptions(mail));
+      return {
+        ok: true,
+        response: String(info.response ?? ''),
+        durationMs: performance.now() - startedAt,
+      };
+    } catch (err) {
+      return {
+        ok: false,
+        error: classifySmtpError(err, endpoint),
+        durationMs: performance.now() - startedAt,
+      };
+    } finally {
+      pool.inFlight--;
+      inFlight--;
+      if (pool.retired && pool.inFlight === 0) pool.transporter.close();
+      // After this send's own promise settles, so its callers see the outcome before close()
+      // returns.
+      if (inFlight === 0 && drained) setImmediate(drained);
+    }
+  }
+
+  function retainOnly(keep: ReadonlySet<string>): void {
+    for (const [key, pool] of pools) {
+      if (keep.has(key)) continue;
+      pools.delete(key);
+      retire(pool);
+    }
+  }
+
+  function close(closeOptions: { force?: boolean } = {}): Promise<void> {
+    if (closeOptions.force) {
+      for (const pool of pools.values()) pool.transporter.close({ force: true });
+    }
+    closing ??= new Promise<void>((resolve) => {
+      closed = true;
+      retainOnly(new Set());
+      if (inFlight === 0) resolve();
+      else drained = resolve;
+    });
+    return closing;
+  }
+
+  return { send, retainOnly, close };
+}

@@ -1,0 +1,538 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import net from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import type { SmtpEndpoint } from '../../src/smtp/endpoint.ts';
+import {
+  createSmtpTransports,
+  type OutgoingMail,
+  type SendOutcome,
+  type SmtpTransports,
+} from '../../src/smtp/transport.ts';
+import {
+  createSelfSignedCert,
+  createTestCa,
+  issueCert,
+  type TestCa,
+  type TestCert,
+} from '../helpers/certs.ts';
+import {
+  startStallingServer,
+  startTestSmtpServer,
+  type TestSmtpServer,
+  type TestSmtpServerOptions,
+} from '../helpers/smtp-server.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+
+const USER = 'mailer@example.test';
+// Recognisable, and with characters that URI-encoding and base64 would change.
+const PASSWORD = 'Zebra-Quokka/7@Pangolin';
+
+let ca: TestCa;
+let trusted: TestCert; // localhost + 127.0.0.1, signed by the test CA
+let otherName: TestCert; // mail.example.test only, signed by the test CA
+let selfSigned: TestCert; // localhost + 127.0.0.1, self-signed
+const cleanups: (() => Promise<void>)[] = [];
+
+before(() => {
+  ca = createTestCa();
+  trusted = issueCert(ca, { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+  otherName = issueCert(ca, { dnsNames: ['mail.example.test'] });
+  selfSigned = createSelfSignedCert({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+});
+
+after(async () => {
+  await Promise.all(cleanups.map((cleanup) => cleanup()));
+});
+
+async function server(options: TestSmtpServerOptions): Promise<TestSmtpServer> {
+  const started = await startTestSmtpServer(options);
+  cleanups.push(() => started.close());
+  return started;
+}
+
+function transports(timeoutMs = 3_000, maxConnections?: number): SmtpTransports {
+  const created = createSmtpTransports({
+    timeoutMs,
+    ...(maxConnections ? { maxConnections } : {}),
+    extraCaCertificates: [ca.cert],
+  });
+  cleanups.push(() => created.close());
+  return created;
+}
+
+/** The endpoint a connection URI would give, pointed at `target`. */
+function endpoint(
+  target: { host: string; port: number },
+  overrides: Partial<SmtpEndpoint> = {},
+): SmtpEndpoint {
+  return {
+    scheme: 'smtp',
+    host: target.host,
+    port: target.port,
+    username: USER,
+    password: PASSWORD,
+    security: 'starttls',
+    verifyCertificate: true,
+    serverName: null,
+    ...overrides,
+  };
+}
+
+function mail(overrides: Partial<OutgoingMail> = {}): OutgoingMail {
+  return {
+    from: { address: 'sender@example.test', name: 'Mailscope Tests' },
+    to: 'rcpt@example.net',
+    subject: 'Hello',
+    text: 'Plain body',
+    html: '<p>HTML body</p>',
+    headers: [],
+    messageId: `<${randomUUID()}@mailscope.test>`,
+    ...overrides,
+  };
+}
+
+async function send(
+  target: { host: string; port: number },
+  overrides: Partial<SmtpEndpoint> = {},
+  message = mail(),
+  via = transports(),
+): Promise<SendOutcome> {
+  const outcome = await via.send(randomUUID(), endpoint(target, overrides), message);
+  const text = JSON.stringify(outcome);
+  for (const secret of [
+    PASSWORD,
+    encodeURIComponent(PASSWORD),
+    Buffer.from(PASSWORD).toString('base64'),
+  ]) {
+    assert.ok(!text.includes(secret), `outcome leaks the password: ${text}`);
+  }
+  return outcome;
+}
+
+function failure(outcome: SendOutcome) {
+  assert.equal(outcome.ok, false, `expected a failure, got ${JSON.stringify(outcome)}`);
+  return outcome.error;
+}
+
+function success(outcome: SendOutcome) {
+  assert.equal(outcome.ok, true, `expected success, got ${JSON.stringify(outcome)}`);
+  return outcome;
+}
+
+/** Asserts the server saw no mail transaction and no credentials. */
+function assertNothingSent(smtp: TestSmtpServer): void {
+  const leaked = smtp.events.filter((line) => /^(AUTH|MAIL|RCPT|DATA)\b/i.test(line));
+  assert.deepEqual(leaked, [], `server saw ${JSON.stringify(smtp.events)}`);
+  assert.equal(smtp.received.length, 0);
+}
+
+const auth = { username: USER, password: PASSWORD };
+
+describe('security modes that succeed', { concurrency: true }, () => {
+  test('smtp:// STARTTLS, certificate verified: AUTH and the envelope only after TLS', async () => {
+    const smtp = await server({
+      tls: 'starttls',
+      certificate: trusted,
+      auth,
+      acceptMessage: () => '2.0.0 Ok: queued as 4XyZ',
+    });
+    const outcome = success(await send(smtp));
+    assert.equal(outcome.response, '250 2.0.0 Ok: queued as 4XyZ');
+    assert.ok(outcome.durationMs > 0);
+    const [received] = smtp.received;
+    assert.ok(received);
+    assert.equal(received.secure, true);
+    assert.equal(received.user, USER);
+    const cleartext = smtp.commands.filter((c) => !c.secure).map((c) => c.line);
+    assert.deepEqual(cleartext, ['EHLO [127.0.0.1]', 'STARTTLS']);
+  });
+
+  test('smtp:// STARTTLS is used even when the server does not announce it', async () => {
+    const smtp = await server({ tls: 'starttls', certificate: trusted, hideStartTls: true, auth });
+    success(await send(smtp));
+    assert.equal(smtp.received[0]?.secure, true);
+  });
+
+  test('smtp:// ?skip_ssl_verify=true accepts a self-signed certificate', async () => {
+    const smtp = await server({ tls: 'starttls', certificate: selfSigned, auth });
+    success(await send(smtp, { verifyCertificate: false }));
+    assert.equal(smtp.received[0]?.secure, true);
+  });
+
+  test('smtp:// ?disable_starttls=true stays in cleartext even when STARTTLS is offered', async () => {
+    const smtp = await server({ tls: 'starttls', certificate: trusted, auth });
+    success(await send(smtp, { security: 'cleartext' }));
+    assert.equal(smtp.received[0]?.secure, false);
+    assert.ok(!smtp.events.includes('STARTTLS'));
+  });
+
+  test('smtps:// implicit TLS, certificate verified', async () => {
+    const smtp = await server({ tls: 'implicit', certificate: trusted, auth });
+    success(await send(smtp, { scheme: 'smtps', security: 'implicit-tls' }));
+    assert.equal(smtp.received[0]?.secure, true);
+    assert.equal(smtp.received[0]?.user, USER);
+  });
+
+  test('smtps:// ?skip_ssl_verify=true accepts a self-signed certificate', async () => {
+    const smtp = await server({ tls: 'implicit', certificate: selfSigned });
+    const outcome = await send(smtp, {
+      scheme: 'smtps',
+      security: 'implicit-tls',
+      verifyCertificate: false,
+      username: null,
+      password: null,
+    });
+    success(outcome);
+  });
+
+  test('smtps:// ?server_name= verifies against that name and sends it as SNI', async () => {
+    const smtp = await server({ tls: 'implicit', certificate: otherName });
+    const overrides = {
+      scheme: 'smtps',
+      security: 'implicit-tls',
+      serverName: 'mail.example.test',
+    } as const;
+    success(await send(smtp, { ...overrides, username: null, password: null }));
+    assert.equal(smtp.received[0]?.servername, 'mail.example.test');
+  });
+
+  test('smtp:// ?server_name= works with STARTTLS too', async () => {
+    const smtp = await server({ tls: 'starttls', certificate: otherName, auth });
+    success(await send(smtp, { serverName: 'mail.example.test' }));
+    assert.equal(smtp.received[0]?.servername, 'mail.example.test');
+  });
+
+  test('an IP address as server_name is checked against the certificate IP SANs', async () => {
+    const ipOnly = issueCert(ca, { ipAddresses: ['127.0.0.1'] });
+    const smtp = await server({ tls: 'implicit', certificate: ipOnly });
+    const overrides = {
+      scheme: 'smtps',
+      security: 'implicit-tls',
+      serverName: '127.0.0.1',
+      username: null,
+      password: null,
+    } as const;
+    success(await send({ host: 'localhost', port: smtp.port }, overrides));
+    const wrong = await server({ tls: 'implicit', certificate: otherName });
+    const error = failure(await send({ host: 'localhost', port: wrong.port }, overrides));
+    assert.equal(error.code, 'TLS');
+  });
+
+  test('localhost is checked as a name, and sent as SNI', async () => {
+    const smtp = await server({ tls: 'implicit', certificate: trusted });
+    const outcome = await send(
+      { host: 'localhost', port: smtp.port },
+      { scheme: 'smtps', security: 'implicit-tls', username: null, password: null },
+    );
+    success(outcome);
+    assert.equal(smtp.received[0]?.servername, 'localhost');
+  });
+});
+
+describe('the message on the wire', () => {
+  test('envelope, Message-ID, custom headers (a later one of the same name wins)', async () => {
+    const smtp = await server({ tls: 'none' });
+    const message = mail({
+      from: { address: 'sender@example.test', name: 'Zoë Sender' },
+      headers: [
+        { name: 'X-Campaign', value: 'from-config' },
+        { name: 'X-Entity-Ref', value: 'abc-123' },
+        { name: 'x-campaign', value: 'from-message' },
+      ],
+    });
+    success(await send(smtp, { security: 'cleartext', username: null, password: null }, message));
+    const [received] = smtp.received;
+    assert.ok(received);
+    assert.equal(received.from, 'sender@example.test');
+    assert.deepEqual(received.to, ['rcpt@example.net']);
+    assert.match(received.raw, new RegExp(`^Message-ID: ${message.messageId}\r$`, 'm'));
+    assert.match(received.raw, /^X-Campaign: from-message\r$/im);
+    assert.doesNotMatch(received.raw, /from-config/);
+    assert.match(received.raw, /^X-Entity-Ref: abc-123\r$/m);
+    assert.match(received.raw, /^From: =\?UTF-8\?Q\?Zo=C3=AB_Sender\?= <sender@example\.test>\r$/m);
+    assert.match(received.raw, /^To: rcpt@example\.net\r$/m);
+  });
+});
+
+describe(
+  'TLS failures are TLS errors, not permanent, and nothing is sent in cleartext',
+  { concurrency: true },
+  () => {
+    test('STARTTLS missing under smtp:// fails before AUTH or MAIL FROM', async () => {
+      const smtp = await server({ tls: 'none', auth });
+      const error = failure(await send(smtp));
+      assert.equal(error.code, 'TLS');
+      assert.equal(error.permanent, false);
+      assert.equal(error.command, 'STARTTLS');
+      assert.equal(error.responseCode, 500);
+      assert.match(error.hint ?? '', /smtps:\/\//);
+      assert.match(error.hint ?? '', /disable_starttls=true/);
+      assert.ok(smtp.events.includes('STARTTLS'));
+      assertNothingSent(smtp);
+    });
+
+    test('self-signed certificate under smtp:// is rejected during STARTTLS', async () => {
+      const smtp = await server({ tls: 'starttls', certificate: selfSigned, auth });
+      const error = failure(await send(smtp));
+      assert.equal(error.code, 'TLS');
+      assert.equal(error.permanent, false);
+      assert.equal(error.command, 'STARTTLS');
+      assert.match(error.hint ?? '', /skip_ssl_verify=true/);
+      assertNothingSent(smtp);
+    });
+
+    test('self-signed certificate under smtps:// is rejected', async () => {
+      const smtp = await server({ tls: 'implicit', certificate: selfSigned, auth });
+      const error = failure(await send(smtp, { scheme: 'smtps', security: 'implicit-tls' }));
+      assert.equal(error.code, 'TLS');
+      assert.equal(error.permanent, false);
+      assert.match(error.message, /self-signed/);
+      assert.match(error.hint ?? '', /self-signed/);
+      assertNothingSent(smtp);
+    });
+
+    test('a certificate for another name is rejected; the hint names it and server_name', async () => {
+      const smtp = await server({ tls: 'implicit', certificate: otherName, auth });
+      const error = failure(await send(smtp, { scheme: 'smtps', security: 'implicit-tls' }));
+      assert.equal(error.code, 'TLS');
+      assert.equal(error.permanent, false);
+      assert.match(error.hint ?? '', /certificate is for mail\.example\.test/);
+      assert.match(error.hint ?? '', /you connected to 127\.0\.0\.1/);
+      assert.match(error.hint ?? '', /\?server_name=mail\.example\.test/);
+      assertNothingSent(smtp);
+    });
+
+    test('a wrong server_name is rejected too', async () => {
+      const smtp = await server({ tls: 'starttls', certificate: trusted, auth });
+      const error = failure(await send(smtp, { serverName: 'wrong.example.test' }));
+      assert.equal(error.code, 'TLS');
+      assert.match(error.message, /wrong\.example\.test/);
+      assertNothingSent(smtp);
+    });
+
+    test('an expired certificate is rejected', async () => {
+      const expired = issueCert(ca, {
+        dnsNames: ['localhost'],
+        ipAddresses: ['127.0.0.1'],
+        expired: true,
+      });
+      const smtp = await server({ tls: 'implicit', certificate: expired });
+      const error = failure(await send(smtp, { scheme: 'smtps', security: 'implicit-tls' }));
+      assert.equal(error.code, 'TLS');
+      assert.match(error.message, /expired/);
+    });
+
+    test('smtps:// to a plaintext (STARTTLS) port: TLS error with the port hint', async () => {
+      const smtp = await server({ tls: 'starttls', certificate: trusted, auth });
+      const error = failure(await send(smtp, { scheme: 'smtps', security: 'implicit-tls' }));
+      assert.equal(error.code, 'TLS');
+      assert.equal(error.permanent, false);
+      assert.match(error.hint ?? '', /smtps:\/\/ is for port 465/);
+      assert.match(error.hint ?? '', /587/);
+      assertNothingSent(smtp);
+    });
+
+    test('smtp:// to an implicit-TLS port: the greeting never comes, hint says smtps://', async () => {
+      const smtp = await server({ tls: 'implicit', certificate: trusted, auth });
+      const error = failure(await send(smtp, {}, mail(), transports(500)));
+      assert.equal(error.code, 'TIMEOUT');
+      assert.equal(error.permanent, false);
+      assert.equal(error.command, 'CONN');
+      assert.match(error.hint ?? '', /use smtps:\/\//);
+      assertNothingSent(smtp);
+    });
+  },
+);
+
+describe('server replies', { concurrency: true }, () => {
+  test('AUTH 535 is an AUTH error, not permanent, with the URI-encoding hint', async () => {
+    const smtp = await server({
+      tls: 'starttls',
+      certificate: trusted,
+      auth: { username: USER, password: 'other' },
+    });
+    const error = failure(await send(smtp));
+    assert.equal(error.code, 'AUTH');
+    assert.equal(error.permanent, false);
+    assert.equal(error.responseCode, 535);
+    assert.equal(error.enhancedStatus, '5.7.8');
+    assert.equal(error.command, 'AUTH PLAIN');
+    assert.equal(error.response, '535 5.7.8 Authentication credentials invalid');
+    assert.match(error.hint ?? '', /%40/);
+    assert.match(error.hint ?? '', /apikey/);
+    assert.ok(!smtp.events.some((line) => line.startsWith('MAIL')));
+  });
+
+  test('credentials configured but AUTH not offered: AUTH error rather than sending unauthenticated', async () => {
+    const smtp = await server({ tls: 'starttls', certificate: trusted });
+    const error = failure(await send(smtp));
+    assert.equal(error.code, 'AUTH');
+    assert.equal(error.permanent, false);
+    assert.equal(smtp.received.length, 0);
+  });
+
+  test('RCPT 550 5.1.1 is a permanent recipient rejection', async () => {
+    const reply = {
+      code: 550,
+      message: '5.1.1 <rcpt@example.net>: Recipient address rejected: User unknown',
+    };
+    const smtp = await server({
+      tls: 'starttls',
+      certificate: trusted,
+      auth,
+      rejectRecipients: () => reply,
+    });
+    const error = failure(await send(smtp));
+    assert.equal(error.code, 'RECIPIENT_REJECTED');
+    assert.equal(error.permanent, true);
+    assert.equal(error.responseCode, 550);
+    assert.equal(error.enhancedStatus, '5.1.1');
+    assert.equal(error.command, 'RCPT TO');
+    assert.equal(error.response, `550 ${reply.message}`);
+    assert.match(error.hint ?? '', /does not exist/);
+  });
+
+  test('451 greylisting is not permanent, and the retry goes through', async () => {
+    const smtp = await server({ tls: 'starttls', certificate: trusted, auth, greylist: 1 });
+    const via = transports();
+    const error = failure(await send(smtp, {}, mail(), via));
+    assert.equal(error.code, 'RECIPIENT_REJECTED');
+    assert.equal(error.permanent, false);
+    assert.equal(error.responseCode, 451);
+    assert.equal(error.enhancedStatus, '4.7.1');
+    assert.match(error.hint ?? '', /retried/);
+    success(await send(smtp, {}, mail(), via));
+  });
+
+  test('MAIL FROM 553 is a permanent sender rejection', async () => {
+    const reply = {
+      code: 553,
+      message: '5.7.1 <sender@example.test>: Sender address rejected: not owned by user',
+    };
+    const smtp = await server({
+      tls: 'starttls',
+      certificate: trusted,
+      auth,
+      rejectSender: () => reply,
+    });
+    const error = failure(await send(smtp));
+    assert.equal(error.code, 'SENDER_REJECTED');
+    assert.equal(error.permanent, true);
+    assert.equal(error.command, 'MAIL FROM');
+    assert.equal(error.enhancedStatus, '5.7.1');
+  });
+
+  test('a 554 after DATA is a permanent message rejection', async () => {
+    const reply = { code: 554, message: '5.7.1 Message rejected as spam' };
+    const smtp = await server({ tls: 'starttls', certificate: trusted, auth, rejectData: reply });
+    const error = failure(await send(smtp));
+    assert.equal(error.code, 'MESSAGE_REJECTED');
+    assert.equal(error.permanent, true);
+    assert.equal(error.command, 'DATA');
+    assert.equal(error.response, '554 5.7.1 Message rejected as spam');
+  });
+});
+
+describe('network failures', { concurrency: true }, () => {
+  test('connection refused is a CONNECTION error', async () => {
+    const port = await unusedPort();
+    const error = failure(await send({ host: '127.0.0.1', port }));
+    assert.equal(error.code, 'CONNECTION');
+    assert.equal(error.permanent, false);
+    assert.equal(error.command, 'CONN');
+    assert.match(error.message, /refused/);
+    assert.match(error.hint ?? '', /host and port/);
+  });
+
+  test('a server that never greets times out within timeoutMs', async () => {
+    const stalling = await startStallingServer();
+    cleanups.push(() => stalling.close());
+    const outcome = await send(stalling, {}, mail(), transports(500));
+    const error = failure(outcome);
+    assert.equal(error.code, 'TIMEOUT');
+    assert.equal(error.permanent, false);
+    assert.ok(
+      outcome.durationMs >= 450 && outcome.durationMs < 2_000,
+      `took ${outcome.durationMs} ms`,
+    );
+  });
+
+  test('a server that never answers the end of data times out', async () => {
+    const smtp = await server({ tls: 'none', stall: 'data' });
+    const via = transports(500);
+    const outcome = await send(
+      smtp,
+      { security: 'cleartext', username: null, password: null },
+      mail(),
+      via,
+    );
+    const error = failure(outcome);
+    assert.equal(error.code, 'TIMEOUT');
+    assert.equal(error.permanent, false);
+  });
+});
+
+describe('pools', () => {
+  test('sends share pooled connections, up to maxConnections', async () => {
+    const smtp = await server({ tls: 'starttls', certificate: trusted, auth });
+    const via = transports(3_000, 2);
+    const target = endpoint(smtp);
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, () => via.send('config-1', target, mail())),
+    );
+    assert.ok(outcomes.every((o) => o.ok));
+    assert.equal(smtp.received.length, 20);
+    assert.ok(smtp.connectionCount <= 2, `${smtp.connectionCount} connections`);
+  });
+
+  test('retainOnly closes the pools of other keys; the next send opens a new one', async () => {
+    const smtp = await server({ tls: 'none' });
+    const via = transports();
+    const target = endpoint(smtp, { security: 'cleartext', username: null, password: null });
+    success(await via.send('v1', target, mail()));
+    success(await via.send('v1', target, mail()));
+    assert.equal(smtp.connectionCount, 1);
+    via.retainOnly(new Set(['v2']));
+    success(await via.send('v1', target, mail()));
+    assert.equal(smtp.connectionCount, 2);
+  });
+
+  test('a pooled connection that idled past the timeout is replaced', async () => {
+    const smtp = await server({ tls: 'starttls', certificate: trusted, auth });
+    const via = transports(300);
+    const target = endpoint(smtp);
+    success(await via.send('v1', target, mail()));
+    await waitFor(() => smtp.openConnections === 0, {
+      description: 'the idle connection to close',
+    });
+    success(await via.send('v1', target, mail()));
+    assert.equal(smtp.connectionCount, 2);
+  });
+
+  test('close waits for in-flight sends; later sends fail without throwing', async () => {
+    const smtp = await server({ tls: 'none', stall: 'data' });
+    const via = createSmtpTransports({ timeoutMs: 500 });
+    const target = endpoint(smtp, { security: 'cleartext', username: null, password: null });
+    let settled = false;
+    const inFlight = via.send('v1', target, mail()).then((outcome) => {
+      settled = true;
+      return outcome;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await via.close();
+    assert.equal(settled, true);
+    assert.equal(failure(await inFlight).code, 'TIMEOUT');
+    const late = failure(await via.send('v1', target, mail()));
+    assert.equal(late.code, 'CONNECTION');
+    assert.equal(late.permanent, false);
+  });
+});
+
+async function unusedPort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}

@@ -1,0 +1,676 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { DeliveryError } from '../../src/domain/delivery-error.ts';
+import { classifySmtpError, parseEnhancedStatus } from '../../src/smtp/classify.ts';
+import type { SmtpEndpoint } from '../../src/smtp/endpoint.ts';
+
+const PASSWORD = 'Zebra-Quokka/7@Pangolin';
+
+const starttls: SmtpEndpoint = {
+  scheme: 'smtp',
+  host: '127.0.0.1',
+  port: 587,
+  username: 'mailer@example.test',
+  password: PASSWORD,
+  security: 'starttls',
+  verifyCertificate: true,
+  serverName: null,
+};
+const implicitTls: SmtpEndpoint = {
+  ...starttls,
+  scheme: 'smtps',
+  port: 465,
+  security: 'implicit-tls',
+};
+
+/** An error shaped like the ones nodemailer 10 really produced against smtp-server and Node 20. */
+function nodemailerError(message: string, fields: Record<string, unknown>): Error {
+  return Object.assign(new Error(message), fields);
+}
+
+interface Row {
+  name: string;
+  err: unknown;
+  endpoint?: SmtpEndpoint;
+  expect: Partial<DeliveryError>;
+  /** Patterns the hint must match. */
+  hint?: RegExp[];
+  message?: RegExp;
+}
+
+const rows: Row[] = [
+  {
+    name: 'AUTH PLAIN 535',
+    err: nodemailerError('Invalid login: 535 5.7.8 Authentication credentials invalid', {
+      code: 'EAUTH',
+      response: '535 5.7.8 Authentication credentials invalid',
+      responseCode: 535,
+      permanent: true,
+      command: 'AUTH PLAIN',
+    }),
+    expect: {
+      code: 'AUTH',
+      permanent: false,
+      responseCode: 535,
+      enhancedStatus: '5.7.8',
+      command: 'AUTH PLAIN',
+      response: '535 5.7.8 Authentication credentials invalid',
+    },
+    hint: [/%40/, /%2F/, /apikey/],
+  },
+  {
+    name: 'AUTH LOGIN 535, multi-line Gmail reply',
+    err: nodemailerError('Invalid login: 535-5.7.8 Username and Password not accepted.', {
+      code: 'EAUTH',
+      response:
+        '535-5.7.8 Username and Password not accepted. For more information, go to\n535 5.7.8  https://support.google.com/mail/?p=BadCredentials',
+      responseCode: 535,
+      command: 'AUTH LOGIN',
+    }),
+    expect: { code: 'AUTH', permanent: false, enhancedStatus: '5.7.8', command: 'AUTH LOGIN' },
+    message:
+      /^Authentication failed: 535-5\.7\.8 Username and Password not accepted\. .* 535 5\.7\.8/,
+  },
+  {
+    name: 'AUTH 534 5.7.9 app password required',
+    err: nodemailerError('Invalid login: 534-5.7.9 Application-specific password required.', {
+      code: 'EAUTH',
+      response: '534-5.7.9 Application-specific password required.',
+      responseCode: 534,
+      command: 'AUTH PLAIN',
+    }),
+    expect: { code: 'AUTH', permanent: false, enhancedStatus: '5.7.9' },
+    hint: [/app password/],
+  },
+  {
+    name: 'AUTH refused because the server offers none (forceAuth)',
+    err: nodemailerError('Invalid login: 500 Error: command not recognized', {
+      code: 'EAUTH',
+      response: '500 Error: command not recognized',
+      responseCode: 500,
+      permanent: true,
+      command: 'AUTH PLAIN',
+    }),
+    expect: { code: 'AUTH', permanent: false, responseCode: 500 },
+    hint: [/does not offer AUTH/],
+  },
+  {
+    name: 'RCPT 550 5.1.1',
+    err: nodemailerError(
+      "Can't send mail - all recipients were rejected: 550 5.1.1 <nobody@y.test>: Recipient address rejected: User unknown",
+      {
+        code: 'EENVELOPE',
+        response: '550 5.1.1 <nobody@y.test>: Recipient address rejected: User unknown',
+        responseCode: 550,
+        permanent: true,
+        command: 'RCPT TO',
+        rejected: ['nobody@y.test'],
+        rejectedErrors: [
+          {
+            code: 'EENVELOPE',
+            response: '550 5.1.1 <nobody@y.test>: Recipient address rejected: User unknown',
+            responseCode: 550,
+            permanent: true,
+            command: 'RCPT TO',
+            recipient: 'nobody@y.test',
+          },
+        ],
+      },
+    ),
+    expect: {
+      code: 'RECIPIENT_REJECTED',
+      permanent: true,
+      responseCode: 550,
+      enhancedStatus: '5.1.1',
+      command: 'RCPT TO',
+      response: '550 5.1.1 <nobody@y.test>: Recipient address rejected: User unknown',
+    },
+    message: /nobody@y\.test/,
+    hint: [/does not exist/],
+  },
+  {
+    name: 'RCPT 550 5.1.10 (Microsoft wording)',
+    err: nodemailerError(
+      "Can't send mail - all recipients were rejected: 550 5.1.10 RESOLVER.ADR.RecipientNotFound",
+      {
+        code: 'EENVELOPE',
+        response:
+          '550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup',
+        responseCode: 550,
+        command: 'RCPT TO',
+      },
+    ),
+    expect: { code: 'RECIPIENT_REJECTED', permanent: true, enhancedStatus: '5.1.10' },
+    hint: [/does not exist/],
+  },
+  {
+    name: 'RCPT 554 5.7.1 relay denied',
+    err: nodemailerError(
+      "Can't send mail - all recipients were rejected: 554 5.7.1 Relay access denied",
+      {
+        code: 'EENVELOPE',
+        response: '554 5.7.1 <b@y.test>: Relay access denied',
+        responseCode: 554,
+        command: 'RCPT TO',
+      },
+    ),
+    expect: { code: 'RECIPIENT_REJECTED', permanent: true, enhancedStatus: '5.7.1' },
+    hint: [/relay/i],
+  },
+  {
+    name: 'RCPT 451 4.7.1 greylisting',
+    err: nodemailerError(
+      "Can't send mail - all recipients were rejected: 451 4.7.1 Greylisted, try again later",
+      {
+        code: 'EENVELOPE',
+        response: '451 4.7.1 Greylisted, try again later',
+        responseCode: 451,
+        permanent: false,
+        command: 'RCPT TO',
+      },
+    ),
+    expect: {
+      code: 'RECIPIENT_REJECTED',
+      permanent: false,
+      responseCode: 451,
+      enhancedStatus: '4.7.1',
+    },
+    hint: [/greylisting/, /retried/],
+  },
+  {
+    name: 'RCPT 452 4.2.2 mailbox full (temporary)',
+    err: nodemailerError("Can't send mail - all recipients were rejected: 452 4.2.2 Mailbox full", {
+      code: 'EENVELOPE',
+      response: '452 4.2.2 Mailbox full',
+      responseCode: 452,
+      command: 'RCPT TO',
+    }),
+    expect: { code: 'RECIPIENT_REJECTED', permanent: false },
+    hint: [/retried/],
+  },
+  {
+    name: 'RCPT 421 closes the connection',
+    err: nodemailerError('Server closed the connection: 421 4.7.0 Too many connections', {
+      code: 'ECONNECTION',
+      response: '421 4.7.0 Too many connections',
+      responseCode: 421,
+      permanent: false,
+      command: 'CONN',
+    }),
+    expect: { code: 'CONNECTION', permanent: false, responseCode: 421, enhancedStatus: '4.7.0' },
+    hint: [/retried/],
+  },
+  {
+    name: 'MAIL FROM 553 5.7.1',
+    err: nodemailerError(
+      'Mail command failed: 553 5.7.1 <bad@x.test>: Sender address rejected: not owned by user',
+      {
+        code: 'EENVELOPE',
+        response: '553 5.7.1 <bad@x.test>: Sender address rejected: not owned by user',
+        responseCode: 553,
+        permanent: true,
+        command: 'MAIL FROM',
+      },
+    ),
+    expect: {
+      code: 'SENDER_REJECTED',
+      permanent: true,
+      enhancedStatus: '5.7.1',
+      command: 'MAIL FROM',
+    },
+    hint: [/from address/],
+  },
+  {
+    name: 'MAIL FROM 530 authentication required is an AUTH problem',
+    err: nodemailerError('Mail command failed: 530 Error: authentication Required', {
+      code: 'EENVELOPE',
+      response: '530 Error: authentication Required',
+      responseCode: 530,
+      permanent: true,
+      command: 'MAIL FROM',
+    }),
+    endpoint: { ...starttls, username: null, password: null },
+    expect: { code: 'AUTH', permanent: false, responseCode: 530 },
+    hint: [/user:password/],
+  },
+  {
+    name: 'MAIL FROM 530 5.7.0 must issue STARTTLS first',
+    err: nodemailerError('Mail command failed: 530 5.7.0 Must issue a STARTTLS command first', {
+      code: 'EENVELOPE',
+      response: '530 5.7.0 Must issue a STARTTLS command first',
+      responseCode: 530,
+      command: 'MAIL FROM',
+    }),
+    endpoint: { ...starttls, security: 'cleartext' },
+    expect: { code: 'TLS', permanent: false },
+    hint: [/disable_starttls/],
+  },
+  {
+    name: 'MAIL FROM 503 bad sequence is not permanent',
+    err: nodemailerError('Mail command failed: 503 5.5.1 Error: nested MAIL command', {
+      code: 'EENVELOPE',
+      response: '503 5.5.1 Error: nested MAIL command',
+      responseCode: 503,
+      command: 'MAIL FROM',
+    }),
+    expect: { code: 'PROTOCOL', permanent: false },
+  },
+  {
+    name: 'DATA 554 5.7.1 spam',
+    err: nodemailerError('Message failed: 554 5.7.1 Message rejected as spam', {
+      code: 'EMESSAGE',
+      response: '554 5.7.1 Message rejected as spam',
+      responseCode: 554,
+      permanent: true,
+      command: 'DATA',
+    }),
+    expect: { code: 'MESSAGE_REJECTED', permanent: true, enhancedStatus: '5.7.1', command: 'DATA' },
+    hint: [/policy/],
+  },
+  {
+    name: 'DATA 552 without enhanced status (smtp-server size limit)',
+    err: nodemailerError(
+      'Message failed: 552 Error: message exceeds fixed maximum message size 100',
+      {
+        code: 'EMESSAGE',
+        response: '552 Error: message exceeds fixed maximum message size 100',
+        responseCode: 552,
+        permanent: true,
+        command: 'DATA',
+      },
+    ),
+    expect: { code: 'MESSAGE_REJECTED', permanent: true, enhancedStatus: null },
+    hint: [/larger/],
+  },
+  {
+    name: 'DATA 550 5.7.26 DMARC',
+    err: nodemailerError('Message failed: 550-5.7.26 Unauthenticated email is not accepted', {
+      code: 'EMESSAGE',
+      response:
+        "550-5.7.26 Unauthenticated email from example.test is not accepted due to domain's DMARC policy.",
+      responseCode: 550,
+      command: 'DATA',
+    }),
+    expect: { code: 'MESSAGE_REJECTED', permanent: true, enhancedStatus: '5.7.26' },
+    hint: [/SPF/],
+  },
+  {
+    name: 'DATA 451 temporary',
+    err: nodemailerError('Message failed: 451 4.3.0 Temporary local problem', {
+      code: 'EMESSAGE',
+      response: '451 4.3.0 Temporary local problem',
+      responseCode: 451,
+      permanent: false,
+      command: 'DATA',
+    }),
+    expect: { code: 'MESSAGE_REJECTED', permanent: false },
+    hint: [/retried/],
+  },
+  {
+    name: 'message over the SIZE the server announced (no reply)',
+    err: nodemailerError('Message size larger than allowed 1000', {
+      code: 'EMESSAGE',
+      command: 'MAIL FROM',
+    }),
+    expect: { code: 'MESSAGE_REJECTED', permanent: true, responseCode: null },
+  },
+  {
+    name: 'STARTTLS not offered under smtp://',
+    err: nodemailerError(
+      'Error upgrading connection with STARTTLS: 500 Error: command not recognized',
+      {
+        code: 'ETLS',
+        response: '500 Error: command not recognized',
+        responseCode: 500,
+        permanent: true,
+        command: 'STARTTLS',
+      },
+    ),
+    expect: { code: 'TLS', permanent: false, command: 'STARTTLS', responseCode: 500 },
+    hint: [/smtps:\/\//, /465/, /disable_starttls=true/, /development/],
+  },
+  {
+    name: 'untrusted chain during STARTTLS',
+    err: nodemailerError('unable to verify the first certificate', {
+      code: 'ESOCKET',
+      originalCode: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+      command: 'CONN',
+    }),
+    expect: { code: 'TLS', permanent: false, command: 'STARTTLS' },
+    hint: [/skip_ssl_verify=true/, /testing/],
+  },
+  {
+    name: 'self-signed under smtps://',
+    err: nodemailerError('self-signed certificate', {
+      code: 'ESOCKET',
+      originalCode: 'DEPTH_ZERO_SELF_SIGNED_CERT',
+      command: 'CONN',
+    }),
+    endpoint: implicitTls,
+    expect: { code: 'TLS', permanent: false, command: 'CONN' },
+    hint: [/self-signed/, /skip_ssl_verify=true/],
+  },
+  {
+    name: 'self-signed CA in chain',
+    err: nodemailerError('self-signed certificate in certificate chain', {
+      code: 'ESOCKET',
+      originalCode: 'SELF_SIGNED_CERT_IN_CHAIN',
+      command: 'CONN',
+    }),
+    expect: { code: 'TLS', permanent: false },
+    hint: [/private CA/],
+  },
+  {
+    name: 'certificate for another name, connecting to an IP',
+    err: nodemailerError(
+      "Hostname/IP does not match certificate's altnames: IP: 127.0.0.1 is not in the cert's list: ",
+      {
+        code: 'ESOCKET',
+        originalCode: 'ERR_TLS_CERT_ALTNAME_INVALID',
+        reason: "IP: 127.0.0.1 is not in the cert's list: ",
+        host: '127.0.0.1',
+        cert: { subject: { CN: 'mail.example.test' }, subjectaltname: 'DNS:mail.example.test' },
+        command: 'CONN',
+      },
+    ),
+    endpoint: implicitTls,
+    expect: { code: 'TLS', permanent: false },
+    hint: [
+      /certificate is for mail\.example\.test/,
+      /you connected to 127\.0\.0\.1/,
+      /Connect to mail\.example\.test/,
+      /\?server_name=mail\.example\.test/,
+    ],
+  },
+  {
+    name: 'certificate for another name, wildcard first',
+    err: nodemailerError(
+      "Hostname/IP does not match certificate's altnames: Host: smtp.test. is not in the cert's altnames: DNS:*.mail.test, DNS:mail.test",
+      {
+        code: 'ESOCKET',
+        originalCode: 'ERR_TLS_CERT_ALTNAME_INVALID',
+        cert: { subject: { CN: '*.mail.test' }, subjectaltname: 'DNS:*.mail.test, DNS:mail.test' },
+        command: 'CONN',
+      },
+    ),
+    endpoint: { ...implicitTls, host: 'smtp.test' },
+    expect: { code: 'TLS' },
+    hint: [/certificate is for \*\.mail\.test, mail\.test/, /server_name=mail\.test\b/],
+  },
+  {
+    name: 'certificate name mismatch with server_name set',
+    err: nodemailerError(
+      "Hostname/IP does not match certificate's altnames: Host: wrong.test. is not in the cert's altnames: DNS:localhost, IP Address:127.0.0.1",
+      {
+        code: 'ESOCKET',
+        originalCode: 'ERR_TLS_CERT_ALTNAME_INVALID',
+        reason:
+          "Host: wrong.test. is not in the cert's altnames: DNS:localhost, IP Address:127.0.0.1",
+        host: 'wrong.test',
+        cert: {
+          subject: { CN: 'localhost' },
+          subjectaltname: 'DNS:localhost, IP Address:127.0.0.1',
+        },
+        command: 'CONN',
+      },
+    ),
+    endpoint: { ...starttls, serverName: 'wrong.test' },
+    expect: { code: 'TLS', command: 'STARTTLS' },
+    message: /not valid for wrong\.test \(it is for localhost, 127\.0\.0\.1\)/,
+    hint: [/server_name=wrong\.test/, /Set \?server_name=localhost/],
+  },
+  {
+    name: 'expired certificate',
+    err: nodemailerError('certificate has expired', {
+      code: 'ESOCKET',
+      originalCode: 'CERT_HAS_EXPIRED',
+      command: 'CONN',
+    }),
+    expect: { code: 'TLS', permanent: false },
+    message: /has expired/,
+    hint: [/renew/],
+  },
+  {
+    name: 'TLS spoken to a plaintext port (smtps:// on 587)',
+    err: nodemailerError(
+      '802C688C027F0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:350:\n',
+      {
+        library: 'SSL routines',
+        reason: 'wrong version number',
+        code: 'ESOCKET',
+        originalCode: 'ERR_SSL_WRONG_VERSION_NUMBER',
+        command: 'CONN',
+      },
+    ),
+    endpoint: { ...implicitTls, port: 587 },
+    expect: { code: 'TLS', permanent: false, command: 'CONN' },
+    message: /did not answer with TLS \(wrong version number\)$/,
+    hint: [/Port 587/, /smtps:\/\/ is for port 465/, /use smtp:\/\//],
+  },
+  {
+    name: 'greeting timeout under smtp:// on 465',
+    err: nodemailerError('Greeting never received', {
+      timeoutType: 'GREETING_TIMEOUT',
+      code: 'ETIMEDOUT',
+      command: 'CONN',
+    }),
+    endpoint: { ...starttls, port: 465 },
+    expect: { code: 'TIMEOUT', permanent: false, command: 'CONN' },
+    hint: [/Port 465 expects TLS from the first byte: use smtps:\/\//],
+  },
+  {
+    name: 'idle socket timeout (e.g. no reply after DATA)',
+    err: nodemailerError('Timeout', {
+      timeoutType: 'SOCKET_TIMEOUT',
+      code: 'ETIMEDOUT',
+      command: 'CONN',
+    }),
+    expect: { code: 'TIMEOUT', permanent: false, command: null },
+  },
+  {
+    name: 'connect timeout on port 25',
+    err: nodemailerError('Connection timeout', {
+      timeoutType: 'CONNECT_TIMEOUT',
+      code: 'ETIMEDOUT',
+      command: 'CONN',
+    }),
+    endpoint: { ...starttls, port: 25 },
+    expect: { code: 'TIMEOUT', permanent: false, command: 'CONN' },
+    hint: [/block outgoing port 25/, /firewall/],
+  },
+  {
+    name: 'OS-level connect ETIMEDOUT',
+    err: nodemailerError('connect ETIMEDOUT 10.0.0.1:587', {
+      errno: -110,
+      code: 'ESOCKET',
+      syscall: 'connect',
+      originalCode: 'ETIMEDOUT',
+      command: 'CONN',
+    }),
+    expect: { code: 'TIMEOUT', command: 'CONN' },
+    message: /connecting/,
+  },
+  {
+    name: 'connection refused',
+    err: nodemailerError('connect ECONNREFUSED 127.0.0.1:1', {
+      errno: -111,
+      code: 'ESOCKET',
+      syscall: 'connect',
+      address: '127.0.0.1',
+      port: 1,
+      originalCode: 'ECONNREFUSED',
+      command: 'CONN',
+    }),
+    expect: { code: 'CONNECTION', permanent: false, command: 'CONN' },
+    message: /refused/,
+    hint: [/host and port/, /587/, /465/],
+  },
+  {
+    name: 'unknown host',
+    err: nodemailerError('getaddrinfo ENOTFOUND no-such-host.invalid', {
+      errno: -3008,
+      code: 'EDNS',
+      syscall: 'getaddrinfo',
+      hostname: 'no-such-host.invalid',
+      originalCode: 'ENOTFOUND',
+      command: 'CONN',
+    }),
+    endpoint: { ...starttls, host: 'no-such-host.invalid' },
+    expect: { code: 'CONNECTION', permanent: false },
+    hint: [/spelling/],
+  },
+  {
+    name: 'DNS temporarily failing',
+    err: nodemailerError('getaddrinfo EAI_AGAIN smtp.example.test', {
+      code: 'EDNS',
+      originalCode: 'EAI_AGAIN',
+      command: 'CONN',
+    }),
+    expect: { code: 'CONNECTION', permanent: false },
+    hint: [/temporarily/],
+  },
+  {
+    name: 'server closes before the greeting (pool gave up re-queueing)',
+    err: nodemailerError('Reached maximum number of retries after connection was closed', {
+      code: 'ECONNECTION',
+    }),
+    expect: { code: 'CONNECTION', permanent: false, command: null },
+  },
+  {
+    name: 'connection closed mid-transaction',
+    err: nodemailerError('Connection closed unexpectedly', {
+      code: 'ECONNECTION',
+      command: 'CONN',
+    }),
+    expect: { code: 'CONNECTION', permanent: false },
+  },
+  {
+    name: '421 greeting',
+    err: nodemailerError(
+      'Invalid greeting. response=421 4.3.2 mx.test Service not available, too busy: 421 4.3.2 mx.test Service not available, too busy',
+      {
+        code: 'EPROTOCOL',
+        response: '421 4.3.2 mx.test Service not available, too busy',
+        responseCode: 421,
+        permanent: false,
+        command: 'CONN',
+      },
+    ),
+    expect: { code: 'CONNECTION', permanent: false, enhancedStatus: '4.3.2' },
+  },
+  {
+    name: '554 greeting (client turned away) is not a message rejection',
+    err: nodemailerError('Invalid greeting. response=554 5.7.1 mx.test No SMTP service here', {
+      code: 'EPROTOCOL',
+      response: '554 5.7.1 mx.test No SMTP service here',
+      responseCode: 554,
+      permanent: true,
+      command: 'CONN',
+    }),
+    expect: { code: 'CONNECTION', permanent: false },
+    hint: [/blocklisted/],
+  },
+  {
+    name: 'not an SMTP server',
+    err: nodemailerError(
+      'Invalid greeting. response=HTTP/1.1 400 Bad Request: HTTP/1.1 400 Bad Request',
+      {
+        code: 'EPROTOCOL',
+        response: 'HTTP/1.1 400 Bad Request',
+        command: 'CONN',
+      },
+    ),
+    expect: {
+      code: 'PROTOCOL',
+      permanent: false,
+      responseCode: null,
+      response: 'HTTP/1.1 400 Bad Request',
+    },
+  },
+  {
+    name: 'TLS error wrapped in cause',
+    err: new Error('send failed', {
+      cause: Object.assign(new Error('self-signed certificate'), {
+        code: 'DEPTH_ZERO_SELF_SIGNED_CERT',
+      }),
+    }),
+    endpoint: implicitTls,
+    expect: { code: 'TLS', permanent: false },
+  },
+  {
+    name: 'raw Node refusal without nodemailer wrapping',
+    err: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:2525'), { code: 'ECONNREFUSED' }),
+    expect: { code: 'CONNECTION' },
+  },
+  {
+    name: 'invalid configured sender',
+    err: nodemailerError('Invalid sender "not an address"', { code: 'EENVELOPE', command: 'API' }),
+    expect: { code: 'CONFIG', permanent: false, command: null },
+  },
+  {
+    name: 'something that is not an error',
+    err: 'boom',
+    expect: {
+      code: 'UNKNOWN',
+      message: 'boom',
+      permanent: false,
+      responseCode: null,
+      command: null,
+    },
+  },
+];
+
+describe('classifySmtpError', () => {
+  for (const row of rows) {
+    test(row.name, () => {
+      const error = classifySmtpError(row.err, row.endpoint ?? starttls);
+      for (const [key, value] of Object.entries(row.expect)) {
+        assert.deepEqual(
+          error[key as keyof DeliveryError],
+          value,
+          `${key} of ${JSON.stringify(error)}`,
+        );
+      }
+      if (row.message) assert.match(error.message, row.message);
+      for (const pattern of row.hint ?? []) assert.match(error.hint ?? '', pattern);
+      assert.doesNotMatch(error.message, /[\r\n]/, 'message is one line');
+      assert.ok(error.message.length > 0);
+    });
+  }
+
+  test('never repeats the password, even when the server echoes it', () => {
+    const encoded = encodeURIComponent(PASSWORD);
+    const plainToken = Buffer.from(`\u0000${starttls.username}\u0000${PASSWORD}`).toString(
+      'base64',
+    );
+    const err = nodemailerError(
+      `Invalid login: 535 bad password ${PASSWORD} (${encoded}, ${plainToken})`,
+      {
+        code: 'EAUTH',
+        response: `535 5.7.8 bad password ${PASSWORD} (${encoded}, ${plainToken})`,
+        responseCode: 535,
+        command: 'AUTH PLAIN',
+      },
+    );
+    const text = JSON.stringify(classifySmtpError(err, starttls));
+    for (const secret of [PASSWORD, encoded, plainToken]) assert.ok(!text.includes(secret), text);
+    assert.match(text, /\*\*\*/);
+  });
+});
+
+describe('parseEnhancedStatus', () => {
+  const cases: [string, string | null][] = [
+    ['550 5.1.1 <x@y>: user unknown', '5.1.1'],
+    ['550-5.1.1 The email account does not exist.\n550 5.1.1 https://support.google.com', '5.1.1'],
+    ['451 4.7.1 Greylisted', '4.7.1'],
+    ['550 5.1.10 RESOLVER.ADR.RecipientNotFound', '5.1.10'],
+    ['250 2.0.0 Ok: queued as 4XyZ', '2.0.0'],
+    ['550 Error: no such user', null],
+    ['552 Error: message exceeds fixed maximum message size 100', null],
+    ['550 5.1.1x not a status', null],
+    ['500 Error: command not recognized', null],
+  ];
+  for (const [reply, expected] of cases) {
+    test(JSON.stringify(reply), () => assert.equal(parseEnhancedStatus(reply), expected));
+  }
+});
