@@ -1,0 +1,106 @@
+import type { Config } from './config.ts';
+import { openDatabase } from './db/client.ts';
+import { createDispatchRepository } from './db/dispatches.ts';
+import { createEventRepository } from './db/events.ts';
+import { createMessageRepository } from './db/messages.ts';
+import { createSmtpConfigRepository } from './db/smtp-configs.ts';
+import { createEventBus } from './delivery/event-bus.ts';
+import { createOutbox } from './delivery/outbox.ts';
+import { createSmtpSettings } from './delivery/smtp-settings.ts';
+import { createDeliveryWorker } from './delivery/worker.ts';
+import { createSchema } from './graphql/schema.ts';
+import { startHttpServer } from './http/server.ts';
+import { startEmbeddedSmtpServer, type EmbeddedSmtpServer } from './smtp/embedded-server.ts';
+import { createSmtpTransports } from './smtp/transport.ts';
+
+export interface RunningApp {
+  /** e.g. http://127.0.0.1:4000; GraphQL is at `${url}/graphql`. */
+  url: string;
+  /** The embedded development SMTP server, when it runs. */
+  embeddedSmtp: EmbeddedSmtpServer | null;
+  /** Shuts down in reverse order of start; safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** The composition root: every part is created here and handed what it needs. */
+export async function startApp(config: Config): Promise<RunningApp> {
+  const database = openDatabase(config.databasePath);
+  const configs = createSmtpConfigRepository(database.db);
+  const messages = createMessageRepository(database.db);
+
+  // The embedded server is only for an install that has nothing else: it starts when no
+  // configuration is stored and SMTP_CONNECTION_URI is unset.
+  const needsEmbedded =
+    config.embeddedSmtpPort !== null &&
+    config.smtpConnectionUri === null &&
+    configs.latest() === null;
+  const embeddedSmtp = needsEmbedded
+    ? await startEmbeddedSmtpServer(config.embeddedSmtpPort!)
+    : null;
+
+  const transports = createSmtpTransports({
+    timeoutMs: config.smtpTimeoutMs,
+    maxConnections: config.smtpMaxConnections,
+  });
+  const settings = createSmtpSettings({
+    configs,
+    environment: {
+      connectionUri: config.smtpConnectionUri,
+      fromAddress: config.smtpFromAddress,
+      fromName: config.smtpFromName,
+    },
+    embedded: embeddedSmtp ? { host: embeddedSmtp.host, port: embeddedSmtp.port } : null,
+  });
+  const bus = createEventBus();
+  const worker = createDeliveryWorker({
+    messages,
+    settings,
+    transports,
+    bus,
+    options: {
+      leaseMs: config.deliveryLeaseMs,
+      retryBaseMs: config.deliveryRetryBaseMs,
+      retryMaxMs: config.deliveryRetryMaxMs,
+      concurrency: config.deliveryConcurrency,
+    },
+  });
+  const outbox = createOutbox({
+    messages,
+    bus,
+    settings,
+    maxAttempts: config.deliveryMaxAttempts,
+    wakeWorker: worker.wake,
+  });
+  const http = await startHttpServer({
+    host: config.host,
+    port: config.port,
+    schema: createSchema(),
+    context: {
+      outbox,
+      settings,
+      messages,
+      events: createEventRepository(database.db),
+      dispatches: createDispatchRepository(database.db),
+      bus,
+    },
+    apiToken: config.apiToken,
+    production: config.production,
+  });
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: http.url,
+    embeddedSmtp,
+    close() {
+      closing ??= (async () => {
+        await http.close();
+        await worker.close();
+        // The worker has given in-flight sends their grace period and released the rest.
+        await transports.close({ force: true });
+        await embeddedSmtp?.close();
+        database.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,108 @@
+import type { EventFilter, EventRepository } from '../db/events.ts';
+import type { MessageEvent } from '../domain/message.ts';
+import type { EventBus } from './event-bus.ts';
+
+export interface EventStreamOptions {
+  events: EventRepository;
+  bus: EventBus;
+  /** Replay the log after this sequence number first; null for live events only. */
+  afterSeq: number | null;
+  /** Cheap conditions the log query applies itself. */
+  filter: EventFilter;
+  /** Any further condition, applied to replayed and live events alike. */
+  matches?: (event: MessageEvent) => boolean;
+  /** Live events held for a slow reader before it falls back to re-reading the log. */
+  maxBuffered?: number;
+  replayPageSize?: number;
+}
+
+/**
+ * Replays the event log after a cursor, then follows live events, with none lost or repeated.
+ *
+ * It listens on the bus *before* reading the log, so an event committed while the replay runs is
+ * either in a replayed page or in the buffer; `seq` tells which copies to skip. A reader that
+ * lets the buffer overflow drops it and reads the log again from its last cursor: the log, not
+ * memory, is the source of truth.
+ */
+export function streamEvents(options: EventStreamOptions): AsyncIterableIterator<MessageEvent> {
+  const control = { stopped: false, wake: null as (() => void) | null };
+  const generator = generate(options, control);
+  return {
+    next: () => generator.next(),
+    // An async generator parked in `await` would only see return() after its next event; wake it
+    // so an unsubscribed client stops listening at once.
+    return: async () => {
+      control.stopped = true;
+      control.wake?.();
+      return generator.return(undefined);
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+async function* generate(
+  options: EventStreamOptions,
+  control: { stopped: boolean; wake: (() => void) | null },
+): AsyncGenerator<MessageEvent> {
+  const { events, bus, filter } = options;
+  const maxBuffered = options.maxBuffered ?? 10_000;
+  const pageSize = options.replayPageSize ?? 500;
+  const statuses = filter.statuses && filter.statuses.length > 0 ? new Set(filter.statuses) : null;
+  const matches = (event: MessageEvent) =>
+    (statuses === null || statuses.has(event.status)) &&
+    (filter.recipientKey === undefined || event.recipient.toLowerCase() === filter.recipientKey) &&
+    (options.matches === undefined || options.matches(event));
+
+  let buffer: MessageEvent[] = [];
+  let overflowed = false;
+  const unsubscribe = bus.subscribe((event) => {
+    if (overflowed || !matches(event)) return;
+    if (buffer.length >= maxBuffered) {
+      buffer = [];
+      overflowed = true;
+    } else {
+      buffer.push(event);
+    }
+    control.wake?.();
+  });
+  // Read after subscribing: a live-only stream starts at the newest event, and anything
+  // committed from here on reaches the buffer.
+  let lastSeq = options.afterSeq ?? events.latestSeq();
+  let needsReplay = options.afterSeq !== null;
+
+  try {
+    while (!control.stopped) {
+      if (overflowed) {
+        overflowed = false;
+        buffer = [];
+        needsReplay = true;
+      }
+      if (needsReplay) {
+        const page = events.listAfter(lastSeq, pageSize, filter);
+        if (page.length === 0) {
+          needsReplay = false;
+        }
+        for (const event of page) {
+          lastSeq = event.seq;
+          if (options.matches === undefined || options.matches(event)) yield event;
+        }
+        continue;
+      }
+      const next = buffer.shift();
+      if (next === undefined) {
+        await new Promise<void>((resolve) => {
+          control.wake = resolve;
+        });
+        control.wake = null;
+        continue;
+      }
+      if (next.seq <= lastSeq) continue; // already replayed
+      lastSeq = next.seq;
+      yield next;
+    }
+  } finally {
+    unsubscribe();
+  }
+}

@@ -1,0 +1,168 @@
+import type { SmtpConfigRepository, StoredSmtpConfig } from '../db/smtp-configs.ts';
+import type { Header } from '../domain/message.ts';
+import type { SmtpEndpoint } from '../smtp/endpoint.ts';
+import { formatSmtpUri, parseSmtpUri } from '../smtp/uri.ts';
+import {
+  addressProblem,
+  headerProblems,
+  LIMITS,
+  singleLineProblem,
+  type InputProblem,
+} from './input-rules.ts';
+
+export type SmtpSettingsSource = 'STORED' | 'ENVIRONMENT' | 'EMBEDDED';
+
+/** What may be shown about a configuration: the password is already replaced by "***". */
+export interface SmtpSettingsView {
+  connectionUri: string;
+  fromAddress: string;
+  fromName: string | null;
+  headers: Header[];
+  embedded: boolean;
+  version: number | null;
+  source: SmtpSettingsSource;
+  createdAtMs: number | null;
+}
+
+/** The configuration the worker sends with. Holds the secret inside `endpoint`. */
+export interface ActiveSmtpSettings extends SmtpSettingsView {
+  /** Identifies this configuration's connection pool. */
+  key: string;
+  endpoint: SmtpEndpoint;
+}
+
+export interface ConfigureSmtpInput {
+  connectionUri: string;
+  fromAddress: string;
+  fromName?: string | null | undefined;
+  headers?: readonly Header[] | null | undefined;
+}
+
+export type ConfigureResult =
+  { ok: true; settings: SmtpSettingsView } | { ok: false; problems: InputProblem[] };
+
+export interface SmtpSettingsDeps {
+  configs: SmtpConfigRepository;
+  /** SMTP_CONNECTION_URI and friends: used while nothing is stored. */
+  environment: { connectionUri: string | null; fromAddress: string; fromName: string | null };
+  /** The embedded development server, when it runs. */
+  embedded: { host: string; port: number } | null;
+  now?: () => number;
+}
+
+export function createSmtpSettings(deps: SmtpSettingsDeps) {
+  const now = deps.now ?? Date.now;
+  let cached: ActiveSmtpSettings | null | undefined;
+
+  function fromStored(stored: StoredSmtpConfig): ActiveSmtpSettings {
+    const parsed = parseSmtpUri(stored.connectionUri);
+    // Stored URIs were validated on the way in; a parse failure means the parser got stricter.
+    if (!parsed.ok) throw new Error(`stored SMTP configuration v${stored.version} is invalid`);
+    return {
+      key: `stored:${stored.version}`,
+      endpoint: parsed.endpoint,
+      connectionUri: formatSmtpUri(parsed.endpoint),
+      fromAddress: stored.fromAddress,
+      fromName: stored.fromName,
+      headers: stored.headers,
+      embedded: false,
+      version: stored.version,
+      source: 'STORED',
+      createdAtMs: stored.createdAtMs,
+    };
+  }
+
+  function resolve(): ActiveSmtpSettings | null {
+    const stored = deps.configs.latest();
+    if (stored) return fromStored(stored);
+    const { environment } = deps;
+    if (environment.connectionUri !== null) {
+      const parsed = parseSmtpUri(environment.connectionUri);
+      if (!parsed.ok) throw new Error('SMTP_CONNECTION_URI is invalid'); // config.ts checked it
+      return {
+        key: 'environment',
+        endpoint: parsed.endpoint,
+        connectionUri: formatSmtpUri(parsed.endpoint),
+        fromAddress: environment.fromAddress,
+        fromName: environment.fromName,
+        headers: [],
+        embedded: false,
+        version: null,
+        source: 'ENVIRONMENT',
+        createdAtMs: null,
+      };
+    }
+    if (deps.embedded) {
+      const endpoint: SmtpEndpoint = {
+        scheme: 'smtp',
+        host: deps.embedded.host,
+        port: deps.embedded.port,
+        username: null,
+        password: null,
+        security: 'cleartext',
+        verifyCertificate: true,
+        serverName: null,
+      };
+      return {
+        key: 'embedded',
+        endpoint,
+        connectionUri: formatSmtpUri(endpoint),
+        fromAddress: environment.fromAddress,
+        fromName: environment.fromName,
+        headers: [],
+        embedded: true,
+        version: null,
+        source: 'EMBEDDED',
+        createdAtMs: null,
+      };
+    }
+    return null;
+  }
+
+  return {
+    /** The configuration in use, or null when nothing is configured and the embedded server is off. */
+    current(): ActiveSmtpSettings | null {
+      if (cached === undefined) cached = resolve();
+      return cached;
+    },
+
+    /** Validates and stores a new version; nothing is stored when any field is bad. */
+    configure(input: ConfigureSmtpInput): ConfigureResult {
+      const problems: InputProblem[] = [];
+      const parsed = parseSmtpUri(input.connectionUri);
+      if (!parsed.ok) problems.push({ field: 'input.connectionUri', problem: parsed.problem });
+      const fromProblem = addressProblem(input.fromAddress);
+      if (fromProblem) problems.push({ field: 'input.fromAddress', problem: fromProblem });
+      const fromName = input.fromName ?? null;
+      const nameProblem =
+        fromName === null ? null : singleLineProblem(fromName, LIMITS.fromNameLength);
+      if (nameProblem) problems.push({ field: 'input.fromName', problem: nameProblem });
+      const headers = [...(input.headers ?? [])];
+      problems.push(...headerProblems(headers, 'input.headers'));
+      if (!parsed.ok || problems.length > 0) return { ok: false, problems };
+
+      // Store the canonical form: what was validated is exactly what is used later.
+      const stored = deps.configs.insert({
+        connectionUri: formatSmtpUri(parsed.endpoint, { redact: false }),
+        fromAddress: input.fromAddress,
+        fromName,
+        headers,
+        createdAtMs: now(),
+      });
+      cached = fromStored(stored);
+      return { ok: true, settings: toView(cached) };
+    },
+
+    /** Every stored version, newest first. */
+    history(): SmtpSettingsView[] {
+      return deps.configs.list().map((stored) => toView(fromStored(stored)));
+    },
+  };
+}
+
+export type SmtpSettings = ReturnType<typeof createSmtpSettings>;
+
+export function toView(settings: ActiveSmtpSettings): SmtpSettingsView {
+  const { key: _key, endpoint: _endpoint, ...view } = settings;
+  return view;
+}

@@ -1,0 +1,16 @@
+import type { DispatchRepository } from '../db/dispatches.ts';
+import type { EventRepository } from '../db/events.ts';
+import type { MessageRepository } from '../db/messages.ts';
+import type { EventBus } from '../delivery/event-bus.ts';
+import type { Outbox } from '../delivery/outbox.ts';
+import type { SmtpSettings } from '../delivery/smtp-settings.ts';
+
+/** What resolvers may use. The same object serves every request: it holds no per-user state. */
+export interface GraphQLContext {
+  outbox: Outbox;
+  settings: SmtpSettings;
+  messages: MessageRepository;
+  events: EventRepository;
+  dispatches: DispatchRepository;
+  bus: EventBus;
+}

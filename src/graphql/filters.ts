@@ -1,0 +1,19 @@
+import type { MessageListFilter } from '../db/messages.ts';
+import type { MessageFilter } from './generated/types.ts';
+import { parseIsoTime } from './scalars.ts';
+
+/** GraphQL's MessageFilter -> the repository's filter; bad times are BAD_USER_INPUT. */
+export function toListFilter(filter: MessageFilter | null | undefined, field: string) {
+  const result: MessageListFilter = {};
+  if (!filter) return result;
+  if (filter.status) result.statuses = filter.status;
+  if (filter.recipient != null) result.recipient = filter.recipient;
+  if (filter.createdAfter != null) {
+    result.createdAfterMs = parseIsoTime(filter.createdAfter, `${field}.createdAfter`);
+  }
+  if (filter.createdBefore != null) {
+    result.createdBeforeMs = parseIsoTime(filter.createdBefore, `${field}.createdBefore`);
+  }
+  if (filter.subjectContains != null) result.subjectContains = filter.subjectContains;
+  return result;
+}

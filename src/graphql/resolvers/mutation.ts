@@ -1,0 +1,43 @@
+import { BadUserInputError, ConflictError, NotFoundError } from '../errors.ts';
+import type { MutationResolvers } from '../generated/types.ts';
+import { parseMessageId } from '../scalars.ts';
+import type { TransitionResult } from '../../delivery/outbox.ts';
+
+function messageOrThrow(result: TransitionResult, id: string, action: string, allowed: string) {
+  if (result.ok) return result.message;
+  if (result.kind === 'not_found') throw new NotFoundError('message', id);
+  throw new ConflictError(
+    `cannot ${action} message ${id}: it is ${result.message.status}; only ${allowed} messages can be`,
+    { status: result.message.status },
+  );
+}
+
+export const Mutation: MutationResolvers = {
+  configureSmtp(_parent, { input }, { settings }) {
+    const result = settings.configure(input);
+    if (!result.ok) throw new BadUserInputError(result.problems);
+    return result.settings;
+  },
+
+  sendEmail(_parent, { input }, { outbox }) {
+    const result = outbox.send(input);
+    if (result.ok) return result.message;
+    if (result.kind === 'invalid') throw new BadUserInputError(result.problems);
+    throw new ConflictError(
+      `idempotencyKey was first used for message ${result.message.id} with different input`,
+      { messageId: String(result.message.id) },
+    );
+  },
+
+  retryMessage(_parent, { id }, { outbox }) {
+    const rowId = parseMessageId(id);
+    if (rowId === null) throw new NotFoundError('message', id);
+    return messageOrThrow(outbox.retry(rowId), id, 'retry', 'ABANDONED or CANCELLED');
+  },
+
+  cancelMessage(_parent, { id }, { outbox }) {
+    const rowId = parseMessageId(id);
+    if (rowId === null) throw new NotFoundError('message', id);
+    return messageOrThrow(outbox.cancel(rowId), id, 'cancel', 'QUEUED');
+  },
+};

@@ -1,0 +1,25 @@
+import { readFileSync } from 'node:fs';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import type { GraphQLSchema } from 'graphql';
+import type { Resolvers } from './generated/types.ts';
+import { Mutation } from './resolvers/mutation.ts';
+import { Query } from './resolvers/query.ts';
+import { Subscription } from './resolvers/subscription.ts';
+import { Dispatch, Message, MessageEvent, SmtpConfig } from './resolvers/types.ts';
+
+const typeDefs = readFileSync(new URL('../../schema.graphql', import.meta.url), 'utf8');
+
+const resolvers: Resolvers = {
+  Query,
+  Mutation,
+  Subscription,
+  Message,
+  Dispatch,
+  MessageEvent,
+  SmtpConfig,
+};
+
+/** schema.graphql with its resolvers: one schema serves HTTP and graphql-ws alike. */
+export function createSchema(): GraphQLSchema {
+  return makeExecutableSchema({ typeDefs, resolvers: resolvers as never });
+}
