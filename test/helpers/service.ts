@@ -1,0 +1,181 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { startApp, type RunningApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import { parseSmtpUri } from '../../src/smtp/uri.ts';
+import { waitFor } from './wait-for.ts';
+
+export interface GraphQLResponse<T = any> {
+  status: number;
+  data?: T;
+  errors?: { message: string; extensions?: Record<string, any> }[];
+}
+
+/** A scratch directory for a test's SQLite file; removed by the returned cleanup. */
+export function tempDir(): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), 'mailscope-test-'));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** Tests can set any variable of the contract; these keep them fast and isolated by default. */
+const TEST_DEFAULTS: Record<string, string> = {
+  PORT: '0',
+  HOST: '127.0.0.1',
+  EMBEDDED_SMTP_PORT: '0',
+  DELIVERY_RETRY_BASE_MS: '50',
+  DELIVERY_LEASE_MS: '5000',
+  SMTP_TIMEOUT_MS: '2000',
+};
+
+export function configFor(env: Record<string, string>) {
+  const loaded = loadConfig(
+    { ...TEST_DEFAULTS, ...env },
+    {
+      smtpUriProblem: (uri) => {
+        const parsed = parseSmtpUri(uri);
+        return parsed.ok ? null : parsed.problem;
+      },
+    },
+  );
+  if (!loaded.ok) throw new Error(`bad test config: ${loaded.problems.join('; ')}`);
+  return loaded.config;
+}
+
+export interface TestService {
+  app: RunningApp;
+  url: string;
+  gql: <T = any>(query: string, variables?: Record<string, unknown>) => Promise<GraphQLResponse<T>>;
+  close(): Promise<void>;
+}
+
+/** Boots the whole service in this process on an ephemeral port with a fresh SQLite file. */
+export async function startService(env: Record<string, string> = {}): Promise<TestService> {
+  const dir = env['DATABASE_PATH'] ? null : tempDir();
+  const config = configFor({ DATABASE_PATH: join(dir?.path ?? '', 'mailscope.db'), ...env });
+  const app = await startApp(config);
+  return {
+    app,
+    url: app.url,
+    gql: (query, variables) =>
+      graphqlRequest(`${app.url}/graphql`, query, variables, env['API_TOKEN']),
+    async close() {
+      await app.close();
+      dir?.remove();
+    },
+  };
+}
+
+export async function graphqlRequest<T = any>(
+  endpoint: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  token?: string,
+): Promise<GraphQLResponse<T>> {
+  const response = await fetch(endpoint, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as Omit<GraphQLResponse<T>, 'status'>;
+  return { status: response.status, ...body };
+}
+
+export interface Subscription<T> {
+  /** Every `next` payload's data so far, in order. */
+  received: T[];
+  errors: unknown[];
+  closed: boolean;
+  unsubscribe(): void;
+}
+
+/** A graphql-ws client over a real WebSocket. */
+export function wsClient(httpUrl: string, token?: string): Client {
+  return createClient({
+    url: `${httpUrl.replace(/^http/, 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    lazy: true,
+    retryAttempts: 0,
+    ...(token ? { connectionParams: { authorization: `Bearer ${token}` } } : {}),
+  });
+}
+
+export function subscribe<T = any>(
+  client: Client,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Subscription<T> {
+  const subscription: Subscription<T> = {
+    received: [],
+    errors: [],
+    closed: false,
+    unsubscribe: () => {},
+  };
+  subscription.unsubscribe = client.subscribe<T>(
+    { query, variables },
+    {
+      next: (value) => {
+        if (value.errors) subscription.errors.push(...value.errors);
+        if (value.data) subscription.received.push(value.data as T);
+      },
+      error: (error) => {
+        subscription.errors.push(error);
+        subscription.closed = true;
+      },
+      complete: () => {
+        subscription.closed = true;
+      },
+    },
+  );
+  return subscription;
+}
+
+export interface ServiceProcess {
+  url: string;
+  child: ChildProcess;
+  output: () => string;
+  /** SIGTERM and wait for exit; returns the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL: the crash the queue must survive. */
+  kill(): Promise<void>;
+}
+
+/** Runs `npm start`'s command as a real child process, for restarts and crashes. */
+export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: { ...process.env, ...TEST_DEFAULTS, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  const url = await waitFor(
+    () => {
+      if (child.exitCode !== null) throw new Error(`service exited early:\n${output}`);
+      return /GraphQL at (http:\/\/[^\s]+)\/graphql/.exec(output)?.[1];
+    },
+    { timeoutMs: 20_000, description: 'the service to start' },
+  );
+  return {
+    url,
+    child,
+    output: () => output,
+    async stop() {
+      child.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
