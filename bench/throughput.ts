@@ -1,0 +1,591 @@
+/**
+ * Throughput: the service end to end (GraphQL sendEmail -> SQLite queue -> worker -> pooled SMTP)
+ * against raw pooled nodemailer sending the same messages to the same kind of local SMTP sink
+ * (test/helpers/smtp-server.ts, one fresh sink per phase). Prints figures; it never asserts timing.
+ *
+ *   npm run bench                      # N=2000, one round
+ *   npm run bench -- 5000              # N from argv (or BENCH_MESSAGES)
+ *   BENCH_ROUNDS=3 npm run bench       # raw and service runs interleaved; medians printed
+ *
+ * Knobs (environment): BENCH_MESSAGES (2000), BENCH_ROUNDS (1), BENCH_CONCURRENCY (64 sendEmail
+ * requests in flight), BENCH_CONNECTIONS (5 SMTP connections, raw and SMTP_MAX_CONNECTIONS alike),
+ * BENCH_WARMUP (100 messages per phase before timing; 0 for none), BENCH_POLL_MS (2),
+ * BENCH_TIMEOUT_MS (max(120 s, N x 50 ms)), BENCH_CPU_PROF=<dir> (run the service with --cpu-prof
+ * and write its profile there). Other variables pass through to the service, so e.g.
+ * `DELIVERY_CONCURRENCY=256 npm run bench` tries a setting.
+ *
+ * Each service run is a fresh `node --import tsx src/main.ts` with a fresh SQLite file in a temp
+ * dir, stopped with SIGTERM. Exit status: 0, or 1 when a phase failed or timed out.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { createTransport } from 'nodemailer';
+import { startTestSmtpServer, type TestSmtpServer } from '../test/helpers/smtp-server.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+
+function positiveInt(name: string, raw: string | undefined, fallback: number, min = 1): number {
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) {
+    console.error(`bench: ${name} must be a whole number >= ${min}, got "${raw}"`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const env = process.env;
+const messages = positiveInt('messages', process.argv[2] ?? env['BENCH_MESSAGES'], 2000);
+const settings = {
+  messages,
+  rounds: positiveInt('BENCH_ROUNDS', env['BENCH_ROUNDS'], 1),
+  /** sendEmail requests in flight at once. */
+  httpConcurrency: positiveInt('BENCH_CONCURRENCY', env['BENCH_CONCURRENCY'], 64),
+  /** Pooled SMTP connections, for raw nodemailer and the service (SMTP_MAX_CONNECTIONS) alike. */
+  smtpConnections: positiveInt('BENCH_CONNECTIONS', env['BENCH_CONNECTIONS'], 5),
+  /** Messages sent (and delivered) before the timed part of each phase; not counted. */
+  warmup: positiveInt('BENCH_WARMUP', env['BENCH_WARMUP'], 100, 0),
+  /** How often the sink's counter is looked at. */
+  pollMs: positiveInt('BENCH_POLL_MS', env['BENCH_POLL_MS'], 2),
+  /** Give up waiting for a phase to finish after this long (reported, and exit status 1). */
+  timeoutMs: positiveInt(
+    'BENCH_TIMEOUT_MS',
+    env['BENCH_TIMEOUT_MS'],
+    Math.max(120_000, messages * 50),
+  ),
+  /** When set, the service runs with --cpu-prof and writes its profiles into this directory. */
+  cpuProfDir: env['BENCH_CPU_PROF'] || null,
+};
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+const FROM = 'no-reply@mailscope.localhost';
+/** ~1 KB of plain text, the same in both phases. */
+const BODY = Array.from(
+  { length: 16 },
+  (_, i) => `Line ${i + 1} of a benchmark message: the quick brown fox jumps over the lazy dog.`,
+).join('\n');
+
+function mail(i: number, tag: string) {
+  return {
+    to: `rcpt${i}@example.com`,
+    subject: `Bench ${tag} message ${i}`,
+    text: BODY,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cleanup: everything started registers how to undo it, so Ctrl-C and failures leave nothing.
+
+const cleanups = new Set<() => Promise<void> | void>();
+let cleaning: Promise<void> | null = null;
+let interrupted = false;
+
+/** Registers how to undo something just started; returns a function that undoes it now. */
+function onCleanup(fn: () => Promise<void> | void): () => Promise<void> {
+  if (cleaning) {
+    // Started while shutting down (a signal arrived mid-phase): undo it at once and stop here.
+    void Promise.resolve(fn()).catch(() => {});
+    throw new Error('interrupted');
+  }
+  cleanups.add(fn);
+  return async () => {
+    if (!cleanups.delete(fn)) return;
+    await fn();
+  };
+}
+
+/** Undoes everything, newest first; callers racing each other (a signal, main) share one run. */
+function cleanupAll(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const fn of [...cleanups].reverse()) {
+      cleanups.delete(fn);
+      try {
+        await fn();
+      } catch (error) {
+        console.error('bench: cleanup failed:', error);
+      }
+    }
+  })();
+  return cleaning;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    interrupted = true;
+    console.error(`\nbench: ${signal}, cleaning up`);
+    void cleanupAll().finally(() => process.exit(130));
+  });
+}
+
+async function startSink(): Promise<{ sink: TestSmtpServer; close: () => Promise<void> }> {
+  const sink = await startTestSmtpServer({ keepMessages: false, recordCommands: false });
+  return { sink, close: onCleanup(() => sink.close()) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Figures
+
+interface RawResult {
+  ms: number;
+  delivered: number;
+  failed: number;
+  firstError: string | null;
+}
+
+interface ServiceResult {
+  /** First request sent until the last sendEmail response arrived. */
+  enqueueMs: number;
+  /** First request sent until the sink counted every accepted message; null on timeout. */
+  sinkMs: number | null;
+  /** First request sent until GraphQL counted them all SENT; null on timeout. */
+  sentMs: number | null;
+  accepted: number;
+  failed: number;
+  firstError: string | null;
+  delivered: number;
+  /** Counted by the sink when the last sendEmail response arrived. */
+  deliveredDuringEnqueue: number;
+  latencies: number[];
+  /** Why the phase is incomplete, or null. */
+  note: string | null;
+  /** A slow or failed SIGTERM shutdown of the service; reported, not a bench failure. */
+  shutdownNote: string | null;
+}
+
+interface Round {
+  raw: RawResult;
+  service: ServiceResult;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
+}
+
+function median(values: readonly number[]): number {
+  const finite = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (finite.length === 0) return Number.NaN;
+  const mid = finite.length >> 1;
+  return finite.length % 2 === 1 ? finite[mid]! : (finite[mid - 1]! + finite[mid]!) / 2;
+}
+
+const rate = (count: number, ms: number | null) =>
+  ms === null || ms <= 0 ? Number.NaN : (count * 1000) / ms;
+
+// ---------------------------------------------------------------------------------------------
+// Phase 1: raw pooled nodemailer
+
+async function runRaw(n: number): Promise<RawResult> {
+  const { sink, close } = await startSink();
+  const transport = createTransport({
+    host: sink.host,
+    port: sink.port,
+    secure: false,
+    ignoreTLS: true,
+    pool: true,
+    maxConnections: settings.smtpConnections,
+    maxMessages: Infinity,
+  });
+  const closeTransport = onCleanup(() => transport.close());
+  let failed = 0;
+  let firstError: string | null = null;
+  const send = (i: number, tag: string) =>
+    transport
+      .sendMail({ from: FROM, messageId: `<${randomUUID()}@mailscope.localhost>`, ...mail(i, tag) })
+      .catch((error: unknown) => {
+        failed++;
+        firstError ??= error instanceof Error ? error.message : String(error);
+      });
+  try {
+    await Promise.all(Array.from({ length: settings.warmup }, (_, i) => send(i, 'warm-up')));
+    failed = 0;
+    firstError = null;
+    const before = sink.receivedCount;
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: n }, (_, i) => send(i, 'raw')));
+    const ms = performance.now() - t0;
+    return { ms, delivered: sink.receivedCount - before, failed, firstError };
+  } finally {
+    await closeTransport();
+    await close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Phase 2: the service as a child process (what `npm start` runs)
+
+interface ShutdownInfo {
+  /** Exit status, or null when a signal ended it. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** From SIGTERM to exit. */
+  ms: number;
+  lastLine: string;
+}
+
+interface ServiceProcess {
+  url: string;
+  /** SIGTERM (SIGKILL after 20 s), wait for the exit, remove the temp dir. Safe to call twice. */
+  stop: () => Promise<ShutdownInfo | null>;
+}
+
+async function startService(sinkPort: number): Promise<ServiceProcess> {
+  const dir = mkdtempSync(join(os.tmpdir(), 'mailscope-bench-'));
+  const removeDir = onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  const childEnv: NodeJS.ProcessEnv = {
+    ...env,
+    DATABASE_PATH: join(dir, 'mailscope.db'),
+    PORT: '0',
+    HOST: '127.0.0.1',
+    EMBEDDED_SMTP_PORT: 'off',
+    SMTP_CONNECTION_URI: `smtp://127.0.0.1:${sinkPort}/?disable_starttls=true`,
+    SMTP_FROM_ADDRESS: FROM,
+    SMTP_MAX_CONNECTIONS: String(settings.smtpConnections),
+    NODE_ENV: 'production',
+  };
+  delete childEnv['API_TOKEN'];
+  const flags = settings.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${settings.cpuProfDir}`] : [];
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...flags, '--import', 'tsx', 'src/main.ts'],
+    { cwd: repoRoot, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  const collect = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-64 * 1024);
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  let shutdown: ShutdownInfo | null = null;
+  const stopChild = onCleanup(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const started = performance.now();
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    await exited;
+    clearTimeout(timer);
+    shutdown = {
+      code: child.exitCode,
+      signal: child.signalCode,
+      ms: performance.now() - started,
+      lastLine: output.trim().split('\n').at(-1) ?? '',
+    };
+  });
+  const stop = async () => {
+    await stopChild();
+    await removeDir();
+    return shutdown;
+  };
+
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const url = /GraphQL at (http:\/\/\S+)\/graphql/.exec(output)?.[1];
+    if (url) return { url, stop };
+    if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(
+        child.exitCode !== null
+          ? `the service exited with status ${child.exitCode} before it was ready:\n${output}`
+          : `the service did not start within 30 s:\n${output}`,
+      );
+    }
+    await delay(20);
+  }
+}
+
+interface GraphQLBody {
+  data?: Record<string, any> | null;
+  errors?: { message: string; extensions?: { code?: string } }[];
+}
+
+async function graphql(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<GraphQLBody> {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as GraphQLBody;
+  if (!response.ok && !body.errors) body.errors = [{ message: `HTTP ${response.status}` }];
+  return body;
+}
+
+const SEND_EMAIL = 'mutation ($input: SendEmailInput!) { sendEmail(input: $input) { id status } }';
+const SENT_COUNT = '{ messages(filter: { status: [SENT] }) { totalCount } }';
+
+async function sentCount(url: string): Promise<number> {
+  const body = await graphql(url, SENT_COUNT);
+  if (body.errors) throw new Error(`messages query failed: ${body.errors[0]!.message}`);
+  return body.data!['messages'].totalCount as number;
+}
+
+/** Sends `count` sendEmail mutations, BENCH_CONCURRENCY in flight; each request's latency. */
+async function sendEmails(url: string, count: number, tag: string) {
+  const latencies: number[] = [];
+  let accepted = 0;
+  let failed = 0;
+  let firstError: string | null = null;
+  let next = 0;
+  async function lane() {
+    for (let i = next++; i < count; i = next++) {
+      const started = performance.now();
+      try {
+        const body = await graphql(url, SEND_EMAIL, { input: mail(i, tag) });
+        if (body.errors) throw new Error(body.errors[0]!.message);
+        accepted++;
+      } catch (error) {
+        failed++;
+        firstError ??= error instanceof Error ? error.message : String(error);
+      }
+      latencies.push(performance.now() - started);
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(settings.httpConcurrency, count) }, lane));
+  return { latencies, accepted, failed, firstError };
+}
+
+/** Polls `condition` every `everyMs`; the time it first held, or null after the deadline. */
+async function timeWhen(
+  condition: () => boolean | Promise<boolean>,
+  everyMs: number,
+  deadline: number,
+): Promise<number | null> {
+  for (;;) {
+    if (await condition()) return performance.now();
+    if (performance.now() > deadline) return null;
+    await delay(everyMs);
+  }
+}
+
+async function runService(n: number): Promise<ServiceResult> {
+  const { sink, close } = await startSink();
+  let service: ServiceProcess | null = null;
+  try {
+    service = await startService(sink.port);
+    const result = await measureService(service.url, sink, n);
+    const shutdown = await service.stop();
+    if (shutdown && (shutdown.code !== 0 || shutdown.ms > 6_000)) {
+      result.shutdownNote =
+        `SIGTERM shutdown took ${fmt(shutdown.ms / 1000, 1)} s and ended with ` +
+        `${shutdown.signal ?? `status ${shutdown.code}`} ("${shutdown.lastLine}")`;
+    }
+    return result;
+  } finally {
+    await service?.stop();
+    await close();
+  }
+}
+
+async function measureService(
+  url: string,
+  sink: TestSmtpServer,
+  n: number,
+): Promise<ServiceResult> {
+  // Warm-up: JIT, SQLite pages, SMTP connections. Waits until it is all delivered and SENT.
+  let sentBefore = 0;
+  if (settings.warmup > 0) {
+    const warm = await sendEmails(url, settings.warmup, 'warm-up');
+    if (warm.accepted === 0) throw new Error(`sendEmail fails: ${warm.firstError}`);
+    const deadline = performance.now() + settings.timeoutMs;
+    const ok =
+      (await timeWhen(() => sink.receivedCount >= warm.accepted, settings.pollMs, deadline)) !==
+        null &&
+      (await timeWhen(async () => (await sentCount(url)) >= warm.accepted, 10, deadline)) !== null;
+    if (!ok) throw new Error('the warm-up messages were not all delivered in time');
+    sentBefore = await sentCount(url);
+  }
+
+  const sinkBefore = sink.receivedCount;
+  let target = sinkBefore + n; // lowered once we know how many requests were accepted
+  const t0 = performance.now();
+  const deadline = t0 + settings.timeoutMs;
+  const sinkDone = timeWhen(() => sink.receivedCount >= target, settings.pollMs, deadline);
+  const sent = await sendEmails(url, n, 'service');
+  const enqueueMs = performance.now() - t0;
+  const deliveredDuringEnqueue = sink.receivedCount - sinkBefore;
+  target = sinkBefore + sent.accepted;
+  const sinkAt = await sinkDone;
+  // Only now, so the status polling does not load the service while it is measured.
+  const sentAt = await timeWhen(
+    async () => (await sentCount(url)) >= sentBefore + sent.accepted,
+    10,
+    deadline,
+  );
+  const delivered = sink.receivedCount - sinkBefore;
+  let note: string | null = null;
+  if (sinkAt === null || sentAt === null) {
+    const sentNow = (await sentCount(url).catch(() => Number.NaN)) - sentBefore;
+    note =
+      `timed out after ${settings.timeoutMs} ms: the sink has ${delivered} of ` +
+      `${sent.accepted} accepted messages, GraphQL reports ${sentNow} SENT`;
+  }
+  return {
+    enqueueMs,
+    sinkMs: sinkAt === null ? null : sinkAt - t0,
+    sentMs: sentAt === null ? null : sentAt - t0,
+    accepted: sent.accepted,
+    failed: sent.failed,
+    firstError: sent.firstError,
+    delivered,
+    deliveredDuringEnqueue,
+    latencies: sent.latencies.sort((a, b) => a - b),
+    note,
+    shutdownNote: null,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+const fmt = (value: number, digits = 0) =>
+  Number.isFinite(value)
+    ? value.toLocaleString('en-US', {
+        minimumFractionDigits: digits,
+        maximumFractionDigits: digits,
+      })
+    : 'n/a';
+
+/** Every figure of a round: label, decimals shown, value (NaN when it could not be measured). */
+const METRICS: [label: string, digits: number, value: (round: Round) => number][] = [
+  ['raw nodemailer msgs/s', 0, ({ raw }) => rate(raw.delivered, raw.ms)],
+  [
+    'service enqueue req/s',
+    0,
+    ({ service }) => rate(service.accepted + service.failed, service.enqueueMs),
+  ],
+  ['service end to end msgs/s (sink)', 0, ({ service }) => rate(service.accepted, service.sinkMs)],
+  ['service end to end msgs/s (SENT)', 0, ({ service }) => rate(service.accepted, service.sentMs)],
+  [
+    'ratio service/raw (sink)',
+    2,
+    ({ raw, service }) => rate(service.accepted, service.sinkMs) / rate(raw.delivered, raw.ms),
+  ],
+  [
+    'service drain msgs/s (after enqueue)',
+    0,
+    ({ service }) =>
+      rate(
+        service.accepted - service.deliveredDuringEnqueue,
+        service.sinkMs === null ? null : service.sinkMs - service.enqueueMs,
+      ),
+  ],
+  ['sendEmail latency p50 ms', 1, ({ service }) => percentile(service.latencies, 50)],
+  ['sendEmail latency p95 ms', 1, ({ service }) => percentile(service.latencies, 95)],
+  ['sendEmail latency max ms', 1, ({ service }) => percentile(service.latencies, 100)],
+  ['raw wall ms', 0, ({ raw }) => raw.ms],
+  ['service enqueue wall ms', 0, ({ service }) => service.enqueueMs],
+  ['service to sink wall ms', 0, ({ service }) => service.sinkMs ?? Number.NaN],
+  ['service to SENT wall ms', 0, ({ service }) => service.sentMs ?? Number.NaN],
+];
+
+function printTable(rounds: readonly Round[]): void {
+  const header = ['', ...rounds.map((_, r) => `round ${r + 1}`)];
+  if (rounds.length > 1) header.push('median');
+  const table = [
+    header,
+    ...METRICS.map(([label, digits, value]) => {
+      const values = rounds.map(value);
+      const cells = values.map((v) => fmt(v, digits));
+      if (rounds.length > 1) cells.push(fmt(median(values), digits));
+      return [label, ...cells];
+    }),
+  ];
+  const widths = header.map((_, c) => Math.max(...table.map((line) => line[c]!.length)));
+  for (const [index, line] of table.entries()) {
+    const cells = line.map((cell, c) =>
+      c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!),
+    );
+    console.log(cells.join('  '));
+    if (index === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+async function main(): Promise<number> {
+  const cpus = os.cpus();
+  const n = settings.messages;
+  console.log(
+    `mailscope throughput: N=${n} messages, ${settings.rounds} round(s), ` +
+      `${settings.httpConcurrency} sendEmail requests in flight, ` +
+      `${settings.smtpConnections} SMTP connections, warm-up ${settings.warmup} per phase`,
+  );
+  console.log(
+    `machine: ${cpus.length} CPUs (${cpus[0]?.model.trim() ?? 'unknown'}), ` +
+      `${os.platform()} ${os.arch()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+  );
+  console.log(
+    'note: the SMTP sink and the client run in this process; the service runs in a child process\n',
+  );
+
+  const rounds: Round[] = [];
+  let problems = 0;
+  for (let r = 0; r < settings.rounds; r++) {
+    // Alternate the order so drift (thermal, page cache, other load) hits both sides alike.
+    const rawFirst = r % 2 === 0;
+    let raw: RawResult | undefined;
+    if (rawFirst) raw = await runRaw(n);
+    const service = await runService(n);
+    if (!rawFirst) raw = await runRaw(n);
+    const round: Round = { raw: raw!, service };
+    rounds.push(round);
+
+    const figure = (label: string) => {
+      const [, digits, value] = METRICS.find(([name]) => name === label)!;
+      return fmt(value(round), digits);
+    };
+    console.log(
+      `round ${r + 1}/${settings.rounds}: raw ${figure('raw nodemailer msgs/s')} msgs/s | ` +
+        `service enqueue ${figure('service enqueue req/s')} req/s, ` +
+        `end to end ${figure('service end to end msgs/s (sink)')} msgs/s (sink), ` +
+        `${figure('service end to end msgs/s (SENT)')} msgs/s (SENT) | ` +
+        `ratio ${figure('ratio service/raw (sink)')} | ` +
+        `sendEmail p50 ${figure('sendEmail latency p50 ms')} ms, ` +
+        `p95 ${figure('sendEmail latency p95 ms')} ms`,
+    );
+    for (const line of [
+      round.raw.failed > 0 &&
+        `  raw: ${round.raw.failed} sends failed, first: ${round.raw.firstError}`,
+      round.raw.delivered !== n && `  raw: the sink counted ${round.raw.delivered} of ${n}`,
+      service.failed > 0 &&
+        `  service: ${service.failed} sendEmail requests failed, first: ${service.firstError}`,
+      service.note && `  service: ${service.note}`,
+    ]) {
+      if (line) {
+        problems++;
+        console.log(line);
+      }
+    }
+    if (service.shutdownNote) console.log(`  service: ${service.shutdownNote}`);
+  }
+
+  console.log('');
+  printTable(rounds);
+  return problems > 0 ? 1 : 0;
+}
+
+let status = 1;
+try {
+  status = await main();
+} catch (error) {
+  if (!interrupted) {
+    console.error('bench failed:', error instanceof Error ? error.message : error);
+  }
+} finally {
+  await cleanupAll();
+}
+process.exit(interrupted ? 130 : status);
