@@ -16,6 +16,11 @@ const config: CodegenConfig = {
           MessageEvent: '../../domain/message.ts#MessageEvent as MessageEventModel',
           DeliveryError: '../../domain/delivery-error.ts#DeliveryError as DeliveryErrorModel',
           SmtpConfig: '../../delivery/smtp-settings.ts#SmtpSettingsView as SmtpConfigModel',
+          DeliveryStats:
+            '../../delivery/delivery-stats.ts#DeliveryStatsReport as DeliveryStatsModel',
+          SmtpVerification:
+            '../../delivery/smtp-verifier.ts#SmtpVerification as SmtpVerificationModel',
+          SmtpProvider: '../../smtp/providers.ts#SmtpProviderPreset as SmtpProviderModel',
         },
         enumsAsTypes: true,
         avoidOptionals: false,

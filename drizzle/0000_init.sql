@@ -7,11 +7,15 @@ CREATE TABLE `dispatches` (
 	`duration_ms` integer NOT NULL,
 	`response` text,
 	`error` text,
+	`error_code` text,
 	`smtp_config_version` integer,
+	`transcript` text,
 	FOREIGN KEY (`message_id`) REFERENCES `messages`(`id`) ON UPDATE no action ON DELETE no action
 );
 --> statement-breakpoint
 CREATE INDEX `dispatches_message` ON `dispatches` (`message_id`,`attempt`);--> statement-breakpoint
+CREATE INDEX `dispatches_error_code` ON `dispatches` (`error_code`,`message_id`);--> statement-breakpoint
+CREATE INDEX `dispatches_config` ON `dispatches` (`smtp_config_version`,`message_id`);--> statement-breakpoint
 CREATE TABLE `message_events` (
 	`seq` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`message_id` integer NOT NULL,
@@ -46,9 +50,11 @@ CREATE TABLE `messages` (
 	`next_attempt_at` integer,
 	`lease_expires_at` integer,
 	`last_error` text,
-	`smtp_config_version` integer
+	`smtp_config_version` integer,
+	`ever_failed` integer DEFAULT false NOT NULL
 );
 --> statement-breakpoint
+CREATE INDEX `messages_ever_failed_id` ON `messages` (`ever_failed`,`id`);--> statement-breakpoint
 CREATE UNIQUE INDEX `messages_idempotency_key` ON `messages` (`idempotency_key`) WHERE "messages"."idempotency_key" is not null;--> statement-breakpoint
 CREATE INDEX `messages_due` ON `messages` (`status`,`next_attempt_at`);--> statement-breakpoint
 CREATE INDEX `messages_lease` ON `messages` (`status`,`lease_expires_at`);--> statement-breakpoint
@@ -62,4 +68,13 @@ CREATE TABLE `smtp_configs` (
 	`from_name` text,
 	`headers` text NOT NULL,
 	`created_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE `stat_counters` (
+	`resolution_ms` integer NOT NULL,
+	`bucket_start` integer NOT NULL,
+	`metric` text NOT NULL,
+	`key` text NOT NULL,
+	`count` integer NOT NULL,
+	PRIMARY KEY(`resolution_ms`, `bucket_start`, `metric`, `key`)
 );

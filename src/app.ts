@@ -4,9 +4,12 @@ import { createDispatchRepository } from './db/dispatches.ts';
 import { createEventRepository } from './db/events.ts';
 import { createMessageRepository } from './db/messages.ts';
 import { createSmtpConfigRepository } from './db/smtp-configs.ts';
+import { createStatsRepository } from './db/stats.ts';
+import { createDeliveryStats } from './delivery/delivery-stats.ts';
 import { createEventBus } from './delivery/event-bus.ts';
 import { createOutbox } from './delivery/outbox.ts';
 import { createSmtpSettings } from './delivery/smtp-settings.ts';
+import { createSmtpVerifier } from './delivery/smtp-verifier.ts';
 import { createDeliveryWorker } from './delivery/worker.ts';
 import { createSchema } from './graphql/schema.ts';
 import { startHttpServer } from './http/server.ts';
@@ -26,7 +29,8 @@ export interface RunningApp {
 export async function startApp(config: Config): Promise<RunningApp> {
   const database = openDatabase(config.databasePath);
   const configs = createSmtpConfigRepository(database.db);
-  const messages = createMessageRepository(database.db);
+  const stats = createStatsRepository(database.db);
+  const messages = createMessageRepository(database.db, stats);
 
   // The embedded server is only for an install that has nothing else: it starts when no
   // configuration is stored and SMTP_CONNECTION_URI is unset.
@@ -41,6 +45,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
   const transports = createSmtpTransports({
     timeoutMs: config.smtpTimeoutMs,
     maxConnections: config.smtpMaxConnections,
+    transcripts: config.deliveryTranscripts,
   });
   const settings = createSmtpSettings({
     configs,
@@ -50,6 +55,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
       fromName: config.smtpFromName,
     },
     embedded: embeddedSmtp ? { host: embeddedSmtp.host, port: embeddedSmtp.port } : null,
+    onConfigured: () => outbox.configurationChanged(),
   });
   const bus = createEventBus();
   const worker = createDeliveryWorker({
@@ -82,6 +88,8 @@ export async function startApp(config: Config): Promise<RunningApp> {
       events: createEventRepository(database.db),
       dispatches: createDispatchRepository(database.db),
       bus,
+      deliveryStats: createDeliveryStats({ stats, messages }),
+      verifier: createSmtpVerifier({ settings, timeoutMs: config.smtpTimeoutMs }),
     },
     apiToken: config.apiToken,
     production: config.production,

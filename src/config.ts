@@ -36,6 +36,8 @@ export interface Config {
   deliveryConcurrency: number;
   /** SMTP connections per configuration. @default 5 */
   smtpMaxConnections: number;
+  /** Which attempts keep their SMTP transcript. @default 'failures' */
+  deliveryTranscripts: 'failures' | 'all' | 'off';
   /** Apollo hides stack traces and introspection when true (NODE_ENV=production). */
   production: boolean;
 }
@@ -76,10 +78,13 @@ const envSchema = z.object({
   DELIVERY_MAX_ATTEMPTS: integer(1, 1_000).default(5),
   DELIVERY_RETRY_BASE_MS: integer(1, 86_400_000).default(5_000),
   DELIVERY_RETRY_MAX_MS: integer(1, 604_800_000).default(3_600_000),
-  DELIVERY_LEASE_MS: integer(1_000, 86_400_000).default(120_000),
+  DELIVERY_LEASE_MS: integer(100, 86_400_000).default(120_000),
   SMTP_TIMEOUT_MS: integer(100, 600_000).default(30_000),
   DELIVERY_CONCURRENCY: integer(1, 1_000).default(64),
   SMTP_MAX_CONNECTIONS: integer(1, 100).default(5),
+  DELIVERY_TRANSCRIPTS: z
+    .enum(['failures', 'all', 'off'], { error: 'must be failures, all or off' })
+    .default('failures'),
   NODE_ENV: z.string().optional(),
 });
 
@@ -149,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, checks: ConfigChecks): Config
       smtpTimeoutMs: env_.SMTP_TIMEOUT_MS,
       deliveryConcurrency: env_.DELIVERY_CONCURRENCY,
       smtpMaxConnections: env_.SMTP_MAX_CONNECTIONS,
+      deliveryTranscripts: env_.DELIVERY_TRANSCRIPTS,
       production: env_.NODE_ENV === 'production',
     }),
   };

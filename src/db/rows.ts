@@ -36,6 +36,7 @@ export function toDispatch(row: typeof dispatches.$inferSelect): Dispatch {
     response: row.response,
     error: row.error,
     smtpConfigVersion: row.smtpConfigVersion,
+    transcript: row.transcript,
   };
 }
 

@@ -1,5 +1,12 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import {
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from 'drizzle-orm/sqlite-core';
 import type { DeliveryError } from '../domain/delivery-error.ts';
 import { EVENT_REASONS, MESSAGE_STATUSES, type Header } from '../domain/message.ts';
 
@@ -42,8 +49,11 @@ export const messages = sqliteTable(
     leaseExpiresAt: integer('lease_expires_at'),
     lastError: text('last_error', { mode: 'json' }).$type<DeliveryError>(),
     smtpConfigVersion: integer('smtp_config_version'),
+    /** True once any attempt failed, whatever the status is now. */
+    everFailed: integer('ever_failed', { mode: 'boolean' }).notNull().default(false),
   },
   (table) => [
+    index('messages_ever_failed_id').on(table.everFailed, table.id),
     uniqueIndex('messages_idempotency_key')
       .on(table.idempotencyKey)
       .where(sql`${table.idempotencyKey} is not null`),
@@ -69,9 +79,17 @@ export const dispatches = sqliteTable(
     durationMs: integer('duration_ms').notNull(),
     response: text('response'),
     error: text('error', { mode: 'json' }).$type<DeliveryError>(),
+    /** `error.code`, as a column so "failed with code X" is an index lookup. */
+    errorCode: text('error_code'),
     smtpConfigVersion: integer('smtp_config_version'),
+    /** The SMTP conversation of this attempt, secrets and body replaced by placeholders. */
+    transcript: text('transcript'),
   },
-  (table) => [index('dispatches_message').on(table.messageId, table.attempt)],
+  (table) => [
+    index('dispatches_message').on(table.messageId, table.attempt),
+    index('dispatches_error_code').on(table.errorCode, table.messageId),
+    index('dispatches_config').on(table.smtpConfigVersion, table.messageId),
+  ],
 );
 
 /**
@@ -94,4 +112,23 @@ export const messageEvents = sqliteTable(
     smtpConfigVersion: integer('smtp_config_version'),
   },
   (table) => [index('message_events_message').on(table.messageId, table.seq)],
+);
+
+/**
+ * Additive counters per time bucket, written in the same transaction as the events they count,
+ * so statistics over any period sum a few rows instead of scanning the history. Each change is
+ * counted at two resolutions: hours for long periods, minutes for their ragged edges.
+ */
+export const statCounters = sqliteTable(
+  'stat_counters',
+  {
+    resolutionMs: integer('resolution_ms').notNull(),
+    bucketStart: integer('bucket_start').notNull(),
+    metric: text('metric').notNull(),
+    key: text('key').notNull(),
+    count: integer('count').notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.resolutionMs, table.bucketStart, table.metric, table.key] }),
+  ],
 );

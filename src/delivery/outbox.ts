@@ -1,6 +1,18 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { MessageRepository } from '../db/messages.ts';
-import type { Header, Message } from '../domain/message.ts';
+import type {
+  EnqueueResult,
+  MessageListFilter,
+  MessageRepository,
+  NewMessage,
+} from '../db/messages.ts';
+import type { DeliveryErrorCode } from '../domain/delivery-error.ts';
+import {
+  MESSAGE_STATUSES,
+  type Header,
+  type Message,
+  type MessageEvent,
+  type MessageStatus,
+} from '../domain/message.ts';
 import type { EventBus } from './event-bus.ts';
 import {
   addressProblem,
@@ -82,6 +94,22 @@ function requestHash(input: SendEmailInput): string {
   return createHash('sha256').update(canonical).digest('base64url');
 }
 
+export interface BulkResult {
+  affected: number;
+  skipped: number;
+}
+
+const BULK_CHUNK = 500;
+
+/** Failures a configuration change may fix. */
+const CONFIGURATION_FAILURES: DeliveryErrorCode[] = [
+  'AUTH',
+  'TLS',
+  'CONNECTION',
+  'TIMEOUT',
+  'CONFIG',
+];
+
 /** Where messages enter and where people act on them: send, retry, cancel. */
 export function createOutbox(deps: OutboxDeps) {
   const now = deps.now ?? Date.now;
@@ -91,47 +119,148 @@ export function createOutbox(deps: OutboxDeps) {
     return from.slice(from.lastIndexOf('@') + 1);
   }
 
+  // sendEmail calls that arrive in the same turn of the event loop share one transaction: a
+  // commit per message would cap intake well below what SMTP can carry.
+  let batch: { input: NewMessage; settle: (result: EnqueueResult | Error) => void }[] = [];
+
+  function commitBatch(): void {
+    const pending = batch;
+    batch = [];
+    let results: EnqueueResult[];
+    try {
+      results = deps.messages.enqueueMany(
+        pending.map((entry) => entry.input),
+        now(),
+      );
+    } catch (error) {
+      for (const entry of pending) entry.settle(error as Error);
+      return;
+    }
+    const events = results.flatMap((result) => (result.kind === 'queued' ? [result.event] : []));
+    deps.bus.publish(events);
+    if (events.length > 0) deps.wakeWorker();
+    results.forEach((result, index) => pending[index]!.settle(result));
+  }
+
+  function enqueue(input: NewMessage): Promise<EnqueueResult> {
+    return new Promise((resolve, reject) => {
+      // A millisecond's wait gathers concurrent requests into one commit (see commitBatch).
+      if (batch.length === 0) setTimeout(commitBatch, 1);
+      batch.push({
+        input,
+        settle: (result) => (result instanceof Error ? reject(result) : resolve(result)),
+      });
+    });
+  }
+
+  /**
+   * Applies a bulk action in chunks of one transaction each, so a large action never holds the
+   * write lock for long and sendEmail keeps flowing meanwhile.
+   */
+  function applyInChunks(
+    filter: MessageListFilter,
+    applicable: readonly MessageStatus[],
+    apply: (ids: readonly number[]) => { event: MessageEvent }[],
+  ): BulkResult {
+    const requested = filter.statuses ?? MESSAGE_STATUSES;
+    const statuses = requested.filter((status) => applicable.includes(status));
+    const matched = deps.messages.countMatching(filter);
+    let affected = 0;
+    if (statuses.length > 0) {
+      let afterId = 0;
+      for (;;) {
+        const ids = deps.messages.idsMatching({ ...filter, statuses }, BULK_CHUNK, afterId);
+        if (ids.length === 0) break;
+        const changed = apply(ids);
+        deps.bus.publish(changed.map((entry) => entry.event));
+        affected += changed.length;
+        afterId = ids.at(-1)!;
+      }
+    }
+    return { affected, skipped: Math.max(0, matched - affected) };
+  }
+
+  function currentVersion(): number | null {
+    return deps.settings.current()?.version ?? null;
+  }
+
   return {
-    send(input: SendEmailInput): SendResult {
+    async send(input: SendEmailInput): Promise<SendResult> {
       const problems = validate(input);
       if (problems.length > 0) return { ok: false, kind: 'invalid', problems };
       const key = input.idempotencyKey ?? null;
-      const result = deps.messages.enqueue(
-        {
-          recipient: input.to,
-          subject: input.subject,
-          text: input.text ?? null,
-          html: input.html ?? null,
-          headers: [...(input.headers ?? [])],
-          // Fixed now so every attempt (and any duplicate after a crash) carries the same id and
-          // receivers can de-duplicate.
-          messageId: `<${randomUUID()}@${messageIdDomain()}>`,
-          maxAttempts: deps.maxAttempts,
-          idempotencyKey: key,
-          requestHash: key === null ? null : requestHash(input),
-        },
-        now(),
-      );
+      const result = await enqueue({
+        recipient: input.to,
+        subject: input.subject,
+        text: input.text ?? null,
+        html: input.html ?? null,
+        headers: [...(input.headers ?? [])],
+        // Fixed now so every attempt (and any duplicate after a crash) carries the same id and
+        // receivers can de-duplicate.
+        messageId: `<${randomUUID()}@${messageIdDomain()}>`,
+        maxAttempts: deps.maxAttempts,
+        idempotencyKey: key,
+        requestHash: key === null ? null : requestHash(input),
+        smtpConfigVersion: currentVersion(),
+      });
       if (result.kind === 'conflict') {
         return { ok: false, kind: 'idempotency_conflict', message: result.message };
-      }
-      if (result.kind === 'queued') {
-        deps.bus.publish([result.event]);
-        deps.wakeWorker();
       }
       return { ok: true, message: result.message };
     },
 
     retry(id: number): TransitionResult {
-      const result = deps.messages.retry(id, deps.maxAttempts, now());
+      const result = deps.messages.retry(id, deps.maxAttempts, now(), currentVersion());
       if (result.kind !== 'changed') return { ok: false, ...result };
       deps.bus.publish([result.event]);
       deps.wakeWorker();
       return { ok: true, message: result.message };
     },
 
+    /** retry() for every ABANDONED or CANCELLED message matching `filter`. */
+    retryMatching(filter: MessageListFilter): BulkResult {
+      const result = applyInChunks(filter, ['ABANDONED', 'CANCELLED'], (ids) =>
+        deps.messages.retryMany(ids, deps.maxAttempts, now(), currentVersion()),
+      );
+      if (result.affected > 0) deps.wakeWorker();
+      return result;
+    },
+
+    /** cancel() for every QUEUED message matching `filter`. */
+    cancelMatching(filter: MessageListFilter): BulkResult {
+      return applyInChunks(filter, ['QUEUED'], (ids) =>
+        deps.messages.cancelMany(ids, now(), currentVersion()),
+      );
+    },
+
+    /**
+     * After a configuration fix: retries ABANDONED messages whose last attempt failed in a way
+     * the configuration may have caused, at or after `sinceMs` (default: when the configuration
+     * before the current one was stored, i.e. failures under the old one).
+     */
+    retryConfigurationFailures(sinceMs: number | null): BulkResult {
+      const history = deps.settings.history();
+      const since = sinceMs ?? history[1]?.createdAtMs ?? 0;
+      const expedited = deps.messages.expediteFailedWith(CONFIGURATION_FAILURES, now());
+      const retried = this.retryMatching({
+        lastErrorCodes: CONFIGURATION_FAILURES,
+        updatedAfterMs: since,
+      });
+      if (expedited > 0) deps.wakeWorker();
+      return { affected: retried.affected + expedited, skipped: 0 };
+    },
+
+    /**
+     * A new SMTP configuration is in use: messages whose last attempt failed in a way the
+     * configuration may have caused go now instead of waiting out their backoff.
+     */
+    configurationChanged(): void {
+      const expedited = deps.messages.expediteFailedWith(CONFIGURATION_FAILURES, now());
+      if (expedited > 0) deps.wakeWorker();
+    },
+
     cancel(id: number): TransitionResult {
-      const result = deps.messages.cancel(id, now());
+      const result = deps.messages.cancel(id, now(), currentVersion());
       if (result.kind !== 'changed') return { ok: false, ...result };
       deps.bus.publish([result.event]);
       return { ok: true, message: result.message };

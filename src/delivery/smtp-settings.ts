@@ -1,6 +1,7 @@
 import type { SmtpConfigRepository, StoredSmtpConfig } from '../db/smtp-configs.ts';
 import type { Header } from '../domain/message.ts';
 import type { SmtpEndpoint } from '../smtp/endpoint.ts';
+import { buildProviderUri } from '../smtp/providers.ts';
 import { formatSmtpUri, parseSmtpUri } from '../smtp/uri.ts';
 import {
   addressProblem,
@@ -38,6 +39,17 @@ export interface ConfigureSmtpInput {
   headers?: readonly Header[] | null | undefined;
 }
 
+export interface ConfigureProviderInput {
+  provider: string;
+  username?: string | null | undefined;
+  password: string;
+  host?: string | null | undefined;
+  port?: number | null | undefined;
+  fromAddress: string;
+  fromName?: string | null | undefined;
+  headers?: readonly Header[] | null | undefined;
+}
+
 export type ConfigureResult =
   { ok: true; settings: SmtpSettingsView } | { ok: false; problems: InputProblem[] };
 
@@ -47,7 +59,25 @@ export interface SmtpSettingsDeps {
   environment: { connectionUri: string | null; fromAddress: string; fromName: string | null };
   /** The embedded development server, when it runs. */
   embedded: { host: string; port: number } | null;
+  /** Called after a new version is stored. */
+  onConfigured?: () => void;
   now?: () => number;
+}
+
+/** Problems with the sender fields shared by configureSmtp and configureSmtpProvider. */
+function senderProblems(input: {
+  fromAddress: string;
+  fromName?: string | null | undefined;
+  headers?: readonly Header[] | null | undefined;
+}): InputProblem[] {
+  const problems: InputProblem[] = [];
+  const fromProblem = addressProblem(input.fromAddress);
+  if (fromProblem) problems.push({ field: 'input.fromAddress', problem: fromProblem });
+  const fromName = input.fromName ?? null;
+  const nameProblem = fromName === null ? null : singleLineProblem(fromName, LIMITS.fromNameLength);
+  if (nameProblem) problems.push({ field: 'input.fromName', problem: nameProblem });
+  problems.push(...headerProblems(input.headers ?? [], 'input.headers'));
+  return problems;
 }
 
 export function createSmtpSettings(deps: SmtpSettingsDeps) {
@@ -128,29 +158,37 @@ export function createSmtpSettings(deps: SmtpSettingsDeps) {
 
     /** Validates and stores a new version; nothing is stored when any field is bad. */
     configure(input: ConfigureSmtpInput): ConfigureResult {
-      const problems: InputProblem[] = [];
       const parsed = parseSmtpUri(input.connectionUri);
-      if (!parsed.ok) problems.push({ field: 'input.connectionUri', problem: parsed.problem });
-      const fromProblem = addressProblem(input.fromAddress);
-      if (fromProblem) problems.push({ field: 'input.fromAddress', problem: fromProblem });
-      const fromName = input.fromName ?? null;
-      const nameProblem =
-        fromName === null ? null : singleLineProblem(fromName, LIMITS.fromNameLength);
-      if (nameProblem) problems.push({ field: 'input.fromName', problem: nameProblem });
-      const headers = [...(input.headers ?? [])];
-      problems.push(...headerProblems(headers, 'input.headers'));
+      const problems = senderProblems(input);
+      if (!parsed.ok) problems.unshift({ field: 'input.connectionUri', problem: parsed.problem });
       if (!parsed.ok || problems.length > 0) return { ok: false, problems };
 
       // Store the canonical form: what was validated is exactly what is used later.
       const stored = deps.configs.insert({
         connectionUri: formatSmtpUri(parsed.endpoint, { redact: false }),
         fromAddress: input.fromAddress,
-        fromName,
-        headers,
+        fromName: input.fromName ?? null,
+        headers: [...(input.headers ?? [])],
         createdAtMs: now(),
       });
       cached = fromStored(stored);
+      deps.onConfigured?.();
       return { ok: true, settings: toView(cached) };
+    },
+
+    /** Builds a provider preset's URI (correctly encoded) and stores it like configure(). */
+    configureProvider(input: ConfigureProviderInput): ConfigureResult {
+      const built = buildProviderUri(input.provider, {
+        username: input.username ?? null,
+        password: input.password,
+        host: input.host ?? null,
+        port: input.port ?? null,
+      });
+      if (!built.ok) {
+        // The sender fields are checked too, so one answer lists every problem.
+        return { ok: false, problems: [...built.problems, ...senderProblems(input)] };
+      }
+      return this.configure({ ...input, connectionUri: built.connectionUri });
     },
 
     /** Every stored version, newest first. */

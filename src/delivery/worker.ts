@@ -16,6 +16,8 @@ export interface WorkerOptions {
   idlePollMs?: number;
   /** How long close() lets in-flight sends finish before releasing them. @default 5_000 */
   shutdownGraceMs?: number;
+  /** How long finished sends wait to be recorded together. @default 5 */
+  batchWindowMs?: number;
 }
 
 export interface WorkerDeps {
@@ -46,6 +48,25 @@ const NOT_CONFIGURED: DeliveryError = {
   hint: 'Configure one with the configureSmtp mutation or SMTP_CONNECTION_URI; queued mail is sent once it is.',
 };
 
+/** Adds what happens next to the hint: when the retry is due, or that the budget ran out. */
+function withOutlook(
+  error: DeliveryError,
+  next: AttemptRecord['next'],
+  message: Message,
+  attempt: number,
+): DeliveryError {
+  let outlook: string;
+  if (next.status === 'QUEUED') {
+    const budgetEnd = message.attemptsAtRetry + message.maxAttempts;
+    outlook = `Will retry at ${new Date(next.nextAttemptAtMs).toISOString()} (attempt ${attempt + 1} of ${budgetEnd}).`;
+  } else if (next.status === 'ABANDONED' && next.reason === 'attempts_exhausted') {
+    outlook = `Gave up after ${attempt} attempts; retryMessage sends it again with a fresh budget.`;
+  } else {
+    return error;
+  }
+  return { ...error, hint: error.hint ? `${error.hint} ${outlook}` : outlook };
+}
+
 interface InFlight {
   claim: ClaimedMessage;
   done: Promise<void>;
@@ -65,10 +86,10 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
 
   const inFlight = new Map<number, InFlight>();
   let pending: AttemptRecord[] = [];
-  let flushScheduled = false;
-  let tickScheduled = false;
+  let cycleScheduled = false;
   let timer: NodeJS.Timeout | null = null;
   let closing = false;
+  let activeKey: string | null = null;
   // Set once close() has released what was left: results arriving later belong to no one.
   let closed = false;
 
@@ -98,7 +119,7 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
     const atMs = now();
     const outcome: SendOutcome =
       active === null
-        ? { ok: false, error: NOT_CONFIGURED, durationMs: 0 }
+        ? { ok: false, error: NOT_CONFIGURED, durationMs: 0, transcript: null }
         : await transports.send(active.key, active.endpoint, {
             from: { address: active.fromAddress, name: active.fromName },
             to: message.recipient,
@@ -110,6 +131,7 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
             messageId: message.messageId,
           });
     if (closed) return;
+    const next = decide(message, attempt, outcome, atMs);
     pending.push({
       messageId: message.id,
       leaseExpiresAtMs: message.leaseExpiresAtMs!,
@@ -118,65 +140,71 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
       durationMs: Math.round(outcome.durationMs),
       smtpConfigVersion: active?.version ?? null,
       response: outcome.ok ? outcome.response : null,
-      error: outcome.ok ? null : outcome.error,
-      next: decide(message, attempt, outcome, atMs),
+      error: outcome.ok ? null : withOutlook(outcome.error, next, message, attempt),
+      transcript: outcome.transcript ?? null,
+      next,
     });
-    scheduleFlush();
+    scheduleCycle();
   }
 
-  function flush(): void {
-    flushScheduled = false;
-    if (closed || pending.length === 0) return;
-    const records = pending;
-    pending = [];
-    const events = messages.recordAttempts(records);
-    for (const record of records) inFlight.delete(record.messageId);
-    bus.publish(events);
-    if (!closing) scheduleTick();
-  }
-
-  function scheduleFlush(): void {
-    if (flushScheduled) return;
-    flushScheduled = true;
-    setImmediate(flush);
-  }
-
-  function tick(): void {
-    tickScheduled = false;
-    if (closing) return;
+  /**
+   * One turn of the worker: record the attempts that finished since the last turn and claim as
+   * many due messages as there is room for, in one transaction; then start sending the claims.
+   */
+  function cycle(): void {
+    cycleScheduled = false;
+    if (closed) return;
     if (timer) clearTimeout(timer);
     timer = null;
-    const capacity = options.concurrency - inFlight.size;
-    let claimed: ClaimedMessage[] = [];
-    if (capacity > 0) {
-      claimed = messages.claimDue(now(), options.leaseMs, capacity);
-      bus.publish(claimed.map((claim) => claim.event));
-      const active = claimed.length > 0 ? settings.current() : null;
-      for (const claim of claimed) {
-        const done = deliver(claim, active).catch((error: unknown) => {
-          // transports.send never rejects; reaching here is a bug worth a loud line, and the
-          // lease makes sure the message is tried again.
-          console.error('delivery worker: unexpected error', error);
-        });
-        inFlight.set(claim.message.id, { claim, done });
-      }
+    const records = pending;
+    pending = [];
+    for (const record of records) inFlight.delete(record.messageId);
+    const active = closing ? null : settings.current();
+    const capacity = closing ? 0 : options.concurrency - inFlight.size;
+    const { events, claimed } = messages.recordAndClaim(records, {
+      nowMs: now(),
+      leaseMs: options.leaseMs,
+      limit: capacity,
+      smtpConfigVersion: active?.version ?? null,
+      excludeIds: [...inFlight.keys()],
+    });
+    bus.publish(events);
+    bus.publish(claimed.map((claim) => claim.event));
+    if (closing) return;
+    if (active && active.key !== activeKey) {
+      // The configuration changed: connections of older versions are closed once idle.
+      activeKey = active.key;
+      transports.retainOnly(new Set([active.key]));
     }
-    if (claimed.length > 0 && claimed.length === capacity) return; // flush() ticks again
+    for (const claim of claimed) {
+      const done = deliver(claim, active).catch((error: unknown) => {
+        // transports.send never rejects; reaching here is a bug worth a loud line, and the
+        // lease makes sure the message is tried again.
+        console.error('delivery worker: unexpected error', error);
+      });
+      inFlight.set(claim.message.id, { claim, done });
+    }
+    // A full batch means more may be waiting: finishing sends will run the next cycle.
+    if (claimed.length > 0 && claimed.length === capacity) return;
     const nextDue = messages.nextDueAtMs();
     const wait = nextDue === null ? idlePollMs : Math.min(idlePollMs, nextDue - now());
-    timer = setTimeout(tick, Math.max(1, wait));
+    timer = setTimeout(cycle, Math.max(1, wait));
   }
 
-  function scheduleTick(): void {
-    if (tickScheduled || closing) return;
-    tickScheduled = true;
-    setImmediate(tick);
+  function scheduleCycle(): void {
+    if (cycleScheduled || closed) return;
+    cycleScheduled = true;
+    // Sends finish one by one; gathering those of the next few milliseconds into one commit
+    // writes each hot page (indexes, counters) once per batch instead of once per message.
+    setTimeout(cycle, options.batchWindowMs ?? 5);
   }
 
-  scheduleTick();
+  scheduleCycle();
 
   return {
-    wake: scheduleTick,
+    wake: () => {
+      if (!closing) scheduleCycle();
+    },
 
     async close() {
       closing = true;
@@ -189,7 +217,7 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
       });
       await Promise.race([settled, grace]);
       clearTimeout(graceTimer);
-      flush();
+      cycle(); // records what finished; claims nothing while closing
       // Whatever is still sending is handed back to the queue now rather than after its lease:
       // the next start (or this one's successor) picks it up at once.
       const unfinished = [...inFlight.values()].map((entry) => ({
@@ -198,7 +226,7 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
       }));
       inFlight.clear();
       closed = true;
-      bus.publish(messages.release(unfinished, now()));
+      bus.publish(messages.release(unfinished, now(), settings.current()?.version ?? null));
     },
   };
 }

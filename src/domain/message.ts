@@ -40,6 +40,8 @@ export interface Dispatch {
   response: string | null;
   error: DeliveryError | null;
   smtpConfigVersion: number | null;
+  /** The SMTP conversation, secrets and body replaced; null when not kept. */
+  transcript: string | null;
 }
 
 /** Why a status changed; stored with each event. */

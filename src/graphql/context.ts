@@ -1,9 +1,11 @@
 import type { DispatchRepository } from '../db/dispatches.ts';
 import type { EventRepository } from '../db/events.ts';
 import type { MessageRepository } from '../db/messages.ts';
+import type { DeliveryStats } from '../delivery/delivery-stats.ts';
 import type { EventBus } from '../delivery/event-bus.ts';
 import type { Outbox } from '../delivery/outbox.ts';
 import type { SmtpSettings } from '../delivery/smtp-settings.ts';
+import type { SmtpVerifier } from '../delivery/smtp-verifier.ts';
 
 /** What resolvers may use. The same object serves every request: it holds no per-user state. */
 export interface GraphQLContext {
@@ -13,4 +15,6 @@ export interface GraphQLContext {
   events: EventRepository;
   dispatches: DispatchRepository;
   bus: EventBus;
+  deliveryStats: DeliveryStats;
+  verifier: SmtpVerifier;
 }

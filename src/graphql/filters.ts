@@ -15,5 +15,8 @@ export function toListFilter(filter: MessageFilter | null | undefined, field: st
     result.createdBeforeMs = parseIsoTime(filter.createdBefore, `${field}.createdBefore`);
   }
   if (filter.subjectContains != null) result.subjectContains = filter.subjectContains;
+  if (filter.errorCode != null) result.errorCodes = filter.errorCode;
+  if (filter.everFailed != null) result.everFailed = filter.everFailed;
+  if (filter.smtpConfigVersion != null) result.smtpConfigVersion = filter.smtpConfigVersion;
   return result;
 }

@@ -5,14 +5,26 @@ import type { Resolvers } from './generated/types.ts';
 import { Mutation } from './resolvers/mutation.ts';
 import { Query } from './resolvers/query.ts';
 import { Subscription } from './resolvers/subscription.ts';
+import { BulkMutation } from './resolvers/bulk.ts';
+import {
+  DeliveryStats,
+  SmtpProvider,
+  SmtpVerification,
+  SmtpVerificationStep,
+  TroubleshootingQuery,
+} from './resolvers/troubleshooting.ts';
 import { Dispatch, Message, MessageEvent, SmtpConfig } from './resolvers/types.ts';
 
 const typeDefs = readFileSync(new URL('../../schema.graphql', import.meta.url), 'utf8');
 
 const resolvers: Resolvers = {
-  Query,
-  Mutation,
+  Query: { ...Query, ...TroubleshootingQuery },
+  Mutation: { ...Mutation, ...BulkMutation },
   Subscription,
+  DeliveryStats,
+  SmtpProvider,
+  SmtpVerification,
+  SmtpVerificationStep,
   Message,
   Dispatch,
   MessageEvent,

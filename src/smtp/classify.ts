@@ -11,7 +11,7 @@ import type { SmtpEndpoint } from './endpoint.ts';
 export function classifySmtpError(err: unknown, endpoint: SmtpEndpoint): DeliveryError {
   const facts = readFacts(err);
   const result = classify(facts, endpoint);
-  const redact = redactor(endpoint);
+  const redact = secretRedactor(endpoint);
   return {
     code: result.code,
     message: redact(oneLine(result.message)),
@@ -209,7 +209,7 @@ function classify(f: Facts, ep: SmtpEndpoint): Classified {
     };
   }
   if (has('EAUTH') || has('ENOAUTH') || has('EOAUTH2')) return auth(f, ep);
-  if (f.responseCode !== null) return reply(f, where);
+  if (f.responseCode !== null) return reply(f, ep);
   if (has('EMESSAGE')) {
     return {
       code: 'MESSAGE_REJECTED',
@@ -239,8 +239,8 @@ function classify(f: Facts, ep: SmtpEndpoint): Classified {
       code: 'CONNECTION',
       message: `Cannot resolve the host name ${ep.host}: ${f.message}`,
       hint: temporary
-        ? 'DNS lookup failed temporarily; it will be retried. If it persists, check the DNS settings of this machine.'
-        : `Check the spelling of the host name ${ep.host} in the connection URI.`,
+        ? 'The DNS lookup failed temporarily. If it keeps failing, check the DNS settings of this machine.'
+        : `The host name ${ep.host} does not exist in DNS. Check its spelling in the connection URI.`,
     };
   }
   const failure = f.codes.find((c) => c in CONNECT_FAILURES);
@@ -248,7 +248,7 @@ function classify(f: Facts, ep: SmtpEndpoint): Classified {
     return {
       code: 'CONNECTION',
       message: `Connection refused by ${where}`,
-      hint: `Nothing accepts connections on ${where}. Check the host and port (smtp:// defaults to 587, smtps:// to 465) and that the server is running and reachable through any firewall.`,
+      hint: `Nothing accepts connections on ${where}. Check the host and port (smtp:// defaults to 587, smtps:// to 465) and that the server is running and reachable through any firewall.${port25(ep)}`,
     };
   }
   if (failure || has('ESOCKET') || has('ECONNECTION')) {
@@ -258,18 +258,55 @@ function classify(f: Facts, ep: SmtpEndpoint): Classified {
       hint:
         failure === 'EHOSTUNREACH' || failure === 'ENETUNREACH'
           ? `${where} cannot be reached from this machine (${CONNECT_FAILURES[failure]}). Check the host, the network and firewalls.`
-          : `The connection was closed unexpectedly; it will be retried. If it keeps happening, check that ${where} speaks SMTP with this scheme (465 is smtps://, 587 and 25 are smtp://) and whether the server limits connections.`,
+          : (wrongPortForScheme(ep) ??
+            `The server closed the connection unexpectedly. If it keeps happening, check that ${where} speaks SMTP with this scheme (465 is smtps://, 587 and 25 are smtp://) and whether the server limits connections.`),
     };
   }
   if (has('EPROTOCOL')) {
     return {
       code: 'PROTOCOL',
       message: `Unexpected reply from ${where}: ${f.message}`,
-      hint: `Check that ${where} is an SMTP server (the port may belong to another service).`,
+      hint:
+        wrongPortForScheme(ep) ??
+        `Check that ${where} is an SMTP server (the port may belong to another service).`,
     };
   }
-  if (has('ECONFIG')) return { code: 'CONFIG', message: f.message, hint: null };
-  return { code: 'UNKNOWN', message: f.message, hint: null };
+  if (has('EFILEACCESS') || has('EURLACCESS')) {
+    return {
+      code: 'CONFIG',
+      message: f.message,
+      hint: 'The message refers to a file or URL to attach; mailscope never reads files or fetches URLs for a message.',
+    };
+  }
+  if (has('ECONFIG')) {
+    return {
+      code: 'CONFIG',
+      message: f.message,
+      hint: 'The SMTP configuration cannot be used as it is. Check the connection URI and the from address (configureSmtp).',
+    };
+  }
+  return {
+    code: 'UNKNOWN',
+    message: f.message,
+    hint: 'An unexpected error, not a reply from the server; it is treated as temporary. If it persists, the transcript of the attempt and the service log show where it happened.',
+  };
+}
+
+/** Said when the scheme and the port do not go together; null when they do. */
+function wrongPortForScheme(ep: SmtpEndpoint): string | null {
+  if (ep.security !== 'implicit-tls' && ep.port === 465) {
+    return 'Port 465 expects TLS from the first byte (smtps://), but smtp:// waits for a plaintext greeting: use smtps:// for port 465, or port 587 with smtp://.';
+  }
+  if (ep.security === 'implicit-tls' && (ep.port === 587 || ep.port === 25)) {
+    return `Port ${ep.port} speaks plain SMTP first and upgrades with STARTTLS, but smtps:// starts with TLS: use smtp:// for port ${ep.port}, or port 465 with smtps://.`;
+  }
+  return null;
+}
+
+function port25(ep: SmtpEndpoint): string {
+  return ep.port === 25
+    ? ' Many cloud providers block outgoing port 25: use 587 (smtp://) or 465 (smtps://).'
+    : '';
 }
 
 function timeout(f: Facts, ep: SmtpEndpoint, where: string): Classified {
@@ -299,7 +336,7 @@ function timeout(f: Facts, ep: SmtpEndpoint, where: string): Classified {
         code: 'TIMEOUT',
         command: ep.security === 'starttls' ? 'STARTTLS' : 'CONN',
         message: `Timed out during the TLS handshake with ${where}`,
-        hint: 'The server stopped answering during the TLS handshake; it will be retried.',
+        hint: 'The server stopped answering during the TLS handshake: a busy server, or something on the way that interferes with TLS.',
       };
     default:
       if (/^connect ETIMEDOUT/.test(f.message))
@@ -309,74 +346,87 @@ function timeout(f: Facts, ep: SmtpEndpoint, where: string): Classified {
         // An idle-socket timeout can strike during any command; nodemailer does not say which.
         command: null,
         message: `Timed out waiting for ${where} to respond`,
-        hint: 'The server stopped responding; it will be retried.',
+        hint: 'The server stopped responding in the middle of the session (busy, or a slow link). If it stopped after the message was sent, it may have accepted it, and sending again can deliver it twice.',
       };
   }
 }
 
 function auth(f: Facts, ep: SmtpEndpoint): Classified {
   const message = `Authentication failed: ${f.response ?? f.message}`;
-  const status = f.enhancedStatus;
+  const status = statusOf(f);
+  const code = f.responseCode;
+  const response = f.response ?? '';
+  const result = (hint: string): Classified => ({ code: 'AUTH', message, hint });
   if (ep.username === null || /missing credentials/i.test(f.message)) {
-    return {
-      code: 'AUTH',
-      message,
-      hint: 'The server requires authentication: add user:password to the connection URI.',
-    };
+    return result('The server requires authentication: add user:password to the connection URI.');
   }
-  if (f.responseCode === 534 || status === '5.7.9') {
-    return {
-      code: 'AUTH',
-      message,
-      hint: 'The provider wants an app password (or OAuth) for SMTP, not the account password. Create an app password and use it.',
-    };
+  if (status?.text === '5.7.139' || /SmtpClientAuthentication is disabled/i.test(response)) {
+    return result(
+      'Microsoft 365 has SMTP AUTH turned off for this mailbox or the whole tenant. An administrator must enable "Authenticated SMTP" for the mailbox before it can send this way.',
+    );
   }
-  if (f.responseCode === 454 || (f.responseCode !== null && f.responseCode < 500)) {
-    return {
-      code: 'AUTH',
-      message,
-      hint: 'Temporary authentication failure at the server; it will be retried.',
-    };
+  if (code === 534 || status?.text === '5.7.9') {
+    return result(
+      'The provider wants an app password (or OAuth) for SMTP, not the account password. Create an app password and use it.',
+    );
   }
-  if (f.responseCode !== null && [500, 502, 504].includes(f.responseCode)) {
-    return {
-      code: 'AUTH',
-      message,
-      hint: 'The server does not offer AUTH (or this AUTH mechanism) on this connection. Remove user:password from the URI if the server needs none.',
-    };
+  if (code === 538 || status?.text === '5.7.11' || (code === 530 && /tls|ssl/i.test(response))) {
+    return result(
+      'The server only accepts credentials over TLS: do not use disable_starttls=true.',
+    );
   }
-  if (f.responseCode === 530 && /tls|ssl/i.test(f.response ?? '')) {
-    return {
-      code: 'AUTH',
-      message,
-      hint: 'The server only accepts credentials over TLS: do not use disable_starttls=true.',
-    };
+  if ((status !== null && status.cls === 4) || (code !== null && code < 500)) {
+    return result(
+      'The server could not check the credentials just now (a temporary failure on its side); they may well be right.',
+    );
   }
-  return {
-    code: 'AUTH',
-    message,
-    hint:
-      'The server rejected the user name or password. Check both; in the URI they must be URI-encoded (@ as %40, / as %2F, : as %3A). ' +
+  if ((status !== null && status.subject === 5) || [500, 502, 504].includes(code ?? 0)) {
+    return result(
+      'The server does not offer AUTH (or this AUTH mechanism) on this connection. Remove user:password from the URI if the server needs none.',
+    );
+  }
+  return result(
+    'The server rejected the user name or password. Check both; in the URI they must be URI-encoded (@ as %40, / as %2F, : as %3A). ' +
       'With SendGrid the user name is literally "apikey" and the password is the API key; Gmail needs an app password.',
-  };
+  );
 }
 
-/** A failure the server stated with a reply code. */
-function reply(f: Facts, where: string): Classified {
+/** RFC 3463 enhanced status: `class.subject.detail`. */
+interface Status {
+  text: string;
+  /** 2 success, 4 temporary, 5 permanent. */
+  cls: number;
+  /** 1 addressing, 2 mailbox, 3 mail system, 4 network, 5 protocol, 6 content, 7 security. */
+  subject: number;
+  detail: number;
+}
+
+function statusOf(f: Facts): Status | null {
+  if (f.enhancedStatus === null) return null;
+  const [cls = 0, subject = 0, detail = 0] = f.enhancedStatus.split('.').map(Number);
+  return { text: f.enhancedStatus, cls, subject, detail };
+}
+
+/**
+ * A failure the server stated with a reply code. The command decides what was refused; the
+ * hint comes from the enhanced status where the server sent one (servers word the same refusal
+ * differently), else from the reply code and, last, well-known wording.
+ */
+function reply(f: Facts, ep: SmtpEndpoint): Classified {
+  const where = `${ep.host}:${ep.port}`;
   const code = f.responseCode!;
   const response = f.response ?? String(code);
-  const status = f.enhancedStatus ?? '';
+  const status = statusOf(f);
   const permanent = code >= 500 && code !== 503;
-  const retried = 'Temporary failure; it will be retried.';
 
   if (code === 421) {
     return {
       code: 'CONNECTION',
       message: `The server at ${where} is not available right now: ${response}`,
-      hint: 'The server is busy or shutting down (421); it will be retried.',
+      hint: temporaryHint(f, status),
     };
   }
-  const authRequired = code === 530 || (/^5\.7\.0$/.test(status) && /auth/i.test(response));
+  const authRequired = code === 530 || (status?.text === '5.7.0' && /auth/i.test(response));
   if (authRequired && ['MAIL FROM', 'RCPT TO', 'DATA'].includes(f.command ?? '')) {
     const tls = /starttls|tls|ssl/i.test(response);
     return {
@@ -391,7 +441,7 @@ function reply(f: Facts, where: string): Classified {
     return {
       code: 'PROTOCOL',
       message: `The server rejected the command sequence: ${response}`,
-      hint: retried,
+      hint: 'The server refused the order of the commands (503). This usually follows an earlier failure in the same session, or a server that does not follow the protocol.',
     };
   }
   switch (f.command) {
@@ -400,23 +450,21 @@ function reply(f: Facts, where: string): Classified {
         code: 'SENDER_REJECTED',
         message: `The server rejected the sender: ${response}`,
         permanent,
-        hint: permanent
-          ? 'The server does not accept mail from this from address. Use an address (or domain) the account is allowed to send as, verified with the provider.'
-          : temporaryHint(code, status),
+        hint: permanent ? senderHint(status) : temporaryHint(f, status),
       };
     case 'RCPT TO':
       return {
         code: 'RECIPIENT_REJECTED',
         message: `The server rejected the recipient${f.recipient ? ` ${f.recipient}` : ''}: ${response}`,
         permanent,
-        hint: permanent ? recipientHint(status) : temporaryHint(code, status),
+        hint: permanent ? recipientHint(f, status) : temporaryHint(f, status),
       };
     case 'DATA':
       return {
         code: 'MESSAGE_REJECTED',
         message: `The server rejected the message: ${response}`,
         permanent,
-        hint: permanent ? messageHint(code, status) : temporaryHint(code, status),
+        hint: permanent ? messageHint(f, status) : temporaryHint(f, status),
       };
     case 'CONN':
     case null:
@@ -426,64 +474,142 @@ function reply(f: Facts, where: string): Classified {
         hint:
           code >= 500
             ? 'The server turned this client away (its IP may be blocklisted or not allowed to connect). Check with the provider.'
-            : temporaryHint(code, status),
+            : temporaryHint(f, status),
       };
     default:
       return {
         code: 'PROTOCOL',
         message: `The server rejected ${f.command}: ${response}`,
         hint:
-          code < 500
-            ? temporaryHint(code, status)
-            : `Check that ${where} is a standard SMTP server.`,
+          code < 500 ? temporaryHint(f, status) : `Check that ${where} is a standard SMTP server.`,
       };
   }
 }
 
-function temporaryHint(code: number, status: string): string {
-  if (status === '4.7.1' || status === '4.7.0' || status === '4.2.0' || code === 450) {
-    return 'The server deferred the message (greylisting or rate limiting); it will be retried, and usually goes through.';
+/** A 4xx: what the server is short of. The worker adds when the next attempt is. */
+function temporaryHint(f: Facts, status: Status | null): string {
+  const code = f.responseCode;
+  const response = f.response ?? '';
+  if (code === 421) {
+    return 'The server is busy or shutting down (421) and closed the connection; this is temporary.';
   }
-  if (code === 452 || status.startsWith('4.2.') || status.startsWith('4.3.')) {
-    return 'The server is short of resources (storage or a limit); it will be retried.';
+  if (/gr[ae]ylist/i.test(response) || status?.subject === 7) {
+    return 'The server deferred the message on purpose (greylisting or rate limiting). This is normal and temporary: a later attempt usually goes through.';
   }
-  return 'Temporary failure at the server; it will be retried.';
+  const detail = status === null ? null : `${status.subject}.${status.detail}`;
+  if (detail === '2.2')
+    return "The recipient's mailbox is full for now (over quota); this is temporary.";
+  if (detail === '3.1' || (status === null && code === 452)) {
+    return 'The server is short of storage; this is temporary.';
+  }
+  if (detail === '5.3') {
+    return 'The server takes fewer recipients or messages at once (a rate limit); this is temporary.';
+  }
+  if (status?.subject === 4) {
+    return 'The server has a network or routing problem on its side; this is temporary.';
+  }
+  if (status?.subject === 2 || status?.subject === 3 || code === 451 || code === 452) {
+    return 'The server had a problem on its side (overloaded, or a local error) and asked to try later; this is temporary.';
+  }
+  return 'The server reported a temporary failure (4xx).';
 }
 
-function recipientHint(status: string): string {
+function senderHint(status: Status | null): string {
+  if (status?.subject === 1 && (status.detail === 7 || status.detail === 8)) {
+    return 'The server does not accept the from address: its syntax, or its domain (which must exist and accept mail). Fix the from address in the configuration.';
+  }
+  return 'The server does not accept mail from this from address. Use an address (or domain) the account is allowed to send as, verified with the provider.';
+}
+
+function recipientHint(f: Facts, status: Status | null): string {
+  const response = f.response ?? '';
+  if (f.recipient !== null && NON_ASCII.test(f.recipient) && refusesUtf8(f, status)) {
+    return `The address ${f.recipient} has non-ASCII characters before the @, which needs a server with SMTPUTF8 (RFC 6531); this server does not accept internationalized addresses. Ask the recipient for an ASCII address, or send through a server that supports SMTPUTF8.`;
+  }
+  const detail = status === null ? null : `${status.subject}.${status.detail}`;
   // Microsoft reports an unknown recipient as 5.1.10 (RecipientNotFound).
-  if (status === '5.1.1' || status === '5.1.0' || status === '5.1.10')
-    return 'The recipient mailbox does not exist. Check the address; retrying will not help.';
-  if (status === '5.1.2')
+  if (detail === '1.1' || detail === '1.0' || detail === '1.10') return MAILBOX_UNKNOWN;
+  if (detail === '1.2') {
     return 'The recipient domain does not exist or does not accept mail. Check the address.';
-  if (status === '5.1.3') return 'The recipient address is malformed. Check the address.';
-  if (status === '5.2.1') return 'The recipient mailbox is disabled.';
-  if (status === '5.2.2') return 'The recipient mailbox is full.';
-  if (status.startsWith('5.7.')) {
-    return 'The server refused by policy (for example relay access denied). Servers relay only for authenticated users: check user:password, and that the from address is allowed for this account.';
+  }
+  if (detail === '1.3') return 'The recipient address is malformed. Check the address.';
+  if (detail === '1.6')
+    return 'The recipient mailbox has moved; ask the recipient for the new address.';
+  if (detail === '2.1') return 'The recipient mailbox is disabled.';
+  if (detail === '2.2') return 'The recipient mailbox is full.';
+  if (status?.subject === 7 || /relay/i.test(response)) return RELAY_DENIED;
+  if (status === null && /user unknown|unknown user|no such user|does not exist/i.test(response)) {
+    return MAILBOX_UNKNOWN;
   }
   return 'The server refused this recipient; retrying will not help.';
 }
 
-function messageHint(code: number, status: string): string {
-  if (code === 552 || status === '5.3.4' || status === '5.2.3')
+function messageHint(f: Facts, status: Status | null): string {
+  const code = f.responseCode;
+  const response = f.response ?? '';
+  const detail = status === null ? null : `${status.subject}.${status.detail}`;
+  if (/SendAsDenied/i.test(response)) {
+    return 'The account is not allowed to send as the from address. Use an address the account may send as, or grant it "Send As" for this one.';
+  }
+  if (detail === '3.4' || detail === '2.3' || (status === null && code === 552)) {
     return 'The message is larger than the server accepts. Send a smaller message.';
-  if (status === '5.7.26' || status === '5.7.23' || status === '5.7.27') {
+  }
+  if (detail === '2.2') return 'The recipient mailbox is full.';
+  if (detail === '7.23') {
+    return 'SPF failed: this server is not allowed to send for the from domain. Add it to the SPF record of the from domain.';
+  }
+  if (detail === '7.25') {
+    return 'The sending IP has no valid reverse DNS (PTR) record. Ask the provider of the sending server to set one.';
+  }
+  if (detail === '7.26') {
     return 'The sender domain failed authentication (SPF, DKIM or DMARC). Publish SPF/DKIM records for the from domain.';
   }
-  if (status.startsWith('5.7.') || code === 554) {
-    return 'The server refused the message by policy (spam or content filter, or relay not allowed). Check the content, the from address and the SPF/DKIM records of its domain.';
+  if (detail === '7.27') {
+    return 'The from domain publishes a null MX (it receives no mail), and servers refuse mail from such domains. Use a from address on a domain that receives mail.';
   }
-  if (status.startsWith('5.6.'))
-    return 'The server could not accept the message format or content.';
+  if (status?.subject === 6 && status.detail >= 7 && status.detail <= 9) {
+    return 'The message has internationalized (UTF-8) addresses or headers, which this server does not accept (no SMTPUTF8). Use ASCII addresses.';
+  }
+  if (status?.subject === 7 || (status === null && code === 554)) {
+    return /relay/i.test(response)
+      ? RELAY_DENIED
+      : 'The server refused the message by policy (spam or content filter, or relay not allowed). Check the content, the from address and the SPF/DKIM records of its domain.';
+  }
+  if (status?.subject === 6) return 'The server could not accept the message format or content.';
   return 'The server refused the message; retrying will not help.';
 }
 
+const MAILBOX_UNKNOWN =
+  'The recipient mailbox does not exist. Check the address; retrying will not help.';
+const RELAY_DENIED =
+  'The server refused by policy (for example relay access denied). Servers relay only for authenticated users: check user:password, and that the from address is allowed for this account.';
+const NON_ASCII = /[^\x00-\x7f]/;
+
 /**
- * Nothing above builds text from the password, but a server may echo what it was sent. Shorter
+ * Whether a refusal of a non-ASCII address is about the characters: RFC 6531's 5.6.7, a syntax
+ * status or reply, or wording about UTF-8. Nodemailer sends such an address as it is (adding
+ * the SMTPUTF8 parameter only when the server announced the extension), so the refusal is the
+ * server's, worded as the server likes.
+ */
+function refusesUtf8(f: Facts, status: Status | null): boolean {
+  const text = `${f.message} ${f.response ?? ''}`;
+  if (/SMTPUTF8|UTF-?8|non-?ASCII|8-?bit|internationali[sz]ed/i.test(text)) return true;
+  if (status !== null) {
+    return (
+      (status.subject === 6 && status.detail >= 7 && status.detail <= 9) ||
+      (status.subject === 1 && status.detail === 3) ||
+      status.subject === 5
+    );
+  }
+  return [500, 501, 553, 555].includes(f.responseCode ?? 0);
+}
+
+/**
+ * Replaces the password, URI-encoded or base64 (alone or as an AUTH PLAIN token) with `***`.
+ * Nothing here builds text from the password, but a server may echo what it was sent. Shorter
  * secrets are left alone: replacing them would mangle ordinary words.
  */
-function redactor({ username, password }: SmtpEndpoint): (text: string) => string {
+export function secretRedactor({ username, password }: SmtpEndpoint): (text: string) => string {
   if (!password || password.length < 4) return (text) => text;
   const base64 = (s: string) => Buffer.from(s).toString('base64');
   const variants = [password, encodeURIComponent(password), base64(password)];

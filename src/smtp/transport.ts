@@ -5,8 +5,14 @@ import nodemailer from 'nodemailer';
 import type { SendMailOptions, SMTPPoolOptions, Transporter } from 'nodemailer';
 import type { DeliveryError } from '../domain/delivery-error.ts';
 import type { Header } from '../domain/message.ts';
-import { classifySmtpError } from './classify.ts';
+import { classifySmtpError, secretRedactor } from './classify.ts';
 import type { SmtpEndpoint } from './endpoint.ts';
+import { formatTranscript, type TranscriptParts } from './transcript.ts';
+import {
+  createTranscriptRecorder,
+  type NodemailerLogger,
+  type TranscriptRecorder,
+} from './transcript-recorder.ts';
 
 export interface OutgoingMail {
   from: { address: string; name: string | null };
@@ -21,9 +27,13 @@ export interface OutgoingMail {
   messageId: string;
 }
 
+/**
+ * `transcript` is the SMTP dialogue of this attempt (see `SmtpTransportsOptions.transcripts`),
+ * or null when it is not kept.
+ */
 export type SendOutcome =
-  | { ok: true; response: string; durationMs: number }
-  | { ok: false; error: DeliveryError; durationMs: number };
+  | { ok: true; response: string; durationMs: number; transcript: string | null }
+  | { ok: false; error: DeliveryError; durationMs: number; transcript: string | null };
 
 export interface SmtpTransports {
   /**
@@ -59,19 +69,36 @@ export interface SmtpTransportsOptions {
    * @default none
    */
   extraCaCertificates?: readonly string[];
+  /**
+   * Which sends return the SMTP transcript of their attempt: `'failures'`, `'all'` or `'off'`.
+   * A transcript is the commands and replies in order, credentials and the message itself
+   * replaced by placeholders, at most about 4 KB (head and tail kept). Each send's transcript
+   * starts with the setup of its connection (greeting, EHLO, STARTTLS, AUTH), which a pooled
+   * connection did once; a later send on it says `(connection #N reused: send K on it)` before
+   * its own lines. `'off'` gives nodemailer no logger at all; `'failures'` records lines but
+   * formats text only for failures.
+   * @default 'failures'
+   */
+  transcripts?: 'failures' | 'all' | 'off';
 }
 
 interface Pool {
   transporter: Transporter;
   inFlight: number;
   retired: boolean;
+  recorder: TranscriptRecorder | null;
+  redact: (text: string) => string;
 }
 
-/** Nodemailer options for an endpoint, built explicitly: no URL or `service` guessing. */
+/**
+ * Nodemailer options for an endpoint, built explicitly: no URL or `service` guessing. With a
+ * `logger`, nodemailer logs every command and reply to it (never the message itself).
+ */
 export function transportOptions(
   endpoint: SmtpEndpoint,
   options: SmtpTransportsOptions,
   secureContext?: tls.SecureContext,
+  logger?: NodemailerLogger,
 ): SMTPPoolOptions & { pool: true } {
   const { timeoutMs } = options;
   const tlsOptions: tls.ConnectionOptions = {
@@ -116,9 +143,10 @@ export function transportOptions(
     // The delivery queue retries; the pool only re-sends once when a reused connection turns
     // out to be closed, instead of five times with back-off.
     maxRequeues: 1,
-    logger: false,
+    logger: logger ?? false,
+    // debug would log the message content too.
     debug: false,
-    transactionLog: false,
+    transactionLog: logger !== undefined,
     disableFileAccess: true,
     disableUrlAccess: true,
   };
@@ -163,6 +191,7 @@ export function createSmtpTransports(options: SmtpTransportsOptions): SmtpTransp
     extraCa.length > 0
       ? tls.createSecureContext({ ca: [...tls.rootCertificates, ...extraCa] })
       : undefined;
+  const transcripts = options.transcripts ?? 'failures';
   let inFlight = 0;
   let closed = false;
   let closing: Promise<void> | null = null;
@@ -179,36 +208,54 @@ export function createSmtpTransports(options: SmtpTransportsOptions): SmtpTransp
     mail: OutgoingMail,
   ): Promise<SendOutcome> {
     const startedAt = performance.now();
-    if (closed) return { ok: false, error: CLOSED_ERROR, durationMs: 0 };
+    if (closed) return { ok: false, error: CLOSED_ERROR, durationMs: 0, transcript: null };
     let pool = pools.get(key);
     try {
       if (pool === undefined) {
+        const recorder = transcripts === 'off' ? null : createTranscriptRecorder();
         const transporter = nodemailer.createTransport(
-          transportOptions(endpoint, options, secureContext),
+          transportOptions(endpoint, options, secureContext, recorder?.logger),
         );
         // Failures reach each send's promise; an 'error' event without a listener would
         // instead crash the process.
         transporter.on('error', () => {});
-        pool = { transporter, inFlight: 0, retired: false };
+        pool = {
+          transporter,
+          inFlight: 0,
+          retired: false,
+          recorder,
+          redact: secretRedactor(endpoint),
+        };
         pools.set(key, pool);
       }
-    } catch (err) {
-      return { ok: false, error: classifySmtpError(err, endpoint), durationMs: 0 };
-    }
-    pool.inFlight++;
-    inFlight++;
-    try {
-      const info = await pool.transporter.sendMail(mailOptions(mail));
-      return {
-        ok: true,
-        response: String(info.response ?? ''),
-        durationMs: performance.now() - startedAt,
-      };
     } catch (err) {
       return {
         ok: false,
         error: classifySmtpError(err, endpoint),
+        durationMs: 0,
+        transcript: null,
+      };
+    }
+    pool.inFlight++;
+    inFlight++;
+    const followed = pool.recorder?.follow(mail.messageId) ?? null;
+    try {
+      const info = await pool.transporter.sendMail(mailOptions(mail));
+      const parts = followed?.finish() ?? null;
+      return {
+        ok: true,
+        response: String(info.response ?? ''),
         durationMs: performance.now() - startedAt,
+        transcript: parts !== null && transcripts === 'all' ? format(pool, parts, null) : null,
+      };
+    } catch (err) {
+      const parts = followed?.finish(err) ?? null;
+      const error = classifySmtpError(err, endpoint);
+      return {
+        ok: false,
+        error,
+        durationMs: performance.now() - startedAt,
+        transcript: parts === null ? null : format(pool, parts, error),
       };
     } finally {
       pool.inFlight--;
@@ -218,6 +265,12 @@ export function createSmtpTransports(options: SmtpTransportsOptions): SmtpTransp
       // returns.
       if (inFlight === 0 && drained) setImmediate(drained);
     }
+  }
+
+  function format(pool: Pool, parts: TranscriptParts, error: DeliveryError | null): string {
+    // A failure the server did not state in a reply is said in a last line of its own.
+    const outcome = error !== null && error.response === null ? `(failed: ${error.message})` : null;
+    return formatTranscript({ ...parts, outcome }, pool.redact);
   }
 
   function retainOnly(keep: ReadonlySet<string>): void {

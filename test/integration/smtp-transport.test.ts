@@ -2,12 +2,14 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import type { SmtpEndpoint } from '../../src/smtp/endpoint.ts';
 import {
   createSmtpTransports,
   type OutgoingMail,
   type SendOutcome,
   type SmtpTransports,
+  type SmtpTransportsOptions,
 } from '../../src/smtp/transport.ts';
 import {
   createSelfSignedCert,
@@ -51,11 +53,16 @@ async function server(options: TestSmtpServerOptions): Promise<TestSmtpServer> {
   return started;
 }
 
-function transports(timeoutMs = 3_000, maxConnections?: number): SmtpTransports {
+function transports(
+  timeoutMs = 3_000,
+  maxConnections?: number,
+  extra: Partial<SmtpTransportsOptions> = {},
+): SmtpTransports {
   const created = createSmtpTransports({
     timeoutMs,
     ...(maxConnections ? { maxConnections } : {}),
     extraCaCertificates: [ca.cert],
+    ...extra,
   });
   cleanups.push(() => created.close());
   return created;
@@ -100,11 +107,7 @@ async function send(
 ): Promise<SendOutcome> {
   const outcome = await via.send(randomUUID(), endpoint(target, overrides), message);
   const text = JSON.stringify(outcome);
-  for (const secret of [
-    PASSWORD,
-    encodeURIComponent(PASSWORD),
-    Buffer.from(PASSWORD).toString('base64'),
-  ]) {
+  for (const secret of SECRETS) {
     assert.ok(!text.includes(secret), `outcome leaks the password: ${text}`);
   }
   return outcome;
@@ -128,6 +131,14 @@ function assertNothingSent(smtp: TestSmtpServer): void {
 }
 
 const auth = { username: USER, password: PASSWORD };
+
+/** Every form of the password a transcript or an error could leak. */
+const SECRETS = [
+  PASSWORD,
+  encodeURIComponent(PASSWORD),
+  Buffer.from(PASSWORD).toString('base64'),
+  Buffer.from(`\u0000${USER}\u0000${PASSWORD}`).toString('base64'),
+];
 
 describe('security modes that succeed', { concurrency: true }, () => {
   test('smtp:// STARTTLS, certificate verified: AUTH and the envelope only after TLS', async () => {
@@ -383,7 +394,8 @@ describe('server replies', { concurrency: true }, () => {
       auth,
       rejectRecipients: () => reply,
     });
-    const error = failure(await send(smtp));
+    const outcome = await send(smtp);
+    const error = failure(outcome);
     assert.equal(error.code, 'RECIPIENT_REJECTED');
     assert.equal(error.permanent, true);
     assert.equal(error.responseCode, 550);
@@ -391,6 +403,9 @@ describe('server replies', { concurrency: true }, () => {
     assert.equal(error.command, 'RCPT TO');
     assert.equal(error.response, `550 ${reply.message}`);
     assert.match(error.hint ?? '', /does not exist/);
+    // Failures keep their transcript by default.
+    assert.match(outcome.transcript ?? '', /^C: RCPT TO:<rcpt@example\.net>$/m);
+    assert.match(outcome.transcript ?? '', new RegExp(`^S: 550 ${reply.message}$`, 'm'));
   });
 
   test('451 greylisting is not permanent, and the retry goes through', async () => {
@@ -401,7 +416,8 @@ describe('server replies', { concurrency: true }, () => {
     assert.equal(error.permanent, false);
     assert.equal(error.responseCode, 451);
     assert.equal(error.enhancedStatus, '4.7.1');
-    assert.match(error.hint ?? '', /retried/);
+    assert.match(error.hint ?? '', /greylisting/);
+    assert.doesNotMatch(error.hint ?? '', /will be retried/);
     success(await send(smtp, {}, mail(), via));
   });
 
@@ -431,6 +447,261 @@ describe('server replies', { concurrency: true }, () => {
     assert.equal(error.permanent, true);
     assert.equal(error.command, 'DATA');
     assert.equal(error.response, '554 5.7.1 Message rejected as spam');
+  });
+});
+
+describe('SMTPUTF8', () => {
+  test('a non-ASCII recipient to a server without SMTPUTF8: a permanent recipient rejection that says so', async () => {
+    const smtp = await customServer({
+      hideSMTPUTF8: true,
+      // What a server that does not speak SMTPUTF8 answers; smtp-server itself would take it.
+      onRcptTo(address, _session, callback) {
+        if (/^[\x00-\x7f]*$/.test(address.address)) return callback();
+        callback(
+          Object.assign(
+            new Error('5.6.7 Non-ASCII addresses are not permitted for that recipient'),
+            {
+              responseCode: 553,
+            },
+          ),
+        );
+      },
+    });
+    const outcome = await send(
+      smtp,
+      { security: 'cleartext', username: null, password: null },
+      mail({ to: 'jörg@example.com' }),
+    );
+    const error = failure(outcome);
+    assert.equal(error.code, 'RECIPIENT_REJECTED');
+    assert.equal(error.permanent, true);
+    assert.equal(error.enhancedStatus, '5.6.7');
+    assert.equal(error.command, 'RCPT TO');
+    assert.match(error.hint ?? '', /SMTPUTF8/);
+    assert.match(error.hint ?? '', /internationalized addresses/);
+    // Nodemailer does not refuse by itself: it sends the address as it is, without the SMTPUTF8
+    // parameter the server never offered.
+    const transcript = outcome.transcript ?? '';
+    assert.doesNotMatch(transcript, /^S: 250.SMTPUTF8$/m);
+    assert.match(transcript, /^C: MAIL FROM:<sender@example\.test>$/m);
+    assert.match(transcript, /^C: RCPT TO:<jörg@example\.com>$/m);
+  });
+});
+
+describe('transcripts', { concurrency: true }, () => {
+  test('a failure keeps the transcript of its attempt: setup, envelope, the rejection; no secrets', async () => {
+    const smtp = await server({
+      tls: 'starttls',
+      certificate: trusted,
+      auth,
+      rejectRecipients: () => ({ code: 550, message: '5.1.1 User unknown' }),
+    });
+    const outcome = await send(smtp);
+    failure(outcome);
+    const lines = (outcome.transcript ?? '').split('\n');
+    assert.deepEqual(lines.slice(0, 2), ['S: 220 mx.test ESMTP', 'C: EHLO [127.0.0.1]']);
+    assert.ok(lines.includes('C: STARTTLS'));
+    assert.ok(lines.includes(`C: AUTH PLAIN <credentials hidden>`));
+    assert.ok(lines.includes('S: 235 Authentication successful'));
+    assert.ok(lines.indexOf('C: STARTTLS') < lines.indexOf('C: AUTH PLAIN <credentials hidden>'));
+    assert.ok(lines.includes('C: MAIL FROM:<sender@example.test>'));
+    assert.ok(lines.includes('C: RCPT TO:<rcpt@example.net>'));
+    assert.ok(lines.includes('S: 550 5.1.1 User unknown'));
+    // The user name travels base64-encoded inside the AUTH PLAIN token: that is gone too.
+    assert.ok(!outcome.transcript?.includes(Buffer.from(USER).toString('base64').slice(0, 12)));
+    assert.doesNotMatch(outcome.transcript ?? '', /secret/);
+  });
+
+  test('AUTH LOGIN: user name and password lines are placeholders', async () => {
+    const smtp = await customServer({
+      authMethods: ['LOGIN'],
+      authOptional: false,
+      onAuth(login, _session, callback) {
+        if (login.password === PASSWORD) return callback(null, { user: login.username });
+        callback(Object.assign(new Error('5.7.8 Authentication failed'), { responseCode: 535 }));
+      },
+    });
+    const cleartext = { security: 'cleartext' } as const;
+    const rejected = await send(smtp, { ...cleartext, password: `${PASSWORD}!` });
+    assert.equal(failure(rejected).code, 'AUTH');
+    assert.deepEqual((rejected.transcript ?? '').split('\n').slice(-6), [
+      'C: AUTH LOGIN',
+      'S: 334 VXNlcm5hbWU6',
+      'C: <user name hidden>',
+      'S: 334 UGFzc3dvcmQ6',
+      'C: <password hidden>',
+      'S: 535 5.7.8 Authentication failed',
+    ]);
+    const accepted = await send(
+      smtp,
+      cleartext,
+      mail(),
+      transports(3_000, 1, { transcripts: 'all' }),
+    );
+    success(accepted);
+    assert.match(accepted.transcript ?? '', /^C: <password hidden>\nS: 235 /m);
+    for (const transcript of [rejected.transcript, accepted.transcript]) {
+      assert.ok(!transcript?.includes(Buffer.from(USER).toString('base64')), transcript ?? '');
+      assert.ok(!transcript?.includes(Buffer.from(`${PASSWORD}!`).toString('base64')));
+    }
+  });
+
+  test('a password the server echoes is replaced in the transcript', async () => {
+    const smtp = await server({
+      tls: 'none',
+      auth,
+      rejectSender: () => ({
+        code: 550,
+        message: `5.7.1 not with ${PASSWORD} (${encodeURIComponent(PASSWORD)}, ${Buffer.from(PASSWORD).toString('base64')})`,
+      }),
+    });
+    const outcome = await send(smtp, { security: 'cleartext' }); // send() checks every form
+    assert.equal(failure(outcome).code, 'SENDER_REJECTED');
+    assert.match(outcome.transcript ?? '', /^S: 550 5\.7\.1 not with \*\*\* \(\*\*\*, \*\*\*\)$/m);
+  });
+
+  test('successes have none by default; with "all" the message is one placeholder line', async () => {
+    const smtp = await server({ tls: 'none' });
+    const target = { security: 'cleartext', username: null, password: null } as const;
+    assert.equal(success(await send(smtp, target)).transcript, null);
+    const message = mail({ text: 'The body must not appear', html: null });
+    const outcome = success(
+      await send(smtp, target, message, transports(3_000, 1, { transcripts: 'all' })),
+    );
+    const lines = (outcome.transcript ?? '').split('\n');
+    const bodyLine = lines.find((line) => line.startsWith('C: <message body'));
+    assert.match(bodyLine ?? '', /^C: <message body, \d+ bytes>$/);
+    assert.equal(lines.at(-1), `S: ${outcome.response}`);
+    assert.doesNotMatch(outcome.transcript ?? '', /must not appear|Subject:|Message-ID/i);
+  });
+
+  test('"off": no transcript, not even for a failure', async () => {
+    const smtp = await server({
+      tls: 'none',
+      rejectRecipients: () => ({ code: 550, message: '5.1.1 User unknown' }),
+    });
+    const outcome = await send(
+      smtp,
+      { security: 'cleartext', username: null, password: null },
+      mail(),
+      transports(3_000, 1, { transcripts: 'off' }),
+    );
+    failure(outcome);
+    assert.equal(outcome.transcript, null);
+  });
+
+  test('a failure without a reply ends with what happened', async () => {
+    const smtp = await server({ tls: 'none', stall: 'data' });
+    const outcome = await send(
+      smtp,
+      { security: 'cleartext', username: null, password: null },
+      mail(),
+      transports(300),
+    );
+    const error = failure(outcome);
+    const lines = (outcome.transcript ?? '').split('\n');
+    assert.match(lines.at(-2) ?? '', /^C: <message body, \d+ bytes>$/);
+    assert.equal(lines.at(-1), `(failed: ${error.message})`);
+
+    const port = await unusedPort();
+    const refused = await send({ host: '127.0.0.1', port });
+    assert.equal(refused.transcript, `(failed: ${failure(refused).message})`);
+  });
+
+  for (const pipelining of [true, false]) {
+    test(`pooled and concurrent (${pipelining ? 'PIPELINING' : 'no PIPELINING'}): each transcript is its own message's`, async () => {
+      const smtp = await customServer({
+        hidePIPELINING: !pipelining,
+        authMethods: ['PLAIN'],
+        authOptional: false,
+        onAuth(login, _session, callback) {
+          callback(null, { user: login.username });
+        },
+        // Random delays shuffle how the three connections' lines interleave.
+        onRcptTo(address, _session, callback) {
+          setTimeout(() => {
+            if (!address.address.startsWith('bad-')) return callback();
+            const message = `5.1.1 <${address.address}>: User unknown`;
+            callback(Object.assign(new Error(message), { responseCode: 550 }));
+          }, Math.random() * 8);
+        },
+        onData(stream, session, callback) {
+          stream.resume();
+          stream.on('end', () => {
+            const to = session.envelope.rcptTo[0]?.address;
+            setTimeout(() => callback(null, `2.0.0 Queued for <${to}>`), Math.random() * 8);
+          });
+        },
+      });
+      const via = transports(3_000, 3, { transcripts: 'all' });
+      const target = endpoint(smtp, { security: 'cleartext' });
+      const recipients = Array.from(
+        { length: 20 },
+        (_, i) => `${i % 3 === 1 ? 'bad' : 'ok'}-${i}@example.net`,
+      );
+      const outcomes = await Promise.all(
+        recipients.map((to) => via.send('pooled', target, mail({ to }))),
+      );
+
+      const notes: string[] = [];
+      outcomes.forEach((outcome, i) => {
+        const to = recipients[i]!;
+        const transcript = outcome.transcript ?? '';
+        const lines = transcript.split('\n');
+        // Its connection's setup, once, and its own envelope only.
+        assert.equal(lines[0], 'S: 220 mx.test ESMTP', transcript);
+        assert.equal(lines.filter((l) => l === 'C: AUTH PLAIN <credentials hidden>').length, 1);
+        assert.deepEqual(
+          lines.filter((line) => line.startsWith('C: RCPT TO:')),
+          [`C: RCPT TO:<${to}>`],
+          transcript,
+        );
+        assert.deepEqual(
+          [...new Set(transcript.match(/(?:ok|bad)-\d+@example\.net/g))],
+          [to],
+          transcript,
+        );
+        const note = lines.find((line) => line.startsWith('(connection'));
+        if (note) notes.push(note);
+        if (to.startsWith('ok-')) {
+          success(outcome);
+          assert.equal(lines.at(-1), `S: 250 2.0.0 Queued for <${to}>`, transcript);
+          assert.equal(lines.filter((l) => l.startsWith('C: <message body')).length, 1);
+          return;
+        }
+        assert.equal(failure(outcome).code, 'RECIPIENT_REJECTED');
+        const rejection = `S: 550 5.1.1 <${to}>: User unknown`;
+        if (pipelining) {
+          // MAIL, RCPT and DATA went out together; the reply to DATA comes last.
+          assert.equal(lines.at(-2), rejection, transcript);
+          assert.match(lines.at(-1) ?? '', /^S: 5\d\d /, transcript);
+        } else {
+          assert.equal(lines.at(-1), rejection, transcript);
+        }
+        assert.ok(!lines.includes('C: RSET'), transcript);
+      });
+      // Every send on a reused connection says which one it was, and no two say the same.
+      assert.equal(new Set(notes).size, notes.length, notes.join('\n'));
+      assert.equal(outcomes.length - notes.length, smtp.connectionCount, 'one first send each');
+      assert.ok(smtp.connectionCount >= 2 && smtp.connectionCount <= 3, `${smtp.connectionCount}`);
+    });
+  }
+
+  test('concurrent AUTH failures: each send gets the setup of the connection that failed it', async () => {
+    const smtp = await server({ tls: 'none', auth });
+    const via = transports(3_000, 3);
+    const target = endpoint(smtp, { security: 'cleartext', password: `${PASSWORD}?` });
+    const outcomes = await Promise.all(
+      Array.from({ length: 6 }, () => via.send('bad-password', target, mail())),
+    );
+    for (const outcome of outcomes) {
+      assert.equal(failure(outcome).code, 'AUTH');
+      const lines = (outcome.transcript ?? '').split('\n');
+      assert.equal(lines[0], 'S: 220 mx.test ESMTP');
+      assert.equal(lines.filter((line) => line.startsWith('S: 220 ')).length, 1);
+      assert.equal(lines.at(-1), 'S: 535 5.7.8 Authentication credentials invalid');
+      assert.ok(!lines.some((line) => line.startsWith('C: MAIL')));
+    }
   });
 });
 
@@ -528,6 +799,53 @@ describe('pools', () => {
     assert.equal(late.permanent, false);
   });
 });
+
+interface CustomServer {
+  host: string;
+  port: number;
+  readonly connectionCount: number;
+}
+
+/** A plain smtp-server with the options a test needs that the shared helper has no knob for. */
+async function customServer(options: SMTPServerOptions): Promise<CustomServer> {
+  let connectionCount = 0;
+  const smtp = new SMTPServer({
+    name: 'mx.test',
+    disabledCommands: ['STARTTLS'],
+    authOptional: true,
+    allowInsecureAuth: true,
+    hideENHANCEDSTATUSCODES: true,
+    disableReverseLookup: true,
+    logger: false,
+    onData(stream, _session, callback) {
+      stream.resume();
+      stream.on('end', () => callback());
+    },
+    ...options,
+    onConnect(session, callback) {
+      connectionCount++;
+      if (options.onConnect) options.onConnect(session, callback);
+      else callback();
+    },
+  });
+  smtp.on('error', () => {});
+  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        smtp.close(() => resolve());
+        for (const connection of smtp.connections) connection._socket.destroy();
+      }),
+  );
+  const { port } = smtp.server.address() as net.AddressInfo;
+  return {
+    host: '127.0.0.1',
+    port,
+    get connectionCount() {
+      return connectionCount;
+    },
+  };
+}
 
 async function unusedPort(): Promise<number> {
   const probe = net.createServer();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { DeliveryError } from '../../src/domain/delivery-error.ts';
+import { DELIVERY_ERROR_CODES, type DeliveryError } from '../../src/domain/delivery-error.ts';
 import { classifySmtpError, parseEnhancedStatus } from '../../src/smtp/classify.ts';
 import type { SmtpEndpoint } from '../../src/smtp/endpoint.ts';
 
@@ -35,6 +35,8 @@ interface Row {
   expect: Partial<DeliveryError>;
   /** Patterns the hint must match. */
   hint?: RegExp[];
+  /** Patterns the hint must not match. */
+  notHint?: RegExp[];
   message?: RegExp;
 }
 
@@ -175,7 +177,7 @@ const rows: Row[] = [
       responseCode: 451,
       enhancedStatus: '4.7.1',
     },
-    hint: [/greylisting/, /retried/],
+    hint: [/greylisting/, /temporary/],
   },
   {
     name: 'RCPT 452 4.2.2 mailbox full (temporary)',
@@ -186,7 +188,7 @@ const rows: Row[] = [
       command: 'RCPT TO',
     }),
     expect: { code: 'RECIPIENT_REJECTED', permanent: false },
-    hint: [/retried/],
+    hint: [/mailbox is full for now/, /temporary/],
   },
   {
     name: 'RCPT 421 closes the connection',
@@ -198,7 +200,7 @@ const rows: Row[] = [
       command: 'CONN',
     }),
     expect: { code: 'CONNECTION', permanent: false, responseCode: 421, enhancedStatus: '4.7.0' },
-    hint: [/retried/],
+    hint: [/busy or shutting down \(421\)/, /temporary/],
   },
   {
     name: 'MAIL FROM 553 5.7.1',
@@ -304,7 +306,7 @@ const rows: Row[] = [
       command: 'DATA',
     }),
     expect: { code: 'MESSAGE_REJECTED', permanent: false },
-    hint: [/retried/],
+    hint: [/problem on its side/, /temporary/],
   },
   {
     name: 'message over the SIZE the server announced (no reply)',
@@ -587,6 +589,324 @@ const rows: Row[] = [
       response: 'HTTP/1.1 400 Bad Request',
     },
   },
+  // ---- AUTH: the enhanced status picks the hint where servers word it differently
+  {
+    name: 'AUTH 535 5.7.3 (Exchange wording) is the credentials hint too',
+    err: nodemailerError('Invalid login: 535 5.7.3 Authentication unsuccessful', {
+      code: 'EAUTH',
+      response: '535 5.7.3 Authentication unsuccessful',
+      responseCode: 535,
+      command: 'AUTH LOGIN',
+    }),
+    expect: { code: 'AUTH', permanent: false, enhancedStatus: '5.7.3' },
+    hint: [/user name or password/, /%40/, /%2F/, /apikey/],
+  },
+  {
+    name: 'AUTH 535 5.7.139 Microsoft 365 with SMTP AUTH disabled',
+    err: nodemailerError(
+      'Invalid login: 535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.',
+      {
+        code: 'EAUTH',
+        response:
+          '535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information.',
+        responseCode: 535,
+        command: 'AUTH LOGIN',
+      },
+    ),
+    expect: { code: 'AUTH', permanent: false, enhancedStatus: '5.7.139' },
+    hint: [/Microsoft 365/, /Authenticated SMTP/],
+    notHint: [/apikey/],
+  },
+  {
+    name: 'AUTH 538 5.7.11 encryption required',
+    err: nodemailerError(
+      'Invalid login: 538 5.7.11 Encryption required for requested authentication mechanism',
+      {
+        code: 'EAUTH',
+        response: '538 5.7.11 Encryption required for requested authentication mechanism',
+        responseCode: 538,
+        command: 'AUTH PLAIN',
+      },
+    ),
+    endpoint: { ...starttls, security: 'cleartext' },
+    expect: { code: 'AUTH', permanent: false },
+    hint: [/disable_starttls=true/],
+  },
+  {
+    name: 'AUTH 454 4.7.0 temporary authentication failure',
+    err: nodemailerError('Invalid login: 454 4.7.0 Temporary authentication failure', {
+      code: 'EAUTH',
+      response: '454 4.7.0 Temporary authentication failure',
+      responseCode: 454,
+      command: 'AUTH PLAIN',
+    }),
+    expect: { code: 'AUTH', permanent: false, enhancedStatus: '4.7.0' },
+    hint: [/temporary/],
+    notHint: [/apikey/],
+  },
+  // ---- RCPT: without an enhanced status, well-known wording
+  {
+    name: 'RCPT 550 no enhanced status, "no such user"',
+    err: nodemailerError(
+      "Can't send mail - all recipients were rejected: 550 Error: no such user",
+      {
+        code: 'EENVELOPE',
+        response: '550 Error: no such user',
+        responseCode: 550,
+        command: 'RCPT TO',
+      },
+    ),
+    expect: { code: 'RECIPIENT_REJECTED', permanent: true, enhancedStatus: null },
+    hint: [/does not exist/],
+  },
+  {
+    name: 'RCPT 550 no enhanced status, relay not permitted',
+    err: nodemailerError(
+      "Can't send mail - all recipients were rejected: 550 relay not permitted",
+      {
+        code: 'EENVELOPE',
+        response: '550 relay not permitted',
+        responseCode: 550,
+        command: 'RCPT TO',
+      },
+    ),
+    expect: { code: 'RECIPIENT_REJECTED', permanent: true },
+    hint: [/relay/, /user:password/],
+  },
+  {
+    name: 'RCPT 450 4.2.0 greylisted (Postgrey wording)',
+    err: nodemailerError(
+      "Can't send mail - all recipients were rejected: 450 4.2.0 <b@y.test>: Recipient address rejected: Greylisted",
+      {
+        code: 'EENVELOPE',
+        response: '450 4.2.0 <b@y.test>: Recipient address rejected: Greylisted',
+        responseCode: 450,
+        command: 'RCPT TO',
+      },
+    ),
+    expect: { code: 'RECIPIENT_REJECTED', permanent: false },
+    hint: [/greylisting/],
+  },
+  {
+    name: 'RCPT 452 4.5.3 too many recipients',
+    err: nodemailerError(
+      "Can't send mail - all recipients were rejected: 452 4.5.3 Too many recipients",
+      {
+        code: 'EENVELOPE',
+        response: '452 4.5.3 Too many recipients',
+        responseCode: 452,
+        command: 'RCPT TO',
+      },
+    ),
+    expect: { code: 'RECIPIENT_REJECTED', permanent: false },
+    hint: [/fewer recipients/, /temporary/],
+  },
+  {
+    name: 'RCPT 452 without enhanced status (insufficient storage)',
+    err: nodemailerError(
+      "Can't send mail - all recipients were rejected: 452 Insufficient system storage",
+      {
+        code: 'EENVELOPE',
+        response: '452 Insufficient system storage',
+        responseCode: 452,
+        command: 'RCPT TO',
+      },
+    ),
+    expect: { code: 'RECIPIENT_REJECTED', permanent: false },
+    hint: [/storage/, /temporary/],
+  },
+  // ---- RCPT: an internationalized address to a server without SMTPUTF8. Nodemailer sends it
+  // as it is (no SMTPUTF8 parameter, since the server did not announce the extension); the
+  // refusal is the server's, worded as it likes.
+  {
+    name: 'RCPT 553 5.6.7 non-ASCII address (RFC 6531 status)',
+    err: nodemailerError(
+      "Can't send mail - all recipients were rejected: 553 5.6.7 Non-ASCII addresses are not permitted for that recipient",
+      {
+        code: 'EENVELOPE',
+        response: '553 5.6.7 Non-ASCII addresses are not permitted for that recipient',
+        responseCode: 553,
+        command: 'RCPT TO',
+        rejected: ['jörg@example.com'],
+        rejectedErrors: [
+          {
+            code: 'EENVELOPE',
+            response: '553 5.6.7 Non-ASCII addresses are not permitted for that recipient',
+            responseCode: 553,
+            command: 'RCPT TO',
+            recipient: 'jörg@example.com',
+          },
+        ],
+      },
+    ),
+    expect: { code: 'RECIPIENT_REJECTED', permanent: true, enhancedStatus: '5.6.7' },
+    message: /jörg@example\.com/,
+    hint: [/jörg@example\.com/, /SMTPUTF8/, /internationalized addresses/, /ASCII address/],
+  },
+  {
+    name: 'RCPT 501 5.1.3 non-ASCII address (a legacy server calls it bad syntax)',
+    err: nodemailerError(
+      "Can't send mail - all recipients were rejected: 501 5.1.3 Bad recipient address syntax",
+      {
+        code: 'EENVELOPE',
+        response: '501 5.1.3 Bad recipient address syntax',
+        responseCode: 501,
+        command: 'RCPT TO',
+        rejectedErrors: [{ recipient: 'jörg@example.com', responseCode: 501 }],
+      },
+    ),
+    expect: { code: 'RECIPIENT_REJECTED', permanent: true, enhancedStatus: '5.1.3' },
+    hint: [/SMTPUTF8/],
+  },
+  {
+    name: 'RCPT 553 without status after SMTPUTF8 was used',
+    err: nodemailerError(
+      "Can't send mail - all recipients were rejected: 553 mailbox name not allowed",
+      {
+        code: 'EENVELOPE',
+        response: '553 mailbox name not allowed',
+        responseCode: 553,
+        command: 'RCPT TO',
+        rejectedErrors: [
+          Object.assign(new Error('Internationalized mailbox name not allowed'), {
+            recipient: 'δοκιμή@example.com',
+          }),
+        ],
+      },
+    ),
+    expect: { code: 'RECIPIENT_REJECTED', permanent: true },
+    hint: [/SMTPUTF8/],
+  },
+  {
+    name: 'RCPT 550 5.1.1 for a non-ASCII address is still an unknown mailbox',
+    err: nodemailerError("Can't send mail - all recipients were rejected: 550 5.1.1 User unknown", {
+      code: 'EENVELOPE',
+      response: '550 5.1.1 User unknown',
+      responseCode: 550,
+      command: 'RCPT TO',
+      rejectedErrors: [{ recipient: 'jörg@example.com', responseCode: 550 }],
+    }),
+    expect: { code: 'RECIPIENT_REJECTED', permanent: true },
+    hint: [/does not exist/],
+    notHint: [/SMTPUTF8/],
+  },
+  // ---- MAIL FROM
+  {
+    name: 'MAIL FROM 501 5.1.7 bad sender address syntax',
+    err: nodemailerError('Mail command failed: 501 5.1.7 Bad sender address syntax', {
+      code: 'EENVELOPE',
+      response: '501 5.1.7 Bad sender address syntax',
+      responseCode: 501,
+      command: 'MAIL FROM',
+    }),
+    expect: { code: 'SENDER_REJECTED', permanent: true },
+    hint: [/from address/],
+  },
+  // ---- DATA: the status tells a full mailbox from a message that is too large
+  {
+    name: 'DATA 552 5.2.2 mailbox full is not a size problem',
+    err: nodemailerError('Message failed: 552 5.2.2 Mailbox full', {
+      code: 'EMESSAGE',
+      response: '552 5.2.2 Mailbox full',
+      responseCode: 552,
+      command: 'DATA',
+    }),
+    expect: { code: 'MESSAGE_REJECTED', permanent: true, enhancedStatus: '5.2.2' },
+    hint: [/mailbox is full/],
+    notHint: [/larger/],
+  },
+  {
+    name: 'DATA 552 5.3.4 message too big',
+    err: nodemailerError('Message failed: 552 5.3.4 Message size exceeds fixed limit', {
+      code: 'EMESSAGE',
+      response: '552 5.3.4 Message size exceeds fixed limit',
+      responseCode: 552,
+      command: 'DATA',
+    }),
+    expect: { code: 'MESSAGE_REJECTED', permanent: true },
+    hint: [/larger than the server accepts/],
+  },
+  {
+    name: 'DATA 554 5.7.1 relay access denied',
+    err: nodemailerError('Message failed: 554 5.7.1 Relay access denied', {
+      code: 'EMESSAGE',
+      response: '554 5.7.1 Relay access denied',
+      responseCode: 554,
+      command: 'DATA',
+    }),
+    expect: { code: 'MESSAGE_REJECTED', permanent: true },
+    hint: [/relay/, /user:password/],
+  },
+  {
+    name: 'DATA 554 5.2.252 SendAsDenied (Microsoft)',
+    err: nodemailerError(
+      'Message failed: 554 5.2.252 SendAsDenied; sender@x.test not allowed to send as other@x.test',
+      {
+        code: 'EMESSAGE',
+        response:
+          '554 5.2.252 SendAsDenied; sender@x.test not allowed to send as other@x.test; STOREDRV.Submission.Exception',
+        responseCode: 554,
+        command: 'DATA',
+      },
+    ),
+    expect: { code: 'MESSAGE_REJECTED', permanent: true },
+    hint: [/from address/, /Send As/],
+  },
+  {
+    name: 'DATA 451 without enhanced status',
+    err: nodemailerError('Message failed: 451 Requested action aborted: local error', {
+      code: 'EMESSAGE',
+      response: '451 Requested action aborted: local error',
+      responseCode: 451,
+      command: 'DATA',
+    }),
+    expect: { code: 'MESSAGE_REJECTED', permanent: false },
+    hint: [/temporary/],
+  },
+  // ---- the port does not go with the scheme
+  {
+    name: 'smtp:// on 465: the server closes before any greeting',
+    err: nodemailerError('Reached maximum number of retries after connection was closed', {
+      code: 'ECONNECTION',
+    }),
+    endpoint: { ...starttls, port: 465 },
+    expect: { code: 'CONNECTION', permanent: false },
+    hint: [/Port 465 expects TLS from the first byte/, /use smtps:\/\//],
+  },
+  {
+    name: 'smtps:// on 587: no TLS answer, the connection drops',
+    err: nodemailerError('Connection closed unexpectedly', {
+      code: 'ETLS',
+      command: 'CONN',
+    }),
+    endpoint: { ...implicitTls, port: 587 },
+    expect: { code: 'TLS', permanent: false },
+    hint: [/465 is smtps:\/\//, /587 is smtp:\/\//],
+  },
+  {
+    name: 'connection refused on port 25',
+    err: nodemailerError('connect ECONNREFUSED 203.0.113.5:25', {
+      code: 'ESOCKET',
+      originalCode: 'ECONNREFUSED',
+      command: 'CONN',
+    }),
+    endpoint: { ...starttls, port: 25 },
+    expect: { code: 'CONNECTION', permanent: false },
+    hint: [/firewall/, /block outgoing port 25/],
+  },
+  // ---- not the server's doing
+  {
+    name: 'nodemailer configuration error',
+    err: nodemailerError('Invalid configuration', { code: 'ECONFIG' }),
+    expect: { code: 'CONFIG', permanent: false },
+    hint: [/connection URI/],
+  },
+  {
+    name: 'a file attachment is refused (disableFileAccess)',
+    err: nodemailerError('File access rejected for /etc/passwd', { code: 'EFILEACCESS' }),
+    expect: { code: 'CONFIG', permanent: false },
+    hint: [/never reads files/],
+  },
   {
     name: 'TLS error wrapped in cause',
     err: new Error('send failed', {
@@ -633,10 +953,25 @@ describe('classifySmtpError', () => {
       }
       if (row.message) assert.match(error.message, row.message);
       for (const pattern of row.hint ?? []) assert.match(error.hint ?? '', pattern);
+      for (const pattern of row.notHint ?? []) assert.doesNotMatch(error.hint ?? '', pattern);
+      assert.ok(error.hint, 'every failure has a hint');
+      // The worker appends when the next attempt is (or that there is none); a hint that
+      // promised one could contradict it.
+      assert.doesNotMatch(error.hint, /will be retried|will retry|retry at/i);
       assert.doesNotMatch(error.message, /[\r\n]/, 'message is one line');
       assert.ok(error.message.length > 0);
     });
   }
+
+  test('the table covers every DeliveryErrorCode', () => {
+    const covered = new Set(
+      rows.map((row) => classifySmtpError(row.err, row.endpoint ?? starttls).code),
+    );
+    assert.deepEqual(
+      DELIVERY_ERROR_CODES.filter((code) => !covered.has(code)),
+      [],
+    );
+  });
 
   test('never repeats the password, even when the server echoes it', () => {
     const encoded = encodeURIComponent(PASSWORD);

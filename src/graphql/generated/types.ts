@@ -2,6 +2,9 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { Message as MessageModel, Dispatch as DispatchModel, MessageEvent as MessageEventModel } from '../../domain/message.ts';
 import type { DeliveryError as DeliveryErrorModel } from '../../domain/delivery-error.ts';
 import type { SmtpSettingsView as SmtpConfigModel } from '../../delivery/smtp-settings.ts';
+import type { DeliveryStatsReport as DeliveryStatsModel } from '../../delivery/delivery-stats.ts';
+import type { SmtpVerification as SmtpVerificationModel } from '../../delivery/smtp-verifier.ts';
+import type { SmtpProviderPreset as SmtpProviderModel } from '../../smtp/providers.ts';
 import type { GraphQLContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -16,12 +19,41 @@ export type Scalars = {
   Float: { input: number; output: number; }
 };
 
+export type AttemptsCount = {
+  __typename?: 'AttemptsCount';
+  attempts: Scalars['Int']['output'];
+  messages: Scalars['Int']['output'];
+};
+
+export type BulkActionResult = {
+  __typename?: 'BulkActionResult';
+  /** Messages whose status was changed. */
+  affected: Scalars['Int']['output'];
+  /** Messages that matched the filter but were not in a status the action applies to. */
+  skipped: Scalars['Int']['output'];
+};
+
 export type ConfigureSmtpInput = {
   connectionUri: Scalars['String']['input'];
   fromAddress: Scalars['String']['input'];
   fromName?: InputMaybe<Scalars['String']['input']>;
   /** Added to every message sent through this configuration. */
   headers?: InputMaybe<Array<HeaderInput>>;
+};
+
+export type ConfigureSmtpProviderInput = {
+  fromAddress: Scalars['String']['input'];
+  fromName?: InputMaybe<Scalars['String']['input']>;
+  headers?: InputMaybe<Array<HeaderInput>>;
+  /** For GENERIC only. */
+  host?: InputMaybe<Scalars['String']['input']>;
+  password: Scalars['String']['input'];
+  /** For GENERIC only; 465 means implicit TLS. */
+  port?: InputMaybe<Scalars['Int']['input']>;
+  /** An id from smtpProviders, e.g. SENDGRID. */
+  provider: Scalars['String']['input'];
+  /** Required unless the provider fixes it (SendGrid: apikey) or derives it (Postmark: the token). */
+  username?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type DeliveryError = {
@@ -54,6 +86,38 @@ export type DeliveryErrorCode =
   | 'TLS'
   | 'UNKNOWN';
 
+export type DeliveryStats = {
+  __typename?: 'DeliveryStats';
+  /** Messages that reached ABANDONED in the period. */
+  abandoned: Scalars['Int']['output'];
+  attempts: Scalars['Int']['output'];
+  /** How many attempts messages that reached SENT or ABANDONED took. */
+  attemptsPerMessage: Array<AttemptsCount>;
+  cancelled: Scalars['Int']['output'];
+  failedAttempts: Scalars['Int']['output'];
+  failuresByCode: Array<ErrorCodeCount>;
+  /** The 20 domains with most failed attempts. */
+  failuresByDomain: Array<DomainCount>;
+  /** Now: age of the oldest QUEUED message. */
+  oldestQueuedAgeMs?: Maybe<Scalars['Int']['output']>;
+  /** Now: messages being sent. */
+  processing: Scalars['Int']['output'];
+  /** Now: messages waiting to be sent. */
+  queueDepth: Scalars['Int']['output'];
+  /** Messages queued in the period. */
+  queued: Scalars['Int']['output'];
+  /** retryMessage and bulk retries. */
+  retried: Scalars['Int']['output'];
+  /** Attempts that failed and were scheduled for another try. */
+  retryScheduled: Scalars['Int']['output'];
+  /** Messages that reached SENT in the period. */
+  sent: Scalars['Int']['output'];
+  since: Scalars['String']['output'];
+  /** Time from QUEUED to SENT of messages sent in the period (within 10%). */
+  timeToSent: LatencySummary;
+  until: Scalars['String']['output'];
+};
+
 export type Dispatch = {
   __typename?: 'Dispatch';
   /** ISO 8601 UTC; when the attempt started. */
@@ -66,6 +130,24 @@ export type Dispatch = {
   /** The configuration version used; null for the environment or embedded server (addition). */
   smtpConfigVersion?: Maybe<Scalars['Int']['output']>;
   succeeded: Scalars['Boolean']['output'];
+  /**
+   * The SMTP conversation of this attempt (commands and replies; credentials and the message body
+   * replaced by placeholders; a few KB at most). Kept for failed attempts, and for successful ones
+   * when DELIVERY_TRANSCRIPTS=all (addition).
+   */
+  transcript?: Maybe<Scalars['String']['output']>;
+};
+
+export type DomainCount = {
+  __typename?: 'DomainCount';
+  count: Scalars['Int']['output'];
+  domain: Scalars['String']['output'];
+};
+
+export type ErrorCodeCount = {
+  __typename?: 'ErrorCodeCount';
+  code: DeliveryErrorCode;
+  count: Scalars['Int']['output'];
 };
 
 export type Header = {
@@ -77,6 +159,14 @@ export type Header = {
 export type HeaderInput = {
   name: Scalars['String']['input'];
   value: Scalars['String']['input'];
+};
+
+export type LatencySummary = {
+  __typename?: 'LatencySummary';
+  count: Scalars['Int']['output'];
+  p50Ms?: Maybe<Scalars['Int']['output']>;
+  p95Ms?: Maybe<Scalars['Int']['output']>;
+  p99Ms?: Maybe<Scalars['Int']['output']>;
 };
 
 export type Message = {
@@ -136,6 +226,11 @@ export type MessageEvent = {
   previousStatus?: Maybe<MessageStatus>;
   /** What caused the change, e.g. queued, claimed, sent, retry_scheduled, lease_expired, released_on_shutdown (addition). */
   reason: Scalars['String']['output'];
+  /**
+   * The stored configuration version in use at this change (null: environment or embedded server),
+   * so failures that began with a configuration change show it (addition).
+   */
+  smtpConfigVersion?: Maybe<Scalars['Int']['output']>;
   status: MessageStatus;
 };
 
@@ -144,8 +239,14 @@ export type MessageFilter = {
   createdAfter?: InputMaybe<Scalars['String']['input']>;
   /** Messages created before this ISO 8601 time (addition). */
   createdBefore?: InputMaybe<Scalars['String']['input']>;
+  /** Some attempt failed with one of these codes (addition). */
+  errorCode?: InputMaybe<Array<DeliveryErrorCode>>;
+  /** true: some attempt failed, whatever the status is now; false: no attempt failed (addition). */
+  everFailed?: InputMaybe<Scalars['Boolean']['input']>;
   /** The whole address, case-insensitively. */
   recipient?: InputMaybe<Scalars['String']['input']>;
+  /** Some attempt was made with this stored configuration version (addition). */
+  smtpConfigVersion?: InputMaybe<Scalars['Int']['input']>;
   status?: InputMaybe<Array<MessageStatus>>;
   /** Case-insensitive substring of the subject (addition). */
   subjectContains?: InputMaybe<Scalars['String']['input']>;
@@ -162,11 +263,25 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** QUEUED -> CANCELLED. */
   cancelMessage: Message;
+  /** cancelMessage for every QUEUED message matching the filter (addition). */
+  cancelMessages: BulkActionResult;
   /** Validates and stores a new configuration version; queued mail flows through it from now on. */
   configureSmtp: SmtpConfig;
+  /** Builds the connection URI for a provider preset, with correct encoding, and stores it like configureSmtp (addition). */
+  configureSmtpProvider: SmtpConfig;
+  /**
+   * After fixing the configuration: retries every ABANDONED message whose last attempt failed with
+   * AUTH, TLS, CONNECTION, TIMEOUT or CONFIG at or after `since` (default: when the configuration
+   * before the current one was stored), and sends QUEUED ones with such failures now (addition).
+   */
+  retryConfigurationFailures: BulkActionResult;
   /** ABANDONED or CANCELLED -> QUEUED with a fresh budget of DELIVERY_MAX_ATTEMPTS. */
   retryMessage: Message;
+  /** retryMessage for every ABANDONED or CANCELLED message matching the filter (addition). */
+  retryMessages: BulkActionResult;
   sendEmail: Message;
+  /** Sends one real message through the configuration in use and returns it (addition). */
+  sendTestEmail: Message;
 };
 
 
@@ -175,8 +290,23 @@ export type MutationCancelMessageArgs = {
 };
 
 
+export type MutationCancelMessagesArgs = {
+  filter: MessageFilter;
+};
+
+
 export type MutationConfigureSmtpArgs = {
   input: ConfigureSmtpInput;
+};
+
+
+export type MutationConfigureSmtpProviderArgs = {
+  input: ConfigureSmtpProviderInput;
+};
+
+
+export type MutationRetryConfigurationFailuresArgs = {
+  since?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -185,8 +315,18 @@ export type MutationRetryMessageArgs = {
 };
 
 
+export type MutationRetryMessagesArgs = {
+  filter: MessageFilter;
+};
+
+
 export type MutationSendEmailArgs = {
   input: SendEmailInput;
+};
+
+
+export type MutationSendTestEmailArgs = {
+  to: Scalars['String']['input'];
 };
 
 export type PageInfo = {
@@ -201,6 +341,11 @@ export type PageInfo = {
  */
 export type Query = {
   __typename?: 'Query';
+  /**
+   * Delivery figures over [since, until) (default: the last 24 hours), to the minute, from
+   * counters maintained as mail flows, plus the queue as it is now (addition).
+   */
+  deliveryStats: DeliveryStats;
   message?: Maybe<Message>;
   /** Newest first. `first` defaults to 50 and may not exceed 500. */
   messages: MessageConnection;
@@ -208,6 +353,24 @@ export type Query = {
   smtpConfig?: Maybe<SmtpConfig>;
   /** Every stored configuration version, newest first (addition). */
   smtpConfigHistory: Array<SmtpConfig>;
+  /** Presets for common providers; use them with configureSmtpProvider (addition). */
+  smtpProviders: Array<SmtpProvider>;
+  /**
+   * Runs the SMTP conversation step by step without sending mail — DNS, TCP connect, greeting,
+   * EHLO, TLS, AUTH — and reports each step's outcome and duration. Checks the stored
+   * configuration when `connectionUri` is omitted (addition).
+   */
+  verifySmtp: SmtpVerification;
+};
+
+
+/**
+ * mailscope's API. The names here are the public contract (see CONTRACT.md); additions are marked
+ * in their descriptions.
+ */
+export type QueryDeliveryStatsArgs = {
+  since?: InputMaybe<Scalars['String']['input']>;
+  until?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -230,6 +393,15 @@ export type QueryMessagesArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
+
+/**
+ * mailscope's API. The names here are the public contract (see CONTRACT.md); additions are marked
+ * in their descriptions.
+ */
+export type QueryVerifySmtpArgs = {
+  connectionUri?: InputMaybe<Scalars['String']['input']>;
+};
+
 export type SendEmailInput = {
   headers?: InputMaybe<Array<HeaderInput>>;
   html?: InputMaybe<Scalars['String']['input']>;
@@ -237,6 +409,13 @@ export type SendEmailInput = {
   subject: Scalars['String']['input'];
   text?: InputMaybe<Scalars['String']['input']>;
   to: Scalars['String']['input'];
+};
+
+export type SmtpAuthDetails = {
+  __typename?: 'SmtpAuthDetails';
+  accepted: Scalars['Boolean']['output'];
+  mechanism: Scalars['String']['output'];
+  response: Scalars['String']['output'];
 };
 
 export type SmtpConfig = {
@@ -265,6 +444,83 @@ export type SmtpConfigSource =
   /** Stored by configureSmtp. */
   | 'STORED';
 
+export type SmtpProvider = {
+  __typename?: 'SmtpProvider';
+  documentationNote: Scalars['String']['output'];
+  /** The user name every account uses, e.g. SendGrid's literal apikey. */
+  fixedUsername?: Maybe<Scalars['String']['output']>;
+  host?: Maybe<Scalars['String']['output']>;
+  id: Scalars['String']['output'];
+  name: Scalars['String']['output'];
+  passwordRule: Scalars['String']['output'];
+  port: Scalars['Int']['output'];
+  /** STARTTLS or IMPLICIT_TLS. */
+  security: Scalars['String']['output'];
+  usernameRule: Scalars['String']['output'];
+};
+
+export type SmtpTlsDetails = {
+  __typename?: 'SmtpTlsDetails';
+  cipher?: Maybe<Scalars['String']['output']>;
+  issuer?: Maybe<Scalars['String']['output']>;
+  /** The name the certificate was checked against (server_name, else the host). */
+  nameChecked: Scalars['String']['output'];
+  nameMatches: Scalars['Boolean']['output'];
+  protocol?: Maybe<Scalars['String']['output']>;
+  subject?: Maybe<Scalars['String']['output']>;
+  subjectAltNames: Array<Scalars['String']['output']>;
+  trustError?: Maybe<Scalars['String']['output']>;
+  /** The chain leads to a trusted root. */
+  trusted: Scalars['Boolean']['output'];
+  validFrom?: Maybe<Scalars['String']['output']>;
+  validTo?: Maybe<Scalars['String']['output']>;
+  /** skip_ssl_verify=true: reported, not enforced. */
+  verificationSkipped: Scalars['Boolean']['output'];
+};
+
+export type SmtpVerification = {
+  __typename?: 'SmtpVerification';
+  /** The URI checked, password replaced by ***. */
+  connectionUri: Scalars['String']['output'];
+  /** True when every step succeeded. */
+  ok: Scalars['Boolean']['output'];
+  steps: Array<SmtpVerificationStep>;
+  totalDurationMs: Scalars['Int']['output'];
+};
+
+export type SmtpVerificationStep = {
+  __typename?: 'SmtpVerificationStep';
+  /** DNS: the addresses found. */
+  addresses?: Maybe<Array<Scalars['String']['output']>>;
+  auth?: Maybe<SmtpAuthDetails>;
+  authMechanisms?: Maybe<Array<Scalars['String']['output']>>;
+  /** GREETING: the server's banner. */
+  banner?: Maybe<Scalars['String']['output']>;
+  /** One line for a person. */
+  detail: Scalars['String']['output'];
+  durationMs: Scalars['Int']['output'];
+  /** Set on the step that failed. */
+  error?: Maybe<DeliveryError>;
+  /** EHLO: the advertised extensions. */
+  extensions?: Maybe<Array<Scalars['String']['output']>>;
+  maxMessageSize?: Maybe<Scalars['Int']['output']>;
+  name: SmtpVerificationStepName;
+  ok: Scalars['Boolean']['output'];
+  pipelining?: Maybe<Scalars['Boolean']['output']>;
+  smtpUtf8?: Maybe<Scalars['Boolean']['output']>;
+  startTls?: Maybe<Scalars['Boolean']['output']>;
+  tls?: Maybe<SmtpTlsDetails>;
+};
+
+export type SmtpVerificationStepName =
+  | 'AUTH'
+  | 'CONNECT'
+  | 'DNS'
+  | 'EHLO'
+  | 'GREETING'
+  | 'STARTTLS'
+  | 'TLS';
+
 export type Subscription = {
   __typename?: 'Subscription';
   /**
@@ -272,12 +528,23 @@ export type Subscription = {
    * it are replayed first, then live ones follow, with none lost or repeated in between.
    */
   messageEvents: MessageEvent;
+  /**
+   * deliveryStats over the trailing `windowSeconds` (default 3600), pushed when something changed,
+   * at most once per `intervalMs` (default 1000, at least 250) (addition).
+   */
+  queueStats: DeliveryStats;
 };
 
 
 export type SubscriptionMessageEventsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<MessageFilter>;
+};
+
+
+export type SubscriptionQueueStatsArgs = {
+  intervalMs?: InputMaybe<Scalars['Int']['input']>;
+  windowSeconds?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -353,15 +620,22 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  AttemptsCount: ResolverTypeWrapper<AttemptsCount>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  BulkActionResult: ResolverTypeWrapper<BulkActionResult>;
   ConfigureSmtpInput: ConfigureSmtpInput;
+  ConfigureSmtpProviderInput: ConfigureSmtpProviderInput;
   DeliveryError: ResolverTypeWrapper<DeliveryErrorModel>;
   DeliveryErrorCode: DeliveryErrorCode;
+  DeliveryStats: ResolverTypeWrapper<DeliveryStatsModel>;
   Dispatch: ResolverTypeWrapper<DispatchModel>;
+  DomainCount: ResolverTypeWrapper<DomainCount>;
+  ErrorCodeCount: ResolverTypeWrapper<ErrorCodeCount>;
   Header: ResolverTypeWrapper<Header>;
   HeaderInput: HeaderInput;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  LatencySummary: ResolverTypeWrapper<LatencySummary>;
   Message: ResolverTypeWrapper<MessageModel>;
   MessageConnection: ResolverTypeWrapper<Omit<MessageConnection, 'edges'> & { edges: Array<ResolversTypes['MessageEdge']> }>;
   MessageEdge: ResolverTypeWrapper<Omit<MessageEdge, 'node'> & { node: ResolversTypes['Message'] }>;
@@ -372,22 +646,35 @@ export type ResolversTypes = {
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   SendEmailInput: SendEmailInput;
+  SmtpAuthDetails: ResolverTypeWrapper<SmtpAuthDetails>;
   SmtpConfig: ResolverTypeWrapper<SmtpConfigModel>;
   SmtpConfigSource: SmtpConfigSource;
+  SmtpProvider: ResolverTypeWrapper<SmtpProviderModel>;
+  SmtpTlsDetails: ResolverTypeWrapper<SmtpTlsDetails>;
+  SmtpVerification: ResolverTypeWrapper<SmtpVerificationModel>;
+  SmtpVerificationStep: ResolverTypeWrapper<Omit<SmtpVerificationStep, 'error'> & { error?: Maybe<ResolversTypes['DeliveryError']> }>;
+  SmtpVerificationStepName: SmtpVerificationStepName;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
+  AttemptsCount: AttemptsCount;
   Boolean: Scalars['Boolean']['output'];
+  BulkActionResult: BulkActionResult;
   ConfigureSmtpInput: ConfigureSmtpInput;
+  ConfigureSmtpProviderInput: ConfigureSmtpProviderInput;
   DeliveryError: DeliveryErrorModel;
+  DeliveryStats: DeliveryStatsModel;
   Dispatch: DispatchModel;
+  DomainCount: DomainCount;
+  ErrorCodeCount: ErrorCodeCount;
   Header: Header;
   HeaderInput: HeaderInput;
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
+  LatencySummary: LatencySummary;
   Message: MessageModel;
   MessageConnection: Omit<MessageConnection, 'edges'> & { edges: Array<ResolversParentTypes['MessageEdge']> };
   MessageEdge: Omit<MessageEdge, 'node'> & { node: ResolversParentTypes['Message'] };
@@ -397,9 +684,24 @@ export type ResolversParentTypes = {
   PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
   SendEmailInput: SendEmailInput;
+  SmtpAuthDetails: SmtpAuthDetails;
   SmtpConfig: SmtpConfigModel;
+  SmtpProvider: SmtpProviderModel;
+  SmtpTlsDetails: SmtpTlsDetails;
+  SmtpVerification: SmtpVerificationModel;
+  SmtpVerificationStep: Omit<SmtpVerificationStep, 'error'> & { error?: Maybe<ResolversParentTypes['DeliveryError']> };
   String: Scalars['String']['output'];
   Subscription: Record<PropertyKey, never>;
+};
+
+export type AttemptsCountResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AttemptsCount'] = ResolversParentTypes['AttemptsCount']> = {
+  attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  messages?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type BulkActionResultResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['BulkActionResult'] = ResolversParentTypes['BulkActionResult']> = {
+  affected?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  skipped?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type DeliveryErrorResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['DeliveryError'] = ResolversParentTypes['DeliveryError']> = {
@@ -413,6 +715,26 @@ export type DeliveryErrorResolvers<ContextType = GraphQLContext, ParentType exte
   responseCode?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 };
 
+export type DeliveryStatsResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['DeliveryStats'] = ResolversParentTypes['DeliveryStats']> = {
+  abandoned?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  attemptsPerMessage?: Resolver<Array<ResolversTypes['AttemptsCount']>, ParentType, ContextType>;
+  cancelled?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  failedAttempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  failuresByCode?: Resolver<Array<ResolversTypes['ErrorCodeCount']>, ParentType, ContextType>;
+  failuresByDomain?: Resolver<Array<ResolversTypes['DomainCount']>, ParentType, ContextType>;
+  oldestQueuedAgeMs?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  processing?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  queueDepth?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  queued?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  retried?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  retryScheduled?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  sent?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  since?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  timeToSent?: Resolver<ResolversTypes['LatencySummary'], ParentType, ContextType>;
+  until?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type DispatchResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Dispatch'] = ResolversParentTypes['Dispatch']> = {
   at?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   attempt?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -421,11 +743,29 @@ export type DispatchResolvers<ContextType = GraphQLContext, ParentType extends R
   response?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   smtpConfigVersion?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   succeeded?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  transcript?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type DomainCountResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['DomainCount'] = ResolversParentTypes['DomainCount']> = {
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  domain?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type ErrorCodeCountResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ErrorCodeCount'] = ResolversParentTypes['ErrorCodeCount']> = {
+  code?: Resolver<ResolversTypes['DeliveryErrorCode'], ParentType, ContextType>;
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type HeaderResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Header'] = ResolversParentTypes['Header']> = {
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type LatencySummaryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['LatencySummary'] = ResolversParentTypes['LatencySummary']> = {
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  p50Ms?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  p95Ms?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  p99Ms?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 };
 
 export type MessageResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Message'] = ResolversParentTypes['Message']> = {
@@ -468,14 +808,20 @@ export type MessageEventResolvers<ContextType = GraphQLContext, ParentType exten
   message?: Resolver<ResolversTypes['Message'], ParentType, ContextType>;
   previousStatus?: Resolver<Maybe<ResolversTypes['MessageStatus']>, ParentType, ContextType>;
   reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  smtpConfigVersion?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['MessageStatus'], ParentType, ContextType>;
 };
 
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   cancelMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationCancelMessageArgs, 'id'>>;
+  cancelMessages?: Resolver<ResolversTypes['BulkActionResult'], ParentType, ContextType, RequireFields<MutationCancelMessagesArgs, 'filter'>>;
   configureSmtp?: Resolver<ResolversTypes['SmtpConfig'], ParentType, ContextType, RequireFields<MutationConfigureSmtpArgs, 'input'>>;
+  configureSmtpProvider?: Resolver<ResolversTypes['SmtpConfig'], ParentType, ContextType, RequireFields<MutationConfigureSmtpProviderArgs, 'input'>>;
+  retryConfigurationFailures?: Resolver<ResolversTypes['BulkActionResult'], ParentType, ContextType, Partial<MutationRetryConfigurationFailuresArgs>>;
   retryMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationRetryMessageArgs, 'id'>>;
+  retryMessages?: Resolver<ResolversTypes['BulkActionResult'], ParentType, ContextType, RequireFields<MutationRetryMessagesArgs, 'filter'>>;
   sendEmail?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationSendEmailArgs, 'input'>>;
+  sendTestEmail?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationSendTestEmailArgs, 'to'>>;
 };
 
 export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
@@ -484,10 +830,19 @@ export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends R
 };
 
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  deliveryStats?: Resolver<ResolversTypes['DeliveryStats'], ParentType, ContextType, Partial<QueryDeliveryStatsArgs>>;
   message?: Resolver<Maybe<ResolversTypes['Message']>, ParentType, ContextType, RequireFields<QueryMessageArgs, 'id'>>;
   messages?: Resolver<ResolversTypes['MessageConnection'], ParentType, ContextType, Partial<QueryMessagesArgs>>;
   smtpConfig?: Resolver<Maybe<ResolversTypes['SmtpConfig']>, ParentType, ContextType>;
   smtpConfigHistory?: Resolver<Array<ResolversTypes['SmtpConfig']>, ParentType, ContextType>;
+  smtpProviders?: Resolver<Array<ResolversTypes['SmtpProvider']>, ParentType, ContextType>;
+  verifySmtp?: Resolver<ResolversTypes['SmtpVerification'], ParentType, ContextType, Partial<QueryVerifySmtpArgs>>;
+};
+
+export type SmtpAuthDetailsResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SmtpAuthDetails'] = ResolversParentTypes['SmtpAuthDetails']> = {
+  accepted?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  mechanism?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  response?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type SmtpConfigResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SmtpConfig'] = ResolversParentTypes['SmtpConfig']> = {
@@ -501,14 +856,73 @@ export type SmtpConfigResolvers<ContextType = GraphQLContext, ParentType extends
   version?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 };
 
+export type SmtpProviderResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SmtpProvider'] = ResolversParentTypes['SmtpProvider']> = {
+  documentationNote?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  fixedUsername?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  host?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  passwordRule?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  port?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  security?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  usernameRule?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type SmtpTlsDetailsResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SmtpTlsDetails'] = ResolversParentTypes['SmtpTlsDetails']> = {
+  cipher?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  issuer?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  nameChecked?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  nameMatches?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  protocol?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  subject?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  subjectAltNames?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  trustError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  trusted?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  validFrom?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  validTo?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  verificationSkipped?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
+export type SmtpVerificationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SmtpVerification'] = ResolversParentTypes['SmtpVerification']> = {
+  connectionUri?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  ok?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  steps?: Resolver<Array<ResolversTypes['SmtpVerificationStep']>, ParentType, ContextType>;
+  totalDurationMs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type SmtpVerificationStepResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SmtpVerificationStep'] = ResolversParentTypes['SmtpVerificationStep']> = {
+  addresses?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
+  auth?: Resolver<Maybe<ResolversTypes['SmtpAuthDetails']>, ParentType, ContextType>;
+  authMechanisms?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
+  banner?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  detail?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  durationMs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['DeliveryError']>, ParentType, ContextType>;
+  extensions?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
+  maxMessageSize?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['SmtpVerificationStepName'], ParentType, ContextType>;
+  ok?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  pipelining?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  smtpUtf8?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  startTls?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  tls?: Resolver<Maybe<ResolversTypes['SmtpTlsDetails']>, ParentType, ContextType>;
+};
+
 export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
   messageEvents?: SubscriptionResolver<ResolversTypes['MessageEvent'], "messageEvents", ParentType, ContextType, Partial<SubscriptionMessageEventsArgs>>;
+  queueStats?: SubscriptionResolver<ResolversTypes['DeliveryStats'], "queueStats", ParentType, ContextType, Partial<SubscriptionQueueStatsArgs>>;
 };
 
 export type Resolvers<ContextType = GraphQLContext> = {
+  AttemptsCount?: AttemptsCountResolvers<ContextType>;
+  BulkActionResult?: BulkActionResultResolvers<ContextType>;
   DeliveryError?: DeliveryErrorResolvers<ContextType>;
+  DeliveryStats?: DeliveryStatsResolvers<ContextType>;
   Dispatch?: DispatchResolvers<ContextType>;
+  DomainCount?: DomainCountResolvers<ContextType>;
+  ErrorCodeCount?: ErrorCodeCountResolvers<ContextType>;
   Header?: HeaderResolvers<ContextType>;
+  LatencySummary?: LatencySummaryResolvers<ContextType>;
   Message?: MessageResolvers<ContextType>;
   MessageConnection?: MessageConnectionResolvers<ContextType>;
   MessageEdge?: MessageEdgeResolvers<ContextType>;
@@ -516,7 +930,12 @@ export type Resolvers<ContextType = GraphQLContext> = {
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  SmtpAuthDetails?: SmtpAuthDetailsResolvers<ContextType>;
   SmtpConfig?: SmtpConfigResolvers<ContextType>;
+  SmtpProvider?: SmtpProviderResolvers<ContextType>;
+  SmtpTlsDetails?: SmtpTlsDetailsResolvers<ContextType>;
+  SmtpVerification?: SmtpVerificationResolvers<ContextType>;
+  SmtpVerificationStep?: SmtpVerificationStepResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
 };
 

@@ -19,8 +19,8 @@ export const Mutation: MutationResolvers = {
     return result.settings;
   },
 
-  sendEmail(_parent, { input }, { outbox }) {
-    const result = outbox.send(input);
+  async sendEmail(_parent, { input }, { outbox }) {
+    const result = await outbox.send(input);
     if (result.ok) return result.message;
     if (result.kind === 'invalid') throw new BadUserInputError(result.problems);
     throw new ConflictError(

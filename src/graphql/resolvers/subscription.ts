@@ -1,4 +1,7 @@
+import type { DeliveryStatsReport } from '../../delivery/delivery-stats.ts';
 import { streamEvents } from '../../delivery/event-stream.ts';
+import { streamQueueStats } from '../../delivery/stats-stream.ts';
+import { BadUserInputError } from '../errors.ts';
 import type { MessageEvent } from '../../domain/message.ts';
 import { toListFilter } from '../filters.ts';
 import type { SubscriptionResolvers } from '../generated/types.ts';
@@ -40,4 +43,25 @@ export const Subscription: SubscriptionResolvers = {
     },
     resolve: (event: MessageEvent) => event,
   },
+
+  queueStats: {
+    subscribe(_parent, { windowSeconds, intervalMs }, { bus, deliveryStats }) {
+      const window = windowSeconds ?? 3_600;
+      if (!Number.isInteger(window) || window < 1 || window > 30 * 86_400) {
+        throw new BadUserInputError([
+          { field: 'windowSeconds', problem: 'must be between 1 and 2592000 (30 days)' },
+        ]);
+      }
+      return streamQueueStats({
+        bus,
+        stats: deliveryStats,
+        windowMs: window * 1_000,
+        // A dashboard needs a few updates a second at most; more would only burn CPU.
+        intervalMs: Math.max(MIN_STATS_INTERVAL_MS, intervalMs ?? 1_000),
+      }) as AsyncIterable<never>;
+    },
+    resolve: (report: DeliveryStatsReport) => report,
+  },
 };
+
+const MIN_STATS_INTERVAL_MS = 250;
