@@ -10,7 +10,7 @@ import { waitFor } from '../helpers/wait-for.ts';
 const MESSAGE_FIELDS = `
   id status attempts recipient messageId
   lastError { code message responseCode enhancedStatus command response permanent hint }
-  dispatches { attempt succeeded durationMs response at
+  dispatches { attempt succeeded durationMs response at transcript
     error { code responseCode enhancedStatus command response permanent hint } }
   events { status previousStatus reason attempt }
 `;
@@ -76,6 +76,7 @@ describe('delivery through a real SMTP server', () => {
     assert.equal(sent.dispatches.length, 1);
     assert.equal(sent.dispatches[0].succeeded, true);
     assert.equal(sent.dispatches[0].response, '250 2.0.0 Ok: queued as 4XyZ');
+    assert.equal(sent.dispatches[0].transcript, null, 'successes keep no transcript by default');
     assert.deepEqual(
       sent.events.map((e: any) => `${e.previousStatus}->${e.status}:${e.reason}`),
       ['null->QUEUED:queued', 'QUEUED->PROCESSING:claimed', 'PROCESSING->SENT:sent'],
@@ -111,6 +112,10 @@ describe('delivery through a real SMTP server', () => {
     assert.ok(error.hint);
     assert.equal(abandoned.events.at(-1).reason, 'failed_permanently');
     assert.equal(smtp.received.length, 0);
+    // The attempt's own SMTP conversation, ending in the refusal.
+    const transcript: string = abandoned.dispatches[0].transcript;
+    assert.match(transcript, /^C: RCPT TO:<nobody@example\.com>$/m);
+    assert.match(transcript, /^S: 550 5\.1\.1 <nobody@example\.com>: Recipient address rejected/m);
   });
 
   test('451 greylisting: retried with backoff, then SENT', async () => {
@@ -177,6 +182,12 @@ describe('delivery through a real SMTP server', () => {
     assert.equal(failing.lastError.responseCode, 535);
     assert.equal(failing.lastError.permanent, false);
     assert.ok(!JSON.stringify(failing).includes('wrong-secret'), 'password leaked');
+    const authTranscript = (await message(svc, id)).dispatches[0].transcript as string;
+    assert.match(authTranscript, /AUTH PLAIN/);
+    assert.match(authTranscript, /535/);
+    for (const secret of ['wrong-secret', Buffer.from('wrong-secret').toString('base64')]) {
+      assert.ok(!authTranscript.includes(secret), 'password leaked into the transcript');
+    }
 
     const fixed = await configure(svc, `smtp://ada%40example.com:p%40ss%2Fw0rd@${base}`);
     assert.equal(fixed.connectionUri.includes('p%40ss'), false);
