@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { startTestSmtpServer, startStallingServer } from '../helpers/smtp-server.ts';
-import { startService, type TestService } from '../helpers/service.ts';
+import { serviceStarter, trackCleanups } from '../helpers/fixtures.ts';
+import type { TestService } from '../helpers/service.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 // The delivery pipeline against real SMTP servers: each scenario configures the service with a
@@ -15,16 +16,8 @@ const MESSAGE_FIELDS = `
   events { status previousStatus reason attempt }
 `;
 
-const cleanups: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-});
-
-async function service(env: Record<string, string> = {}): Promise<TestService> {
-  const running = await startService({ DELIVERY_MAX_ATTEMPTS: '3', ...env });
-  cleanups.push(() => running.close());
-  return running;
-}
+const addCleanup = trackCleanups();
+const service = serviceStarter(addCleanup, { DELIVERY_MAX_ATTEMPTS: '3' });
 
 async function configure(svc: TestService, connectionUri: string) {
   const result = await svc.gql(
@@ -67,7 +60,7 @@ describe('delivery through a real SMTP server', () => {
     const smtp = await startTestSmtpServer({
       acceptMessage: () => '2.0.0 Ok: queued as 4XyZ',
     });
-    cleanups.push(() => smtp.close());
+    addCleanup(() => smtp.close());
     const svc = await service();
     await configure(svc, `smtp://${smtp.host}:${smtp.port}/?disable_starttls=true`);
     const id = await send(svc);
@@ -96,7 +89,7 @@ describe('delivery through a real SMTP server', () => {
           ? { code: 550, message: '5.1.1 <nobody@example.com>: Recipient address rejected' }
           : null,
     });
-    cleanups.push(() => smtp.close());
+    addCleanup(() => smtp.close());
     const svc = await service();
     await configure(svc, `smtp://${smtp.host}:${smtp.port}/?disable_starttls=true`);
     const id = await send(svc, 'nobody@example.com');
@@ -120,7 +113,7 @@ describe('delivery through a real SMTP server', () => {
 
   test('451 greylisting: retried with backoff, then SENT', async () => {
     const smtp = await startTestSmtpServer({ greylist: 2 });
-    cleanups.push(() => smtp.close());
+    addCleanup(() => smtp.close());
     const svc = await service();
     await configure(svc, `smtp://${smtp.host}:${smtp.port}/?disable_starttls=true`);
     const id = await send(svc);
@@ -155,7 +148,7 @@ describe('delivery through a real SMTP server', () => {
 
   test('a server that stalls: TIMEOUT', async () => {
     const stalling = await startStallingServer();
-    cleanups.push(() => stalling.close());
+    addCleanup(() => stalling.close());
     const svc = await service({ SMTP_TIMEOUT_MS: '300', DELIVERY_MAX_ATTEMPTS: '1' });
     await configure(svc, `smtp://${stalling.host}:${stalling.port}/?disable_starttls=true`);
     const id = await send(svc);
@@ -168,7 +161,7 @@ describe('delivery through a real SMTP server', () => {
     const smtp = await startTestSmtpServer({
       auth: { username: 'ada@example.com', password: 'p@ss/w0rd' },
     });
-    cleanups.push(() => smtp.close());
+    addCleanup(() => smtp.close());
     // A ten-minute backoff: only the configuration change can make the message go again soon.
     const svc = await service({ DELIVERY_RETRY_BASE_MS: '600000' });
     const base = `${smtp.host}:${smtp.port}/?disable_starttls=true`;
@@ -200,7 +193,7 @@ describe('delivery through a real SMTP server', () => {
     const smtp = await startTestSmtpServer({
       rejectRecipients: () => ({ code: 550, message: '5.1.1 no such user' }),
     });
-    cleanups.push(() => smtp.close());
+    addCleanup(() => smtp.close());
     const svc = await service();
     await configure(svc, `smtp://${smtp.host}:${smtp.port}/?disable_starttls=true`);
     const id = await send(svc);

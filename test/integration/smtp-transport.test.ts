@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import type { SmtpEndpoint } from '../../src/smtp/endpoint.ts';
 import {
@@ -11,47 +11,27 @@ import {
   type SmtpTransports,
   type SmtpTransportsOptions,
 } from '../../src/smtp/transport.ts';
+import { issueCert } from '../helpers/certs.ts';
 import {
-  createSelfSignedCert,
-  createTestCa,
-  issueCert,
-  type TestCa,
-  type TestCert,
-} from '../helpers/certs.ts';
-import {
-  startStallingServer,
-  startTestSmtpServer,
-  type TestSmtpServer,
-  type TestSmtpServerOptions,
-} from '../helpers/smtp-server.ts';
+  createTlsFixtures,
+  smtpServerStarter,
+  trackCleanups,
+  type TlsFixtures,
+} from '../helpers/fixtures.ts';
+import { startStallingServer, type TestSmtpServer } from '../helpers/smtp-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const USER = 'mailer@example.test';
 // Recognisable, and with characters that URI-encoding and base64 would change.
 const PASSWORD = 'Zebra-Quokka/7@Pangolin';
 
-let ca: TestCa;
-let trusted: TestCert; // localhost + 127.0.0.1, signed by the test CA
-let otherName: TestCert; // mail.example.test only, signed by the test CA
-let selfSigned: TestCert; // localhost + 127.0.0.1, self-signed
-const cleanups: (() => Promise<void>)[] = [];
-
+let certs: TlsFixtures;
 before(() => {
-  ca = createTestCa();
-  trusted = issueCert(ca, { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
-  otherName = issueCert(ca, { dnsNames: ['mail.example.test'] });
-  selfSigned = createSelfSignedCert({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+  certs = createTlsFixtures();
 });
 
-after(async () => {
-  await Promise.all(cleanups.map((cleanup) => cleanup()));
-});
-
-async function server(options: TestSmtpServerOptions): Promise<TestSmtpServer> {
-  const started = await startTestSmtpServer(options);
-  cleanups.push(() => started.close());
-  return started;
-}
+const addCleanup = trackCleanups();
+const server = smtpServerStarter(addCleanup);
 
 function transports(
   timeoutMs = 3_000,
@@ -61,10 +41,10 @@ function transports(
   const created = createSmtpTransports({
     timeoutMs,
     ...(maxConnections ? { maxConnections } : {}),
-    extraCaCertificates: [ca.cert],
+    extraCaCertificates: [certs.ca.cert],
     ...extra,
   });
-  cleanups.push(() => created.close());
+  addCleanup(() => created.close());
   return created;
 }
 
@@ -144,7 +124,7 @@ describe('security modes that succeed', { concurrency: true }, () => {
   test('smtp:// STARTTLS, certificate verified: AUTH and the envelope only after TLS', async () => {
     const smtp = await server({
       tls: 'starttls',
-      certificate: trusted,
+      certificate: certs.trusted,
       auth,
       acceptMessage: () => '2.0.0 Ok: queued as 4XyZ',
     });
@@ -160,33 +140,38 @@ describe('security modes that succeed', { concurrency: true }, () => {
   });
 
   test('smtp:// STARTTLS is used even when the server does not announce it', async () => {
-    const smtp = await server({ tls: 'starttls', certificate: trusted, hideStartTls: true, auth });
+    const smtp = await server({
+      tls: 'starttls',
+      certificate: certs.trusted,
+      hideStartTls: true,
+      auth,
+    });
     success(await send(smtp));
     assert.equal(smtp.received[0]?.secure, true);
   });
 
   test('smtp:// ?skip_ssl_verify=true accepts a self-signed certificate', async () => {
-    const smtp = await server({ tls: 'starttls', certificate: selfSigned, auth });
+    const smtp = await server({ tls: 'starttls', certificate: certs.selfSigned, auth });
     success(await send(smtp, { verifyCertificate: false }));
     assert.equal(smtp.received[0]?.secure, true);
   });
 
   test('smtp:// ?disable_starttls=true stays in cleartext even when STARTTLS is offered', async () => {
-    const smtp = await server({ tls: 'starttls', certificate: trusted, auth });
+    const smtp = await server({ tls: 'starttls', certificate: certs.trusted, auth });
     success(await send(smtp, { security: 'cleartext' }));
     assert.equal(smtp.received[0]?.secure, false);
     assert.ok(!smtp.events.includes('STARTTLS'));
   });
 
   test('smtps:// implicit TLS, certificate verified', async () => {
-    const smtp = await server({ tls: 'implicit', certificate: trusted, auth });
+    const smtp = await server({ tls: 'implicit', certificate: certs.trusted, auth });
     success(await send(smtp, { scheme: 'smtps', security: 'implicit-tls' }));
     assert.equal(smtp.received[0]?.secure, true);
     assert.equal(smtp.received[0]?.user, USER);
   });
 
   test('smtps:// ?skip_ssl_verify=true accepts a self-signed certificate', async () => {
-    const smtp = await server({ tls: 'implicit', certificate: selfSigned });
+    const smtp = await server({ tls: 'implicit', certificate: certs.selfSigned });
     const outcome = await send(smtp, {
       scheme: 'smtps',
       security: 'implicit-tls',
@@ -198,7 +183,7 @@ describe('security modes that succeed', { concurrency: true }, () => {
   });
 
   test('smtps:// ?server_name= verifies against that name and sends it as SNI', async () => {
-    const smtp = await server({ tls: 'implicit', certificate: otherName });
+    const smtp = await server({ tls: 'implicit', certificate: certs.otherName });
     const overrides = {
       scheme: 'smtps',
       security: 'implicit-tls',
@@ -209,13 +194,13 @@ describe('security modes that succeed', { concurrency: true }, () => {
   });
 
   test('smtp:// ?server_name= works with STARTTLS too', async () => {
-    const smtp = await server({ tls: 'starttls', certificate: otherName, auth });
+    const smtp = await server({ tls: 'starttls', certificate: certs.otherName, auth });
     success(await send(smtp, { serverName: 'mail.example.test' }));
     assert.equal(smtp.received[0]?.servername, 'mail.example.test');
   });
 
   test('an IP address as server_name is checked against the certificate IP SANs', async () => {
-    const ipOnly = issueCert(ca, { ipAddresses: ['127.0.0.1'] });
+    const ipOnly = issueCert(certs.ca, { ipAddresses: ['127.0.0.1'] });
     const smtp = await server({ tls: 'implicit', certificate: ipOnly });
     const overrides = {
       scheme: 'smtps',
@@ -225,13 +210,13 @@ describe('security modes that succeed', { concurrency: true }, () => {
       password: null,
     } as const;
     success(await send({ host: 'localhost', port: smtp.port }, overrides));
-    const wrong = await server({ tls: 'implicit', certificate: otherName });
+    const wrong = await server({ tls: 'implicit', certificate: certs.otherName });
     const error = failure(await send({ host: 'localhost', port: wrong.port }, overrides));
     assert.equal(error.code, 'TLS');
   });
 
   test('localhost is checked as a name, and sent as SNI', async () => {
-    const smtp = await server({ tls: 'implicit', certificate: trusted });
+    const smtp = await server({ tls: 'implicit', certificate: certs.trusted });
     const outcome = await send(
       { host: 'localhost', port: smtp.port },
       { scheme: 'smtps', security: 'implicit-tls', username: null, password: null },
@@ -284,7 +269,7 @@ describe(
     });
 
     test('self-signed certificate under smtp:// is rejected during STARTTLS', async () => {
-      const smtp = await server({ tls: 'starttls', certificate: selfSigned, auth });
+      const smtp = await server({ tls: 'starttls', certificate: certs.selfSigned, auth });
       const error = failure(await send(smtp));
       assert.equal(error.code, 'TLS');
       assert.equal(error.permanent, false);
@@ -294,7 +279,7 @@ describe(
     });
 
     test('self-signed certificate under smtps:// is rejected', async () => {
-      const smtp = await server({ tls: 'implicit', certificate: selfSigned, auth });
+      const smtp = await server({ tls: 'implicit', certificate: certs.selfSigned, auth });
       const error = failure(await send(smtp, { scheme: 'smtps', security: 'implicit-tls' }));
       assert.equal(error.code, 'TLS');
       assert.equal(error.permanent, false);
@@ -304,7 +289,7 @@ describe(
     });
 
     test('a certificate for another name is rejected; the hint names it and server_name', async () => {
-      const smtp = await server({ tls: 'implicit', certificate: otherName, auth });
+      const smtp = await server({ tls: 'implicit', certificate: certs.otherName, auth });
       const error = failure(await send(smtp, { scheme: 'smtps', security: 'implicit-tls' }));
       assert.equal(error.code, 'TLS');
       assert.equal(error.permanent, false);
@@ -315,7 +300,7 @@ describe(
     });
 
     test('a wrong server_name is rejected too', async () => {
-      const smtp = await server({ tls: 'starttls', certificate: trusted, auth });
+      const smtp = await server({ tls: 'starttls', certificate: certs.trusted, auth });
       const error = failure(await send(smtp, { serverName: 'wrong.example.test' }));
       assert.equal(error.code, 'TLS');
       assert.match(error.message, /wrong\.example\.test/);
@@ -323,7 +308,7 @@ describe(
     });
 
     test('an expired certificate is rejected', async () => {
-      const expired = issueCert(ca, {
+      const expired = issueCert(certs.ca, {
         dnsNames: ['localhost'],
         ipAddresses: ['127.0.0.1'],
         expired: true,
@@ -335,7 +320,7 @@ describe(
     });
 
     test('smtps:// to a plaintext (STARTTLS) port: TLS error with the port hint', async () => {
-      const smtp = await server({ tls: 'starttls', certificate: trusted, auth });
+      const smtp = await server({ tls: 'starttls', certificate: certs.trusted, auth });
       const error = failure(await send(smtp, { scheme: 'smtps', security: 'implicit-tls' }));
       assert.equal(error.code, 'TLS');
       assert.equal(error.permanent, false);
@@ -345,7 +330,7 @@ describe(
     });
 
     test('smtp:// to an implicit-TLS port: the greeting never comes, hint says smtps://', async () => {
-      const smtp = await server({ tls: 'implicit', certificate: trusted, auth });
+      const smtp = await server({ tls: 'implicit', certificate: certs.trusted, auth });
       const error = failure(await send(smtp, {}, mail(), transports(500)));
       assert.equal(error.code, 'TIMEOUT');
       assert.equal(error.permanent, false);
@@ -360,7 +345,7 @@ describe('server replies', { concurrency: true }, () => {
   test('AUTH 535 is an AUTH error, not permanent, with the URI-encoding hint', async () => {
     const smtp = await server({
       tls: 'starttls',
-      certificate: trusted,
+      certificate: certs.trusted,
       auth: { username: USER, password: 'other' },
     });
     const error = failure(await send(smtp));
@@ -376,7 +361,7 @@ describe('server replies', { concurrency: true }, () => {
   });
 
   test('credentials configured but AUTH not offered: AUTH error rather than sending unauthenticated', async () => {
-    const smtp = await server({ tls: 'starttls', certificate: trusted });
+    const smtp = await server({ tls: 'starttls', certificate: certs.trusted });
     const error = failure(await send(smtp));
     assert.equal(error.code, 'AUTH');
     assert.equal(error.permanent, false);
@@ -390,7 +375,7 @@ describe('server replies', { concurrency: true }, () => {
     };
     const smtp = await server({
       tls: 'starttls',
-      certificate: trusted,
+      certificate: certs.trusted,
       auth,
       rejectRecipients: () => reply,
     });
@@ -409,7 +394,7 @@ describe('server replies', { concurrency: true }, () => {
   });
 
   test('451 greylisting is not permanent, and the retry goes through', async () => {
-    const smtp = await server({ tls: 'starttls', certificate: trusted, auth, greylist: 1 });
+    const smtp = await server({ tls: 'starttls', certificate: certs.trusted, auth, greylist: 1 });
     const via = transports();
     const error = failure(await send(smtp, {}, mail(), via));
     assert.equal(error.code, 'RECIPIENT_REJECTED');
@@ -428,7 +413,7 @@ describe('server replies', { concurrency: true }, () => {
     };
     const smtp = await server({
       tls: 'starttls',
-      certificate: trusted,
+      certificate: certs.trusted,
       auth,
       rejectSender: () => reply,
     });
@@ -441,7 +426,12 @@ describe('server replies', { concurrency: true }, () => {
 
   test('a 554 after DATA is a permanent message rejection', async () => {
     const reply = { code: 554, message: '5.7.1 Message rejected as spam' };
-    const smtp = await server({ tls: 'starttls', certificate: trusted, auth, rejectData: reply });
+    const smtp = await server({
+      tls: 'starttls',
+      certificate: certs.trusted,
+      auth,
+      rejectData: reply,
+    });
     const error = failure(await send(smtp));
     assert.equal(error.code, 'MESSAGE_REJECTED');
     assert.equal(error.permanent, true);
@@ -492,7 +482,7 @@ describe('transcripts', { concurrency: true }, () => {
   test('a failure keeps the transcript of its attempt: setup, envelope, the rejection; no secrets', async () => {
     const smtp = await server({
       tls: 'starttls',
-      certificate: trusted,
+      certificate: certs.trusted,
       auth,
       rejectRecipients: () => ({ code: 550, message: '5.1.1 User unknown' }),
     });
@@ -718,7 +708,7 @@ describe('network failures', { concurrency: true }, () => {
 
   test('a server that never greets times out within timeoutMs', async () => {
     const stalling = await startStallingServer();
-    cleanups.push(() => stalling.close());
+    addCleanup(() => stalling.close());
     const outcome = await send(stalling, {}, mail(), transports(500));
     const error = failure(outcome);
     assert.equal(error.code, 'TIMEOUT');
@@ -746,7 +736,7 @@ describe('network failures', { concurrency: true }, () => {
 
 describe('pools', () => {
   test('sends share pooled connections, up to maxConnections', async () => {
-    const smtp = await server({ tls: 'starttls', certificate: trusted, auth });
+    const smtp = await server({ tls: 'starttls', certificate: certs.trusted, auth });
     const via = transports(3_000, 2);
     const target = endpoint(smtp);
     const outcomes = await Promise.all(
@@ -770,7 +760,7 @@ describe('pools', () => {
   });
 
   test('a pooled connection that idled past the timeout is replaced', async () => {
-    const smtp = await server({ tls: 'starttls', certificate: trusted, auth });
+    const smtp = await server({ tls: 'starttls', certificate: certs.trusted, auth });
     const via = transports(300);
     const target = endpoint(smtp);
     success(await via.send('v1', target, mail()));
@@ -830,7 +820,7 @@ async function customServer(options: SMTPServerOptions): Promise<CustomServer> {
   });
   smtp.on('error', () => {});
   await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-  cleanups.push(
+  addCleanup(
     () =>
       new Promise<void>((resolve) => {
         smtp.close(() => resolve());

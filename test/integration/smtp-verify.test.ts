@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import tls from 'node:tls';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { parseSmtpUri } from '../../src/smtp/uri.ts';
 import {
   verifySmtpEndpoint,
@@ -9,19 +9,14 @@ import {
   type VerifyStep,
   type VerifyStepName,
 } from '../../src/smtp/verify.ts';
+import { issueCert, type TestCert } from '../helpers/certs.ts';
 import {
-  createSelfSignedCert,
-  createTestCa,
-  issueCert,
-  type TestCa,
-  type TestCert,
-} from '../helpers/certs.ts';
-import {
-  startStallingServer,
-  startTestSmtpServer,
-  type TestSmtpServer,
-  type TestSmtpServerOptions,
-} from '../helpers/smtp-server.ts';
+  createTlsFixtures,
+  smtpServerStarter,
+  trackCleanups,
+  type TlsFixtures,
+} from '../helpers/fixtures.ts';
+import { startStallingServer, type TestSmtpServer } from '../helpers/smtp-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const USER = 'mailer@example.test';
@@ -30,28 +25,13 @@ const PASSWORD = 'Zebra-Quokka/7@Pangolin';
 const WRONG_PASSWORD = 'Wombat-Narwhal/9@Axolotl';
 const auth = { username: USER, password: PASSWORD };
 
-let ca: TestCa;
-let trusted: TestCert; // localhost + 127.0.0.1, signed by the test CA
-let otherName: TestCert; // mail.example.test only, signed by the test CA
-let selfSigned: TestCert; // localhost + 127.0.0.1, self-signed
-const cleanups: (() => Promise<void>)[] = [];
-
+let certs: TlsFixtures;
 before(() => {
-  ca = createTestCa();
-  trusted = issueCert(ca, { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
-  otherName = issueCert(ca, { dnsNames: ['mail.example.test'] });
-  selfSigned = createSelfSignedCert({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+  certs = createTlsFixtures();
 });
 
-after(async () => {
-  await Promise.all(cleanups.map((cleanup) => cleanup()));
-});
-
-async function server(options: TestSmtpServerOptions): Promise<TestSmtpServer> {
-  const started = await startTestSmtpServer(options);
-  cleanups.push(() => started.close());
-  return started;
-}
+const addCleanup = trackCleanups();
+const server = smtpServerStarter(addCleanup);
 
 /** A connection URI as a user would write it: credentials URI-encoded. */
 function uri(
@@ -79,7 +59,7 @@ async function verify(connectionUri: string, timeoutMs = 3_000): Promise<VerifyR
   assert.ok(parsed.ok, `bad test URI: ${JSON.stringify(parsed)}`);
   const report = await verifySmtpEndpoint(parsed.endpoint, {
     timeoutMs,
-    extraCaCertificates: [ca.cert],
+    extraCaCertificates: [certs.ca.cert],
   });
   const json = JSON.stringify(report);
   for (const secret of [...secretForms(PASSWORD), ...secretForms(WRONG_PASSWORD)]) {
@@ -145,7 +125,12 @@ const IMPLICIT_STEPS: VerifyStepName[] = ['DNS', 'CONNECT', 'TLS', 'GREETING', '
 
 describe('the six kinds of connection URI', { concurrency: true }, () => {
   test('smtp://: STARTTLS, verified certificate, AUTH after TLS only', async () => {
-    const smtp = await server({ tls: 'starttls', certificate: trusted, auth, size: 10_240_000 });
+    const smtp = await server({
+      tls: 'starttls',
+      certificate: certs.trusted,
+      auth,
+      size: 10_240_000,
+    });
     const report = succeeded(await verify(uri('smtp', smtp)), STARTTLS_STEPS);
 
     assert.deepEqual(step(report, 'DNS').addresses, ['127.0.0.1']);
@@ -191,7 +176,7 @@ describe('the six kinds of connection URI', { concurrency: true }, () => {
   });
 
   test('smtp:// ?skip_ssl_verify=true: a self-signed certificate is reported, not fatal', async () => {
-    const smtp = await server({ tls: 'starttls', certificate: selfSigned, auth });
+    const smtp = await server({ tls: 'starttls', certificate: certs.selfSigned, auth });
     const report = await verify(uri('smtp', smtp, { query: '?skip_ssl_verify=true' }));
     succeeded(report, STARTTLS_STEPS);
     const tls = step(report, 'TLS').tls;
@@ -205,7 +190,7 @@ describe('the six kinds of connection URI', { concurrency: true }, () => {
   });
 
   test('smtp:// ?disable_starttls=true: cleartext, even when STARTTLS is offered', async () => {
-    const smtp = await server({ tls: 'starttls', certificate: trusted, auth });
+    const smtp = await server({ tls: 'starttls', certificate: certs.trusted, auth });
     const report = await verify(uri('smtp', smtp, { query: '?disable_starttls=true' }));
     succeeded(report, ['DNS', 'CONNECT', 'GREETING', 'EHLO', 'AUTH']);
     assert.equal(step(report, 'EHLO').startTls, true);
@@ -217,7 +202,7 @@ describe('the six kinds of connection URI', { concurrency: true }, () => {
   });
 
   test('smtps://: implicit TLS, verified certificate', async () => {
-    const smtp = await server({ tls: 'implicit', certificate: trusted, auth });
+    const smtp = await server({ tls: 'implicit', certificate: certs.trusted, auth });
     const report = succeeded(await verify(uri('smtps', smtp)), IMPLICIT_STEPS);
     const tls = step(report, 'TLS').tls;
     assert.equal(tls?.trusted, true);
@@ -230,7 +215,7 @@ describe('the six kinds of connection URI', { concurrency: true }, () => {
   });
 
   test('smtps:// ?skip_ssl_verify=true, no credentials: no AUTH step', async () => {
-    const smtp = await server({ tls: 'implicit', certificate: selfSigned });
+    const smtp = await server({ tls: 'implicit', certificate: certs.selfSigned });
     const report = await verify(
       uri('smtps', smtp, { password: null, query: '?skip_ssl_verify=true' }),
     );
@@ -242,7 +227,7 @@ describe('the six kinds of connection URI', { concurrency: true }, () => {
   });
 
   test('smtps:// ?server_name=: checked against that name', async () => {
-    const smtp = await server({ tls: 'implicit', certificate: otherName, auth });
+    const smtp = await server({ tls: 'implicit', certificate: certs.otherName, auth });
     const report = await verify(uri('smtps', smtp, { query: '?server_name=mail.example.test' }));
     succeeded(report, IMPLICIT_STEPS);
     const tls = step(report, 'TLS').tls;
@@ -255,7 +240,7 @@ describe('the six kinds of connection URI', { concurrency: true }, () => {
 
 describe('TLS problems stop before AUTH', { concurrency: true }, () => {
   test('self-signed under smtps://: TLS fails, with the trust error and a hint', async () => {
-    const smtp = await server({ tls: 'implicit', certificate: selfSigned, auth });
+    const smtp = await server({ tls: 'implicit', certificate: certs.selfSigned, auth });
     const { step: tlsStep, error } = failedAt(await verify(uri('smtps', smtp)), [
       'DNS',
       'CONNECT',
@@ -273,7 +258,7 @@ describe('TLS problems stop before AUTH', { concurrency: true }, () => {
   });
 
   test('self-signed under smtp://: fails at TLS after STARTTLS, nothing else sent', async () => {
-    const smtp = await server({ tls: 'starttls', certificate: selfSigned, auth });
+    const smtp = await server({ tls: 'starttls', certificate: certs.selfSigned, auth });
     const { error } = failedAt(await verify(uri('smtp', smtp)), [
       'DNS',
       'CONNECT',
@@ -289,7 +274,7 @@ describe('TLS problems stop before AUTH', { concurrency: true }, () => {
   });
 
   test('a certificate for another name: the hint names it; server_name fixes it', async () => {
-    const smtp = await server({ tls: 'implicit', certificate: otherName, auth });
+    const smtp = await server({ tls: 'implicit', certificate: certs.otherName, auth });
     const { step: tlsStep, error } = failedAt(await verify(uri('smtps', smtp)), [
       'DNS',
       'CONNECT',
@@ -334,7 +319,7 @@ describe('TLS problems stop before AUTH', { concurrency: true }, () => {
         return ['250-mx.scripted', '250-STARTTLS', '250 AUTH PLAIN'];
       },
       // What an attacker on the path would add (CVE-2011-0411).
-      { certificate: trusted, sendAfter220: ['250-injected', '250 AUTH EVIL'] },
+      { certificate: certs.trusted, sendAfter220: ['250-injected', '250 AUTH EVIL'] },
     );
     const report = succeeded(await verify(uri('smtp', scripted)), STARTTLS_STEPS);
     assert.deepEqual(step(report, 'EHLO', 1).extensions, ['STARTTLS', 'AUTH PLAIN']);
@@ -342,14 +327,19 @@ describe('TLS problems stop before AUTH', { concurrency: true }, () => {
   });
 
   test('smtp:// with STARTTLS accepted but not advertised: tried anyway and used', async () => {
-    const smtp = await server({ tls: 'starttls', certificate: trusted, hideStartTls: true, auth });
+    const smtp = await server({
+      tls: 'starttls',
+      certificate: certs.trusted,
+      hideStartTls: true,
+      auth,
+    });
     const report = succeeded(await verify(uri('smtp', smtp)), STARTTLS_STEPS);
     assert.equal(step(report, 'EHLO').startTls, false);
     assert.match(step(report, 'STARTTLS').detail, /not advertised/);
   });
 
   test('an expired certificate fails TLS with its dates reported', async () => {
-    const expired = issueCert(ca, {
+    const expired = issueCert(certs.ca, {
       dnsNames: ['localhost'],
       ipAddresses: ['127.0.0.1'],
       expired: true,
@@ -366,7 +356,7 @@ describe('TLS problems stop before AUTH', { concurrency: true }, () => {
 
 describe('AUTH', { concurrency: true }, () => {
   test('a wrong password: AUTH fails with the reply; no form of the password in the report', async () => {
-    const smtp = await server({ tls: 'starttls', certificate: trusted, auth });
+    const smtp = await server({ tls: 'starttls', certificate: certs.trusted, auth });
     const report = await verify(uri('smtp', smtp, { password: WRONG_PASSWORD }));
     const { step: authStep, error } = failedAt(report, STARTTLS_STEPS);
     assert.equal(error.code, 'AUTH');
@@ -386,7 +376,7 @@ describe('AUTH', { concurrency: true }, () => {
   });
 
   test('credentials in the URI but no AUTH offered: AUTH fails and says so', async () => {
-    const smtp = await server({ tls: 'starttls', certificate: trusted });
+    const smtp = await server({ tls: 'starttls', certificate: certs.trusted });
     const report = await verify(uri('smtp', smtp));
     const { error } = failedAt(report, STARTTLS_STEPS);
     assert.equal(error.code, 'AUTH');
@@ -482,7 +472,7 @@ describe('failures before SMTP', { concurrency: true }, () => {
 
   test('a server that never greets: GREETING fails with TIMEOUT, promptly', async () => {
     const stalling = await startStallingServer();
-    cleanups.push(() => stalling.close());
+    addCleanup(() => stalling.close());
     const startedAt = Date.now();
     const report = await verify(uri('smtp', stalling), 300);
     const elapsedMs = Date.now() - startedAt;
@@ -497,7 +487,7 @@ describe('failures before SMTP', { concurrency: true }, () => {
 
   test('smtps:// to a server that never answers the handshake: TLS fails with TIMEOUT', async () => {
     const stalling = await startStallingServer();
-    cleanups.push(() => stalling.close());
+    addCleanup(() => stalling.close());
     const report = await verify(uri('smtps', stalling), 300);
     const { error } = failedAt(report, ['DNS', 'CONNECT', 'TLS']);
     assert.equal(error.code, 'TIMEOUT');
@@ -626,7 +616,7 @@ async function startScriptedServer(
   });
   await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
   const { port } = tcp.address() as net.AddressInfo;
-  cleanups.push(
+  addCleanup(
     () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();

@@ -1,28 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
-import { startTestSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.ts';
-import { startService, subscribe, wsClient, type TestService } from '../helpers/service.ts';
+import { describe, test } from 'node:test';
+import { serviceStarter, smtpServerStarter, trackCleanups } from '../helpers/fixtures.ts';
+import { subscribe, wsClient, type TestService } from '../helpers/service.ts';
+import type { TestSmtpServer } from '../helpers/smtp-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 // "Why didn't my email arrive?": statistics, failure filters, configuration versions on events,
 // bulk actions, presets and the test email — all through the API, against real SMTP servers.
 
-const cleanups: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-});
-
-async function service(env: Record<string, string> = {}): Promise<TestService> {
-  const running = await startService({ DELIVERY_MAX_ATTEMPTS: '3', ...env });
-  cleanups.push(() => running.close());
-  return running;
-}
-
-async function smtpServer(options: Parameters<typeof startTestSmtpServer>[0] = {}) {
-  const server = await startTestSmtpServer(options);
-  cleanups.push(() => server.close());
-  return server;
-}
+const addCleanup = trackCleanups();
+const service = serviceStarter(addCleanup, { DELIVERY_MAX_ATTEMPTS: '3' });
+const smtpServer = smtpServerStarter(addCleanup);
 
 const plain = (server: TestSmtpServer, userinfo = '') =>
   `smtp://${userinfo}${server.host}:${server.port}/?disable_starttls=true`;
