@@ -6,15 +6,14 @@ import { createMessageRepository } from './db/messages.ts';
 import { createSmtpConfigRepository } from './db/smtp-configs.ts';
 import { createStatsRepository } from './db/stats.ts';
 import { createDeliveryStats } from './delivery/delivery-stats.ts';
+import { createOrderedPublisher, startDeliveryThread } from './delivery/delivery-thread-host.ts';
 import { createEventBus } from './delivery/event-bus.ts';
 import { createOutbox } from './delivery/outbox.ts';
 import { createSmtpSettings } from './delivery/smtp-settings.ts';
 import { createSmtpVerifier } from './delivery/smtp-verifier.ts';
-import { createDeliveryWorker } from './delivery/worker.ts';
 import { createSchema } from './graphql/schema.ts';
 import { startHttpServer } from './http/server.ts';
 import { startEmbeddedSmtpServer, type EmbeddedSmtpServer } from './smtp/embedded-server.ts';
-import { createSmtpTransports } from './smtp/transport.ts';
 
 export interface RunningApp {
   /** e.g. http://127.0.0.1:4000; GraphQL is at `${url}/graphql`. */
@@ -42,40 +41,52 @@ export async function startApp(config: Config): Promise<RunningApp> {
     ? await startEmbeddedSmtpServer(config.embeddedSmtpPort!)
     : null;
 
-  const transports = createSmtpTransports({
-    timeoutMs: config.smtpTimeoutMs,
-    maxConnections: config.smtpMaxConnections,
-    transcripts: config.deliveryTranscripts,
-  });
+  const environment = {
+    connectionUri: config.smtpConnectionUri,
+    fromAddress: config.smtpFromAddress,
+    fromName: config.smtpFromName,
+  };
+  const embedded = embeddedSmtp ? { host: embeddedSmtp.host, port: embeddedSmtp.port } : null;
   const settings = createSmtpSettings({
     configs,
-    environment: {
-      connectionUri: config.smtpConnectionUri,
-      fromAddress: config.smtpFromAddress,
-      fromName: config.smtpFromName,
+    environment,
+    embedded,
+    onConfigured: () => {
+      // The delivery thread must see the new configuration before it is woken for the
+      // messages the old one failed.
+      delivery.settingsChanged();
+      outbox.configurationChanged();
     },
-    embedded: embeddedSmtp ? { host: embeddedSmtp.host, port: embeddedSmtp.port } : null,
-    onConfigured: () => outbox.configurationChanged(),
   });
   const bus = createEventBus();
-  const worker = createDeliveryWorker({
-    messages,
-    settings,
-    transports,
-    bus,
-    options: {
-      leaseMs: config.deliveryLeaseMs,
-      retryBaseMs: config.deliveryRetryBaseMs,
-      retryMaxMs: config.deliveryRetryMaxMs,
-      concurrency: config.deliveryConcurrency,
+  const events = createEventRepository(database.db);
+  // Events come from two threads; subscribers get them in the log's order.
+  const orderedBus = { ...bus, publish: createOrderedPublisher(bus, events) };
+  const delivery = await startDeliveryThread(
+    {
+      databasePath: config.databasePath,
+      environment,
+      embedded,
+      transports: {
+        timeoutMs: config.smtpTimeoutMs,
+        maxConnections: config.smtpMaxConnections,
+        transcripts: config.deliveryTranscripts,
+      },
+      worker: {
+        leaseMs: config.deliveryLeaseMs,
+        retryBaseMs: config.deliveryRetryBaseMs,
+        retryMaxMs: config.deliveryRetryMaxMs,
+        concurrency: config.deliveryConcurrency,
+      },
     },
-  });
+    orderedBus.publish,
+  );
   const outbox = createOutbox({
     messages,
-    bus,
+    bus: orderedBus,
     settings,
     maxAttempts: config.deliveryMaxAttempts,
-    wakeWorker: worker.wake,
+    wakeWorker: delivery.wake,
   });
   const http = await startHttpServer({
     host: config.host,
@@ -85,7 +96,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
       outbox,
       settings,
       messages,
-      events: createEventRepository(database.db),
+      events,
       dispatches: createDispatchRepository(database.db),
       bus,
       deliveryStats: createDeliveryStats({ stats, messages }),
@@ -102,9 +113,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
     close() {
       closing ??= (async () => {
         await http.close();
-        await worker.close();
-        // The worker has given in-flight sends their grace period and released the rest.
-        await transports.close({ force: true });
+        await delivery.close();
         await embeddedSmtp?.close();
         database.close();
       })();

@@ -16,8 +16,11 @@ export interface DatabaseHandle {
 
 const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url));
 
-/** Opens (creating if needed) the SQLite file and applies every pending migration. */
-export function openDatabase(path: string): DatabaseHandle {
+/**
+ * Opens (creating if needed) the SQLite file and applies every pending migration, unless
+ * `migrate` is false (a second connection opened after the first has migrated).
+ */
+export function openDatabase(path: string, { migrate: runMigrations = true } = {}): DatabaseHandle {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new Database(path);
   // WAL lets readers (GraphQL queries) run while the worker writes; NORMAL sync is durable
@@ -28,7 +31,7 @@ export function openDatabase(path: string): DatabaseHandle {
   // A second process (or a restart racing the old one) waits instead of failing at once.
   sqlite.pragma('busy_timeout = 5000');
   const db = drizzle(sqlite, { schema });
-  migrate(db, { migrationsFolder });
+  if (runMigrations) migrate(db, { migrationsFolder });
   return {
     db,
     close() {

@@ -150,6 +150,11 @@ export function createSmtpSettings(deps: SmtpSettingsDeps) {
   }
 
   return {
+    /** Another process or thread stored a configuration: read it again on next use. */
+    invalidate(): void {
+      cached = undefined;
+    },
+
     /** The configuration in use, or null when nothing is configured and the embedded server is off. */
     current(): ActiveSmtpSettings | null {
       if (cached === undefined) cached = resolve();

@@ -1,0 +1,88 @@
+import { Worker } from 'node:worker_threads';
+import type { EventRepository } from '../db/events.ts';
+import type { MessageEvent } from '../domain/message.ts';
+import type {
+  DeliveryThreadOptions,
+  FromDeliveryThread,
+  ToDeliveryThread,
+} from './delivery-thread-protocol.ts';
+import type { EventBus } from './event-bus.ts';
+
+export interface DeliveryThread {
+  /** Something may be due now. */
+  wake(): void;
+  /** A new SMTP configuration was stored. */
+  settingsChanged(): void;
+  /** Lets in-flight sends finish or releases them, then stops the thread. */
+  close(): Promise<void>;
+}
+
+/**
+ * Publishes events from two producers (this thread's outbox and the delivery thread) in the
+ * order of the log. SQLite has one writer at a time, so when an event arrives with a sequence
+ * number beyond the next expected one, the events in between are already committed: they are
+ * read from the log at once, and their late copies dropped when they arrive.
+ */
+export function createOrderedPublisher(bus: EventBus, events: EventRepository) {
+  let expected = events.latestSeq() + 1;
+  return (batch: readonly MessageEvent[]): void => {
+    const ordered: MessageEvent[] = [];
+    for (const event of batch) {
+      if (event.seq < expected) continue;
+      if (event.seq > expected) {
+        ordered.push(...events.listAfter(expected - 1, event.seq - expected));
+      }
+      ordered.push(event);
+      expected = event.seq + 1;
+    }
+    bus.publish(ordered);
+  };
+}
+
+/** Starts the delivery thread and resolves once it is ready. */
+export async function startDeliveryThread(
+  options: DeliveryThreadOptions,
+  publish: (events: readonly MessageEvent[]) => void,
+): Promise<DeliveryThread> {
+  // The thread's entry is TypeScript. Node 20 does not apply `--import tsx` to a worker's entry
+  // module, so a two-line bootstrap registers tsx in the thread and then imports it.
+  const entry = new URL('./delivery-thread.ts', import.meta.url).href;
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
+  const thread = new Worker(bootstrap, { eval: true, workerData: options });
+  const send = (message: ToDeliveryThread) => thread.postMessage(message);
+  let closed: (() => void) | null = null;
+  let exited = false;
+
+  await new Promise<void>((resolve, reject) => {
+    thread.once('error', reject);
+    thread.on('message', (message: FromDeliveryThread) => {
+      if (message.type === 'ready') resolve();
+      else if (message.type === 'events') publish(message.events);
+      else if (message.type === 'closed') closed?.();
+    });
+  });
+  thread.on('error', (error) => {
+    // Without its delivery thread the service would accept mail it never sends: stop, and let
+    // the supervisor restart it (the lease recovers whatever was in flight).
+    console.error('mailscope: the delivery thread failed', error);
+    process.exit(1);
+  });
+  thread.once('exit', () => {
+    exited = true;
+    closed?.();
+  });
+
+  return {
+    wake: () => send({ type: 'wake' }),
+    settingsChanged: () => send({ type: 'settings-changed' }),
+    async close() {
+      if (exited) return;
+      await new Promise<void>((resolve) => {
+        closed = resolve;
+        send({ type: 'close' });
+      });
+      await thread.terminate();
+    },
+  };
+}

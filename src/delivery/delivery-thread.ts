@@ -1,0 +1,67 @@
+// Entry point of the delivery thread: the worker, its SMTP transports and its own SQLite
+// connection run here, so sending mail never waits behind HTTP and GraphQL work on the main
+// thread (and uses the second core). The main thread talks to it through delivery-thread-host.ts.
+import { parentPort, workerData } from 'node:worker_threads';
+import { openDatabase } from '../db/client.ts';
+import { createMessageRepository } from '../db/messages.ts';
+import { createSmtpConfigRepository } from '../db/smtp-configs.ts';
+import { createStatsRepository } from '../db/stats.ts';
+import type { MessageEvent } from '../domain/message.ts';
+import { createSmtpTransports } from '../smtp/transport.ts';
+import type {
+  DeliveryThreadOptions,
+  FromDeliveryThread,
+  ToDeliveryThread,
+} from './delivery-thread-protocol.ts';
+import { createSmtpSettings } from './smtp-settings.ts';
+import { createDeliveryWorker } from './worker.ts';
+
+const options = workerData as DeliveryThreadOptions;
+const port = parentPort!;
+const post = (message: FromDeliveryThread) => port.postMessage(message);
+
+const database = openDatabase(options.databasePath, { migrate: false });
+const stats = createStatsRepository(database.db);
+const messages = createMessageRepository(database.db, stats);
+const settings = createSmtpSettings({
+  configs: createSmtpConfigRepository(database.db),
+  environment: options.environment,
+  embedded: options.embedded,
+});
+const transports = createSmtpTransports(options.transports);
+const worker = createDeliveryWorker({
+  messages,
+  settings,
+  transports,
+  // Events go to the main thread, where subscriptions live.
+  bus: {
+    publish: (events: readonly MessageEvent[]) => {
+      if (events.length > 0) post({ type: 'events', events: [...events] });
+    },
+    subscribe: () => () => {},
+  },
+  options: options.worker,
+});
+
+port.on('message', (message: ToDeliveryThread) => {
+  switch (message.type) {
+    case 'wake':
+      worker.wake();
+      break;
+    case 'settings-changed':
+      settings.invalidate();
+      worker.wake();
+      break;
+    case 'close':
+      void (async () => {
+        await worker.close();
+        await transports.close({ force: true });
+        database.close();
+        post({ type: 'closed' });
+        port.close();
+      })();
+      break;
+  }
+});
+
+post({ type: 'ready' });
