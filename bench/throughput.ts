@@ -17,7 +17,7 @@
  * Each service run is a fresh `node --import tsx src/main.ts` with a fresh SQLite file in a temp
  * dir, stopped with SIGTERM. Exit status: 0, or 1 when a phase failed or timed out.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -62,6 +62,8 @@ const settings = {
   ),
   /** When set, the service runs with --cpu-prof and writes its profiles into this directory. */
   cpuProfDir: env['BENCH_CPU_PROF'] || null,
+  /** Where the SMTP sink runs: `process` (its own) or `inline` (in the bench process). */
+  sinkMode: env['BENCH_SINK'] === 'inline' ? ('inline' as const) : ('process' as const),
 };
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -124,9 +126,48 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-async function startSink(): Promise<{ sink: TestSmtpServer; close: () => Promise<void> }> {
-  const sink = await startTestSmtpServer({ keepMessages: false, recordCommands: false });
-  return { sink, close: onCleanup(() => sink.close()) };
+/** What the bench needs of a sink: where it listens and how many messages it has accepted. */
+type Sink = Pick<TestSmtpServer, 'host' | 'port' | 'receivedCount'>;
+
+/**
+ * BENCH_SINK=process (the default) runs the sink in its own process for both phases, so the
+ * raw client and the service's HTTP client don't share an event loop with the SMTP server they
+ * are measured against; BENCH_SINK=inline keeps it in this process.
+ */
+async function startSink(): Promise<{ sink: Sink; close: () => Promise<void> }> {
+  if (settings.sinkMode === 'inline') {
+    const sink = await startTestSmtpServer({ keepMessages: false, recordCommands: false });
+    return { sink, close: onCleanup(() => sink.close()) };
+  }
+  const child = fork(fileURLToPath(new URL('./sink-process.ts', import.meta.url)), {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const state = { host: '127.0.0.1', port: 0, receivedCount: 0 };
+  await new Promise<void>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`sink process exited with ${code}`)));
+    child.on(
+      'message',
+      (message: { type: string; host?: string; port?: number; count?: number }) => {
+        if (message.type === 'ready') {
+          state.host = message.host!;
+          state.port = message.port!;
+          resolve();
+        } else if (message.type === 'count') {
+          state.receivedCount = message.count!;
+        }
+      },
+    );
+  });
+  child.removeAllListeners('exit');
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    sink: state,
+    close: onCleanup(async () => {
+      child.send({ type: 'close' });
+      await exited;
+    }),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -389,11 +430,7 @@ async function runService(n: number): Promise<ServiceResult> {
   }
 }
 
-async function measureService(
-  url: string,
-  sink: TestSmtpServer,
-  n: number,
-): Promise<ServiceResult> {
+async function measureService(url: string, sink: Sink, n: number): Promise<ServiceResult> {
   // Warm-up: JIT, SQLite pages, SMTP connections. Waits until it is all delivered and SENT.
   let sentBefore = 0;
   if (settings.warmup > 0) {
@@ -529,7 +566,9 @@ async function main(): Promise<number> {
       `${os.platform()} ${os.arch()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
   );
   console.log(
-    'note: the SMTP sink and the client run in this process; the service runs in a child process\n',
+    settings.sinkMode === 'inline'
+      ? 'note: the SMTP sink and the client run in this process; the service runs in a child process\n'
+      : 'note: the SMTP sink runs in a process of its own; the client runs in this process, the service in another\n',
   );
 
   const rounds: Round[] = [];
