@@ -5,8 +5,9 @@ import nodemailer from 'nodemailer';
 import type { SendMailOptions, SMTPPoolOptions, Transporter } from 'nodemailer';
 import type { DeliveryError } from '../domain/delivery-error.ts';
 import type { Header } from '../domain/message.ts';
-import { classifySmtpError, secretRedactor } from './classify.ts';
+import { classifySmtpError } from './classify.ts';
 import type { SmtpEndpoint } from './endpoint.ts';
+import { secretRedactor } from './redact.ts';
 import { formatTranscript, type TranscriptParts } from './transcript.ts';
 import {
   createTranscriptRecorder,

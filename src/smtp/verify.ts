@@ -88,7 +88,7 @@ export async function verifySmtpEndpoint(
 
 /**
  * Nothing here builds text from the password, but a server may echo what it was sent (a LOGIN
- * or PLAIN payload in an error reply). Short secrets are left alone, as in classify.ts.
+ * or PLAIN payload in an error reply). Short secrets are left alone, as in redact.ts.
  */
 function redactSecrets(steps: VerifyStep[], { username, password }: SmtpEndpoint): VerifyStep[] {
   if (!password || password.length < 4) return steps;

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DELIVERY_ERROR_CODES, type DeliveryError } from '../../src/domain/delivery-error.ts';
-import { classifySmtpError, parseEnhancedStatus } from '../../src/smtp/classify.ts';
+import { classifySmtpError } from '../../src/smtp/classify.ts';
 import type { SmtpEndpoint } from '../../src/smtp/endpoint.ts';
+import { parseEnhancedStatus } from '../../src/smtp/enhanced-status.ts';
 
 const PASSWORD = 'Zebra-Quokka/7@Pangolin';
 

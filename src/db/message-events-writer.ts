@@ -1,0 +1,74 @@
+import { eq, sql } from 'drizzle-orm';
+import type { DeliveryError } from '../domain/delivery-error.ts';
+import type { EventReason, MessageEvent, MessageStatus } from '../domain/message.ts';
+import type { Db } from './client.ts';
+import { toEvent } from './rows.ts';
+import { messageEvents, messages } from './schema.ts';
+import { createCounterBatch, type CounterBatch, type StatsRepository } from './stats.ts';
+
+export interface EventChange {
+  atMs: number;
+  status: MessageStatus;
+  previousStatus: MessageStatus | null;
+  reason: EventReason;
+  attempt: number | null;
+  error: DeliveryError | null;
+  smtpConfigVersion: number | null;
+}
+
+/**
+ * What every part of the message repository shares: the message lookup by id, and writing a
+ * status change's event and statistics counters inside one transaction.
+ */
+export function createMessageWriter(db: Db, stats: StatsRepository) {
+  const p = sql.placeholder;
+
+  const findById = db
+    .select()
+    .from(messages)
+    .where(eq(messages.id, p('id')))
+    .prepare();
+
+  const insertEvent = db
+    .insert(messageEvents)
+    .values({
+      messageId: p('messageId'),
+      at: p('atMs'),
+      status: p('status'),
+      previousStatus: p('previousStatus'),
+      reason: p('reason'),
+      attempt: p('attempt'),
+      error: p('error'),
+      smtpConfigVersion: p('smtpConfigVersion'),
+    })
+    .returning()
+    .prepare();
+
+  function appendEvent(
+    counters: CounterBatch,
+    message: { id: number; recipient: string; createdAt: number; attempts: number },
+    change: EventChange,
+  ): MessageEvent {
+    const row = insertEvent.get({ messageId: message.id, ...change });
+    const event = toEvent(row!, message.recipient);
+    counters.countEvent(event, { createdAtMs: message.createdAt, attempts: message.attempts });
+    return event;
+  }
+
+  /** Runs `work` in one BEGIN IMMEDIATE transaction together with the counters it bumps. */
+  function write<T>(work: (counters: CounterBatch) => T): T {
+    return db.transaction(
+      () => {
+        const counters = createCounterBatch();
+        const result = work(counters);
+        stats.write(counters);
+        return result;
+      },
+      { behavior: 'immediate' },
+    );
+  }
+
+  return { findById, appendEvent, write };
+}
+
+export type MessageWriter = ReturnType<typeof createMessageWriter>;

@@ -1,0 +1,159 @@
+import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
+import type { Db } from './client.ts';
+import { dispatches, messages } from './schema.ts';
+
+/**
+ * The queue's hot statements, prepared once per connection: rebuilding them per call cost more
+ * than running them.
+ */
+export function prepareQueueStatements(db: Db) {
+  const p = sql.placeholder;
+
+  const findByIdempotencyKey = db
+    .select()
+    .from(messages)
+    .where(eq(messages.idempotencyKey, p('key')))
+    .prepare();
+
+  const insertMessage = db
+    .insert(messages)
+    .values({
+      recipient: p('recipient'),
+      recipientKey: p('recipientKey'),
+      subject: p('subject'),
+      text: p('text'),
+      html: p('html'),
+      headers: p('headers'),
+      status: 'QUEUED',
+      attempts: 0,
+      maxAttempts: p('maxAttempts'),
+      attemptsAtRetry: 0,
+      messageId: p('messageId'),
+      idempotencyKey: p('idempotencyKey'),
+      requestHash: p('requestHash'),
+      createdAt: p('now'),
+      updatedAt: p('now'),
+      nextAttemptAt: p('now'),
+    })
+    .returning()
+    .prepare();
+
+  const claimSet = {
+    status: 'PROCESSING' as const,
+    leaseExpiresAt: sql`${p('leaseExpiresAt')}`,
+    updatedAt: sql`${p('now')}`,
+    nextAttemptAt: null,
+  };
+  const notExcluded = sql`${messages.id} not in (select value from json_each(${p('exclude')}))`;
+
+  const claimExpired = db
+    .update(messages)
+    .set(claimSet)
+    .where(
+      inArray(
+        messages.id,
+        db
+          .select({ id: messages.id })
+          .from(messages)
+          .where(
+            and(
+              eq(messages.status, 'PROCESSING'),
+              lte(messages.leaseExpiresAt, p('now')),
+              notExcluded,
+            ),
+          )
+          .orderBy(asc(messages.leaseExpiresAt))
+          .limit(p('limit')),
+      ),
+    )
+    .returning()
+    .prepare();
+
+  const claimQueued = db
+    .update(messages)
+    .set(claimSet)
+    .where(
+      inArray(
+        messages.id,
+        db
+          .select({ id: messages.id })
+          .from(messages)
+          .where(and(eq(messages.status, 'QUEUED'), lte(messages.nextAttemptAt, p('now'))))
+          .orderBy(asc(messages.nextAttemptAt), asc(messages.id))
+          .limit(p('limit')),
+      ),
+    )
+    .returning()
+    .prepare();
+
+  const finishAttempt = db
+    .update(messages)
+    .set({
+      status: sql`${p('status')}`,
+      attempts: sql`${messages.attempts} + 1`,
+      updatedAt: sql`${p('updatedAt')}`,
+      leaseExpiresAt: null,
+      nextAttemptAt: sql`${p('nextAttemptAt')}`,
+      lastError: sql`coalesce(${p('lastError')}, ${messages.lastError})`,
+      smtpConfigVersion: sql`${p('smtpConfigVersion')}`,
+      everFailed: sql`${messages.everFailed} or ${p('failed')}`,
+    })
+    .where(
+      and(
+        eq(messages.id, p('id')),
+        eq(messages.status, 'PROCESSING'),
+        eq(messages.leaseExpiresAt, p('leaseExpiresAt')),
+      ),
+    )
+    .returning({
+      id: messages.id,
+      recipient: messages.recipient,
+      createdAt: messages.createdAt,
+      attempts: messages.attempts,
+    })
+    .prepare();
+
+  const insertDispatch = db
+    .insert(dispatches)
+    .values({
+      messageId: p('messageId'),
+      attempt: p('attempt'),
+      succeeded: p('succeeded'),
+      at: p('at'),
+      durationMs: p('durationMs'),
+      response: p('response'),
+      error: p('error'),
+      errorCode: p('errorCode'),
+      smtpConfigVersion: p('smtpConfigVersion'),
+      transcript: p('transcript'),
+    })
+    .prepare();
+
+  const release = db
+    .update(messages)
+    .set({
+      status: 'QUEUED',
+      leaseExpiresAt: null,
+      nextAttemptAt: sql`${p('now')}`,
+      updatedAt: sql`${p('now')}`,
+    })
+    .where(
+      and(
+        eq(messages.id, p('id')),
+        eq(messages.status, 'PROCESSING'),
+        eq(messages.leaseExpiresAt, p('leaseExpiresAt')),
+      ),
+    )
+    .returning()
+    .prepare();
+
+  return {
+    findByIdempotencyKey,
+    insertMessage,
+    claimExpired,
+    claimQueued,
+    finishAttempt,
+    insertDispatch,
+    release,
+  };
+}

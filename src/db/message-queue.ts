@@ -1,0 +1,238 @@
+import type { DeliveryError } from '../domain/delivery-error.ts';
+import type { Header, Message, MessageEvent } from '../domain/message.ts';
+import type { Db } from './client.ts';
+import type { MessageWriter } from './message-events-writer.ts';
+import { prepareQueueStatements } from './message-queue-statements.ts';
+import { toMessage } from './rows.ts';
+import type { CounterBatch } from './stats.ts';
+
+export interface NewMessage {
+  recipient: string;
+  subject: string;
+  text: string | null;
+  html: string | null;
+  headers: Header[];
+  messageId: string;
+  maxAttempts: number;
+  idempotencyKey: string | null;
+  requestHash: string | null;
+  /** The configuration in use when it was queued, for the event. */
+  smtpConfigVersion: number | null;
+}
+
+export type EnqueueResult =
+  | { kind: 'queued'; message: Message; event: MessageEvent }
+  | { kind: 'repeat'; message: Message }
+  | { kind: 'conflict'; message: Message };
+
+/** What the worker decided about one attempt; the repository only writes it. */
+export interface AttemptRecord {
+  messageId: number;
+  /** The lease the claim granted; a record for a lease that was since re-claimed is dropped. */
+  leaseExpiresAtMs: number;
+  attempt: number;
+  atMs: number;
+  durationMs: number;
+  smtpConfigVersion: number | null;
+  response: string | null;
+  error: DeliveryError | null;
+  transcript: string | null;
+  next:
+    | { status: 'SENT'; reason: 'sent' }
+    | { status: 'QUEUED'; reason: 'retry_scheduled'; nextAttemptAtMs: number }
+    | { status: 'ABANDONED'; reason: 'failed_permanently' | 'attempts_exhausted' };
+}
+
+export interface ClaimRequest {
+  nowMs: number;
+  leaseMs: number;
+  limit: number;
+  /** The configuration the claims will be sent with, for their events. */
+  smtpConfigVersion: number | null;
+  /** The caller's own sends in flight: never claimed twice, even past their lease. */
+  excludeIds?: readonly number[];
+}
+
+export interface ClaimedMessage {
+  message: Message;
+  event: MessageEvent;
+}
+
+/** The worker's hot path: enqueue, claim with a lease, record attempts, release. */
+export function createMessageQueue(db: Db, { appendEvent, write }: MessageWriter) {
+  const statements = prepareQueueStatements(db);
+  const { findByIdempotencyKey, insertMessage, claimExpired, claimQueued } = statements;
+  const { finishAttempt, insertDispatch, release } = statements;
+
+  function enqueueOne(counters: CounterBatch, input: NewMessage, nowMs: number): EnqueueResult {
+    if (input.idempotencyKey !== null) {
+      const existing = findByIdempotencyKey.get({ key: input.idempotencyKey });
+      if (existing) {
+        const message = toMessage(existing);
+        return existing.requestHash === input.requestHash
+          ? { kind: 'repeat', message }
+          : { kind: 'conflict', message };
+      }
+    }
+    const row = insertMessage.get({
+      ...input,
+      recipientKey: input.recipient.toLowerCase(),
+      now: nowMs,
+    })!;
+    const event = appendEvent(counters, row, {
+      atMs: nowMs,
+      status: 'QUEUED',
+      previousStatus: null,
+      reason: 'queued',
+      attempt: null,
+      error: null,
+      smtpConfigVersion: input.smtpConfigVersion,
+    });
+    return { kind: 'queued', message: toMessage(row), event };
+  }
+
+  function claimInTx(counters: CounterBatch, request: ClaimRequest): ClaimedMessage[] {
+    const { nowMs, leaseMs, limit, smtpConfigVersion } = request;
+    const leaseExpiresAt = nowMs + leaseMs;
+    const params = {
+      now: nowMs,
+      leaseExpiresAt,
+      exclude: JSON.stringify(request.excludeIds ?? []),
+    };
+    const expired = claimExpired.all({ ...params, limit });
+    const due =
+      expired.length < limit ? claimQueued.all({ ...params, limit: limit - expired.length }) : [];
+    // RETURNING comes in no particular order; keep the queue's, oldest first.
+    due.sort((a, b) => a.id - b.id);
+    return [
+      ...expired.map((row) => ({ row, previous: 'PROCESSING' as const })),
+      ...due.map((row) => ({ row, previous: 'QUEUED' as const })),
+    ].map(({ row, previous }) => ({
+      message: toMessage(row),
+      event: appendEvent(counters, row, {
+        atMs: nowMs,
+        status: 'PROCESSING',
+        previousStatus: previous,
+        reason: previous === 'PROCESSING' ? 'lease_expired' : 'claimed',
+        attempt: row.attempts + 1,
+        error: null,
+        smtpConfigVersion,
+      }),
+    }));
+  }
+
+  function recordInTx(counters: CounterBatch, records: readonly AttemptRecord[]): MessageEvent[] {
+    const events: MessageEvent[] = [];
+    for (const record of records) {
+      const updatedAt = record.atMs + record.durationMs;
+      const updated = finishAttempt.get({
+        id: record.messageId,
+        leaseExpiresAt: record.leaseExpiresAtMs,
+        status: record.next.status,
+        updatedAt,
+        nextAttemptAt: record.next.status === 'QUEUED' ? record.next.nextAttemptAtMs : null,
+        lastError: record.error === null ? null : JSON.stringify(record.error),
+        smtpConfigVersion: record.smtpConfigVersion,
+        failed: record.error === null ? 0 : 1,
+      });
+      if (!updated) continue; // re-claimed after our lease ran out: that claim owns it now
+      insertDispatch.run({
+        messageId: record.messageId,
+        attempt: record.attempt,
+        succeeded: record.error === null,
+        at: record.atMs,
+        durationMs: record.durationMs,
+        response: record.response,
+        error: record.error,
+        errorCode: record.error?.code ?? null,
+        smtpConfigVersion: record.smtpConfigVersion,
+        transcript: record.transcript,
+      });
+      events.push(
+        appendEvent(counters, updated, {
+          atMs: updatedAt,
+          status: record.next.status,
+          previousStatus: 'PROCESSING',
+          reason: record.next.reason,
+          attempt: record.attempt,
+          error: record.error,
+          smtpConfigVersion: record.smtpConfigVersion,
+        }),
+      );
+    }
+    return events;
+  }
+
+  return {
+    /**
+     * Stores QUEUED messages and their first events in one transaction, or finds the earlier
+     * message with the same idempotency key (also within the batch).
+     */
+    enqueueMany(inputs: readonly NewMessage[], nowMs: number): EnqueueResult[] {
+      return write((counters) => inputs.map((input) => enqueueOne(counters, input, nowMs)));
+    },
+
+    /**
+     * Claims up to `limit` due messages in one BEGIN IMMEDIATE transaction: PROCESSING ones whose
+     * lease ran out (their worker died mid-send) first, then QUEUED ones whose time has come.
+     * `excludeIds` are the caller's own sends, which must not be claimed twice.
+     */
+    claimDue(request: ClaimRequest): ClaimedMessage[] {
+      if (request.limit <= 0) return [];
+      return write((counters) => claimInTx(counters, request));
+    },
+
+    /** Writes a batch of finished attempts in one transaction; returns the events it appended. */
+    recordAttempts(records: readonly AttemptRecord[]): MessageEvent[] {
+      if (records.length === 0) return [];
+      return write((counters) => recordInTx(counters, records));
+    },
+
+    /**
+     * recordAttempts then claimDue in a single transaction: the worker's steady state, where
+     * every finished batch frees room for the next one. One commit instead of two.
+     */
+    recordAndClaim(
+      records: readonly AttemptRecord[],
+      request: ClaimRequest,
+    ): { events: MessageEvent[]; claimed: ClaimedMessage[] } {
+      if (records.length === 0 && request.limit <= 0) return { events: [], claimed: [] };
+      return write((counters) => ({
+        events: recordInTx(counters, records),
+        claimed: request.limit > 0 ? claimInTx(counters, request) : [],
+      }));
+    },
+
+    /** PROCESSING -> QUEUED (due now) for claims that were not sent, e.g. on shutdown. */
+    release(
+      claims: readonly { messageId: number; leaseExpiresAtMs: number }[],
+      nowMs: number,
+      smtpConfigVersion: number | null,
+    ): MessageEvent[] {
+      if (claims.length === 0) return [];
+      return write((counters) =>
+        claims.flatMap((claim) => {
+          const row = release.get({
+            id: claim.messageId,
+            leaseExpiresAt: claim.leaseExpiresAtMs,
+            now: nowMs,
+          });
+          if (!row) return [];
+          return [
+            appendEvent(counters, row, {
+              atMs: nowMs,
+              status: 'QUEUED',
+              previousStatus: 'PROCESSING',
+              reason: 'released_on_shutdown',
+              attempt: null,
+              error: null,
+              smtpConfigVersion,
+            }),
+          ];
+        }),
+      );
+    },
+  };
+}
+
+export type MessageQueue = ReturnType<typeof createMessageQueue>;

@@ -1,0 +1,99 @@
+import { and, asc, count, desc, eq, lt, min, sql } from 'drizzle-orm';
+import type { Message } from '../domain/message.ts';
+import type { Db } from './client.ts';
+import type { MessageWriter } from './message-events-writer.ts';
+import { whereOf, type MessageListFilter } from './message-filters.ts';
+import { toMessage } from './rows.ts';
+import { messages } from './schema.ts';
+
+export interface MessagePage {
+  messages: Message[];
+  hasNextPage: boolean;
+  totalCount: number;
+}
+
+/** Queries over messages; nothing here writes. */
+export function createMessageReads(db: Db, { findById }: Pick<MessageWriter, 'findById'>) {
+  const nextQueued = db
+    .select({ at: min(messages.nextAttemptAt) })
+    .from(messages)
+    .where(eq(messages.status, 'QUEUED'))
+    .prepare();
+  const nextLeaseEnd = db
+    .select({ at: min(messages.leaseExpiresAt) })
+    .from(messages)
+    .where(eq(messages.status, 'PROCESSING'))
+    .prepare();
+
+  return {
+    find(id: number): Message | null {
+      const row = findById.get({ id });
+      return row ? toMessage(row) : null;
+    },
+
+    /** Newest first; `afterId` is the id of the last message of the previous page. */
+    list(filter: MessageListFilter, first: number, afterId: number | null): MessagePage {
+      const where = whereOf(db, filter);
+      const pageWhere = afterId === null ? where : and(where, lt(messages.id, afterId));
+      const rows = db
+        .select()
+        .from(messages)
+        .where(pageWhere)
+        .orderBy(desc(messages.id))
+        .limit(first + 1)
+        .all();
+      const total = db.select({ n: count() }).from(messages).where(where).get();
+      return {
+        messages: rows.slice(0, first).map(toMessage),
+        hasNextPage: rows.length > first,
+        totalCount: total?.n ?? 0,
+      };
+    },
+
+    /** Ids of messages matching `filter` with ids above `afterId`, oldest first. */
+    idsMatching(filter: MessageListFilter, limit: number, afterId = 0): number[] {
+      return db
+        .select({ id: messages.id })
+        .from(messages)
+        .where(and(whereOf(db, filter), sql`${messages.id} > ${afterId}`))
+        .orderBy(asc(messages.id))
+        .limit(limit)
+        .all()
+        .map((row) => row.id);
+    },
+
+    /** How many messages match `filter`. */
+    countMatching(filter: MessageListFilter): number {
+      return db.select({ n: count() }).from(messages).where(whereOf(db, filter)).get()?.n ?? 0;
+    },
+
+    /** The earliest time something becomes claimable, or null when nothing is waiting. */
+    nextDueAtMs(): number | null {
+      const queued = nextQueued.get();
+      const leased = nextLeaseEnd.get();
+      const times = [queued?.at, leased?.at].filter((at): at is number => typeof at === 'number');
+      return times.length > 0 ? Math.min(...times) : null;
+    },
+
+    /** Current queue depth and the creation time of the oldest QUEUED message. */
+    queueSnapshot(): { queued: number; processing: number; oldestQueuedAtMs: number | null } {
+      const queued = db
+        .select({ n: count(), oldest: min(messages.createdAt) })
+        .from(messages)
+        .where(eq(messages.status, 'QUEUED'))
+        .get();
+      const processing = db
+        .select({ n: count() })
+        .from(messages)
+        .where(eq(messages.status, 'PROCESSING'))
+        .get();
+      return {
+        queued: queued?.n ?? 0,
+        processing: processing?.n ?? 0,
+        oldestQueuedAtMs: queued?.oldest ?? null,
+      };
+    },
+  };
+}
+
+export type MessageReads = ReturnType<typeof createMessageReads>;
