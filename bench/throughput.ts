@@ -9,16 +9,19 @@
  *
  * Knobs (environment): BENCH_MESSAGES (2000), BENCH_ROUNDS (1), BENCH_CONCURRENCY (64 sendEmail
  * requests in flight), BENCH_CONNECTIONS (5 SMTP connections, raw and SMTP_MAX_CONNECTIONS alike),
- * BENCH_WARMUP (100 messages per phase before timing; 0 for none), BENCH_POLL_MS (2),
+ * BENCH_WARMUP (1000 messages per phase before timing; 0 for none), BENCH_POLL_MS (2),
+ * BENCH_SINK (process: the sink in its own process; inline: in this one),
  * BENCH_TIMEOUT_MS (max(120 s, N x 50 ms)), BENCH_CPU_PROF=<dir> (run the service with --cpu-prof
  * and write its profile there). Other variables pass through to the service, so e.g.
  * `DELIVERY_CONCURRENCY=256 npm run bench` tries a setting.
  *
- * Each service run is a fresh `node --import tsx src/main.ts` with a fresh SQLite file in a temp
- * dir, stopped with SIGTERM. Exit status: 0, or 1 when a phase failed or timed out.
+ * Both sides start cold each round and get the same warm-up: each raw run is a fresh process
+ * (bench/raw-process.ts), each service run a fresh `node --import tsx src/main.ts` with a fresh
+ * SQLite file in a temp dir, stopped with SIGTERM. The sink runs in a process of its own
+ * (bench/sink-process.ts) and the bench's HTTP client is node:http with keep-alive, so neither
+ * side is charged for the other's work. Exit status: 0, or 1 when a phase failed or timed out.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -26,7 +29,6 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { createTransport } from 'nodemailer';
 import { startTestSmtpServer, type TestSmtpServer } from '../test/helpers/smtp-server.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -52,7 +54,7 @@ const settings = {
   /** Pooled SMTP connections, for raw nodemailer and the service (SMTP_MAX_CONNECTIONS) alike. */
   smtpConnections: positiveInt('BENCH_CONNECTIONS', env['BENCH_CONNECTIONS'], 5),
   /** Messages sent (and delivered) before the timed part of each phase; not counted. */
-  warmup: positiveInt('BENCH_WARMUP', env['BENCH_WARMUP'], 100, 0),
+  warmup: positiveInt('BENCH_WARMUP', env['BENCH_WARMUP'], 1_000, 0),
   /** How often the sink's counter is looked at. */
   pollMs: positiveInt('BENCH_POLL_MS', env['BENCH_POLL_MS'], 2),
   /** Give up waiting for a phase to finish after this long (reported, and exit status 1). */
@@ -227,38 +229,72 @@ const rate = (count: number, ms: number | null) =>
 
 async function runRaw(n: number): Promise<RawResult> {
   const { sink, close } = await startSink();
-  const transport = createTransport({
+  const job = {
     host: sink.host,
     port: sink.port,
-    secure: false,
-    ignoreTLS: true,
-    pool: true,
-    maxConnections: settings.smtpConnections,
-    maxMessages: Infinity,
+    n,
+    warmup: settings.warmup,
+    connections: settings.smtpConnections,
+    from: FROM,
+    body: BODY,
+  };
+  const child = fork(
+    fileURLToPath(new URL('./raw-process.ts', import.meta.url)),
+    [JSON.stringify(job)],
+    {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
+  const stop = onCleanup(() => {
+    if (child.exitCode === null) child.kill();
   });
-  const closeTransport = onCleanup(() => transport.close());
-  let failed = 0;
-  let firstError: string | null = null;
-  const send = (i: number, tag: string) =>
-    transport
-      .sendMail({ from: FROM, messageId: `<${randomUUID()}@mailscope.localhost>`, ...mail(i, tag) })
-      .catch((error: unknown) => {
-        failed++;
-        firstError ??= error instanceof Error ? error.message : String(error);
-      });
   try {
-    await Promise.all(Array.from({ length: settings.warmup }, (_, i) => send(i, 'warm-up')));
-    failed = 0;
-    firstError = null;
-    const before = sink.receivedCount;
-    const t0 = performance.now();
-    await Promise.all(Array.from({ length: n }, (_, i) => send(i, 'raw')));
-    const ms = performance.now() - t0;
-    return { ms, delivered: sink.receivedCount - before, failed, firstError };
+    const result = await new Promise<{
+      ms: number;
+      failed: number;
+      firstError: string | null;
+      before: number;
+    }>((resolve, reject) => {
+      let before = 0;
+      child.once('exit', (code) => reject(new Error(`raw sender exited with ${code}`)));
+      child.on(
+        'message',
+        (message: { type: string; ms?: number; failed?: number; firstError?: string | null }) => {
+          if (message.type === 'warm') {
+            // Start timing only once the warm-up has been counted, so it can't leak in.
+            void waitUntil(() => sink.receivedCount >= settings.warmup).then(() => {
+              before = sink.receivedCount;
+              child.send({ type: 'go' });
+            });
+          } else if (message.type === 'done') {
+            resolve({
+              ms: message.ms!,
+              failed: message.failed!,
+              firstError: message.firstError ?? null,
+              before,
+            });
+          }
+        },
+      );
+    });
+    // The sink reports its count every millisecond; let it catch up with the last replies.
+    await waitUntil(() => sink.receivedCount - result.before >= n - result.failed, 2_000);
+    return {
+      ms: result.ms,
+      delivered: sink.receivedCount - result.before,
+      failed: result.failed,
+      firstError: result.firstError,
+    };
   } finally {
-    await closeTransport();
+    await stop();
     await close();
   }
+}
+
+/** Resolves when `condition` holds, or after `timeoutMs` anyway. */
+async function waitUntil(condition: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition() && performance.now() < deadline) await delay(1);
 }
 
 // ---------------------------------------------------------------------------------------------
