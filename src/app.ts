@@ -1,4 +1,5 @@
-import type { Config } from './config.ts';
+import { loadConfig, type Config, type ConfigResult } from './config.ts';
+import { parseSmtpUri } from './smtp/uri.ts';
 import { openDatabase } from './db/client.ts';
 import { createDispatchRepository } from './db/dispatches.ts';
 import { createEventRepository } from './db/events.ts';
@@ -22,6 +23,16 @@ export interface RunningApp {
   embeddedSmtp: EmbeddedSmtpServer | null;
   /** Shuts down in reverse order of start; safe to call twice. */
   close(): Promise<void>;
+}
+
+/** Reads the configuration from `env`, checking SMTP_CONNECTION_URI with our own parser. */
+export function loadConfigFromEnv(env: NodeJS.ProcessEnv): ConfigResult {
+  return loadConfig(env, {
+    smtpUriProblem(uri) {
+      const parsed = parseSmtpUri(uri);
+      return parsed.ok ? null : parsed.problem;
+    },
+  });
 }
 
 /** The composition root: every part is created here and handed what it needs. */

@@ -1,13 +1,6 @@
-import { startApp } from './app.ts';
-import { loadConfig } from './config.ts';
-import { parseSmtpUri } from './smtp/uri.ts';
+import { loadConfigFromEnv, startApp } from './app.ts';
 
-const loaded = loadConfig(process.env, {
-  smtpUriProblem(uri) {
-    const parsed = parseSmtpUri(uri);
-    return parsed.ok ? null : parsed.problem;
-  },
-});
+const loaded = loadConfigFromEnv(process.env);
 if (!loaded.ok) {
   console.error(
     `mailscope: invalid configuration:\n${loaded.problems.map((p) => `  - ${p}`).join('\n')}`,

@@ -1,20 +1,12 @@
 import { eq, sql } from 'drizzle-orm';
-import type { DeliveryError } from '../domain/delivery-error.ts';
-import type { EventReason, MessageEvent, MessageStatus } from '../domain/message.ts';
+import type { MessageEvent } from '../domain/message.ts';
 import type { Db } from './client.ts';
 import { toEvent } from './rows.ts';
 import { messageEvents, messages } from './schema.ts';
 import { createCounterBatch, type CounterBatch, type StatsRepository } from './stats.ts';
 
-export interface EventChange {
-  atMs: number;
-  status: MessageStatus;
-  previousStatus: MessageStatus | null;
-  reason: EventReason;
-  attempt: number | null;
-  error: DeliveryError | null;
-  smtpConfigVersion: number | null;
-}
+/** An event as its writer describes it; the log assigns `seq`, the message gives the rest. */
+export type EventChange = Omit<MessageEvent, 'seq' | 'messageId' | 'recipient'>;
 
 /**
  * What every part of the message repository shares: the message lookup by id, and writing a

@@ -45,35 +45,19 @@ export function filterConditions(db: Db, filter: MessageListFilter): SQL[] {
   if (filter.everFailed !== undefined) {
     conditions.push(eq(messages.everFailed, filter.everFailed));
   }
-  if (filter.errorCodes && filter.errorCodes.length > 0) {
-    conditions.push(
-      exists(
-        db
-          .select({ one: sql`1` })
-          .from(dispatches)
-          .where(
-            and(
-              inArray(dispatches.errorCode, [...filter.errorCodes]),
-              eq(dispatches.messageId, messages.id),
-            ),
-          ),
-      ),
+  // "Some attempt …" conditions: an index lookup in dispatches per candidate message.
+  const someDispatch = (condition: SQL) =>
+    exists(
+      db
+        .select({ one: sql`1` })
+        .from(dispatches)
+        .where(and(condition, eq(dispatches.messageId, messages.id))),
     );
+  if (filter.errorCodes && filter.errorCodes.length > 0) {
+    conditions.push(someDispatch(inArray(dispatches.errorCode, [...filter.errorCodes])));
   }
   if (filter.smtpConfigVersion !== undefined) {
-    conditions.push(
-      exists(
-        db
-          .select({ one: sql`1` })
-          .from(dispatches)
-          .where(
-            and(
-              eq(dispatches.smtpConfigVersion, filter.smtpConfigVersion),
-              eq(dispatches.messageId, messages.id),
-            ),
-          ),
-      ),
-    );
+    conditions.push(someDispatch(eq(dispatches.smtpConfigVersion, filter.smtpConfigVersion)));
   }
   if (filter.lastErrorCodes && filter.lastErrorCodes.length > 0) {
     conditions.push(

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lte, sql, type SQLWrapper } from 'drizzle-orm';
 import type { Db } from './client.ts';
 import { dispatches, messages } from './schema.ts';
 
@@ -46,45 +46,29 @@ export function prepareQueueStatements(db: Db) {
   };
   const notExcluded = sql`${messages.id} not in (select value from json_each(${p('exclude')}))`;
 
-  const claimExpired = db
-    .update(messages)
-    .set(claimSet)
-    .where(
-      inArray(
-        messages.id,
-        db
-          .select({ id: messages.id })
-          .from(messages)
-          .where(
-            and(
-              eq(messages.status, 'PROCESSING'),
-              lte(messages.leaseExpiresAt, p('now')),
-              notExcluded,
-            ),
-          )
-          .orderBy(asc(messages.leaseExpiresAt))
-          .limit(p('limit')),
-      ),
-    )
-    .returning()
-    .prepare();
+  /** PROCESSING with a new lease for the messages `chosen` selects, in one statement. */
+  const claim = (chosen: SQLWrapper) =>
+    db.update(messages).set(claimSet).where(inArray(messages.id, chosen)).returning().prepare();
 
-  const claimQueued = db
-    .update(messages)
-    .set(claimSet)
-    .where(
-      inArray(
-        messages.id,
-        db
-          .select({ id: messages.id })
-          .from(messages)
-          .where(and(eq(messages.status, 'QUEUED'), lte(messages.nextAttemptAt, p('now'))))
-          .orderBy(asc(messages.nextAttemptAt), asc(messages.id))
-          .limit(p('limit')),
-      ),
-    )
-    .returning()
-    .prepare();
+  const claimExpired = claim(
+    db
+      .select({ id: messages.id })
+      .from(messages)
+      .where(
+        and(eq(messages.status, 'PROCESSING'), lte(messages.leaseExpiresAt, p('now')), notExcluded),
+      )
+      .orderBy(asc(messages.leaseExpiresAt))
+      .limit(p('limit')),
+  );
+
+  const claimQueued = claim(
+    db
+      .select({ id: messages.id })
+      .from(messages)
+      .where(and(eq(messages.status, 'QUEUED'), lte(messages.nextAttemptAt, p('now'))))
+      .orderBy(asc(messages.nextAttemptAt), asc(messages.id))
+      .limit(p('limit')),
+  );
 
   const finishAttempt = db
     .update(messages)

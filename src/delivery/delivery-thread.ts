@@ -6,7 +6,6 @@ import { openDatabase } from '../db/client.ts';
 import { createMessageRepository } from '../db/messages.ts';
 import { createSmtpConfigRepository } from '../db/smtp-configs.ts';
 import { createStatsRepository } from '../db/stats.ts';
-import type { MessageEvent } from '../domain/message.ts';
 import { createSmtpTransports } from '../smtp/transport.ts';
 import type {
   DeliveryThreadOptions,
@@ -34,11 +33,8 @@ const worker = createDeliveryWorker({
   settings,
   transports,
   // Events go to the main thread, where subscriptions live.
-  bus: {
-    publish: (events: readonly MessageEvent[]) => {
-      if (events.length > 0) post({ type: 'events', events: [...events] });
-    },
-    subscribe: () => () => {},
+  publish: (events) => {
+    if (events.length > 0) post({ type: 'events', events: [...events] });
   },
   options: options.worker,
 });

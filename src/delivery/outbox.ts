@@ -184,6 +184,21 @@ export function createOutbox(deps: OutboxDeps) {
     return deps.settings.current()?.version ?? null;
   }
 
+  function retryMatching(filter: MessageListFilter): BulkResult {
+    const result = applyInChunks(filter, ['ABANDONED', 'CANCELLED'], (ids) =>
+      deps.messages.retryMany(ids, deps.maxAttempts, now(), currentVersion()),
+    );
+    if (result.affected > 0) deps.wakeWorker();
+    return result;
+  }
+
+  /** QUEUED messages held back by a configuration failure go now instead of after backoff. */
+  function expediteConfigurationFailures(): number {
+    const expedited = deps.messages.expediteFailedWith(CONFIGURATION_FAILURES, now());
+    if (expedited > 0) deps.wakeWorker();
+    return expedited;
+  }
+
   return {
     async send(input: SendEmailInput): Promise<SendResult> {
       const problems = validate(input);
@@ -218,13 +233,7 @@ export function createOutbox(deps: OutboxDeps) {
     },
 
     /** retry() for every ABANDONED or CANCELLED message matching `filter`. */
-    retryMatching(filter: MessageListFilter): BulkResult {
-      const result = applyInChunks(filter, ['ABANDONED', 'CANCELLED'], (ids) =>
-        deps.messages.retryMany(ids, deps.maxAttempts, now(), currentVersion()),
-      );
-      if (result.affected > 0) deps.wakeWorker();
-      return result;
-    },
+    retryMatching,
 
     /** cancel() for every QUEUED message matching `filter`. */
     cancelMatching(filter: MessageListFilter): BulkResult {
@@ -239,14 +248,14 @@ export function createOutbox(deps: OutboxDeps) {
      * before the current one was stored, i.e. failures under the old one).
      */
     retryConfigurationFailures(sinceMs: number | null): BulkResult {
-      const history = deps.settings.history();
-      const since = sinceMs ?? history[1]?.createdAtMs ?? 0;
-      const expedited = deps.messages.expediteFailedWith(CONFIGURATION_FAILURES, now());
-      const retried = this.retryMatching({
+      const since = sinceMs ?? deps.settings.history()[1]?.createdAtMs ?? 0;
+      const expedited = expediteConfigurationFailures();
+      // Only ABANDONED: a CANCELLED message was stopped on purpose, whatever it failed with.
+      const retried = retryMatching({
+        statuses: ['ABANDONED'],
         lastErrorCodes: CONFIGURATION_FAILURES,
         updatedAfterMs: since,
       });
-      if (expedited > 0) deps.wakeWorker();
       return { affected: retried.affected + expedited, skipped: 0 };
     },
 
@@ -255,8 +264,7 @@ export function createOutbox(deps: OutboxDeps) {
      * configuration may have caused go now instead of waiting out their backoff.
      */
     configurationChanged(): void {
-      const expedited = deps.messages.expediteFailedWith(CONFIGURATION_FAILURES, now());
-      if (expedited > 0) deps.wakeWorker();
+      expediteConfigurationFailures();
     },
 
     cancel(id: number): TransitionResult {

@@ -1,9 +1,8 @@
 import type { AttemptRecord, ClaimedMessage, MessageRepository } from '../db/messages.ts';
 import type { DeliveryError } from '../domain/delivery-error.ts';
-import type { Message } from '../domain/message.ts';
+import type { Message, MessageEvent } from '../domain/message.ts';
 import type { SendOutcome, SmtpTransports } from '../smtp/transport.ts';
 import { retryDelayMs } from './backoff.ts';
-import type { EventBus } from './event-bus.ts';
 import type { ActiveSmtpSettings, SmtpSettings } from './smtp-settings.ts';
 
 export interface WorkerOptions {
@@ -24,7 +23,8 @@ export interface WorkerDeps {
   messages: MessageRepository;
   settings: SmtpSettings;
   transports: SmtpTransports;
-  bus: EventBus;
+  /** Where committed events go (the worker never listens to any). */
+  publish: (events: readonly MessageEvent[]) => void;
   options: WorkerOptions;
   now?: () => number;
   random?: () => number;
@@ -78,7 +78,7 @@ interface InFlight {
  * turn of the event loop) because per-message commits would cap throughput well below SMTP's.
  */
 export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
-  const { messages, settings, transports, bus, options } = deps;
+  const { messages, settings, transports, publish, options } = deps;
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
   const idlePollMs = options.idlePollMs ?? 1_000;
@@ -168,8 +168,7 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
       smtpConfigVersion: active?.version ?? null,
       excludeIds: [...inFlight.keys()],
     });
-    bus.publish(events);
-    bus.publish(claimed.map((claim) => claim.event));
+    publish([...events, ...claimed.map((claim) => claim.event)]);
     if (closing) return;
     if (active && active.key !== activeKey) {
       // The configuration changed: connections of older versions are closed once idle.
@@ -226,7 +225,7 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
       }));
       inFlight.clear();
       closed = true;
-      bus.publish(messages.release(unfinished, now(), settings.current()?.version ?? null));
+      publish(messages.release(unfinished, now(), settings.current()?.version ?? null));
     },
   };
 }

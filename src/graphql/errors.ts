@@ -27,11 +27,3 @@ export class ConflictError extends GraphQLError {
     super(message, { extensions: { code: 'CONFLICT', ...extra } });
   }
 }
-
-export class UnauthenticatedError extends GraphQLError {
-  constructor() {
-    super('missing or wrong API token: send "Authorization: Bearer <token>"', {
-      extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
-    });
-  }
-}

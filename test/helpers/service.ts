@@ -4,9 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { startApp, type RunningApp } from '../../src/app.ts';
-import { loadConfig } from '../../src/config.ts';
-import { parseSmtpUri } from '../../src/smtp/uri.ts';
+import { loadConfigFromEnv, startApp, type RunningApp } from '../../src/app.ts';
 import { waitFor } from './wait-for.ts';
 
 export interface GraphQLResponse<T = any> {
@@ -32,15 +30,7 @@ const TEST_DEFAULTS: Record<string, string> = {
 };
 
 export function configFor(env: Record<string, string>) {
-  const loaded = loadConfig(
-    { ...TEST_DEFAULTS, ...env },
-    {
-      smtpUriProblem: (uri) => {
-        const parsed = parseSmtpUri(uri);
-        return parsed.ok ? null : parsed.problem;
-      },
-    },
-  );
+  const loaded = loadConfigFromEnv({ ...TEST_DEFAULTS, ...env });
   if (!loaded.ok) throw new Error(`bad test config: ${loaded.problems.join('; ')}`);
   return loaded.config;
 }
