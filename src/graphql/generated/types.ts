@@ -280,6 +280,12 @@ export type Mutation = {
   /** retryMessage for every ABANDONED or CANCELLED message matching the filter (addition). */
   retryMessages: BulkActionResult;
   sendEmail: Message;
+  /**
+   * sendEmail for 1 to 1,000 messages in one call and one transaction, results in input order.
+   * All or nothing: if any input is invalid, or reuses an idempotencyKey with different input,
+   * nothing is stored (addition).
+   */
+  sendEmails: Array<Message>;
   /** Sends one real message through the configuration in use and returns it (addition). */
   sendTestEmail: Message;
 };
@@ -322,6 +328,11 @@ export type MutationRetryMessagesArgs = {
 
 export type MutationSendEmailArgs = {
   input: SendEmailInput;
+};
+
+
+export type MutationSendEmailsArgs = {
+  inputs: Array<SendEmailInput>;
 };
 
 
@@ -821,6 +832,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   retryMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationRetryMessageArgs, 'id'>>;
   retryMessages?: Resolver<ResolversTypes['BulkActionResult'], ParentType, ContextType, RequireFields<MutationRetryMessagesArgs, 'filter'>>;
   sendEmail?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationSendEmailArgs, 'input'>>;
+  sendEmails?: Resolver<Array<ResolversTypes['Message']>, ParentType, ContextType, RequireFields<MutationSendEmailsArgs, 'inputs'>>;
   sendTestEmail?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationSendTestEmailArgs, 'to'>>;
 };
 
