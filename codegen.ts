@@ -20,6 +20,7 @@ const config: CodegenConfig = {
             '../../delivery/delivery-stats.ts#DeliveryStatsReport as DeliveryStatsModel',
           SmtpVerification:
             '../../delivery/smtp-verifier.ts#SmtpVerification as SmtpVerificationModel',
+          MessageConnection: '../message-connection.ts#MessageConnectionModel',
           SmtpProvider: '../../smtp/providers.ts#SmtpProviderPreset as SmtpProviderModel',
         },
         enumsAsTypes: true,

@@ -9,7 +9,6 @@ import { messages } from './schema.ts';
 export interface MessagePage {
   messages: Message[];
   hasNextPage: boolean;
-  totalCount: number;
 }
 
 /** Queries over messages; nothing here writes. */
@@ -42,12 +41,7 @@ export function createMessageReads(db: Db, { findById }: Pick<MessageWriter, 'fi
         .orderBy(desc(messages.id))
         .limit(first + 1)
         .all();
-      const total = db.select({ n: count() }).from(messages).where(where).get();
-      return {
-        messages: rows.slice(0, first).map(toMessage),
-        hasNextPage: rows.length > first,
-        totalCount: total?.n ?? 0,
-      };
+      return { messages: rows.slice(0, first).map(toMessage), hasNextPage: rows.length > first };
     },
 
     /** Ids of messages matching `filter` with ids above `afterId`, oldest first. */

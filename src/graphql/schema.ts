@@ -13,7 +13,13 @@ import {
   SmtpVerificationStep,
   TroubleshootingQuery,
 } from './resolvers/troubleshooting.ts';
-import { Dispatch, Message, MessageEvent, SmtpConfig } from './resolvers/types.ts';
+import {
+  Dispatch,
+  Message,
+  MessageConnection,
+  MessageEvent,
+  SmtpConfig,
+} from './resolvers/types.ts';
 
 const typeDefs = readFileSync(new URL('../../schema.graphql', import.meta.url), 'utf8');
 
@@ -26,6 +32,7 @@ const resolvers: Resolvers = {
   SmtpVerification,
   SmtpVerificationStep,
   Message,
+  MessageConnection,
   Dispatch,
   MessageEvent,
   SmtpConfig,

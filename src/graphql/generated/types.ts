@@ -4,6 +4,7 @@ import type { DeliveryError as DeliveryErrorModel } from '../../domain/delivery-
 import type { SmtpSettingsView as SmtpConfigModel } from '../../delivery/smtp-settings.ts';
 import type { DeliveryStatsReport as DeliveryStatsModel } from '../../delivery/delivery-stats.ts';
 import type { SmtpVerification as SmtpVerificationModel } from '../../delivery/smtp-verifier.ts';
+import type { MessageConnectionModel } from '../message-connection.ts';
 import type { SmtpProviderPreset as SmtpProviderModel } from '../../smtp/providers.ts';
 import type { GraphQLContext } from '../context.ts';
 export type Maybe<T> = T | null;
@@ -648,7 +649,7 @@ export type ResolversTypes = {
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   LatencySummary: ResolverTypeWrapper<LatencySummary>;
   Message: ResolverTypeWrapper<MessageModel>;
-  MessageConnection: ResolverTypeWrapper<Omit<MessageConnection, 'edges'> & { edges: Array<ResolversTypes['MessageEdge']> }>;
+  MessageConnection: ResolverTypeWrapper<MessageConnectionModel>;
   MessageEdge: ResolverTypeWrapper<Omit<MessageEdge, 'node'> & { node: ResolversTypes['Message'] }>;
   MessageEvent: ResolverTypeWrapper<MessageEventModel>;
   MessageFilter: MessageFilter;
@@ -687,7 +688,7 @@ export type ResolversParentTypes = {
   Int: Scalars['Int']['output'];
   LatencySummary: LatencySummary;
   Message: MessageModel;
-  MessageConnection: Omit<MessageConnection, 'edges'> & { edges: Array<ResolversParentTypes['MessageEdge']> };
+  MessageConnection: MessageConnectionModel;
   MessageEdge: Omit<MessageEdge, 'node'> & { node: ResolversParentTypes['Message'] };
   MessageEvent: MessageEventModel;
   MessageFilter: MessageFilter;

@@ -1,5 +1,6 @@
 import type {
   DispatchResolvers,
+  MessageConnectionResolvers,
   MessageEventResolvers,
   MessageResolvers,
   SmtpConfigResolvers,
@@ -15,6 +16,10 @@ export const Message: MessageResolvers = {
     message.status === 'QUEUED' ? isoTimeOrNull(message.nextAttemptAtMs) : null,
   dispatches: (message, _args, { dispatches }) => dispatches.listForMessage(message.id),
   events: (message, _args, { events }) => events.listForMessage(message.id),
+};
+
+export const MessageConnection: MessageConnectionResolvers = {
+  totalCount: (connection, _args, { messages }) => messages.countMatching(connection.filter),
 };
 
 export const Dispatch: DispatchResolvers = {
