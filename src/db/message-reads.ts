@@ -2,6 +2,7 @@ import { and, asc, count, desc, eq, lt, min, sql } from 'drizzle-orm';
 import type { Message } from '../domain/message.ts';
 import type { Db } from './client.ts';
 import type { MessageWriter } from './message-events-writer.ts';
+import { createDispatchDrivenPages } from './dispatch-driven-page.ts';
 import { whereOf, type MessageListFilter } from './message-filters.ts';
 import { toMessage } from './rows.ts';
 import { messages } from './schema.ts';
@@ -13,6 +14,7 @@ export interface MessagePage {
 
 /** Queries over messages; nothing here writes. */
 export function createMessageReads(db: Db, { findById }: Pick<MessageWriter, 'findById'>) {
+  const pageByDispatches = createDispatchDrivenPages(db);
   const nextQueued = db
     .select({ at: min(messages.nextAttemptAt) })
     .from(messages)
@@ -33,14 +35,17 @@ export function createMessageReads(db: Db, { findById }: Pick<MessageWriter, 'fi
     /** Newest first; `afterId` is the id of the last message of the previous page. */
     list(filter: MessageListFilter, first: number, afterId: number | null): MessagePage {
       const where = whereOf(db, filter);
-      const pageWhere = afterId === null ? where : and(where, lt(messages.id, afterId));
-      const rows = db
-        .select()
-        .from(messages)
-        .where(pageWhere)
-        .orderBy(desc(messages.id))
-        .limit(first + 1)
-        .all();
+      // Conditions on a message's recipient are best served by the recipient index; otherwise a
+      // condition on its attempts is best found from the dispatches side.
+      const rows =
+        (filter.recipient === undefined ? pageByDispatches(filter, first + 1, afterId) : null) ??
+        db
+          .select()
+          .from(messages)
+          .where(afterId === null ? where : and(where, lt(messages.id, afterId)))
+          .orderBy(desc(messages.id))
+          .limit(first + 1)
+          .all();
       return { messages: rows.slice(0, first).map(toMessage), hasNextPage: rows.length > first };
     },
 
