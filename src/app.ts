@@ -12,6 +12,7 @@ import { createEventBus } from './delivery/event-bus.ts';
 import { createOutbox } from './delivery/outbox.ts';
 import { createSmtpSettings } from './delivery/smtp-settings.ts';
 import { createSmtpVerifier } from './delivery/smtp-verifier.ts';
+import { createEventMessages } from './graphql/event-messages.ts';
 import { createSchema } from './graphql/schema.ts';
 import { startHttpServer } from './http/server.ts';
 import { startEmbeddedSmtpServer, type EmbeddedSmtpServer } from './smtp/embedded-server.ts';
@@ -99,6 +100,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
     maxAttempts: config.deliveryMaxAttempts,
     wakeWorker: delivery.wake,
   });
+  const eventMessages = createEventMessages({ find: messages.find, bus });
   const http = await startHttpServer({
     host: config.host,
     port: config.port,
@@ -112,6 +114,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
       bus,
       deliveryStats: createDeliveryStats({ stats, messages }),
       verifier: createSmtpVerifier({ settings, timeoutMs: config.smtpTimeoutMs }),
+      eventMessages,
     },
     apiToken: config.apiToken,
     production: config.production,
@@ -124,6 +127,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
     close() {
       closing ??= (async () => {
         await http.close();
+        eventMessages.close();
         await delivery.close();
         await embeddedSmtp?.close();
         database.close();

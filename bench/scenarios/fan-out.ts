@@ -4,11 +4,12 @@
  * the last subscriber that should get it has it.
  *
  * 1. BENCH_SUBSCRIBERS (1,000) unfiltered subscribers — dashboards — while mail flows at
- *    BENCH_FANOUT_RATE (50) messages/s for BENCH_FANOUT_SECONDS (10): every event to every one.
+ *    BENCH_FANOUT_RATE (10) messages/s for BENCH_FANOUT_SECONDS (10): every event to every one.
  * 2. The same number of subscribers, each filtered on a recipient of its own, while the pipeline
  *    sends BENCH_FANOUT_MESSAGES (5,000) as fast as it can (64 sendEmail in flight).
  * 3. BENCH_MANY_SUBSCRIBERS (10,000) unfiltered subscribers: RSS while they hold, and the
  *    latency of a few events to all of them.
+ * BENCH_FANOUT_PARTS=all,filtered,many chooses parts; BENCH_CPU_PROF=<dir> profiles the service.
  */
 import { performance } from 'node:perf_hooks';
 import { fmt, percentile, positiveInt, rate, waitUntil } from '../lib/figures.ts';
@@ -22,10 +23,12 @@ import { startSubscribers, type Deliveries, type Subscribers } from '../lib/subs
 const env = process.env;
 const settings = {
   subscribers: positiveInt('BENCH_SUBSCRIBERS', env['BENCH_SUBSCRIBERS'], 1_000),
-  ratePerSecond: positiveInt('BENCH_FANOUT_RATE', env['BENCH_FANOUT_RATE'], 50),
+  ratePerSecond: positiveInt('BENCH_FANOUT_RATE', env['BENCH_FANOUT_RATE'], 10),
   seconds: positiveInt('BENCH_FANOUT_SECONDS', env['BENCH_FANOUT_SECONDS'], 10),
   messages: positiveInt('BENCH_FANOUT_MESSAGES', env['BENCH_FANOUT_MESSAGES'], 5_000),
   many: positiveInt('BENCH_MANY_SUBSCRIBERS', env['BENCH_MANY_SUBSCRIBERS'], 10_000),
+  /** Which of the three parts to run. */
+  parts: (env['BENCH_FANOUT_PARTS'] ?? 'all,filtered,many').split(','),
 };
 
 const SEND = 'mutation ($input: SendEmailInput!) { sendEmail(input: $input) { id } }';
@@ -229,13 +232,16 @@ export async function runFanOut(): Promise<BenchRow[]> {
   const { sink, close } = await startSink();
   const service = await startServiceProcess({
     env: { SMTP_CONNECTION_URI: `smtp://127.0.0.1:${sink.port}/?disable_starttls=true` },
+    cpuProfDir: env['BENCH_CPU_PROF'] || null,
   });
   try {
-    return [
-      ...(await allToAll(service)),
-      ...(await filteredAtFullSpeed(service, () => sink.receivedCount)),
-      ...(await manySubscribers(service)),
-    ];
+    const rows: BenchRow[] = [];
+    if (settings.parts.includes('all')) rows.push(...(await allToAll(service)));
+    if (settings.parts.includes('filtered')) {
+      rows.push(...(await filteredAtFullSpeed(service, () => sink.receivedCount)));
+    }
+    if (settings.parts.includes('many')) rows.push(...(await manySubscribers(service)));
+    return rows;
   } finally {
     await service.stop();
     await close();

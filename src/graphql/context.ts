@@ -6,6 +6,7 @@ import type { EventBus } from '../delivery/event-bus.ts';
 import type { Outbox } from '../delivery/outbox.ts';
 import type { SmtpSettings } from '../delivery/smtp-settings.ts';
 import type { SmtpVerifier } from '../delivery/smtp-verifier.ts';
+import type { EventMessages } from './event-messages.ts';
 
 /** What resolvers may use. The same object serves every request: it holds no per-user state. */
 export interface GraphQLContext {
@@ -17,4 +18,6 @@ export interface GraphQLContext {
   bus: EventBus;
   deliveryStats: DeliveryStats;
   verifier: SmtpVerifier;
+  /** The message of an event, read once however many subscribers resolve it. */
+  eventMessages: EventMessages;
 }

@@ -6,6 +6,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { GraphQLContext } from '../graphql/context.ts';
 import { maskError } from '../graphql/mask.ts';
+import { createSharedSubscriptions } from '../graphql/shared-subscriptions.ts';
 import { isAuthorized } from './auth.ts';
 
 export interface HttpServerOptions {
@@ -152,6 +153,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     {
       schema,
       context: () => context,
+      // Live-only subscribers of the same operation share one execution per event.
+      subscribe: createSharedSubscriptions(),
       // graphql-ws closes the socket with 4403 Forbidden when this returns false.
       onConnect: (ctx) => {
         const authorization = ctx.connectionParams?.['authorization'];

@@ -29,8 +29,8 @@ export const Dispatch: DispatchResolvers = {
 export const MessageEvent: MessageEventResolvers = {
   cursor: (event) => encodeEventCursor(event.seq),
   at: (event) => isoTime(event.atMs),
-  message: (event, _args, { messages }) => {
-    const message = messages.find(event.messageId);
+  message: (event, _args, { eventMessages }) => {
+    const message = eventMessages.of(event);
     // Messages are never deleted while their events exist (foreign key), so this cannot happen.
     if (!message) throw new Error(`message ${event.messageId} of event ${event.seq} is missing`);
     return message;
