@@ -7,7 +7,11 @@ import { createMessageRepository } from './db/messages.ts';
 import { createSmtpConfigRepository } from './db/smtp-configs.ts';
 import { createStatsRepository } from './db/stats.ts';
 import { createDeliveryStats } from './delivery/delivery-stats.ts';
-import { createOrderedPublisher, startDeliveryThread } from './delivery/delivery-thread-host.ts';
+import {
+  createOrderedPublisher,
+  startDeliveryThread,
+  type DeliveryThread,
+} from './delivery/delivery-thread-host.ts';
 import { createEventBus } from './delivery/event-bus.ts';
 import { createOutbox } from './delivery/outbox.ts';
 import { createSmtpSettings } from './delivery/smtp-settings.ts';
@@ -66,7 +70,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
     onConfigured: () => {
       // The delivery thread must see the new configuration before it is woken for the
       // messages the old one failed.
-      delivery.settingsChanged();
+      deliveryControl.settingsChanged();
       outbox.configurationChanged();
     },
   });
@@ -74,7 +78,17 @@ export async function startApp(config: Config): Promise<RunningApp> {
   const events = createEventRepository(database.db);
   // Events come from two threads; subscribers get them in the log's order.
   const orderedBus = { ...bus, publish: createOrderedPublisher(bus, events) };
-  const delivery = await startDeliveryThread(
+  // The delivery thread boots (a second isolate loading its own modules) while the HTTP side
+  // starts: /healthz means the database is migrated and the API answers, and mail accepted
+  // meanwhile waits in the queue. A wake or settings change before it is up is passed on then.
+  let delivery: DeliveryThread | null = null;
+  const pending = { wake: false, settingsChanged: false };
+  const deliveryControl = {
+    wake: () => (delivery ? delivery.wake() : (pending.wake = true)),
+    settingsChanged: () =>
+      delivery ? delivery.settingsChanged() : (pending.settingsChanged = true),
+  };
+  const deliveryStarting = startDeliveryThread(
     {
       databasePath: config.databasePath,
       environment,
@@ -98,7 +112,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
     bus: orderedBus,
     settings,
     maxAttempts: config.deliveryMaxAttempts,
-    wakeWorker: delivery.wake,
+    wakeWorker: deliveryControl.wake,
   });
   const eventMessages = createEventMessages({ find: messages.find, bus });
   const http = await startHttpServer({
@@ -120,6 +134,19 @@ export async function startApp(config: Config): Promise<RunningApp> {
     production: config.production,
   });
 
+  let thread: DeliveryThread;
+  try {
+    thread = await deliveryStarting;
+  } catch (error) {
+    await http.close();
+    await embeddedSmtp?.close();
+    database.close();
+    throw error;
+  }
+  delivery = thread;
+  if (pending.settingsChanged) thread.settingsChanged();
+  if (pending.wake) thread.wake();
+
   let closing: Promise<void> | null = null;
   return {
     url: http.url,
@@ -128,7 +155,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
       closing ??= (async () => {
         await http.close();
         eventMessages.close();
-        await delivery.close();
+        await thread.close();
         await embeddedSmtp?.close();
         database.close();
       })();
