@@ -2,7 +2,7 @@ import { and, asc, count, desc, eq, lt, min, sql } from 'drizzle-orm';
 import type { Message } from '../domain/message.ts';
 import type { Db } from './client.ts';
 import type { MessageWriter } from './message-events-writer.ts';
-import { createDispatchDrivenPages } from './dispatch-driven-page.ts';
+import { createCandidatePages } from './candidate-pages.ts';
 import { whereOf, type MessageListFilter } from './message-filters.ts';
 import { toMessage } from './rows.ts';
 import { messages } from './schema.ts';
@@ -14,7 +14,7 @@ export interface MessagePage {
 
 /** Queries over messages; nothing here writes. */
 export function createMessageReads(db: Db, { findById }: Pick<MessageWriter, 'findById'>) {
-  const pageByDispatches = createDispatchDrivenPages(db);
+  const pageFromCandidates = createCandidatePages(db);
   const nextQueued = db
     .select({ at: min(messages.nextAttemptAt) })
     .from(messages)
@@ -36,9 +36,9 @@ export function createMessageReads(db: Db, { findById }: Pick<MessageWriter, 'fi
     list(filter: MessageListFilter, first: number, afterId: number | null): MessagePage {
       const where = whereOf(db, filter);
       // Conditions on a message's recipient are best served by the recipient index; otherwise a
-      // condition on its attempts is best found from the dispatches side.
+      // condition on its attempts or subject is best found from that side (candidate-pages.ts).
       const rows =
-        (filter.recipient === undefined ? pageByDispatches(filter, first + 1, afterId) : null) ??
+        (filter.recipient === undefined ? pageFromCandidates(filter, first + 1, afterId) : null) ??
         db
           .select()
           .from(messages)

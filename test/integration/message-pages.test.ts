@@ -135,6 +135,12 @@ describe('pages found from the dispatches side', () => {
       { errorCodes: ['RECIPIENT_REJECTED'], createdAfterMs: T0 + 900_000 },
     ],
     ['code and recipient', { errorCodes: ['CONNECTION'], recipient: 'R8@example.com' }],
+    ['subject, many matches', { subjectContains: 'SAGE 1' }],
+    ['subject, one match', { subjectContains: 'message 1234' }],
+    ['subject, no match', { subjectContains: 'nothing like it' }],
+    ['subject shorter than a trigram', { subjectContains: 'e 7' }],
+    ['subject with quotes', { subjectContains: '"message" 1' }],
+    ['subject and code', { subjectContains: 'message 1', errorCodes: ['TIMEOUT'] }],
   ];
   for (const [name, filter] of filters) {
     test(name, () => {

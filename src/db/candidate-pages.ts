@@ -8,18 +8,21 @@ const WINDOW = 256;
 
 type MessageRow = typeof messages.$inferSelect;
 
+/** Subject terms shorter than a trigram can't use the search index. */
+const MIN_SEARCH_LENGTH = 3;
+
 /**
- * The newest page of messages matching a filter that includes a "some attempt …" condition
- * (error code, configuration version), found from the dispatches side.
+ * The newest page of messages matching a filter with a condition that an index outside the
+ * messages table answers well: "some attempt failed with code X" or "used configuration
+ * version N" (dispatches' indexes), "subject contains T" (the trigram index).
  *
- * Scanning messages newest first and probing dispatches for each one is fast when matches are
- * common, but a rare code, or an old configuration version, makes it walk most of the history
- * before it finds a page. Here each key's index (code or version, message_id) is walked newest
- * first instead, a window at a time; the windows of several keys are merged so that only ids
- * every key has been read down to are taken; and those candidates are checked against the whole
- * filter in one query. Returns null when the filter has no such condition.
+ * Scanning messages newest first and testing each one is fast when matches are common, but a
+ * rare code, an old configuration version or an uncommon word makes it walk most of the history
+ * before it finds a page. Here the other index is walked newest first instead, a window of ids
+ * at a time; the windows of several keys (codes) are merged only down to the id every key has
+ * been read to; and those candidates are checked against the whole filter by id.
  */
-export function createDispatchDrivenPages(db: Db) {
+export function createCandidatePages(db: Db) {
   const p = sql.placeholder;
   const byErrorCode = db
     .select({ id: dispatches.messageId })
@@ -36,7 +39,12 @@ export function createDispatchDrivenPages(db: Db) {
     .limit(WINDOW)
     .prepare();
 
-  /** The dispatch lookups that can propose candidates for `filter`, one per key. */
+  // The trigram index is a virtual table drizzle does not model (drizzle/0001_subject_search.sql).
+  const bySubject = db.$client.prepare<[string, number, number], { id: number }>(
+    'SELECT rowid AS id FROM messages_subject_search WHERE messages_subject_search MATCH ? AND rowid < ? ORDER BY rowid DESC LIMIT ?',
+  );
+
+  /** The index lookups that can propose candidates for `filter`, one per key. */
   function driversFor(filter: MessageListFilter): ((before: number) => { id: number }[])[] | null {
     if (filter.errorCodes && filter.errorCodes.length > 0) {
       return [...new Set(filter.errorCodes)].map(
@@ -47,14 +55,21 @@ export function createDispatchDrivenPages(db: Db) {
       const key = filter.smtpConfigVersion;
       return [(before: number) => byConfigVersion.all({ key, before })];
     }
+    const term = filter.subjectContains;
+    if (term !== undefined && [...term].length >= MIN_SEARCH_LENGTH) {
+      // One FTS5 phrase: its trigrams in a row, i.e. the term as a substring (case-folded). The
+      // filter's own condition is still checked on every candidate.
+      const phrase = `"${term.replaceAll('"', '""')}"`;
+      return [(before: number) => bySubject.all(phrase, before, WINDOW)];
+    }
     return null;
   }
 
   /**
    * Up to `limit` messages matching `filter`, newest first, with ids below `beforeId`; null when
-   * `filter` has no dispatch condition to drive the search (the caller scans messages instead).
+   * `filter` has no condition to drive the search (the caller scans messages instead).
    */
-  return function pageByDispatches(
+  return function pageFromCandidates(
     filter: MessageListFilter,
     limit: number,
     beforeId: number | null,
