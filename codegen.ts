@@ -21,6 +21,8 @@ const config: CodegenConfig = {
           SmtpVerification:
             '../../delivery/smtp-verifier.ts#SmtpVerification as SmtpVerificationModel',
           SmtpProvider: '../../smtp/providers.ts#SmtpProviderPreset as SmtpProviderModel',
+          ApiToken: '../../db/api-tokens.ts#StoredApiToken as ApiTokenModel',
+          Viewer: '../../auth/principal.ts#Principal as ViewerModel',
         },
         enumsAsTypes: true,
         avoidOptionals: false,
