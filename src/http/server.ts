@@ -181,8 +181,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     server,
     path: GRAPHQL_PATH,
     maxPayload: MAX_WS_PAYLOAD_BYTES,
-    verifyClient: ({ req }: { req: IncomingMessage }) =>
-      originAllowed(req, options.allowedOrigins ?? null),
+    verifyClient: (
+      { req }: { req: IncomingMessage },
+      done: (ok: boolean, status?: number, message?: string) => void,
+    ) => {
+      if (originAllowed(req, options.allowedOrigins ?? null)) done(true);
+      else done(false, 403, 'Origin not allowed');
+    },
   });
   const connections = createConnectionRegistry();
   const stopRevoked = apiTokens.onRevoked((tokenId) =>
