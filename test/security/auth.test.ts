@@ -65,7 +65,7 @@ async function wsOutcome(operation: RootOperation, token: string) {
     await waitFor(() => sub.received.length > 0 || sub.errors.length > 0 || sub.closed, {
       description: `an answer to ${operation.field}`,
     });
-    const error = sub.errors[0] as { extensions?: { code?: string } } | undefined;
+    const error = sub.errors.flat()[0] as { extensions?: { code?: string } } | undefined;
     return error === undefined ? null : (error.extensions?.code ?? 'ERROR');
   } finally {
     await client.dispose();
