@@ -46,7 +46,12 @@ export async function startApp(config: Config): Promise<RunningApp> {
   const database = openDatabase(config.databasePath);
   const secrets = createSecretBox(config.security.secretsKeys);
   const configs = createSmtpConfigRepository(database.db, secrets);
-  secureStoredSecrets(configs, secrets);
+  try {
+    secureStoredSecrets(configs, secrets);
+  } catch (error) {
+    database.close();
+    throw error;
+  }
   const stats = createStatsRepository(database.db);
   const messages = createMessageRepository(database.db, stats);
 

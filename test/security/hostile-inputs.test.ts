@@ -410,10 +410,12 @@ test('graphql-ws: more than 20 live subscriptions on one connection are refused'
   );
   await waitFor(() => subs.every((s) => s.received.length > 0 || s.errors.length > 0));
   const refused = subs.filter((s) =>
-    s.errors.flat().some(
-      (e) =>
-        (e as { extensions?: { code?: string } }).extensions?.code === 'TOO_MANY_SUBSCRIPTIONS',
-    ),
+    s.errors
+      .flat()
+      .some(
+        (e) =>
+          (e as { extensions?: { code?: string } }).extensions?.code === 'TOO_MANY_SUBSCRIPTIONS',
+      ),
   );
   assert.equal(refused.length, 1);
   await client.dispose();
