@@ -75,7 +75,9 @@ export function addressProblem(value: string): string | null {
     return `"${local}" is not a valid local part (use letters, digits and .!#$%&'*+/=?^_\`{|}~-, no leading, trailing or double dots)`;
   }
   const labels = domain.split('.');
-  if (labels.length < 2 || !labels.every((label) => DOMAIN_LABEL.test(label))) {
+  // No top-level domain is all digits: "a@127.0.0.1" is an address literal in disguise.
+  const numericTld = /^\d+$/.test(labels.at(-1) ?? '');
+  if (labels.length < 2 || numericTld || !labels.every((label) => DOMAIN_LABEL.test(label))) {
     return `"${domain}" is not a valid domain`;
   }
   return null;
