@@ -70,6 +70,10 @@ function validate(input: SendEmailInput): InputProblem[] {
     if (body !== null && Buffer.byteLength(body) > LIMITS.bodyBytes) {
       problems.push({ field, problem: `must be at most ${LIMITS.bodyBytes} bytes` });
     }
+    // NUL cannot travel in an SMTP DATA section; servers cut or reject the message at it.
+    if (body !== null && body.includes('\u0000')) {
+      problems.push({ field, problem: 'must not contain NUL characters' });
+    }
   }
   problems.push(...headerProblems(input.headers ?? [], 'input.headers'));
   const key = input.idempotencyKey ?? null;

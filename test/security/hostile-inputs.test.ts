@@ -195,6 +195,12 @@ const cases: Case[] = [
   ],
   ['subject with NEL', 'BAD_USER_INPUT', () => gql(SEND, { input: mail({ subject: 's\u0085x' }) })],
   ['no text and no html', 'BAD_USER_INPUT', () => gql(SEND, { input: mail({ text: null }) })],
+  ['text with a NUL', 'BAD_USER_INPUT', () => gql(SEND, { input: mail({ text: 'a\u0000b' }) })],
+  [
+    'html with a NUL',
+    'BAD_USER_INPUT',
+    () => gql(SEND, { input: mail({ text: null, html: '<p>\u0000</p>' }) }),
+  ],
   [
     'text over 5 MB',
     'BAD_USER_INPUT',
