@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, test } from 'node:test';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import WebSocket from 'ws';
 import { requiredScope } from '../../src/graphql/authorize.ts';
 import { createSchema } from '../../src/graphql/schema.ts';
@@ -8,6 +10,7 @@ import {
   graphqlRequest,
   startService,
   subscribe,
+  tempDir,
   wsClient,
   type TestService,
 } from '../helpers/service.ts';
@@ -249,6 +252,94 @@ describe('revocation', () => {
     assert.equal((await gql(`{ viewer { scope } }`, {}, readToken)).status, 401);
     const unknown = await gql(`mutation { revokeApiToken(id: "424242") { id } }`, {}, adminToken);
     assert.equal(unknown.errors?.[0]?.extensions?.code, 'NOT_FOUND');
+  });
+});
+
+describe('subscription caps and origins', () => {
+  test('more than 100 live operations over all connections of one token are refused', async () => {
+    const clients = Array.from({ length: 6 }, () => wsClient(svc.url, adminToken));
+    const subs = clients.flatMap((client) =>
+      Array.from({ length: 20 }, () =>
+        subscribe(client, `subscription { queueStats { queueDepth } }`),
+      ),
+    );
+    await waitFor(() => subs.every((s) => s.received.length > 0 || s.errors.length > 0));
+    const refused = subs.filter((s) =>
+      s.errors
+        .flat()
+        .some(
+          (e) =>
+            (e as { extensions?: { code?: string } }).extensions?.code === 'TOO_MANY_SUBSCRIPTIONS',
+        ),
+    );
+    assert.equal(refused.length, 20);
+    await Promise.all(clients.map((client) => client.dispose()));
+  });
+
+  test('ALLOWED_ORIGINS lets the listed browser origins in, and only them', async () => {
+    const listed = await startService({ ALLOWED_ORIGINS: 'https://dash.example.com' });
+    try {
+      const url = `${listed.url.replace('http', 'ws')}/graphql`;
+      const status = (origin: string) =>
+        new Promise<number>((resolve) => {
+          const socket = new WebSocket(url, 'graphql-transport-ws', { origin });
+          socket.on('open', () => {
+            socket.close();
+            resolve(101);
+          });
+          socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        });
+      assert.equal(await status('https://dash.example.com'), 101);
+      assert.equal(await status('https://dash.example.com.evil.example'), 403);
+      assert.equal(await status('null'), 403);
+    } finally {
+      await listed.close();
+    }
+  });
+});
+
+describe('a token revoked by another process (the database changed under the service)', () => {
+  test('the next subscribe on its open socket is refused and the socket closed with 4403', async () => {
+    const dir = tempDir();
+    const path = join(dir.path, 'mailscope.db');
+    const other = await startService({ API_TOKEN: BOOTSTRAP, DATABASE_PATH: path });
+    try {
+      const created = await graphqlRequest(
+        `${other.url}/graphql`,
+        CREATE,
+        { name: 'cli', scope: 'READ' },
+        BOOTSTRAP,
+      );
+      const token = created.data.createApiToken.token as string;
+      const socket = new WebSocket(
+        `${other.url.replace('http', 'ws')}/graphql`,
+        'graphql-transport-ws',
+      );
+      const messages: string[] = [];
+      socket.on('message', (data) => messages.push(String(data)));
+      const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+      socket.on('open', () =>
+        socket.send(
+          JSON.stringify({
+            type: 'connection_init',
+            payload: { authorization: `Bearer ${token}` },
+          }),
+        ),
+      );
+      await waitFor(() => messages.some((m) => m.includes('connection_ack')));
+
+      const db = new Database(path);
+      db.prepare('update api_tokens set revoked_at = ? where name = ?').run(Date.now(), 'cli');
+      db.close();
+      socket.send(
+        JSON.stringify({ id: '1', type: 'subscribe', payload: { query: '{ viewer { scope } }' } }),
+      );
+      assert.equal(await closed, 4403);
+      assert.ok(!messages.some((m) => m.includes('"next"')), 'nothing was answered');
+    } finally {
+      await other.close();
+      dir.remove();
+    }
   });
 });
 

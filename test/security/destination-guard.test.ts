@@ -16,6 +16,8 @@ import {
   trackCleanups,
   type TlsFixtures,
 } from '../helpers/fixtures.ts';
+import { startService } from '../helpers/service.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 // SMTP_DISALLOW_PRIVATE_IPS and SMTP_ALLOWED_PORTS: where the service may connect, checked on
 // the address that is dialled, for deliveries and for verifySmtp alike.
@@ -207,5 +209,46 @@ describe('verifySmtp', () => {
     assert.equal(failed.name, 'CONNECT');
     assert.equal(failed.error!.message, `Could not connect to 127.0.0.1:${port}`);
     assert.doesNotMatch(JSON.stringify(failed), /refused|ECONNREFUSED/i);
+  });
+});
+
+describe('the service with SMTP_DISALLOW_PRIVATE_IPS=true', () => {
+  test('deliveries and verifySmtp to a loopback server are refused; the server sees no connection', async () => {
+    const smtp = await startSmtp();
+    const svc = await startService({
+      SMTP_DISALLOW_PRIVATE_IPS: 'true',
+      DELIVERY_MAX_ATTEMPTS: '1',
+    });
+    addCleanup(() => svc.close());
+    const configured = await svc.gql(
+      `mutation ($input: ConfigureSmtpInput!) { configureSmtp(input: $input) { version } }`,
+      {
+        input: {
+          connectionUri: `smtp://127.0.0.1:${smtp.port}/?disable_starttls=true`,
+          fromAddress: 'a@example.com',
+        },
+      },
+    );
+    assert.equal(configured.errors, undefined);
+    const sent = await svc.gql(
+      `mutation { sendEmail(input: { to: "b@example.com", subject: "s", text: "t" }) { id } }`,
+    );
+    const id = sent.data.sendEmail.id as string;
+    const message = await waitFor(async () => {
+      const r = await svc.gql(
+        `query ($id: ID!) { message(id: $id) { status lastError { code message } } }`,
+        { id },
+      );
+      return r.data.message.status === 'ABANDONED' ? r.data.message : undefined;
+    });
+    assert.equal(message.lastError.code, 'CONFIG');
+    assert.match(message.lastError.message, /loopback address, which SMTP_DISALLOW_PRIVATE_IPS/);
+
+    const verified = await svc.gql(`{ verifySmtp { ok steps { name ok error { code } } } }`);
+    assert.deepEqual(verified.data.verifySmtp, {
+      ok: false,
+      steps: [{ name: 'DNS', ok: false, error: { code: 'CONFIG' } }],
+    });
+    assert.equal(smtp.connectionCount, 0);
   });
 });

@@ -31,6 +31,14 @@ test('the third send in a minute is RATE_LIMITED with retryAfterSeconds; each to
     String(retryAfter),
   );
 
+  const testEmail = await graphqlRequest(
+    `${svc.url}/graphql`,
+    `mutation { sendTestEmail(to: "t@example.com") { id } }`,
+    {},
+    BOOTSTRAP,
+  );
+  assert.equal(testEmail.errors?.[0]?.extensions?.code, 'RATE_LIMITED', 'sendTestEmail counts too');
+
   const count = await graphqlRequest(
     `${svc.url}/graphql`,
     `{ messages { totalCount } }`,

@@ -215,3 +215,41 @@ test('cleartext rows stored before SECRETS_KEY are encrypted at the next start, 
   // Without the key, the encrypted configuration cannot be used: the start fails and says why.
   await assert.rejects(startService({ DATABASE_PATH: path }), /SECRETS_KEY/);
 });
+
+test('key rotation: the new key first, the old after it; rows move to the new key at start', async () => {
+  const dir = tempDir();
+  addCleanup(() => dir.remove());
+  const path = join(dir.path, 'mailscope.db');
+  const oldKey = SECRETS_KEY;
+  const newKey = Buffer.alloc(32, 9).toString('base64');
+  const keyIds = () => {
+    const db = new Database(path, { readonly: true });
+    const rows = db.prepare('select connection_uri as uri from smtp_configs').all() as {
+      uri: string;
+    }[];
+    db.close();
+    return rows.map((row) => row.uri.split(':')[2]);
+  };
+  const first = await startService({ DATABASE_PATH: path, SECRETS_KEY: oldKey });
+  await first.gql(
+    `mutation ($input: ConfigureSmtpInput!) { configureSmtp(input: $input) { version } }`,
+    {
+      input: {
+        connectionUri: `smtp://u:${encodeURIComponent(PASSWORD)}@mail.example.com/`,
+        fromAddress: 'a@example.com',
+      },
+    },
+  );
+  await first.close();
+  const [oldId] = keyIds();
+
+  const rotated = await startService({ DATABASE_PATH: path, SECRETS_KEY: `${newKey},${oldKey}` });
+  await rotated.close();
+  const [newId] = keyIds();
+  assert.notEqual(newId, oldId);
+
+  const onlyNew = await startService({ DATABASE_PATH: path, SECRETS_KEY: newKey });
+  const config = await onlyNew.gql(`{ smtpConfig { connectionUri } }`);
+  assert.equal(config.data.smtpConfig.connectionUri, 'smtp://u:***@mail.example.com:587/');
+  await onlyNew.close();
+});
