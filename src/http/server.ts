@@ -96,7 +96,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     // plain HTML form or <img> on another site cannot make one.
     csrfPrevention: true,
     parseOptions: { maxTokens: limits.maxTokens },
-    validationRules: limitRules(limits, production),
+    // Apollo adds its own introspection rule when introspection is off.
+    validationRules: limitRules(limits, false),
     formatError,
     // main.ts owns signal handling and stops everything in order; Apollo's own handler would
     // race it.

@@ -80,10 +80,14 @@ export function createSubscribeCheck(deps: SubscribeCheckDeps) {
     if (problems.length > 0) {
       return problems.map(
         (problem) =>
-          new GraphQLError(problem.message, {
-            ...(problem.nodes ? { nodes: problem.nodes } : {}),
-            extensions: { ...problem.extensions, code: 'GRAPHQL_VALIDATION_FAILED' },
-          }),
+          // As Apollo's hideSchemaDetailsFromClientErrors: no "Did you mean" in production.
+          new GraphQLError(
+            deps.production ? problem.message.replace(/ Did you mean .*$/, '') : problem.message,
+            {
+              ...(problem.nodes ? { nodes: problem.nodes } : {}),
+              extensions: { ...problem.extensions, code: 'GRAPHQL_VALIDATION_FAILED' },
+            },
+          ),
       );
     }
     return {

@@ -337,6 +337,15 @@ const cases: Case[] = [
     () => ws(`{ __schema { types { name } } }`),
   ],
   [
+    'ws: misspelt field (no suggestion leaks)',
+    'GRAPHQL_VALIDATION_FAILED',
+    async () => {
+      const outcome = await ws(`{ mesages { totalCount } }`);
+      assert.doesNotMatch(outcome.message, /Did you mean/);
+      return outcome;
+    },
+  ],
+  [
     'ws: forged event cursor',
     'BAD_USER_INPUT',
     () => ws(`subscription { messageEvents(after: "-1") { cursor } }`),
