@@ -20,6 +20,12 @@ import { createEventMessages } from './graphql/event-messages.ts';
 import { createSchema } from './graphql/schema.ts';
 import { startHttpServer } from './http/server.ts';
 import { startEmbeddedSmtpServer, type EmbeddedSmtpServer } from './smtp/embedded-server.ts';
+import { createApiTokens } from './auth/api-tokens.ts';
+import { createSendRateLimiter } from './auth/send-rate-limiter.ts';
+import { createApiTokenRepository } from './db/api-tokens.ts';
+import { secureStoredSecrets } from './secrets/at-rest.ts';
+import { createSecretBox } from './secrets/secret-box.ts';
+import { destinationPolicy } from './smtp/destination-guard.ts';
 
 export interface RunningApp {
   /** e.g. http://127.0.0.1:4000; GraphQL is at `${url}/graphql`. */
@@ -43,7 +49,14 @@ export function loadConfigFromEnv(env: NodeJS.ProcessEnv): ConfigResult {
 /** The composition root: every part is created here and handed what it needs. */
 export async function startApp(config: Config): Promise<RunningApp> {
   const database = openDatabase(config.databasePath);
-  const configs = createSmtpConfigRepository(database.db);
+  const secrets = createSecretBox(config.security.secretsKeys);
+  const configs = createSmtpConfigRepository(database.db, secrets);
+  try {
+    secureStoredSecrets(configs, secrets);
+  } catch (error) {
+    database.close();
+    throw error;
+  }
   const stats = createStatsRepository(database.db);
   const messages = createMessageRepository(database.db, stats);
 
@@ -67,6 +80,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
     configs,
     environment,
     embedded,
+    senderDomainAllowlist: config.security.senderDomainAllowlist,
     onConfigured: () => {
       // The delivery thread must see the new configuration before it is woken for the
       // messages the old one failed.
@@ -91,12 +105,14 @@ export async function startApp(config: Config): Promise<RunningApp> {
   const deliveryStarting = startDeliveryThread(
     {
       databasePath: config.databasePath,
+      secretsKeys: config.security.secretsKeys,
       environment,
       embedded,
       transports: {
         timeoutMs: config.smtpTimeoutMs,
         maxConnections: config.smtpMaxConnections,
         transcripts: config.deliveryTranscripts,
+        destination: destinationPolicy(config.security),
       },
       worker: {
         leaseMs: config.deliveryLeaseMs,
@@ -127,11 +143,22 @@ export async function startApp(config: Config): Promise<RunningApp> {
       dispatches: createDispatchRepository(database.db),
       bus,
       deliveryStats: createDeliveryStats({ stats, messages }),
-      verifier: createSmtpVerifier({ settings, timeoutMs: config.smtpTimeoutMs }),
+      verifier: createSmtpVerifier({
+        settings,
+        timeoutMs: config.smtpTimeoutMs,
+        destination: destinationPolicy(config.security),
+      }),
+      apiTokens: createApiTokens({
+        repository: createApiTokenRepository(database.db),
+        bootstrapToken: config.apiToken,
+      }),
+      sendRateLimiter: createSendRateLimiter({
+        perMinute: config.security.sendRateLimitPerMinute,
+      }),
       eventMessages,
     },
-    apiToken: config.apiToken,
     production: config.production,
+    allowedOrigins: config.security.allowedOrigins,
   });
 
   let thread: DeliveryThread;

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { securityConfig, securityEnvShape, type SecurityConfig } from './config-security.ts';
 
 /**
  * The service's configuration, read once from the environment at start. Every bad variable is
@@ -40,6 +41,8 @@ export interface Config {
   deliveryTranscripts: 'failures' | 'all' | 'off';
   /** Apollo hides stack traces and introspection when true (NODE_ENV=production). */
   production: boolean;
+  /** Tokens, secrets at rest, sending and connection guards (config-security.ts). */
+  security: SecurityConfig;
 }
 
 const integer = (min: number, max: number) =>
@@ -86,6 +89,7 @@ const envSchema = z.object({
     .enum(['failures', 'all', 'off'], { error: 'must be failures, all or off' })
     .default('failures'),
   NODE_ENV: z.string().optional(),
+  ...securityEnvShape,
 });
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -156,6 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, checks: ConfigChecks): Config
       smtpMaxConnections: env_.SMTP_MAX_CONNECTIONS,
       deliveryTranscripts: env_.DELIVERY_TRANSCRIPTS,
       production: env_.NODE_ENV === 'production',
+      security: securityConfig(env_),
     }),
   };
 }

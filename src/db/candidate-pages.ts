@@ -39,7 +39,7 @@ export function createCandidatePages(db: Db) {
     .limit(WINDOW)
     .prepare();
 
-  // The trigram index is a virtual table drizzle does not model (drizzle/0001_subject_search.sql).
+  // The trigram index is a virtual table drizzle does not model (drizzle/0002_subject_search.sql).
   const bySubject = db.$client.prepare<[string, number, number], { id: number }>(
     'SELECT rowid AS id FROM messages_subject_search WHERE messages_subject_search MATCH ? AND rowid < ? ORDER BY rowid DESC LIMIT ?',
   );

@@ -6,6 +6,8 @@ import type { WorkerOptions } from './worker.ts';
 /** What the delivery thread is started with (structured-cloneable). */
 export interface DeliveryThreadOptions {
   databasePath: string;
+  /** SECRETS_KEY, to read encrypted SMTP configurations. */
+  secretsKeys: string[];
   environment: SmtpSettingsDeps['environment'];
   embedded: SmtpSettingsDeps['embedded'];
   transports: SmtpTransportsOptions;

@@ -6,6 +6,7 @@ import { openDatabase } from '../db/client.ts';
 import { createMessageRepository } from '../db/messages.ts';
 import { createSmtpConfigRepository } from '../db/smtp-configs.ts';
 import { createStatsRepository } from '../db/stats.ts';
+import { createSecretBox } from '../secrets/secret-box.ts';
 import { createSmtpTransports } from '../smtp/transport.ts';
 import type {
   DeliveryThreadOptions,
@@ -23,7 +24,7 @@ const database = openDatabase(options.databasePath, { migrate: false });
 const stats = createStatsRepository(database.db);
 const messages = createMessageRepository(database.db, stats);
 const settings = createSmtpSettings({
-  configs: createSmtpConfigRepository(database.db),
+  configs: createSmtpConfigRepository(database.db, createSecretBox(options.secretsKeys)),
   environment: options.environment,
   embedded: options.embedded,
 });

@@ -79,6 +79,10 @@ function validate(input: SendEmailInput, path = 'input'): InputProblem[] {
     if (body !== null && Buffer.byteLength(body) > LIMITS.bodyBytes) {
       problems.push({ field, problem: `must be at most ${LIMITS.bodyBytes} bytes` });
     }
+    // NUL cannot travel in an SMTP DATA section; servers cut or reject the message at it.
+    if (body !== null && body.includes('\u0000')) {
+      problems.push({ field, problem: 'must not contain NUL characters' });
+    }
   }
   problems.push(...headerProblems(input.headers ?? [], `${path}.headers`));
   const key = input.idempotencyKey ?? null;

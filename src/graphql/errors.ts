@@ -27,3 +27,20 @@ export class ConflictError extends GraphQLError {
     super(message, { extensions: { code: 'CONFLICT', ...extra } });
   }
 }
+
+/** The caller's token may not do this (a READ token calling a mutation, say). */
+export class ForbiddenError extends GraphQLError {
+  constructor(message: string) {
+    super(message, { extensions: { code: 'FORBIDDEN' } });
+  }
+}
+
+/** Too many sends for this token; `retryAfterSeconds` says when the next one will be accepted. */
+export class RateLimitedError extends GraphQLError {
+  constructor(retryAfterMs: number) {
+    const retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1_000));
+    super(`too many messages sent with this token; retry in ${retryAfterSeconds} s`, {
+      extensions: { code: 'RATE_LIMITED', retryAfterSeconds, retryAfterMs },
+    });
+  }
+}

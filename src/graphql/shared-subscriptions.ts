@@ -13,6 +13,12 @@ type SubscribeResult = Results | ExecutionResult;
 
 export interface SharedSubscriptionsOptions {
   /**
+   * Subscription fields whose live streams may be shared: streams of events that a subscriber
+   * joining late simply starts receiving. Not ones that open with a snapshot of their own
+   * (queueStats), which a late joiner would never get.
+   */
+  fields: readonly string[];
+  /**
    * Results queued for one subscriber before it is dropped as too slow: it gets an error
    * telling it to subscribe again from its last cursor, and the others are not held up.
    * @default 10_000
@@ -30,8 +36,9 @@ export interface SharedSubscriptionsOptions {
  * subscription that replays (an `after` argument) starts from its own cursor, so it never
  * shares.
  */
-export function createSharedSubscriptions(options: SharedSubscriptionsOptions = {}) {
+export function createSharedSubscriptions(options: SharedSubscriptionsOptions) {
   const maxQueued = options.maxQueued ?? 10_000;
+  const fields = new Set(options.fields);
   const groups = new Map<string, Group>();
 
   interface Group {
@@ -76,7 +83,7 @@ export function createSharedSubscriptions(options: SharedSubscriptionsOptions = 
   }
 
   return async function subscribeShared(args: ExecutionArgs): Promise<SubscribeResult> {
-    const key = shareKey(args);
+    const key = shareKey(args, fields);
     if (key === null) return subscribe(args) as Promise<SubscribeResult>;
     const existing = groups.get(key);
     if (existing) return existing.join();
@@ -93,12 +100,13 @@ export function createSharedSubscriptions(options: SharedSubscriptionsOptions = 
 }
 
 /** The key of the group this subscription may join, or null when it must run on its own. */
-function shareKey(args: ExecutionArgs): string | null {
+function shareKey(args: ExecutionArgs, fields: ReadonlySet<string>): string | null {
   const operation = getOperationAST(args.document, args.operationName);
   if (operation?.operation !== 'subscription') return null;
   const rootType = args.schema.getSubscriptionType();
   const [field, ...others] = operation.selectionSet.selections;
   if (!rootType || !field || others.length > 0 || field.kind !== 'Field') return null;
+  if (!fields.has(field.name.value)) return null;
   const definition = rootType.getFields()[field.name.value];
   if (!definition) return null;
   let values: Record<string, unknown>;

@@ -6,6 +6,7 @@ import type { SendMailOptions, SMTPPoolOptions, Transporter } from 'nodemailer';
 import type { DeliveryError } from '../domain/delivery-error.ts';
 import type { Header } from '../domain/message.ts';
 import { classifySmtpError } from './classify.ts';
+import { guardedSocketFactory, type DestinationPolicy } from './destination-guard.ts';
 import type { SmtpEndpoint } from './endpoint.ts';
 import { secretRedactor } from './redact.ts';
 import { formatTranscript, type TranscriptParts } from './transcript.ts';
@@ -81,6 +82,12 @@ export interface SmtpTransportsOptions {
    * @default 'failures'
    */
   transcripts?: 'failures' | 'all' | 'off';
+  /**
+   * Where connections may go (SMTP_DISALLOW_PRIVATE_IPS, SMTP_ALLOWED_PORTS): checked on the
+   * resolved address that is then dialled, see destination-guard.ts.
+   * @default null (anywhere)
+   */
+  destination?: DestinationPolicy | null;
 }
 
 interface Pool {
@@ -150,6 +157,9 @@ export function transportOptions(
     transactionLog: logger !== undefined,
     disableFileAccess: true,
     disableUrlAccess: true,
+    ...(options.destination
+      ? { getSocket: guardedSocketFactory(options.destination, timeoutMs) }
+      : {}),
   };
 }
 

@@ -6,7 +6,7 @@ import { createSharedSubscriptions } from '../../src/graphql/shared-subscription
 
 // Subscribers of the same live operation share one execution; anything else runs on its own.
 
-function setup(maxQueued?: number) {
+function setup(maxQueued?: number, fields: readonly string[] = ['ticks']) {
   const listeners = new Set<(n: number) => void>();
   let executions = 0;
   let sources = 0;
@@ -51,7 +51,10 @@ function setup(maxQueued?: number) {
       },
     },
   });
-  const subscribe = createSharedSubscriptions(maxQueued === undefined ? {} : { maxQueued });
+  const subscribe = createSharedSubscriptions({
+    fields,
+    ...(maxQueued === undefined ? {} : { maxQueued }),
+  });
   const document = parse(
     'subscription ($after: Int, $even: Boolean) { ticks(after: $after, even: $even) { n label } }',
   );
@@ -163,4 +166,11 @@ test('a subscriber that falls too far behind is stopped with a clear error; othe
     /subscribe again with `after`/,
   );
   assert.equal((await slow.next()).done, true);
+});
+
+test('a field that is not listed as shareable always runs on its own', async () => {
+  const s = setup(undefined, []);
+  const subscribers = [await s.open(), await s.open()];
+  assert.equal(s.sources(), 2);
+  for (const results of subscribers) await results.return(undefined);
 });

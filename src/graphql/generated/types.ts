@@ -6,6 +6,8 @@ import type { DeliveryStatsReport as DeliveryStatsModel } from '../../delivery/d
 import type { SmtpVerification as SmtpVerificationModel } from '../../delivery/smtp-verifier.ts';
 import type { MessageConnectionModel } from '../message-connection.ts';
 import type { SmtpProviderPreset as SmtpProviderModel } from '../../smtp/providers.ts';
+import type { StoredApiToken as ApiTokenModel } from '../../db/api-tokens.ts';
+import type { Principal as ViewerModel } from '../../auth/principal.ts';
 import type { GraphQLContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -19,6 +21,23 @@ export type Scalars = {
   Int: { input: number; output: number; }
   Float: { input: number; output: number; }
 };
+
+/** A stored API token; the token itself is never shown again after creation (addition). */
+export type ApiToken = {
+  __typename?: 'ApiToken';
+  createdAt: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  /** To the minute. */
+  lastUsedAt?: Maybe<Scalars['String']['output']>;
+  name: Scalars['String']['output'];
+  revokedAt?: Maybe<Scalars['String']['output']>;
+  scope: ApiTokenScope;
+};
+
+/** ADMIN: everything. READ: queries and subscriptions only (addition). */
+export type ApiTokenScope =
+  | 'ADMIN'
+  | 'READ';
 
 export type AttemptsCount = {
   __typename?: 'AttemptsCount';
@@ -55,6 +74,13 @@ export type ConfigureSmtpProviderInput = {
   provider: Scalars['String']['input'];
   /** Required unless the provider fixes it (SendGrid: apikey) or derives it (Postmark: the token). */
   username?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type CreatedApiToken = {
+  __typename?: 'CreatedApiToken';
+  apiToken: ApiToken;
+  /** The token to send as `Authorization: Bearer <token>`; shown only here. */
+  token: Scalars['String']['output'];
 };
 
 export type DeliveryError = {
@@ -271,6 +297,11 @@ export type Mutation = {
   /** Builds the connection URI for a provider preset, with correct encoding, and stores it like configureSmtp (addition). */
   configureSmtpProvider: SmtpConfig;
   /**
+   * Creates an API token; the token itself is in the answer and never shown again. Needs ADMIN
+   * (the bootstrap API_TOKEN, or anyone on loopback while no authentication is configured) (addition).
+   */
+  createApiToken: CreatedApiToken;
+  /**
    * After fixing the configuration: retries every ABANDONED message whose last attempt failed with
    * AUTH, TLS, CONNECTION, TIMEOUT or CONFIG at or after `since` (default: when the configuration
    * before the current one was stored), and sends QUEUED ones with such failures now (addition).
@@ -280,6 +311,8 @@ export type Mutation = {
   retryMessage: Message;
   /** retryMessage for every ABANDONED or CANCELLED message matching the filter (addition). */
   retryMessages: BulkActionResult;
+  /** Revokes a token at once, closing its live subscriptions; needs ADMIN (addition). */
+  revokeApiToken: ApiToken;
   sendEmail: Message;
   /**
    * sendEmail for 1 to 1,000 messages in one call and one transaction, results in input order.
@@ -312,6 +345,12 @@ export type MutationConfigureSmtpProviderArgs = {
 };
 
 
+export type MutationCreateApiTokenArgs = {
+  name: Scalars['String']['input'];
+  scope: ApiTokenScope;
+};
+
+
 export type MutationRetryConfigurationFailuresArgs = {
   since?: InputMaybe<Scalars['String']['input']>;
 };
@@ -324,6 +363,11 @@ export type MutationRetryMessageArgs = {
 
 export type MutationRetryMessagesArgs = {
   filter: MessageFilter;
+};
+
+
+export type MutationRevokeApiTokenArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -353,6 +397,8 @@ export type PageInfo = {
  */
 export type Query = {
   __typename?: 'Query';
+  /** Every stored API token, newest first, revoked ones included; needs ADMIN (addition). */
+  apiTokens: Array<ApiToken>;
   /**
    * Delivery figures over [since, until) (default: the last 24 hours), to the minute, from
    * counters maintained as mail flows, plus the queue as it is now (addition).
@@ -373,6 +419,8 @@ export type Query = {
    * configuration when `connectionUri` is omitted (addition).
    */
   verifySmtp: SmtpVerification;
+  /** Who is calling: the scope of the token used (ADMIN when no authentication is configured) (addition). */
+  viewer: Viewer;
 };
 
 
@@ -559,6 +607,13 @@ export type SubscriptionQueueStatsArgs = {
   windowSeconds?: InputMaybe<Scalars['Int']['input']>;
 };
 
+export type Viewer = {
+  __typename?: 'Viewer';
+  scope: ApiTokenScope;
+  /** The token's name; "API_TOKEN" for the bootstrap token; null when no authentication is configured. */
+  tokenName?: Maybe<Scalars['String']['output']>;
+};
+
 
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
@@ -632,11 +687,14 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  ApiToken: ResolverTypeWrapper<ApiTokenModel>;
+  ApiTokenScope: ApiTokenScope;
   AttemptsCount: ResolverTypeWrapper<AttemptsCount>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   BulkActionResult: ResolverTypeWrapper<BulkActionResult>;
   ConfigureSmtpInput: ConfigureSmtpInput;
   ConfigureSmtpProviderInput: ConfigureSmtpProviderInput;
+  CreatedApiToken: ResolverTypeWrapper<Omit<CreatedApiToken, 'apiToken'> & { apiToken: ResolversTypes['ApiToken'] }>;
   DeliveryError: ResolverTypeWrapper<DeliveryErrorModel>;
   DeliveryErrorCode: DeliveryErrorCode;
   DeliveryStats: ResolverTypeWrapper<DeliveryStatsModel>;
@@ -668,15 +726,18 @@ export type ResolversTypes = {
   SmtpVerificationStepName: SmtpVerificationStepName;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Viewer: ResolverTypeWrapper<ViewerModel>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
+  ApiToken: ApiTokenModel;
   AttemptsCount: AttemptsCount;
   Boolean: Scalars['Boolean']['output'];
   BulkActionResult: BulkActionResult;
   ConfigureSmtpInput: ConfigureSmtpInput;
   ConfigureSmtpProviderInput: ConfigureSmtpProviderInput;
+  CreatedApiToken: Omit<CreatedApiToken, 'apiToken'> & { apiToken: ResolversParentTypes['ApiToken'] };
   DeliveryError: DeliveryErrorModel;
   DeliveryStats: DeliveryStatsModel;
   Dispatch: DispatchModel;
@@ -704,6 +765,16 @@ export type ResolversParentTypes = {
   SmtpVerificationStep: Omit<SmtpVerificationStep, 'error'> & { error?: Maybe<ResolversParentTypes['DeliveryError']> };
   String: Scalars['String']['output'];
   Subscription: Record<PropertyKey, never>;
+  Viewer: ViewerModel;
+};
+
+export type ApiTokenResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ApiToken'] = ResolversParentTypes['ApiToken']> = {
+  createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastUsedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  revokedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  scope?: Resolver<ResolversTypes['ApiTokenScope'], ParentType, ContextType>;
 };
 
 export type AttemptsCountResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AttemptsCount'] = ResolversParentTypes['AttemptsCount']> = {
@@ -714,6 +785,11 @@ export type AttemptsCountResolvers<ContextType = GraphQLContext, ParentType exte
 export type BulkActionResultResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['BulkActionResult'] = ResolversParentTypes['BulkActionResult']> = {
   affected?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   skipped?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type CreatedApiTokenResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CreatedApiToken'] = ResolversParentTypes['CreatedApiToken']> = {
+  apiToken?: Resolver<ResolversTypes['ApiToken'], ParentType, ContextType>;
+  token?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type DeliveryErrorResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['DeliveryError'] = ResolversParentTypes['DeliveryError']> = {
@@ -829,9 +905,11 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   cancelMessages?: Resolver<ResolversTypes['BulkActionResult'], ParentType, ContextType, RequireFields<MutationCancelMessagesArgs, 'filter'>>;
   configureSmtp?: Resolver<ResolversTypes['SmtpConfig'], ParentType, ContextType, RequireFields<MutationConfigureSmtpArgs, 'input'>>;
   configureSmtpProvider?: Resolver<ResolversTypes['SmtpConfig'], ParentType, ContextType, RequireFields<MutationConfigureSmtpProviderArgs, 'input'>>;
+  createApiToken?: Resolver<ResolversTypes['CreatedApiToken'], ParentType, ContextType, RequireFields<MutationCreateApiTokenArgs, 'name' | 'scope'>>;
   retryConfigurationFailures?: Resolver<ResolversTypes['BulkActionResult'], ParentType, ContextType, Partial<MutationRetryConfigurationFailuresArgs>>;
   retryMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationRetryMessageArgs, 'id'>>;
   retryMessages?: Resolver<ResolversTypes['BulkActionResult'], ParentType, ContextType, RequireFields<MutationRetryMessagesArgs, 'filter'>>;
+  revokeApiToken?: Resolver<ResolversTypes['ApiToken'], ParentType, ContextType, RequireFields<MutationRevokeApiTokenArgs, 'id'>>;
   sendEmail?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationSendEmailArgs, 'input'>>;
   sendEmails?: Resolver<Array<ResolversTypes['Message']>, ParentType, ContextType, RequireFields<MutationSendEmailsArgs, 'inputs'>>;
   sendTestEmail?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationSendTestEmailArgs, 'to'>>;
@@ -843,6 +921,7 @@ export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends R
 };
 
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  apiTokens?: Resolver<Array<ResolversTypes['ApiToken']>, ParentType, ContextType>;
   deliveryStats?: Resolver<ResolversTypes['DeliveryStats'], ParentType, ContextType, Partial<QueryDeliveryStatsArgs>>;
   message?: Resolver<Maybe<ResolversTypes['Message']>, ParentType, ContextType, RequireFields<QueryMessageArgs, 'id'>>;
   messages?: Resolver<ResolversTypes['MessageConnection'], ParentType, ContextType, Partial<QueryMessagesArgs>>;
@@ -850,6 +929,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   smtpConfigHistory?: Resolver<Array<ResolversTypes['SmtpConfig']>, ParentType, ContextType>;
   smtpProviders?: Resolver<Array<ResolversTypes['SmtpProvider']>, ParentType, ContextType>;
   verifySmtp?: Resolver<ResolversTypes['SmtpVerification'], ParentType, ContextType, Partial<QueryVerifySmtpArgs>>;
+  viewer?: Resolver<ResolversTypes['Viewer'], ParentType, ContextType>;
 };
 
 export type SmtpAuthDetailsResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SmtpAuthDetails'] = ResolversParentTypes['SmtpAuthDetails']> = {
@@ -926,9 +1006,16 @@ export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType exten
   queueStats?: SubscriptionResolver<ResolversTypes['DeliveryStats'], "queueStats", ParentType, ContextType, Partial<SubscriptionQueueStatsArgs>>;
 };
 
+export type ViewerResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Viewer'] = ResolversParentTypes['Viewer']> = {
+  scope?: Resolver<ResolversTypes['ApiTokenScope'], ParentType, ContextType>;
+  tokenName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = GraphQLContext> = {
+  ApiToken?: ApiTokenResolvers<ContextType>;
   AttemptsCount?: AttemptsCountResolvers<ContextType>;
   BulkActionResult?: BulkActionResultResolvers<ContextType>;
+  CreatedApiToken?: CreatedApiTokenResolvers<ContextType>;
   DeliveryError?: DeliveryErrorResolvers<ContextType>;
   DeliveryStats?: DeliveryStatsResolvers<ContextType>;
   Dispatch?: DispatchResolvers<ContextType>;
@@ -950,5 +1037,6 @@ export type Resolvers<ContextType = GraphQLContext> = {
   SmtpVerification?: SmtpVerificationResolvers<ContextType>;
   SmtpVerificationStep?: SmtpVerificationStepResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
+  Viewer?: ViewerResolvers<ContextType>;
 };
 
