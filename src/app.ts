@@ -15,6 +15,8 @@ import { createSmtpVerifier } from './delivery/smtp-verifier.ts';
 import { createSchema } from './graphql/schema.ts';
 import { startHttpServer } from './http/server.ts';
 import { startEmbeddedSmtpServer, type EmbeddedSmtpServer } from './smtp/embedded-server.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { startOperations } from './operations.ts';
 
 export interface RunningApp {
   /** e.g. http://127.0.0.1:4000; GraphQL is at `${url}/graphql`. */
@@ -36,7 +38,10 @@ export function loadConfigFromEnv(env: NodeJS.ProcessEnv): ConfigResult {
 }
 
 /** The composition root: every part is created here and handed what it needs. */
-export async function startApp(config: Config): Promise<RunningApp> {
+export async function startApp(
+  config: Config,
+  { log = createLogger({ level: config.logLevel, name: 'main' }) }: { log?: Logger } = {},
+): Promise<RunningApp> {
   const database = openDatabase(config.databasePath);
   const configs = createSmtpConfigRepository(database.db);
   const stats = createStatsRepository(database.db);
@@ -71,6 +76,16 @@ export async function startApp(config: Config): Promise<RunningApp> {
   });
   const bus = createEventBus();
   const events = createEventRepository(database.db);
+  // Readiness, metrics and retention; `operations.bus` counts subscriptions for the metrics.
+  const operations = startOperations({
+    config,
+    db: database.db,
+    bus,
+    messages,
+    settings,
+    log,
+    delivery: () => delivery,
+  });
   // Events come from two threads; subscribers get them in the log's order.
   const orderedBus = { ...bus, publish: createOrderedPublisher(bus, events) };
   const delivery = await startDeliveryThread(
@@ -89,8 +104,10 @@ export async function startApp(config: Config): Promise<RunningApp> {
         retryMaxMs: config.deliveryRetryMaxMs,
         concurrency: config.deliveryConcurrency,
       },
+      logLevel: config.logLevel,
     },
     orderedBus.publish,
+    { log, onAttempts: operations.observeAttempts },
   );
   const outbox = createOutbox({
     messages,
@@ -109,12 +126,14 @@ export async function startApp(config: Config): Promise<RunningApp> {
       messages,
       events,
       dispatches: createDispatchRepository(database.db),
-      bus,
+      bus: operations.bus,
       deliveryStats: createDeliveryStats({ stats, messages }),
       verifier: createSmtpVerifier({ settings, timeoutMs: config.smtpTimeoutMs }),
     },
     apiToken: config.apiToken,
     production: config.production,
+    probes: operations.routes,
+    log,
   });
 
   let closing: Promise<void> | null = null;
@@ -124,6 +143,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
     close() {
       closing ??= (async () => {
         await http.close();
+        await operations.close();
         await delivery.close();
         await embeddedSmtp?.close();
         database.close();

@@ -5,8 +5,10 @@ import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { GraphQLContext } from '../graphql/context.ts';
+import type { Logger } from '../logger.ts';
 import { maskError } from '../graphql/mask.ts';
 import { isAuthorized } from './auth.ts';
+import type { ProbeRoutes } from './probes.ts';
 
 export interface HttpServerOptions {
   host: string;
@@ -16,6 +18,9 @@ export interface HttpServerOptions {
   /** Bearer token every request must carry, or null for none. */
   apiToken: string | null;
   production: boolean;
+  /** /readyz and /metrics (probes.ts). */
+  probes?: ProbeRoutes;
+  log?: Logger;
 }
 
 export interface HttpServerHandle {
@@ -123,6 +128,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       response.end('ok\n');
       return;
     }
+    if (options.probes?.(request, response)) return;
     if (path !== GRAPHQL_PATH) {
       sendJson(
         response,
@@ -140,7 +146,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
         sendJson(response, 413, errorBody('request body is too large', 'BAD_REQUEST'));
         return;
       }
-      console.error('http: request failed', error);
+      options.log?.error({ err: error }, 'http: request failed');
       sendJson(response, 500, errorBody('Internal server error', 'INTERNAL_SERVER_ERROR'));
     });
   });

@@ -45,7 +45,12 @@ export interface TestService {
 /** Boots the whole service in this process on an ephemeral port with a fresh SQLite file. */
 export async function startService(env: Record<string, string> = {}): Promise<TestService> {
   const dir = env['DATABASE_PATH'] ? null : tempDir();
-  const config = configFor({ DATABASE_PATH: join(dir?.path ?? '', 'mailscope.db'), ...env });
+  // In-process services share the test runner's stdout: keep it to warnings unless asked.
+  const config = configFor({
+    DATABASE_PATH: join(dir?.path ?? '', 'mailscope.db'),
+    LOG_LEVEL: 'warn',
+    ...env,
+  });
   const app = await startApp(config);
   return {
     app,
