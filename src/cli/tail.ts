@@ -10,8 +10,8 @@ import {
 
 const EVENTS = `subscription ($filter: MessageFilter, $after: String) {
   messageEvents(filter: $filter, after: $after) {
-    cursor at status
-    message { id recipient subject attempts }
+    cursor at status reason attempt
+    message { id recipient subject }
     error { code message responseCode enhancedStatus hint }
   }
 }`;
@@ -20,7 +20,9 @@ export interface TailEvent {
   cursor: string;
   at: string;
   status: string;
-  message: { id: string; recipient: string; subject: string; attempts: number };
+  reason: string;
+  attempt: number | null;
+  message: { id: string; recipient: string; subject: string };
   error: {
     code: string;
     message: string;
@@ -38,10 +40,11 @@ const STATUS_COLORS: Record<string, keyof Palette> = {
   CANCELLED: 'gray',
 };
 
-/** One line per event: time, status, message id, recipient, attempts; the error and its hint. */
+/** One line per event: time, status, message id, recipient, attempt, reason; the error and its hint. */
 export function formatEvent(event: TailEvent, colors: Palette): string {
   const status = colors[STATUS_COLORS[event.status] ?? 'bold'](event.status.padEnd(10));
-  const line = `${colors.dim(event.at)}  ${status} #${event.message.id}  ${event.message.recipient}  attempts ${event.message.attempts}`;
+  const attempt = event.attempt === null ? '' : `  attempt ${event.attempt}`;
+  const line = `${colors.dim(event.at)}  ${status} #${event.message.id}  ${event.message.recipient}${attempt}  ${colors.dim(event.reason)}`;
   if (event.error === null) return line;
   const reply = [event.error.responseCode, event.error.enhancedStatus].filter((x) => x !== null);
   const detail = `${colors.red(event.error.code)}${reply.length > 0 ? ` ${reply.join(' ')}` : ''}: ${event.error.message}`;
