@@ -8,8 +8,8 @@ const FINISHED = ['SENT', 'ABANDONED', 'CANCELLED'] as const;
 export interface PruneRequest {
   /** Prune finished messages created and last changed before this time; null: no age limit. */
   olderThanMs: number | null;
-  /** Keep at most this many messages (the newest); null: no cap. */
-  keepNewest: number | null;
+  /** Prune finished messages with an id below this (see `capId`); null: no cap. */
+  belowId: number | null;
   /** Messages per transaction. */
   limit: number;
   nowMs: number;
@@ -27,7 +27,11 @@ export interface PruneResult {
  * counters are left alone: deliveryStats keeps counting pruned history.
  */
 export function createRetentionRepository(db: Db) {
-  /** The id of the `keepNewest`-th newest message: anything older is over the cap. */
+  /**
+   * The id of the `keepNewest`-th newest message: anything older is over the cap. It walks
+   * `keepNewest` entries of the primary key, so a job computes it once per run, not per batch
+   * (ids only grow: a cap computed earlier in the run never prunes too much).
+   */
   function capId(keepNewest: number): number | null {
     const row = db
       .select({ id: messages.id })
@@ -51,7 +55,9 @@ export function createRetentionRepository(db: Db) {
           and(
             lt(messages.createdAt, request.olderThanMs),
             lt(messages.updatedAt, request.olderThanMs),
-            inArray(messages.status, [...FINISHED]),
+            // Unary plus keeps SQLite off the (status, id) index, which would visit every
+            // finished message and sort them; the created_at range visits only old ones.
+            sql`+${messages.status} in ('SENT', 'ABANDONED', 'CANCELLED')`,
           ),
         )
         .orderBy(messages.createdAt)
@@ -60,9 +66,9 @@ export function createRetentionRepository(db: Db) {
         ids.add(row.id);
       }
     }
-    if (request.keepNewest !== null && ids.size < request.limit) {
-      const cap = capId(request.keepNewest);
-      if (cap !== null) {
+    if (request.belowId !== null && ids.size < request.limit) {
+      const cap = request.belowId;
+      {
         // The (status, id) index, one finished status at a time, oldest ids first.
         for (const status of FINISHED) {
           if (ids.size >= request.limit) break;
@@ -82,6 +88,8 @@ export function createRetentionRepository(db: Db) {
   }
 
   return {
+    capId,
+
     /** Prunes one batch; returns what it deleted (all zero once nothing is left to prune). */
     pruneBatch(request: PruneRequest): PruneResult {
       return db.transaction(

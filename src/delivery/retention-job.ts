@@ -44,11 +44,12 @@ export function startRetentionJob(deps: RetentionJobDeps): RetentionJob {
   async function prune(): Promise<number> {
     let total = 0;
     const startedAt = now();
+    const belowId = options.maxMessages === null ? null : retention.capId(options.maxMessages);
     while (!closed) {
       const at = now();
       const result = retention.pruneBatch({
         olderThanMs: options.retentionDays === null ? null : at - options.retentionDays * DAY_MS,
-        keepNewest: options.maxMessages,
+        belowId,
         limit: batchSize,
         nowMs: at,
       });

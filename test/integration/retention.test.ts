@@ -86,7 +86,9 @@ describe('retention', () => {
     const t0 = Date.UTC(2026, 0, 1);
     const { messages, events, dispatches, retention, stats } = seed(7, 3, t0);
     const before = stats.totals(t0 - DAY_MS, t0 + DAY_MS);
-    const request = { olderThanMs: null, keepNewest: 2, limit: 3, nowMs: t0 };
+    const belowId = retention.capId(2);
+    assert.equal(belowId, 9);
+    const request = { olderThanMs: null, belowId, limit: 3, nowMs: t0 };
 
     // Keep 2 of 10: the 7 sent (ids 1-7) may go; the 3 queued (ids 8-10) stay whatever the cap.
     assert.deepEqual(retention.pruneBatch(request), { messages: 3, dispatches: 3, events: 9 });
