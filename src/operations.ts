@@ -13,6 +13,7 @@ import { startRetentionJob } from './delivery/retention-job.ts';
 import type { SmtpSettings } from './delivery/smtp-settings.ts';
 import { createProbeRoutes, type ProbeRoutes } from './http/probes.ts';
 import type { Logger } from './logger.ts';
+import { redactUriPassword } from './smtp/uri.ts';
 
 export interface OperationsDeps {
   config: Config;
@@ -38,6 +39,15 @@ export interface Operations {
 /** What an operator runs the service with: readiness, Prometheus metrics and retention. */
 export function startOperations(deps: OperationsDeps): Operations {
   const { config } = deps;
+  const smtp = deps.settings.current();
+  // URIs reach the log only through redactUriPassword (the view is redacted already; this
+  // keeps it so if that ever changes).
+  deps.log.info(
+    smtp === null
+      ? { smtp: null }
+      : { smtp: { source: smtp.source, uri: redactUriPassword(smtp.connectionUri) } },
+    smtp === null ? 'no SMTP configuration: mail stays queued' : 'SMTP configuration in use',
+  );
   const probe = createWriteProbe(config.databasePath);
   const metrics = createMetrics({
     bus: deps.bus,

@@ -105,6 +105,11 @@ test('a JSON delivery line per attempt, with its message id, and no secret anywh
   assert.equal(rejected['errorCode'], 'RECIPIENT_REJECTED');
   assert.equal(rejected['responseCode'], 550);
   assert.equal(rejected['level'], 'warn');
+  const startup = records.find((r) => r['msg'] === 'SMTP configuration in use');
+  assert.deepEqual(startup?.['smtp'], {
+    source: 'ENVIRONMENT',
+    uri: `smtp://keeper:***@${smtp.host}:${smtp.port}/?disable_starttls=true`,
+  });
   // Debug level also shows each claim.
   assert.ok(records.some((r) => r['msg'] === 'claimed' && r['id'] === ada));
 
