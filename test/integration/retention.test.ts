@@ -7,6 +7,8 @@ import { createEventRepository } from '../../src/db/events.ts';
 import { createMessageRepository, type NewMessage } from '../../src/db/messages.ts';
 import { createRetentionRepository } from '../../src/db/retention.ts';
 import { createStatsRepository } from '../../src/db/stats.ts';
+import { createEventBus } from '../../src/delivery/event-bus.ts';
+import { streamEvents } from '../../src/delivery/event-stream.ts';
 import { startRetentionJob } from '../../src/delivery/retention-job.ts';
 import { createLogger } from '../../src/logger.ts';
 import { serviceStarter, trackCleanups } from '../helpers/fixtures.ts';
@@ -138,6 +140,37 @@ describe('retention', () => {
       messages.list({}, 50, null).messages.map((m) => m.status),
       ['QUEUED', 'QUEUED'],
     );
+  });
+
+  test('a replay that pruning overtakes ends with CURSOR_EXPIRED instead of skipping', async () => {
+    const t0 = Date.UTC(2026, 0, 1);
+    // 5 messages: seq 1-5 queued, 6-10 claimed, 11-15 sent.
+    const { events, retention } = seed(5, 0, t0);
+    const replay = (afterSeq: number) =>
+      streamEvents({
+        events,
+        bus: createEventBus(),
+        afterSeq,
+        filter: {},
+        replayPageSize: 2,
+        prunedThroughSeq: () => events.prunedThroughSeq(),
+      });
+    const behind = replay(0);
+    const ahead = replay(12);
+    assert.deepEqual(
+      [(await behind.next()).value, (await behind.next()).value].map((e: any) => e.seq),
+      [1, 2],
+    );
+    // Messages 1 and 2 go (their newest event is 12): the reader at seq 2 would skip 3-12.
+    const belowId = retention.capId(3);
+    assert.equal(belowId, 3);
+    retention.pruneBatch({ olderThanMs: null, belowId, limit: 500, nowMs: t0 });
+    assert.equal(events.prunedThroughSeq(), 12);
+    assert.deepEqual((await behind.next()).value, { cursorExpired: true });
+    assert.equal((await behind.next()).done, true);
+    // A reader at the newest pruned event has missed nothing and carries on.
+    assert.equal(((await ahead.next()).value as { seq: number }).seq, 13);
+    await ahead.return!();
   });
 
   test('a cursor into pruned history is CURSOR_EXPIRED; "0" replays from the oldest kept', async () => {

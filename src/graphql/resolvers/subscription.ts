@@ -1,5 +1,5 @@
 import type { DeliveryStatsReport } from '../../delivery/delivery-stats.ts';
-import { streamEvents } from '../../delivery/event-stream.ts';
+import { streamEvents, type StreamItem } from '../../delivery/event-stream.ts';
 import { streamQueueStats } from '../../delivery/stats-stream.ts';
 import { BadUserInputError, CursorExpiredError } from '../errors.ts';
 import type { MessageEvent } from '../../domain/message.ts';
@@ -42,10 +42,16 @@ export const Subscription: SubscriptionResolvers = {
           ...(list.recipient !== undefined ? { recipientKey: list.recipient.toLowerCase() } : {}),
         },
         ...(matches ? { matches } : {}),
+        prunedThroughSeq: () => events.prunedThroughSeq(),
       });
       return stream as AsyncIterable<never>;
     },
-    resolve: (event: MessageEvent) => event,
+    resolve: (item: StreamItem) => {
+      // Retention pruned events this reader had not replayed yet: the same answer as for an
+      // expired cursor at the start, as the stream's last message.
+      if ('cursorExpired' in item) throw new CursorExpiredError('after');
+      return item;
+    },
   },
 
   queueStats: {
