@@ -69,11 +69,12 @@ export async function request<T>(
 }
 
 /** A graphql-ws client for subscriptions. */
-export function subscriptionClient(target: ServiceTarget): Client {
+export function subscriptionClient(target: ServiceTarget, onConnected?: () => void): Client {
   return createClient({
     url: `${target.url.replace(/^http/, 'ws')}/graphql`,
     webSocketImpl: WebSocket,
     retryAttempts: 0,
+    ...(onConnected ? { on: { connected: onConnected } } : {}),
     ...(target.token ? { connectionParams: { authorization: `Bearer ${target.token}` } } : {}),
   });
 }

@@ -6,6 +6,7 @@ import {
   serviceTarget,
   ServiceError,
   subscriptionClient,
+  type ServiceTarget,
 } from './graphql-client.ts';
 
 const EVENTS = `subscription ($filter: MessageFilter, $after: String) {
@@ -72,44 +73,80 @@ export const tail: Command = {
     };
     const colors = colorsFor(io.stdout, io.env);
     const json = args.values['json'] === true;
-    const client = subscriptionClient(serviceTarget(args, io));
-    const outcome = new Promise<number>((resolve) => {
-      client.subscribe<{ messageEvents: TailEvent }>(
-        {
-          query: EVENTS,
-          variables: {
-            filter: Object.keys(filter).length > 0 ? filter : null,
-            after: stringOption(args, 'after') ?? null,
-          },
+    const target = serviceTarget(args, io);
+    const stopped = io.untilStopped().then((): Ended => ({ kind: 'exit', code: 0 }));
+    // Where to resume after a lost connection: the last event shown, so none is missed or
+    // shown twice across a restart of the service.
+    let cursor = stringOption(args, 'after') ?? null;
+    let everConnected = false;
+    for (;;) {
+      const follow = followOnce(
+        target,
+        { filter: Object.keys(filter).length > 0 ? filter : null, after: cursor },
+        (event) => {
+          cursor = event.cursor;
+          io.stdout.write(`${json ? JSON.stringify(event) : formatEvent(event, colors)}\n`);
         },
-        {
-          next: (value) => {
-            if (value.errors) {
-              io.stderr.write(`${new ServiceError(value.errors).message}\n`);
-              resolve(1);
-              return;
-            }
-            const event = value.data?.messageEvents;
-            if (!event) return;
-            io.stdout.write(`${json ? JSON.stringify(event) : formatEvent(event, colors)}\n`);
-          },
-          error: (error) => {
-            const errors = Array.isArray(error) ? error : null;
-            const message =
-              errors !== null
-                ? new ServiceError(errors).message
-                : error instanceof Error
-                  ? error.message
-                  : `connection closed${typeof error === 'object' && error && 'code' in error ? ` (${String(error.code)}${'reason' in error && error.reason ? `: ${String(error.reason)}` : ''})` : ''}`;
-            io.stderr.write(`tail: ${message}\n`);
-            resolve(1);
-          },
-          complete: () => resolve(0),
-        },
+        () => (everConnected = true),
       );
-    });
-    const code = await Promise.race([outcome, io.untilStopped().then(() => 0)]);
-    await client.dispose();
-    return code;
+      const ended = await Promise.race([follow.ended, stopped]);
+      await follow.dispose();
+      if (ended.kind === 'exit') {
+        if (ended.message !== undefined) io.stderr.write(`tail: ${ended.message}\n`);
+        return ended.code;
+      }
+      if (!everConnected) {
+        io.stderr.write(`tail: cannot reach mailscope at ${target.url}: ${ended.reason}\n`);
+        return 1;
+      }
+      io.stderr.write(`tail: ${ended.reason}; reconnecting\n`);
+      const retry = new Promise<null>((resolve) => setTimeout(() => resolve(null), RECONNECT_MS));
+      if ((await Promise.race([retry, stopped])) !== null) return 0;
+    }
   },
 };
+
+const RECONNECT_MS = 1_000;
+
+type Ended = { kind: 'exit'; code: number; message?: string } | { kind: 'lost'; reason: string };
+
+/** One subscription: ends with an exit code (completed, or a GraphQL error) or a lost connection. */
+function followOnce(
+  target: ServiceTarget,
+  variables: Record<string, unknown>,
+  onEvent: (event: TailEvent) => void,
+  onConnected: () => void,
+): { ended: Promise<Ended>; dispose: () => Promise<void> } {
+  const client = subscriptionClient(target, onConnected);
+  const ended = new Promise<Ended>((resolve) => {
+    const fail = (message: string): void => resolve({ kind: 'exit', code: 1, message });
+    client.subscribe<{ messageEvents: TailEvent }>(
+      { query: EVENTS, variables },
+      {
+        next: (value) => {
+          if (value.errors) return fail(new ServiceError(value.errors).message);
+          if (value.data?.messageEvents) onEvent(value.data.messageEvents);
+        },
+        error: (error) => {
+          if (Array.isArray(error)) return fail(new ServiceError(error).message);
+          const close = error as { code?: unknown; reason?: unknown };
+          // 44xx: the server refused us (e.g. 4403, a wrong token): retrying will not help.
+          if (typeof close.code === 'number' && close.code >= 4400 && close.code < 4500) {
+            return fail(
+              `connection refused (${close.code}${close.reason ? `: ${String(close.reason)}` : ''})`,
+            );
+          }
+          const reason =
+            error instanceof Error
+              ? error.message
+              : typeof close.code === 'number'
+                ? `connection closed (${close.code})`
+                : 'connection failed';
+          resolve({ kind: 'lost', reason });
+        },
+        complete: () => resolve({ kind: 'exit', code: 0 }),
+      },
+    );
+  });
+  return { ended, dispose: async () => client.dispose() };
+}

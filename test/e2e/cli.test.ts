@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
@@ -117,6 +118,61 @@ test('send, tail and stats speak the GraphQL API with the token', async () => {
   const expired = await runCli(['tail', '--after', 'nonsense'], env);
   assert.equal(expired.code, 1);
   assert.match(expired.stderr, /BAD_USER_INPUT/);
+});
+
+/** A port that was free a moment ago, for a service that must come back on the same one. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+test('tail resumes from its last cursor when the service restarts', async () => {
+  const env = { DATABASE_PATH: join(dir.path, 'restart.db'), PORT: String(await freePort()) };
+  const first = await startServiceProcess(env);
+  const tail = startCli(['tail', '--json'], { MAILSCOPE_URL: first.url });
+  after(() => tail.stop());
+  const events = () =>
+    tail
+      .stdout()
+      .split('\n')
+      .filter(Boolean)
+      .map(
+        (line) => JSON.parse(line) as { cursor: string; status: string; message: { id: string } },
+      );
+  const sendOne = async (url: string) => {
+    const sent = await graphqlRequest(
+      `${url}/graphql`,
+      `mutation { sendEmail(input: { to: "ada@example.com", subject: "s", text: "t" }) { id } }`,
+    );
+    return sent.data.sendEmail.id as string;
+  };
+  // Until the subscription is in place, a message's events may precede it: send until one shows.
+  const firstId = await waitFor(async () => {
+    const id = await sendOne(first.url);
+    return events().some((e) => e.message.id === id) ? id : null;
+  });
+  await waitFor(() => events().some((e) => e.message.id === firstId && e.status === 'SENT'));
+  assert.equal(await first.stop(), 0);
+  await waitFor(() => tail.stderr().includes('reconnecting'));
+
+  const second = await startServiceProcess(env);
+  after(() => second.stop());
+  assert.equal(second.url, first.url);
+  const secondId = await sendOne(second.url);
+  await waitFor(() => events().some((e) => e.message.id === secondId && e.status === 'SENT'), {
+    description: "the restarted service's events in the same tail",
+  });
+  const cursors = events().map((e) => Number(e.cursor));
+  assert.deepEqual(
+    cursors,
+    [...cursors].sort((a, b) => a - b),
+    'in log order',
+  );
+  assert.equal(new Set(cursors).size, cursors.length, 'none shown twice');
+  assert.equal(await tail.stop(), 0);
 });
 
 test('backup while the service sends, then a service restored from the copy', async () => {
