@@ -70,6 +70,7 @@ export function startOperations(deps: OperationsDeps): Operations {
       intervalMs: config.retentionIntervalMs,
     },
     log: deps.log,
+    onPruned: metrics.pruned,
   });
   return {
     routes: createProbeRoutes({ readiness, metrics, metricsToken: config.metricsToken }),

@@ -94,6 +94,12 @@ export function createMetrics(deps: MetricsDeps) {
     registers,
   });
 
+  const pruned = new Counter({
+    name: 'mailscope_retention_pruned_messages_total',
+    help: 'Messages retention deleted since start (with their dispatches and events)',
+    registers,
+  });
+
   const unsubscribe = deps.bus.subscribe((event: MessageEvent) => {
     events.inc({ status: event.status });
     if (!ATTEMPT_REASONS.has(event.reason)) return;
@@ -128,6 +134,9 @@ export function createMetrics(deps: MetricsDeps) {
         },
       };
     },
+
+    /** Counts what a retention batch deleted. */
+    pruned: (messages: number) => pruned.inc(messages),
 
     contentType: registry.contentType,
     render: () => registry.metrics(),

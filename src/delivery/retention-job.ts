@@ -16,6 +16,8 @@ export interface RetentionJobDeps {
   retention: RetentionRepository;
   options: RetentionOptions;
   log: Logger;
+  /** Called after each batch with the messages it pruned (for the metrics). */
+  onPruned?: (messages: number) => void;
   now?: () => number;
 }
 
@@ -54,6 +56,7 @@ export function startRetentionJob(deps: RetentionJobDeps): RetentionJob {
         nowMs: at,
       });
       total += result.messages;
+      if (result.messages > 0) deps.onPruned?.(result.messages);
       if (result.messages < batchSize) break;
       await yieldToEventLoop();
     }

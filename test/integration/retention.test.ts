@@ -217,6 +217,9 @@ describe('retention', () => {
       '5': ['QUEUED', 'PROCESSING', 'SENT'],
     });
 
+    const metrics = await (await fetch(`${svc.url}/metrics`)).text();
+    assert.match(metrics, /^mailscope_retention_pruned_messages_total 3$/m);
+
     // History statistics survive: all five still count as sent.
     const stats = await svc.gql(`{ deliveryStats { sent } }`);
     assert.equal(stats.data.deliveryStats.sent, 5);
