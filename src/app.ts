@@ -26,6 +26,8 @@ import { createApiTokenRepository } from './db/api-tokens.ts';
 import { secureStoredSecrets } from './secrets/at-rest.ts';
 import { createSecretBox } from './secrets/secret-box.ts';
 import { destinationPolicy } from './smtp/destination-guard.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { startOperations } from './operations.ts';
 
 export interface RunningApp {
   /** e.g. http://127.0.0.1:4000; GraphQL is at `${url}/graphql`. */
@@ -47,7 +49,10 @@ export function loadConfigFromEnv(env: NodeJS.ProcessEnv): ConfigResult {
 }
 
 /** The composition root: every part is created here and handed what it needs. */
-export async function startApp(config: Config): Promise<RunningApp> {
+export async function startApp(
+  config: Config,
+  { log = createLogger({ level: config.logLevel, name: 'main' }) }: { log?: Logger } = {},
+): Promise<RunningApp> {
   const database = openDatabase(config.databasePath);
   const secrets = createSecretBox(config.security.secretsKeys);
   const configs = createSmtpConfigRepository(database.db, secrets);
@@ -90,6 +95,16 @@ export async function startApp(config: Config): Promise<RunningApp> {
   });
   const bus = createEventBus();
   const events = createEventRepository(database.db);
+  // Readiness, metrics and retention; `operations.bus` counts subscriptions for the metrics.
+  const operations = startOperations({
+    config,
+    db: database.db,
+    bus,
+    messages,
+    settings,
+    log,
+    delivery: () => delivery,
+  });
   // Events come from two threads; subscribers get them in the log's order.
   const orderedBus = { ...bus, publish: createOrderedPublisher(bus, events) };
   // The delivery thread boots (a second isolate loading its own modules) while the HTTP side
@@ -120,8 +135,10 @@ export async function startApp(config: Config): Promise<RunningApp> {
         retryMaxMs: config.deliveryRetryMaxMs,
         concurrency: config.deliveryConcurrency,
       },
+      logLevel: config.logLevel,
     },
     orderedBus.publish,
+    { log, onAttempts: operations.observeAttempts },
   );
   const outbox = createOutbox({
     messages,
@@ -141,7 +158,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
       messages,
       events,
       dispatches: createDispatchRepository(database.db),
-      bus,
+      bus: operations.bus,
       deliveryStats: createDeliveryStats({ stats, messages }),
       verifier: createSmtpVerifier({
         settings,
@@ -159,6 +176,8 @@ export async function startApp(config: Config): Promise<RunningApp> {
     },
     production: config.production,
     allowedOrigins: config.security.allowedOrigins,
+    probes: operations.routes,
+    log,
   });
 
   let thread: DeliveryThread;
@@ -181,6 +200,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
     close() {
       closing ??= (async () => {
         await http.close();
+        await operations.close();
         eventMessages.close();
         await thread.close();
         await embeddedSmtp?.close();

@@ -153,3 +153,13 @@ export const apiTokens = sqliteTable(
   },
   (table) => [uniqueIndex('api_tokens_hash').on(table.tokenHash)],
 );
+/**
+ * What retention has pruned: a single row (id 1). `prunedThroughSeq` is the newest event seq
+ * ever deleted; an event cursor below it may have lost events and is refused as expired.
+ */
+export const retentionState = sqliteTable('retention_state', {
+  id: integer('id').primaryKey(),
+  prunedThroughSeq: integer('pruned_through_seq').notNull(),
+  prunedMessages: integer('pruned_messages').notNull(),
+  lastPrunedAt: integer('last_pruned_at'),
+});

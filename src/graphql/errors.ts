@@ -44,3 +44,13 @@ export class RateLimitedError extends GraphQLError {
     });
   }
 }
+
+/** An event cursor older than what retention kept: the events after it are partly gone. */
+export class CursorExpiredError extends GraphQLError {
+  constructor(field: string) {
+    super(
+      `${field}: events after this cursor were pruned by retention. Resync: read the current state with the messages query, then subscribe to messageEvents without a cursor (live only) or with after: "0" (from the oldest retained event).`,
+      { extensions: { code: 'CURSOR_EXPIRED', field } },
+    );
+  }
+}

@@ -11,6 +11,8 @@ import { maskError } from '../graphql/mask.ts';
 import { createSharedSubscriptions } from '../graphql/shared-subscriptions.ts';
 import { createSubscribeCheck, type SubscriptionCaps } from './ws-subscribe.ts';
 import { createConnectionRegistry, hostIsLoopback, originAllowed } from './ws-guard.ts';
+import type { Logger } from '../logger.ts';
+import type { ProbeRoutes } from './probes.ts';
 
 export interface HttpServerOptions {
   host: string;
@@ -25,6 +27,9 @@ export interface HttpServerOptions {
   limits?: DocumentLimits;
   /** @default { perConnection: 20, perToken: 100 } */
   subscriptionCaps?: SubscriptionCaps;
+  /** /readyz and /metrics (probes.ts). */
+  probes?: ProbeRoutes;
+  log?: Logger;
 }
 
 export interface HttpServerHandle {
@@ -155,6 +160,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       response.end('ok\n');
       return;
     }
+    if (options.probes?.(request, response)) return;
     if (path !== GRAPHQL_PATH) {
       sendJson(
         response,
@@ -172,7 +178,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
         sendJson(response, 413, errorBody('request body is too large', 'BAD_REQUEST'));
         return;
       }
-      console.error('http: request failed', error);
+      options.log?.error({ err: error }, 'http: request failed');
       sendJson(response, 500, errorBody('Internal server error', 'INTERNAL_SERVER_ERROR'));
     });
   });

@@ -55,6 +55,8 @@ export interface SmtpTransports {
    * already given them their grace period, as the worker does on shutdown.
    */
   close(options?: { force?: boolean }): Promise<void>;
+  /** SMTP connections open now across every pool, for the metrics. */
+  openConnections(): number;
 }
 
 export interface SmtpTransportsOptions {
@@ -305,5 +307,18 @@ export function createSmtpTransports(options: SmtpTransportsOptions): SmtpTransp
     return closing;
   }
 
-  return { send, retainOnly, close };
+  function openConnections(): number {
+    let open = 0;
+    for (const pool of pools.values()) {
+      // nodemailer does not expose its pool's size; `_connections` is the SMTPPool's own list.
+      // Reading it is a metric only: if a release renames it, the gauge reads 0, nothing breaks.
+      const internals = (
+        pool.transporter as unknown as { transporter?: { _connections?: unknown } }
+      ).transporter;
+      if (Array.isArray(internals?._connections)) open += internals._connections.length;
+    }
+    return open;
+  }
+
+  return { send, retainOnly, close, openConnections };
 }
