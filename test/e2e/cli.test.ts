@@ -19,7 +19,7 @@ const TOKEN = 'cli-test-token';
 test('--help lists every command', async () => {
   const help = await runCli(['--help']);
   assert.equal(help.code, 0);
-  for (const command of ['migrate', 'send', 'tail', 'stats', 'backup']) {
+  for (const command of ['migrate', 'send', 'tail', 'stats', 'backup', 'create-token']) {
     assert.match(help.stdout, new RegExp(`^  ${command} `, 'm'));
   }
   const unknown = await runCli(['frobnicate']);
@@ -243,4 +243,49 @@ test('backup while the service sends, then a service restored from the copy', as
     return page.data.sent.totalCount === result.messages ? page.data : null;
   });
   assert.equal(answer.all.totalCount, result.messages);
+});
+
+test('create-token makes a token that works with its scope, shown once', async () => {
+  const service = await startServiceProcess({
+    DATABASE_PATH: join(dir.path, 'tokens.db'),
+    API_TOKEN: TOKEN,
+  });
+  after(() => service.stop());
+  const url = ['--url', service.url];
+  const refused = await runCli(['create-token', '--name', 'wall', ...url], { MAILSCOPE_TOKEN: '' });
+  assert.notEqual(refused.code, 0);
+
+  const created = await runCli(['create-token', '--name', 'wall', '--scope', 'read', ...url], {
+    MAILSCOPE_TOKEN: TOKEN,
+  });
+  assert.equal(created.code, 0, created.stderr);
+  const token = created.stdout.trim();
+  assert.match(token, /^ms_[A-Za-z0-9_-]{40,}$/);
+  assert.match(created.stderr, /created READ token \d+ "wall".*never shown again/);
+
+  const read = await graphqlRequest(
+    `${service.url}/graphql`,
+    '{ viewer { scope tokenName } }',
+    {},
+    token,
+  );
+  assert.deepEqual(read.data, { viewer: { scope: 'READ', tokenName: 'wall' } });
+  const send = await runCli(['send', '--to', 'a@example.com', ...url], { MAILSCOPE_TOKEN: token });
+  assert.notEqual(send.code, 0, 'a read token may not send');
+  assert.match(send.stderr, /FORBIDDEN|may not|admin/i);
+
+  const listed = await graphqlRequest(
+    `${service.url}/graphql`,
+    '{ apiTokens { name scope } }',
+    {},
+    TOKEN,
+  );
+  assert.deepEqual(listed.data?.apiTokens, [{ name: 'wall', scope: 'READ' }]);
+  assert.ok(!JSON.stringify(listed).includes(token), 'the token is never shown again');
+
+  const bad = await runCli(['create-token', '--name', 'x', '--scope', 'root', ...url], {
+    MAILSCOPE_TOKEN: TOKEN,
+  });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--scope must be admin or read/);
 });

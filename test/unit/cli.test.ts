@@ -81,7 +81,7 @@ test('a new command is one more entry: listed, parsed and run', async () => {
   const commands = [...COMMANDS, hello];
   const help = io();
   assert.equal(await main(['--help'], help, commands), 0);
-  assert.match(help.out(), /^ {2}hello {4}says hello$/m);
+  assert.match(help.out(), /^ {2}hello +says hello$/m);
   const run = io();
   assert.equal(await main(['hello', '--name', 'ops'], run, commands), 0);
   assert.equal(run.out(), 'hello ops\n');
