@@ -37,7 +37,11 @@ export function loadConfigFromEnv(env: NodeJS.ProcessEnv): ConfigResult {
 
 /** The composition root: every part is created here and handed what it needs. */
 export async function startApp(config: Config): Promise<RunningApp> {
-  const database = openDatabase(config.databasePath);
+  const storage = {
+    synchronous: config.sqliteSynchronous,
+    busyTimeoutMs: config.sqliteBusyTimeoutMs,
+  };
+  const database = openDatabase(config.databasePath, storage);
   const configs = createSmtpConfigRepository(database.db);
   const stats = createStatsRepository(database.db);
   const messages = createMessageRepository(database.db, stats);
@@ -76,6 +80,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
   const delivery = await startDeliveryThread(
     {
       databasePath: config.databasePath,
+      storage,
       environment,
       embedded,
       transports: {

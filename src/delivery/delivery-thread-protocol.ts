@@ -1,3 +1,4 @@
+import type { DatabaseOptions } from '../db/client.ts';
 import type { MessageEvent } from '../domain/message.ts';
 import type { SmtpTransportsOptions } from '../smtp/transport.ts';
 import type { SmtpSettingsDeps } from './smtp-settings.ts';
@@ -6,6 +7,8 @@ import type { WorkerOptions } from './worker.ts';
 /** What the delivery thread is started with (structured-cloneable). */
 export interface DeliveryThreadOptions {
   databasePath: string;
+  /** The same durability and lock-wait settings as the main thread's connection. */
+  storage: Pick<DatabaseOptions, 'synchronous' | 'busyTimeoutMs'>;
   environment: SmtpSettingsDeps['environment'];
   embedded: SmtpSettingsDeps['embedded'];
   transports: SmtpTransportsOptions;

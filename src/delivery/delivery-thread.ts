@@ -19,7 +19,7 @@ const options = workerData as DeliveryThreadOptions;
 const port = parentPort!;
 const post = (message: FromDeliveryThread) => port.postMessage(message);
 
-const database = openDatabase(options.databasePath, { migrate: false });
+const database = openDatabase(options.databasePath, { ...options.storage, migrate: false });
 const stats = createStatsRepository(database.db);
 const messages = createMessageRepository(database.db, stats);
 const settings = createSmtpSettings({
