@@ -5,6 +5,11 @@ import type {
   MessageRepository,
   NewMessage,
 } from '../db/messages.ts';
+import {
+  describeStorageProblem,
+  storageProblem,
+  type StorageProblem,
+} from '../db/storage-errors.ts';
 import type { DeliveryErrorCode } from '../domain/delivery-error.ts';
 import {
   MESSAGE_STATUSES,
@@ -35,7 +40,9 @@ export interface SendEmailInput {
 export type SendResult =
   | { ok: true; message: Message }
   | { ok: false; kind: 'invalid'; problems: InputProblem[] }
-  | { ok: false; kind: 'idempotency_conflict'; message: Message };
+  | { ok: false; kind: 'idempotency_conflict'; message: Message }
+  /** The database could not store it (locked past busy_timeout, disk full): nothing was stored. */
+  | { ok: false; kind: 'storage_unavailable'; problem: StorageProblem; description: string };
 
 export type TransitionResult =
   | { ok: true; message: Message }
@@ -204,20 +211,33 @@ export function createOutbox(deps: OutboxDeps) {
       const problems = validate(input);
       if (problems.length > 0) return { ok: false, kind: 'invalid', problems };
       const key = input.idempotencyKey ?? null;
-      const result = await enqueue({
-        recipient: input.to,
-        subject: input.subject,
-        text: input.text ?? null,
-        html: input.html ?? null,
-        headers: [...(input.headers ?? [])],
-        // Fixed now so every attempt (and any duplicate after a crash) carries the same id and
-        // receivers can de-duplicate.
-        messageId: `<${randomUUID()}@${messageIdDomain()}>`,
-        maxAttempts: deps.maxAttempts,
-        idempotencyKey: key,
-        requestHash: key === null ? null : requestHash(input),
-        smtpConfigVersion: currentVersion(),
-      });
+      let result: EnqueueResult;
+      try {
+        result = await enqueue({
+          recipient: input.to,
+          subject: input.subject,
+          text: input.text ?? null,
+          html: input.html ?? null,
+          headers: [...(input.headers ?? [])],
+          // Fixed now so every attempt (and any duplicate after a crash) carries the same id and
+          // receivers can de-duplicate.
+          messageId: `<${randomUUID()}@${messageIdDomain()}>`,
+          maxAttempts: deps.maxAttempts,
+          idempotencyKey: key,
+          requestHash: key === null ? null : requestHash(input),
+          smtpConfigVersion: currentVersion(),
+        });
+      } catch (error) {
+        // The batch's transaction rolled back as a whole: nothing of it was stored.
+        const problem = storageProblem(error);
+        if (problem === null) throw error;
+        return {
+          ok: false,
+          kind: 'storage_unavailable',
+          problem,
+          description: describeStorageProblem(problem),
+        };
+      }
       if (result.kind === 'conflict') {
         return { ok: false, kind: 'idempotency_conflict', message: result.message };
       }

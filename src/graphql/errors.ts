@@ -27,3 +27,10 @@ export class ConflictError extends GraphQLError {
     super(message, { extensions: { code: 'CONFLICT', ...extra } });
   }
 }
+
+/** The service cannot do it right now (e.g. the database is locked or full); nothing changed. */
+export class ServiceUnavailableError extends GraphQLError {
+  constructor(message: string, reason: string) {
+    super(message, { extensions: { code: 'SERVICE_UNAVAILABLE', reason, retryable: true } });
+  }
+}
