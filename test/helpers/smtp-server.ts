@@ -73,6 +73,17 @@ export interface TestSmtpServerOptions {
   recordCommands?: boolean;
   /** Host name in the greeting. @default 'mx.test' */
   name?: string;
+  /** Port to listen on, e.g. a server coming back where an earlier one was. @default 0 (ephemeral) */
+  port?: number;
+  /**
+   * Misbehave at the end of DATA for the messages it picks: `'stall'` never answers the final
+   * dot, `'close'` drops the connection without a reply. Either way the message is not accepted.
+   */
+  dataFault?: (mail: ReceivedMail) => 'stall' | 'close' | null;
+  /** Drop the connection instead of answering MAIL FROM for the transactions it picks. */
+  mailFromFault?: (info: { address: string; transaction: number }) => 'close' | null;
+  /** Awaited before the 250 to a message, e.g. to hold the reply until a test is ready. */
+  beforeAccept?: (mail: ReceivedMail) => Promise<void> | void;
 }
 
 export interface TestSmtpServer {
@@ -90,6 +101,8 @@ export interface TestSmtpServer {
   readonly connectionCount: number;
   /** SMTP sessions open right now. */
   readonly openConnections: number;
+  /** Drops every open connection at once, as a server dropping idle clients does. */
+  dropConnections(): void;
   /** Stops listening and destroys open connections at once. */
   close(): Promise<void>;
 }
@@ -183,7 +196,12 @@ export async function startTestSmtpServer(
       }
       callback(replyError({ code: 535, message: '5.7.8 Authentication credentials invalid' }));
     },
-    onMailFrom(address, _session, callback) {
+    onMailFrom(address, session, callback) {
+      const fault = options.mailFromFault?.({
+        address: address.address,
+        transaction: session.transaction,
+      });
+      if (fault === 'close') return dropSession(session.id);
       const rejection = options.rejectSender?.(address.address);
       callback(rejection ? replyError(rejection) : null);
     },
@@ -203,7 +221,7 @@ export async function startTestSmtpServer(
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
+      stream.on('end', async () => {
         if (options.stall === 'data') return; // never answer the end of data
         const mailFrom = session.envelope.mailFrom;
         const user = session.user as unknown;
@@ -220,6 +238,10 @@ export async function startTestSmtpServer(
             ? options.rejectData(mail)
             : (options.rejectData ?? null);
         if (rejection) return callback(replyError(rejection));
+        const fault = options.dataFault?.(mail) ?? null;
+        if (fault === 'stall') return;
+        if (fault === 'close') return dropSession(session.id);
+        await options.beforeAccept?.(mail);
         receivedCount++;
         if (keepMessages) received.push(mail);
         const reply =
@@ -233,9 +255,16 @@ export async function startTestSmtpServer(
   const server = new SMTPServer(serverOptions);
   server.on('error', noop); // client-side resets during tests are expected, not failures
 
+  function dropSession(sessionId: string | null): void {
+    for (const connection of server.connections) {
+      if (sessionId !== null && connection.id !== sessionId) continue;
+      if (!connection._upgrading) connection._socket.destroy();
+    }
+  }
+
   await new Promise<void>((resolve, reject) => {
     server.server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const { port } = server.server.address() as net.AddressInfo;
 
@@ -254,6 +283,7 @@ export async function startTestSmtpServer(
     get openConnections() {
       return server.connections.size;
     },
+    dropConnections: () => dropSession(null),
     close: () =>
       new Promise<void>((resolve) => {
         // smtp-server's close() destroys sockets still in an implicit-TLS handshake, then waits
