@@ -98,7 +98,8 @@ interface InFlight {
  *   re-claiming whatever the clock says, so a forward jump cannot steal a live lease here. A
  *   lease or due time further ahead than this worker could ever have set means the clock went
  *   back: the claim treats it as due now instead of stranding the message (message-queue-
- *   statements.ts).
+ *   statements.ts). That reading assumes one delivery worker per database file, as the service
+ *   runs; a second instance with its clock ahead would see its live leases taken over.
  */
 export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
   const { messages, settings, transports, publish, options } = deps;
