@@ -51,7 +51,12 @@ export function openDatabase(path: string, options: DatabaseOptions = {}): Datab
     db,
     close() {
       if (!sqlite.open) return;
-      sqlite.pragma('wal_checkpoint(TRUNCATE)');
+      try {
+        sqlite.pragma('wal_checkpoint(TRUNCATE)');
+      } catch {
+        // Locked or out of space: the WAL stays as it is and is checkpointed on the next open.
+        // Shutdown must not stop here.
+      }
       sqlite.close();
     },
   };

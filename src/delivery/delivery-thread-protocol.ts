@@ -7,7 +7,7 @@ import type { WorkerOptions } from './worker.ts';
 /** What the delivery thread is started with (structured-cloneable). */
 export interface DeliveryThreadOptions {
   databasePath: string;
-  /** The same durability and lock-wait settings as the main thread's connection. */
+  /** The main thread's lock wait (its `synchronous` is not used; see delivery-thread.ts). */
   storage: Pick<DatabaseOptions, 'synchronous' | 'busyTimeoutMs'>;
   environment: SmtpSettingsDeps['environment'];
   embedded: SmtpSettingsDeps['embedded'];
