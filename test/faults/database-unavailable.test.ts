@@ -4,7 +4,7 @@ import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test, type TestContext } from 'node:test';
 import Database from 'better-sqlite3';
-import { deliveryCounts, reportFigures } from '../helpers/faults.ts';
+import { deliveryCounts, reportFigures, statusCounts } from '../helpers/faults.ts';
 import {
   graphqlRequest,
   startServiceProcess,
@@ -191,4 +191,69 @@ test('database disk full (a 16 MB tmpfs filled up)', async (t) => {
     remove: () => rmSync(filler),
     says: /disk is full/,
   }));
+});
+
+test('crash while the outcome cannot be recorded: sent again after the lease (at least once)', async (t) => {
+  // The contract this pins down: an outcome the database never recorded is not known after a
+  // crash, so the message is still PROCESSING and is sent again once its lease runs out. The
+  // server sees it twice, with the same Message-ID; nothing is lost.
+  const databasePath = join(dir.path, 'crash-unrecorded.db');
+  let releaseReply!: () => void;
+  const replyReleased = new Promise<void>((resolve) => (releaseReply = resolve));
+  let held = false;
+  const smtp = await startTestSmtpServer({
+    beforeAccept: async () => {
+      if (held) return;
+      held = true;
+      await replyReleased;
+    },
+  });
+  t.after(() => smtp.close());
+  const env = {
+    DATABASE_PATH: databasePath,
+    SMTP_CONNECTION_URI: `smtp://${smtp.host}:${smtp.port}/?disable_starttls=true`,
+    EMBEDDED_SMTP_PORT: 'off',
+    SQLITE_BUSY_TIMEOUT_MS: '200',
+    DELIVERY_LEASE_MS: '1000',
+  };
+  const first = await startServiceProcess(env);
+  const sent = await graphqlRequest(`${first.url}/graphql`, SEND, {
+    input: { to: 'crash@example.com', subject: 's', text: 'x' },
+  });
+  const { id, messageId } = sent.data.sendEmail;
+  await waitFor(() => held, { description: 'the message to reach the server' });
+  const locker = new Database(databasePath);
+  locker.exec('BEGIN IMMEDIATE');
+  releaseReply();
+  await waitFor(() => (first.output().match(STORAGE_LOG)?.length ?? 0) >= 1, {
+    description: 'the record to fail',
+  });
+  await first.kill();
+  locker.exec('ROLLBACK');
+  locker.close();
+  assert.equal(statusCounts(databasePath)['PROCESSING'], 1);
+
+  const restartedAt = performance.now();
+  const second = await startServiceProcess(env);
+  t.after(() => second.stop());
+  const message = await waitFor(async () => {
+    const now = (
+      await graphqlRequest(
+        `${second.url}/graphql`,
+        `{ message(id: "${id}") { status attempts dispatches { succeeded } } }`,
+      )
+    ).data.message;
+    return now.status === 'SENT' ? now : null;
+  });
+  const recoverMs = Math.round(performance.now() - restartedAt);
+  assert.deepEqual(message.dispatches, [{ succeeded: true }]);
+  const counts = deliveryCounts(smtp.received);
+  assert.equal(counts.get(messageId), 2, 'sent again after the crash, with the same Message-ID');
+  reportFigures(t, '5c crash before the outcome was recorded', {
+    acknowledged: 1,
+    sent: 1,
+    lost: 0,
+    duplicated: 1,
+    recoverMs,
+  });
 });
