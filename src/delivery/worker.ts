@@ -200,7 +200,6 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
     const capacity = closing ? 0 : options.concurrency - (inFlight.size - records.length);
     const nowMs = now();
     let written: ReturnType<MessageRepository['recordAndClaim']>;
-    let nextDue: number | null;
     try {
       written = messages.recordAndClaim(records, {
         nowMs,
@@ -210,7 +209,6 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
         excludeIds: [...inFlight.keys()],
         horizonMs,
       });
-      nextDue = closing ? null : messages.nextDueAtMs();
     } catch (error) {
       // Nothing of the transaction was written. The outcomes are kept, and their messages stay
       // in inFlight (so they are not claimed and sent again): the write is retried, not the send.
@@ -241,6 +239,12 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
     }
     // A full batch means more may be waiting: finishing sends will run the next cycle.
     if (claimed.length > 0 && claimed.length === capacity) return;
+    let nextDue: number | null = null;
+    try {
+      nextDue = messages.nextDueAtMs();
+    } catch (error) {
+      onStorageError(error, 0); // only a read: the next poll looks again
+    }
     // Something due that this cycle did not claim is one of our own sends whose lease ran out
     // (a slow send, or the clock jumped forward): its completion runs the next cycle, so
     // polling for it would only spin.
