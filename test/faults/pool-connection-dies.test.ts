@@ -10,23 +10,26 @@ import { waitFor } from '../helpers/wait-for.ts';
 // connection and is not charged an attempt for a failure that happened before it was sent.
 //
 // What makes it hold: nodemailer's pool drops a connection the server closed while idle, and a
-// connection found dead when the next message's MAIL FROM goes out (the server's close crossed
-// it on the wire) is re-queued once onto a fresh connection (`maxRequeues: 1` in transport.ts)
-// before the send's promise settles. A connection that dies after the final dot is not
-// re-queued: the message may have been accepted, so that attempt fails and is recorded (fault 4).
+// reused connection found dead at the next MAIL FROM (closed, or a 421 "closing channel" reply:
+// the server's idle timeout crossed our command) is re-queued once onto a fresh connection
+// (`maxRequeues: 1` in transport.ts) before the send's promise settles. The 421 case used to be
+// charged an attempt: an explicit `envelope` in the mail options kept nodemailer's stale MAIL
+// FROM failure across the re-queue (see transport.ts). A connection that dies after the final
+// dot is not re-queued: the server may have the message, so that attempt is recorded (fault 4).
 
 const addCleanup = trackCleanups();
 const startService = serviceStarter(addCleanup);
 
 test('a pooled connection dies between messages: the next one is sent on a new connection, one attempt', async (t) => {
-  let dropAtMailFrom = false;
+  let dropAtMailFrom: 'close' | '421' | null = null;
   const smtp = await startTestSmtpServer({
     // The second transaction of a session finds the connection gone: the server drops it the
     // moment MAIL FROM arrives, before replying.
     mailFromFault: ({ transaction }) => {
-      if (!dropAtMailFrom || transaction < 2) return null;
-      dropAtMailFrom = false;
-      return 'close';
+      if (dropAtMailFrom === null || transaction < 2) return null;
+      const fault = dropAtMailFrom;
+      dropAtMailFrom = null;
+      return fault;
     },
   });
   addCleanup(() => smtp.close());
@@ -48,31 +51,38 @@ test('a pooled connection dies between messages: the next one is sent on a new c
   assert.equal(smtp.connectionCount, 2, 'a new connection was opened');
 
   // 2. The connection dies just as the next message starts on it.
-  dropAtMailFrom = true;
+  dropAtMailFrom = 'close';
   const third = await sendOne(svc, 'third@example.com');
   const [afterDeadOnUse] = await waitForStatus(svc, [third.id], 'SENT');
-  assert.equal(dropAtMailFrom, false, 'the connection was dropped at MAIL FROM');
+  assert.equal(dropAtMailFrom, null, 'the connection was dropped at MAIL FROM');
   assert.equal(smtp.connectionCount, 3, 'a new connection was opened');
 
-  for (const message of [afterIdleDrop, afterDeadOnUse]) {
+  // 3. The server's idle timeout crosses the next MAIL FROM: it answers 421 and closes.
+  dropAtMailFrom = '421';
+  const fourth = await sendOne(svc, 'fourth@example.com');
+  const [after421] = await waitForStatus(svc, [fourth.id], 'SENT');
+  assert.equal(dropAtMailFrom, null, 'the server answered MAIL FROM with 421');
+  assert.equal(smtp.connectionCount, 4, 'a new connection was opened');
+
+  for (const message of [afterIdleDrop, afterDeadOnUse, after421]) {
     assert.equal(message.attempts, 1, JSON.stringify(message.dispatches));
     assert.equal(message.dispatches.length, 1);
     assert.equal(message.dispatches[0].succeeded, true);
   }
   const { lost, duplicated } = tally(
-    [first.messageId, second.messageId, third.messageId],
+    [first.messageId, second.messageId, third.messageId, fourth.messageId],
     smtp.received,
   );
   assert.deepEqual(lost, []);
   assert.equal(duplicated, 0);
   reportFigures(t, '6 pooled connection dies between messages', {
-    acknowledged: 3,
-    sent: 3 - lost.length,
+    acknowledged: 4,
+    sent: 4 - lost.length,
     lost: lost.length,
     duplicated,
     // The send that found its connection dead, from start to 250 on the new connection.
     recoverMs: afterDeadOnUse.dispatches[0].durationMs,
-    attemptsCharged: afterIdleDrop.attempts + afterDeadOnUse.attempts,
+    attemptsCharged: afterIdleDrop.attempts + afterDeadOnUse.attempts + after421.attempts,
     connectionsOpened: smtp.connectionCount,
   });
 });

@@ -80,8 +80,12 @@ export interface TestSmtpServerOptions {
    * dot, `'close'` drops the connection without a reply. Either way the message is not accepted.
    */
   dataFault?: (mail: ReceivedMail) => 'stall' | 'close' | null;
-  /** Drop the connection instead of answering MAIL FROM for the transactions it picks. */
-  mailFromFault?: (info: { address: string; transaction: number }) => 'close' | null;
+  /**
+   * For the transactions it picks, answer MAIL FROM by dropping the connection (`'close'`), or
+   * with `421 4.4.2` and then closing it (`'421'`, what a server's idle timeout looks like to a
+   * client whose next command crossed it).
+   */
+  mailFromFault?: (info: { address: string; transaction: number }) => 'close' | '421' | null;
   /** Awaited before the 250 to a message, e.g. to hold the reply until a test is ready. */
   beforeAccept?: (mail: ReceivedMail) => Promise<void> | void;
 }
@@ -202,6 +206,11 @@ export async function startTestSmtpServer(
         transaction: session.transaction,
       });
       if (fault === 'close') return dropSession(session.id);
+      if (fault === '421') {
+        return callback(
+          replyError({ code: 421, message: '4.4.2 mx.test Error: timeout exceeded' }),
+        );
+      }
       const rejection = options.rejectSender?.(address.address);
       callback(rejection ? replyError(rejection) : null);
     },
