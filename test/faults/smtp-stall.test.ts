@@ -12,7 +12,7 @@ import { startTestSmtpServer, type ReceivedMail } from '../helpers/smtp-server.t
 const addCleanup = trackCleanups();
 const startService = serviceStarter(addCleanup);
 
-const TIMEOUT_MS = 1_500;
+const TIMEOUT_MS = 3_000;
 
 test('stall after the final dot, and close without a reply: recorded, retried with the same Message-ID, slots freed', async (t) => {
   const faulted: { kind: string; mail: ReceivedMail; atMs: number }[] = [];
