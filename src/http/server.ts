@@ -116,7 +116,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     response.end();
   }
 
+  // Set by close(): a keep-alive client would otherwise go on sending requests over its open
+  // connection and hold up shutdown for as long as it keeps busy.
+  let draining = false;
   const server = createServer((request, response) => {
+    if (draining) response.shouldKeepAlive = false;
     const path = (request.url ?? '/').split('?')[0];
     if (path === '/healthz' && (request.method === 'GET' || request.method === 'HEAD')) {
       response.writeHead(200, { 'content-type': 'text/plain' });
@@ -183,6 +187,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     url: `http://${hostForUrl}:${port}`,
     port,
     async close() {
+      draining = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await subscriptions.dispose();
       for (const client of wsServer.clients) client.terminate();
