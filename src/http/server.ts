@@ -6,6 +6,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { GraphQLContext } from '../graphql/context.ts';
 import { maskError } from '../graphql/mask.ts';
+import { reportStorageFailure } from '../graphql/storage-failure.ts';
 import { isAuthorized } from './auth.ts';
 
 export interface HttpServerOptions {
@@ -62,7 +63,8 @@ function errorBody(message: string, code: string) {
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServerHandle> {
   const { schema, context, apiToken, production } = options;
-  const formatError = (formatted: GraphQLFormattedError) => maskError(formatted, production);
+  const formatError = (formatted: GraphQLFormattedError, error?: unknown) =>
+    maskError(reportStorageFailure(formatted, error), production);
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
@@ -166,9 +168,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       },
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors
-          ? { ...result, errors: result.errors.map((error) => formatError(error.toJSON())) }
+          ? { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) }
           : undefined,
-      onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON())),
+      onError: (_ctx, _id, _payload, errors) =>
+        errors.map((error) => formatError(error.toJSON(), error)),
     },
     wsServer,
   );

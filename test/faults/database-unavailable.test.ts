@@ -32,6 +32,11 @@ interface Fault {
   remove(): void;
   /** What sendEmail's error message must say. */
   says: RegExp;
+  /**
+   * True when no write at all can succeed during the fault (a lock). A full disk may still take
+   * a small write into WAL space an earlier, failed one allocated.
+   */
+  refusesEveryWrite: boolean;
 }
 
 /**
@@ -87,6 +92,15 @@ async function survives(
   assert.equal(refused.data, null);
   assert.equal(refused.errors?.[0]?.extensions?.['code'], 'SERVICE_UNAVAILABLE');
   assert.match(refused.errors![0]!.message, fault.says);
+  if (fault.refusesEveryWrite) {
+    // Every other write says the same, not "internal error".
+    const reconfigured = await gql(
+      `mutation ($input: ConfigureSmtpInput!) { configureSmtp(input: $input) { version } }`,
+      { input: { connectionUri: `smtp://${smtp.host}:1/`, fromAddress: 'other@example.com' } },
+    );
+    assert.equal(reconfigured.errors?.[0]?.extensions?.['code'], 'SERVICE_UNAVAILABLE');
+    assert.match(reconfigured.errors![0]!.message, fault.says);
+  }
 
   // The server accepts the first message; its outcome cannot be written.
   releaseReply();
@@ -113,6 +127,10 @@ async function survives(
   await waitFor(async () => (await status(after.id)).status === 'SENT');
   const all = (await gql(`{ messages { totalCount } }`)).data.messages.totalCount;
   assert.equal(all, 2, 'the refused sendEmail stored nothing');
+  if (fault.refusesEveryWrite) {
+    const config = (await gql(`{ smtpConfig { fromAddress } }`)).data.smtpConfig;
+    assert.notEqual(config.fromAddress, 'other@example.com', 'configureSmtp stored nothing');
+  }
   const counts = deliveryCounts(smtp.received);
   assert.equal(
     counts.get(first.messageId),
@@ -143,6 +161,7 @@ test('database locked by another writer past busy_timeout', async (t) => {
       locker?.close();
     },
     says: /database is busy/,
+    refusesEveryWrite: true,
   }));
 });
 
@@ -190,6 +209,7 @@ test('database disk full (a 16 MB tmpfs filled up)', async (t) => {
     apply: () => void fillDisk(filler),
     remove: () => rmSync(filler),
     says: /disk is full/,
+    refusesEveryWrite: false,
   }));
 });
 
