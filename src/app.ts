@@ -53,7 +53,11 @@ export async function startApp(
   config: Config,
   { log = createLogger({ level: config.logLevel, name: 'main' }) }: { log?: Logger } = {},
 ): Promise<RunningApp> {
-  const database = openDatabase(config.databasePath);
+  const storage = {
+    synchronous: config.sqliteSynchronous,
+    busyTimeoutMs: config.sqliteBusyTimeoutMs,
+  };
+  const database = openDatabase(config.databasePath, storage);
   const secrets = createSecretBox(config.security.secretsKeys);
   const configs = createSmtpConfigRepository(database.db, secrets);
   try {
@@ -124,6 +128,7 @@ export async function startApp(
     {
       databasePath: config.databasePath,
       secretsKeys: config.security.secretsKeys,
+      storage,
       environment,
       embedded,
       transports: {

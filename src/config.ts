@@ -39,6 +39,10 @@ export interface Config {
   smtpMaxConnections: number;
   /** Which attempts keep their SMTP transcript. @default 'failures' */
   deliveryTranscripts: 'failures' | 'all' | 'off';
+  /** SQLite `synchronous`: `full` survives power loss, `normal` only process crashes. @default 'full' */
+  sqliteSynchronous: 'full' | 'normal';
+  /** How long a database write waits for another writer before failing. @default 5_000 */
+  sqliteBusyTimeoutMs: number;
   /** Apollo hides stack traces and introspection when true (NODE_ENV=production). */
   production: boolean;
   /** Tokens, secrets at rest, sending and connection guards (config-security.ts). */
@@ -101,6 +105,10 @@ const envSchema = z.object({
   DELIVERY_TRANSCRIPTS: z
     .enum(['failures', 'all', 'off'], { error: 'must be failures, all or off' })
     .default('failures'),
+  SQLITE_SYNCHRONOUS: z
+    .enum(['full', 'normal'], { error: 'must be full or normal' })
+    .default('full'),
+  SQLITE_BUSY_TIMEOUT_MS: integer(0, 600_000).default(5_000),
   NODE_ENV: z.string().optional(),
   ...securityEnvShape,
   LOG_LEVEL: z
@@ -179,6 +187,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, checks: ConfigChecks): Config
       deliveryConcurrency: env_.DELIVERY_CONCURRENCY,
       smtpMaxConnections: env_.SMTP_MAX_CONNECTIONS,
       deliveryTranscripts: env_.DELIVERY_TRANSCRIPTS,
+      sqliteSynchronous: env_.SQLITE_SYNCHRONOUS,
+      sqliteBusyTimeoutMs: env_.SQLITE_BUSY_TIMEOUT_MS,
       production: env_.NODE_ENV === 'production',
       security: securityConfig(env_),
       logLevel: env_.LOG_LEVEL,

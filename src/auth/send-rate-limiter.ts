@@ -4,7 +4,11 @@ export interface SendRateLimiterOptions {
   now?: () => number;
 }
 
-export type RateDecision = { ok: true } | { ok: false; retryAfterMs: number };
+export type RateDecision =
+  | { ok: true }
+  | { ok: false; retryAfterMs: number }
+  /** More than the bucket ever holds: it can never be granted in one go. */
+  | { ok: false; exceedsCapacity: number };
 
 /**
  * A token bucket per key (per API token): up to `perMinute` sends in a burst, then one every
@@ -18,19 +22,23 @@ export function createSendRateLimiter(options: SendRateLimiterOptions) {
   const refillPerMs = capacity / 60_000;
 
   return {
-    /** Takes one send from `key`'s bucket, or says how long until one is available. */
-    take(key: string): RateDecision {
+    /**
+     * Takes `count` sends from `key`'s bucket, all or none, or says how long until they are
+     * available.
+     */
+    take(key: string, count = 1): RateDecision {
       if (options.perMinute === null) return { ok: true };
+      if (count > capacity) return { ok: false, exceedsCapacity: capacity };
       const at = now();
       const bucket = buckets.get(key) ?? { tokens: capacity, at };
       bucket.tokens = Math.min(capacity, bucket.tokens + (at - bucket.at) * refillPerMs);
       bucket.at = at;
       buckets.set(key, bucket);
-      if (bucket.tokens >= 1) {
-        bucket.tokens -= 1;
+      if (bucket.tokens >= count) {
+        bucket.tokens -= count;
         return { ok: true };
       }
-      return { ok: false, retryAfterMs: Math.ceil((1 - bucket.tokens) / refillPerMs) };
+      return { ok: false, retryAfterMs: Math.ceil((count - bucket.tokens) / refillPerMs) };
     },
   };
 }

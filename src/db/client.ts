@@ -17,27 +17,47 @@ export interface DatabaseHandle {
 
 const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url));
 
+export interface DatabaseOptions {
+  /** False for a second connection opened after the first has migrated. @default true */
+  migrate?: boolean;
+  /**
+   * `'full'`: every commit is fsynced before it returns, so an acknowledged sendEmail survives
+   * power loss (what Postfix does before its 250). `'normal'`: in WAL mode commits survive a
+   * process crash (kill -9) but the last ones may be lost on power loss or an OS crash.
+   * bench/durability.ts measures the difference. @default 'full'
+   */
+  synchronous?: 'full' | 'normal';
+  /** How long a write waits for another writer's lock before failing with SQLITE_BUSY. @default 5_000 */
+  busyTimeoutMs?: number;
+}
+
 /**
  * Opens (creating if needed) the SQLite file and applies every pending migration, unless
  * `migrate` is false (a second connection opened after the first has migrated).
  */
-export function openDatabase(path: string, { migrate: runMigrations = true } = {}): DatabaseHandle {
+export function openDatabase(path: string, options: DatabaseOptions = {}): DatabaseHandle {
+  const { migrate: runMigrations = true, synchronous = 'full', busyTimeoutMs = 5_000 } = options;
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new Database(path);
-  // WAL lets readers (GraphQL queries) run while the worker writes; NORMAL sync is durable
-  // across process crashes (kill -9), which is the failure the queue must survive.
+  // WAL lets readers (GraphQL queries) run while the worker writes.
   sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   sqlite.pragma('foreign_keys = ON');
-  // A second process (or a restart racing the old one) waits instead of failing at once.
-  sqlite.pragma('busy_timeout = 5000');
+  // A second process (or a restart racing the old one) waits instead of failing at once; past
+  // this, writes fail with SQLITE_BUSY, which callers report as storage unavailable.
+  sqlite.pragma(`busy_timeout = ${Math.max(0, Math.round(busyTimeoutMs))}`);
   const db = drizzle(sqlite, { schema });
   if (runMigrations) migrate(db, { migrationsFolder });
   return {
     db,
     close() {
       if (!sqlite.open) return;
-      sqlite.pragma('wal_checkpoint(TRUNCATE)');
+      try {
+        sqlite.pragma('wal_checkpoint(TRUNCATE)');
+      } catch {
+        // Locked or out of space: the WAL stays as it is and is checkpointed on the next open.
+        // Shutdown must not stop here.
+      }
       sqlite.close();
     },
   };

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lte, sql, type SQLWrapper } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lte, or, sql, type SQLWrapper } from 'drizzle-orm';
 import type { Db } from './client.ts';
 import { dispatches, messages } from './schema.ts';
 
@@ -58,7 +58,15 @@ export function prepareQueueStatements(db: Db) {
       .select({ id: messages.id })
       .from(messages)
       .where(
-        and(eq(messages.status, 'PROCESSING'), lte(messages.leaseExpiresAt, p('now')), notExcluded),
+        and(
+          eq(messages.status, 'PROCESSING'),
+          // Past its end, or ending after a lease granted now would: the clock went back.
+          or(
+            lte(messages.leaseExpiresAt, p('now')),
+            gt(messages.leaseExpiresAt, p('leaseExpiresAt')),
+          ),
+          notExcluded,
+        ),
       )
       .orderBy(asc(messages.leaseExpiresAt))
       .limit(p('limit')),
@@ -68,7 +76,12 @@ export function prepareQueueStatements(db: Db) {
     db
       .select({ id: messages.id })
       .from(messages)
-      .where(and(eq(messages.status, 'QUEUED'), lte(messages.nextAttemptAt, p('now'))))
+      .where(
+        and(
+          eq(messages.status, 'QUEUED'),
+          or(lte(messages.nextAttemptAt, p('now')), gt(messages.nextAttemptAt, p('horizon'))),
+        ),
+      )
       .orderBy(asc(messages.nextAttemptAt), asc(messages.id))
       .limit(p('limit')),
   );

@@ -65,6 +65,12 @@ export interface ClaimRequest {
   smtpConfigVersion: number | null;
   /** The caller's own sends in flight: never claimed twice, even past their lease. */
   excludeIds?: readonly number[];
+  /**
+   * No due time the caller sets lies further ahead of `nowMs` than this; one that does was set
+   * before the system clock moved back, and is treated as due now rather than left to strand its
+   * message. (A lease ending after `nowMs + leaseMs` is treated the same way.) @default no limit
+   */
+  horizonMs?: number;
 }
 
 export interface ClaimedMessage {
@@ -110,6 +116,7 @@ export function createMessageQueue(db: Db, { appendEvent, write }: MessageWriter
     const leaseExpiresAt = nowMs + leaseMs;
     const params = {
       now: nowMs,
+      horizon: nowMs + (request.horizonMs ?? Number.MAX_SAFE_INTEGER / 2),
       leaseExpiresAt,
       exclude: JSON.stringify(request.excludeIds ?? []),
     };

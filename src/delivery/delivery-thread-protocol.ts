@@ -1,4 +1,5 @@
 import type { LogLevel } from '../config.ts';
+import type { DatabaseOptions } from '../db/client.ts';
 import type { MessageEvent } from '../domain/message.ts';
 import type { AttemptReport } from './attempt-observer.ts';
 import type { SmtpTransportsOptions } from '../smtp/transport.ts';
@@ -10,6 +11,8 @@ export interface DeliveryThreadOptions {
   databasePath: string;
   /** SECRETS_KEY, to read encrypted SMTP configurations. */
   secretsKeys: string[];
+  /** The main thread's lock wait (its `synchronous` is not used; see delivery-thread.ts). */
+  storage: Pick<DatabaseOptions, 'synchronous' | 'busyTimeoutMs'>;
   environment: SmtpSettingsDeps['environment'];
   embedded: SmtpSettingsDeps['embedded'];
   transports: SmtpTransportsOptions;

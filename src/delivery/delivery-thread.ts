@@ -25,7 +25,16 @@ const port = parentPort!;
 const post = (message: FromDeliveryThread) => port.postMessage(message);
 
 const log = createLogger({ level: options.logLevel ?? 'info', name: 'delivery' });
-const database = openDatabase(options.databasePath, { migrate: false });
+// NORMAL whatever SQLITE_SYNCHRONOUS says: nothing this connection commits is a promise to a
+// client. Power loss can take back its last commits, never an acknowledged sendEmail (those
+// commits are fsynced, and a fsync covers every WAL frame before it): a message whose record is
+// lost is PROCESSING or QUEUED again and is sent again, at least once. Skipping the fsync keeps
+// it off the worker's hot path, where it would block every claim-and-record cycle.
+const database = openDatabase(options.databasePath, {
+  ...options.storage,
+  synchronous: 'normal',
+  migrate: false,
+});
 const stats = createStatsRepository(database.db);
 let lastCycleAtMs: number | null = null;
 const deliveryLog = createDeliveryLog(log);

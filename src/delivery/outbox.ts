@@ -1,10 +1,16 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type {
+  EnqueueAllResult,
   EnqueueResult,
   MessageListFilter,
   MessageRepository,
   NewMessage,
 } from '../db/messages.ts';
+import {
+  describeStorageProblem,
+  storageProblem,
+  type StorageProblem,
+} from '../db/storage-errors.ts';
 import type { DeliveryErrorCode } from '../domain/delivery-error.ts';
 import {
   MESSAGE_STATUSES,
@@ -38,12 +44,34 @@ export const MAX_MESSAGES_PER_CALL = 1_000;
 export type SendManyResult =
   | { ok: true; messages: Message[] }
   | { ok: false; kind: 'invalid'; problems: InputProblem[] }
-  | { ok: false; kind: 'idempotency_conflict'; index: number; message: Message };
+  | { ok: false; kind: 'idempotency_conflict'; index: number; message: Message }
+  | StorageUnavailable;
+
+/** The database could not store it (locked past busy_timeout, disk full): nothing was stored. */
+type StorageUnavailable = {
+  ok: false;
+  kind: 'storage_unavailable';
+  problem: StorageProblem;
+  description: string;
+};
+
+/** A storage failure as a result, or null when `error` is something else (a bug: rethrow). */
+function storageUnavailable(error: unknown): StorageUnavailable | null {
+  const problem = storageProblem(error);
+  if (problem === null) return null;
+  return {
+    ok: false,
+    kind: 'storage_unavailable',
+    problem,
+    description: describeStorageProblem(problem),
+  };
+}
 
 export type SendResult =
   | { ok: true; message: Message }
   | { ok: false; kind: 'invalid'; problems: InputProblem[] }
-  | { ok: false; kind: 'idempotency_conflict'; message: Message };
+  | { ok: false; kind: 'idempotency_conflict'; message: Message }
+  | StorageUnavailable;
 
 export type TransitionResult =
   | { ok: true; message: Message }
@@ -238,7 +266,15 @@ export function createOutbox(deps: OutboxDeps) {
     async send(input: SendEmailInput): Promise<SendResult> {
       const problems = validate(input);
       if (problems.length > 0) return { ok: false, kind: 'invalid', problems };
-      const result = await enqueue(toNewMessage(input, messageIdDomain(), currentVersion()));
+      let result: EnqueueResult;
+      try {
+        result = await enqueue(toNewMessage(input, messageIdDomain(), currentVersion()));
+      } catch (error) {
+        // The batch's transaction rolled back as a whole: nothing of it was stored.
+        const unavailable = storageUnavailable(error);
+        if (unavailable === null) throw error;
+        return unavailable;
+      }
       if (result.kind === 'conflict') {
         return { ok: false, kind: 'idempotency_conflict', message: result.message };
       }
@@ -258,10 +294,17 @@ export function createOutbox(deps: OutboxDeps) {
       if (problems.length > 0) return { ok: false, kind: 'invalid', problems };
       const domain = messageIdDomain();
       const version = currentVersion();
-      const stored = deps.messages.enqueueAll(
-        inputs.map((input) => toNewMessage(input, domain, version)),
-        now(),
-      );
+      let stored: EnqueueAllResult;
+      try {
+        stored = deps.messages.enqueueAll(
+          inputs.map((input) => toNewMessage(input, domain, version)),
+          now(),
+        );
+      } catch (error) {
+        const unavailable = storageUnavailable(error);
+        if (unavailable === null) throw error;
+        return unavailable;
+      }
       if (!stored.ok) {
         return {
           ok: false,

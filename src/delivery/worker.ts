@@ -18,6 +18,11 @@ export interface WorkerOptions {
   shutdownGraceMs?: number;
   /** How long finished sends wait to be recorded together. @default 5 */
   batchWindowMs?: number;
+  /**
+   * First wait before writing again after the database refused a write (locked, disk full);
+   * doubles up to 5 s. @default 100
+   */
+  storageRetryMs?: number;
 }
 
 export interface WorkerDeps {
@@ -29,8 +34,11 @@ export interface WorkerDeps {
   options: WorkerOptions;
   /** Where the worker reports its own bugs. @default an error-level logger on stdout */
   log?: Logger;
+  /** Wall-clock time: due times and leases are stored as wall time, shared across restarts. */
   now?: () => number;
   random?: () => number;
+  /** Told about each failed write of the worker's bookkeeping. @default logs it */
+  onStorageError?: (error: unknown, unrecorded: number) => void;
 }
 
 export interface DeliveryWorker {
@@ -79,6 +87,22 @@ interface InFlight {
  * The queue's consumer: claims due messages with a lease, sends them concurrently through pooled
  * transports, and records each attempt. Results are written in batches (one transaction per
  * turn of the event loop) because per-message commits would cap throughput well below SMTP's.
+ *
+ * Faults it is built to survive (test/faults/ proves each):
+ * - The database refuses a write (locked past busy_timeout, disk full): the outcomes of sends
+ *   that already happened stay in memory and the write is retried with back-off; their messages
+ *   stay in `inFlight`, so this process never claims and sends them again. A message is never
+ *   SENT unless that was recorded. If the process dies before the write succeeds, the message
+ *   is still PROCESSING and is sent again once its lease runs out: at least once, never lost.
+ * - Clock jumps. Leases and due times are wall time stored in SQLite (they must outlive the
+ *   process); waits between cycles are setTimeout (monotonic). The lease value a claim granted
+ *   is its token: a record or release only applies while the row still carries it, so a lease
+ *   re-claimed by someone else can never be recorded twice. Own sends are excluded from
+ *   re-claiming whatever the clock says, so a forward jump cannot steal a live lease here. A
+ *   lease or due time further ahead than this worker could ever have set means the clock went
+ *   back: the claim treats it as due now instead of stranding the message (message-queue-
+ *   statements.ts). That reading assumes one delivery worker per database file, as the service
+ *   runs; a second instance with its clock ahead would see its live leases taken over.
  */
 export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
   const { messages, settings, transports, publish, options } = deps;
@@ -87,6 +111,17 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
   const log = deps.log ?? createLogger({ level: 'error', name: 'delivery' });
   const idlePollMs = options.idlePollMs ?? 1_000;
   const graceMs = options.shutdownGraceMs ?? 5_000;
+  const storageRetryMs = options.storageRetryMs ?? 100;
+  const onStorageError =
+    deps.onStorageError ??
+    ((error: unknown, unrecorded: number) =>
+      log.error(
+        { err: error instanceof Error ? error.message : error, unrecorded },
+        'delivery worker: could not write to the database; attempt outcomes kept, retrying',
+      ));
+  // No due time this worker sets lies further ahead than this (longest backoff with its jitter,
+  // after a send that took at most its lease): one that does was set before the clock went back.
+  const horizonMs = options.retryMaxMs * 1.2 + options.leaseMs;
 
   const inFlight = new Map<number, InFlight>();
   let pending: AttemptRecord[] = [];
@@ -96,6 +131,8 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
   let activeKey: string | null = null;
   // Set once close() has released what was left: results arriving later belong to no one.
   let closed = false;
+  // Consecutive failed writes; while above zero, only the back-off timer runs a cycle.
+  let storageFailures = 0;
 
   function decide(
     message: Message,
@@ -162,16 +199,33 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
     timer = null;
     const records = pending;
     pending = [];
-    for (const record of records) inFlight.delete(record.messageId);
     const active = closing ? null : settings.current();
-    const capacity = closing ? 0 : options.concurrency - inFlight.size;
-    const { events, claimed } = messages.recordAndClaim(records, {
-      nowMs: now(),
-      leaseMs: options.leaseMs,
-      limit: capacity,
-      smtpConfigVersion: active?.version ?? null,
-      excludeIds: [...inFlight.keys()],
-    });
+    // The recorded messages leave inFlight only once the write commits.
+    const capacity = closing ? 0 : options.concurrency - (inFlight.size - records.length);
+    const nowMs = now();
+    let written: ReturnType<MessageRepository['recordAndClaim']>;
+    try {
+      written = messages.recordAndClaim(records, {
+        nowMs,
+        leaseMs: options.leaseMs,
+        limit: capacity,
+        smtpConfigVersion: active?.version ?? null,
+        excludeIds: [...inFlight.keys()],
+        horizonMs,
+      });
+    } catch (error) {
+      // Nothing of the transaction was written. The outcomes are kept, and their messages stay
+      // in inFlight (so they are not claimed and sent again): the write is retried, not the send.
+      pending = [...records, ...pending];
+      storageFailures++;
+      onStorageError(error, pending.length);
+      const wait = Math.min(5_000, storageRetryMs * 2 ** (storageFailures - 1));
+      timer = setTimeout(cycle, wait);
+      return;
+    }
+    storageFailures = 0;
+    for (const record of records) inFlight.delete(record.messageId);
+    const { events, claimed } = written;
     publish([...events, ...claimed.map((claim) => claim.event)]);
     if (closing) return;
     if (active && active.key !== activeKey) {
@@ -189,13 +243,23 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
     }
     // A full batch means more may be waiting: finishing sends will run the next cycle.
     if (claimed.length > 0 && claimed.length === capacity) return;
-    const nextDue = messages.nextDueAtMs();
-    const wait = nextDue === null ? idlePollMs : Math.min(idlePollMs, nextDue - now());
+    let nextDue: number | null = null;
+    try {
+      nextDue = messages.nextDueAtMs();
+    } catch (error) {
+      onStorageError(error, 0); // only a read: the next poll looks again
+    }
+    // Something due that this cycle did not claim is one of our own sends whose lease ran out
+    // (a slow send, or the clock jumped forward): its completion runs the next cycle, so
+    // polling for it would only spin.
+    const stale = nextDue !== null && nextDue <= nowMs && claimed.length === 0;
+    const wait = nextDue === null || stale ? idlePollMs : Math.min(idlePollMs, nextDue - nowMs);
     timer = setTimeout(cycle, Math.max(1, wait));
   }
 
   function scheduleCycle(): void {
-    if (cycleScheduled || closed) return;
+    // While writes are failing, only the back-off timer retries them.
+    if (cycleScheduled || closed || storageFailures > 0) return;
     cycleScheduled = true;
     // Sends finish one by one; gathering those of the next few milliseconds into one commit
     // writes each hot page (indexes, counters) once per batch instead of once per message.
@@ -220,16 +284,39 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
       });
       await Promise.race([settled, grace]);
       clearTimeout(graceTimer);
+      if (timer) clearTimeout(timer);
+      timer = null;
       cycle(); // records what finished; claims nothing while closing
+      if (storageFailures > 0) {
+        // The database refuses writes: keep trying within one more grace period, then leave
+        // the messages PROCESSING; they are sent again after their lease (at least once).
+        const deadline = performance.now() + graceMs;
+        while (storageFailures > 0 && performance.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, storageRetryMs));
+          if (timer) clearTimeout(timer);
+          timer = null;
+          cycle();
+        }
+        if (timer) clearTimeout(timer);
+        timer = null;
+      }
       // Whatever is still sending is handed back to the queue now rather than after its lease:
       // the next start (or this one's successor) picks it up at once.
-      const unfinished = [...inFlight.values()].map((entry) => ({
-        messageId: entry.claim.message.id,
-        leaseExpiresAtMs: entry.claim.message.leaseExpiresAtMs!,
-      }));
+      const unrecorded = new Set(pending.map((record) => record.messageId));
+      const unfinished = [...inFlight.values()]
+        .filter((entry) => !unrecorded.has(entry.claim.message.id))
+        .map((entry) => ({
+          messageId: entry.claim.message.id,
+          leaseExpiresAtMs: entry.claim.message.leaseExpiresAtMs!,
+        }));
       inFlight.clear();
+      pending = [];
       closed = true;
-      publish(messages.release(unfinished, now(), settings.current()?.version ?? null));
+      try {
+        publish(messages.release(unfinished, now(), settings.current()?.version ?? null));
+      } catch (error) {
+        onStorageError(error, unrecorded.size);
+      }
     },
   };
 }

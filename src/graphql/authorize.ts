@@ -21,8 +21,15 @@ const ADMIN_ONLY_READS = new Set([
   'Query.verifySmtp',
 ]);
 
-/** Mutations that hand mail to an SMTP server; they count against the per-token send limit. */
-const SENDS_MAIL = new Set(['Mutation.sendEmail', 'Mutation.sendTestEmail']);
+/**
+ * Mutations that hand mail to an SMTP server, and how many messages each call counts for
+ * against the per-token send limit.
+ */
+const SENDS_MAIL = new Map<string, (args: Record<string, unknown>) => number>([
+  ['Mutation.sendEmail', () => 1],
+  ['Mutation.sendTestEmail', () => 1],
+  ['Mutation.sendEmails', (args) => (Array.isArray(args['inputs']) ? args['inputs'].length : 1)],
+]);
 
 export function requiredScope(typeName: string, fieldName: string): Scope {
   const key = `${typeName}.${fieldName}`;
@@ -30,16 +37,29 @@ export function requiredScope(typeName: string, fieldName: string): Scope {
   return 'read';
 }
 
-function check(context: GraphQLContext, typeName: string, fieldName: string): void {
+function check(
+  context: GraphQLContext,
+  typeName: string,
+  fieldName: string,
+  args: Record<string, unknown>,
+): void {
   const principal = context?.principal;
   // No principal means the context was built without the HTTP layer: refuse rather than guess.
   if (principal === undefined) throw new ForbiddenError('no caller identity on this request');
   if (requiredScope(typeName, fieldName) === 'admin' && principal.scope !== 'admin') {
     throw new ForbiddenError(`${typeName}.${fieldName} needs an ADMIN token`);
   }
-  if (SENDS_MAIL.has(`${typeName}.${fieldName}`)) {
-    const decision = context.sendRateLimiter.take(principalKey(principal));
-    if (!decision.ok) throw new RateLimitedError(decision.retryAfterMs);
+  const messages = SENDS_MAIL.get(`${typeName}.${fieldName}`)?.(args);
+  if (messages !== undefined) {
+    const decision = context.sendRateLimiter.take(principalKey(principal), messages);
+    if (!decision.ok) {
+      throw 'exceedsCapacity' in decision
+        ? new RateLimitedError(
+            null,
+            `${messages} messages in one call are more than the ${decision.exceedsCapacity} per minute this token may send; send smaller batches`,
+          )
+        : new RateLimitedError(decision.retryAfterMs);
+    }
   }
 }
 
@@ -49,7 +69,7 @@ function guard<T extends GraphQLFieldResolver<unknown, GraphQLContext>>(
   fieldName: string,
 ): T {
   return ((parent, args, context, info) => {
-    check(context, typeName, fieldName);
+    check(context, typeName, fieldName, args as Record<string, unknown>);
     return resolver(parent, args, context, info);
   }) as T;
 }

@@ -35,12 +35,19 @@ export class ForbiddenError extends GraphQLError {
   }
 }
 
-/** Too many sends for this token; `retryAfterSeconds` says when the next one will be accepted. */
+/**
+ * Too many sends for this token; `retryAfterSeconds` says when the next one will be accepted,
+ * or is absent when the call could never be (a batch larger than the per-minute limit).
+ */
 export class RateLimitedError extends GraphQLError {
-  constructor(retryAfterMs: number) {
-    const retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1_000));
-    super(`too many messages sent with this token; retry in ${retryAfterSeconds} s`, {
-      extensions: { code: 'RATE_LIMITED', retryAfterSeconds, retryAfterMs },
+  constructor(retryAfterMs: number | null, message?: string) {
+    const retryAfterSeconds =
+      retryAfterMs === null ? null : Math.max(1, Math.ceil(retryAfterMs / 1_000));
+    super(message ?? `too many messages sent with this token; retry in ${retryAfterSeconds} s`, {
+      extensions: {
+        code: 'RATE_LIMITED',
+        ...(retryAfterMs === null ? {} : { retryAfterSeconds, retryAfterMs }),
+      },
     });
   }
 }
@@ -52,5 +59,12 @@ export class CursorExpiredError extends GraphQLError {
       `${field}: events after this cursor were pruned by retention. Resync: read the current state with the messages query, then subscribe to messageEvents without a cursor (live only) or with after: "0" (from the oldest retained event).`,
       { extensions: { code: 'CURSOR_EXPIRED', field } },
     );
+  }
+}
+
+/** The service cannot do it right now (e.g. the database is locked or full); nothing changed. */
+export class ServiceUnavailableError extends GraphQLError {
+  constructor(message: string, reason: string) {
+    super(message, { extensions: { code: 'SERVICE_UNAVAILABLE', reason, retryable: true } });
   }
 }

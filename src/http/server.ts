@@ -13,6 +13,7 @@ import { createSubscribeCheck, type SubscriptionCaps } from './ws-subscribe.ts';
 import { createConnectionRegistry, hostIsLoopback, originAllowed } from './ws-guard.ts';
 import type { Logger } from '../logger.ts';
 import type { ProbeRoutes } from './probes.ts';
+import { reportStorageFailure } from '../graphql/storage-failure.ts';
 
 export interface HttpServerOptions {
   host: string;
@@ -80,7 +81,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   const { schema, context: services, production } = options;
   const { apiTokens } = services;
   const limits = options.limits ?? DEFAULT_LIMITS;
-  const formatError = (formatted: GraphQLFormattedError) => maskError(formatted, production);
+  const formatError = (formatted: GraphQLFormattedError, error?: unknown) =>
+    maskError(reportStorageFailure(formatted, error), production);
   const contextFor = (principal: Principal): GraphQLContext => ({ ...services, principal });
 
   /** The caller, or null for a missing or wrong token (anonymous callers must use loopback). */
@@ -153,7 +155,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     response.end();
   }
 
+  // Set by close(): a keep-alive client would otherwise go on sending requests over its open
+  // connection and hold up shutdown for as long as it keeps busy.
+  let draining = false;
   const server = createServer((request, response) => {
+    if (draining) response.shouldKeepAlive = false;
     const path = (request.url ?? '/').split('?')[0];
     if (path === '/healthz' && (request.method === 'GET' || request.method === 'HEAD')) {
       response.writeHead(200, { 'content-type': 'text/plain' });
@@ -236,9 +242,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       onSubscribe: subscribeCheck,
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors
-          ? { ...result, errors: result.errors.map((error) => formatError(error.toJSON())) }
+          ? { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) }
           : undefined,
-      onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON())),
+      onError: (_ctx, _id, _payload, errors) =>
+        errors.map((error) => formatError(error.toJSON(), error)),
     },
     wsServer,
   );
@@ -257,6 +264,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     url: `http://${hostForUrl}:${port}`,
     port,
     async close() {
+      draining = true;
       stopRevoked();
       stopAnonymous();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

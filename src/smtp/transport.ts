@@ -171,7 +171,12 @@ function mailOptions(mail: OutgoingMail): SendMailOptions {
     to: mail.to,
     subject: mail.subject,
     messageId: mail.messageId,
-    envelope: { from: mail.from.address, to: [mail.to] },
+    // No explicit `envelope`: nodemailer derives the same one (From's address, the one To) and
+    // derives it afresh for each try. An explicit one is a single object that nodemailer marks
+    // with a MAIL FROM failure; when its pool re-queues the message onto a new connection (a
+    // reused connection closed with 421 before any byte of the message went out), the stale mark
+    // fails the retry at once and the message is charged an attempt for a connection that died
+    // before it was sent (test/faults/pool-connection-dies.test.ts).
   };
   if (mail.text !== null) options.text = mail.text;
   if (mail.html !== null) options.html = mail.html;

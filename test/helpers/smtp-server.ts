@@ -73,6 +73,21 @@ export interface TestSmtpServerOptions {
   recordCommands?: boolean;
   /** Host name in the greeting. @default 'mx.test' */
   name?: string;
+  /** Port to listen on, e.g. a server coming back where an earlier one was. @default 0 (ephemeral) */
+  port?: number;
+  /**
+   * Misbehave at the end of DATA for the messages it picks: `'stall'` never answers the final
+   * dot, `'close'` drops the connection without a reply. Either way the message is not accepted.
+   */
+  dataFault?: (mail: ReceivedMail) => 'stall' | 'close' | null;
+  /**
+   * For the transactions it picks, answer MAIL FROM by dropping the connection (`'close'`), or
+   * with `421 4.4.2` and then closing it (`'421'`, what a server's idle timeout looks like to a
+   * client whose next command crossed it).
+   */
+  mailFromFault?: (info: { address: string; transaction: number }) => 'close' | '421' | null;
+  /** Awaited before the 250 to a message, e.g. to hold the reply until a test is ready. */
+  beforeAccept?: (mail: ReceivedMail) => Promise<void> | void;
 }
 
 export interface TestSmtpServer {
@@ -90,6 +105,8 @@ export interface TestSmtpServer {
   readonly connectionCount: number;
   /** SMTP sessions open right now. */
   readonly openConnections: number;
+  /** Drops every open connection at once, as a server dropping idle clients does. */
+  dropConnections(): void;
   /** Stops listening and destroys open connections at once. */
   close(): Promise<void>;
 }
@@ -183,7 +200,17 @@ export async function startTestSmtpServer(
       }
       callback(replyError({ code: 535, message: '5.7.8 Authentication credentials invalid' }));
     },
-    onMailFrom(address, _session, callback) {
+    onMailFrom(address, session, callback) {
+      const fault = options.mailFromFault?.({
+        address: address.address,
+        transaction: session.transaction,
+      });
+      if (fault === 'close') return dropSession(session.id);
+      if (fault === '421') {
+        return callback(
+          replyError({ code: 421, message: '4.4.2 mx.test Error: timeout exceeded' }),
+        );
+      }
       const rejection = options.rejectSender?.(address.address);
       callback(rejection ? replyError(rejection) : null);
     },
@@ -203,7 +230,7 @@ export async function startTestSmtpServer(
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
+      stream.on('end', async () => {
         if (options.stall === 'data') return; // never answer the end of data
         const mailFrom = session.envelope.mailFrom;
         const user = session.user as unknown;
@@ -220,6 +247,10 @@ export async function startTestSmtpServer(
             ? options.rejectData(mail)
             : (options.rejectData ?? null);
         if (rejection) return callback(replyError(rejection));
+        const fault = options.dataFault?.(mail) ?? null;
+        if (fault === 'stall') return;
+        if (fault === 'close') return dropSession(session.id);
+        await options.beforeAccept?.(mail);
         receivedCount++;
         if (keepMessages) received.push(mail);
         const reply =
@@ -233,9 +264,16 @@ export async function startTestSmtpServer(
   const server = new SMTPServer(serverOptions);
   server.on('error', noop); // client-side resets during tests are expected, not failures
 
+  function dropSession(sessionId: string | null): void {
+    for (const connection of server.connections) {
+      if (sessionId !== null && connection.id !== sessionId) continue;
+      if (!connection._upgrading) connection._socket.destroy();
+    }
+  }
+
   await new Promise<void>((resolve, reject) => {
     server.server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const { port } = server.server.address() as net.AddressInfo;
 
@@ -254,6 +292,7 @@ export async function startTestSmtpServer(
     get openConnections() {
       return server.connections.size;
     },
+    dropConnections: () => dropSession(null),
     close: () =>
       new Promise<void>((resolve) => {
         // smtp-server's close() destroys sockets still in an implicit-TLS handshake, then waits

@@ -62,3 +62,21 @@ test('a non-loopback HOST needs API_TOKEN; an empty token counts as unset', () =
     assert.ok(loadConfig({ HOST: host }, checks).ok, host);
   }
 });
+
+test('SQLITE_SYNCHRONOUS and SQLITE_BUSY_TIMEOUT_MS: durable defaults, bad values named', () => {
+  const defaults = loadConfig({}, checks);
+  assert.ok(defaults.ok);
+  assert.equal(defaults.config.sqliteSynchronous, 'full');
+  assert.equal(defaults.config.sqliteBusyTimeoutMs, 5_000);
+  const chosen = loadConfig(
+    { SQLITE_SYNCHRONOUS: 'normal', SQLITE_BUSY_TIMEOUT_MS: '250' },
+    checks,
+  );
+  assert.ok(chosen.ok);
+  assert.equal(chosen.config.sqliteSynchronous, 'normal');
+  assert.equal(chosen.config.sqliteBusyTimeoutMs, 250);
+  const bad = loadConfig({ SQLITE_SYNCHRONOUS: 'off', SQLITE_BUSY_TIMEOUT_MS: 'soon' }, checks);
+  assert.ok(!bad.ok);
+  assert.match(bad.problems.join('\n'), /^SQLITE_SYNCHRONOUS: must be full or normal/m);
+  assert.match(bad.problems.join('\n'), /^SQLITE_BUSY_TIMEOUT_MS:/m);
+});
