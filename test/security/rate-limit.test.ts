@@ -74,3 +74,51 @@ test('the bucket refills continuously: one send every 60 s / limit', () => {
   const unlimited = createSendRateLimiter({ perMinute: null });
   for (let i = 0; i < 1_000; i++) assert.equal(unlimited.take('k').ok, true);
 });
+
+test('sendEmails counts every message it carries, all or none', () => {
+  let now = 0;
+  const limiter = createSendRateLimiter({ perMinute: 6, now: () => now });
+  assert.deepEqual(limiter.take('k', 4), { ok: true });
+  assert.deepEqual(limiter.take('k', 3), { ok: false, retryAfterMs: 10_000 });
+  assert.deepEqual(limiter.take('k', 2), { ok: true }, 'the refused batch took nothing');
+  assert.deepEqual(limiter.take('k', 7), { ok: false, exceedsCapacity: 6 });
+});
+
+test('over the API: a batch beyond what is left is RATE_LIMITED and stores nothing', async () => {
+  const batchSvc = await startService({ API_TOKEN: BOOTSTRAP, SEND_RATE_LIMIT_PER_MINUTE: '5' });
+  try {
+    const sendMany = (count: number) =>
+      graphqlRequest(
+        `${batchSvc.url}/graphql`,
+        `mutation ($inputs: [SendEmailInput!]!) { sendEmails(inputs: $inputs) { id } }`,
+        {
+          inputs: Array.from({ length: count }, (_, i) => ({
+            to: `u${i}@example.com`,
+            subject: 's',
+            text: 't',
+          })),
+        },
+        BOOTSTRAP,
+      );
+    assert.equal((await sendMany(3)).errors, undefined);
+    const limited = await sendMany(3);
+    assert.equal(limited.errors?.[0]?.extensions?.code, 'RATE_LIMITED');
+    assert.ok(limited.errors?.[0]?.extensions?.['retryAfterSeconds'] >= 1);
+    const tooBig = await sendMany(6);
+    assert.equal(tooBig.errors?.[0]?.extensions?.code, 'RATE_LIMITED');
+    assert.match(
+      tooBig.errors![0]!.message,
+      /6 messages in one call are more than the 5 per minute/,
+    );
+    assert.equal(tooBig.errors?.[0]?.extensions?.['retryAfterSeconds'], undefined);
+    const count = await graphqlRequest(
+      `${batchSvc.url}/graphql`,
+      `{ messages { totalCount } }`,
+      {},
+      BOOTSTRAP,
+    );
+    assert.equal(count.data.messages.totalCount, 3);
+  } finally {
+    await batchSvc.close();
+  }
+});
