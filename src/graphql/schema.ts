@@ -6,6 +6,7 @@ import { Mutation } from './resolvers/mutation.ts';
 import { Query } from './resolvers/query.ts';
 import { Subscription } from './resolvers/subscription.ts';
 import { BulkMutation } from './resolvers/bulk.ts';
+import { DashboardQuery } from './resolvers/dashboard.ts';
 import {
   DeliveryStats,
   SmtpProvider,
@@ -18,7 +19,7 @@ import { Dispatch, Message, MessageEvent, SmtpConfig } from './resolvers/types.t
 const typeDefs = readFileSync(new URL('../../schema.graphql', import.meta.url), 'utf8');
 
 const resolvers: Resolvers = {
-  Query: { ...Query, ...TroubleshootingQuery },
+  Query: { ...Query, ...TroubleshootingQuery, ...DashboardQuery },
   Mutation: { ...Mutation, ...BulkMutation },
   Subscription,
   DeliveryStats,

@@ -7,6 +7,7 @@ import { WebSocketServer } from 'ws';
 import type { GraphQLContext } from '../graphql/context.ts';
 import { maskError } from '../graphql/mask.ts';
 import { isAuthorized } from './auth.ts';
+import { createStaticHandler } from './static.ts';
 
 export interface HttpServerOptions {
   host: string;
@@ -116,6 +117,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     response.end();
   }
 
+  const serveDashboard = createStaticHandler();
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     if (path === '/healthz' && (request.method === 'GET' || request.method === 'HEAD')) {
@@ -124,6 +126,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       return;
     }
     if (path !== GRAPHQL_PATH) {
+      if (serveDashboard(request, response)) return;
       sendJson(
         response,
         404,

@@ -19,6 +19,11 @@ export type Scalars = {
   Float: { input: number; output: number; }
 };
 
+/** What the API token in use may do. */
+export type ApiTokenScope =
+  | 'ADMIN'
+  | 'READ';
+
 export type AttemptsCount = {
   __typename?: 'AttemptsCount';
   attempts: Scalars['Int']['output'];
@@ -346,6 +351,12 @@ export type Query = {
    * counters maintained as mail flows, plus the queue as it is now (addition).
    */
   deliveryStats: DeliveryStats;
+  /**
+   * The newest event's cursor. Read it in the same request as a page of `messages`, then
+   * subscribe to `messageEvents(after: it)`: every change after the page was read follows, with
+   * no gap (addition).
+   */
+  eventCursor: Scalars['String']['output'];
   message?: Maybe<Message>;
   /** Newest first. `first` defaults to 50 and may not exceed 500. */
   messages: MessageConnection;
@@ -361,6 +372,8 @@ export type Query = {
    * configuration when `connectionUri` is omitted (addition).
    */
   verifySmtp: SmtpVerification;
+  /** Who is asking: the scope of the API token in use (addition). */
+  viewer: Viewer;
 };
 
 
@@ -547,6 +560,13 @@ export type SubscriptionQueueStatsArgs = {
   windowSeconds?: InputMaybe<Scalars['Int']['input']>;
 };
 
+export type Viewer = {
+  __typename?: 'Viewer';
+  scope: ApiTokenScope;
+  /** The token's name; null without named tokens. */
+  tokenName?: Maybe<Scalars['String']['output']>;
+};
+
 
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
@@ -620,6 +640,7 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  ApiTokenScope: ApiTokenScope;
   AttemptsCount: ResolverTypeWrapper<AttemptsCount>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   BulkActionResult: ResolverTypeWrapper<BulkActionResult>;
@@ -656,6 +677,7 @@ export type ResolversTypes = {
   SmtpVerificationStepName: SmtpVerificationStepName;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Viewer: ResolverTypeWrapper<Viewer>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -692,6 +714,7 @@ export type ResolversParentTypes = {
   SmtpVerificationStep: Omit<SmtpVerificationStep, 'error'> & { error?: Maybe<ResolversParentTypes['DeliveryError']> };
   String: Scalars['String']['output'];
   Subscription: Record<PropertyKey, never>;
+  Viewer: Viewer;
 };
 
 export type AttemptsCountResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AttemptsCount'] = ResolversParentTypes['AttemptsCount']> = {
@@ -831,12 +854,14 @@ export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends R
 
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   deliveryStats?: Resolver<ResolversTypes['DeliveryStats'], ParentType, ContextType, Partial<QueryDeliveryStatsArgs>>;
+  eventCursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   message?: Resolver<Maybe<ResolversTypes['Message']>, ParentType, ContextType, RequireFields<QueryMessageArgs, 'id'>>;
   messages?: Resolver<ResolversTypes['MessageConnection'], ParentType, ContextType, Partial<QueryMessagesArgs>>;
   smtpConfig?: Resolver<Maybe<ResolversTypes['SmtpConfig']>, ParentType, ContextType>;
   smtpConfigHistory?: Resolver<Array<ResolversTypes['SmtpConfig']>, ParentType, ContextType>;
   smtpProviders?: Resolver<Array<ResolversTypes['SmtpProvider']>, ParentType, ContextType>;
   verifySmtp?: Resolver<ResolversTypes['SmtpVerification'], ParentType, ContextType, Partial<QueryVerifySmtpArgs>>;
+  viewer?: Resolver<ResolversTypes['Viewer'], ParentType, ContextType>;
 };
 
 export type SmtpAuthDetailsResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SmtpAuthDetails'] = ResolversParentTypes['SmtpAuthDetails']> = {
@@ -913,6 +938,11 @@ export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType exten
   queueStats?: SubscriptionResolver<ResolversTypes['DeliveryStats'], "queueStats", ParentType, ContextType, Partial<SubscriptionQueueStatsArgs>>;
 };
 
+export type ViewerResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Viewer'] = ResolversParentTypes['Viewer']> = {
+  scope?: Resolver<ResolversTypes['ApiTokenScope'], ParentType, ContextType>;
+  tokenName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = GraphQLContext> = {
   AttemptsCount?: AttemptsCountResolvers<ContextType>;
   BulkActionResult?: BulkActionResultResolvers<ContextType>;
@@ -937,5 +967,6 @@ export type Resolvers<ContextType = GraphQLContext> = {
   SmtpVerification?: SmtpVerificationResolvers<ContextType>;
   SmtpVerificationStep?: SmtpVerificationStepResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
+  Viewer?: ViewerResolvers<ContextType>;
 };
 
