@@ -13,6 +13,12 @@ export class GraphQLRequestError extends Error {
 /** Thrown when the server wants a token; the token dialog is already on its way. */
 export class AuthRequiredError extends GraphQLRequestError {}
 
+/** A message for a person, or null when the token dialog already says what is wrong. */
+export function problemText(error: unknown): string | null {
+  if (error instanceof AuthRequiredError) return null;
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** One GraphQL request over HTTP; the first error's message and code become the thrown error. */
 export async function graphql<T>(
   query: string,

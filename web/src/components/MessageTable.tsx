@@ -21,7 +21,12 @@ function LastError({ message }: { message: MessageRow }) {
   if (!error) return <span class="muted">—</span>;
   const reply = [error.responseCode, error.enhancedStatus].filter(Boolean).join(' ');
   return (
-    <span class="error-code" data-error-code={error.code}>
+    // A delivered message keeps the error of an earlier attempt: shown, but not as a problem.
+    <span
+      class={`error-code${message.status === 'SENT' ? ' earlier' : ''}`}
+      data-error-code={error.code}
+      title={message.status === 'SENT' ? 'an earlier attempt failed' : undefined}
+    >
       {errorLabel(error.code)}
       {reply && <span class="reply"> {reply}</span>}
     </span>

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { SMTP_QUERY, VERIFY_SMTP } from '../api/documents.ts';
-import { graphql } from '../api/http.ts';
+import { graphql, problemText } from '../api/http.ts';
 import type { SmtpConfig, SmtpProvider, SmtpVerification } from '../api/types.ts';
 import { duration } from '../state/format.ts';
 import { SmtpForm } from './SmtpForm.tsx';
@@ -28,7 +28,7 @@ export function SmtpPanel({ epoch, canWrite }: { epoch: number; canWrite: boolea
         setProviders(data.smtpProviders);
         setError(null);
       },
-      (reason: unknown) => setError(reason instanceof Error ? reason.message : String(reason)),
+      (reason: unknown) => setError(problemText(reason)),
     );
   }, [epoch]);
 

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { FEED_QUERY, EVENTS_SUBSCRIPTION, MORE_QUERY } from '../api/documents.ts';
-import { graphql } from '../api/http.ts';
+import { graphql, problemText } from '../api/http.ts';
 import { follow } from '../api/live.ts';
 import type { MessageEvent, MessagePage, MessageRow } from '../api/types.ts';
 import { admits, toEventFilter, toMessageFilter, type Filters } from './filters.ts';
@@ -115,8 +115,7 @@ export function useFeed(filters: Filters, filterKey: string, authEpoch: number):
       },
       (error: unknown) => {
         if (cancelled) return;
-        const message = error instanceof Error ? error.message : String(error);
-        setState({ ...INITIAL, arrived: new Set(), loading: false, error: message });
+        setState({ ...INITIAL, arrived: new Set(), loading: false, error: problemText(error) });
       },
     );
     return () => {
