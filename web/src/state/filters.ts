@@ -42,10 +42,11 @@ export const EMPTY_FILTERS: Filters = {
 
 function listParam<T extends string>(value: string | null, allowed: readonly T[]): T[] {
   if (!value) return [];
-  return value
+  const items = value
     .split(',')
     .map((item) => item.trim().toUpperCase())
     .filter((item): item is T => (allowed as readonly string[]).includes(item));
+  return [...new Set(items)];
 }
 
 export function filtersFromSearch(search: string): Filters {
