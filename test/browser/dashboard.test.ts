@@ -225,6 +225,22 @@ describe('the dashboard', () => {
     assert.ok(steps.includes('CONNECT:ok'), steps.join(', '));
     assert.ok(steps.includes('GREETING:ok'), steps.join(', '));
     await browser.screenshot(page, 'desktop-smtp-verify');
+
+    // A provider preset builds the URI itself (only stored here: no mail is queued to send).
+    await page.click('text=Change…');
+    await page.selectOption('#smtp-provider', 'GENERIC');
+    await page.fill('#smtp-host', smtp.host);
+    await page.fill('#smtp-port', String(smtp.port));
+    await page.fill('#smtp-username', 'relay@example.com');
+    await page.fill('#smtp-password', 'An0ther/S3cret');
+    await page.fill('#smtp-from', 'relay@example.com');
+    await page.click('.smtp-form button[type="submit"]');
+    await page.waitForSelector('.smtp-form', { state: 'detached' });
+    assert.equal(
+      await page.textContent('[data-smtp-uri]'),
+      `smtp://relay%40example.com:***@${smtp.host}:${smtp.port}/`,
+    );
+    assert.ok(!(await page.content()).includes('S3cret'), 'the password reached the page');
     await page.close();
   });
 

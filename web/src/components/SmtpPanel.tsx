@@ -89,7 +89,10 @@ export function SmtpPanel({ epoch, canWrite }: { epoch: number; canWrite: boolea
         <div class="verification" aria-live="polite">
           <p class={verification.ok ? 'ok' : 'bad'}>
             {verification.ok ? 'Connection works' : 'Connection failed'}{' '}
-            <span class="muted">in {duration(verification.totalDurationMs)}</span>
+            <span class="muted">in {duration(verification.totalDurationMs)}</span>{' '}
+            <button type="button" class="link" onClick={() => setVerification(null)}>
+              Hide
+            </button>
           </p>
           <VerificationSteps steps={verification.steps} />
         </div>

@@ -11,7 +11,7 @@ export function VerificationSteps({ steps }: { steps: VerificationStep[] }) {
             {step.ok ? '✓' : '✗'}
           </span>
           <strong>{step.name}</strong> <span class="muted">{duration(step.durationMs)}</span>
-          <div class="step-detail">{step.detail}</div>
+          {step.error?.message !== step.detail && <div class="step-detail">{step.detail}</div>}
           {step.error && <ErrorDetails error={step.error} />}
         </li>
       ))}
