@@ -104,6 +104,14 @@ describe('the dashboard', () => {
       'the open message is in the URL',
     );
     await browser.screenshot(page, 'desktop-detail-rejected');
+
+    // Retry from the panel: the panel's timeline and the row follow the new attempt live.
+    await page.click('.detail-actions button:text("Retry")');
+    await page.waitForSelector('.detail .timeline :text("Attempt 2")');
+    await page.waitForSelector(`tbody tr[data-id="${id}"][data-status="ABANDONED"]`);
+    await waitFor(async () =>
+      /^2\//.test((await page.textContent(`tbody tr[data-id="${id}"] .col-attempts`)) ?? ''),
+    );
     await page.close();
   });
 

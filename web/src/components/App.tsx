@@ -91,7 +91,7 @@ export function App() {
         <DetailPanel
           id={selected}
           now={now}
-          lastEvent={feed.lastEvent}
+          lastBatch={feed.lastBatch}
           canWrite={canWrite}
           onClose={close}
         />

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { CANCEL_MESSAGE, DETAIL_QUERY, RETRY_MESSAGE } from '../api/documents.ts';
 import { graphql } from '../api/http.ts';
-import type { DeliveryError, MessageDetail, MessageEvent } from '../api/types.ts';
+import type { DeliveryError, MessageDetail } from '../api/types.ts';
 import { dateTime, duration, errorLabel, shortAge, statusLabel } from '../state/format.ts';
 import { ErrorDetails } from './ErrorDetails.tsx';
 import { StatusChip } from './StatusChip.tsx';
@@ -10,12 +10,13 @@ import { Timeline } from './Timeline.tsx';
 interface Props {
   id: string;
   now: number;
-  lastEvent: MessageEvent | null;
+  /** Messages that just changed: when this one is among them, the panel reloads. */
+  lastBatch: ReadonlySet<string> | null;
   canWrite: boolean;
   onClose(): void;
 }
 
-export function DetailPanel({ id, now, lastEvent, canWrite, onClose }: Props) {
+export function DetailPanel({ id, now, lastBatch, canWrite, onClose }: Props) {
   const [message, setMessage] = useState<MessageDetail | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
@@ -41,8 +42,8 @@ export function DetailPanel({ id, now, lastEvent, canWrite, onClose }: Props) {
 
   // Every change of this message refreshes the panel: its timeline grows live.
   useEffect(() => {
-    if (lastEvent?.message.id === id) void load();
-  }, [lastEvent]);
+    if (lastBatch?.has(id)) void load();
+  }, [lastBatch]);
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {

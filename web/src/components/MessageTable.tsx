@@ -1,3 +1,4 @@
+import { useEffect, useRef } from 'preact/hooks';
 import type { MessageRow } from '../api/types.ts';
 import type { Feed } from '../state/feed.ts';
 import { count, dateTime, errorLabel, shortAge } from '../state/format.ts';
@@ -30,6 +31,66 @@ function LastError({ message }: { message: MessageRow }) {
       {errorLabel(error.code)}
       {reply && <span class="reply"> {reply}</span>}
     </span>
+  );
+}
+
+const reducedMotion = () => matchMedia('(prefers-reduced-motion: reduce)').matches;
+
+interface RowProps {
+  message: MessageRow;
+  now: number;
+  selected: boolean;
+  arrived: boolean;
+  onOpen(id: string): void;
+  onKeyDown(event: KeyboardEvent, id: string): void;
+}
+
+function Row({ message, now, selected, arrived, onOpen, onKeyDown }: RowProps) {
+  const row = useRef<HTMLTableRowElement>(null);
+  const shownStatus = useRef(message.status);
+  // A status change flashes the row once (the chip also pops in: it is keyed by status).
+  useEffect(() => {
+    if (shownStatus.current === message.status) return;
+    shownStatus.current = message.status;
+    if (!reducedMotion()) {
+      row.current?.animate([{ backgroundColor: '#fff1b8' }, { backgroundColor: 'transparent' }], {
+        duration: 1_200,
+        easing: 'ease-out',
+      });
+    }
+  }, [message.status]);
+
+  return (
+    <tr
+      ref={row}
+      id={`row-${message.id}`}
+      data-id={message.id}
+      data-status={message.status}
+      tabIndex={0}
+      aria-current={selected ? 'true' : undefined}
+      aria-label={`${message.recipient}, ${message.subject}, ${message.status.toLowerCase()}`}
+      class={arrived ? 'arrived' : undefined}
+      onClick={() => onOpen(message.id)}
+      onKeyDown={(event) => onKeyDown(event, message.id)}
+    >
+      <td class="col-status">
+        <StatusChip key={message.status} status={message.status} />
+      </td>
+      <td class="col-recipient">{message.recipient}</td>
+      <td class="col-subject">{message.subject}</td>
+      <td class="num col-attempts">
+        {message.attempts}
+        <span class="muted">/{message.maxAttempts}</span>
+      </td>
+      <td class="col-error">
+        <LastError message={message} />
+      </td>
+      <td class="num col-age">
+        <time dateTime={message.createdAt} title={dateTime(message.createdAt)}>
+          {shortAge(message.createdAt, now)}
+        </time>
+      </td>
+    </tr>
   );
 }
 
@@ -78,36 +139,15 @@ export function MessageTable({ feed, now, selected, onOpen, filtered }: Props) {
           </thead>
           <tbody>
             {feed.rows.map((message) => (
-              <tr
+              <Row
                 key={message.id}
-                id={`row-${message.id}`}
-                data-id={message.id}
-                data-status={message.status}
-                tabIndex={0}
-                aria-current={selected === message.id ? 'true' : undefined}
-                aria-label={`${message.recipient}, ${message.subject}, ${message.status.toLowerCase()}`}
-                class={feed.arrived.has(message.id) ? 'arrived' : undefined}
-                onClick={() => onOpen(message.id)}
-                onKeyDown={(event) => onKeyDown(event, message.id)}
-              >
-                <td class="col-status">
-                  <StatusChip key={message.status} status={message.status} />
-                </td>
-                <td class="col-recipient">{message.recipient}</td>
-                <td class="col-subject">{message.subject}</td>
-                <td class="num col-attempts">
-                  {message.attempts}
-                  <span class="muted">/{message.maxAttempts}</span>
-                </td>
-                <td class="col-error">
-                  <LastError message={message} />
-                </td>
-                <td class="num col-age">
-                  <time dateTime={message.createdAt} title={dateTime(message.createdAt)}>
-                    {shortAge(message.createdAt, now)}
-                  </time>
-                </td>
-              </tr>
+                message={message}
+                now={now}
+                selected={selected === message.id}
+                arrived={feed.arrived.has(message.id)}
+                onOpen={onOpen}
+                onKeyDown={onKeyDown}
+              />
             ))}
           </tbody>
         </table>

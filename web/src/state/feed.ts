@@ -6,6 +6,7 @@ import type { MessageEvent, MessagePage, MessageRow } from '../api/types.ts';
 import { admits, toEventFilter, toMessageFilter, type Filters } from './filters.ts';
 
 export const PAGE_SIZE = 50;
+const FLUSH_MS = 50;
 
 export interface Feed {
   rows: MessageRow[];
@@ -15,8 +16,8 @@ export interface Feed {
   error: string | null;
   /** Ids of rows that arrived live (for their entrance animation). */
   arrived: ReadonlySet<string>;
-  /** Bumped on every event applied: the open detail panel refreshes on it. */
-  lastEvent: MessageEvent | null;
+  /** The messages the last batch of events was about: the open detail panel refreshes on it. */
+  lastBatch: ReadonlySet<string> | null;
   loadMore(): void;
 }
 
@@ -28,7 +29,7 @@ interface FeedState {
   loading: boolean;
   error: string | null;
   arrived: Set<string>;
-  lastEvent: MessageEvent | null;
+  lastBatch: ReadonlySet<string> | null;
 }
 
 const INITIAL: FeedState = {
@@ -39,7 +40,7 @@ const INITIAL: FeedState = {
   loading: true,
   error: null,
   arrived: new Set(),
-  lastEvent: null,
+  lastBatch: null,
 };
 
 const byNewest = (a: MessageRow, b: MessageRow) => Number(b.id) - Number(a.id);
@@ -54,17 +55,17 @@ function applyEvent(state: FeedState, event: MessageEvent, filters: Filters): Fe
     if (Date.parse(current.updatedAt) > Date.parse(message.updatedAt)) return state;
     const rows = state.rows.slice();
     rows[index] = message;
-    return { ...state, rows, lastEvent: event };
+    return { ...state, rows };
   }
-  if (!admits(filters, message, event.error)) return { ...state, lastEvent: event };
+  if (!admits(filters, message, event.error)) return state;
   // A message older than the last row loaded belongs to a page not fetched yet.
   const oldest = state.rows.at(-1);
   if (state.hasNextPage && oldest && Number(message.id) < Number(oldest.id)) {
-    return { ...state, lastEvent: event };
+    return state;
   }
   const rows = [...state.rows, message].sort(byNewest);
   const arrived = new Set(state.arrived).add(message.id);
-  return { ...state, rows, arrived, totalCount: state.totalCount + 1, lastEvent: event };
+  return { ...state, rows, arrived, totalCount: state.totalCount + 1 };
 }
 
 /**
@@ -100,6 +101,24 @@ export function useFeed(filters: Filters, filterKey: string, authEpoch: number):
           loading: false,
         });
         let cursor = eventCursor;
+        // Events are applied in batches: a replay after a long disconnect or a burst of mail
+        // re-renders the table a few times a second, not once per event.
+        let pending: MessageEvent[] = [];
+        let flushTimer: ReturnType<typeof setTimeout> | null = null;
+        const flush = () => {
+          flushTimer = null;
+          const batch = pending;
+          pending = [];
+          if (cancelled) return;
+          const ids = new Set(batch.map((event) => event.message.id));
+          setState((current) => ({
+            ...batch.reduce(
+              (state, event) => applyEvent(state, event, filtersRef.current),
+              current,
+            ),
+            lastBatch: ids,
+          }));
+        };
         const eventFilter = toEventFilter(filter);
         stop = follow<{ messageEvents: MessageEvent }>(
           EVENTS_SUBSCRIPTION,
@@ -107,7 +126,8 @@ export function useFeed(filters: Filters, filterKey: string, authEpoch: number):
           {
             next: ({ messageEvents: event }) => {
               cursor = event.cursor;
-              setState((current) => applyEvent(current, event, filtersRef.current));
+              pending.push(event);
+              flushTimer ??= setTimeout(flush, FLUSH_MS);
             },
             error: (message) => setState((current) => ({ ...current, error: message })),
           },
@@ -162,7 +182,7 @@ export function useFeed(filters: Filters, filterKey: string, authEpoch: number):
     loading: state.loading,
     error: state.error,
     arrived: state.arrived,
-    lastEvent: state.lastEvent,
+    lastBatch: state.lastBatch,
     loadMore,
   };
 }
