@@ -252,6 +252,27 @@ describe('the dashboard', () => {
     await page.close();
   });
 
+  test('older messages come page by page, each row once', async () => {
+    for (let index = 0; index < 50; index++)
+      await send(`bulk${index}@example.com`, `Bulk ${index}`);
+    const total = (await svc.gql(`{ messages { totalCount } }`)).data.messages.totalCount;
+    assert.ok(total > 50);
+    const page = await openDashboard();
+    assert.equal((await rowIds(page)).length, 50);
+    await page.click('text=Load older messages');
+    await waitFor(async () => (await rowIds(page)).length === total, {
+      description: `${total} rows`,
+    });
+    const ids = await rowIds(page);
+    assert.equal(new Set(ids).size, ids.length, 'a row appears twice');
+    assert.deepEqual(
+      ids,
+      [...ids].sort((a, b) => Number(b) - Number(a)),
+    );
+    assert.equal(await page.locator('text=Load older messages').count(), 0);
+    await page.close();
+  });
+
   test('the overview as a person sees it', async () => {
     const page = await openDashboard();
     await page.waitForSelector('.chart svg');
