@@ -211,6 +211,22 @@ describe('the dashboard', () => {
     await page.close();
   });
 
+  test('a test email from the SMTP panel opens its own detail and arrives', async () => {
+    const page = await openDashboard();
+    await page.fill('#test-email-to', 'check@example.com');
+    await page.click('.test-email button[type="submit"]');
+    const id = await page
+      .waitForSelector('.detail[data-message-id]')
+      .then((panel) => panel.getAttribute('data-message-id'));
+    await page.waitForSelector(`tbody tr[data-id="${id}"][data-status="SENT"]`);
+    assert.equal(
+      await page.textContent(`tbody tr[data-id="${id}"] .col-recipient`),
+      'check@example.com',
+    );
+    await page.waitForSelector('.detail .timeline :text("delivered")');
+    await page.close();
+  });
+
   test('the SMTP panel edits the configuration, masks the password and verifies each step', async () => {
     const page = await openDashboard();
     await page.click('text=Change…');

@@ -84,3 +84,5 @@ export const VERIFY_SMTP = `query Verify($connectionUri: String) {
 
 export const RETRY_MESSAGE = `mutation Retry($id: ID!) { retryMessage(id: $id) { ${ROW} } }`;
 export const CANCEL_MESSAGE = `mutation Cancel($id: ID!) { cancelMessage(id: $id) { ${ROW} } }`;
+
+export const SEND_TEST_EMAIL = `mutation SendTest($to: String!) { sendTestEmail(to: $to) { id } }`;

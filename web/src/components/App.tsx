@@ -76,7 +76,7 @@ export function App() {
       <main id="main">
         <section class="overview" aria-label="Delivery overview">
           <StatsPanel epoch={epoch} />
-          <SmtpPanel epoch={epoch} canWrite={canWrite} />
+          <SmtpPanel epoch={epoch} canWrite={canWrite} onOpen={setSelected} />
         </section>
         <FilterBar filters={filters} onChange={setFilters} totalCount={feed.totalCount} />
         <MessageTable

@@ -4,6 +4,7 @@ import { graphql, problemText } from '../api/http.ts';
 import type { SmtpConfig, SmtpProvider, SmtpVerification } from '../api/types.ts';
 import { duration } from '../state/format.ts';
 import { SmtpForm } from './SmtpForm.tsx';
+import { TestEmailForm } from './TestEmailForm.tsx';
 import { VerificationSteps } from './VerificationSteps.tsx';
 
 const SOURCE_TEXT = {
@@ -13,7 +14,14 @@ const SOURCE_TEXT = {
 } as const;
 
 /** The SMTP configuration in use, its check, and (for admins) the form that changes it. */
-export function SmtpPanel({ epoch, canWrite }: { epoch: number; canWrite: boolean }) {
+interface Props {
+  epoch: number;
+  canWrite: boolean;
+  /** Opens a message in the detail panel (the test email just sent). */
+  onOpen(id: string): void;
+}
+
+export function SmtpPanel({ epoch, canWrite, onOpen }: Props) {
   const [config, setConfig] = useState<SmtpConfig | null>(null);
   const [providers, setProviders] = useState<SmtpProvider[]>([]);
   const [error, setError] = useState<string | null>(null);
@@ -97,6 +105,7 @@ export function SmtpPanel({ epoch, canWrite }: { epoch: number; canWrite: boolea
           <VerificationSteps steps={verification.steps} />
         </div>
       )}
+      {canWrite && !editing && <TestEmailForm onSent={onOpen} />}
       {canWrite && editing && (
         <SmtpForm
           providers={providers}
