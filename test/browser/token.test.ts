@@ -28,7 +28,12 @@ async function enterToken(page: import('playwright-core').Page, token: string) {
 }
 
 test('the page asks for the token, refuses a wrong one, and then runs live with it', async () => {
-  const page = await browser.open(`${svc.url}/`);
+  // A shared link to a message: the panel must load once the token is given.
+  const earlier = await svc.gql(SEND, {
+    input: { to: 'link@example.com', subject: 'Shared link', text: 'x' },
+  });
+  const linked = earlier.data.sendEmail.id;
+  const page = await browser.open(`${svc.url}/?message=${linked}`);
   await enterToken(page, 'not-the-token');
   await page.waitForSelector('dialog[open] [role="alert"]');
   assert.match((await page.textContent('dialog[open] [role="alert"]')) ?? '', /refused/);
@@ -36,6 +41,7 @@ test('the page asks for the token, refuses a wrong one, and then runs live with 
 
   await enterToken(page, TOKEN);
   await page.waitForSelector('dialog[open]', { state: 'detached' });
+  await page.waitForSelector(`.detail[data-message-id="${linked}"] .timeline`);
   await page.waitForSelector('[data-connection="live"]');
   const sent = await svc.gql(SEND, {
     input: { to: 'tok@example.com', subject: 'With a token', text: 'x' },

@@ -1,8 +1,10 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { CANCEL_MESSAGE, DETAIL_QUERY, RETRY_MESSAGE } from '../api/documents.ts';
-import { graphql } from '../api/http.ts';
+import { graphql, problemText } from '../api/http.ts';
+import { authEpoch } from '../api/token.ts';
 import type { DeliveryError, MessageDetail } from '../api/types.ts';
 import { dateTime, duration, errorLabel, shortAge, statusLabel } from '../state/format.ts';
+import { useStore } from '../state/store.ts';
 import { ErrorDetails } from './ErrorDetails.tsx';
 import { StatusChip } from './StatusChip.tsx';
 import { Timeline } from './Timeline.tsx';
@@ -22,6 +24,8 @@ export function DetailPanel({ id, now, lastBatch, canWrite, onClose }: Props) {
   const [actionError, setActionError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const panel = useRef<HTMLElement>(null);
+  // A panel opened from a shared link before the token was given loads again once it is.
+  const epoch = useStore(authEpoch);
 
   const load = () =>
     graphql<{ message: MessageDetail | null }>(DETAIL_QUERY, { id }).then(
@@ -29,7 +33,7 @@ export function DetailPanel({ id, now, lastBatch, canWrite, onClose }: Props) {
         setMessage(data.message);
         setLoadError(data.message ? null : `There is no message ${id}.`);
       },
-      (error: unknown) => setLoadError(error instanceof Error ? error.message : String(error)),
+      (error: unknown) => setLoadError(problemText(error)),
     );
 
   useEffect(() => {
@@ -38,7 +42,7 @@ export function DetailPanel({ id, now, lastBatch, canWrite, onClose }: Props) {
     setActionError(null);
     void load();
     panel.current?.focus();
-  }, [id]);
+  }, [id, epoch]);
 
   // Every change of this message refreshes the panel: its timeline grows live.
   useEffect(() => {
