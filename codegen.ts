@@ -20,7 +20,10 @@ const config: CodegenConfig = {
             '../../delivery/delivery-stats.ts#DeliveryStatsReport as DeliveryStatsModel',
           SmtpVerification:
             '../../delivery/smtp-verifier.ts#SmtpVerification as SmtpVerificationModel',
+          MessageConnection: '../message-connection.ts#MessageConnectionModel',
           SmtpProvider: '../../smtp/providers.ts#SmtpProviderPreset as SmtpProviderModel',
+          ApiToken: '../../db/api-tokens.ts#StoredApiToken as ApiTokenModel',
+          Viewer: '../../auth/principal.ts#Principal as ViewerModel',
         },
         enumsAsTypes: true,
         avoidOptionals: false,

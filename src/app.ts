@@ -7,14 +7,27 @@ import { createMessageRepository } from './db/messages.ts';
 import { createSmtpConfigRepository } from './db/smtp-configs.ts';
 import { createStatsRepository } from './db/stats.ts';
 import { createDeliveryStats } from './delivery/delivery-stats.ts';
-import { createOrderedPublisher, startDeliveryThread } from './delivery/delivery-thread-host.ts';
+import {
+  createOrderedPublisher,
+  startDeliveryThread,
+  type DeliveryThread,
+} from './delivery/delivery-thread-host.ts';
 import { createEventBus } from './delivery/event-bus.ts';
 import { createOutbox } from './delivery/outbox.ts';
 import { createSmtpSettings } from './delivery/smtp-settings.ts';
 import { createSmtpVerifier } from './delivery/smtp-verifier.ts';
+import { createEventMessages } from './graphql/event-messages.ts';
 import { createSchema } from './graphql/schema.ts';
 import { startHttpServer } from './http/server.ts';
 import { startEmbeddedSmtpServer, type EmbeddedSmtpServer } from './smtp/embedded-server.ts';
+import { createApiTokens } from './auth/api-tokens.ts';
+import { createSendRateLimiter } from './auth/send-rate-limiter.ts';
+import { createApiTokenRepository } from './db/api-tokens.ts';
+import { secureStoredSecrets } from './secrets/at-rest.ts';
+import { createSecretBox } from './secrets/secret-box.ts';
+import { destinationPolicy } from './smtp/destination-guard.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { startOperations } from './operations.ts';
 
 export interface RunningApp {
   /** e.g. http://127.0.0.1:4000; GraphQL is at `${url}/graphql`. */
@@ -36,9 +49,19 @@ export function loadConfigFromEnv(env: NodeJS.ProcessEnv): ConfigResult {
 }
 
 /** The composition root: every part is created here and handed what it needs. */
-export async function startApp(config: Config): Promise<RunningApp> {
+export async function startApp(
+  config: Config,
+  { log = createLogger({ level: config.logLevel, name: 'main' }) }: { log?: Logger } = {},
+): Promise<RunningApp> {
   const database = openDatabase(config.databasePath);
-  const configs = createSmtpConfigRepository(database.db);
+  const secrets = createSecretBox(config.security.secretsKeys);
+  const configs = createSmtpConfigRepository(database.db, secrets);
+  try {
+    secureStoredSecrets(configs, secrets);
+  } catch (error) {
+    database.close();
+    throw error;
+  }
   const stats = createStatsRepository(database.db);
   const messages = createMessageRepository(database.db, stats);
 
@@ -62,26 +85,49 @@ export async function startApp(config: Config): Promise<RunningApp> {
     configs,
     environment,
     embedded,
+    senderDomainAllowlist: config.security.senderDomainAllowlist,
     onConfigured: () => {
       // The delivery thread must see the new configuration before it is woken for the
       // messages the old one failed.
-      delivery.settingsChanged();
+      deliveryControl.settingsChanged();
       outbox.configurationChanged();
     },
   });
   const bus = createEventBus();
   const events = createEventRepository(database.db);
+  // Readiness, metrics and retention; `operations.bus` counts subscriptions for the metrics.
+  const operations = startOperations({
+    config,
+    db: database.db,
+    bus,
+    messages,
+    settings,
+    log,
+    delivery: () => delivery,
+  });
   // Events come from two threads; subscribers get them in the log's order.
   const orderedBus = { ...bus, publish: createOrderedPublisher(bus, events) };
-  const delivery = await startDeliveryThread(
+  // The delivery thread boots (a second isolate loading its own modules) while the HTTP side
+  // starts: /healthz means the database is migrated and the API answers, and mail accepted
+  // meanwhile waits in the queue. A wake or settings change before it is up is passed on then.
+  let delivery: DeliveryThread | null = null;
+  const pending = { wake: false, settingsChanged: false };
+  const deliveryControl = {
+    wake: () => (delivery ? delivery.wake() : (pending.wake = true)),
+    settingsChanged: () =>
+      delivery ? delivery.settingsChanged() : (pending.settingsChanged = true),
+  };
+  const deliveryStarting = startDeliveryThread(
     {
       databasePath: config.databasePath,
+      secretsKeys: config.security.secretsKeys,
       environment,
       embedded,
       transports: {
         timeoutMs: config.smtpTimeoutMs,
         maxConnections: config.smtpMaxConnections,
         transcripts: config.deliveryTranscripts,
+        destination: destinationPolicy(config.security),
       },
       worker: {
         leaseMs: config.deliveryLeaseMs,
@@ -89,16 +135,19 @@ export async function startApp(config: Config): Promise<RunningApp> {
         retryMaxMs: config.deliveryRetryMaxMs,
         concurrency: config.deliveryConcurrency,
       },
+      logLevel: config.logLevel,
     },
     orderedBus.publish,
+    { log, onAttempts: operations.observeAttempts },
   );
   const outbox = createOutbox({
     messages,
     bus: orderedBus,
     settings,
     maxAttempts: config.deliveryMaxAttempts,
-    wakeWorker: delivery.wake,
+    wakeWorker: deliveryControl.wake,
   });
+  const eventMessages = createEventMessages({ find: messages.find, bus });
   const http = await startHttpServer({
     host: config.host,
     port: config.port,
@@ -109,13 +158,40 @@ export async function startApp(config: Config): Promise<RunningApp> {
       messages,
       events,
       dispatches: createDispatchRepository(database.db),
-      bus,
+      bus: operations.bus,
       deliveryStats: createDeliveryStats({ stats, messages }),
-      verifier: createSmtpVerifier({ settings, timeoutMs: config.smtpTimeoutMs }),
+      verifier: createSmtpVerifier({
+        settings,
+        timeoutMs: config.smtpTimeoutMs,
+        destination: destinationPolicy(config.security),
+      }),
+      apiTokens: createApiTokens({
+        repository: createApiTokenRepository(database.db),
+        bootstrapToken: config.apiToken,
+      }),
+      sendRateLimiter: createSendRateLimiter({
+        perMinute: config.security.sendRateLimitPerMinute,
+      }),
+      eventMessages,
     },
-    apiToken: config.apiToken,
     production: config.production,
+    allowedOrigins: config.security.allowedOrigins,
+    probes: operations.routes,
+    log,
   });
+
+  let thread: DeliveryThread;
+  try {
+    thread = await deliveryStarting;
+  } catch (error) {
+    await http.close();
+    await embeddedSmtp?.close();
+    database.close();
+    throw error;
+  }
+  delivery = thread;
+  if (pending.settingsChanged) thread.settingsChanged();
+  if (pending.wake) thread.wake();
 
   let closing: Promise<void> | null = null;
   return {
@@ -124,7 +200,9 @@ export async function startApp(config: Config): Promise<RunningApp> {
     close() {
       closing ??= (async () => {
         await http.close();
-        await delivery.close();
+        await operations.close();
+        eventMessages.close();
+        await thread.close();
         await embeddedSmtp?.close();
         database.close();
       })();

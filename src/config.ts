@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { securityConfig, securityEnvShape, type SecurityConfig } from './config-security.ts';
 
 /**
  * The service's configuration, read once from the environment at start. Every bad variable is
@@ -40,7 +41,22 @@ export interface Config {
   deliveryTranscripts: 'failures' | 'all' | 'off';
   /** Apollo hides stack traces and introspection when true (NODE_ENV=production). */
   production: boolean;
+  /** Tokens, secrets at rest, sending and connection guards (config-security.ts). */
+  security: SecurityConfig;
+  /** pino level of the JSON log lines on stdout, in both threads. @default 'info' */
+  logLevel: LogLevel;
+  /** Finished messages older than this many days are pruned; null keeps them. @default null */
+  retentionDays: number | null;
+  /** At most this many messages are kept (the oldest finished are pruned); null: no cap. @default null */
+  retentionMaxMessages: number | null;
+  /** How often the retention job runs. @default 60_000 */
+  retentionIntervalMs: number;
+  /** Bearer token /metrics requires when set; unset leaves /metrics open. @default null */
+  metricsToken: string | null;
 }
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const integer = (min: number, max: number) =>
   z
@@ -86,6 +102,14 @@ const envSchema = z.object({
     .enum(['failures', 'all', 'off'], { error: 'must be failures, all or off' })
     .default('failures'),
   NODE_ENV: z.string().optional(),
+  ...securityEnvShape,
+  LOG_LEVEL: z
+    .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })
+    .default('info'),
+  RETENTION_DAYS: integer(1, 36_500).optional(),
+  RETENTION_MAX_MESSAGES: integer(1, 1_000_000_000).optional(),
+  RETENTION_INTERVAL_MS: integer(1_000, 86_400_000).default(60_000),
+  METRICS_TOKEN: optionalText,
 });
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -156,6 +180,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, checks: ConfigChecks): Config
       smtpMaxConnections: env_.SMTP_MAX_CONNECTIONS,
       deliveryTranscripts: env_.DELIVERY_TRANSCRIPTS,
       production: env_.NODE_ENV === 'production',
+      security: securityConfig(env_),
+      logLevel: env_.LOG_LEVEL,
+      retentionDays: env_.RETENTION_DAYS ?? null,
+      retentionMaxMessages: env_.RETENTION_MAX_MESSAGES ?? null,
+      retentionIntervalMs: env_.RETENTION_INTERVAL_MS,
+      metricsToken: env_.METRICS_TOKEN,
     }),
   };
 }

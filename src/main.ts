@@ -1,33 +1,44 @@
 import { loadConfigFromEnv, startApp } from './app.ts';
+import { LOG_LEVELS, type LogLevel } from './config.ts';
+import { createLogger } from './logger.ts';
 
 const loaded = loadConfigFromEnv(process.env);
 if (!loaded.ok) {
-  console.error(
-    `mailscope: invalid configuration:\n${loaded.problems.map((p) => `  - ${p}`).join('\n')}`,
+  // The configuration is what failed, so the log level may be one of its problems.
+  const requested = process.env['LOG_LEVEL'] as LogLevel;
+  const log = createLogger({
+    level: LOG_LEVELS.includes(requested) ? requested : 'info',
+    name: 'main',
+  });
+  log.fatal(
+    { problems: loaded.problems },
+    `invalid configuration:\n${loaded.problems.map((p) => `  - ${p}`).join('\n')}`,
   );
   process.exit(1);
 }
 const { config } = loaded;
+const log = createLogger({ level: config.logLevel, name: 'main' });
 
-const app = await startApp(config);
+const app = await startApp(config, { log });
 const smtp = app.embeddedSmtp
   ? `embedded development SMTP server on ${app.embeddedSmtp.host}:${app.embeddedSmtp.port}`
   : 'configured SMTP server';
-console.log(`mailscope: GraphQL at ${app.url}/graphql, delivering to the ${smtp}`);
+// Tests and operators look for "GraphQL at <url>/graphql" in this line.
+log.info({ url: app.url }, `GraphQL at ${app.url}/graphql, delivering to the ${smtp}`);
 
 let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
-  console.log(`mailscope: ${signal} received, finishing in-flight deliveries`);
+  log.info({ signal }, `${signal} received, finishing in-flight deliveries`);
   // A stuck close must not keep the process alive forever; the lease recovers anything left.
   const force = setTimeout(() => {
-    console.error('mailscope: shutdown took too long, exiting');
+    log.error('shutdown took too long, exiting');
     process.exit(1);
   }, 15_000);
   force.unref();
   await app.close();
-  console.log('mailscope: stopped');
+  log.info('stopped');
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -2,7 +2,7 @@ import { and, asc, eq, gt, inArray, max, sql, type SQL } from 'drizzle-orm';
 import type { MessageEvent, MessageStatus } from '../domain/message.ts';
 import type { Db } from './client.ts';
 import { toEvent } from './rows.ts';
-import { messageEvents, messages } from './schema.ts';
+import { messageEvents, messages, retentionState } from './schema.ts';
 
 export interface EventFilter {
   statuses?: readonly MessageStatus[];
@@ -25,6 +25,19 @@ export function createEventRepository(db: Db) {
       const row = db
         .select({ seq: max(messageEvents.seq) })
         .from(messageEvents)
+        .get();
+      return row?.seq ?? 0;
+    },
+
+    /**
+     * The newest seq retention has deleted (0 if none): a cursor below it may have lost events
+     * in between, so replaying after it would silently skip some.
+     */
+    prunedThroughSeq(): number {
+      const row = db
+        .select({ seq: retentionState.prunedThroughSeq })
+        .from(retentionState)
+        .where(eq(retentionState.id, 1))
         .get();
       return row?.seq ?? 0;
     },

@@ -1,4 +1,4 @@
-import { and, eq, exists, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { and, eq, exists, gte, inArray, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { DeliveryErrorCode } from '../domain/delivery-error.ts';
 import type { MessageStatus } from '../domain/message.ts';
 import type { Db } from './client.ts';
@@ -22,19 +22,38 @@ export interface MessageListFilter {
   updatedAfterMs?: number;
 }
 
-export function filterConditions(db: Db, filter: MessageListFilter): SQL[] {
+export interface WhereOptions {
+  /**
+   * Keep the indexes on messages' columns out of it (SQLite's unary `+`), for a query that looks
+   * rows up by id: without statistics the planner takes `status = ?` to match a handful of rows
+   * and would walk that index rather than look up a few hundred ids.
+   */
+  byIdOnly?: boolean;
+}
+
+export function filterConditions(
+  db: Db,
+  filter: MessageListFilter,
+  { byIdOnly = false }: WhereOptions = {},
+): SQL[] {
   const conditions: SQL[] = [];
+  const column = (c: SQLWrapper) => (byIdOnly ? sql`+${c}` : c);
   if (filter.statuses && filter.statuses.length > 0) {
-    conditions.push(inArray(messages.status, [...filter.statuses]));
+    conditions.push(inArray(column(messages.status), [...filter.statuses]));
   }
   if (filter.recipient !== undefined) {
-    conditions.push(eq(messages.recipientKey, filter.recipient.toLowerCase()));
+    conditions.push(eq(column(messages.recipientKey), filter.recipient.toLowerCase()));
   }
+  // Creation times never decrease as ids grow (the insert sees to it), so a time range is an id
+  // range: one lookup in the created_at index finds the boundary, and the page is then read by
+  // id like any other, instead of walking every message newer (or older) than the range.
   if (filter.createdAfterMs !== undefined) {
-    conditions.push(gte(messages.createdAt, filter.createdAfterMs));
+    const firstId = sql`(select ${messages.id} from ${messages} where ${messages.createdAt} >= ${filter.createdAfterMs} order by ${messages.createdAt}, ${messages.id} limit 1)`;
+    conditions.push(sql`${messages.id} >= coalesce(${firstId}, ${Number.MAX_SAFE_INTEGER})`);
   }
   if (filter.createdBeforeMs !== undefined) {
-    conditions.push(lt(messages.createdAt, filter.createdBeforeMs));
+    const lastId = sql`(select ${messages.id} from ${messages} where ${messages.createdAt} < ${filter.createdBeforeMs} order by ${messages.createdAt} desc, ${messages.id} desc limit 1)`;
+    conditions.push(sql`${messages.id} <= coalesce(${lastId}, 0)`);
   }
   if (filter.subjectContains !== undefined && filter.subjectContains !== '') {
     // instr on lower() avoids LIKE's wildcard characters in user input.
@@ -43,7 +62,7 @@ export function filterConditions(db: Db, filter: MessageListFilter): SQL[] {
     );
   }
   if (filter.everFailed !== undefined) {
-    conditions.push(eq(messages.everFailed, filter.everFailed));
+    conditions.push(eq(column(messages.everFailed), filter.everFailed));
   }
   // "Some attempt …" conditions: an index lookup in dispatches per candidate message.
   const someDispatch = (condition: SQL) =>
@@ -70,7 +89,11 @@ export function filterConditions(db: Db, filter: MessageListFilter): SQL[] {
   return conditions;
 }
 
-export function whereOf(db: Db, filter: MessageListFilter): SQL | undefined {
-  const conditions = filterConditions(db, filter);
+export function whereOf(
+  db: Db,
+  filter: MessageListFilter,
+  options: WhereOptions = {},
+): SQL | undefined {
+  const conditions = filterConditions(db, filter, options);
   return conditions.length > 0 ? and(...conditions) : undefined;
 }

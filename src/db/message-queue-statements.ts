@@ -31,7 +31,10 @@ export function prepareQueueStatements(db: Db) {
       messageId: p('messageId'),
       idempotencyKey: p('idempotencyKey'),
       requestHash: p('requestHash'),
-      createdAt: p('now'),
+      // Never before the previous message's creation time, even if the clock went back: with
+      // ids and creation times in the same order, a time range is an id range (see
+      // message-filters.ts), which is what keeps time filters fast on a large history.
+      createdAt: sql`max(${p('now')}, coalesce((select ${messages.createdAt} from ${messages} order by ${messages.id} desc limit 1), 0))`,
       updatedAt: p('now'),
       nextAttemptAt: p('now'),
     })

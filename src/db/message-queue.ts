@@ -20,6 +20,20 @@ export interface NewMessage {
   smtpConfigVersion: number | null;
 }
 
+/** enqueueAll's outcome: every message stored, or none because one reused a key differently. */
+export type EnqueueAllResult =
+  { ok: true; results: EnqueueResult[] } | { ok: false; conflictIndex: number; message: Message };
+
+/** Thrown inside enqueueAll's transaction so that a conflict rolls back the whole batch. */
+class IdempotencyConflict extends Error {
+  constructor(
+    readonly index: number,
+    readonly existing: Message,
+  ) {
+    super('idempotency conflict');
+  }
+}
+
 export type EnqueueResult =
   | { kind: 'queued'; message: Message; event: MessageEvent }
   | { kind: 'repeat'; message: Message }
@@ -170,6 +184,26 @@ export function createMessageQueue(db: Db, { appendEvent, write }: MessageWriter
      */
     enqueueMany(inputs: readonly NewMessage[], nowMs: number): EnqueueResult[] {
       return write((counters) => inputs.map((input) => enqueueOne(counters, input, nowMs)));
+    },
+
+    /**
+     * enqueueMany for a caller that wants all or nothing: one input that reuses an idempotency
+     * key with different input rolls back the whole transaction.
+     */
+    enqueueAll(inputs: readonly NewMessage[], nowMs: number): EnqueueAllResult {
+      try {
+        const results = write((counters) =>
+          inputs.map((input, index) => {
+            const result = enqueueOne(counters, input, nowMs);
+            if (result.kind === 'conflict') throw new IdempotencyConflict(index, result.message);
+            return result;
+          }),
+        );
+        return { ok: true, results };
+      } catch (error) {
+        if (!(error instanceof IdempotencyConflict)) throw error;
+        return { ok: false, conflictIndex: error.index, message: error.existing };
+      }
     },
 
     /**

@@ -2,6 +2,7 @@ import { and, asc, count, desc, eq, lt, min, sql } from 'drizzle-orm';
 import type { Message } from '../domain/message.ts';
 import type { Db } from './client.ts';
 import type { MessageWriter } from './message-events-writer.ts';
+import { createCandidatePages } from './candidate-pages.ts';
 import { whereOf, type MessageListFilter } from './message-filters.ts';
 import { toMessage } from './rows.ts';
 import { messages } from './schema.ts';
@@ -9,11 +10,11 @@ import { messages } from './schema.ts';
 export interface MessagePage {
   messages: Message[];
   hasNextPage: boolean;
-  totalCount: number;
 }
 
 /** Queries over messages; nothing here writes. */
 export function createMessageReads(db: Db, { findById }: Pick<MessageWriter, 'findById'>) {
+  const pageFromCandidates = createCandidatePages(db);
   const nextQueued = db
     .select({ at: min(messages.nextAttemptAt) })
     .from(messages)
@@ -34,20 +35,18 @@ export function createMessageReads(db: Db, { findById }: Pick<MessageWriter, 'fi
     /** Newest first; `afterId` is the id of the last message of the previous page. */
     list(filter: MessageListFilter, first: number, afterId: number | null): MessagePage {
       const where = whereOf(db, filter);
-      const pageWhere = afterId === null ? where : and(where, lt(messages.id, afterId));
-      const rows = db
-        .select()
-        .from(messages)
-        .where(pageWhere)
-        .orderBy(desc(messages.id))
-        .limit(first + 1)
-        .all();
-      const total = db.select({ n: count() }).from(messages).where(where).get();
-      return {
-        messages: rows.slice(0, first).map(toMessage),
-        hasNextPage: rows.length > first,
-        totalCount: total?.n ?? 0,
-      };
+      // Conditions on a message's recipient are best served by the recipient index; otherwise a
+      // condition on its attempts or subject is best found from that side (candidate-pages.ts).
+      const rows =
+        (filter.recipient === undefined ? pageFromCandidates(filter, first + 1, afterId) : null) ??
+        db
+          .select()
+          .from(messages)
+          .where(afterId === null ? where : and(where, lt(messages.id, afterId)))
+          .orderBy(desc(messages.id))
+          .limit(first + 1)
+          .all();
+      return { messages: rows.slice(0, first).map(toMessage), hasNextPage: rows.length > first };
     },
 
     /** Ids of messages matching `filter` with ids above `afterId`, oldest first. */

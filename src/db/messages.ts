@@ -11,6 +11,7 @@ export type {
   AttemptRecord,
   ClaimedMessage,
   ClaimRequest,
+  EnqueueAllResult,
   EnqueueResult,
   NewMessage,
 } from './message-queue.ts';

@@ -132,3 +132,34 @@ export const statCounters = sqliteTable(
     primaryKey({ columns: [table.resolutionMs, table.bucketStart, table.metric, table.key] }),
   ],
 );
+
+export const API_TOKEN_SCOPES = ['admin', 'read'] as const;
+
+/**
+ * API tokens beyond the bootstrap API_TOKEN. Only a SHA-256 digest of each token is kept: the
+ * token itself is shown once, when it is created. Revoked tokens stay, for the record.
+ */
+export const apiTokens = sqliteTable(
+  'api_tokens',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    name: text('name').notNull(),
+    scope: text('scope', { enum: API_TOKEN_SCOPES }).notNull(),
+    /** Hex SHA-256 of the whole token string. */
+    tokenHash: text('token_hash').notNull(),
+    createdAt: integer('created_at').notNull(),
+    revokedAt: integer('revoked_at'),
+    lastUsedAt: integer('last_used_at'),
+  },
+  (table) => [uniqueIndex('api_tokens_hash').on(table.tokenHash)],
+);
+/**
+ * What retention has pruned: a single row (id 1). `prunedThroughSeq` is the newest event seq
+ * ever deleted; an event cursor below it may have lost events and is refused as expired.
+ */
+export const retentionState = sqliteTable('retention_state', {
+  id: integer('id').primaryKey(),
+  prunedThroughSeq: integer('pruned_through_seq').notNull(),
+  prunedMessages: integer('pruned_messages').notNull(),
+  lastPrunedAt: integer('last_pruned_at'),
+});

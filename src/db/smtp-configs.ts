@@ -1,4 +1,5 @@
-import { desc } from 'drizzle-orm';
+import { desc, eq, sql } from 'drizzle-orm';
+import { isEncrypted, type SecretBox } from '../secrets/secret-box.ts';
 import type { Header } from '../domain/message.ts';
 import type { Db } from './client.ts';
 import { smtpConfigs } from './schema.ts';
@@ -15,10 +16,23 @@ export interface StoredSmtpConfig {
 
 type Row = typeof smtpConfigs.$inferSelect;
 
-function toStored(row: Row): StoredSmtpConfig {
+// Associated data of the encrypted column: a value moved elsewhere does not decrypt.
+const URI_CONTEXT = 'smtp_configs.connection_uri';
+
+function readUri(row: Row, secrets: SecretBox | null): string {
+  if (!isEncrypted(row.connectionUri)) return row.connectionUri;
+  if (secrets === null) {
+    throw new Error(
+      `SMTP configuration v${row.version} is stored encrypted: set SECRETS_KEY to the key that encrypted it`,
+    );
+  }
+  return secrets.decrypt(row.connectionUri, URI_CONTEXT);
+}
+
+function toStored(row: Row, secrets: SecretBox | null): StoredSmtpConfig {
   return {
     version: row.version,
-    connectionUri: row.connectionUri,
+    connectionUri: readUri(row, secrets),
     fromAddress: row.fromAddress,
     fromName: row.fromName,
     headers: row.headers,
@@ -26,13 +40,19 @@ function toStored(row: Row): StoredSmtpConfig {
   };
 }
 
-export function createSmtpConfigRepository(db: Db) {
+/**
+ * The connection URI holds the password, so with `secrets` (SECRETS_KEY) it is stored encrypted;
+ * without, in cleartext as before. Rows of either kind are read.
+ */
+export function createSmtpConfigRepository(db: Db, secrets: SecretBox | null = null) {
+  const toDomain = (row: Row) => toStored(row, secrets);
+  const writeUri = (uri: string) => (secrets ? secrets.encrypt(uri, URI_CONTEXT) : uri);
   return {
     insert(config: Omit<StoredSmtpConfig, 'version'>): StoredSmtpConfig {
       const row = db
         .insert(smtpConfigs)
         .values({
-          connectionUri: config.connectionUri,
+          connectionUri: writeUri(config.connectionUri),
           fromAddress: config.fromAddress,
           fromName: config.fromName,
           headers: config.headers,
@@ -40,17 +60,54 @@ export function createSmtpConfigRepository(db: Db) {
         })
         .returning()
         .get();
-      return toStored(row);
+      return toDomain(row);
     },
 
     latest(): StoredSmtpConfig | null {
       const row = db.select().from(smtpConfigs).orderBy(desc(smtpConfigs.version)).limit(1).get();
-      return row ? toStored(row) : null;
+      return row ? toDomain(row) : null;
     },
 
     /** Newest first. */
     list(): StoredSmtpConfig[] {
-      return db.select().from(smtpConfigs).orderBy(desc(smtpConfigs.version)).all().map(toStored);
+      return db.select().from(smtpConfigs).orderBy(desc(smtpConfigs.version)).all().map(toDomain);
+    },
+
+    /**
+     * Encrypts cleartext rows and rows under an older key with the current key; returns how
+     * many were rewritten. secure_delete zeroes the freed bytes, so the cleartext does not stay
+     * behind in the file's free pages.
+     */
+    encryptAtRest(): number {
+      if (secrets === null) return 0;
+      const rows = db.select().from(smtpConfigs).all();
+      const stale = rows.filter((row) => secrets.needsRewrite(row.connectionUri));
+      if (stale.length === 0) return 0;
+      db.run(sql`PRAGMA secure_delete = ON`);
+      try {
+        db.transaction((tx) => {
+          for (const row of stale) {
+            tx.update(smtpConfigs)
+              .set({ connectionUri: writeUri(readUri(row, secrets)) })
+              .where(eq(smtpConfigs.version, row.version))
+              .run();
+          }
+        });
+      } finally {
+        db.run(sql`PRAGMA secure_delete = OFF`);
+      }
+      // Move the rewritten pages out of the WAL into the file now, over the old bytes.
+      db.run(sql`PRAGMA wal_checkpoint(TRUNCATE)`);
+      return stale.length;
+    },
+
+    /** True when some row is encrypted (then SECRETS_KEY is needed to use it). */
+    anyEncrypted(): boolean {
+      return db
+        .select({ uri: smtpConfigs.connectionUri })
+        .from(smtpConfigs)
+        .all()
+        .some((row) => isEncrypted(row.uri));
     },
   };
 }

@@ -1,6 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import type { EventRepository } from '../db/events.ts';
 import type { MessageEvent } from '../domain/message.ts';
+import type { Logger } from '../logger.ts';
+import type { AttemptReport } from './attempt-observer.ts';
 import type {
   DeliveryThreadOptions,
   FromDeliveryThread,
@@ -15,6 +17,25 @@ export interface DeliveryThread {
   settingsChanged(): void;
   /** Lets in-flight sends finish or releases them, then stops the thread. */
   close(): Promise<void>;
+  /** What the thread last reported about itself. */
+  health(): DeliveryThreadHealth;
+}
+
+export interface DeliveryThreadHealth {
+  /** The thread has not exited. */
+  running: boolean;
+  /** When its last heartbeat (sent every second) arrived here. */
+  lastHeartbeatAtMs: number | null;
+  /** When the worker last ran a cycle (at least once a second while idle). */
+  lastCycleAtMs: number | null;
+  smtpConnections: number;
+}
+
+export interface DeliveryThreadHooks {
+  log: Logger;
+  /** Attempts the thread recorded, with their dispatch durations. */
+  onAttempts?: (attempts: AttemptReport[]) => void;
+  now?: () => number;
 }
 
 /**
@@ -43,7 +64,15 @@ export function createOrderedPublisher(bus: EventBus, events: EventRepository) {
 export async function startDeliveryThread(
   options: DeliveryThreadOptions,
   publish: (events: readonly MessageEvent[]) => void,
+  hooks: DeliveryThreadHooks,
 ): Promise<DeliveryThread> {
+  const now = hooks.now ?? Date.now;
+  const health: DeliveryThreadHealth = {
+    running: true,
+    lastHeartbeatAtMs: null,
+    lastCycleAtMs: null,
+    smtpConnections: 0,
+  };
   // The thread's entry is TypeScript. Node 20 does not apply `--import tsx` to a worker's entry
   // module, so a two-line bootstrap registers tsx in the thread and then imports it.
   const entry = new URL('./delivery-thread.ts', import.meta.url).href;
@@ -60,22 +89,30 @@ export async function startDeliveryThread(
       if (message.type === 'ready') resolve();
       else if (message.type === 'events') publish(message.events);
       else if (message.type === 'closed') closed?.();
+      else if (message.type === 'attempts') hooks.onAttempts?.(message.attempts);
+      else if (message.type === 'heartbeat') {
+        health.lastHeartbeatAtMs = now();
+        health.lastCycleAtMs = message.lastCycleAtMs;
+        health.smtpConnections = message.smtpConnections;
+      }
     });
   });
   thread.on('error', (error) => {
     // Without its delivery thread the service would accept mail it never sends: stop, and let
     // the supervisor restart it (the lease recovers whatever was in flight).
-    console.error('mailscope: the delivery thread failed', error);
+    hooks.log.fatal({ err: error }, 'the delivery thread failed; exiting');
     process.exit(1);
   });
   thread.once('exit', () => {
     exited = true;
+    health.running = false;
     closed?.();
   });
 
   return {
     wake: () => send({ type: 'wake' }),
     settingsChanged: () => send({ type: 'settings-changed' }),
+    health: () => ({ ...health }),
     async close() {
       if (exited) return;
       await new Promise<void>((resolve) => {

@@ -1,4 +1,6 @@
+import type { LogLevel } from '../config.ts';
 import type { MessageEvent } from '../domain/message.ts';
+import type { AttemptReport } from './attempt-observer.ts';
 import type { SmtpTransportsOptions } from '../smtp/transport.ts';
 import type { SmtpSettingsDeps } from './smtp-settings.ts';
 import type { WorkerOptions } from './worker.ts';
@@ -6,10 +8,14 @@ import type { WorkerOptions } from './worker.ts';
 /** What the delivery thread is started with (structured-cloneable). */
 export interface DeliveryThreadOptions {
   databasePath: string;
+  /** SECRETS_KEY, to read encrypted SMTP configurations. */
+  secretsKeys: string[];
   environment: SmtpSettingsDeps['environment'];
   embedded: SmtpSettingsDeps['embedded'];
   transports: SmtpTransportsOptions;
   worker: WorkerOptions;
+  /** The thread logs with its own pino instance at this level. @default 'info' */
+  logLevel?: LogLevel;
 }
 
 export type ToDeliveryThread =
@@ -24,4 +30,8 @@ export type FromDeliveryThread =
   | { type: 'ready' }
   /** Committed events, in commit order. */
   | { type: 'events'; events: MessageEvent[] }
-  | { type: 'closed' };
+  | { type: 'closed' }
+  /** Attempts just recorded, for the metrics. */
+  | { type: 'attempts'; attempts: AttemptReport[] }
+  /** Sent every second: the thread is alive; when the worker last cycled; SMTP connections. */
+  | { type: 'heartbeat'; lastCycleAtMs: number | null; smtpConnections: number };

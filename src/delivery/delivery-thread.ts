@@ -6,24 +6,39 @@ import { openDatabase } from '../db/client.ts';
 import { createMessageRepository } from '../db/messages.ts';
 import { createSmtpConfigRepository } from '../db/smtp-configs.ts';
 import { createStatsRepository } from '../db/stats.ts';
+import { createSecretBox } from '../secrets/secret-box.ts';
+import { createLogger } from '../logger.ts';
 import { createSmtpTransports } from '../smtp/transport.ts';
+import { createDeliveryLog } from './delivery-log.ts';
 import type {
   DeliveryThreadOptions,
   FromDeliveryThread,
   ToDeliveryThread,
 } from './delivery-thread-protocol.ts';
+import { observeAttempts } from './attempt-observer.ts';
 import { createSmtpSettings } from './smtp-settings.ts';
 import { createDeliveryWorker } from './worker.ts';
 
+const HEARTBEAT_MS = 1_000;
 const options = workerData as DeliveryThreadOptions;
 const port = parentPort!;
 const post = (message: FromDeliveryThread) => port.postMessage(message);
 
+const log = createLogger({ level: options.logLevel ?? 'info', name: 'delivery' });
 const database = openDatabase(options.databasePath, { migrate: false });
 const stats = createStatsRepository(database.db);
-const messages = createMessageRepository(database.db, stats);
+let lastCycleAtMs: number | null = null;
+const deliveryLog = createDeliveryLog(log);
+const messages = observeAttempts(createMessageRepository(database.db, stats), {
+  onCycle: (atMs) => (lastCycleAtMs = atMs),
+  onAttempts: (attempts) => {
+    deliveryLog.attempts(attempts);
+    post({ type: 'attempts', attempts });
+  },
+  onEvents: deliveryLog.events,
+});
 const settings = createSmtpSettings({
-  configs: createSmtpConfigRepository(database.db),
+  configs: createSmtpConfigRepository(database.db, createSecretBox(options.secretsKeys)),
   environment: options.environment,
   embedded: options.embedded,
 });
@@ -37,7 +52,13 @@ const worker = createDeliveryWorker({
     if (events.length > 0) post({ type: 'events', events: [...events] });
   },
   options: options.worker,
+  log,
 });
+
+// Proof of life for /readyz, and the pool size for /metrics: both live in this thread.
+const heartbeat = setInterval(() => {
+  post({ type: 'heartbeat', lastCycleAtMs, smtpConnections: transports.openConnections() });
+}, HEARTBEAT_MS);
 
 port.on('message', (message: ToDeliveryThread) => {
   switch (message.type) {
@@ -50,6 +71,7 @@ port.on('message', (message: ToDeliveryThread) => {
       break;
     case 'close':
       void (async () => {
+        clearInterval(heartbeat);
         await worker.close();
         await transports.close({ force: true });
         database.close();
@@ -61,3 +83,4 @@ port.on('message', (message: ToDeliveryThread) => {
 });
 
 post({ type: 'ready' });
+post({ type: 'heartbeat', lastCycleAtMs, smtpConnections: 0 });

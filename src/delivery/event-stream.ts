@@ -14,7 +14,17 @@ export interface EventStreamOptions {
   /** Live events held for a slow reader before it falls back to re-reading the log. */
   maxBuffered?: number;
   replayPageSize?: number;
+  /**
+   * The newest seq retention has deleted. A replay that would continue below it (it started
+   * before a pruning run and reads behind it) could skip events: the stream yields
+   * CURSOR_EXPIRED and ends instead. Replays from 0 start at the oldest retained event.
+   */
+  prunedThroughSeq?: () => number;
 }
+
+/** Yielded once, last, when the events after the reader's position were pruned meanwhile. */
+export const CURSOR_EXPIRED = Object.freeze({ cursorExpired: true as const });
+export type StreamItem = MessageEvent | typeof CURSOR_EXPIRED;
 
 /**
  * Replays the event log after a cursor, then follows live events, with none lost or repeated.
@@ -24,7 +34,7 @@ export interface EventStreamOptions {
  * lets the buffer overflow drops it and reads the log again from its last cursor: the log, not
  * memory, is the source of truth.
  */
-export function streamEvents(options: EventStreamOptions): AsyncIterableIterator<MessageEvent> {
+export function streamEvents(options: EventStreamOptions): AsyncIterableIterator<StreamItem> {
   const control = { stopped: false, wake: null as (() => void) | null };
   const generator = generate(options, control);
   return {
@@ -45,7 +55,7 @@ export function streamEvents(options: EventStreamOptions): AsyncIterableIterator
 async function* generate(
   options: EventStreamOptions,
   control: { stopped: boolean; wake: (() => void) | null },
-): AsyncGenerator<MessageEvent> {
+): AsyncGenerator<StreamItem> {
   const { events, bus, filter } = options;
   const maxBuffered = options.maxBuffered ?? 10_000;
   const pageSize = options.replayPageSize ?? 500;
@@ -80,6 +90,10 @@ async function* generate(
         needsReplay = true;
       }
       if (needsReplay) {
+        if (lastSeq > 0 && options.prunedThroughSeq && lastSeq < options.prunedThroughSeq()) {
+          yield CURSOR_EXPIRED;
+          return;
+        }
         const page = events.listAfter(lastSeq, pageSize, filter);
         if (page.length === 0) {
           needsReplay = false;

@@ -22,15 +22,18 @@ export const LIMITS = {
 // RFC 5322 atext (plus RFC 6531's non-ASCII, which needs SMTPUTF8 on the wire), so dot-atom
 // local parts; quoted local parts are refused on purpose: many providers reject them and they
 // are a favourite of header-injection attempts.
-const ATEXT = "(?:[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]|[^\\u0000-\\u007f\\s])";
+// Non-ASCII is limited to letters, marks and digits: no full-width "@", "<" or ",", no
+// invisible format characters, nothing a parser or a person could read as syntax.
+const ATEXT = "(?:[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]|[\\p{L}\\p{M}\\p{N}])";
 const LOCAL_PART = new RegExp(`^${ATEXT}+(\\.${ATEXT}+)*$`, 'u');
 // LDH labels; non-ASCII letters are allowed (IDN) and punycoded by nodemailer on the wire.
-const DOMAIN_LABEL = /^[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?$/u;
+const DOMAIN_LABEL = /^[\p{L}\p{N}](?:[\p{L}\p{M}\p{N}-]{0,61}[\p{L}\p{M}\p{N}])?$/u;
 // RFC 7230 token: what a header field name may be made of.
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const LINE_BREAK = /[\r\n]/;
+// NEL and the Unicode line and paragraph separators count: some parsers break lines at them.
+const LINE_BREAK = /[\r\n\u0085\u2028\u2029]/;
 // Control characters other than tab have no business in a header value.
-const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/;
 
 /** Headers the service sets itself; letting callers set them would break the envelope or MIME. */
 const RESERVED_HEADERS = new Set([
@@ -43,7 +46,14 @@ const RESERVED_HEADERS = new Set([
   'message-id',
   'date',
   'mime-version',
+  // Trace and authentication results belong to the servers on the way; a forged one misleads.
+  'received',
+  'dkim-signature',
+  'authentication-results',
 ]);
+
+/** Prefixes of header names reserved like RESERVED_HEADERS. */
+const RESERVED_PREFIXES = ['content-', 'resent-', 'arc-'];
 
 /** Returns why `value` is not a plain email address (`local@domain`), or null when it is. */
 export function addressProblem(value: string): string | null {
@@ -65,7 +75,9 @@ export function addressProblem(value: string): string | null {
     return `"${local}" is not a valid local part (use letters, digits and .!#$%&'*+/=?^_\`{|}~-, no leading, trailing or double dots)`;
   }
   const labels = domain.split('.');
-  if (labels.length < 2 || !labels.every((label) => DOMAIN_LABEL.test(label))) {
+  // No top-level domain is all digits: "a@127.0.0.1" is an address literal in disguise.
+  const numericTld = /^\d+$/.test(labels.at(-1) ?? '');
+  if (labels.length < 2 || numericTld || !labels.every((label) => DOMAIN_LABEL.test(label))) {
     return `"${domain}" is not a valid domain`;
   }
   return null;
@@ -85,7 +97,7 @@ export function headerProblems(headers: readonly Header[], field: string): Input
         field: `${at}.name`,
         problem: `"${header.name.slice(0, 40)}" is not a valid header name (letters, digits and !#$%&'*+.^_\`|~-, at most ${LIMITS.headerNameLength})`,
       });
-    } else if (RESERVED_HEADERS.has(lower) || lower.startsWith('content-')) {
+    } else if (RESERVED_HEADERS.has(lower) || RESERVED_PREFIXES.some((p) => lower.startsWith(p))) {
       problems.push({
         field: `${at}.name`,
         problem: `"${header.name}" is set by mailscope and may not be overridden`,
@@ -112,4 +124,16 @@ export function singleLineProblem(value: string, maxLength: number): string | nu
   if (CONTROL.test(value)) return 'must not contain control characters';
   if (value.length > maxLength) return `must be at most ${maxLength} characters`;
   return null;
+}
+
+/** Why `address` may not be a sender under SENDER_DOMAIN_ALLOWLIST, or null when it may. */
+export function senderDomainProblem(
+  address: string,
+  allowedDomains: readonly string[] | null,
+): string | null {
+  if (allowedDomains === null) return null;
+  const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+  return allowedDomains.includes(domain)
+    ? null
+    : `the domain "${domain}" is not allowed to send (SENDER_DOMAIN_ALLOWLIST: ${allowedDomains.join(', ')})`;
 }

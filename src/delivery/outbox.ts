@@ -32,6 +32,14 @@ export interface SendEmailInput {
   idempotencyKey?: string | null | undefined;
 }
 
+/** How many messages one sendEmails call may carry. */
+export const MAX_MESSAGES_PER_CALL = 1_000;
+
+export type SendManyResult =
+  | { ok: true; messages: Message[] }
+  | { ok: false; kind: 'invalid'; problems: InputProblem[] }
+  | { ok: false; kind: 'idempotency_conflict'; index: number; message: Message };
+
 export type SendResult =
   | { ok: true; message: Message }
   | { ok: false; kind: 'invalid'; problems: InputProblem[] }
@@ -52,30 +60,35 @@ export interface OutboxDeps {
   now?: () => number;
 }
 
-function validate(input: SendEmailInput): InputProblem[] {
+/** Problems with one input; `path` names it in the request, e.g. "input" or "inputs[3]". */
+function validate(input: SendEmailInput, path = 'input'): InputProblem[] {
   const problems: InputProblem[] = [];
   const toProblem = addressProblem(input.to);
-  if (toProblem) problems.push({ field: 'input.to', problem: toProblem });
+  if (toProblem) problems.push({ field: `${path}.to`, problem: toProblem });
   const subjectProblem = singleLineProblem(input.subject, LIMITS.subjectLength);
-  if (subjectProblem) problems.push({ field: 'input.subject', problem: subjectProblem });
+  if (subjectProblem) problems.push({ field: `${path}.subject`, problem: subjectProblem });
   const text = input.text ?? null;
   const html = input.html ?? null;
   if (text === null && html === null) {
-    problems.push({ field: 'input.text', problem: 'give text, html or both' });
+    problems.push({ field: `${path}.text`, problem: 'give text, html or both' });
   }
   for (const [field, body] of [
-    ['input.text', text],
-    ['input.html', html],
+    [`${path}.text`, text],
+    [`${path}.html`, html],
   ] as const) {
     if (body !== null && Buffer.byteLength(body) > LIMITS.bodyBytes) {
       problems.push({ field, problem: `must be at most ${LIMITS.bodyBytes} bytes` });
     }
+    // NUL cannot travel in an SMTP DATA section; servers cut or reject the message at it.
+    if (body !== null && body.includes('\u0000')) {
+      problems.push({ field, problem: 'must not contain NUL characters' });
+    }
   }
-  problems.push(...headerProblems(input.headers ?? [], 'input.headers'));
+  problems.push(...headerProblems(input.headers ?? [], `${path}.headers`));
   const key = input.idempotencyKey ?? null;
   if (key !== null && (key.length === 0 || key.length > LIMITS.idempotencyKeyLength)) {
     problems.push({
-      field: 'input.idempotencyKey',
+      field: `${path}.idempotencyKey`,
       problem: `must be 1 to ${LIMITS.idempotencyKeyLength} characters`,
     });
   }
@@ -184,6 +197,28 @@ export function createOutbox(deps: OutboxDeps) {
     return deps.settings.current()?.version ?? null;
   }
 
+  function toNewMessage(
+    input: SendEmailInput,
+    domain: string,
+    smtpConfigVersion: number | null,
+  ): NewMessage {
+    const key = input.idempotencyKey ?? null;
+    return {
+      recipient: input.to,
+      subject: input.subject,
+      text: input.text ?? null,
+      html: input.html ?? null,
+      headers: [...(input.headers ?? [])],
+      // Fixed now so every attempt (and any duplicate after a crash) carries the same id and
+      // receivers can de-duplicate.
+      messageId: `<${randomUUID()}@${domain}>`,
+      maxAttempts: deps.maxAttempts,
+      idempotencyKey: key,
+      requestHash: key === null ? null : requestHash(input),
+      smtpConfigVersion,
+    };
+  }
+
   function retryMatching(filter: MessageListFilter): BulkResult {
     const result = applyInChunks(filter, ['ABANDONED', 'CANCELLED'], (ids) =>
       deps.messages.retryMany(ids, deps.maxAttempts, now(), currentVersion()),
@@ -203,25 +238,44 @@ export function createOutbox(deps: OutboxDeps) {
     async send(input: SendEmailInput): Promise<SendResult> {
       const problems = validate(input);
       if (problems.length > 0) return { ok: false, kind: 'invalid', problems };
-      const key = input.idempotencyKey ?? null;
-      const result = await enqueue({
-        recipient: input.to,
-        subject: input.subject,
-        text: input.text ?? null,
-        html: input.html ?? null,
-        headers: [...(input.headers ?? [])],
-        // Fixed now so every attempt (and any duplicate after a crash) carries the same id and
-        // receivers can de-duplicate.
-        messageId: `<${randomUUID()}@${messageIdDomain()}>`,
-        maxAttempts: deps.maxAttempts,
-        idempotencyKey: key,
-        requestHash: key === null ? null : requestHash(input),
-        smtpConfigVersion: currentVersion(),
-      });
+      const result = await enqueue(toNewMessage(input, messageIdDomain(), currentVersion()));
       if (result.kind === 'conflict') {
         return { ok: false, kind: 'idempotency_conflict', message: result.message };
       }
       return { ok: true, message: result.message };
+    },
+
+    /**
+     * send() for up to MAX_MESSAGES_PER_CALL inputs in one transaction, all or nothing: any
+     * invalid input, or a key reused with different input, stores none of them.
+     */
+    sendMany(inputs: readonly SendEmailInput[]): SendManyResult {
+      if (inputs.length === 0 || inputs.length > MAX_MESSAGES_PER_CALL) {
+        const problem = `give 1 to ${MAX_MESSAGES_PER_CALL} messages, not ${inputs.length}`;
+        return { ok: false, kind: 'invalid', problems: [{ field: 'inputs', problem }] };
+      }
+      const problems = inputs.flatMap((input, index) => validate(input, `inputs[${index}]`));
+      if (problems.length > 0) return { ok: false, kind: 'invalid', problems };
+      const domain = messageIdDomain();
+      const version = currentVersion();
+      const stored = deps.messages.enqueueAll(
+        inputs.map((input) => toNewMessage(input, domain, version)),
+        now(),
+      );
+      if (!stored.ok) {
+        return {
+          ok: false,
+          kind: 'idempotency_conflict',
+          index: stored.conflictIndex,
+          message: stored.message,
+        };
+      }
+      const events = stored.results.flatMap((result) =>
+        result.kind === 'queued' ? [result.event] : [],
+      );
+      deps.bus.publish(events);
+      if (events.length > 0) deps.wakeWorker();
+      return { ok: true, messages: stored.results.map((result) => result.message) };
     },
 
     retry(id: number): TransitionResult {

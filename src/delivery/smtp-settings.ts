@@ -7,6 +7,7 @@ import {
   addressProblem,
   headerProblems,
   LIMITS,
+  senderDomainProblem,
   singleLineProblem,
   type InputProblem,
 } from './input-rules.ts';
@@ -61,17 +62,23 @@ export interface SmtpSettingsDeps {
   embedded: { host: string; port: number } | null;
   /** Called after a new version is stored. */
   onConfigured?: () => void;
+  /** SENDER_DOMAIN_ALLOWLIST: the domains fromAddress may use; null for any. @default null */
+  senderDomainAllowlist?: readonly string[] | null;
   now?: () => number;
 }
 
 /** Problems with the sender fields shared by configureSmtp and configureSmtpProvider. */
-function senderProblems(input: {
-  fromAddress: string;
-  fromName?: string | null | undefined;
-  headers?: readonly Header[] | null | undefined;
-}): InputProblem[] {
+function senderProblems(
+  input: {
+    fromAddress: string;
+    fromName?: string | null | undefined;
+    headers?: readonly Header[] | null | undefined;
+  },
+  allowedDomains: readonly string[] | null,
+): InputProblem[] {
   const problems: InputProblem[] = [];
-  const fromProblem = addressProblem(input.fromAddress);
+  const fromProblem =
+    addressProblem(input.fromAddress) ?? senderDomainProblem(input.fromAddress, allowedDomains);
   if (fromProblem) problems.push({ field: 'input.fromAddress', problem: fromProblem });
   const fromName = input.fromName ?? null;
   const nameProblem = fromName === null ? null : singleLineProblem(fromName, LIMITS.fromNameLength);
@@ -82,6 +89,7 @@ function senderProblems(input: {
 
 export function createSmtpSettings(deps: SmtpSettingsDeps) {
   const now = deps.now ?? Date.now;
+  const allowedDomains = deps.senderDomainAllowlist ?? null;
   let cached: ActiveSmtpSettings | null | undefined;
 
   function fromStored(stored: StoredSmtpConfig): ActiveSmtpSettings {
@@ -164,7 +172,7 @@ export function createSmtpSettings(deps: SmtpSettingsDeps) {
     /** Validates and stores a new version; nothing is stored when any field is bad. */
     configure(input: ConfigureSmtpInput): ConfigureResult {
       const parsed = parseSmtpUri(input.connectionUri);
-      const problems = senderProblems(input);
+      const problems = senderProblems(input, allowedDomains);
       if (!parsed.ok) problems.unshift({ field: 'input.connectionUri', problem: parsed.problem });
       if (!parsed.ok || problems.length > 0) return { ok: false, problems };
 
@@ -191,7 +199,10 @@ export function createSmtpSettings(deps: SmtpSettingsDeps) {
       });
       if (!built.ok) {
         // The sender fields are checked too, so one answer lists every problem.
-        return { ok: false, problems: [...built.problems, ...senderProblems(input)] };
+        return {
+          ok: false,
+          problems: [...built.problems, ...senderProblems(input, allowedDomains)],
+        };
       }
       return this.configure({ ...input, connectionUri: built.connectionUri });
     },

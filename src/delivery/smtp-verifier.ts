@@ -1,6 +1,7 @@
 import { verifySmtpEndpoint, type VerifyReport } from '../smtp/verify.ts';
 import { formatSmtpUri, parseSmtpUri } from '../smtp/uri.ts';
 import type { SmtpSettings } from './smtp-settings.ts';
+import type { DestinationPolicy } from '../smtp/destination-guard.ts';
 
 export interface SmtpVerification extends VerifyReport {
   /** The URI checked, password replaced by "***". */
@@ -13,6 +14,8 @@ export type VerifyResult =
 export interface SmtpVerifierDeps {
   settings: SmtpSettings;
   timeoutMs: number;
+  /** SMTP_DISALLOW_PRIVATE_IPS / SMTP_ALLOWED_PORTS. @default null */
+  destination?: DestinationPolicy | null;
 }
 
 /** "Will this configuration work?", answered step by step before any mail depends on it. */
@@ -36,7 +39,10 @@ export function createSmtpVerifier(deps: SmtpVerifierDeps) {
         if (!parsed.ok) return { ok: false, field: 'connectionUri', problem: parsed.problem };
         endpoint = parsed.endpoint;
       }
-      const report = await verifySmtpEndpoint(endpoint, { timeoutMs: deps.timeoutMs });
+      const report = await verifySmtpEndpoint(endpoint, {
+        timeoutMs: deps.timeoutMs,
+        destination: deps.destination ?? null,
+      });
       return { ok: true, verification: { ...report, connectionUri: formatSmtpUri(endpoint) } };
     },
   };

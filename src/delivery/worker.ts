@@ -1,6 +1,7 @@
 import type { AttemptRecord, ClaimedMessage, MessageRepository } from '../db/messages.ts';
 import type { DeliveryError } from '../domain/delivery-error.ts';
 import type { Message, MessageEvent } from '../domain/message.ts';
+import { createLogger, type Logger } from '../logger.ts';
 import type { SendOutcome, SmtpTransports } from '../smtp/transport.ts';
 import { retryDelayMs } from './backoff.ts';
 import type { ActiveSmtpSettings, SmtpSettings } from './smtp-settings.ts';
@@ -26,6 +27,8 @@ export interface WorkerDeps {
   /** Where committed events go (the worker never listens to any). */
   publish: (events: readonly MessageEvent[]) => void;
   options: WorkerOptions;
+  /** Where the worker reports its own bugs. @default an error-level logger on stdout */
+  log?: Logger;
   now?: () => number;
   random?: () => number;
 }
@@ -81,6 +84,7 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
   const { messages, settings, transports, publish, options } = deps;
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
+  const log = deps.log ?? createLogger({ level: 'error', name: 'delivery' });
   const idlePollMs = options.idlePollMs ?? 1_000;
   const graceMs = options.shutdownGraceMs ?? 5_000;
 
@@ -179,7 +183,7 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
       const done = deliver(claim, active).catch((error: unknown) => {
         // transports.send never rejects; reaching here is a bug worth a loud line, and the
         // lease makes sure the message is tried again.
-        console.error('delivery worker: unexpected error', error);
+        log.error({ err: error, id: claim.message.id }, 'delivery worker: unexpected error');
       });
       inFlight.set(claim.message.id, { claim, done });
     }

@@ -1,3 +1,6 @@
+import type { ApiTokens } from '../auth/api-tokens.ts';
+import type { Principal } from '../auth/principal.ts';
+import type { SendRateLimiter } from '../auth/send-rate-limiter.ts';
 import type { DispatchRepository } from '../db/dispatches.ts';
 import type { EventRepository } from '../db/events.ts';
 import type { MessageRepository } from '../db/messages.ts';
@@ -6,8 +9,9 @@ import type { EventBus } from '../delivery/event-bus.ts';
 import type { Outbox } from '../delivery/outbox.ts';
 import type { SmtpSettings } from '../delivery/smtp-settings.ts';
 import type { SmtpVerifier } from '../delivery/smtp-verifier.ts';
+import type { EventMessages } from './event-messages.ts';
 
-/** What resolvers may use. The same object serves every request: it holds no per-user state. */
+/** What resolvers may use. Everything but `principal` is shared by every request. */
 export interface GraphQLContext {
   outbox: Outbox;
   settings: SmtpSettings;
@@ -17,4 +21,13 @@ export interface GraphQLContext {
   bus: EventBus;
   deliveryStats: DeliveryStats;
   verifier: SmtpVerifier;
+  /** The message of an event, read once however many subscribers resolve it. */
+  eventMessages: EventMessages;
+  apiTokens: ApiTokens;
+  sendRateLimiter: SendRateLimiter;
+  /** Who is calling: per HTTP request, per graphql-ws connection. */
+  principal: Principal;
 }
+
+/** The shared part of the context; the HTTP layer adds the `principal` per request/connection. */
+export type GraphQLServices = Omit<GraphQLContext, 'principal'>;

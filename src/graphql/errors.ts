@@ -27,3 +27,30 @@ export class ConflictError extends GraphQLError {
     super(message, { extensions: { code: 'CONFLICT', ...extra } });
   }
 }
+
+/** The caller's token may not do this (a READ token calling a mutation, say). */
+export class ForbiddenError extends GraphQLError {
+  constructor(message: string) {
+    super(message, { extensions: { code: 'FORBIDDEN' } });
+  }
+}
+
+/** Too many sends for this token; `retryAfterSeconds` says when the next one will be accepted. */
+export class RateLimitedError extends GraphQLError {
+  constructor(retryAfterMs: number) {
+    const retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1_000));
+    super(`too many messages sent with this token; retry in ${retryAfterSeconds} s`, {
+      extensions: { code: 'RATE_LIMITED', retryAfterSeconds, retryAfterMs },
+    });
+  }
+}
+
+/** An event cursor older than what retention kept: the events after it are partly gone. */
+export class CursorExpiredError extends GraphQLError {
+  constructor(field: string) {
+    super(
+      `${field}: events after this cursor were pruned by retention. Resync: read the current state with the messages query, then subscribe to messageEvents without a cursor (live only) or with after: "0" (from the oldest retained event).`,
+      { extensions: { code: 'CURSOR_EXPIRED', field } },
+    );
+  }
+}

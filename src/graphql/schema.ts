@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
+import { guardRootFields } from './authorize.ts';
 import type { Resolvers } from './generated/types.ts';
+import { ApiToken, ApiTokenMutation, ApiTokenQuery, Viewer } from './resolvers/api-tokens.ts';
 import { Mutation } from './resolvers/mutation.ts';
 import { Query } from './resolvers/query.ts';
 import { Subscription } from './resolvers/subscription.ts';
@@ -14,25 +16,34 @@ import {
   SmtpVerificationStep,
   TroubleshootingQuery,
 } from './resolvers/troubleshooting.ts';
-import { Dispatch, Message, MessageEvent, SmtpConfig } from './resolvers/types.ts';
+import {
+  Dispatch,
+  Message,
+  MessageConnection,
+  MessageEvent,
+  SmtpConfig,
+} from './resolvers/types.ts';
 
 const typeDefs = readFileSync(new URL('../../schema.graphql', import.meta.url), 'utf8');
 
 const resolvers: Resolvers = {
-  Query: { ...Query, ...TroubleshootingQuery, ...DashboardQuery },
-  Mutation: { ...Mutation, ...BulkMutation },
+  Query: { ...Query, ...TroubleshootingQuery, ...DashboardQuery, ...ApiTokenQuery },
+  Mutation: { ...Mutation, ...BulkMutation, ...ApiTokenMutation },
   Subscription,
   DeliveryStats,
   SmtpProvider,
   SmtpVerification,
   SmtpVerificationStep,
   Message,
+  MessageConnection,
   Dispatch,
   MessageEvent,
   SmtpConfig,
+  ApiToken,
+  Viewer,
 };
 
 /** schema.graphql with its resolvers: one schema serves HTTP and graphql-ws alike. */
 export function createSchema(): GraphQLSchema {
-  return makeExecutableSchema({ typeDefs, resolvers: resolvers as never });
+  return guardRootFields(makeExecutableSchema({ typeDefs, resolvers: resolvers as never }));
 }

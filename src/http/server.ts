@@ -4,19 +4,33 @@ import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import type { GraphQLContext } from '../graphql/context.ts';
+import type { Principal } from '../auth/principal.ts';
+import type { GraphQLContext, GraphQLServices } from '../graphql/context.ts';
+import { DEFAULT_LIMITS, limitRules, type DocumentLimits } from '../graphql/limits.ts';
 import { maskError } from '../graphql/mask.ts';
-import { isAuthorized } from './auth.ts';
+import { createSharedSubscriptions } from '../graphql/shared-subscriptions.ts';
+import { createSubscribeCheck, type SubscriptionCaps } from './ws-subscribe.ts';
+import { createConnectionRegistry, hostIsLoopback, originAllowed } from './ws-guard.ts';
+import type { Logger } from '../logger.ts';
+import type { ProbeRoutes } from './probes.ts';
 import { createStaticHandler } from './static.ts';
 
 export interface HttpServerOptions {
   host: string;
   port: number;
   schema: GraphQLSchema;
-  context: GraphQLContext;
-  /** Bearer token every request must carry, or null for none. */
-  apiToken: string | null;
+  /** Shared by every request; the caller (`principal`) is added per request/connection. */
+  context: GraphQLServices;
   production: boolean;
+  /** Browser origins allowed to open WebSockets besides the service's own. @default null (none) */
+  allowedOrigins?: readonly string[] | null;
+  /** @default DEFAULT_LIMITS */
+  limits?: DocumentLimits;
+  /** @default { perConnection: 20, perToken: 100 } */
+  subscriptionCaps?: SubscriptionCaps;
+  /** /readyz and /metrics (probes.ts). */
+  probes?: ProbeRoutes;
+  log?: Logger;
 }
 
 export interface HttpServerHandle {
@@ -28,6 +42,8 @@ export interface HttpServerHandle {
 }
 
 const GRAPHQL_PATH = '/graphql';
+/** graphql-ws messages are operations and their variables; sendEmail belongs on HTTP. */
+const MAX_WS_PAYLOAD_BYTES = 1024 * 1024;
 /** sendEmail bodies may be 5 MB each for text and html; JSON escaping adds a little. */
 const MAX_BODY_BYTES = 12 * 1024 * 1024;
 
@@ -62,13 +78,33 @@ function errorBody(message: string, code: string) {
  * twice the throughput of the Express integration here), graphql-ws on the same path, /healthz.
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServerHandle> {
-  const { schema, context, apiToken, production } = options;
+  const { schema, context: services, production } = options;
+  const { apiTokens } = services;
+  const limits = options.limits ?? DEFAULT_LIMITS;
   const formatError = (formatted: GraphQLFormattedError) => maskError(formatted, production);
+  const contextFor = (principal: Principal): GraphQLContext => ({ ...services, principal });
+
+  /** The caller, or null for a missing or wrong token (anonymous callers must use loopback). */
+  function authenticate(request: IncomingMessage, authorization: unknown): Principal | null {
+    const principal = apiTokens.authenticate(
+      typeof authorization === 'string' ? authorization : undefined,
+    );
+    if (principal?.kind === 'anonymous' && !hostIsLoopback(request)) return null;
+    return principal;
+  }
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     introspection: !production,
     includeStacktraceInErrorResponses: !production,
+    // No "did you mean" field suggestions for strangers in production.
+    hideSchemaDetailsFromClientErrors: production,
+    // The default, said out loud: a GraphQL request must be JSON or carry a custom header, so a
+    // plain HTML form or <img> on another site cannot make one.
+    csrfPrevention: true,
+    parseOptions: { maxTokens: limits.maxTokens },
+    // Apollo adds its own introspection rule when introspection is off.
+    validationRules: limitRules(limits, false),
     formatError,
     // main.ts owns signal handling and stops everything in order; Apollo's own handler would
     // race it.
@@ -77,7 +113,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   await apollo.start();
 
   async function handleGraphQL(request: IncomingMessage, response: ServerResponse) {
-    if (!isAuthorized(request.headers.authorization, apiToken)) {
+    const principal = authenticate(request, request.headers.authorization);
+    if (principal === null) {
       sendJson(response, 401, errorBody('missing or wrong API token', 'UNAUTHENTICATED'));
       return;
     }
@@ -105,7 +142,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     };
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest,
-      context: async () => context,
+      context: async () => contextFor(principal),
     });
     for (const [name, value] of result.headers) response.setHeader(name, value);
     response.statusCode = result.status ?? 200;
@@ -125,6 +162,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       response.end('ok\n');
       return;
     }
+    if (options.probes?.(request, response)) return;
     if (path !== GRAPHQL_PATH) {
       if (serveDashboard(request, response)) return;
       sendJson(
@@ -143,26 +181,62 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
         sendJson(response, 413, errorBody('request body is too large', 'BAD_REQUEST'));
         return;
       }
-      console.error('http: request failed', error);
+      options.log?.error({ err: error }, 'http: request failed');
       sendJson(response, 500, errorBody('Internal server error', 'INTERNAL_SERVER_ERROR'));
     });
   });
   // Keep-alive sockets of idle clients must not hold up shutdown.
   server.keepAliveTimeout = 5_000;
 
-  const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH });
-  const subscriptions = useServer<Record<string, unknown>>(
+  const wsServer = new WebSocketServer({
+    server,
+    path: GRAPHQL_PATH,
+    maxPayload: MAX_WS_PAYLOAD_BYTES,
+    verifyClient: (
+      { req }: { req: IncomingMessage },
+      done: (ok: boolean, status?: number, message?: string) => void,
+    ) => {
+      if (originAllowed(req, options.allowedOrigins ?? null)) done(true);
+      else done(false, 403, 'Origin not allowed');
+    },
+  });
+  const connections = createConnectionRegistry();
+  const stopRevoked = apiTokens.onRevoked((tokenId) =>
+    connections.closeAll(`token:${tokenId}`, 'Forbidden: token revoked'),
+  );
+  const stopAnonymous = apiTokens.onAuthRequired(() =>
+    connections.closeAll('anonymous', 'Forbidden: a token is required now'),
+  );
+  const subscribeCheck = createSubscribeCheck({
+    schema,
+    limits,
+    production,
+    apiTokens,
+    connections,
+    caps: options.subscriptionCaps ?? { perConnection: 20, perToken: 100 },
+    contextFor,
+  });
+  const subscriptions = useServer<Record<string, unknown>, { principal?: Principal }>(
     {
       schema,
-      context: () => context,
+      // Live-only subscribers of the same operation share one execution per event.
+      subscribe: createSharedSubscriptions({ fields: ['messageEvents'] }),
       // graphql-ws closes the socket with 4403 Forbidden when this returns false.
       onConnect: (ctx) => {
-        const authorization = ctx.connectionParams?.['authorization'];
-        return isAuthorized(
-          typeof authorization === 'string' ? authorization : undefined,
-          apiToken,
-        );
+        const principal = authenticate(ctx.extra.request, ctx.connectionParams?.['authorization']);
+        if (principal === null) return false;
+        ctx.extra.principal = principal;
+        const socket = ctx.extra.socket;
+        const remove = connections.add(principal, {
+          close: (code, reason) => socket.close(code, reason),
+          subscriptions: () => Object.keys(ctx.subscriptions).length,
+        });
+        socket.once('close', remove);
+        return true;
       },
+      // Auth again, caps, parse and validate with the same limits as HTTP (graphql-ws runs no
+      // validation of its own once this returns execution arguments).
+      onSubscribe: subscribeCheck,
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors
           ? { ...result, errors: result.errors.map((error) => formatError(error.toJSON())) }
@@ -186,6 +260,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     url: `http://${hostForUrl}:${port}`,
     port,
     async close() {
+      stopRevoked();
+      stopAnonymous();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await subscriptions.dispose();
       for (const client of wsServer.clients) client.terminate();

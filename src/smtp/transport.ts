@@ -6,6 +6,7 @@ import type { SendMailOptions, SMTPPoolOptions, Transporter } from 'nodemailer';
 import type { DeliveryError } from '../domain/delivery-error.ts';
 import type { Header } from '../domain/message.ts';
 import { classifySmtpError } from './classify.ts';
+import { guardedSocketFactory, type DestinationPolicy } from './destination-guard.ts';
 import type { SmtpEndpoint } from './endpoint.ts';
 import { secretRedactor } from './redact.ts';
 import { formatTranscript, type TranscriptParts } from './transcript.ts';
@@ -54,6 +55,8 @@ export interface SmtpTransports {
    * already given them their grace period, as the worker does on shutdown.
    */
   close(options?: { force?: boolean }): Promise<void>;
+  /** SMTP connections open now across every pool, for the metrics. */
+  openConnections(): number;
 }
 
 export interface SmtpTransportsOptions {
@@ -81,6 +84,12 @@ export interface SmtpTransportsOptions {
    * @default 'failures'
    */
   transcripts?: 'failures' | 'all' | 'off';
+  /**
+   * Where connections may go (SMTP_DISALLOW_PRIVATE_IPS, SMTP_ALLOWED_PORTS): checked on the
+   * resolved address that is then dialled, see destination-guard.ts.
+   * @default null (anywhere)
+   */
+  destination?: DestinationPolicy | null;
 }
 
 interface Pool {
@@ -150,6 +159,9 @@ export function transportOptions(
     transactionLog: logger !== undefined,
     disableFileAccess: true,
     disableUrlAccess: true,
+    ...(options.destination
+      ? { getSocket: guardedSocketFactory(options.destination, timeoutMs) }
+      : {}),
   };
 }
 
@@ -295,5 +307,18 @@ export function createSmtpTransports(options: SmtpTransportsOptions): SmtpTransp
     return closing;
   }
 
-  return { send, retainOnly, close };
+  function openConnections(): number {
+    let open = 0;
+    for (const pool of pools.values()) {
+      // nodemailer does not expose its pool's size; `_connections` is the SMTPPool's own list.
+      // Reading it is a metric only: if a release renames it, the gauge reads 0, nothing breaks.
+      const internals = (
+        pool.transporter as unknown as { transporter?: { _connections?: unknown } }
+      ).transporter;
+      if (Array.isArray(internals?._connections)) open += internals._connections.length;
+    }
+    return open;
+  }
+
+  return { send, retainOnly, close, openConnections };
 }

@@ -22,6 +22,7 @@ import {
   type EhloInfo,
 } from './verify-auth.ts';
 import { SmtpSession, type SmtpReply } from './verify-session.ts';
+import { checkDestination, type DestinationPolicy } from './destination-guard.ts';
 import { inspectTls, secureContextFor, tlsConnectionOptions } from './verify-tls.ts';
 
 type StepOutcome = Omit<VerifyStep, 'name' | 'ok' | 'durationMs' | 'error'>;
@@ -46,6 +47,7 @@ export class Verification {
   readonly #secureContext: tls.SecureContext | undefined;
   readonly #where: string;
   #addresses: string[] = [];
+  readonly #destination: DestinationPolicy | null;
   #session: SmtpSession | null = null;
   #ehlo: EhloInfo = NO_EXTENSIONS;
   /** What a failure of the current step is reported as having failed at. */
@@ -60,6 +62,7 @@ export class Verification {
         ? undefined
         : secureContextFor(options.extraCaCertificates ?? []);
     this.#where = `${endpoint.host}:${endpoint.port}`;
+    this.#destination = options.destination ?? null;
   }
 
   async run(): Promise<void> {
@@ -119,6 +122,7 @@ export class Verification {
   }
 
   async #resolve(): Promise<StepOutcome> {
+    if (this.#destination !== null) return this.#resolveGuarded(this.#destination);
     const { host } = this.#endpoint;
     if (net.isIP(host)) {
       this.#addresses = [host];
@@ -156,9 +160,50 @@ export class Verification {
     };
   }
 
+  /** DNS with the destination guard on: the addresses found are the ones checked and dialled. */
+  async #resolveGuarded(policy: DestinationPolicy): Promise<StepOutcome> {
+    const { host, port } = this.#endpoint;
+    const check = await checkDestination(host, port, policy);
+    if (!check.ok) {
+      throw new StepFailure(
+        deliveryError({
+          code: check.code === 'EDNS' ? 'CONNECTION' : 'CONFIG',
+          command: 'CONN',
+          message: check.message,
+          hint:
+            check.code === 'EDNS'
+              ? `Check the spelling of ${host} in the connection URI.`
+              : 'This service only connects to public SMTP servers on the allowed ports (SMTP_DISALLOW_PRIVATE_IPS, SMTP_ALLOWED_PORTS).',
+        }),
+      );
+    }
+    this.#addresses = check.addresses;
+    return {
+      detail: `resolved ${host} to ${check.addresses.join(', ')}`,
+      addresses: check.addresses,
+    };
+  }
+
   async #connect(): Promise<StepOutcome> {
     const { port } = this.#endpoint;
-    const connected = await SmtpSession.connect(this.#addresses, port, this.#timeoutMs);
+    const startedAt = performance.now();
+    const connected = await SmtpSession.connect(this.#addresses, port, this.#timeoutMs).catch(
+      async (error: unknown) => {
+        if (this.#destination === null) throw error;
+        // With the guard on, verifySmtp must not work as a port scanner: a refused and a
+        // filtered port look the same, in words and in time (the whole connect timeout).
+        const left = this.#timeoutMs - (performance.now() - startedAt);
+        if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
+        throw new StepFailure(
+          deliveryError({
+            code: 'CONNECTION',
+            command: 'CONN',
+            message: `Could not connect to ${this.#where}`,
+            hint: 'Nothing answered: the port is closed or filtered (not told apart while SMTP_DISALLOW_PRIVATE_IPS or SMTP_ALLOWED_PORTS is set). Check the host, the port and firewalls.',
+          }),
+        );
+      },
+    );
     this.#session = connected.session;
     const refused = connected.refused.length > 0 ? ` (after ${connected.refused.join('; ')})` : '';
     return { detail: `connected to ${connected.remote}${refused}` };

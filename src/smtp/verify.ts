@@ -9,6 +9,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { DeliveryError } from '../domain/delivery-error.ts';
+import type { DestinationPolicy } from './destination-guard.ts';
 import type { SmtpEndpoint } from './endpoint.ts';
 import { Verification } from './verify-steps.ts';
 import type { TlsDetails } from './verify-tls.ts';
@@ -58,6 +59,8 @@ export interface VerifyOptions {
   timeoutMs: number;
   /** PEM CA certificates trusted in addition to Node's roots, as for the transports. */
   extraCaCertificates?: readonly string[];
+  /** Where connections may go (SMTP_DISALLOW_PRIVATE_IPS, SMTP_ALLOWED_PORTS). @default null (anywhere) */
+  destination?: DestinationPolicy | null;
   /** The name sent with EHLO. @default this machine's FQDN, else "[127.0.0.1]" (as nodemailer) */
   clientName?: string;
 }

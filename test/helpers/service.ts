@@ -38,6 +38,8 @@ export function configFor(env: Record<string, string>) {
 export interface TestService {
   app: RunningApp;
   url: string;
+  /** The service's SQLite file. */
+  databasePath: string;
   gql: <T = any>(query: string, variables?: Record<string, unknown>) => Promise<GraphQLResponse<T>>;
   close(): Promise<void>;
 }
@@ -45,11 +47,17 @@ export interface TestService {
 /** Boots the whole service in this process on an ephemeral port with a fresh SQLite file. */
 export async function startService(env: Record<string, string> = {}): Promise<TestService> {
   const dir = env['DATABASE_PATH'] ? null : tempDir();
-  const config = configFor({ DATABASE_PATH: join(dir?.path ?? '', 'mailscope.db'), ...env });
+  // In-process services share the test runner's stdout: keep it to errors unless asked.
+  const config = configFor({
+    DATABASE_PATH: join(dir?.path ?? '', 'mailscope.db'),
+    LOG_LEVEL: 'error',
+    ...env,
+  });
   const app = await startApp(config);
   return {
     app,
     url: app.url,
+    databasePath: config.databasePath,
     gql: (query, variables) =>
       graphqlRequest(`${app.url}/graphql`, query, variables, env['API_TOKEN']),
     async close() {

@@ -4,7 +4,10 @@ import type { DeliveryError as DeliveryErrorModel } from '../../domain/delivery-
 import type { SmtpSettingsView as SmtpConfigModel } from '../../delivery/smtp-settings.ts';
 import type { DeliveryStatsReport as DeliveryStatsModel } from '../../delivery/delivery-stats.ts';
 import type { SmtpVerification as SmtpVerificationModel } from '../../delivery/smtp-verifier.ts';
+import type { MessageConnectionModel } from '../message-connection.ts';
 import type { SmtpProviderPreset as SmtpProviderModel } from '../../smtp/providers.ts';
+import type { StoredApiToken as ApiTokenModel } from '../../db/api-tokens.ts';
+import type { Principal as ViewerModel } from '../../auth/principal.ts';
 import type { GraphQLContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -19,7 +22,19 @@ export type Scalars = {
   Float: { input: number; output: number; }
 };
 
-/** What the API token in use may do. */
+/** A stored API token; the token itself is never shown again after creation (addition). */
+export type ApiToken = {
+  __typename?: 'ApiToken';
+  createdAt: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  /** To the minute. */
+  lastUsedAt?: Maybe<Scalars['String']['output']>;
+  name: Scalars['String']['output'];
+  revokedAt?: Maybe<Scalars['String']['output']>;
+  scope: ApiTokenScope;
+};
+
+/** ADMIN: everything. READ: queries and subscriptions only (addition). */
 export type ApiTokenScope =
   | 'ADMIN'
   | 'READ';
@@ -59,6 +74,13 @@ export type ConfigureSmtpProviderInput = {
   provider: Scalars['String']['input'];
   /** Required unless the provider fixes it (SendGrid: apikey) or derives it (Postmark: the token). */
   username?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type CreatedApiToken = {
+  __typename?: 'CreatedApiToken';
+  apiToken: ApiToken;
+  /** The token to send as `Authorization: Bearer <token>`; shown only here. */
+  token: Scalars['String']['output'];
 };
 
 export type DeliveryError = {
@@ -275,6 +297,11 @@ export type Mutation = {
   /** Builds the connection URI for a provider preset, with correct encoding, and stores it like configureSmtp (addition). */
   configureSmtpProvider: SmtpConfig;
   /**
+   * Creates an API token; the token itself is in the answer and never shown again. Needs ADMIN
+   * (the bootstrap API_TOKEN, or anyone on loopback while no authentication is configured) (addition).
+   */
+  createApiToken: CreatedApiToken;
+  /**
    * After fixing the configuration: retries every ABANDONED message whose last attempt failed with
    * AUTH, TLS, CONNECTION, TIMEOUT or CONFIG at or after `since` (default: when the configuration
    * before the current one was stored), and sends QUEUED ones with such failures now (addition).
@@ -284,7 +311,15 @@ export type Mutation = {
   retryMessage: Message;
   /** retryMessage for every ABANDONED or CANCELLED message matching the filter (addition). */
   retryMessages: BulkActionResult;
+  /** Revokes a token at once, closing its live subscriptions; needs ADMIN (addition). */
+  revokeApiToken: ApiToken;
   sendEmail: Message;
+  /**
+   * sendEmail for 1 to 1,000 messages in one call and one transaction, results in input order.
+   * All or nothing: if any input is invalid, or reuses an idempotencyKey with different input,
+   * nothing is stored (addition).
+   */
+  sendEmails: Array<Message>;
   /** Sends one real message through the configuration in use and returns it (addition). */
   sendTestEmail: Message;
 };
@@ -310,6 +345,12 @@ export type MutationConfigureSmtpProviderArgs = {
 };
 
 
+export type MutationCreateApiTokenArgs = {
+  name: Scalars['String']['input'];
+  scope: ApiTokenScope;
+};
+
+
 export type MutationRetryConfigurationFailuresArgs = {
   since?: InputMaybe<Scalars['String']['input']>;
 };
@@ -325,8 +366,18 @@ export type MutationRetryMessagesArgs = {
 };
 
 
+export type MutationRevokeApiTokenArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
 export type MutationSendEmailArgs = {
   input: SendEmailInput;
+};
+
+
+export type MutationSendEmailsArgs = {
+  inputs: Array<SendEmailInput>;
 };
 
 
@@ -346,6 +397,8 @@ export type PageInfo = {
  */
 export type Query = {
   __typename?: 'Query';
+  /** Every stored API token, newest first, revoked ones included; needs ADMIN (addition). */
+  apiTokens: Array<ApiToken>;
   /**
    * Delivery figures over [since, until) (default: the last 24 hours), to the minute, from
    * counters maintained as mail flows, plus the queue as it is now (addition).
@@ -372,7 +425,7 @@ export type Query = {
    * configuration when `connectionUri` is omitted (addition).
    */
   verifySmtp: SmtpVerification;
-  /** Who is asking: the scope of the API token in use (addition). */
+  /** Who is calling: the scope of the token used (ADMIN when no authentication is configured) (addition). */
   viewer: Viewer;
 };
 
@@ -563,7 +616,7 @@ export type SubscriptionQueueStatsArgs = {
 export type Viewer = {
   __typename?: 'Viewer';
   scope: ApiTokenScope;
-  /** The token's name; null without named tokens. */
+  /** The token's name; "API_TOKEN" for the bootstrap token; null when no authentication is configured. */
   tokenName?: Maybe<Scalars['String']['output']>;
 };
 
@@ -640,12 +693,14 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  ApiToken: ResolverTypeWrapper<ApiTokenModel>;
   ApiTokenScope: ApiTokenScope;
   AttemptsCount: ResolverTypeWrapper<AttemptsCount>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   BulkActionResult: ResolverTypeWrapper<BulkActionResult>;
   ConfigureSmtpInput: ConfigureSmtpInput;
   ConfigureSmtpProviderInput: ConfigureSmtpProviderInput;
+  CreatedApiToken: ResolverTypeWrapper<Omit<CreatedApiToken, 'apiToken'> & { apiToken: ResolversTypes['ApiToken'] }>;
   DeliveryError: ResolverTypeWrapper<DeliveryErrorModel>;
   DeliveryErrorCode: DeliveryErrorCode;
   DeliveryStats: ResolverTypeWrapper<DeliveryStatsModel>;
@@ -658,7 +713,7 @@ export type ResolversTypes = {
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   LatencySummary: ResolverTypeWrapper<LatencySummary>;
   Message: ResolverTypeWrapper<MessageModel>;
-  MessageConnection: ResolverTypeWrapper<Omit<MessageConnection, 'edges'> & { edges: Array<ResolversTypes['MessageEdge']> }>;
+  MessageConnection: ResolverTypeWrapper<MessageConnectionModel>;
   MessageEdge: ResolverTypeWrapper<Omit<MessageEdge, 'node'> & { node: ResolversTypes['Message'] }>;
   MessageEvent: ResolverTypeWrapper<MessageEventModel>;
   MessageFilter: MessageFilter;
@@ -677,16 +732,18 @@ export type ResolversTypes = {
   SmtpVerificationStepName: SmtpVerificationStepName;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  Viewer: ResolverTypeWrapper<Viewer>;
+  Viewer: ResolverTypeWrapper<ViewerModel>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
+  ApiToken: ApiTokenModel;
   AttemptsCount: AttemptsCount;
   Boolean: Scalars['Boolean']['output'];
   BulkActionResult: BulkActionResult;
   ConfigureSmtpInput: ConfigureSmtpInput;
   ConfigureSmtpProviderInput: ConfigureSmtpProviderInput;
+  CreatedApiToken: Omit<CreatedApiToken, 'apiToken'> & { apiToken: ResolversParentTypes['ApiToken'] };
   DeliveryError: DeliveryErrorModel;
   DeliveryStats: DeliveryStatsModel;
   Dispatch: DispatchModel;
@@ -698,7 +755,7 @@ export type ResolversParentTypes = {
   Int: Scalars['Int']['output'];
   LatencySummary: LatencySummary;
   Message: MessageModel;
-  MessageConnection: Omit<MessageConnection, 'edges'> & { edges: Array<ResolversParentTypes['MessageEdge']> };
+  MessageConnection: MessageConnectionModel;
   MessageEdge: Omit<MessageEdge, 'node'> & { node: ResolversParentTypes['Message'] };
   MessageEvent: MessageEventModel;
   MessageFilter: MessageFilter;
@@ -714,7 +771,16 @@ export type ResolversParentTypes = {
   SmtpVerificationStep: Omit<SmtpVerificationStep, 'error'> & { error?: Maybe<ResolversParentTypes['DeliveryError']> };
   String: Scalars['String']['output'];
   Subscription: Record<PropertyKey, never>;
-  Viewer: Viewer;
+  Viewer: ViewerModel;
+};
+
+export type ApiTokenResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ApiToken'] = ResolversParentTypes['ApiToken']> = {
+  createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastUsedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  revokedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  scope?: Resolver<ResolversTypes['ApiTokenScope'], ParentType, ContextType>;
 };
 
 export type AttemptsCountResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AttemptsCount'] = ResolversParentTypes['AttemptsCount']> = {
@@ -725,6 +791,11 @@ export type AttemptsCountResolvers<ContextType = GraphQLContext, ParentType exte
 export type BulkActionResultResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['BulkActionResult'] = ResolversParentTypes['BulkActionResult']> = {
   affected?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   skipped?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type CreatedApiTokenResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CreatedApiToken'] = ResolversParentTypes['CreatedApiToken']> = {
+  apiToken?: Resolver<ResolversTypes['ApiToken'], ParentType, ContextType>;
+  token?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type DeliveryErrorResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['DeliveryError'] = ResolversParentTypes['DeliveryError']> = {
@@ -840,10 +911,13 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   cancelMessages?: Resolver<ResolversTypes['BulkActionResult'], ParentType, ContextType, RequireFields<MutationCancelMessagesArgs, 'filter'>>;
   configureSmtp?: Resolver<ResolversTypes['SmtpConfig'], ParentType, ContextType, RequireFields<MutationConfigureSmtpArgs, 'input'>>;
   configureSmtpProvider?: Resolver<ResolversTypes['SmtpConfig'], ParentType, ContextType, RequireFields<MutationConfigureSmtpProviderArgs, 'input'>>;
+  createApiToken?: Resolver<ResolversTypes['CreatedApiToken'], ParentType, ContextType, RequireFields<MutationCreateApiTokenArgs, 'name' | 'scope'>>;
   retryConfigurationFailures?: Resolver<ResolversTypes['BulkActionResult'], ParentType, ContextType, Partial<MutationRetryConfigurationFailuresArgs>>;
   retryMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationRetryMessageArgs, 'id'>>;
   retryMessages?: Resolver<ResolversTypes['BulkActionResult'], ParentType, ContextType, RequireFields<MutationRetryMessagesArgs, 'filter'>>;
+  revokeApiToken?: Resolver<ResolversTypes['ApiToken'], ParentType, ContextType, RequireFields<MutationRevokeApiTokenArgs, 'id'>>;
   sendEmail?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationSendEmailArgs, 'input'>>;
+  sendEmails?: Resolver<Array<ResolversTypes['Message']>, ParentType, ContextType, RequireFields<MutationSendEmailsArgs, 'inputs'>>;
   sendTestEmail?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationSendTestEmailArgs, 'to'>>;
 };
 
@@ -853,6 +927,7 @@ export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends R
 };
 
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  apiTokens?: Resolver<Array<ResolversTypes['ApiToken']>, ParentType, ContextType>;
   deliveryStats?: Resolver<ResolversTypes['DeliveryStats'], ParentType, ContextType, Partial<QueryDeliveryStatsArgs>>;
   eventCursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   message?: Resolver<Maybe<ResolversTypes['Message']>, ParentType, ContextType, RequireFields<QueryMessageArgs, 'id'>>;
@@ -944,8 +1019,10 @@ export type ViewerResolvers<ContextType = GraphQLContext, ParentType extends Res
 };
 
 export type Resolvers<ContextType = GraphQLContext> = {
+  ApiToken?: ApiTokenResolvers<ContextType>;
   AttemptsCount?: AttemptsCountResolvers<ContextType>;
   BulkActionResult?: BulkActionResultResolvers<ContextType>;
+  CreatedApiToken?: CreatedApiTokenResolvers<ContextType>;
   DeliveryError?: DeliveryErrorResolvers<ContextType>;
   DeliveryStats?: DeliveryStatsResolvers<ContextType>;
   Dispatch?: DispatchResolvers<ContextType>;

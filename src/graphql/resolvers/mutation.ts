@@ -29,6 +29,16 @@ export const Mutation: MutationResolvers = {
     );
   },
 
+  sendEmails(_parent, { inputs }, { outbox }) {
+    const result = outbox.sendMany(inputs);
+    if (result.ok) return result.messages;
+    if (result.kind === 'invalid') throw new BadUserInputError(result.problems);
+    throw new ConflictError(
+      `inputs[${result.index}].idempotencyKey was first used for message ${result.message.id} with different input; nothing was stored`,
+      { messageId: String(result.message.id), field: `inputs[${result.index}].idempotencyKey` },
+    );
+  },
+
   retryMessage(_parent, { id }, { outbox }) {
     const rowId = parseMessageId(id);
     if (rowId === null) throw new NotFoundError('message', id);

@@ -31,12 +31,13 @@ export const Query: QueryResolvers = {
       ]);
     }
     const afterId = after == null ? null : decodeMessageCursor(after, 'after');
-    const page = messages.list(toListFilter(filter, 'filter'), pageSize, afterId);
+    const listFilter = toListFilter(filter, 'filter');
+    const page = messages.list(listFilter, pageSize, afterId);
     const edges = page.messages.map((node) => ({ cursor: encodeMessageCursor(node.id), node }));
     return {
       edges,
       pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },
-      totalCount: page.totalCount,
+      filter: listFilter,
     };
   },
 };

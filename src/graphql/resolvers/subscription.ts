@@ -1,7 +1,7 @@
 import type { DeliveryStatsReport } from '../../delivery/delivery-stats.ts';
-import { streamEvents } from '../../delivery/event-stream.ts';
+import { streamEvents, type StreamItem } from '../../delivery/event-stream.ts';
 import { streamQueueStats } from '../../delivery/stats-stream.ts';
-import { BadUserInputError } from '../errors.ts';
+import { BadUserInputError, CursorExpiredError } from '../errors.ts';
 import type { MessageEvent } from '../../domain/message.ts';
 import { toListFilter } from '../filters.ts';
 import type { SubscriptionResolvers } from '../generated/types.ts';
@@ -12,6 +12,10 @@ export const Subscription: SubscriptionResolvers = {
     subscribe(_parent, { filter, after }, { events, bus, messages }) {
       const list = toListFilter(filter, 'filter');
       const afterSeq = after == null ? null : decodeEventCursor(after, 'after');
+      // "0" always means "from the oldest retained event"; a later cursor must not skip any.
+      if (afterSeq !== null && afterSeq > 0 && afterSeq < events.prunedThroughSeq()) {
+        throw new CursorExpiredError('after');
+      }
       // Conditions on the message's creation time or subject need the message itself.
       const needsMessage =
         list.createdAfterMs !== undefined ||
@@ -38,10 +42,16 @@ export const Subscription: SubscriptionResolvers = {
           ...(list.recipient !== undefined ? { recipientKey: list.recipient.toLowerCase() } : {}),
         },
         ...(matches ? { matches } : {}),
+        prunedThroughSeq: () => events.prunedThroughSeq(),
       });
       return stream as AsyncIterable<never>;
     },
-    resolve: (event: MessageEvent) => event,
+    resolve: (item: StreamItem) => {
+      // Retention pruned events this reader had not replayed yet: the same answer as for an
+      // expired cursor at the start, as the stream's last message.
+      if ('cursorExpired' in item) throw new CursorExpiredError('after');
+      return item;
+    },
   },
 
   queueStats: {

@@ -1,5 +1,6 @@
 import type {
   DispatchResolvers,
+  MessageConnectionResolvers,
   MessageEventResolvers,
   MessageResolvers,
   SmtpConfigResolvers,
@@ -17,6 +18,10 @@ export const Message: MessageResolvers = {
   events: (message, _args, { events }) => events.listForMessage(message.id),
 };
 
+export const MessageConnection: MessageConnectionResolvers = {
+  totalCount: (connection, _args, { messages }) => messages.countMatching(connection.filter),
+};
+
 export const Dispatch: DispatchResolvers = {
   at: (dispatch) => isoTime(dispatch.atMs),
 };
@@ -24,8 +29,8 @@ export const Dispatch: DispatchResolvers = {
 export const MessageEvent: MessageEventResolvers = {
   cursor: (event) => encodeEventCursor(event.seq),
   at: (event) => isoTime(event.atMs),
-  message: (event, _args, { messages }) => {
-    const message = messages.find(event.messageId);
+  message: (event, _args, { eventMessages }) => {
+    const message = eventMessages.of(event);
     // Messages are never deleted while their events exist (foreign key), so this cannot happen.
     if (!message) throw new Error(`message ${event.messageId} of event ${event.seq} is missing`);
     return message;

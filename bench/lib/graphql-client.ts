@@ -1,0 +1,74 @@
+import http from 'node:http';
+
+// node:http with keep-alive rather than fetch: undici's per-request CPU in the bench process
+// would otherwise be counted against the service (the client shares the machine's two cores).
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+
+export interface GraphQLBody {
+  data?: Record<string, any> | null;
+  errors?: { message: string; extensions?: { code?: string } }[];
+}
+
+export function postJson(
+  url: string,
+  payload: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(payload),
+          ...headers,
+        },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString() }),
+        );
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(payload);
+  });
+}
+
+/** POSTs one GraphQL operation to `${url}/graphql`; HTTP errors become GraphQL errors. */
+export async function graphql(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<GraphQLBody> {
+  const { status, text } = await postJson(`${url}/graphql`, JSON.stringify({ query, variables }));
+  const body = JSON.parse(text) as GraphQLBody;
+  if (status !== 200 && !body.errors) body.errors = [{ message: `HTTP ${status}` }];
+  return body;
+}
+
+/** graphql() that throws on errors and returns `data`. */
+export async function graphqlData(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<Record<string, any>> {
+  const body = await graphql(url, query, variables);
+  if (body.errors) throw new Error(`GraphQL error: ${body.errors[0]!.message}`);
+  return body.data!;
+}
+
+export function getStatus(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const request = http.get(url, { agent }, (response) => {
+      response.resume();
+      response.on('end', () => resolve(response.statusCode ?? 0));
+    });
+    request.on('error', () => resolve(0));
+  });
+}

@@ -1,0 +1,98 @@
+import { and, desc, eq, isNull } from 'drizzle-orm';
+import type { Db } from './client.ts';
+import { apiTokens, type API_TOKEN_SCOPES } from './schema.ts';
+
+export type StoredTokenScope = (typeof API_TOKEN_SCOPES)[number];
+
+/** A stored API token; the token itself is never stored, only its digest. */
+export interface StoredApiToken {
+  id: number;
+  name: string;
+  scope: StoredTokenScope;
+  createdAtMs: number;
+  revokedAtMs: number | null;
+  lastUsedAtMs: number | null;
+}
+
+type Row = typeof apiTokens.$inferSelect;
+
+function toStored(row: Row): StoredApiToken {
+  return {
+    id: row.id,
+    name: row.name,
+    scope: row.scope,
+    createdAtMs: row.createdAt,
+    revokedAtMs: row.revokedAt,
+    lastUsedAtMs: row.lastUsedAt,
+  };
+}
+
+export function createApiTokenRepository(db: Db) {
+  return {
+    insert(token: {
+      name: string;
+      scope: StoredTokenScope;
+      tokenHash: string;
+      createdAtMs: number;
+    }) {
+      const row = db
+        .insert(apiTokens)
+        .values({
+          name: token.name,
+          scope: token.scope,
+          tokenHash: token.tokenHash,
+          createdAt: token.createdAtMs,
+        })
+        .returning()
+        .get();
+      return toStored(row);
+    },
+
+    /** The unrevoked token with this digest, or null. */
+    findActiveByHash(tokenHash: string): StoredApiToken | null {
+      const row = db
+        .select()
+        .from(apiTokens)
+        .where(and(eq(apiTokens.tokenHash, tokenHash), isNull(apiTokens.revokedAt)))
+        .get();
+      return row ? toStored(row) : null;
+    },
+
+    find(id: number): StoredApiToken | null {
+      const row = db.select().from(apiTokens).where(eq(apiTokens.id, id)).get();
+      return row ? toStored(row) : null;
+    },
+
+    /** True when at least one unrevoked token exists: then every request needs a token. */
+    anyActive(): boolean {
+      return (
+        db
+          .select({ id: apiTokens.id })
+          .from(apiTokens)
+          .where(isNull(apiTokens.revokedAt))
+          .limit(1)
+          .get() !== undefined
+      );
+    },
+
+    /** Newest first, revoked ones included. */
+    list(): StoredApiToken[] {
+      return db.select().from(apiTokens).orderBy(desc(apiTokens.id)).all().map(toStored);
+    },
+
+    /** Revokes the token unless it already is; returns it as it is now, or null when unknown. */
+    revoke(id: number, atMs: number): StoredApiToken | null {
+      db.update(apiTokens)
+        .set({ revokedAt: atMs })
+        .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)))
+        .run();
+      return this.find(id);
+    },
+
+    touch(id: number, atMs: number): void {
+      db.update(apiTokens).set({ lastUsedAt: atMs }).where(eq(apiTokens.id, id)).run();
+    },
+  };
+}
+
+export type ApiTokenRepository = ReturnType<typeof createApiTokenRepository>;

@@ -1,0 +1,108 @@
+import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
+import type { Db } from './client.ts';
+import { whereOf, type MessageListFilter } from './message-filters.ts';
+import { dispatches, messages } from './schema.ts';
+
+/** Candidate message ids fetched per dispatch key and round. */
+const WINDOW = 256;
+
+type MessageRow = typeof messages.$inferSelect;
+
+/** Subject terms shorter than a trigram can't use the search index. */
+const MIN_SEARCH_LENGTH = 3;
+
+/**
+ * The newest page of messages matching a filter with a condition that an index outside the
+ * messages table answers well: "some attempt failed with code X" or "used configuration
+ * version N" (dispatches' indexes), "subject contains T" (the trigram index).
+ *
+ * Scanning messages newest first and testing each one is fast when matches are common, but a
+ * rare code, an old configuration version or an uncommon word makes it walk most of the history
+ * before it finds a page. Here the other index is walked newest first instead, a window of ids
+ * at a time; the windows of several keys (codes) are merged only down to the id every key has
+ * been read to; and those candidates are checked against the whole filter by id.
+ */
+export function createCandidatePages(db: Db) {
+  const p = sql.placeholder;
+  const byErrorCode = db
+    .select({ id: dispatches.messageId })
+    .from(dispatches)
+    .where(and(eq(dispatches.errorCode, p('key')), lt(dispatches.messageId, p('before'))))
+    .orderBy(desc(dispatches.messageId))
+    .limit(WINDOW)
+    .prepare();
+  const byConfigVersion = db
+    .select({ id: dispatches.messageId })
+    .from(dispatches)
+    .where(and(eq(dispatches.smtpConfigVersion, p('key')), lt(dispatches.messageId, p('before'))))
+    .orderBy(desc(dispatches.messageId))
+    .limit(WINDOW)
+    .prepare();
+
+  // The trigram index is a virtual table drizzle does not model (drizzle/0002_subject_search.sql).
+  const bySubject = db.$client.prepare<[string, number, number], { id: number }>(
+    'SELECT rowid AS id FROM messages_subject_search WHERE messages_subject_search MATCH ? AND rowid < ? ORDER BY rowid DESC LIMIT ?',
+  );
+
+  /** The index lookups that can propose candidates for `filter`, one per key. */
+  function driversFor(filter: MessageListFilter): ((before: number) => { id: number }[])[] | null {
+    if (filter.errorCodes && filter.errorCodes.length > 0) {
+      return [...new Set(filter.errorCodes)].map(
+        (key) => (before: number) => byErrorCode.all({ key, before }),
+      );
+    }
+    if (filter.smtpConfigVersion !== undefined) {
+      const key = filter.smtpConfigVersion;
+      return [(before: number) => byConfigVersion.all({ key, before })];
+    }
+    const term = filter.subjectContains;
+    if (term !== undefined && [...term].length >= MIN_SEARCH_LENGTH) {
+      // One FTS5 phrase: its trigrams in a row, i.e. the term as a substring (case-folded). The
+      // filter's own condition is still checked on every candidate.
+      const phrase = `"${term.replaceAll('"', '""')}"`;
+      return [(before: number) => bySubject.all(phrase, before, WINDOW)];
+    }
+    return null;
+  }
+
+  /**
+   * Up to `limit` messages matching `filter`, newest first, with ids below `beforeId`; null when
+   * `filter` has no condition to drive the search (the caller scans messages instead).
+   */
+  return function pageFromCandidates(
+    filter: MessageListFilter,
+    limit: number,
+    beforeId: number | null,
+  ): MessageRow[] | null {
+    const drivers = driversFor(filter);
+    if (drivers === null) return null;
+    const where = whereOf(db, filter, { byIdOnly: true });
+    const rows: MessageRow[] = [];
+    let before = beforeId ?? Number.MAX_SAFE_INTEGER;
+    while (rows.length < limit) {
+      // Ids at or above `floor` have been read for every key; below it, some key may have more.
+      let floor = 0;
+      const candidates = new Set<number>();
+      for (const driver of drivers) {
+        const ids = driver(before);
+        if (ids.length === WINDOW) floor = Math.max(floor, ids.at(-1)!.id);
+        for (const { id } of ids) candidates.add(id);
+      }
+      const complete = [...candidates].filter((id) => id >= floor);
+      if (complete.length > 0) {
+        rows.push(
+          ...db
+            .select()
+            .from(messages)
+            .where(and(inArray(messages.id, complete), where))
+            .orderBy(desc(messages.id))
+            .limit(limit - rows.length)
+            .all(),
+        );
+      }
+      if (floor === 0) break; // every key is exhausted
+      before = floor;
+    }
+    return rows;
+  };
+}

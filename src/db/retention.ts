@@ -1,0 +1,143 @@
+import { and, desc, eq, inArray, lt, max, sql } from 'drizzle-orm';
+import type { Db } from './client.ts';
+import { dispatches, messageEvents, messages, retentionState } from './schema.ts';
+
+/** Statuses a message never leaves by itself: only these are ever pruned. */
+const FINISHED = ['SENT', 'ABANDONED', 'CANCELLED'] as const;
+
+export interface PruneRequest {
+  /** Prune finished messages created and last changed before this time; null: no age limit. */
+  olderThanMs: number | null;
+  /** Prune finished messages with an id below this (see `capId`); null: no cap. */
+  belowId: number | null;
+  /** Messages per transaction. */
+  limit: number;
+  nowMs: number;
+}
+
+export interface PruneResult {
+  messages: number;
+  dispatches: number;
+  events: number;
+}
+
+/**
+ * Deletes old finished messages with their dispatches and events, one small batch per call so
+ * that the delivery thread's transactions never wait long for the write lock. Statistics
+ * counters are left alone: deliveryStats keeps counting pruned history.
+ */
+export function createRetentionRepository(db: Db) {
+  /**
+   * The id of the `keepNewest`-th newest message: anything older is over the cap. It walks
+   * `keepNewest` entries of the primary key, so a job computes it once per run, not per batch
+   * (ids only grow: a cap computed earlier in the run never prunes too much).
+   */
+  function capId(keepNewest: number): number | null {
+    const row = db
+      .select({ id: messages.id })
+      .from(messages)
+      .orderBy(desc(messages.id))
+      .limit(1)
+      .offset(keepNewest - 1)
+      .get();
+    return row?.id ?? null;
+  }
+
+  function candidates(request: PruneRequest): number[] {
+    const ids = new Set<number>();
+    if (request.olderThanMs !== null) {
+      // The created_at index finds old messages; updated_at spares one that changed recently
+      // (e.g. retried last week after a month in ABANDONED).
+      for (const row of db
+        .select({ id: messages.id })
+        .from(messages)
+        .where(
+          and(
+            lt(messages.createdAt, request.olderThanMs),
+            lt(messages.updatedAt, request.olderThanMs),
+            // Unary plus keeps SQLite off the (status, id) index, which would visit every
+            // finished message and sort them; the created_at range visits only old ones.
+            sql`+${messages.status} in ('SENT', 'ABANDONED', 'CANCELLED')`,
+          ),
+        )
+        .orderBy(messages.createdAt)
+        .limit(request.limit)
+        .all()) {
+        ids.add(row.id);
+      }
+    }
+    if (request.belowId !== null && ids.size < request.limit) {
+      const cap = request.belowId;
+      {
+        // The (status, id) index, one finished status at a time, oldest ids first.
+        for (const status of FINISHED) {
+          if (ids.size >= request.limit) break;
+          for (const row of db
+            .select({ id: messages.id })
+            .from(messages)
+            .where(and(eq(messages.status, status), lt(messages.id, cap)))
+            .orderBy(messages.id)
+            .limit(request.limit - ids.size)
+            .all()) {
+            ids.add(row.id);
+          }
+        }
+      }
+    }
+    return [...ids];
+  }
+
+  return {
+    capId,
+
+    /** Prunes one batch; returns what it deleted (all zero once nothing is left to prune). */
+    pruneBatch(request: PruneRequest): PruneResult {
+      return db.transaction(
+        () => {
+          const ids = candidates(request);
+          if (ids.length === 0) return { messages: 0, dispatches: 0, events: 0 };
+          const newestSeq =
+            db
+              .select({ seq: max(messageEvents.seq) })
+              .from(messageEvents)
+              .where(inArray(messageEvents.messageId, ids))
+              .get()?.seq ?? 0;
+          const events = db
+            .delete(messageEvents)
+            .where(inArray(messageEvents.messageId, ids))
+            .run().changes;
+          const dispatched = db
+            .delete(dispatches)
+            .where(inArray(dispatches.messageId, ids))
+            .run().changes;
+          // Still finished: a message retried since it was picked stays (same transaction, but
+          // the guard states the rule where the delete happens).
+          const deleted = db
+            .delete(messages)
+            .where(and(inArray(messages.id, ids), inArray(messages.status, [...FINISHED])))
+            .run().changes;
+          db.insert(retentionState)
+            .values({
+              id: 1,
+              prunedThroughSeq: newestSeq,
+              prunedMessages: deleted,
+              lastPrunedAt: request.nowMs,
+            })
+            .onConflictDoUpdate({
+              target: retentionState.id,
+              set: {
+                prunedThroughSeq: sql`max(${retentionState.prunedThroughSeq}, ${newestSeq})`,
+                prunedMessages: sql`${retentionState.prunedMessages} + ${deleted}`,
+                lastPrunedAt: request.nowMs,
+              },
+            })
+            .run();
+          return { messages: deleted, dispatches: dispatched, events };
+        },
+        { behavior: 'immediate' },
+      );
+    },
+  };
+}
+
+export type RetentionRepository = ReturnType<typeof createRetentionRepository>;

@@ -1,0 +1,147 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { MessageCounts } from '../db/message-counts.ts';
+import type { MessageRepository } from '../db/messages.ts';
+import { MESSAGE_STATUSES, type MessageEvent } from '../domain/message.ts';
+import type { AttemptReport } from './attempt-observer.ts';
+import type { EventBus } from './event-bus.ts';
+
+export interface MetricsDeps {
+  bus: EventBus;
+  counts: MessageCounts;
+  messages: Pick<MessageRepository, 'queueSnapshot'>;
+  /** SMTP connections open in the delivery thread's pools, as it last reported. */
+  smtpConnections: () => number;
+  now?: () => number;
+}
+
+/** Reasons of the events that end an attempt. */
+const ATTEMPT_REASONS = new Set([
+  'sent',
+  'retry_scheduled',
+  'failed_permanently',
+  'attempts_exhausted',
+]);
+
+/**
+ * Prometheus metrics, in a registry of their own (not prom-client's global one, so two apps in
+ * one process, as in tests, never share or clash). Gauges about stored state are read when
+ * scraped, with one grouped count over an index and the queue's own indexed snapshot; counters
+ * and the latency histogram follow the events as they are published.
+ */
+export function createMetrics(deps: MetricsDeps) {
+  const now = deps.now ?? Date.now;
+  const registry = new Registry();
+  const registers = [registry];
+
+  new Gauge({
+    name: 'mailscope_messages',
+    help: 'Messages stored, by status',
+    labelNames: ['status'],
+    registers,
+    collect() {
+      const counts = deps.counts.byStatus();
+      for (const status of MESSAGE_STATUSES) this.set({ status }, counts[status]);
+    },
+  });
+  const oldestQueuedAge = new Gauge({
+    name: 'mailscope_oldest_queued_age_seconds',
+    help: 'Age of the oldest QUEUED message; 0 when none is queued',
+    registers: [],
+  });
+  new Gauge({
+    name: 'mailscope_queue_depth',
+    help: 'Messages QUEUED now (due or waiting for a retry)',
+    registers,
+    // One snapshot sets both gauges; the age gauge is registered right after this one.
+    collect() {
+      const snapshot = deps.messages.queueSnapshot();
+      this.set(snapshot.queued);
+      const oldest = snapshot.oldestQueuedAtMs;
+      oldestQueuedAge.set(oldest === null ? 0 : Math.max(0, now() - oldest) / 1_000);
+    },
+  });
+  registry.registerMetric(oldestQueuedAge);
+  new Gauge({
+    name: 'mailscope_smtp_pool_connections',
+    help: 'SMTP connections open in the delivery pools',
+    registers,
+    collect() {
+      this.set(deps.smtpConnections());
+    },
+  });
+  const subscriptions = new Gauge({
+    name: 'mailscope_active_subscriptions',
+    help: 'GraphQL subscriptions (messageEvents, queueStats) listening now',
+    registers,
+  });
+  const attempts = new Counter({
+    name: 'mailscope_delivery_attempts_total',
+    help: 'Delivery attempts since start, by outcome and DeliveryErrorCode ("none" when sent)',
+    labelNames: ['outcome', 'error_code'],
+    registers,
+  });
+  const events = new Counter({
+    name: 'mailscope_message_events_total',
+    help: 'Status changes since start, by new status',
+    labelNames: ['status'],
+    registers,
+  });
+  const sendDuration = new Histogram({
+    name: 'mailscope_smtp_send_duration_seconds',
+    help: 'Duration of each SMTP delivery attempt (the Dispatch durationMs)',
+    labelNames: ['outcome'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers,
+  });
+
+  const pruned = new Counter({
+    name: 'mailscope_retention_pruned_messages_total',
+    help: 'Messages retention deleted since start (with their dispatches and events)',
+    registers,
+  });
+
+  const unsubscribe = deps.bus.subscribe((event: MessageEvent) => {
+    events.inc({ status: event.status });
+    if (!ATTEMPT_REASONS.has(event.reason)) return;
+    if (event.error === null) attempts.inc({ outcome: 'sent', error_code: 'none' });
+    else attempts.inc({ outcome: 'failed', error_code: event.error.code });
+  });
+
+  return {
+    /** Feeds the latency histogram from the delivery thread's attempt reports. */
+    observeAttempts(reports: readonly AttemptReport[]): void {
+      for (const report of reports) {
+        sendDuration.observe(
+          { outcome: report.errorCode === null ? 'sent' : 'failed' },
+          report.durationMs / 1_000,
+        );
+      }
+    },
+
+    /** The bus, counting its subscribers: every GraphQL subscription listens to it once. */
+    countingSubscriptions(bus: EventBus): EventBus {
+      return {
+        publish: bus.publish,
+        subscribe(listener) {
+          subscriptions.inc();
+          const stop = bus.subscribe(listener);
+          let stopped = false;
+          return () => {
+            if (!stopped) subscriptions.dec();
+            stopped = true;
+            stop();
+          };
+        },
+      };
+    },
+
+    /** Counts what a retention batch deleted. */
+    pruned: (messages: number) => pruned.inc(messages),
+
+    contentType: registry.contentType,
+    render: () => registry.metrics(),
+    close: unsubscribe,
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

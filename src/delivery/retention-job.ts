@@ -1,0 +1,98 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { RetentionRepository } from '../db/retention.ts';
+import type { Logger } from '../logger.ts';
+
+export interface RetentionOptions {
+  /** Finished messages older than this are pruned; null keeps every age. */
+  retentionDays: number | null;
+  /** At most this many messages are kept; null: no cap. */
+  maxMessages: number | null;
+  intervalMs: number;
+  /** Messages per transaction. @default 500 */
+  batchSize?: number;
+}
+
+export interface RetentionJobDeps {
+  retention: RetentionRepository;
+  options: RetentionOptions;
+  log: Logger;
+  /** Called after each batch with the messages it pruned (for the metrics). */
+  onPruned?: (messages: number) => void;
+  now?: () => number;
+}
+
+export interface RetentionJob {
+  /** Prunes everything due now, batch by batch; resolves with the number of messages pruned. */
+  runOnce(): Promise<number>;
+  /** Stops the timer and waits for a run in progress to finish its batch. */
+  close(): Promise<void>;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Prunes old finished messages on a timer, in small transactions with a turn of the event loop
+ * between them, so that HTTP requests and the delivery thread's commits interleave with it.
+ * Does nothing (and starts no timer) when neither RETENTION_DAYS nor RETENTION_MAX_MESSAGES is set.
+ */
+export function startRetentionJob(deps: RetentionJobDeps): RetentionJob {
+  const { retention, options, log } = deps;
+  const now = deps.now ?? Date.now;
+  const batchSize = options.batchSize ?? 500;
+  const enabled = options.retentionDays !== null || options.maxMessages !== null;
+  let closed = false;
+  let running: Promise<number> | null = null;
+
+  async function prune(): Promise<number> {
+    let total = 0;
+    const startedAt = now();
+    const belowId = options.maxMessages === null ? null : retention.capId(options.maxMessages);
+    while (!closed) {
+      const at = now();
+      const result = retention.pruneBatch({
+        olderThanMs: options.retentionDays === null ? null : at - options.retentionDays * DAY_MS,
+        belowId,
+        limit: batchSize,
+        nowMs: at,
+      });
+      total += result.messages;
+      if (result.messages > 0) deps.onPruned?.(result.messages);
+      if (result.messages < batchSize) break;
+      await yieldToEventLoop();
+    }
+    if (total > 0) {
+      log.info({ pruned: total, durationMs: now() - startedAt }, 'retention pruned old messages');
+    }
+    return total;
+  }
+
+  function runOnce(): Promise<number> {
+    if (!enabled) return Promise.resolve(0);
+    running ??= prune().finally(() => {
+      running = null;
+    });
+    return running;
+  }
+
+  const timer = enabled
+    ? setInterval(() => {
+        runOnce().catch((error: unknown) => log.error({ err: error }, 'retention failed'));
+      }, options.intervalMs)
+    : null;
+  timer?.unref();
+  // A first run soon after start, rather than a whole interval later.
+  if (enabled) {
+    setImmediate(() => {
+      runOnce().catch((error: unknown) => log.error({ err: error }, 'retention failed'));
+    });
+  }
+
+  return {
+    runOnce,
+    async close() {
+      closed = true;
+      if (timer) clearInterval(timer);
+      await running?.catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,73 @@
+import {
+  defaultFieldResolver,
+  type GraphQLFieldResolver,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+} from 'graphql';
+import { principalKey, type Scope } from '../auth/principal.ts';
+import type { GraphQLContext } from './context.ts';
+import { ForbiddenError, RateLimitedError } from './errors.ts';
+
+/**
+ * The scope each root field needs. By default queries and subscriptions need `read` and
+ * mutations `admin`, so a field added later is covered without anyone remembering to list it;
+ * the exceptions are listed here.
+ */
+const ADMIN_ONLY_READS = new Set([
+  // Lists every token (names, scopes, last use): the admin's business only.
+  'Query.apiTokens',
+  // Dials out to any host and port given to it: a READ token must not turn the service into a
+  // port scanner or a probe of the internal network.
+  'Query.verifySmtp',
+]);
+
+/** Mutations that hand mail to an SMTP server; they count against the per-token send limit. */
+const SENDS_MAIL = new Set(['Mutation.sendEmail', 'Mutation.sendTestEmail']);
+
+export function requiredScope(typeName: string, fieldName: string): Scope {
+  const key = `${typeName}.${fieldName}`;
+  if (typeName === 'Mutation' || ADMIN_ONLY_READS.has(key)) return 'admin';
+  return 'read';
+}
+
+function check(context: GraphQLContext, typeName: string, fieldName: string): void {
+  const principal = context?.principal;
+  // No principal means the context was built without the HTTP layer: refuse rather than guess.
+  if (principal === undefined) throw new ForbiddenError('no caller identity on this request');
+  if (requiredScope(typeName, fieldName) === 'admin' && principal.scope !== 'admin') {
+    throw new ForbiddenError(`${typeName}.${fieldName} needs an ADMIN token`);
+  }
+  if (SENDS_MAIL.has(`${typeName}.${fieldName}`)) {
+    const decision = context.sendRateLimiter.take(principalKey(principal));
+    if (!decision.ok) throw new RateLimitedError(decision.retryAfterMs);
+  }
+}
+
+function guard<T extends GraphQLFieldResolver<unknown, GraphQLContext>>(
+  resolver: T,
+  typeName: string,
+  fieldName: string,
+): T {
+  return ((parent, args, context, info) => {
+    check(context, typeName, fieldName);
+    return resolver(parent, args, context, info);
+  }) as T;
+}
+
+/**
+ * Puts the scope check (and the send rate limit) in front of every root field of `schema`:
+ * queries, mutations and subscriptions (at subscribe time), over HTTP and graphql-ws alike.
+ */
+export function guardRootFields(schema: GraphQLSchema): GraphQLSchema {
+  const roots = [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()];
+  for (const type of roots.filter((t): t is GraphQLObjectType => t != null)) {
+    for (const field of Object.values(type.getFields())) {
+      if (type === schema.getSubscriptionType()) {
+        if (field.subscribe) field.subscribe = guard(field.subscribe, type.name, field.name);
+      } else {
+        field.resolve = guard(field.resolve ?? defaultFieldResolver, type.name, field.name);
+      }
+    }
+  }
+  return schema;
+}

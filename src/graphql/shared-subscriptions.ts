@@ -1,0 +1,205 @@
+import {
+  getArgumentValues,
+  getOperationAST,
+  GraphQLError,
+  print,
+  subscribe,
+  type ExecutionArgs,
+  type ExecutionResult,
+} from 'graphql';
+
+type Results = AsyncGenerator<ExecutionResult, void, void>;
+type SubscribeResult = Results | ExecutionResult;
+
+export interface SharedSubscriptionsOptions {
+  /**
+   * Subscription fields whose live streams may be shared: streams of events that a subscriber
+   * joining late simply starts receiving. Not ones that open with a snapshot of their own
+   * (queueStats), which a late joiner would never get.
+   */
+  fields: readonly string[];
+  /**
+   * Results queued for one subscriber before it is dropped as too slow: it gets an error
+   * telling it to subscribe again from its last cursor, and the others are not held up.
+   * @default 10_000
+   */
+  maxQueued?: number;
+}
+
+/**
+ * graphql-ws's `subscribe`, with live-only subscriptions that are the same operation with the
+ * same variables sharing one execution.
+ *
+ * graphql-js executes a subscription's selection once per event per subscriber, coercing the
+ * variables again each time; with a thousand dashboards watching the same feed that was most
+ * of the CPU fan-out cost. Subscribers of a group get the very same result objects. A
+ * subscription that replays (an `after` argument) starts from its own cursor, so it never
+ * shares.
+ */
+export function createSharedSubscriptions(options: SharedSubscriptionsOptions) {
+  const maxQueued = options.maxQueued ?? 10_000;
+  const fields = new Set(options.fields);
+  const groups = new Map<string, Group>();
+
+  interface Group {
+    join(): Results;
+  }
+
+  function startGroup(key: string, source: Results): Group {
+    const members = new Set<Member>();
+    let stopped = false;
+    const stop = () => {
+      if (stopped) return;
+      stopped = true;
+      if (groups.get(key) === group) groups.delete(key);
+      void source.return();
+    };
+    const group: Group = {
+      join() {
+        const member = createMember(maxQueued, () => {
+          members.delete(member);
+          if (members.size === 0) stop();
+        });
+        members.add(member);
+        return member.results;
+      },
+    };
+    groups.set(key, group);
+    void (async () => {
+      try {
+        for (;;) {
+          const next = await source.next();
+          if (next.done) break;
+          for (const member of members) member.push(next.value);
+        }
+        for (const member of members) member.end();
+      } catch (error) {
+        for (const member of members) member.fail(error);
+      } finally {
+        stop();
+      }
+    })();
+    return group;
+  }
+
+  return async function subscribeShared(args: ExecutionArgs): Promise<SubscribeResult> {
+    const key = shareKey(args, fields);
+    if (key === null) return subscribe(args) as Promise<SubscribeResult>;
+    const existing = groups.get(key);
+    if (existing) return existing.join();
+    const source = (await subscribe(args)) as SubscribeResult;
+    if (!(Symbol.asyncIterator in source)) return source; // errors are nobody else's
+    // Another subscriber may have started the same group while this one was subscribing.
+    const raced = groups.get(key);
+    if (raced) {
+      void source.return();
+      return raced.join();
+    }
+    return startGroup(key, source).join();
+  };
+}
+
+/** The key of the group this subscription may join, or null when it must run on its own. */
+function shareKey(args: ExecutionArgs, fields: ReadonlySet<string>): string | null {
+  const operation = getOperationAST(args.document, args.operationName);
+  if (operation?.operation !== 'subscription') return null;
+  const rootType = args.schema.getSubscriptionType();
+  const [field, ...others] = operation.selectionSet.selections;
+  if (!rootType || !field || others.length > 0 || field.kind !== 'Field') return null;
+  if (!fields.has(field.name.value)) return null;
+  const definition = rootType.getFields()[field.name.value];
+  if (!definition) return null;
+  let values: Record<string, unknown>;
+  try {
+    values = getArgumentValues(definition, field, args.variableValues ?? {});
+  } catch {
+    return null; // bad arguments: let the normal path report them
+  }
+  if (values['after'] !== undefined && values['after'] !== null) return null;
+  return JSON.stringify([print(operation), args.operationName ?? null, values]);
+}
+
+interface Member {
+  results: Results;
+  push(result: ExecutionResult): void;
+  end(): void;
+  fail(error: unknown): void;
+}
+
+function createMember(maxQueued: number, leave: () => void): Member {
+  const queue: ExecutionResult[] = [];
+  let finished: { error: unknown } | 'done' | null = null;
+  let wake: (() => void) | null = null;
+  let left = false;
+  const signal = () => {
+    wake?.();
+    wake = null;
+  };
+  const depart = () => {
+    if (left) return;
+    left = true;
+    leave();
+  };
+
+  async function* generate(): Results {
+    try {
+      for (;;) {
+        const result = queue.shift();
+        if (result !== undefined) {
+          yield result;
+          continue;
+        }
+        if (finished === 'done') return;
+        if (finished !== null) throw finished.error;
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+    } finally {
+      depart();
+    }
+  }
+  const generator = generate();
+  return {
+    results: {
+      next: () => generator.next(),
+      // A subscriber parked waiting for a result must stop at once when it leaves.
+      return: async () => {
+        finished ??= 'done';
+        queue.length = 0;
+        signal();
+        depart();
+        return generator.return();
+      },
+      throw: (error: unknown) => generator.throw(error),
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    },
+    push(result) {
+      if (finished !== null) return;
+      if (queue.length >= maxQueued) {
+        queue.length = 0;
+        queue.push({
+          errors: [
+            new GraphQLError(
+              'This subscriber fell too far behind the live feed and was stopped; subscribe again with `after` set to the last cursor it received to continue without a gap.',
+              { extensions: { code: 'SUBSCRIBER_TOO_SLOW' } },
+            ),
+          ],
+        });
+        finished = 'done';
+        depart();
+      } else {
+        queue.push(result);
+      }
+      signal();
+    },
+    end() {
+      finished ??= 'done';
+      signal();
+    },
+    fail(error) {
+      finished ??= { error };
+      signal();
+    },
+  };
+}

@@ -1,0 +1,101 @@
+import {
+  GraphQLError,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type ExecutionArgs,
+  type GraphQLSchema,
+} from 'graphql';
+import type { Context, SubscribePayload } from 'graphql-ws';
+import type { ApiTokens } from '../auth/api-tokens.ts';
+import type { Principal } from '../auth/principal.ts';
+import type { GraphQLContext } from '../graphql/context.ts';
+import { limitRules, type DocumentLimits } from '../graphql/limits.ts';
+import type { ConnectionState, createConnectionRegistry } from './ws-guard.ts';
+
+/** Live operations allowed at once. */
+export interface SubscriptionCaps {
+  perConnection: number;
+  /** Over every connection of the same token. */
+  perToken: number;
+}
+
+export interface SubscribeCheckDeps {
+  schema: GraphQLSchema;
+  limits: DocumentLimits;
+  production: boolean;
+  apiTokens: ApiTokens;
+  connections: ReturnType<typeof createConnectionRegistry>;
+  caps: SubscriptionCaps;
+  contextFor: (principal: Principal) => GraphQLContext;
+}
+
+const error = (message: string, code: string, extra: Record<string, unknown> = {}) =>
+  new GraphQLError(message, { extensions: { code, ...extra } });
+
+/**
+ * graphql-ws's `onSubscribe`: what Apollo does for an HTTP request, for one graphql-ws operation.
+ * The token is checked again (it may have been revoked since the connection opened), the
+ * operation counted against the caps, and the document parsed and validated with the same limits
+ * as on HTTP. Returns errors, or the arguments to execute with.
+ */
+export function createSubscribeCheck(deps: SubscribeCheckDeps) {
+  const rules = [...specifiedRules, ...limitRules(deps.limits, deps.production)];
+  return (
+    ctx: Context<Record<string, unknown>, ConnectionState>,
+    _id: string,
+    payload: SubscribePayload,
+  ): ExecutionArgs | readonly GraphQLError[] => {
+    const principal = ctx.extra.principal;
+    if (principal === undefined || !deps.apiTokens.stillValid(principal)) {
+      ctx.extra.socket.close(4403, 'Forbidden: token revoked');
+      return [error('the token of this connection is no longer valid', 'UNAUTHENTICATED')];
+    }
+    // graphql-ws registers the operation before calling this hook, so the counts include it.
+    if (Object.keys(ctx.subscriptions).length > deps.caps.perConnection) {
+      return [
+        error(
+          `at most ${deps.caps.perConnection} operations may run at once on one connection`,
+          'TOO_MANY_SUBSCRIPTIONS',
+        ),
+      ];
+    }
+    if (deps.connections.operations(principal) > deps.caps.perToken) {
+      return [
+        error(
+          `at most ${deps.caps.perToken} operations may run at once with one token`,
+          'TOO_MANY_SUBSCRIPTIONS',
+        ),
+      ];
+    }
+    let document: DocumentNode;
+    try {
+      document = parse(payload.query, { maxTokens: deps.limits.maxTokens });
+    } catch (cause) {
+      const message = cause instanceof GraphQLError ? cause.message : 'the query does not parse';
+      return [error(message, 'GRAPHQL_PARSE_FAILED')];
+    }
+    const problems = validate(deps.schema, document, rules);
+    if (problems.length > 0) {
+      return problems.map(
+        (problem) =>
+          // As Apollo's hideSchemaDetailsFromClientErrors: no "Did you mean" in production.
+          new GraphQLError(
+            deps.production ? problem.message.replace(/ Did you mean .*$/, '') : problem.message,
+            {
+              ...(problem.nodes ? { nodes: problem.nodes } : {}),
+              extensions: { ...problem.extensions, code: 'GRAPHQL_VALIDATION_FAILED' },
+            },
+          ),
+      );
+    }
+    return {
+      schema: deps.schema,
+      document,
+      variableValues: payload.variables ?? null,
+      operationName: payload.operationName ?? null,
+      contextValue: deps.contextFor(principal),
+    };
+  };
+}

@@ -1,0 +1,85 @@
+import type { Config } from './config.ts';
+import type { Db } from './db/client.ts';
+import { createMessageCounts } from './db/message-counts.ts';
+import type { MessageRepository } from './db/messages.ts';
+import { createRetentionRepository } from './db/retention.ts';
+import { createWriteProbe } from './db/write-probe.ts';
+import type { AttemptReport } from './delivery/attempt-observer.ts';
+import type { DeliveryThread } from './delivery/delivery-thread-host.ts';
+import type { EventBus } from './delivery/event-bus.ts';
+import { createMetrics } from './delivery/metrics.ts';
+import { createReadiness } from './delivery/readiness.ts';
+import { startRetentionJob } from './delivery/retention-job.ts';
+import type { SmtpSettings } from './delivery/smtp-settings.ts';
+import { createProbeRoutes, type ProbeRoutes } from './http/probes.ts';
+import type { Logger } from './logger.ts';
+import { redactUriPassword } from './smtp/uri.ts';
+
+export interface OperationsDeps {
+  config: Config;
+  db: Db;
+  bus: EventBus;
+  messages: MessageRepository;
+  settings: SmtpSettings;
+  log: Logger;
+  /** The delivery thread, which starts after this; null until it is up. */
+  delivery: () => DeliveryThread | null;
+}
+
+export interface Operations {
+  /** /readyz and /metrics for the HTTP server. */
+  routes: ProbeRoutes;
+  /** The bus for GraphQL subscriptions, counting them for the metrics. */
+  bus: EventBus;
+  /** Where the delivery thread's attempt reports go. */
+  observeAttempts(reports: AttemptReport[]): void;
+  close(): Promise<void>;
+}
+
+/** What an operator runs the service with: readiness, Prometheus metrics and retention. */
+export function startOperations(deps: OperationsDeps): Operations {
+  const { config } = deps;
+  const smtp = deps.settings.current();
+  // URIs reach the log only through redactUriPassword (the view is redacted already; this
+  // keeps it so if that ever changes).
+  deps.log.info(
+    smtp === null
+      ? { smtp: null }
+      : { smtp: { source: smtp.source, uri: redactUriPassword(smtp.connectionUri) } },
+    smtp === null ? 'no SMTP configuration: mail stays queued' : 'SMTP configuration in use',
+  );
+  const probe = createWriteProbe(config.databasePath);
+  const metrics = createMetrics({
+    bus: deps.bus,
+    counts: createMessageCounts(deps.db),
+    messages: deps.messages,
+    smtpConnections: () => deps.delivery()?.health().smtpConnections ?? 0,
+  });
+  const readiness = createReadiness({
+    databaseProblem: () => probe.problem(),
+    deliveryHealth: () => deps.delivery()?.health() ?? null,
+    smtpSource: () => deps.settings.current()?.source ?? null,
+    // A cycle waits for at most a full batch of sends, each bounded by a few SMTP timeouts.
+    cycleStaleAfterMs: Math.max(10_000, 3 * config.smtpTimeoutMs),
+  });
+  const retention = startRetentionJob({
+    retention: createRetentionRepository(deps.db),
+    options: {
+      retentionDays: config.retentionDays,
+      maxMessages: config.retentionMaxMessages,
+      intervalMs: config.retentionIntervalMs,
+    },
+    log: deps.log,
+    onPruned: metrics.pruned,
+  });
+  return {
+    routes: createProbeRoutes({ readiness, metrics, metricsToken: config.metricsToken }),
+    bus: metrics.countingSubscriptions(deps.bus),
+    observeAttempts: metrics.observeAttempts,
+    async close() {
+      await retention.close();
+      metrics.close();
+      probe.close();
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import type { SecretBox } from './secret-box.ts';
+
+export interface StoredSecrets {
+  encryptAtRest(): number;
+  anyEncrypted(): boolean;
+}
+
+/**
+ * At start: with SECRETS_KEY, encrypts what is still stored in cleartext (or under an older key);
+ * without, refuses to start when something is stored encrypted (it could not be used) and
+ * otherwise warns that SMTP passwords are stored in cleartext.
+ */
+export function secureStoredSecrets(
+  stored: StoredSecrets,
+  secrets: SecretBox | null,
+  log: { info(text: string): void; warn(text: string): void } = {
+    info: (text) => console.log(text),
+    warn: (text) => console.warn(text),
+  },
+): void {
+  if (secrets !== null) {
+    const rewritten = stored.encryptAtRest();
+    if (rewritten > 0) {
+      log.info(`mailscope: encrypted ${rewritten} stored SMTP configuration(s) with SECRETS_KEY`);
+    }
+    return;
+  }
+  if (stored.anyEncrypted()) {
+    throw new Error(
+      'stored SMTP configurations are encrypted but SECRETS_KEY is not set: set it to the key(s) used before',
+    );
+  }
+  log.warn(
+    [
+      'mailscope: WARNING: SECRETS_KEY is not set, so SMTP passwords are stored in cleartext in the',
+      '  database file. Set SECRETS_KEY to a base64 32-byte key (e.g. `openssl rand -base64 32`);',
+      '  stored passwords are encrypted at the next start.',
+    ].join('\n'),
+  );
+}

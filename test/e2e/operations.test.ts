@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { serviceStarter, smtpServerStarter, trackCleanups } from '../helpers/fixtures.ts';
+import { subscribe, wsClient, type TestService } from '../helpers/service.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+
+// /readyz and /metrics: what an orchestrator and Prometheus see.
+
+const addCleanup = trackCleanups();
+const service = serviceStarter(addCleanup);
+const smtpServer = smtpServerStarter(addCleanup);
+
+/** One sample of the Prometheus text format, e.g. `mailscope_messages{status="SENT"}`. */
+function sample(text: string, name: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? undefined : Number(line.slice(name.length + 1));
+}
+
+async function scrape(svc: TestService, token?: string): Promise<string> {
+  const response = await fetch(`${svc.url}/metrics`, {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get('content-type') ?? '', /^text\/plain/);
+  return response.text();
+}
+
+async function sendTo(svc: TestService, to: string): Promise<string> {
+  const sent = await svc.gql(
+    `mutation ($to: String!) { sendEmail(input: { to: $to, subject: "s", text: "t" }) { id } }`,
+    { to },
+  );
+  assert.equal(sent.errors, undefined);
+  return sent.data.sendEmail.id;
+}
+
+describe('/readyz', () => {
+  test('200 with every check ok once the worker runs, without a token', async () => {
+    const svc = await service({ API_TOKEN: 'secret-token' });
+    const body = await waitFor(async () => {
+      const response = await fetch(`${svc.url}/readyz`);
+      return response.status === 200 ? response.json() : null;
+    });
+    assert.deepEqual(body, {
+      ready: true,
+      checks: {
+        database: { ok: true },
+        worker: { ok: true },
+        smtp: { ok: true, source: 'EMBEDDED' },
+      },
+    });
+  });
+
+  test('503 naming the SMTP configuration when there is none, 200 once one is stored', async () => {
+    const svc = await service({ EMBEDDED_SMTP_PORT: 'off' });
+    const notReady = await waitFor(async () => {
+      const response = await fetch(`${svc.url}/readyz`);
+      const body = (await response.json()) as any;
+      // The worker check turns ok within a second of start; wait for it to isolate smtp.
+      return body.checks.worker.ok ? { status: response.status, body } : null;
+    });
+    assert.equal(notReady.status, 503);
+    assert.equal(notReady.body.ready, false);
+    assert.equal(notReady.body.checks.database.ok, true);
+    assert.equal(notReady.body.checks.smtp.ok, false);
+    assert.match(notReady.body.checks.smtp.problem, /no SMTP server is configured/);
+
+    const smtp = await smtpServer();
+    const configured = await svc.gql(
+      `mutation ($input: ConfigureSmtpInput!) { configureSmtp(input: $input) { version } }`,
+      {
+        input: {
+          connectionUri: `smtp://${smtp.host}:${smtp.port}/?disable_starttls=true`,
+          fromAddress: 'ops@example.com',
+        },
+      },
+    );
+    assert.equal(configured.errors, undefined);
+    const ready = await fetch(`${svc.url}/readyz`);
+    assert.equal(ready.status, 200);
+    assert.equal(((await ready.json()) as any).checks.smtp.source, 'STORED');
+  });
+
+  test('503 naming the database when another writer holds it', async () => {
+    const svc = await service();
+    await waitFor(async () => (await fetch(`${svc.url}/readyz`)).status === 200);
+    // A second connection holds the write lock longer than the probe waits.
+    const { default: Database } = await import('better-sqlite3');
+    const locker = new Database(svc.databasePath);
+    locker.exec('BEGIN IMMEDIATE');
+    try {
+      const response = await fetch(`${svc.url}/readyz`);
+      assert.equal(response.status, 503);
+      const body = (await response.json()) as any;
+      assert.equal(body.checks.database.ok, false);
+      assert.match(body.checks.database.problem, /does not accept writes: database is locked/);
+    } finally {
+      locker.exec('ROLLBACK');
+      locker.close();
+    }
+    assert.equal((await fetch(`${svc.url}/readyz`)).status, 200);
+  });
+});
+
+describe('/metrics', () => {
+  test('messages by status, attempts by code, latency, queue, subscriptions, pool', async () => {
+    const smtp = await smtpServer({
+      rejectRecipients: (address) =>
+        address.startsWith('nobody') ? { code: 550, message: '5.1.1 no such user' } : null,
+    });
+    const svc = await service({
+      SMTP_CONNECTION_URI: `smtp://${smtp.host}:${smtp.port}/?disable_starttls=true`,
+    });
+    const client = wsClient(svc.url);
+    addCleanup(() => client.dispose());
+    const feed = subscribe(client, `subscription { messageEvents { cursor } }`);
+    await waitFor(async () => sample(await scrape(svc), 'mailscope_active_subscriptions') === 1, {
+      description: 'the subscription to be counted',
+    });
+
+    const ids = [
+      await sendTo(svc, 'ada@example.com'),
+      await sendTo(svc, 'bob@example.com'),
+      await sendTo(svc, 'nobody@example.com'),
+    ];
+    // The gauges read the database; the counters follow events, which reach the main thread
+    // just after their commit; the histogram follows the delivery thread's reports.
+    const expected: Record<string, number> = {
+      'mailscope_messages{status="SENT"}': 2,
+      'mailscope_messages{status="ABANDONED"}': 1,
+      'mailscope_messages{status="QUEUED"}': 0,
+      mailscope_queue_depth: 0,
+      mailscope_oldest_queued_age_seconds: 0,
+      'mailscope_delivery_attempts_total{outcome="sent",error_code="none"}': 2,
+      'mailscope_delivery_attempts_total{outcome="failed",error_code="RECIPIENT_REJECTED"}': 1,
+      'mailscope_smtp_send_duration_seconds_count{outcome="sent"}': 2,
+      'mailscope_smtp_send_duration_seconds_count{outcome="failed"}': 1,
+    };
+    let last = '';
+    await waitFor(
+      async () => {
+        last = await scrape(svc);
+        return Object.entries(expected).every(([name, value]) => sample(last, name) === value);
+      },
+      { description: 'the metrics of 2 sent and 1 rejected message' },
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}\n${last}`);
+    });
+    assert.equal(ids.length, 3);
+    // The pool keeps its connection open between messages; the heartbeat reports it.
+    await waitFor(
+      async () => (sample(await scrape(svc), 'mailscope_smtp_pool_connections') ?? 0) >= 1,
+      { description: 'a pooled SMTP connection to be reported' },
+    );
+    assert.ok(feed.received.length >= 9, 'the subscription saw every event');
+
+    feed.unsubscribe();
+    await waitFor(async () => sample(await scrape(svc), 'mailscope_active_subscriptions') === 0, {
+      description: 'the ended subscription to be uncounted',
+    });
+  });
+
+  test('the queue gauges count what waits, and its age', async () => {
+    // Nothing to deliver to: messages stay QUEUED between CONFIG failures.
+    const svc = await service({ EMBEDDED_SMTP_PORT: 'off', DELIVERY_RETRY_BASE_MS: '60000' });
+    await sendTo(svc, 'ada@example.com');
+    await sendTo(svc, 'bob@example.com');
+    const text = await waitFor(async () => {
+      const metrics = await scrape(svc);
+      return sample(metrics, 'mailscope_queue_depth') === 2 &&
+        (sample(metrics, 'mailscope_oldest_queued_age_seconds') ?? 0) > 0
+        ? metrics
+        : null;
+    });
+    assert.equal(sample(text, 'mailscope_messages{status="QUEUED"}'), 2);
+  });
+
+  test('METRICS_TOKEN guards /metrics and nothing else', async () => {
+    const svc = await service({ METRICS_TOKEN: 'scrape-me' });
+    assert.equal((await fetch(`${svc.url}/metrics`)).status, 401);
+    const wrong = await fetch(`${svc.url}/metrics`, {
+      headers: { authorization: 'Bearer nope' },
+    });
+    assert.equal(wrong.status, 401);
+    assert.match(await scrape(svc, 'scrape-me'), /mailscope_messages\{status="SENT"\} 0/);
+    assert.notEqual((await fetch(`${svc.url}/readyz`)).status, 401);
+  });
+});

@@ -1,0 +1,392 @@
+import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { after, before, describe, test } from 'node:test';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import WebSocket from 'ws';
+import { requiredScope } from '../../src/graphql/authorize.ts';
+import { createSchema } from '../../src/graphql/schema.ts';
+import {
+  graphqlRequest,
+  startService,
+  subscribe,
+  tempDir,
+  wsClient,
+  type TestService,
+} from '../helpers/service.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+import { rootOperations, type RootOperation } from './operations.ts';
+
+// Who may do what, checked on every root field of the schema over HTTP and graphql-ws, for the
+// bootstrap token, an ADMIN token, a READ token, a wrong token and none.
+
+const BOOTSTRAP = 'bootstrap-token-for-tests';
+const operations = rootOperations(createSchema());
+
+let svc: TestService;
+let adminToken: string;
+let readToken: string;
+let readTokenId: string;
+
+const endpoint = () => `${svc.url}/graphql`;
+const gql = (query: string, variables: Record<string, unknown>, token?: string) =>
+  graphqlRequest(endpoint(), query, variables, token);
+
+const CREATE = `mutation ($name: String!, $scope: ApiTokenScope!) {
+  createApiToken(name: $name, scope: $scope) { token apiToken { id name scope createdAt revokedAt } }
+}`;
+
+before(async () => {
+  svc = await startService({ API_TOKEN: BOOTSTRAP });
+  const admin = await gql(CREATE, { name: 'ci admin', scope: 'ADMIN' }, BOOTSTRAP);
+  adminToken = admin.data.createApiToken.token;
+  const read = await gql(CREATE, { name: 'wall dashboard', scope: 'READ' }, BOOTSTRAP);
+  readToken = read.data.createApiToken.token;
+  readTokenId = read.data.createApiToken.apiToken.id;
+  // One message, so subscriptions that replay from the start have something to send.
+  await gql(
+    `mutation { sendEmail(input: { to: "seed@example.com", subject: "s", text: "t" }) { id } }`,
+    {},
+    BOOTSTRAP,
+  );
+});
+after(async () => {
+  await svc.close();
+});
+
+/** The first error code of one operation over HTTP, or null when it went through. */
+async function httpOutcome(operation: RootOperation, token?: string) {
+  const result = await gql(operation.query, operation.variables, token);
+  return { status: result.status, code: result.errors?.[0]?.extensions?.code ?? null };
+}
+
+/** The first error code of one operation over graphql-ws once it answers, or null. */
+async function wsOutcome(operation: RootOperation, token: string) {
+  const client = wsClient(svc.url, token);
+  try {
+    const sub = subscribe(client, operation.query, operation.variables);
+    await waitFor(() => sub.received.length > 0 || sub.errors.length > 0 || sub.closed, {
+      description: `an answer to ${operation.field}`,
+    });
+    const error = sub.errors.flat()[0] as { extensions?: { code?: string } } | undefined;
+    return error === undefined ? null : (error.extensions?.code ?? 'ERROR');
+  } finally {
+    await client.dispose();
+  }
+}
+
+describe('tokens', () => {
+  test('a created token is shown once, stored as a digest, and listed without the secret', async () => {
+    assert.match(adminToken, /^ms_[A-Za-z0-9_-]{43}$/);
+    const list = await gql(`{ apiTokens { id name scope revokedAt lastUsedAt } }`, {}, adminToken);
+    assert.deepEqual(
+      list.data.apiTokens.map((t: { name: string; scope: string }) => [t.name, t.scope]),
+      [
+        ['wall dashboard', 'READ'],
+        ['ci admin', 'ADMIN'],
+      ],
+    );
+    assert.ok(!JSON.stringify(list).includes(adminToken.slice(3)));
+    assert.ok(!JSON.stringify(list).includes(readToken.slice(3)));
+  });
+
+  test('viewer says who is calling', async () => {
+    const query = `{ viewer { scope tokenName } }`;
+    assert.deepEqual((await gql(query, {}, BOOTSTRAP)).data.viewer, {
+      scope: 'ADMIN',
+      tokenName: 'API_TOKEN',
+    });
+    assert.deepEqual((await gql(query, {}, readToken)).data.viewer, {
+      scope: 'READ',
+      tokenName: 'wall dashboard',
+    });
+  });
+
+  test('a bad token name is BAD_USER_INPUT and stores nothing', async () => {
+    const before = (await gql(`{ apiTokens { id } }`, {}, adminToken)).data.apiTokens.length;
+    for (const name of ['', '   ', 'x'.repeat(101), 'line\nbreak']) {
+      const result = await gql(CREATE, { name, scope: 'READ' }, adminToken);
+      assert.equal(result.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', JSON.stringify(name));
+    }
+    const afterCount = (await gql(`{ apiTokens { id } }`, {}, adminToken)).data.apiTokens.length;
+    assert.equal(afterCount, before);
+  });
+});
+
+describe(`every operation over HTTP (${operations.length} root fields)`, () => {
+  test('no token and a wrong token: 401 UNAUTHENTICATED for every operation', async () => {
+    for (const operation of operations) {
+      for (const token of [undefined, 'wrong', `${readToken}x`, `Bearer ${readToken}`]) {
+        const outcome = await httpOutcome(operation, token);
+        assert.deepEqual(outcome, { status: 401, code: 'UNAUTHENTICATED' }, operation.field);
+      }
+    }
+  });
+
+  test('READ: queries and subscriptions pass the scope check, mutations and admin reads are FORBIDDEN', async () => {
+    let forbidden = 0;
+    for (const operation of operations.filter((op) => op.kind !== 'subscription')) {
+      const outcome = await httpOutcome(operation, readToken);
+      const typeName = operation.kind === 'query' ? 'Query' : 'Mutation';
+      if (requiredScope(typeName, operation.field) === 'admin') {
+        assert.equal(outcome.code, 'FORBIDDEN', operation.field);
+        forbidden++;
+      } else {
+        assert.notEqual(outcome.code, 'FORBIDDEN', operation.field);
+        assert.notEqual(outcome.code, 'UNAUTHENTICATED', operation.field);
+      }
+    }
+    const mutations = operations.filter((op) => op.kind === 'mutation').length;
+    assert.ok(forbidden >= mutations + 2, 'every mutation plus apiTokens and verifySmtp');
+  });
+
+  test('ADMIN (stored and bootstrap): every operation passes the scope check', async () => {
+    for (const token of [adminToken, BOOTSTRAP]) {
+      for (const operation of operations.filter((op) => op.kind !== 'subscription')) {
+        const outcome = await httpOutcome(operation, token);
+        assert.ok(
+          outcome.code !== 'FORBIDDEN' && outcome.code !== 'UNAUTHENTICATED',
+          `${operation.field}: ${outcome.code}`,
+        );
+      }
+    }
+  });
+});
+
+describe('every operation over graphql-ws', () => {
+  test('READ: subscriptions and queries answer, mutations and admin reads are FORBIDDEN', async () => {
+    for (const operation of operations) {
+      const typeName = { query: 'Query', mutation: 'Mutation', subscription: 'Subscription' }[
+        operation.kind
+      ];
+      const code = await wsOutcome(operation, readToken);
+      if (requiredScope(typeName, operation.field) === 'admin') {
+        assert.equal(code, 'FORBIDDEN', operation.field);
+      } else {
+        assert.ok(
+          code !== 'FORBIDDEN' && code !== 'UNAUTHENTICATED',
+          `${operation.field}: ${code}`,
+        );
+      }
+    }
+  });
+
+  test('ADMIN: every operation passes the scope check', async () => {
+    for (const operation of operations) {
+      const code = await wsOutcome(operation, adminToken);
+      assert.ok(code !== 'FORBIDDEN' && code !== 'UNAUTHENTICATED', `${operation.field}: ${code}`);
+    }
+  });
+
+  test('a wrong token or none: the connection is closed with 4403', async () => {
+    for (const params of [{}, { authorization: 'Bearer wrong' }, { authorization: readToken }]) {
+      const socket = new WebSocket(
+        `${svc.url.replace('http', 'ws')}/graphql`,
+        'graphql-transport-ws',
+      );
+      const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+      socket.on('open', () =>
+        socket.send(JSON.stringify({ type: 'connection_init', payload: params })),
+      );
+      assert.equal(await closed, 4403, JSON.stringify(params));
+    }
+  });
+
+  test('a browser page from another origin cannot open a socket; the service’s own origin can', async () => {
+    const url = `${svc.url.replace('http', 'ws')}/graphql`;
+    const foreign = new WebSocket(url, 'graphql-transport-ws', { origin: 'https://evil.example' });
+    const refused = await new Promise<number>((resolve) =>
+      foreign.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)),
+    );
+    assert.equal(refused, 403);
+    const own = new WebSocket(url, 'graphql-transport-ws', { origin: svc.url });
+    await new Promise<void>((resolve, reject) => {
+      own.on('open', () => resolve());
+      own.on('error', reject);
+    });
+    own.close();
+  });
+});
+
+describe('revocation', () => {
+  test('revoking a token closes its live sockets with 4403 and refuses it from then on', async () => {
+    const socket = new WebSocket(
+      `${svc.url.replace('http', 'ws')}/graphql`,
+      'graphql-transport-ws',
+    );
+    const messages: string[] = [];
+    socket.on('message', (data) => messages.push(String(data)));
+    const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+    socket.on('open', () =>
+      socket.send(
+        JSON.stringify({
+          type: 'connection_init',
+          payload: { authorization: `Bearer ${readToken}` },
+        }),
+      ),
+    );
+    await waitFor(() => messages.some((m) => m.includes('connection_ack')));
+    socket.send(
+      JSON.stringify({
+        id: '1',
+        type: 'subscribe',
+        payload: { query: 'subscription { messageEvents(after: "0") { cursor } }' },
+      }),
+    );
+    await waitFor(() => messages.some((m) => m.includes('"next"')));
+
+    const forbidden = await gql(
+      `mutation ($id: ID!) { revokeApiToken(id: $id) { id } }`,
+      { id: readTokenId },
+      readToken,
+    );
+    assert.equal(forbidden.errors?.[0]?.extensions?.code, 'FORBIDDEN', 'READ cannot revoke');
+
+    const revoked = await gql(
+      `mutation ($id: ID!) { revokeApiToken(id: $id) { id revokedAt } }`,
+      { id: readTokenId },
+      adminToken,
+    );
+    assert.match(revoked.data.revokeApiToken.revokedAt, /^\d{4}-\d\d-\d\dT/);
+    assert.equal(await closed, 4403);
+    assert.equal((await gql(`{ viewer { scope } }`, {}, readToken)).status, 401);
+    const unknown = await gql(`mutation { revokeApiToken(id: "424242") { id } }`, {}, adminToken);
+    assert.equal(unknown.errors?.[0]?.extensions?.code, 'NOT_FOUND');
+  });
+});
+
+describe('subscription caps and origins', () => {
+  test('more than 100 live operations over all connections of one token are refused', async () => {
+    const clients = Array.from({ length: 6 }, () => wsClient(svc.url, adminToken));
+    const subs = clients.flatMap((client) =>
+      Array.from({ length: 20 }, () =>
+        subscribe(client, `subscription { queueStats { queueDepth } }`),
+      ),
+    );
+    await waitFor(() => subs.every((s) => s.received.length > 0 || s.errors.length > 0));
+    const refused = subs.filter((s) =>
+      s.errors
+        .flat()
+        .some(
+          (e) =>
+            (e as { extensions?: { code?: string } }).extensions?.code === 'TOO_MANY_SUBSCRIPTIONS',
+        ),
+    );
+    assert.equal(refused.length, 20);
+    await Promise.all(clients.map((client) => client.dispose()));
+  });
+
+  test('ALLOWED_ORIGINS lets the listed browser origins in, and only them', async () => {
+    const listed = await startService({ ALLOWED_ORIGINS: 'https://dash.example.com' });
+    try {
+      const url = `${listed.url.replace('http', 'ws')}/graphql`;
+      const status = (origin: string) =>
+        new Promise<number>((resolve) => {
+          const socket = new WebSocket(url, 'graphql-transport-ws', { origin });
+          socket.on('open', () => {
+            socket.close();
+            resolve(101);
+          });
+          socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        });
+      assert.equal(await status('https://dash.example.com'), 101);
+      assert.equal(await status('https://dash.example.com.evil.example'), 403);
+      assert.equal(await status('null'), 403);
+    } finally {
+      await listed.close();
+    }
+  });
+});
+
+describe('a token revoked by another process (the database changed under the service)', () => {
+  test('the next subscribe on its open socket is refused and the socket closed with 4403', async () => {
+    const dir = tempDir();
+    const path = join(dir.path, 'mailscope.db');
+    const other = await startService({ API_TOKEN: BOOTSTRAP, DATABASE_PATH: path });
+    try {
+      const created = await graphqlRequest(
+        `${other.url}/graphql`,
+        CREATE,
+        { name: 'cli', scope: 'READ' },
+        BOOTSTRAP,
+      );
+      const token = created.data.createApiToken.token as string;
+      const socket = new WebSocket(
+        `${other.url.replace('http', 'ws')}/graphql`,
+        'graphql-transport-ws',
+      );
+      const messages: string[] = [];
+      socket.on('message', (data) => messages.push(String(data)));
+      const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+      socket.on('open', () =>
+        socket.send(
+          JSON.stringify({
+            type: 'connection_init',
+            payload: { authorization: `Bearer ${token}` },
+          }),
+        ),
+      );
+      await waitFor(() => messages.some((m) => m.includes('connection_ack')));
+
+      const db = new Database(path);
+      db.prepare('update api_tokens set revoked_at = ? where name = ?').run(Date.now(), 'cli');
+      db.close();
+      socket.send(
+        JSON.stringify({ id: '1', type: 'subscribe', payload: { query: '{ viewer { scope } }' } }),
+      );
+      assert.equal(await closed, 4403);
+      assert.ok(!messages.some((m) => m.includes('"next"')), 'nothing was answered');
+    } finally {
+      await other.close();
+      dir.remove();
+    }
+  });
+});
+
+describe('without API_TOKEN', () => {
+  let local: TestService;
+  before(async () => {
+    local = await startService();
+  });
+  after(async () => {
+    await local.close();
+  });
+
+  test('loopback callers are ADMIN until the first token exists; then a token is needed', async () => {
+    const url = `${local.url}/graphql`;
+    const viewer = await graphqlRequest(url, `{ viewer { scope tokenName } }`);
+    assert.deepEqual(viewer.data.viewer, { scope: 'ADMIN', tokenName: null });
+
+    // DNS rebinding: a page whose own name resolves to 127.0.0.1 is "same origin", but its
+    // requests name that host; anonymous callers must address a loopback name.
+    const rebound = await new Promise<number>((resolve, reject) => {
+      const request = httpRequest(
+        url,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', host: 'rebound.example' },
+        },
+        (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        },
+      );
+      request.on('error', reject);
+      request.end(JSON.stringify({ query: '{ viewer { scope } }' }));
+    });
+    assert.equal(rebound, 401);
+
+    const client = wsClient(local.url);
+    const sub = subscribe(client, `subscription { queueStats { queueDepth } }`);
+    await waitFor(() => sub.received.length > 0);
+
+    const created = await graphqlRequest(url, CREATE, { name: 'first', scope: 'ADMIN' });
+    const token = created.data.createApiToken.token as string;
+    // The anonymous socket is closed: anonymous callers are no longer admitted.
+    await waitFor(() => sub.closed);
+    await client.dispose();
+    assert.equal((await graphqlRequest(url, `{ viewer { scope } }`)).status, 401);
+    const named = await graphqlRequest(url, `{ viewer { scope tokenName } }`, {}, token);
+    assert.deepEqual(named.data.viewer, { scope: 'ADMIN', tokenName: 'first' });
+  });
+});

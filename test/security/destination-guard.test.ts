@@ -1,0 +1,254 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import net from 'node:net';
+import { before, describe, test } from 'node:test';
+import type { SmtpEndpoint } from '../../src/smtp/endpoint.ts';
+import {
+  checkDestination,
+  forbiddenAddressKind,
+  type DestinationPolicy,
+} from '../../src/smtp/destination-guard.ts';
+import { createSmtpTransports, type SmtpTransportsOptions } from '../../src/smtp/transport.ts';
+import { verifySmtpEndpoint } from '../../src/smtp/verify.ts';
+import {
+  createTlsFixtures,
+  smtpServerStarter,
+  trackCleanups,
+  type TlsFixtures,
+} from '../helpers/fixtures.ts';
+import { startService } from '../helpers/service.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+
+// SMTP_DISALLOW_PRIVATE_IPS and SMTP_ALLOWED_PORTS: where the service may connect, checked on
+// the address that is dialled, for deliveries and for verifySmtp alike.
+
+const addCleanup = trackCleanups();
+const startSmtp = smtpServerStarter(addCleanup);
+let certs: TlsFixtures;
+before(() => {
+  certs = createTlsFixtures();
+});
+
+const PRIVATE_ONLY: DestinationPolicy = { disallowPrivateIps: true, allowedPorts: null };
+
+function transports(destination: DestinationPolicy, extra: Partial<SmtpTransportsOptions> = {}) {
+  const created = createSmtpTransports({
+    timeoutMs: 3_000,
+    extraCaCertificates: [certs.ca.cert],
+    destination,
+    ...extra,
+  });
+  addCleanup(() => created.close());
+  return created;
+}
+
+function endpoint(host: string, port: number, overrides: Partial<SmtpEndpoint> = {}): SmtpEndpoint {
+  return {
+    scheme: 'smtp',
+    host,
+    port,
+    username: null,
+    password: null,
+    security: 'cleartext',
+    verifyCertificate: true,
+    serverName: null,
+    ...overrides,
+  };
+}
+
+const mail = () => ({
+  from: { address: 'sender@example.test', name: null },
+  to: 'rcpt@example.net',
+  subject: 'Hello',
+  text: 'Body',
+  html: null,
+  headers: [],
+  messageId: `<${randomUUID()}@mailscope.test>`,
+});
+
+describe('which addresses are refused', () => {
+  const cases: [string, boolean][] = [
+    ['127.0.0.1', true],
+    ['127.255.0.9', true],
+    ['10.1.2.3', true],
+    ['172.16.0.1', true],
+    ['172.31.255.255', true],
+    ['192.168.1.1', true],
+    ['100.64.0.1', true],
+    ['169.254.169.254', true],
+    ['0.0.0.0', true],
+    ['224.0.0.1', true],
+    ['255.255.255.255', true],
+    ['::', true],
+    ['::1', true],
+    ['fe80::1', true],
+    ['fd00:ec2::254', true],
+    ['fc00::1', true],
+    ['::ffff:127.0.0.1', true],
+    ['::ffff:a9fe:a9fe', true],
+    ['64:ff9b::a00:1', true],
+    ['ff02::1', true],
+    ['8.8.8.8', false],
+    ['172.32.0.1', false],
+    ['100.128.0.1', false],
+    ['2606:4700:4700::1111', false],
+    ['::ffff:8.8.8.8', false],
+    ['64:ff9b::808:808', false],
+  ];
+  for (const [address, refused] of cases) {
+    test(`${address} is ${refused ? 'refused' : 'allowed'}`, () => {
+      assert.equal(
+        forbiddenAddressKind(address) !== null,
+        refused,
+        String(forbiddenAddressKind(address)),
+      );
+    });
+  }
+
+  test('a name is checked on what it resolves to; ports against the allow-list', async () => {
+    const local = await checkDestination('localhost', 25, PRIVATE_ONLY);
+    assert.equal(local.ok, false);
+    assert.match(!local.ok ? local.message : '', /localhost resolves to a loopback address/);
+    const port = await checkDestination('127.0.0.1', 2525, {
+      disallowPrivateIps: false,
+      allowedPorts: [25, 587],
+    });
+    assert.match(!port.ok ? port.message : '', /port 2525 is not allowed/);
+    assert.deepEqual(
+      await checkDestination('127.0.0.1', 587, { disallowPrivateIps: false, allowedPorts: [587] }),
+      {
+        ok: true,
+        addresses: ['127.0.0.1'],
+      },
+    );
+  });
+});
+
+describe('deliveries', () => {
+  test('a loopback SMTP host is refused before any connection is made', async () => {
+    const smtp = await startSmtp();
+    for (const host of ['127.0.0.1', 'localhost']) {
+      const outcome = await transports(PRIVATE_ONLY).send(
+        randomUUID(),
+        endpoint(host, smtp.port),
+        mail(),
+      );
+      assert.equal(outcome.ok, false);
+      assert.equal(!outcome.ok && outcome.error.code, 'CONFIG');
+      assert.match(!outcome.ok ? outcome.error.message : '', /SMTP_DISALLOW_PRIVATE_IPS/);
+    }
+    assert.equal(smtp.connectionCount, 0);
+  });
+
+  test('a port outside SMTP_ALLOWED_PORTS is refused before any connection is made', async () => {
+    const smtp = await startSmtp();
+    const outcome = await transports({ disallowPrivateIps: false, allowedPorts: [587] }).send(
+      randomUUID(),
+      endpoint('127.0.0.1', smtp.port),
+      mail(),
+    );
+    assert.equal(!outcome.ok && outcome.error.code, 'CONFIG');
+    assert.equal(smtp.connectionCount, 0);
+  });
+
+  test('the guarded socket dials the checked address; TLS still checks the certificate against the name', async () => {
+    const trusted = await startSmtp({ tls: 'starttls', certificate: certs.trusted });
+    const policy = { disallowPrivateIps: false, allowedPorts: [trusted.port] };
+    const sent = await transports(policy).send(
+      randomUUID(),
+      endpoint('localhost', trusted.port, { security: 'starttls' }),
+      mail(),
+    );
+    assert.equal(sent.ok, true, JSON.stringify(sent));
+    assert.equal(trusted.received[0]?.servername, 'localhost');
+    assert.equal(trusted.received[0]?.secure, true);
+
+    const wrongName = await startSmtp({ tls: 'starttls', certificate: certs.otherName });
+    const refused = await transports({
+      disallowPrivateIps: false,
+      allowedPorts: [wrongName.port],
+    }).send(randomUUID(), endpoint('localhost', wrongName.port, { security: 'starttls' }), mail());
+    assert.equal(!refused.ok && refused.error.code, 'TLS');
+    assert.equal(wrongName.received.length, 0);
+  });
+});
+
+describe('verifySmtp', () => {
+  test('a private host fails at the DNS step with CONFIG, without connecting', async () => {
+    const smtp = await startSmtp();
+    const report = await verifySmtpEndpoint(endpoint('localhost', smtp.port), {
+      timeoutMs: 2_000,
+      destination: PRIVATE_ONLY,
+    });
+    assert.equal(report.ok, false);
+    assert.deepEqual(
+      report.steps.map((s) => [s.name, s.ok, s.error?.code]),
+      [['DNS', false, 'CONFIG']],
+    );
+    assert.equal(smtp.connectionCount, 0);
+  });
+
+  test('with the guard on, a closed port says no more than "could not connect"', async () => {
+    // A port that was just free: nothing listens on it.
+    const probe = net.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+
+    const open = await verifySmtpEndpoint(endpoint('127.0.0.1', port), { timeoutMs: 300 });
+    assert.match(
+      open.steps.at(-1)!.error!.message,
+      /refused/,
+      'without the guard: the plain reason',
+    );
+    const guarded = await verifySmtpEndpoint(endpoint('127.0.0.1', port), {
+      timeoutMs: 300,
+      destination: { disallowPrivateIps: false, allowedPorts: [port] },
+    });
+    const failed = guarded.steps.at(-1)!;
+    assert.equal(failed.name, 'CONNECT');
+    assert.equal(failed.error!.message, `Could not connect to 127.0.0.1:${port}`);
+    assert.doesNotMatch(JSON.stringify(failed), /refused|ECONNREFUSED/i);
+  });
+});
+
+describe('the service with SMTP_DISALLOW_PRIVATE_IPS=true', () => {
+  test('deliveries and verifySmtp to a loopback server are refused; the server sees no connection', async () => {
+    const smtp = await startSmtp();
+    const svc = await startService({
+      SMTP_DISALLOW_PRIVATE_IPS: 'true',
+      DELIVERY_MAX_ATTEMPTS: '1',
+    });
+    addCleanup(() => svc.close());
+    const configured = await svc.gql(
+      `mutation ($input: ConfigureSmtpInput!) { configureSmtp(input: $input) { version } }`,
+      {
+        input: {
+          connectionUri: `smtp://127.0.0.1:${smtp.port}/?disable_starttls=true`,
+          fromAddress: 'a@example.com',
+        },
+      },
+    );
+    assert.equal(configured.errors, undefined);
+    const sent = await svc.gql(
+      `mutation { sendEmail(input: { to: "b@example.com", subject: "s", text: "t" }) { id } }`,
+    );
+    const id = sent.data.sendEmail.id as string;
+    const message = await waitFor(async () => {
+      const r = await svc.gql(
+        `query ($id: ID!) { message(id: $id) { status lastError { code message } } }`,
+        { id },
+      );
+      return r.data.message.status === 'ABANDONED' ? r.data.message : undefined;
+    });
+    assert.equal(message.lastError.code, 'CONFIG');
+    assert.match(message.lastError.message, /loopback address, which SMTP_DISALLOW_PRIVATE_IPS/);
+
+    const verified = await svc.gql(`{ verifySmtp { ok steps { name ok error { code } } } }`);
+    assert.deepEqual(verified.data.verifySmtp, {
+      ok: false,
+      steps: [{ name: 'DNS', ok: false, error: { code: 'CONFIG' } }],
+    });
+    assert.equal(smtp.connectionCount, 0);
+  });
+});

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createEventBus } from '../../src/delivery/event-bus.ts';
+import type { Message, MessageEvent } from '../../src/domain/message.ts';
+import { createEventMessages } from '../../src/graphql/event-messages.ts';
+
+// One read of an event's message however many subscribers resolve it, and never a stale one
+// once the message has changed.
+
+function setup(options: { maxEntries?: number } = {}) {
+  const bus = createEventBus();
+  const status = new Map<number, Message['status']>();
+  let reads = 0;
+  let clock = 1_000;
+  const find = (id: number) => {
+    reads++;
+    return { id, status: status.get(id) ?? 'QUEUED' } as Message;
+  };
+  const cache = createEventMessages({ find, bus, now: () => clock, ...options });
+  const event = (messageId: number, seq: number) => ({ messageId, seq }) as MessageEvent;
+  return {
+    bus,
+    cache,
+    event,
+    status,
+    reads: () => reads,
+    advance: (ms: number) => (clock += ms),
+  };
+}
+
+test('a thousand subscribers of one event read its message once', () => {
+  const { cache, event, reads } = setup();
+  const queued = event(7, 1);
+  for (let i = 0; i < 1_000; i++) assert.equal(cache.of(queued)!.id, 7);
+  assert.equal(reads(), 1);
+});
+
+test('a new event for the message drops the snapshot, so the next read is current', () => {
+  const { bus, cache, event, status, reads } = setup();
+  assert.equal(cache.of(event(7, 1))!.status, 'QUEUED');
+  status.set(7, 'PROCESSING');
+  bus.publish([event(7, 2)]);
+  // A slow subscriber still resolving the first event sees the message as it is now.
+  assert.equal(cache.of(event(7, 1))!.status, 'PROCESSING');
+  assert.equal(cache.of(event(7, 2))!.status, 'PROCESSING');
+  assert.equal(reads(), 2);
+  bus.publish([event(8, 3)]); // another message's event changes nothing for 7
+  cache.of(event(7, 2));
+  assert.equal(reads(), 2);
+});
+
+test('a snapshot older than maxAgeMs is read again', () => {
+  const { cache, event, reads, advance } = setup();
+  cache.of(event(7, 1));
+  advance(999);
+  cache.of(event(7, 1));
+  assert.equal(reads(), 1);
+  advance(1);
+  cache.of(event(7, 1));
+  assert.equal(reads(), 2);
+});
+
+test('at most maxEntries snapshots are kept, the oldest dropped first', () => {
+  const { cache, event, reads } = setup({ maxEntries: 2 });
+  cache.of(event(1, 1));
+  cache.of(event(2, 2));
+  cache.of(event(3, 3)); // drops 1
+  cache.of(event(3, 3));
+  cache.of(event(2, 2));
+  assert.equal(reads(), 3);
+  cache.of(event(1, 1));
+  assert.equal(reads(), 4);
+});
+
+test('close stops listening to the bus', () => {
+  const { bus, cache, event, reads } = setup();
+  cache.of(event(7, 1));
+  cache.close();
+  bus.publish([event(7, 2)]);
+  cache.of(event(7, 2));
+  assert.equal(reads(), 1);
+});

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { DeliveryThreadHealth } from '../../src/delivery/delivery-thread-host.ts';
+import { createReadiness } from '../../src/delivery/readiness.ts';
+
+const NOW = 1_000_000;
+const healthy: DeliveryThreadHealth = {
+  running: true,
+  lastHeartbeatAtMs: NOW - 500,
+  lastCycleAtMs: NOW - 800,
+  smtpConnections: 1,
+};
+
+function check(
+  health: Partial<DeliveryThreadHealth>,
+  { database = null as string | null, smtp = 'STORED' as string | null } = {},
+) {
+  return createReadiness({
+    databaseProblem: () => database,
+    deliveryHealth: () => ({ ...healthy, ...health }),
+    smtpSource: () => smtp,
+    cycleStaleAfterMs: 10_000,
+    now: () => NOW,
+  }).check();
+}
+
+test('ready when every check passes', () => {
+  assert.deepEqual(check({}), {
+    ready: true,
+    checks: { database: { ok: true }, worker: { ok: true }, smtp: { ok: true, source: 'STORED' } },
+  });
+});
+
+const workerCases: [string, Partial<DeliveryThreadHealth>, RegExp][] = [
+  ['thread exited', { running: false }, /has exited/],
+  ['no heartbeat yet', { lastHeartbeatAtMs: null }, /not reported/],
+  ['heartbeat 6 s old', { lastHeartbeatAtMs: NOW - 6_000 }, /not reported in the last 5 s/],
+  ['worker never ran', { lastCycleAtMs: null }, /has not run yet/],
+  ['last cycle 12 s ago', { lastCycleAtMs: NOW - 12_000 }, /last ran 12 s ago/],
+];
+for (const [name, health, problem] of workerCases) {
+  test(`not ready: ${name}`, () => {
+    const report = check(health);
+    assert.equal(report.ready, false);
+    assert.equal(report.checks.worker.ok, false);
+    assert.match(report.checks.worker.problem!, problem);
+    assert.equal(report.checks.database.ok, true);
+  });
+}
+
+test('not ready: the database refuses writes, or no SMTP configuration', () => {
+  const locked = check({}, { database: 'database is locked' });
+  assert.equal(locked.ready, false);
+  assert.equal(
+    locked.checks.database.problem,
+    'the database does not accept writes: database is locked',
+  );
+  const unconfigured = check({}, { smtp: null });
+  assert.equal(unconfigured.ready, false);
+  assert.match(unconfigured.checks.smtp.problem!, /no SMTP server is configured/);
+});
