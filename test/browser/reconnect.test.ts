@@ -90,3 +90,50 @@ test('after a restart the feed resumes from its cursor with no missing row', asy
     [],
   );
 });
+
+test('when retention pruned what the page missed, the page reads the current state again', async () => {
+  const browser = await launchBrowser();
+  addCleanup(() => browser.close());
+  const path = join(dir.path, 'pruned.db');
+  // Keep the two newest messages; prune every second.
+  const retention = { RETENTION_MAX_MESSAGES: '2', RETENTION_INTERVAL_MS: '1000' };
+
+  const first = await startService({ DATABASE_PATH: path });
+  const port = new URL(first.url).port;
+  const page = await browser.open(`${first.url}/`);
+  await page.waitForSelector('[data-connection="live"]');
+  const early = await sendAll(first, 'early', 3);
+  await allSent(first, early);
+  await page.waitForSelector(`tbody tr[data-id="${early[2]}"][data-status="SENT"]`);
+  await first.close();
+  await page.waitForSelector('[data-connection="reconnecting"]');
+
+  const stand_in = await startService({ DATABASE_PATH: path, ...retention });
+  const late = await sendAll(stand_in, 'late', 3);
+  await allSent(stand_in, late);
+  await waitFor(
+    async () => (await stand_in.gql(`{ messages { totalCount } }`)).data.messages.totalCount === 2,
+    { description: 'retention to keep two messages' },
+  );
+  await stand_in.close();
+
+  const second = await startService({ DATABASE_PATH: path, PORT: port, ...retention });
+  addCleanup(() => second.close());
+  const kept = (await second.gql(`{ messages { edges { node { id } } } }`)).data.messages.edges.map(
+    (edge: any) => `${edge.node.id}:SENT`,
+  );
+  assert.deepEqual(
+    kept,
+    [late[2], late[1]].map((id) => `${id}:SENT`),
+  );
+  // The old cursor is refused (CURSOR_EXPIRED): the page shows what is there now, no error.
+  await waitFor(async () => JSON.stringify(await rows(page)) === JSON.stringify(kept), {
+    timeoutMs: 20_000,
+    description: `rows ${kept.join(' ')}`,
+  });
+  await page.waitForSelector('[data-connection="live"]');
+  assert.equal(await page.locator('.messages .banner').count(), 0);
+  // And it is live again from its new cursor.
+  const [fresh] = await sendAll(second, 'fresh', 1);
+  await page.waitForSelector(`tbody tr[data-id="${fresh}"][data-status="SENT"]`);
+});

@@ -39,10 +39,15 @@ function isCloseEvent(value: unknown): value is { code: number; reason: string }
   return typeof value === 'object' && value !== null && 'code' in value && 'reason' in value;
 }
 
+function errorCode(error: unknown): string | null {
+  const code = (error as { extensions?: { code?: unknown } } | undefined)?.extensions?.code;
+  return typeof code === 'string' ? code : null;
+}
+
 export interface FollowHandlers<T> {
   next(data: T): void;
   /** A GraphQL error the server sent for this operation (not a lost connection). */
-  error?(message: string): void;
+  error?(message: string, code: string | null): void;
 }
 
 /**
@@ -76,7 +81,8 @@ export function follow<T>(
       {
         next(result) {
           delayMs = FIRST_RETRY_MS;
-          if (result.errors?.length) handlers.error?.(result.errors[0]!.message);
+          const first = result.errors?.[0];
+          if (first) handlers.error?.(first.message, errorCode(first));
           else if (result.data) handlers.next(result.data as T);
         },
         error(error) {
@@ -92,7 +98,10 @@ export function follow<T>(
             return;
           }
           if (Array.isArray(error)) {
-            handlers.error?.(String(error[0]?.message ?? 'subscription failed'));
+            handlers.error?.(
+              String(error[0]?.message ?? 'subscription failed'),
+              errorCode(error[0]),
+            );
             return; // the server refused the operation itself: retrying would not help
           }
           retry();

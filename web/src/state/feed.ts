@@ -77,6 +77,8 @@ export function useFeed(filters: Filters, filterKey: string, authEpoch: number):
   const filtersRef = useRef(filters);
   filtersRef.current = filters;
   const queryFilter = useRef<Record<string, unknown>>({});
+  // Bumped when retention pruned the events after our cursor: the page is read again.
+  const [resync, setResync] = useState(0);
 
   useEffect(() => {
     let cancelled = false;
@@ -129,7 +131,14 @@ export function useFeed(filters: Filters, filterKey: string, authEpoch: number):
               pending.push(event);
               flushTimer ??= setTimeout(flush, FLUSH_MS);
             },
-            error: (message) => setState((current) => ({ ...current, error: message })),
+            error: (message, code) => {
+              if (code === 'CURSOR_EXPIRED') {
+                stop?.();
+                setResync((count) => count + 1);
+                return;
+              }
+              setState((current) => ({ ...current, error: message }));
+            },
           },
         );
       },
@@ -142,7 +151,7 @@ export function useFeed(filters: Filters, filterKey: string, authEpoch: number):
       cancelled = true;
       stop?.();
     };
-  }, [filterKey, authEpoch]);
+  }, [filterKey, authEpoch, resync]);
 
   const loadMore = useCallback(() => {
     setState((current) => {
