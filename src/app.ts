@@ -57,7 +57,10 @@ export async function startApp(
   const secrets = createSecretBox(config.security.secretsKeys);
   const configs = createSmtpConfigRepository(database.db, secrets);
   try {
-    secureStoredSecrets(configs, secrets);
+    secureStoredSecrets(configs, secrets, {
+      info: (text) => log.info(text),
+      warn: (text) => log.warn(text),
+    });
   } catch (error) {
     database.close();
     throw error;

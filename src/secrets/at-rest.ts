@@ -13,15 +13,12 @@ export interface StoredSecrets {
 export function secureStoredSecrets(
   stored: StoredSecrets,
   secrets: SecretBox | null,
-  log: { info(text: string): void; warn(text: string): void } = {
-    info: (text) => console.log(text),
-    warn: (text) => console.warn(text),
-  },
+  log: { info(text: string): void; warn(text: string): void },
 ): void {
   if (secrets !== null) {
     const rewritten = stored.encryptAtRest();
     if (rewritten > 0) {
-      log.info(`mailscope: encrypted ${rewritten} stored SMTP configuration(s) with SECRETS_KEY`);
+      log.info(`encrypted ${rewritten} stored SMTP configuration(s) with SECRETS_KEY`);
     }
     return;
   }
@@ -31,10 +28,8 @@ export function secureStoredSecrets(
     );
   }
   log.warn(
-    [
-      'mailscope: WARNING: SECRETS_KEY is not set, so SMTP passwords are stored in cleartext in the',
-      '  database file. Set SECRETS_KEY to a base64 32-byte key (e.g. `openssl rand -base64 32`);',
-      '  stored passwords are encrypted at the next start.',
-    ].join('\n'),
+    'SECRETS_KEY is not set, so SMTP passwords are stored in cleartext in the database file. ' +
+      'Set SECRETS_KEY to a base64 32-byte key (e.g. `openssl rand -base64 32`); ' +
+      'stored passwords are encrypted at the next start.',
   );
 }
