@@ -8,6 +8,7 @@ import { Mutation } from './resolvers/mutation.ts';
 import { Query } from './resolvers/query.ts';
 import { Subscription } from './resolvers/subscription.ts';
 import { BulkMutation } from './resolvers/bulk.ts';
+import { DashboardQuery } from './resolvers/dashboard.ts';
 import {
   DeliveryStats,
   SmtpProvider,
@@ -26,7 +27,7 @@ import {
 const typeDefs = readFileSync(new URL('../../schema.graphql', import.meta.url), 'utf8');
 
 const resolvers: Resolvers = {
-  Query: { ...Query, ...TroubleshootingQuery, ...ApiTokenQuery },
+  Query: { ...Query, ...TroubleshootingQuery, ...DashboardQuery, ...ApiTokenQuery },
   Mutation: { ...Mutation, ...BulkMutation, ...ApiTokenMutation },
   Subscription,
   DeliveryStats,

@@ -14,6 +14,7 @@ import { createConnectionRegistry, hostIsLoopback, originAllowed } from './ws-gu
 import type { Logger } from '../logger.ts';
 import type { ProbeRoutes } from './probes.ts';
 import { reportStorageFailure } from '../graphql/storage-failure.ts';
+import { createStaticHandler } from './static.ts';
 
 export interface HttpServerOptions {
   host: string;
@@ -158,6 +159,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   // Set by close(): a keep-alive client would otherwise go on sending requests over its open
   // connection and hold up shutdown for as long as it keeps busy.
   let draining = false;
+  const serveDashboard = createStaticHandler();
   const server = createServer((request, response) => {
     if (draining) response.shouldKeepAlive = false;
     const path = (request.url ?? '/').split('?')[0];
@@ -168,6 +170,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     }
     if (options.probes?.(request, response)) return;
     if (path !== GRAPHQL_PATH) {
+      if (serveDashboard(request, response)) return;
       sendJson(
         response,
         404,

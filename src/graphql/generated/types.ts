@@ -404,6 +404,12 @@ export type Query = {
    * counters maintained as mail flows, plus the queue as it is now (addition).
    */
   deliveryStats: DeliveryStats;
+  /**
+   * The newest event's cursor. Read it in the same request as a page of `messages`, then
+   * subscribe to `messageEvents(after: it)`: every change after the page was read follows, with
+   * no gap (addition).
+   */
+  eventCursor: Scalars['String']['output'];
   message?: Maybe<Message>;
   /** Newest first. `first` defaults to 50 and may not exceed 500. */
   messages: MessageConnection;
@@ -923,6 +929,7 @@ export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends R
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   apiTokens?: Resolver<Array<ResolversTypes['ApiToken']>, ParentType, ContextType>;
   deliveryStats?: Resolver<ResolversTypes['DeliveryStats'], ParentType, ContextType, Partial<QueryDeliveryStatsArgs>>;
+  eventCursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   message?: Resolver<Maybe<ResolversTypes['Message']>, ParentType, ContextType, RequireFields<QueryMessageArgs, 'id'>>;
   messages?: Resolver<ResolversTypes['MessageConnection'], ParentType, ContextType, Partial<QueryMessagesArgs>>;
   smtpConfig?: Resolver<Maybe<ResolversTypes['SmtpConfig']>, ParentType, ContextType>;

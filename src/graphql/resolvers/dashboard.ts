@@ -1,0 +1,10 @@
+import type { QueryResolvers } from '../generated/types.ts';
+import { encodeEventCursor } from './cursors.ts';
+
+/** What the dashboard needs to follow the feed without a gap. */
+export const DashboardQuery: Pick<QueryResolvers, 'eventCursor'> = {
+  // Resolved before `messages` when selected first in the same request: events after it are
+  // replayed by messageEvents(after:), so nothing between the page read and the subscription is
+  // lost (a replayed change already in the page is applied twice, which is harmless).
+  eventCursor: (_parent, _args, { events }) => encodeEventCursor(events.latestSeq()),
+};

@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
+import { trackCleanups } from '../helpers/fixtures.ts';
+import { startService, type TestService } from '../helpers/service.ts';
+
+// A service with API_TOKEN: the page asks for the token once, keeps it for the tab, and sends it
+// on HTTP (Authorization) and graphql-ws (connection params) alike.
+
+const TOKEN = 'dashboard-test-token-5f3a';
+const SEND = `mutation ($input: SendEmailInput!) { sendEmail(input: $input) { id } }`;
+
+const addCleanup = trackCleanups();
+let svc: TestService;
+let browser: TestBrowser;
+
+before(async () => {
+  svc = await startService({ API_TOKEN: TOKEN });
+  addCleanup(() => svc.close());
+  browser = await launchBrowser();
+  addCleanup(() => browser.close());
+});
+
+async function enterToken(page: import('playwright-core').Page, token: string) {
+  await page.waitForSelector('dialog[open] #token-input');
+  await page.fill('#token-input', token);
+  await page.click('dialog[open] button[type="submit"]');
+}
+
+test('the page asks for the token, refuses a wrong one, and then runs live with it', async () => {
+  // A shared link to a message: the panel must load once the token is given.
+  const earlier = await svc.gql(SEND, {
+    input: { to: 'link@example.com', subject: 'Shared link', text: 'x' },
+  });
+  const linked = earlier.data.sendEmail.id;
+  const page = await browser.open(`${svc.url}/?message=${linked}`);
+  await enterToken(page, 'not-the-token');
+  await page.waitForSelector('dialog[open] [role="alert"]');
+  assert.match((await page.textContent('dialog[open] [role="alert"]')) ?? '', /refused/);
+  await browser.screenshot(page, 'desktop-token-refused');
+
+  await enterToken(page, TOKEN);
+  await page.waitForSelector('dialog[open]', { state: 'detached' });
+  await page.waitForSelector(`.detail[data-message-id="${linked}"] .timeline`);
+  await page.waitForSelector('[data-connection="live"]');
+  const sent = await svc.gql(SEND, {
+    input: { to: 'tok@example.com', subject: 'With a token', text: 'x' },
+  });
+  const id = sent.data.sendEmail.id;
+  // The row arrives over graphql-ws, which only a good token opens.
+  await page.waitForSelector(`tbody tr[data-id="${id}"][data-status="SENT"]`);
+  assert.equal(
+    await page.evaluate(() => (globalThis as any).sessionStorage.getItem('mailscope.apiToken')),
+    TOKEN,
+  );
+
+  // Asked once: a reload in the same tab goes straight to the data.
+  await page.reload();
+  await page.waitForSelector(`tbody tr[data-id="${id}"]`);
+  await page.waitForSelector('[data-connection="live"]');
+  assert.equal(await page.locator('dialog[open]').count(), 0);
+  // The bootstrap token is an admin: the controls that change things are there.
+  assert.equal(await page.locator('text=Change…').count(), 1);
+  assert.equal(await page.locator('text=Verify connection').count(), 1);
+  await page.close();
+});
+
+// Needs named tokens with scopes (the security branch's createApiToken); it runs as soon as the
+// schema has them and says why it is skipped until then.
+test('a read token hides every control that changes something', async (t) => {
+  const mutations = await svc.gql(`{ __type(name: "Mutation") { fields { name } } }`);
+  const names: string[] = mutations.data.__type.fields.map((field: any) => field.name);
+  if (!names.includes('createApiToken')) {
+    t.skip('this build has no createApiToken: only the admin scope exists');
+    return;
+  }
+  const created = await svc.gql(
+    `mutation { createApiToken(name: "wall screen", scope: READ) { token } }`,
+  );
+  const readToken: string = created.data.createApiToken.token;
+  const failing = await svc.gql(SEND, {
+    input: { to: 'read@example.com', subject: 'Seen by a read token', text: 'x' },
+  });
+  const id = failing.data.sendEmail.id;
+
+  const page = await browser.open(`${svc.url}/?message=${id}`);
+  await enterToken(page, readToken);
+  await page.waitForSelector('[data-connection="live"]');
+  await page.waitForSelector('text=Read-only token');
+  await page.waitForSelector(`.detail[data-message-id="${id}"] .timeline`);
+  assert.equal(await page.locator('text=Change…').count(), 0);
+  assert.equal(await page.locator('text=Verify connection').count(), 0);
+  assert.equal(await page.locator('.detail-actions').count(), 0);
+  await browser.screenshot(page, 'desktop-read-token');
+  await page.close();
+});

@@ -1,0 +1,88 @@
+// Every GraphQL document the dashboard sends, in one place.
+
+const ROW = `id recipient subject status attempts maxAttempts createdAt updatedAt nextAttemptAt
+  lastError { code responseCode enhancedStatus }`;
+
+const ERROR = `code message responseCode enhancedStatus command response permanent hint`;
+
+// eventCursor comes first: it is read before the page, so the subscription that starts after it
+// misses nothing that happened while the page was read.
+export const FEED_QUERY = `query Feed($filter: MessageFilter, $first: Int, $after: String) {
+  eventCursor
+  messages(filter: $filter, first: $first, after: $after) {
+    edges { cursor node { ${ROW} } }
+    pageInfo { hasNextPage endCursor }
+    totalCount
+  }
+}`;
+
+export const MORE_QUERY = `query More($filter: MessageFilter, $first: Int, $after: String) {
+  messages(filter: $filter, first: $first, after: $after) {
+    edges { cursor node { ${ROW} } }
+    pageInfo { hasNextPage endCursor }
+    totalCount
+  }
+}`;
+
+export const EVENTS_SUBSCRIPTION = `subscription Events($filter: MessageFilter, $after: String) {
+  messageEvents(filter: $filter, after: $after) {
+    cursor at status reason
+    error { code }
+    message { ${ROW} }
+  }
+}`;
+
+export const DETAIL_QUERY = `query Detail($id: ID!) {
+  message(id: $id) {
+    ${ROW.replace('lastError { code responseCode enhancedStatus }', '')}
+    messageId idempotencyKey
+    headers { name value }
+    lastError { ${ERROR} }
+    dispatches { attempt succeeded at durationMs response transcript smtpConfigVersion error { ${ERROR} } }
+    events { cursor at status previousStatus reason attempt error { ${ERROR} } }
+  }
+}`;
+
+const STATS = `queued sent abandoned failedAttempts queueDepth processing oldestQueuedAgeMs`;
+
+export const STATS_SUBSCRIPTION = `subscription Stats {
+  queueStats(windowSeconds: 3600, intervalMs: 1000) { ${STATS} }
+}`;
+
+/** `buckets` aliased deliveryStats over consecutive windows: one request for the whole chart. */
+export function chartQuery(boundsMs: number[]): string {
+  const fields = boundsMs.slice(0, -1).map((since, index) => {
+    const until = boundsMs[index + 1]!;
+    return `b${index}: deliveryStats(since: "${new Date(since).toISOString()}", until: "${new Date(until).toISOString()}") { sent failedAttempts }`;
+  });
+  return `query Chart { ${fields.join('\n')} }`;
+}
+
+export const VIEWER_QUERY = `query Viewer { viewer { scope } }`;
+
+const CONFIG = `connectionUri fromAddress fromName embedded version source createdAt`;
+
+export const SMTP_QUERY = `query Smtp {
+  smtpConfig { ${CONFIG} }
+  smtpProviders { id name host port security usernameRule fixedUsername passwordRule documentationNote }
+}`;
+
+export const CONFIGURE_SMTP = `mutation Configure($input: ConfigureSmtpInput!) {
+  configureSmtp(input: $input) { ${CONFIG} }
+}`;
+
+export const CONFIGURE_PROVIDER = `mutation ConfigureProvider($input: ConfigureSmtpProviderInput!) {
+  configureSmtpProvider(input: $input) { ${CONFIG} }
+}`;
+
+export const VERIFY_SMTP = `query Verify($connectionUri: String) {
+  verifySmtp(connectionUri: $connectionUri) {
+    ok connectionUri totalDurationMs
+    steps { name ok durationMs detail error { ${ERROR} } }
+  }
+}`;
+
+export const RETRY_MESSAGE = `mutation Retry($id: ID!) { retryMessage(id: $id) { ${ROW} } }`;
+export const CANCEL_MESSAGE = `mutation Cancel($id: ID!) { cancelMessage(id: $id) { ${ROW} } }`;
+
+export const SEND_TEST_EMAIL = `mutation SendTest($to: String!) { sendTestEmail(to: $to) { id } }`;

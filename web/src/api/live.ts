@@ -1,0 +1,123 @@
+import { createClient, type Client } from 'graphql-ws/client';
+import { createStore } from '../state/store.ts';
+import { authEpoch, authorizationHeader, tokenRefused } from './token.ts';
+
+export type ConnectionState = 'connecting' | 'live' | 'reconnecting';
+
+/** What the header shows: 'reconnecting' from a lost connection until it is back. */
+export const connection = createStore<ConnectionState>('connecting');
+
+const FIRST_RETRY_MS = 250;
+const MAX_RETRY_MS = 3_000;
+/** graphql-ws closes with this when connection params (the token) are refused. */
+const FORBIDDEN = 4403;
+
+function socketUrl(): string {
+  const { protocol, host } = window.location;
+  return `${protocol === 'https:' ? 'wss' : 'ws'}://${host}/graphql`;
+}
+
+// The client never retries on its own (retryAttempts: 0): a retry would re-send the subscription
+// with the variables it started with, so a resumed feed would replay from its first cursor.
+// `follow` below retries instead, each time with the variables as they are then.
+const client: Client = createClient({
+  url: socketUrl,
+  lazy: true,
+  retryAttempts: 0,
+  keepAlive: 10_000,
+  connectionParams: () => {
+    const authorization = authorizationHeader();
+    return authorization ? { authorization } : {};
+  },
+});
+client.on('connected', () => connection.set('live'));
+client.on('closed', () => {
+  if (connection.get() === 'live') connection.set('reconnecting');
+});
+
+function isCloseEvent(value: unknown): value is { code: number; reason: string } {
+  return typeof value === 'object' && value !== null && 'code' in value && 'reason' in value;
+}
+
+function errorCode(error: unknown): string | null {
+  const code = (error as { extensions?: { code?: unknown } } | undefined)?.extensions?.code;
+  return typeof code === 'string' ? code : null;
+}
+
+export interface FollowHandlers<T> {
+  next(data: T): void;
+  /** A GraphQL error the server sent for this operation (not a lost connection). */
+  error?(message: string, code: string | null): void;
+}
+
+/**
+ * Subscribes and stays subscribed: after a lost connection or a server restart it subscribes
+ * again with `variables()` as they are then (e.g. the last cursor seen), backing off up to 3 s.
+ * After a refused token it waits for a new one. Returns a function that stops it.
+ */
+export function follow<T>(
+  query: string,
+  variables: () => Record<string, unknown>,
+  handlers: FollowHandlers<T>,
+): () => void {
+  let stopped = false;
+  let dispose: (() => void) | null = null;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let delayMs = FIRST_RETRY_MS;
+  let stopWaitingForToken: (() => void) | null = null;
+
+  const retry = () => {
+    if (stopped) return;
+    if (connection.get() === 'live') connection.set('reconnecting');
+    timer = setTimeout(start, delayMs);
+    delayMs = Math.min(delayMs * 2, MAX_RETRY_MS);
+  };
+
+  function start() {
+    timer = null;
+    if (stopped) return;
+    const unsubscribe = client.subscribe<T>(
+      { query, variables: variables() },
+      {
+        next(result) {
+          delayMs = FIRST_RETRY_MS;
+          const first = result.errors?.[0];
+          if (first) handlers.error?.(first.message, errorCode(first));
+          else if (result.data) handlers.next(result.data as T);
+        },
+        error(error) {
+          if (isCloseEvent(error) && error.code === FORBIDDEN) {
+            tokenRefused();
+            const epoch = authEpoch.get();
+            stopWaitingForToken = authEpoch.subscribe((value) => {
+              if (value === epoch) return;
+              stopWaitingForToken?.();
+              stopWaitingForToken = null;
+              start();
+            });
+            return;
+          }
+          if (Array.isArray(error)) {
+            handlers.error?.(
+              String(error[0]?.message ?? 'subscription failed'),
+              errorCode(error[0]),
+            );
+            return; // the server refused the operation itself: retrying would not help
+          }
+          retry();
+        },
+        // The server ends a subscription only when it shuts down.
+        complete: retry,
+      },
+    );
+    dispose = unsubscribe;
+  }
+
+  start();
+  return () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    stopWaitingForToken?.();
+    dispose?.();
+  };
+}
