@@ -184,6 +184,10 @@ export async function startApp(
     },
     production: config.production,
     allowedOrigins: config.security.allowedOrigins,
+    subscriptionCaps: {
+      perConnection: config.security.wsMaxOperationsPerConnection,
+      perToken: config.security.wsMaxOperationsPerToken,
+    },
     probes: operations.routes,
     log,
   });

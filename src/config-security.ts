@@ -18,6 +18,14 @@ export interface SecurityConfig {
   smtpDisallowPrivateIps: boolean;
   /** SMTP_ALLOWED_PORTS: the only ports SMTP connections may use. @default null (any) */
   smtpAllowedPorts: number[] | null;
+  /** WS_MAX_OPERATIONS_PER_CONNECTION: live graphql-ws operations one socket may run. @default 20 */
+  wsMaxOperationsPerConnection: number;
+  /**
+   * WS_MAX_OPERATIONS_PER_TOKEN: live graphql-ws operations over all sockets of one token (all
+   * anonymous callers count as one). A wall of dashboards sharing a read token needs one each.
+   * @default 1000
+   */
+  wsMaxOperationsPerToken: number;
 }
 
 const list = z
@@ -32,6 +40,13 @@ const list = z
           .filter((item) => item.length > 0),
   );
 
+const wholeNumber = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
 const isKey = (item: string) =>
   /^[A-Za-z0-9+/_-]+={0,2}$/.test(item) && Buffer.from(item, 'base64').length === 32;
 
@@ -45,12 +60,7 @@ export const securityEnvShape = {
       origins === null || origins.every((o) => o === '*' || /^https?:\/\/[^/\s]+$/.test(o)),
     { message: 'must be origins like https://dash.example.com, comma-separated, or *' },
   ),
-  SEND_RATE_LIMIT_PER_MINUTE: z
-    .string()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(1).max(1_000_000))
-    .optional(),
+  SEND_RATE_LIMIT_PER_MINUTE: wholeNumber(1, 1_000_000).optional(),
   SENDER_DOMAIN_ALLOWLIST: list.refine(
     (domains) => domains === null || domains.every((d) => /^[a-z0-9.-]+\.[a-z0-9-]+$/i.test(d)),
     { message: 'must be domain names, comma-separated' },
@@ -62,6 +72,8 @@ export const securityEnvShape = {
     (ports) => ports === null || ports.every((p) => /^\d+$/.test(p) && +p >= 1 && +p <= 65_535),
     { message: 'must be port numbers, comma-separated' },
   ),
+  WS_MAX_OPERATIONS_PER_CONNECTION: wholeNumber(1, 10_000).default(20),
+  WS_MAX_OPERATIONS_PER_TOKEN: wholeNumber(1, 1_000_000).default(1_000),
 };
 
 type SecurityEnv = z.infer<z.ZodObject<typeof securityEnvShape>>;
@@ -74,5 +86,7 @@ export function securityConfig(env: SecurityEnv): SecurityConfig {
     senderDomainAllowlist: env.SENDER_DOMAIN_ALLOWLIST?.map((d) => d.toLowerCase()) ?? null,
     smtpDisallowPrivateIps: env.SMTP_DISALLOW_PRIVATE_IPS === 'true',
     smtpAllowedPorts: env.SMTP_ALLOWED_PORTS?.map(Number) ?? null,
+    wsMaxOperationsPerConnection: env.WS_MAX_OPERATIONS_PER_CONNECTION,
+    wsMaxOperationsPerToken: env.WS_MAX_OPERATIONS_PER_TOKEN,
   };
 }

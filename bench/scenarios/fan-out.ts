@@ -231,7 +231,11 @@ async function manySubscribers(service: ServiceProcess): Promise<BenchRow[]> {
 export async function runFanOut(): Promise<BenchRow[]> {
   const { sink, close } = await startSink();
   const service = await startServiceProcess({
-    env: { SMTP_CONNECTION_URI: `smtp://127.0.0.1:${sink.port}/?disable_starttls=true` },
+    env: {
+      SMTP_CONNECTION_URI: `smtp://127.0.0.1:${sink.port}/?disable_starttls=true`,
+      // Every bench subscriber is the same anonymous caller.
+      WS_MAX_OPERATIONS_PER_TOKEN: String(Math.max(settings.subscribers, settings.many) + 100),
+    },
     cpuProfDir: env['BENCH_CPU_PROF'] || null,
   });
   try {

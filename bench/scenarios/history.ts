@@ -106,7 +106,11 @@ export async function runHistory(): Promise<BenchRow[]> {
     readyRow.measured += ` (empty database: ${fmt(median(emptyStart))} ms)`;
     rows.push(readyRow);
 
-    const service = await startServiceProcess({ databasePath: path });
+    const service = await startServiceProcess({
+      databasePath: path,
+      // Every bench subscriber is the same anonymous caller.
+      env: { WS_MAX_OPERATIONS_PER_TOKEN: String(settings.subscribers + 100) },
+    });
     try {
       const url = service.url;
       const newest = await graphqlData(url, PAGE, {});

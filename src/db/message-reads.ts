@@ -12,6 +12,18 @@ export interface MessagePage {
   hasNextPage: boolean;
 }
 
+/**
+ * Whether the messages table's own indexes find a page better than the other indexes can
+ * (candidate-pages.ts): a recipient has few messages, and so, in a working mail service, do the
+ * statuses other than SENT (ABANDONED with code X: walk the abandoned ones, not every attempt
+ * that ever failed with X, most of which may belong to messages sent since or still queued).
+ */
+function byMessageIndexes(filter: MessageListFilter): boolean {
+  if (filter.recipient !== undefined) return true;
+  const statuses = filter.statuses ?? [];
+  return statuses.length > 0 && !statuses.includes('SENT');
+}
+
 /** Queries over messages; nothing here writes. */
 export function createMessageReads(db: Db, { findById }: Pick<MessageWriter, 'findById'>) {
   const pageFromCandidates = createCandidatePages(db);
@@ -35,10 +47,8 @@ export function createMessageReads(db: Db, { findById }: Pick<MessageWriter, 'fi
     /** Newest first; `afterId` is the id of the last message of the previous page. */
     list(filter: MessageListFilter, first: number, afterId: number | null): MessagePage {
       const where = whereOf(db, filter);
-      // Conditions on a message's recipient are best served by the recipient index; otherwise a
-      // condition on its attempts or subject is best found from that side (candidate-pages.ts).
       const rows =
-        (filter.recipient === undefined ? pageFromCandidates(filter, first + 1, afterId) : null) ??
+        (byMessageIndexes(filter) ? null : pageFromCandidates(filter, first + 1, afterId)) ??
         db
           .select()
           .from(messages)

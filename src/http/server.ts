@@ -27,7 +27,7 @@ export interface HttpServerOptions {
   allowedOrigins?: readonly string[] | null;
   /** @default DEFAULT_LIMITS */
   limits?: DocumentLimits;
-  /** @default { perConnection: 20, perToken: 100 } */
+  /** @default { perConnection: 20, perToken: 1000 } */
   subscriptionCaps?: SubscriptionCaps;
   /** /readyz and /metrics (probes.ts). */
   probes?: ProbeRoutes;
@@ -219,7 +219,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     production,
     apiTokens,
     connections,
-    caps: options.subscriptionCaps ?? { perConnection: 20, perToken: 100 },
+    caps: options.subscriptionCaps ?? { perConnection: 20, perToken: 1_000 },
     contextFor,
   });
   const subscriptions = useServer<Record<string, unknown>, { principal?: Principal }>(

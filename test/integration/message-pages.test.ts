@@ -129,6 +129,7 @@ describe('pages found from the dispatches side', () => {
     ['the retry configuration version', { smtpConfigVersion: 3 }],
     ['two common codes', { errorCodes: ['CONNECTION', 'TIMEOUT'] }],
     ['code and status', { errorCodes: ['CONNECTION', 'TIMEOUT'], statuses: ['SENT'] }],
+    ['code and a rare status', { errorCodes: ['RECIPIENT_REJECTED'], statuses: ['ABANDONED'] }],
     ['code and version', { errorCodes: ['CONNECTION'], smtpConfigVersion: 1 }],
     [
       'code and creation time',

@@ -37,7 +37,7 @@ const CREATE = `mutation ($name: String!, $scope: ApiTokenScope!) {
 }`;
 
 before(async () => {
-  svc = await startService({ API_TOKEN: BOOTSTRAP });
+  svc = await startService({ API_TOKEN: BOOTSTRAP, WS_MAX_OPERATIONS_PER_TOKEN: '100' });
   const admin = await gql(CREATE, { name: 'ci admin', scope: 'ADMIN' }, BOOTSTRAP);
   adminToken = admin.data.createApiToken.token;
   const read = await gql(CREATE, { name: 'wall dashboard', scope: 'READ' }, BOOTSTRAP);
