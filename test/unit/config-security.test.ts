@@ -15,7 +15,22 @@ test('security options: defaults keep everything open as before', () => {
     senderDomainAllowlist: null,
     smtpDisallowPrivateIps: false,
     smtpAllowedPorts: null,
+    wsMaxOperationsPerConnection: 20,
+    wsMaxOperationsPerToken: 1_000,
   });
+});
+
+test('graphql-ws operation caps are whole numbers', () => {
+  const result = loadConfig(
+    { WS_MAX_OPERATIONS_PER_CONNECTION: '5', WS_MAX_OPERATIONS_PER_TOKEN: '20000' },
+    checks,
+  );
+  assert.ok(result.ok);
+  assert.equal(result.config.security.wsMaxOperationsPerConnection, 5);
+  assert.equal(result.config.security.wsMaxOperationsPerToken, 20_000);
+  const bad = loadConfig({ WS_MAX_OPERATIONS_PER_TOKEN: 'lots' }, checks);
+  assert.ok(!bad.ok);
+  assert.match(bad.problems.join('\n'), /WS_MAX_OPERATIONS_PER_TOKEN/);
 });
 
 test('security options are parsed', () => {
