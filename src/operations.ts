@@ -10,6 +10,8 @@ import type { EventBus } from './delivery/event-bus.ts';
 import { createMetrics } from './delivery/metrics.ts';
 import { createReadiness } from './delivery/readiness.ts';
 import { startRetentionJob } from './delivery/retention-job.ts';
+import { startSubjectIndexJob } from './delivery/subject-index-job.ts';
+import { createSubjectSearchIndexer } from './db/subject-search.ts';
 import type { SmtpSettings } from './delivery/smtp-settings.ts';
 import { createProbeRoutes, type ProbeRoutes } from './http/probes.ts';
 import type { Logger } from './logger.ts';
@@ -36,7 +38,10 @@ export interface Operations {
   close(): Promise<void>;
 }
 
-/** What an operator runs the service with: readiness, Prometheus metrics and retention. */
+/**
+ * What an operator runs the service with: readiness, Prometheus metrics, retention, and the
+ * subject search index kept up to date in the background.
+ */
 export function startOperations(deps: OperationsDeps): Operations {
   const { config } = deps;
   const smtp = deps.settings.current();
@@ -72,11 +77,16 @@ export function startOperations(deps: OperationsDeps): Operations {
     log: deps.log,
     onPruned: metrics.pruned,
   });
+  const subjectIndex = startSubjectIndexJob({
+    indexer: createSubjectSearchIndexer(deps.db),
+    onError: (error) => deps.log.warn({ err: error }, 'subject search indexing failed; will retry'),
+  });
   return {
     routes: createProbeRoutes({ readiness, metrics, metricsToken: config.metricsToken }),
     bus: metrics.countingSubscriptions(deps.bus),
     observeAttempts: metrics.observeAttempts,
     async close() {
+      subjectIndex.close();
       await retention.close();
       metrics.close();
       probe.close();

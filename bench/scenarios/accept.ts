@@ -3,7 +3,8 @@
  * one message per request (BENCH_ACCEPT_CONCURRENCY = 64 in flight), then sendEmails with
  * BENCH_BATCH (1,000) messages per request (4 in flight). The worker delivers to a local sink
  * meanwhile, as it would in production, so acceptance competes with delivery for the CPU.
- * Knobs: BENCH_ACCEPT_MESSAGES (10,000 single), BENCH_BATCH_MESSAGES (100,000 batched).
+ * Knobs: BENCH_ACCEPT_MESSAGES (10,000 single), BENCH_BATCH_MESSAGES (100,000 batched),
+ * BENCH_CPU_PROF=<dir> (profile the service).
  */
 import { fmt, percentile, positiveInt, rate } from '../lib/figures.ts';
 import { graphql } from '../lib/graphql-client.ts';
@@ -47,6 +48,7 @@ export async function runAccept(): Promise<BenchRow[]> {
   const { sink, close } = await startSink();
   const service = await startServiceProcess({
     env: { SMTP_CONNECTION_URI: `smtp://127.0.0.1:${sink.port}/?disable_starttls=true` },
+    cpuProfDir: env['BENCH_CPU_PROF'] || null,
   });
   try {
     const url = service.url;

@@ -1,7 +1,7 @@
-import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
 import { whereOf, type MessageListFilter } from './message-filters.ts';
-import { dispatches, messages } from './schema.ts';
+import { dispatches, messages, subjectSearchState } from './schema.ts';
 
 /** Candidate message ids fetched per dispatch key and round. */
 const WINDOW = 256;
@@ -39,28 +39,50 @@ export function createCandidatePages(db: Db) {
     .limit(WINDOW)
     .prepare();
 
-  // The trigram index is a virtual table drizzle does not model (drizzle/0002_subject_search.sql).
+  // The trigram index is a virtual table drizzle does not model (drizzle/0002 and 0005).
   const bySubject = db.$client.prepare<[string, number, number], { id: number }>(
     'SELECT rowid AS id FROM messages_subject_search WHERE messages_subject_search MATCH ? AND rowid < ? ORDER BY rowid DESC LIMIT ?',
   );
 
-  /** The index lookups that can propose candidates for `filter`, one per key. */
-  function driversFor(filter: MessageListFilter): ((before: number) => { id: number }[])[] | null {
+  const subjectsIndexedThrough = db
+    .select({ id: subjectSearchState.indexedThroughId })
+    .from(subjectSearchState)
+    .where(eq(subjectSearchState.id, 1))
+    .prepare();
+
+  interface Drivers {
+    /** The index lookups that propose candidates, one per key. */
+    lookups: ((before: number) => { id: number }[])[];
+    /** The index knows only messages with ids below this; newer ones are read directly. */
+    coversBelow: number;
+  }
+
+  function driversFor(filter: MessageListFilter): Drivers | null {
     if (filter.errorCodes && filter.errorCodes.length > 0) {
-      return [...new Set(filter.errorCodes)].map(
-        (key) => (before: number) => byErrorCode.all({ key, before }),
-      );
+      return {
+        lookups: [...new Set(filter.errorCodes)].map(
+          (key) => (before: number) => byErrorCode.all({ key, before }),
+        ),
+        coversBelow: Number.MAX_SAFE_INTEGER,
+      };
     }
     if (filter.smtpConfigVersion !== undefined) {
       const key = filter.smtpConfigVersion;
-      return [(before: number) => byConfigVersion.all({ key, before })];
+      return {
+        lookups: [(before: number) => byConfigVersion.all({ key, before })],
+        coversBelow: Number.MAX_SAFE_INTEGER,
+      };
     }
     const term = filter.subjectContains;
     if (term !== undefined && [...term].length >= MIN_SEARCH_LENGTH) {
       // One FTS5 phrase: its trigrams in a row, i.e. the term as a substring (case-folded). The
       // filter's own condition is still checked on every candidate.
       const phrase = `"${term.replaceAll('"', '""')}"`;
-      return [(before: number) => bySubject.all(phrase, before, WINDOW)];
+      return {
+        lookups: [(before: number) => bySubject.all(phrase, before, WINDOW)],
+        // Subjects are indexed in the background (subject-search.ts), shortly after insert.
+        coversBelow: (subjectsIndexedThrough.get()?.id ?? 0) + 1,
+      };
     }
     return null;
   }
@@ -76,15 +98,35 @@ export function createCandidatePages(db: Db) {
   ): MessageRow[] | null {
     const drivers = driversFor(filter);
     if (drivers === null) return null;
-    const where = whereOf(db, filter, { byIdOnly: true });
-    const rows: MessageRow[] = [];
     let before = beforeId ?? Number.MAX_SAFE_INTEGER;
+    const rows: MessageRow[] = [];
+    if (before > drivers.coversBelow) {
+      // The newest messages, not indexed yet: few, normally (the indexer keeps up within a
+      // second), so they are read directly.
+      rows.push(
+        ...db
+          .select()
+          .from(messages)
+          .where(
+            and(
+              whereOf(db, filter),
+              gte(messages.id, drivers.coversBelow),
+              lt(messages.id, before),
+            ),
+          )
+          .orderBy(desc(messages.id))
+          .limit(limit)
+          .all(),
+      );
+      before = drivers.coversBelow;
+    }
+    const where = whereOf(db, filter, { byIdOnly: true });
     while (rows.length < limit) {
       // Ids at or above `floor` have been read for every key; below it, some key may have more.
       let floor = 0;
       const candidates = new Set<number>();
-      for (const driver of drivers) {
-        const ids = driver(before);
+      for (const lookup of drivers.lookups) {
+        const ids = lookup(before);
         if (ids.length === WINDOW) floor = Math.max(floor, ids.at(-1)!.id);
         for (const { id } of ids) candidates.add(id);
       }

@@ -163,3 +163,13 @@ export const retentionState = sqliteTable('retention_state', {
   prunedMessages: integer('pruned_messages').notNull(),
   lastPrunedAt: integer('last_pruned_at'),
 });
+
+/**
+ * How far the subject search index (drizzle/0002_subject_search.sql) has been filled: a single
+ * row (id 1). Messages with ids above `indexedThroughId` are not in it yet; searches read them
+ * directly (see candidate-pages.ts and subject-search.ts).
+ */
+export const subjectSearchState = sqliteTable('subject_search_state', {
+  id: integer('id').primaryKey(),
+  indexedThroughId: integer('indexed_through_id').notNull(),
+});

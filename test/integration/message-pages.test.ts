@@ -10,6 +10,7 @@ import {
   type MessageListFilter,
 } from '../../src/db/messages.ts';
 import { createStatsRepository } from '../../src/db/stats.ts';
+import { createSubjectSearchIndexer } from '../../src/db/subject-search.ts';
 import type { DeliveryError, DeliveryErrorCode } from '../../src/domain/delivery-error.ts';
 
 // `messages` pages found from the dispatches side (filters on error codes and configuration
@@ -100,6 +101,11 @@ for (let start = 0; start < COUNT; start += 100) {
     );
   }
 }
+
+// The subject index is filled in the background: index the older 900 messages, so that subject
+// searches read from the index and, for the newest 600, from the table directly.
+const indexer = createSubjectSearchIndexer(database.db);
+assert.equal(indexer.indexPending(900), 900);
 
 /** Every page of `filter`, walked with `after` like a client would. */
 function walk(filter: MessageListFilter, first: number): number[] {
@@ -211,5 +217,90 @@ describe('time ranges', () => {
         assert.deepEqual(walk(filter, 200), want, JSON.stringify(filter));
       }
     }
+  });
+});
+
+describe('the subject search index', () => {
+  const sqlite = database.db.$client;
+  const integrity = () =>
+    sqlite.exec(
+      `INSERT INTO messages_subject_search(messages_subject_search) VALUES ('integrity-check')`,
+    );
+
+  test('filled in batches up to the newest message, then nothing more to do', () => {
+    let total = 0;
+    for (
+      let indexed = indexer.indexPending(250);
+      indexed > 0;
+      indexed = indexer.indexPending(250)
+    ) {
+      total += indexed;
+    }
+    assert.ok(total >= 600, `indexed ${total}`);
+    assert.equal(indexer.indexPending(250), 0);
+    integrity();
+    // Fully indexed, searches give what a scan gives.
+    for (const term of ['SAGE 1', 'message 1234', 'nothing like it']) {
+      assert.deepEqual(walk({ subjectContains: term }, 50), expected({ subjectContains: term }));
+    }
+  });
+
+  test('deleting indexed and not-yet-indexed messages keeps the index consistent', () => {
+    const added = messages.enqueueMany(
+      [1, 2].map((n) => ({
+        recipient: 'late@example.com',
+        subject: `Late message ${n}`,
+        text: 'x',
+        html: null,
+        headers: [],
+        messageId: `<late-${n}@example.com>`,
+        maxAttempts: 5,
+        idempotencyKey: null,
+        requestHash: null,
+        smtpConfigVersion: null,
+      })),
+      T0 + 20 * 86_400_000,
+    );
+    const [indexed, pending] = added.map((result) => result.message.id);
+    assert.equal(indexer.indexPending(1), 1); // only the first of the two
+    // What retention does: delete a message's events and dispatches, then the message.
+    for (const id of [indexed!, pending!]) {
+      sqlite.prepare('DELETE FROM message_events WHERE message_id = ?').run(id);
+      sqlite.prepare('DELETE FROM dispatches WHERE message_id = ?').run(id);
+      sqlite.prepare('DELETE FROM messages WHERE id = ?').run(id);
+    }
+    integrity();
+    assert.deepEqual(walk({ subjectContains: 'late message' }, 50), []);
+    assert.equal(indexer.indexPending(250), 0);
+    // A later message with the same words is found through the index, and only it.
+    const later = messages.enqueueMany(
+      [
+        {
+          recipient: 'late@example.com',
+          subject: 'Late message 3',
+          text: 'x',
+          html: null,
+          headers: [],
+          messageId: '<late-3@example.com>',
+          maxAttempts: 5,
+          idempotencyKey: null,
+          requestHash: null,
+          smtpConfigVersion: null,
+        },
+      ],
+      T0 + 21 * 86_400_000,
+    )[0]!.message.id;
+    assert.equal(indexer.indexPending(250), 1);
+    integrity();
+    assert.deepEqual(walk({ subjectContains: 'late message' }, 50), [later]);
+    const viaIndex = sqlite
+      .prepare(
+        `SELECT rowid AS id FROM messages_subject_search WHERE messages_subject_search MATCH '"late message"'`,
+      )
+      .all() as { id: number }[];
+    assert.deepEqual(
+      viaIndex.map((row) => row.id),
+      [later],
+    );
   });
 });
