@@ -14,11 +14,11 @@ interface Job {
 
 const job = JSON.parse(process.argv[2]!) as Job;
 const QUERY = `subscription ($filter: MessageFilter) {
-  messageEvents(filter: $filter) { cursor at status message { id status attempts } }
+  messageEvents(filter: $filter) { cursor at status message { id recipient status attempts } }
 }`;
 
-/** cursor -> [event time ms, subscribers that received it, latest receive time ms] */
-const seen = new Map<string, [number, number, number]>();
+/** cursor -> [event time ms, subscribers that received it, latest receive time ms, recipient] */
+const seen = new Map<string, [number, number, number, string]>();
 const clients: Client[] = [];
 let acknowledged = 0;
 
@@ -32,7 +32,9 @@ for (let i = 0; i < job.count; i++) {
   });
   clients.push(client);
   const filter = job.recipients ? { recipient: job.recipients[i % job.recipients.length] } : null;
-  client.subscribe<{ messageEvents: { cursor: string; at: string } }>(
+  client.subscribe<{
+    messageEvents: { cursor: string; at: string; message: { recipient: string } };
+  }>(
     { query: QUERY, variables: { filter } },
     {
       next: ({ data }) => {
@@ -43,7 +45,7 @@ for (let i = 0; i < job.count; i++) {
           entry[1]++;
           entry[2] = now;
         } else {
-          seen.set(event.cursor, [Date.parse(event.at), 1, now]);
+          seen.set(event.cursor, [Date.parse(event.at), 1, now, event.message.recipient]);
         }
       },
       error: (error) => console.error('subscriber error:', error),

@@ -3,7 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { onCleanup } from './cleanup.ts';
 
 /** Per event cursor: when it happened, how many subscribers got it, when the last one did. */
-export type Deliveries = Map<string, { atMs: number; received: number; lastMs: number }>;
+export type Deliveries = Map<
+  string,
+  { atMs: number; received: number; lastMs: number; recipient: string }
+>;
 
 export interface Subscribers {
   /** Every subscriber's events since the previous call, merged over the processes. */
@@ -72,10 +75,10 @@ export async function startSubscribers(options: {
       const reports = await Promise.all(
         children.map(
           (child) =>
-            new Promise<[string, [number, number, number]][]>((resolve) => {
+            new Promise<[string, [number, number, number, string]][]>((resolve) => {
               const onMessage = (message: {
                 type: string;
-                events?: [string, [number, number, number]][];
+                events?: [string, [number, number, number, string]][];
               }) => {
                 if (message.type !== 'report') return;
                 child.off('message', onMessage);
@@ -87,13 +90,13 @@ export async function startSubscribers(options: {
         ),
       );
       for (const events of reports) {
-        for (const [cursor, [atMs, received, lastMs]] of events) {
+        for (const [cursor, [atMs, received, lastMs, recipient]] of events) {
           const entry = merged.get(cursor);
           if (entry) {
             entry.received += received;
             entry.lastMs = Math.max(entry.lastMs, lastMs);
           } else {
-            merged.set(cursor, { atMs, received, lastMs });
+            merged.set(cursor, { atMs, received, lastMs, recipient });
           }
         }
       }

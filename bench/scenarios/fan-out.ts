@@ -45,15 +45,24 @@ interface Spread {
   latencies: number[];
 }
 
-/** Event -> last subscriber latency for every event, and deliveries that did not arrive. */
-function spread(deliveries: Deliveries, expectedPerEvent: number): Spread {
+/** The events of the measured messages: those to recipients starting with `prefix`. */
+function measured(deliveries: Deliveries, prefix: string) {
+  return [...deliveries.values()].filter((event) => event.recipient.startsWith(prefix));
+}
+
+/**
+ * Event -> last subscriber latency for every event of the measured messages (recipients with
+ * `prefix`; probes are left out), and deliveries that did not arrive.
+ */
+function spread(deliveries: Deliveries, expectedPerEvent: number, prefix: string): Spread {
   const latencies: number[] = [];
   let missing = 0;
-  for (const { atMs, received, lastMs } of deliveries.values()) {
+  for (const { atMs, received, lastMs, recipient } of deliveries.values()) {
+    if (!recipient.startsWith(prefix)) continue;
     latencies.push(lastMs - atMs);
     missing += Math.max(0, expectedPerEvent - received);
   }
-  return { events: deliveries.size, missing, latencies: latencies.sort((a, b) => a - b) };
+  return { events: latencies.length, missing, latencies: latencies.sort((a, b) => a - b) };
 }
 
 function describe(label: string, result: Spread): string {
@@ -109,14 +118,14 @@ async function allToAll(service: ServiceProcess): Promise<BenchRow[]> {
           } else deliveries.set(cursor, entry);
         }
         return (
-          deliveries.size >= count * 3 &&
-          [...deliveries.values()].every((event) => event.received >= total)
+          measured(deliveries, 'dash').length >= count * 3 &&
+          measured(deliveries, 'dash').every((event) => event.received >= total)
         );
       },
       60_000,
       250,
     );
-    const result = spread(deliveries, total);
+    const result = spread(deliveries, total, 'dash');
     describe(`${fmt(total)} unfiltered subscribers at ${settings.ratePerSecond} msgs/s`, result);
     const row = atMost(
       `event -> all ${fmt(total)} subscribers p99 (${settings.ratePerSecond} msgs/s, ${fmt(settings.ratePerSecond * 3 * total)} deliveries/s)`,
@@ -162,7 +171,7 @@ async function filteredAtFullSpeed(service: ServiceProcess, sinkCount: () => num
       30_000,
       250,
     );
-    const result = spread(deliveries, 1);
+    const result = spread(deliveries, 1, 'own');
     describe(
       `${fmt(total)} filtered subscribers, pipeline at full speed (${fmt(throughput)} msgs/s end to end)`,
       result,
@@ -188,7 +197,7 @@ async function manySubscribers(service: ServiceProcess): Promise<BenchRow[]> {
   const subscribers = await startSubscribers({ url: service.url, total, processes: 4 });
   const connectMs = performance.now() - t0;
   try {
-    await untilAllListen(service.url, subscribers, total, 'many@example.com');
+    await untilAllListen(service.url, subscribers, total, 'probe-many@example.com');
     const rssHolding = service.rssMiB();
     const deliveries: Deliveries = new Map();
     for (let i = 0; i < 5; i++) await send(service.url, `many${i}@example.com`, `many ${i}`);
@@ -201,12 +210,13 @@ async function manySubscribers(service: ServiceProcess): Promise<BenchRow[]> {
             known.lastMs = Math.max(known.lastMs, entry.lastMs);
           } else deliveries.set(cursor, entry);
         }
-        return deliveries.size >= 15 && [...deliveries.values()].every((e) => e.received >= total);
+        const events = measured(deliveries, 'many');
+        return events.length >= 15 && events.every((e) => e.received >= total);
       },
       60_000,
       250,
     );
-    const result = spread(deliveries, total);
+    const result = spread(deliveries, total, 'many');
     console.log(
       `  ${fmt(total)} subscribers connected in ${fmt(connectMs)} ms; RSS ${fmt(rssBefore)} -> ` +
         `${fmt(rssHolding)} MiB holding, ${fmt(service.rssMiB())} MiB after 15 events, peak ${fmt(service.peakRssMiB())} MiB`,

@@ -3,7 +3,7 @@
  * dispatches and events (seeded once through the repository code and cached under .tmp/bench),
  * then the service started on a copy of it: time to ready, the first page of `messages` for each
  * filter, `deliveryStats`, `message(id)` with dispatches, each BENCH_QUERY_RUNS (100) times in a
- * row after 5 untimed runs; then BENCH_IDLE_SUBSCRIBERS (1,000) subscribers connect and the
+ * row after 20 untimed runs; then BENCH_IDLE_SUBSCRIBERS (1,000) subscribers connect and the
  * service's RSS is read. Start-up on an empty database is measured alongside for comparison.
  */
 import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -49,9 +49,9 @@ const MESSAGE = `query ($id: ID!) {
   }
 }`;
 
-/** Runs `fn` 5 times untimed, then `runs` times timed; the sorted latencies in ms. */
+/** Runs `fn` 20 times untimed (JIT, page cache), then `runs` times timed; sorted latencies, ms. */
 async function time(fn: (i: number) => Promise<unknown>, runs: number): Promise<number[]> {
-  for (let i = 0; i < 5; i++) await fn(i);
+  for (let i = 0; i < 20; i++) await fn(i);
   const latencies: number[] = [];
   for (let i = 0; i < runs; i++) {
     const started = performance.now();
