@@ -1,32 +1,18 @@
 // The shapes the dashboard selects from schema.graphql (only what it reads).
 
-export const MESSAGE_STATUSES = ['QUEUED', 'PROCESSING', 'SENT', 'ABANDONED', 'CANCELLED'] as const;
-export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
-
-export const ERROR_CODES = [
-  'CONNECTION',
-  'TIMEOUT',
-  'TLS',
-  'AUTH',
-  'SENDER_REJECTED',
-  'RECIPIENT_REJECTED',
-  'MESSAGE_REJECTED',
-  'PROTOCOL',
-  'CONFIG',
-  'UNKNOWN',
-] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
-
-export interface DeliveryError {
-  code: ErrorCode;
-  message: string;
-  responseCode: number | null;
-  enhancedStatus: string | null;
-  command: string | null;
-  response: string | null;
-  permanent: boolean;
-  hint: string | null;
-}
+// The status and error-code lists and the error shape come from the service's domain modules
+// (pure, no Node imports), so the dashboard can't drift from what the API returns.
+export { MESSAGE_STATUSES, type MessageStatus } from '../../../src/domain/message.ts';
+export {
+  DELIVERY_ERROR_CODES as ERROR_CODES,
+  type DeliveryErrorCode as ErrorCode,
+  type DeliveryError,
+} from '../../../src/domain/delivery-error.ts';
+import type { MessageStatus } from '../../../src/domain/message.ts';
+import type {
+  DeliveryError,
+  DeliveryErrorCode as ErrorCode,
+} from '../../../src/domain/delivery-error.ts';
 
 export interface MessageRow {
   id: string;
