@@ -1,16 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type {
-  EnqueueAllResult,
   EnqueueResult,
   MessageListFilter,
   MessageRepository,
   NewMessage,
 } from '../db/messages.ts';
-import {
-  describeStorageProblem,
-  storageProblem,
-  type StorageProblem,
-} from '../db/storage-errors.ts';
 import type { DeliveryErrorCode } from '../domain/delivery-error.ts';
 import {
   MESSAGE_STATUSES,
@@ -44,34 +38,12 @@ export const MAX_MESSAGES_PER_CALL = 1_000;
 export type SendManyResult =
   | { ok: true; messages: Message[] }
   | { ok: false; kind: 'invalid'; problems: InputProblem[] }
-  | { ok: false; kind: 'idempotency_conflict'; index: number; message: Message }
-  | StorageUnavailable;
-
-/** The database could not store it (locked past busy_timeout, disk full): nothing was stored. */
-type StorageUnavailable = {
-  ok: false;
-  kind: 'storage_unavailable';
-  problem: StorageProblem;
-  description: string;
-};
-
-/** A storage failure as a result, or null when `error` is something else (a bug: rethrow). */
-function storageUnavailable(error: unknown): StorageUnavailable | null {
-  const problem = storageProblem(error);
-  if (problem === null) return null;
-  return {
-    ok: false,
-    kind: 'storage_unavailable',
-    problem,
-    description: describeStorageProblem(problem),
-  };
-}
+  | { ok: false; kind: 'idempotency_conflict'; index: number; message: Message };
 
 export type SendResult =
   | { ok: true; message: Message }
   | { ok: false; kind: 'invalid'; problems: InputProblem[] }
-  | { ok: false; kind: 'idempotency_conflict'; message: Message }
-  | StorageUnavailable;
+  | { ok: false; kind: 'idempotency_conflict'; message: Message };
 
 export type TransitionResult =
   | { ok: true; message: Message }
@@ -266,15 +238,9 @@ export function createOutbox(deps: OutboxDeps) {
     async send(input: SendEmailInput): Promise<SendResult> {
       const problems = validate(input);
       if (problems.length > 0) return { ok: false, kind: 'invalid', problems };
-      let result: EnqueueResult;
-      try {
-        result = await enqueue(toNewMessage(input, messageIdDomain(), currentVersion()));
-      } catch (error) {
-        // The batch's transaction rolled back as a whole: nothing of it was stored.
-        const unavailable = storageUnavailable(error);
-        if (unavailable === null) throw error;
-        return unavailable;
-      }
+      // A refused write (database locked or full) rejects the whole batch: nothing of it was
+      // stored, and the GraphQL edge reports it as SERVICE_UNAVAILABLE (storage-failure.ts).
+      const result = await enqueue(toNewMessage(input, messageIdDomain(), currentVersion()));
       if (result.kind === 'conflict') {
         return { ok: false, kind: 'idempotency_conflict', message: result.message };
       }
@@ -294,17 +260,10 @@ export function createOutbox(deps: OutboxDeps) {
       if (problems.length > 0) return { ok: false, kind: 'invalid', problems };
       const domain = messageIdDomain();
       const version = currentVersion();
-      let stored: EnqueueAllResult;
-      try {
-        stored = deps.messages.enqueueAll(
-          inputs.map((input) => toNewMessage(input, domain, version)),
-          now(),
-        );
-      } catch (error) {
-        const unavailable = storageUnavailable(error);
-        if (unavailable === null) throw error;
-        return unavailable;
-      }
+      const stored = deps.messages.enqueueAll(
+        inputs.map((input) => toNewMessage(input, domain, version)),
+        now(),
+      );
       if (!stored.ok) {
         return {
           ok: false,

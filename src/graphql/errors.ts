@@ -61,10 +61,3 @@ export class CursorExpiredError extends GraphQLError {
     );
   }
 }
-
-/** The service cannot do it right now (e.g. the database is locked or full); nothing changed. */
-export class ServiceUnavailableError extends GraphQLError {
-  constructor(message: string, reason: string) {
-    super(message, { extensions: { code: 'SERVICE_UNAVAILABLE', reason, retryable: true } });
-  }
-}

@@ -4,8 +4,8 @@ import { describeStorageProblem, storageProblem } from '../db/storage-errors.ts'
 /**
  * Any operation whose database write was refused (locked past busy_timeout, disk full) answers
  * SERVICE_UNAVAILABLE saying why, instead of an internal error: the transaction rolled back, so
- * nothing changed and trying again later is the remedy. sendEmail says so itself; this covers
- * every other mutation without each resolver knowing about storage.
+ * nothing changed and trying again later is the remedy. It covers every operation without any
+ * resolver knowing about storage.
  */
 export function reportStorageFailure(
   formatted: GraphQLFormattedError,

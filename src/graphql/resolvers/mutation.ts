@@ -1,9 +1,4 @@
-import {
-  BadUserInputError,
-  ConflictError,
-  NotFoundError,
-  ServiceUnavailableError,
-} from '../errors.ts';
+import { BadUserInputError, ConflictError, NotFoundError } from '../errors.ts';
 import type { MutationResolvers } from '../generated/types.ts';
 import { parseMessageId } from '../scalars.ts';
 import type { TransitionResult } from '../../delivery/outbox.ts';
@@ -28,12 +23,6 @@ export const Mutation: MutationResolvers = {
     const result = await outbox.send(input);
     if (result.ok) return result.message;
     if (result.kind === 'invalid') throw new BadUserInputError(result.problems);
-    if (result.kind === 'storage_unavailable') {
-      throw new ServiceUnavailableError(
-        `sendEmail: ${result.description}`,
-        `DATABASE_${result.problem.toUpperCase()}`,
-      );
-    }
     throw new ConflictError(
       `idempotencyKey was first used for message ${result.message.id} with different input`,
       { messageId: String(result.message.id) },
@@ -44,12 +33,6 @@ export const Mutation: MutationResolvers = {
     const result = outbox.sendMany(inputs);
     if (result.ok) return result.messages;
     if (result.kind === 'invalid') throw new BadUserInputError(result.problems);
-    if (result.kind === 'storage_unavailable') {
-      throw new ServiceUnavailableError(
-        `sendEmails: ${result.description}`,
-        `DATABASE_${result.problem.toUpperCase()}`,
-      );
-    }
     throw new ConflictError(
       `inputs[${result.index}].idempotencyKey was first used for message ${result.message.id} with different input; nothing was stored`,
       { messageId: String(result.message.id), field: `inputs[${result.index}].idempotencyKey` },
