@@ -8,6 +8,20 @@ export type Deliveries = Map<
   { atMs: number; received: number; lastMs: number; recipient: string }
 >;
 
+/** Adds `more` (one collect) to `into`: receivers counted, the latest receive time kept. */
+export function mergeDeliveries(into: Deliveries, more: Deliveries): Deliveries {
+  for (const [cursor, entry] of more) {
+    const known = into.get(cursor);
+    if (known) {
+      known.received += entry.received;
+      known.lastMs = Math.max(known.lastMs, entry.lastMs);
+    } else {
+      into.set(cursor, { ...entry });
+    }
+  }
+  return into;
+}
+
 export interface Subscribers {
   /** Every subscriber's events since the previous call, merged over the processes. */
   collect(): Promise<Deliveries>;
@@ -90,15 +104,15 @@ export async function startSubscribers(options: {
         ),
       );
       for (const events of reports) {
-        for (const [cursor, [atMs, received, lastMs, recipient]] of events) {
-          const entry = merged.get(cursor);
-          if (entry) {
-            entry.received += received;
-            entry.lastMs = Math.max(entry.lastMs, lastMs);
-          } else {
-            merged.set(cursor, { atMs, received, lastMs, recipient });
-          }
-        }
+        mergeDeliveries(
+          merged,
+          new Map(
+            events.map(([cursor, [atMs, received, lastMs, recipient]]) => [
+              cursor,
+              { atMs, received, lastMs, recipient },
+            ]),
+          ),
+        );
       }
       return merged;
     },

@@ -18,7 +18,12 @@ import { runConcurrently } from '../lib/load.ts';
 import { atMost, info, type BenchRow } from '../lib/report.ts';
 import { startServiceProcess, type ServiceProcess } from '../lib/service-process.ts';
 import { startSink } from '../lib/sink.ts';
-import { startSubscribers, type Deliveries, type Subscribers } from '../lib/subscribers.ts';
+import {
+  mergeDeliveries,
+  startSubscribers,
+  type Deliveries,
+  type Subscribers,
+} from '../lib/subscribers.ts';
 
 const env = process.env;
 const settings = {
@@ -110,13 +115,7 @@ async function allToAll(service: ServiceProcess): Promise<BenchRow[]> {
     const deliveries: Deliveries = new Map();
     await waitUntil(
       async () => {
-        for (const [cursor, entry] of await subscribers.collect()) {
-          const known = deliveries.get(cursor);
-          if (known) {
-            known.received += entry.received;
-            known.lastMs = Math.max(known.lastMs, entry.lastMs);
-          } else deliveries.set(cursor, entry);
-        }
+        mergeDeliveries(deliveries, await subscribers.collect());
         return (
           measured(deliveries, 'dash').length >= count * 3 &&
           measured(deliveries, 'dash').every((event) => event.received >= total)
@@ -165,7 +164,7 @@ async function filteredAtFullSpeed(service: ServiceProcess, sinkCount: () => num
     const deliveries: Deliveries = new Map();
     await waitUntil(
       async () => {
-        for (const [cursor, entry] of await subscribers.collect()) deliveries.set(cursor, entry);
+        mergeDeliveries(deliveries, await subscribers.collect());
         return deliveries.size >= load.ok * 3;
       },
       30_000,
@@ -203,13 +202,7 @@ async function manySubscribers(service: ServiceProcess): Promise<BenchRow[]> {
     for (let i = 0; i < 5; i++) await send(service.url, `many${i}@example.com`, `many ${i}`);
     await waitUntil(
       async () => {
-        for (const [cursor, entry] of await subscribers.collect()) {
-          const known = deliveries.get(cursor);
-          if (known) {
-            known.received += entry.received;
-            known.lastMs = Math.max(known.lastMs, entry.lastMs);
-          } else deliveries.set(cursor, entry);
-        }
+        mergeDeliveries(deliveries, await subscribers.collect());
         const events = measured(deliveries, 'many');
         return events.length >= 15 && events.every((e) => e.received >= total);
       },
