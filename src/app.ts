@@ -6,6 +6,7 @@ import { createEventRepository } from './db/events.ts';
 import { createMessageRepository } from './db/messages.ts';
 import { createSmtpConfigRepository } from './db/smtp-configs.ts';
 import { createStatsRepository } from './db/stats.ts';
+import { createWriteTurns } from './db/write-turns.ts';
 import { createDeliveryStats } from './delivery/delivery-stats.ts';
 import {
   createOrderedPublisher,
@@ -102,6 +103,8 @@ export async function startApp(
   });
   const bus = createEventBus();
   const events = createEventRepository(database.db);
+  // The main thread's hot writers and the delivery thread take turns at SQLite's write lock.
+  const writeTurns = createWriteTurns();
   // Readiness, metrics and retention; `operations.bus` counts subscriptions for the metrics.
   const operations = startOperations({
     config,
@@ -111,6 +114,7 @@ export async function startApp(
     settings,
     log,
     delivery: () => delivery,
+    writeTurns,
   });
   // Events come from two threads; subscribers get them in the log's order.
   const orderedBus = { ...bus, publish: createOrderedPublisher(bus, events) };
@@ -144,6 +148,7 @@ export async function startApp(
         concurrency: config.deliveryConcurrency,
       },
       logLevel: config.logLevel,
+      writeTurns: writeTurns.buffer,
     },
     orderedBus.publish,
     { log, onAttempts: operations.observeAttempts },
@@ -154,6 +159,7 @@ export async function startApp(
     settings,
     maxAttempts: config.deliveryMaxAttempts,
     wakeWorker: deliveryControl.wake,
+    writeTurns,
   });
   const eventMessages = createEventMessages({ find: messages.find, bus });
   const http = await startHttpServer({

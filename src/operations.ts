@@ -4,6 +4,7 @@ import { createMessageCounts } from './db/message-counts.ts';
 import type { MessageRepository } from './db/messages.ts';
 import { createRetentionRepository } from './db/retention.ts';
 import { createWriteProbe } from './db/write-probe.ts';
+import type { WriteTurns } from './db/write-turns.ts';
 import type { AttemptReport } from './delivery/attempt-observer.ts';
 import type { DeliveryThread } from './delivery/delivery-thread-host.ts';
 import type { EventBus } from './delivery/event-bus.ts';
@@ -26,6 +27,8 @@ export interface OperationsDeps {
   log: Logger;
   /** The delivery thread, which starts after this; null until it is up. */
   delivery: () => DeliveryThread | null;
+  /** Turns at the write lock shared with the delivery thread, for the background jobs. */
+  writeTurns?: WriteTurns;
 }
 
 export interface Operations {
@@ -79,6 +82,7 @@ export function startOperations(deps: OperationsDeps): Operations {
   });
   const subjectIndex = startSubjectIndexJob({
     indexer: createSubjectSearchIndexer(deps.db),
+    ...(deps.writeTurns ? { writeTurns: deps.writeTurns } : {}),
     onError: (error) => deps.log.warn({ err: error }, 'subject search indexing failed; will retry'),
   });
   return {

@@ -19,6 +19,8 @@ export interface DeliveryThreadOptions {
   worker: WorkerOptions;
   /** The thread logs with its own pino instance at this level. @default 'info' */
   logLevel?: LogLevel;
+  /** The main thread's turns at the write lock (db/write-turns.ts), shared. */
+  writeTurns?: SharedArrayBuffer;
 }
 
 export type ToDeliveryThread =

@@ -6,6 +6,7 @@ import { openDatabase } from '../db/client.ts';
 import { createMessageRepository } from '../db/messages.ts';
 import { createSmtpConfigRepository } from '../db/smtp-configs.ts';
 import { createStatsRepository } from '../db/stats.ts';
+import { createWriteTurns } from '../db/write-turns.ts';
 import { createSecretBox } from '../secrets/secret-box.ts';
 import { createLogger } from '../logger.ts';
 import { createSmtpTransports } from '../smtp/transport.ts';
@@ -62,6 +63,7 @@ const worker = createDeliveryWorker({
   },
   options: options.worker,
   log,
+  writeTurns: createWriteTurns(options.writeTurns),
 });
 
 // Proof of life for /readyz, and the pool size for /metrics: both live in this thread.

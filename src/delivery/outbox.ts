@@ -5,6 +5,7 @@ import type {
   MessageRepository,
   NewMessage,
 } from '../db/messages.ts';
+import { createWriteTurns, type WriteTurns } from '../db/write-turns.ts';
 import type { DeliveryErrorCode } from '../domain/delivery-error.ts';
 import {
   MESSAGE_STATUSES,
@@ -57,6 +58,11 @@ export interface OutboxDeps {
   maxAttempts: number;
   /** Called after something became due, so the worker need not wait for its next poll. */
   wakeWorker: () => void;
+  /**
+   * Turns at the write lock shared with the delivery thread: a sendEmail batch waiting for the
+   * worker's transaction lets HTTP go on meanwhile, and grows. @default unshared
+   */
+  writeTurns?: WriteTurns;
   now?: () => number;
 }
 
@@ -126,6 +132,7 @@ const CONFIGURATION_FAILURES: DeliveryErrorCode[] = [
 /** Where messages enter and where people act on them: send, retry, cancel. */
 export function createOutbox(deps: OutboxDeps) {
   const now = deps.now ?? Date.now;
+  const writeTurns = deps.writeTurns ?? createWriteTurns();
 
   function messageIdDomain(): string {
     const from = deps.settings.current()?.fromAddress ?? 'mailscope.localhost';
@@ -157,8 +164,9 @@ export function createOutbox(deps: OutboxDeps) {
 
   function enqueue(input: NewMessage): Promise<EnqueueResult> {
     return new Promise((resolve, reject) => {
-      // A millisecond's wait gathers concurrent requests into one commit (see commitBatch).
-      if (batch.length === 0) setTimeout(commitBatch, 1);
+      // A millisecond's wait gathers concurrent requests into one commit (see commitBatch);
+      // requests arriving while it waits for its turn at the write lock join it.
+      if (batch.length === 0) setTimeout(() => writeTurns.run(commitBatch), 1);
       batch.push({
         input,
         settle: (result) => (result instanceof Error ? reject(result) : resolve(result)),

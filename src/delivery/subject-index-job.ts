@@ -1,4 +1,5 @@
 import type { SubjectSearchIndexer } from '../db/subject-search.ts';
+import { createWriteTurns, type WriteTurns } from '../db/write-turns.ts';
 
 export interface SubjectIndexJobOptions {
   indexer: SubjectSearchIndexer;
@@ -9,6 +10,8 @@ export interface SubjectIndexJobOptions {
   /** Pause once everything is indexed. @default 250 */
   idleDelayMs?: number;
   onError: (error: unknown) => void;
+  /** Turns at the write lock shared with the delivery thread. @default unshared */
+  writeTurns?: WriteTurns;
 }
 
 /**
@@ -19,8 +22,14 @@ export function startSubjectIndexJob(options: SubjectIndexJobOptions) {
   const batchSize = options.batchSize ?? 500;
   const catchUpDelayMs = options.catchUpDelayMs ?? 50;
   const idleDelayMs = options.idleDelayMs ?? 250;
+  const writeTurns = options.writeTurns ?? createWriteTurns();
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
+
+  function schedule(delayMs: number) {
+    timer = setTimeout(() => writeTurns.run(tick), delayMs);
+    timer.unref();
+  }
 
   function tick() {
     timer = null;
@@ -32,10 +41,9 @@ export function startSubjectIndexJob(options: SubjectIndexJobOptions) {
       // A busy or full database: the next tick tries again; searches read the rest directly.
       options.onError(error);
     }
-    timer = setTimeout(tick, indexed === batchSize ? catchUpDelayMs : idleDelayMs);
-    timer.unref();
+    schedule(indexed === batchSize ? catchUpDelayMs : idleDelayMs);
   }
-  tick();
+  writeTurns.run(tick);
 
   return {
     close() {

@@ -1,4 +1,5 @@
 import type { AttemptRecord, ClaimedMessage, MessageRepository } from '../db/messages.ts';
+import { createWriteTurns, type WriteTurns } from '../db/write-turns.ts';
 import type { DeliveryError } from '../domain/delivery-error.ts';
 import type { Message, MessageEvent } from '../domain/message.ts';
 import { createLogger, type Logger } from '../logger.ts';
@@ -37,6 +38,11 @@ export interface WorkerDeps {
   /** Wall-clock time: due times and leases are stored as wall time, shared across restarts. */
   now?: () => number;
   random?: () => number;
+  /**
+   * Turns at the write lock shared with the main thread's writers, so that a cycle waits for
+   * them in the event loop (sends keep going) rather than asleep in SQLite. @default unshared
+   */
+  writeTurns?: WriteTurns;
   /** Told about each failed write of the worker's bookkeeping. @default logs it */
   onStorageError?: (error: unknown, unrecorded: number) => void;
 }
@@ -112,6 +118,9 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
   const idlePollMs = options.idlePollMs ?? 1_000;
   const graceMs = options.shutdownGraceMs ?? 5_000;
   const storageRetryMs = options.storageRetryMs ?? 100;
+  const writeTurns = deps.writeTurns ?? createWriteTurns();
+  // Timers run a cycle in its turn at the write lock; close() runs them directly.
+  const cycleInTurn = () => writeTurns.run(cycle);
   const onStorageError =
     deps.onStorageError ??
     ((error: unknown, unrecorded: number) =>
@@ -220,7 +229,7 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
       storageFailures++;
       onStorageError(error, pending.length);
       const wait = Math.min(5_000, storageRetryMs * 2 ** (storageFailures - 1));
-      timer = setTimeout(cycle, wait);
+      timer = setTimeout(cycleInTurn, wait);
       return;
     }
     storageFailures = 0;
@@ -254,7 +263,7 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
     // polling for it would only spin.
     const stale = nextDue !== null && nextDue <= nowMs && claimed.length === 0;
     const wait = nextDue === null || stale ? idlePollMs : Math.min(idlePollMs, nextDue - nowMs);
-    timer = setTimeout(cycle, Math.max(1, wait));
+    timer = setTimeout(cycleInTurn, Math.max(1, wait));
   }
 
   function scheduleCycle(): void {
@@ -263,7 +272,7 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
     cycleScheduled = true;
     // Sends finish one by one; gathering those of the next few milliseconds into one commit
     // writes each hot page (indexes, counters) once per batch instead of once per message.
-    setTimeout(cycle, options.batchWindowMs ?? 5);
+    setTimeout(cycleInTurn, options.batchWindowMs ?? 5);
   }
 
   scheduleCycle();
