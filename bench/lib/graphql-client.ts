@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { createLeanHttpClient } from './lean-http-client.ts';
 
 // node:http with keep-alive rather than fetch: undici's per-request CPU in the bench process
 // would otherwise be counted against the service (the client shares the machine's two cores).
@@ -71,4 +72,30 @@ export function getStatus(url: string): Promise<number> {
     });
     request.on('error', () => resolve(0));
   });
+}
+
+/**
+ * The client a scenario loads the service with: the lean client (lean-http-client.ts) over
+ * `connections` kept-alive sockets, or node:http with BENCH_CLIENT=node-http, for comparison.
+ */
+export function createLoadClient(
+  url: string,
+  connections: number,
+): {
+  graphql(query: string, variables?: Record<string, unknown>): Promise<GraphQLBody>;
+  close(): void;
+} {
+  if (process.env['BENCH_CLIENT'] === 'node-http') {
+    return { graphql: (query, variables) => graphql(url, query, variables), close() {} };
+  }
+  const client = createLeanHttpClient(url, connections);
+  return {
+    async graphql(query, variables = {}) {
+      const { status, text } = await client.post('/graphql', JSON.stringify({ query, variables }));
+      const body = JSON.parse(text) as GraphQLBody;
+      if (status !== 200 && !body.errors) body.errors = [{ message: `HTTP ${status}` }];
+      return body;
+    },
+    close: () => client.close(),
+  };
 }

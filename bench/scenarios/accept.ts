@@ -4,10 +4,11 @@
  * BENCH_BATCH (1,000) messages per request (4 in flight). The worker delivers to a local sink
  * meanwhile, as it would in production, so acceptance competes with delivery for the CPU.
  * Knobs: BENCH_ACCEPT_MESSAGES (10,000 single), BENCH_BATCH_MESSAGES (100,000 batched),
- * BENCH_CPU_PROF=<dir> (profile the service).
+ * BENCH_CPU_PROF=<dir> (profile the service), BENCH_CLIENT=node-http (node:http instead of the lean
+ * client, see lib/lean-http-client.ts).
  */
 import { fmt, percentile, positiveInt, rate } from '../lib/figures.ts';
-import { graphql } from '../lib/graphql-client.ts';
+import { createLoadClient, type GraphQLBody } from '../lib/graphql-client.ts';
 import { runConcurrently, type LoadResult } from '../lib/load.ts';
 import { atLeast, type BenchRow } from '../lib/report.ts';
 import { startServiceProcess } from '../lib/service-process.ts';
@@ -30,8 +31,12 @@ const mail = (i: number, tag: string) => ({
   text: `Message ${i} of the accept benchmark.`,
 });
 
+let client: ReturnType<typeof createLoadClient> | null = null;
+
 async function check(url: string, query: string, variables: Record<string, unknown>) {
-  const body = await graphql(url, query, variables);
+  // One lean client (lean-http-client.ts) per service, as many sockets as requests in flight.
+  client ??= createLoadClient(url, settings.concurrency);
+  const body: GraphQLBody = await client.graphql(query, variables);
   if (body.errors) throw new Error(body.errors[0]!.message);
 }
 
@@ -89,6 +94,8 @@ export async function runAccept(): Promise<BenchRow[]> {
       ),
     ];
   } finally {
+    client?.close();
+    client = null;
     await service.stop();
     await close();
   }
