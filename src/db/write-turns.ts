@@ -12,8 +12,8 @@
  *
  * Turns are advisory: SQLite's own lock (and `busy_timeout`) still guard every transaction,
  * writers that do not take turns (rare admin mutations, another process) stay correct, and a
- * turn that is not released within `maxWaitMs` (its thread died mid-transaction) is ignored
- * rather than waited on forever.
+ * turn that is not given back within `maxWaitMs` (its thread died mid-transaction) is taken
+ * over rather than waited on forever.
  */
 export interface WriteTurns {
   /** Share it with another thread (in `workerData`) to take turns with it. */
@@ -57,7 +57,7 @@ export function createWriteTurns(
     Atomics.notify(state, 0);
   }
 
-  function runAll(works: readonly (() => void)[], held: boolean): void {
+  function runAll(works: readonly (() => void)[]): void {
     try {
       for (const work of works) {
         try {
@@ -71,22 +71,25 @@ export function createWriteTurns(
         }
       }
     } finally {
-      if (held) release();
+      release();
     }
   }
 
   async function waitForTurn(): Promise<void> {
     waiting = true;
-    const deadline = performance.now() + maxWaitMs;
+    let deadline = performance.now() + maxWaitMs;
     try {
       while (queue.length > 0) {
-        const held = tryTake();
         const left = deadline - performance.now();
-        if (held || left <= 0) {
-          // Past the deadline the holder is presumed gone: SQLite's lock decides alone.
+        // Past the deadline the holder is presumed gone (its thread died mid-transaction): the
+        // turn is taken over, and given back afterwards like any other, so that later writers
+        // do not wait for the dead one again. Were it only slow, SQLite's lock still keeps the
+        // two transactions apart.
+        if (tryTake() || left <= 0) {
           const works = queue;
           queue = [];
-          runAll(works, held);
+          runAll(works);
+          deadline = performance.now() + maxWaitMs; // for works queued meanwhile
           continue;
         }
         const wait = waitAsync(state, 0, HELD, left);
@@ -101,7 +104,7 @@ export function createWriteTurns(
     buffer,
     run(work) {
       if (queue.length === 0 && tryTake()) {
-        runAll([work], true);
+        runAll([work]);
         return;
       }
       queue.push(work);

@@ -58,7 +58,7 @@ test('while another thread holds the turn, works wait without blocking and run i
   assert.equal(ran, true);
 });
 
-test('a turn never given back (its thread died mid-transaction) is ignored after maxWaitMs', async (t) => {
+test('a turn never given back (its thread died mid-transaction) is taken over after maxWaitMs', async (t) => {
   const buffer = new SharedArrayBuffer(4);
   const turns = createWriteTurns(buffer, { maxWaitMs: 100 });
   const holder = await holdInAnotherThread(buffer);
@@ -69,6 +69,10 @@ test('a turn never given back (its thread died mid-transaction) is ignored after
   turns.run(() => (ranAfterMs = performance.now() - started));
   await waitFor(() => ranAfterMs !== null, { description: 'the work, past the deadline' });
   assert.ok(ranAfterMs! >= 90, `ran after ${ranAfterMs} ms`);
+  // Taken over and given back: later writers do not wait for the dead holder again.
+  let ranAtOnce = false;
+  turns.run(() => (ranAtOnce = true));
+  assert.equal(ranAtOnce, true);
 });
 
 test('two sets of turns on one buffer exclude each other (two threads share one this way)', () => {
