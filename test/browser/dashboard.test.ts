@@ -50,6 +50,9 @@ async function openDashboard(path = '/', viewport?: { width: number; height: num
   const page = await browser.open(`${svc.url}${path}`, viewport);
   await page.waitForSelector('[data-connection="live"]');
   await page.waitForSelector('.table-foot');
+  // Neither says the first page of messages is in: the socket opens for the stats panel, and the
+  // table's foot shows while its query is still out. Rows (or the empty note) mean it is.
+  await page.waitForSelector('tbody tr, .messages .empty');
   return page;
 }
 

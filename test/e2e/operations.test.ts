@@ -152,7 +152,12 @@ describe('/metrics', () => {
       async () => (sample(await scrape(svc), 'mailscope_smtp_pool_connections') ?? 0) >= 1,
       { description: 'a pooled SMTP connection to be reported' },
     );
-    assert.ok(feed.received.length >= 9, 'the subscription saw every event');
+    // The counters move when an event is published on the main thread; the subscriber gets the
+    // same event over its socket a moment later, so wait for its copies too.
+    await waitFor(() => feed.received.length >= 9, {
+      description: 'the subscription to see every event (3 messages x 3 events)',
+    });
+    assert.equal(feed.received.length, 9, 'the subscription saw every event, once');
 
     feed.unsubscribe();
     await waitFor(async () => sample(await scrape(svc), 'mailscope_active_subscriptions') === 0, {

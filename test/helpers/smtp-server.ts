@@ -52,8 +52,11 @@ export interface TestSmtpServerOptions {
   auth?: { username: string; password: string };
   /** Reply to MAIL FROM with this error when it returns one. */
   rejectSender?: (address: string) => SmtpReply | null;
-  /** Reply to RCPT TO with this error when it returns one, e.g. `550 5.1.1`. */
-  rejectRecipients?: (address: string) => SmtpReply | null;
+  /**
+   * Reply to RCPT TO with this error when it returns one, e.g. `550 5.1.1`. A promise holds the
+   * reply until it settles, e.g. to keep a send in flight until a test is ready.
+   */
+  rejectRecipients?: (address: string) => SmtpReply | null | Promise<SmtpReply | null>;
   /** The first `n` RCPT TO attempts per recipient get `451 4.7.1 Greylisted, try again later`. */
   greylist?: number;
   /** Reply to the end of DATA with this error (always, or when the function returns one). */
@@ -215,17 +218,23 @@ export async function startTestSmtpServer(
       callback(rejection ? replyError(rejection) : null);
     },
     onRcptTo(address, _session, callback) {
-      const rejection = options.rejectRecipients?.(address.address);
-      if (rejection) return callback(replyError(rejection));
-      if (options.greylist) {
-        const key = address.address.toLowerCase();
-        const seen = greylistSeen.get(key) ?? 0;
-        if (seen < options.greylist) {
-          greylistSeen.set(key, seen + 1);
-          return callback(replyError({ code: 451, message: '4.7.1 Greylisted, try again later' }));
+      const reply = (rejection: SmtpReply | null | undefined): void => {
+        if (rejection) return callback(replyError(rejection));
+        if (options.greylist) {
+          const key = address.address.toLowerCase();
+          const seen = greylistSeen.get(key) ?? 0;
+          if (seen < options.greylist) {
+            greylistSeen.set(key, seen + 1);
+            return callback(
+              replyError({ code: 451, message: '4.7.1 Greylisted, try again later' }),
+            );
+          }
         }
-      }
-      callback();
+        callback();
+      };
+      const rejection = options.rejectRecipients?.(address.address);
+      if (rejection instanceof Promise) rejection.then(reply, (error: Error) => callback(error));
+      else reply(rejection);
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];

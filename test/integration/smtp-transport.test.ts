@@ -780,7 +780,8 @@ describe('pools', () => {
       settled = true;
       return outcome;
     });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Mid-DATA: the server has the DATA command and will never answer the message.
+    await waitFor(() => smtp.events.includes('DATA'), { description: 'the send to reach DATA' });
     await via.close();
     assert.equal(settled, true);
     assert.equal(failure(await inFlight).code, 'TIMEOUT');
