@@ -31,11 +31,9 @@ const mail = (i: number, tag: string) => ({
   text: `Message ${i} of the accept benchmark.`,
 });
 
-let client: ReturnType<typeof createLoadClient> | null = null;
+type LoadClient = ReturnType<typeof createLoadClient>;
 
-async function check(url: string, query: string, variables: Record<string, unknown>) {
-  // One lean client (lean-http-client.ts) per service, as many sockets as requests in flight.
-  client ??= createLoadClient(url, settings.concurrency);
+async function check(client: LoadClient, query: string, variables: Record<string, unknown>) {
   const body: GraphQLBody = await client.graphql(query, variables);
   if (body.errors) throw new Error(body.errors[0]!.message);
 }
@@ -55,18 +53,19 @@ export async function runAccept(): Promise<BenchRow[]> {
     env: { SMTP_CONNECTION_URI: `smtp://127.0.0.1:${sink.port}/?disable_starttls=true` },
     cpuProfDir: env['BENCH_CPU_PROF'] || null,
   });
+  // As many sockets as requests in flight (lean-http-client.ts).
+  const client = createLoadClient(service.url, settings.concurrency);
   try {
-    const url = service.url;
     // Warm-up: JIT and SQLite pages, both mutations.
     await runConcurrently(1_000, settings.concurrency, (i) =>
-      check(url, SEND_ONE, { input: mail(i, 'warm-up') }),
+      check(client, SEND_ONE, { input: mail(i, 'warm-up') }),
     );
-    await check(url, SEND_MANY, {
+    await check(client, SEND_MANY, {
       inputs: Array.from({ length: settings.batchSize }, (_, i) => mail(i, 'warm-up batch')),
     });
 
     const single = await runConcurrently(settings.single, settings.concurrency, (i) =>
-      check(url, SEND_ONE, { input: mail(i, 'single') }),
+      check(client, SEND_ONE, { input: mail(i, 'single') }),
     );
     describe('sendEmail', single.ok, single);
 
@@ -76,7 +75,9 @@ export async function runAccept(): Promise<BenchRow[]> {
         mail(b * settings.batchSize + i, 'batch'),
       ),
     }));
-    const batched = await runConcurrently(batches, 4, (b) => check(url, SEND_MANY, payloads[b]!));
+    const batched = await runConcurrently(batches, 4, (b) =>
+      check(client, SEND_MANY, payloads[b]!),
+    );
     describe('sendEmails', batched.ok * settings.batchSize, batched);
 
     return [
@@ -94,8 +95,7 @@ export async function runAccept(): Promise<BenchRow[]> {
       ),
     ];
   } finally {
-    client?.close();
-    client = null;
+    client.close();
     await service.stop();
     await close();
   }

@@ -34,6 +34,7 @@ import {
   waitUntil,
 } from '../lib/figures.ts';
 import { createLoadClient, graphql } from '../lib/graphql-client.ts';
+import { runConcurrently } from '../lib/load.ts';
 import { atLeast, type BenchRow } from '../lib/report.ts';
 import { FROM, startServiceProcess, type ServiceProcess } from '../lib/service-process.ts';
 import { startSink, type Sink } from '../lib/sink.ts';
@@ -197,28 +198,20 @@ async function sentCount(url: string): Promise<number> {
 /** Sends `count` sendEmail mutations, BENCH_CONCURRENCY in flight; each request's latency. */
 async function sendEmails(url: string, count: number, tag: string) {
   const client = createLoadClient(url, Math.min(settings.httpConcurrency, count));
-  const latencies: number[] = [];
-  let accepted = 0;
-  let failed = 0;
-  let firstError: string | null = null;
-  let next = 0;
-  async function lane() {
-    for (let i = next++; i < count; i = next++) {
-      const started = performance.now();
-      try {
-        const body = await client.graphql(SEND_EMAIL, { input: mail(i, tag) });
-        if (body.errors) throw new Error(body.errors[0]!.message);
-        accepted++;
-      } catch (error) {
-        failed++;
-        firstError ??= error instanceof Error ? error.message : String(error);
-      }
-      latencies.push(performance.now() - started);
-    }
+  try {
+    const load = await runConcurrently(count, settings.httpConcurrency, async (i) => {
+      const body = await client.graphql(SEND_EMAIL, { input: mail(i, tag) });
+      if (body.errors) throw new Error(body.errors[0]!.message);
+    });
+    return {
+      latencies: load.latencies,
+      accepted: load.ok,
+      failed: load.failed,
+      firstError: load.firstError,
+    };
+  } finally {
+    client.close();
   }
-  await Promise.all(Array.from({ length: Math.min(settings.httpConcurrency, count) }, lane));
-  client.close();
-  return { latencies, accepted, failed, firstError };
 }
 
 /** Polls `condition` every `everyMs`; the time it first held, or null after the deadline. */
@@ -307,7 +300,7 @@ async function measureService(url: string, sink: Sink, n: number): Promise<Servi
     firstError: sent.firstError,
     delivered,
     deliveredDuringEnqueue,
-    latencies: sent.latencies.sort((a, b) => a - b),
+    latencies: sent.latencies, // sorted by runConcurrently
     note,
     shutdownNote: null,
   };

@@ -104,6 +104,13 @@ export function wsClient(httpUrl: string, token?: string): Client {
   });
 }
 
+/** Whether `subscription` got an error with this `extensions.code`. */
+export function failedWith(subscription: Subscription<unknown>, code: string): boolean {
+  return subscription.errors
+    .flat()
+    .some((e) => (e as { extensions?: { code?: string } }).extensions?.code === code);
+}
+
 export function subscribe<T = any>(
   client: Client,
   query: string,

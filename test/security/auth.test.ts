@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import { requiredScope } from '../../src/graphql/authorize.ts';
 import { createSchema } from '../../src/graphql/schema.ts';
 import {
+  failedWith,
   graphqlRequest,
   startService,
   subscribe,
@@ -208,24 +209,27 @@ describe('every operation over graphql-ws', () => {
   });
 });
 
+/**
+ * A graphql-transport-ws socket spoken by hand (so the test sees the close code itself),
+ * initialised with `token` and acknowledged; `messages` collects every frame it receives.
+ */
+async function openAcknowledgedSocket(httpUrl: string, token: string) {
+  const socket = new WebSocket(`${httpUrl.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+  const messages: string[] = [];
+  socket.on('message', (data) => messages.push(String(data)));
+  const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+  socket.on('open', () =>
+    socket.send(
+      JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }),
+    ),
+  );
+  await waitFor(() => messages.some((m) => m.includes('connection_ack')));
+  return { socket, messages, closed };
+}
+
 describe('revocation', () => {
   test('revoking a token closes its live sockets with 4403 and refuses it from then on', async () => {
-    const socket = new WebSocket(
-      `${svc.url.replace('http', 'ws')}/graphql`,
-      'graphql-transport-ws',
-    );
-    const messages: string[] = [];
-    socket.on('message', (data) => messages.push(String(data)));
-    const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
-    socket.on('open', () =>
-      socket.send(
-        JSON.stringify({
-          type: 'connection_init',
-          payload: { authorization: `Bearer ${readToken}` },
-        }),
-      ),
-    );
-    await waitFor(() => messages.some((m) => m.includes('connection_ack')));
+    const { socket, messages, closed } = await openAcknowledgedSocket(svc.url, readToken);
     socket.send(
       JSON.stringify({
         id: '1',
@@ -264,14 +268,7 @@ describe('subscription caps and origins', () => {
       ),
     );
     await waitFor(() => subs.every((s) => s.received.length > 0 || s.errors.length > 0));
-    const refused = subs.filter((s) =>
-      s.errors
-        .flat()
-        .some(
-          (e) =>
-            (e as { extensions?: { code?: string } }).extensions?.code === 'TOO_MANY_SUBSCRIPTIONS',
-        ),
-    );
+    const refused = subs.filter((s) => failedWith(s, 'TOO_MANY_SUBSCRIPTIONS'));
     assert.equal(refused.length, 20);
     await Promise.all(clients.map((client) => client.dispose()));
   });
@@ -311,22 +308,7 @@ describe('a token revoked by another process (the database changed under the ser
         BOOTSTRAP,
       );
       const token = created.data.createApiToken.token as string;
-      const socket = new WebSocket(
-        `${other.url.replace('http', 'ws')}/graphql`,
-        'graphql-transport-ws',
-      );
-      const messages: string[] = [];
-      socket.on('message', (data) => messages.push(String(data)));
-      const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
-      socket.on('open', () =>
-        socket.send(
-          JSON.stringify({
-            type: 'connection_init',
-            payload: { authorization: `Bearer ${token}` },
-          }),
-        ),
-      );
-      await waitFor(() => messages.some((m) => m.includes('connection_ack')));
+      const { socket, messages, closed } = await openAcknowledgedSocket(other.url, token);
 
       const db = new Database(path);
       db.prepare('update api_tokens set revoked_at = ? where name = ?').run(Date.now(), 'cli');

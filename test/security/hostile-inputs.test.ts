@@ -4,6 +4,7 @@ import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
 import WebSocket from 'ws';
 import {
+  failedWith,
   startService,
   subscribe,
   tempDir,
@@ -424,14 +425,7 @@ test('graphql-ws: more than 20 live subscriptions on one connection are refused'
     subscribe(client, `subscription { queueStats { queueDepth } }`),
   );
   await waitFor(() => subs.every((s) => s.received.length > 0 || s.errors.length > 0));
-  const refused = subs.filter((s) =>
-    s.errors
-      .flat()
-      .some(
-        (e) =>
-          (e as { extensions?: { code?: string } }).extensions?.code === 'TOO_MANY_SUBSCRIPTIONS',
-      ),
-  );
+  const refused = subs.filter((s) => failedWith(s, 'TOO_MANY_SUBSCRIPTIONS'));
   assert.equal(refused.length, 1);
   await client.dispose();
 });
