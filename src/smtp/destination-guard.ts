@@ -10,6 +10,8 @@ import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import type { SMTPTransportGetSocket } from 'nodemailer/lib/smtp-transport/index.js';
 
+export type { SMTPTransportGetSocket };
+
 export interface DestinationPolicy {
   disallowPrivateIps: boolean;
   /** null: any port. */

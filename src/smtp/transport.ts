@@ -1,20 +1,20 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
-import nodemailer from 'nodemailer';
-import type { SendMailOptions, SMTPPoolOptions, Transporter } from 'nodemailer';
+import type SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { DeliveryError } from '../domain/delivery-error.ts';
 import type { Header } from '../domain/message.ts';
 import { classifySmtpError } from './classify.ts';
+import { composeMessage } from './compose.ts';
+import {
+  createConnectionPool,
+  type ConnectionPool,
+  type ConnectionPoolOptions,
+} from './connection-pool.ts';
 import { guardedSocketFactory, type DestinationPolicy } from './destination-guard.ts';
 import type { SmtpEndpoint } from './endpoint.ts';
 import { secretRedactor } from './redact.ts';
 import { formatTranscript, type TranscriptParts } from './transcript.ts';
-import {
-  createTranscriptRecorder,
-  type NodemailerLogger,
-  type TranscriptRecorder,
-} from './transcript-recorder.ts';
 
 export interface OutgoingMail {
   from: { address: string; name: string | null };
@@ -79,8 +79,8 @@ export interface SmtpTransportsOptions {
    * replaced by placeholders, at most about 4 KB (head and tail kept). Each send's transcript
    * starts with the setup of its connection (greeting, EHLO, STARTTLS, AUTH), which a pooled
    * connection did once; a later send on it says `(connection #N reused: send K on it)` before
-   * its own lines. `'off'` gives nodemailer no logger at all; `'failures'` records lines but
-   * formats text only for failures.
+   * its own lines. `'off'` stores no lines at all; `'failures'` records lines but formats text
+   * only for failures.
    * @default 'failures'
    */
   transcripts?: 'failures' | 'all' | 'off';
@@ -93,23 +93,20 @@ export interface SmtpTransportsOptions {
 }
 
 interface Pool {
-  transporter: Transporter;
+  connections: ConnectionPool;
   inFlight: number;
   retired: boolean;
-  recorder: TranscriptRecorder | null;
   redact: (text: string) => string;
 }
 
 /**
- * Nodemailer options for an endpoint, built explicitly: no URL or `service` guessing. With a
- * `logger`, nodemailer logs every command and reply to it (never the message itself).
+ * Connection pool options for an endpoint, built explicitly: no URL or `service` guessing.
  */
-export function transportOptions(
+export function poolOptions(
   endpoint: SmtpEndpoint,
   options: SmtpTransportsOptions,
   secureContext?: tls.SecureContext,
-  logger?: NodemailerLogger,
-): SMTPPoolOptions & { pool: true } {
+): ConnectionPoolOptions {
   const { timeoutMs } = options;
   const tlsOptions: tls.ConnectionOptions = {
     rejectUnauthorized: endpoint.verifyCertificate,
@@ -126,8 +123,7 @@ export function transportOptions(
     }
   }
   const credentials = endpoint.username !== null;
-  return {
-    pool: true,
+  const connection: SMTPConnection.Options = {
     host: endpoint.host,
     port: endpoint.port,
     secure: endpoint.security === 'implicit-tls',
@@ -138,55 +134,27 @@ export function transportOptions(
     opportunisticTLS: false,
     ...(servername ? { servername } : {}),
     tls: tlsOptions,
-    ...(credentials ? { auth: { user: endpoint.username!, pass: endpoint.password ?? '' } } : {}),
-    // Configured credentials are used or the send fails; never silently dropped because the
-    // server did not announce AUTH.
-    forceAuth: credentials,
     connectionTimeout: timeoutMs,
     greetingTimeout: timeoutMs,
     dnsTimeout: timeoutMs,
     // One ms after the setup deadline, so a server silent during setup is reported as the
     // greeting or handshake timeout (which says more) rather than as an idle socket.
     socketTimeout: timeoutMs + 1,
+  } as SMTPConnection.Options;
+  return {
+    connection,
+    // Configured credentials are used or the send fails; never silently dropped because the
+    // server did not announce AUTH.
+    auth: credentials ? { user: endpoint.username!, pass: endpoint.password ?? '' } : null,
     maxConnections: options.maxConnections ?? 5,
-    maxMessages: Infinity,
     // The delivery queue retries; the pool only re-sends once when a reused connection turns
-    // out to be closed, instead of five times with back-off.
+    // out to be closed.
     maxRequeues: 1,
-    logger: logger ?? false,
-    // debug would log the message content too.
-    debug: false,
-    transactionLog: logger !== undefined,
-    disableFileAccess: true,
-    disableUrlAccess: true,
+    keepTranscripts: (options.transcripts ?? 'failures') !== 'off',
     ...(options.destination
       ? { getSocket: guardedSocketFactory(options.destination, timeoutMs) }
       : {}),
   };
-}
-
-function mailOptions(mail: OutgoingMail): SendMailOptions {
-  const options: SendMailOptions = {
-    from: { name: mail.from.name ?? '', address: mail.from.address },
-    to: mail.to,
-    subject: mail.subject,
-    messageId: mail.messageId,
-    // No explicit `envelope`: nodemailer derives the same one (From's address, the one To) and
-    // derives it afresh for each try. An explicit one is a single object that nodemailer marks
-    // with a MAIL FROM failure; when its pool re-queues the message onto a new connection (a
-    // reused connection closed with 421 before any byte of the message went out), the stale mark
-    // fails the retry at once and the message is charged an attempt for a connection that died
-    // before it was sent (test/faults/pool-connection-dies.test.ts).
-  };
-  if (mail.text !== null) options.text = mail.text;
-  if (mail.html !== null) options.html = mail.html;
-  if (mail.headers.length > 0) {
-    const byName = new Map<string, { key: string; value: string }>();
-    for (const { name, value } of mail.headers)
-      byName.set(name.toLowerCase(), { key: name, value });
-    options.headers = [...byName.values()];
-  }
-  return options;
 }
 
 const CLOSED_ERROR: DeliveryError = {
@@ -200,7 +168,7 @@ const CLOSED_ERROR: DeliveryError = {
   hint: 'The message stays queued and is sent after the restart.',
 };
 
-/** Pooled nodemailer transports, one pool per configuration key. */
+/** Pooled SMTP connections, one pool per configuration key. */
 export function createSmtpTransports(options: SmtpTransportsOptions): SmtpTransports {
   const pools = new Map<string, Pool>();
   const extraCa = options.extraCaCertificates ?? [];
@@ -217,7 +185,7 @@ export function createSmtpTransports(options: SmtpTransportsOptions): SmtpTransp
 
   function retire(pool: Pool): void {
     pool.retired = true;
-    if (pool.inFlight === 0) pool.transporter.close();
+    if (pool.inFlight === 0) pool.connections.close();
   }
 
   async function send(
@@ -230,18 +198,10 @@ export function createSmtpTransports(options: SmtpTransportsOptions): SmtpTransp
     let pool = pools.get(key);
     try {
       if (pool === undefined) {
-        const recorder = transcripts === 'off' ? null : createTranscriptRecorder();
-        const transporter = nodemailer.createTransport(
-          transportOptions(endpoint, options, secureContext, recorder?.logger),
-        );
-        // Failures reach each send's promise; an 'error' event without a listener would
-        // instead crash the process.
-        transporter.on('error', () => {});
         pool = {
-          transporter,
+          connections: createConnectionPool(poolOptions(endpoint, options, secureContext)),
           inFlight: 0,
           retired: false,
-          recorder,
           redact: secretRedactor(endpoint),
         };
         pools.set(key, pool);
@@ -256,29 +216,36 @@ export function createSmtpTransports(options: SmtpTransportsOptions): SmtpTransp
     }
     pool.inFlight++;
     inFlight++;
-    const followed = pool.recorder?.follow(mail.messageId) ?? null;
     try {
-      const info = await pool.transporter.sendMail(mailOptions(mail));
-      const parts = followed?.finish() ?? null;
-      return {
-        ok: true,
-        response: String(info.response ?? ''),
-        durationMs: performance.now() - startedAt,
-        transcript: parts !== null && transcripts === 'all' ? format(pool, parts, null) : null,
-      };
-    } catch (err) {
-      const parts = followed?.finish(err) ?? null;
-      const error = classifySmtpError(err, endpoint);
+      const result = await pool.connections.send(await composeMessage(mail));
+      const parts = result.transcript;
+      if (result.ok) {
+        return {
+          ok: true,
+          response: result.response,
+          durationMs: performance.now() - startedAt,
+          transcript: parts !== null && transcripts === 'all' ? format(pool, parts, null) : null,
+        };
+      }
+      const error = classifySmtpError(result.error, endpoint);
       return {
         ok: false,
         error,
         durationMs: performance.now() - startedAt,
         transcript: parts === null ? null : format(pool, parts, error),
       };
+    } catch (err) {
+      // Composing failed (nodemailer refused the message): nothing was sent.
+      return {
+        ok: false,
+        error: classifySmtpError(err, endpoint),
+        durationMs: performance.now() - startedAt,
+        transcript: null,
+      };
     } finally {
       pool.inFlight--;
       inFlight--;
-      if (pool.retired && pool.inFlight === 0) pool.transporter.close();
+      if (pool.retired && pool.inFlight === 0) pool.connections.close();
       // After this send's own promise settles, so its callers see the outcome before close()
       // returns.
       if (inFlight === 0 && drained) setImmediate(drained);
@@ -301,7 +268,7 @@ export function createSmtpTransports(options: SmtpTransportsOptions): SmtpTransp
 
   function close(closeOptions: { force?: boolean } = {}): Promise<void> {
     if (closeOptions.force) {
-      for (const pool of pools.values()) pool.transporter.close({ force: true });
+      for (const pool of pools.values()) pool.connections.close({ force: true });
     }
     closing ??= new Promise<void>((resolve) => {
       closed = true;
@@ -314,14 +281,7 @@ export function createSmtpTransports(options: SmtpTransportsOptions): SmtpTransp
 
   function openConnections(): number {
     let open = 0;
-    for (const pool of pools.values()) {
-      // nodemailer does not expose its pool's size; `_connections` is the SMTPPool's own list.
-      // Reading it is a metric only: if a release renames it, the gauge reads 0, nothing breaks.
-      const internals = (
-        pool.transporter as unknown as { transporter?: { _connections?: unknown } }
-      ).transporter;
-      if (Array.isArray(internals?._connections)) open += internals._connections.length;
-    }
+    for (const pool of pools.values()) open += pool.connections.size;
     return open;
   }
 

@@ -1,69 +1,110 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import {
-  createTranscriptRecorder,
-  type NodemailerLogger,
-} from '../../src/smtp/transcript-recorder.ts';
+import { getLogger } from 'nodemailer/lib/shared';
+import { ConnectionTranscript } from '../../src/smtp/transcript-recorder.ts';
 import { formatTranscript, type TranscriptParts } from '../../src/smtp/transcript.ts';
-
-/** The next macrotask: whatever nodemailer logs after it is a new turn (another I/O event). */
-const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function text(parts: TranscriptParts | null): string | null {
   return parts === null ? null : formatTranscript(parts, (t) => t);
 }
 
-/** Log calls shaped exactly like nodemailer 10's (see transcript-recorder.ts). */
-function nodemailer(logger: NodemailerLogger) {
-  const pool = (tnx: string, cid: number, extra: Record<string, unknown> = {}) => ({
-    component: 'smtp-pool',
-    tnx,
-    cid,
-    ...extra,
-  });
+/**
+ * Log calls made exactly as nodemailer 10's SMTPConnection makes them with `logger` and
+ * `transactionLog: true`: through nodemailer's own `getLogger`, which merges
+ * `{ component: 'smtp-connection', sid }` into every entry.
+ */
+function connection(transcript: ConnectionTranscript, sid = 'sid1') {
+  const log = getLogger({ logger: transcript.logger }, { component: 'smtp-connection', sid });
   return {
-    assign(cid: number, messageId: string) {
-      const id = messageId.replace(/[<>]/g, '');
-      logger.debug(pool('pool', cid, { messageId: id, action: 'assign' }), 'Assigned', id, cid);
+    client: (line: string) => log.debug({ tnx: 'client' }, line),
+    server: (reply: string) => log.debug({ tnx: 'server' }, reply),
+    body: (bytes: number) =>
+      log.info(
+        { tnx: 'message', inByteCount: bytes - 7, outByteCount: bytes },
+        '<%s bytes encoded mime message (source size %s bytes)>',
+        bytes,
+        bytes - 7,
+      ),
+    /** Lines that are not part of the dialogue: none of them may show. */
+    chatter() {
+      log.debug(
+        { tnx: 'dns', source: 'mx.test', resolved: '192.0.2.1', cached: false },
+        'Resolved %s as %s [cache %s]',
+        'mx.test',
+        '192.0.2.1',
+        'miss',
+      );
+      log.info(
+        { tnx: 'network', remoteAddress: '192.0.2.1', remotePort: 25 },
+        '%s established to %s:%s',
+        'Connection',
+        '192.0.2.1',
+        25,
+      );
+      log.debug({ tnx: 'smtp' }, 'SMTP handshake finished');
+      log.info({ tnx: 'smtp' }, 'Connection upgraded with STARTTLS');
     },
-    sending(cid: number, messageId: string) {
-      logger.info(pool('send', cid, { messageId }), 'Sending message %s using #%s', messageId);
-    },
-    poolError(cid: number, err: Error) {
-      logger.warn(pool('pool', cid, { err }), 'Pool Error for #%s: %s', cid, err.message);
-    },
-    closed(cid: number) {
-      logger.info(pool('connection', cid, { action: 'closed' }), 'Connection #%s was closed', cid);
-    },
-    connection(sid: string) {
-      const entry = (tnx: string, extra: Record<string, unknown> = {}) => ({
-        component: 'smtp-connection',
-        sid,
-        tnx,
-        ...extra,
-      });
-      return {
-        client: (line: string) => logger.debug(entry('client'), line),
-        server: (line: string) => logger.debug(entry('server'), line),
-        body: (bytes: number) =>
-          logger.info(entry('message', { inByteCount: bytes, outByteCount: bytes }), '<%s bytes>'),
-        error: (err: Error) => logger.error(entry('smtp', { err }), '%s', err.message),
-        authFailed: () =>
-          logger.info(entry('smtp', { action: 'authfail' }), 'User %s failed to authenticate'),
-        closing: () => logger.debug(entry('smtp'), 'Closing connection to the server using "%s"'),
-      };
-    },
+    authenticated: () =>
+      log.info(
+        { tnx: 'smtp', username: 'mailer', action: 'authenticated', method: 'PLAIN' },
+        'User %s authenticated',
+        '"mailer"',
+      ),
+    authFailed: () =>
+      log.info(
+        { tnx: 'smtp', username: 'mailer', action: 'authfail', method: 'PLAIN' },
+        'User %s failed to authenticate',
+        '"mailer"',
+      ),
+    error: (err: Error) => log.error({ tnx: 'smtp', err }, '%s', err.message),
+    closing: () => log.debug({ tnx: 'smtp' }, 'Closing connection to the server using "%s"', 'end'),
+    closed: () => log.info({ tnx: 'network' }, 'Connection closed'),
   };
 }
 
-function setup(conn: ReturnType<ReturnType<typeof nodemailer>['connection']>): void {
+type Connection = ReturnType<typeof connection>;
+
+const SETUP = [
+  'S: 220 mx.test ESMTP',
+  'C: EHLO client.example',
+  'S: 250-mx.test',
+  'S: 250 PIPELINING',
+];
+
+function greet(conn: Connection): void {
+  conn.chatter();
   conn.server('220 mx.test ESMTP');
   conn.client('EHLO client.example');
   conn.server('250-mx.test\n250 PIPELINING');
 }
 
-describe('transcript recorder', () => {
-  test('AUTH payloads are placeholders, whatever the mechanism', async () => {
+/** One accepted message, as nodemailer logs it. */
+function deliver(conn: Connection, rcpt: string, bytes: number): void {
+  conn.client('MAIL FROM:<f@x>');
+  conn.server('250 2.1.0 Ok');
+  conn.client(`RCPT TO:<${rcpt}>`);
+  conn.server('250 2.1.5 Ok');
+  conn.client('DATA');
+  conn.server('354 End data with <CR><LF>.<CR><LF>');
+  conn.body(bytes);
+  conn.server(`250 2.0.0 Ok: queued as ${rcpt}`);
+}
+
+function delivered(rcpt: string, bytes: number): string[] {
+  return [
+    'C: MAIL FROM:<f@x>',
+    'S: 250 2.1.0 Ok',
+    `C: RCPT TO:<${rcpt}>`,
+    'S: 250 2.1.5 Ok',
+    'C: DATA',
+    'S: 354 End data with <CR><LF>.<CR><LF>',
+    `C: <message body, ${bytes} bytes>`,
+    `S: 250 2.0.0 Ok: queued as ${rcpt}`,
+  ];
+}
+
+describe('ConnectionTranscript', () => {
+  test('AUTH payloads are placeholders, whatever the mechanism', () => {
     const cases: [string, string[], string[]][] = [
       [
         'PLAIN',
@@ -121,209 +162,246 @@ describe('transcript recorder', () => {
       ],
     ];
     for (const [name, wire, expected] of cases) {
-      const recorder = createTranscriptRecorder();
-      const nm = nodemailer(recorder.logger);
-      const followed = recorder.follow('<m@x>');
-      nm.assign(1, '<m@x>');
-      await tick();
-      const conn = nm.connection('s1');
-      setup(conn);
+      const transcript = new ConnectionTranscript(1, true);
+      const conn = connection(transcript);
+      greet(conn);
       for (const line of wire) {
         if (line.startsWith('C ')) conn.client(line.slice(2));
         else conn.server(line.slice(2));
       }
-      const err = new Error('Invalid login');
-      conn.authFailed();
-      conn.closing();
-      nm.closed(1);
-      nm.poolError(1, err);
-      const out = text(followed.finish(err))?.split('\n') ?? [];
-      assert.deepEqual(out.slice(4), expected, name);
+      const failed = expected[expected.length - 1]!.startsWith('S: 5');
+      if (failed) {
+        // The login failed: the setup is the transcript of the send waiting for it.
+        conn.authFailed();
+        conn.closing();
+        conn.closed();
+        const out = text(transcript.endSend(false))?.split('\n') ?? [];
+        assert.deepEqual(out, [...SETUP, ...expected], name);
+        assert.doesNotMatch(out.join('\n'), /c2VjcmV0|secret|bWFpbGVy/, name);
+        continue;
+      }
+      conn.authenticated();
       // After the exchange, commands are kept as they are again.
+      transcript.beginSend();
+      conn.client('MAIL FROM:<mailer@example.test>');
+      conn.server('250 OK');
+      const out = text(transcript.endSend(true))?.split('\n') ?? [];
+      assert.deepEqual(
+        out,
+        [...SETUP, ...expected, 'C: MAIL FROM:<mailer@example.test>', 'S: 250 OK'],
+        name,
+      );
       assert.doesNotMatch(out.join('\n'), /c2VjcmV0|secret|bWFpbGVy/, name);
     }
   });
 
-  test('two connections interleaving: each send gets its own lines and its setup', async () => {
-    const recorder = createTranscriptRecorder();
-    const nm = nodemailer(recorder.logger);
-    const a = recorder.follow('<a@x>');
-    const b = recorder.follow('<b@x>');
-    nm.assign(1, '<a@x>');
-    nm.assign(2, '<b@x>');
-    await tick();
-    const one = nm.connection('s1');
-    const two = nm.connection('s2');
-    setup(one);
-    setup(two);
-    await tick();
-    nm.sending(1, '<a@x>');
-    one.client('MAIL FROM:<f@x>');
-    one.client('RCPT TO:<a@x>');
-    one.client('DATA');
-    await tick();
-    nm.sending(2, '<b@x>');
-    two.client('MAIL FROM:<f@x>');
-    two.client('RCPT TO:<b@x>');
-    two.client('DATA');
-    await tick();
-    two.server('250 Accepted');
-    one.server('250 Accepted');
-    two.server('550 5.1.1 <b@x> unknown');
-    one.server('250 Accepted');
-    one.server('354 Go ahead');
-    two.server('503 need RCPT');
-    two.client('RSET');
-    one.body(321);
-    one.server('250 Queued <a@x>');
-    const ofA = text(a.finish());
-    const ofB = text(b.finish(new Error("Can't send mail")));
-    const envelope = ['C: MAIL FROM:<f@x>', 'C: RCPT TO:', 'C: DATA', 'S: 250 Accepted'];
-    const setupLines = ['S: 220 mx.test ESMTP', 'C: EHLO client.example', 'S: 250-mx.test'];
+  test('every send starts with the setup; a later one is noted as a reuse', () => {
+    const transcript = new ConnectionTranscript(7, true);
+    const conn = connection(transcript);
+    greet(conn);
+    conn.client('AUTH PLAIN AG1haWxlcgAvKiBzZWNyZXQgKi8=');
+    conn.server('235 2.7.0 Authentication successful');
+    conn.authenticated();
+    const setup = [
+      ...SETUP,
+      'C: AUTH PLAIN <credentials hidden>',
+      'S: 235 2.7.0 Authentication successful',
+    ];
+
+    transcript.beginSend();
+    assert.equal(transcript.sends, 1);
+    deliver(conn, 'a@x', 321);
+    const first = transcript.endSend(true);
+    assert.equal(first?.note, null);
+    assert.equal(text(first), [...setup, ...delivered('a@x', 321)].join('\n'));
+
+    transcript.beginSend();
+    assert.equal(transcript.sends, 2);
+    deliver(conn, 'b@x', 654);
+    const secondParts = transcript.endSend(true);
+    assert.equal(secondParts?.note, '(connection #7 reused: send 2 on it)');
+    assert.equal(secondParts?.outcome, null);
     assert.equal(
-      ofA,
-      [...setupLines, 'S: 250 PIPELINING', ...envelope]
-        .join('\n')
-        .replace('RCPT TO:', 'RCPT TO:<a@x>')
-        .concat(
-          '\nS: 250 Accepted\nS: 354 Go ahead\nC: <message body, 321 bytes>\nS: 250 Queued <a@x>',
-        ),
+      text(secondParts),
+      [...setup, '(connection #7 reused: send 2 on it)', ...delivered('b@x', 654)].join('\n'),
+    );
+
+    // The first send's parts are unchanged by the second send.
+    assert.equal(text(first), [...setup, ...delivered('a@x', 321)].join('\n'));
+    assert.equal(transcript.current, null);
+  });
+
+  test('the second send carries only its own lines, the first only its own', () => {
+    const transcript = new ConnectionTranscript(2, true);
+    const conn = connection(transcript);
+    greet(conn);
+    transcript.beginSend();
+    deliver(conn, 'a@x', 10);
+    const first = transcript.endSend(true);
+    transcript.beginSend();
+    conn.client('MAIL FROM:<f@x>');
+    conn.server('451 4.3.0 try later');
+    const second = transcript.endSend(true);
+    assert.equal(text(first), [...SETUP, ...delivered('a@x', 10)].join('\n'));
+    assert.equal(
+      text(second),
+      [
+        ...SETUP,
+        '(connection #2 reused: send 2 on it)',
+        'C: MAIL FROM:<f@x>',
+        'S: 451 4.3.0 try later',
+      ].join('\n'),
+    );
+  });
+
+  test('a setup that fails before the send began gives the setup and no send lines', () => {
+    const transcript = new ConnectionTranscript(3, true);
+    const conn = connection(transcript);
+    greet(conn);
+    conn.client('STARTTLS');
+    conn.server('454 4.7.0 TLS not available');
+    conn.error(new Error('Error upgrading connection with STARTTLS'));
+    conn.closing();
+    conn.closed();
+    const parts = transcript.endSend(false);
+    assert.ok(parts !== null);
+    assert.equal(parts.note, null);
+    assert.equal(parts.lines, null);
+    assert.equal(
+      text(parts),
+      [...SETUP, 'C: STARTTLS', 'S: 454 4.7.0 TLS not available'].join('\n'),
+    );
+    assert.equal(transcript.sends, 0);
+  });
+
+  test('messageStarted: only after a 354 during a send, and reset by the next send', () => {
+    const transcript = new ConnectionTranscript(4, true);
+    const conn = connection(transcript);
+    conn.server('354 not a data reply: no send yet');
+    assert.equal(transcript.messageStarted, false);
+    greet(conn);
+
+    transcript.beginSend();
+    conn.client('MAIL FROM:<f@x>');
+    conn.server('250 Ok');
+    conn.client('RCPT TO:<a@x>');
+    conn.server('250 Ok');
+    conn.client('DATA');
+    assert.equal(transcript.messageStarted, false);
+    conn.server('354 Go ahead');
+    assert.equal(transcript.messageStarted, true);
+    conn.body(100);
+    conn.server('451 4.3.0 lost it');
+    transcript.endSend(true);
+    assert.equal(transcript.messageStarted, true);
+
+    transcript.beginSend();
+    assert.equal(transcript.messageStarted, false);
+    conn.client('MAIL FROM:<f@x>');
+    conn.server('250 Ok');
+    conn.client('RCPT TO:<b@x>');
+    conn.server('550 5.1.1 unknown');
+    conn.client('DATA');
+    conn.server('503 5.5.1 need RCPT');
+    assert.equal(transcript.messageStarted, false);
+  });
+
+  test('an RSET after a send ended belongs to no send', () => {
+    const transcript = new ConnectionTranscript(5, true);
+    const conn = connection(transcript);
+    greet(conn);
+    transcript.beginSend();
+    conn.client('MAIL FROM:<f@x>');
+    conn.server('250 Ok');
+    conn.client('RCPT TO:<a@x>');
+    conn.server('550 5.1.1 <a@x> unknown');
+    const first = transcript.endSend(true);
+    // The pool resets the session after the rejected message.
+    conn.client('RSET');
+    conn.server('250 2.0.0 Flushed');
+
+    transcript.beginSend();
+    deliver(conn, 'b@x', 42);
+    const second = transcript.endSend(true);
+    const firstText = text(first) ?? '';
+    const secondText = text(second) ?? '';
+    assert.equal(
+      firstText,
+      [
+        ...SETUP,
+        'C: MAIL FROM:<f@x>',
+        'S: 250 Ok',
+        'C: RCPT TO:<a@x>',
+        'S: 550 5.1.1 <a@x> unknown',
+      ].join('\n'),
     );
     assert.equal(
-      ofB,
-      [...setupLines, 'S: 250 PIPELINING', ...envelope]
-        .join('\n')
-        .replace('RCPT TO:', 'RCPT TO:<b@x>')
-        .concat('\nS: 550 5.1.1 <b@x> unknown\nS: 503 need RCPT'),
+      secondText,
+      [...SETUP, '(connection #5 reused: send 2 on it)', ...delivered('b@x', 42)].join('\n'),
     );
-
-    // The next send on connection 2 is noted as a reuse; the RSET and its reply went nowhere.
-    two.server('250 Flushed');
-    const c = recorder.follow('<c@x>');
-    nm.assign(2, '<c@x>');
-    nm.sending(2, '<c@x>');
-    two.client('MAIL FROM:<f@x>');
-    const ofC = text(c.finish(new Error('Timeout'))) ?? '';
-    assert.match(ofC, /\(connection #2 reused: send 2 on it\)\nC: MAIL FROM:<f@x>$/);
-    assert.doesNotMatch(ofC, /RSET|Flushed|<a@x>|<b@x>/);
+    assert.doesNotMatch(firstText + secondText, /RSET|Flushed/);
   });
 
-  test('a send not followed by its MAIL FROM in the same turn is never bound to a later line', async () => {
-    const recorder = createTranscriptRecorder();
-    const nm = nodemailer(recorder.logger);
-    const busy = nm.connection('s1');
-    setup(busy);
-    const m = recorder.follow('<m@x>');
-    nm.assign(2, '<m@x>');
-    // e.g. the message is over the SIZE the server announced: nodemailer fails it a tick later
-    nm.sending(2, '<m@x>');
-    await tick();
-    busy.client('MAIL FROM:<someone-else@x>');
-    assert.equal(m.finish(new Error('Message size larger than allowed 10')), null);
-  });
+  test('without keepLines nothing is kept, but messageStarted is still followed', () => {
+    const transcript = new ConnectionTranscript(6, false);
+    assert.equal(transcript.setup, null);
+    const conn = connection(transcript);
+    greet(conn);
+    conn.client('AUTH LOGIN');
+    conn.server('334 VXNlcm5hbWU6');
+    conn.client('bWFpbGVy');
+    conn.server('334 UGFzc3dvcmQ6');
+    conn.client('Lyogc2VjcmV0ICov');
+    conn.server('235 OK');
+    assert.equal(transcript.endSend(false), null);
 
-  test('a connection that fails during setup gives its setup to the message assigned to it', async () => {
-    const recorder = createTranscriptRecorder();
-    const nm = nodemailer(recorder.logger);
-    const other = nm.connection('s9');
-    setup(other);
-    // The connection logs the error itself (greeting, STARTTLS, TLS, socket errors).
-    const viaError = recorder.follow('<e@x>');
-    nm.assign(3, '<e@x>');
-    await tick();
-    const failing = nm.connection('s3');
-    failing.server('220 mx.test ESMTP');
-    failing.client('EHLO client.example');
-    failing.server('250-mx.test\n250 STARTTLS');
-    failing.client('STARTTLS');
-    failing.server('454 4.7.0 TLS not available');
-    const tlsError = new Error('Error upgrading connection with STARTTLS');
-    failing.error(tlsError);
-    failing.closing();
-    nm.closed(3);
-    other.server('250 unrelated');
-    assert.match(
-      text(viaError.finish(tlsError)) ?? '',
-      /C: STARTTLS\nS: 454 4\.7\.0 TLS not available$/,
-    );
+    transcript.beginSend();
+    assert.equal(transcript.current, null);
+    conn.client('MAIL FROM:<f@x>');
+    conn.server('250 Ok');
+    conn.client('DATA');
+    assert.equal(transcript.messageStarted, false);
+    conn.server('354 Go ahead');
+    assert.equal(transcript.messageStarted, true);
+    conn.body(10);
+    conn.server('250 Ok');
+    assert.equal(transcript.endSend(true), null);
 
-    // AUTH: only the pool logs the error, right after the connection's last line.
-    const viaPool = recorder.follow('<p@x>');
-    nm.assign(4, '<p@x>');
-    await tick();
-    const rejected = nm.connection('s4');
-    setup(rejected);
-    rejected.client('AUTH PLAIN AG1haWxlcgAvKiBzZWNyZXQgKi8=');
-    rejected.server('535 5.7.8 Authentication credentials invalid');
-    const authError = new Error('Invalid login');
-    rejected.authFailed();
-    rejected.closing();
-    nm.closed(4);
-    nm.poolError(4, authError);
-    await tick();
-    other.server('250 unrelated');
-    const out = text(viaPool.finish(authError)) ?? '';
-    assert.match(out, /^S: 220 mx\.test ESMTP\n/);
-    assert.match(
-      out,
-      /C: AUTH PLAIN <credentials hidden>\nS: 535 5\.7\.8 Authentication credentials invalid$/,
-    );
-    assert.doesNotMatch(out, /unrelated|STARTTLS/);
-  });
-
-  test('a message re-queued to another connection keeps only the last one’s lines', async () => {
-    const recorder = createTranscriptRecorder();
-    const nm = nodemailer(recorder.logger);
-    const m = recorder.follow('<m@x>');
-    const first = nm.connection('s1');
-    setup(first);
-    nm.assign(1, '<m@x>');
-    nm.sending(1, '<m@x>');
-    first.client('MAIL FROM:<f@x>');
-    await tick();
-    first.closing(); // the server had dropped the idle connection: the pool re-queues
-    nm.closed(1);
-    await tick();
-    nm.assign(2, '<m@x>');
-    await tick();
-    const second = nm.connection('s2');
-    setup(second);
-    nm.sending(2, '<m@x>');
-    second.client('MAIL FROM:<f@x>');
-    second.server('451 4.3.0 later');
-    const out = text(m.finish(new Error('Mail command failed'))) ?? '';
-    assert.equal(out.match(/MAIL FROM/g)?.length, 1);
-    assert.match(out, /S: 451 4\.3\.0 later$/);
-  });
-
-  test('two sends of the same Message-ID at once get no transcript rather than a wrong one', () => {
-    const recorder = createTranscriptRecorder();
-    const first = recorder.follow('<same@x>');
-    const second = recorder.follow('<same@x>');
-    assert.equal(first.finish(), null);
-    const another = recorder.follow('<same@x>'); // while the second is still in flight
-    assert.equal(second.finish(), null);
-    assert.equal(another.finish(), null);
-    // Once neither is in flight, the Message-ID can be followed again.
-    const third = recorder.follow('<same@x>');
-    const nm = nodemailer(recorder.logger);
-    nm.assign(1, '<same@x>');
-    nm.sending(1, '<same@x>');
-    nm.connection('s1').client('MAIL FROM:<f@x>');
-    assert.equal(text(third.finish()), 'C: MAIL FROM:<f@x>');
+    transcript.beginSend();
+    assert.equal(transcript.messageStarted, false);
+    assert.equal(transcript.sends, 2);
+    assert.equal(transcript.endSend(true), null);
   });
 
   test('odd log calls are ignored, never thrown', () => {
-    const { logger } = createTranscriptRecorder();
+    const transcript = new ConnectionTranscript(8, true);
+    const { logger } = transcript;
     assert.doesNotThrow(() => {
-      logger.info('just a message');
-      logger.debug(null, 'x');
-      logger.debug({ sid: 5, tnx: 'client' }, 'EHLO x');
-      logger.debug({ sid: 's', tnx: 'client' }, { not: 'a string' });
-      logger.warn({ cid: 1, err: 'not an object' }, 'x');
-      logger.error({ cid: 'one', tnx: 'send', messageId: 7 });
       logger.trace();
       logger.fatal(undefined);
+      logger.info('just a message');
+      logger.debug(null, 'x');
+      logger.debug(42, 'x');
+      logger.debug('client', 'EHLO x');
+      logger.debug({ sid: 5, tnx: 'client' }, { not: 'a string' });
+      logger.debug({ tnx: 'server' }, 250);
+      logger.debug({ tnx: 'client' });
+      logger.info({ tnx: 'message', outByteCount: '12' }, '<%s bytes>');
+      logger.info({ tnx: 'message' });
+      logger.warn({ tnx: 'surprise' }, 'x');
+      logger.error({ tnx: 'smtp', err: 'not an object' }, '%s', 'x');
+      logger.debug(Object.create(null) as object, 'x');
+      logger.debug(
+        {
+          get tnx(): string {
+            throw new Error('a getter that throws');
+          },
+        },
+        'x',
+      );
     });
+    // None of it became a line.
+    assert.equal(transcript.setup?.length, 0);
+    assert.equal(text(transcript.endSend(false)), '');
   });
 });
