@@ -9,13 +9,15 @@ import { waitFor } from '../helpers/wait-for.ts';
 // Fault 6: a pooled SMTP connection dies between messages. The next message goes out on a new
 // connection and is not charged an attempt for a failure that happened before it was sent.
 //
-// What makes it hold: nodemailer's pool drops a connection the server closed while idle, and a
-// reused connection found dead at the next MAIL FROM (closed, or a 421 "closing channel" reply:
-// the server's idle timeout crossed our command) is re-queued once onto a fresh connection
-// (`maxRequeues: 1` in transport.ts) before the send's promise settles. The 421 case used to be
-// charged an attempt: an explicit `envelope` in the mail options kept nodemailer's stale MAIL
-// FROM failure across the re-queue (see transport.ts). A connection that dies after the final
-// dot is not re-queued: the server may have the message, so that attempt is recorded (fault 4).
+// What makes it hold: the connection pool (src/smtp/connection-pool.ts) drops a connection the
+// server closed while idle, and a reused connection found dead at the next MAIL FROM (closed, or
+// a 421 "closing channel" reply: the server's idle timeout crossed our command) is re-queued once
+// onto a fresh connection (`maxRequeues: 1` in transport.ts) before the send's promise settles.
+// The 421 case used to be charged an attempt: nodemailer marks the envelope object it is given
+// with its MAIL FROM failure, and the same object given again on the re-queue failed the retry
+// at once; the pool now gives each try an envelope of its own. A connection that dies after the
+// final dot is not re-queued: the server may have the message, so that attempt is recorded
+// (fault 4).
 
 const addCleanup = trackCleanups();
 const startService = serviceStarter(addCleanup);
