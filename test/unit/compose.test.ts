@@ -172,3 +172,83 @@ describe('composeMessage', () => {
     assert.match(header.replace(/\r\n /g, ' '), /word0 .* word39$/);
   });
 });
+
+describe('composeMessage, the template for plain messages', () => {
+  const names = [null, '', 'Mail Scope', 'A', 'Ann Lee 2', 'Müller', 'Acme, Inc.', 'a  b', ' x'];
+  const addresses = [
+    'a@b.c',
+    'first.last+tag@sub.example.com',
+    'x_y%z-1@host-1.example',
+    'A@Example.COM',
+    'ü@example.com',
+    'a@[127.0.0.1]',
+  ];
+  const subjects = [
+    'Hi',
+    // "Subject: " and 66 characters is 75, the longest line nodemailer does not fold.
+    's'.repeat(66),
+    's'.repeat(67),
+    'word '.repeat(13) + 'end',
+    'word '.repeat(14) + 'end',
+    'ends with a space ',
+    ' starts with one',
+    '',
+    'a=b?c "quoted" (parens) <angles> ;:,',
+    "a=b?c (parens) <angles> ;:, %s 'single' [x] {y} \\ | ~ `",
+    '=?utf-8?B?aGk=?=',
+    'tab\there',
+    'Grüße',
+  ];
+  const bodies = [
+    'Line 1\nLine 2',
+    'a\r\nb\r\n',
+    'ends with CR\r',
+    '.leading dot\n.\n',
+    'x'.repeat(76),
+    'x'.repeat(77),
+    'ünïcode',
+    ' ',
+  ];
+  const cases: OutgoingMail[] = [];
+  for (const name of names) cases.push(mail({ from: { address: 'a@b.c', name }, text: 'hi' }));
+  for (const address of addresses) {
+    cases.push(mail({ from: { address, name: 'Sender' }, text: 'hi' }));
+    cases.push(mail({ to: address, text: 'hi' }));
+  }
+  for (const subject of subjects) cases.push(mail({ subject, text: 'hi' }));
+  for (const body of bodies) {
+    cases.push(mail({ text: body }));
+    cases.push(mail({ html: body }));
+  }
+  cases.push(mail({ text: 'hi', html: '<p>hi</p>' }));
+  cases.push(mail({ text: 'hi', headers: [{ name: 'X-Tag', value: 'a' }] }));
+  cases.push(mail({ text: 'hi', messageId: `<${'m'.repeat(70)}@x>` }));
+
+  test('gives nodemailer’s bytes, and is used for the plain ones', async () => {
+    const prototype = MailComposer.prototype as unknown as { compile: () => unknown };
+    const original = prototype.compile;
+    let compiled = 0;
+    prototype.compile = function (this: unknown) {
+      compiled++;
+      return original.call(this);
+    };
+    let templated = 0;
+    try {
+      for (const input of cases) {
+        const before = compiled;
+        const composed = await composeMessage(input);
+        if (compiled === before) templated++;
+        const expected = await original.call(new MailComposer(mailOptions(input)));
+        const bytes = await (expected as MimeNode).build();
+        assert.equal(masked(composed.raw), masked(bytes), JSON.stringify(input));
+        const envelope = (expected as MimeNode).getEnvelope();
+        assert.deepEqual(composed.envelope, { from: envelope.from, to: envelope.to });
+      }
+    } finally {
+      prototype.compile = original;
+    }
+    // The plain ones: most names, addresses, subjects and bodies above.
+    assert.ok(templated >= 20, `only ${templated} of ${cases.length} went by the template`);
+    assert.ok(templated < cases.length - 15, 'the near misses went to MailComposer');
+  });
+});
