@@ -31,12 +31,16 @@ export function createApiTokenRepository(db: Db) {
   // Run on every request (is authentication on? whose token is this?): prepared once, since
   // building and preparing them each time cost more than running them.
   const p = sql.placeholder;
-  const anyActive = db
+  // Asked by every request, including every anonymous sendEmail: the SQL drizzle builds, run as
+  // a plain better-sqlite3 statement returning one value, skips drizzle's per-call result
+  // mapping (about 5 µs of the main thread's ~110 µs per sendEmail under load).
+  const anyActiveQuery = db
     .select({ id: apiTokens.id })
     .from(apiTokens)
     .where(isNull(apiTokens.revokedAt))
     .limit(1)
-    .prepare();
+    .toSQL();
+  const anyActive = db.$client.prepare(anyActiveQuery.sql).pluck();
   const findActiveByHash = db
     .select()
     .from(apiTokens)
@@ -81,7 +85,7 @@ export function createApiTokenRepository(db: Db) {
 
     /** True when at least one unrevoked token exists: then every request needs a token. */
     anyActive(): boolean {
-      return anyActive.get() !== undefined;
+      return anyActive.get(...anyActiveQuery.params) !== undefined;
     },
 
     /** Newest first, revoked ones included. */

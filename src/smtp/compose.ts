@@ -1,6 +1,6 @@
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type MimeNode from 'nodemailer/lib/mime-node';
-import { hasLongerLines, isPlainText } from 'nodemailer/lib/mime-funcs';
+import { isPlainText } from 'nodemailer/lib/mime-funcs';
 import * as qp from 'nodemailer/lib/qp';
 import type { SendMailOptions } from 'nodemailer';
 import type { OutgoingMail } from './transport.ts';
@@ -31,7 +31,7 @@ function plainMessage(mail: OutgoingMail): Buffer | null {
   if (mail.headers.length > 0) return null;
   if ((mail.text === null) === (mail.html === null)) return null;
   const body = (mail.text ?? mail.html)!;
-  if (body === '' || !isPlainText(body) || hasLongerLines(body, HEADER_LINE)) return null;
+  if (body === '' || !isPlainText(body) || hasLineLongerThan(body, HEADER_LINE)) return null;
   const { address, name } = mail.from;
   if (!PLAIN_ADDRESS.test(address) || !PLAIN_ADDRESS.test(mail.to)) return null;
   if (name !== null && name !== '' && !PLAIN_NAME.test(name)) return null;
@@ -52,6 +52,22 @@ function plainMessage(mail: OutgoingMail): Buffer | null {
       `Content-Type: ${type}; charset=utf-8\r\n\r\n${body}${end}`,
     'utf8',
   );
+}
+
+/**
+ * nodemailer's `hasLongerLines` (which decides between 7bit and an encoding) for text that
+ * `isPlainText` accepted, so CR and LF are its only line breaks; without the RegExp it compiles
+ * on every call.
+ */
+function hasLineLongerThan(text: string, max: number): boolean {
+  if (text.length > 128 * 1024) return true;
+  let run = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 10 || code === 13) run = 0;
+    else if (++run > max) return true;
+  }
+  return false;
 }
 
 /**

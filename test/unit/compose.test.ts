@@ -206,6 +206,9 @@ describe('composeMessage, the template for plain messages', () => {
     '.leading dot\n.\n',
     'x'.repeat(76),
     'x'.repeat(77),
+    `${'x'.repeat(76)}\r${'y'.repeat(76)}\n${'z'.repeat(76)}`,
+    `${'x'.repeat(76)}\r\n${'y'.repeat(77)}`,
+    `tab\t${'x'.repeat(72)}`,
     'ünïcode',
     ' ',
   ];
