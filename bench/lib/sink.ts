@@ -13,10 +13,10 @@ export type Sink = Pick<TestSmtpServer, 'host' | 'port' | 'receivedCount'>;
  */
 export async function startSink(
   mode: 'process' | 'inline' = 'process',
-): Promise<{ sink: Sink; close: () => Promise<void> }> {
+): Promise<{ sink: Sink; close: () => Promise<void>; pid: number }> {
   if (mode === 'inline') {
     const sink = await startTestSmtpServer({ keepMessages: false, recordCommands: false });
-    return { sink, close: onCleanup(() => sink.close()) };
+    return { sink, close: onCleanup(() => sink.close()), pid: process.pid };
   }
   const child = fork(fileURLToPath(new URL('../sink-process.ts', import.meta.url)), {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -46,5 +46,6 @@ export async function startSink(
       child.send({ type: 'close' });
       await exited;
     }),
+    pid: child.pid!,
   };
 }
