@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { ComposedMessage } from '../../src/smtp/compose.ts';
+import {
+  createConnectionPool,
+  type ConnectionPool,
+  type ConnectionPoolOptions,
+} from '../../src/smtp/connection-pool.ts';
+import { smtpServerStarter, trackCleanups } from '../helpers/fixtures.ts';
+import type { TestSmtpServer } from '../helpers/smtp-server.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+
+// The pool's own rules (src/smtp/connection-pool.ts), against a real smtp-server. The transport
+// tests cover TLS, AUTH, transcripts and error classification on top of it.
+
+const addCleanup = trackCleanups();
+const server = smtpServerStarter(addCleanup);
+
+function pool(smtp: TestSmtpServer, options: Partial<ConnectionPoolOptions> = {}): ConnectionPool {
+  const created = createConnectionPool({
+    connection: {
+      host: smtp.host,
+      port: smtp.port,
+      ignoreTLS: true,
+      connectionTimeout: 3_000,
+      greetingTimeout: 3_000,
+      socketTimeout: 3_001,
+    },
+    auth: null,
+    maxConnections: 2,
+    maxRequeues: 1,
+    keepTranscripts: true,
+    ...options,
+  });
+  addCleanup(() => created.close({ force: true }));
+  return created;
+}
+
+let sequence = 0;
+function message(to = `rcpt${++sequence}@example.test`): ComposedMessage {
+  const id = `<pool-${sequence}@example.test>`;
+  return {
+    envelope: { from: 'sender@example.test', to: [to] },
+    raw: Buffer.from(`From: sender@example.test\r\nTo: ${to}\r\nMessage-ID: ${id}\r\n\r\nHi\r\n`),
+  };
+}
+
+describe('connection pool', () => {
+  test('20 sends at once share at most maxConnections connections, all delivered', async () => {
+    const smtp = await server();
+    const connections = pool(smtp, { maxConnections: 3 });
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => connections.send(message())),
+    );
+    assert.ok(results.every((result) => result.ok));
+    assert.equal(smtp.receivedCount, 20);
+    assert.equal(smtp.connectionCount, 3);
+    assert.equal(connections.size, 3);
+  });
+
+  test('a rejected recipient resets the session and the connection is used again', async () => {
+    const smtp = await server({
+      rejectRecipients: (address) =>
+        address.startsWith('nobody') ? { code: 550, message: '5.1.1 No such user' } : null,
+    });
+    const connections = pool(smtp, { maxConnections: 1 });
+    const rejected = await connections.send(message('nobody@example.test'));
+    assert.equal(rejected.ok, false);
+    assert.equal((rejected as { error: { responseCode?: number } }).error.responseCode, 550);
+    const next = await connections.send(message());
+    assert.equal(next.ok, true);
+    assert.equal(smtp.connectionCount, 1, 'the same connection, after RSET');
+    assert.ok(smtp.events.includes('RSET'));
+  });
+
+  test('a reused connection found dead before the message left is retried on a new one, at most maxRequeues times', async () => {
+    let drop = false;
+    const smtp = await server({
+      // Every second transaction of a session finds the connection gone.
+      mailFromFault: ({ transaction }) => (drop && transaction >= 2 ? 'close' : null),
+    });
+    for (const [maxRequeues, expectOk] of [
+      [1, true],
+      [0, false],
+    ] as const) {
+      drop = false;
+      const connections = pool(smtp, { maxConnections: 1, maxRequeues });
+      assert.equal((await connections.send(message())).ok, true);
+      drop = true;
+      const before = smtp.connectionCount;
+      const result = await connections.send(message());
+      assert.equal(result.ok, expectOk, `maxRequeues ${maxRequeues}`);
+      if (expectOk) {
+        assert.equal(smtp.connectionCount, before + 1, 'sent on a new connection');
+        // The transcript is the new connection's, not the dead one's.
+        assert.equal(result.transcript?.note, null);
+      } else {
+        assert.equal((result as { error: { code?: string } }).error.code, 'ECONNECTION');
+      }
+      connections.close();
+    }
+  });
+
+  test('a setup failure fails only the send it was opened for', async () => {
+    const smtp = await server();
+    let refused = 0;
+    const connections = pool(smtp, {
+      maxConnections: 1,
+      // The destination guard's hook: the first two connections are refused before dialling.
+      getSocket: (_options, callback) => {
+        if (refused++ < 2) callback(Object.assign(new Error('not allowed'), { code: 'EDENIED' }));
+        else callback(null, false);
+      },
+    });
+    const results = await Promise.all([1, 2, 3].map(() => connections.send(message())));
+    assert.deepEqual(
+      results.map((result) => (result.ok ? 'sent' : (result.error as Error).message)),
+      ['not allowed', 'not allowed', 'sent'],
+    );
+    assert.equal(smtp.connectionCount, 1);
+  });
+
+  test('close() lets the send in progress finish; with force it fails at once', async () => {
+    const smtp = await server({ stall: 'data' });
+    const connections = pool(smtp, { maxConnections: 1 });
+    const stalled = connections.send(message());
+    const queued = connections.send(message());
+    await waitFor(() => smtp.events.some((line) => line === 'DATA'), {
+      description: 'the first send to reach DATA',
+    });
+    connections.close({ force: true });
+    const [first, second] = await Promise.all([stalled, queued]);
+    assert.equal(first.ok, false);
+    assert.equal(second.ok, false);
+    assert.equal((await connections.send(message())).ok, false, 'a closed pool sends nothing');
+    assert.equal(connections.size, 0);
+  });
+});
