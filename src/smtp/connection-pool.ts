@@ -66,7 +66,8 @@ interface Job {
 }
 
 interface Member {
-  connection: SMTPConnection;
+  /** Null while the socket is being opened (`getSocket`). */
+  connection: SMTPConnection | null;
   transcript: ConnectionTranscript;
   /** Set up (greeting, TLS, AUTH done) and not closed. */
   ready: boolean;
@@ -119,7 +120,7 @@ export function createConnectionPool(options: ConnectionPoolOptions): Connection
       debug: false,
     };
     const member: Member = {
-      connection: undefined as unknown as SMTPConnection,
+      connection: null,
       transcript,
       ready: false,
       abortSetup: () => {},
@@ -189,8 +190,10 @@ export function createConnectionPool(options: ConnectionPoolOptions): Connection
     }
   }
 
+  /** Sends on a member whose setup is done (only those are idle or get `ready`). */
   function transmit(member: Member, job: Job): void {
-    const { connection, transcript } = member;
+    const connection = member.connection!;
+    const { transcript } = member;
     member.job = job;
     const reused = transcript.sends > 0;
     transcript.beginSend();
@@ -244,7 +247,7 @@ export function createConnectionPool(options: ConnectionPoolOptions): Connection
     if (member.closed) return dispatch();
     if (closed) {
       drop(member);
-      member.connection.quit();
+      member.connection?.quit();
       return;
     }
     idle.push(member);
@@ -275,7 +278,7 @@ export function createConnectionPool(options: ConnectionPoolOptions): Connection
     for (const member of [...members]) {
       if (member.job === null && member.ready) {
         drop(member);
-        member.connection.quit();
+        member.connection?.quit();
       } else if (closeOptions.force) {
         member.abortSetup(CLOSED_POOL_ERROR);
         // nodemailer's close() drops the send in progress without calling it back.
