@@ -9,15 +9,15 @@
  * Knobs (environment): BENCH_MESSAGES (20000: enough for start-up JIT compiling to weigh
  * little), BENCH_ROUNDS (1), BENCH_CPU_PROF=<dir> (the service under --cpu-prof).
  */
-import { fork } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { BENCH_BODY, SEND_EMAIL } from './lib/bench-mail.ts';
 import { cleanupAll } from './lib/cleanup.ts';
 import { positiveInt } from './lib/figures.ts';
 import { createLeanHttpClient } from './lib/lean-http-client.ts';
 import { runConcurrently } from './lib/load.ts';
+import { runRawSender } from './lib/raw-sender.ts';
 import { FROM, startServiceProcess } from './lib/service-process.ts';
 import { startSink } from './lib/sink.ts';
 
@@ -27,16 +27,9 @@ const WARMUP = 1_000;
 const CONNECTIONS = 5;
 const IN_FLIGHT = 64;
 const CLOCK_TICKS_PER_SECOND = 100;
-/** The same ~1 KB of plain text as the e2e scenario. */
-const BODY = Array.from(
-  { length: 16 },
-  (_, i) => `Line ${i + 1} of a benchmark message: the quick brown fox jumps over the lazy dog.`,
-).join('\n');
-const SEND_EMAIL = 'mutation ($input: SendEmailInput!) { sendEmail(input: $input) { id status } }';
-
 /** CPU seconds (user + system) of a process, or of one of its threads. */
-function cpuSeconds(pid: number, tid: number = pid, wholeProcess = true): number {
-  const path = wholeProcess ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`;
+function cpuSeconds(pid: number, tid?: number): number {
+  const path = tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`;
   const fields = readFileSync(path, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
@@ -44,7 +37,7 @@ function cpuSeconds(pid: number, tid: number = pid, wholeProcess = true): number
 function threadSeconds(pid: number): Map<number, number> {
   const seconds = new Map<number, number>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    seconds.set(Number(tid), cpuSeconds(pid, Number(tid), false));
+    seconds.set(Number(tid), cpuSeconds(pid, Number(tid)));
   }
   return seconds;
 }
@@ -59,45 +52,39 @@ const perMessage = (seconds: number) => `${Math.round((seconds / n) * 1e6)} µs`
 /** Returns messages per second. */
 async function measureRaw(): Promise<number> {
   const { sink, close, pid: sinkPid } = await startSink();
-  const job = {
-    host: sink.host,
-    port: sink.port,
-    n,
-    warmup: WARMUP,
-    connections: CONNECTIONS,
-    from: FROM,
-    body: BODY,
-  };
-  const child = fork(fileURLToPath(new URL('./raw-process.ts', import.meta.url)), [
-    JSON.stringify(job),
-  ]);
   let clientBefore = 0;
   let sinkBefore = 0;
-  const ms = await new Promise<number>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`raw process exited with ${code}`)));
-    child.on('message', (message: { type: string; ms?: number }) => {
-      if (message.type === 'warm') {
-        void (async () => {
-          while (sink.receivedCount < WARMUP) await delay(2);
-          clientBefore = cpuSeconds(child.pid!);
-          sinkBefore = cpuSeconds(sinkPid);
-          child.send({ type: 'go' });
-        })();
-      } else if (message.type === 'done') {
-        resolve(message.ms!);
-      }
+  let client = 0;
+  let sinkCpu = 0;
+  try {
+    const job = {
+      host: sink.host,
+      port: sink.port,
+      n,
+      warmup: WARMUP,
+      connections: CONNECTIONS,
+      from: FROM,
+      body: BENCH_BODY,
+    };
+    const { ms } = await runRawSender(sink, job, {
+      atGo: (pid) => {
+        clientBefore = cpuSeconds(pid);
+        sinkBefore = cpuSeconds(sinkPid);
+      },
+      // Read as the sender reports: it exits right after.
+      atDone: (pid) => {
+        client = cpuSeconds(pid) - clientBefore;
+        sinkCpu = cpuSeconds(sinkPid) - sinkBefore;
+      },
     });
-  });
-  const client = cpuSeconds(child.pid!) - clientBefore;
-  const sinkCpu = cpuSeconds(sinkPid) - sinkBefore;
-  console.log(`raw nodemailer: ${Math.round((n / ms) * 1000)} msgs/s`);
-  console.log(`  client process   ${perMessage(client)}`);
-  console.log(`  sink process     ${perMessage(sinkCpu)}`);
-  console.log(`  total            ${perMessage(client + sinkCpu)}`);
-  child.removeAllListeners('exit');
-  await new Promise((resolve) => child.once('exit', resolve));
-  await close();
-  return (n / ms) * 1000;
+    console.log(`raw nodemailer: ${Math.round((n / ms) * 1000)} msgs/s`);
+    console.log(`  client process   ${perMessage(client)}`);
+    console.log(`  sink process     ${perMessage(sinkCpu)}`);
+    console.log(`  total            ${perMessage(client + sinkCpu)}`);
+    return (n / ms) * 1000;
+  } finally {
+    await close();
+  }
 }
 
 /** Returns messages per second, end to end. */
@@ -112,7 +99,7 @@ async function measureService(): Promise<number> {
   });
   const client = createLeanHttpClient(service.url, IN_FLIGHT);
   const send = async (i: number) => {
-    const input = { to: `rcpt${i}@example.com`, subject: `Bench message ${i}`, text: BODY };
+    const input = { to: `rcpt${i}@example.com`, subject: `Bench message ${i}`, text: BENCH_BODY };
     const response = await client.post(
       '/graphql',
       JSON.stringify({ query: SEND_EMAIL, variables: { input } }),

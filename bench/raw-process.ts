@@ -4,16 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { createTransport } from 'nodemailer';
-
-interface RawJob {
-  host: string;
-  port: number;
-  n: number;
-  warmup: number;
-  connections: number;
-  from: string;
-  body: string;
-}
+import type { RawJob } from './lib/raw-sender.ts';
 
 const job = JSON.parse(process.argv[2]!) as RawJob;
 const transport = createTransport({

@@ -19,11 +19,9 @@
  * ~45 µs of CPU per request against ~90 µs for node:http's; BENCH_CLIENT=node-http uses that),
  * because the bench's client competes with the service for the same two cores.
  */
-import { fork } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-import { onCleanup } from '../lib/cleanup.ts';
+import { BENCH_BODY, SEND_EMAIL } from '../lib/bench-mail.ts';
 import {
   fmt,
   median,
@@ -35,6 +33,7 @@ import {
 } from '../lib/figures.ts';
 import { createLoadClient, graphql } from '../lib/graphql-client.ts';
 import { runConcurrently } from '../lib/load.ts';
+import { runRawSender } from '../lib/raw-sender.ts';
 import { atLeast, type BenchRow } from '../lib/report.ts';
 import { FROM, startServiceProcess, type ServiceProcess } from '../lib/service-process.ts';
 import { startSink, type Sink } from '../lib/sink.ts';
@@ -67,17 +66,11 @@ const settings = {
   sinkMode: env['BENCH_SINK'] === 'inline' ? ('inline' as const) : ('process' as const),
 };
 
-/** ~1 KB of plain text, the same in both phases. */
-const BODY = Array.from(
-  { length: 16 },
-  (_, i) => `Line ${i + 1} of a benchmark message: the quick brown fox jumps over the lazy dog.`,
-).join('\n');
-
 function mail(i: number, tag: string) {
   return {
     to: `rcpt${i}@example.com`,
     subject: `Bench ${tag} message ${i}`,
-    text: BODY,
+    text: BENCH_BODY,
   };
 }
 
@@ -121,53 +114,15 @@ interface Round {
 
 async function runRaw(n: number): Promise<RawResult> {
   const { sink, close } = await startSink(settings.sinkMode);
-  const job = {
-    host: sink.host,
-    port: sink.port,
-    n,
-    warmup: settings.warmup,
-    connections: settings.smtpConnections,
-    from: FROM,
-    body: BODY,
-  };
-  const child = fork(
-    fileURLToPath(new URL('../raw-process.ts', import.meta.url)),
-    [JSON.stringify(job)],
-    {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    },
-  );
-  const stop = onCleanup(() => {
-    if (child.exitCode === null) child.kill();
-  });
   try {
-    const result = await new Promise<{
-      ms: number;
-      failed: number;
-      firstError: string | null;
-      before: number;
-    }>((resolve, reject) => {
-      let before = 0;
-      child.once('exit', (code) => reject(new Error(`raw sender exited with ${code}`)));
-      child.on(
-        'message',
-        (message: { type: string; ms?: number; failed?: number; firstError?: string | null }) => {
-          if (message.type === 'warm') {
-            // Start timing only once the warm-up has been counted, so it can't leak in.
-            void waitUntil(() => sink.receivedCount >= settings.warmup).then(() => {
-              before = sink.receivedCount;
-              child.send({ type: 'go' });
-            });
-          } else if (message.type === 'done') {
-            resolve({
-              ms: message.ms!,
-              failed: message.failed!,
-              firstError: message.firstError ?? null,
-              before,
-            });
-          }
-        },
-      );
+    const result = await runRawSender(sink, {
+      host: sink.host,
+      port: sink.port,
+      n,
+      warmup: settings.warmup,
+      connections: settings.smtpConnections,
+      from: FROM,
+      body: BENCH_BODY,
     });
     // The sink reports its count every millisecond; let it catch up with the last replies.
     await waitUntil(() => sink.receivedCount - result.before >= n - result.failed, 2_000);
@@ -178,7 +133,6 @@ async function runRaw(n: number): Promise<RawResult> {
       firstError: result.firstError,
     };
   } finally {
-    await stop();
     await close();
   }
 }
@@ -186,7 +140,6 @@ async function runRaw(n: number): Promise<RawResult> {
 // ---------------------------------------------------------------------------------------------
 // Phase 2: the service as a child process (what `npm start` runs)
 
-const SEND_EMAIL = 'mutation ($input: SendEmailInput!) { sendEmail(input: $input) { id status } }';
 const SENT_COUNT = '{ messages(filter: { status: [SENT] }) { totalCount } }';
 
 async function sentCount(url: string): Promise<number> {

@@ -85,8 +85,7 @@ export async function composeMessage(mail: OutgoingMail): Promise<ComposedMessag
   if (plain !== null) return { envelope: { from: mail.from.address, to: [mail.to] }, raw: plain };
   const root = new MailComposer(mailOptions(mail)).compile();
   const envelope = root.getEnvelope() as { from: string | false; to: string[] };
-  const parts: string[] = [];
-  const raw = joinable(root) ? joined(root, parts) : await root.build();
+  const raw = joinable(root) ? joined(root) : await root.build();
   return { envelope: { from: envelope.from || '', to: envelope.to }, raw };
 }
 
@@ -150,7 +149,8 @@ function joinable(nodeIn: MimeNode): boolean {
 }
 
 /** The same bytes nodemailer's MimeNode stream writes, for a node `joinable` accepted. */
-function joined(root: MimeNode, parts: string[]): Buffer {
+function joined(root: MimeNode): Buffer {
+  const parts: string[] = [];
   write(root as unknown as Node, parts);
   // nodemailer's last stage makes sure the message ends with a line break.
   const last = parts.length > 0 ? parts[parts.length - 1]! : '';

@@ -69,11 +69,10 @@ interface Member {
   /** Null while the socket is being opened (`getSocket`). */
   connection: SMTPConnection | null;
   transcript: ConnectionTranscript;
-  /** Set up (greeting, TLS, AUTH done) and not closed. */
-  ready: boolean;
   /** Fails the setup in progress (a forced close); a no-op once set up. */
   abortSetup: (error: unknown) => void;
   closed: boolean;
+  /** The send it is being set up for or is sending; null once set up and between sends. */
   job: Job | null;
 }
 
@@ -122,7 +121,6 @@ export function createConnectionPool(options: ConnectionPoolOptions): Connection
     const member: Member = {
       connection: null,
       transcript,
-      ready: false,
       abortSetup: () => {},
       closed: false,
       job,
@@ -176,8 +174,6 @@ export function createConnectionPool(options: ConnectionPoolOptions): Connection
     };
     const ready = (): void => {
       settled = true;
-      member.ready = true;
-      member.job = null;
       transmit(member, job);
     };
     if (options.getSocket) {
@@ -276,7 +272,7 @@ export function createConnectionPool(options: ConnectionPoolOptions): Connection
       finish(job, { ok: false, error: CLOSED_POOL_ERROR, transcript: null });
     }
     for (const member of [...members]) {
-      if (member.job === null && member.ready) {
+      if (member.job === null) {
         drop(member);
         member.connection?.quit();
       } else if (closeOptions.force) {

@@ -15,7 +15,7 @@ import { TranscriptLines, type TranscriptParts } from './transcript.ts';
  */
 
 type LogMethod = (entry?: unknown, message?: unknown, ...args: unknown[]) => void;
-export interface NodemailerLogger {
+interface NodemailerLogger {
   trace: LogMethod;
   debug: LogMethod;
   info: LogMethod;

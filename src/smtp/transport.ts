@@ -102,7 +102,7 @@ interface Pool {
 /**
  * Connection pool options for an endpoint, built explicitly: no URL or `service` guessing.
  */
-export function poolOptions(
+function poolOptions(
   endpoint: SmtpEndpoint,
   options: SmtpTransportsOptions,
   secureContext?: tls.SecureContext,

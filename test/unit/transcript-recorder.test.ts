@@ -90,6 +90,14 @@ function deliver(conn: Connection, rcpt: string, bytes: number): void {
   conn.server(`250 2.0.0 Ok: queued as ${rcpt}`);
 }
 
+/** MAIL FROM accepted, then RCPT TO answered with `rcptReply`. */
+function envelope(conn: Connection, rcpt: string, rcptReply: string): void {
+  conn.client('MAIL FROM:<f@x>');
+  conn.server('250 Ok');
+  conn.client(`RCPT TO:<${rcpt}>`);
+  conn.server(rcptReply);
+}
+
 function delivered(rcpt: string, bytes: number): string[] {
   return [
     'C: MAIL FROM:<f@x>',
@@ -282,10 +290,7 @@ describe('ConnectionTranscript', () => {
     greet(conn);
 
     transcript.beginSend();
-    conn.client('MAIL FROM:<f@x>');
-    conn.server('250 Ok');
-    conn.client('RCPT TO:<a@x>');
-    conn.server('250 Ok');
+    envelope(conn, 'a@x', '250 Ok');
     conn.client('DATA');
     assert.equal(transcript.messageStarted, false);
     conn.server('354 Go ahead');
@@ -297,10 +302,7 @@ describe('ConnectionTranscript', () => {
 
     transcript.beginSend();
     assert.equal(transcript.messageStarted, false);
-    conn.client('MAIL FROM:<f@x>');
-    conn.server('250 Ok');
-    conn.client('RCPT TO:<b@x>');
-    conn.server('550 5.1.1 unknown');
+    envelope(conn, 'b@x', '550 5.1.1 unknown');
     conn.client('DATA');
     conn.server('503 5.5.1 need RCPT');
     assert.equal(transcript.messageStarted, false);
@@ -311,10 +313,7 @@ describe('ConnectionTranscript', () => {
     const conn = connection(transcript);
     greet(conn);
     transcript.beginSend();
-    conn.client('MAIL FROM:<f@x>');
-    conn.server('250 Ok');
-    conn.client('RCPT TO:<a@x>');
-    conn.server('550 5.1.1 <a@x> unknown');
+    envelope(conn, 'a@x', '550 5.1.1 <a@x> unknown');
     const first = transcript.endSend(true);
     // The pool resets the session after the rejected message.
     conn.client('RSET');
