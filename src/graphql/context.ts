@@ -9,6 +9,7 @@ import type { EventBus } from '../delivery/event-bus.ts';
 import type { Outbox } from '../delivery/outbox.ts';
 import type { SmtpSettings } from '../delivery/smtp-settings.ts';
 import type { SmtpVerifier } from '../delivery/smtp-verifier.ts';
+import type { ExecutionResult } from 'graphql';
 import type { EventMessages } from './event-messages.ts';
 
 /** What resolvers may use. Everything but `principal` is shared by every request. */
@@ -27,6 +28,16 @@ export interface GraphQLContext {
   sendRateLimiter: SendRateLimiter;
   /** Who is calling: per HTTP request, per graphql-ws connection. */
   principal: Principal;
+  /** Where a graphql-ws subscription's results may be written directly (absent over HTTP). */
+  results?: ResultChannel;
+}
+
+/** One subscription's way to its client, for results it sends itself. */
+export interface ResultChannel {
+  /** Writes one result to the client now, after every result written before it. */
+  send(result: ExecutionResult): void;
+  /** Bytes written but not yet taken by the client. */
+  pendingBytes(): number;
 }
 
 /** The shared part of the context; the HTTP layer adds the `principal` per request/connection. */

@@ -7,6 +7,7 @@ import {
   type ExecutionArgs,
   type ExecutionResult,
 } from 'graphql';
+import type { GraphQLContext, ResultChannel } from './context.ts';
 
 type Results = AsyncGenerator<ExecutionResult, void, void>;
 type SubscribeResult = Results | ExecutionResult;
@@ -24,6 +25,17 @@ export interface SharedSubscriptionsOptions {
    * @default 10_000
    */
   maxQueued?: number;
+  /**
+   * For a subscriber whose results go out through its own channel: bytes its client may leave
+   * untaken before it is stopped the same way.
+   * @default 1 MiB
+   */
+  maxPendingBytes?: number;
+}
+
+interface Limits {
+  maxQueued: number;
+  maxPendingBytes: number;
 }
 
 /**
@@ -35,14 +47,21 @@ export interface SharedSubscriptionsOptions {
  * of the CPU fan-out cost. Subscribers of a group get the very same result objects. A
  * subscription that replays (an `after` argument) starts from its own cursor, so it never
  * shares.
+ *
+ * A subscriber with a result channel in its context (graphql-ws over our socket) gets each result
+ * written at once through it, serialised once for the whole group; its iterator only ends the
+ * operation. Without one, results queue for the iterator.
  */
 export function createSharedSubscriptions(options: SharedSubscriptionsOptions) {
-  const maxQueued = options.maxQueued ?? 10_000;
+  const limits: Limits = {
+    maxQueued: options.maxQueued ?? 10_000,
+    maxPendingBytes: options.maxPendingBytes ?? 1024 * 1024,
+  };
   const fields = new Set(options.fields);
   const groups = new Map<string, Group>();
 
   interface Group {
-    join(): Results;
+    join(channel: ResultChannel | null): Results;
   }
 
   function startGroup(key: string, source: Results): Group {
@@ -55,8 +74,8 @@ export function createSharedSubscriptions(options: SharedSubscriptionsOptions) {
       void source.return();
     };
     const group: Group = {
-      join() {
-        const member = createMember(maxQueued, () => {
+      join(channel) {
+        const member = createMember(channel, limits, () => {
           members.delete(member);
           if (members.size === 0) stop();
         });
@@ -85,17 +104,18 @@ export function createSharedSubscriptions(options: SharedSubscriptionsOptions) {
   return async function subscribeShared(args: ExecutionArgs): Promise<SubscribeResult> {
     const key = shareKey(args, fields);
     if (key === null) return subscribe(args) as Promise<SubscribeResult>;
+    const channel = (args.contextValue as Partial<GraphQLContext> | undefined)?.results ?? null;
     const existing = groups.get(key);
-    if (existing) return existing.join();
+    if (existing) return existing.join(channel);
     const source = (await subscribe(args)) as SubscribeResult;
     if (!(Symbol.asyncIterator in source)) return source; // errors are nobody else's
     // Another subscriber may have started the same group while this one was subscribing.
     const raced = groups.get(key);
     if (raced) {
       void source.return();
-      return raced.join();
+      return raced.join(channel);
     }
-    return startGroup(key, source).join();
+    return startGroup(key, source).join(channel);
   };
 }
 
@@ -126,7 +146,16 @@ interface Member {
   fail(error: unknown): void;
 }
 
-function createMember(maxQueued: number, leave: () => void): Member {
+const tooSlow = (): ExecutionResult => ({
+  errors: [
+    new GraphQLError(
+      'This subscriber fell too far behind the live feed and was stopped; subscribe again with `after` set to the last cursor it received to continue without a gap.',
+      { extensions: { code: 'SUBSCRIBER_TOO_SLOW' } },
+    ),
+  ],
+});
+
+function createMember(channel: ResultChannel | null, limits: Limits, leave: () => void): Member {
   const queue: ExecutionResult[] = [];
   let finished: { error: unknown } | 'done' | null = null;
   let wake: (() => void) | null = null;
@@ -176,16 +205,17 @@ function createMember(maxQueued: number, leave: () => void): Member {
     },
     push(result) {
       if (finished !== null) return;
-      if (queue.length >= maxQueued) {
+      if (channel !== null) {
+        if (channel.pendingBytes() <= limits.maxPendingBytes) {
+          channel.send(result);
+          return;
+        }
+        channel.send(tooSlow());
+        finished = 'done';
+        depart();
+      } else if (queue.length >= limits.maxQueued) {
         queue.length = 0;
-        queue.push({
-          errors: [
-            new GraphQLError(
-              'This subscriber fell too far behind the live feed and was stopped; subscribe again with `after` set to the last cursor it received to continue without a gap.',
-              { extensions: { code: 'SUBSCRIBER_TOO_SLOW' } },
-            ),
-          ],
-        });
+        queue.push(tooSlow());
         finished = 'done';
         depart();
       } else {

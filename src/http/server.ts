@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
-import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
+import type { ExecutionResult, GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Principal } from '../auth/principal.ts';
@@ -10,6 +10,7 @@ import type { GraphQLContext, GraphQLServices } from '../graphql/context.ts';
 import { DEFAULT_LIMITS, limitRules, type DocumentLimits } from '../graphql/limits.ts';
 import { maskError } from '../graphql/mask.ts';
 import { createSharedSubscriptions } from '../graphql/shared-subscriptions.ts';
+import { createResultChannels } from './ws-result-channels.ts';
 import { createSubscribeCheck, type SubscriptionCaps } from './ws-subscribe.ts';
 import { createConnectionRegistry, hostIsLoopback, originAllowed } from './ws-guard.ts';
 import type { Logger } from '../logger.ts';
@@ -217,6 +218,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   const stopAnonymous = apiTokens.onAuthRequired(() =>
     connections.closeAll('anonymous', 'Forbidden: a token is required now'),
   );
+  const formatResult = (result: ExecutionResult) =>
+    result.errors
+      ? { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) }
+      : result;
   const subscribeCheck = createSubscribeCheck({
     schema,
     limits,
@@ -225,6 +230,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     connections,
     caps: options.subscriptionCaps ?? { perConnection: 20, perToken: 1_000 },
     contextFor,
+    resultChannels: createResultChannels(formatResult),
   });
   const subscriptions = useServer<Record<string, unknown>, { principal?: Principal }>(
     {
@@ -248,9 +254,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       // validation of its own once this returns execution arguments).
       onSubscribe: subscribeCheck,
       onNext: (_ctx, _id, _payload, _args, result) =>
-        result.errors
-          ? { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) }
-          : undefined,
+        result.errors ? formatResult(result) : undefined,
       onError: (_ctx, _id, _payload, errors) =>
         errors.map((error) => formatError(error.toJSON(), error)),
     },

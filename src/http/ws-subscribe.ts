@@ -13,6 +13,7 @@ import type { Principal } from '../auth/principal.ts';
 import type { GraphQLContext } from '../graphql/context.ts';
 import { limitRules, type DocumentLimits } from '../graphql/limits.ts';
 import type { ConnectionState, createConnectionRegistry } from './ws-guard.ts';
+import type { ResultChannels } from './ws-result-channels.ts';
 
 /** Live operations allowed at once. */
 export interface SubscriptionCaps {
@@ -29,6 +30,8 @@ export interface SubscribeCheckDeps {
   connections: ReturnType<typeof createConnectionRegistry>;
   caps: SubscriptionCaps;
   contextFor: (principal: Principal) => GraphQLContext;
+  /** The operation's way to write its results itself (shared subscriptions do). */
+  resultChannels: ResultChannels;
 }
 
 const error = (message: string, code: string, extra: Record<string, unknown> = {}) =>
@@ -44,7 +47,7 @@ export function createSubscribeCheck(deps: SubscribeCheckDeps) {
   const rules = [...specifiedRules, ...limitRules(deps.limits, deps.production)];
   return (
     ctx: Context<Record<string, unknown>, ConnectionState>,
-    _id: string,
+    id: string,
     payload: SubscribePayload,
   ): ExecutionArgs | readonly GraphQLError[] => {
     const principal = ctx.extra.principal;
@@ -95,7 +98,10 @@ export function createSubscribeCheck(deps: SubscribeCheckDeps) {
       document,
       variableValues: payload.variables ?? null,
       operationName: payload.operationName ?? null,
-      contextValue: deps.contextFor(principal),
+      contextValue: {
+        ...deps.contextFor(principal),
+        results: deps.resultChannels.open(ctx.extra.socket, id),
+      },
     };
   };
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { parse, type ExecutionResult } from 'graphql';
+import type { ResultChannel } from '../../src/graphql/context.ts';
 import { createSharedSubscriptions } from '../../src/graphql/shared-subscriptions.ts';
 
 // Subscribers of the same live operation share one execution; anything else runs on its own.
@@ -60,11 +61,18 @@ function setup(maxQueued?: number, fields: readonly string[] = ['ticks']) {
   );
   const open = async (variableValues: Record<string, unknown> = {}) =>
     (await subscribe({ schema, document, variableValues })) as AsyncGenerator<ExecutionResult>;
+  const openWith = async (results: ResultChannel) =>
+    (await subscribe({
+      schema,
+      document,
+      contextValue: { results },
+    })) as AsyncGenerator<ExecutionResult>;
   const emit = (n: number) => {
     for (const listener of listeners) listener(n);
   };
   return {
     open,
+    openWith,
     emit,
     executions: () => executions,
     sources: () => sources,
@@ -174,3 +182,66 @@ test('a field that is not listed as shareable always runs on its own', async () 
   assert.equal(s.sources(), 2);
   for (const results of subscribers) await results.return(undefined);
 });
+
+/** A subscriber's channel to its client: what was written, and how much is left untaken. */
+function recordingChannel(pending = 0) {
+  const sent: ExecutionResult[] = [];
+  return {
+    sent,
+    channel: { send: (result: ExecutionResult) => sent.push(result), pendingBytes: () => pending },
+  };
+}
+
+test('subscribers with a result channel get every result written through it from one execution', async () => {
+  const s = setup();
+  const channels = [recordingChannel(), recordingChannel(), recordingChannel()];
+  const results: AsyncGenerator<ExecutionResult>[] = [];
+  for (const { channel } of channels) results.push(await s.openWith(channel));
+  assert.equal(s.sources(), 1);
+  s.emit(1);
+  s.emit(2);
+  const expected = [{ ticks: { n: 1, label: 'tick 1' } }, { ticks: { n: 2, label: 'tick 2' } }];
+  await waitForSent(channels, 2);
+  for (const { sent } of channels) assert.deepEqual(data(sent), expected);
+  // The very same result objects: a channel serialises each once for the whole group.
+  assert.equal(channels[0]!.sent[1], channels[2]!.sent[1]);
+  assert.equal(s.executions(), 2);
+  // The iterator yields nothing itself; returning it ends the operation and its writes.
+  await results[0]!.return(undefined);
+  assert.equal((await results[0]!.next()).done, true);
+  s.emit(3);
+  await waitForSent(channels.slice(1), 3);
+  assert.equal(channels[0]!.sent.length, 2);
+  for (const r of results.slice(1)) await r.return(undefined);
+  s.emit(99); // the test's source sees return() at its next event
+  for (let i = 0; i < 10 && s.listening() > 0; i++) await new Promise((r) => setImmediate(r));
+  assert.equal(s.listening(), 0);
+});
+
+test('a channel whose client leaves too much untaken is stopped with the same error', async () => {
+  const s = setup();
+  const slow = recordingChannel(2 * 1024 * 1024);
+  const fast = recordingChannel();
+  const slowResults = await s.openWith(slow.channel);
+  const fastResults = await s.openWith(fast.channel);
+  s.emit(1);
+  s.emit(2);
+  await waitForSent([fast], 2);
+  assert.equal(slow.sent.length, 1);
+  assert.equal(slow.sent[0]!.errors?.[0]?.extensions?.['code'], 'SUBSCRIBER_TOO_SLOW');
+  assert.equal((await slowResults.next()).done, true);
+  assert.deepEqual(data(fast.sent), [
+    { ticks: { n: 1, label: 'tick 1' } },
+    { ticks: { n: 2, label: 'tick 2' } },
+  ]);
+  await fastResults.return(undefined);
+});
+
+const data = (sent: ExecutionResult[]) => sent.map((r) => JSON.parse(JSON.stringify(r.data)));
+
+async function waitForSent(channels: { sent: unknown[] }[], count: number) {
+  for (let i = 0; i < 100 && channels.some((c) => c.sent.length < count); i++) {
+    await new Promise((r) => setImmediate(r));
+  }
+  for (const { sent } of channels) assert.equal(sent.length, count);
+}

@@ -1,0 +1,44 @@
+import type { ExecutionResult, FormattedExecutionResult } from 'graphql';
+import { MessageType } from 'graphql-ws';
+import { WebSocket } from 'ws';
+import type { ResultChannel } from '../graphql/context.ts';
+
+/**
+ * Result channels of graphql-ws subscriptions: a result written to the subscriber's socket as
+ * graphql-ws would write it (a `next` message), at once, and serialised once however many
+ * subscribers it goes to.
+ *
+ * graphql-ws takes each result through several awaits per subscriber (the iterator, the `onNext`
+ * hook, the socket's write callback) and checks and serialises the whole message again for every
+ * one; with a thousand dashboards on one feed that JavaScript cost more than writing the frames.
+ * Shared subscriptions (`shared-subscriptions.ts`) write through a channel; graphql-ws still
+ * starts, completes and fails the operation, so those messages come after the results.
+ */
+export function createResultChannels(
+  /** The payload of a `next` message, as the server's `onNext` hook makes it. */
+  format: (result: ExecutionResult) => ExecutionResult | FormattedExecutionResult,
+) {
+  const payloads = new WeakMap<ExecutionResult, string>();
+  const payloadOf = (result: ExecutionResult) => {
+    let json = payloads.get(result);
+    if (json === undefined) {
+      json = JSON.stringify(format(result));
+      payloads.set(result, json);
+    }
+    return json;
+  };
+  return {
+    open(socket: WebSocket, id: string): ResultChannel {
+      const head = `{"id":${JSON.stringify(id)},"type":"${MessageType.Next}","payload":`;
+      return {
+        send(result) {
+          // A closing socket ends its subscriptions through graphql-ws.
+          if (socket.readyState === WebSocket.OPEN) socket.send(head + payloadOf(result) + '}');
+        },
+        pendingBytes: () => socket.bufferedAmount,
+      };
+    },
+  };
+}
+
+export type ResultChannels = ReturnType<typeof createResultChannels>;
