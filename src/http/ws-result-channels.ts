@@ -18,27 +18,39 @@ export function createResultChannels(
   /** The payload of a `next` message, as the server's `onNext` hook makes it. */
   format: (result: ExecutionResult) => ExecutionResult | FormattedExecutionResult,
 ) {
-  const payloads = new WeakMap<ExecutionResult, string>();
+  const payloads = new WeakMap<ExecutionResult, Buffer>();
   const payloadOf = (result: ExecutionResult) => {
     let json = payloads.get(result);
     if (json === undefined) {
-      json = JSON.stringify(format(result));
+      json = Buffer.from(JSON.stringify(format(result)));
       payloads.set(result, json);
     }
     return json;
   };
   return {
     open(socket: WebSocket, id: string): ResultChannel {
-      const head = `{"id":${JSON.stringify(id)},"type":"${MessageType.Next}","payload":`;
+      // Bytes, not strings: a string joined per subscriber is flattened and encoded again for
+      // each one, which showed as the largest JavaScript cost of fan-out after the sharing.
+      const head = Buffer.from(
+        `{"id":${JSON.stringify(id)},"type":"${MessageType.Next}","payload":`,
+      );
       return {
         send(result) {
           // A closing socket ends its subscriptions through graphql-ws.
-          if (socket.readyState === WebSocket.OPEN) socket.send(head + payloadOf(result) + '}');
+          if (socket.readyState !== WebSocket.OPEN) return;
+          const payload = payloadOf(result);
+          const message = Buffer.allocUnsafe(head.length + payload.length + 1);
+          head.copy(message, 0);
+          payload.copy(message, head.length);
+          message[message.length - 1] = CLOSING_BRACE;
+          socket.send(message, { binary: false });
         },
         pendingBytes: () => socket.bufferedAmount,
       };
     },
   };
 }
+
+const CLOSING_BRACE = '}'.charCodeAt(0);
 
 export type ResultChannels = ReturnType<typeof createResultChannels>;
