@@ -67,16 +67,19 @@ async function* generate(
 
   let buffer: MessageEvent[] = [];
   let overflowed = false;
-  const unsubscribe = bus.subscribe((event) => {
-    if (overflowed || !matches(event)) return;
-    if (buffer.length >= maxBuffered) {
-      buffer = [];
-      overflowed = true;
-    } else {
-      buffer.push(event);
-    }
-    control.wake?.();
-  });
+  const unsubscribe = bus.subscribe(
+    (event) => {
+      if (overflowed || !matches(event)) return;
+      if (buffer.length >= maxBuffered) {
+        buffer = [];
+        overflowed = true;
+      } else {
+        buffer.push(event);
+      }
+      control.wake?.();
+    },
+    { recipientKey: filter.recipientKey },
+  );
   // Read after subscribing: a live-only stream starts at the newest event, and anything
   // committed from here on reaches the buffer.
   let lastSeq = options.afterSeq ?? events.latestSeq();
