@@ -20,15 +20,17 @@ const QUERY = `subscription ($filter: MessageFilter) {
 /** cursor -> [event time ms, subscribers that received it, latest receive time ms, recipient] */
 const seen = new Map<string, [number, number, number, string]>();
 const clients: Client[] = [];
-let acknowledged = 0;
+/** Subscribers whose connection has been acknowledged at least once. */
+const acknowledged = new Set<number>();
 
 for (let i = 0; i < job.count; i++) {
   const client = createClient({
     url: job.url.replace(/^http/, 'ws') + '/graphql',
     webSocketImpl: WebSocket,
     lazy: false,
-    retryAttempts: 0,
-    on: { connected: () => acknowledged++ },
+    // As a dashboard would: a connection refused or reset while thousands open at once retries.
+    retryAttempts: 5,
+    on: { connected: () => acknowledged.add(i) },
   });
   clients.push(client);
   const filter = job.recipients ? { recipient: job.recipients[i % job.recipients.length] } : null;
@@ -48,14 +50,15 @@ for (let i = 0; i < job.count; i++) {
           seen.set(event.cursor, [Date.parse(event.at), 1, now, event.message.recipient]);
         }
       },
-      error: (error) => console.error('subscriber error:', error),
+      error: (error) =>
+        console.error('subscriber error:', (error as { message?: string }).message ?? error),
       complete: () => {},
     },
   );
 }
 
 const readyTimer = setInterval(() => {
-  if (acknowledged < job.count) return;
+  if (acknowledged.size < job.count) return;
   clearInterval(readyTimer);
   process.send!({ type: 'ready' });
 }, 10);

@@ -263,7 +263,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host, () => {
+    // Dashboards all reconnect at once after a restart or a network blip: with node's default
+    // backlog of 511, 10,000 subscribers connecting together overflowed the accept queue and
+    // some were reset. The kernel caps this at net.core.somaxconn.
+    server.listen({ port: options.port, host: options.host, backlog: 4096 }, () => {
       server.off('error', reject);
       resolve();
     });
