@@ -60,9 +60,9 @@ async function* generate(
   const maxBuffered = options.maxBuffered ?? 10_000;
   const pageSize = options.replayPageSize ?? 500;
   const statuses = filter.statuses && filter.statuses.length > 0 ? new Set(filter.statuses) : null;
+  // The recipient is the bus's to check (it hands this listener only that recipient's events).
   const matches = (event: MessageEvent) =>
     (statuses === null || statuses.has(event.status)) &&
-    (filter.recipientKey === undefined || event.recipient.toLowerCase() === filter.recipientKey) &&
     (options.matches === undefined || options.matches(event));
 
   let buffer: MessageEvent[] = [];

@@ -1,3 +1,4 @@
+import type { ExecutionResult } from 'graphql';
 import type { ApiTokens } from '../auth/api-tokens.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { SendRateLimiter } from '../auth/send-rate-limiter.ts';
@@ -9,7 +10,6 @@ import type { EventBus } from '../delivery/event-bus.ts';
 import type { Outbox } from '../delivery/outbox.ts';
 import type { SmtpSettings } from '../delivery/smtp-settings.ts';
 import type { SmtpVerifier } from '../delivery/smtp-verifier.ts';
-import type { ExecutionResult } from 'graphql';
 import type { EventMessages } from './event-messages.ts';
 
 /** What resolvers may use. Everything but `principal` is shared by every request. */

@@ -20,12 +20,12 @@ export function createResultChannels(
 ) {
   const payloads = new WeakMap<ExecutionResult, Buffer>();
   const payloadOf = (result: ExecutionResult) => {
-    let json = payloads.get(result);
-    if (json === undefined) {
-      json = Buffer.from(JSON.stringify(format(result)));
-      payloads.set(result, json);
+    let payload = payloads.get(result);
+    if (payload === undefined) {
+      payload = Buffer.from(JSON.stringify(format(result)));
+      payloads.set(result, payload);
     }
-    return json;
+    return payload;
   };
   return {
     open(socket: WebSocket, id: string): ResultChannel {

@@ -78,6 +78,14 @@ function greet(conn: Connection): void {
   conn.server('250-mx.test\n250 PIPELINING');
 }
 
+/** A connection's transcript (keeping lines) and its connection, past EHLO. */
+function greeted(cid: number) {
+  const transcript = new ConnectionTranscript(cid, true);
+  const conn = connection(transcript);
+  greet(conn);
+  return { transcript, conn };
+}
+
 /** One accepted message, as nodemailer logs it. */
 function deliver(conn: Connection, rcpt: string, bytes: number): void {
   conn.client('MAIL FROM:<f@x>');
@@ -170,9 +178,7 @@ describe('ConnectionTranscript', () => {
       ],
     ];
     for (const [name, wire, expected] of cases) {
-      const transcript = new ConnectionTranscript(1, true);
-      const conn = connection(transcript);
-      greet(conn);
+      const { transcript, conn } = greeted(1);
       for (const line of wire) {
         if (line.startsWith('C ')) conn.client(line.slice(2));
         else conn.server(line.slice(2));
@@ -204,9 +210,7 @@ describe('ConnectionTranscript', () => {
   });
 
   test('every send starts with the setup; a later one is noted as a reuse', () => {
-    const transcript = new ConnectionTranscript(7, true);
-    const conn = connection(transcript);
-    greet(conn);
+    const { transcript, conn } = greeted(7);
     conn.client('AUTH PLAIN AG1haWxlcgAvKiBzZWNyZXQgKi8=');
     conn.server('235 2.7.0 Authentication successful');
     conn.authenticated();
@@ -240,9 +244,7 @@ describe('ConnectionTranscript', () => {
   });
 
   test('the second send carries only its own lines, the first only its own', () => {
-    const transcript = new ConnectionTranscript(2, true);
-    const conn = connection(transcript);
-    greet(conn);
+    const { transcript, conn } = greeted(2);
     transcript.beginSend();
     deliver(conn, 'a@x', 10);
     const first = transcript.endSend(true);
@@ -263,9 +265,7 @@ describe('ConnectionTranscript', () => {
   });
 
   test('a setup that fails before the send began gives the setup and no send lines', () => {
-    const transcript = new ConnectionTranscript(3, true);
-    const conn = connection(transcript);
-    greet(conn);
+    const { transcript, conn } = greeted(3);
     conn.client('STARTTLS');
     conn.server('454 4.7.0 TLS not available');
     conn.error(new Error('Error upgrading connection with STARTTLS'));
@@ -309,9 +309,7 @@ describe('ConnectionTranscript', () => {
   });
 
   test('an RSET after a send ended belongs to no send', () => {
-    const transcript = new ConnectionTranscript(5, true);
-    const conn = connection(transcript);
-    greet(conn);
+    const { transcript, conn } = greeted(5);
     transcript.beginSend();
     envelope(conn, 'a@x', '550 5.1.1 <a@x> unknown');
     const first = transcript.endSend(true);
