@@ -122,9 +122,9 @@ export function createMetrics(deps: MetricsDeps) {
     countingSubscriptions(bus: EventBus): EventBus {
       return {
         publish: bus.publish,
-        subscribe(listener) {
+        subscribe(listener, options) {
           subscriptions.inc();
-          const stop = bus.subscribe(listener);
+          const stop = bus.subscribe(listener, options);
           let stopped = false;
           return () => {
             if (!stopped) subscriptions.dec();

@@ -62,10 +62,20 @@ describe('a fresh install', () => {
       );
     });
     events.received.length = 0;
+    const other = await send({ to: 'someone-else@example.com' });
     const sent = await send({ to });
     const id = sent.data.sendEmail.id;
     const mine = () => events.received.filter((e: any) => e.messageEvents.message.id === id);
     await waitFor(() => mine().length === 3, { description: 'three events' });
+    // The other message goes through too; none of its events reach this filtered subscriber.
+    await waitFor(async () => {
+      const query = `query ($id: ID!) { message(id: $id) { status } }`;
+      return (await svc.gql(query, { id: other.data.sendEmail.id })).data.message.status === 'SENT';
+    });
+    assert.deepEqual(
+      [...new Set(events.received.map((e: any) => e.messageEvents.message.recipient))],
+      [to],
+    );
     assert.deepEqual(
       mine().map((e: any) => e.messageEvents.status),
       ['QUEUED', 'PROCESSING', 'SENT'],
