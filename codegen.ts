@@ -22,7 +22,7 @@ const config: CodegenConfig = {
             '../../delivery/smtp-verifier.ts#SmtpVerification as SmtpVerificationModel',
           MessageConnection: '../message-connection.ts#MessageConnectionModel',
           SmtpProvider: '../../smtp/providers.ts#SmtpProviderPreset as SmtpProviderModel',
-          ApiToken: '../../db/api-tokens.ts#StoredApiToken as ApiTokenModel',
+          ApiToken: '../../db/port.ts#StoredApiToken as ApiTokenModel',
           Viewer: '../../auth/principal.ts#Principal as ViewerModel',
         },
         enumsAsTypes: true,

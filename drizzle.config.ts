@@ -1,7 +1,8 @@
 import { defineConfig } from 'drizzle-kit';
 
+// SQLite, the embedded default. PostgreSQL has its own: drizzle.postgres.config.ts.
 export default defineConfig({
   dialect: 'sqlite',
-  schema: './src/db/schema.ts',
-  out: './drizzle',
+  schema: './src/db/sqlite/schema.ts',
+  out: './drizzle/sqlite',
 });

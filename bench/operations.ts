@@ -4,12 +4,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDatabase } from '../src/db/client.ts';
-import { backupDatabase } from '../src/db/backup.ts';
-import { createMessageCounts } from '../src/db/message-counts.ts';
-import { createMessageRepository } from '../src/db/messages.ts';
-import { createRetentionRepository } from '../src/db/retention.ts';
-import { createStatsRepository } from '../src/db/stats.ts';
+import { openDatabase } from '../src/db/sqlite/client.ts';
+import { backupDatabase } from '../src/db/sqlite/backup.ts';
+import { createMessageRepository } from '../src/db/sqlite/messages.ts';
+import { openSqliteStorage } from '../src/db/sqlite/storage.ts';
+import { createStatsRepository } from '../src/db/sqlite/stats.ts';
 import { createEventBus } from '../src/delivery/event-bus.ts';
 import { createMetrics } from '../src/delivery/metrics.ts';
 import { startRetentionJob } from '../src/delivery/retention-job.ts';
@@ -64,10 +63,12 @@ for (let done = 0; done < total; done += 1_000) {
 }
 console.log(`seeded ${total} sent messages in ${Math.round(performance.now() - seedStarted)} ms`);
 
+database.close();
+// Measured through the storage port, as the service runs them.
+const storage = openSqliteStorage({ dialect: 'sqlite', path }, { role: 'main', secrets: null });
 const metrics = createMetrics({
   bus: createEventBus(),
-  counts: createMessageCounts(database.db),
-  messages,
+  messages: storage.messages,
   smtpConnections: () => 0,
 });
 await metrics.render();
@@ -86,7 +87,7 @@ console.log(
 );
 
 const job = startRetentionJob({
-  retention: createRetentionRepository(database.db),
+  retention: storage.retention,
   options: { retentionDays: 7, maxMessages: null, intervalMs: 3_600_000 },
   log: createLogger({ level: 'silent', name: 'bench' }),
 });
@@ -98,5 +99,5 @@ console.log(
 );
 await job.close();
 metrics.close();
-database.close();
+await storage.close();
 rmSync(dir, { recursive: true, force: true });

@@ -1,18 +1,8 @@
 import { loadConfig, type Config, type ConfigResult } from './config.ts';
 import { parseSmtpUri } from './smtp/uri.ts';
-import { openDatabase } from './db/client.ts';
-import { createDispatchRepository } from './db/dispatches.ts';
-import { createEventRepository } from './db/events.ts';
-import { createMessageRepository } from './db/messages.ts';
-import { createSmtpConfigRepository } from './db/smtp-configs.ts';
-import { createStatsRepository } from './db/stats.ts';
-import { createWriteTurns } from './db/write-turns.ts';
+import { openStorage, type StorageDescriptor } from './db/open-storage.ts';
 import { createDeliveryStats } from './delivery/delivery-stats.ts';
-import {
-  createOrderedPublisher,
-  startDeliveryThread,
-  type DeliveryThread,
-} from './delivery/delivery-thread-host.ts';
+import { startDeliveryThread, type DeliveryThread } from './delivery/delivery-thread-host.ts';
 import { createEventBus } from './delivery/event-bus.ts';
 import { createOutbox } from './delivery/outbox.ts';
 import { createSmtpSettings } from './delivery/smtp-settings.ts';
@@ -23,7 +13,6 @@ import { startHttpServer } from './http/server.ts';
 import { startEmbeddedSmtpServer, type EmbeddedSmtpServer } from './smtp/embedded-server.ts';
 import { createApiTokens } from './auth/api-tokens.ts';
 import { createSendRateLimiter } from './auth/send-rate-limiter.ts';
-import { createApiTokenRepository } from './db/api-tokens.ts';
 import { secureStoredSecrets } from './secrets/at-rest.ts';
 import { createSecretBox } from './secrets/secret-box.ts';
 import { destinationPolicy } from './smtp/destination-guard.ts';
@@ -49,39 +38,46 @@ export function loadConfigFromEnv(env: NodeJS.ProcessEnv): ConfigResult {
   });
 }
 
+/**
+ * Where the configuration says the data lives. On SQLite the main thread and the delivery
+ * thread take turns at the write lock through one shared buffer (sqlite/write-turns.ts).
+ */
+export function storageDescriptorFor(config: Config): StorageDescriptor {
+  if (config.databaseUrl !== null) return { dialect: 'postgres', url: config.databaseUrl };
+  return {
+    dialect: 'sqlite',
+    path: config.databasePath,
+    synchronous: config.sqliteSynchronous,
+    busyTimeoutMs: config.sqliteBusyTimeoutMs,
+    writeTurns: new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT),
+  };
+}
+
 /** The composition root: every part is created here and handed what it needs. */
 export async function startApp(
   config: Config,
   { log = createLogger({ level: config.logLevel, name: 'main' }) }: { log?: Logger } = {},
 ): Promise<RunningApp> {
-  const storage = {
-    synchronous: config.sqliteSynchronous,
-    busyTimeoutMs: config.sqliteBusyTimeoutMs,
-  };
-  const database = openDatabase(config.databasePath, storage);
   const secrets = createSecretBox(config.security.secretsKeys);
-  const configs = createSmtpConfigRepository(database.db, secrets);
+  const descriptor = storageDescriptorFor(config);
+  const storage = await openStorage(descriptor, { role: 'main', secrets });
+  let embeddedSmtp: EmbeddedSmtpServer | null = null;
   try {
-    secureStoredSecrets(configs, secrets, {
+    await secureStoredSecrets(storage.smtpConfigs, secrets, {
       info: (text) => log.info(text),
       warn: (text) => log.warn(text),
     });
+    // The embedded server is only for an install that has nothing else: it starts when no
+    // configuration is stored and SMTP_CONNECTION_URI is unset.
+    const needsEmbedded =
+      config.embeddedSmtpPort !== null &&
+      config.smtpConnectionUri === null &&
+      (await storage.smtpConfigs.latest()) === null;
+    embeddedSmtp = needsEmbedded ? await startEmbeddedSmtpServer(config.embeddedSmtpPort!) : null;
   } catch (error) {
-    database.close();
+    await storage.close();
     throw error;
   }
-  const stats = createStatsRepository(database.db);
-  const messages = createMessageRepository(database.db, stats);
-
-  // The embedded server is only for an install that has nothing else: it starts when no
-  // configuration is stored and SMTP_CONNECTION_URI is unset.
-  const needsEmbedded =
-    config.embeddedSmtpPort !== null &&
-    config.smtpConnectionUri === null &&
-    configs.latest() === null;
-  const embeddedSmtp = needsEmbedded
-    ? await startEmbeddedSmtpServer(config.embeddedSmtpPort!)
-    : null;
 
   const environment = {
     connectionUri: config.smtpConnectionUri,
@@ -90,34 +86,26 @@ export async function startApp(
   };
   const embedded = embeddedSmtp ? { host: embeddedSmtp.host, port: embeddedSmtp.port } : null;
   const settings = createSmtpSettings({
-    configs,
+    configs: storage.smtpConfigs,
     environment,
     embedded,
     senderDomainAllowlist: config.security.senderDomainAllowlist,
-    onConfigured: () => {
-      // The delivery thread must see the new configuration before it is woken for the
-      // messages the old one failed.
-      deliveryControl.settingsChanged();
-      outbox.configurationChanged();
-    },
+    onConfigured: () => storage.signals.announce({ kind: 'smtp-config' }),
   });
+  await settings.refresh();
   const bus = createEventBus();
-  const events = createEventRepository(database.db);
-  // The main thread's hot writers and the delivery thread take turns at SQLite's write lock.
-  const writeTurns = createWriteTurns();
+  // Every committed event, of either thread (and on PostgreSQL of every instance), reaches the
+  // bus through the feed, in the log's order.
+  const feed = await storage.startFeed(bus.publish);
   // Readiness, metrics and retention; `operations.bus` counts subscriptions for the metrics.
   const operations = startOperations({
     config,
-    db: database.db,
+    storage,
     bus,
-    messages,
     settings,
     log,
     delivery: () => delivery,
-    writeTurns,
   });
-  // Events come from two threads; subscribers get them in the log's order.
-  const orderedBus = { ...bus, publish: createOrderedPublisher(bus, events) };
   // The delivery thread boots (a second isolate loading its own modules) while the HTTP side
   // starts: /healthz means the database is migrated and the API answers, and mail accepted
   // meanwhile waits in the queue. A wake or settings change before it is up is passed on then.
@@ -130,9 +118,8 @@ export async function startApp(
   };
   const deliveryStarting = startDeliveryThread(
     {
-      databasePath: config.databasePath,
+      storage: descriptor,
       secretsKeys: config.security.secretsKeys,
-      storage,
       environment,
       embedded,
       transports: {
@@ -148,20 +135,35 @@ export async function startApp(
         concurrency: config.deliveryConcurrency,
       },
       logLevel: config.logLevel,
-      writeTurns: writeTurns.buffer,
     },
-    orderedBus.publish,
+    feed.committed,
     { log, onAttempts: operations.observeAttempts },
   );
   const outbox = createOutbox({
-    messages,
-    bus: orderedBus,
+    messages: storage.messages,
+    publish: feed.committed,
     settings,
     maxAttempts: config.deliveryMaxAttempts,
     wakeWorker: deliveryControl.wake,
-    writeTurns,
   });
-  const eventMessages = createEventMessages({ find: messages.find, bus });
+  // A configuration stored here or on another instance: read it, and then (in that order) let
+  // the delivery thread see it and expedite the mail the old one failed.
+  const stopConfigChanges = storage.signals.subscribe((change) => {
+    if (change.kind !== 'smtp-config') return;
+    settings.refresh().then(
+      () => {
+        deliveryControl.settingsChanged();
+        return outbox.configurationChanged();
+      },
+      (error: unknown) => log.error({ err: error }, 'could not read the new SMTP configuration'),
+    );
+  });
+  const eventMessages = createEventMessages({ find: storage.messages.find, bus });
+  const apiTokens = createApiTokens({
+    repository: storage.apiTokens,
+    signals: storage.signals,
+    bootstrapToken: config.apiToken,
+  });
   const http = await startHttpServer({
     host: config.host,
     port: config.port,
@@ -169,20 +171,17 @@ export async function startApp(
     context: {
       outbox,
       settings,
-      messages,
-      events,
-      dispatches: createDispatchRepository(database.db),
+      messages: storage.messages,
+      events: storage.events,
+      dispatches: storage.dispatches,
       bus: operations.bus,
-      deliveryStats: createDeliveryStats({ stats, messages }),
+      deliveryStats: createDeliveryStats({ stats: storage.stats, messages: storage.messages }),
       verifier: createSmtpVerifier({
         settings,
         timeoutMs: config.smtpTimeoutMs,
         destination: destinationPolicy(config.security),
       }),
-      apiTokens: createApiTokens({
-        repository: createApiTokenRepository(database.db),
-        bootstrapToken: config.apiToken,
-      }),
+      apiTokens,
       sendRateLimiter: createSendRateLimiter({
         perMinute: config.security.sendRateLimitPerMinute,
       }),
@@ -204,7 +203,8 @@ export async function startApp(
   } catch (error) {
     await http.close();
     await embeddedSmtp?.close();
-    database.close();
+    await feed.close();
+    await storage.close();
     throw error;
   }
   delivery = thread;
@@ -218,11 +218,14 @@ export async function startApp(
     close() {
       closing ??= (async () => {
         await http.close();
+        stopConfigChanges();
+        apiTokens.close();
         await operations.close();
         eventMessages.close();
         await thread.close();
         await embeddedSmtp?.close();
-        database.close();
+        await feed.close();
+        await storage.close();
       })();
       return closing;
     },

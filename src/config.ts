@@ -11,8 +11,10 @@ export interface Config {
   port: number;
   /** @default '127.0.0.1' */
   host: string;
-  /** @default './data/mailscope.db' */
+  /** SQLite file, used unless `databaseUrl` is set. @default './data/mailscope.db' */
   databasePath: string;
+  /** PostgreSQL (`postgres://…`): several instances may share it. @default null (SQLite) */
+  databaseUrl: string | null;
   /** Initial SMTP configuration, used only while none is stored. @default null */
   smtpConnectionUri: string | null;
   /** @default 'no-reply@mailscope.localhost' */
@@ -33,7 +35,7 @@ export interface Config {
   deliveryLeaseMs: number;
   /** Per-step SMTP timeout (connect, greeting, each reply). @default 30_000 */
   smtpTimeoutMs: number;
-  /** Messages sent at once; also bounds a claim batch. @default 64 */
+  /** Messages sent at once; also bounds a claim batch. @default 128 */
   deliveryConcurrency: number;
   /** SMTP connections per configuration. @default 5 */
   smtpMaxConnections: number;
@@ -78,6 +80,13 @@ const envSchema = z.object({
   PORT: integer(0, 65_535).default(4000),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_PATH: z.string().min(1).default('./data/mailscope.db'),
+  // Never echoed: the URL may hold a password.
+  DATABASE_URL: optionalText.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\/[^\s]+$/, 'must be a postgres:// or postgresql:// URL')
+      .nullable(),
+  ),
   SMTP_CONNECTION_URI: optionalText,
   SMTP_FROM_ADDRESS: z
     .string()
@@ -177,6 +186,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, checks: ConfigChecks): Config
       port: env_.PORT,
       host: env_.HOST,
       databasePath: env_.DATABASE_PATH,
+      databaseUrl: env_.DATABASE_URL,
       smtpConnectionUri: env_.SMTP_CONNECTION_URI,
       smtpFromAddress: env_.SMTP_FROM_ADDRESS,
       smtpFromName: env_.SMTP_FROM_NAME,

@@ -1,18 +1,11 @@
 import type { Config } from './config.ts';
-import type { Db } from './db/client.ts';
-import { createMessageCounts } from './db/message-counts.ts';
-import type { MessageRepository } from './db/messages.ts';
-import { createRetentionRepository } from './db/retention.ts';
-import { createWriteProbe } from './db/write-probe.ts';
-import type { WriteTurns } from './db/write-turns.ts';
+import type { Storage } from './db/port.ts';
 import type { AttemptReport } from './delivery/attempt-observer.ts';
 import type { DeliveryThread } from './delivery/delivery-thread-host.ts';
 import type { EventBus } from './delivery/event-bus.ts';
 import { createMetrics } from './delivery/metrics.ts';
 import { createReadiness } from './delivery/readiness.ts';
 import { startRetentionJob } from './delivery/retention-job.ts';
-import { startSubjectIndexJob } from './delivery/subject-index-job.ts';
-import { createSubjectSearchIndexer } from './db/subject-search.ts';
 import type { SmtpSettings } from './delivery/smtp-settings.ts';
 import { createProbeRoutes, type ProbeRoutes } from './http/probes.ts';
 import type { Logger } from './logger.ts';
@@ -20,15 +13,12 @@ import { redactUriPassword } from './smtp/uri.ts';
 
 export interface OperationsDeps {
   config: Config;
-  db: Db;
+  storage: Storage;
   bus: EventBus;
-  messages: MessageRepository;
   settings: SmtpSettings;
   log: Logger;
   /** The delivery thread, which starts after this; null until it is up. */
   delivery: () => DeliveryThread | null;
-  /** Turns at the write lock shared with the delivery thread, for the background jobs. */
-  writeTurns?: WriteTurns;
 }
 
 export interface Operations {
@@ -43,10 +33,10 @@ export interface Operations {
 
 /**
  * What an operator runs the service with: readiness, Prometheus metrics, retention, and the
- * subject search index kept up to date in the background.
+ * storage's own background work (its indexes and counters).
  */
 export function startOperations(deps: OperationsDeps): Operations {
-  const { config } = deps;
+  const { config, storage } = deps;
   const smtp = deps.settings.current();
   // URIs reach the log only through redactUriPassword (the view is redacted already; this
   // keeps it so if that ever changes).
@@ -56,22 +46,20 @@ export function startOperations(deps: OperationsDeps): Operations {
       : { smtp: { source: smtp.source, uri: redactUriPassword(smtp.connectionUri) } },
     smtp === null ? 'no SMTP configuration: mail stays queued' : 'SMTP configuration in use',
   );
-  const probe = createWriteProbe(config.databasePath);
   const metrics = createMetrics({
     bus: deps.bus,
-    counts: createMessageCounts(deps.db),
-    messages: deps.messages,
+    messages: storage.messages,
     smtpConnections: () => deps.delivery()?.health().smtpConnections ?? 0,
   });
   const readiness = createReadiness({
-    databaseProblem: () => probe.problem(),
+    databaseProblem: () => storage.writeProblem(),
     deliveryHealth: () => deps.delivery()?.health() ?? null,
     smtpSource: () => deps.settings.current()?.source ?? null,
     // A cycle waits for at most a full batch of sends, each bounded by a few SMTP timeouts.
     cycleStaleAfterMs: Math.max(10_000, 3 * config.smtpTimeoutMs),
   });
   const retention = startRetentionJob({
-    retention: createRetentionRepository(deps.db),
+    retention: storage.retention,
     options: {
       retentionDays: config.retentionDays,
       maxMessages: config.retentionMaxMessages,
@@ -80,20 +68,17 @@ export function startOperations(deps: OperationsDeps): Operations {
     log: deps.log,
     onPruned: metrics.pruned,
   });
-  const subjectIndex = startSubjectIndexJob({
-    indexer: createSubjectSearchIndexer(deps.db),
-    ...(deps.writeTurns ? { writeTurns: deps.writeTurns } : {}),
-    onError: (error) => deps.log.warn({ err: error }, 'subject search indexing failed; will retry'),
-  });
+  const background = storage.startBackgroundJobs((error, job) =>
+    deps.log.warn({ err: error, job }, `${job} failed; will retry`),
+  );
   return {
     routes: createProbeRoutes({ readiness, metrics, metricsToken: config.metricsToken }),
     bus: metrics.countingSubscriptions(deps.bus),
     observeAttempts: metrics.observeAttempts,
     async close() {
-      subjectIndex.close();
+      await background.close();
       await retention.close();
       metrics.close();
-      probe.close();
     },
   };
 }

@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { openDatabase } from '../../src/db/client.ts';
-import { createMessageRepository, type AttemptRecord } from '../../src/db/messages.ts';
-import { createSmtpConfigRepository } from '../../src/db/smtp-configs.ts';
-import { createStatsRepository } from '../../src/db/stats.ts';
-import { createSubjectSearchIndexer } from '../../src/db/subject-search.ts';
+import { openDatabase } from '../../src/db/sqlite/client.ts';
+import type { AttemptRecord } from '../../src/db/port.ts';
+import { createMessageRepository } from '../../src/db/sqlite/messages.ts';
+import { createSmtpConfigRepository } from '../../src/db/sqlite/smtp-configs.ts';
+import { createStatsRepository } from '../../src/db/sqlite/stats.ts';
+import { createSubjectSearchIndexer } from '../../src/db/sqlite/subject-search.ts';
 import type { DeliveryError } from '../../src/domain/delivery-error.ts';
 import { repoRoot } from './service-process.ts';
 
@@ -147,6 +148,7 @@ function seed(path: string, count: number): void {
                     reason: 'retry_scheduled',
                     // The tail waits for a retry tomorrow; the rest are due again at once.
                     nextAttemptAtMs: tail ? Date.now() + DAY_MS : atMs + 1,
+                    delayMs: tail ? DAY_MS : 1,
                   },
         };
         return record;

@@ -1,9 +1,11 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { ApiTokenRepository, StoredApiToken } from '../db/api-tokens.ts';
+import type { ApiTokenStore, ChangeSignals, StoredApiToken } from '../db/port.ts';
 import type { Principal, Scope } from './principal.ts';
 
 export interface ApiTokensDeps {
-  repository: ApiTokenRepository;
+  repository: ApiTokenStore;
+  /** How a new token or a revocation reaches every instance (and this one's listeners). */
+  signals: ChangeSignals;
   /** API_TOKEN: an admin token that is never stored; null when unset. */
   bootstrapToken: string | null;
   now?: () => number;
@@ -39,9 +41,17 @@ export function createApiTokens(deps: ApiTokensDeps) {
   const revokedListeners = new Set<(tokenId: number) => void>();
   const requiredListeners = new Set<() => void>();
   const touchedAt = new Map<number, number>();
+  // Whichever instance made the change, this one's listeners hear of it here.
+  const stopListening = deps.signals.subscribe((change) => {
+    if (change.kind === 'token-revoked') {
+      for (const listener of revokedListeners) listener(change.tokenId);
+    } else if (change.kind === 'token-created') {
+      for (const listener of requiredListeners) listener();
+    }
+  });
 
-  function authRequired(): boolean {
-    return bootstrapDigest !== null || deps.repository.anyActive();
+  async function authRequired(): Promise<boolean> {
+    return bootstrapDigest !== null || (await deps.repository.anyActive());
   }
 
   return {
@@ -51,10 +61,10 @@ export function createApiTokens(deps: ApiTokensDeps) {
      * The caller behind an Authorization value, or null when authentication is required and the
      * value is missing or wrong (→ 401 / close 4403).
      */
-    authenticate(authorization: string | undefined): Principal | null {
+    async authenticate(authorization: string | undefined): Promise<Principal | null> {
       // Without any token configured there is nothing to check (and the server is loopback-only):
       // whatever a client sends, it is the anonymous admin.
-      if (!authRequired()) {
+      if (!(await authRequired())) {
         return { scope: 'admin', kind: 'anonymous', tokenId: null, tokenName: null };
       }
       const token = bearerToken(authorization);
@@ -65,26 +75,27 @@ export function createApiTokens(deps: ApiTokensDeps) {
         return { scope: 'admin', kind: 'bootstrap', tokenId: null, tokenName: 'API_TOKEN' };
       }
       // Looked up by digest: an attacker cannot steer which bytes of a stored digest match.
-      const stored = deps.repository.findActiveByHash(digest.toString('hex'));
+      const stored = await deps.repository.findActiveByHash(digest.toString('hex'));
       if (stored === null) return null;
       const at = now();
       if ((touchedAt.get(stored.id) ?? 0) + TOUCH_INTERVAL_MS <= at) {
         touchedAt.set(stored.id, at);
-        deps.repository.touch(stored.id, at);
+        // Bookkeeping for people: a request is not failed, nor held up, by it.
+        deps.repository.touch(stored.id, at).catch(() => touchedAt.delete(stored.id));
       }
       return { scope: stored.scope, kind: 'token', tokenId: stored.id, tokenName: stored.name };
     },
 
     /** True while `principal` is still allowed in: its token was not revoked meanwhile. */
-    stillValid(principal: Principal): boolean {
-      if (principal.kind === 'anonymous') return !authRequired();
+    async stillValid(principal: Principal): Promise<boolean> {
+      if (principal.kind === 'anonymous') return !(await authRequired());
       if (principal.kind === 'bootstrap') return true;
-      const stored = deps.repository.find(principal.tokenId!);
+      const stored = await deps.repository.find(principal.tokenId!);
       return stored !== null && stored.revokedAtMs === null;
     },
 
     /** Creates a token; the returned `token` is the only time it is ever shown. */
-    create(name: string, scope: Scope): CreateTokenResult {
+    async create(name: string, scope: Scope): Promise<CreateTokenResult> {
       const trimmed = name.trim();
       if (trimmed.length === 0 || trimmed.length > NAME_MAX_LENGTH) {
         return { ok: false, field: 'name', problem: `must be 1 to ${NAME_MAX_LENGTH} characters` };
@@ -92,26 +103,26 @@ export function createApiTokens(deps: ApiTokensDeps) {
       if (/[\u0000-\u001f\u007f]/.test(trimmed)) {
         return { ok: false, field: 'name', problem: 'must not contain control characters' };
       }
-      const wasRequired = authRequired();
       const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
-      const apiToken = deps.repository.insert({
+      const apiToken = await deps.repository.insert({
         name: trimmed,
         scope,
         tokenHash: sha256(token).toString('hex'),
         createdAtMs: now(),
       });
-      if (!wasRequired) for (const listener of requiredListeners) listener();
+      deps.signals.announce({ kind: 'token-created' });
       return { ok: true, token, apiToken };
     },
 
     list: () => deps.repository.list(),
 
     /** Revokes a token (idempotent); null when the id is unknown. */
-    revoke(id: number): StoredApiToken | null {
-      const before = deps.repository.find(id);
+    async revoke(id: number): Promise<StoredApiToken | null> {
+      const before = await deps.repository.find(id);
       if (before === null) return null;
-      const after = deps.repository.revoke(id, now());
-      if (before.revokedAtMs === null) for (const listener of revokedListeners) listener(id);
+      const after = await deps.repository.revoke(id, now());
+      if (before.revokedAtMs === null)
+        deps.signals.announce({ kind: 'token-revoked', tokenId: id });
       return after;
     },
 
@@ -121,11 +132,13 @@ export function createApiTokens(deps: ApiTokensDeps) {
       return () => revokedListeners.delete(listener);
     },
 
-    /** Called when the first token is created and anonymous callers stop being admitted. */
+    /** Called when a token is created: anonymous callers are no longer admitted from then on. */
     onAuthRequired(listener: () => void): () => void {
       requiredListeners.add(listener);
       return () => requiredListeners.delete(listener);
     },
+
+    close: stopListening,
   };
 }
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { loadConfigFromEnv } from '../app.ts';
-import { backupDatabase } from '../db/backup.ts';
+import { backupDatabase } from '../db/sqlite/backup.ts';
 import { stringOption, UsageError, type Command } from './command.ts';
 
 export const backup: Command = {

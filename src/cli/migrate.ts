@@ -1,11 +1,12 @@
-import { loadConfigFromEnv } from '../app.ts';
-import { openDatabase } from '../db/client.ts';
+import { loadConfigFromEnv, storageDescriptorFor } from '../app.ts';
+import { openStorage } from '../db/open-storage.ts';
 import { stringOption, type Command } from './command.ts';
 
 export const migrate: Command = {
   name: 'migrate',
   summary: 'create the database and apply pending migrations, then exit',
-  usage: 'migrate [--database <file>] (default $DATABASE_PATH or ./data/mailscope.db)',
+  usage:
+    'migrate [--database <file>] (default $DATABASE_URL, else $DATABASE_PATH or ./data/mailscope.db)',
   options: { database: { type: 'string' } },
   async run(args, io) {
     const loaded = loadConfigFromEnv(io.env);
@@ -15,10 +16,16 @@ export const migrate: Command = {
       );
       return 1;
     }
-    const path = stringOption(args, 'database') ?? loaded.config.databasePath;
-    const database = openDatabase(path);
-    database.close();
-    io.stdout.write(`migrated ${path}\n`);
+    const path = stringOption(args, 'database');
+    const config = path === undefined ? loaded.config : { ...loaded.config, databasePath: path };
+    const descriptor = storageDescriptorFor(
+      path === undefined ? config : { ...config, databaseUrl: null },
+    );
+    const storage = await openStorage(descriptor, { role: 'main', secrets: null });
+    await storage.close();
+    io.stdout.write(
+      `migrated ${descriptor.dialect === 'sqlite' ? descriptor.path : 'the PostgreSQL database at DATABASE_URL'}\n`,
+    );
     return 0;
   },
 };

@@ -1,9 +1,62 @@
-import type { Dispatch, Message, MessageEvent } from '../domain/message.ts';
-import type { dispatches, messageEvents, messages } from './schema.ts';
+import type { DeliveryError } from '../domain/delivery-error.ts';
+import type {
+  Dispatch,
+  EventReason,
+  Header,
+  Message,
+  MessageEvent,
+  MessageStatus,
+} from '../domain/message.ts';
 
-// Row -> domain mapping, shared by the repositories so a column rename touches one place.
+// Row -> domain mapping, shared by both dialects: their drizzle schemas give columns the same
+// names and JS types, so a column rename touches one place.
 
-export function toMessage(row: typeof messages.$inferSelect): Message {
+export interface MessageRow {
+  id: number;
+  recipient: string;
+  subject: string;
+  text: string | null;
+  html: string | null;
+  headers: Header[];
+  status: MessageStatus;
+  attempts: number;
+  maxAttempts: number;
+  attemptsAtRetry: number;
+  messageId: string;
+  idempotencyKey: string | null;
+  createdAt: number;
+  updatedAt: number;
+  nextAttemptAt: number | null;
+  leaseExpiresAt: number | null;
+  lastError: DeliveryError | null;
+  smtpConfigVersion: number | null;
+}
+
+export interface DispatchRow {
+  messageId: number;
+  attempt: number;
+  succeeded: boolean;
+  at: number;
+  durationMs: number;
+  response: string | null;
+  error: DeliveryError | null;
+  smtpConfigVersion: number | null;
+  transcript: string | null;
+}
+
+export interface EventRow {
+  seq: number;
+  messageId: number;
+  at: number;
+  status: MessageStatus;
+  previousStatus: MessageStatus | null;
+  reason: EventReason;
+  attempt: number | null;
+  error: DeliveryError | null;
+  smtpConfigVersion: number | null;
+}
+
+export function toMessage(row: MessageRow): Message {
   return {
     id: row.id,
     recipient: row.recipient,
@@ -26,7 +79,7 @@ export function toMessage(row: typeof messages.$inferSelect): Message {
   };
 }
 
-export function toDispatch(row: typeof dispatches.$inferSelect): Dispatch {
+export function toDispatch(row: DispatchRow): Dispatch {
   return {
     messageId: row.messageId,
     attempt: row.attempt,
@@ -40,9 +93,11 @@ export function toDispatch(row: typeof dispatches.$inferSelect): Dispatch {
   };
 }
 
-export function toEvent(row: typeof messageEvents.$inferSelect, recipient: string): MessageEvent {
+/** `xid` is the writing transaction on PostgreSQL, 0 on SQLite (event-position.ts). */
+export function toEvent(row: EventRow, recipient: string, xid = 0): MessageEvent {
   return {
     seq: row.seq,
+    xid,
     messageId: row.messageId,
     recipient,
     atMs: row.at,

@@ -1,4 +1,4 @@
-import type { AttemptRecord, MessageRepository } from '../db/messages.ts';
+import type { AttemptRecord, MessageStore } from '../db/port.ts';
 import type { MessageEvent, MessageStatus } from '../domain/message.ts';
 
 /** One recorded delivery attempt, as logs and metrics see it. Structured-cloneable. */
@@ -47,26 +47,21 @@ function reportsFor(records: readonly AttemptRecord[], events: readonly MessageE
  * rather than the worker keeps logging and metrics out of the worker's hot loop code.
  */
 export function observeAttempts(
-  messages: MessageRepository,
+  messages: MessageStore,
   observer: AttemptObserver,
   now: () => number = Date.now,
-): MessageRepository {
+): MessageStore {
   return {
     ...messages,
-    recordAndClaim(records, request) {
+    async recordAndClaim(records, request) {
       observer.onCycle(now());
-      const result = messages.recordAndClaim(records, request);
+      const result = await messages.recordAndClaim(records, request);
       if (records.length > 0) observer.onAttempts(reportsFor(records, result.events));
       if (result.claimed.length > 0) observer.onEvents(result.claimed.map((claim) => claim.event));
       return result;
     },
-    recordAttempts(records) {
-      const events = messages.recordAttempts(records);
-      if (records.length > 0) observer.onAttempts(reportsFor(records, events));
-      return events;
-    },
-    release(claims, nowMs, smtpConfigVersion) {
-      const events = messages.release(claims, nowMs, smtpConfigVersion);
+    async release(claims, nowMs, smtpConfigVersion) {
+      const events = await messages.release(claims, nowMs, smtpConfigVersion);
       if (events.length > 0) observer.onEvents(events);
       return events;
     },

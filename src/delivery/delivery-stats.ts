@@ -1,5 +1,5 @@
-import type { MessageRepository } from '../db/messages.ts';
-import { latencyBucketUpperMs, type StatsRepository } from '../db/stats.ts';
+import { latencyBucketUpperMs } from '../db/counters.ts';
+import type { MessageReads, StatsStore } from '../db/port.ts';
 import { DELIVERY_ERROR_CODES, type DeliveryErrorCode } from '../domain/delivery-error.ts';
 
 export interface DeliveryStatsReport {
@@ -37,8 +37,8 @@ function quantileMs(histogram: [bucket: number, count: number][], total: number,
 }
 
 export interface DeliveryStatsDeps {
-  stats: StatsRepository;
-  messages: MessageRepository;
+  stats: StatsStore;
+  messages: Pick<MessageReads, 'queueSnapshot'>;
   now?: () => number;
 }
 
@@ -47,8 +47,11 @@ export function createDeliveryStats(deps: DeliveryStatsDeps) {
   const now = deps.now ?? Date.now;
 
   return {
-    report(sinceMs: number, untilMs: number): DeliveryStatsReport {
-      const totals = deps.stats.totals(sinceMs, untilMs);
+    async report(sinceMs: number, untilMs: number): Promise<DeliveryStatsReport> {
+      const [totals, queue] = await Promise.all([
+        deps.stats.totals(sinceMs, untilMs),
+        deps.messages.queueSnapshot(),
+      ]);
       const byMetric = (metric: string) =>
         [...totals]
           .filter(([id]) => id.startsWith(`${metric}|`))
@@ -59,7 +62,6 @@ export function createDeliveryStats(deps: DeliveryStatsDeps) {
         .map(([bucket, count]): [number, number] => [Number(bucket), count])
         .sort((a, b) => a[0] - b[0]);
       const sentCount = latency.reduce((sum, [, count]) => sum + count, 0);
-      const queue = deps.messages.queueSnapshot();
 
       return {
         sinceMs,

@@ -1,5 +1,4 @@
 import { Worker } from 'node:worker_threads';
-import type { EventRepository } from '../db/events.ts';
 import type { MessageEvent } from '../domain/message.ts';
 import type { Logger } from '../logger.ts';
 import type { AttemptReport } from './attempt-observer.ts';
@@ -8,7 +7,6 @@ import type {
   FromDeliveryThread,
   ToDeliveryThread,
 } from './delivery-thread-protocol.ts';
-import type { EventBus } from './event-bus.ts';
 
 export interface DeliveryThread {
   /** Something may be due now. */
@@ -36,28 +34,6 @@ export interface DeliveryThreadHooks {
   /** Attempts the thread recorded, with their dispatch durations. */
   onAttempts?: (attempts: AttemptReport[]) => void;
   now?: () => number;
-}
-
-/**
- * Publishes events from two producers (this thread's outbox and the delivery thread) in the
- * order of the log. SQLite has one writer at a time, so when an event arrives with a sequence
- * number beyond the next expected one, the events in between are already committed: they are
- * read from the log at once, and their late copies dropped when they arrive.
- */
-export function createOrderedPublisher(bus: EventBus, events: EventRepository) {
-  let expected = events.latestSeq() + 1;
-  return (batch: readonly MessageEvent[]): void => {
-    const ordered: MessageEvent[] = [];
-    for (const event of batch) {
-      if (event.seq < expected) continue;
-      if (event.seq > expected) {
-        ordered.push(...events.listAfter(expected - 1, event.seq - expected));
-      }
-      ordered.push(event);
-      expected = event.seq + 1;
-    }
-    bus.publish(ordered);
-  };
 }
 
 /** Starts the delivery thread and resolves once it is ready. */

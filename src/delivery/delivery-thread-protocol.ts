@@ -1,5 +1,5 @@
 import type { LogLevel } from '../config.ts';
-import type { DatabaseOptions } from '../db/client.ts';
+import type { StorageDescriptor } from '../db/open-storage.ts';
 import type { MessageEvent } from '../domain/message.ts';
 import type { AttemptReport } from './attempt-observer.ts';
 import type { SmtpTransportsOptions } from '../smtp/transport.ts';
@@ -8,19 +8,16 @@ import type { WorkerOptions } from './worker.ts';
 
 /** What the delivery thread is started with (structured-cloneable). */
 export interface DeliveryThreadOptions {
-  databasePath: string;
+  /** The main thread's storage (on SQLite with its write turns), opened in the delivery role. */
+  storage: StorageDescriptor;
   /** SECRETS_KEY, to read encrypted SMTP configurations. */
   secretsKeys: string[];
-  /** The main thread's lock wait (its `synchronous` is not used; see delivery-thread.ts). */
-  storage: Pick<DatabaseOptions, 'synchronous' | 'busyTimeoutMs'>;
   environment: SmtpSettingsDeps['environment'];
   embedded: SmtpSettingsDeps['embedded'];
   transports: SmtpTransportsOptions;
   worker: WorkerOptions;
   /** The thread logs with its own pino instance at this level. @default 'info' */
   logLevel?: LogLevel;
-  /** The main thread's turns at the write lock (db/write-turns.ts), shared. */
-  writeTurns?: SharedArrayBuffer;
 }
 
 export type ToDeliveryThread =

@@ -1,12 +1,8 @@
-// Entry point of the delivery thread: the worker, its SMTP transports and its own SQLite
+// Entry point of the delivery thread: the worker, its SMTP transports and its own database
 // connection run here, so sending mail never waits behind HTTP and GraphQL work on the main
 // thread (and uses the second core). The main thread talks to it through delivery-thread-host.ts.
 import { parentPort, workerData } from 'node:worker_threads';
-import { openDatabase } from '../db/client.ts';
-import { createMessageRepository } from '../db/messages.ts';
-import { createSmtpConfigRepository } from '../db/smtp-configs.ts';
-import { createStatsRepository } from '../db/stats.ts';
-import { createWriteTurns } from '../db/write-turns.ts';
+import { openStorage } from '../db/open-storage.ts';
 import { createSecretBox } from '../secrets/secret-box.ts';
 import { createLogger } from '../logger.ts';
 import { createSmtpTransports } from '../smtp/transport.ts';
@@ -26,20 +22,17 @@ const port = parentPort!;
 const post = (message: FromDeliveryThread) => port.postMessage(message);
 
 const log = createLogger({ level: options.logLevel ?? 'info', name: 'delivery' });
-// NORMAL whatever SQLITE_SYNCHRONOUS says: nothing this connection commits is a promise to a
-// client. Power loss can take back its last commits, never an acknowledged sendEmail (those
-// commits are fsynced, and a fsync covers every WAL frame before it): a message whose record is
-// lost is PROCESSING or QUEUED again and is sent again, at least once. Skipping the fsync keeps
-// it off the worker's hot path, where it would block every claim-and-record cycle.
-const database = openDatabase(options.databasePath, {
-  ...options.storage,
-  synchronous: 'normal',
-  migrate: false,
+// The delivery role: on SQLite a second connection that is never fsynced (nothing it commits is
+// a promise to a client: power loss can take back its last commits, never an acknowledged
+// sendEmail, and a message whose record is lost is sent again, at least once); on PostgreSQL a
+// pool of its own.
+const storage = await openStorage(options.storage, {
+  role: 'delivery',
+  secrets: createSecretBox(options.secretsKeys),
 });
-const stats = createStatsRepository(database.db);
 let lastCycleAtMs: number | null = null;
 const deliveryLog = createDeliveryLog(log);
-const messages = observeAttempts(createMessageRepository(database.db, stats), {
+const messages = observeAttempts(storage.messages, {
   onCycle: (atMs) => (lastCycleAtMs = atMs),
   onAttempts: (attempts) => {
     deliveryLog.attempts(attempts);
@@ -48,22 +41,22 @@ const messages = observeAttempts(createMessageRepository(database.db, stats), {
   onEvents: deliveryLog.events,
 });
 const settings = createSmtpSettings({
-  configs: createSmtpConfigRepository(database.db, createSecretBox(options.secretsKeys)),
+  configs: storage.smtpConfigs,
   environment: options.environment,
   embedded: options.embedded,
 });
+await settings.refresh();
 const transports = createSmtpTransports(options.transports);
 const worker = createDeliveryWorker({
   messages,
   settings,
   transports,
-  // Events go to the main thread, where subscriptions live.
+  // Committed events go to the main thread, whose feed publishes them in the log's order.
   publish: (events) => {
     if (events.length > 0) post({ type: 'events', events: [...events] });
   },
   options: options.worker,
   log,
-  writeTurns: createWriteTurns(options.writeTurns),
 });
 
 // Proof of life for /readyz, and the pool size for /metrics: both live in this thread.
@@ -71,21 +64,27 @@ const heartbeat = setInterval(() => {
   post({ type: 'heartbeat', lastCycleAtMs, smtpConnections: transports.openConnections() });
 }, HEARTBEAT_MS);
 
+// A wake after a configuration change is for the messages the old one failed: it waits until
+// the new configuration is read, so they are not sent with the old one again.
+let settingsRead: Promise<void> = Promise.resolve();
+
 port.on('message', (message: ToDeliveryThread) => {
   switch (message.type) {
     case 'wake':
-      worker.wake();
+      void settingsRead.then(() => worker.wake());
       break;
     case 'settings-changed':
-      settings.invalidate();
-      worker.wake();
+      settingsRead = settings.refresh().then(
+        () => worker.wake(),
+        (error: unknown) => log.error({ err: error }, 'could not read the new SMTP configuration'),
+      );
       break;
     case 'close':
       void (async () => {
         clearInterval(heartbeat);
         await worker.close();
         await transports.close({ force: true });
-        database.close();
+        await storage.close();
         post({ type: 'closed' });
         port.close();
       })();

@@ -1,25 +1,31 @@
-import type { EventFilter, EventRepository } from '../db/events.ts';
+import type { EventFilter, EventLog } from '../db/port.ts';
+import {
+  comparePositions,
+  LOG_START,
+  positionOf,
+  type EventPosition,
+} from '../domain/event-position.ts';
 import type { MessageEvent } from '../domain/message.ts';
 import type { EventBus } from './event-bus.ts';
 
 export interface EventStreamOptions {
-  events: EventRepository;
+  events: EventLog;
   bus: EventBus;
-  /** Replay the log after this sequence number first; null for live events only. */
-  afterSeq: number | null;
+  /** Replay the log after this position first; null for live events only. */
+  after: EventPosition | null;
   /** Cheap conditions the log query applies itself. */
   filter: EventFilter;
   /** Any further condition, applied to replayed and live events alike. */
-  matches?: (event: MessageEvent) => boolean;
+  matches?: (event: MessageEvent) => boolean | Promise<boolean>;
   /** Live events held for a slow reader before it falls back to re-reading the log. */
   maxBuffered?: number;
   replayPageSize?: number;
   /**
-   * The newest seq retention has deleted. A replay that would continue below it (it started
+   * The newest event retention has deleted. A replay that would continue below it (it started
    * before a pruning run and reads behind it) could skip events: the stream yields
-   * CURSOR_EXPIRED and ends instead. Replays from 0 start at the oldest retained event.
+   * CURSOR_EXPIRED and ends instead. Replays from the start begin at the oldest retained event.
    */
-  prunedThroughSeq?: () => number;
+  prunedThrough?: () => Promise<EventPosition>;
 }
 
 /** Yielded once, last, when the events after the reader's position were pruned meanwhile. */
@@ -30,7 +36,7 @@ export type StreamItem = MessageEvent | typeof CURSOR_EXPIRED;
  * Replays the event log after a cursor, then follows live events, with none lost or repeated.
  *
  * It listens on the bus *before* reading the log, so an event committed while the replay runs is
- * either in a replayed page or in the buffer; `seq` tells which copies to skip. A reader that
+ * either in a replayed page or in the buffer; its position tells which copies to skip. A reader that
  * lets the buffer overflow drops it and reads the log again from its last cursor: the log, not
  * memory, is the source of truth.
  */
@@ -60,16 +66,15 @@ async function* generate(
   const maxBuffered = options.maxBuffered ?? 10_000;
   const pageSize = options.replayPageSize ?? 500;
   const statuses = filter.statuses && filter.statuses.length > 0 ? new Set(filter.statuses) : null;
-  // The recipient is the bus's to check (it hands this listener only that recipient's events).
-  const matches = (event: MessageEvent) =>
-    (statuses === null || statuses.has(event.status)) &&
-    (options.matches === undefined || options.matches(event));
+  const further = options.matches;
 
   let buffer: MessageEvent[] = [];
   let overflowed = false;
+  // The recipient is the bus's to check (it hands this listener only that recipient's events);
+  // further conditions may read the message, so they are applied when an event is taken.
   const unsubscribe = bus.subscribe(
     (event) => {
-      if (overflowed || !matches(event)) return;
+      if (overflowed || (statuses !== null && !statuses.has(event.status))) return;
       if (buffer.length >= maxBuffered) {
         buffer = [];
         overflowed = true;
@@ -80,12 +85,12 @@ async function* generate(
     },
     { recipientKey: filter.recipientKey },
   );
-  // Read after subscribing: a live-only stream starts at the newest event, and anything
-  // committed from here on reaches the buffer.
-  let lastSeq = options.afterSeq ?? events.latestSeq();
-  let needsReplay = options.afterSeq !== null;
 
   try {
+    // Read after subscribing: a live-only stream starts at the newest event, and anything
+    // committed from here on reaches the buffer.
+    let last = options.after ?? (await events.latest());
+    let needsReplay = options.after !== null;
     while (!control.stopped) {
       if (overflowed) {
         overflowed = false;
@@ -93,17 +98,21 @@ async function* generate(
         needsReplay = true;
       }
       if (needsReplay) {
-        if (lastSeq > 0 && options.prunedThroughSeq && lastSeq < options.prunedThroughSeq()) {
+        if (
+          options.prunedThrough &&
+          comparePositions(last, LOG_START) > 0 &&
+          comparePositions(last, await options.prunedThrough()) < 0
+        ) {
           yield CURSOR_EXPIRED;
           return;
         }
-        const page = events.listAfter(lastSeq, pageSize, filter);
+        const page = await events.listAfter(last, pageSize, filter);
         if (page.length === 0) {
           needsReplay = false;
         }
         for (const event of page) {
-          lastSeq = event.seq;
-          if (options.matches === undefined || options.matches(event)) yield event;
+          last = positionOf(event);
+          if (further === undefined || (await further(event))) yield event;
         }
         continue;
       }
@@ -115,9 +124,9 @@ async function* generate(
         control.wake = null;
         continue;
       }
-      if (next.seq <= lastSeq) continue; // already replayed
-      lastSeq = next.seq;
-      yield next;
+      if (comparePositions(next, last) <= 0) continue; // already replayed
+      last = positionOf(next);
+      if (further === undefined || (await further(next))) yield next;
     }
   } finally {
     unsubscribe();

@@ -1,14 +1,12 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { MessageCounts } from '../db/message-counts.ts';
-import type { MessageRepository } from '../db/messages.ts';
+import type { MessageReads } from '../db/port.ts';
 import { MESSAGE_STATUSES, type MessageEvent } from '../domain/message.ts';
 import type { AttemptReport } from './attempt-observer.ts';
 import type { EventBus } from './event-bus.ts';
 
 export interface MetricsDeps {
   bus: EventBus;
-  counts: MessageCounts;
-  messages: Pick<MessageRepository, 'queueSnapshot'>;
+  messages: Pick<MessageReads, 'queueSnapshot' | 'countByStatus'>;
   /** SMTP connections open in the delivery thread's pools, as it last reported. */
   smtpConnections: () => number;
   now?: () => number;
@@ -38,8 +36,8 @@ export function createMetrics(deps: MetricsDeps) {
     help: 'Messages stored, by status',
     labelNames: ['status'],
     registers,
-    collect() {
-      const counts = deps.counts.byStatus();
+    async collect() {
+      const counts = await deps.messages.countByStatus();
       for (const status of MESSAGE_STATUSES) this.set({ status }, counts[status]);
     },
   });
@@ -53,8 +51,8 @@ export function createMetrics(deps: MetricsDeps) {
     help: 'Messages QUEUED now (due or waiting for a retry)',
     registers,
     // One snapshot sets both gauges; the age gauge is registered right after this one.
-    collect() {
-      const snapshot = deps.messages.queueSnapshot();
+    async collect() {
+      const snapshot = await deps.messages.queueSnapshot();
       this.set(snapshot.queued);
       const oldest = snapshot.oldestQueuedAtMs;
       oldestQueuedAge.set(oldest === null ? 0 : Math.max(0, now() - oldest) / 1_000);

@@ -2,10 +2,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import type {
   EnqueueResult,
   MessageListFilter,
-  MessageRepository,
+  MessageStore,
   NewMessage,
-} from '../db/messages.ts';
-import { createWriteTurns, type WriteTurns } from '../db/write-turns.ts';
+  TransitionResult as StoredTransition,
+} from '../db/port.ts';
 import type { DeliveryErrorCode } from '../domain/delivery-error.ts';
 import {
   MESSAGE_STATUSES,
@@ -14,7 +14,6 @@ import {
   type MessageEvent,
   type MessageStatus,
 } from '../domain/message.ts';
-import type { EventBus } from './event-bus.ts';
 import {
   addressProblem,
   headerProblems,
@@ -52,17 +51,13 @@ export type TransitionResult =
   | { ok: false; kind: 'conflict'; message: Message };
 
 export interface OutboxDeps {
-  messages: MessageRepository;
-  bus: EventBus;
+  messages: MessageStore;
+  /** Where the events of each committed change go (the storage's feed, in log order). */
+  publish: (events: readonly MessageEvent[]) => void;
   settings: SmtpSettings;
   maxAttempts: number;
   /** Called after something became due, so the worker need not wait for its next poll. */
   wakeWorker: () => void;
-  /**
-   * Turns at the write lock shared with the delivery thread: a sendEmail batch waiting for the
-   * worker's transaction lets HTTP go on meanwhile, and grows. @default unshared
-   */
-  writeTurns?: WriteTurns;
   now?: () => number;
 }
 
@@ -129,48 +124,65 @@ const CONFIGURATION_FAILURES: DeliveryErrorCode[] = [
   'CONFIG',
 ];
 
+function notChanged(result: Exclude<StoredTransition, { kind: 'changed' }>): TransitionResult {
+  return result.kind === 'not_found'
+    ? { ok: false, kind: 'not_found' }
+    : { ok: false, kind: 'conflict', message: result.message };
+}
+
 /** Where messages enter and where people act on them: send, retry, cancel. */
 export function createOutbox(deps: OutboxDeps) {
   const now = deps.now ?? Date.now;
-  const writeTurns = deps.writeTurns ?? createWriteTurns();
 
   function messageIdDomain(): string {
     const from = deps.settings.current()?.fromAddress ?? 'mailscope.localhost';
     return from.slice(from.lastIndexOf('@') + 1);
   }
 
-  // sendEmail calls that arrive in the same turn of the event loop share one transaction: a
-  // commit per message would cap intake well below what SMTP can carry.
-  let batch: { input: NewMessage; settle: (result: EnqueueResult | Error) => void }[] = [];
+  // sendEmail calls share transactions (group commit): a commit per message would cap intake
+  // well below what SMTP can carry. Calls that arrive while a commit is in flight (or waits for
+  // the write lock) go together in the next one; an idle outbox waits a millisecond to gather
+  // the calls that arrive together.
+  type Entry = { input: NewMessage; settle: (result: EnqueueResult | Error) => void };
+  let gathering: Entry[] = [];
+  let committing = false;
+  let timerSet = false;
 
-  function commitBatch(): void {
-    const pending = batch;
-    batch = [];
-    let results: EnqueueResult[];
-    try {
-      results = deps.messages.enqueueMany(
-        pending.map((entry) => entry.input),
-        now(),
-      );
-    } catch (error) {
-      for (const entry of pending) entry.settle(error as Error);
-      return;
+  async function commitGathered(): Promise<void> {
+    committing = true;
+    while (gathering.length > 0) {
+      const batch = gathering;
+      gathering = [];
+      let results: EnqueueResult[];
+      try {
+        results = await deps.messages.enqueueMany(
+          batch.map((entry) => entry.input),
+          now(),
+        );
+      } catch (error) {
+        for (const entry of batch) entry.settle(error as Error);
+        continue;
+      }
+      const events = results.flatMap((result) => (result.kind === 'queued' ? [result.event] : []));
+      deps.publish(events);
+      if (events.length > 0) deps.wakeWorker();
+      results.forEach((result, index) => batch[index]!.settle(result));
     }
-    const events = results.flatMap((result) => (result.kind === 'queued' ? [result.event] : []));
-    deps.bus.publish(events);
-    if (events.length > 0) deps.wakeWorker();
-    results.forEach((result, index) => pending[index]!.settle(result));
+    committing = false;
   }
 
   function enqueue(input: NewMessage): Promise<EnqueueResult> {
     return new Promise((resolve, reject) => {
-      // A millisecond's wait gathers concurrent requests into one commit (see commitBatch);
-      // requests arriving while it waits for its turn at the write lock join it.
-      if (batch.length === 0) setTimeout(() => writeTurns.run(commitBatch), 1);
-      batch.push({
+      gathering.push({
         input,
         settle: (result) => (result instanceof Error ? reject(result) : resolve(result)),
       });
+      if (committing || timerSet) return;
+      timerSet = true;
+      setTimeout(() => {
+        timerSet = false;
+        if (!committing) void commitGathered();
+      }, 1);
     });
   }
 
@@ -178,22 +190,22 @@ export function createOutbox(deps: OutboxDeps) {
    * Applies a bulk action in chunks of one transaction each, so a large action never holds the
    * write lock for long and sendEmail keeps flowing meanwhile.
    */
-  function applyInChunks(
+  async function applyInChunks(
     filter: MessageListFilter,
     applicable: readonly MessageStatus[],
-    apply: (ids: readonly number[]) => { event: MessageEvent }[],
-  ): BulkResult {
+    apply: (ids: readonly number[]) => Promise<{ event: MessageEvent }[]>,
+  ): Promise<BulkResult> {
     const requested = filter.statuses ?? MESSAGE_STATUSES;
     const statuses = requested.filter((status) => applicable.includes(status));
-    const matched = deps.messages.countMatching(filter);
+    const matched = await deps.messages.countMatching(filter);
     let affected = 0;
     if (statuses.length > 0) {
       let afterId = 0;
       for (;;) {
-        const ids = deps.messages.idsMatching({ ...filter, statuses }, BULK_CHUNK, afterId);
+        const ids = await deps.messages.idsMatching({ ...filter, statuses }, BULK_CHUNK, afterId);
         if (ids.length === 0) break;
-        const changed = apply(ids);
-        deps.bus.publish(changed.map((entry) => entry.event));
+        const changed = await apply(ids);
+        deps.publish(changed.map((entry) => entry.event));
         affected += changed.length;
         afterId = ids.at(-1)!;
       }
@@ -227,8 +239,8 @@ export function createOutbox(deps: OutboxDeps) {
     };
   }
 
-  function retryMatching(filter: MessageListFilter): BulkResult {
-    const result = applyInChunks(filter, ['ABANDONED', 'CANCELLED'], (ids) =>
+  async function retryMatching(filter: MessageListFilter): Promise<BulkResult> {
+    const result = await applyInChunks(filter, ['ABANDONED', 'CANCELLED'], (ids) =>
       deps.messages.retryMany(ids, deps.maxAttempts, now(), currentVersion()),
     );
     if (result.affected > 0) deps.wakeWorker();
@@ -236,8 +248,8 @@ export function createOutbox(deps: OutboxDeps) {
   }
 
   /** QUEUED messages held back by a configuration failure go now instead of after backoff. */
-  function expediteConfigurationFailures(): number {
-    const expedited = deps.messages.expediteFailedWith(CONFIGURATION_FAILURES, now());
+  async function expediteConfigurationFailures(): Promise<number> {
+    const expedited = await deps.messages.expediteFailedWith(CONFIGURATION_FAILURES, now());
     if (expedited > 0) deps.wakeWorker();
     return expedited;
   }
@@ -259,7 +271,7 @@ export function createOutbox(deps: OutboxDeps) {
      * send() for up to MAX_MESSAGES_PER_CALL inputs in one transaction, all or nothing: any
      * invalid input, or a key reused with different input, stores none of them.
      */
-    sendMany(inputs: readonly SendEmailInput[]): SendManyResult {
+    async sendMany(inputs: readonly SendEmailInput[]): Promise<SendManyResult> {
       if (inputs.length === 0 || inputs.length > MAX_MESSAGES_PER_CALL) {
         const problem = `give 1 to ${MAX_MESSAGES_PER_CALL} messages, not ${inputs.length}`;
         return { ok: false, kind: 'invalid', problems: [{ field: 'inputs', problem }] };
@@ -268,7 +280,7 @@ export function createOutbox(deps: OutboxDeps) {
       if (problems.length > 0) return { ok: false, kind: 'invalid', problems };
       const domain = messageIdDomain();
       const version = currentVersion();
-      const stored = deps.messages.enqueueAll(
+      const stored = await deps.messages.enqueueAll(
         inputs.map((input) => toNewMessage(input, domain, version)),
         now(),
       );
@@ -283,15 +295,15 @@ export function createOutbox(deps: OutboxDeps) {
       const events = stored.results.flatMap((result) =>
         result.kind === 'queued' ? [result.event] : [],
       );
-      deps.bus.publish(events);
+      deps.publish(events);
       if (events.length > 0) deps.wakeWorker();
       return { ok: true, messages: stored.results.map((result) => result.message) };
     },
 
-    retry(id: number): TransitionResult {
-      const result = deps.messages.retry(id, deps.maxAttempts, now(), currentVersion());
-      if (result.kind !== 'changed') return { ok: false, ...result };
-      deps.bus.publish([result.event]);
+    async retry(id: number): Promise<TransitionResult> {
+      const result = await deps.messages.retry(id, deps.maxAttempts, now(), currentVersion());
+      if (result.kind !== 'changed') return notChanged(result);
+      deps.publish([result.event]);
       deps.wakeWorker();
       return { ok: true, message: result.message };
     },
@@ -300,7 +312,7 @@ export function createOutbox(deps: OutboxDeps) {
     retryMatching,
 
     /** cancel() for every QUEUED message matching `filter`. */
-    cancelMatching(filter: MessageListFilter): BulkResult {
+    cancelMatching(filter: MessageListFilter): Promise<BulkResult> {
       return applyInChunks(filter, ['QUEUED'], (ids) =>
         deps.messages.cancelMany(ids, now(), currentVersion()),
       );
@@ -311,11 +323,11 @@ export function createOutbox(deps: OutboxDeps) {
      * the configuration may have caused, at or after `sinceMs` (default: when the configuration
      * before the current one was stored, i.e. failures under the old one).
      */
-    retryConfigurationFailures(sinceMs: number | null): BulkResult {
-      const since = sinceMs ?? deps.settings.history()[1]?.createdAtMs ?? 0;
-      const expedited = expediteConfigurationFailures();
+    async retryConfigurationFailures(sinceMs: number | null): Promise<BulkResult> {
+      const since = sinceMs ?? (await deps.settings.history())[1]?.createdAtMs ?? 0;
+      const expedited = await expediteConfigurationFailures();
       // Only ABANDONED: a CANCELLED message was stopped on purpose, whatever it failed with.
-      const retried = retryMatching({
+      const retried = await retryMatching({
         statuses: ['ABANDONED'],
         lastErrorCodes: CONFIGURATION_FAILURES,
         updatedAfterMs: since,
@@ -327,14 +339,14 @@ export function createOutbox(deps: OutboxDeps) {
      * A new SMTP configuration is in use: messages whose last attempt failed in a way the
      * configuration may have caused go now instead of waiting out their backoff.
      */
-    configurationChanged(): void {
-      expediteConfigurationFailures();
+    configurationChanged(): Promise<number> {
+      return expediteConfigurationFailures();
     },
 
-    cancel(id: number): TransitionResult {
-      const result = deps.messages.cancel(id, now(), currentVersion());
-      if (result.kind !== 'changed') return { ok: false, ...result };
-      deps.bus.publish([result.event]);
+    async cancel(id: number): Promise<TransitionResult> {
+      const result = await deps.messages.cancel(id, now(), currentVersion());
+      if (result.kind !== 'changed') return notChanged(result);
+      deps.publish([result.event]);
       return { ok: true, message: result.message };
     },
   };

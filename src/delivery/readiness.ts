@@ -15,7 +15,7 @@ export interface ReadinessReport {
 
 export interface ReadinessDeps {
   /** null when the database takes writes. */
-  databaseProblem: () => string | null;
+  databaseProblem: () => Promise<string | null>;
   /** null while the delivery thread is still starting. */
   deliveryHealth: () => DeliveryThreadHealth | null;
   /** The SMTP configuration in use (stored, environment or embedded), or null. */
@@ -57,8 +57,8 @@ export function createReadiness(deps: ReadinessDeps) {
   }
 
   return {
-    check(): ReadinessReport {
-      const databaseProblem = deps.databaseProblem();
+    async check(): Promise<ReadinessReport> {
+      const databaseProblem = await deps.databaseProblem();
       const database: ReadinessCheck =
         databaseProblem === null
           ? { ok: true }

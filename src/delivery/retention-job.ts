@@ -1,5 +1,5 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { RetentionRepository } from '../db/retention.ts';
+import type { RetentionStore } from '../db/port.ts';
 import type { Logger } from '../logger.ts';
 
 export interface RetentionOptions {
@@ -13,7 +13,7 @@ export interface RetentionOptions {
 }
 
 export interface RetentionJobDeps {
-  retention: RetentionRepository;
+  retention: RetentionStore;
   options: RetentionOptions;
   log: Logger;
   /** Called after each batch with the messages it pruned (for the metrics). */
@@ -46,10 +46,11 @@ export function startRetentionJob(deps: RetentionJobDeps): RetentionJob {
   async function prune(): Promise<number> {
     let total = 0;
     const startedAt = now();
-    const belowId = options.maxMessages === null ? null : retention.capId(options.maxMessages);
+    const belowId =
+      options.maxMessages === null ? null : await retention.capId(options.maxMessages);
     while (!closed) {
       const at = now();
-      const result = retention.pruneBatch({
+      const result = await retention.pruneBatch({
         olderThanMs: options.retentionDays === null ? null : at - options.retentionDays * DAY_MS,
         belowId,
         limit: batchSize,

@@ -1,4 +1,4 @@
-import type { SmtpConfigRepository, StoredSmtpConfig } from '../db/smtp-configs.ts';
+import type { SmtpConfigStore, StoredSmtpConfig } from '../db/port.ts';
 import type { Header } from '../domain/message.ts';
 import type { SmtpEndpoint } from '../smtp/endpoint.ts';
 import { buildProviderUri } from '../smtp/providers.ts';
@@ -55,7 +55,7 @@ export type ConfigureResult =
   { ok: true; settings: SmtpSettingsView } | { ok: false; problems: InputProblem[] };
 
 export interface SmtpSettingsDeps {
-  configs: SmtpConfigRepository;
+  configs: SmtpConfigStore;
   /** SMTP_CONNECTION_URI and friends: used while nothing is stored. */
   environment: { connectionUri: string | null; fromAddress: string; fromName: string | null };
   /** The embedded development server, when it runs. */
@@ -91,6 +91,13 @@ export function createSmtpSettings(deps: SmtpSettingsDeps) {
   const now = deps.now ?? Date.now;
   const allowedDomains = deps.senderDomainAllowlist ?? null;
   let cached: ActiveSmtpSettings | null | undefined;
+  // Reads and writes of the cache one at a time, so a slow read never overwrites a newer value.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serially = <T>(work: () => Promise<T>): Promise<T> => {
+    const result = queue.then(work);
+    queue = result.catch(() => {});
+    return result;
+  };
 
   function fromStored(stored: StoredSmtpConfig): ActiveSmtpSettings {
     const parsed = parseSmtpUri(stored.connectionUri);
@@ -110,8 +117,8 @@ export function createSmtpSettings(deps: SmtpSettingsDeps) {
     };
   }
 
-  function resolve(): ActiveSmtpSettings | null {
-    const stored = deps.configs.latest();
+  async function resolve(): Promise<ActiveSmtpSettings | null> {
+    const stored = await deps.configs.latest();
     if (stored) return fromStored(stored);
     const { environment } = deps;
     if (environment.connectionUri !== null) {
@@ -158,39 +165,48 @@ export function createSmtpSettings(deps: SmtpSettingsDeps) {
   }
 
   return {
-    /** Another process or thread stored a configuration: read it again on next use. */
-    invalidate(): void {
-      cached = undefined;
+    /**
+     * Reads the configuration in use from storage: once before current() is first asked, and
+     * again whenever another thread or instance stored one.
+     */
+    refresh(): Promise<void> {
+      return serially(async () => {
+        cached = await resolve();
+      });
     },
 
     /** The configuration in use, or null when nothing is configured and the embedded server is off. */
     current(): ActiveSmtpSettings | null {
-      if (cached === undefined) cached = resolve();
+      if (cached === undefined) throw new Error('SMTP settings read before refresh()');
       return cached;
     },
 
     /** Validates and stores a new version; nothing is stored when any field is bad. */
-    configure(input: ConfigureSmtpInput): ConfigureResult {
+    async configure(input: ConfigureSmtpInput): Promise<ConfigureResult> {
       const parsed = parseSmtpUri(input.connectionUri);
       const problems = senderProblems(input, allowedDomains);
       if (!parsed.ok) problems.unshift({ field: 'input.connectionUri', problem: parsed.problem });
       if (!parsed.ok || problems.length > 0) return { ok: false, problems };
 
       // Store the canonical form: what was validated is exactly what is used later.
-      const stored = deps.configs.insert({
-        connectionUri: formatSmtpUri(parsed.endpoint, { redact: false }),
-        fromAddress: input.fromAddress,
-        fromName: input.fromName ?? null,
-        headers: [...(input.headers ?? [])],
-        createdAtMs: now(),
+      const endpoint = parsed.endpoint;
+      const active = await serially(async () => {
+        const stored = await deps.configs.insert({
+          connectionUri: formatSmtpUri(endpoint, { redact: false }),
+          fromAddress: input.fromAddress,
+          fromName: input.fromName ?? null,
+          headers: [...(input.headers ?? [])],
+          createdAtMs: now(),
+        });
+        cached = fromStored(stored);
+        return cached;
       });
-      cached = fromStored(stored);
       deps.onConfigured?.();
-      return { ok: true, settings: toView(cached) };
+      return { ok: true, settings: toView(active) };
     },
 
     /** Builds a provider preset's URI (correctly encoded) and stores it like configure(). */
-    configureProvider(input: ConfigureProviderInput): ConfigureResult {
+    async configureProvider(input: ConfigureProviderInput): Promise<ConfigureResult> {
       const built = buildProviderUri(input.provider, {
         username: input.username ?? null,
         password: input.password,
@@ -208,8 +224,8 @@ export function createSmtpSettings(deps: SmtpSettingsDeps) {
     },
 
     /** Every stored version, newest first. */
-    history(): SmtpSettingsView[] {
-      return deps.configs.list().map((stored) => toView(fromStored(stored)));
+    async history(): Promise<SmtpSettingsView[]> {
+      return (await deps.configs.list()).map((stored) => toView(fromStored(stored)));
     },
   };
 }

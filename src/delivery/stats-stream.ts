@@ -42,7 +42,7 @@ export function streamQueueStats(
     wake?.();
   }
 
-  const report = (): DeliveryStatsReport => {
+  const report = (): Promise<DeliveryStatsReport> => {
     dirty = false;
     lastReportAt = now();
     return options.stats.report(lastReportAt - options.windowMs, lastReportAt);
@@ -54,14 +54,14 @@ export function streamQueueStats(
       if (stopped) return { done: true, value: undefined };
       if (first) {
         first = false;
-        return { done: false, value: report() };
+        return { done: false, value: await report() };
       }
       await new Promise<void>((resolve) => {
         wake = resolve;
       });
       wake = null;
       if (stopped) return { done: true, value: undefined };
-      return { done: false, value: report() };
+      return { done: false, value: await report() };
     },
     async return(): Promise<IteratorResult<DeliveryStatsReport>> {
       stop();

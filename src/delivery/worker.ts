@@ -1,5 +1,9 @@
-import type { AttemptRecord, ClaimedMessage, MessageRepository } from '../db/messages.ts';
-import { createWriteTurns, type WriteTurns } from '../db/write-turns.ts';
+import type {
+  AttemptRecord,
+  ClaimedMessage,
+  MessageStore,
+  RecordAndClaimResult,
+} from '../db/port.ts';
 import type { DeliveryError } from '../domain/delivery-error.ts';
 import type { Message, MessageEvent } from '../domain/message.ts';
 import { createLogger, type Logger } from '../logger.ts';
@@ -27,7 +31,7 @@ export interface WorkerOptions {
 }
 
 export interface WorkerDeps {
-  messages: MessageRepository;
+  messages: MessageStore;
   settings: SmtpSettings;
   transports: SmtpTransports;
   /** Where committed events go (the worker never listens to any). */
@@ -38,11 +42,6 @@ export interface WorkerDeps {
   /** Wall-clock time: due times and leases are stored as wall time, shared across restarts. */
   now?: () => number;
   random?: () => number;
-  /**
-   * Turns at the write lock shared with the main thread's writers, so that a cycle waits for
-   * them in the event loop (sends keep going) rather than asleep in SQLite. @default unshared
-   */
-  writeTurns?: WriteTurns;
   /** Told about each failed write of the worker's bookkeeping. @default logs it */
   onStorageError?: (error: unknown, unrecorded: number) => void;
 }
@@ -107,8 +106,9 @@ interface InFlight {
  *   re-claiming whatever the clock says, so a forward jump cannot steal a live lease here. A
  *   lease or due time further ahead than this worker could ever have set means the clock went
  *   back: the claim treats it as due now instead of stranding the message (message-queue-
- *   statements.ts). That reading assumes one delivery worker per database file, as the service
- *   runs; a second instance with its clock ahead would see its live leases taken over.
+ *   statements.ts). That reading assumes one delivery worker per database file, as SQLite
+ *   runs; on PostgreSQL leases and due times are on the database's clock instead, so several
+ *   instances with skewed clocks never take each other's live leases.
  */
 export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
   const { messages, settings, transports, publish, options } = deps;
@@ -118,9 +118,6 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
   const idlePollMs = options.idlePollMs ?? 1_000;
   const graceMs = options.shutdownGraceMs ?? 5_000;
   const storageRetryMs = options.storageRetryMs ?? 100;
-  const writeTurns = deps.writeTurns ?? createWriteTurns();
-  // Timers run a cycle in its turn at the write lock; close() runs them directly.
-  const cycleInTurn = () => writeTurns.run(cycle);
   const onStorageError =
     deps.onStorageError ??
     ((error: unknown, unrecorded: number) =>
@@ -142,6 +139,27 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
   let closed = false;
   // Consecutive failed writes; while above zero, only the back-off timer runs a cycle.
   let storageFailures = 0;
+  // One cycle at a time: a cycle asked for while one runs follows it. close() takes over.
+  let running: Promise<void> | null = null;
+  let again = false;
+  let closeOwnsCycles = false;
+
+  function runCycle(): void {
+    if (closeOwnsCycles) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = cycle()
+      .catch((error: unknown) => log.error({ err: error }, 'delivery worker: cycle failed'))
+      .finally(() => {
+        running = null;
+        if (again) {
+          again = false;
+          runCycle();
+        }
+      });
+  }
 
   function decide(
     message: Message,
@@ -155,11 +173,12 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
     if (attemptsInBudget >= message.maxAttempts) {
       return { status: 'ABANDONED', reason: 'attempts_exhausted' };
     }
-    const delay = retryDelayMs(attemptsInBudget, options.retryBaseMs, options.retryMaxMs, random);
+    const delayMs = retryDelayMs(attemptsInBudget, options.retryBaseMs, options.retryMaxMs, random);
     return {
       status: 'QUEUED',
       reason: 'retry_scheduled',
-      nextAttemptAtMs: atMs + outcome.durationMs + delay,
+      delayMs,
+      nextAttemptAtMs: atMs + outcome.durationMs + delayMs,
     };
   }
 
@@ -201,7 +220,7 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
    * One turn of the worker: record the attempts that finished since the last turn and claim as
    * many due messages as there is room for, in one transaction; then start sending the claims.
    */
-  function cycle(): void {
+  async function cycle(): Promise<void> {
     cycleScheduled = false;
     if (closed) return;
     if (timer) clearTimeout(timer);
@@ -212,9 +231,9 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
     // The recorded messages leave inFlight only once the write commits.
     const capacity = closing ? 0 : options.concurrency - (inFlight.size - records.length);
     const nowMs = now();
-    let written: ReturnType<MessageRepository['recordAndClaim']>;
+    let written: RecordAndClaimResult;
     try {
-      written = messages.recordAndClaim(records, {
+      written = await messages.recordAndClaim(records, {
         nowMs,
         leaseMs: options.leaseMs,
         limit: capacity,
@@ -229,7 +248,8 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
       storageFailures++;
       onStorageError(error, pending.length);
       const wait = Math.min(5_000, storageRetryMs * 2 ** (storageFailures - 1));
-      timer = setTimeout(cycleInTurn, wait);
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(runCycle, wait);
       return;
     }
     storageFailures = 0;
@@ -252,18 +272,20 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
     }
     // A full batch means more may be waiting: finishing sends will run the next cycle.
     if (claimed.length > 0 && claimed.length === capacity) return;
-    let nextDue: number | null = null;
+    let dueInMs: number | null = null;
     try {
-      nextDue = messages.nextDueAtMs();
+      dueInMs = await messages.nextDueInMs(nowMs);
     } catch (error) {
       onStorageError(error, 0); // only a read: the next poll looks again
     }
+    if (closed || closing) return;
     // Something due that this cycle did not claim is one of our own sends whose lease ran out
     // (a slow send, or the clock jumped forward): its completion runs the next cycle, so
     // polling for it would only spin.
-    const stale = nextDue !== null && nextDue <= nowMs && claimed.length === 0;
-    const wait = nextDue === null || stale ? idlePollMs : Math.min(idlePollMs, nextDue - nowMs);
-    timer = setTimeout(cycleInTurn, Math.max(1, wait));
+    const stale = dueInMs !== null && dueInMs <= 0 && claimed.length === 0;
+    const wait = dueInMs === null || stale ? idlePollMs : Math.min(idlePollMs, dueInMs);
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(runCycle, Math.max(1, wait));
   }
 
   function scheduleCycle(): void {
@@ -272,7 +294,7 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
     cycleScheduled = true;
     // Sends finish one by one; gathering those of the next few milliseconds into one commit
     // writes each hot page (indexes, counters) once per batch instead of once per message.
-    setTimeout(cycleInTurn, options.batchWindowMs ?? 5);
+    setTimeout(runCycle, options.batchWindowMs ?? 5);
   }
 
   scheduleCycle();
@@ -293,22 +315,26 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
       });
       await Promise.race([settled, grace]);
       clearTimeout(graceTimer);
-      if (timer) clearTimeout(timer);
-      timer = null;
-      cycle(); // records what finished; claims nothing while closing
+      // From here on close() runs the cycles itself, after the one in progress.
+      closeOwnsCycles = true;
+      await running;
+      const stopTimer = () => {
+        if (timer) clearTimeout(timer);
+        timer = null;
+      };
+      stopTimer();
+      await cycle(); // records what finished; claims nothing while closing
       if (storageFailures > 0) {
         // The database refuses writes: keep trying within one more grace period, then leave
         // the messages PROCESSING; they are sent again after their lease (at least once).
         const deadline = performance.now() + graceMs;
         while (storageFailures > 0 && performance.now() < deadline) {
           await new Promise((resolve) => setTimeout(resolve, storageRetryMs));
-          if (timer) clearTimeout(timer);
-          timer = null;
-          cycle();
+          stopTimer();
+          await cycle();
         }
-        if (timer) clearTimeout(timer);
-        timer = null;
       }
+      stopTimer();
       // Whatever is still sending is handed back to the queue now rather than after its lease:
       // the next start (or this one's successor) picks it up at once.
       const unrecorded = new Set(pending.map((record) => record.messageId));
@@ -322,7 +348,7 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
       pending = [];
       closed = true;
       try {
-        publish(messages.release(unfinished, now(), settings.current()?.version ?? null));
+        publish(await messages.release(unfinished, now(), settings.current()?.version ?? null));
       } catch (error) {
         onStorageError(error, unrecorded.size);
       }

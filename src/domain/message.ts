@@ -60,7 +60,10 @@ export const EVENT_REASONS = [
 export type EventReason = (typeof EVENT_REASONS)[number];
 
 export interface MessageEvent {
+  /** The log's sequence number; with `xid`, the event's place in the log (event-position.ts). */
   seq: number;
+  /** The writing transaction on PostgreSQL; always 0 on SQLite. */
+  xid: number;
   messageId: number;
   /** Copied from the message so subscriptions can filter live events without a lookup. */
   recipient: string;

@@ -1,4 +1,4 @@
-import type { MessageListFilter } from '../db/messages.ts';
+import type { MessageListFilter } from '../db/port.ts';
 import type { MessageFilter } from './generated/types.ts';
 import { parseIsoTime } from './scalars.ts';
 

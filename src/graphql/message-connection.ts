@@ -1,4 +1,4 @@
-import type { MessageListFilter } from '../db/messages.ts';
+import type { MessageListFilter } from '../db/port.ts';
 import type { Message } from '../domain/message.ts';
 
 /**

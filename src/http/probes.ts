@@ -35,13 +35,19 @@ export function createProbeRoutes(deps: ProbeDeps): ProbeRoutes {
       return true;
     }
     if (path === '/readyz') {
-      const report = deps.readiness.check();
-      const body = JSON.stringify(report);
-      response.writeHead(report.ready ? 200 : 503, {
-        'content-type': 'application/json; charset=utf-8',
-        'cache-control': 'no-store',
-      });
-      response.end(request.method === 'HEAD' ? undefined : body);
+      deps.readiness.check().then(
+        (report) => {
+          const body = JSON.stringify(report);
+          response.writeHead(report.ready ? 200 : 503, {
+            'content-type': 'application/json; charset=utf-8',
+            'cache-control': 'no-store',
+          });
+          response.end(request.method === 'HEAD' ? undefined : body);
+        },
+        () => {
+          response.writeHead(503, { 'content-type': 'text/plain' }).end('readiness failed\n');
+        },
+      );
       return true;
     }
     if (

@@ -89,8 +89,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   const contextFor = (principal: Principal): GraphQLContext => ({ ...services, principal });
 
   /** The caller, or null for a missing or wrong token (anonymous callers must use loopback). */
-  function authenticate(request: IncomingMessage, authorization: unknown): Principal | null {
-    const principal = apiTokens.authenticate(
+  async function authenticate(
+    request: IncomingMessage,
+    authorization: unknown,
+  ): Promise<Principal | null> {
+    const principal = await apiTokens.authenticate(
       typeof authorization === 'string' ? authorization : undefined,
     );
     if (principal?.kind === 'anonymous' && !hostIsLoopback(request)) return null;
@@ -120,7 +123,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   await apollo.start();
 
   async function handleGraphQL(request: IncomingMessage, response: ServerResponse) {
-    const principal = authenticate(request, request.headers.authorization);
+    const principal = await authenticate(request, request.headers.authorization);
     if (principal === null) {
       sendJson(response, 401, errorBody('missing or wrong API token', 'UNAUTHENTICATED'));
       return;
@@ -238,8 +241,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       // Live-only subscribers of the same operation share one execution per event.
       subscribe: createSharedSubscriptions({ fields: ['messageEvents'] }),
       // graphql-ws closes the socket with 4403 Forbidden when this returns false.
-      onConnect: (ctx) => {
-        const principal = authenticate(ctx.extra.request, ctx.connectionParams?.['authorization']);
+      onConnect: async (ctx) => {
+        const principal = await authenticate(
+          ctx.extra.request,
+          ctx.connectionParams?.['authorization'],
+        );
         if (principal === null) return false;
         ctx.extra.principal = principal;
         const socket = ctx.extra.socket;

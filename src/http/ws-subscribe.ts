@@ -45,18 +45,21 @@ const error = (message: string, code: string, extra: Record<string, unknown> = {
  */
 export function createSubscribeCheck(deps: SubscribeCheckDeps) {
   const rules = [...specifiedRules, ...limitRules(deps.limits, deps.production)];
-  return (
+  return async (
     ctx: Context<Record<string, unknown>, ConnectionState>,
     id: string,
     payload: SubscribePayload,
-  ): ExecutionArgs | readonly GraphQLError[] => {
+  ): Promise<ExecutionArgs | readonly GraphQLError[]> => {
     const principal = ctx.extra.principal;
-    if (principal === undefined || !deps.apiTokens.stillValid(principal)) {
+    // graphql-ws registers the operation before calling this hook, so the counts include it.
+    // They are taken before the token check awaits: operations arriving meanwhile count later.
+    const operationsHere = Object.keys(ctx.subscriptions).length;
+    const operationsOfToken = principal === undefined ? 0 : deps.connections.operations(principal);
+    if (principal === undefined || !(await deps.apiTokens.stillValid(principal))) {
       ctx.extra.socket.close(4403, 'Forbidden: token revoked');
       return [error('the token of this connection is no longer valid', 'UNAUTHENTICATED')];
     }
-    // graphql-ws registers the operation before calling this hook, so the counts include it.
-    if (Object.keys(ctx.subscriptions).length > deps.caps.perConnection) {
+    if (operationsHere > deps.caps.perConnection) {
       return [
         error(
           `at most ${deps.caps.perConnection} operations may run at once on one connection`,
@@ -64,7 +67,7 @@ export function createSubscribeCheck(deps: SubscribeCheckDeps) {
         ),
       ];
     }
-    if (deps.connections.operations(principal) > deps.caps.perToken) {
+    if (operationsOfToken > deps.caps.perToken) {
       return [
         error(
           `at most ${deps.caps.perToken} operations may run at once with one token`,

@@ -1,8 +1,8 @@
 import type { SecretBox } from './secret-box.ts';
 
 export interface StoredSecrets {
-  encryptAtRest(): number;
-  anyEncrypted(): boolean;
+  encryptAtRest(): Promise<number>;
+  anyEncrypted(): Promise<boolean>;
 }
 
 /**
@@ -10,25 +10,25 @@ export interface StoredSecrets {
  * without, refuses to start when something is stored encrypted (it could not be used) and
  * otherwise warns that SMTP passwords are stored in cleartext.
  */
-export function secureStoredSecrets(
+export async function secureStoredSecrets(
   stored: StoredSecrets,
   secrets: SecretBox | null,
   log: { info(text: string): void; warn(text: string): void },
-): void {
+): Promise<void> {
   if (secrets !== null) {
-    const rewritten = stored.encryptAtRest();
+    const rewritten = await stored.encryptAtRest();
     if (rewritten > 0) {
       log.info(`encrypted ${rewritten} stored SMTP configuration(s) with SECRETS_KEY`);
     }
     return;
   }
-  if (stored.anyEncrypted()) {
+  if (await stored.anyEncrypted()) {
     throw new Error(
       'stored SMTP configurations are encrypted but SECRETS_KEY is not set: set it to the key(s) used before',
     );
   }
   log.warn(
-    'SECRETS_KEY is not set, so SMTP passwords are stored in cleartext in the database file. ' +
+    'SECRETS_KEY is not set, so SMTP passwords are stored in cleartext in the database. ' +
       'Set SECRETS_KEY to a base64 32-byte key (e.g. `openssl rand -base64 32`); ' +
       'stored passwords are encrypted at the next start.',
   );

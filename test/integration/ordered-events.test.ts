@@ -3,15 +3,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { openDatabase } from '../../src/db/client.ts';
-import { createEventRepository } from '../../src/db/events.ts';
-import { createMessageRepository, type NewMessage } from '../../src/db/messages.ts';
-import { createStatsRepository } from '../../src/db/stats.ts';
-import { createOrderedPublisher } from '../../src/delivery/delivery-thread-host.ts';
+import type { NewMessage } from '../../src/db/port.ts';
+import { openDatabase } from '../../src/db/sqlite/client.ts';
+import { createOrderedPublisher } from '../../src/db/sqlite/event-feed.ts';
+import { createEventRepository } from '../../src/db/sqlite/events.ts';
+import { createMessageRepository } from '../../src/db/sqlite/messages.ts';
+import { createStatsRepository } from '../../src/db/sqlite/stats.ts';
 import { createEventBus } from '../../src/delivery/event-bus.ts';
 import type { MessageEvent } from '../../src/domain/message.ts';
 
-// Events reach the main thread from two producers (the outbox here, the delivery thread by
+// SQLite's feed (the PostgreSQL feed reads the log instead). Events reach the main thread from two producers (the outbox here, the delivery thread by
 // message passing), so a later event can arrive first. Subscribers must still see log order.
 
 const dir = mkdtempSync(join(tmpdir(), 'mailscope-order-'));
@@ -40,7 +41,7 @@ test('a late producer: missing events are read from the log, their late copies d
   const bus = createEventBus();
   const seen: MessageEvent[] = [];
   bus.subscribe((event) => seen.push(event));
-  const publish = createOrderedPublisher(bus, events);
+  const publish = createOrderedPublisher(bus.publish, events);
 
   // "The delivery thread" commits three events but its message is still on the way...
   const early = messages.enqueueMany([message('a@x.example'), message('b@x.example')], 1_000);

@@ -1,18 +1,14 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { openDatabase } from '../../src/db/client.ts';
-import { createDispatchRepository } from '../../src/db/dispatches.ts';
-import { createEventRepository } from '../../src/db/events.ts';
-import { createMessageRepository, type NewMessage } from '../../src/db/messages.ts';
-import { createRetentionRepository } from '../../src/db/retention.ts';
-import { createStatsRepository } from '../../src/db/stats.ts';
 import { createEventBus } from '../../src/delivery/event-bus.ts';
 import { streamEvents } from '../../src/delivery/event-stream.ts';
 import { startRetentionJob } from '../../src/delivery/retention-job.ts';
+import { LOG_START } from '../../src/domain/event-position.ts';
 import { createLogger } from '../../src/logger.ts';
 import { serviceStarter, trackCleanups } from '../helpers/fixtures.ts';
-import { subscribe, tempDir, wsClient } from '../helpers/service.ts';
+import { claim, enqueue, newMessage, record, sentRecord } from '../helpers/queue.ts';
+import { subscribe, wsClient } from '../helpers/service.ts';
+import { openTestStorage } from '../helpers/storage.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 // Retention prunes finished messages with their dispatches and events, never queued ones, and
@@ -22,83 +18,47 @@ const addCleanup = trackCleanups();
 const service = serviceStarter(addCleanup);
 const DAY_MS = 86_400_000;
 
-const message = (n: number): NewMessage => ({
-  recipient: `r${n}@example.com`,
-  subject: 's',
-  text: 't',
-  html: null,
-  headers: [],
-  messageId: `<m${n}@example.com>`,
-  maxAttempts: 3,
-  idempotencyKey: null,
-  requestHash: null,
-  smtpConfigVersion: null,
-});
-
 /** A fresh database with `sent` messages sent at `atMs` and `queued` more still waiting. */
-function seed(sent: number, queued: number, atMs: number) {
-  const dir = tempDir();
-  const database = openDatabase(join(dir.path, 'retention.db'));
-  addCleanup(() => {
-    database.close();
-    dir.remove();
-  });
-  const stats = createStatsRepository(database.db);
-  const messages = createMessageRepository(database.db, stats);
-  messages.enqueueMany(
-    Array.from({ length: sent }, (_, i) => message(i)),
-    atMs,
-  );
-  const claimed = messages.claimDue({
-    nowMs: atMs,
-    leaseMs: 60_000,
-    limit: sent,
-    smtpConfigVersion: null,
-  });
-  messages.recordAttempts(
-    claimed.map(({ message: m }) => ({
-      messageId: m.id,
-      leaseExpiresAtMs: m.leaseExpiresAtMs!,
-      attempt: 1,
-      atMs,
-      durationMs: 5,
-      smtpConfigVersion: null,
-      response: '250 ok',
-      error: null,
-      transcript: null,
-      next: { status: 'SENT' as const, reason: 'sent' as const },
-    })),
-  );
-  messages.enqueueMany(
-    Array.from({ length: queued }, (_, i) => message(sent + i)),
-    atMs,
-  );
-  return {
-    database,
-    stats,
+async function seed(sent: number, queued: number, atMs: number) {
+  const opened = await openTestStorage();
+  addCleanup(() => opened.close());
+  const { storage } = opened;
+  const { messages } = storage;
+  await enqueue(
     messages,
-    events: createEventRepository(database.db),
-    dispatches: createDispatchRepository(database.db),
-    retention: createRetentionRepository(database.db),
-  };
+    Array.from({ length: sent }, (_, i) => newMessage(i)),
+    atMs,
+  );
+  const claimed = await claim(messages, atMs, sent);
+  await record(
+    messages,
+    claimed.map(({ message: m }) => sentRecord(m, atMs)),
+  );
+  await enqueue(
+    messages,
+    Array.from({ length: queued }, (_, i) => newMessage(sent + i)),
+    atMs,
+  );
+  return storage;
 }
 
 describe('retention', () => {
-  test('prunes the oldest finished messages over the cap, batch by batch, never queued ones', () => {
+  test('prunes the oldest finished messages over the cap, batch by batch, never queued ones', async () => {
     const t0 = Date.UTC(2026, 0, 1);
-    const { messages, events, dispatches, retention, stats } = seed(7, 3, t0);
-    const before = stats.totals(t0 - DAY_MS, t0 + DAY_MS);
-    const belowId = retention.capId(2);
+    const { messages, events, dispatches, retention, stats } = await seed(7, 3, t0);
+    const before = await stats.totals(t0 - DAY_MS, t0 + DAY_MS);
+    const belowId = await retention.capId(2);
     assert.equal(belowId, 9);
     const request = { olderThanMs: null, belowId, limit: 3, nowMs: t0 };
 
     // Keep 2 of 10: the 7 sent (ids 1-7) may go; the 3 queued (ids 8-10) stay whatever the cap.
-    assert.deepEqual(retention.pruneBatch(request), { messages: 3, dispatches: 3, events: 9 });
-    assert.deepEqual(retention.pruneBatch(request), { messages: 3, dispatches: 3, events: 9 });
-    assert.deepEqual(retention.pruneBatch(request), { messages: 1, dispatches: 1, events: 3 });
-    assert.deepEqual(retention.pruneBatch(request), { messages: 0, dispatches: 0, events: 0 });
+    const batch = () => retention.pruneBatch(request);
+    assert.deepEqual(await batch(), { messages: 3, dispatches: 3, events: 9 });
+    assert.deepEqual(await batch(), { messages: 3, dispatches: 3, events: 9 });
+    assert.deepEqual(await batch(), { messages: 1, dispatches: 1, events: 3 });
+    assert.deepEqual(await batch(), { messages: 0, dispatches: 0, events: 0 });
 
-    const left = messages.list({}, 50, null);
+    const left = await messages.list({}, 50, null);
     assert.deepEqual(
       left.messages.map((m) => [m.id, m.status]),
       [
@@ -108,26 +68,26 @@ describe('retention', () => {
       ],
     );
     for (const id of [1, 4, 7]) {
-      assert.equal(messages.find(id), null);
-      assert.deepEqual(events.listForMessage(id), []);
-      assert.deepEqual(dispatches.listForMessage(id), []);
+      assert.equal(await messages.find(id), null);
+      assert.deepEqual(await events.listForMessage(id), []);
+      assert.deepEqual(await dispatches.listForMessage(id), []);
     }
-    assert.equal(events.listForMessage(8).length, 1);
+    assert.equal((await events.listForMessage(8)).length, 1);
     // The newest pruned event: message 7's SENT (7 queued + 7 claimed + 7 sent = seq 21).
-    assert.equal(events.prunedThroughSeq(), 21);
+    assert.equal((await events.prunedThrough()).seq, 21);
     assert.deepEqual(
-      events.listAfter(0, 1).map((e) => e.seq),
+      (await events.listAfter(LOG_START, 1)).map((e) => e.seq),
       [22],
     );
     // Statistics come from counters, which pruning leaves alone.
-    assert.deepEqual(stats.totals(t0 - DAY_MS, t0 + DAY_MS), before);
+    assert.deepEqual(await stats.totals(t0 - DAY_MS, t0 + DAY_MS), before);
   });
 
   test('RETENTION_DAYS prunes finished messages older than the cutoff only', async () => {
     const now = Date.UTC(2026, 5, 1);
-    const { messages, retention } = seed(4, 1, now - 10 * DAY_MS);
+    const { messages, retention } = await seed(4, 1, now - 10 * DAY_MS);
     // A newer sent message that must survive a 7-day retention.
-    messages.enqueueMany([message(99)], now - DAY_MS);
+    await enqueue(messages, [newMessage(99)], now - DAY_MS);
     const job = startRetentionJob({
       retention,
       options: { retentionDays: 7, maxMessages: null, intervalMs: 3_600_000, batchSize: 2 },
@@ -137,7 +97,7 @@ describe('retention', () => {
     addCleanup(() => job.close());
     assert.equal(await job.runOnce(), 4);
     assert.deepEqual(
-      messages.list({}, 50, null).messages.map((m) => m.status),
+      (await messages.list({}, 50, null)).messages.map((m) => m.status),
       ['QUEUED', 'QUEUED'],
     );
   });
@@ -145,27 +105,28 @@ describe('retention', () => {
   test('a replay that pruning overtakes ends with CURSOR_EXPIRED instead of skipping', async () => {
     const t0 = Date.UTC(2026, 0, 1);
     // 5 messages: seq 1-5 queued, 6-10 claimed, 11-15 sent.
-    const { events, retention } = seed(5, 0, t0);
-    const replay = (afterSeq: number) =>
+    const { events, retention } = await seed(5, 0, t0);
+    const all = await events.listAfter(LOG_START, 100);
+    const replay = (after: (typeof all)[number] | typeof LOG_START) =>
       streamEvents({
         events,
         bus: createEventBus(),
-        afterSeq,
+        after,
         filter: {},
         replayPageSize: 2,
-        prunedThroughSeq: () => events.prunedThroughSeq(),
+        prunedThrough: () => events.prunedThrough(),
       });
-    const behind = replay(0);
-    const ahead = replay(12);
+    const behind = replay(LOG_START);
+    const ahead = replay(all[11]!);
     assert.deepEqual(
       [(await behind.next()).value, (await behind.next()).value].map((e: any) => e.seq),
       [1, 2],
     );
     // Messages 1 and 2 go (their newest event is 12): the reader at seq 2 would skip 3-12.
-    const belowId = retention.capId(3);
+    const belowId = await retention.capId(3);
     assert.equal(belowId, 3);
-    retention.pruneBatch({ olderThanMs: null, belowId, limit: 500, nowMs: t0 });
-    assert.equal(events.prunedThroughSeq(), 12);
+    await retention.pruneBatch({ olderThanMs: null, belowId, limit: 500, nowMs: t0 });
+    assert.equal((await events.prunedThrough()).seq, 12);
     assert.deepEqual((await behind.next()).value, { cursorExpired: true });
     assert.equal((await behind.next()).done, true);
     // A reader at the newest pruned event has missed nothing and carries on.

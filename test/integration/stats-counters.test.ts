@@ -3,15 +3,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { openDatabase } from '../../src/db/client.ts';
 import {
   createCounterBatch,
-  createStatsRepository,
   HOUR_MS,
   latencyBucket,
   latencyBucketUpperMs,
   MINUTE_MS,
-} from '../../src/db/stats.ts';
+} from '../../src/db/counters.ts';
+import { openDatabase } from '../../src/db/sqlite/client.ts';
+import { createStatsRepository } from '../../src/db/sqlite/stats.ts';
 import type { MessageEvent } from '../../src/domain/message.ts';
 
 // Counters on a real SQLite file: totals over any period must equal counting the events one by
@@ -30,6 +30,7 @@ const T0 = Date.UTC(2026, 10, 25, 10, 0, 0);
 function sentEvent(atMs: number): MessageEvent {
   return {
     seq: 0,
+    xid: 0,
     messageId: 1,
     recipient: 'a@example.com',
     atMs,

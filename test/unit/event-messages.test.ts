@@ -12,7 +12,7 @@ function setup(options: { maxEntries?: number } = {}) {
   const status = new Map<number, Message['status']>();
   let reads = 0;
   let clock = 1_000;
-  const find = (id: number) => {
+  const find = async (id: number) => {
     reads++;
     return { id, status: status.get(id) ?? 'QUEUED' } as Message;
   };
@@ -28,55 +28,62 @@ function setup(options: { maxEntries?: number } = {}) {
   };
 }
 
-test('a thousand subscribers of one event read its message once', () => {
+test('a thousand subscribers of one event read its message once', async () => {
   const { cache, event, reads } = setup();
   const queued = event(7, 1);
-  for (let i = 0; i < 1_000; i++) assert.equal(cache.of(queued)!.id, 7);
+  for (let i = 0; i < 1_000; i++) assert.equal((await cache.of(queued))!.id, 7);
   assert.equal(reads(), 1);
 });
 
-test('a new event for the message drops the snapshot, so the next read is current', () => {
+test('a new event for the message drops the snapshot, so the next read is current', async () => {
   const { bus, cache, event, status, reads } = setup();
-  assert.equal(cache.of(event(7, 1))!.status, 'QUEUED');
+  assert.equal((await cache.of(event(7, 1)))!.status, 'QUEUED');
   status.set(7, 'PROCESSING');
   bus.publish([event(7, 2)]);
   // A slow subscriber still resolving the first event sees the message as it is now.
-  assert.equal(cache.of(event(7, 1))!.status, 'PROCESSING');
-  assert.equal(cache.of(event(7, 2))!.status, 'PROCESSING');
+  assert.equal((await cache.of(event(7, 1)))!.status, 'PROCESSING');
+  assert.equal((await cache.of(event(7, 2)))!.status, 'PROCESSING');
   assert.equal(reads(), 2);
   bus.publish([event(8, 3)]); // another message's event changes nothing for 7
-  cache.of(event(7, 2));
+  await cache.of(event(7, 2));
   assert.equal(reads(), 2);
 });
 
-test('a snapshot older than maxAgeMs is read again', () => {
+test('a snapshot older than maxAgeMs is read again', async () => {
   const { cache, event, reads, advance } = setup();
-  cache.of(event(7, 1));
+  await cache.of(event(7, 1));
   advance(999);
-  cache.of(event(7, 1));
+  await cache.of(event(7, 1));
   assert.equal(reads(), 1);
   advance(1);
-  cache.of(event(7, 1));
+  await cache.of(event(7, 1));
   assert.equal(reads(), 2);
 });
 
-test('at most maxEntries snapshots are kept, the oldest dropped first', () => {
+test('at most maxEntries snapshots are kept, the oldest dropped first', async () => {
   const { cache, event, reads } = setup({ maxEntries: 2 });
-  cache.of(event(1, 1));
-  cache.of(event(2, 2));
-  cache.of(event(3, 3)); // drops 1
-  cache.of(event(3, 3));
-  cache.of(event(2, 2));
+  await cache.of(event(1, 1));
+  await cache.of(event(2, 2));
+  await cache.of(event(3, 3)); // drops 1
+  await cache.of(event(3, 3));
+  await cache.of(event(2, 2));
   assert.equal(reads(), 3);
-  cache.of(event(1, 1));
+  await cache.of(event(1, 1));
   assert.equal(reads(), 4);
 });
 
-test('close stops listening to the bus', () => {
+test('close stops listening to the bus', async () => {
   const { bus, cache, event, reads } = setup();
-  cache.of(event(7, 1));
+  await cache.of(event(7, 1));
   cache.close();
   bus.publish([event(7, 2)]);
-  cache.of(event(7, 2));
+  await cache.of(event(7, 2));
+  assert.equal(reads(), 1);
+});
+
+test('subscribers asking while the read runs share it', async () => {
+  const { cache, event, reads } = setup();
+  const all = await Promise.all(Array.from({ length: 50 }, () => cache.of(event(7, 1))));
+  assert.ok(all.every((message) => message?.id === 7));
   assert.equal(reads(), 1);
 });

@@ -16,7 +16,7 @@ function check(
   { database = null as string | null, smtp = 'STORED' as string | null } = {},
 ) {
   return createReadiness({
-    databaseProblem: () => database,
+    databaseProblem: async () => database,
     deliveryHealth: () => ({ ...healthy, ...health }),
     smtpSource: () => smtp,
     cycleStaleAfterMs: 10_000,
@@ -24,8 +24,8 @@ function check(
   }).check();
 }
 
-test('ready when every check passes', () => {
-  assert.deepEqual(check({}), {
+test('ready when every check passes', async () => {
+  assert.deepEqual(await check({}), {
     ready: true,
     checks: { database: { ok: true }, worker: { ok: true }, smtp: { ok: true, source: 'STORED' } },
   });
@@ -39,8 +39,8 @@ const workerCases: [string, Partial<DeliveryThreadHealth>, RegExp][] = [
   ['last cycle 12 s ago', { lastCycleAtMs: NOW - 12_000 }, /last ran 12 s ago/],
 ];
 for (const [name, health, problem] of workerCases) {
-  test(`not ready: ${name}`, () => {
-    const report = check(health);
+  test(`not ready: ${name}`, async () => {
+    const report = await check(health);
     assert.equal(report.ready, false);
     assert.equal(report.checks.worker.ok, false);
     assert.match(report.checks.worker.problem!, problem);
@@ -48,14 +48,14 @@ for (const [name, health, problem] of workerCases) {
   });
 }
 
-test('not ready: the database refuses writes, or no SMTP configuration', () => {
-  const locked = check({}, { database: 'database is locked' });
+test('not ready: the database refuses writes, or no SMTP configuration', async () => {
+  const locked = await check({}, { database: 'database is locked' });
   assert.equal(locked.ready, false);
   assert.equal(
     locked.checks.database.problem,
     'the database does not accept writes: database is locked',
   );
-  const unconfigured = check({}, { smtp: null });
+  const unconfigured = await check({}, { smtp: null });
   assert.equal(unconfigured.ready, false);
   assert.match(unconfigured.checks.smtp.problem!, /no SMTP server is configured/);
 });

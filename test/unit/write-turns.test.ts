@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import { createWriteTurns } from '../../src/db/write-turns.ts';
+import { createWriteTurns } from '../../src/db/sqlite/write-turns.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 // Another thread holding the turn, as the delivery thread does during its transaction: it takes

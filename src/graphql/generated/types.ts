@@ -6,7 +6,7 @@ import type { DeliveryStatsReport as DeliveryStatsModel } from '../../delivery/d
 import type { SmtpVerification as SmtpVerificationModel } from '../../delivery/smtp-verifier.ts';
 import type { MessageConnectionModel } from '../message-connection.ts';
 import type { SmtpProviderPreset as SmtpProviderModel } from '../../smtp/providers.ts';
-import type { StoredApiToken as ApiTokenModel } from '../../db/api-tokens.ts';
+import type { StoredApiToken as ApiTokenModel } from '../../db/port.ts';
 import type { Principal as ViewerModel } from '../../auth/principal.ts';
 import type { GraphQLContext } from '../context.ts';
 export type Maybe<T> = T | null;

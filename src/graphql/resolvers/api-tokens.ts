@@ -19,16 +19,16 @@ export const ApiTokenQuery: QueryResolvers = {
 };
 
 export const ApiTokenMutation: MutationResolvers = {
-  createApiToken(_parent, { name, scope }, { apiTokens }) {
-    const result = apiTokens.create(name, fromGraphQLScope(scope));
+  async createApiToken(_parent, { name, scope }, { apiTokens }) {
+    const result = await apiTokens.create(name, fromGraphQLScope(scope));
     if (!result.ok) throw new BadUserInputError([{ field: result.field, problem: result.problem }]);
     return { token: result.token, apiToken: result.apiToken };
   },
 
-  revokeApiToken(_parent, { id }, { apiTokens }) {
+  async revokeApiToken(_parent, { id }, { apiTokens }) {
     // Token ids are row ids, like message ids.
     const rowId = parseMessageId(id);
-    const revoked = rowId === null ? null : apiTokens.revoke(rowId);
+    const revoked = rowId === null ? null : await apiTokens.revoke(rowId);
     if (revoked === null) throw new NotFoundError('API token', id);
     return revoked;
   },

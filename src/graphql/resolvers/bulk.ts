@@ -43,8 +43,8 @@ export const BulkMutation: Pick<
     throw new Error('a test email has no idempotency key, so it cannot conflict');
   },
 
-  configureSmtpProvider(_parent, { input }, { settings }) {
-    const result = settings.configureProvider(input);
+  async configureSmtpProvider(_parent, { input }, { settings }) {
+    const result = await settings.configureProvider(input);
     if (!result.ok) throw new BadUserInputError(result.problems);
     return result.settings;
   },

@@ -1,3 +1,4 @@
+import { LOG_START, type EventPosition } from '../../domain/event-position.ts';
 import { BadUserInputError } from '../errors.ts';
 
 // Message cursors are opaque on purpose: clients must not build them, so the ordering key can
@@ -17,14 +18,20 @@ export function decodeMessageCursor(cursor: string, field: string): number {
   return id;
 }
 
-/** Event cursors are the log's sequence numbers; "0" means "from the oldest retained event". */
-export function encodeEventCursor(seq: number): string {
-  return String(seq);
+/**
+ * Event cursors are the event's place in the log (event-position.ts): its sequence number on
+ * SQLite, `<xid>.<seq>` on PostgreSQL. "0" means "from the oldest retained event".
+ */
+export function encodeEventCursor(position: EventPosition): string {
+  return position.xid === 0 ? String(position.seq) : `${position.xid}.${position.seq}`;
 }
 
-export function decodeEventCursor(cursor: string, field: string): number {
-  if (!/^\d{1,16}$/.test(cursor)) {
+export function decodeEventCursor(cursor: string, field: string): EventPosition {
+  const match = /^(?:(\d{1,16})\.)?(\d{1,16})$/.exec(cursor);
+  const xid = match?.[1] === undefined ? 0 : Number(match[1]);
+  const seq = match?.[2] === undefined ? Number.NaN : Number(match[2]);
+  if (!Number.isSafeInteger(xid) || !Number.isSafeInteger(seq)) {
     throw new BadUserInputError([{ field, problem: 'is not an event cursor this API returned' }]);
   }
-  return Number(cursor);
+  return xid === 0 && seq === 0 ? LOG_START : { xid, seq };
 }

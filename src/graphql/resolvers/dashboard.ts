@@ -6,5 +6,5 @@ export const DashboardQuery: Pick<QueryResolvers, 'eventCursor'> = {
   // Resolved before `messages` when selected first in the same request: events after it are
   // replayed by messageEvents(after:), so nothing between the page read and the subscription is
   // lost (a replayed change already in the page is applied twice, which is harmless).
-  eventCursor: (_parent, _args, { events }) => encodeEventCursor(events.latestSeq()),
+  eventCursor: async (_parent, _args, { events }) => encodeEventCursor(await events.latest()),
 };

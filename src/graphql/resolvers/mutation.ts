@@ -13,8 +13,8 @@ function messageOrThrow(result: TransitionResult, id: string, action: string, al
 }
 
 export const Mutation: MutationResolvers = {
-  configureSmtp(_parent, { input }, { settings }) {
-    const result = settings.configure(input);
+  async configureSmtp(_parent, { input }, { settings }) {
+    const result = await settings.configure(input);
     if (!result.ok) throw new BadUserInputError(result.problems);
     return result.settings;
   },
@@ -29,8 +29,8 @@ export const Mutation: MutationResolvers = {
     );
   },
 
-  sendEmails(_parent, { inputs }, { outbox }) {
-    const result = outbox.sendMany(inputs);
+  async sendEmails(_parent, { inputs }, { outbox }) {
+    const result = await outbox.sendMany(inputs);
     if (result.ok) return result.messages;
     if (result.kind === 'invalid') throw new BadUserInputError(result.problems);
     throw new ConflictError(
@@ -39,15 +39,15 @@ export const Mutation: MutationResolvers = {
     );
   },
 
-  retryMessage(_parent, { id }, { outbox }) {
+  async retryMessage(_parent, { id }, { outbox }) {
     const rowId = parseMessageId(id);
     if (rowId === null) throw new NotFoundError('message', id);
-    return messageOrThrow(outbox.retry(rowId), id, 'retry', 'ABANDONED or CANCELLED');
+    return messageOrThrow(await outbox.retry(rowId), id, 'retry', 'ABANDONED or CANCELLED');
   },
 
-  cancelMessage(_parent, { id }, { outbox }) {
+  async cancelMessage(_parent, { id }, { outbox }) {
     const rowId = parseMessageId(id);
     if (rowId === null) throw new NotFoundError('message', id);
-    return messageOrThrow(outbox.cancel(rowId), id, 'cancel', 'QUEUED');
+    return messageOrThrow(await outbox.cancel(rowId), id, 'cancel', 'QUEUED');
   },
 };

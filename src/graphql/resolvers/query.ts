@@ -23,7 +23,7 @@ export const Query: QueryResolvers = {
     return rowId === null ? null : messages.find(rowId);
   },
 
-  messages(_parent, { filter, first, after }, { messages }) {
+  async messages(_parent, { filter, first, after }, { messages }) {
     const pageSize = first ?? DEFAULT_PAGE;
     if (!Number.isInteger(pageSize) || pageSize < 0 || pageSize > MAX_PAGE) {
       throw new BadUserInputError([
@@ -32,7 +32,7 @@ export const Query: QueryResolvers = {
     }
     const afterId = after == null ? null : decodeMessageCursor(after, 'after');
     const listFilter = toListFilter(filter, 'filter');
-    const page = messages.list(listFilter, pageSize, afterId);
+    const page = await messages.list(listFilter, pageSize, afterId);
     const edges = page.messages.map((node) => ({ cursor: encodeMessageCursor(node.id), node }));
     return {
       edges,

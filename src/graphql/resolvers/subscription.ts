@@ -2,6 +2,8 @@ import type { DeliveryStatsReport } from '../../delivery/delivery-stats.ts';
 import { streamEvents, type StreamItem } from '../../delivery/event-stream.ts';
 import { streamQueueStats } from '../../delivery/stats-stream.ts';
 import { BadUserInputError, CursorExpiredError } from '../errors.ts';
+import { recipientKey, subjectMatches } from '../../db/message-filter.ts';
+import { comparePositions, LOG_START } from '../../domain/event-position.ts';
 import type { MessageEvent } from '../../domain/message.ts';
 import { toListFilter } from '../filters.ts';
 import type { SubscriptionResolvers } from '../generated/types.ts';
@@ -9,11 +11,15 @@ import { decodeEventCursor } from './cursors.ts';
 
 export const Subscription: SubscriptionResolvers = {
   messageEvents: {
-    subscribe(_parent, { filter, after }, { events, bus, messages }) {
+    async subscribe(_parent, { filter, after }, { events, bus, messages }) {
       const list = toListFilter(filter, 'filter');
-      const afterSeq = after == null ? null : decodeEventCursor(after, 'after');
+      const from = after == null ? null : decodeEventCursor(after, 'after');
       // "0" always means "from the oldest retained event"; a later cursor must not skip any.
-      if (afterSeq !== null && afterSeq > 0 && afterSeq < events.prunedThroughSeq()) {
+      if (
+        from !== null &&
+        comparePositions(from, LOG_START) > 0 &&
+        comparePositions(from, await events.prunedThrough()) < 0
+      ) {
         throw new CursorExpiredError('after');
       }
       // Conditions on the message's creation time or subject need the message itself.
@@ -21,28 +27,27 @@ export const Subscription: SubscriptionResolvers = {
         list.createdAfterMs !== undefined ||
         list.createdBeforeMs !== undefined ||
         (list.subjectContains !== undefined && list.subjectContains !== '');
-      const subject = list.subjectContains?.toLowerCase();
       const matches = needsMessage
-        ? (event: MessageEvent) => {
-            const message = messages.find(event.messageId);
+        ? async (event: MessageEvent) => {
+            const message = await messages.find(event.messageId);
             if (!message) return false;
             if (list.createdAfterMs !== undefined && message.createdAtMs < list.createdAfterMs)
               return false;
             if (list.createdBeforeMs !== undefined && message.createdAtMs >= list.createdBeforeMs)
               return false;
-            return subject === undefined || message.subject.toLowerCase().includes(subject);
+            return subjectMatches(message.subject, list.subjectContains ?? '');
           }
         : undefined;
       const stream = streamEvents({
         events,
         bus,
-        afterSeq,
+        after: from,
         filter: {
           ...(list.statuses ? { statuses: list.statuses } : {}),
-          ...(list.recipient !== undefined ? { recipientKey: list.recipient.toLowerCase() } : {}),
+          ...(list.recipient !== undefined ? { recipientKey: recipientKey(list.recipient) } : {}),
         },
         ...(matches ? { matches } : {}),
-        prunedThroughSeq: () => events.prunedThroughSeq(),
+        prunedThrough: () => events.prunedThrough(),
       });
       return stream as AsyncIterable<never>;
     },

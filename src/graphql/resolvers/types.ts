@@ -27,10 +27,10 @@ export const Dispatch: DispatchResolvers = {
 };
 
 export const MessageEvent: MessageEventResolvers = {
-  cursor: (event) => encodeEventCursor(event.seq),
+  cursor: (event) => encodeEventCursor(event),
   at: (event) => isoTime(event.atMs),
-  message: (event, _args, { eventMessages }) => {
-    const message = eventMessages.of(event);
+  message: async (event, _args, { eventMessages }) => {
+    const message = await eventMessages.of(event);
     // Messages are never deleted while their events exist (foreign key), so this cannot happen.
     if (!message) throw new Error(`message ${event.messageId} of event ${event.seq} is missing`);
     return message;

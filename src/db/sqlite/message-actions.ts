@@ -1,16 +1,12 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import type { DeliveryErrorCode } from '../domain/delivery-error.ts';
-import type { Message, MessageEvent } from '../domain/message.ts';
+import type { DeliveryErrorCode } from '../../domain/delivery-error.ts';
+import type { Message, MessageEvent } from '../../domain/message.ts';
+import type { TransitionResult } from '../port.ts';
 import type { Db } from './client.ts';
 import type { MessageWriter } from './message-events-writer.ts';
-import { toMessage } from './rows.ts';
+import { toMessage } from '../rows.ts';
 import { messages } from './schema.ts';
-import type { CounterBatch } from './stats.ts';
-
-export type TransitionResult =
-  | { kind: 'changed'; message: Message; event: MessageEvent }
-  | { kind: 'not_found' }
-  | { kind: 'conflict'; message: Message };
+import type { CounterBatch } from '../counters.ts';
 
 /** What an operator does to messages outside the worker's loop: retry, cancel, expedite. */
 export function createMessageActions(db: Db, { findById, appendEvent, write }: MessageWriter) {

@@ -1,16 +1,13 @@
 import { and, asc, count, desc, eq, lt, min, sql } from 'drizzle-orm';
-import type { Message } from '../domain/message.ts';
+import type { Message } from '../../domain/message.ts';
+import type { MessagePage } from '../port.ts';
 import type { Db } from './client.ts';
 import type { MessageWriter } from './message-events-writer.ts';
 import { createCandidatePages } from './candidate-pages.ts';
-import { whereOf, type MessageListFilter } from './message-filters.ts';
-import { toMessage } from './rows.ts';
+import type { MessageListFilter } from '../message-filter.ts';
+import { whereOf } from './message-filters.ts';
+import { toMessage } from '../rows.ts';
 import { messages } from './schema.ts';
-
-export interface MessagePage {
-  messages: Message[];
-  hasNextPage: boolean;
-}
 
 /**
  * Whether the messages table's own indexes find a page better than the other indexes can

@@ -1,14 +1,9 @@
 import { and, asc, eq, gt, inArray, max, sql, type SQL } from 'drizzle-orm';
-import type { MessageEvent, MessageStatus } from '../domain/message.ts';
+import type { MessageEvent } from '../../domain/message.ts';
+import type { EventFilter } from '../port.ts';
 import type { Db } from './client.ts';
-import { toEvent } from './rows.ts';
+import { toEvent } from '../rows.ts';
 import { messageEvents, messages, retentionState } from './schema.ts';
-
-export interface EventFilter {
-  statuses?: readonly MessageStatus[];
-  /** Lower-cased whole address. */
-  recipientKey?: string;
-}
 
 export function createEventRepository(db: Db) {
   const forMessage = db

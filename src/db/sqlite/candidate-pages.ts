@@ -1,6 +1,7 @@
 import { and, desc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
-import { whereOf, type MessageListFilter } from './message-filters.ts';
+import type { MessageListFilter } from '../message-filter.ts';
+import { whereOf } from './message-filters.ts';
 import { dispatches, messages, subjectSearchState } from './schema.ts';
 
 /** Candidate message ids fetched per dispatch key and round. */

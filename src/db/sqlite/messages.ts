@@ -5,18 +5,6 @@ import { createMessageQueue } from './message-queue.ts';
 import { createMessageReads } from './message-reads.ts';
 import type { StatsRepository } from './stats.ts';
 
-export type { TransitionResult } from './message-actions.ts';
-export type { MessageListFilter } from './message-filters.ts';
-export type {
-  AttemptRecord,
-  ClaimedMessage,
-  ClaimRequest,
-  EnqueueAllResult,
-  EnqueueResult,
-  NewMessage,
-} from './message-queue.ts';
-export type { MessagePage } from './message-reads.ts';
-
 /**
  * The queue's storage. Every status change writes the message, its event and the statistics
  * counters in one transaction. The hot statements are prepared once: rebuilding them per call

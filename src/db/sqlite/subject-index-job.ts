@@ -1,5 +1,5 @@
-import type { SubjectSearchIndexer } from '../db/subject-search.ts';
-import { createWriteTurns, type WriteTurns } from '../db/write-turns.ts';
+import type { SubjectSearchIndexer } from './subject-search.ts';
+import type { WriteTurns } from './write-turns.ts';
 
 export interface SubjectIndexJobOptions {
   indexer: SubjectSearchIndexer;
@@ -10,8 +10,8 @@ export interface SubjectIndexJobOptions {
   /** Pause once everything is indexed. @default 250 */
   idleDelayMs?: number;
   onError: (error: unknown) => void;
-  /** Turns at the write lock shared with the delivery thread. @default unshared */
-  writeTurns?: WriteTurns;
+  /** Turns at the write lock shared with the delivery thread. */
+  writeTurns: WriteTurns;
 }
 
 /**
@@ -22,7 +22,7 @@ export function startSubjectIndexJob(options: SubjectIndexJobOptions) {
   const batchSize = options.batchSize ?? 500;
   const catchUpDelayMs = options.catchUpDelayMs ?? 50;
   const idleDelayMs = options.idleDelayMs ?? 250;
-  const writeTurns = options.writeTurns ?? createWriteTurns();
+  const { writeTurns } = options;
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
 

@@ -1,7 +1,7 @@
 import { asc, eq, sql } from 'drizzle-orm';
-import type { Dispatch } from '../domain/message.ts';
+import type { Dispatch } from '../../domain/message.ts';
 import type { Db } from './client.ts';
-import { toDispatch } from './rows.ts';
+import { toDispatch } from '../rows.ts';
 import { dispatches } from './schema.ts';
 
 export function createDispatchRepository(db: Db) {

@@ -1,28 +1,17 @@
-import type { DeliveryError } from '../domain/delivery-error.ts';
-import type { Header, Message, MessageEvent } from '../domain/message.ts';
+import type { Message, MessageEvent } from '../../domain/message.ts';
+import type {
+  AttemptRecord,
+  ClaimedMessage,
+  ClaimRequest,
+  EnqueueAllResult,
+  EnqueueResult,
+  NewMessage,
+} from '../port.ts';
 import type { Db } from './client.ts';
 import type { MessageWriter } from './message-events-writer.ts';
 import { prepareQueueStatements } from './message-queue-statements.ts';
-import { toMessage } from './rows.ts';
-import type { CounterBatch } from './stats.ts';
-
-export interface NewMessage {
-  recipient: string;
-  subject: string;
-  text: string | null;
-  html: string | null;
-  headers: Header[];
-  messageId: string;
-  maxAttempts: number;
-  idempotencyKey: string | null;
-  requestHash: string | null;
-  /** The configuration in use when it was queued, for the event. */
-  smtpConfigVersion: number | null;
-}
-
-/** enqueueAll's outcome: every message stored, or none because one reused a key differently. */
-export type EnqueueAllResult =
-  { ok: true; results: EnqueueResult[] } | { ok: false; conflictIndex: number; message: Message };
+import { toMessage } from '../rows.ts';
+import type { CounterBatch } from '../counters.ts';
 
 /** Thrown inside enqueueAll's transaction so that a conflict rolls back the whole batch. */
 class IdempotencyConflict extends Error {
@@ -32,50 +21,6 @@ class IdempotencyConflict extends Error {
   ) {
     super('idempotency conflict');
   }
-}
-
-export type EnqueueResult =
-  | { kind: 'queued'; message: Message; event: MessageEvent }
-  | { kind: 'repeat'; message: Message }
-  | { kind: 'conflict'; message: Message };
-
-/** What the worker decided about one attempt; the repository only writes it. */
-export interface AttemptRecord {
-  messageId: number;
-  /** The lease the claim granted; a record for a lease that was since re-claimed is dropped. */
-  leaseExpiresAtMs: number;
-  attempt: number;
-  atMs: number;
-  durationMs: number;
-  smtpConfigVersion: number | null;
-  response: string | null;
-  error: DeliveryError | null;
-  transcript: string | null;
-  next:
-    | { status: 'SENT'; reason: 'sent' }
-    | { status: 'QUEUED'; reason: 'retry_scheduled'; nextAttemptAtMs: number }
-    | { status: 'ABANDONED'; reason: 'failed_permanently' | 'attempts_exhausted' };
-}
-
-export interface ClaimRequest {
-  nowMs: number;
-  leaseMs: number;
-  limit: number;
-  /** The configuration the claims will be sent with, for their events. */
-  smtpConfigVersion: number | null;
-  /** The caller's own sends in flight: never claimed twice, even past their lease. */
-  excludeIds?: readonly number[];
-  /**
-   * No due time the caller sets lies further ahead of `nowMs` than this; one that does was set
-   * before the system clock moved back, and is treated as due now rather than left to strand its
-   * message. (A lease ending after `nowMs + leaseMs` is treated the same way.) @default no limit
-   */
-  horizonMs?: number;
-}
-
-export interface ClaimedMessage {
-  message: Message;
-  event: MessageEvent;
 }
 
 /** The worker's hot path: enqueue, claim with a lease, record attempts, release. */

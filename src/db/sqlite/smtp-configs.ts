@@ -1,32 +1,14 @@
 import { desc, eq, sql } from 'drizzle-orm';
-import { isEncrypted, type SecretBox } from '../secrets/secret-box.ts';
-import type { Header } from '../domain/message.ts';
+import { isEncrypted, type SecretBox } from '../../secrets/secret-box.ts';
+import type { StoredSmtpConfig } from '../port.ts';
+import { readStoredUri, writeStoredUri } from '../smtp-config-secrets.ts';
 import type { Db } from './client.ts';
 import { smtpConfigs } from './schema.ts';
 
-/** A stored configuration version. `connectionUri` holds the password: redact before showing. */
-export interface StoredSmtpConfig {
-  version: number;
-  connectionUri: string;
-  fromAddress: string;
-  fromName: string | null;
-  headers: Header[];
-  createdAtMs: number;
-}
-
 type Row = typeof smtpConfigs.$inferSelect;
 
-// Associated data of the encrypted column: a value moved elsewhere does not decrypt.
-const URI_CONTEXT = 'smtp_configs.connection_uri';
-
 function readUri(row: Row, secrets: SecretBox | null): string {
-  if (!isEncrypted(row.connectionUri)) return row.connectionUri;
-  if (secrets === null) {
-    throw new Error(
-      `SMTP configuration v${row.version} is stored encrypted: set SECRETS_KEY to the key that encrypted it`,
-    );
-  }
-  return secrets.decrypt(row.connectionUri, URI_CONTEXT);
+  return readStoredUri(row.connectionUri, row.version, secrets);
 }
 
 function toStored(row: Row, secrets: SecretBox | null): StoredSmtpConfig {
@@ -46,7 +28,7 @@ function toStored(row: Row, secrets: SecretBox | null): StoredSmtpConfig {
  */
 export function createSmtpConfigRepository(db: Db, secrets: SecretBox | null = null) {
   const toDomain = (row: Row) => toStored(row, secrets);
-  const writeUri = (uri: string) => (secrets ? secrets.encrypt(uri, URI_CONTEXT) : uri);
+  const writeUri = (uri: string) => writeStoredUri(uri, secrets);
   return {
     insert(config: Omit<StoredSmtpConfig, 'version'>): StoredSmtpConfig {
       const row = db

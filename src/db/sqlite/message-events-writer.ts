@@ -1,12 +1,13 @@
 import { eq, sql } from 'drizzle-orm';
-import type { MessageEvent } from '../domain/message.ts';
+import type { MessageEvent } from '../../domain/message.ts';
 import type { Db } from './client.ts';
-import { toEvent } from './rows.ts';
+import { toEvent } from '../rows.ts';
 import { messageEvents, messages } from './schema.ts';
-import { createCounterBatch, type CounterBatch, type StatsRepository } from './stats.ts';
+import { createCounterBatch, type CounterBatch } from '../counters.ts';
+import type { StatsRepository } from './stats.ts';
 
 /** An event as its writer describes it; the log assigns `seq`, the message gives the rest. */
-export type EventChange = Omit<MessageEvent, 'seq' | 'messageId' | 'recipient'>;
+export type EventChange = Omit<MessageEvent, 'seq' | 'xid' | 'messageId' | 'recipient'>;
 
 /**
  * What every part of the message repository shares: the message lookup by id, and writing a

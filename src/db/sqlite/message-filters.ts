@@ -1,26 +1,7 @@
 import { and, eq, exists, gte, inArray, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
-import type { DeliveryErrorCode } from '../domain/delivery-error.ts';
-import type { MessageStatus } from '../domain/message.ts';
+import { foldForSearch, recipientKey, type MessageListFilter } from '../message-filter.ts';
 import type { Db } from './client.ts';
 import { dispatches, messages } from './schema.ts';
-
-export interface MessageListFilter {
-  statuses?: readonly MessageStatus[];
-  recipient?: string;
-  createdAfterMs?: number;
-  createdBeforeMs?: number;
-  subjectContains?: string;
-  /** Some attempt failed with one of these codes. */
-  errorCodes?: readonly DeliveryErrorCode[];
-  /** true: some attempt failed; false: none did. */
-  everFailed?: boolean;
-  /** Some attempt used this configuration version. */
-  smtpConfigVersion?: number;
-  /** The last failed attempt's code is one of these. */
-  lastErrorCodes?: readonly DeliveryErrorCode[];
-  /** Changed at or after this time. */
-  updatedAfterMs?: number;
-}
 
 export interface WhereOptions {
   /**
@@ -42,7 +23,7 @@ export function filterConditions(
     conditions.push(inArray(column(messages.status), [...filter.statuses]));
   }
   if (filter.recipient !== undefined) {
-    conditions.push(eq(column(messages.recipientKey), filter.recipient.toLowerCase()));
+    conditions.push(eq(column(messages.recipientKey), recipientKey(filter.recipient)));
   }
   // Creation times never decrease as ids grow (the insert sees to it), so a time range is an id
   // range: one lookup in the created_at index finds the boundary, and the page is then read by
@@ -56,9 +37,10 @@ export function filterConditions(
     conditions.push(sql`${messages.id} <= coalesce(${lastId}, 0)`);
   }
   if (filter.subjectContains !== undefined && filter.subjectContains !== '') {
-    // instr on lower() avoids LIKE's wildcard characters in user input.
+    // The fold is the application's (client.ts registers it), not SQLite's ASCII-only lower();
+    // instr avoids LIKE's wildcard characters in user input.
     conditions.push(
-      sql`instr(lower(${messages.subject}), ${filter.subjectContains.toLowerCase()}) > 0`,
+      sql`instr(mailscope_fold(${messages.subject}), ${foldForSearch(filter.subjectContains)}) > 0`,
     );
   }
   if (filter.everFailed !== undefined) {

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { foldForSearch } from '../message-filter.ts';
 import * as schema from './schema.ts';
 
 /** Drizzle over the connection; `$client` is the better-sqlite3 handle, for what drizzle can't model. */
@@ -15,7 +16,7 @@ export interface DatabaseHandle {
   close(): void;
 }
 
-const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url));
+const migrationsFolder = fileURLToPath(new URL('../../../drizzle/sqlite', import.meta.url));
 
 export interface DatabaseOptions {
   /** False for a second connection opened after the first has migrated. @default true */
@@ -46,6 +47,10 @@ export function openDatabase(path: string, options: DatabaseOptions = {}): Datab
   // A second process (or a restart racing the old one) waits instead of failing at once; past
   // this, writes fail with SQLITE_BUSY, which callers report as storage unavailable.
   sqlite.pragma(`busy_timeout = ${Math.max(0, Math.round(busyTimeoutMs))}`);
+  // Subject searches fold text the application's way (message-filter.ts), in SQL too.
+  sqlite.function('mailscope_fold', { deterministic: true }, (text: unknown) =>
+    typeof text === 'string' ? foldForSearch(text) : text,
+  );
   const db = drizzle(sqlite, { schema });
   if (runMigrations) migrate(db, { migrationsFolder });
   return {

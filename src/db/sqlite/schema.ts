@@ -7,8 +7,9 @@ import {
   text,
   uniqueIndex,
 } from 'drizzle-orm/sqlite-core';
-import type { DeliveryError } from '../domain/delivery-error.ts';
-import { EVENT_REASONS, MESSAGE_STATUSES, type Header } from '../domain/message.ts';
+import type { DeliveryError } from '../../domain/delivery-error.ts';
+import { EVENT_REASONS, MESSAGE_STATUSES, type Header } from '../../domain/message.ts';
+import { API_TOKEN_SCOPES } from '../port.ts';
 
 // Times are integer milliseconds since the epoch (UTC): compact, indexable, and formatted to
 // ISO 8601 only at the edge.
@@ -132,8 +133,6 @@ export const statCounters = sqliteTable(
     primaryKey({ columns: [table.resolutionMs, table.bucketStart, table.metric, table.key] }),
   ],
 );
-
-export const API_TOKEN_SCOPES = ['admin', 'read'] as const;
 
 /**
  * API tokens beyond the bootstrap API_TOKEN. Only a SHA-256 digest of each token is kept: the

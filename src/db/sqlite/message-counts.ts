@@ -1,5 +1,5 @@
 import { count } from 'drizzle-orm';
-import { MESSAGE_STATUSES, type MessageStatus } from '../domain/message.ts';
+import { MESSAGE_STATUSES, type MessageStatus } from '../../domain/message.ts';
 import type { Db } from './client.ts';
 import { messages } from './schema.ts';
 

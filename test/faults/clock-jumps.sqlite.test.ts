@@ -1,23 +1,21 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { openDatabase } from '../../src/db/client.ts';
-import { createDispatchRepository } from '../../src/db/dispatches.ts';
-import { createEventRepository } from '../../src/db/events.ts';
-import { createMessageRepository, type NewMessage } from '../../src/db/messages.ts';
-import { createSmtpConfigRepository } from '../../src/db/smtp-configs.ts';
-import { createStatsRepository } from '../../src/db/stats.ts';
+import type { MessageStore, NewMessage } from '../../src/db/port.ts';
+import { openSqliteStorage } from '../../src/db/sqlite/storage.ts';
 import { createSmtpSettings } from '../../src/delivery/smtp-settings.ts';
 import { createDeliveryWorker, type DeliveryWorker } from '../../src/delivery/worker.ts';
 import { createSmtpTransports } from '../../src/smtp/transport.ts';
 import { deliveryCounts, reportFigures } from '../helpers/faults.ts';
+import { claim, record } from '../helpers/queue.ts';
 import { tempDir } from '../helpers/service.ts';
 import { startTestSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 // Fault 7: the system clock jumps back or forward. Leases and due times are wall time in SQLite
 // (they must outlive the process), so the worker is given a clock this test moves; everything
-// else is real (SQLite file, SMTP server, pooled transports). A backward jump must not strand a
+// else is real (SQLite file, SMTP server, pooled transports). On PostgreSQL leases and due
+// times are on the database's clock, which the process's clock does not move. A backward jump must not strand a
 // leased (or retrying) message; a forward jump must not let a live lease be claimed again and
 // its message sent twice.
 
@@ -42,12 +40,21 @@ function newMessage(i: number): NewMessage {
   };
 }
 
+/** Whether every one of `ids` is SENT. */
+async function allSent(messages: MessageStore, ids: readonly number[]): Promise<boolean> {
+  const found = await Promise.all(ids.map((id) => messages.find(id)));
+  return found.every((message) => message?.status === 'SENT');
+}
+
 /** The delivery thread's parts, on a real SQLite file, with a clock the test moves. */
-function startDelivery(name: string, smtp: TestSmtpServer) {
-  const database = openDatabase(join(dir.path, `${name}.db`));
-  const messages = createMessageRepository(database.db, createStatsRepository(database.db));
+async function startDelivery(name: string, smtp: TestSmtpServer) {
+  const storage = openSqliteStorage(
+    { dialect: 'sqlite', path: join(dir.path, `${name}.db`) },
+    { role: 'main', secrets: null },
+  );
+  const { messages } = storage;
   const settings = createSmtpSettings({
-    configs: createSmtpConfigRepository(database.db),
+    configs: storage.smtpConfigs,
     environment: {
       connectionUri: `smtp://${smtp.host}:${smtp.port}/?disable_starttls=true`,
       fromAddress: 'clock@example.com',
@@ -55,14 +62,15 @@ function startDelivery(name: string, smtp: TestSmtpServer) {
     },
     embedded: null,
   });
+  await settings.refresh();
   const transports = createSmtpTransports({ timeoutMs: 5_000 });
   const clock = { offsetMs: 0, now: () => Date.now() + clock.offsetMs };
   let worker: DeliveryWorker | null = null;
   return {
     messages,
     clock,
-    events: createEventRepository(database.db),
-    dispatches: createDispatchRepository(database.db),
+    events: storage.events,
+    dispatches: storage.dispatches,
     startWorker() {
       worker = createDeliveryWorker({
         messages,
@@ -77,7 +85,7 @@ function startDelivery(name: string, smtp: TestSmtpServer) {
     async close() {
       await worker?.close();
       await transports.close({ force: true });
-      database.close();
+      await storage.close();
     },
   };
 }
@@ -85,24 +93,19 @@ function startDelivery(name: string, smtp: TestSmtpServer) {
 test('clock moved back an hour: leased and retrying messages are not stranded', async (t) => {
   const smtp = await startTestSmtpServer();
   t.after(() => smtp.close());
-  const delivery = startDelivery('back', smtp);
+  const delivery = await startDelivery('back', smtp);
   t.after(() => delivery.close());
   const { messages, clock } = delivery;
 
   // A worker claimed three messages and died mid-send (what kill -9 leaves behind), and a
   // fourth failed once and waits for its retry.
   const startMs = clock.now();
-  const queued = messages.enqueueMany([0, 1, 2, 3].map(newMessage), startMs);
+  const queued = await messages.enqueueMany([0, 1, 2, 3].map(newMessage), startMs);
   const ids = queued.map((result) => result.message.id);
-  const claimed = messages.claimDue({
-    nowMs: startMs,
-    leaseMs: LEASE_MS,
-    limit: 4,
-    smtpConfigVersion: null,
-  });
+  const claimed = await claim(messages, startMs, 4, { leaseMs: LEASE_MS });
   assert.equal(claimed.length, 4);
   const retrying = claimed[3]!.message;
-  messages.recordAttempts([
+  await record(messages, [
     {
       messageId: retrying.id,
       leaseExpiresAtMs: retrying.leaseExpiresAtMs!,
@@ -122,7 +125,12 @@ test('clock moved back an hour: leased and retrying messages are not stranded', 
         hint: null,
       },
       transcript: null,
-      next: { status: 'QUEUED', reason: 'retry_scheduled', nextAttemptAtMs: startMs + 500 },
+      next: {
+        status: 'QUEUED',
+        reason: 'retry_scheduled',
+        delayMs: 490,
+        nextAttemptAtMs: startMs + 500,
+      },
     },
   ]);
 
@@ -131,12 +139,12 @@ test('clock moved back an hour: leased and retrying messages are not stranded', 
   clock.offsetMs = -HOUR_MS;
   const restartedAt = performance.now();
   delivery.startWorker();
-  await waitFor(() => ids.every((id) => messages.find(id)?.status === 'SENT'), {
+  await waitFor(() => allSent(messages, ids), {
     description: 'every message SENT (not an hour from now)',
   });
   const recoverMs = Math.round(performance.now() - restartedAt);
   const counts = deliveryCounts(smtp.received);
-  for (const id of ids) assert.equal(counts.get(messages.find(id)!.messageId), 1);
+  for (const id of ids) assert.equal(counts.get((await messages.find(id))!.messageId), 1);
   reportFigures(t, '7a clock back 1 h after a crash', {
     acknowledged: ids.length,
     sent: counts.size,
@@ -159,35 +167,37 @@ test('clock moved forward an hour during sends: no lease taken over, nothing sen
     },
   });
   t.after(() => smtp.close());
-  const delivery = startDelivery('forward', smtp);
+  const delivery = await startDelivery('forward', smtp);
   t.after(() => delivery.close());
   const { messages, clock, events, dispatches } = delivery;
 
-  const ids = messages.enqueueMany([0, 1, 2].map(newMessage), clock.now()).map((r) => r.message.id);
+  const ids = (await messages.enqueueMany([0, 1, 2].map(newMessage), clock.now())).map(
+    (r) => r.message.id,
+  );
   const worker = delivery.startWorker();
   await waitFor(() => holding === 3, { description: 'three sends in flight' });
 
   // An hour passes in an instant: by the clock, every lease in flight has run out.
   clock.offsetMs = HOUR_MS;
   // The worker keeps working meanwhile: a new message is claimed and sent past the held ones.
-  const [later] = messages.enqueueMany([newMessage(3)], clock.now());
+  const [later] = await messages.enqueueMany([newMessage(3)], clock.now());
   worker.wake();
-  await waitFor(() => messages.find(later!.message.id)?.status === 'SENT', {
+  await waitFor(() => allSent(messages, [later!.message.id]), {
     description: 'a message queued after the jump to be sent',
   });
   const startedAt = performance.now();
   release();
-  await waitFor(() => ids.every((id) => messages.find(id)?.status === 'SENT'), {
+  await waitFor(() => allSent(messages, ids), {
     description: 'the held messages SENT',
   });
   const recoverMs = Math.round(performance.now() - startedAt);
   const all = [...ids, later!.message.id];
   const counts = deliveryCounts(smtp.received);
   for (const id of all) {
-    assert.equal(counts.get(messages.find(id)!.messageId), 1, `message ${id} sent once`);
-    const reasons = events.listForMessage(id).map((event) => event.reason);
+    assert.equal(counts.get((await messages.find(id))!.messageId), 1, `message ${id} sent once`);
+    const reasons = (await events.listForMessage(id)).map((event) => event.reason);
     assert.deepEqual(reasons, ['queued', 'claimed', 'sent'], `message ${id}: ${reasons}`);
-    assert.equal(dispatches.listForMessage(id).length, 1);
+    assert.equal((await dispatches.listForMessage(id)).length, 1);
   }
   reportFigures(t, '7b clock forward 1 h during sends', {
     acknowledged: all.length,
@@ -209,10 +219,10 @@ test('a lease taken over by another claim cannot be recorded by its old owner', 
     },
   });
   t.after(() => smtp.close());
-  const delivery = startDelivery('stolen', smtp);
+  const delivery = await startDelivery('stolen', smtp);
   t.after(() => delivery.close());
   const { messages, clock, dispatches } = delivery;
-  const [queued] = messages.enqueueMany([newMessage(0)], clock.now());
+  const [queued] = await messages.enqueueMany([newMessage(0)], clock.now());
   const id = queued!.message.id;
   delivery.startWorker();
   await waitFor(() => holding, { description: 'the send in flight' });
@@ -221,23 +231,18 @@ test('a lease taken over by another claim cannot be recorded by its old owner', 
   // (the same clock; say a second instance started by mistake) sees the lease as run out and
   // claims the message. Only a claim token can keep the two from both recording it.
   clock.offsetMs = HOUR_MS;
-  const [stolen] = messages.claimDue({
-    nowMs: clock.now(),
-    leaseMs: LEASE_MS,
-    limit: 1,
-    smtpConfigVersion: null,
-  });
+  const [stolen] = await claim(messages, clock.now(), 1, { leaseMs: LEASE_MS });
   assert.equal(stolen?.message.id, id);
   release();
   await waitFor(() => smtp.receivedCount === 1, { description: 'the first send to finish' });
   // A message queued now is recorded in a later cycle than the first send's outcome: once it is
   // SENT, the old owner has tried to record.
-  const [next] = messages.enqueueMany([newMessage(1)], clock.now());
-  await waitFor(() => messages.find(next!.message.id)?.status === 'SENT', {
+  const [next] = await messages.enqueueMany([newMessage(1)], clock.now());
+  await waitFor(() => allSent(messages, [next!.message.id]), {
     description: 'a later message to be recorded',
   });
-  const now = messages.find(id)!;
+  const now = (await messages.find(id))!;
   assert.equal(now.status, 'PROCESSING', 'the new claim owns it');
   assert.equal(now.leaseExpiresAtMs, stolen!.message.leaseExpiresAtMs);
-  assert.equal(dispatches.listForMessage(id).length, 0, 'the old owner recorded nothing');
+  assert.equal((await dispatches.listForMessage(id)).length, 0, 'the old owner recorded nothing');
 });

@@ -1,18 +1,7 @@
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
-import { apiTokens, type API_TOKEN_SCOPES } from './schema.ts';
-
-export type StoredTokenScope = (typeof API_TOKEN_SCOPES)[number];
-
-/** A stored API token; the token itself is never stored, only its digest. */
-export interface StoredApiToken {
-  id: number;
-  name: string;
-  scope: StoredTokenScope;
-  createdAtMs: number;
-  revokedAtMs: number | null;
-  lastUsedAtMs: number | null;
-}
+import type { StoredApiToken, StoredTokenScope } from '../port.ts';
+import { apiTokens } from './schema.ts';
 
 type Row = typeof apiTokens.$inferSelect;
 

@@ -1,0 +1,25 @@
+import type { SecretBox } from '../secrets/secret-box.ts';
+import type { Storage } from './port.ts';
+import type { PostgresStorageOptions } from './postgres/storage.ts';
+import type { OpenOptions, SqliteStorageOptions } from './sqlite/storage.ts';
+
+/** Which database and how to reach it; structured-cloneable, so a thread can open its own. */
+export type StorageDescriptor = SqliteStorageOptions | PostgresStorageOptions;
+
+export type { OpenOptions };
+
+/**
+ * Opens the storage `descriptor` names. Each dialect's adapter (and its driver) is loaded only
+ * when it is used: an embedded install never loads pg.
+ */
+export async function openStorage(
+  descriptor: StorageDescriptor,
+  options: { role: OpenOptions['role']; secrets: SecretBox | null },
+): Promise<Storage> {
+  if (descriptor.dialect === 'sqlite') {
+    const { openSqliteStorage } = await import('./sqlite/storage.ts');
+    return openSqliteStorage(descriptor, options);
+  }
+  const { openPostgresStorage } = await import('./postgres/storage.ts');
+  return openPostgresStorage(descriptor, options);
+}

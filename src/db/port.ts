@@ -1,0 +1,338 @@
+// The storage port: what the delivery, GraphQL and operations layers may ask of the database,
+// in domain types only. SQLite (db/sqlite/) and PostgreSQL (db/postgres/) implement it; every
+// method is one transaction and async (on better-sqlite3 an await costs a microtask, and its
+// transactions cannot await, so there is no generic `transaction(async tx => …)` here).
+import type { DeliveryError, DeliveryErrorCode } from '../domain/delivery-error.ts';
+import type { EventPosition } from '../domain/event-position.ts';
+import type { Dispatch, Header, Message, MessageEvent, MessageStatus } from '../domain/message.ts';
+import type { MessageListFilter } from './message-filter.ts';
+
+export type { MessageListFilter } from './message-filter.ts';
+
+export interface NewMessage {
+  recipient: string;
+  subject: string;
+  text: string | null;
+  html: string | null;
+  headers: Header[];
+  messageId: string;
+  maxAttempts: number;
+  idempotencyKey: string | null;
+  requestHash: string | null;
+  /** The configuration in use when it was queued, for the event. */
+  smtpConfigVersion: number | null;
+}
+
+export type EnqueueResult =
+  | { kind: 'queued'; message: Message; event: MessageEvent }
+  | { kind: 'repeat'; message: Message }
+  | { kind: 'conflict'; message: Message };
+
+/** enqueueAll's outcome: every message stored, or none because one reused a key differently. */
+export type EnqueueAllResult =
+  { ok: true; results: EnqueueResult[] } | { ok: false; conflictIndex: number; message: Message };
+
+/** What the worker decided about one attempt; the store only writes it. */
+export interface AttemptRecord {
+  messageId: number;
+  /** The lease the claim granted; a record for a lease that was since re-claimed is dropped. */
+  leaseExpiresAtMs: number;
+  attempt: number;
+  atMs: number;
+  durationMs: number;
+  smtpConfigVersion: number | null;
+  response: string | null;
+  error: DeliveryError | null;
+  transcript: string | null;
+  next:
+    | { status: 'SENT'; reason: 'sent' }
+    | {
+        status: 'QUEUED';
+        reason: 'retry_scheduled';
+        /** The backoff: the retry is due this long after the attempt ended. */
+        delayMs: number;
+        /** `atMs + durationMs + delayMs` by this process's clock (what the hint tells people). */
+        nextAttemptAtMs: number;
+      }
+    | { status: 'ABANDONED'; reason: 'failed_permanently' | 'attempts_exhausted' };
+}
+
+export interface ClaimRequest {
+  /** This process's clock. A store with a clock of its own (PostgreSQL) uses that instead. */
+  nowMs: number;
+  leaseMs: number;
+  limit: number;
+  /** The configuration the claims will be sent with, for their events. */
+  smtpConfigVersion: number | null;
+  /** The caller's own sends in flight: never claimed twice, even past their lease. */
+  excludeIds?: readonly number[];
+  /**
+   * No due time the caller sets lies further ahead of `nowMs` than this; one that does was set
+   * before the system clock moved back, and is treated as due now rather than left to strand its
+   * message. Only a store on this process's clock needs it. @default no limit
+   */
+  horizonMs?: number;
+}
+
+export interface ClaimedMessage {
+  message: Message;
+  event: MessageEvent;
+}
+
+export interface RecordAndClaimResult {
+  events: MessageEvent[];
+  claimed: ClaimedMessage[];
+}
+
+export type TransitionResult =
+  | { kind: 'changed'; message: Message; event: MessageEvent }
+  | { kind: 'not_found' }
+  | { kind: 'conflict'; message: Message };
+
+export interface MessagePage {
+  messages: Message[];
+  hasNextPage: boolean;
+}
+
+export interface QueueSnapshot {
+  queued: number;
+  processing: number;
+  oldestQueuedAtMs: number | null;
+}
+
+/** Queries over messages; nothing here writes. */
+export interface MessageReads {
+  find(id: number): Promise<Message | null>;
+  /** Newest first; `afterId` is the id of the last message of the previous page. */
+  list(filter: MessageListFilter, first: number, afterId: number | null): Promise<MessagePage>;
+  /** Ids of messages matching `filter` with ids above `afterId`, oldest first. */
+  idsMatching(filter: MessageListFilter, limit: number, afterId?: number): Promise<number[]>;
+  countMatching(filter: MessageListFilter): Promise<number>;
+  /**
+   * How long until something becomes claimable (0 or less: now), by the store's clock; null
+   * when nothing is waiting.
+   */
+  nextDueInMs(nowMs: number): Promise<number | null>;
+  queueSnapshot(): Promise<QueueSnapshot>;
+  /** Messages in each status now; every status is present, 0 when none. */
+  countByStatus(): Promise<Record<MessageStatus, number>>;
+}
+
+/** The worker's and the outbox's hot path: enqueue, claim with a lease, record, release. */
+export interface MessageQueue {
+  /**
+   * Stores QUEUED messages and their first events in one transaction, or finds the earlier
+   * message with the same idempotency key (also within the batch).
+   */
+  enqueueMany(inputs: readonly NewMessage[], nowMs: number): Promise<EnqueueResult[]>;
+  /** enqueueMany, all or nothing: a key reused with different input stores none of them. */
+  enqueueAll(inputs: readonly NewMessage[], nowMs: number): Promise<EnqueueAllResult>;
+  /**
+   * Records finished attempts, then claims up to `request.limit` due messages with a lease
+   * (PROCESSING ones whose lease ran out first, then QUEUED ones whose time has come), in one
+   * transaction. A record applies only while the row still carries the lease its claim granted.
+   */
+  recordAndClaim(
+    records: readonly AttemptRecord[],
+    request: ClaimRequest,
+  ): Promise<RecordAndClaimResult>;
+  /** PROCESSING -> QUEUED (due now) for claims that were not sent, e.g. on shutdown. */
+  release(
+    claims: readonly { messageId: number; leaseExpiresAtMs: number }[],
+    nowMs: number,
+    smtpConfigVersion: number | null,
+  ): Promise<MessageEvent[]>;
+}
+
+/** What an operator does to messages outside the worker's loop: retry, cancel, expedite. */
+export interface MessageActions {
+  /** ABANDONED or CANCELLED -> QUEUED, with a fresh budget of `maxAttempts` attempts. */
+  retry(
+    id: number,
+    maxAttempts: number,
+    nowMs: number,
+    smtpConfigVersion: number | null,
+  ): Promise<TransitionResult>;
+  /** QUEUED -> CANCELLED. */
+  cancel(id: number, nowMs: number, smtpConfigVersion: number | null): Promise<TransitionResult>;
+  /** `retry` for many messages in one transaction; returns the messages changed. */
+  retryMany(
+    ids: readonly number[],
+    maxAttempts: number,
+    nowMs: number,
+    smtpConfigVersion: number | null,
+  ): Promise<{ message: Message; event: MessageEvent }[]>;
+  /** `cancel` for many messages in one transaction; returns the messages changed. */
+  cancelMany(
+    ids: readonly number[],
+    nowMs: number,
+    smtpConfigVersion: number | null,
+  ): Promise<{ message: Message; event: MessageEvent }[]>;
+  /**
+   * Makes QUEUED messages whose last attempt failed with one of `codes` due now; returns how
+   * many. Statuses don't change, so no events are appended.
+   */
+  expediteFailedWith(codes: readonly DeliveryErrorCode[], nowMs: number): Promise<number>;
+}
+
+export type MessageStore = MessageReads & MessageQueue & MessageActions;
+
+export interface EventFilter {
+  statuses?: readonly MessageStatus[];
+  /** Lower-cased whole address. */
+  recipientKey?: string;
+}
+
+/** The append-only log of status changes, read in its one order (see event-position.ts). */
+export interface EventLog {
+  /** The newest event that can be read in order now; the start when the log is empty. */
+  latest(): Promise<EventPosition>;
+  /** The newest event retention has deleted: a cursor below it may have lost events. */
+  prunedThrough(): Promise<EventPosition>;
+  /** Events after `after`, oldest first, at most `limit`. */
+  listAfter(after: EventPosition, limit: number, filter?: EventFilter): Promise<MessageEvent[]>;
+  /** The message's whole timeline, oldest first. */
+  listForMessage(messageId: number): Promise<MessageEvent[]>;
+}
+
+/**
+ * How committed events reach the in-process bus: every event of every writer (and, on
+ * PostgreSQL, of every instance) exactly once, in the log's order.
+ */
+export interface EventFeed {
+  /** Events this process just committed (from either thread). */
+  committed(events: readonly MessageEvent[]): void;
+  close(): Promise<void>;
+}
+
+export interface DispatchStore {
+  /** One per attempt, oldest first. */
+  listForMessage(messageId: number): Promise<Dispatch[]>;
+}
+
+/** A stored configuration version. `connectionUri` holds the password: redact before showing. */
+export interface StoredSmtpConfig {
+  version: number;
+  connectionUri: string;
+  fromAddress: string;
+  fromName: string | null;
+  headers: Header[];
+  createdAtMs: number;
+}
+
+export interface SmtpConfigStore {
+  insert(config: Omit<StoredSmtpConfig, 'version'>): Promise<StoredSmtpConfig>;
+  latest(): Promise<StoredSmtpConfig | null>;
+  /** Newest first. */
+  list(): Promise<StoredSmtpConfig[]>;
+  /**
+   * Encrypts cleartext rows and rows under an older key with the current key (SECRETS_KEY);
+   * returns how many were rewritten.
+   */
+  encryptAtRest(): Promise<number>;
+  /** True when some row is encrypted (then SECRETS_KEY is needed to use it). */
+  anyEncrypted(): Promise<boolean>;
+}
+
+export const API_TOKEN_SCOPES = ['admin', 'read'] as const;
+export type StoredTokenScope = (typeof API_TOKEN_SCOPES)[number];
+
+/** A stored API token; the token itself is never stored, only its digest. */
+export interface StoredApiToken {
+  id: number;
+  name: string;
+  scope: StoredTokenScope;
+  createdAtMs: number;
+  revokedAtMs: number | null;
+  lastUsedAtMs: number | null;
+}
+
+export interface ApiTokenStore {
+  insert(token: {
+    name: string;
+    scope: StoredTokenScope;
+    tokenHash: string;
+    createdAtMs: number;
+  }): Promise<StoredApiToken>;
+  /** The unrevoked token with this digest, or null. */
+  findActiveByHash(tokenHash: string): Promise<StoredApiToken | null>;
+  find(id: number): Promise<StoredApiToken | null>;
+  /** True when at least one unrevoked token exists: then every request needs a token. */
+  anyActive(): Promise<boolean>;
+  /** Newest first, revoked ones included. */
+  list(): Promise<StoredApiToken[]>;
+  /** Revokes the token unless it already is; returns it as it is now, or null when unknown. */
+  revoke(id: number, atMs: number): Promise<StoredApiToken | null>;
+  touch(id: number, atMs: number): Promise<void>;
+}
+
+export interface StatsStore {
+  /**
+   * Totals of every metric and key over [sinceMs, untilMs), to the minute, keyed
+   * `${metric}|${key}` (see counters.ts).
+   */
+  totals(sinceMs: number, untilMs: number): Promise<Map<string, number>>;
+}
+
+export interface PruneRequest {
+  /** Prune finished messages created and last changed before this time; null: no age limit. */
+  olderThanMs: number | null;
+  /** Prune finished messages with an id below this (see `capId`); null: no cap. */
+  belowId: number | null;
+  /** Messages per transaction. */
+  limit: number;
+  nowMs: number;
+}
+
+export interface PruneResult {
+  messages: number;
+  dispatches: number;
+  events: number;
+}
+
+export interface RetentionStore {
+  /** The id of the `keepNewest`-th newest message: anything older is over the cap. */
+  capId(keepNewest: number): Promise<number | null>;
+  /**
+   * Prunes one batch of old finished messages with their dispatches and events; all zero once
+   * nothing is left (or, with several instances, while another one is pruning).
+   */
+  pruneBatch(request: PruneRequest): Promise<PruneResult>;
+}
+
+/** Something that changed which other instances keep in memory. */
+export type StorageChange =
+  { kind: 'smtp-config' } | { kind: 'token-created' } | { kind: 'token-revoked'; tokenId: number };
+
+/**
+ * Changes made on one instance, told to every instance (this one included) within a second.
+ * SQLite serves one instance, so there it is only a local call.
+ */
+export interface ChangeSignals {
+  announce(change: StorageChange): void;
+  subscribe(listener: (change: StorageChange) => void): () => void;
+}
+
+/** Work a store needs done in the background of the main thread (indexes, counters). */
+export interface BackgroundJobs {
+  close(): Promise<void>;
+}
+
+export interface Storage {
+  readonly dialect: 'sqlite' | 'postgres';
+  messages: MessageStore;
+  events: EventLog;
+  dispatches: DispatchStore;
+  smtpConfigs: SmtpConfigStore;
+  apiTokens: ApiTokenStore;
+  stats: StatsStore;
+  retention: RetentionStore;
+  signals: ChangeSignals;
+  /** null when the database takes writes now; otherwise why not (for /readyz). */
+  writeProblem(): Promise<string | null>;
+  /** Starts following the log into `publish` (once per process, in the main thread). */
+  startFeed(publish: (events: readonly MessageEvent[]) => void): Promise<EventFeed>;
+  /** Starts the store's own background work; `onError` hears of failures it will retry. */
+  startBackgroundJobs(onError: (error: unknown, job: string) => void): BackgroundJobs;
+  close(): Promise<void>;
+}

@@ -1,0 +1,215 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  customType,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  serial,
+  text,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+import type { DeliveryError } from '../../domain/delivery-error.ts';
+import type { EventReason, Header, MessageStatus } from '../../domain/message.ts';
+import type { StoredTokenScope } from '../port.ts';
+
+// The same tables as sqlite/schema.ts, with the same column names, so rows map to domain types
+// through one mapping (rows.ts). Times are integer milliseconds since the epoch (UTC), as there.
+
+/** Milliseconds since the epoch, read as a JS number. */
+const ms = (name: string) => bigint(name, { mode: 'number' });
+/** A 64-bit id, read as a JS number (safe far beyond any table this service will hold). */
+const id64 = (name: string) => bigint(name, { mode: 'number' });
+
+/** A transaction id (xid8): the first key of the event log's order (event-position.ts). */
+const xid8 = customType<{ data: number; driverData: string }>({
+  dataType: () => 'xid8',
+  fromDriver: (value) => Number(value),
+  toDriver: (value) => String(value),
+});
+
+/** Each configureSmtp stores a new version; the newest one is in use. */
+export const smtpConfigs = pgTable('smtp_configs', {
+  version: serial('version').primaryKey(),
+  /** Holds the password: never leaves db/ and smtp/ unredacted. */
+  connectionUri: text('connection_uri').notNull(),
+  fromAddress: text('from_address').notNull(),
+  fromName: text('from_name'),
+  headers: jsonb('headers').$type<Header[]>().notNull(),
+  createdAt: ms('created_at').notNull(),
+});
+
+export const messages = pgTable(
+  'messages',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    recipient: text('recipient').notNull(),
+    /** recipientKey(recipient) (message-filter.ts): whole-address, case-insensitive matches. */
+    recipientKey: text('recipient_key').notNull(),
+    subject: text('subject').notNull(),
+    /** foldForSearch(subject) (message-filter.ts), searched through a trigram index. */
+    subjectFolded: text('subject_folded').notNull(),
+    text: text('text'),
+    html: text('html'),
+    headers: jsonb('headers').$type<Header[]>().notNull(),
+    status: text('status').$type<MessageStatus>().notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    maxAttempts: integer('max_attempts').notNull(),
+    attemptsAtRetry: integer('attempts_at_retry').notNull().default(0),
+    messageId: text('message_id').notNull(),
+    idempotencyKey: text('idempotency_key'),
+    /** Hash of the sendEmail input, to tell a repeat of the same request from a conflicting one. */
+    requestHash: text('request_hash'),
+    createdAt: ms('created_at').notNull(),
+    updatedAt: ms('updated_at').notNull(),
+    /** On the database's clock (several instances, one clock). */
+    nextAttemptAt: ms('next_attempt_at'),
+    /** On the database's clock; a claim's lease is its token (see queue.ts). */
+    leaseExpiresAt: ms('lease_expires_at'),
+    lastError: jsonb('last_error').$type<DeliveryError>(),
+    smtpConfigVersion: integer('smtp_config_version'),
+    /** True once any attempt failed, whatever the status is now. */
+    everFailed: boolean('ever_failed').notNull().default(false),
+  },
+  (table) => [
+    uniqueIndex('messages_idempotency_key')
+      .on(table.idempotencyKey)
+      .where(sql`${table.idempotencyKey} is not null`),
+    // The queue: due QUEUED messages in order, expired leases by end.
+    index('messages_due')
+      .on(table.nextAttemptAt, table.id)
+      .where(sql`${table.status} = 'QUEUED'`),
+    index('messages_lease')
+      .on(table.leaseExpiresAt)
+      .where(sql`${table.status} = 'PROCESSING'`),
+    index('messages_status_id').on(table.status, table.id),
+    index('messages_recipient_id').on(table.recipientKey, table.id),
+    index('messages_created_at').on(table.createdAt, table.id),
+    index('messages_ever_failed_id').on(table.everFailed, table.id),
+    index('messages_subject_search').using('gin', sql`${table.subjectFolded} gin_trgm_ops`),
+  ],
+);
+
+/** One row per delivery attempt. */
+export const dispatches = pgTable(
+  'dispatches',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    messageId: id64('message_id')
+      .notNull()
+      .references(() => messages.id),
+    attempt: integer('attempt').notNull(),
+    succeeded: boolean('succeeded').notNull(),
+    at: ms('at').notNull(),
+    durationMs: integer('duration_ms').notNull(),
+    response: text('response'),
+    error: jsonb('error').$type<DeliveryError>(),
+    /** `error.code`, as a column so "failed with code X" is an index lookup. */
+    errorCode: text('error_code'),
+    smtpConfigVersion: integer('smtp_config_version'),
+    /** The SMTP conversation of this attempt, secrets and body replaced by placeholders. */
+    transcript: text('transcript'),
+  },
+  (table) => [
+    index('dispatches_message').on(table.messageId, table.attempt),
+    index('dispatches_error_code').on(table.errorCode, table.messageId),
+    index('dispatches_config').on(table.smtpConfigVersion, table.messageId),
+  ],
+);
+
+/**
+ * Append-only log of status changes, in (xid, seq) order: `xid` is the writing transaction, so
+ * a reader that reads only transactions every snapshot sees as finished never has an event
+ * slip in behind it (events.ts).
+ */
+export const messageEvents = pgTable(
+  'message_events',
+  {
+    seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+    xid: xid8('xid')
+      .notNull()
+      .default(sql`pg_current_xact_id()`),
+    messageId: id64('message_id')
+      .notNull()
+      .references(() => messages.id),
+    at: ms('at').notNull(),
+    status: text('status').$type<MessageStatus>().notNull(),
+    previousStatus: text('previous_status').$type<MessageStatus>(),
+    reason: text('reason').$type<EventReason>().notNull(),
+    attempt: integer('attempt'),
+    error: jsonb('error').$type<DeliveryError>(),
+    smtpConfigVersion: integer('smtp_config_version'),
+  },
+  (table) => [
+    index('message_events_order').on(table.xid, table.seq),
+    index('message_events_message').on(table.messageId, table.seq),
+  ],
+);
+
+/** Counters per time bucket (counters.ts), folded in from `stat_counter_deltas`. */
+export const statCounters = pgTable(
+  'stat_counters',
+  {
+    resolutionMs: integer('resolution_ms').notNull(),
+    bucketStart: ms('bucket_start').notNull(),
+    metric: text('metric').notNull(),
+    key: text('key').notNull(),
+    count: bigint('count', { mode: 'number' }).notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.resolutionMs, table.bucketStart, table.metric, table.key] }),
+  ],
+);
+
+/**
+ * Counter increments as each transaction writes them: inserts only, so writers on several
+ * instances never wait for each other on a hot counter row. A background job folds them into
+ * stat_counters; totals read both.
+ */
+export const statCounterDeltas = pgTable(
+  'stat_counter_deltas',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    resolutionMs: integer('resolution_ms').notNull(),
+    bucketStart: ms('bucket_start').notNull(),
+    metric: text('metric').notNull(),
+    key: text('key').notNull(),
+    count: bigint('count', { mode: 'number' }).notNull(),
+  },
+  (table) => [index('stat_counter_deltas_bucket').on(table.resolutionMs, table.bucketStart)],
+);
+
+/**
+ * API tokens beyond the bootstrap API_TOKEN. Only a SHA-256 digest of each token is kept: the
+ * token itself is shown once, when it is created. Revoked tokens stay, for the record.
+ */
+export const apiTokens = pgTable(
+  'api_tokens',
+  {
+    id: serial('id').primaryKey(),
+    name: text('name').notNull(),
+    scope: text('scope').$type<StoredTokenScope>().notNull(),
+    /** Hex SHA-256 of the whole token string. */
+    tokenHash: text('token_hash').notNull(),
+    createdAt: ms('created_at').notNull(),
+    revokedAt: ms('revoked_at'),
+    lastUsedAt: ms('last_used_at'),
+  },
+  (table) => [uniqueIndex('api_tokens_hash').on(table.tokenHash)],
+);
+
+/**
+ * What retention has pruned: a single row (id 1). The newest event ever deleted is at
+ * (pruned_through_xid, pruned_through_seq); an event cursor below it is refused as expired.
+ */
+export const retentionState = pgTable('retention_state', {
+  id: integer('id').primaryKey(),
+  prunedThroughXid: id64('pruned_through_xid').notNull(),
+  prunedThroughSeq: id64('pruned_through_seq').notNull(),
+  prunedMessages: id64('pruned_messages').notNull(),
+  lastPrunedAt: ms('last_pruned_at'),
+});

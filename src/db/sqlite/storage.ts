@@ -1,0 +1,190 @@
+import { LOG_START, type EventPosition } from '../../domain/event-position.ts';
+import type { MessageEvent } from '../../domain/message.ts';
+import type { SecretBox } from '../../secrets/secret-box.ts';
+import type { ChangeSignals, MessageStore, Storage, StorageChange } from '../port.ts';
+import { createApiTokenRepository } from './api-tokens.ts';
+import { openDatabase } from './client.ts';
+import { createDispatchRepository } from './dispatches.ts';
+import { createOrderedPublisher } from './event-feed.ts';
+import { createEventRepository } from './events.ts';
+import { createMessageCounts } from './message-counts.ts';
+import { createMessageRepository } from './messages.ts';
+import { createRetentionRepository } from './retention.ts';
+import { createSmtpConfigRepository } from './smtp-configs.ts';
+import { createStatsRepository } from './stats.ts';
+import { startSubjectIndexJob } from './subject-index-job.ts';
+import { createSubjectSearchIndexer } from './subject-search.ts';
+import { createWriteProbe } from './write-probe.ts';
+import { createWriteTurns } from './write-turns.ts';
+
+export interface SqliteStorageOptions {
+  dialect: 'sqlite';
+  path: string;
+  /**
+   * `'full'`: every commit is fsynced before it returns, so an acknowledged sendEmail survives
+   * power loss. `'normal'`: commits survive a process crash only. @default 'full'
+   */
+  synchronous?: 'full' | 'normal';
+  /** How long a write waits for another writer's lock before failing. @default 5_000 */
+  busyTimeoutMs?: number;
+  /**
+   * Turns at the write lock shared by the threads of this process (write-turns.ts): each
+   * thread's storage is opened with the same buffer.
+   */
+  writeTurns?: SharedArrayBuffer;
+}
+
+export interface OpenOptions {
+  /**
+   * `main` migrates and may run the feed and background jobs; `delivery` is the delivery
+   * thread's own connection: opened after main has migrated, and never fsynced (nothing it
+   * commits is a promise to a client; see delivery-thread.ts).
+   */
+  role: 'main' | 'delivery';
+  secrets: SecretBox | null;
+}
+
+/**
+ * The SQLite adapter: the tuned synchronous repositories of this folder behind the async port.
+ * Every write transaction takes its turn at the write lock (write-turns.ts), so a thread that
+ * finds the other one writing goes back to its event loop instead of sleeping in SQLite.
+ */
+export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptions): Storage {
+  const delivery = open.role === 'delivery';
+  const database = openDatabase(options.path, {
+    synchronous: delivery ? 'normal' : (options.synchronous ?? 'full'),
+    busyTimeoutMs: options.busyTimeoutMs ?? 5_000,
+    migrate: !delivery,
+  });
+  const { db } = database;
+  const turns = createWriteTurns(options.writeTurns);
+  /** Runs one synchronous write transaction in this thread's turn at the write lock. */
+  const inTurn = <T>(work: () => T): Promise<T> =>
+    new Promise((resolve, reject) => {
+      turns.run(() => {
+        try {
+          resolve(work());
+        } catch (error) {
+          reject(error as Error);
+        }
+      });
+    });
+  // Reads: a resolved promise of what the statement returned (WAL readers never wait).
+  const read = <T>(work: () => T): Promise<T> => {
+    try {
+      return Promise.resolve(work());
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  };
+
+  const stats = createStatsRepository(db);
+  const repository = createMessageRepository(db, stats);
+  const counts = createMessageCounts(db);
+  const events = createEventRepository(db);
+  const dispatches = createDispatchRepository(db);
+  const configs = createSmtpConfigRepository(db, open.secrets);
+  const tokens = createApiTokenRepository(db);
+  const retention = createRetentionRepository(db);
+  const probe = createWriteProbe(options.path);
+
+  const messages: MessageStore = {
+    find: (id) => read(() => repository.find(id)),
+    list: (filter, first, afterId) => read(() => repository.list(filter, first, afterId)),
+    idsMatching: (filter, limit, afterId) =>
+      read(() => repository.idsMatching(filter, limit, afterId)),
+    countMatching: (filter) => read(() => repository.countMatching(filter)),
+    nextDueInMs: (nowMs) =>
+      read(() => {
+        const at = repository.nextDueAtMs();
+        return at === null ? null : at - nowMs;
+      }),
+    queueSnapshot: () => read(() => repository.queueSnapshot()),
+    countByStatus: () => read(() => counts.byStatus()),
+    enqueueMany: (inputs, nowMs) => inTurn(() => repository.enqueueMany(inputs, nowMs)),
+    enqueueAll: (inputs, nowMs) => inTurn(() => repository.enqueueAll(inputs, nowMs)),
+    recordAndClaim: (records, request) => inTurn(() => repository.recordAndClaim(records, request)),
+    release: (claims, nowMs, version) => inTurn(() => repository.release(claims, nowMs, version)),
+    retry: (id, maxAttempts, nowMs, version) =>
+      inTurn(() => repository.retry(id, maxAttempts, nowMs, version)),
+    cancel: (id, nowMs, version) => inTurn(() => repository.cancel(id, nowMs, version)),
+    retryMany: (ids, maxAttempts, nowMs, version) =>
+      inTurn(() => repository.retryMany(ids, maxAttempts, nowMs, version)),
+    cancelMany: (ids, nowMs, version) => inTurn(() => repository.cancelMany(ids, nowMs, version)),
+    expediteFailedWith: (codes, nowMs) => inTurn(() => repository.expediteFailedWith(codes, nowMs)),
+  };
+
+  // One instance per database file: a change is news only to this process's listeners.
+  const listeners = new Set<(change: StorageChange) => void>();
+  const signals: ChangeSignals = {
+    announce(change) {
+      for (const listener of listeners) listener(change);
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+
+  const atSeq = (seq: number): EventPosition => (seq === 0 ? LOG_START : { xid: 0, seq });
+
+  return {
+    dialect: 'sqlite',
+    messages,
+    events: {
+      latest: () => read(() => atSeq(events.latestSeq())),
+      prunedThrough: () => read(() => atSeq(events.prunedThroughSeq())),
+      listAfter: (after, limit, filter) => read(() => events.listAfter(after.seq, limit, filter)),
+      listForMessage: (messageId) => read(() => events.listForMessage(messageId)),
+    },
+    dispatches: {
+      listForMessage: (messageId) => read(() => dispatches.listForMessage(messageId)),
+    },
+    smtpConfigs: {
+      insert: (config) => inTurn(() => configs.insert(config)),
+      latest: () => read(() => configs.latest()),
+      list: () => read(() => configs.list()),
+      encryptAtRest: () => inTurn(() => configs.encryptAtRest()),
+      anyEncrypted: () => read(() => configs.anyEncrypted()),
+    },
+    apiTokens: {
+      insert: (token) => inTurn(() => tokens.insert(token)),
+      findActiveByHash: (hash) => read(() => tokens.findActiveByHash(hash)),
+      find: (id) => read(() => tokens.find(id)),
+      anyActive: () => read(() => tokens.anyActive()),
+      list: () => read(() => tokens.list()),
+      revoke: (id, atMs) => inTurn(() => tokens.revoke(id, atMs)),
+      touch: (id, atMs) => inTurn(() => tokens.touch(id, atMs)),
+    },
+    stats: {
+      totals: (sinceMs, untilMs) => read(() => stats.totals(sinceMs, untilMs)),
+    },
+    retention: {
+      capId: (keepNewest) => read(() => retention.capId(keepNewest)),
+      pruneBatch: (request) => inTurn(() => retention.pruneBatch(request)),
+    },
+    signals,
+    writeProblem: () => read(() => probe.problem()),
+    async startFeed(publish: (events: readonly MessageEvent[]) => void) {
+      const ordered = createOrderedPublisher(publish, events);
+      return { committed: ordered, close: async () => {} };
+    },
+    startBackgroundJobs(onError) {
+      const subjectIndex = startSubjectIndexJob({
+        indexer: createSubjectSearchIndexer(db),
+        writeTurns: turns,
+        onError: (error) => onError(error, 'subject search index'),
+      });
+      return {
+        async close() {
+          subjectIndex.close();
+        },
+      };
+    },
+    async close() {
+      probe.close();
+      // A write queued for its turn must not run on a closed connection: wait for the turn.
+      await inTurn(() => database.close());
+    },
+  };
+}

@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import pg from 'pg';
+import { openStorage, type StorageDescriptor } from '../../src/db/open-storage.ts';
+import type { Storage } from '../../src/db/port.ts';
+import type { SecretBox } from '../../src/secrets/secret-box.ts';
+import { tempDir } from './service.ts';
+
+/**
+ * Which database the storage-backed suites run on: `MAILSCOPE_TEST_DB=postgres` runs them on
+ * PostgreSQL (PG_TEST_URL, default the local server with trust auth), anything else on SQLite.
+ * `npm test` runs those suites once with each.
+ */
+export const TEST_DIALECT: 'sqlite' | 'postgres' =
+  process.env['MAILSCOPE_TEST_DB'] === 'postgres' ? 'postgres' : 'sqlite';
+
+const PG_ADMIN_URL = process.env['PG_TEST_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** A database of the test's own: a fresh PostgreSQL database, or a fresh SQLite file. */
+export interface TestDatabase {
+  descriptor: StorageDescriptor;
+  /** The env a service started on it needs (DATABASE_URL or DATABASE_PATH). */
+  env: Record<string, string>;
+  /** Drops the database or removes the file. */
+  remove(): Promise<void>;
+}
+
+/** A PostgreSQL database with a random name; `remove` drops it (closing what still uses it). */
+export async function createPostgresDatabase(): Promise<{ url: string; remove(): Promise<void> }> {
+  const name = `mailscope_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async remove() {
+      const client = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await client.connect();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+export async function createTestDatabase(
+  dialect: 'sqlite' | 'postgres' = TEST_DIALECT,
+): Promise<TestDatabase> {
+  if (dialect === 'postgres') {
+    const database = await createPostgresDatabase();
+    return {
+      descriptor: { dialect: 'postgres', url: database.url },
+      env: { DATABASE_URL: database.url },
+      remove: database.remove,
+    };
+  }
+  const dir = tempDir();
+  const path = join(dir.path, 'mailscope.db');
+  return {
+    descriptor: { dialect: 'sqlite', path },
+    env: { DATABASE_PATH: path },
+    remove: async () => dir.remove(),
+  };
+}
+
+export interface TestStorage {
+  storage: Storage;
+  database: TestDatabase;
+  /** Closes the storage and removes its database. */
+  close(): Promise<void>;
+}
+
+/** Opens the main-role storage on a fresh database of the suite's dialect. */
+export async function openTestStorage(
+  options: { dialect?: 'sqlite' | 'postgres'; secrets?: SecretBox | null } = {},
+): Promise<TestStorage> {
+  const database = await createTestDatabase(options.dialect);
+  const storage = await openStorage(database.descriptor, {
+    role: 'main',
+    secrets: options.secrets ?? null,
+  });
+  let closed: Promise<void> | null = null;
+  return {
+    storage,
+    database,
+    close() {
+      closed ??= storage.close().finally(() => database.remove());
+      return closed;
+    },
+  };
+}

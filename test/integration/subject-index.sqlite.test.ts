@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import type { MessageListFilter } from '../../src/db/port.ts';
+import { openDatabase } from '../../src/db/sqlite/client.ts';
+import { createMessageRepository } from '../../src/db/sqlite/messages.ts';
+import { createStatsRepository } from '../../src/db/sqlite/stats.ts';
+import { createSubjectSearchIndexer } from '../../src/db/sqlite/subject-search.ts';
+
+// SQLite's own machinery behind `messages`: creation times kept in id order (so a time range is
+// an id range), and the trigram index over subjects filled in the background.
+
+const dir = mkdtempSync(join(tmpdir(), 'mailscope-sqlite-index-'));
+const database = openDatabase(join(dir, 'index.db'));
+after(() => {
+  database.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+const messages = createMessageRepository(database.db, createStatsRepository(database.db));
+const indexer = createSubjectSearchIndexer(database.db);
+const T0 = Date.UTC(2026, 10, 1);
+
+messages.enqueueMany(
+  Array.from({ length: 1_500 }, (_, k) => ({
+    recipient: `r${k % 40}@example.com`,
+    subject: `Message ${k}`,
+    text: 'x',
+    html: null,
+    headers: [],
+    messageId: `<m${k}@example.com>`,
+    maxAttempts: 5,
+    idempotencyKey: null,
+    requestHash: null,
+    smtpConfigVersion: null,
+  })),
+  T0,
+);
+assert.equal(indexer.indexPending(900), 900);
+
+function walk(filter: MessageListFilter, first: number): number[] {
+  const ids: number[] = [];
+  let afterId: number | null = null;
+  for (;;) {
+    const page = messages.list(filter, first, afterId);
+    ids.push(...page.messages.map((message) => message.id));
+    if (!page.hasNextPage) return ids;
+    afterId = page.messages.at(-1)!.id;
+  }
+}
+
+function expected(filter: MessageListFilter): number[] {
+  return messages.idsMatching(filter, 100_000).reverse();
+}
+
+describe('time ranges', () => {
+  test('creation times never go back, even when the clock does', () => {
+    const enqueue = (nowMs: number) =>
+      messages.enqueueMany(
+        [
+          {
+            recipient: 'clock@example.com',
+            subject: 'clock',
+            text: 'x',
+            html: null,
+            headers: [],
+            messageId: `<clock-${nowMs}@example.com>`,
+            maxAttempts: 5,
+            idempotencyKey: null,
+            requestHash: null,
+            smtpConfigVersion: null,
+          },
+        ],
+        nowMs,
+      )[0]!;
+    const late = T0 + 10 * 86_400_000;
+    const first = enqueue(late);
+    const second = enqueue(late - 3_600_000); // the clock went back an hour
+    assert.equal(first.message.createdAtMs, late);
+    assert.equal(second.message.createdAtMs, late);
+    const third = enqueue(late + 5);
+    assert.equal(third.message.createdAtMs, late + 5);
+  });
+});
+
+describe('the subject search index', () => {
+  const sqlite = database.db.$client;
+  const integrity = () =>
+    sqlite.exec(
+      `INSERT INTO messages_subject_search(messages_subject_search) VALUES ('integrity-check')`,
+    );
+
+  test('filled in batches up to the newest message, then nothing more to do', () => {
+    let total = 0;
+    for (
+      let indexed = indexer.indexPending(250);
+      indexed > 0;
+      indexed = indexer.indexPending(250)
+    ) {
+      total += indexed;
+    }
+    assert.ok(total >= 600, `indexed ${total}`);
+    assert.equal(indexer.indexPending(250), 0);
+    integrity();
+    // Fully indexed, searches give what a scan gives.
+    for (const term of ['SAGE 1', 'message 1234', 'nothing like it']) {
+      assert.deepEqual(walk({ subjectContains: term }, 50), expected({ subjectContains: term }));
+    }
+  });
+
+  test('deleting indexed and not-yet-indexed messages keeps the index consistent', () => {
+    const added = messages.enqueueMany(
+      [1, 2].map((n) => ({
+        recipient: 'late@example.com',
+        subject: `Late message ${n}`,
+        text: 'x',
+        html: null,
+        headers: [],
+        messageId: `<late-${n}@example.com>`,
+        maxAttempts: 5,
+        idempotencyKey: null,
+        requestHash: null,
+        smtpConfigVersion: null,
+      })),
+      T0 + 20 * 86_400_000,
+    );
+    const [indexed, pending] = added.map((result) => result.message.id);
+    assert.equal(indexer.indexPending(1), 1); // only the first of the two
+    // What retention does: delete a message's events and dispatches, then the message.
+    for (const id of [indexed!, pending!]) {
+      sqlite.prepare('DELETE FROM message_events WHERE message_id = ?').run(id);
+      sqlite.prepare('DELETE FROM dispatches WHERE message_id = ?').run(id);
+      sqlite.prepare('DELETE FROM messages WHERE id = ?').run(id);
+    }
+    integrity();
+    assert.deepEqual(walk({ subjectContains: 'late message' }, 50), []);
+    assert.equal(indexer.indexPending(250), 0);
+    // A later message with the same words is found through the index, and only it.
+    const later = messages.enqueueMany(
+      [
+        {
+          recipient: 'late@example.com',
+          subject: 'Late message 3',
+          text: 'x',
+          html: null,
+          headers: [],
+          messageId: '<late-3@example.com>',
+          maxAttempts: 5,
+          idempotencyKey: null,
+          requestHash: null,
+          smtpConfigVersion: null,
+        },
+      ],
+      T0 + 21 * 86_400_000,
+    )[0]!.message.id;
+    assert.equal(indexer.indexPending(250), 1);
+    integrity();
+    assert.deepEqual(walk({ subjectContains: 'late message' }, 50), [later]);
+    const viaIndex = sqlite
+      .prepare(
+        `SELECT rowid AS id FROM messages_subject_search WHERE messages_subject_search MATCH '"late message"'`,
+      )
+      .all() as { id: number }[];
+    assert.deepEqual(
+      viaIndex.map((row) => row.id),
+      [later],
+    );
+  });
+});
