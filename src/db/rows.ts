@@ -24,6 +24,8 @@ export interface MessageRow {
   attemptsAtRetry: number;
   messageId: string;
   idempotencyKey: string | null;
+  /** Hash of the sendEmail input, to tell a repeat of the same request from a conflicting one. */
+  requestHash: string | null;
   createdAt: number;
   updatedAt: number;
   nextAttemptAt: number | null;

@@ -1,10 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { loadConfigFromEnv, startApp, type RunningApp } from '../../src/app.ts';
+import { createTestDatabase } from './storage.ts';
 import { waitFor } from './wait-for.ts';
 
 export interface GraphQLResponse<T = any> {
@@ -13,11 +11,7 @@ export interface GraphQLResponse<T = any> {
   errors?: { message: string; extensions?: Record<string, any> }[];
 }
 
-/** A scratch directory for a test's SQLite file; removed by the returned cleanup. */
-export function tempDir(): { path: string; remove(): void } {
-  const path = mkdtempSync(join(tmpdir(), 'mailscope-test-'));
-  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
-}
+export { tempDir } from './temp-dir.ts';
 
 /** Tests can set any variable of the contract; these keep them fast and isolated by default. */
 const TEST_DEFAULTS: Record<string, string> = {
@@ -38,31 +32,44 @@ export function configFor(env: Record<string, string>) {
 export interface TestService {
   app: RunningApp;
   url: string;
-  /** The service's SQLite file. */
+  /** The service's SQLite file (unused on PostgreSQL). */
   databasePath: string;
+  /** The service's PostgreSQL database, or null on SQLite. */
+  databaseUrl: string | null;
   gql: <T = any>(query: string, variables?: Record<string, unknown>) => Promise<GraphQLResponse<T>>;
   close(): Promise<void>;
 }
 
-/** Boots the whole service in this process on an ephemeral port with a fresh SQLite file. */
+/**
+ * Boots the whole service in this process on an ephemeral port, on a database of its own: a
+ * fresh SQLite file, or a fresh PostgreSQL database when the suite runs on PostgreSQL
+ * (MAILSCOPE_TEST_DB, storage.ts), unless `env` names one.
+ */
 export async function startService(env: Record<string, string> = {}): Promise<TestService> {
-  const dir = env['DATABASE_PATH'] ? null : tempDir();
+  const database = env['DATABASE_PATH'] || env['DATABASE_URL'] ? null : await createTestDatabase();
   // In-process services share the test runner's stdout: keep it to errors unless asked.
   const config = configFor({
-    DATABASE_PATH: join(dir?.path ?? '', 'mailscope.db'),
+    ...database?.env,
     LOG_LEVEL: 'error',
     ...env,
   });
-  const app = await startApp(config);
+  let app: RunningApp;
+  try {
+    app = await startApp(config);
+  } catch (error) {
+    await database?.remove();
+    throw error;
+  }
   return {
     app,
     url: app.url,
     databasePath: config.databasePath,
+    databaseUrl: config.databaseUrl,
     gql: (query, variables) =>
       graphqlRequest(`${app.url}/graphql`, query, variables, env['API_TOKEN']),
     async close() {
       await app.close();
-      dir?.remove();
+      await database?.remove();
     },
   };
 }

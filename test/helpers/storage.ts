@@ -4,7 +4,7 @@ import pg from 'pg';
 import { openStorage, type StorageDescriptor } from '../../src/db/open-storage.ts';
 import type { Storage } from '../../src/db/port.ts';
 import type { SecretBox } from '../../src/secrets/secret-box.ts';
-import { tempDir } from './service.ts';
+import { tempDir } from './temp-dir.ts';
 
 /**
  * Which database the storage-backed suites run on: `MAILSCOPE_TEST_DB=postgres` runs them on

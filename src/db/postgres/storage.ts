@@ -1,15 +1,133 @@
 import type { SecretBox } from '../../secrets/secret-box.ts';
 import type { Storage } from '../port.ts';
+import { createPostgresApiTokens } from './api-tokens.ts';
+import { createClient, migrateDatabase, postgresProblem, waitForDatabase } from './client.ts';
+import { createPostgresDispatches } from './dispatches.ts';
+import { createPostgresEventLog } from './events.ts';
+import { startPostgresFeed } from './feed.ts';
+import { createPostgresMessageActions, createPostgresMessageReads } from './messages.ts';
+import { startNotifications } from './notifications.ts';
+import { createPostgresQueue } from './queue.ts';
+import { createPostgresRetention } from './retention.ts';
+import { startPostgresSignals } from './signals.ts';
+import { createPostgresSmtpConfigs } from './smtp-configs.ts';
+import { createPostgresStats } from './stats.ts';
 
 export interface PostgresStorageOptions {
   dialect: 'postgres';
-  /** postgres://user:password@host:port/database */
+  /** postgres://user:password@host:port/database (DATABASE_URL). */
   url: string;
+  /** How long an unreachable database is waited for at start. @default 30_000 */
+  connectTimeoutMs?: number;
 }
 
+/** How long /readyz waits for the database before calling it not ready. */
+const PROBE_TIMEOUT_MS = 1_000;
+/** How often counter increments are folded into the counters (stats.ts). */
+const FOLD_INTERVAL_MS = 1_000;
+
+/**
+ * The PostgreSQL adapter, for any number of instances on one database. `main` migrates (under
+ * an advisory lock), follows the log and tells other instances about changes; `delivery` (the
+ * delivery thread) only needs the queue and the configurations.
+ */
 export async function openPostgresStorage(
-  _options: PostgresStorageOptions,
-  _open: { role: 'main' | 'delivery'; secrets: SecretBox | null },
+  options: PostgresStorageOptions,
+  open: { role: 'main' | 'delivery'; secrets: SecretBox | null },
 ): Promise<Storage> {
-  throw new Error('PostgreSQL storage is being built');
+  const main = open.role === 'main';
+  if (main) {
+    await waitForDatabase(options.url, options.connectTimeoutMs ?? 30_000);
+    await migrateDatabase(options.url);
+  }
+  const client = createClient({
+    url: options.url,
+    max: main ? 8 : 4,
+    applicationName: `mailscope-${open.role}`,
+  });
+  const notifications = main ? startNotifications(options.url, client) : null;
+  const signals = notifications ? startPostgresSignals(client, notifications) : null;
+  const log = createPostgresEventLog(client);
+  const stats = createPostgresStats(client);
+
+  return {
+    dialect: 'postgres',
+    messages: {
+      ...createPostgresMessageReads(client),
+      ...createPostgresQueue(client),
+      ...createPostgresMessageActions(client),
+    },
+    events: log,
+    dispatches: createPostgresDispatches(client),
+    smtpConfigs: createPostgresSmtpConfigs(client, open.secrets),
+    apiTokens: createPostgresApiTokens(client),
+    stats,
+    retention: createPostgresRetention(client),
+    signals: signals ?? {
+      announce() {
+        throw new Error('changes are announced from the main role');
+      },
+      subscribe: () => () => {},
+    },
+    async writeProblem() {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<string>((resolve) => {
+        timer = setTimeout(
+          () => resolve(`no answer from PostgreSQL within ${PROBE_TIMEOUT_MS} ms`),
+          PROBE_TIMEOUT_MS,
+        );
+      });
+      const answer = client
+        .query<{ standby: boolean }>('SELECT pg_is_in_recovery() AS standby')
+        .then(
+          ({ rows }) =>
+            rows[0]?.standby ? 'PostgreSQL is a read-only standby' : (null as string | null),
+          (error: unknown) =>
+            postgresProblem(error) === 'unavailable'
+              ? 'PostgreSQL cannot be reached'
+              : error instanceof Error
+                ? error.message
+                : String(error),
+        );
+      try {
+        return await Promise.race([answer, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    async startFeed(publish) {
+      if (!notifications) throw new Error('the feed runs in the main role');
+      return startPostgresFeed({ log, notifications, publish });
+    },
+    startBackgroundJobs(onError) {
+      let stopped = false;
+      let running: Promise<void> | null = null;
+      const timer = setInterval(() => {
+        if (running || stopped) return;
+        running = (async () => {
+          try {
+            // Fold until caught up, a batch at a time.
+            while (!stopped && (await stats.fold(5_000)) === 5_000);
+          } catch (error) {
+            onError(error, 'statistics counters');
+          } finally {
+            running = null;
+          }
+        })();
+      }, FOLD_INTERVAL_MS);
+      timer.unref();
+      return {
+        async close() {
+          stopped = true;
+          clearInterval(timer);
+          await running;
+        },
+      };
+    },
+    async close() {
+      signals?.close();
+      await notifications?.close();
+      await client.close();
+    },
+  };
 }

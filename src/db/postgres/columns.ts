@@ -1,0 +1,58 @@
+// Select lists that name columns as the shared row types do (rows.ts), so a row read here maps
+// to domain types through the same functions as SQLite's. `prefix` qualifies them in joins.
+
+const list = (columns: Record<string, string>, prefix: string) =>
+  Object.entries(columns)
+    .map(([alias, column]) => `${prefix}${column} AS "${alias}"`)
+    .join(', ');
+
+const MESSAGE = {
+  id: 'id',
+  recipient: 'recipient',
+  subject: 'subject',
+  text: 'text',
+  html: 'html',
+  headers: 'headers',
+  status: 'status',
+  attempts: 'attempts',
+  maxAttempts: 'max_attempts',
+  attemptsAtRetry: 'attempts_at_retry',
+  messageId: 'message_id',
+  idempotencyKey: 'idempotency_key',
+  requestHash: 'request_hash',
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+  nextAttemptAt: 'next_attempt_at',
+  leaseExpiresAt: 'lease_expires_at',
+  lastError: 'last_error',
+  smtpConfigVersion: 'smtp_config_version',
+};
+
+const EVENT = {
+  seq: 'seq',
+  xid: 'xid',
+  messageId: 'message_id',
+  at: 'at',
+  status: 'status',
+  previousStatus: 'previous_status',
+  reason: 'reason',
+  attempt: 'attempt',
+  error: 'error',
+  smtpConfigVersion: 'smtp_config_version',
+};
+
+const DISPATCH = {
+  messageId: 'message_id',
+  attempt: 'attempt',
+  succeeded: 'succeeded',
+  at: 'at',
+  durationMs: 'duration_ms',
+  response: 'response',
+  error: 'error',
+  smtpConfigVersion: 'smtp_config_version',
+  transcript: 'transcript',
+};
+
+export const messageColumns = (prefix = '') => list(MESSAGE, prefix);
+export const eventColumns = (prefix = '') => list(EVENT, prefix);
+export const dispatchColumns = (prefix = '') => list(DISPATCH, prefix);

@@ -1,0 +1,126 @@
+import type { EventPosition } from '../../domain/event-position.ts';
+import type { MessageEvent } from '../../domain/message.ts';
+import type { EventFeed, EventLog } from '../port.ts';
+import { CHANNELS, type Notifications } from './notifications.ts';
+
+export interface FeedOptions {
+  log: EventLog & { unsettledAfter(after: EventPosition): Promise<boolean> };
+  notifications: Notifications;
+  publish: (events: readonly MessageEvent[]) => void;
+  /** Events read per query. @default 1_000 */
+  pageSize?: number;
+  /** Longest time between looks at the log when nobody says anything happened. @default 1_000 */
+  idlePollMs?: number;
+  /** Told of a failed read (the database is down); the feed keeps trying. */
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * The live feed on PostgreSQL: every instance follows the one log, in its one order, and
+ * publishes what it reads to its own bus. Events this instance commits are not published
+ * directly (another instance's event may come before them in the log); they only wake the
+ * follower, as other instances' NOTIFYs do. The log, not the notification, is what is read.
+ */
+export async function startPostgresFeed(options: FeedOptions): Promise<EventFeed> {
+  const { log, notifications, publish } = options;
+  const pageSize = options.pageSize ?? 1_000;
+  const idlePollMs = options.idlePollMs ?? 1_000;
+  let position = await log.latest();
+  let reading = false;
+  let again = false;
+  let closed = false;
+  let timer: NodeJS.Timeout | null = null;
+  // While events are committed but not settled (a transaction before them is still open), the
+  // log is looked at again soon, backing off while the wait goes on.
+  let settleWaitMs = 0;
+
+  function schedule(delayMs: number): void {
+    if (closed) return;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(poke, delayMs);
+    timer.unref();
+  }
+
+  function poke(): void {
+    if (closed) return;
+    if (reading) {
+      again = true;
+      return;
+    }
+    reading = true;
+    void read().finally(() => {
+      reading = false;
+      if (again) {
+        again = false;
+        poke();
+      }
+    });
+  }
+
+  async function read(): Promise<void> {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    try {
+      for (;;) {
+        const page = await log.listAfter(position, pageSize);
+        if (closed) return;
+        if (page.length > 0) {
+          position = page.at(-1)!;
+          publish(page);
+          settleWaitMs = 0;
+        }
+        if (page.length < pageSize) break;
+      }
+      if (await log.unsettledAfter(position)) {
+        settleWaitMs = Math.min(200, Math.max(2, settleWaitMs * 2));
+        schedule(settleWaitMs);
+      } else {
+        settleWaitMs = 0;
+        schedule(idlePollMs);
+      }
+    } catch (error) {
+      options.onError?.(error);
+      schedule(Math.min(idlePollMs, 250));
+    }
+  }
+
+  // Coalesced NOTIFYs for what this process committed: one in flight at a time, another after it
+  // when more was committed meanwhile.
+  let notifying = false;
+  let notifyAgain = false;
+  function notifyOthers(): void {
+    if (notifying) {
+      notifyAgain = true;
+      return;
+    }
+    notifying = true;
+    notifications
+      .notify(CHANNELS.events, '')
+      .catch(() => {}) // a hint; other instances poll anyway
+      .finally(() => {
+        notifying = false;
+        if (notifyAgain && !closed) {
+          notifyAgain = false;
+          notifyOthers();
+        }
+      });
+  }
+
+  const stopListening = notifications.listen(CHANNELS.events, poke);
+  const stopReconnect = notifications.onReconnect(poke);
+  schedule(idlePollMs);
+
+  return {
+    committed(events) {
+      if (events.length === 0 || closed) return;
+      poke();
+      notifyOthers();
+    },
+    async close() {
+      closed = true;
+      stopListening();
+      stopReconnect();
+      if (timer) clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,229 @@
+import type pg from 'pg';
+import type { DeliveryErrorCode } from '../../domain/delivery-error.ts';
+import { MESSAGE_STATUSES, type Message, type MessageEvent } from '../../domain/message.ts';
+import type { MessageStatus } from '../../domain/message.ts';
+import { createCounterBatch } from '../counters.ts';
+import type { MessageActions, MessageReads, TransitionResult } from '../port.ts';
+import { toMessage, type MessageRow } from '../rows.ts';
+import { DB_NOW_MS, type PostgresClient } from './client.ts';
+import { messageColumns } from './columns.ts';
+import { appendEvents, writeCounters } from './event-writer.ts';
+import { filterCondition } from './filters.ts';
+
+const FIND = {
+  name: 'mailscope-find-message',
+  text: `SELECT ${messageColumns()} FROM messages WHERE id = $1`,
+};
+
+const NEXT_DUE = {
+  name: 'mailscope-next-due',
+  text: `SELECT
+      (SELECT next_attempt_at FROM messages WHERE status = 'QUEUED'
+        ORDER BY next_attempt_at LIMIT 1) AS "queuedAt",
+      (SELECT lease_expires_at FROM messages WHERE status = 'PROCESSING'
+        ORDER BY lease_expires_at LIMIT 1) AS "leaseEndsAt",
+      ${DB_NOW_MS} AS "nowMs"`,
+};
+
+const QUEUE_SNAPSHOT = {
+  name: 'mailscope-queue-snapshot',
+  text: `SELECT count(*) FILTER (WHERE status = 'QUEUED') AS queued,
+      count(*) FILTER (WHERE status = 'PROCESSING') AS processing,
+      min(created_at) FILTER (WHERE status = 'QUEUED') AS "oldestQueuedAtMs"
+    FROM messages WHERE status IN ('QUEUED', 'PROCESSING')`,
+};
+
+const BY_STATUS = {
+  name: 'mailscope-count-by-status',
+  text: `SELECT status, count(*) AS n FROM messages GROUP BY status`,
+};
+
+/** Reads over messages on PostgreSQL; nothing here writes. */
+export function createPostgresMessageReads(client: PostgresClient): MessageReads {
+  return {
+    async find(id) {
+      const { rows } = await client.query<MessageRow>({ ...FIND, values: [id] });
+      return rows[0] ? toMessage(rows[0]) : null;
+    },
+
+    async list(filter, first, afterId) {
+      const where = filterCondition(filter);
+      const values = [...where.values, first + 1];
+      let sql = `SELECT ${messageColumns('m.')} FROM messages m WHERE ${where.sql}`;
+      if (afterId !== null) {
+        values.push(afterId);
+        sql += ` AND m.id < $${values.length}`;
+      }
+      sql += ` ORDER BY m.id DESC LIMIT $${where.values.length + 1}`;
+      const { rows } = await client.query<MessageRow>(sql, values);
+      return { messages: rows.slice(0, first).map(toMessage), hasNextPage: rows.length > first };
+    },
+
+    async idsMatching(filter, limit, afterId = 0) {
+      const where = filterCondition(filter);
+      const n = where.values.length;
+      const { rows } = await client.query<{ id: number }>(
+        `SELECT m.id FROM messages m WHERE ${where.sql} AND m.id > $${n + 1}
+          ORDER BY m.id LIMIT $${n + 2}`,
+        [...where.values, afterId, limit],
+      );
+      return rows.map((row) => row.id);
+    },
+
+    async countMatching(filter) {
+      const where = filterCondition(filter);
+      const { rows } = await client.query<{ n: number }>(
+        `SELECT count(*) AS n FROM messages m WHERE ${where.sql}`,
+        where.values,
+      );
+      return rows[0]?.n ?? 0;
+    },
+
+    async nextDueInMs() {
+      const { rows } = await client.query<{
+        queuedAt: number | null;
+        leaseEndsAt: number | null;
+        nowMs: number;
+      }>(NEXT_DUE);
+      const row = rows[0]!;
+      const times = [row.queuedAt, row.leaseEndsAt].filter((at): at is number => at !== null);
+      return times.length > 0 ? Math.min(...times) - row.nowMs : null;
+    },
+
+    async queueSnapshot() {
+      const { rows } = await client.query<{
+        queued: number;
+        processing: number;
+        oldestQueuedAtMs: number | null;
+      }>(QUEUE_SNAPSHOT);
+      return rows[0] ?? { queued: 0, processing: 0, oldestQueuedAtMs: null };
+    },
+
+    async countByStatus() {
+      const counts = Object.fromEntries(MESSAGE_STATUSES.map((status) => [status, 0])) as Record<
+        MessageStatus,
+        number
+      >;
+      const { rows } = await client.query<{ status: MessageStatus; n: number }>(BY_STATUS);
+      for (const row of rows) counts[row.status] = row.n;
+      return counts;
+    },
+  };
+}
+
+type Changed = { message: Message; event: MessageEvent };
+
+const RETRY = {
+  name: 'mailscope-retry',
+  text: `WITH old AS (
+      SELECT id, status, attempts FROM messages
+      WHERE id = ANY($1::bigint[]) AND status IN ('ABANDONED', 'CANCELLED')
+      ORDER BY id FOR UPDATE)
+    UPDATE messages m SET status = 'QUEUED', max_attempts = $2, attempts_at_retry = old.attempts,
+      next_attempt_at = ${DB_NOW_MS}, updated_at = $3::bigint
+    FROM old WHERE m.id = old.id
+    RETURNING ${messageColumns('m.')}, old.status AS "previousStatus"`,
+};
+
+const CANCEL = {
+  name: 'mailscope-cancel',
+  text: `WITH old AS (
+      SELECT id FROM messages WHERE id = ANY($1::bigint[]) AND status = 'QUEUED'
+      ORDER BY id FOR UPDATE)
+    UPDATE messages m SET status = 'CANCELLED', next_attempt_at = NULL, updated_at = $2::bigint
+    FROM old WHERE m.id = old.id
+    RETURNING ${messageColumns('m.')}, 'QUEUED' AS "previousStatus"`,
+};
+
+const EXPEDITE = {
+  name: 'mailscope-expedite',
+  text: `UPDATE messages SET next_attempt_at = ${DB_NOW_MS}
+    WHERE status = 'QUEUED' AND next_attempt_at > ${DB_NOW_MS}
+      AND (last_error ->> 'code') = ANY($1::text[])`,
+};
+
+/** What an operator does to messages outside the worker's loop, on PostgreSQL. */
+export function createPostgresMessageActions(client: PostgresClient): MessageActions {
+  /** Applies `statement` to `ids` and appends each changed message's event, in one transaction. */
+  async function transition(
+    statement: pg.QueryConfig,
+    values: unknown[],
+    change: { status: MessageStatus; reason: 'retried' | 'cancelled'; nowMs: number },
+    smtpConfigVersion: number | null,
+  ): Promise<Changed[]> {
+    return client.transaction(async (tx) => {
+      const { rows } = await tx.query<MessageRow & { previousStatus: MessageStatus }>({
+        ...statement,
+        values,
+      });
+      rows.sort((a, b) => a.id - b.id);
+      const counters = createCounterBatch();
+      const events = await appendEvents(
+        tx,
+        counters,
+        rows.map((row) => ({
+          subject: row,
+          change: {
+            atMs: change.nowMs,
+            status: change.status,
+            previousStatus: row.previousStatus,
+            reason: change.reason,
+            attempt: null,
+            error: null,
+            smtpConfigVersion,
+          },
+        })),
+      );
+      await writeCounters(tx, counters);
+      return rows.map((row, index) => ({ message: toMessage(row), event: events[index]! }));
+    });
+  }
+
+  async function single(id: number, changed: Changed[]): Promise<TransitionResult> {
+    const [done] = changed;
+    if (done) return { kind: 'changed', ...done };
+    const { rows } = await client.query<MessageRow>({ ...FIND, values: [id] });
+    return rows[0] ? { kind: 'conflict', message: toMessage(rows[0]) } : { kind: 'not_found' };
+  }
+
+  const retryMany = (
+    ids: readonly number[],
+    maxAttempts: number,
+    nowMs: number,
+    version: number | null,
+  ) =>
+    ids.length === 0
+      ? Promise.resolve([])
+      : transition(
+          RETRY,
+          [[...ids], maxAttempts, nowMs],
+          { status: 'QUEUED', reason: 'retried', nowMs },
+          version,
+        );
+
+  const cancelMany = (ids: readonly number[], nowMs: number, version: number | null) =>
+    ids.length === 0
+      ? Promise.resolve([])
+      : transition(
+          CANCEL,
+          [[...ids], nowMs],
+          { status: 'CANCELLED', reason: 'cancelled', nowMs },
+          version,
+        );
+
+  return {
+    retryMany,
+    cancelMany,
+    async retry(id, maxAttempts, nowMs, version) {
+      return single(id, await retryMany([id], maxAttempts, nowMs, version));
+    },
+    async cancel(id, nowMs, version) {
+      return single(id, await cancelMany([id], nowMs, version));
+    },
+    async expediteFailedWith(codes: readonly DeliveryErrorCode[]) {
+      if (codes.length === 0) return 0;
+      const result = await client.query({ ...EXPEDITE, values: [[...codes]] });
+      return result.rowCount ?? 0;
+    },
+  };
+}

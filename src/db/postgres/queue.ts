@@ -1,0 +1,395 @@
+import type pg from 'pg';
+import type { MessageEvent } from '../../domain/message.ts';
+import { createCounterBatch, type CounterBatch } from '../counters.ts';
+import { foldForSearch, recipientKey } from '../message-filter.ts';
+import type {
+  AttemptRecord,
+  ClaimedMessage,
+  ClaimRequest,
+  EnqueueAllResult,
+  EnqueueResult,
+  MessageQueue,
+  NewMessage,
+} from '../port.ts';
+import { toMessage, type MessageRow } from '../rows.ts';
+import { DB_NOW_MS, type PostgresClient } from './client.ts';
+import { messageColumns } from './columns.ts';
+import { appendEvents, writeCounters, type EventSubject } from './event-writer.ts';
+
+// The queue on PostgreSQL, for any number of instances on one database:
+// - claims take rows with FOR UPDATE SKIP LOCKED, so instances claiming together never wait
+//   for each other nor take the same message;
+// - a lease and a due time are on the database's clock (one clock, whatever the instances'
+//   clocks say), and a lease's end is its claim's token: a record or release applies only
+//   while the row still carries it;
+// - every statement works on a whole batch (unnest), a handful of round trips per transaction.
+
+const ENQUEUE = {
+  name: 'mailscope-enqueue',
+  text: `INSERT INTO messages (recipient, recipient_key, subject, subject_folded, text, html,
+      headers, status, attempts, max_attempts, attempts_at_retry, message_id, idempotency_key,
+      request_hash, created_at, updated_at, next_attempt_at, ever_failed)
+    SELECT r.recipient, r.recipient_key, r.subject, r.subject_folded, r.text, r.html, r.headers,
+      'QUEUED', 0, r.max_attempts, 0, r.message_id, r.idempotency_key, r.request_hash,
+      $13::bigint, $13::bigint, ${DB_NOW_MS}, false
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+      $7::jsonb[], $8::int[], $9::text[], $10::text[], $11::text[], $12::int[])
+      AS r(recipient, recipient_key, subject, subject_folded, text, html, headers, max_attempts,
+        message_id, idempotency_key, request_hash, version)
+    ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+    RETURNING ${messageColumns()}`,
+};
+
+const BY_KEYS = {
+  name: 'mailscope-messages-by-keys',
+  text: `SELECT ${messageColumns()} FROM messages WHERE idempotency_key = ANY($1::text[])`,
+};
+
+const CLAIM_EXPIRED = {
+  name: 'mailscope-claim-expired',
+  text: `WITH picked AS (
+      SELECT id FROM messages
+      WHERE status = 'PROCESSING' AND lease_expires_at <= ${DB_NOW_MS}
+        AND NOT (id = ANY($3::bigint[]))
+      ORDER BY lease_expires_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+    UPDATE messages m SET lease_expires_at = ${DB_NOW_MS} + $2::bigint,
+      updated_at = $4::bigint, next_attempt_at = NULL
+    FROM picked WHERE m.id = picked.id
+    RETURNING ${messageColumns('m.')}`,
+};
+
+const CLAIM_QUEUED = {
+  name: 'mailscope-claim-queued',
+  text: `WITH picked AS (
+      SELECT id FROM messages
+      WHERE status = 'QUEUED' AND next_attempt_at <= ${DB_NOW_MS}
+      ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED)
+    UPDATE messages m SET status = 'PROCESSING', lease_expires_at = ${DB_NOW_MS} + $2::bigint,
+      updated_at = $3::bigint, next_attempt_at = NULL
+    FROM picked WHERE m.id = picked.id
+    RETURNING ${messageColumns('m.')}`,
+};
+
+const FINISH = {
+  name: 'mailscope-finish-attempts',
+  text: `UPDATE messages m SET status = r.status, attempts = m.attempts + 1,
+      updated_at = r.updated_at, lease_expires_at = NULL,
+      next_attempt_at = CASE WHEN r.status = 'QUEUED' THEN ${DB_NOW_MS} + r.delay_ms END,
+      last_error = coalesce(r.last_error, m.last_error), smtp_config_version = r.version,
+      ever_failed = m.ever_failed OR r.failed
+    FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[],
+      $6::jsonb[], $7::int[], $8::boolean[])
+      AS r(id, lease, status, updated_at, delay_ms, last_error, version, failed)
+    WHERE m.id = r.id AND m.status = 'PROCESSING' AND m.lease_expires_at = r.lease
+    RETURNING m.id, m.recipient, m.created_at AS "createdAt", m.attempts`,
+};
+
+const INSERT_DISPATCHES = {
+  name: 'mailscope-insert-dispatches',
+  text: `INSERT INTO dispatches (message_id, attempt, succeeded, at, duration_ms, response, error,
+      error_code, smtp_config_version, transcript)
+    SELECT * FROM unnest($1::bigint[], $2::int[], $3::boolean[], $4::bigint[], $5::int[],
+      $6::text[], $7::jsonb[], $8::text[], $9::int[], $10::text[])`,
+};
+
+const RELEASE = {
+  name: 'mailscope-release',
+  text: `UPDATE messages m SET status = 'QUEUED', lease_expires_at = NULL,
+      next_attempt_at = ${DB_NOW_MS}, updated_at = $3::bigint
+    FROM unnest($1::bigint[], $2::bigint[]) AS r(id, lease)
+    WHERE m.id = r.id AND m.status = 'PROCESSING' AND m.lease_expires_at = r.lease
+    RETURNING ${messageColumns('m.')}`,
+};
+
+/** Thrown inside enqueueAll's transaction so that a conflict rolls back the whole batch. */
+class IdempotencyConflict extends Error {
+  constructor(
+    readonly index: number,
+    readonly result: EnqueueResult,
+  ) {
+    super('idempotency conflict');
+  }
+}
+
+/** Another instance stored the same idempotency key between our look-up and our insert. */
+class KeyRace extends Error {}
+
+const json = (value: unknown) => (value === null ? null : JSON.stringify(value));
+
+const subjectOf = (row: MessageRow): EventSubject => ({
+  id: row.id,
+  recipient: row.recipient,
+  createdAt: row.createdAt,
+  attempts: row.attempts,
+});
+
+export function createPostgresQueue(client: PostgresClient): MessageQueue {
+  async function enqueueInTx(
+    tx: pg.ClientBase,
+    counters: CounterBatch,
+    inputs: readonly NewMessage[],
+    nowMs: number,
+    allOrNothing: boolean,
+  ): Promise<EnqueueResult[]> {
+    const keys = [...new Set(inputs.flatMap((input) => input.idempotencyKey ?? []))];
+    const existing = new Map<string, MessageRow>();
+    if (keys.length > 0) {
+      const { rows } = await tx.query<MessageRow>({ ...BY_KEYS, values: [keys] });
+      for (const row of rows) existing.set(row.idempotencyKey!, row);
+    }
+    // Which inputs insert, and which repeat (or conflict with) a message stored before or an
+    // earlier input of this batch with the same key.
+    const firstOfKey = new Map<string, number>();
+    const plan = inputs.map((input, index) => {
+      const key = input.idempotencyKey;
+      if (key === null) return { insert: true as const };
+      const stored = existing.get(key);
+      if (stored) return { insert: false as const, stored };
+      const first = firstOfKey.get(key);
+      if (first !== undefined) return { insert: false as const, earlier: first };
+      firstOfKey.set(key, index);
+      return { insert: true as const };
+    });
+    const toInsert = inputs.filter((_, index) => plan[index]!.insert);
+    const inserted = new Map<string, MessageRow>();
+    if (toInsert.length > 0) {
+      const { rows } = await tx.query<MessageRow>({
+        ...ENQUEUE,
+        values: [
+          toInsert.map((input) => input.recipient),
+          toInsert.map((input) => recipientKey(input.recipient)),
+          toInsert.map((input) => input.subject),
+          toInsert.map((input) => foldForSearch(input.subject)),
+          toInsert.map((input) => input.text),
+          toInsert.map((input) => input.html),
+          toInsert.map((input) => JSON.stringify(input.headers)),
+          toInsert.map((input) => input.maxAttempts),
+          toInsert.map((input) => input.messageId),
+          toInsert.map((input) => input.idempotencyKey),
+          toInsert.map((input) => input.requestHash),
+          toInsert.map((input) => input.smtpConfigVersion),
+          nowMs,
+        ],
+      });
+      if (rows.length !== toInsert.length) throw new KeyRace();
+      for (const row of rows) inserted.set(row.messageId, row);
+    }
+    const events = await appendEvents(
+      tx,
+      counters,
+      toInsert.map((input) => ({
+        subject: subjectOf(inserted.get(input.messageId)!),
+        change: {
+          atMs: inserted.get(input.messageId)!.createdAt,
+          status: 'QUEUED',
+          previousStatus: null,
+          reason: 'queued',
+          attempt: null,
+          error: null,
+          smtpConfigVersion: input.smtpConfigVersion,
+        },
+      })),
+    );
+    const eventOf = new Map(events.map((event) => [event.messageId, event]));
+    const results: EnqueueResult[] = [];
+    inputs.forEach((input, index) => {
+      const step = plan[index]!;
+      let result: EnqueueResult;
+      if (step.insert) {
+        const row = inserted.get(input.messageId)!;
+        result = { kind: 'queued', message: toMessage(row), event: eventOf.get(row.id)! };
+      } else {
+        const message =
+          'stored' in step ? toMessage(step.stored!) : results[step.earlier!]!.message;
+        const hash =
+          'stored' in step ? step.stored!.requestHash : inputs[step.earlier!]!.requestHash;
+        result =
+          hash === input.requestHash ? { kind: 'repeat', message } : { kind: 'conflict', message };
+      }
+      if (allOrNothing && result.kind === 'conflict') {
+        throw new IdempotencyConflict(index, result);
+      }
+      results.push(result);
+    });
+    return results;
+  }
+
+  /** One enqueue transaction; once more if another instance took a key meanwhile. */
+  async function enqueue(
+    inputs: readonly NewMessage[],
+    nowMs: number,
+    allOrNothing: boolean,
+  ): Promise<EnqueueResult[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await client.transaction(async (tx) => {
+          const counters = createCounterBatch();
+          const results = await enqueueInTx(tx, counters, inputs, nowMs, allOrNothing);
+          await writeCounters(tx, counters);
+          return results;
+        });
+      } catch (error) {
+        if (!(error instanceof KeyRace) || attempt >= 3) throw error;
+      }
+    }
+  }
+
+  async function recordInTx(
+    tx: pg.ClientBase,
+    counters: CounterBatch,
+    records: readonly AttemptRecord[],
+  ): Promise<MessageEvent[]> {
+    if (records.length === 0) return [];
+    const { rows } = await tx.query<EventSubject>({
+      ...FINISH,
+      values: [
+        records.map((record) => record.messageId),
+        records.map((record) => record.leaseExpiresAtMs),
+        records.map((record) => record.next.status),
+        records.map((record) => record.atMs + record.durationMs),
+        records.map((record) => (record.next.status === 'QUEUED' ? record.next.delayMs : null)),
+        records.map((record) => json(record.error)),
+        records.map((record) => record.smtpConfigVersion),
+        records.map((record) => record.error !== null),
+      ],
+    });
+    // A record whose lease was re-claimed meanwhile updated nothing: that claim owns it now.
+    const updated = new Map(rows.map((row) => [row.id, row]));
+    const applied = records.filter((record) => updated.has(record.messageId));
+    if (applied.length === 0) return [];
+    await tx.query({
+      ...INSERT_DISPATCHES,
+      values: [
+        applied.map((record) => record.messageId),
+        applied.map((record) => record.attempt),
+        applied.map((record) => record.error === null),
+        applied.map((record) => record.atMs),
+        applied.map((record) => record.durationMs),
+        applied.map((record) => record.response),
+        applied.map((record) => json(record.error)),
+        applied.map((record) => record.error?.code ?? null),
+        applied.map((record) => record.smtpConfigVersion),
+        applied.map((record) => record.transcript),
+      ],
+    });
+    return appendEvents(
+      tx,
+      counters,
+      applied.map((record) => ({
+        subject: updated.get(record.messageId)!,
+        change: {
+          atMs: record.atMs + record.durationMs,
+          status: record.next.status,
+          previousStatus: 'PROCESSING',
+          reason: record.next.reason,
+          attempt: record.attempt,
+          error: record.error,
+          smtpConfigVersion: record.smtpConfigVersion,
+        },
+      })),
+    );
+  }
+
+  async function claimInTx(
+    tx: pg.ClientBase,
+    counters: CounterBatch,
+    request: ClaimRequest,
+  ): Promise<ClaimedMessage[]> {
+    const exclude = [...(request.excludeIds ?? [])];
+    const expired = await tx.query<MessageRow>({
+      ...CLAIM_EXPIRED,
+      values: [request.limit, request.leaseMs, exclude, request.nowMs],
+    });
+    const left = request.limit - expired.rows.length;
+    const due =
+      left > 0
+        ? (
+            await tx.query<MessageRow>({
+              ...CLAIM_QUEUED,
+              values: [left, request.leaseMs, request.nowMs],
+            })
+          ).rows
+        : [];
+    // RETURNING comes in no particular order; keep the queue's, oldest first.
+    due.sort((a, b) => a.id - b.id);
+    const claims = [
+      ...expired.rows.map((row) => ({ row, previous: 'PROCESSING' as const })),
+      ...due.map((row) => ({ row, previous: 'QUEUED' as const })),
+    ];
+    const events = await appendEvents(
+      tx,
+      counters,
+      claims.map(({ row, previous }) => ({
+        subject: subjectOf(row),
+        change: {
+          atMs: request.nowMs,
+          status: 'PROCESSING',
+          previousStatus: previous,
+          reason: previous === 'PROCESSING' ? 'lease_expired' : 'claimed',
+          attempt: row.attempts + 1,
+          error: null,
+          smtpConfigVersion: request.smtpConfigVersion,
+        },
+      })),
+    );
+    return claims.map(({ row }, index) => ({ message: toMessage(row), event: events[index]! }));
+  }
+
+  return {
+    enqueueMany: (inputs, nowMs) => enqueue(inputs, nowMs, false),
+
+    async enqueueAll(inputs, nowMs): Promise<EnqueueAllResult> {
+      try {
+        return { ok: true, results: await enqueue(inputs, nowMs, true) };
+      } catch (error) {
+        if (!(error instanceof IdempotencyConflict)) throw error;
+        return { ok: false, conflictIndex: error.index, message: error.result.message };
+      }
+    },
+
+    async recordAndClaim(records, request) {
+      if (records.length === 0 && request.limit <= 0) return { events: [], claimed: [] };
+      return client.transaction(async (tx) => {
+        const counters = createCounterBatch();
+        const events = await recordInTx(tx, counters, records);
+        const claimed = request.limit > 0 ? await claimInTx(tx, counters, request) : [];
+        await writeCounters(tx, counters);
+        return { events, claimed };
+      });
+    },
+
+    async release(claims, nowMs, smtpConfigVersion) {
+      if (claims.length === 0) return [];
+      return client.transaction(async (tx) => {
+        const { rows } = await tx.query<MessageRow>({
+          ...RELEASE,
+          values: [
+            claims.map((claim) => claim.messageId),
+            claims.map((claim) => claim.leaseExpiresAtMs),
+            nowMs,
+          ],
+        });
+        rows.sort((a, b) => a.id - b.id);
+        const counters = createCounterBatch();
+        const events = await appendEvents(
+          tx,
+          counters,
+          rows.map((row) => ({
+            subject: subjectOf(row),
+            change: {
+              atMs: nowMs,
+              status: 'QUEUED',
+              previousStatus: 'PROCESSING',
+              reason: 'released_on_shutdown',
+              attempt: null,
+              error: null,
+              smtpConfigVersion,
+            },
+          })),
+        );
+        await writeCounters(tx, counters);
+        return events;
+      });
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import { comparePositions, type EventPosition } from '../../domain/event-position.ts';
+import type { PruneRequest, PruneResult, RetentionStore } from '../port.ts';
+import type { PostgresClient } from './client.ts';
+
+/** Any 64-bit key: one instance at a time prunes. */
+const PRUNE_LOCK = '7236011903214235398';
+
+const NOTHING: PruneResult = { messages: 0, dispatches: 0, events: 0 };
+
+/** As sqlite/retention.ts: old finished messages go with their dispatches and events. */
+export function createPostgresRetention(client: PostgresClient): RetentionStore {
+  return {
+    async capId(keepNewest) {
+      const { rows } = await client.query<{ id: number }>(
+        'SELECT id FROM messages ORDER BY id DESC OFFSET $1 LIMIT 1',
+        [keepNewest - 1],
+      );
+      return rows[0]?.id ?? null;
+    },
+
+    pruneBatch(request: PruneRequest) {
+      return client.transaction(async (tx) => {
+        const lock = await tx.query<{ locked: boolean }>(
+          'SELECT pg_try_advisory_xact_lock($1) AS locked',
+          [PRUNE_LOCK],
+        );
+        if (!lock.rows[0]?.locked) return NOTHING;
+        const ids = new Set<number>();
+        if (request.olderThanMs !== null) {
+          const { rows } = await tx.query<{ id: number }>(
+            `SELECT id FROM messages WHERE created_at < $1 AND updated_at < $1
+              AND status IN ('SENT', 'ABANDONED', 'CANCELLED')
+              ORDER BY created_at LIMIT $2 FOR UPDATE`,
+            [request.olderThanMs, request.limit],
+          );
+          for (const row of rows) ids.add(row.id);
+        }
+        if (request.belowId !== null && ids.size < request.limit) {
+          const { rows } = await tx.query<{ id: number }>(
+            `SELECT id FROM messages WHERE id < $1 AND status IN ('SENT', 'ABANDONED', 'CANCELLED')
+              ORDER BY id LIMIT $2 FOR UPDATE`,
+            [request.belowId, request.limit - ids.size],
+          );
+          for (const row of rows) ids.add(row.id);
+        }
+        if (ids.size === 0) return NOTHING;
+        const list = [...ids];
+        const newest = await tx.query<EventPosition>(
+          `SELECT xid, seq FROM message_events WHERE message_id = ANY($1::bigint[])
+            ORDER BY xid DESC, seq DESC LIMIT 1`,
+          [list],
+        );
+        const events = await tx.query('DELETE FROM message_events WHERE message_id = ANY($1)', [
+          list,
+        ]);
+        const dispatched = await tx.query('DELETE FROM dispatches WHERE message_id = ANY($1)', [
+          list,
+        ]);
+        const deleted = await tx.query(
+          `DELETE FROM messages WHERE id = ANY($1) AND status IN ('SENT', 'ABANDONED', 'CANCELLED')`,
+          [list],
+        );
+        const state = await tx.query<EventPosition & { messages: number }>(
+          `SELECT pruned_through_xid AS xid, pruned_through_seq AS seq, pruned_messages AS messages
+            FROM retention_state WHERE id = 1 FOR UPDATE`,
+        );
+        const before = state.rows[0] ?? { xid: 0, seq: 0, messages: 0 };
+        const candidate = newest.rows[0] ?? before;
+        const through = comparePositions(candidate, before) > 0 ? candidate : before;
+        await tx.query(
+          `INSERT INTO retention_state (id, pruned_through_xid, pruned_through_seq, pruned_messages,
+              last_pruned_at)
+            VALUES (1, $1, $2, $3, $4)
+            ON CONFLICT (id) DO UPDATE SET pruned_through_xid = excluded.pruned_through_xid,
+              pruned_through_seq = excluded.pruned_through_seq,
+              pruned_messages = excluded.pruned_messages, last_pruned_at = excluded.last_pruned_at`,
+          [through.xid, through.seq, before.messages + (deleted.rowCount ?? 0), request.nowMs],
+        );
+        return {
+          messages: deleted.rowCount ?? 0,
+          dispatches: dispatched.rowCount ?? 0,
+          events: events.rowCount ?? 0,
+        };
+      });
+    },
+  };
+}
