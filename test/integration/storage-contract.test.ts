@@ -1,0 +1,492 @@
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import type { AttemptRecord, Storage } from '../../src/db/port.ts';
+import { comparePositions, LOG_START } from '../../src/domain/event-position.ts';
+import type { DeliveryError } from '../../src/domain/delivery-error.ts';
+import { createSecretBox } from '../../src/secrets/secret-box.ts';
+import { claim, enqueue, newMessage, record, sentRecord } from '../helpers/queue.ts';
+import { openTestStorage, TEST_DIALECT } from '../helpers/storage.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+
+// The storage port's contract, run against the suite's dialect (npm test runs it on SQLite and
+// on PostgreSQL): what the delivery, GraphQL and operations layers rely on, whichever database
+// is behind it. Each test opens a fresh database.
+
+const opened: { close(): Promise<void> }[] = [];
+after(async () => {
+  for (const storage of opened) await storage.close();
+});
+
+async function fresh(options: Parameters<typeof openTestStorage>[0] = {}): Promise<Storage> {
+  const test = await openTestStorage(options);
+  opened.push(test);
+  return test.storage;
+}
+
+const T0 = Date.UTC(2026, 5, 1, 12, 0, 0);
+
+function failure(code: DeliveryError['code'], permanent = false): DeliveryError {
+  return {
+    code,
+    message: code,
+    responseCode: 451,
+    enhancedStatus: '4.0.0',
+    command: 'RCPT TO',
+    response: '451 try later',
+    permanent,
+    hint: null,
+  };
+}
+
+function retryRecord(
+  message: { id: number; leaseExpiresAtMs: number | null; attempts: number },
+  atMs: number,
+  delayMs: number,
+  error = failure('CONNECTION'),
+): AttemptRecord {
+  return {
+    messageId: message.id,
+    leaseExpiresAtMs: message.leaseExpiresAtMs!,
+    attempt: message.attempts + 1,
+    atMs,
+    durationMs: 3,
+    smtpConfigVersion: null,
+    response: null,
+    error,
+    transcript: 'S: 451 try later',
+    next: {
+      status: 'QUEUED',
+      reason: 'retry_scheduled',
+      delayMs,
+      nextAttemptAtMs: atMs + 3 + delayMs,
+    },
+  };
+}
+
+describe(`storage contract (${TEST_DIALECT})`, () => {
+  test('enqueue stores QUEUED messages with their first events, in order', async () => {
+    const { messages, events } = await fresh();
+    const stored = await enqueue(messages, [newMessage(1), newMessage(2)], T0);
+    assert.deepEqual(
+      stored.map((m) => [m.recipient, m.status, m.attempts, m.createdAtMs]),
+      [
+        ['r1@example.com', 'QUEUED', 0, T0],
+        ['r2@example.com', 'QUEUED', 0, T0],
+      ],
+    );
+    assert.ok(stored[1]!.id > stored[0]!.id);
+    const log = await events.listAfter(LOG_START, 10);
+    assert.deepEqual(
+      log.map((e) => [e.messageId, e.status, e.previousStatus, e.reason, e.recipient]),
+      [
+        [stored[0]!.id, 'QUEUED', null, 'queued', 'r1@example.com'],
+        [stored[1]!.id, 'QUEUED', null, 'queued', 'r2@example.com'],
+      ],
+    );
+    assert.deepEqual(await messages.find(stored[0]!.id), stored[0]);
+    assert.equal(await messages.find(999_999), null);
+  });
+
+  test('idempotency keys: a repeat returns the first message, a different input conflicts', async () => {
+    const { messages } = await fresh();
+    const first = newMessage(1, { idempotencyKey: 'k1', requestHash: 'h1' });
+    const [queued] = await messages.enqueueMany([first], T0);
+    assert.equal(queued!.kind, 'queued');
+    const again = await messages.enqueueMany(
+      [
+        newMessage(2, { idempotencyKey: 'k1', requestHash: 'h1' }),
+        newMessage(3, { idempotencyKey: 'k1', requestHash: 'other' }),
+        newMessage(4, { idempotencyKey: 'k2', requestHash: 'h2' }),
+        newMessage(5, { idempotencyKey: 'k2', requestHash: 'h2' }),
+      ],
+      T0,
+    );
+    assert.deepEqual(
+      again.map((result) => result.kind),
+      ['repeat', 'conflict', 'queued', 'repeat'],
+    );
+    assert.equal(again[0]!.message.id, queued!.message.id);
+    assert.equal(again[3]!.message.id, again[2]!.message.id);
+    // All or nothing: a conflict anywhere stores none of the batch.
+    const before = await messages.countMatching({});
+    const all = await messages.enqueueAll(
+      [newMessage(6), newMessage(7, { idempotencyKey: 'k1', requestHash: 'different' })],
+      T0,
+    );
+    assert.equal(all.ok, false);
+    assert.equal(!all.ok && all.conflictIndex, 1);
+    assert.equal(await messages.countMatching({}), before);
+  });
+
+  test('claims take due messages oldest first, once, with a lease; the lease is the record token', async () => {
+    const { messages, dispatches, events } = await fresh();
+    const stored = await enqueue(
+      messages,
+      [1, 2, 3].map((n) => newMessage(n)),
+      T0,
+    );
+    const first = await claim(messages, Date.now(), 2);
+    assert.deepEqual(
+      first.map((c) => c.message.id),
+      stored.slice(0, 2).map((m) => m.id),
+    );
+    for (const { message, event } of first) {
+      assert.equal(message.status, 'PROCESSING');
+      assert.ok(message.leaseExpiresAtMs! > 0);
+      assert.deepEqual(
+        [event.status, event.previousStatus, event.reason, event.attempt],
+        ['PROCESSING', 'QUEUED', 'claimed', 1],
+      );
+    }
+    const second = await claim(messages, Date.now(), 10);
+    assert.deepEqual(
+      second.map((c) => c.message.id),
+      [stored[2]!.id],
+    );
+    assert.deepEqual(await claim(messages, Date.now(), 10), []);
+
+    const sent = await record(messages, [sentRecord(first[0]!.message, Date.now())]);
+    assert.deepEqual(
+      sent.map((e) => [e.messageId, e.status, e.reason, e.attempt]),
+      [[first[0]!.message.id, 'SENT', 'sent', 1]],
+    );
+    const done = (await messages.find(first[0]!.message.id))!;
+    assert.deepEqual([done.status, done.attempts, done.leaseExpiresAtMs], ['SENT', 1, null]);
+    assert.equal((await dispatches.listForMessage(done.id)).length, 1);
+
+    // A record carrying a lease the row no longer has is dropped: nothing written.
+    const stale = { ...sentRecord(first[1]!.message, Date.now()), leaseExpiresAtMs: 1 };
+    assert.deepEqual(await record(messages, [stale]), []);
+    assert.equal((await messages.find(first[1]!.message.id))!.status, 'PROCESSING');
+    assert.equal((await dispatches.listForMessage(first[1]!.message.id)).length, 0);
+    assert.equal((await events.listForMessage(first[1]!.message.id)).length, 2);
+  });
+
+  test('concurrent claims never take the same message', async () => {
+    const { messages } = await fresh();
+    await enqueue(
+      messages,
+      Array.from({ length: 60 }, (_, i) => newMessage(i)),
+      T0,
+    );
+    const batches = await Promise.all(
+      Array.from({ length: 6 }, () => claim(messages, Date.now(), 15)),
+    );
+    const ids = batches.flat().map((c) => c.message.id);
+    assert.equal(ids.length, 60);
+    assert.equal(new Set(ids).size, 60);
+  });
+
+  test('a retry waits for its delay; an expired lease is claimed again, but not the caller’s own', async () => {
+    const { messages } = await fresh();
+    const [a, b] = await enqueue(messages, [newMessage(1), newMessage(2)], T0);
+    const claimed = await claim(messages, Date.now(), 2, { leaseMs: 100 });
+    const [ca, cb] = claimed.map((c) => c.message);
+    assert.equal(ca!.id, a!.id);
+    // a fails and is due again an hour later; b's lease runs out.
+    const [retried] = await record(messages, [retryRecord(ca!, Date.now(), 3_600_000)]);
+    assert.deepEqual([retried!.status, retried!.reason], ['QUEUED', 'retry_scheduled']);
+    assert.equal((await messages.find(a!.id))!.lastError?.code, 'CONNECTION');
+    const dueIn = await messages.nextDueInMs(Date.now());
+    assert.ok(dueIn !== null && dueIn < 1_000, `b's lease ends soon: ${dueIn}`);
+    // Excluded (the caller's own send in flight), b is not claimed even once its lease ran out.
+    await waitFor(async () => ((await messages.nextDueInMs(Date.now())) ?? 1) <= 0, {
+      description: "b's lease to run out",
+    });
+    assert.deepEqual(await claim(messages, Date.now(), 10, { excludeIds: [b!.id] }), []);
+    const reclaimed = await claim(messages, Date.now(), 10);
+    assert.deepEqual(
+      reclaimed.map((c) => [c.message.id, c.event.reason, c.event.previousStatus]),
+      [[b!.id, 'lease_expired', 'PROCESSING']],
+    );
+    assert.ok(reclaimed[0]!.message.leaseExpiresAtMs! > cb!.leaseExpiresAtMs!);
+    // The old lease no longer records; the new one does.
+    assert.deepEqual(await record(messages, [sentRecord(cb!, Date.now())]), []);
+    assert.equal(
+      (await record(messages, [sentRecord(reclaimed[0]!.message, Date.now())])).length,
+      1,
+    );
+    // Only the retry is left, due in about an hour.
+    const later = await messages.nextDueInMs(Date.now());
+    assert.ok(later !== null && later > 3_000_000, `the retry is due in an hour: ${later}`);
+  });
+
+  test('release puts unsent claims back, due now', async () => {
+    const { messages } = await fresh();
+    await enqueue(messages, [newMessage(1)], T0);
+    const [claimed] = await claim(messages, Date.now(), 1);
+    const released = await messages.release(
+      [{ messageId: claimed!.message.id, leaseExpiresAtMs: claimed!.message.leaseExpiresAtMs! }],
+      Date.now(),
+      null,
+    );
+    assert.deepEqual(
+      released.map((e) => [e.status, e.previousStatus, e.reason]),
+      [['QUEUED', 'PROCESSING', 'released_on_shutdown']],
+    );
+    assert.equal((await claim(messages, Date.now(), 1)).length, 1);
+  });
+
+  test('retry and cancel: the transitions, and not found or conflict otherwise', async () => {
+    const { messages } = await fresh();
+    const [a, b, c] = await enqueue(
+      messages,
+      [1, 2, 3].map((n) => newMessage(n)),
+      T0,
+    );
+    const cancelled = await messages.cancel(a!.id, T0 + 1, null);
+    assert.equal(cancelled.kind, 'changed');
+    assert.equal(cancelled.kind === 'changed' && cancelled.event.reason, 'cancelled');
+    assert.equal((await messages.cancel(a!.id, T0 + 2, null)).kind, 'conflict');
+    assert.equal((await messages.cancel(999_999, T0, null)).kind, 'not_found');
+    assert.equal((await messages.retry(b!.id, 5, T0, null)).kind, 'conflict');
+    const retried = await messages.retry(a!.id, 7, T0 + 3, null);
+    assert.equal(retried.kind, 'changed');
+    if (retried.kind === 'changed') {
+      assert.deepEqual(
+        [retried.message.status, retried.message.maxAttempts, retried.event.previousStatus],
+        ['QUEUED', 7, 'CANCELLED'],
+      );
+    }
+    const many = await messages.cancelMany([a!.id, b!.id, c!.id, 999_999], T0 + 4, null);
+    assert.equal(many.length, 3);
+    const back = await messages.retryMany([a!.id, b!.id], 5, T0 + 5, null);
+    assert.deepEqual(
+      back.map((changed) => changed.message.id),
+      [a!.id, b!.id],
+    );
+  });
+
+  test('expediting makes failed messages due now; other waits stay', async () => {
+    const { messages } = await fresh();
+    await enqueue(messages, [newMessage(1), newMessage(2)], T0);
+    const claimed = (await claim(messages, Date.now(), 2)).map((c) => c.message);
+    await record(messages, [
+      retryRecord(claimed[0]!, Date.now(), 3_600_000, failure('AUTH')),
+      retryRecord(claimed[1]!, Date.now(), 3_600_000, failure('RECIPIENT_REJECTED')),
+    ]);
+    assert.equal(await messages.expediteFailedWith(['AUTH', 'TLS'], Date.now()), 1);
+    const due = await claim(messages, Date.now(), 10);
+    assert.deepEqual(
+      due.map((c) => c.message.id),
+      [claimed[0]!.id],
+    );
+  });
+
+  test('the event log: one order, filters, per-message timelines, the newest position', async () => {
+    const { messages, events } = await fresh();
+    assert.deepEqual(await events.latest(), LOG_START);
+    const [a, b] = await enqueue(
+      messages,
+      [newMessage(1, { recipient: 'Ada@Example.com' }), newMessage(2)],
+      T0,
+    );
+    const claimed = await claim(messages, Date.now(), 2);
+    await record(messages, [sentRecord(claimed[0]!.message, Date.now())]);
+    const all = await events.listAfter(LOG_START, 100);
+    assert.equal(all.length, 5);
+    for (let i = 1; i < all.length; i++) {
+      assert.ok(comparePositions(all[i - 1]!, all[i]!) < 0, 'strictly increasing positions');
+    }
+    assert.deepEqual(await events.latest(), { xid: all[4]!.xid, seq: all[4]!.seq });
+    // Paging by position gives the same sequence.
+    const paged = [];
+    for (let after = LOG_START as { xid: number; seq: number }; ;) {
+      const page = await events.listAfter(after, 2);
+      if (page.length === 0) break;
+      paged.push(...page);
+      after = page.at(-1)!;
+    }
+    assert.deepEqual(paged, all);
+    const ada = await events.listAfter(LOG_START, 100, { recipientKey: 'ada@example.com' });
+    assert.deepEqual(
+      ada.map((e) => e.status),
+      ['QUEUED', 'PROCESSING', 'SENT'],
+    );
+    assert.ok(ada.every((e) => e.recipient === 'Ada@Example.com'));
+    const processing = await events.listAfter(LOG_START, 100, { statuses: ['PROCESSING'] });
+    assert.deepEqual(
+      processing.map((e) => e.messageId),
+      [a!.id, b!.id],
+    );
+    assert.deepEqual(
+      (await events.listForMessage(a!.id)).map((e) => e.reason),
+      ['queued', 'claimed', 'sent'],
+    );
+  });
+
+  test('lists, counts and bulk ids agree on every filter', async () => {
+    const { messages } = await fresh();
+    const stored = await enqueue(
+      messages,
+      Array.from({ length: 30 }, (_, i) =>
+        newMessage(i, { recipient: `r${i % 4}@Example.com`, subject: `Note ${i}` }),
+      ),
+      T0,
+    );
+    const claimed = (await claim(messages, Date.now(), 10)).map((c) => c.message);
+    await record(messages, [
+      ...claimed.slice(0, 5).map((m) => sentRecord(m, Date.now())),
+      ...claimed.slice(5).map((m) => retryRecord(m, Date.now(), 3_600_000, failure('TIMEOUT'))),
+    ]);
+    const filters = [
+      {},
+      { statuses: ['SENT' as const] },
+      { statuses: ['QUEUED' as const], everFailed: true },
+      { recipient: 'R1@EXAMPLE.COM' },
+      { errorCodes: ['TIMEOUT' as const] },
+      { lastErrorCodes: ['TIMEOUT' as const] },
+      { subjectContains: 'note 1' },
+      { createdAfterMs: T0, createdBeforeMs: T0 + 1 },
+      { updatedAfterMs: T0 + 1 },
+    ];
+    for (const filter of filters) {
+      const ids = await messages.idsMatching(filter, 1_000);
+      const pages = [];
+      for (let afterId: number | null = null; ;) {
+        const page = await messages.list(filter, 7, afterId);
+        pages.push(...page.messages.map((m) => m.id));
+        if (!page.hasNextPage) break;
+        afterId = page.messages.at(-1)!.id;
+      }
+      assert.deepEqual(pages, [...ids].reverse(), JSON.stringify(filter));
+      assert.equal(await messages.countMatching(filter), ids.length, JSON.stringify(filter));
+    }
+    assert.equal(await messages.countMatching({ recipient: 'r1@example.com' }), 8);
+    assert.equal(await messages.countMatching({ errorCodes: ['TIMEOUT'] }), 5);
+    assert.equal(stored.length, 30);
+    assert.deepEqual(await messages.queueSnapshot(), {
+      queued: 25,
+      processing: 0,
+      oldestQueuedAtMs: T0,
+    });
+    assert.deepEqual(await messages.countByStatus(), {
+      QUEUED: 25,
+      PROCESSING: 0,
+      SENT: 5,
+      ABANDONED: 0,
+      CANCELLED: 0,
+    });
+  });
+
+  test('statistics: totals count each change once, by minute and by hour', async () => {
+    const { messages, stats } = await fresh();
+    await enqueue(messages, [newMessage(1), newMessage(2)], T0);
+    const claimed = await claim(messages, Date.now(), 2);
+    const now = Date.now();
+    await record(messages, [
+      sentRecord(claimed[0]!.message, now),
+      retryRecord(claimed[1]!.message, now, 1_000, failure('AUTH')),
+    ]);
+    const totals = await stats.totals(T0 - 60_000, now + 60_000);
+    assert.equal(totals.get('reason|queued'), 2);
+    assert.equal(totals.get('reason|claimed'), 2);
+    assert.equal(totals.get('reason|sent'), 1);
+    assert.equal(totals.get('reason|retry_scheduled'), 1);
+    assert.equal(totals.get('failure_code|AUTH'), 1);
+    assert.equal(totals.get('failure_domain|example.com'), 1);
+    assert.equal(totals.get('attempt|ok'), 1);
+    assert.equal(totals.get('attempt|failed'), 1);
+    // Only the queueing happened in the first minute.
+    const early = await stats.totals(T0, T0 + 60_000);
+    assert.deepEqual(Object.fromEntries(early), { 'reason|queued': 2 });
+  });
+
+  test('retention prunes old finished messages and says how far', async () => {
+    const { messages, retention, events } = await fresh();
+    await enqueue(messages, [newMessage(1), newMessage(2)], T0);
+    const claimed = await claim(messages, T0, 1);
+    const [sent] = await record(messages, [sentRecord(claimed[0]!.message, T0)]);
+    const result = await retention.pruneBatch({
+      olderThanMs: T0 + 1_000,
+      belowId: null,
+      limit: 100,
+      nowMs: T0 + 2_000,
+    });
+    assert.deepEqual(result, { messages: 1, dispatches: 1, events: 3 });
+    // The newest pruned event: the message's SENT.
+    assert.deepEqual(await events.prunedThrough(), { xid: sent!.xid, seq: sent!.seq });
+    const left = await events.listAfter(LOG_START, 100);
+    assert.deepEqual(
+      left.map((e) => e.reason),
+      ['queued'],
+    );
+  });
+
+  test('SMTP configurations: versions, newest first, the password encrypted at rest', async () => {
+    const secrets = createSecretBox([Buffer.alloc(32, 7).toString('base64')]);
+    const storage = await fresh({ secrets });
+    const { smtpConfigs } = storage;
+    assert.equal(await smtpConfigs.latest(), null);
+    const uri = 'smtp://user:s3cret@smtp.example.com:587/';
+    const v1 = await smtpConfigs.insert({
+      connectionUri: uri,
+      fromAddress: 'a@example.com',
+      fromName: null,
+      headers: [{ name: 'X-Tag', value: '1' }],
+      createdAtMs: T0,
+    });
+    const v2 = await smtpConfigs.insert({ ...v1, fromName: 'Two', createdAtMs: T0 + 1 });
+    assert.ok(v2.version > v1.version);
+    assert.deepEqual(await smtpConfigs.latest(), v2);
+    assert.deepEqual(
+      (await smtpConfigs.list()).map((c) => c.version),
+      [v2.version, v1.version],
+    );
+    assert.equal(v1.connectionUri, uri);
+    assert.equal(await smtpConfigs.anyEncrypted(), true);
+    assert.equal(await smtpConfigs.encryptAtRest(), 0);
+  });
+
+  test('API tokens: stored by digest, revoked once, touched', async () => {
+    const { apiTokens } = await fresh();
+    assert.equal(await apiTokens.anyActive(), false);
+    const token = await apiTokens.insert({
+      name: 'ci',
+      scope: 'read',
+      tokenHash: 'ab'.repeat(32),
+      createdAtMs: T0,
+    });
+    assert.equal(await apiTokens.anyActive(), true);
+    assert.deepEqual(await apiTokens.findActiveByHash('ab'.repeat(32)), token);
+    await apiTokens.touch(token.id, T0 + 5);
+    assert.equal((await apiTokens.find(token.id))!.lastUsedAtMs, T0 + 5);
+    const revoked = await apiTokens.revoke(token.id, T0 + 10);
+    assert.equal(revoked!.revokedAtMs, T0 + 10);
+    assert.equal((await apiTokens.revoke(token.id, T0 + 20))!.revokedAtMs, T0 + 10);
+    assert.equal(await apiTokens.findActiveByHash('ab'.repeat(32)), null);
+    assert.equal(await apiTokens.anyActive(), false);
+    assert.equal(await apiTokens.revoke(999_999, T0), null);
+    assert.equal((await apiTokens.list()).length, 1);
+  });
+
+  test('a change announced is heard by this instance', async () => {
+    const { signals } = await fresh();
+    const heard: unknown[] = [];
+    const stop = signals.subscribe((change) => heard.push(change));
+    signals.announce({ kind: 'token-revoked', tokenId: 3 });
+    stop();
+    signals.announce({ kind: 'smtp-config' });
+    assert.deepEqual(heard, [{ kind: 'token-revoked', tokenId: 3 }]);
+  });
+
+  test('the feed publishes every committed event once, in the log order', async () => {
+    const storage = await fresh();
+    const published: { xid: number; seq: number }[] = [];
+    const feed = await storage.startFeed((events) => published.push(...events));
+    try {
+      const results = await storage.messages.enqueueMany([newMessage(1), newMessage(2)], T0);
+      feed.committed(results.flatMap((r) => (r.kind === 'queued' ? [r.event] : [])));
+      const claimed = await claim(storage.messages, Date.now(), 2);
+      feed.committed(claimed.map((c) => c.event));
+      await waitFor(() => published.length === 4, { description: 'four events published' });
+      const log = await storage.events.listAfter(LOG_START, 100);
+      assert.deepEqual(
+        published.map((e) => [e.xid, e.seq]),
+        log.map((e) => [e.xid, e.seq]),
+      );
+    } finally {
+      await feed.close();
+    }
+  });
+});
