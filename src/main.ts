@@ -19,7 +19,16 @@ if (!loaded.ok) {
 const { config } = loaded;
 const log = createLogger({ level: config.logLevel, name: 'main' });
 
-const app = await startApp(config, { log });
+let app: Awaited<ReturnType<typeof startApp>>;
+try {
+  app = await startApp(config, { log });
+} catch (error) {
+  // What a person can fix (a database that cannot be reached, a port in use) is said in one
+  // line; the error itself goes to the log at debug level.
+  log.debug({ err: error }, 'start-up failed');
+  log.fatal(`cannot start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
 const smtp = app.embeddedSmtp
   ? `embedded development SMTP server on ${app.embeddedSmtp.host}:${app.embeddedSmtp.port}`
   : 'configured SMTP server';

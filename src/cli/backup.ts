@@ -17,6 +17,15 @@ export const backup: Command = {
       throw new UsageError(`${destination} exists; pass --force to replace it`);
     }
     const loaded = loadConfigFromEnv(io.env);
+    if (
+      loaded.ok &&
+      loaded.config.databaseUrl !== null &&
+      stringOption(args, 'database') === undefined
+    ) {
+      throw new UsageError(
+        "backup copies a SQLite database; with DATABASE_URL the data is in PostgreSQL: back it up with pg_dump (or your provider's backups)",
+      );
+    }
     const source =
       stringOption(args, 'database') ?? (loaded.ok ? loaded.config.databasePath : undefined);
     if (source === undefined) throw new UsageError('set --database or DATABASE_PATH');
