@@ -145,6 +145,7 @@ export async function startApp(
     settings,
     maxAttempts: config.deliveryMaxAttempts,
     wakeWorker: deliveryControl.wake,
+    concurrentCommits: storage.concurrentWrites,
   });
   // A configuration stored here or on another instance: read it, and then (in that order) let
   // the delivery thread see it and expedite the mail the old one failed.

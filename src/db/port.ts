@@ -320,6 +320,8 @@ export interface BackgroundJobs {
 
 export interface Storage {
   readonly dialect: 'sqlite' | 'postgres';
+  /** Write transactions worth running at once: 1 on SQLite (one writer), more on PostgreSQL. */
+  readonly concurrentWrites: number;
   messages: MessageStore;
   events: EventLog;
   dispatches: DispatchStore;

@@ -58,6 +58,8 @@ export interface OutboxDeps {
   maxAttempts: number;
   /** Called after something became due, so the worker need not wait for its next poll. */
   wakeWorker: () => void;
+  /** sendEmail commits that may run at once (the storage's `concurrentWrites`). @default 1 */
+  concurrentCommits?: number;
   now?: () => number;
 }
 
@@ -140,35 +142,42 @@ export function createOutbox(deps: OutboxDeps) {
   }
 
   // sendEmail calls share transactions (group commit): a commit per message would cap intake
-  // well below what SMTP can carry. Calls that arrive while a commit is in flight (or waits for
-  // the write lock) go together in the next one; an idle outbox waits a millisecond to gather
-  // the calls that arrive together.
+  // well below what SMTP can carry. Calls that arrive while the commits in flight run (or wait
+  // for the write lock) go together in the next one; an idle outbox waits a millisecond to
+  // gather the calls that arrive together. SQLite has one writer, so one commit at a time;
+  // PostgreSQL takes several at once.
+  const maxCommits = deps.concurrentCommits ?? 1;
   type Entry = { input: NewMessage; settle: (result: EnqueueResult | Error) => void };
   let gathering: Entry[] = [];
-  let committing = false;
+  let committing = 0;
   let timerSet = false;
 
   async function commitGathered(): Promise<void> {
-    committing = true;
-    while (gathering.length > 0) {
-      const batch = gathering;
-      gathering = [];
-      let results: EnqueueResult[];
-      try {
-        results = await deps.messages.enqueueMany(
-          batch.map((entry) => entry.input),
-          now(),
+    committing++;
+    try {
+      while (gathering.length > 0) {
+        const batch = gathering;
+        gathering = [];
+        let results: EnqueueResult[];
+        try {
+          results = await deps.messages.enqueueMany(
+            batch.map((entry) => entry.input),
+            now(),
+          );
+        } catch (error) {
+          for (const entry of batch) entry.settle(error as Error);
+          continue;
+        }
+        const events = results.flatMap((result) =>
+          result.kind === 'queued' ? [result.event] : [],
         );
-      } catch (error) {
-        for (const entry of batch) entry.settle(error as Error);
-        continue;
+        deps.publish(events);
+        if (events.length > 0) deps.wakeWorker();
+        results.forEach((result, index) => batch[index]!.settle(result));
       }
-      const events = results.flatMap((result) => (result.kind === 'queued' ? [result.event] : []));
-      deps.publish(events);
-      if (events.length > 0) deps.wakeWorker();
-      results.forEach((result, index) => batch[index]!.settle(result));
+    } finally {
+      committing--;
     }
-    committing = false;
   }
 
   function enqueue(input: NewMessage): Promise<EnqueueResult> {
@@ -177,11 +186,11 @@ export function createOutbox(deps: OutboxDeps) {
         input,
         settle: (result) => (result instanceof Error ? reject(result) : resolve(result)),
       });
-      if (committing || timerSet) return;
+      if (committing >= maxCommits || timerSet) return;
       timerSet = true;
       setTimeout(() => {
         timerSet = false;
-        if (!committing) void commitGathered();
+        if (committing < maxCommits && gathering.length > 0) void commitGathered();
       }, 1);
     });
   }

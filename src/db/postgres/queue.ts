@@ -40,6 +40,39 @@ const ENQUEUE = {
     RETURNING ${messageColumns()}`,
 };
 
+/**
+ * enqueueMany without idempotency keys, the common case, as one statement (so one round trip and
+ * no BEGIN/COMMIT): the messages, their QUEUED events and the counters the caller computed.
+ */
+const ENQUEUE_PLAIN = {
+  name: 'mailscope-enqueue-plain',
+  text: `WITH inserted AS (
+      INSERT INTO messages (recipient, recipient_key, subject, subject_folded, text, html,
+        headers, status, attempts, max_attempts, attempts_at_retry, message_id, created_at,
+        updated_at, next_attempt_at, ever_failed)
+      SELECT r.recipient, r.recipient_key, r.subject, r.subject_folded, r.text, r.html,
+        r.headers, 'QUEUED', 0, r.max_attempts, 0, r.message_id, $11::bigint, $11::bigint,
+        ${DB_NOW_MS}, false
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+        $7::jsonb[], $8::int[], $9::text[])
+        AS r(recipient, recipient_key, subject, subject_folded, text, html, headers,
+          max_attempts, message_id)
+      RETURNING ${messageColumns()}),
+    events AS (
+      INSERT INTO message_events (message_id, at, status, previous_status, reason, attempt,
+        error, smtp_config_version)
+      SELECT i.id, $11::bigint, 'QUEUED', NULL, 'queued', NULL, NULL, v.version
+      FROM inserted i JOIN unnest($9::text[], $10::int[]) AS v(message_id, version)
+        ON v.message_id = i."messageId"
+      RETURNING seq, xid, message_id, smtp_config_version),
+    counted AS (
+      INSERT INTO stat_counter_deltas (resolution_ms, bucket_start, metric, key, count)
+      SELECT * FROM unnest($12::int[], $13::bigint[], $14::text[], $15::text[], $16::bigint[]))
+    SELECT i.*, e.seq AS "eventSeq", e.xid AS "eventXid",
+      e.smtp_config_version AS "eventVersion"
+    FROM inserted i JOIN events e ON e.message_id = i.id`,
+};
+
 const BY_KEYS = {
   name: 'mailscope-messages-by-keys',
   text: `SELECT ${messageColumns()} FROM messages WHERE idempotency_key = ANY($1::text[])`,
@@ -124,6 +157,78 @@ const subjectOf = (row: MessageRow): EventSubject => ({
 });
 
 export function createPostgresQueue(client: PostgresClient): MessageQueue {
+  async function enqueuePlain(
+    inputs: readonly NewMessage[],
+    nowMs: number,
+  ): Promise<EnqueueResult[]> {
+    // Counted before they are stored (a QUEUED event counts by its reason and time alone), so
+    // the counters go in the same statement.
+    const counters = createCounterBatch();
+    for (const input of inputs) {
+      counters.countEvent(
+        {
+          seq: 0,
+          xid: 0,
+          messageId: 0,
+          recipient: input.recipient,
+          atMs: nowMs,
+          status: 'QUEUED',
+          previousStatus: null,
+          reason: 'queued',
+          attempt: null,
+          error: null,
+          smtpConfigVersion: input.smtpConfigVersion,
+        },
+        { createdAtMs: nowMs, attempts: 0 },
+      );
+    }
+    const entries = counters.entries();
+    const { rows } = await client.query<
+      MessageRow & { eventSeq: number; eventXid: number; eventVersion: number | null }
+    >({
+      ...ENQUEUE_PLAIN,
+      values: [
+        inputs.map((input) => input.recipient),
+        inputs.map((input) => recipientKey(input.recipient)),
+        inputs.map((input) => input.subject),
+        inputs.map((input) => foldForSearch(input.subject)),
+        inputs.map((input) => input.text),
+        inputs.map((input) => input.html),
+        inputs.map((input) => JSON.stringify(input.headers)),
+        inputs.map((input) => input.maxAttempts),
+        inputs.map((input) => input.messageId),
+        inputs.map((input) => input.smtpConfigVersion),
+        nowMs,
+        entries.map((entry) => entry.resolutionMs),
+        entries.map((entry) => entry.bucketStart),
+        entries.map((entry) => entry.metric),
+        entries.map((entry) => entry.key),
+        entries.map((entry) => entry.count),
+      ],
+    });
+    const byMessageId = new Map(rows.map((row) => [row.messageId, row]));
+    return inputs.map((input) => {
+      const row = byMessageId.get(input.messageId)!;
+      return {
+        kind: 'queued',
+        message: toMessage(row),
+        event: {
+          seq: row.eventSeq,
+          xid: row.eventXid,
+          messageId: row.id,
+          recipient: row.recipient,
+          atMs: nowMs,
+          status: 'QUEUED',
+          previousStatus: null,
+          reason: 'queued',
+          attempt: null,
+          error: null,
+          smtpConfigVersion: row.eventVersion,
+        },
+      };
+    });
+  }
+
   async function enqueueInTx(
     tx: pg.ClientBase,
     counters: CounterBatch,
@@ -220,6 +325,8 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
     nowMs: number,
     allOrNothing: boolean,
   ): Promise<EnqueueResult[]> {
+    if (inputs.length === 0) return [];
+    if (inputs.every((input) => input.idempotencyKey === null)) return enqueuePlain(inputs, nowMs);
     for (let attempt = 1; ; attempt++) {
       try {
         return await client.transaction(async (tx) => {

@@ -52,6 +52,8 @@ export async function openPostgresStorage(
 
   return {
     dialect: 'postgres',
+    // Half the pool: reads and the feed keep connections of their own meanwhile.
+    concurrentWrites: 4,
     messages: {
       ...createPostgresMessageReads(client),
       ...createPostgresQueue(client),

@@ -130,6 +130,7 @@ export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptio
 
   return {
     dialect: 'sqlite',
+    concurrentWrites: 1,
     messages,
     events: {
       latest: () => read(() => atSeq(events.latestSeq())),
