@@ -90,7 +90,7 @@ export async function startApp(
     environment,
     embedded,
     senderDomainAllowlist: config.security.senderDomainAllowlist,
-    onConfigured: () => storage.signals.announce({ kind: 'smtp-config' }),
+    onConfigured: (version) => storage.signals.announce({ kind: 'smtp-config', version }),
   });
   await settings.refresh();
   const bus = createEventBus();
@@ -147,17 +147,20 @@ export async function startApp(
     wakeWorker: deliveryControl.wake,
     concurrentCommits: storage.concurrentWrites,
   });
-  // A configuration stored here or on another instance: read it, and then (in that order) let
-  // the delivery thread see it and expedite the mail the old one failed.
+  // A configuration stored here or on another instance. The delivery thread is told at once, so
+  // that it reads the new one before any wake that follows (its messages are handled in order);
+  // then the mail the old one failed is expedited, and this thread reads it too.
   const stopConfigChanges = storage.signals.subscribe((change) => {
     if (change.kind !== 'smtp-config') return;
-    settings.refresh().then(
-      () => {
-        deliveryControl.settingsChanged();
-        return outbox.configurationChanged();
-      },
-      (error: unknown) => log.error({ err: error }, 'could not read the new SMTP configuration'),
-    );
+    deliveryControl.settingsChanged();
+    outbox
+      .configurationChanged()
+      .catch((error: unknown) => log.warn({ err: error }, 'could not expedite failed messages'));
+    settings
+      .refresh()
+      .catch((error: unknown) =>
+        log.error({ err: error }, 'could not read the new SMTP configuration'),
+      );
   });
   const eventMessages = createEventMessages({ find: storage.messages.find, bus });
   const apiTokens = createApiTokens({

@@ -110,7 +110,7 @@ export function createApiTokens(deps: ApiTokensDeps) {
         tokenHash: sha256(token).toString('hex'),
         createdAtMs: now(),
       });
-      deps.signals.announce({ kind: 'token-created' });
+      deps.signals.announce({ kind: 'token-created', tokenId: apiToken.id });
       return { ok: true, token, apiToken };
     },
 

@@ -82,6 +82,12 @@ export interface ClaimedMessage {
 export interface RecordAndClaimResult {
   events: MessageEvent[];
   claimed: ClaimedMessage[];
+  /**
+   * The newest stored SMTP configuration version when the claim ran (null when none is
+   * stored): a worker holding an older one reads it before sending what it claimed, since a
+   * message queued after a configuration change may only go out with it.
+   */
+  configVersion: number | null;
 }
 
 export type TransitionResult =
@@ -302,7 +308,9 @@ export interface RetentionStore {
 
 /** Something that changed which other instances keep in memory. */
 export type StorageChange =
-  { kind: 'smtp-config' } | { kind: 'token-created' } | { kind: 'token-revoked'; tokenId: number };
+  | { kind: 'smtp-config'; version: number }
+  | { kind: 'token-created'; tokenId: number }
+  | { kind: 'token-revoked'; tokenId: number };
 
 /**
  * Changes made on one instance, told to every instance (this one included) within a second.

@@ -61,7 +61,7 @@ export interface SmtpSettingsDeps {
   /** The embedded development server, when it runs. */
   embedded: { host: string; port: number } | null;
   /** Called after a new version is stored. */
-  onConfigured?: () => void;
+  onConfigured?: (version: number) => void;
   /** SENDER_DOMAIN_ALLOWLIST: the domains fromAddress may use; null for any. @default null */
   senderDomainAllowlist?: readonly string[] | null;
   now?: () => number;
@@ -201,7 +201,7 @@ export function createSmtpSettings(deps: SmtpSettingsDeps) {
         cached = fromStored(stored);
         return cached;
       });
-      deps.onConfigured?.();
+      deps.onConfigured?.(active.version!);
       return { ok: true, settings: toView(active) };
     },
 

@@ -227,7 +227,7 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
     timer = null;
     const records = pending;
     pending = [];
-    const active = closing ? null : settings.current();
+    let active = closing ? null : settings.current();
     // The recorded messages leave inFlight only once the write commits.
     const capacity = closing ? 0 : options.concurrency - (inFlight.size - records.length);
     const nowMs = now();
@@ -257,6 +257,16 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
     const { events, claimed } = written;
     publish([...events, ...claimed.map((claim) => claim.event)]);
     if (closing) return;
+    if (written.configVersion !== null && written.configVersion !== (active?.version ?? null)) {
+      // A configuration newer than ours was stored (on another instance, or before our news
+      // of it arrived): what was just claimed may only go out with it.
+      try {
+        await settings.refresh();
+        active = settings.current();
+      } catch (error) {
+        log.error({ err: error }, 'delivery worker: could not read the new SMTP configuration');
+      }
+    }
     if (active && active.key !== activeKey) {
       // The configuration changed: connections of older versions are closed once idle.
       activeKey = active.key;

@@ -466,7 +466,7 @@ describe(`storage contract (${TEST_DIALECT})`, () => {
     const stop = signals.subscribe((change) => heard.push(change));
     signals.announce({ kind: 'token-revoked', tokenId: 3 });
     stop();
-    signals.announce({ kind: 'smtp-config' });
+    signals.announce({ kind: 'smtp-config', version: 2 });
     assert.deepEqual(heard, [{ kind: 'token-revoked', tokenId: 3 }]);
   });
 

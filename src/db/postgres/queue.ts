@@ -134,6 +134,11 @@ const RELEASE = {
     RETURNING ${messageColumns('m.')}`,
 };
 
+const LATEST_CONFIG = {
+  name: 'mailscope-latest-config-version',
+  text: `SELECT max(version) AS version FROM smtp_configs`,
+};
+
 /** Thrown inside enqueueAll's transaction so that a conflict rolls back the whole batch. */
 class IdempotencyConflict extends Error {
   constructor(
@@ -455,13 +460,21 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
     },
 
     async recordAndClaim(records, request) {
-      if (records.length === 0 && request.limit <= 0) return { events: [], claimed: [] };
+      if (records.length === 0 && request.limit <= 0) {
+        return { events: [], claimed: [], configVersion: null };
+      }
       return client.transaction(async (tx) => {
         const counters = createCounterBatch();
         const events = await recordInTx(tx, counters, records);
         const claimed = request.limit > 0 ? await claimInTx(tx, counters, request) : [];
         await writeCounters(tx, counters);
-        return { events, claimed };
+        // Read in the claim's snapshot: a configuration stored before a claimed message was
+        // queued is in it.
+        const configVersion =
+          claimed.length > 0
+            ? ((await tx.query<{ version: number | null }>(LATEST_CONFIG)).rows[0]?.version ?? null)
+            : null;
+        return { events, claimed, configVersion };
       });
     },
 

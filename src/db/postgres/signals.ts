@@ -21,6 +21,8 @@ interface State {
  * Changes told to every instance within a second: a NOTIFY carries them at once, and a look at
  * the tables every `pollMs` finds any that a lost notification (a restart, a broken connection)
  * did not bring. An instance hears its own announcements at once, not through the database.
+ * Each change is told once, however many of those ways bring it: what was told is remembered
+ * (the newest configuration version and token, the revoked tokens).
  */
 export function startPostgresSignals(
   client: PostgresClient,
@@ -29,35 +31,58 @@ export function startPostgresSignals(
 ): ChangeSignals & { close(): void } {
   const origin = randomUUID();
   const listeners = new Set<(change: StorageChange) => void>();
-  let known: State | null = null;
+  // What listeners have been told; null until the first look (changes before start are old).
+  let told: { configVersion: number; newestToken: number; revoked: Set<number> } | null = null;
   let closed = false;
 
-  const tell = (change: StorageChange) => {
+  /** Tells listeners about `change` unless they heard of it (or something newer) already. */
+  function tell(change: StorageChange): void {
+    if (told !== null) {
+      if (change.kind === 'smtp-config') {
+        if (change.version <= told.configVersion) return;
+        told.configVersion = change.version;
+      } else if (change.kind === 'token-created') {
+        if (change.tokenId <= told.newestToken) return;
+        told.newestToken = change.tokenId;
+      } else {
+        if (told.revoked.has(change.tokenId)) return;
+        told.revoked.add(change.tokenId);
+      }
+    }
     for (const listener of listeners) listener(change);
-  };
-
-  async function look(): Promise<void> {
-    let state: State;
-    try {
-      const { rows } = await client.query<State>(STATE);
-      state = rows[0]!;
-    } catch (error) {
-      onError?.(error);
-      return;
-    }
-    const before = known;
-    known = state;
-    if (before === null || closed) return;
-    if (state.configVersion !== before.configVersion) tell({ kind: 'smtp-config' });
-    if (state.newestToken > before.newestToken) tell({ kind: 'token-created' });
-    const wasRevoked = new Set(before.revoked);
-    for (const tokenId of state.revoked) {
-      if (!wasRevoked.has(tokenId)) tell({ kind: 'token-revoked', tokenId });
-    }
   }
 
-  // A change heard twice (notification and poll) is told twice: listeners re-read or close
-  // sockets again, which is harmless.
+  let looking: Promise<void> = Promise.resolve();
+  function look(): Promise<void> {
+    looking = looking.then(async () => {
+      let state: State;
+      try {
+        const { rows } = await client.query<State>(STATE);
+        state = rows[0]!;
+      } catch (error) {
+        onError?.(error);
+        return;
+      }
+      if (closed) return;
+      if (told === null) {
+        told = {
+          configVersion: state.configVersion,
+          newestToken: state.newestToken,
+          revoked: new Set(state.revoked),
+        };
+        return;
+      }
+      if (state.configVersion > told.configVersion) {
+        tell({ kind: 'smtp-config', version: state.configVersion });
+      }
+      if (state.newestToken > told.newestToken) {
+        tell({ kind: 'token-created', tokenId: state.newestToken });
+      }
+      for (const tokenId of state.revoked) tell({ kind: 'token-revoked', tokenId });
+    });
+    return looking;
+  }
+
   const stopListening = notifications.listen(CHANNELS.changes, (payload) => {
     try {
       const message = JSON.parse(payload) as { origin: string; change: StorageChange };

@@ -45,6 +45,17 @@ export function createSmtpConfigRepository(db: Db, secrets: SecretBox | null = n
       return toDomain(row);
     },
 
+    /** The newest version, or null when none is stored. */
+    latestVersion(): number | null {
+      const row = db
+        .select({ version: smtpConfigs.version })
+        .from(smtpConfigs)
+        .orderBy(desc(smtpConfigs.version))
+        .limit(1)
+        .get();
+      return row?.version ?? null;
+    },
+
     latest(): StoredSmtpConfig | null {
       const row = db.select().from(smtpConfigs).orderBy(desc(smtpConfigs.version)).limit(1).get();
       return row ? toDomain(row) : null;

@@ -103,7 +103,13 @@ export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptio
     countByStatus: () => read(() => counts.byStatus()),
     enqueueMany: (inputs, nowMs) => inTurn(() => repository.enqueueMany(inputs, nowMs)),
     enqueueAll: (inputs, nowMs) => inTurn(() => repository.enqueueAll(inputs, nowMs)),
-    recordAndClaim: (records, request) => inTurn(() => repository.recordAndClaim(records, request)),
+    recordAndClaim: (records, request) =>
+      inTurn(() => {
+        const result = repository.recordAndClaim(records, request);
+        // In the same turn at the write lock: no configuration can be stored in between.
+        const configVersion = result.claimed.length > 0 ? configs.latestVersion() : null;
+        return { ...result, configVersion };
+      }),
     release: (claims, nowMs, version) => inTurn(() => repository.release(claims, nowMs, version)),
     retry: (id, maxAttempts, nowMs, version) =>
       inTurn(() => repository.retry(id, maxAttempts, nowMs, version)),
