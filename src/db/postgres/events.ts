@@ -35,17 +35,17 @@ const FOR_MESSAGE = {
     WHERE e.message_id = $1 ORDER BY e.xid, e.seq`,
 };
 
-const UNSETTLED_AFTER = {
-  name: 'mailscope-events-unsettled',
+const ANY_AFTER = {
+  name: 'mailscope-events-any-after',
   text: `SELECT EXISTS (SELECT 1 FROM message_events e
-    WHERE (e.xid, e.seq) > ($1::text::xid8, $2::bigint) AND NOT (${SETTLED})) AS pending`,
+    WHERE (e.xid, e.seq) > ($1::text::xid8, $2::bigint)) AS pending`,
 };
 
 type Row = EventRow & { xid: number; recipient: string };
 
 export function createPostgresEventLog(client: PostgresClient): EventLog & {
-  /** Whether events after `after` exist whose transactions are not settled yet. */
-  unsettledAfter(after: EventPosition): Promise<boolean>;
+  /** Whether any committed event lies after `after`, settled or not. */
+  anyAfter(after: EventPosition): Promise<boolean>;
 } {
   return {
     async latest() {
@@ -81,9 +81,9 @@ export function createPostgresEventLog(client: PostgresClient): EventLog & {
       return rows.map((row): MessageEvent => toEvent(row, row.recipient, row.xid));
     },
 
-    async unsettledAfter(after) {
+    async anyAfter(after) {
       const { rows } = await client.query<{ pending: boolean }>({
-        ...UNSETTLED_AFTER,
+        ...ANY_AFTER,
         values: [String(after.xid), after.seq],
       });
       return rows[0]?.pending ?? false;

@@ -4,7 +4,7 @@ import type { EventFeed, EventLog } from '../port.ts';
 import { CHANNELS, type Notifications } from './notifications.ts';
 
 export interface FeedOptions {
-  log: EventLog & { unsettledAfter(after: EventPosition): Promise<boolean> };
+  log: EventLog & { anyAfter(after: EventPosition): Promise<boolean> };
   notifications: Notifications;
   publish: (events: readonly MessageEvent[]) => void;
   /** Events read per query. @default 1_000 */
@@ -71,7 +71,9 @@ export async function startPostgresFeed(options: FeedOptions): Promise<EventFeed
         }
         if (page.length < pageSize) break;
       }
-      if (await log.unsettledAfter(position)) {
+      // Committed after what was read: not settled yet (a transaction before it is still open),
+      // or settled just now. Either way, look again soon.
+      if (await log.anyAfter(position)) {
         settleWaitMs = Math.min(200, Math.max(2, settleWaitMs * 2));
         schedule(settleWaitMs);
       } else {
