@@ -9,7 +9,6 @@ import { backupDatabase } from '../src/db/sqlite/backup.ts';
 import { createMessageRepository } from '../src/db/sqlite/messages.ts';
 import { openSqliteStorage } from '../src/db/sqlite/storage.ts';
 import { createStatsRepository } from '../src/db/sqlite/stats.ts';
-import { createEventBus } from '../src/delivery/event-bus.ts';
 import { createMetrics } from '../src/delivery/metrics.ts';
 import { startRetentionJob } from '../src/delivery/retention-job.ts';
 import { createLogger } from '../src/logger.ts';
@@ -67,7 +66,6 @@ database.close();
 // Measured through the storage port, as the service runs them.
 const storage = openSqliteStorage({ dialect: 'sqlite', path }, { role: 'main', secrets: null });
 const metrics = createMetrics({
-  bus: createEventBus(),
   messages: storage.messages,
   smtpConnections: () => 0,
 });

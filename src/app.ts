@@ -16,6 +16,7 @@ import { createSendRateLimiter } from './auth/send-rate-limiter.ts';
 import { secureStoredSecrets } from './secrets/at-rest.ts';
 import { createSecretBox } from './secrets/secret-box.ts';
 import { destinationPolicy } from './smtp/destination-guard.ts';
+import type { MessageEvent } from './domain/message.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { startOperations } from './operations.ts';
 
@@ -106,6 +107,11 @@ export async function startApp(
     log,
     delivery: () => delivery,
   });
+  // What this instance commits (from either thread) is counted, then published through the feed.
+  const committed = (events: readonly MessageEvent[]) => {
+    operations.countCommitted(events);
+    feed.committed(events);
+  };
   // The delivery thread boots (a second isolate loading its own modules) while the HTTP side
   // starts: /healthz means the database is migrated and the API answers, and mail accepted
   // meanwhile waits in the queue. A wake or settings change before it is up is passed on then.
@@ -136,12 +142,12 @@ export async function startApp(
       },
       logLevel: config.logLevel,
     },
-    feed.committed,
+    committed,
     { log, onAttempts: operations.observeAttempts },
   );
   const outbox = createOutbox({
     messages: storage.messages,
-    publish: feed.committed,
+    publish: committed,
     settings,
     maxAttempts: config.deliveryMaxAttempts,
     wakeWorker: deliveryControl.wake,

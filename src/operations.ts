@@ -3,6 +3,7 @@ import type { Storage } from './db/port.ts';
 import type { AttemptReport } from './delivery/attempt-observer.ts';
 import type { DeliveryThread } from './delivery/delivery-thread-host.ts';
 import type { EventBus } from './delivery/event-bus.ts';
+import type { MessageEvent } from './domain/message.ts';
 import { createMetrics } from './delivery/metrics.ts';
 import { createReadiness } from './delivery/readiness.ts';
 import { startRetentionJob } from './delivery/retention-job.ts';
@@ -28,6 +29,8 @@ export interface Operations {
   bus: EventBus;
   /** Where the delivery thread's attempt reports go. */
   observeAttempts(reports: AttemptReport[]): void;
+  /** Events this instance committed, for the counters. */
+  countCommitted(events: readonly MessageEvent[]): void;
   close(): Promise<void>;
 }
 
@@ -47,7 +50,6 @@ export function startOperations(deps: OperationsDeps): Operations {
     smtp === null ? 'no SMTP configuration: mail stays queued' : 'SMTP configuration in use',
   );
   const metrics = createMetrics({
-    bus: deps.bus,
     messages: storage.messages,
     smtpConnections: () => deps.delivery()?.health().smtpConnections ?? 0,
   });
@@ -75,6 +77,7 @@ export function startOperations(deps: OperationsDeps): Operations {
     routes: createProbeRoutes({ readiness, metrics, metricsToken: config.metricsToken }),
     bus: metrics.countingSubscriptions(deps.bus),
     observeAttempts: metrics.observeAttempts,
+    countCommitted: metrics.countCommitted,
     async close() {
       await background.close();
       await retention.close();

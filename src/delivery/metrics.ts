@@ -5,7 +5,6 @@ import type { AttemptReport } from './attempt-observer.ts';
 import type { EventBus } from './event-bus.ts';
 
 export interface MetricsDeps {
-  bus: EventBus;
   messages: Pick<MessageReads, 'queueSnapshot' | 'countByStatus'>;
   /** SMTP connections open in the delivery thread's pools, as it last reported. */
   smtpConnections: () => number;
@@ -98,14 +97,22 @@ export function createMetrics(deps: MetricsDeps) {
     registers,
   });
 
-  const unsubscribe = deps.bus.subscribe((event: MessageEvent) => {
+  function countEvent(event: MessageEvent): void {
     events.inc({ status: event.status });
     if (!ATTEMPT_REASONS.has(event.reason)) return;
     if (event.error === null) attempts.inc({ outcome: 'sent', error_code: 'none' });
     else attempts.inc({ outcome: 'failed', error_code: event.error.code });
-  });
+  }
 
   return {
+    /**
+     * Counts the events this instance committed (its own, not those its feed hears from other
+     * instances: Prometheus sums each instance's counters).
+     */
+    countCommitted(committed: readonly MessageEvent[]): void {
+      for (const event of committed) countEvent(event);
+    },
+
     /** Feeds the latency histogram from the delivery thread's attempt reports. */
     observeAttempts(reports: readonly AttemptReport[]): void {
       for (const report of reports) {
@@ -138,7 +145,7 @@ export function createMetrics(deps: MetricsDeps) {
 
     contentType: registry.contentType,
     render: () => registry.metrics(),
-    close: unsubscribe,
+    close: () => {},
   };
 }
 
