@@ -5,7 +5,7 @@ import type { SmtpSettingsView as SmtpConfigModel } from '../../delivery/smtp-se
 import type { DeliveryStatsReport as DeliveryStatsModel } from '../../delivery/delivery-stats.ts';
 import type { SmtpVerification as SmtpVerificationModel } from '../../delivery/smtp-verifier.ts';
 import type { MessageConnectionModel } from '../message-connection.ts';
-import type { SmtpProviderPreset as SmtpProviderModel } from '../../smtp/providers.ts';
+import type { SmtpProviderPreset as SmtpProviderModel } from '../../smtp/provider-presets.ts';
 import type { StoredApiToken as ApiTokenModel } from '../../db/api-tokens.ts';
 import type { Principal as ViewerModel } from '../../auth/principal.ts';
 import type { GraphQLContext } from '../context.ts';
@@ -486,7 +486,7 @@ export type SmtpAuthDetails = {
 
 export type SmtpConfig = {
   __typename?: 'SmtpConfig';
-  /** Password replaced by "***"; never the secret. */
+  /** Password replaced by "***"; never the secret. So is the user name when it is a credential too (Postmark's token, or a user name equal to the password). */
   connectionUri: Scalars['String']['output'];
   /** When this version was stored (addition). */
   createdAt?: Maybe<Scalars['String']['output']>;
@@ -522,6 +522,8 @@ export type SmtpProvider = {
   port: Scalars['Int']['output'];
   /** STARTTLS or IMPLICIT_TLS. */
   security: Scalars['String']['output'];
+  /** The user name is a credential itself (Postmark's server token): shown as *** like the password (addition). */
+  usernameIsSecret: Scalars['Boolean']['output'];
   usernameRule: Scalars['String']['output'];
 };
 
@@ -965,6 +967,7 @@ export type SmtpProviderResolvers<ContextType = GraphQLContext, ParentType exten
   passwordRule?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   port?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   security?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  usernameIsSecret?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   usernameRule?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
