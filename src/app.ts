@@ -182,9 +182,12 @@ export async function startApp(
       apiTokens: createApiTokens({
         repository: createApiTokenRepository(database.db),
         bootstrapToken: config.apiToken,
+        createPerHour: config.security.tokenCreateRateLimitPerHour,
+        log,
       }),
       sendRateLimiter: createSendRateLimiter({
         perMinute: config.security.sendRateLimitPerMinute,
+        totalPerMinute: config.security.sendRateLimitTotalPerMinute,
       }),
       eventMessages,
     },

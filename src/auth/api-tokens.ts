@@ -1,17 +1,53 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { ApiTokenRepository, StoredApiToken } from '../db/api-tokens.ts';
+import type { ApiTokenRepository, StoredApiToken, StoredTokenCreator } from '../db/api-tokens.ts';
 import type { Principal, Scope } from './principal.ts';
+import { createTokenBuckets } from './token-bucket.ts';
+
+/** Where audit lines go: token creation and revocation (pino's `info`/`warn` shape). */
+export interface AuditLog {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+}
 
 export interface ApiTokensDeps {
   repository: ApiTokenRepository;
   /** API_TOKEN: an admin token that is never stored; null when unset. */
   bootstrapToken: string | null;
+  /**
+   * TOKEN_CREATE_RATE_LIMIT_PER_HOUR: tokens the API may create per hour, all callers together
+   * (`mailscope create-token --database` is not counted). null: no limit. @default null
+   */
+  createPerHour?: number | null;
+  /** @default none */
+  log?: AuditLog;
   now?: () => number;
+}
+
+/** Who creates a token; stored with it, so "which token created which" can be answered. */
+export type TokenCreator =
+  | { via: Exclude<StoredTokenCreator, 'token'> }
+  | { via: 'token'; tokenId: number; tokenName: string | null };
+
+/** The creator record for a token created over the API by `principal`. */
+export function creatorOf(principal: Principal): TokenCreator {
+  if (principal.kind === 'token') {
+    return { via: 'token', tokenId: principal.tokenId!, tokenName: principal.tokenName };
+  }
+  return { via: principal.kind === 'bootstrap' ? 'api_token' : 'loopback' };
 }
 
 export type CreateTokenResult =
   | { ok: true; token: string; apiToken: StoredApiToken }
-  | { ok: false; field: string; problem: string };
+  | { ok: false; field: string; problem: string }
+  /** TOKEN_CREATE_RATE_LIMIT_PER_HOUR is used up. */
+  | { ok: false; retryAfterMs: number; perHour: number };
+
+export interface RevokeResult {
+  /** The token as it is now. */
+  token: StoredApiToken;
+  /** Every token this call revoked: the token itself (when it was active) and its descendants. */
+  revokedIds: number[];
+}
 
 const TOKEN_PREFIX = 'ms_';
 const NAME_MAX_LENGTH = 100;
@@ -30,8 +66,10 @@ function bearerToken(authorization: string | undefined): string | null {
 
 /**
  * API tokens: the bootstrap API_TOKEN plus stored ones with a scope. Authentication is required
- * as soon as API_TOKEN is set or any unrevoked token is stored; before that (loopback only, see
- * config.ts) every caller is an anonymous admin, which is how the first token gets created.
+ * as soon as API_TOKEN is set or any token has been stored, revoked ones included; before that
+ * (loopback only, see config.ts) every caller is an anonymous admin, which is how the first token
+ * gets created. Revoking every token does not reopen the door: an operator locked out gets back
+ * in with API_TOKEN or `mailscope create-token --database`.
  */
 export function createApiTokens(deps: ApiTokensDeps) {
   const now = deps.now ?? Date.now;
@@ -39,9 +77,29 @@ export function createApiTokens(deps: ApiTokensDeps) {
   const revokedListeners = new Set<(tokenId: number) => void>();
   const requiredListeners = new Set<() => void>();
   const touchedAt = new Map<number, number>();
+  const creations =
+    deps.createPerHour == null
+      ? null
+      : createTokenBuckets({
+          capacity: deps.createPerHour,
+          refillMs: 3_600_000,
+          ...(deps.now ? { now: deps.now } : {}),
+        });
+  // Tokens are never deleted, so once one was stored authentication stays on: remembered, so
+  // that only the requests before the first token ask the database.
+  let everStored = false;
 
   function authRequired(): boolean {
-    return bootstrapDigest !== null || deps.repository.anyActive();
+    if (bootstrapDigest !== null || everStored) return true;
+    everStored = deps.repository.anyStored();
+    return everStored;
+  }
+
+  function describe(creator: TokenCreator): string {
+    if (creator.via === 'token') return `token ${creator.tokenId} "${creator.tokenName ?? ''}"`;
+    return { api_token: 'API_TOKEN', loopback: 'an anonymous loopback caller', cli: 'the CLI' }[
+      creator.via
+    ];
   }
 
   return {
@@ -83,14 +141,28 @@ export function createApiTokens(deps: ApiTokensDeps) {
       return stored !== null && stored.revokedAtMs === null;
     },
 
-    /** Creates a token; the returned `token` is the only time it is ever shown. */
-    create(name: string, scope: Scope): CreateTokenResult {
+    /**
+     * Creates a token; the returned `token` is the only time it is ever shown. Creations over
+     * the API count against TOKEN_CREATE_RATE_LIMIT_PER_HOUR; each one is an audit log line.
+     */
+    create(name: string, scope: Scope, creator: TokenCreator): CreateTokenResult {
       const trimmed = name.trim();
       if (trimmed.length === 0 || trimmed.length > NAME_MAX_LENGTH) {
         return { ok: false, field: 'name', problem: `must be 1 to ${NAME_MAX_LENGTH} characters` };
       }
       if (/[\u0000-\u001f\u007f]/.test(trimmed)) {
         return { ok: false, field: 'name', problem: 'must not contain control characters' };
+      }
+      if (creations !== null && creator.via !== 'cli') {
+        const retryAfterMs = creations.waitMs('service');
+        if (retryAfterMs > 0) {
+          deps.log?.warn(
+            { audit: 'api_token.create_refused', by: creator, retryAfterMs },
+            `API token creation by ${describe(creator)} refused: TOKEN_CREATE_RATE_LIMIT_PER_HOUR (${creations.capacity}) reached`,
+          );
+          return { ok: false, retryAfterMs, perHour: creations.capacity };
+        }
+        creations.take('service');
       }
       const wasRequired = authRequired();
       const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
@@ -99,20 +171,48 @@ export function createApiTokens(deps: ApiTokensDeps) {
         scope,
         tokenHash: sha256(token).toString('hex'),
         createdAtMs: now(),
+        createdVia: creator.via,
+        createdByTokenId: creator.via === 'token' ? creator.tokenId : null,
       });
+      everStored = true;
+      deps.log?.info(
+        {
+          audit: 'api_token.created',
+          tokenId: apiToken.id,
+          name: apiToken.name,
+          scope: apiToken.scope,
+          by: creator,
+        },
+        `API token ${apiToken.id} "${apiToken.name}" (${apiToken.scope}) created by ${describe(creator)}`,
+      );
       if (!wasRequired) for (const listener of requiredListeners) listener();
       return { ok: true, token, apiToken };
     },
 
     list: () => deps.repository.list(),
 
-    /** Revokes a token (idempotent); null when the id is unknown. */
-    revoke(id: number): StoredApiToken | null {
-      const before = deps.repository.find(id);
-      if (before === null) return null;
-      const after = deps.repository.revoke(id, now());
-      if (before.revokedAtMs === null) for (const listener of revokedListeners) listener(id);
-      return after;
+    /**
+     * Revokes a token and every token it created, transitively (idempotent); their live sockets
+     * are closed through `onRevoked`. Null when the id is unknown.
+     */
+    revoke(id: number, by?: Principal): RevokeResult | null {
+      const result = deps.repository.revokeWithDescendants(id, now());
+      if (result === null) return null;
+      if (result.revokedIds.length > 0) {
+        deps.log?.info(
+          {
+            audit: 'api_token.revoked',
+            tokenId: id,
+            revokedIds: result.revokedIds,
+            ...(by ? { by: creatorOf(by) } : {}),
+          },
+          `API token ${id} revoked${by ? ` by ${describe(creatorOf(by))}` : ''}, with ${result.revokedIds.length - (result.revokedIds[0] === id ? 1 : 0)} token(s) it created`,
+        );
+      }
+      for (const revokedId of result.revokedIds) {
+        for (const listener of revokedListeners) listener(revokedId);
+      }
+      return result;
     },
 
     /** Called with a token's id right after it is revoked (live sockets are closed then). */

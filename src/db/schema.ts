@@ -134,6 +134,11 @@ export const statCounters = sqliteTable(
 );
 
 export const API_TOKEN_SCOPES = ['admin', 'read'] as const;
+/**
+ * How a token was created: with the bootstrap API_TOKEN, with a stored token, by an anonymous
+ * loopback caller before any token existed, or by `mailscope create-token --database`.
+ */
+export const API_TOKEN_CREATORS = ['api_token', 'token', 'loopback', 'cli'] as const;
 
 /**
  * API tokens beyond the bootstrap API_TOKEN. Only a SHA-256 digest of each token is kept: the
@@ -150,8 +155,15 @@ export const apiTokens = sqliteTable(
     createdAt: integer('created_at').notNull(),
     revokedAt: integer('revoked_at'),
     lastUsedAt: integer('last_used_at'),
+    /** Null for tokens stored before this was recorded. */
+    createdVia: text('created_via', { enum: API_TOKEN_CREATORS }),
+    /** The stored token that created this one (`created_via` = token): revoked with it. */
+    createdByTokenId: integer('created_by_token_id'),
   },
-  (table) => [uniqueIndex('api_tokens_hash').on(table.tokenHash)],
+  (table) => [
+    uniqueIndex('api_tokens_hash').on(table.tokenHash),
+    index('api_tokens_created_by').on(table.createdByTokenId),
+  ],
 );
 /**
  * What retention has pruned: a single row (id 1). `prunedThroughSeq` is the newest event seq

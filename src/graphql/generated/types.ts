@@ -26,6 +26,10 @@ export type Scalars = {
 export type ApiToken = {
   __typename?: 'ApiToken';
   createdAt: Scalars['String']['output'];
+  /** The stored token that created it (createdVia STORED_TOKEN): revoking that one revokes this one (addition). */
+  createdByTokenId?: Maybe<Scalars['ID']['output']>;
+  /** How it was created; null for tokens created before this was recorded (addition). */
+  createdVia?: Maybe<ApiTokenCreator>;
   id: Scalars['ID']['output'];
   /** To the minute. */
   lastUsedAt?: Maybe<Scalars['String']['output']>;
@@ -33,6 +37,17 @@ export type ApiToken = {
   revokedAt?: Maybe<Scalars['String']['output']>;
   scope: ApiTokenScope;
 };
+
+/** Who created an API token (addition). */
+export type ApiTokenCreator =
+  /** The bootstrap API_TOKEN. */
+  | 'API_TOKEN'
+  /** mailscope create-token --database, written straight into the database. */
+  | 'CLI'
+  /** An anonymous caller on loopback, before any token existed. */
+  | 'LOOPBACK'
+  /** Another stored token, named by createdByTokenId. */
+  | 'STORED_TOKEN';
 
 /** ADMIN: everything. READ: queries and subscriptions only (addition). */
 export type ApiTokenScope =
@@ -298,7 +313,9 @@ export type Mutation = {
   configureSmtpProvider: SmtpConfig;
   /**
    * Creates an API token; the token itself is in the answer and never shown again. Needs ADMIN
-   * (the bootstrap API_TOKEN, or anyone on loopback while no authentication is configured) (addition).
+   * (the bootstrap API_TOKEN, or anyone on loopback while no token was ever stored). At most
+   * TOKEN_CREATE_RATE_LIMIT_PER_HOUR per hour over the whole service (RATE_LIMITED beyond it);
+   * the token records who created it (addition).
    */
   createApiToken: CreatedApiToken;
   /**
@@ -311,7 +328,10 @@ export type Mutation = {
   retryMessage: Message;
   /** retryMessage for every ABANDONED or CANCELLED message matching the filter (addition). */
   retryMessages: BulkActionResult;
-  /** Revokes a token at once, closing its live subscriptions; needs ADMIN (addition). */
+  /**
+   * Revokes a token at once, and with it every token it created (transitively), closing their
+   * live subscriptions; needs ADMIN (addition).
+   */
   revokeApiToken: ApiToken;
   sendEmail: Message;
   /**
@@ -696,6 +716,7 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
   ApiToken: ResolverTypeWrapper<ApiTokenModel>;
+  ApiTokenCreator: ApiTokenCreator;
   ApiTokenScope: ApiTokenScope;
   AttemptsCount: ResolverTypeWrapper<AttemptsCount>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
@@ -778,6 +799,8 @@ export type ResolversParentTypes = {
 
 export type ApiTokenResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ApiToken'] = ResolversParentTypes['ApiToken']> = {
   createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdByTokenId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  createdVia?: Resolver<Maybe<ResolversTypes['ApiTokenCreator']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lastUsedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
