@@ -1,5 +1,6 @@
 import { loadConfig, type Config, type ConfigResult } from './config.ts';
 import { parseSmtpUri } from './smtp/uri.ts';
+import { addressProblem } from './delivery/input-rules.ts';
 import { openDatabase } from './db/client.ts';
 import { createDispatchRepository } from './db/dispatches.ts';
 import { createEventRepository } from './db/events.ts';
@@ -39,13 +40,17 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
-/** Reads the configuration from `env`, checking SMTP_CONNECTION_URI with our own parser. */
+/**
+ * Reads the configuration from `env`, checking SMTP_CONNECTION_URI with our own parser and
+ * SMTP_FROM_ADDRESS with the API's own address rules.
+ */
 export function loadConfigFromEnv(env: NodeJS.ProcessEnv): ConfigResult {
   return loadConfig(env, {
     smtpUriProblem(uri) {
       const parsed = parseSmtpUri(uri);
       return parsed.ok ? null : parsed.problem;
     },
+    addressProblem,
   });
 }
 
