@@ -11,6 +11,7 @@ import { DEFAULT_LIMITS, limitRules, type DocumentLimits } from '../graphql/limi
 import { maskError } from '../graphql/mask.ts';
 import { operationLimitsPlugin } from '../graphql/operation-limits-plugin.ts';
 import { createPacer } from '../graphql/pacer.ts';
+import { stringifyPaced } from '../graphql/paced-json.ts';
 import { createResponseBudget, ResponseTooLargeError } from '../graphql/response-budget.ts';
 import { createSharedSubscriptions } from '../graphql/shared-subscriptions.ts';
 import { createResultChannels } from './ws-result-channels.ts';
@@ -130,6 +131,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     // No type or field carries a cache hint, and the plugin otherwise wraps every resolver to
     // compute a policy nobody reads: ~15 µs of CPU per sendEmail (bench/README.md).
     plugins: [ApolloServerPluginCacheControlDisabled(), operationLimitsPlugin(limits)],
+    // A big answer is serialised in slices, the event loop served in between (paced-json.ts);
+    // the trailing newline is Apollo's own.
+    stringifyResult: async (result) => `${await stringifyPaced(result)}\n`,
   });
   await apollo.start();
 
