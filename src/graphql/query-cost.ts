@@ -48,6 +48,8 @@ export const DEFAULT_COST_MODEL: CostModel = Object.freeze({
     'Query.smtpProviders': 20,
     'Query.smtpConfigHistory': 20,
     'Query.apiTokens': 20,
+    // As many as it was given: up to 1,000.
+    'Mutation.sendEmails': 1_000,
   }),
   weights: Object.freeze({
     // A database read each.
