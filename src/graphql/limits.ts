@@ -11,6 +11,7 @@ import {
   type FragmentDefinitionNode,
   type GraphQLObjectType,
   type GraphQLSchema,
+  type OperationDefinitionNode,
   type SelectionSetNode,
   type ValidationContext,
   type ValidationRule,
@@ -276,6 +277,30 @@ export function limitRules(limits: DocumentLimits, production: boolean): Validat
 const figure = (n: number) => Math.round(n).toLocaleString('en-US');
 
 /**
+ * The most each operation of a document could cost, whatever its variables: when that is within
+ * the limit, as for every sendEmail, the variables need not be looked at. Keyed by the document
+ * object, which Apollo reuses for a query it has seen (its document store).
+ */
+const worstCases = new WeakMap<DocumentNode, Map<string | null, number>>();
+
+function worstCase(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  model: CostModel,
+): number {
+  let known = worstCases.get(document);
+  if (known === undefined) worstCases.set(document, (known = new Map()));
+  const key = operation.name?.value ?? null;
+  let cost = known.get(key);
+  if (cost === undefined) {
+    cost = estimateCost(schema, document, operation, null, model).cost;
+    known.set(key, cost);
+  }
+  return cost;
+}
+
+/**
  * The error for an operation that would cost more than the limits allow, or null. Runs after
  * validation and before execution, with the request's variables (`first: $first` counts as the
  * value sent); variables that do not coerce are left for execution to report.
@@ -289,6 +314,9 @@ export function costError(
 ): GraphQLError | null {
   const operation = getOperationAST(document, operationName);
   if (!operation) return null;
+  const subscription = operation.operation === 'subscription';
+  const maxCost = subscription ? limits.maxSubscriptionCost : limits.maxCost;
+  if (worstCase(schema, document, operation, limits.costModel) <= maxCost) return null;
   const coerced = getVariableValues(
     schema,
     operation.variableDefinitions ?? [],
@@ -302,8 +330,6 @@ export function costError(
     coerced.coerced,
     limits.costModel,
   );
-  const subscription = operation.operation === 'subscription';
-  const maxCost = subscription ? limits.maxSubscriptionCost : limits.maxCost;
   if (cost <= maxCost) return null;
   const { listSizes, firstDefault } = limits.costModel;
   const what = subscription ? 'per event (a subscription runs once for every event)' : '';

@@ -25,12 +25,14 @@ export function createPacer(options: PacerOptions = {}) {
   const msPerTurn = options.msPerTurn ?? 8;
   const now = options.now ?? performance.now.bind(performance);
   let steps = 0;
-  let turnStartedAt = now();
+  // Read at the first step: most requests (a sendEmail) never take one.
+  let turnStartedAt: number | null = null;
   let waiting: Promise<void> | null = null;
 
   function step(): Promise<void> | undefined {
     // While a wait is pending, every step queues behind it and is counted once it resumes.
     if (waiting !== null) return waiting.then(() => step());
+    turnStartedAt ??= now();
     steps++;
     if (steps < stepsPerTurn && now() - turnStartedAt < msPerTurn) return undefined;
     waiting = nextTurn().then(() => {

@@ -86,7 +86,9 @@ const COST_CEILING = 1e15;
 const INTROSPECTION = new Set(['__schema', '__type', '__typename']);
 
 /**
- * The estimated cost of `operation` with `variables` (coerced, as graphql-js executes with).
+ * The estimated cost of `operation` with `variables` (coerced, as graphql-js executes with);
+ * `null` for the most it could cost with any variables (every `first: $x` counted at
+ * `firstMax`), which depends on the document alone.
  * Fragments are measured once per page size they are used with, so a fragment bomb costs the
  * estimate, not the time of expanding it. Unknown fields (the document failed validation) count
  * as nothing: this runs after validation.
@@ -95,7 +97,7 @@ export function estimateCost(
   schema: GraphQLSchema,
   document: DocumentNode,
   operation: OperationDefinitionNode,
-  variables: Record<string, unknown>,
+  variables: Record<string, unknown> | null,
   model: CostModel = DEFAULT_COST_MODEL,
 ): CostEstimate {
   const fragments = new Map<string, FragmentDefinitionNode>();
@@ -113,9 +115,13 @@ export function estimateCost(
     node: Parameters<typeof getArgumentValues>[1],
   ) {
     if (!field.args.some((arg) => arg.name === 'first')) return null;
+    if (variables === null) {
+      const given = node.arguments?.find((arg) => arg.name.value === 'first');
+      if (given?.value.kind === Kind.VARIABLE) return model.firstMax;
+    }
     let first: unknown;
     try {
-      first = getArgumentValues(field, node, variables)['first'];
+      first = getArgumentValues(field, node, variables ?? {})['first'];
     } catch {
       first = undefined; // the resolver reports bad arguments
     }
