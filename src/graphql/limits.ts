@@ -188,7 +188,7 @@ export function maxDirectivesRule(limits: DocumentLimits): ValidationRule {
  * the message above. Followed through fragments, each fragment walked once per set of
  * enclosing types.
  */
-export function noTypeCyclesRule(): ValidationRule {
+export function noTypeCyclesRule(limits: DocumentLimits): ValidationRule {
   return (context: ValidationContext): ASTVisitor => {
     const schema = context.getSchema();
     const fragments = new Map<string, FragmentDefinitionNode>();
@@ -199,6 +199,22 @@ export function noTypeCyclesRule(): ValidationRule {
     }
     const walked = new Set<string>();
     const reported = new Set<string>();
+    let operation: OperationDefinitionNode | null = null;
+    // What the loop would cost: the reason it is refused, in figures. Worked out only for a
+    // document that has a loop.
+    const price = () => {
+      if (operation === null) return '';
+      const { cost } = estimateCost(
+        schema,
+        context.getDocument(),
+        operation,
+        null,
+        limits.costModel,
+      );
+      const max =
+        operation.operation === 'subscription' ? limits.maxSubscriptionCost : limits.maxCost;
+      return ` (as sent it would cost up to ${figure(cost)}; the limit is ${figure(max)})`;
+    };
 
     function walk(
       selectionSet: SelectionSetNode,
@@ -218,7 +234,7 @@ export function noTypeCyclesRule(): ValidationRule {
               reported.add(coordinate);
               context.reportError(
                 limitError(
-                  `${here.join('.')} selects ${named.name} again inside itself: a query may not loop back through a type (e.g. Message.events → MessageEvent.message → events …); select what you need from the ${named.name} above instead`,
+                  `${here.join('.')} selects ${named.name} again inside itself: a query may not loop back through a type (e.g. Message.events → MessageEvent.message → events …), since every level multiplies the rows read; select what you need from the ${named.name} above instead${price()}`,
                   'cycle',
                 ),
               );
@@ -245,14 +261,15 @@ export function noTypeCyclesRule(): ValidationRule {
     }
 
     return {
-      OperationDefinition(operation) {
+      OperationDefinition(definition) {
+        operation = definition;
         const root =
-          operation.operation === 'query'
+          definition.operation === 'query'
             ? schema.getQueryType()
-            : operation.operation === 'mutation'
+            : definition.operation === 'mutation'
               ? schema.getMutationType()
               : schema.getSubscriptionType();
-        if (root) walk(operation.selectionSet, root, [root.name], []);
+        if (root) walk(definition.selectionSet, root, [root.name], []);
         return false;
       },
     };
@@ -269,7 +286,7 @@ export function limitRules(limits: DocumentLimits, production: boolean): Validat
     depthAndFieldsRule(limits),
     maxAliasesRule(limits),
     maxDirectivesRule(limits),
-    noTypeCyclesRule(),
+    noTypeCyclesRule(limits),
     ...(production ? [NoSchemaIntrospectionCustomRule] : []),
   ];
 }

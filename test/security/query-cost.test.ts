@@ -88,6 +88,7 @@ describe('refused up front, with the cost and the limit', () => {
   test("the review's query: the loop is refused, over HTTP and graphql-ws", async () => {
     const http = refusal(await asReader(REVIEW), 'cycle');
     assert.match(http.message, /selects Message again inside itself/);
+    assert.match(http.message, /would cost up to 804,052,665; the limit is 300,000/);
     const ws = await wsError(REVIEW);
     assert.equal(ws.extensions?.['code'], 'GRAPHQL_VALIDATION_FAILED');
   });
