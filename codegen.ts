@@ -21,7 +21,7 @@ const config: CodegenConfig = {
           SmtpVerification:
             '../../delivery/smtp-verifier.ts#SmtpVerification as SmtpVerificationModel',
           MessageConnection: '../message-connection.ts#MessageConnectionModel',
-          SmtpProvider: '../../smtp/providers.ts#SmtpProviderPreset as SmtpProviderModel',
+          SmtpProvider: '../../smtp/provider-presets.ts#SmtpProviderPreset as SmtpProviderModel',
           ApiToken: '../../db/port.ts#StoredApiToken as ApiTokenModel',
           Viewer: '../../auth/principal.ts#Principal as ViewerModel',
         },

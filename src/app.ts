@@ -1,6 +1,7 @@
 import { loadConfig, type Config, type ConfigResult } from './config.ts';
 import { parseSmtpUri } from './smtp/uri.ts';
 import { openStorage, type StorageDescriptor } from './db/open-storage.ts';
+import { addressProblem } from './delivery/input-rules.ts';
 import { createDeliveryStats } from './delivery/delivery-stats.ts';
 import { startDeliveryThread, type DeliveryThread } from './delivery/delivery-thread-host.ts';
 import { createEventBus } from './delivery/event-bus.ts';
@@ -29,13 +30,17 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
-/** Reads the configuration from `env`, checking SMTP_CONNECTION_URI with our own parser. */
+/**
+ * Reads the configuration from `env`, checking SMTP_CONNECTION_URI with our own parser and
+ * SMTP_FROM_ADDRESS with the API's own address rules.
+ */
 export function loadConfigFromEnv(env: NodeJS.ProcessEnv): ConfigResult {
   return loadConfig(env, {
     smtpUriProblem(uri) {
       const parsed = parseSmtpUri(uri);
       return parsed.ok ? null : parsed.problem;
     },
+    addressProblem,
   });
 }
 
@@ -173,6 +178,8 @@ export async function startApp(
     repository: storage.apiTokens,
     signals: storage.signals,
     bootstrapToken: config.apiToken,
+    createPerHour: config.security.tokenCreateRateLimitPerHour,
+    log,
   });
   const http = await startHttpServer({
     host: config.host,
@@ -194,6 +201,7 @@ export async function startApp(
       apiTokens,
       sendRateLimiter: createSendRateLimiter({
         perMinute: config.security.sendRateLimitPerMinute,
+        totalPerMinute: config.security.sendRateLimitTotalPerMinute,
       }),
       eventMessages,
     },

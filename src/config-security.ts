@@ -12,6 +12,16 @@ export interface SecurityConfig {
   allowedOrigins: string[] | null;
   /** SEND_RATE_LIMIT_PER_MINUTE: sendEmail/sendTestEmail per token per minute. @default null (no limit) */
   sendRateLimitPerMinute: number | null;
+  /**
+   * SEND_RATE_LIMIT_TOTAL_PER_MINUTE: the same over every token together, so that minting
+   * tokens cannot multiply the per-token limit. @default SEND_RATE_LIMIT_PER_MINUTE
+   */
+  sendRateLimitTotalPerMinute: number | null;
+  /**
+   * TOKEN_CREATE_RATE_LIMIT_PER_HOUR: createApiToken calls per hour over the whole service.
+   * @default 20
+   */
+  tokenCreateRateLimitPerHour: number;
   /** SENDER_DOMAIN_ALLOWLIST: domains fromAddress may use. @default null (any) */
   senderDomainAllowlist: string[] | null;
   /** SMTP_DISALLOW_PRIVATE_IPS: refuse SMTP hosts on loopback, private, link-local… addresses. @default false */
@@ -61,6 +71,8 @@ export const securityEnvShape = {
     { message: 'must be origins like https://dash.example.com, comma-separated, or *' },
   ),
   SEND_RATE_LIMIT_PER_MINUTE: wholeNumber(1, 1_000_000).optional(),
+  SEND_RATE_LIMIT_TOTAL_PER_MINUTE: wholeNumber(1, 10_000_000).optional(),
+  TOKEN_CREATE_RATE_LIMIT_PER_HOUR: wholeNumber(1, 1_000_000).default(20),
   SENDER_DOMAIN_ALLOWLIST: list.refine(
     (domains) => domains === null || domains.every((d) => /^[a-z0-9.-]+\.[a-z0-9-]+$/i.test(d)),
     { message: 'must be domain names, comma-separated' },
@@ -83,6 +95,12 @@ export function securityConfig(env: SecurityEnv): SecurityConfig {
     secretsKeys: env.SECRETS_KEY ?? [],
     allowedOrigins: env.ALLOWED_ORIGINS,
     sendRateLimitPerMinute: env.SEND_RATE_LIMIT_PER_MINUTE ?? null,
+    // Unset follows the per-token limit: one that says "2 a minute" means 2 a minute, however
+    // many tokens an admin (or a stolen admin token) creates. Raise it to let tokens send side
+    // by side.
+    sendRateLimitTotalPerMinute:
+      env.SEND_RATE_LIMIT_TOTAL_PER_MINUTE ?? env.SEND_RATE_LIMIT_PER_MINUTE ?? null,
+    tokenCreateRateLimitPerHour: env.TOKEN_CREATE_RATE_LIMIT_PER_HOUR,
     senderDomainAllowlist: env.SENDER_DOMAIN_ALLOWLIST?.map((d) => d.toLowerCase()) ?? null,
     smtpDisallowPrivateIps: env.SMTP_DISALLOW_PRIVATE_IPS === 'true',
     smtpAllowedPorts: env.SMTP_ALLOWED_PORTS?.map(Number) ?? null,

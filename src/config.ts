@@ -45,7 +45,11 @@ export interface Config {
   sqliteSynchronous: 'full' | 'normal';
   /** How long a database write waits for another writer before failing. @default 5_000 */
   sqliteBusyTimeoutMs: number;
-  /** Apollo hides stack traces and introspection when true (NODE_ENV=production). */
+  /**
+   * Introspection, stack traces and field suggestions off, internal error details hidden. Only
+   * NODE_ENV=development turns this off: a plain `npm start` must not hand out the schema and
+   * stack traces. @default true
+   */
   production: boolean;
   /** Tokens, secrets at rest, sending and connection guards (config-security.ts). */
   security: SecurityConfig;
@@ -57,7 +61,10 @@ export interface Config {
   retentionMaxMessages: number | null;
   /** How often the retention job runs. @default 60_000 */
   retentionIntervalMs: number;
-  /** Bearer token /metrics requires when set; unset leaves /metrics open. @default null */
+  /**
+   * Bearer token /metrics requires when set; unset leaves /metrics open, which only a loopback
+   * HOST may do. @default null
+   */
   metricsToken: string | null;
 }
 
@@ -145,6 +152,33 @@ export function isLoopbackHost(host: string): boolean {
 export interface ConfigChecks {
   /** Returns the problem with an SMTP connection URI, or null. Never repeats the password. */
   smtpUriProblem(uri: string): string | null;
+  /**
+   * Returns why an address is not one the API would accept (input-rules.ts), or null; applied to
+   * SMTP_FROM_ADDRESS. Without it only the variable's shape is checked.
+   */
+  addressProblem?(address: string): string | null;
+}
+
+/**
+ * What a non-loopback HOST needs: every endpoint that is not open by design has a token. Read
+ * from the raw values, so these are reported even when another variable fails to parse.
+ */
+function networkProblems(present: Record<string, string | undefined>): string[] {
+  const host = present['HOST'] ?? '127.0.0.1';
+  if (isLoopbackHost(host)) return [];
+  const problems: string[] = [];
+  if (present['API_TOKEN'] === undefined) {
+    problems.push(
+      `HOST: "${host}" is not a loopback address; set API_TOKEN before listening on a network`,
+    );
+  }
+  // Queue depth, error rates and traffic are not for the network at large either.
+  if (present['METRICS_TOKEN'] === undefined) {
+    problems.push(
+      `METRICS_TOKEN: HOST "${host}" is not a loopback address, so /metrics would be open to the network; set METRICS_TOKEN (Prometheus sends it as a bearer token)`,
+    );
+  }
+  return problems;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv, checks: ConfigChecks): ConfigResult {
@@ -160,10 +194,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, checks: ConfigChecks): Config
       // Never echo values: SMTP_CONNECTION_URI and API_TOKEN carry secrets.
       return `${name}: ${issue.message}`;
     });
-    // The URI is checked here too, so one start reports every problem at once.
+    // The URI and the network rules are checked here too, so one start reports every problem.
     const uri = present['SMTP_CONNECTION_URI'];
     const uriProblem = uri === undefined ? null : checks.smtpUriProblem(uri);
     if (uriProblem !== null) problems.push(`SMTP_CONNECTION_URI: ${uriProblem}`);
+    problems.push(...networkProblems(present));
     return { ok: false, problems };
   }
   const env_ = parsed.data;
@@ -171,11 +206,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, checks: ConfigChecks): Config
   const uriProblem =
     env_.SMTP_CONNECTION_URI === null ? null : checks.smtpUriProblem(env_.SMTP_CONNECTION_URI);
   if (uriProblem !== null) problems.push(`SMTP_CONNECTION_URI: ${uriProblem}`);
-  if (env_.API_TOKEN === null && !isLoopbackHost(env_.HOST)) {
-    problems.push(
-      `HOST: "${env_.HOST}" is not a loopback address; set API_TOKEN before listening on a network`,
-    );
-  }
+  const fromProblem = checks.addressProblem?.(env_.SMTP_FROM_ADDRESS) ?? null;
+  if (fromProblem !== null) problems.push(`SMTP_FROM_ADDRESS: ${fromProblem}`);
+  problems.push(...networkProblems(present));
   if (env_.DELIVERY_RETRY_MAX_MS < env_.DELIVERY_RETRY_BASE_MS) {
     problems.push('DELIVERY_RETRY_MAX_MS: must not be smaller than DELIVERY_RETRY_BASE_MS');
   }
@@ -202,7 +235,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, checks: ConfigChecks): Config
       deliveryTranscripts: env_.DELIVERY_TRANSCRIPTS,
       sqliteSynchronous: env_.SQLITE_SYNCHRONOUS,
       sqliteBusyTimeoutMs: env_.SQLITE_BUSY_TIMEOUT_MS,
-      production: env_.NODE_ENV === 'production',
+      production: env_.NODE_ENV !== 'development',
       security: securityConfig(env_),
       logLevel: env_.LOG_LEVEL,
       retentionDays: env_.RETENTION_DAYS ?? null,

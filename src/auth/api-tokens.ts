@@ -1,6 +1,18 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { ApiTokenStore, ChangeSignals, StoredApiToken } from '../db/port.ts';
+import type {
+  ApiTokenStore,
+  ChangeSignals,
+  StoredApiToken,
+  StoredTokenCreator,
+} from '../db/port.ts';
 import type { Principal, Scope } from './principal.ts';
+import { createTokenBuckets } from './token-bucket.ts';
+
+/** Where audit lines go: token creation and revocation (pino's `info`/`warn` shape). */
+export interface AuditLog {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+}
 
 export interface ApiTokensDeps {
   repository: ApiTokenStore;
@@ -8,12 +20,41 @@ export interface ApiTokensDeps {
   signals: ChangeSignals;
   /** API_TOKEN: an admin token that is never stored; null when unset. */
   bootstrapToken: string | null;
+  /**
+   * TOKEN_CREATE_RATE_LIMIT_PER_HOUR: tokens the API may create per hour, all callers together
+   * (`mailscope create-token --database` is not counted). null: no limit. @default null
+   */
+  createPerHour?: number | null;
+  /** @default none */
+  log?: AuditLog;
   now?: () => number;
+}
+
+/** Who creates a token; stored with it, so "which token created which" can be answered. */
+export type TokenCreator =
+  | { via: Exclude<StoredTokenCreator, 'token'> }
+  | { via: 'token'; tokenId: number; tokenName: string | null };
+
+/** The creator record for a token created over the API by `principal`. */
+export function creatorOf(principal: Principal): TokenCreator {
+  if (principal.kind === 'token') {
+    return { via: 'token', tokenId: principal.tokenId!, tokenName: principal.tokenName };
+  }
+  return { via: principal.kind === 'bootstrap' ? 'api_token' : 'loopback' };
 }
 
 export type CreateTokenResult =
   | { ok: true; token: string; apiToken: StoredApiToken }
-  | { ok: false; field: string; problem: string };
+  | { ok: false; field: string; problem: string }
+  /** TOKEN_CREATE_RATE_LIMIT_PER_HOUR is used up. */
+  | { ok: false; retryAfterMs: number; perHour: number };
+
+export interface RevokeResult {
+  /** The token as it is now. */
+  token: StoredApiToken;
+  /** Every token this call revoked: the token itself (when it was active) and its descendants. */
+  revokedIds: number[];
+}
 
 const TOKEN_PREFIX = 'ms_';
 const NAME_MAX_LENGTH = 100;
@@ -32,8 +73,10 @@ function bearerToken(authorization: string | undefined): string | null {
 
 /**
  * API tokens: the bootstrap API_TOKEN plus stored ones with a scope. Authentication is required
- * as soon as API_TOKEN is set or any unrevoked token is stored; before that (loopback only, see
- * config.ts) every caller is an anonymous admin, which is how the first token gets created.
+ * as soon as API_TOKEN is set or any token has been stored, revoked ones included; before that
+ * (loopback only, see config.ts) every caller is an anonymous admin, which is how the first token
+ * gets created. Revoking every token does not reopen the door: an operator locked out gets back
+ * in with API_TOKEN or `mailscope create-token --database`.
  */
 export function createApiTokens(deps: ApiTokensDeps) {
   const now = deps.now ?? Date.now;
@@ -41,17 +84,38 @@ export function createApiTokens(deps: ApiTokensDeps) {
   const revokedListeners = new Set<(tokenId: number) => void>();
   const requiredListeners = new Set<() => void>();
   const touchedAt = new Map<number, number>();
+  const creations =
+    deps.createPerHour == null
+      ? null
+      : createTokenBuckets({
+          capacity: deps.createPerHour,
+          refillMs: 3_600_000,
+          ...(deps.now ? { now: deps.now } : {}),
+        });
+  // Tokens are never deleted, so once one was stored authentication stays on: remembered, so
+  // that only the requests before the first token ask the database.
+  let everStored = false;
   // Whichever instance made the change, this one's listeners hear of it here.
   const stopListening = deps.signals.subscribe((change) => {
     if (change.kind === 'token-revoked') {
       for (const listener of revokedListeners) listener(change.tokenId);
     } else if (change.kind === 'token-created') {
+      everStored = true;
       for (const listener of requiredListeners) listener();
     }
   });
 
   async function authRequired(): Promise<boolean> {
-    return bootstrapDigest !== null || (await deps.repository.anyActive());
+    if (bootstrapDigest !== null || everStored) return true;
+    everStored = await deps.repository.anyStored();
+    return everStored;
+  }
+
+  function describe(creator: TokenCreator): string {
+    if (creator.via === 'token') return `token ${creator.tokenId} "${creator.tokenName ?? ''}"`;
+    return { api_token: 'API_TOKEN', loopback: 'an anonymous loopback caller', cli: 'the CLI' }[
+      creator.via
+    ];
   }
 
   return {
@@ -94,8 +158,11 @@ export function createApiTokens(deps: ApiTokensDeps) {
       return stored !== null && stored.revokedAtMs === null;
     },
 
-    /** Creates a token; the returned `token` is the only time it is ever shown. */
-    async create(name: string, scope: Scope): Promise<CreateTokenResult> {
+    /**
+     * Creates a token; the returned `token` is the only time it is ever shown. Creations over
+     * the API count against TOKEN_CREATE_RATE_LIMIT_PER_HOUR; each one is an audit log line.
+     */
+    async create(name: string, scope: Scope, creator: TokenCreator): Promise<CreateTokenResult> {
       const trimmed = name.trim();
       if (trimmed.length === 0 || trimmed.length > NAME_MAX_LENGTH) {
         return { ok: false, field: 'name', problem: `must be 1 to ${NAME_MAX_LENGTH} characters` };
@@ -103,27 +170,65 @@ export function createApiTokens(deps: ApiTokensDeps) {
       if (/[\u0000-\u001f\u007f]/.test(trimmed)) {
         return { ok: false, field: 'name', problem: 'must not contain control characters' };
       }
+      if (creations !== null && creator.via !== 'cli') {
+        const retryAfterMs = creations.waitMs('service');
+        if (retryAfterMs > 0) {
+          deps.log?.warn(
+            { audit: 'api_token.create_refused', by: creator, retryAfterMs },
+            `API token creation by ${describe(creator)} refused: TOKEN_CREATE_RATE_LIMIT_PER_HOUR (${creations.capacity}) reached`,
+          );
+          return { ok: false, retryAfterMs, perHour: creations.capacity };
+        }
+        creations.take('service');
+      }
       const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
       const apiToken = await deps.repository.insert({
         name: trimmed,
         scope,
         tokenHash: sha256(token).toString('hex'),
         createdAtMs: now(),
+        createdVia: creator.via,
+        createdByTokenId: creator.via === 'token' ? creator.tokenId : null,
       });
+      everStored = true;
+      deps.log?.info(
+        {
+          audit: 'api_token.created',
+          tokenId: apiToken.id,
+          name: apiToken.name,
+          scope: apiToken.scope,
+          by: creator,
+        },
+        `API token ${apiToken.id} "${apiToken.name}" (${apiToken.scope}) created by ${describe(creator)}`,
+      );
       deps.signals.announce({ kind: 'token-created', tokenId: apiToken.id });
       return { ok: true, token, apiToken };
     },
 
     list: () => deps.repository.list(),
 
-    /** Revokes a token (idempotent); null when the id is unknown. */
-    async revoke(id: number): Promise<StoredApiToken | null> {
-      const before = await deps.repository.find(id);
-      if (before === null) return null;
-      const after = await deps.repository.revoke(id, now());
-      if (before.revokedAtMs === null)
-        deps.signals.announce({ kind: 'token-revoked', tokenId: id });
-      return after;
+    /**
+     * Revokes a token and every token it created, transitively (idempotent); their live sockets
+     * are closed through `onRevoked`. Null when the id is unknown.
+     */
+    async revoke(id: number, by?: Principal): Promise<RevokeResult | null> {
+      const result = await deps.repository.revokeWithDescendants(id, now());
+      if (result === null) return null;
+      if (result.revokedIds.length > 0) {
+        deps.log?.info(
+          {
+            audit: 'api_token.revoked',
+            tokenId: id,
+            revokedIds: result.revokedIds,
+            ...(by ? { by: creatorOf(by) } : {}),
+          },
+          `API token ${id} revoked${by ? ` by ${describe(creatorOf(by))}` : ''}, with ${result.revokedIds.length - (result.revokedIds[0] === id ? 1 : 0)} token(s) it created`,
+        );
+      }
+      for (const tokenId of result.revokedIds) {
+        deps.signals.announce({ kind: 'token-revoked', tokenId });
+      }
+      return result;
     },
 
     /** Called with a token's id right after it is revoked (live sockets are closed then). */

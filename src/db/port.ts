@@ -242,6 +242,12 @@ export interface SmtpConfigStore {
 
 export const API_TOKEN_SCOPES = ['admin', 'read'] as const;
 export type StoredTokenScope = (typeof API_TOKEN_SCOPES)[number];
+/**
+ * How a token was created: with the bootstrap API_TOKEN, with a stored token, by an anonymous
+ * loopback caller before any token existed, or by `mailscope create-token --database`.
+ */
+export const API_TOKEN_CREATORS = ['api_token', 'token', 'loopback', 'cli'] as const;
+export type StoredTokenCreator = (typeof API_TOKEN_CREATORS)[number];
 
 /** A stored API token; the token itself is never stored, only its digest. */
 export interface StoredApiToken {
@@ -251,6 +257,10 @@ export interface StoredApiToken {
   createdAtMs: number;
   revokedAtMs: number | null;
   lastUsedAtMs: number | null;
+  /** Null for tokens stored before this was recorded. */
+  createdVia: StoredTokenCreator | null;
+  /** The stored token that created this one, when `createdVia` is `token`. */
+  createdByTokenId: number | null;
 }
 
 export interface ApiTokenStore {
@@ -259,16 +269,30 @@ export interface ApiTokenStore {
     scope: StoredTokenScope;
     tokenHash: string;
     createdAtMs: number;
+    createdVia: StoredTokenCreator;
+    createdByTokenId: number | null;
   }): Promise<StoredApiToken>;
   /** The unrevoked token with this digest, or null. */
   findActiveByHash(tokenHash: string): Promise<StoredApiToken | null>;
   find(id: number): Promise<StoredApiToken | null>;
-  /** True when at least one unrevoked token exists: then every request needs a token. */
+  /** True when at least one unrevoked token exists. */
   anyActive(): Promise<boolean>;
+  /**
+   * True once any token was ever stored, revoked ones included (rows are never deleted): from
+   * then on every request needs a token.
+   */
+  anyStored(): Promise<boolean>;
   /** Newest first, revoked ones included. */
   list(): Promise<StoredApiToken[]>;
-  /** Revokes the token unless it already is; returns it as it is now, or null when unknown. */
-  revoke(id: number, atMs: number): Promise<StoredApiToken | null>;
+  /**
+   * Revokes the token and every token it created, transitively, in one transaction; those
+   * already revoked stay as they were. Returns the token as it is now and the ids this call
+   * revoked (the token's first, when it was still active), or null when the id is unknown.
+   */
+  revokeWithDescendants(
+    id: number,
+    atMs: number,
+  ): Promise<{ token: StoredApiToken; revokedIds: number[] } | null>;
   touch(id: number, atMs: number): Promise<void>;
 }
 

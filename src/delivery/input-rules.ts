@@ -1,3 +1,4 @@
+import { domainToUnicode } from 'node:url';
 import type { Header } from '../domain/message.ts';
 
 /** One thing wrong with one input field; `field` is the GraphQL input path, e.g. "input.to". */
@@ -55,6 +56,36 @@ const RESERVED_HEADERS = new Set([
 /** Prefixes of header names reserved like RESERVED_HEADERS. */
 const RESERVED_PREFIXES = ['content-', 'resent-', 'arc-'];
 
+/**
+ * Local parts that one party reads as written and another decodes or routes ("splitting the
+ * email atom"): an RFC 2047 encoded word (`=?utf-8?B?…?=`) that a receiver decodes into another
+ * address, and the old source routes `user%host@relay` and `host!user@relay` that some servers
+ * still follow to relay elsewhere. Each is legal atext, so the pattern above lets them through.
+ */
+const LOCAL_PART_TRICKS: [RegExp, string][] = [
+  [
+    /=\?/,
+    'must not contain an encoded word ("=?…?="): a receiver that decodes it may deliver to another address',
+  ],
+  [
+    /[%!]/,
+    'must not contain "%" or "!": they are source routes some servers follow to relay the mail elsewhere',
+  ],
+];
+
+/**
+ * Why an `xn--` label is not a real IDNA A-label, or null: it must decode, to something that is
+ * not plain ASCII (else the same domain has two spellings) and that a Unicode label may hold.
+ */
+function punycodeProblem(label: string): string | null {
+  if (!/^xn--/i.test(label)) return null;
+  const decoded = domainToUnicode(label);
+  if (decoded === '' || /^[\x00-\x7f]*$/.test(decoded) || !DOMAIN_LABEL.test(decoded)) {
+    return `"${label}" is not valid punycode for an international domain name`;
+  }
+  return null;
+}
+
 /** Returns why `value` is not a plain email address (`local@domain`), or null when it is. */
 export function addressProblem(value: string): string | null {
   if (value.length === 0) return 'must not be empty';
@@ -72,13 +103,20 @@ export function addressProblem(value: string): string | null {
     return `local part must be at most ${LIMITS.localPartLength} characters`;
   }
   if (!LOCAL_PART.test(local)) {
-    return `"${local}" is not a valid local part (use letters, digits and .!#$%&'*+/=?^_\`{|}~-, no leading, trailing or double dots)`;
+    return `"${local}" is not a valid local part (use letters, digits and .#$&'*+/=?^_\`{|}~-, no leading, trailing or double dots)`;
+  }
+  for (const [pattern, problem] of LOCAL_PART_TRICKS) {
+    if (pattern.test(local)) return `local part ${problem}`;
   }
   const labels = domain.split('.');
   // No top-level domain is all digits: "a@127.0.0.1" is an address literal in disguise.
   const numericTld = /^\d+$/.test(labels.at(-1) ?? '');
   if (labels.length < 2 || numericTld || !labels.every((label) => DOMAIN_LABEL.test(label))) {
     return `"${domain}" is not a valid domain`;
+  }
+  for (const label of labels) {
+    const problem = punycodeProblem(label);
+    if (problem !== null) return problem;
   }
   return null;
 }

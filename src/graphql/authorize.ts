@@ -5,6 +5,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { principalKey, type Scope } from '../auth/principal.ts';
+import type { RateDecision } from '../auth/send-rate-limiter.ts';
 import type { GraphQLContext } from './context.ts';
 import { ForbiddenError, RateLimitedError } from './errors.ts';
 
@@ -52,15 +53,26 @@ function check(
   const messages = SENDS_MAIL.get(`${typeName}.${fieldName}`)?.(args);
   if (messages !== undefined) {
     const decision = context.sendRateLimiter.take(principalKey(principal), messages);
-    if (!decision.ok) {
-      throw 'exceedsCapacity' in decision
-        ? new RateLimitedError(
-            null,
-            `${messages} messages in one call are more than the ${decision.exceedsCapacity} per minute this token may send; send smaller batches`,
-          )
-        : new RateLimitedError(decision.retryAfterMs);
-    }
+    if (!decision.ok) throw rateLimited(decision, messages);
   }
+}
+
+function rateLimited(decision: Exclude<RateDecision, { ok: true }>, messages: number) {
+  // Which bucket is short matters to the caller: waiting helps with both, but another token
+  // only helps with its own.
+  const whose = decision.serviceWide
+    ? 'the whole service may send (SEND_RATE_LIMIT_TOTAL_PER_MINUTE, shared by every token)'
+    : 'this token may send (SEND_RATE_LIMIT_PER_MINUTE)';
+  if ('exceedsCapacity' in decision) {
+    return new RateLimitedError(
+      null,
+      `${messages} messages in one call are more than the ${decision.exceedsCapacity} per minute ${whose}; send smaller batches`,
+    );
+  }
+  return new RateLimitedError(
+    decision.retryAfterMs,
+    `too many messages: more than ${whose} per minute; retry in ${Math.max(1, Math.ceil(decision.retryAfterMs / 1_000))} s`,
+  );
 }
 
 function guard<T extends GraphQLFieldResolver<unknown, GraphQLContext>>(

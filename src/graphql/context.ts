@@ -9,6 +9,8 @@ import type { Outbox } from '../delivery/outbox.ts';
 import type { SmtpSettings } from '../delivery/smtp-settings.ts';
 import type { SmtpVerifier } from '../delivery/smtp-verifier.ts';
 import type { EventMessages } from './event-messages.ts';
+import type { Pacer } from './pacer.ts';
+import type { ResponseBudget } from './response-budget.ts';
 
 /** What resolvers may use. Everything but `principal` is shared by every request. */
 export interface GraphQLContext {
@@ -26,6 +28,13 @@ export interface GraphQLContext {
   sendRateLimiter: SendRateLimiter;
   /** Who is calling: per HTTP request, per graphql-ws connection. */
   principal: Principal;
+  /**
+   * Per operation: gives the event loop back during a long query (pacer.ts). Absent for
+   * subscriptions, which run one small selection per event.
+   */
+  pacer?: Pacer;
+  /** Per operation (and per event of a subscription): bytes of html, text and transcripts. */
+  responseBudget: ResponseBudget;
   /** Where a graphql-ws subscription's results may be written directly (absent over HTTP). */
   results?: ResultChannel;
 }
@@ -38,5 +47,16 @@ export interface ResultChannel {
   pendingBytes(): number;
 }
 
-/** The shared part of the context; the HTTP layer adds the `principal` per request/connection. */
-export type GraphQLServices = Omit<GraphQLContext, 'principal'>;
+/** The shared part of the context; the HTTP layer adds the rest per request or operation. */
+export type GraphQLServices = Omit<
+  GraphQLContext,
+  'principal' | 'pacer' | 'responseBudget' | 'results'
+>;
+
+/** What each resolver may pace its work with; a step runs at once without a pacer. */
+export function paced<T>(
+  context: Pick<GraphQLContext, 'pacer'>,
+  work: () => T | Promise<T>,
+): T | Promise<T> {
+  return context.pacer ? context.pacer.paced(work) : work();
+}

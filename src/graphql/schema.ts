@@ -20,6 +20,7 @@ import {
   Dispatch,
   Message,
   MessageConnection,
+  MessageEdge,
   MessageEvent,
   SmtpConfig,
 } from './resolvers/types.ts';
@@ -36,6 +37,7 @@ const resolvers: Resolvers = {
   SmtpVerificationStep,
   Message,
   MessageConnection,
+  MessageEdge,
   Dispatch,
   MessageEvent,
   SmtpConfig,

@@ -9,10 +9,15 @@ import type { Principal } from '../auth/principal.ts';
 import type { GraphQLContext, GraphQLServices } from '../graphql/context.ts';
 import { DEFAULT_LIMITS, limitRules, type DocumentLimits } from '../graphql/limits.ts';
 import { maskError } from '../graphql/mask.ts';
+import { operationLimitsPlugin } from '../graphql/operation-limits-plugin.ts';
+import { createPacer } from '../graphql/pacer.ts';
+import { stringifyPaced } from '../graphql/paced-json.ts';
+import { createResponseBudget, ResponseTooLargeError } from '../graphql/response-budget.ts';
 import { createSharedSubscriptions } from '../graphql/shared-subscriptions.ts';
 import { createResultChannels } from './ws-result-channels.ts';
 import { createSubscribeCheck, type SubscriptionCaps } from './ws-subscribe.ts';
-import { createConnectionRegistry, hostIsLoopback, originAllowed } from './ws-guard.ts';
+import { anonymousRefusal } from './anonymous-access.ts';
+import { createConnectionRegistry, originAllowed } from './ws-guard.ts';
 import type { Logger } from '../logger.ts';
 import type { ProbeRoutes } from './probes.ts';
 import { reportStorageFailure } from '../graphql/storage-failure.ts';
@@ -86,18 +91,25 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   const limits = options.limits ?? DEFAULT_LIMITS;
   const formatError = (formatted: GraphQLFormattedError, error?: unknown) =>
     maskError(reportStorageFailure(formatted, error), production);
-  const contextFor = (principal: Principal): GraphQLContext => ({ ...services, principal });
+  /** A fresh context per HTTP request and per graphql-ws operation. */
+  const contextFor = (principal: Principal, { paced = true } = {}): GraphQLContext => ({
+    ...services,
+    principal,
+    ...(paced ? { pacer: createPacer() } : {}),
+    responseBudget: createResponseBudget(limits.maxResponseBytes),
+  });
 
-  /** The caller, or null for a missing or wrong token (anonymous callers must use loopback). */
+  /** The caller, or why it is refused: a missing or wrong token, or an anonymous stranger. */
   async function authenticate(
     request: IncomingMessage,
     authorization: unknown,
-  ): Promise<Principal | null> {
+  ): Promise<{ principal: Principal } | { refused: string }> {
     const principal = await apiTokens.authenticate(
       typeof authorization === 'string' ? authorization : undefined,
     );
-    if (principal?.kind === 'anonymous' && !hostIsLoopback(request)) return null;
-    return principal;
+    if (principal === null) return { refused: 'missing or wrong API token' };
+    const refusal = principal.kind === 'anonymous' ? anonymousRefusal(request) : null;
+    return refusal === null ? { principal } : { refused: refusal };
   }
 
   const apollo = new ApolloServer<GraphQLContext>({
@@ -118,16 +130,20 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     stopOnTerminationSignals: false,
     // No type or field carries a cache hint, and the plugin otherwise wraps every resolver to
     // compute a policy nobody reads: ~15 µs of CPU per sendEmail (bench/README.md).
-    plugins: [ApolloServerPluginCacheControlDisabled()],
+    plugins: [ApolloServerPluginCacheControlDisabled(), operationLimitsPlugin(limits)],
+    // A big answer is serialised in slices, the event loop served in between (paced-json.ts);
+    // the trailing newline is Apollo's own.
+    stringifyResult: async (result) => `${await stringifyPaced(result)}\n`,
   });
   await apollo.start();
 
   async function handleGraphQL(request: IncomingMessage, response: ServerResponse) {
-    const principal = await authenticate(request, request.headers.authorization);
-    if (principal === null) {
-      sendJson(response, 401, errorBody('missing or wrong API token', 'UNAUTHENTICATED'));
+    const caller = await authenticate(request, request.headers.authorization);
+    if ('refused' in caller) {
+      sendJson(response, 401, errorBody(caller.refused, 'UNAUTHENTICATED'));
       return;
     }
+    const { principal } = caller;
     const headers = new HeaderMap();
     for (const [name, value] of Object.entries(request.headers)) {
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
@@ -157,6 +173,14 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     for (const [name, value] of result.headers) response.setHeader(name, value);
     response.statusCode = result.status ?? 200;
     if (result.body.kind === 'complete') {
+      // The budget counts the big fields as they resolve; this holds the limit for the rest.
+      if (Buffer.byteLength(result.body.string) > limits.maxResponseBytes) {
+        const error = new ResponseTooLargeError(limits.maxResponseBytes);
+        sendJson(response, 200, {
+          errors: [{ message: error.message, extensions: error.extensions }],
+        });
+        return;
+      }
       response.end(result.body.string);
       return;
     }
@@ -242,11 +266,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       subscribe: createSharedSubscriptions({ fields: ['messageEvents'] }),
       // graphql-ws closes the socket with 4403 Forbidden when this returns false.
       onConnect: async (ctx) => {
-        const principal = await authenticate(
+        const caller = await authenticate(
           ctx.extra.request,
           ctx.connectionParams?.['authorization'],
         );
-        if (principal === null) return false;
+        if ('refused' in caller) return false;
+        const { principal } = caller;
         ctx.extra.principal = principal;
         const socket = ctx.extra.socket;
         const remove = connections.add(principal, {

@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http';
 import type { Extra } from 'graphql-ws/use/ws';
-import { isLoopbackHost } from '../config.ts';
 import { principalKey, type Principal } from '../auth/principal.ts';
 
 /** Extra state graphql-ws keeps per connection (ctx.extra): who connected. */
@@ -62,16 +61,4 @@ export function originAllowed(
   } catch {
     return false;
   }
-}
-
-/**
- * Without any token configured the service trusts loopback callers. A web page can still reach
- * it through DNS rebinding (its own name resolving to 127.0.0.1), and then it is "same origin";
- * its requests carry that name in `Host`, so anonymous callers must address a loopback name.
- */
-export function hostIsLoopback(request: IncomingMessage): boolean {
-  const host = request.headers.host;
-  if (host === undefined) return true; // HTTP/1.0 clients; no browser omits Host
-  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0]!;
-  return isLoopbackHost(name);
 }

@@ -1,4 +1,5 @@
 import {
+  getOperationAST,
   GraphQLError,
   parse,
   specifiedRules,
@@ -11,7 +12,7 @@ import type { Context, SubscribePayload } from 'graphql-ws';
 import type { ApiTokens } from '../auth/api-tokens.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { GraphQLContext } from '../graphql/context.ts';
-import { limitRules, type DocumentLimits } from '../graphql/limits.ts';
+import { costError, limitRules, type DocumentLimits } from '../graphql/limits.ts';
 import type { ConnectionState, createConnectionRegistry } from './ws-guard.ts';
 import type { ResultChannels } from './ws-result-channels.ts';
 
@@ -29,7 +30,7 @@ export interface SubscribeCheckDeps {
   apiTokens: ApiTokens;
   connections: ReturnType<typeof createConnectionRegistry>;
   caps: SubscriptionCaps;
-  contextFor: (principal: Principal) => GraphQLContext;
+  contextFor: (principal: Principal, options?: { paced?: boolean }) => GraphQLContext;
   /** The operation's way to write its results itself (shared subscriptions do). */
   resultChannels: ResultChannels;
 }
@@ -96,13 +97,24 @@ export function createSubscribeCheck(deps: SubscribeCheckDeps) {
           ),
       );
     }
+    // The cost limit needs the variables; a subscription's is per event.
+    const tooCostly = costError(
+      deps.schema,
+      document,
+      payload.operationName,
+      payload.variables,
+      deps.limits,
+    );
+    if (tooCostly !== null) return [tooCostly];
+    const operation = getOperationAST(document, payload.operationName ?? null);
     return {
       schema: deps.schema,
       document,
       variableValues: payload.variables ?? null,
       operationName: payload.operationName ?? null,
       contextValue: {
-        ...deps.contextFor(principal),
+        // A subscription runs one small selection per event: nothing to give back between.
+        ...deps.contextFor(principal, { paced: operation?.operation !== 'subscription' }),
         results: deps.resultChannels.open(ctx.extra.socket, id),
       },
     };

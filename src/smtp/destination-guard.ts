@@ -40,6 +40,7 @@ const RANGES: [string, number, 'ipv4' | 'ipv6', string][] = [
   ['172.16.0.0', 12, 'ipv4', 'private'],
   ['192.0.0.0', 24, 'ipv4', 'reserved'],
   ['192.0.2.0', 24, 'ipv4', 'documentation'],
+  ['192.88.99.0', 24, 'ipv4', '6to4 relay anycast (deprecated)'],
   ['192.168.0.0', 16, 'ipv4', 'private'],
   ['198.18.0.0', 15, 'ipv4', 'benchmarking'],
   ['198.51.100.0', 24, 'ipv4', 'documentation'],
@@ -48,8 +49,9 @@ const RANGES: [string, number, 'ipv4' | 'ipv6', string][] = [
   ['240.0.0.0', 4, 'ipv4', 'reserved'],
   ['::', 128, 'ipv6', 'unspecified'],
   ['::1', 128, 'ipv6', 'loopback'],
-  // Embedded IPv4 (mapped, compatible, NAT64) is checked as the IPv4 address it carries, see
-  // embeddedIpv4 (BlockList would match every IPv4 address against ::/96).
+  // Embedded IPv4 (mapped, compatible, SIIT, NAT64, 6to4, Teredo) is checked as the IPv4
+  // addresses it carries, see embeddedIpv4s (BlockList would match every IPv4 address against
+  // ::/96).
   ['64:ff9b:1::', 48, 'ipv6', 'NAT64 local use'],
   ['100::', 64, 'ipv6', 'discard'],
   ['2001:db8::', 32, 'ipv6', 'documentation'],
@@ -78,18 +80,51 @@ function ipv6Bytes(address: string): number[] {
     .flatMap((n) => [n >> 8, n & 0xff]);
 }
 
-/** The IPv4 address inside an IPv4-mapped, IPv4-compatible or NAT64 IPv6 address, or null. */
-function embeddedIpv4(address: string): string | null {
+interface EmbeddedIpv4 {
+  ipv4: string;
+  /** How it is carried, for the message: "IPv4-mapped", "6to4", "Teredo client", … */
+  form: string;
+  /** The IPv6 address stands for the IPv4 one (mapped, SIIT, NAT64), rather than tunnelling to it. */
+  translated: boolean;
+}
+
+const dotted = (bytes: number[]) => bytes.join('.');
+
+/**
+ * The IPv4 addresses an IPv6 address carries and that a translator, relay or tunnel on the way
+ * may end up dialling: IPv4-mapped (::ffff:0:0/96), SIIT's IPv4-translated (::ffff:0:0:0/96),
+ * IPv4-compatible (::/96), NAT64 (64:ff9b::/96), 6to4 (2002::/16, the relay's IPv4 in bits
+ * 16-47) and Teredo (2001::/32: the server's IPv4 in bits 32-63, the client's inverted in the
+ * last 32). Every one is checked: an attacker picks whichever form the guard forgets.
+ */
+function embeddedIpv4s(address: string): EmbeddedIpv4[] {
   const bytes = ipv6Bytes(address);
-  const zeroUpTo = (n: number) => bytes.slice(0, n).every((b) => b === 0);
-  const nat64 =
-    [0, 0x64, 0xff, 0x9b].every((b, i) => bytes[i] === b) &&
-    bytes.slice(4, 12).every((b) => b === 0);
-  const mapped = zeroUpTo(10) && bytes[10] === 0xff && bytes[11] === 0xff;
-  const compatible =
-    zeroUpTo(12) &&
-    bytes.slice(12).some((b, i) => b !== 0 && !(i === 3 && b === 1 && zeroUpTo(15)));
-  return nat64 || mapped || compatible ? bytes.slice(12).join('.') : null;
+  const zero = (from: number, to: number) => bytes.slice(from, to).every((b) => b === 0);
+  const is = (prefix: number[]) => prefix.every((b, i) => bytes[i] === b);
+  const last = bytes.slice(12);
+  if (zero(0, 10) && bytes[10] === 0xff && bytes[11] === 0xff) {
+    return [{ ipv4: dotted(last), form: 'IPv4-mapped', translated: true }];
+  }
+  if (zero(0, 8) && bytes[8] === 0xff && bytes[9] === 0xff && zero(10, 12)) {
+    return [{ ipv4: dotted(last), form: 'IPv4-translated (SIIT)', translated: true }];
+  }
+  // ::/96 but not :: and ::1, which the ranges name precisely.
+  if (zero(0, 12) && !(zero(12, 15) && (bytes[15] === 0 || bytes[15] === 1))) {
+    return [{ ipv4: dotted(last), form: 'IPv4-compatible', translated: true }];
+  }
+  if (is([0, 0x64, 0xff, 0x9b]) && zero(4, 12)) {
+    return [{ ipv4: dotted(last), form: 'NAT64', translated: true }];
+  }
+  if (is([0x20, 0x02])) {
+    return [{ ipv4: dotted(bytes.slice(2, 6)), form: '6to4', translated: false }];
+  }
+  if (is([0x20, 0x01, 0x00, 0x00])) {
+    return [
+      { ipv4: dotted(bytes.slice(4, 8)), form: 'Teredo server', translated: false },
+      { ipv4: dotted(last.map((b) => b ^ 0xff)), form: 'Teredo client', translated: false },
+    ];
+  }
+  return [];
 }
 
 /** Why `address` (an IP) may not be dialled, e.g. "loopback"; null when it may. */
@@ -97,11 +132,14 @@ export function forbiddenAddressKind(address: string): string | null {
   const type = net.isIPv4(address) ? 'ipv4' : net.isIPv6(address) ? 'ipv6' : null;
   if (type === null) return 'not an IP address';
   if (type === 'ipv6') {
-    const v4 = embeddedIpv4(address);
-    if (v4 !== null) {
-      const inner = forbiddenAddressKind(v4);
-      return inner === null ? null : `${inner} (IPv4 inside IPv6)`;
+    const embedded = embeddedIpv4s(address);
+    for (const { ipv4, form } of embedded) {
+      const inner = forbiddenAddressKind(ipv4);
+      if (inner !== null) return `${inner} (${ipv4}, embedded as ${form})`;
     }
+    // A translated address is the IPv4 address it carries, which passed; the IPv6 ranges below
+    // would only misread it. Tunnelled ones (6to4, Teredo) are IPv6 addresses in their own right.
+    if (embedded.some((e) => e.translated)) return null;
   }
   if (!FORBIDDEN.check(address, type)) return null;
   const kind = RANGES.find(([range, prefix, rangeType]) => {

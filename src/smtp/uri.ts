@@ -6,6 +6,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import type { SmtpEndpoint } from './endpoint.ts';
+import { usernameIsSecret } from './secret-username.ts';
 
 export type ParseResult = { ok: true; endpoint: SmtpEndpoint } | { ok: false; problem: string };
 
@@ -218,7 +219,8 @@ function flag(params: Map<Param, string>, name: Param): boolean | null {
 }
 
 /**
- * Canonical string form; password shown as "***" when redact is true (the default). Username
+ * Canonical string form; when redact is true (the default) the password is shown as "***", and
+ * so is the user name when it is a credential too (secret-username.ts). Username otherwise
  * shown URI-encoded. Port always explicit. Query params in a fixed order, only those that are set
  * (skip_ssl_verify=true, disable_starttls=true, server_name=…).
  * e.g. "smtp://user:***@mail.example.com:587/?skip_ssl_verify=true"
@@ -227,7 +229,8 @@ export function formatSmtpUri(endpoint: SmtpEndpoint, options: { redact?: boolea
   const redact = options.redact ?? true;
   let userinfo = '';
   if (endpoint.username !== null || endpoint.password !== null) {
-    userinfo = encodeURIComponent(endpoint.username ?? '');
+    userinfo =
+      redact && usernameIsSecret(endpoint) ? '***' : encodeURIComponent(endpoint.username ?? '');
     if (endpoint.password !== null) {
       userinfo += `:${redact ? '***' : encodeURIComponent(endpoint.password)}`;
     }

@@ -24,6 +24,7 @@ import {
 import { SmtpSession, type SmtpReply } from './verify-session.ts';
 import { checkDestination, type DestinationPolicy } from './destination-guard.ts';
 import { inspectTls, secureContextFor, tlsConnectionOptions } from './verify-tls.ts';
+import { usernameIsSecret } from './secret-username.ts';
 
 type StepOutcome = Omit<VerifyStep, 'name' | 'ok' | 'durationMs' | 'error'>;
 
@@ -288,7 +289,9 @@ export class Verification {
       throw new StepFailure(this.#replyError(reply, this.#command, 'EAUTH'), { auth });
     }
     const cleartext = security === 'cleartext' ? ' (sent in cleartext: disable_starttls=true)' : '';
-    return { detail: `${mechanism} accepted for ${username}: ${oneLine(reply)}${cleartext}`, auth };
+    // A user name that is a credential (Postmark's token) is not repeated back.
+    const who = usernameIsSecret(this.#endpoint) ? '***' : username;
+    return { detail: `${mechanism} accepted for ${who}: ${oneLine(reply)}${cleartext}`, auth };
   }
 
   #authProblem(problem: AuthProblem): DeliveryError {

@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import type { DeliveryError } from '../domain/delivery-error.ts';
 import type { DestinationPolicy } from './destination-guard.ts';
 import type { SmtpEndpoint } from './endpoint.ts';
+import { secretVariants } from './redact.ts';
 import { Verification } from './verify-steps.ts';
 import type { TlsDetails } from './verify-tls.ts';
 
@@ -91,15 +92,11 @@ export async function verifySmtpEndpoint(
 
 /**
  * Nothing here builds text from the password, but a server may echo what it was sent (a LOGIN
- * or PLAIN payload in an error reply). Short secrets are left alone, as in redact.ts.
+ * or PLAIN payload in an error reply). The secrets are those of redact.ts.
  */
-function redactSecrets(steps: VerifyStep[], { username, password }: SmtpEndpoint): VerifyStep[] {
-  if (!password || password.length < 4) return steps;
-  const base64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
-  const secrets = [password, encodeURIComponent(password), base64(password)];
-  if (username !== null) secrets.push(base64(`\u0000${username}\u0000${password}`));
-  // Longest first: the PLAIN payload contains base64(password) when the user name's length fits.
-  secrets.sort((a, b) => b.length - a.length);
+function redactSecrets(steps: VerifyStep[], endpoint: SmtpEndpoint): VerifyStep[] {
+  const secrets = secretVariants(endpoint);
+  if (secrets.length === 0) return steps;
   const redact = (value: unknown): unknown => {
     if (typeof value === 'string') {
       return secrets.reduce((text, secret) => text.split(secret).join('***'), value);

@@ -441,23 +441,65 @@ describe(`storage contract (${TEST_DIALECT})`, () => {
   test('API tokens: stored by digest, revoked once, touched', async () => {
     const { apiTokens } = await fresh();
     assert.equal(await apiTokens.anyActive(), false);
+    assert.equal(await apiTokens.anyStored(), false);
     const token = await apiTokens.insert({
       name: 'ci',
       scope: 'read',
       tokenHash: 'ab'.repeat(32),
       createdAtMs: T0,
+      createdVia: 'loopback',
+      createdByTokenId: null,
     });
     assert.equal(await apiTokens.anyActive(), true);
     assert.deepEqual(await apiTokens.findActiveByHash('ab'.repeat(32)), token);
     await apiTokens.touch(token.id, T0 + 5);
     assert.equal((await apiTokens.find(token.id))!.lastUsedAtMs, T0 + 5);
-    const revoked = await apiTokens.revoke(token.id, T0 + 10);
-    assert.equal(revoked!.revokedAtMs, T0 + 10);
-    assert.equal((await apiTokens.revoke(token.id, T0 + 20))!.revokedAtMs, T0 + 10);
+    const revoked = await apiTokens.revokeWithDescendants(token.id, T0 + 10);
+    assert.equal(revoked!.token.revokedAtMs, T0 + 10);
+    assert.deepEqual(revoked!.revokedIds, [token.id]);
+    const again = await apiTokens.revokeWithDescendants(token.id, T0 + 20);
+    assert.equal(again!.token.revokedAtMs, T0 + 10);
+    assert.deepEqual(again!.revokedIds, []);
     assert.equal(await apiTokens.findActiveByHash('ab'.repeat(32)), null);
     assert.equal(await apiTokens.anyActive(), false);
-    assert.equal(await apiTokens.revoke(999_999, T0), null);
+    assert.equal(await apiTokens.anyStored(), true);
+    assert.equal(await apiTokens.revokeWithDescendants(999_999, T0), null);
     assert.equal((await apiTokens.list()).length, 1);
+  });
+
+  test('revoking a token revokes what it created, however deep, through revoked ones too', async () => {
+    const { apiTokens } = await fresh();
+    const add = (name: string, parent: number | null) =>
+      apiTokens.insert({
+        name,
+        scope: 'admin',
+        tokenHash: name.padEnd(64, '0'),
+        createdAtMs: T0,
+        createdVia: parent === null ? 'api_token' : 'token',
+        createdByTokenId: parent,
+      });
+    const root = await add('root', null);
+    const child = await add('child', root.id);
+    const grandchild = await add('grand', child.id);
+    const other = await add('other', null);
+    // The child is revoked first: its own child stays the root's descendant.
+    assert.deepEqual((await apiTokens.revokeWithDescendants(child.id, T0 + 1))!.revokedIds, [
+      child.id,
+      grandchild.id,
+    ]);
+    const great = await add('great', grandchild.id);
+    const result = await apiTokens.revokeWithDescendants(root.id, T0 + 2);
+    assert.deepEqual(result!.revokedIds, [root.id, great.id]);
+    assert.equal((await apiTokens.find(great.id))!.revokedAtMs, T0 + 2);
+    assert.equal((await apiTokens.find(grandchild.id))!.revokedAtMs, T0 + 1);
+    assert.equal((await apiTokens.find(other.id))!.revokedAtMs, null);
+    assert.deepEqual(
+      [
+        (await apiTokens.find(great.id))!.createdVia,
+        (await apiTokens.find(great.id))!.createdByTokenId,
+      ],
+      ['token', grandchild.id],
+    );
   });
 
   test('a change announced is heard by this instance', async () => {

@@ -9,7 +9,13 @@ import { graphqlRequest, startService, type TestService } from '../helpers/servi
 const BOOTSTRAP = 'rate-limit-admin';
 let svc: TestService;
 before(async () => {
-  svc = await startService({ API_TOKEN: BOOTSTRAP, SEND_RATE_LIMIT_PER_MINUTE: '2' });
+  // The service-wide limit is raised so that each token's own bucket is what is tested here
+  // (token-lineage.test.ts has the service-wide one).
+  svc = await startService({
+    API_TOKEN: BOOTSTRAP,
+    SEND_RATE_LIMIT_PER_MINUTE: '2',
+    SEND_RATE_LIMIT_TOTAL_PER_MINUTE: '100',
+  });
 });
 after(async () => {
   await svc.close();

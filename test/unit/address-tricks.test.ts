@@ -39,6 +39,13 @@ test('address-parser tricks are refused', () => {
     'a.@b.com',
     'a@-b.com',
     'a\\@b.com@c.com',
+    // Issue 19: encoded words, source routes, punycode that is not an international name.
+    '=?utf-8?B?YXR0YWNrZXJAZXZpbC5leGFtcGxl?=@example.com',
+    '=?utf-8?q?a=40b?=@example.com',
+    'a%b@relay.example',
+    'b!a@relay.example',
+    'a@xn--zz.example',
+    'a@xn--example-.com',
   ]) {
     assert.notEqual(addressProblem(address), null, JSON.stringify(address));
   }

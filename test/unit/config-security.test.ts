@@ -12,12 +12,33 @@ test('security options: defaults keep everything open as before', () => {
     secretsKeys: [],
     allowedOrigins: null,
     sendRateLimitPerMinute: null,
+    sendRateLimitTotalPerMinute: null,
+    tokenCreateRateLimitPerHour: 20,
     senderDomainAllowlist: null,
     smtpDisallowPrivateIps: false,
     smtpAllowedPorts: null,
     wsMaxOperationsPerConnection: 20,
     wsMaxOperationsPerToken: 1_000,
   });
+});
+
+test('the service-wide send limit follows the per-token one unless set', () => {
+  const follows = loadConfig({ SEND_RATE_LIMIT_PER_MINUTE: '2' }, checks);
+  assert.ok(follows.ok);
+  assert.equal(follows.config.security.sendRateLimitTotalPerMinute, 2);
+  const raised = loadConfig(
+    { SEND_RATE_LIMIT_PER_MINUTE: '2', SEND_RATE_LIMIT_TOTAL_PER_MINUTE: '100' },
+    checks,
+  );
+  assert.ok(raised.ok);
+  assert.equal(raised.config.security.sendRateLimitTotalPerMinute, 100);
+  const bad = loadConfig(
+    { SEND_RATE_LIMIT_TOTAL_PER_MINUTE: '0', TOKEN_CREATE_RATE_LIMIT_PER_HOUR: 'many' },
+    checks,
+  );
+  assert.ok(!bad.ok);
+  assert.match(bad.problems.join('\n'), /^SEND_RATE_LIMIT_TOTAL_PER_MINUTE:/m);
+  assert.match(bad.problems.join('\n'), /^TOKEN_CREATE_RATE_LIMIT_PER_HOUR:/m);
 });
 
 test('graphql-ws operation caps are whole numbers', () => {

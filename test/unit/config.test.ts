@@ -9,6 +9,7 @@ const checks = {
 test('defaults match the contract', () => {
   const result = loadConfig({}, checks);
   assert.ok(result.ok);
+  assert.equal(result.config.production, true, 'production unless NODE_ENV=development');
   assert.equal(result.config.port, 4000);
   assert.equal(result.config.host, '127.0.0.1');
   assert.equal(result.config.databasePath, './data/mailscope.db');
@@ -45,19 +46,61 @@ test('every bad variable is reported at once, without secret values', () => {
   assert.doesNotMatch(text, /hunter2/);
 });
 
+test('NODE_ENV: only development turns production behaviour off', () => {
+  for (const [value, production] of [
+    [undefined, true],
+    ['', true],
+    ['production', true],
+    ['test', true],
+    ['dev', true],
+    ['development', false],
+  ] as const) {
+    const result = loadConfig(value === undefined ? {} : { NODE_ENV: value }, checks);
+    assert.ok(result.ok);
+    assert.equal(result.config.production, production, String(value));
+  }
+});
+
+test('SMTP_FROM_ADDRESS goes through the API address rules when they are given', () => {
+  const strict = {
+    ...checks,
+    addressProblem: (address: string) => (address.includes('%') ? 'no % routing' : null),
+  };
+  const result = loadConfig({ SMTP_FROM_ADDRESS: 'a%b@relay.example' }, strict);
+  assert.ok(!result.ok);
+  assert.match(result.problems.join('\n'), /^SMTP_FROM_ADDRESS: no % routing/m);
+});
+
 test('EMBEDDED_SMTP_PORT=off disables the embedded server', () => {
   const result = loadConfig({ EMBEDDED_SMTP_PORT: 'off' }, checks);
   assert.ok(result.ok);
   assert.equal(result.config.embeddedSmtpPort, null);
 });
 
-test('a non-loopback HOST needs API_TOKEN; an empty token counts as unset', () => {
-  for (const env of [{ HOST: '0.0.0.0' }, { HOST: '0.0.0.0', API_TOKEN: '' }]) {
+test('a non-loopback HOST needs API_TOKEN and METRICS_TOKEN; an empty token counts as unset', () => {
+  for (const env of [{ HOST: '0.0.0.0' }, { HOST: '0.0.0.0', API_TOKEN: '', METRICS_TOKEN: '' }]) {
     const result = loadConfig(env, checks);
     assert.ok(!result.ok);
     assert.match(result.problems.join('\n'), /^HOST: .*API_TOKEN/m);
+    assert.match(result.problems.join('\n'), /^METRICS_TOKEN: .*\/metrics/m);
   }
-  assert.ok(loadConfig({ HOST: '0.0.0.0', API_TOKEN: 's3cret' }, checks).ok);
+  const noMetricsToken = loadConfig({ HOST: '0.0.0.0', API_TOKEN: 's3cret' }, checks);
+  assert.ok(!noMetricsToken.ok);
+  assert.deepEqual(
+    noMetricsToken.problems.map((p) => p.split(':')[0]),
+    ['METRICS_TOKEN'],
+  );
+  // Reported with the other problems when another variable does not parse.
+  const alongside = loadConfig({ HOST: '0.0.0.0', PORT: 'eighty' }, checks);
+  assert.ok(!alongside.ok);
+  assert.deepEqual(alongside.problems.map((p) => p.split(':')[0]).sort(), [
+    'HOST',
+    'METRICS_TOKEN',
+    'PORT',
+  ]);
+  assert.ok(
+    loadConfig({ HOST: '0.0.0.0', API_TOKEN: 's3cret', METRICS_TOKEN: 'm3trics' }, checks).ok,
+  );
   for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1']) {
     assert.ok(loadConfig({ HOST: host }, checks).ok, host);
   }

@@ -2,7 +2,8 @@ import type { ApiTokenStore, StoredApiToken } from '../port.ts';
 import type { PostgresClient } from './client.ts';
 
 const COLUMNS = `id, name, scope, created_at AS "createdAtMs", revoked_at AS "revokedAtMs",
-  last_used_at AS "lastUsedAtMs"`;
+  last_used_at AS "lastUsedAtMs", created_via AS "createdVia",
+  created_by_token_id AS "createdByTokenId"`;
 
 const FIND_ACTIVE_BY_HASH = {
   name: 'mailscope-token-by-hash',
@@ -13,19 +14,44 @@ const FIND = {
   text: `SELECT ${COLUMNS} FROM api_tokens WHERE id = $1`,
 };
 const ANY_ACTIVE = {
-  name: 'mailscope-any-token',
-  text: `SELECT EXISTS (SELECT 1 FROM api_tokens WHERE revoked_at IS NULL) AS active`,
+  name: 'mailscope-any-active-token',
+  text: `SELECT EXISTS (SELECT 1 FROM api_tokens WHERE revoked_at IS NULL) AS found`,
+};
+const ANY_STORED = {
+  name: 'mailscope-any-stored-token',
+  text: `SELECT EXISTS (SELECT 1 FROM api_tokens) AS found`,
+};
+/** The token and every token created from it, however deep, through revoked ones too. */
+const REVOKE_TREE = {
+  name: 'mailscope-revoke-token-tree',
+  text: `WITH RECURSIVE tree AS (
+      SELECT id FROM api_tokens WHERE id = $1
+      UNION
+      SELECT child.id FROM api_tokens child JOIN tree ON child.created_by_token_id = tree.id)
+    UPDATE api_tokens SET revoked_at = $2
+    WHERE id IN (SELECT id FROM tree) AND revoked_at IS NULL
+    RETURNING id`,
 };
 
 export function createPostgresApiTokens(client: PostgresClient): ApiTokenStore {
   const find = async (id: number): Promise<StoredApiToken | null> =>
     (await client.query<StoredApiToken>({ ...FIND, values: [id] })).rows[0] ?? null;
+  const exists = async (statement: { name: string; text: string }) =>
+    (await client.query<{ found: boolean }>(statement)).rows[0]?.found ?? false;
   return {
     async insert(token) {
       const { rows } = await client.query<StoredApiToken>(
-        `INSERT INTO api_tokens (name, scope, token_hash, created_at) VALUES ($1, $2, $3, $4)
-          RETURNING ${COLUMNS}`,
-        [token.name, token.scope, token.tokenHash, token.createdAtMs],
+        `INSERT INTO api_tokens (name, scope, token_hash, created_at, created_via,
+            created_by_token_id)
+          VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
+        [
+          token.name,
+          token.scope,
+          token.tokenHash,
+          token.createdAtMs,
+          token.createdVia,
+          token.createdByTokenId,
+        ],
       );
       return rows[0]!;
     },
@@ -37,22 +63,25 @@ export function createPostgresApiTokens(client: PostgresClient): ApiTokenStore {
       return rows[0] ?? null;
     },
     find,
-    async anyActive() {
-      const { rows } = await client.query<{ active: boolean }>(ANY_ACTIVE);
-      return rows[0]?.active ?? false;
-    },
+    anyActive: () => exists(ANY_ACTIVE),
+    anyStored: () => exists(ANY_STORED),
     async list() {
       const { rows } = await client.query<StoredApiToken>(
         `SELECT ${COLUMNS} FROM api_tokens ORDER BY id DESC`,
       );
       return rows;
     },
-    async revoke(id, atMs) {
-      await client.query(
-        'UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL',
-        [id, atMs],
-      );
-      return find(id);
+    revokeWithDescendants(id, atMs) {
+      return client.transaction(async (tx) => {
+        const before = await tx.query<StoredApiToken>({ ...FIND, values: [id] });
+        if (before.rows.length === 0) return null;
+        const revoked = await tx.query<{ id: number }>({ ...REVOKE_TREE, values: [id, atMs] });
+        const revokedIds = revoked.rows
+          .map((row) => row.id)
+          .sort((a, b) => (a === id ? -1 : b === id ? 1 : a - b));
+        const after = await tx.query<StoredApiToken>({ ...FIND, values: [id] });
+        return { token: after.rows[0]!, revokedIds };
+      });
     },
     async touch(id, atMs) {
       await client.query('UPDATE api_tokens SET last_used_at = $2 WHERE id = $1', [id, atMs]);

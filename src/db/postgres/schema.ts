@@ -15,7 +15,7 @@ import {
 } from 'drizzle-orm/pg-core';
 import type { DeliveryError } from '../../domain/delivery-error.ts';
 import type { EventReason, Header, MessageStatus } from '../../domain/message.ts';
-import type { StoredTokenScope } from '../port.ts';
+import type { StoredTokenCreator, StoredTokenScope } from '../port.ts';
 
 // The same tables as sqlite/schema.ts, with the same column names, so rows map to domain types
 // through one mapping (rows.ts). Times are integer milliseconds since the epoch (UTC), as there.
@@ -198,8 +198,15 @@ export const apiTokens = pgTable(
     createdAt: ms('created_at').notNull(),
     revokedAt: ms('revoked_at'),
     lastUsedAt: ms('last_used_at'),
+    /** How it was created (API_TOKEN_CREATORS). */
+    createdVia: text('created_via').$type<StoredTokenCreator>(),
+    /** The stored token that created it, when `created_via` is `token`. */
+    createdByTokenId: integer('created_by_token_id'),
   },
-  (table) => [uniqueIndex('api_tokens_hash').on(table.tokenHash)],
+  (table) => [
+    uniqueIndex('api_tokens_hash').on(table.tokenHash),
+    index('api_tokens_created_by').on(table.createdByTokenId),
+  ],
 );
 
 /**

@@ -1,6 +1,6 @@
-import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
-import type { StoredApiToken, StoredTokenScope } from '../port.ts';
+import type { StoredApiToken, StoredTokenCreator, StoredTokenScope } from '../port.ts';
 import { apiTokens } from './schema.ts';
 
 type Row = typeof apiTokens.$inferSelect;
@@ -13,6 +13,8 @@ function toStored(row: Row): StoredApiToken {
     createdAtMs: row.createdAt,
     revokedAtMs: row.revokedAt,
     lastUsedAtMs: row.lastUsedAt,
+    createdVia: row.createdVia,
+    createdByTokenId: row.createdByTokenId,
   };
 }
 
@@ -30,6 +32,8 @@ export function createApiTokenRepository(db: Db) {
     .limit(1)
     .toSQL();
   const anyActive = db.$client.prepare(anyActiveQuery.sql).pluck();
+  const anyStoredQuery = db.select({ id: apiTokens.id }).from(apiTokens).limit(1).toSQL();
+  const anyStored = db.$client.prepare(anyStoredQuery.sql).pluck();
   const findActiveByHash = db
     .select()
     .from(apiTokens)
@@ -47,6 +51,8 @@ export function createApiTokenRepository(db: Db) {
       scope: StoredTokenScope;
       tokenHash: string;
       createdAtMs: number;
+      createdVia: StoredTokenCreator;
+      createdByTokenId: number | null;
     }) {
       const row = db
         .insert(apiTokens)
@@ -55,6 +61,8 @@ export function createApiTokenRepository(db: Db) {
           scope: token.scope,
           tokenHash: token.tokenHash,
           createdAt: token.createdAtMs,
+          createdVia: token.createdVia,
+          createdByTokenId: token.createdByTokenId,
         })
         .returning()
         .get();
@@ -72,9 +80,17 @@ export function createApiTokenRepository(db: Db) {
       return row ? toStored(row) : null;
     },
 
-    /** True when at least one unrevoked token exists: then every request needs a token. */
+    /** True when at least one unrevoked token exists. */
     anyActive(): boolean {
       return anyActive.get(...anyActiveQuery.params) !== undefined;
+    },
+
+    /**
+     * True once any token was ever stored, revoked ones included (rows are never deleted): from
+     * then on every request needs a token.
+     */
+    anyStored(): boolean {
+      return anyStored.get(...anyStoredQuery.params) !== undefined;
     },
 
     /** Newest first, revoked ones included. */
@@ -82,13 +98,46 @@ export function createApiTokenRepository(db: Db) {
       return db.select().from(apiTokens).orderBy(desc(apiTokens.id)).all().map(toStored);
     },
 
-    /** Revokes the token unless it already is; returns it as it is now, or null when unknown. */
-    revoke(id: number, atMs: number): StoredApiToken | null {
-      db.update(apiTokens)
-        .set({ revokedAt: atMs })
-        .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)))
-        .run();
-      return this.find(id);
+    /**
+     * Revokes the token and every token it created, transitively, in one transaction; those
+     * already revoked stay as they were. Returns the token as it is now and the ids this call
+     * revoked (the token's first, when it was still active), or null when the id is unknown.
+     */
+    revokeWithDescendants(
+      id: number,
+      atMs: number,
+    ): { token: StoredApiToken; revokedIds: number[] } | null {
+      return db.transaction((tx) => {
+        if (
+          tx.select({ id: apiTokens.id }).from(apiTokens).where(eq(apiTokens.id, id)).get() ===
+          undefined
+        ) {
+          return null;
+        }
+        // Breadth first over created_by_token_id, through revoked tokens too: a token created
+        // before its parent was revoked is still that parent's.
+        const tree = [id];
+        for (let frontier = [id]; frontier.length > 0;) {
+          frontier = tx
+            .select({ id: apiTokens.id })
+            .from(apiTokens)
+            .where(inArray(apiTokens.createdByTokenId, frontier))
+            .all()
+            .map((row) => row.id)
+            .filter((child) => !tree.includes(child));
+          tree.push(...frontier);
+        }
+        const revokedIds = tx
+          .update(apiTokens)
+          .set({ revokedAt: atMs })
+          .where(and(inArray(apiTokens.id, tree), isNull(apiTokens.revokedAt)))
+          .returning({ id: apiTokens.id })
+          .all()
+          .map((row) => row.id)
+          .sort((a, b) => (a === id ? -1 : b === id ? 1 : a - b));
+        const row = tx.select().from(apiTokens).where(eq(apiTokens.id, id)).get()!;
+        return { token: toStored(row), revokedIds };
+      });
     },
 
     touch(id: number, atMs: number): void {

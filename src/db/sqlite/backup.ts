@@ -1,5 +1,6 @@
 import { renameSync, rmSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import { preparePrivateDatabaseFile } from './file-modes.ts';
 
 export interface BackupResult {
   bytes: number;
@@ -15,12 +16,15 @@ export interface BackupResult {
  * pages are copied in a single step (one read transaction): in small steps, every commit of the
  * running service would restart the copy. The copy is written beside the destination and
  * renamed into place only after `integrity_check` passes, so a failed backup leaves no file that
- * looks like a good one.
+ * looks like a good one. The copy is created 0600, like the database.
  */
 export async function backupDatabase(source: string, destination: string): Promise<BackupResult> {
   const startedAt = performance.now();
   const partial = `${destination}.partial`;
   rmSync(partial, { force: true });
+  // The copy holds what the database holds: 0600 from the first byte, in a 0700 directory when
+  // the backup creates it.
+  preparePrivateDatabaseFile(partial);
   const live = new Database(source, { fileMustExist: true, timeout: 5_000 });
   let pages = 0;
   try {

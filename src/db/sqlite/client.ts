@@ -1,10 +1,9 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { foldForSearch } from '../message-filter.ts';
+import { preparePrivateDatabaseFile } from './file-modes.ts';
 import * as schema from './schema.ts';
 
 /** Drizzle over the connection; `$client` is the better-sqlite3 handle, for what drizzle can't model. */
@@ -38,7 +37,7 @@ export interface DatabaseOptions {
  */
 export function openDatabase(path: string, options: DatabaseOptions = {}): DatabaseHandle {
   const { migrate: runMigrations = true, synchronous = 'full', busyTimeoutMs = 5_000 } = options;
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') preparePrivateDatabaseFile(path);
   const sqlite = new Database(path);
   // WAL lets readers (GraphQL queries) run while the worker writes.
   sqlite.pragma('journal_mode = WAL');

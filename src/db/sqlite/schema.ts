@@ -9,7 +9,7 @@ import {
 } from 'drizzle-orm/sqlite-core';
 import type { DeliveryError } from '../../domain/delivery-error.ts';
 import { EVENT_REASONS, MESSAGE_STATUSES, type Header } from '../../domain/message.ts';
-import { API_TOKEN_SCOPES } from '../port.ts';
+import { API_TOKEN_CREATORS, API_TOKEN_SCOPES } from '../port.ts';
 
 // Times are integer milliseconds since the epoch (UTC): compact, indexable, and formatted to
 // ISO 8601 only at the edge.
@@ -149,8 +149,15 @@ export const apiTokens = sqliteTable(
     createdAt: integer('created_at').notNull(),
     revokedAt: integer('revoked_at'),
     lastUsedAt: integer('last_used_at'),
+    /** Null for tokens stored before this was recorded. */
+    createdVia: text('created_via', { enum: API_TOKEN_CREATORS }),
+    /** The stored token that created this one (`created_via` = token): revoked with it. */
+    createdByTokenId: integer('created_by_token_id'),
   },
-  (table) => [uniqueIndex('api_tokens_hash').on(table.tokenHash)],
+  (table) => [
+    uniqueIndex('api_tokens_hash').on(table.tokenHash),
+    index('api_tokens_created_by').on(table.createdByTokenId),
+  ],
 );
 /**
  * What retention has pruned: a single row (id 1). `prunedThroughSeq` is the newest event seq

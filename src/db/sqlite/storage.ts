@@ -159,8 +159,9 @@ export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptio
       findActiveByHash: (hash) => read(() => tokens.findActiveByHash(hash)),
       find: (id) => read(() => tokens.find(id)),
       anyActive: () => read(() => tokens.anyActive()),
+      anyStored: () => read(() => tokens.anyStored()),
       list: () => read(() => tokens.list()),
-      revoke: (id, atMs) => inTurn(() => tokens.revoke(id, atMs)),
+      revokeWithDescendants: (id, atMs) => inTurn(() => tokens.revokeWithDescendants(id, atMs)),
       touch: (id, atMs) => inTurn(() => tokens.touch(id, atMs)),
     },
     stats: {

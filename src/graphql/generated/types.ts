@@ -5,7 +5,7 @@ import type { SmtpSettingsView as SmtpConfigModel } from '../../delivery/smtp-se
 import type { DeliveryStatsReport as DeliveryStatsModel } from '../../delivery/delivery-stats.ts';
 import type { SmtpVerification as SmtpVerificationModel } from '../../delivery/smtp-verifier.ts';
 import type { MessageConnectionModel } from '../message-connection.ts';
-import type { SmtpProviderPreset as SmtpProviderModel } from '../../smtp/providers.ts';
+import type { SmtpProviderPreset as SmtpProviderModel } from '../../smtp/provider-presets.ts';
 import type { StoredApiToken as ApiTokenModel } from '../../db/port.ts';
 import type { Principal as ViewerModel } from '../../auth/principal.ts';
 import type { GraphQLContext } from '../context.ts';
@@ -26,6 +26,10 @@ export type Scalars = {
 export type ApiToken = {
   __typename?: 'ApiToken';
   createdAt: Scalars['String']['output'];
+  /** The stored token that created it (createdVia STORED_TOKEN): revoking that one revokes this one (addition). */
+  createdByTokenId?: Maybe<Scalars['ID']['output']>;
+  /** How it was created; null for tokens created before this was recorded (addition). */
+  createdVia?: Maybe<ApiTokenCreator>;
   id: Scalars['ID']['output'];
   /** To the minute. */
   lastUsedAt?: Maybe<Scalars['String']['output']>;
@@ -33,6 +37,17 @@ export type ApiToken = {
   revokedAt?: Maybe<Scalars['String']['output']>;
   scope: ApiTokenScope;
 };
+
+/** Who created an API token (addition). */
+export type ApiTokenCreator =
+  /** The bootstrap API_TOKEN. */
+  | 'API_TOKEN'
+  /** mailscope create-token --database, written straight into the database. */
+  | 'CLI'
+  /** An anonymous caller on loopback, before any token existed. */
+  | 'LOOPBACK'
+  /** Another stored token, named by createdByTokenId. */
+  | 'STORED_TOKEN';
 
 /** ADMIN: everything. READ: queries and subscriptions only (addition). */
 export type ApiTokenScope =
@@ -298,7 +313,9 @@ export type Mutation = {
   configureSmtpProvider: SmtpConfig;
   /**
    * Creates an API token; the token itself is in the answer and never shown again. Needs ADMIN
-   * (the bootstrap API_TOKEN, or anyone on loopback while no authentication is configured) (addition).
+   * (the bootstrap API_TOKEN, or anyone on loopback while no token was ever stored). At most
+   * TOKEN_CREATE_RATE_LIMIT_PER_HOUR per hour over the whole service (RATE_LIMITED beyond it);
+   * the token records who created it (addition).
    */
   createApiToken: CreatedApiToken;
   /**
@@ -311,7 +328,10 @@ export type Mutation = {
   retryMessage: Message;
   /** retryMessage for every ABANDONED or CANCELLED message matching the filter (addition). */
   retryMessages: BulkActionResult;
-  /** Revokes a token at once, closing its live subscriptions; needs ADMIN (addition). */
+  /**
+   * Revokes a token at once, and with it every token it created (transitively), closing their
+   * live subscriptions; needs ADMIN (addition).
+   */
   revokeApiToken: ApiToken;
   sendEmail: Message;
   /**
@@ -486,7 +506,7 @@ export type SmtpAuthDetails = {
 
 export type SmtpConfig = {
   __typename?: 'SmtpConfig';
-  /** Password replaced by "***"; never the secret. */
+  /** Password replaced by "***"; never the secret. So is the user name when it is a credential too (Postmark's token, or a user name equal to the password). */
   connectionUri: Scalars['String']['output'];
   /** When this version was stored (addition). */
   createdAt?: Maybe<Scalars['String']['output']>;
@@ -522,6 +542,8 @@ export type SmtpProvider = {
   port: Scalars['Int']['output'];
   /** STARTTLS or IMPLICIT_TLS. */
   security: Scalars['String']['output'];
+  /** The user name is a credential itself (Postmark's server token): shown as *** like the password (addition). */
+  usernameIsSecret: Scalars['Boolean']['output'];
   usernameRule: Scalars['String']['output'];
 };
 
@@ -694,6 +716,7 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
   ApiToken: ResolverTypeWrapper<ApiTokenModel>;
+  ApiTokenCreator: ApiTokenCreator;
   ApiTokenScope: ApiTokenScope;
   AttemptsCount: ResolverTypeWrapper<AttemptsCount>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
@@ -776,6 +799,8 @@ export type ResolversParentTypes = {
 
 export type ApiTokenResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ApiToken'] = ResolversParentTypes['ApiToken']> = {
   createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdByTokenId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  createdVia?: Resolver<Maybe<ResolversTypes['ApiTokenCreator']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lastUsedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -965,6 +990,7 @@ export type SmtpProviderResolvers<ContextType = GraphQLContext, ParentType exten
   passwordRule?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   port?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   security?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  usernameIsSecret?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   usernameRule?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 

@@ -1,6 +1,9 @@
+import { creatorOf } from '../../auth/api-tokens.ts';
 import type { Scope } from '../../auth/principal.ts';
-import { BadUserInputError, NotFoundError } from '../errors.ts';
+import type { StoredTokenCreator } from '../../db/port.ts';
+import { BadUserInputError, NotFoundError, RateLimitedError } from '../errors.ts';
 import type {
+  ApiTokenCreator,
   ApiTokenResolvers,
   ApiTokenScope,
   MutationResolvers,
@@ -11,6 +14,12 @@ import { isoTime, isoTimeOrNull, parseMessageId } from '../scalars.ts';
 
 const toGraphQLScope = (scope: Scope): ApiTokenScope => (scope === 'admin' ? 'ADMIN' : 'READ');
 const fromGraphQLScope = (scope: ApiTokenScope): Scope => (scope === 'ADMIN' ? 'admin' : 'read');
+const CREATORS: Record<StoredTokenCreator, ApiTokenCreator> = {
+  api_token: 'API_TOKEN',
+  token: 'STORED_TOKEN',
+  loopback: 'LOOPBACK',
+  cli: 'CLI',
+};
 
 // Who may call these is decided in authorize.ts, with every other root field.
 export const ApiTokenQuery: QueryResolvers = {
@@ -19,18 +28,26 @@ export const ApiTokenQuery: QueryResolvers = {
 };
 
 export const ApiTokenMutation: MutationResolvers = {
-  async createApiToken(_parent, { name, scope }, { apiTokens }) {
-    const result = await apiTokens.create(name, fromGraphQLScope(scope));
-    if (!result.ok) throw new BadUserInputError([{ field: result.field, problem: result.problem }]);
+  async createApiToken(_parent, { name, scope }, { apiTokens, principal }) {
+    const result = await apiTokens.create(name, fromGraphQLScope(scope), creatorOf(principal));
+    if (!result.ok) {
+      if ('retryAfterMs' in result) {
+        throw new RateLimitedError(
+          result.retryAfterMs,
+          `too many API tokens created: at most ${result.perHour} per hour over the whole service (TOKEN_CREATE_RATE_LIMIT_PER_HOUR); retry in ${Math.ceil(result.retryAfterMs / 1_000)} s`,
+        );
+      }
+      throw new BadUserInputError([{ field: result.field, problem: result.problem }]);
+    }
     return { token: result.token, apiToken: result.apiToken };
   },
 
-  async revokeApiToken(_parent, { id }, { apiTokens }) {
+  async revokeApiToken(_parent, { id }, { apiTokens, principal }) {
     // Token ids are row ids, like message ids.
     const rowId = parseMessageId(id);
-    const revoked = rowId === null ? null : await apiTokens.revoke(rowId);
+    const revoked = rowId === null ? null : await apiTokens.revoke(rowId, principal);
     if (revoked === null) throw new NotFoundError('API token', id);
-    return revoked;
+    return revoked.token;
   },
 };
 
@@ -40,6 +57,9 @@ export const ApiToken: ApiTokenResolvers = {
   createdAt: (token) => isoTime(token.createdAtMs),
   revokedAt: (token) => isoTimeOrNull(token.revokedAtMs),
   lastUsedAt: (token) => isoTimeOrNull(token.lastUsedAtMs),
+  createdVia: (token) => (token.createdVia === null ? null : CREATORS[token.createdVia]),
+  createdByTokenId: (token) =>
+    token.createdByTokenId === null ? null : String(token.createdByTokenId),
 };
 
 export const Viewer: ViewerResolvers = {

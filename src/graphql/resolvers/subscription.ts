@@ -7,6 +7,7 @@ import { comparePositions, LOG_START } from '../../domain/event-position.ts';
 import type { MessageEvent } from '../../domain/message.ts';
 import { toListFilter } from '../filters.ts';
 import type { SubscriptionResolvers } from '../generated/types.ts';
+import type { GraphQLContext } from '../context.ts';
 import { decodeEventCursor } from './cursors.ts';
 
 export const Subscription: SubscriptionResolvers = {
@@ -51,10 +52,12 @@ export const Subscription: SubscriptionResolvers = {
       });
       return stream as AsyncIterable<never>;
     },
-    resolve: (item: StreamItem) => {
+    resolve: (item: StreamItem, _args: unknown, { responseBudget }: GraphQLContext) => {
       // Retention pruned events this reader had not replayed yet: the same answer as for an
       // expired cursor at the start, as the stream's last message.
       if ('cursorExpired' in item) throw new CursorExpiredError('after');
+      // Each event's result is a response of its own, with its own size limit.
+      responseBudget.reset();
       return item;
     },
   },

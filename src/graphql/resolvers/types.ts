@@ -1,6 +1,8 @@
+import { paced } from '../context.ts';
 import type {
   DispatchResolvers,
   MessageConnectionResolvers,
+  MessageEdgeResolvers,
   MessageEventResolvers,
   MessageResolvers,
   SmtpConfigResolvers,
@@ -14,8 +16,19 @@ export const Message: MessageResolvers = {
   updatedAt: (message) => isoTime(message.updatedAtMs),
   nextAttemptAt: (message) =>
     message.status === 'QUEUED' ? isoTimeOrNull(message.nextAttemptAtMs) : null,
-  dispatches: (message, _args, { dispatches }) => dispatches.listForMessage(message.id),
-  events: (message, _args, { events }) => events.listForMessage(message.id),
+  // A database read per message: paced, so 500 of them give the event loop back in between.
+  dispatches: (message, _args, context) =>
+    paced(context, () => context.dispatches.listForMessage(message.id)),
+  events: (message, _args, context) =>
+    paced(context, () => context.events.listForMessage(message.id)),
+  // Up to 5 MB each: counted against the response size limit.
+  text: (message, _args, { responseBudget }) => responseBudget.charge(message.text),
+  html: (message, _args, { responseBudget }) => responseBudget.charge(message.html),
+};
+
+export const MessageEdge: MessageEdgeResolvers = {
+  // Every message of a page is a step, whatever is selected of it.
+  node: (edge, _args, context) => paced(context, () => edge.node),
 };
 
 export const MessageConnection: MessageConnectionResolvers = {
@@ -24,17 +37,19 @@ export const MessageConnection: MessageConnectionResolvers = {
 
 export const Dispatch: DispatchResolvers = {
   at: (dispatch) => isoTime(dispatch.atMs),
+  transcript: (dispatch, _args, { responseBudget }) => responseBudget.charge(dispatch.transcript),
 };
 
 export const MessageEvent: MessageEventResolvers = {
   cursor: (event) => encodeEventCursor(event),
   at: (event) => isoTime(event.atMs),
-  message: async (event, _args, { eventMessages }) => {
-    const message = await eventMessages.of(event);
-    // Messages are never deleted while their events exist (foreign key), so this cannot happen.
-    if (!message) throw new Error(`message ${event.messageId} of event ${event.seq} is missing`);
-    return message;
-  },
+  message: (event, _args, context) =>
+    paced(context, async () => {
+      const message = await context.eventMessages.of(event);
+      // Messages are never deleted while their events exist (foreign key): this cannot happen.
+      if (!message) throw new Error(`message ${event.messageId} of event ${event.seq} is missing`);
+      return message;
+    }),
 };
 
 export const SmtpConfig: SmtpConfigResolvers = {

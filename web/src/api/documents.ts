@@ -64,7 +64,7 @@ const CONFIG = `connectionUri fromAddress fromName embedded version source creat
 
 export const SMTP_QUERY = `query Smtp {
   smtpConfig { ${CONFIG} }
-  smtpProviders { id name host port security usernameRule fixedUsername passwordRule documentationNote }
+  smtpProviders { id name host port security usernameRule fixedUsername usernameIsSecret passwordRule documentationNote }
 }`;
 
 export const CONFIGURE_SMTP = `mutation Configure($input: ConfigureSmtpInput!) {

@@ -100,6 +100,8 @@ export interface SmtpProvider {
   security: string;
   usernameRule: string;
   fixedUsername: string | null;
+  /** The user name is a credential itself (Postmark's token): typed like a password. */
+  usernameIsSecret: boolean;
   passwordRule: string;
   documentationNote: string;
 }

@@ -121,12 +121,23 @@ export function SmtpForm({ providers, current, onSaved, onCancel }: Props) {
           {!preset.fixedUsername && (
             <div class="field">
               <label for="smtp-username">User name</label>
-              <input
-                id="smtp-username"
-                autocomplete="off"
-                value={username}
-                onInput={(e) => setUsername(e.currentTarget.value)}
-              />
+              {/* A user name that is a credential (Postmark's token) is typed like a password. */}
+              {preset.usernameIsSecret ? (
+                <input
+                  id="smtp-username"
+                  type="password"
+                  autocomplete="off"
+                  value={username}
+                  onInput={(e) => setUsername(e.currentTarget.value)}
+                />
+              ) : (
+                <input
+                  id="smtp-username"
+                  autocomplete="off"
+                  value={username}
+                  onInput={(e) => setUsername(e.currentTarget.value)}
+                />
+              )}
               <small class="muted">{preset.usernameRule}</small>
             </div>
           )}

@@ -1,0 +1,29 @@
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+const PRIVATE_FILE = 0o600;
+const PRIVATE_DIR = 0o700;
+
+/**
+ * Readies `path` for a SQLite file that may hold SMTP credentials (without SECRETS_KEY they are
+ * in cleartext): missing directories are created 0700, the file is created 0600, and the file
+ * and its -wal and -shm are tightened to 0600 if they are looser. SQLite creates -wal and -shm
+ * with the database file's mode, so creating the file first is what keeps them private. A
+ * directory that already exists is left as it is: it may be shared on purpose (/var/lib).
+ */
+export function preparePrivateDatabaseFile(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: PRIVATE_DIR });
+  closeSync(openSync(path, 'a', PRIVATE_FILE));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) tightenFile(file);
+}
+
+/** chmod 0600 when group or others have any access; missing files are skipped. */
+export function tightenFile(path: string): void {
+  let mode: number;
+  try {
+    mode = statSync(path).mode;
+  } catch {
+    return;
+  }
+  if ((mode & 0o077) !== 0) chmodSync(path, PRIVATE_FILE);
+}
