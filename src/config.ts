@@ -138,6 +138,27 @@ export interface ConfigChecks {
   smtpUriProblem(uri: string): string | null;
 }
 
+/**
+ * The checks between two variables, made on those that are valid by themselves, so that they are
+ * reported together with every single-variable problem rather than once those are fixed.
+ */
+function crossVariableProblems(present: Record<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  const host = envSchema.shape.HOST.safeParse(present['HOST']);
+  const token = envSchema.shape.API_TOKEN.safeParse(present['API_TOKEN']);
+  if (host.success && token.success && token.data === null && !isLoopbackHost(host.data)) {
+    problems.push(
+      `HOST: "${host.data}" is not a loopback address; set API_TOKEN before listening on a network`,
+    );
+  }
+  const base = envSchema.shape.DELIVERY_RETRY_BASE_MS.safeParse(present['DELIVERY_RETRY_BASE_MS']);
+  const max = envSchema.shape.DELIVERY_RETRY_MAX_MS.safeParse(present['DELIVERY_RETRY_MAX_MS']);
+  if (base.success && max.success && max.data < base.data) {
+    problems.push('DELIVERY_RETRY_MAX_MS: must not be smaller than DELIVERY_RETRY_BASE_MS');
+  }
+  return problems;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv, checks: ConfigChecks): ConfigResult {
   // Empty values count as unset, as the contract says for API_TOKEN; the same rule everywhere
   // keeps `FOO= npm start` from being a surprise.
@@ -155,6 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, checks: ConfigChecks): Config
     const uri = present['SMTP_CONNECTION_URI'];
     const uriProblem = uri === undefined ? null : checks.smtpUriProblem(uri);
     if (uriProblem !== null) problems.push(`SMTP_CONNECTION_URI: ${uriProblem}`);
+    problems.push(...crossVariableProblems(present));
     return { ok: false, problems };
   }
   const env_ = parsed.data;
@@ -162,14 +184,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, checks: ConfigChecks): Config
   const uriProblem =
     env_.SMTP_CONNECTION_URI === null ? null : checks.smtpUriProblem(env_.SMTP_CONNECTION_URI);
   if (uriProblem !== null) problems.push(`SMTP_CONNECTION_URI: ${uriProblem}`);
-  if (env_.API_TOKEN === null && !isLoopbackHost(env_.HOST)) {
-    problems.push(
-      `HOST: "${env_.HOST}" is not a loopback address; set API_TOKEN before listening on a network`,
-    );
-  }
-  if (env_.DELIVERY_RETRY_MAX_MS < env_.DELIVERY_RETRY_BASE_MS) {
-    problems.push('DELIVERY_RETRY_MAX_MS: must not be smaller than DELIVERY_RETRY_BASE_MS');
-  }
+  problems.push(...crossVariableProblems(present));
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
