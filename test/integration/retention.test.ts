@@ -11,15 +11,13 @@ import { createEventBus } from '../../src/delivery/event-bus.ts';
 import { streamEvents } from '../../src/delivery/event-stream.ts';
 import { startRetentionJob } from '../../src/delivery/retention-job.ts';
 import { createLogger } from '../../src/logger.ts';
-import { serviceStarter, trackCleanups } from '../helpers/fixtures.ts';
-import { subscribe, tempDir, wsClient } from '../helpers/service.ts';
+import { closeWith, type Scope } from '../helpers/scope.ts';
+import { startService, subscribe, tempDir, wsClient } from '../helpers/service.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 // Retention prunes finished messages with their dispatches and events, never queued ones, and
 // a cursor into pruned history is refused with a clear error rather than silently skipping.
 
-const addCleanup = trackCleanups();
-const service = serviceStarter(addCleanup);
 const DAY_MS = 86_400_000;
 
 const message = (n: number): NewMessage => ({
@@ -35,14 +33,14 @@ const message = (n: number): NewMessage => ({
   smtpConfigVersion: null,
 });
 
-/** A fresh database with `sent` messages sent at `atMs` and `queued` more still waiting. */
-function seed(sent: number, queued: number, atMs: number) {
-  const dir = tempDir();
+/**
+ * A fresh database with `sent` messages sent at `atMs` and `queued` more still waiting, closed
+ * when `scope` ends.
+ */
+function seed(scope: Scope, sent: number, queued: number, atMs: number) {
+  const dir = tempDir(scope);
   const database = openDatabase(join(dir.path, 'retention.db'));
-  addCleanup(() => {
-    database.close();
-    dir.remove();
-  });
+  closeWith(scope, () => database.close());
   const stats = createStatsRepository(database.db);
   const messages = createMessageRepository(database.db, stats);
   messages.enqueueMany(
@@ -84,9 +82,9 @@ function seed(sent: number, queued: number, atMs: number) {
 }
 
 describe('retention', () => {
-  test('prunes the oldest finished messages over the cap, batch by batch, never queued ones', () => {
+  test('prunes the oldest finished messages over the cap, batch by batch, never queued ones', (t) => {
     const t0 = Date.UTC(2026, 0, 1);
-    const { messages, events, dispatches, retention, stats } = seed(7, 3, t0);
+    const { messages, events, dispatches, retention, stats } = seed(t, 7, 3, t0);
     const before = stats.totals(t0 - DAY_MS, t0 + DAY_MS);
     const belowId = retention.capId(2);
     assert.equal(belowId, 9);
@@ -123,9 +121,9 @@ describe('retention', () => {
     assert.deepEqual(stats.totals(t0 - DAY_MS, t0 + DAY_MS), before);
   });
 
-  test('RETENTION_DAYS prunes finished messages older than the cutoff only', async () => {
+  test('RETENTION_DAYS prunes finished messages older than the cutoff only', async (t) => {
     const now = Date.UTC(2026, 5, 1);
-    const { messages, retention } = seed(4, 1, now - 10 * DAY_MS);
+    const { messages, retention } = seed(t, 4, 1, now - 10 * DAY_MS);
     // A newer sent message that must survive a 7-day retention.
     messages.enqueueMany([message(99)], now - DAY_MS);
     const job = startRetentionJob({
@@ -134,7 +132,7 @@ describe('retention', () => {
       log: createLogger({ level: 'silent', name: 'test' }),
       now: () => now,
     });
-    addCleanup(() => job.close());
+    closeWith(t, () => job.close());
     assert.equal(await job.runOnce(), 4);
     assert.deepEqual(
       messages.list({}, 50, null).messages.map((m) => m.status),
@@ -142,10 +140,10 @@ describe('retention', () => {
     );
   });
 
-  test('a replay that pruning overtakes ends with CURSOR_EXPIRED instead of skipping', async () => {
+  test('a replay that pruning overtakes ends with CURSOR_EXPIRED instead of skipping', async (t) => {
     const t0 = Date.UTC(2026, 0, 1);
     // 5 messages: seq 1-5 queued, 6-10 claimed, 11-15 sent.
-    const { events, retention } = seed(5, 0, t0);
+    const { events, retention } = seed(t, 5, 0, t0);
     const replay = (afterSeq: number) =>
       streamEvents({
         events,
@@ -173,8 +171,11 @@ describe('retention', () => {
     await ahead.return!();
   });
 
-  test('a cursor into pruned history is CURSOR_EXPIRED; "0" replays from the oldest kept', async () => {
-    const svc = await service({ RETENTION_MAX_MESSAGES: '2', RETENTION_INTERVAL_MS: '1000' });
+  test('a cursor into pruned history is CURSOR_EXPIRED; "0" replays from the oldest kept', async (t) => {
+    const svc = await startService(t, {
+      RETENTION_MAX_MESSAGES: '2',
+      RETENTION_INTERVAL_MS: '1000',
+    });
     for (let i = 0; i < 5; i++) {
       const sent = await svc.gql(
         `mutation ($to: String!) { sendEmail(input: { to: $to, subject: "s", text: "t" }) { id } }`,
@@ -194,8 +195,7 @@ describe('retention', () => {
     );
     assert.deepEqual(kept, ['5', '4']);
 
-    const client = wsClient(svc.url);
-    addCleanup(() => client.dispose());
+    const client = wsClient(t, svc.url);
     const query = `subscription ($after: String) { messageEvents(after: $after) { cursor status message { id } } }`;
     const expired = subscribe(client, query, { after: '1' });
     await waitFor(() => expired.closed || expired.errors.length > 0);
@@ -206,7 +206,6 @@ describe('retention', () => {
     assert.match(error.message, /after: "0"/);
 
     const replay = subscribe(client, query, { after: '0' });
-    addCleanup(() => replay.unsubscribe());
     await waitFor(() => replay.received.length >= 6, { description: 'the kept events' });
     const timelines = new Map<string, string[]>();
     for (const { messageEvents: event } of replay.received as any[]) {

@@ -1,0 +1,39 @@
+import { afterEach, beforeEach } from 'node:test';
+import { leftOpen, registerEndOfFile } from './scope.ts';
+
+// Loaded into every test process (`--import` in package.json's test scripts), before the test
+// file. Together with the runner's own bounds it keeps a failing test from hanging a run:
+//
+// - `--test-timeout` (package.json) bounds each file: in Node 20 it applies to whole files only;
+// - here, each test is bounded by TEST_TIMEOUT_MS: Node 20 cannot cancel a test that hangs, so
+//   one that runs over ends its file, naming the test and what was open;
+// - here, first of the file's root hooks: after its last test, `fileScope` is closed and the
+//   file fails if anything is still open, naming each thing;
+// - `--test-force-exit` (package.json) then ends the process whatever is left.
+
+/** The longest one test may run before its file is ended; the slowest take about 15 s. */
+export const TEST_TIMEOUT_MS = 120_000;
+
+registerEndOfFile();
+
+const watchdogs = new Map<object, NodeJS.Timeout>();
+
+beforeEach((t) => {
+  const startedAt = Date.now();
+  const watchdog = setTimeout(() => {
+    const open = leftOpen().map((line) => `  - ${line}\n`);
+    process.stderr.write(
+      `\nthe test "${t.name}" has run for ${Date.now() - startedAt} ms, over TEST_TIMEOUT_MS ` +
+        `(test/helpers/setup.ts): ending this file. Open at that moment:\n${open.join('')}`,
+    );
+    process.exit(1);
+  }, TEST_TIMEOUT_MS);
+  // Never what keeps the process alive.
+  watchdog.unref();
+  watchdogs.set(t, watchdog);
+});
+
+afterEach((t) => {
+  clearTimeout(watchdogs.get(t));
+  watchdogs.delete(t);
+});
