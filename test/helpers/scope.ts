@@ -8,9 +8,10 @@ import { waitFor } from './wait-for.ts';
 // there, right where the thing starts, so a failed assertion cannot leave it running.
 //
 // At the end of a file, the root `after` hook below closes the file's shared fixtures, then
-// fails the file naming anything still open. test/helpers/setup.ts (`--import`ed into every test
-// process by package.json's scripts) registers it before the test file loads, so that it is the
-// file's first root hook.
+// fails the file naming anything still open. It must be the file's first root hook (node:test
+// runs them in order, and the file's own ones would close things after the check): it is
+// registered when this module loads in a test process, which test/helpers/setup.ts
+// (`--import`ed by package.json's scripts) makes happen before the test file loads.
 
 /**
  * Whoever a started thing hands its cleanup to: a test's context `t` closes it when that test
@@ -170,3 +171,7 @@ export function registerEndOfFile(): void {
     }
   });
 }
+
+// In a test process the hook is registered now, before the test file's own root hooks (and
+// never from inside a hook). Programs outside the runner (bench/, scripts/) register nothing.
+if (process.env['NODE_TEST_CONTEXT'] !== undefined) registerEndOfFile();
