@@ -24,9 +24,51 @@ export interface Scope {
 /** How long one cleanup may take before it fails instead of holding the file up. */
 export const CLEANUP_TIMEOUT_MS = 30_000;
 
-/** Runs `close` when `scope` ends, however its test went; fails if it takes too long. */
+const stacks = new WeakMap<Scope, (() => unknown)[]>();
+
+/**
+ * Runs `close` when `scope` ends, however its test went: the newest first (a service before
+ * the directory its database is in), each one bounded by CLEANUP_TIMEOUT_MS. (node:test runs a
+ * test's `after` hooks oldest first, so one hook per scope runs them all.)
+ */
 export function closeWith(scope: Scope, close: () => unknown): void {
-  scope.after(() => close(), { timeout: CLEANUP_TIMEOUT_MS });
+  let stack = stacks.get(scope);
+  if (stack === undefined) {
+    const cleanups: (() => unknown)[] = [];
+    stacks.set(scope, (stack = cleanups));
+    scope.after(() => closeAll(cleanups));
+  }
+  stack.push(close);
+}
+
+/** Runs `cleanups` newest first, each bounded; throws what failed once all have run. */
+async function closeAll(cleanups: (() => unknown)[]): Promise<void> {
+  const failures: Error[] = [];
+  for (const cleanup of cleanups.splice(0).reverse()) {
+    const failure = await runBounded(cleanup);
+    if (failure) failures.push(failure);
+  }
+  if (failures.length === 1) throw failures[0];
+  if (failures.length > 1) {
+    throw new AggregateError(failures, failures.map((f) => f.message).join('\n'));
+  }
+}
+
+async function runBounded(cleanup: () => unknown): Promise<Error | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<Error>((resolve) => {
+    timer = setTimeout(
+      () => resolve(new Error(`a cleanup took over ${CLEANUP_TIMEOUT_MS} ms`)),
+      CLEANUP_TIMEOUT_MS,
+    );
+  });
+  try {
+    return await Promise.race([Promise.resolve(cleanup()).then(() => null), timedOut]);
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 const fileCleanups: (() => unknown)[] = [];
@@ -120,23 +162,6 @@ export function leftOpen(): string[] {
 /** How long the end-of-file check lets things closed by the last cleanups finish closing. */
 const SETTLE_MS = 5_000;
 
-async function runBounded(cleanup: () => unknown): Promise<Error | null> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<Error>((resolve) => {
-    timer = setTimeout(
-      () => resolve(new Error(`a fileScope cleanup took over ${CLEANUP_TIMEOUT_MS} ms`)),
-      CLEANUP_TIMEOUT_MS,
-    );
-  });
-  try {
-    return await Promise.race([Promise.resolve(cleanup()).then(() => null), timedOut]);
-  } catch (error) {
-    return error instanceof Error ? error : new Error(String(error));
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 let endOfFileRegistered = false;
 
 /**
@@ -148,9 +173,9 @@ export function registerEndOfFile(): void {
   endOfFileRegistered = true;
   after(async () => {
     const failures: Error[] = [];
+    // Each one closes a scope's stack (closeWith), itself bounded cleanup by cleanup.
     for (const cleanup of fileCleanups.splice(0).reverse()) {
-      const failure = await runBounded(cleanup);
-      if (failure) failures.push(failure);
+      await Promise.resolve(cleanup()).catch((error: Error) => failures.push(error));
     }
     const closed = await waitFor(() => leftOpen().length === 0, {
       timeoutMs: SETTLE_MS,
