@@ -1,8 +1,12 @@
 // The benchmark's SMTP sink in a process of its own, so that neither side's client shares an
 // event loop with the server it sends to. Reports its message count to the parent over IPC.
+import { closedByCaller } from '../test/helpers/scope.ts';
 import { startTestSmtpServer } from '../test/helpers/smtp-server.ts';
 
-const sink = await startTestSmtpServer({ keepMessages: false, recordCommands: false });
+const sink = await startTestSmtpServer(closedByCaller, {
+  keepMessages: false,
+  recordCommands: false,
+});
 const send = (message: unknown) => process.send!(message);
 send({ type: 'ready', host: sink.host, port: sink.port });
 

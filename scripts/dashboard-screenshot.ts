@@ -1,11 +1,12 @@
 // Regenerates docs/dashboard.png (npm run build first): a real service, a test SMTP server
 // that rejects one recipient, and headless Chromium at 1366×800.
+import { closedByCaller } from '../test/helpers/scope.ts';
 import { startService } from '../test/helpers/service.ts';
 import { startTestSmtpServer } from '../test/helpers/smtp-server.ts';
 import { launchBrowser } from '../test/helpers/browser.ts';
 import { waitFor } from '../test/helpers/wait-for.ts';
 // The scene: a few delivered messages and a rejected one open in the detail panel.
-const smtp = await startTestSmtpServer({
+const smtp = await startTestSmtpServer(closedByCaller, {
   greylist: 1,
   auth: { username: 'relay', password: 'hunter2' },
   rejectRecipients: (a) =>
@@ -16,7 +17,7 @@ const smtp = await startTestSmtpServer({
         }
       : null,
 });
-const svc = await startService({
+const svc = await startService(closedByCaller, {
   SMTP_CONNECTION_URI: `smtp://relay:hunter2@${smtp.host}:${smtp.port}/?disable_starttls=true`,
   DELIVERY_RETRY_BASE_MS: '1500',
 });
@@ -44,7 +45,7 @@ await waitFor(
       .totalCount >= 6,
   { timeoutMs: 20000 },
 );
-const b = await launchBrowser();
+const b = await launchBrowser(closedByCaller);
 const page = await b.open(svc.url + '/');
 await page.waitForSelector('[data-connection="live"]');
 await send('new.user@example.com', 'Welcome to Acme — confirm your address');

@@ -181,6 +181,21 @@ function networkProblems(present: Record<string, string | undefined>): string[] 
   return problems;
 }
 
+/**
+ * The checks between two variables, made on those that are valid by themselves, so that they are
+ * reported together with every single-variable problem rather than once those are fixed.
+ */
+function crossVariableProblems(present: Record<string, string | undefined>): string[] {
+  // (HOST's needs are networkProblems'.)
+  const problems: string[] = [];
+  const base = envSchema.shape.DELIVERY_RETRY_BASE_MS.safeParse(present['DELIVERY_RETRY_BASE_MS']);
+  const max = envSchema.shape.DELIVERY_RETRY_MAX_MS.safeParse(present['DELIVERY_RETRY_MAX_MS']);
+  if (base.success && max.success && max.data < base.data) {
+    problems.push('DELIVERY_RETRY_MAX_MS: must not be smaller than DELIVERY_RETRY_BASE_MS');
+  }
+  return problems;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv, checks: ConfigChecks): ConfigResult {
   // Empty values count as unset, as the contract says for API_TOKEN; the same rule everywhere
   // keeps `FOO= npm start` from being a surprise.
@@ -198,7 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, checks: ConfigChecks): Config
     const uri = present['SMTP_CONNECTION_URI'];
     const uriProblem = uri === undefined ? null : checks.smtpUriProblem(uri);
     if (uriProblem !== null) problems.push(`SMTP_CONNECTION_URI: ${uriProblem}`);
-    problems.push(...networkProblems(present));
+    problems.push(...networkProblems(present), ...crossVariableProblems(present));
     return { ok: false, problems };
   }
   const env_ = parsed.data;
@@ -208,10 +223,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, checks: ConfigChecks): Config
   if (uriProblem !== null) problems.push(`SMTP_CONNECTION_URI: ${uriProblem}`);
   const fromProblem = checks.addressProblem?.(env_.SMTP_FROM_ADDRESS) ?? null;
   if (fromProblem !== null) problems.push(`SMTP_FROM_ADDRESS: ${fromProblem}`);
-  problems.push(...networkProblems(present));
-  if (env_.DELIVERY_RETRY_MAX_MS < env_.DELIVERY_RETRY_BASE_MS) {
-    problems.push('DELIVERY_RETRY_MAX_MS: must not be smaller than DELIVERY_RETRY_BASE_MS');
-  }
+  problems.push(...networkProblems(present), ...crossVariableProblems(present));
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,

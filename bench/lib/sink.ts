@@ -1,5 +1,6 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { closedByCaller } from '../../test/helpers/scope.ts';
 import { startTestSmtpServer, type TestSmtpServer } from '../../test/helpers/smtp-server.ts';
 import { onCleanup } from './cleanup.ts';
 
@@ -15,7 +16,10 @@ export async function startSink(
   mode: 'process' | 'inline' = 'process',
 ): Promise<{ sink: Sink; close: () => Promise<void>; pid: number }> {
   if (mode === 'inline') {
-    const sink = await startTestSmtpServer({ keepMessages: false, recordCommands: false });
+    const sink = await startTestSmtpServer(closedByCaller, {
+      keepMessages: false,
+      recordCommands: false,
+    });
     return { sink, close: onCleanup(() => sink.close()), pid: process.pid };
   }
   const child = fork(fileURLToPath(new URL('../sink-process.ts', import.meta.url)), {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { launchBrowser, PHONE, type TestBrowser } from '../helpers/browser.ts';
-import { trackCleanups } from '../helpers/fixtures.ts';
+import { fileScope } from '../helpers/scope.ts';
 import { startService, type TestService } from '../helpers/service.ts';
 import { startTestSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -12,25 +12,21 @@ import { waitFor } from '../helpers/wait-for.ts';
 const REJECTED = 'nobody@example.com';
 const SEND = `mutation ($input: SendEmailInput!) { sendEmail(input: $input) { id } }`;
 
-const addCleanup = trackCleanups();
 let smtp: TestSmtpServer;
 let svc: TestService;
 let browser: TestBrowser;
 
 before(async () => {
-  smtp = await startTestSmtpServer({
+  smtp = await startTestSmtpServer(fileScope, {
     rejectRecipients: (address) =>
       address === REJECTED
         ? { code: 550, message: `5.1.1 <${address}>: Recipient address rejected: User unknown` }
         : null,
   });
-  addCleanup(() => smtp.close());
-  svc = await startService({
+  svc = await startService(fileScope, {
     SMTP_CONNECTION_URI: `smtp://${smtp.host}:${smtp.port}/?disable_starttls=true`,
   });
-  addCleanup(() => svc.close());
-  browser = await launchBrowser();
-  addCleanup(() => browser.close());
+  browser = await launchBrowser(fileScope);
 });
 after(() => {
   assert.deepEqual(browser.errors, [], 'the page logged errors');
@@ -292,9 +288,42 @@ describe('the dashboard', () => {
     await page.close();
   });
 
-  test('the overview as a person sees it', async () => {
+  test('the overview as a person sees it: counters and chart say what the API says', async () => {
+    // Everything sent so far has settled, so the figures cannot move while they are read.
+    await waitFor(
+      async () =>
+        (await svc.gql(`{ messages(filter: { status: [QUEUED, PROCESSING] }) { totalCount } }`))
+          .data.messages.totalCount === 0,
+      { description: 'every message to be SENT or ABANDONED' },
+    );
+    const stats = (await svc.gql(`{ deliveryStats { sent abandoned failedAttempts } }`)).data
+      .deliveryStats;
+    assert.ok(stats.sent > 0 && stats.failedAttempts > 0, JSON.stringify(stats));
     const page = await openDashboard();
     await page.waitForSelector('.chart svg');
+    const counter = (name: string) => page.textContent(`[data-counter="${name}"]`);
+    await waitFor(async () => (await counter('sent'))?.trim() === String(stats.sent), {
+      description: `the Sent counter to show ${stats.sent}`,
+    });
+    const chart = (await page.getAttribute('.chart svg', 'aria-label')) ?? '';
+    assert.match(
+      chart,
+      new RegExp(`: ${stats.sent} sent, ${stats.failedAttempts} failed attempts;`),
+    );
+    // Twelve five-minute bars; the ones with mail in them are drawn.
+    const heights = await page.$$eval('.chart svg rect.bar-sent', (bars) =>
+      bars.map((bar) => Number(bar.getAttribute('height'))),
+    );
+    assert.equal(heights.length, 12);
+    assert.ok(
+      heights.some((height) => height > 0),
+      'no bar drawn',
+    );
+    const overflow = await page.evaluate(
+      () =>
+        (globalThis as any).document.documentElement.scrollWidth - (globalThis as any).innerWidth,
+    );
+    assert.ok(overflow <= 0, `the page is ${overflow}px wider than the window`);
     await browser.screenshot(page, 'desktop-overview');
     await page.close();
   });

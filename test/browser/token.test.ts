@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
-import { trackCleanups } from '../helpers/fixtures.ts';
+import { fileScope } from '../helpers/scope.ts';
 import { startService, type TestService } from '../helpers/service.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -11,15 +11,12 @@ import { waitFor } from '../helpers/wait-for.ts';
 const TOKEN = 'dashboard-test-token-5f3a';
 const SEND = `mutation ($input: SendEmailInput!) { sendEmail(input: $input) { id } }`;
 
-const addCleanup = trackCleanups();
 let svc: TestService;
 let browser: TestBrowser;
 
 before(async () => {
-  svc = await startService({ API_TOKEN: TOKEN });
-  addCleanup(() => svc.close());
-  browser = await launchBrowser();
-  addCleanup(() => browser.close());
+  svc = await startService(fileScope, { API_TOKEN: TOKEN });
+  browser = await launchBrowser(fileScope);
 });
 
 async function enterToken(page: import('playwright-core').Page, token: string) {

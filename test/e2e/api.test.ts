@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import WebSocket from 'ws';
+import { before, describe, test } from 'node:test';
+import { fileScope } from '../helpers/scope.ts';
 import {
   graphqlRequest,
+  rawSocket,
   startService,
   subscribe,
   wsClient,
@@ -25,10 +26,7 @@ const EVENTS = `subscription ($after: String, $filter: MessageFilter) {
 
 let svc: TestService;
 before(async () => {
-  svc = await startService();
-});
-after(async () => {
-  await svc.close();
+  svc = await startService(fileScope);
 });
 
 async function send(input: Record<string, unknown>) {
@@ -50,8 +48,8 @@ describe('a fresh install', () => {
     assert.match(config.connectionUri, /^smtp:\/\/127\.0\.0\.1:\d+\/\?disable_starttls=true$/);
   });
 
-  test('a subscriber sees QUEUED -> PROCESSING -> SENT, and the real 250 reply is recorded', async () => {
-    const client = wsClient(svc.url);
+  test('a subscriber sees QUEUED -> PROCESSING -> SENT, and the real 250 reply is recorded', async (t) => {
+    const client = wsClient(t, svc.url);
     const to = 'live@example.com';
     const events = subscribe(client, EVENTS, { filter: { recipient: 'LIVE@example.com' } });
     // graphql-ws acknowledges before the subscription is registered; wait until it's live.
@@ -96,24 +94,22 @@ describe('a fresh install', () => {
 });
 
 describe('subscription replay', () => {
-  test('after a cursor: replays then continues live, nothing lost or repeated', async () => {
+  test('after a cursor: replays then continues live, nothing lost or repeated', async (t) => {
     const recipient = 'replay@example.com';
     const filter = { recipient };
     // A burst, then wait until it has settled, so the full log of this recipient is known.
-    const firstIds = [];
-    for (let i = 0; i < 10; i++) firstIds.push((await send({ to: recipient })).data.sendEmail.id);
-    const count = await svc.gql(
-      `{ messages(filter: { recipient: "${recipient}", status: [SENT] }) { totalCount } }`,
+    for (let i = 0; i < 10; i++) await send({ to: recipient });
+    await waitFor(
+      async () => {
+        const r = await svc.gql(
+          `{ messages(filter: { recipient: "${recipient}", status: [SENT] }) { totalCount } }`,
+        );
+        return r.data.messages.totalCount === 10;
+      },
+      { description: 'the 10 messages to be SENT' },
     );
-    await waitFor(async () => {
-      const r = await svc.gql(
-        `{ messages(filter: { recipient: "${recipient}", status: [SENT] }) { totalCount } }`,
-      );
-      return r.data.messages.totalCount === 10;
-    });
-    assert.ok(count);
 
-    const client = wsClient(svc.url);
+    const client = wsClient(t, svc.url);
     const full = subscribe(client, EVENTS, { after: '0', filter });
     await waitFor(() => full.received.length === 30, { description: 'replay of 30 events' });
     const cursors = full.received.map((e: any) => Number(e.messageEvents.cursor));
@@ -141,8 +137,8 @@ describe('subscription replay', () => {
     await client.dispose();
   });
 
-  test('a malformed cursor is BAD_USER_INPUT', async () => {
-    const client = wsClient(svc.url);
+  test('a malformed cursor is BAD_USER_INPUT', async (t) => {
+    const client = wsClient(t, svc.url);
     const bad = subscribe(client, EVENTS, { after: 'not-a-cursor' });
     await waitFor(() => bad.errors.length > 0 || bad.closed);
     assert.match(JSON.stringify(bad.errors), /BAD_USER_INPUT|not an event cursor/);
@@ -259,10 +255,7 @@ describe('messages query', () => {
 describe('API_TOKEN', () => {
   let secured: TestService;
   before(async () => {
-    secured = await startService({ API_TOKEN: 'tok-123' });
-  });
-  after(async () => {
-    await secured.close();
+    secured = await startService(fileScope, { API_TOKEN: 'tok-123' });
   });
 
   test('HTTP: 401 UNAUTHENTICATED without or with a wrong token; works with it', async () => {
@@ -278,16 +271,15 @@ describe('API_TOKEN', () => {
     assert.equal((await fetch(`${secured.url}/healthz`)).status, 200, 'healthz needs no token');
   });
 
-  test('graphql-ws: a connection without the token is closed with 4403', async () => {
-    const socket = new WebSocket(
-      `${secured.url.replace('http', 'ws')}/graphql`,
-      'graphql-transport-ws',
+  test('graphql-ws: a connection without the token is closed with 4403', async (t) => {
+    const anonymous = rawSocket(t, secured.url);
+    anonymous.socket.on('open', () =>
+      anonymous.socket.send(JSON.stringify({ type: 'connection_init', payload: {} })),
     );
-    const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
-    socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: {} })));
-    assert.equal(await closed, 4403);
+    const code = await waitFor(() => anonymous.closeCode, { description: 'the socket to close' });
+    assert.equal(code, 4403);
 
-    const client = wsClient(secured.url, 'tok-123');
+    const client = wsClient(t, secured.url, 'tok-123');
     const events = subscribe(client, EVENTS, { after: '0' });
     await graphqlRequest(
       `${secured.url}/graphql`,

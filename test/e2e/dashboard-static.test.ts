@@ -3,17 +3,17 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { createStaticHandler } from '../../src/http/static.ts';
+import { closeWith, fileScope } from '../helpers/scope.ts';
 import { tempDir } from '../helpers/service.ts';
 
 // The dashboard's file serving, against a small build written here (the real build is exercised
 // by test/browser). Raw node:http requests, so paths reach the server exactly as written.
 
-const scratch = tempDir();
+const scratch = tempDir(fileScope);
 const dist = { path: join(scratch.path, 'dist') };
 const empty = { path: join(scratch.path, 'empty') };
-after(() => scratch.remove());
 
 const ASSET = 'index-AbC123.js';
 
@@ -25,6 +25,7 @@ function serve(root: string): Promise<Server> {
       response.end('{"not":"static"}');
     }
   });
+  closeWith(fileScope, () => new Promise((resolve) => server.close(resolve)));
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
@@ -57,10 +58,6 @@ before(async () => {
   writeFileSync(join(dist.path, '..', 'outside-secret.txt'), 'secret');
   built = await serve(dist.path);
   unbuilt = await serve(empty.path);
-});
-after(async () => {
-  await new Promise((resolve) => built.close(resolve));
-  await new Promise((resolve) => unbuilt.close(resolve));
 });
 
 describe('the dashboard files', () => {

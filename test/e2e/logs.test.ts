@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { startTestSmtpServer } from '../helpers/smtp-server.ts';
 import { graphqlRequest, startServiceProcess, tempDir } from '../helpers/service.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -8,23 +8,19 @@ import { waitFor } from '../helpers/wait-for.ts';
 // The service's stdout is JSON lines: one per delivery attempt naming its message, and never a
 // secret, whatever the operator configured.
 
-const dir = tempDir();
-after(() => dir.remove());
-
 const PASSWORD = 'pa55/word@Secret';
 const API_TOKEN = 'api-token-never-logged';
 const STORED_PASSWORD = 'stored-Secret-42';
 
-test('a JSON delivery line per attempt, with its message id, and no secret anywhere', async () => {
-  const smtp = await startTestSmtpServer({
+test('a JSON delivery line per attempt, with its message id, and no secret anywhere', async (t) => {
+  const smtp = await startTestSmtpServer(t, {
     auth: { username: 'keeper', password: PASSWORD },
     rejectRecipients: (address) =>
       address.startsWith('nobody') ? { code: 550, message: '5.1.1 no such user' } : null,
   });
-  after(() => smtp.close());
   const uri = `smtp://keeper:${encodeURIComponent(PASSWORD)}@${smtp.host}:${smtp.port}/?disable_starttls=true`;
-  const service = await startServiceProcess({
-    DATABASE_PATH: join(dir.path, 'logs.db'),
+  const service = await startServiceProcess(t, {
+    DATABASE_PATH: join(tempDir(t).path, 'logs.db'),
     SMTP_CONNECTION_URI: uri,
     API_TOKEN,
     LOG_LEVEL: 'debug',

@@ -1,22 +1,19 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { startTestSmtpServer } from '../helpers/smtp-server.ts';
 import { graphqlRequest, startServiceProcess, tempDir } from '../helpers/service.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 // The service as a real process (`npm start`'s command): a clean restart.
 
-const dir = tempDir();
-after(() => dir.remove());
-
 const gql = (url: string, query: string, variables: Record<string, unknown> = {}) =>
   graphqlRequest(`${url}/graphql`, query, variables);
 
-test('a restart keeps configuration and history', async () => {
-  const smtp = await startTestSmtpServer({ auth: { username: 'keeper', password: 's3cret' } });
-  const env = { DATABASE_PATH: join(dir.path, 'restart.db') };
-  const first = await startServiceProcess(env);
+test('a restart keeps configuration and history', async (t) => {
+  const smtp = await startTestSmtpServer(t, { auth: { username: 'keeper', password: 's3cret' } });
+  const env = { DATABASE_PATH: join(tempDir(t).path, 'restart.db') };
+  const first = await startServiceProcess(t, env);
   const configured = await gql(
     first.url,
     `mutation ($input: ConfigureSmtpInput!) { configureSmtp(input: $input) { version } }`,
@@ -39,31 +36,26 @@ test('a restart keeps configuration and history', async () => {
   );
   assert.equal(await first.stop(), 0, first.output());
 
-  const second = await startServiceProcess(env);
-  try {
-    const config = await gql(
-      second.url,
-      `{ smtpConfig { version embedded connectionUri fromAddress } }`,
-    );
-    assert.deepEqual(config.data.smtpConfig, {
-      version: 1,
-      embedded: false,
-      connectionUri: `smtp://keeper:***@${smtp.host}:${smtp.port}/?disable_starttls=true`,
-      fromAddress: 'keeper@example.com',
-    });
-    const message = await gql(
-      second.url,
-      `{ message(id: "${id}") { status attempts events { status } } }`,
-    );
-    assert.equal(message.data.message.status, 'SENT');
-    assert.deepEqual(
-      message.data.message.events.map((e: any) => e.status),
-      ['QUEUED', 'PROCESSING', 'SENT'],
-    );
-  } finally {
-    await second.stop();
-    await smtp.close();
-  }
+  const second = await startServiceProcess(t, env);
+  const config = await gql(
+    second.url,
+    `{ smtpConfig { version embedded connectionUri fromAddress } }`,
+  );
+  assert.deepEqual(config.data.smtpConfig, {
+    version: 1,
+    embedded: false,
+    connectionUri: `smtp://keeper:***@${smtp.host}:${smtp.port}/?disable_starttls=true`,
+    fromAddress: 'keeper@example.com',
+  });
+  const message = await gql(
+    second.url,
+    `{ message(id: "${id}") { status attempts events { status } } }`,
+  );
+  assert.equal(message.data.message.status, 'SENT');
+  assert.deepEqual(
+    message.data.message.events.map((e: any) => e.status),
+    ['QUEUED', 'PROCESSING', 'SENT'],
+  );
 });
 
 // kill -9 and SIGTERM during a burst are fault tests: test/faults/kill-9.test.ts, sigterm.test.ts.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import type { MessageStore, NewMessage } from '../../src/db/port.ts';
 import { openSqliteStorage } from '../../src/db/sqlite/storage.ts';
 import { createSmtpSettings } from '../../src/delivery/smtp-settings.ts';
@@ -8,6 +8,7 @@ import { createDeliveryWorker, type DeliveryWorker } from '../../src/delivery/wo
 import { createSmtpTransports } from '../../src/smtp/transport.ts';
 import { deliveryCounts, reportFigures } from '../helpers/faults.ts';
 import { claim, record } from '../helpers/queue.ts';
+import { closeWith, fileScope, type Scope } from '../helpers/scope.ts';
 import { tempDir } from '../helpers/service.ts';
 import { startTestSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -19,8 +20,7 @@ import { waitFor } from '../helpers/wait-for.ts';
 // leased (or retrying) message; a forward jump must not let a live lease be claimed again and
 // its message sent twice.
 
-const dir = tempDir();
-after(() => dir.remove());
+const dir = tempDir(fileScope);
 
 const HOUR_MS = 3_600_000;
 const LEASE_MS = 2_000;
@@ -46,8 +46,11 @@ async function allSent(messages: MessageStore, ids: readonly number[]): Promise<
   return found.every((message) => message?.status === 'SENT');
 }
 
-/** The delivery thread's parts, on a real SQLite file, with a clock the test moves. */
-async function startDelivery(name: string, smtp: TestSmtpServer) {
+/**
+ * The delivery thread's parts, on a real SQLite file, with a clock the test moves; closed when
+ * `scope` ends.
+ */
+async function startDelivery(scope: Scope, name: string, smtp: TestSmtpServer) {
   const storage = openSqliteStorage(
     { dialect: 'sqlite', path: join(dir.path, `${name}.db`) },
     { role: 'main', secrets: null },
@@ -66,6 +69,11 @@ async function startDelivery(name: string, smtp: TestSmtpServer) {
   const transports = createSmtpTransports({ timeoutMs: 5_000 });
   const clock = { offsetMs: 0, now: () => Date.now() + clock.offsetMs };
   let worker: DeliveryWorker | null = null;
+  closeWith(scope, async () => {
+    await worker?.close();
+    await transports.close({ force: true });
+    await storage.close();
+  });
   return {
     messages,
     clock,
@@ -82,19 +90,12 @@ async function startDelivery(name: string, smtp: TestSmtpServer) {
       });
       return worker;
     },
-    async close() {
-      await worker?.close();
-      await transports.close({ force: true });
-      await storage.close();
-    },
   };
 }
 
 test('clock moved back an hour: leased and retrying messages are not stranded', async (t) => {
-  const smtp = await startTestSmtpServer();
-  t.after(() => smtp.close());
-  const delivery = await startDelivery('back', smtp);
-  t.after(() => delivery.close());
+  const smtp = await startTestSmtpServer(t);
+  const delivery = await startDelivery(t, 'back', smtp);
   const { messages, clock } = delivery;
 
   // A worker claimed three messages and died mid-send (what kill -9 leaves behind), and a
@@ -159,16 +160,14 @@ test('clock moved forward an hour during sends: no lease taken over, nothing sen
   let release!: () => void;
   const released = new Promise<void>((resolve) => (release = resolve));
   let holding = 0;
-  const smtp = await startTestSmtpServer({
+  const smtp = await startTestSmtpServer(t, {
     beforeAccept: async (mail) => {
       if (!/Subject: clock [0-2]\b/.test(mail.raw)) return;
       holding++;
       await released;
     },
   });
-  t.after(() => smtp.close());
-  const delivery = await startDelivery('forward', smtp);
-  t.after(() => delivery.close());
+  const delivery = await startDelivery(t, 'forward', smtp);
   const { messages, clock, events, dispatches } = delivery;
 
   const ids = (await messages.enqueueMany([0, 1, 2].map(newMessage), clock.now())).map(
@@ -212,15 +211,13 @@ test('a lease taken over by another claim cannot be recorded by its old owner', 
   let release!: () => void;
   const released = new Promise<void>((resolve) => (release = resolve));
   let holding = false;
-  const smtp = await startTestSmtpServer({
+  const smtp = await startTestSmtpServer(t, {
     beforeAccept: async () => {
       holding = true;
       await released;
     },
   });
-  t.after(() => smtp.close());
-  const delivery = await startDelivery('stolen', smtp);
-  t.after(() => delivery.close());
+  const delivery = await startDelivery(t, 'stolen', smtp);
   const { messages, clock, dispatches } = delivery;
   const [queued] = await messages.enqueueMany([newMessage(0)], clock.now());
   const id = queued!.message.id;

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { reportFigures, startBurst, statusCounts, tally } from '../helpers/faults.ts';
+import { fileScope } from '../helpers/scope.ts';
 import { graphqlRequest, startServiceProcess, tempDir } from '../helpers/service.ts';
 import { startTestSmtpServer } from '../helpers/smtp-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -11,10 +12,8 @@ import { waitFor } from '../helpers/wait-for.ts';
 // same database. Every acknowledged message must reach the SMTP server at least once; the only
 // duplicates allowed are the messages that were in flight (PROCESSING) when the process died.
 
-const dir = tempDir();
-after(() => dir.remove());
+const dir = tempDir(fileScope);
 
-const BURST = 1_500;
 const CONCURRENCY = 8;
 
 // Both durability settings survive a process crash (they differ on power loss, which a test
@@ -22,8 +21,7 @@ const CONCURRENCY = 8;
 for (const synchronous of ['full', 'normal'] as const) {
   test(`kill -9 mid-burst (synchronous=${synchronous}): every acknowledged message delivered, duplicates only from in-flight`, async (t) => {
     // A server that takes a moment per message keeps sends in flight when the process dies.
-    const smtp = await startTestSmtpServer({ beforeAccept: () => nextTurn() });
-    t.after(() => smtp.close());
+    const smtp = await startTestSmtpServer(t, { beforeAccept: () => nextTurn() });
     const databasePath = join(dir.path, `kill-${synchronous}.db`);
     const env = {
       DATABASE_PATH: databasePath,
@@ -34,18 +32,17 @@ for (const synchronous of ['full', 'normal'] as const) {
       SMTP_MAX_CONNECTIONS: '2',
       SQLITE_SYNCHRONOUS: synchronous,
     };
-    const first = await startServiceProcess(env);
-    const burst = startBurst(first.url, BURST, 16, 'kill');
-    // 1,000 acknowledged and mail flowing: the crash lands while both are under way.
+    const first = await startServiceProcess(t, env);
+    // A burst with no end (it stops when the service stops answering): 1,000 acknowledged and
+    // mail flowing, the crash lands while both are under way.
+    const burst = startBurst(first.url, { prefix: 'kill' });
     await waitFor(() => burst.acknowledged.length >= 1_000 && smtp.receivedCount > 0, {
       timeoutMs: 30_000,
       description: '1,000 messages to be acknowledged',
     });
     await first.kill();
-    await burst.done;
+    await waitFor(() => burst.finished, { description: 'the burst to stop' });
     const acknowledged = [...burst.acknowledged];
-    assert.ok(acknowledged.length < BURST, 'the kill must land before the burst is over');
-    assert.ok(burst.failed > 0, 'requests after the kill fail');
 
     // What the dead process left: PROCESSING messages are the only ones that can be sent twice,
     // because only they may have reached the server without their outcome being recorded. The
@@ -56,8 +53,7 @@ for (const synchronous of ['full', 'normal'] as const) {
     const receivedBeforeRestart = smtp.receivedCount;
 
     const restartedAt = performance.now();
-    const second = await startServiceProcess(env);
-    t.after(() => second.stop());
+    const second = await startServiceProcess(t, env);
     const gql = (query: string) => graphqlRequest(`${second.url}/graphql`, query);
     await waitFor(
       async () => {

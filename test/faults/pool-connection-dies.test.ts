@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sendOne, waitForStatus } from '../helpers/fault-service.ts';
 import { reportFigures, tally } from '../helpers/faults.ts';
-import { serviceStarter, trackCleanups } from '../helpers/fixtures.ts';
+import { startService } from '../helpers/service.ts';
 import { startTestSmtpServer } from '../helpers/smtp-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -19,12 +19,9 @@ import { waitFor } from '../helpers/wait-for.ts';
 // final dot is not re-queued: the server may have the message, so that attempt is recorded
 // (fault 4).
 
-const addCleanup = trackCleanups();
-const startService = serviceStarter(addCleanup);
-
 test('a pooled connection dies between messages: the next one is sent on a new connection, one attempt', async (t) => {
   let dropAtMailFrom: 'close' | '421' | null = null;
-  const smtp = await startTestSmtpServer({
+  const smtp = await startTestSmtpServer(t, {
     // The second transaction of a session finds the connection gone: the server drops it the
     // moment MAIL FROM arrives, before replying.
     mailFromFault: ({ transaction }) => {
@@ -34,8 +31,7 @@ test('a pooled connection dies between messages: the next one is sent on a new c
       return fault;
     },
   });
-  addCleanup(() => smtp.close());
-  const svc = await startService({
+  const svc = await startService(t, {
     SMTP_CONNECTION_URI: `smtp://${smtp.host}:${smtp.port}/?disable_starttls=true`,
     EMBEDDED_SMTP_PORT: 'off',
     DELIVERY_CONCURRENCY: '1',

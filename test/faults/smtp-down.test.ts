@@ -2,16 +2,16 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sendOne, waitForStatus } from '../helpers/fault-service.ts';
 import { reportFigures, tally } from '../helpers/faults.ts';
-import { serviceStarter, trackCleanups } from '../helpers/fixtures.ts';
+import { startService } from '../helpers/service.ts';
 import { startTestSmtpServer } from '../helpers/smtp-server.ts';
+import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
-// Fault 3: the SMTP server goes away for longer than the backoff, then comes back on the same
-// port. Every message ends SENT, the dispatches show the CONNECTION errors in between, and the
-// attempts follow the backoff (no busy loop while the server is down).
-
-const addCleanup = trackCleanups();
-const startService = serviceStarter(addCleanup);
+// Fault 3: the SMTP server goes away for longer than the backoff, then comes back at the same
+// address. Every message ends SENT, the dispatches show the CONNECTION errors in between, and
+// the attempts follow the backoff (no busy loop while the server is down). The address is a
+// TCP proxy's, which resets every connection while the server is down: a port given up and
+// listened on again later could be taken by another process in between.
 
 const BASE_MS = 200;
 const MAX_MS = 800;
@@ -22,11 +22,11 @@ const lowerBound = (retry: number) =>
   Math.floor(0.8 * Math.min(MAX_MS, BASE_MS * 2 ** (retry - 1)));
 
 test('SMTP server down longer than the backoff, then back: all SENT, attempts follow the backoff', async (t) => {
-  let smtp = await startTestSmtpServer();
-  const port = smtp.port;
-  addCleanup(() => smtp.close());
-  const svc = await startService({
-    SMTP_CONNECTION_URI: `smtp://${smtp.host}:${port}/?disable_starttls=true`,
+  const address = await startTcpProxy(t);
+  let smtp = await startTestSmtpServer(t);
+  address.setTarget({ port: smtp.port });
+  const svc = await startService(t, {
+    SMTP_CONNECTION_URI: `smtp://${address.host}:${address.port}/?disable_starttls=true`,
     EMBEDDED_SMTP_PORT: 'off',
     DELIVERY_RETRY_BASE_MS: String(BASE_MS),
     DELIVERY_RETRY_MAX_MS: String(MAX_MS),
@@ -37,6 +37,8 @@ test('SMTP server down longer than the backoff, then back: all SENT, attempts fo
   const warm = await sendOne(svc, 'warm@example.com');
   await waitForStatus(svc, [warm.id], 'SENT');
 
+  // Down: the open connection is cut and new ones are reset.
+  address.setTarget(null);
   await smtp.close();
   const downAt = performance.now();
   const sent = [];
@@ -56,7 +58,8 @@ test('SMTP server down longer than the backoff, then back: all SENT, attempts fo
       description: 'three failed attempts per message while the server is down',
     },
   );
-  smtp = await startTestSmtpServer({ port });
+  smtp = await startTestSmtpServer(t);
+  address.setTarget({ port: smtp.port });
   const backAt = performance.now();
   const messages = await waitForStatus(svc, ids, 'SENT');
   const recoverMs = Math.round(performance.now() - backAt);
@@ -70,7 +73,9 @@ test('SMTP server down longer than the backoff, then back: all SENT, attempts fo
     assert.equal(dispatches.at(-1).succeeded, true);
     for (const failure of failures) assert.equal(failure.error.code, 'CONNECTION');
     // The gap between an attempt's end and the next attempt is at least the backoff's lower
-    // bound: retries wait, they never spin. (1 ms of slack for durations rounded to whole ms.)
+    // bound: retries wait, they never spin (a busy loop is caught here, whatever the machine's
+    // speed: a slower machine only makes the gaps longer). (1 ms of slack for durations rounded
+    // to whole ms.)
     for (let k = 1; k < dispatches.length; k++) {
       const previous = dispatches[k - 1];
       const endOfPrevious = Date.parse(previous.at) + previous.durationMs;
@@ -88,17 +93,6 @@ test('SMTP server down longer than the backoff, then back: all SENT, attempts fo
   assert.deepEqual(lost, []);
   assert.equal(duplicated, 0);
   const downMs = Math.round(backAt - downAt);
-  // No busy loop: a message retried at the backoff's pace makes at most this many attempts in
-  // the time the server was down (each gap at least the lower bound; +1 for the first try).
-  let bound = 1;
-  for (let elapsed = 0, k = 1; elapsed + lowerBound(k) <= downMs; k++) {
-    elapsed += lowerBound(k);
-    bound++;
-  }
-  for (const message of messages) {
-    const failures = message.dispatches.filter((d: any) => !d.succeeded).length;
-    assert.ok(failures <= bound, `message ${message.id}: ${failures} attempts in ${downMs} ms`);
-  }
   reportFigures(t, '3 SMTP server down then back', {
     acknowledged: MESSAGES,
     sent: MESSAGES - lost.length,
@@ -107,6 +101,5 @@ test('SMTP server down longer than the backoff, then back: all SENT, attempts fo
     recoverMs,
     downMs,
     attemptsWhileDown,
-    maxAttemptsAllowedByBackoff: bound * MESSAGES,
   });
 });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { DASHBOARD_DIR } from '../../src/http/static.ts';
+import { closeWith, type Scope } from './scope.ts';
 
 /** Debian's Chromium (`apt-get install chromium`); playwright-core downloads no browser. */
 export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -31,6 +32,7 @@ export interface TestBrowser {
   /** Page errors and console errors seen so far, for assertions and failure messages. */
   errors: string[];
   screenshot(page: Page, name: string): Promise<string>;
+  /** Closes it now; it is closed when its scope ends anyway. */
   close(): Promise<void>;
 }
 
@@ -44,16 +46,27 @@ function assertPrerequisites() {
   }
 }
 
-/** Launches headless Chromium with a fresh profile directory, removed on close. */
-export async function launchBrowser(): Promise<TestBrowser> {
+/**
+ * Launches headless Chromium with a fresh profile directory; both are gone when `scope` ends.
+ */
+export async function launchBrowser(scope: Scope): Promise<TestBrowser> {
   assertPrerequisites();
   const profile = mkdtempSync(join(tmpdir(), 'mailscope-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM_PATH,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: DESKTOP,
-  });
+  const removeProfile = () => rmSync(profile, { recursive: true, force: true });
+  const context = await chromium
+    .launchPersistentContext(profile, {
+      executablePath: CHROMIUM_PATH,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: DESKTOP,
+    })
+    .catch((error: unknown) => {
+      removeProfile();
+      throw error;
+    });
+  let closing: Promise<void> | null = null;
+  const close = () => (closing ??= context.close().then(removeProfile));
+  closeWith(scope, close);
   const errors: string[] = [];
   mkdirSync(ARTIFACTS_DIR, { recursive: true });
   return {
@@ -75,9 +88,6 @@ export async function launchBrowser(): Promise<TestBrowser> {
       await page.screenshot({ path, fullPage: false, animations: 'disabled' });
       return path;
     },
-    async close() {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
-    },
+    close,
   };
 }

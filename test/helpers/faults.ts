@@ -70,21 +70,30 @@ export interface Burst {
   readonly acknowledged: string[];
   /** Requests that failed (cut off by a crash or shutdown): never acknowledged. */
   readonly failed: number;
-  /** Resolves once every request has answered or failed. */
-  done: Promise<void>;
+  /** True once every lane has stopped. */
+  readonly finished: boolean;
+  /** No new requests from now on; those under way finish. */
+  stop(): void;
 }
 
 /**
- * Sends `count` messages through sendEmail over HTTP, `parallel` requests at a time, like a
- * busy application would.
+ * Sends messages through sendEmail over HTTP, `parallel` requests at a time, like a busy
+ * application would, until `count` are acknowledged or a request fails (the service went away).
+ * Without a count it goes on until then, so a crash or a shutdown always lands mid-burst,
+ * however fast the machine is.
  */
-export function startBurst(url: string, count: number, parallel = 16, prefix = 'burst'): Burst {
+export function startBurst(
+  url: string,
+  { count = Infinity, parallel = 16, prefix = 'burst' } = {},
+): Burst {
   const acknowledged: string[] = [];
   let failed = 0;
   let next = 0;
+  let lanes = parallel;
+  let stopped = false;
   const mutation = `mutation ($input: SendEmailInput!) { sendEmail(input: $input) { id messageId } }`;
   async function lane(): Promise<void> {
-    while (next < count) {
+    while (next < count && failed === 0 && !stopped) {
       const i = next++;
       try {
         const result = await graphqlRequest(`${url}/graphql`, mutation, {
@@ -96,13 +105,19 @@ export function startBurst(url: string, count: number, parallel = 16, prefix = '
         failed++;
       }
     }
+    lanes--;
   }
-  const done = Promise.all(Array.from({ length: parallel }, lane)).then(() => {});
+  for (let i = 0; i < parallel; i++) void lane();
   return {
     acknowledged,
     get failed() {
       return failed;
     },
-    done,
+    get finished() {
+      return lanes === 0;
+    },
+    stop() {
+      stopped = true;
+    },
   };
 }

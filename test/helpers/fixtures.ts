@@ -1,4 +1,3 @@
-import { after } from 'node:test';
 import {
   createSelfSignedCert,
   createTestCa,
@@ -6,49 +5,6 @@ import {
   type TestCa,
   type TestCert,
 } from './certs.ts';
-import { startService, type TestService } from './service.ts';
-import {
-  startTestSmtpServer,
-  type TestSmtpServer,
-  type TestSmtpServerOptions,
-} from './smtp-server.ts';
-
-/** Something to close or remove once the tests in a file are done. */
-export type Cleanup = () => void | Promise<void>;
-
-/** Registers an `after` hook running every cleanup added via the returned function, newest first. */
-export function trackCleanups(): (cleanup: Cleanup) => void {
-  const cleanups: Cleanup[] = [];
-  after(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-  });
-  return (cleanup) => {
-    cleanups.push(cleanup);
-  };
-}
-
-/** Returns a `startTestSmtpServer` that hands each started server's `close` to `addCleanup`. */
-export function smtpServerStarter(
-  addCleanup: (cleanup: Cleanup) => void,
-): (options?: TestSmtpServerOptions) => Promise<TestSmtpServer> {
-  return async (options = {}) => {
-    const server = await startTestSmtpServer(options);
-    addCleanup(() => server.close());
-    return server;
-  };
-}
-
-/** Returns a `startService` that layers its env over `baseEnv` and hands `close` to `addCleanup`. */
-export function serviceStarter(
-  addCleanup: (cleanup: Cleanup) => void,
-  baseEnv: Record<string, string> = {},
-): (env?: Record<string, string>) => Promise<TestService> {
-  return async (env = {}) => {
-    const service = await startService({ ...baseEnv, ...env });
-    addCleanup(() => service.close());
-    return service;
-  };
-}
 
 /** A test CA and the server certificates the TLS tests present, each for a different failure. */
 export interface TlsFixtures {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { createSelfSignedCert, type TestCert } from './certs.ts';
+import { closeWith, type Scope } from './scope.ts';
 
 /** An SMTP reply: `code` and the text after it, verbatim (include the enhanced status yourself). */
 export interface SmtpReply {
@@ -76,8 +77,6 @@ export interface TestSmtpServerOptions {
   recordCommands?: boolean;
   /** Host name in the greeting. @default 'mx.test' */
   name?: string;
-  /** Port to listen on, e.g. a server coming back where an earlier one was. @default 0 (ephemeral) */
-  port?: number;
   /**
    * Misbehave at the end of DATA for the messages it picks: `'stall'` never answers the final
    * dot, `'close'` drops the connection without a reply. Either way the message is not accepted.
@@ -110,7 +109,7 @@ export interface TestSmtpServer {
   readonly openConnections: number;
   /** Drops every open connection at once, as a server dropping idle clients does. */
   dropConnections(): void;
-  /** Stops listening and destroys open connections at once. */
+  /** Stops listening and destroys open connections at once; it is closed when its scope ends anyway. */
   close(): Promise<void>;
 }
 
@@ -123,9 +122,11 @@ function replyError({ code, message }: SmtpReply): Error & { responseCode: numbe
 /**
  * Starts a real `smtp-server` on 127.0.0.1 (ephemeral port) whose behaviour tests choose:
  * TLS mode, AUTH, rejections at each step, greylisting and stalls. Replies carry exactly the
- * text given (smtp-server's automatic enhanced status codes are switched off).
+ * text given (smtp-server's automatic enhanced status codes are switched off). Closed when
+ * `scope` ends.
  */
 export async function startTestSmtpServer(
+  scope: Scope,
   options: TestSmtpServerOptions = {},
 ): Promise<TestSmtpServer> {
   const mode = options.tls ?? 'none';
@@ -282,9 +283,23 @@ export async function startTestSmtpServer(
 
   await new Promise<void>((resolve, reject) => {
     server.server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+    server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.server.address() as net.AddressInfo;
+
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    (closing ??= new Promise<void>((resolve) => {
+      // smtp-server's close() destroys sockets still in an implicit-TLS handshake, then waits
+      // for sessions to end; tests must not wait, so sessions are cut here. Only the topmost
+      // socket may be destroyed: destroying a raw socket under a TLS wrap mid-handshake
+      // crashes Node (a STARTTLS upgrade in flight is left to closeTimeout).
+      server.close(() => resolve());
+      for (const connection of server.connections) {
+        if (!connection._upgrading) connection._socket.destroy();
+      }
+    }));
+  closeWith(scope, close);
 
   return {
     host: '127.0.0.1',
@@ -302,17 +317,7 @@ export async function startTestSmtpServer(
       return server.connections.size;
     },
     dropConnections: () => dropSession(null),
-    close: () =>
-      new Promise<void>((resolve) => {
-        // smtp-server's close() destroys sockets still in an implicit-TLS handshake, then waits
-        // for sessions to end; tests must not wait, so sessions are cut here. Only the topmost
-        // socket may be destroyed: destroying a raw socket under a TLS wrap mid-handshake
-        // crashes Node (a STARTTLS upgrade in flight is left to closeTimeout).
-        server.close(() => resolve());
-        for (const connection of server.connections) {
-          if (!connection._upgrading) connection._socket.destroy();
-        }
-      }),
+    close,
   };
 }
 
@@ -324,8 +329,11 @@ export interface StallingServer {
   close(): Promise<void>;
 }
 
-/** A TCP server that accepts connections and never says a word (for greeting timeouts). */
-export async function startStallingServer(): Promise<StallingServer> {
+/**
+ * A TCP server that accepts connections and never says a word (for greeting timeouts), closed
+ * when `scope` ends.
+ */
+export async function startStallingServer(scope: Scope): Promise<StallingServer> {
   const sockets = new Set<net.Socket>();
   let connectionCount = 0;
   const server = net.createServer((socket) => {
@@ -339,16 +347,19 @@ export async function startStallingServer(): Promise<StallingServer> {
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as net.AddressInfo;
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    (closing ??= new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    }));
+  closeWith(scope, close);
   return {
     host: '127.0.0.1',
     port,
     get connectionCount() {
       return connectionCount;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }

@@ -4,6 +4,7 @@ import pg from 'pg';
 import { openStorage, type StorageDescriptor } from '../../src/db/open-storage.ts';
 import type { Storage } from '../../src/db/port.ts';
 import type { SecretBox } from '../../src/secrets/secret-box.ts';
+import { closeWith, type Scope } from './scope.ts';
 import { tempDir } from './temp-dir.ts';
 
 /**
@@ -78,22 +79,25 @@ export interface TestStorage {
   close(): Promise<void>;
 }
 
-/** Opens the main-role storage on a fresh database of the suite's dialect. */
+/**
+ * Opens the main-role storage on a fresh database of the suite's dialect; closed, and the
+ * database removed, when `scope` ends.
+ */
 export async function openTestStorage(
+  scope: Scope,
   options: { dialect?: 'sqlite' | 'postgres'; secrets?: SecretBox | null } = {},
 ): Promise<TestStorage> {
   const database = await createTestDatabase(options.dialect);
+  closeWith(scope, () => database.remove());
   const storage = await openStorage(database.descriptor, {
     role: 'main',
     secrets: options.secrets ?? null,
   });
   let closed: Promise<void> | null = null;
-  return {
-    storage,
-    database,
-    close() {
-      closed ??= storage.close().finally(() => database.remove());
-      return closed;
-    },
+  const close = () => {
+    closed ??= storage.close().finally(() => database.remove());
+    return closed;
   };
+  closeWith(scope, close);
+  return { storage, database, close };
 }

@@ -6,17 +6,21 @@ import {
   type ConnectionPool,
   type ConnectionPoolOptions,
 } from '../../src/smtp/connection-pool.ts';
-import { smtpServerStarter, trackCleanups } from '../helpers/fixtures.ts';
-import type { TestSmtpServer } from '../helpers/smtp-server.ts';
+import { closeWith, type Scope } from '../helpers/scope.ts';
+import { startTestSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 // The pool's own rules (src/smtp/connection-pool.ts), against a real smtp-server. The transport
 // tests cover TLS, AUTH, transcripts and error classification on top of it.
 
-const addCleanup = trackCleanups();
-const server = smtpServerStarter(addCleanup);
+const server = startTestSmtpServer;
 
-function pool(smtp: TestSmtpServer, options: Partial<ConnectionPoolOptions> = {}): ConnectionPool {
+/** A pool to `smtp`, closed (forced) when `scope` ends. */
+function pool(
+  scope: Scope,
+  smtp: TestSmtpServer,
+  options: Partial<ConnectionPoolOptions> = {},
+): ConnectionPool {
   const created = createConnectionPool({
     connection: {
       host: smtp.host,
@@ -32,7 +36,7 @@ function pool(smtp: TestSmtpServer, options: Partial<ConnectionPoolOptions> = {}
     keepTranscripts: true,
     ...options,
   });
-  addCleanup(() => created.close({ force: true }));
+  closeWith(scope, () => created.close({ force: true }));
   return created;
 }
 
@@ -46,9 +50,9 @@ function message(to = `rcpt${++sequence}@example.test`): ComposedMessage {
 }
 
 describe('connection pool', () => {
-  test('20 sends at once share at most maxConnections connections, all delivered', async () => {
-    const smtp = await server();
-    const connections = pool(smtp, { maxConnections: 3 });
+  test('20 sends at once share at most maxConnections connections, all delivered', async (t) => {
+    const smtp = await server(t);
+    const connections = pool(t, smtp, { maxConnections: 3 });
     const results = await Promise.all(
       Array.from({ length: 20 }, () => connections.send(message())),
     );
@@ -58,12 +62,12 @@ describe('connection pool', () => {
     assert.equal(connections.size, 3);
   });
 
-  test('a rejected recipient resets the session and the connection is used again', async () => {
-    const smtp = await server({
+  test('a rejected recipient resets the session and the connection is used again', async (t) => {
+    const smtp = await server(t, {
       rejectRecipients: (address) =>
         address.startsWith('nobody') ? { code: 550, message: '5.1.1 No such user' } : null,
     });
-    const connections = pool(smtp, { maxConnections: 1 });
+    const connections = pool(t, smtp, { maxConnections: 1 });
     const rejected = await connections.send(message('nobody@example.test'));
     assert.equal(rejected.ok, false);
     assert.equal((rejected as { error: { responseCode?: number } }).error.responseCode, 550);
@@ -73,9 +77,9 @@ describe('connection pool', () => {
     assert.ok(smtp.events.includes('RSET'));
   });
 
-  test('a reused connection found dead before the message left is retried on a new one, at most maxRequeues times', async () => {
+  test('a reused connection found dead before the message left is retried on a new one, at most maxRequeues times', async (t) => {
     let drop = false;
-    const smtp = await server({
+    const smtp = await server(t, {
       // Every second transaction of a session finds the connection gone.
       mailFromFault: ({ transaction }) => (drop && transaction >= 2 ? 'close' : null),
     });
@@ -84,7 +88,7 @@ describe('connection pool', () => {
       [0, false],
     ] as const) {
       drop = false;
-      const connections = pool(smtp, { maxConnections: 1, maxRequeues });
+      const connections = pool(t, smtp, { maxConnections: 1, maxRequeues });
       assert.equal((await connections.send(message())).ok, true);
       drop = true;
       const before = smtp.connectionCount;
@@ -101,10 +105,10 @@ describe('connection pool', () => {
     }
   });
 
-  test('a setup failure fails only the send it was opened for', async () => {
-    const smtp = await server();
+  test('a setup failure fails only the send it was opened for', async (t) => {
+    const smtp = await server(t);
     let refused = 0;
-    const connections = pool(smtp, {
+    const connections = pool(t, smtp, {
       maxConnections: 1,
       // The destination guard's hook: the first two connections are refused before dialling.
       getSocket: (_options, callback) => {
@@ -120,9 +124,37 @@ describe('connection pool', () => {
     assert.equal(smtp.connectionCount, 1);
   });
 
-  test('close() lets the send in progress finish; with force it fails at once', async () => {
-    const smtp = await server({ stall: 'data' });
-    const connections = pool(smtp, { maxConnections: 1 });
+  test('close() fails the waiting sends at once and lets the one in progress finish', async (t) => {
+    let releaseReply!: () => void;
+    const replyReleased = new Promise<void>((resolve) => (releaseReply = resolve));
+    const smtp = await server(t, { beforeAccept: () => replyReleased });
+    const connections = pool(t, smtp, { maxConnections: 1 });
+    const inProgress = connections.send(message());
+    const waiting = connections.send(message());
+    await waitFor(() => smtp.events.includes('DATA'), {
+      description: 'the first send to reach DATA',
+    });
+    connections.close();
+    // The server still holds its reply to the first, so the waiting one is refused first.
+    const refused = await waiting;
+    assert.equal(refused.ok, false);
+    assert.match(String((refused as { error: Error }).error.message), /closed/);
+    assert.equal((await connections.send(message())).ok, false, 'a closed pool sends nothing');
+
+    releaseReply();
+    const first = await inProgress;
+    assert.equal(first.ok, true, `the send in progress was cut off: ${JSON.stringify(first)}`);
+    assert.equal(smtp.receivedCount, 1);
+    // Then its connection says goodbye and goes.
+    await waitFor(() => smtp.events.includes('QUIT') && smtp.openConnections === 0, {
+      description: 'the connection to QUIT',
+    });
+    assert.equal(connections.size, 0);
+  });
+
+  test('close({ force: true }) fails the send in progress and the waiting ones at once', async (t) => {
+    const smtp = await server(t, { stall: 'data' });
+    const connections = pool(t, smtp, { maxConnections: 1 });
     const stalled = connections.send(message());
     const queued = connections.send(message());
     await waitFor(() => smtp.events.some((line) => line === 'DATA'), {
@@ -134,5 +166,6 @@ describe('connection pool', () => {
     assert.equal(second.ok, false);
     assert.equal((await connections.send(message())).ok, false, 'a closed pool sends nothing');
     assert.equal(connections.size, 0);
+    assert.equal(smtp.receivedCount, 0);
   });
 });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { Scope } from '../helpers/scope.ts';
 import { startTestSmtpServer, startStallingServer } from '../helpers/smtp-server.ts';
-import { serviceStarter, trackCleanups } from '../helpers/fixtures.ts';
-import type { TestService } from '../helpers/service.ts';
+import { startService, type TestService } from '../helpers/service.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 // The delivery pipeline against real SMTP servers: each scenario configures the service with a
@@ -16,8 +16,14 @@ const MESSAGE_FIELDS = `
   events { status previousStatus reason attempt }
 `;
 
-const addCleanup = trackCleanups();
-const service = serviceStarter(addCleanup, { DELIVERY_MAX_ATTEMPTS: '3' });
+const service = (scope: Scope, env: Record<string, string> = {}) =>
+  startService(scope, { DELIVERY_MAX_ATTEMPTS: '3', ...env });
+
+/**
+ * Where nothing listens: port 1 is below the range ports are handed out from, so no test or
+ * other process can be listening there (a port freed by a closed server could be taken again).
+ */
+const NOTHING_LISTENS = { host: '127.0.0.1', port: 1 };
 
 async function configure(svc: TestService, connectionUri: string) {
   const result = await svc.gql(
@@ -56,12 +62,11 @@ async function settled(svc: TestService, id: string, status: string) {
 }
 
 describe('delivery through a real SMTP server', () => {
-  test('accepted: SENT with the server reply recorded and the message on the server', async () => {
-    const smtp = await startTestSmtpServer({
+  test('accepted: SENT with the server reply recorded and the message on the server', async (t) => {
+    const smtp = await startTestSmtpServer(t, {
       acceptMessage: () => '2.0.0 Ok: queued as 4XyZ',
     });
-    addCleanup(() => smtp.close());
-    const svc = await service();
+    const svc = await service(t);
     await configure(svc, `smtp://${smtp.host}:${smtp.port}/?disable_starttls=true`);
     const id = await send(svc);
     const sent = await settled(svc, id, 'SENT');
@@ -82,15 +87,14 @@ describe('delivery through a real SMTP server', () => {
     assert.ok(mail.raw.includes(`Message-ID: ${sent.messageId}`), mail.raw.slice(0, 500));
   });
 
-  test('RCPT 550 5.1.1: one attempt, ABANDONED, permanent RECIPIENT_REJECTED', async () => {
-    const smtp = await startTestSmtpServer({
+  test('RCPT 550 5.1.1: one attempt, ABANDONED, permanent RECIPIENT_REJECTED', async (t) => {
+    const smtp = await startTestSmtpServer(t, {
       rejectRecipients: (address) =>
         address === 'nobody@example.com'
           ? { code: 550, message: '5.1.1 <nobody@example.com>: Recipient address rejected' }
           : null,
     });
-    addCleanup(() => smtp.close());
-    const svc = await service();
+    const svc = await service(t);
     await configure(svc, `smtp://${smtp.host}:${smtp.port}/?disable_starttls=true`);
     const id = await send(svc, 'nobody@example.com');
     const abandoned = await settled(svc, id, 'ABANDONED');
@@ -111,10 +115,9 @@ describe('delivery through a real SMTP server', () => {
     assert.match(transcript, /^S: 550 5\.1\.1 <nobody@example\.com>: Recipient address rejected/m);
   });
 
-  test('451 greylisting: retried with backoff, then SENT', async () => {
-    const smtp = await startTestSmtpServer({ greylist: 2 });
-    addCleanup(() => smtp.close());
-    const svc = await service();
+  test('451 greylisting: retried with backoff, then SENT', async (t) => {
+    const smtp = await startTestSmtpServer(t, { greylist: 2 });
+    const svc = await service(t);
     await configure(svc, `smtp://${smtp.host}:${smtp.port}/?disable_starttls=true`);
     const id = await send(svc);
     const sent = await settled(svc, id, 'SENT');
@@ -132,11 +135,9 @@ describe('delivery through a real SMTP server', () => {
     assert.equal(retries.length, 2);
   });
 
-  test('server down: CONNECTION errors, retried, then ABANDONED after the attempt budget', async () => {
-    const smtp = await startTestSmtpServer();
-    const { host, port } = smtp;
-    await smtp.close(); // nothing listens there now
-    const svc = await service();
+  test('server down: CONNECTION errors, retried, then ABANDONED after the attempt budget', async (t) => {
+    const { host, port } = NOTHING_LISTENS;
+    const svc = await service(t);
     await configure(svc, `smtp://${host}:${port}/?disable_starttls=true`);
     const id = await send(svc);
     const abandoned = await settled(svc, id, 'ABANDONED');
@@ -146,10 +147,9 @@ describe('delivery through a real SMTP server', () => {
     assert.equal(abandoned.events.at(-1).reason, 'attempts_exhausted');
   });
 
-  test('a server that stalls: TIMEOUT', async () => {
-    const stalling = await startStallingServer();
-    addCleanup(() => stalling.close());
-    const svc = await service({ SMTP_TIMEOUT_MS: '300', DELIVERY_MAX_ATTEMPTS: '1' });
+  test('a server that stalls: TIMEOUT', async (t) => {
+    const stalling = await startStallingServer(t);
+    const svc = await service(t, { SMTP_TIMEOUT_MS: '300', DELIVERY_MAX_ATTEMPTS: '1' });
     await configure(svc, `smtp://${stalling.host}:${stalling.port}/?disable_starttls=true`);
     const id = await send(svc);
     const abandoned = await settled(svc, id, 'ABANDONED');
@@ -157,13 +157,12 @@ describe('delivery through a real SMTP server', () => {
     assert.equal(abandoned.lastError.permanent, false);
   });
 
-  test('AUTH 535 is retried, and fixing the configuration lets queued mail flow', async () => {
-    const smtp = await startTestSmtpServer({
+  test('AUTH 535 is retried, and fixing the configuration lets queued mail flow', async (t) => {
+    const smtp = await startTestSmtpServer(t, {
       auth: { username: 'ada@example.com', password: 'p@ss/w0rd' },
     });
-    addCleanup(() => smtp.close());
     // A ten-minute backoff: only the configuration change can make the message go again soon.
-    const svc = await service({ DELIVERY_RETRY_BASE_MS: '600000' });
+    const svc = await service(t, { DELIVERY_RETRY_BASE_MS: '600000' });
     const base = `${smtp.host}:${smtp.port}/?disable_starttls=true`;
     await configure(svc, `smtp://ada%40example.com:wrong-secret@${base}`);
     const id = await send(svc);
@@ -189,12 +188,11 @@ describe('delivery through a real SMTP server', () => {
     assert.equal(smtp.received[0]!.user, 'ada@example.com');
   });
 
-  test('retryMessage grants a fresh budget to an ABANDONED message', async () => {
-    const smtp = await startTestSmtpServer({
+  test('retryMessage grants a fresh budget to an ABANDONED message', async (t) => {
+    const smtp = await startTestSmtpServer(t, {
       rejectRecipients: () => ({ code: 550, message: '5.1.1 no such user' }),
     });
-    addCleanup(() => smtp.close());
-    const svc = await service();
+    const svc = await service(t);
     await configure(svc, `smtp://${smtp.host}:${smtp.port}/?disable_starttls=true`);
     const id = await send(svc);
     await settled(svc, id, 'ABANDONED');
@@ -217,11 +215,9 @@ describe('delivery through a real SMTP server', () => {
     assert.equal(missing.errors?.[0]?.extensions?.code, 'NOT_FOUND');
   });
 
-  test('cancelMessage stops a message waiting for its retry; retryMessage revives it', async () => {
-    const smtp = await startTestSmtpServer();
-    const { host, port } = smtp;
-    await smtp.close();
-    const svc = await service({ DELIVERY_RETRY_BASE_MS: '600000' });
+  test('cancelMessage stops a message waiting for its retry; retryMessage revives it', async (t) => {
+    const { host, port } = NOTHING_LISTENS;
+    const svc = await service(t, { DELIVERY_RETRY_BASE_MS: '600000' });
     await configure(svc, `smtp://${host}:${port}/?disable_starttls=true`);
     const id = await send(svc);
     await waitFor(async () => (await message(svc, id)).attempts === 1);

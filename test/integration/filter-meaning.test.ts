@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { subjectMatches } from '../../src/db/message-filter.ts';
-import { startService, subscribe, wsClient, type TestService } from '../helpers/service.ts';
+import { closeWith } from '../helpers/scope.ts';
+import { startService, subscribe, wsClient } from '../helpers/service.ts';
 import { TEST_DIALECT } from '../helpers/storage.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -38,19 +39,15 @@ const RECIPIENTS: [stored: string, asked: string, matches: boolean][] = [
   ['ada@example.com', 'ada@example.co', false],
 ];
 
-let svc: TestService;
-after(() => svc?.close());
-
 test('the reference itself gives the written answers', () => {
   for (const [subject, term, matches] of CASES) {
     assert.equal(subjectMatches(subject, term), matches, `${subject} / ${term}`);
   }
 });
 
-test(`subject and recipient filters mean the same on every path (${TEST_DIALECT})`, async () => {
-  svc = await startService();
-  const client = wsClient(svc.url);
-  after(() => client.dispose());
+test(`subject and recipient filters mean the same on every path (${TEST_DIALECT})`, async (t) => {
+  const svc = await startService(t);
+  const client = wsClient(t, svc.url);
   const query = `subscription ($filter: MessageFilter) {
     messageEvents(filter: $filter) { status message { id subject recipient } } }`;
   // One live subscriber per distinct term, filtering on QUEUED events as they are published.
@@ -125,7 +122,7 @@ test(`subject and recipient filters mean the same on every path (${TEST_DIALECT}
   if (TEST_DIALECT === 'sqlite') {
     // The same again once the background job has put them in the trigram index.
     const database = new Database(svc.databasePath, { readonly: true, fileMustExist: true });
-    after(() => database.close());
+    closeWith(t, () => database.close());
     const newest = all.map(Number).reduce((a, b) => Math.max(a, b));
     await waitFor(
       () =>

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { AttemptRecord, MessageListFilter } from '../../src/db/port.ts';
 import { openDatabase } from '../../src/db/sqlite/client.ts';
 import { createSubjectSearchIndexer } from '../../src/db/sqlite/subject-search.ts';
 import type { DeliveryError, DeliveryErrorCode } from '../../src/domain/delivery-error.ts';
 import { claim, record } from '../helpers/queue.ts';
+import { fileScope } from '../helpers/scope.ts';
 import { openTestStorage } from '../helpers/storage.ts';
 
 // `messages` pages found from the dispatches side (filters on error codes and configuration
@@ -12,8 +13,7 @@ import { openTestStorage } from '../helpers/storage.ts';
 // across page and window boundaries (SQLite finds them through other indexes; on either
 // dialect they must match the plain answer).
 
-const opened = await openTestStorage();
-after(() => opened.close());
+const opened = await openTestStorage(fileScope);
 const { messages } = opened.storage;
 
 function failure(code: DeliveryErrorCode, permanent: boolean): DeliveryError {

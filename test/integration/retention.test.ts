@@ -5,23 +5,23 @@ import { streamEvents } from '../../src/delivery/event-stream.ts';
 import { startRetentionJob } from '../../src/delivery/retention-job.ts';
 import { LOG_START } from '../../src/domain/event-position.ts';
 import { createLogger } from '../../src/logger.ts';
-import { serviceStarter, trackCleanups } from '../helpers/fixtures.ts';
 import { claim, enqueue, newMessage, record, sentRecord } from '../helpers/queue.ts';
-import { subscribe, wsClient } from '../helpers/service.ts';
+import { closeWith, type Scope } from '../helpers/scope.ts';
+import { startService, subscribe, wsClient } from '../helpers/service.ts';
 import { openTestStorage } from '../helpers/storage.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 // Retention prunes finished messages with their dispatches and events, never queued ones, and
 // a cursor into pruned history is refused with a clear error rather than silently skipping.
 
-const addCleanup = trackCleanups();
-const service = serviceStarter(addCleanup);
 const DAY_MS = 86_400_000;
 
-/** A fresh database with `sent` messages sent at `atMs` and `queued` more still waiting. */
-async function seed(sent: number, queued: number, atMs: number) {
-  const opened = await openTestStorage();
-  addCleanup(() => opened.close());
+/**
+ * A fresh database with `sent` messages sent at `atMs` and `queued` more still waiting, closed
+ * when `scope` ends.
+ */
+async function seed(scope: Scope, sent: number, queued: number, atMs: number) {
+  const opened = await openTestStorage(scope);
   const { storage } = opened;
   const { messages } = storage;
   await enqueue(
@@ -43,9 +43,9 @@ async function seed(sent: number, queued: number, atMs: number) {
 }
 
 describe('retention', () => {
-  test('prunes the oldest finished messages over the cap, batch by batch, never queued ones', async () => {
+  test('prunes the oldest finished messages over the cap, batch by batch, never queued ones', async (t) => {
     const t0 = Date.UTC(2026, 0, 1);
-    const { messages, events, dispatches, retention, stats } = await seed(7, 3, t0);
+    const { messages, events, dispatches, retention, stats } = await seed(t, 7, 3, t0);
     const before = await stats.totals(t0 - DAY_MS, t0 + DAY_MS);
     const belowId = await retention.capId(2);
     assert.equal(belowId, 9);
@@ -83,9 +83,9 @@ describe('retention', () => {
     assert.deepEqual(await stats.totals(t0 - DAY_MS, t0 + DAY_MS), before);
   });
 
-  test('RETENTION_DAYS prunes finished messages older than the cutoff only', async () => {
+  test('RETENTION_DAYS prunes finished messages older than the cutoff only', async (t) => {
     const now = Date.UTC(2026, 5, 1);
-    const { messages, retention } = await seed(4, 1, now - 10 * DAY_MS);
+    const { messages, retention } = await seed(t, 4, 1, now - 10 * DAY_MS);
     // A newer sent message that must survive a 7-day retention.
     await enqueue(messages, [newMessage(99)], now - DAY_MS);
     const job = startRetentionJob({
@@ -94,7 +94,7 @@ describe('retention', () => {
       log: createLogger({ level: 'silent', name: 'test' }),
       now: () => now,
     });
-    addCleanup(() => job.close());
+    closeWith(t, () => job.close());
     assert.equal(await job.runOnce(), 4);
     assert.deepEqual(
       (await messages.list({}, 50, null)).messages.map((m) => m.status),
@@ -102,10 +102,10 @@ describe('retention', () => {
     );
   });
 
-  test('a replay that pruning overtakes ends with CURSOR_EXPIRED instead of skipping', async () => {
+  test('a replay that pruning overtakes ends with CURSOR_EXPIRED instead of skipping', async (t) => {
     const t0 = Date.UTC(2026, 0, 1);
     // 5 messages: seq 1-5 queued, 6-10 claimed, 11-15 sent.
-    const { events, retention } = await seed(5, 0, t0);
+    const { events, retention } = await seed(t, 5, 0, t0);
     const all = await events.listAfter(LOG_START, 100);
     const replay = (after: (typeof all)[number] | typeof LOG_START) =>
       streamEvents({
@@ -134,8 +134,11 @@ describe('retention', () => {
     await ahead.return!();
   });
 
-  test('a cursor into pruned history is CURSOR_EXPIRED; "0" replays from the oldest kept', async () => {
-    const svc = await service({ RETENTION_MAX_MESSAGES: '2', RETENTION_INTERVAL_MS: '1000' });
+  test('a cursor into pruned history is CURSOR_EXPIRED; "0" replays from the oldest kept', async (t) => {
+    const svc = await startService(t, {
+      RETENTION_MAX_MESSAGES: '2',
+      RETENTION_INTERVAL_MS: '1000',
+    });
     for (let i = 0; i < 5; i++) {
       const sent = await svc.gql(
         `mutation ($to: String!) { sendEmail(input: { to: $to, subject: "s", text: "t" }) { id } }`,
@@ -155,8 +158,7 @@ describe('retention', () => {
     );
     assert.deepEqual(kept, ['5', '4']);
 
-    const client = wsClient(svc.url);
-    addCleanup(() => client.dispose());
+    const client = wsClient(t, svc.url);
     const query = `subscription ($after: String) { messageEvents(after: $after) { cursor status message { id } } }`;
     const expired = subscribe(client, query, { after: '1' });
     await waitFor(() => expired.closed || expired.errors.length > 0);
@@ -167,7 +169,6 @@ describe('retention', () => {
     assert.match(error.message, /after: "0"/);
 
     const replay = subscribe(client, query, { after: '0' });
-    addCleanup(() => replay.unsubscribe());
     await waitFor(() => replay.received.length >= 6, { description: 'the kept events' });
     const timelines = new Map<string, string[]>();
     for (const { messageEvents: event } of replay.received as any[]) {

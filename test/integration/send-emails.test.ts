@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { serviceStarter, trackCleanups } from '../helpers/fixtures.ts';
-import type { TestService } from '../helpers/service.ts';
+import type { Scope } from '../helpers/scope.ts';
+import { startService, type TestService } from '../helpers/service.ts';
 import { startTestSmtpServer } from '../helpers/smtp-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 // sendEmails: many messages in one call and one transaction, all or nothing.
-
-const addCleanup = trackCleanups();
-const service = serviceStarter(addCleanup);
 
 const SEND_MANY = `mutation ($inputs: [SendEmailInput!]!) {
   sendEmails(inputs: $inputs) { id recipient status messageId }
@@ -27,10 +24,9 @@ async function totalMessages(svc: TestService): Promise<number> {
   return result.data.messages.totalCount;
 }
 
-async function withSink() {
-  const smtp = await startTestSmtpServer();
-  addCleanup(() => smtp.close());
-  const svc = await service();
+async function withSink(scope: Scope) {
+  const smtp = await startTestSmtpServer(scope);
+  const svc = await startService(scope);
   const configured = await svc.gql(
     `mutation ($input: ConfigureSmtpInput!) { configureSmtp(input: $input) { version } }`,
     {
@@ -45,8 +41,8 @@ async function withSink() {
 }
 
 describe('sendEmails', () => {
-  test('stores every message in input order and delivers each one', async () => {
-    const { smtp, svc } = await withSink();
+  test('stores every message in input order and delivers each one', async (t) => {
+    const { smtp, svc } = await withSink(t);
     const batch = inputs(250, 'batch');
     const result = await svc.gql(SEND_MANY, { inputs: batch });
     assert.equal(result.errors, undefined, JSON.stringify(result.errors));
@@ -69,8 +65,8 @@ describe('sendEmails', () => {
     await waitFor(async () => (await sentCount()) === 250, { description: '250 recorded SENT' });
   });
 
-  test('one invalid input stores nothing and names the input and field', async () => {
-    const svc = await service();
+  test('one invalid input stores nothing and names the input and field', async (t) => {
+    const svc = await startService(t);
     const batch = inputs(10, 'invalid');
     batch[7] = { ...batch[7]!, to: 'not an address' };
     batch[3] = { ...batch[3]!, subject: 'line\r\nBcc: victim@example.com' };
@@ -81,8 +77,8 @@ describe('sendEmails', () => {
     assert.equal(await totalMessages(svc), 0);
   });
 
-  test('no inputs, or more than 1,000, is BAD_USER_INPUT and stores nothing', async () => {
-    const svc = await service();
+  test('no inputs, or more than 1,000, is BAD_USER_INPUT and stores nothing', async (t) => {
+    const svc = await startService(t);
     for (const count of [0, 1001]) {
       const result = await svc.gql(SEND_MANY, { inputs: inputs(count, 'size') });
       assert.equal(result.errors?.[0]?.extensions?.['code'], 'BAD_USER_INPUT', `count ${count}`);
@@ -91,8 +87,8 @@ describe('sendEmails', () => {
     assert.equal(await totalMessages(svc), 0);
   });
 
-  test('a key reused with different input rolls back the whole call', async () => {
-    const svc = await service();
+  test('a key reused with different input rolls back the whole call', async (t) => {
+    const svc = await startService(t);
     const first = await svc.gql(SEND_MANY, {
       inputs: [{ to: 'a@example.com', subject: 'One', text: 'x', idempotencyKey: 'k-1' }],
     });
@@ -108,8 +104,8 @@ describe('sendEmails', () => {
     assert.equal(await totalMessages(svc), 1);
   });
 
-  test('a repeated key with the same input returns the first message, within a call too', async () => {
-    const svc = await service();
+  test('a repeated key with the same input returns the first message, within a call too', async (t) => {
+    const svc = await startService(t);
     const same = { to: 'a@example.com', subject: 'Same', text: 'x', idempotencyKey: 'k-2' };
     const result = await svc.gql(SEND_MANY, { inputs: [same, same] });
     assert.equal(result.errors, undefined, JSON.stringify(result.errors));

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { AttemptRecord, Storage } from '../../src/db/port.ts';
 import { comparePositions, LOG_START } from '../../src/domain/event-position.ts';
 import type { DeliveryError } from '../../src/domain/delivery-error.ts';
 import { createSecretBox } from '../../src/secrets/secret-box.ts';
 import { claim, enqueue, newMessage, record, sentRecord } from '../helpers/queue.ts';
+import type { Scope } from '../helpers/scope.ts';
 import { openTestStorage, TEST_DIALECT } from '../helpers/storage.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -12,15 +13,12 @@ import { waitFor } from '../helpers/wait-for.ts';
 // on PostgreSQL): what the delivery, GraphQL and operations layers rely on, whichever database
 // is behind it. Each test opens a fresh database.
 
-const opened: { close(): Promise<void> }[] = [];
-after(async () => {
-  for (const storage of opened) await storage.close();
-});
-
-async function fresh(options: Parameters<typeof openTestStorage>[0] = {}): Promise<Storage> {
-  const test = await openTestStorage(options);
-  opened.push(test);
-  return test.storage;
+/** A fresh database for one test, closed and removed when it ends. */
+async function fresh(
+  scope: Scope,
+  options: Parameters<typeof openTestStorage>[1] = {},
+): Promise<Storage> {
+  return (await openTestStorage(scope, options)).storage;
 }
 
 const T0 = Date.UTC(2026, 5, 1, 12, 0, 0);
@@ -64,8 +62,8 @@ function retryRecord(
 }
 
 describe(`storage contract (${TEST_DIALECT})`, () => {
-  test('enqueue stores QUEUED messages with their first events, in order', async () => {
-    const { messages, events } = await fresh();
+  test('enqueue stores QUEUED messages with their first events, in order', async (t) => {
+    const { messages, events } = await fresh(t);
     const stored = await enqueue(messages, [newMessage(1), newMessage(2)], T0);
     assert.deepEqual(
       stored.map((m) => [m.recipient, m.status, m.attempts, m.createdAtMs]),
@@ -87,8 +85,8 @@ describe(`storage contract (${TEST_DIALECT})`, () => {
     assert.equal(await messages.find(999_999), null);
   });
 
-  test('idempotency keys: a repeat returns the first message, a different input conflicts', async () => {
-    const { messages } = await fresh();
+  test('idempotency keys: a repeat returns the first message, a different input conflicts', async (t) => {
+    const { messages } = await fresh(t);
     const first = newMessage(1, { idempotencyKey: 'k1', requestHash: 'h1' });
     const [queued] = await messages.enqueueMany([first], T0);
     assert.equal(queued!.kind, 'queued');
@@ -118,8 +116,8 @@ describe(`storage contract (${TEST_DIALECT})`, () => {
     assert.equal(await messages.countMatching({}), before);
   });
 
-  test('claims take due messages oldest first, once, with a lease; the lease is the record token', async () => {
-    const { messages, dispatches, events } = await fresh();
+  test('claims take due messages oldest first, once, with a lease; the lease is the record token', async (t) => {
+    const { messages, dispatches, events } = await fresh(t);
     const stored = await enqueue(
       messages,
       [1, 2, 3].map((n) => newMessage(n)),
@@ -162,8 +160,8 @@ describe(`storage contract (${TEST_DIALECT})`, () => {
     assert.equal((await events.listForMessage(first[1]!.message.id)).length, 2);
   });
 
-  test('concurrent claims never take the same message', async () => {
-    const { messages } = await fresh();
+  test('concurrent claims never take the same message', async (t) => {
+    const { messages } = await fresh(t);
     await enqueue(
       messages,
       Array.from({ length: 60 }, (_, i) => newMessage(i)),
@@ -177,8 +175,8 @@ describe(`storage contract (${TEST_DIALECT})`, () => {
     assert.equal(new Set(ids).size, 60);
   });
 
-  test('a retry waits for its delay; an expired lease is claimed again, but not the caller’s own', async () => {
-    const { messages } = await fresh();
+  test('a retry waits for its delay; an expired lease is claimed again, but not the caller’s own', async (t) => {
+    const { messages } = await fresh(t);
     const [a, b] = await enqueue(messages, [newMessage(1), newMessage(2)], T0);
     const claimed = await claim(messages, Date.now(), 2, { leaseMs: 100 });
     const [ca, cb] = claimed.map((c) => c.message);
@@ -211,8 +209,8 @@ describe(`storage contract (${TEST_DIALECT})`, () => {
     assert.ok(later !== null && later > 3_000_000, `the retry is due in an hour: ${later}`);
   });
 
-  test('release puts unsent claims back, due now', async () => {
-    const { messages } = await fresh();
+  test('release puts unsent claims back, due now', async (t) => {
+    const { messages } = await fresh(t);
     await enqueue(messages, [newMessage(1)], T0);
     const [claimed] = await claim(messages, Date.now(), 1);
     const released = await messages.release(
@@ -227,8 +225,8 @@ describe(`storage contract (${TEST_DIALECT})`, () => {
     assert.equal((await claim(messages, Date.now(), 1)).length, 1);
   });
 
-  test('retry and cancel: the transitions, and not found or conflict otherwise', async () => {
-    const { messages } = await fresh();
+  test('retry and cancel: the transitions, and not found or conflict otherwise', async (t) => {
+    const { messages } = await fresh(t);
     const [a, b, c] = await enqueue(
       messages,
       [1, 2, 3].map((n) => newMessage(n)),
@@ -257,8 +255,8 @@ describe(`storage contract (${TEST_DIALECT})`, () => {
     );
   });
 
-  test('expediting makes failed messages due now; other waits stay', async () => {
-    const { messages } = await fresh();
+  test('expediting makes failed messages due now; other waits stay', async (t) => {
+    const { messages } = await fresh(t);
     await enqueue(messages, [newMessage(1), newMessage(2)], T0);
     const claimed = (await claim(messages, Date.now(), 2)).map((c) => c.message);
     await record(messages, [
@@ -273,8 +271,8 @@ describe(`storage contract (${TEST_DIALECT})`, () => {
     );
   });
 
-  test('the event log: one order, filters, per-message timelines, the newest position', async () => {
-    const { messages, events } = await fresh();
+  test('the event log: one order, filters, per-message timelines, the newest position', async (t) => {
+    const { messages, events } = await fresh(t);
     assert.deepEqual(await events.latest(), LOG_START);
     const [a, b] = await enqueue(
       messages,
@@ -315,8 +313,8 @@ describe(`storage contract (${TEST_DIALECT})`, () => {
     );
   });
 
-  test('lists, counts and bulk ids agree on every filter', async () => {
-    const { messages } = await fresh();
+  test('lists, counts and bulk ids agree on every filter', async (t) => {
+    const { messages } = await fresh(t);
     const stored = await enqueue(
       messages,
       Array.from({ length: 30 }, (_, i) =>
@@ -369,8 +367,8 @@ describe(`storage contract (${TEST_DIALECT})`, () => {
     });
   });
 
-  test('statistics: totals count each change once, by minute and by hour', async () => {
-    const { messages, stats } = await fresh();
+  test('statistics: totals count each change once, by minute and by hour', async (t) => {
+    const { messages, stats } = await fresh(t);
     await enqueue(messages, [newMessage(1), newMessage(2)], T0);
     const claimed = await claim(messages, Date.now(), 2);
     const now = Date.now();
@@ -392,8 +390,8 @@ describe(`storage contract (${TEST_DIALECT})`, () => {
     assert.deepEqual(Object.fromEntries(early), { 'reason|queued': 2 });
   });
 
-  test('retention prunes old finished messages and says how far', async () => {
-    const { messages, retention, events } = await fresh();
+  test('retention prunes old finished messages and says how far', async (t) => {
+    const { messages, retention, events } = await fresh(t);
     await enqueue(messages, [newMessage(1), newMessage(2)], T0);
     const claimed = await claim(messages, T0, 1);
     const [sent] = await record(messages, [sentRecord(claimed[0]!.message, T0)]);
@@ -413,9 +411,9 @@ describe(`storage contract (${TEST_DIALECT})`, () => {
     );
   });
 
-  test('SMTP configurations: versions, newest first, the password encrypted at rest', async () => {
+  test('SMTP configurations: versions, newest first, the password encrypted at rest', async (t) => {
     const secrets = createSecretBox([Buffer.alloc(32, 7).toString('base64')]);
-    const storage = await fresh({ secrets });
+    const storage = await fresh(t, { secrets });
     const { smtpConfigs } = storage;
     assert.equal(await smtpConfigs.latest(), null);
     const uri = 'smtp://user:s3cret@smtp.example.com:587/';
@@ -438,8 +436,8 @@ describe(`storage contract (${TEST_DIALECT})`, () => {
     assert.equal(await smtpConfigs.encryptAtRest(), 0);
   });
 
-  test('API tokens: stored by digest, revoked once, touched', async () => {
-    const { apiTokens } = await fresh();
+  test('API tokens: stored by digest, revoked once, touched', async (t) => {
+    const { apiTokens } = await fresh(t);
     assert.equal(await apiTokens.anyActive(), false);
     assert.equal(await apiTokens.anyStored(), false);
     const token = await apiTokens.insert({
@@ -467,8 +465,8 @@ describe(`storage contract (${TEST_DIALECT})`, () => {
     assert.equal((await apiTokens.list()).length, 1);
   });
 
-  test('revoking a token revokes what it created, however deep, through revoked ones too', async () => {
-    const { apiTokens } = await fresh();
+  test('revoking a token revokes what it created, however deep, through revoked ones too', async (t) => {
+    const { apiTokens } = await fresh(t);
     const add = (name: string, parent: number | null) =>
       apiTokens.insert({
         name,
@@ -502,8 +500,8 @@ describe(`storage contract (${TEST_DIALECT})`, () => {
     );
   });
 
-  test('a change announced is heard by this instance', async () => {
-    const { signals } = await fresh();
+  test('a change announced is heard by this instance', async (t) => {
+    const { signals } = await fresh(t);
     const heard: unknown[] = [];
     const stop = signals.subscribe((change) => heard.push(change));
     signals.announce({ kind: 'token-revoked', tokenId: 3 });
@@ -512,8 +510,8 @@ describe(`storage contract (${TEST_DIALECT})`, () => {
     assert.deepEqual(heard, [{ kind: 'token-revoked', tokenId: 3 }]);
   });
 
-  test('the feed publishes every committed event once, in the log order', async () => {
-    const storage = await fresh();
+  test('the feed publishes every committed event once, in the log order', async (t) => {
+    const storage = await fresh(t);
     const published: { xid: number; seq: number }[] = [];
     const feed = await storage.startFeed((events) => published.push(...events));
     try {

@@ -1,23 +1,20 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { MessageListFilter } from '../../src/db/port.ts';
 import { openDatabase } from '../../src/db/sqlite/client.ts';
 import { createMessageRepository } from '../../src/db/sqlite/messages.ts';
 import { createStatsRepository } from '../../src/db/sqlite/stats.ts';
 import { createSubjectSearchIndexer } from '../../src/db/sqlite/subject-search.ts';
+import { closeWith, fileScope } from '../helpers/scope.ts';
+import { tempDir } from '../helpers/service.ts';
 
 // SQLite's own machinery behind `messages`: creation times kept in id order (so a time range is
 // an id range), and the trigram index over subjects filled in the background.
 
-const dir = mkdtempSync(join(tmpdir(), 'mailscope-sqlite-index-'));
-const database = openDatabase(join(dir, 'index.db'));
-after(() => {
-  database.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = tempDir(fileScope);
+const database = openDatabase(join(dir.path, 'index.db'));
+closeWith(fileScope, () => database.close());
 const messages = createMessageRepository(database.db, createStatsRepository(database.db));
 const indexer = createSubjectSearchIndexer(database.db);
 const T0 = Date.UTC(2026, 10, 1);

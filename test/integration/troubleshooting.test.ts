@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { serviceStarter, smtpServerStarter, trackCleanups } from '../helpers/fixtures.ts';
-import { subscribe, wsClient, type TestService } from '../helpers/service.ts';
+import type { Scope } from '../helpers/scope.ts';
+import { startService, subscribe, wsClient, type TestService } from '../helpers/service.ts';
+import { startTestSmtpServer } from '../helpers/smtp-server.ts';
 import type { TestSmtpServer } from '../helpers/smtp-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 // "Why didn't my email arrive?": statistics, failure filters, configuration versions on events,
 // bulk actions, presets and the test email — all through the API, against real SMTP servers.
 
-const addCleanup = trackCleanups();
-const service = serviceStarter(addCleanup, { DELIVERY_MAX_ATTEMPTS: '3' });
-const smtpServer = smtpServerStarter(addCleanup);
+const service = (scope: Scope, env: Record<string, string> = {}) =>
+  startService(scope, { DELIVERY_MAX_ATTEMPTS: '3', ...env });
 
 const plain = (server: TestSmtpServer, userinfo = '') =>
   `smtp://${userinfo}${server.host}:${server.port}/?disable_starttls=true`;
@@ -49,15 +49,15 @@ async function settle(svc: TestService, count: number) {
 }
 
 describe('deliveryStats and failure filters', () => {
-  test('counts, failures by code and domain, attempts per message, time to SENT', async () => {
-    const smtp = await smtpServer({
+  test('counts, failures by code and domain, attempts per message, time to SENT', async (t) => {
+    const smtp = await startTestSmtpServer(t, {
       greylist: 1,
       rejectRecipients: (address) =>
         address.endsWith('@gone.example')
           ? { code: 550, message: '5.1.1 mailbox unavailable' }
           : null,
     });
-    const svc = await service({ DELIVERY_RETRY_BASE_MS: '20' });
+    const svc = await service(t, { DELIVERY_RETRY_BASE_MS: '20' });
     await configure(svc, plain(smtp));
     const ok = [await send(svc, 'a@ok.example'), await send(svc, 'b@ok.example')];
     const gone = [await send(svc, 'x@gone.example')];
@@ -117,9 +117,9 @@ describe('deliveryStats and failure filters', () => {
 });
 
 describe('configuration versions', () => {
-  test('events carry the version in use; a fix plus retryConfigurationFailures revives AUTH failures', async () => {
-    const smtp = await smtpServer({ auth: { username: 'app', password: 'right' } });
-    const svc = await service({ DELIVERY_MAX_ATTEMPTS: '1' });
+  test('events carry the version in use; a fix plus retryConfigurationFailures revives AUTH failures', async (t) => {
+    const smtp = await startTestSmtpServer(t, { auth: { username: 'app', password: 'right' } });
+    const svc = await service(t, { DELIVERY_MAX_ATTEMPTS: '1' });
     const v1 = await configure(svc, plain(smtp, 'app:wrong@'));
     const id = await send(svc, 'someone@example.com');
     await settle(svc, 1);
@@ -156,18 +156,18 @@ describe('configuration versions', () => {
 });
 
 describe('bulk actions', () => {
-  test('retryMessages and cancelMessages report what they changed and what they skipped', async () => {
+  test('retryMessages and cancelMessages report what they changed and what they skipped', async (t) => {
     // While `held` is pending, the server keeps its refusals to itself: a retried message stays
     // in flight (not ABANDONED again, so not retryable) until the test has looked.
     let held: Promise<void> | null = null;
-    const smtp = await smtpServer({
+    const smtp = await startTestSmtpServer(t, {
       rejectRecipients: async (address) => {
         if (!address.startsWith('bad')) return null;
         await held;
         return { code: 550, message: '5.1.1 no such user' };
       },
     });
-    const svc = await service();
+    const svc = await service(t);
     await configure(svc, plain(smtp));
     const bad = [await send(svc, 'bad1@example.com'), await send(svc, 'bad2@example.com')];
     await send(svc, 'good@example.com');
@@ -200,11 +200,11 @@ describe('bulk actions', () => {
     assert.deepEqual(cancelled.data.cancelMessages, { affected: 0, skipped: 1 });
   });
 
-  test('cancelMessages stops queued mail', async () => {
-    const smtp = await smtpServer();
+  test('cancelMessages stops queued mail', async (t) => {
+    const smtp = await startTestSmtpServer(t);
     const { host, port } = smtp;
     await smtp.close();
-    const svc = await service({ DELIVERY_RETRY_BASE_MS: '600000' });
+    const svc = await service(t, { DELIVERY_RETRY_BASE_MS: '600000' });
     await configure(svc, `smtp://${host}:${port}/?disable_starttls=true`);
     await send(svc, 'one@example.com');
     await send(svc, 'two@example.com');
@@ -220,8 +220,8 @@ describe('bulk actions', () => {
 });
 
 describe('presets and the test email', () => {
-  test('smtpProviders lists presets; configureSmtpProvider encodes and stores, never echoing the secret', async () => {
-    const svc = await service();
+  test('smtpProviders lists presets; configureSmtpProvider encodes and stores, never echoing the secret', async (t) => {
+    const svc = await service(t);
     const providers = await svc.gql(
       `{ smtpProviders { id name host port security fixedUsername usernameRule documentationNote } }`,
     );
@@ -257,9 +257,9 @@ describe('presets and the test email', () => {
     assert.equal(history.data.smtpConfigHistory.length, 1, 'the bad input stored nothing');
   });
 
-  test('sendTestEmail sends one real message through the configuration in use', async () => {
-    const smtp = await smtpServer();
-    const svc = await service();
+  test('sendTestEmail sends one real message through the configuration in use', async (t) => {
+    const smtp = await startTestSmtpServer(t);
+    const svc = await service(t);
     await configure(svc, plain(smtp));
     const result = await svc.gql(`mutation { sendTestEmail(to: "ops@example.com") { id status } }`);
     assert.equal(result.errors, undefined, JSON.stringify(result.errors));
@@ -271,11 +271,11 @@ describe('presets and the test email', () => {
 });
 
 describe('queueStats subscription', () => {
-  test('pushes figures at once and again when mail moves', async () => {
-    const smtp = await smtpServer();
-    const svc = await service();
+  test('pushes figures at once and again when mail moves', async (t) => {
+    const smtp = await startTestSmtpServer(t);
+    const svc = await service(t);
     await configure(svc, plain(smtp));
-    const client = wsClient(svc.url);
+    const client = wsClient(t, svc.url);
     const stats = subscribe(
       client,
       `subscription { queueStats(windowSeconds: 600, intervalMs: 250) { queued sent queueDepth } }`,
@@ -299,9 +299,9 @@ describe('verifySmtp', () => {
       error { code responseCode command hint permanent } }
   } }`;
 
-  test('checks the stored configuration step by step without sending mail', async () => {
-    const smtp = await smtpServer({ auth: { username: 'app', password: 'Pa55-word' } });
-    const svc = await service();
+  test('checks the stored configuration step by step without sending mail', async (t) => {
+    const smtp = await startTestSmtpServer(t, { auth: { username: 'app', password: 'Pa55-word' } });
+    const svc = await service(t);
     await configure(svc, plain(smtp, 'app:Pa55-word@'));
     const result = await svc.gql(VERIFY);
     assert.equal(result.errors, undefined, JSON.stringify(result.errors));
@@ -317,9 +317,9 @@ describe('verifySmtp', () => {
     assert.ok(!JSON.stringify(result).includes('Pa55-word'));
   });
 
-  test('a wrong password stops at AUTH with an AUTH error and a hint', async () => {
-    const smtp = await smtpServer({ auth: { username: 'app', password: 'Pa55-word' } });
-    const svc = await service();
+  test('a wrong password stops at AUTH with an AUTH error and a hint', async (t) => {
+    const smtp = await startTestSmtpServer(t, { auth: { username: 'app', password: 'Pa55-word' } });
+    const svc = await service(t);
     const result = await svc.gql(VERIFY, { uri: plain(smtp, 'app:Wr0ng-word@') });
     const report = result.data.verifySmtp;
     assert.equal(report.ok, false);
@@ -331,8 +331,8 @@ describe('verifySmtp', () => {
     assert.ok(!JSON.stringify(result).includes('Wr0ng-word'));
   });
 
-  test('a bad URI is BAD_USER_INPUT', async () => {
-    const svc = await service();
+  test('a bad URI is BAD_USER_INPUT', async (t) => {
+    const svc = await service(t);
     const result = await svc.gql(VERIFY, { uri: 'http://x:Secret-9@example.com' });
     assert.equal(result.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
     assert.ok(!JSON.stringify(result).includes('Secret-9'));

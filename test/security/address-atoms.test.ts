@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadConfigFromEnv } from '../../src/app.ts';
-import { serviceStarter, smtpServerStarter, trackCleanups } from '../helpers/fixtures.ts';
+import { fileScope } from '../helpers/scope.ts';
+import { startTestSmtpServer, type TestSmtpServerOptions } from '../helpers/smtp-server.ts';
+import { startService as startServiceIn } from '../helpers/service.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 // Issue 19, item 5 ("splitting the email atom"): encoded-word local parts were accepted and sent
@@ -10,9 +12,8 @@ import { waitFor } from '../helpers/wait-for.ts';
 // is accepted: sendEmail, sendEmails, sendTestEmail, configureSmtp, configureSmtpProvider and
 // SMTP_FROM_ADDRESS.
 
-const addCleanup = trackCleanups();
-const startSmtp = smtpServerStarter(addCleanup);
-const startService = serviceStarter(addCleanup);
+const startSmtp = (options: TestSmtpServerOptions = {}) => startTestSmtpServer(fileScope, options);
+const startService = (env: Record<string, string> = {}) => startServiceIn(fileScope, env);
 
 const ATTACKS = [
   // attacker@evil.example, base64 and Q-encoded

@@ -4,24 +4,29 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { runCli } from '../helpers/cli.ts';
-import { serviceStarter, trackCleanups } from '../helpers/fixtures.ts';
-import { graphqlRequest, startServiceProcess, tempDir } from '../helpers/service.ts';
+import {
+  graphqlRequest,
+  startServiceProcess,
+  tempDir,
+  startService as startServiceIn,
+} from '../helpers/service.ts';
+import { closeWith, fileScope } from '../helpers/scope.ts';
 
 // Issue 19, item 6: the defaults. Files that may hold SMTP passwords are private; /metrics on a
 // network needs its token like the API does; `npm start` without NODE_ENV behaves as
 // production; a tokenless instance behind a reverse proxy on the same host does not treat every
 // proxied caller as a loopback admin. (Revoking the last token: token-lineage.test.ts.)
 
-const addCleanup = trackCleanups();
-const startService = serviceStarter(addCleanup);
+const addCleanup = (cleanup: () => unknown) => closeWith(fileScope, cleanup);
+const startService = (env: Record<string, string> = {}) => startServiceIn(fileScope, env);
 const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
 
 describe('files', () => {
   test('the database, its -wal and -shm, and a backup are 0600 in 0700 directories', async () => {
-    const dir = tempDir();
+    const dir = tempDir(fileScope);
     addCleanup(() => dir.remove());
     const databasePath = join(dir.path, 'data', 'nested', 'mailscope.db');
-    const service = await startServiceProcess({ DATABASE_PATH: databasePath });
+    const service = await startServiceProcess(fileScope, { DATABASE_PATH: databasePath });
     addCleanup(async () => {
       if (service.child.exitCode === null) await service.kill();
     });
@@ -44,14 +49,14 @@ describe('files', () => {
     );
 
     const backupPath = join(dir.path, 'backups', 'today.db');
-    const backup = await runCli(['backup', backupPath, '--database', databasePath]);
+    const backup = await runCli(fileScope, ['backup', backupPath, '--database', databasePath]);
     assert.equal(backup.code, 0, backup.stderr);
     assert.deepEqual([mode(join(dir.path, 'backups')), mode(backupPath)], ['700', '600']);
     assert.equal(await service.stop(), 0);
   });
 
   test('an existing database that is readable by others is tightened at start', async () => {
-    const dir = tempDir();
+    const dir = tempDir(fileScope);
     addCleanup(() => dir.remove());
     const databasePath = join(dir.path, 'old.db');
     writeFileSync(databasePath, '');
@@ -63,12 +68,12 @@ describe('files', () => {
 
 describe('configuration', () => {
   test('a network HOST without METRICS_TOKEN is refused at start, with every other problem', async () => {
-    const dir = tempDir();
+    const dir = tempDir(fileScope);
     addCleanup(() => dir.remove());
     const base = { DATABASE_PATH: join(dir.path, 'm.db'), HOST: '0.0.0.0' };
     // The problems are in the fatal log line, JSON-escaped.
     await assert.rejects(
-      startServiceProcess({ ...base, API_TOKEN: 'network-admin', METRICS_TOKEN: '' }),
+      startServiceProcess(fileScope, { ...base, API_TOKEN: 'network-admin', METRICS_TOKEN: '' }),
       (error: Error) =>
         /METRICS_TOKEN: HOST \\?"0\.0\.0\.0\\?" is not a loopback address, so \/metrics would be open/.test(
           error.message,
@@ -76,13 +81,13 @@ describe('configuration', () => {
         !/HOST: \\?"0\.0\.0\.0\\?" is not a loopback address; set API_TOKEN/.test(error.message),
     );
     await assert.rejects(
-      startServiceProcess({ ...base, API_TOKEN: '', METRICS_TOKEN: '', PORT: 'eighty' }),
+      startServiceProcess(fileScope, { ...base, API_TOKEN: '', METRICS_TOKEN: '', PORT: 'eighty' }),
       (error: Error) =>
         /- PORT:/.test(error.message) &&
         /- HOST: .*set API_TOKEN/.test(error.message) &&
         /- METRICS_TOKEN:/.test(error.message),
     );
-    const both = await startServiceProcess({
+    const both = await startServiceProcess(fileScope, {
       ...base,
       API_TOKEN: 'network-admin',
       METRICS_TOKEN: 'network-metrics',

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
 import { before, describe, test } from 'node:test';
 import type { SmtpEndpoint } from '../../src/smtp/endpoint.ts';
 import {
@@ -10,20 +9,16 @@ import {
 } from '../../src/smtp/destination-guard.ts';
 import { createSmtpTransports, type SmtpTransportsOptions } from '../../src/smtp/transport.ts';
 import { verifySmtpEndpoint } from '../../src/smtp/verify.ts';
-import {
-  createTlsFixtures,
-  smtpServerStarter,
-  trackCleanups,
-  type TlsFixtures,
-} from '../helpers/fixtures.ts';
+import { createTlsFixtures, type TlsFixtures } from '../helpers/fixtures.ts';
+import { closeWith, type Scope } from '../helpers/scope.ts';
 import { startService } from '../helpers/service.ts';
+import { startTestSmtpServer } from '../helpers/smtp-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 // SMTP_DISALLOW_PRIVATE_IPS and SMTP_ALLOWED_PORTS: where the service may connect, checked on
 // the address that is dialled, for deliveries and for verifySmtp alike.
 
-const addCleanup = trackCleanups();
-const startSmtp = smtpServerStarter(addCleanup);
+const startSmtp = startTestSmtpServer;
 let certs: TlsFixtures;
 before(() => {
   certs = createTlsFixtures();
@@ -31,14 +26,18 @@ before(() => {
 
 const PRIVATE_ONLY: DestinationPolicy = { disallowPrivateIps: true, allowedPorts: null };
 
-function transports(destination: DestinationPolicy, extra: Partial<SmtpTransportsOptions> = {}) {
+function transports(
+  scope: Scope,
+  destination: DestinationPolicy,
+  extra: Partial<SmtpTransportsOptions> = {},
+) {
   const created = createSmtpTransports({
     timeoutMs: 3_000,
     extraCaCertificates: [certs.ca.cert],
     destination,
     ...extra,
   });
-  addCleanup(() => created.close());
+  closeWith(scope, () => created.close());
   return created;
 }
 
@@ -125,10 +124,10 @@ describe('which addresses are refused', () => {
 });
 
 describe('deliveries', () => {
-  test('a loopback SMTP host is refused before any connection is made', async () => {
-    const smtp = await startSmtp();
+  test('a loopback SMTP host is refused before any connection is made', async (t) => {
+    const smtp = await startSmtp(t);
     for (const host of ['127.0.0.1', 'localhost']) {
-      const outcome = await transports(PRIVATE_ONLY).send(
+      const outcome = await transports(t, PRIVATE_ONLY).send(
         randomUUID(),
         endpoint(host, smtp.port),
         mail(),
@@ -140,9 +139,9 @@ describe('deliveries', () => {
     assert.equal(smtp.connectionCount, 0);
   });
 
-  test('a port outside SMTP_ALLOWED_PORTS is refused before any connection is made', async () => {
-    const smtp = await startSmtp();
-    const outcome = await transports({ disallowPrivateIps: false, allowedPorts: [587] }).send(
+  test('a port outside SMTP_ALLOWED_PORTS is refused before any connection is made', async (t) => {
+    const smtp = await startSmtp(t);
+    const outcome = await transports(t, { disallowPrivateIps: false, allowedPorts: [587] }).send(
       randomUUID(),
       endpoint('127.0.0.1', smtp.port),
       mail(),
@@ -151,10 +150,10 @@ describe('deliveries', () => {
     assert.equal(smtp.connectionCount, 0);
   });
 
-  test('the guarded socket dials the checked address; TLS still checks the certificate against the name', async () => {
-    const trusted = await startSmtp({ tls: 'starttls', certificate: certs.trusted });
+  test('the guarded socket dials the checked address; TLS still checks the certificate against the name', async (t) => {
+    const trusted = await startSmtp(t, { tls: 'starttls', certificate: certs.trusted });
     const policy = { disallowPrivateIps: false, allowedPorts: [trusted.port] };
-    const sent = await transports(policy).send(
+    const sent = await transports(t, policy).send(
       randomUUID(),
       endpoint('localhost', trusted.port, { security: 'starttls' }),
       mail(),
@@ -163,8 +162,8 @@ describe('deliveries', () => {
     assert.equal(trusted.received[0]?.servername, 'localhost');
     assert.equal(trusted.received[0]?.secure, true);
 
-    const wrongName = await startSmtp({ tls: 'starttls', certificate: certs.otherName });
-    const refused = await transports({
+    const wrongName = await startSmtp(t, { tls: 'starttls', certificate: certs.otherName });
+    const refused = await transports(t, {
       disallowPrivateIps: false,
       allowedPorts: [wrongName.port],
     }).send(randomUUID(), endpoint('localhost', wrongName.port, { security: 'starttls' }), mail());
@@ -174,8 +173,8 @@ describe('deliveries', () => {
 });
 
 describe('verifySmtp', () => {
-  test('a private host fails at the DNS step with CONFIG, without connecting', async () => {
-    const smtp = await startSmtp();
+  test('a private host fails at the DNS step with CONFIG, without connecting', async (t) => {
+    const smtp = await startSmtp(t);
     const report = await verifySmtpEndpoint(endpoint('localhost', smtp.port), {
       timeoutMs: 2_000,
       destination: PRIVATE_ONLY,
@@ -189,20 +188,16 @@ describe('verifySmtp', () => {
   });
 
   test('with the guard on, a closed port says no more than "could not connect"', async () => {
-    // A port that was just free: nothing listens on it.
-    const probe = net.createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const port = (probe.address() as net.AddressInfo).port;
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
-
-    const open = await verifySmtpEndpoint(endpoint('127.0.0.1', port), { timeoutMs: 300 });
+    // Nothing listens on port 1: no port below 1024 is ever handed out to a test or a process.
+    const port = 1;
+    const open = await verifySmtpEndpoint(endpoint('127.0.0.1', port), { timeoutMs: 3_000 });
     assert.match(
       open.steps.at(-1)!.error!.message,
       /refused/,
       'without the guard: the plain reason',
     );
     const guarded = await verifySmtpEndpoint(endpoint('127.0.0.1', port), {
-      timeoutMs: 300,
+      timeoutMs: 3_000,
       destination: { disallowPrivateIps: false, allowedPorts: [port] },
     });
     const failed = guarded.steps.at(-1)!;
@@ -213,13 +208,12 @@ describe('verifySmtp', () => {
 });
 
 describe('the service with SMTP_DISALLOW_PRIVATE_IPS=true', () => {
-  test('deliveries and verifySmtp to a loopback server are refused; the server sees no connection', async () => {
-    const smtp = await startSmtp();
-    const svc = await startService({
+  test('deliveries and verifySmtp to a loopback server are refused; the server sees no connection', async (t) => {
+    const smtp = await startSmtp(t);
+    const svc = await startService(t, {
       SMTP_DISALLOW_PRIVATE_IPS: 'true',
       DELIVERY_MAX_ATTEMPTS: '1',
     });
-    addCleanup(() => svc.close());
     const configured = await svc.gql(
       `mutation ($input: ConfigureSmtpInput!) { configureSmtp(input: $input) { version } }`,
       {

@@ -1,16 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { forbiddenAddressKind } from '../../src/smtp/destination-guard.ts';
-import { serviceStarter, smtpServerStarter, trackCleanups } from '../helpers/fixtures.ts';
+import { fileScope } from '../helpers/scope.ts';
+import { startTestSmtpServer, type TestSmtpServerOptions } from '../helpers/smtp-server.ts';
+import { startService as startServiceIn } from '../helpers/service.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 // Issue 19, item 4: SMTP_DISALLOW_PRIVATE_IPS let IPv6 addresses through that carry a private
 // IPv4 address for a translator, relay or tunnel to dial: ::ffff:0:127.0.0.1 (SIIT),
 // 2002::/16 (6to4) and 2001::/32 (Teredo). Each now answers as the IPv4 address inside it.
 
-const addCleanup = trackCleanups();
-const startSmtp = smtpServerStarter(addCleanup);
-const startService = serviceStarter(addCleanup, { SMTP_DISALLOW_PRIVATE_IPS: 'true' });
+const startSmtp = (options: TestSmtpServerOptions = {}) => startTestSmtpServer(fileScope, options);
+const startService = (env: Record<string, string> = {}) =>
+  startServiceIn(fileScope, { ...{ SMTP_DISALLOW_PRIVATE_IPS: 'true' }, ...env });
 
 // Teredo: 2001:0:<server IPv4>:<flags>:<port ^ 0xffff>:<client IPv4 ^ 0xffffffff>.
 const ATTACKS: [address: string, kind: RegExp][] = [

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import Database from 'better-sqlite3';
-import WebSocket from 'ws';
+import { fileScope } from '../helpers/scope.ts';
 import {
   failedWith,
+  rawSocket,
   startService,
   subscribe,
   tempDir,
@@ -18,20 +19,16 @@ import { waitFor } from '../helpers/wait-for.ts';
 // off, internal details masked.
 
 const TOKEN = 'hostile-inputs-admin';
-const dir = tempDir();
+const dir = tempDir(fileScope);
 let svc: TestService;
 
 before(async () => {
-  svc = await startService({
+  svc = await startService(fileScope, {
     API_TOKEN: TOKEN,
     NODE_ENV: 'production',
     DATABASE_PATH: join(dir.path, 'mailscope.db'),
     SENDER_DOMAIN_ALLOWLIST: 'example.com',
   });
-});
-after(async () => {
-  await svc.close();
-  dir.remove();
 });
 
 interface Outcome {
@@ -65,17 +62,15 @@ async function http(body: unknown, init: { method?: string; contentType?: string
 const gql = (query: string, variables: Record<string, unknown> = {}) => http({ query, variables });
 
 async function ws(query: string, variables: Record<string, unknown> = {}): Promise<Outcome> {
-  const client = wsClient(svc.url, TOKEN);
-  try {
-    const sub = subscribe(client, query, variables);
-    await waitFor(() => sub.errors.length > 0 || sub.received.length > 0 || sub.closed);
-    // graphql-ws hands a refused operation's errors over as one array.
-    const error = sub.errors.flat()[0] as
-      { message?: string; extensions?: { code?: string } } | undefined;
-    return { status: 0, code: error?.extensions?.code ?? null, message: error?.message ?? '' };
-  } finally {
-    await client.dispose();
-  }
+  // Disposed of here; the file's scope is the backstop when an assertion fails first.
+  const client = wsClient(fileScope, svc.url, TOKEN);
+  const sub = subscribe(client, query, variables);
+  await waitFor(() => sub.errors.length > 0 || sub.received.length > 0 || sub.closed);
+  await client.dispose();
+  // graphql-ws hands a refused operation's errors over as one array.
+  const error = sub.errors.flat()[0] as
+    { message?: string; extensions?: { code?: string } } | undefined;
+  return { status: 0, code: error?.extensions?.code ?? null, message: error?.message ?? '' };
 }
 
 const SEND = `mutation ($input: SendEmailInput!) { sendEmail(input: $input) { id } }`;
@@ -406,21 +401,19 @@ test(`${cases.length} hostile inputs get typed errors, store nothing, and leave 
   assert.equal(normal.status, 200);
 });
 
-test('graphql-ws: a message over 1 MB closes the socket (1009), the service stays up', async () => {
-  const socket = new WebSocket(`${svc.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
-  const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
-  socket.on('error', () => {});
-  socket.on('open', () =>
-    socket.send(
+test('graphql-ws: a message over 1 MB closes the socket (1009), the service stays up', async (t) => {
+  const raw = rawSocket(t, svc.url);
+  raw.socket.on('open', () =>
+    raw.socket.send(
       JSON.stringify({ type: 'connection_init', payload: { pad: 'x'.repeat(1_100_000) } }),
     ),
   );
-  assert.equal(await closed, 1009);
+  assert.equal(await waitFor(() => raw.closeCode, { description: 'the socket to close' }), 1009);
   assert.equal((await fetch(`${svc.url}/healthz`)).status, 200);
 });
 
-test('graphql-ws: more than 20 live subscriptions on one connection are refused', async () => {
-  const client = wsClient(svc.url, TOKEN);
+test('graphql-ws: more than 20 live subscriptions on one connection are refused', async (t) => {
+  const client = wsClient(t, svc.url, TOKEN);
   const subs = Array.from({ length: 21 }, () =>
     subscribe(client, `subscription { queueStats { queueDepth } }`),
   );

@@ -8,6 +8,7 @@ import {
   type GraphQLResponse,
   type TestService,
 } from '../helpers/service.ts';
+import { fileScope } from '../helpers/scope.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 // Issue 19, item 1: one READ-token query stalled the service. 15 aliases of messages(first: 500)
@@ -31,7 +32,7 @@ const aliased = (count: number, selection: string, first = 500) =>
 const REVIEW = aliased(15, `id html ${loop(3)}`);
 
 before(async () => {
-  svc = await startService({ API_TOKEN: ADMIN, NODE_ENV: 'production' });
+  svc = await startService(fileScope, { API_TOKEN: ADMIN, NODE_ENV: 'production' });
   for (let sent = 0; sent < MESSAGES; sent += 100) {
     const batch = await svc.gql(
       `mutation ($inputs: [SendEmailInput!]!) { sendEmails(inputs: $inputs) { id } }`,
@@ -73,7 +74,7 @@ function refusal(response: GraphQLResponse, limit: string) {
 
 /** The first error of a graphql-ws operation, whatever kind of operation it is. */
 async function wsError(query: string, variables: Record<string, unknown> = {}) {
-  const client = wsClient(svc.url, reader);
+  const client = wsClient(fileScope, svc.url, reader);
   try {
     const sub = subscribe(client, query, variables);
     await waitFor(() => sub.errors.length > 0 || sub.received.length > 0 || sub.closed);
@@ -148,7 +149,7 @@ describe('refused up front, with the cost and the limit', () => {
     );
     assert.equal(looped.extensions?.['limit'], 'cycle');
     // What a dashboard subscribes to is well inside it.
-    const client = wsClient(svc.url, reader);
+    const client = wsClient(fileScope, svc.url, reader);
     try {
       const feed = subscribe(
         client,

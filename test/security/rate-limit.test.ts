@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import { createSendRateLimiter } from '../../src/auth/send-rate-limiter.ts';
+import { fileScope } from '../helpers/scope.ts';
 import { graphqlRequest, startService, type TestService } from '../helpers/service.ts';
 
 // SEND_RATE_LIMIT_PER_MINUTE: a token bucket per token; the send past the limit is RATE_LIMITED
@@ -11,14 +12,11 @@ let svc: TestService;
 before(async () => {
   // The service-wide limit is raised so that each token's own bucket is what is tested here
   // (token-lineage.test.ts has the service-wide one).
-  svc = await startService({
+  svc = await startService(fileScope, {
     API_TOKEN: BOOTSTRAP,
     SEND_RATE_LIMIT_PER_MINUTE: '2',
     SEND_RATE_LIMIT_TOTAL_PER_MINUTE: '100',
   });
-});
-after(async () => {
-  await svc.close();
 });
 
 const SEND = `mutation ($to: String!) { sendEmail(input: { to: $to, subject: "s", text: "t" }) { id } }`;
@@ -90,41 +88,34 @@ test('sendEmails counts every message it carries, all or none', () => {
   assert.deepEqual(limiter.take('k', 7), { ok: false, exceedsCapacity: 6 });
 });
 
-test('over the API: a batch beyond what is left is RATE_LIMITED and stores nothing', async () => {
-  const batchSvc = await startService({ API_TOKEN: BOOTSTRAP, SEND_RATE_LIMIT_PER_MINUTE: '5' });
-  try {
-    const sendMany = (count: number) =>
-      graphqlRequest(
-        `${batchSvc.url}/graphql`,
-        `mutation ($inputs: [SendEmailInput!]!) { sendEmails(inputs: $inputs) { id } }`,
-        {
-          inputs: Array.from({ length: count }, (_, i) => ({
-            to: `u${i}@example.com`,
-            subject: 's',
-            text: 't',
-          })),
-        },
-        BOOTSTRAP,
-      );
-    assert.equal((await sendMany(3)).errors, undefined);
-    const limited = await sendMany(3);
-    assert.equal(limited.errors?.[0]?.extensions?.code, 'RATE_LIMITED');
-    assert.ok(limited.errors?.[0]?.extensions?.['retryAfterSeconds'] >= 1);
-    const tooBig = await sendMany(6);
-    assert.equal(tooBig.errors?.[0]?.extensions?.code, 'RATE_LIMITED');
-    assert.match(
-      tooBig.errors![0]!.message,
-      /6 messages in one call are more than the 5 per minute/,
-    );
-    assert.equal(tooBig.errors?.[0]?.extensions?.['retryAfterSeconds'], undefined);
-    const count = await graphqlRequest(
+test('over the API: a batch beyond what is left is RATE_LIMITED and stores nothing', async (t) => {
+  const batchSvc = await startService(t, { API_TOKEN: BOOTSTRAP, SEND_RATE_LIMIT_PER_MINUTE: '5' });
+  const sendMany = (count: number) =>
+    graphqlRequest(
       `${batchSvc.url}/graphql`,
-      `{ messages { totalCount } }`,
-      {},
+      `mutation ($inputs: [SendEmailInput!]!) { sendEmails(inputs: $inputs) { id } }`,
+      {
+        inputs: Array.from({ length: count }, (_, i) => ({
+          to: `u${i}@example.com`,
+          subject: 's',
+          text: 't',
+        })),
+      },
       BOOTSTRAP,
     );
-    assert.equal(count.data.messages.totalCount, 3);
-  } finally {
-    await batchSvc.close();
-  }
+  assert.equal((await sendMany(3)).errors, undefined);
+  const limited = await sendMany(3);
+  assert.equal(limited.errors?.[0]?.extensions?.code, 'RATE_LIMITED');
+  assert.ok(limited.errors?.[0]?.extensions?.['retryAfterSeconds'] >= 1);
+  const tooBig = await sendMany(6);
+  assert.equal(tooBig.errors?.[0]?.extensions?.code, 'RATE_LIMITED');
+  assert.match(tooBig.errors![0]!.message, /6 messages in one call are more than the 5 per minute/);
+  assert.equal(tooBig.errors?.[0]?.extensions?.['retryAfterSeconds'], undefined);
+  const count = await graphqlRequest(
+    `${batchSvc.url}/graphql`,
+    `{ messages { totalCount } }`,
+    {},
+    BOOTSTRAP,
+  );
+  assert.equal(count.data.messages.totalCount, 3);
 });

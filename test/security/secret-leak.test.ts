@@ -5,7 +5,6 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import type { GraphQLObjectType } from 'graphql';
 import { createSchema } from '../../src/graphql/schema.ts';
-import { trackCleanups, smtpServerStarter } from '../helpers/fixtures.ts';
 import {
   graphqlRequest,
   startService,
@@ -14,6 +13,7 @@ import {
   tempDir,
   wsClient,
 } from '../helpers/service.ts';
+import { startTestSmtpServer } from '../helpers/smtp-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { fullSelection } from './full-selection.ts';
 
@@ -22,8 +22,6 @@ import { fullSelection } from './full-selection.ts';
 // and graphql-ws, stats, transcripts — and is then looked for in every output, the log of the
 // service process and the bytes of its database files. It must be found nowhere.
 
-const addCleanup = trackCleanups();
-const startSmtp = smtpServerStarter(addCleanup);
 const schema = createSchema();
 const query = schema.getQueryType()!;
 const sel = (typeName: string) => fullSelection(schema.getType(typeName) as GraphQLObjectType);
@@ -48,18 +46,14 @@ function leaks(where: string, text: string): string[] {
 }
 
 test('the SMTP password appears in no response, event, transcript, stat, log line or database byte', async (t) => {
-  const dir = tempDir();
-  addCleanup(() => dir.remove());
-  const smtp = await startSmtp({ auth: { username: USER, password: PASSWORD } });
-  const service = await startServiceProcess({
+  const dir = tempDir(t);
+  const smtp = await startTestSmtpServer(t, { auth: { username: USER, password: PASSWORD } });
+  const service = await startServiceProcess(t, {
     DATABASE_PATH: join(dir.path, 'mailscope.db'),
     SECRETS_KEY,
     API_TOKEN: TOKEN,
     DELIVERY_TRANSCRIPTS: 'all',
     DELIVERY_MAX_ATTEMPTS: '2',
-  });
-  addCleanup(async () => {
-    if (service.child.exitCode === null) await service.kill();
   });
   const outputs: [string, string][] = [];
   const gql = async (text: string, variables: Record<string, unknown> = {}) => {
@@ -73,8 +67,7 @@ test('the SMTP password appears in no response, event, transcript, stat, log lin
   const SEND = `mutation ($to: String!) { sendEmail(input: { to: $to, subject: "leak", text: "t" }) { id } }`;
 
   // Live events from the start, every field.
-  const client = wsClient(service.url, TOKEN);
-  addCleanup(() => client.dispose());
+  const client = wsClient(t, service.url, TOKEN);
   const events = subscribe(
     client,
     `subscription { messageEvents(after: "0") ${sel('MessageEvent')} }`,
@@ -184,11 +177,9 @@ test('the SMTP password appears in no response, event, transcript, stat, log lin
   assert.ok(service.output().includes('GraphQL at'));
 });
 
-test('cleartext rows stored before SECRETS_KEY are encrypted at the next start, leaving no trace in the file', async () => {
-  const dir = tempDir();
-  addCleanup(() => dir.remove());
-  const path = join(dir.path, 'mailscope.db');
-  const before = await startService({ DATABASE_PATH: path });
+test('cleartext rows stored before SECRETS_KEY are encrypted at the next start, leaving no trace in the file', async (t) => {
+  const path = join(tempDir(t).path, 'mailscope.db');
+  const before = await startService(t, { DATABASE_PATH: path });
   await before.gql(
     `mutation ($input: ConfigureSmtpInput!) { configureSmtp(input: $input) { version } }`,
     {
@@ -204,7 +195,7 @@ test('cleartext rows stored before SECRETS_KEY are encrypted at the next start, 
     'cleartext before',
   );
 
-  const withKey = await startService({ DATABASE_PATH: path, SECRETS_KEY });
+  const withKey = await startService(t, { DATABASE_PATH: path, SECRETS_KEY });
   const config = await withKey.gql(`{ smtpConfig { connectionUri version } }`);
   assert.equal(config.data.smtpConfig.connectionUri, 'smtp://u:***@mail.example.com:587/');
   await withKey.close();
@@ -213,13 +204,11 @@ test('cleartext rows stored before SECRETS_KEY are encrypted at the next start, 
   assert.match(bytes, /enc:v1:/);
 
   // Without the key, the encrypted configuration cannot be used: the start fails and says why.
-  await assert.rejects(startService({ DATABASE_PATH: path }), /SECRETS_KEY/);
+  await assert.rejects(startService(t, { DATABASE_PATH: path }), /SECRETS_KEY/);
 });
 
-test('key rotation: the new key first, the old after it; rows move to the new key at start', async () => {
-  const dir = tempDir();
-  addCleanup(() => dir.remove());
-  const path = join(dir.path, 'mailscope.db');
+test('key rotation: the new key first, the old after it; rows move to the new key at start', async (t) => {
+  const path = join(tempDir(t).path, 'mailscope.db');
   const oldKey = SECRETS_KEY;
   const newKey = Buffer.alloc(32, 9).toString('base64');
   const keyIds = () => {
@@ -230,7 +219,7 @@ test('key rotation: the new key first, the old after it; rows move to the new ke
     db.close();
     return rows.map((row) => row.uri.split(':')[2]);
   };
-  const first = await startService({ DATABASE_PATH: path, SECRETS_KEY: oldKey });
+  const first = await startService(t, { DATABASE_PATH: path, SECRETS_KEY: oldKey });
   await first.gql(
     `mutation ($input: ConfigureSmtpInput!) { configureSmtp(input: $input) { version } }`,
     {
@@ -243,12 +232,15 @@ test('key rotation: the new key first, the old after it; rows move to the new ke
   await first.close();
   const [oldId] = keyIds();
 
-  const rotated = await startService({ DATABASE_PATH: path, SECRETS_KEY: `${newKey},${oldKey}` });
+  const rotated = await startService(t, {
+    DATABASE_PATH: path,
+    SECRETS_KEY: `${newKey},${oldKey}`,
+  });
   await rotated.close();
   const [newId] = keyIds();
   assert.notEqual(newId, oldId);
 
-  const onlyNew = await startService({ DATABASE_PATH: path, SECRETS_KEY: newKey });
+  const onlyNew = await startService(t, { DATABASE_PATH: path, SECRETS_KEY: newKey });
   const config = await onlyNew.gql(`{ smtpConfig { connectionUri } }`);
   assert.equal(config.data.smtpConfig.connectionUri, 'smtp://u:***@mail.example.com:587/');
   await onlyNew.close();

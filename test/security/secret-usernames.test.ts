@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { smtpServerStarter, trackCleanups } from '../helpers/fixtures.ts';
 import { graphqlRequest, startServiceProcess, tempDir } from '../helpers/service.ts';
+import { closeWith, fileScope } from '../helpers/scope.ts';
+import { startTestSmtpServer, type TestSmtpServerOptions } from '../helpers/smtp-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 // Issue 19, item 2: configureSmtpProvider(POSTMARK) puts the server token in the user name and
@@ -11,8 +12,8 @@ import { waitFor } from '../helpers/wait-for.ts';
 // token. A user name that is a credential (a preset says so, or it equals the password) is now
 // masked wherever a URI or a user name is shown, logged, or stored in a transcript.
 
-const addCleanup = trackCleanups();
-const startSmtp = smtpServerStarter(addCleanup);
+const addCleanup = (cleanup: () => unknown) => closeWith(fileScope, cleanup);
+const startSmtp = (options: TestSmtpServerOptions = {}) => startTestSmtpServer(fileScope, options);
 
 // A Postmark server token looks like this; here it is user name and password of a local server.
 const TOKEN = '7c1f3d2e-9b8a-4c5d-8e7f-0a1b2c3d4e5f';
@@ -35,9 +36,9 @@ test('a user name that is a secret appears in no response, transcript, error or 
         ? { code: 550, message: `5.7.1 account ${TOKEN} may not send to ${address}` }
         : null,
   });
-  const dir = tempDir();
+  const dir = tempDir(fileScope);
   addCleanup(() => dir.remove());
-  const service = await startServiceProcess({
+  const service = await startServiceProcess(fileScope, {
     DATABASE_PATH: join(dir.path, 'mailscope.db'),
     API_TOKEN: ADMIN,
     // The environment's configuration is what the start-up log line describes.

@@ -5,8 +5,8 @@ import WebSocket from 'ws';
 import { startApp, type RunningApp } from '../../src/app.ts';
 import { createLogger } from '../../src/logger.ts';
 import { runCli } from '../helpers/cli.ts';
-import { trackCleanups } from '../helpers/fixtures.ts';
 import { configFor, graphqlRequest, tempDir } from '../helpers/service.ts';
+import { closeWith, fileScope } from '../helpers/scope.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 // Issue 19, item 3: with SEND_RATE_LIMIT_PER_MINUTE=2 an ADMIN token sent 2, then 3 tokens it
@@ -16,7 +16,7 @@ import { waitFor } from '../helpers/wait-for.ts';
 // revokes the tokens it created, transitively, closing their sockets. And (item 6) revoking the
 // last token no longer reopens anonymous admin access; the CLI lets an operator back in.
 
-const addCleanup = trackCleanups();
+const addCleanup = (cleanup: () => unknown) => closeWith(fileScope, cleanup);
 const ADMIN = 'lineage-admin';
 
 interface Service {
@@ -34,7 +34,7 @@ interface Service {
 
 /** The service in this process, with its log lines kept for the audit assertions. */
 async function start(env: Record<string, string>): Promise<Service> {
-  const dir = tempDir();
+  const dir = tempDir(fileScope);
   const databasePath = join(dir.path, 'mailscope.db');
   const log: Record<string, unknown>[] = [];
   const app = await startApp(configFor({ DATABASE_PATH: databasePath, ...env }), {
@@ -222,7 +222,7 @@ test('revoking the last token does not reopen anonymous access; the CLI lets the
   assert.equal((await svc.gql(only.token, `{ viewer { scope } }`)).status, 401);
 
   // The way back in: the CLI writes a token straight into the database file.
-  const cli = await runCli([
+  const cli = await runCli(fileScope, [
     'create-token',
     '--name',
     'ops',
@@ -240,7 +240,7 @@ test('revoking the last token does not reopen anonymous access; the CLI lets the
   );
   assert.deepEqual(viewer.data.viewer, { scope: 'ADMIN', tokenName: 'ops' });
   assert.deepEqual(viewer.data.apiTokens[0], { name: 'ops', createdVia: 'CLI' });
-  const missing = await runCli([
+  const missing = await runCli(fileScope, [
     'create-token',
     '--name',
     'x',

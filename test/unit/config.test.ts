@@ -71,6 +71,33 @@ test('SMTP_FROM_ADDRESS goes through the API address rules when they are given',
   assert.match(result.problems.join('\n'), /^SMTP_FROM_ADDRESS: no % routing/m);
 });
 
+test('the checks between two variables are reported with the other problems, not after them', () => {
+  const result = loadConfig(
+    {
+      PORT: 'eighty',
+      HOST: '0.0.0.0',
+      DELIVERY_RETRY_BASE_MS: '5000',
+      DELIVERY_RETRY_MAX_MS: '10',
+    },
+    checks,
+  );
+  assert.ok(!result.ok);
+  const text = result.problems.join('\n');
+  assert.match(text, /^PORT:/m);
+  assert.match(text, /^HOST: .*not a loopback address.*API_TOKEN/m);
+  assert.match(text, /^DELIVERY_RETRY_MAX_MS: must not be smaller than DELIVERY_RETRY_BASE_MS/m);
+  // A variable that is bad by itself is not also compared with another.
+  const bad = loadConfig(
+    { HOST: '0.0.0.0', API_TOKEN: 't', METRICS_TOKEN: 'm', DELIVERY_RETRY_MAX_MS: 'x' },
+    checks,
+  );
+  assert.ok(!bad.ok);
+  assert.deepEqual(
+    bad.problems.map((problem) => problem.split(':')[0]),
+    ['DELIVERY_RETRY_MAX_MS'],
+  );
+});
+
 test('EMBEDDED_SMTP_PORT=off disables the embedded server', () => {
   const result = loadConfig({ EMBEDDED_SMTP_PORT: 'off' }, checks);
   assert.ok(result.ok);

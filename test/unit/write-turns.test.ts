@@ -1,18 +1,19 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { createWriteTurns } from '../../src/db/sqlite/write-turns.ts';
+import { closeWith, type Scope } from '../helpers/scope.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 // Another thread holding the turn, as the delivery thread does during its transaction: it takes
-// the turn as write-turns.ts does, says so, and gives it back when told (or never).
+// the turn as write-turns.ts does, says so, answers pings, and gives it back when told (or never).
 const HOLDER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const state = new Int32Array(workerData.buffer);
 if (Atomics.compareExchange(state, 0, 0, 1) !== 0) throw new Error('turn not free');
 parentPort.postMessage('held');
 parentPort.on('message', (message) => {
+  if (message === 'ping') parentPort.postMessage('pong');
   if (message !== 'release') return;
   Atomics.store(state, 0, 0);
   Atomics.notify(state, 0);
@@ -20,12 +21,20 @@ parentPort.on('message', (message) => {
 });
 `;
 
-async function holdInAnotherThread(buffer: SharedArrayBuffer) {
+/** A thread holding the turn, terminated when `scope` ends. */
+async function holdInAnotherThread(scope: Scope, buffer: SharedArrayBuffer) {
   const thread = new Worker(HOLDER, { eval: true, workerData: { buffer } });
-  const [message] = await once(thread, 'message');
-  assert.equal(message, 'held');
+  closeWith(scope, () => thread.terminate());
+  const messages: string[] = [];
+  thread.on('message', (message: string) => messages.push(message));
+  await waitFor(() => messages.includes('held'), { description: 'the other thread to hold it' });
   return {
     release: () => thread.postMessage('release'),
+    /** A message to the other thread and its answer: a round trip through this event loop. */
+    ping: async () => {
+      thread.postMessage('ping');
+      await waitFor(() => messages.includes('pong'), { description: 'the answer to a ping' });
+    },
     stop: () => thread.terminate(),
   };
 }
@@ -41,13 +50,13 @@ test('a free turn runs the work at once, in the caller', () => {
 
 test('while another thread holds the turn, works wait without blocking and run in order once it is released', async (t) => {
   const turns = createWriteTurns();
-  const holder = await holdInAnotherThread(turns.buffer);
-  t.after(() => holder.stop());
+  const holder = await holdInAnotherThread(t, turns.buffer);
   const order: string[] = [];
   turns.run(() => order.push('first'));
   turns.run(() => order.push('second'));
-  // The event loop is free meanwhile: a timer fires while the works wait.
-  await new Promise((resolve) => setTimeout(resolve, 30));
+  // The event loop is free meanwhile: a message goes to the other thread and its answer comes
+  // back while the works wait (a blocked loop would never see the answer).
+  await holder.ping();
   assert.deepEqual(order, []);
   holder.release();
   await waitFor(() => order.length === 2, { description: 'the queued works' });
@@ -61,9 +70,8 @@ test('while another thread holds the turn, works wait without blocking and run i
 test('a turn never given back (its thread died mid-transaction) is taken over after maxWaitMs', async (t) => {
   const buffer = new SharedArrayBuffer(4);
   const turns = createWriteTurns(buffer, { maxWaitMs: 100 });
-  const holder = await holdInAnotherThread(buffer);
+  const holder = await holdInAnotherThread(t, buffer);
   await holder.stop();
-  t.after(() => holder.stop());
   let ranAfterMs: number | null = null;
   const started = performance.now();
   turns.run(() => (ranAfterMs = performance.now() - started));
