@@ -70,30 +70,46 @@ export interface Burst {
   readonly acknowledged: string[];
   /** Requests that failed (cut off by a crash or shutdown): never acknowledged. */
   readonly failed: number;
+  /** Failed requests by their GraphQL error code, or `network` when no answer came. */
+  readonly failures: Readonly<Record<string, number>>;
   /** Resolves once every request has answered or failed. */
   done: Promise<void>;
+  /** Sends no more requests; resolves once those under way have answered. */
+  stop(): Promise<void>;
 }
 
 /**
  * Sends `count` messages through sendEmail over HTTP, `parallel` requests at a time, like a
- * busy application would.
+ * busy application would. Given several service URLs, request `i` goes to `urls[i % n]`.
  */
-export function startBurst(url: string, count: number, parallel = 16, prefix = 'burst'): Burst {
+export function startBurst(
+  url: string | readonly string[],
+  count: number,
+  parallel = 16,
+  prefix = 'burst',
+): Burst {
+  const urls = typeof url === 'string' ? [url] : url;
   const acknowledged: string[] = [];
+  const failures: Record<string, number> = {};
   let failed = 0;
   let next = 0;
+  let stopped = false;
+  const fail = (reason: string) => {
+    failed++;
+    failures[reason] = (failures[reason] ?? 0) + 1;
+  };
   const mutation = `mutation ($input: SendEmailInput!) { sendEmail(input: $input) { id messageId } }`;
   async function lane(): Promise<void> {
-    while (next < count) {
+    while (next < count && !stopped) {
       const i = next++;
       try {
-        const result = await graphqlRequest(`${url}/graphql`, mutation, {
+        const result = await graphqlRequest(`${urls[i % urls.length]}/graphql`, mutation, {
           input: { to: `${prefix}${i}@example.com`, subject: `${prefix} ${i}`, text: 'x' },
         });
         if (result.data?.sendEmail) acknowledged.push(result.data.sendEmail.messageId);
-        else failed++;
+        else fail(String(result.errors?.[0]?.extensions?.['code'] ?? 'no code'));
       } catch {
-        failed++;
+        fail('network');
       }
     }
   }
@@ -103,6 +119,11 @@ export function startBurst(url: string, count: number, parallel = 16, prefix = '
     get failed() {
       return failed;
     },
+    failures,
     done,
+    stop() {
+      stopped = true;
+      return done;
+    },
   };
 }

@@ -176,7 +176,11 @@ export async function startServiceProcess(env: Record<string, string>): Promise<
       return /GraphQL at (http:\/\/[^\s]+)\/graphql/.exec(output)?.[1];
     },
     { timeoutMs: 20_000, description: 'the service to start' },
-  );
+  ).catch((error: unknown) => {
+    // Nobody else holds the child yet: left running, it would keep the test file alive.
+    child.kill('SIGKILL');
+    throw error;
+  });
   return {
     url,
     child,
