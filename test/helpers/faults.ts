@@ -87,6 +87,7 @@ export function startBurst(
   count: number,
   parallel = 16,
   prefix = 'burst',
+  token?: string,
 ): Burst {
   const urls = typeof url === 'string' ? [url] : url;
   const acknowledged: string[] = [];
@@ -103,9 +104,14 @@ export function startBurst(
     while (next < count && !stopped) {
       const i = next++;
       try {
-        const result = await graphqlRequest(`${urls[i % urls.length]}/graphql`, mutation, {
-          input: { to: `${prefix}${i}@example.com`, subject: `${prefix} ${i}`, text: 'x' },
-        });
+        const result = await graphqlRequest(
+          `${urls[i % urls.length]}/graphql`,
+          mutation,
+          {
+            input: { to: `${prefix}${i}@example.com`, subject: `${prefix} ${i}`, text: 'x' },
+          },
+          token,
+        );
         if (result.data?.sendEmail) acknowledged.push(result.data.sendEmail.messageId);
         else fail(String(result.errors?.[0]?.extensions?.['code'] ?? 'no code'));
       } catch {
