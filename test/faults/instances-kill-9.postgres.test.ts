@@ -46,7 +46,6 @@ test('three instances on one database, kill -9 of one mid-burst: nothing lost, d
   let held: ReceivedMail | null = null;
   let releaseHeld!: () => void;
   const victimDead = new Promise<void>((resolve) => (releaseHeld = resolve));
-  defer(() => releaseHeld());
   const smtp = await startTestSmtpServer({
     beforeAccept: async (mail) => {
       if (armed && held === null && mail.from === fromOf(victim)) {
@@ -77,6 +76,8 @@ test('three instances on one database, kill -9 of one mid-burst: nothing lost, d
       instances.set(name, instance);
     }),
   );
+  // Before the instances are stopped: a held reply would hold up the victim's shutdown.
+  defer(() => releaseHeld());
   const sql = await connect(database.url);
   defer(() => sql.end());
 

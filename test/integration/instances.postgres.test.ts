@@ -4,7 +4,7 @@ import type pg from 'pg';
 import WebSocket from 'ws';
 import { startBurst } from '../helpers/faults.ts';
 import { trackCleanups } from '../helpers/fixtures.ts';
-import { connect, storedLog } from '../helpers/postgres.ts';
+import { cleanupStack, connect, storedLog, type Cleanup } from '../helpers/postgres.ts';
 import {
   graphqlRequest,
   startService,
@@ -73,17 +73,22 @@ async function openMessages(): Promise<number> {
   return rows[0]!.n;
 }
 
-function subscriber(service: TestService, after?: string): Subscription<Event> {
+function subscriber(
+  defer: (cleanup: Cleanup) => void,
+  service: TestService,
+  after?: string,
+): Subscription<Event> {
   const client = wsClient(service.url, BOOTSTRAP);
-  addCleanup(() => client.dispose());
+  defer(() => client.dispose());
   const subscription = subscribe<Event>(client, EVENTS, after === undefined ? {} : { after });
-  addCleanup(() => subscription.unsubscribe());
+  defer(() => subscription.unsubscribe());
   return subscription;
 }
 
 describe('one feed, in one order, on every instance', () => {
-  test('live subscribers on three instances see the same sequence, equal to the stored log; cursors resume on another instance', async () => {
-    const live = instances.map((service) => subscriber(service));
+  test('live subscribers on three instances see the same sequence, equal to the stored log; cursors resume on another instance', async (t) => {
+    const defer = cleanupStack(t);
+    const live = instances.map((service) => subscriber(defer, service));
     // Subscriptions start asynchronously: mail is sent until each has seen an event, so all
     // three are live from then on.
     let warmUps = 0;
@@ -108,14 +113,14 @@ describe('one feed, in one order, on every instance', () => {
       'order',
       BOOTSTRAP,
     );
-    addCleanup(() => burst.stop());
+    defer(() => burst.stop());
     // A cursor read on instance 0 mid-burst, resumed on instance 1 while the burst goes on.
     await waitFor(() => live[0]!.received.length >= logBefore.length + 300, {
       timeoutMs: 60_000,
       description: '300 burst events on instance 0',
     });
     const midCursor = live[0]!.received.at(-1)!.messageEvents.cursor;
-    const resumedLive = subscriber(instances[1]!, midCursor);
+    const resumedLive = subscriber(defer, instances[1]!, midCursor);
     await burst.done;
     assert.equal(burst.acknowledged.length, 600, JSON.stringify(burst.failures));
     await waitFor(async () => (await openMessages()) === 0, {
@@ -136,8 +141,8 @@ describe('one feed, in one order, on every instance', () => {
     );
     // The last cursor instance 2 saw, resumed on instance 0 after the fact: replay only.
     const lastCursor = live[2]!.received.at(-1)!.messageEvents.cursor;
-    const resumedLate = subscriber(instances[0]!, lastCursor);
-    const fromStart = subscriber(instances[2]!, '0');
+    const resumedLate = subscriber(defer, instances[0]!, lastCursor);
+    const fromStart = subscriber(defer, instances[2]!, '0');
     await waitFor(() => fromStart.received.length >= log.length, {
       description: 'a replay from "0" on instance 2',
     });
@@ -160,7 +165,8 @@ describe('one feed, in one order, on every instance', () => {
 });
 
 describe('figures cover every instance', () => {
-  test('messages, deliveryStats, queueStats and /metrics count what all instances did', async () => {
+  test('messages, deliveryStats, queueStats and /metrics count what all instances did', async (t) => {
+    const defer = cleanupStack(t);
     const burst = startBurst(
       instances.map((service) => service.url),
       90,
@@ -168,7 +174,7 @@ describe('figures cover every instance', () => {
       'figures',
       BOOTSTRAP,
     );
-    addCleanup(() => burst.stop());
+    defer(() => burst.stop());
     await burst.done;
     assert.equal(burst.acknowledged.length, 90);
     await waitFor(async () => (await openMessages()) === 0, { description: 'every message sent' });
@@ -180,12 +186,12 @@ describe('figures cover every instance', () => {
     assert.equal(total, sent);
 
     const client = wsClient(instances[2]!.url, BOOTSTRAP);
-    addCleanup(() => client.dispose());
+    defer(() => client.dispose());
     const queueStats = subscribe<{ queueStats: { queued: number; sent: number } }>(
       client,
       `subscription { queueStats(intervalMs: 250) { queued sent queueDepth processing } }`,
     );
-    addCleanup(() => queueStats.unsubscribe());
+    defer(() => queueStats.unsubscribe());
 
     for (const [index, service] of instances.entries()) {
       const counted = await service.gql(
@@ -223,8 +229,9 @@ describe('figures cover every instance', () => {
 
 describe('configuration and tokens are in force on every instance', () => {
   test('configureSmtp on one instance: the others answer it and deliver with it', async (t) => {
+    const defer = cleanupStack(t);
     const other = await startTestSmtpServer();
-    addCleanup(() => other.close());
+    defer(() => other.close());
     const beforeChange = smtp.receivedCount;
     const changedAt = performance.now();
     const configured = await instances[0]!.gql(
@@ -264,6 +271,7 @@ describe('configuration and tokens are in force on every instance', () => {
   });
 
   test('a token made on one instance works on the others at once; its revocation closes its sockets everywhere', async (t) => {
+    const defer = cleanupStack(t);
     const created = await instances[0]!.gql(
       `mutation { createApiToken(name: "shared", scope: READ) { token apiToken { id } } }`,
     );
@@ -289,7 +297,7 @@ describe('configuration and tokens are in force on every instance', () => {
         `${service.url.replace('http', 'ws')}/graphql`,
         'graphql-transport-ws',
       );
-      addCleanup(() => socket.terminate());
+      defer(() => socket.terminate());
       const frames: string[] = [];
       const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
       socket.on('message', (data) => frames.push(String(data)));
