@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,7 +79,19 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-const BIN = process.env['PG_BIN_DIR'] ?? '/usr/lib/postgresql/15/bin';
+/** initdb and pg_ctl: PG_BIN_DIR, else Debian's newest /usr/lib/postgresql/<version>/bin. */
+function serverBinDir(): string {
+  const fromEnv = process.env['PG_BIN_DIR'];
+  if (fromEnv) return fromEnv;
+  const root = '/usr/lib/postgresql';
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((name) => existsSync(join(root, name, 'bin', 'pg_ctl')))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
+  if (versions.length === 0) throw new Error(`no PostgreSQL server under ${root}; set PG_BIN_DIR`);
+  return join(root, versions[0]!, 'bin');
+}
 
 export interface PrivateCluster {
   /** postgres://postgres@127.0.0.1:<port>/postgres (trust authentication). */
@@ -99,6 +111,7 @@ export interface PrivateCluster {
  * as root (CI) the commands run as the `postgres` OS user.
  */
 export async function startPrivateCluster(): Promise<PrivateCluster> {
+  const bin = serverBinDir();
   const asRoot = process.getuid?.() === 0;
   const dir = mkdtempSync(join(tmpdir(), 'mailscope-pg-'));
   if (asRoot) {
@@ -110,8 +123,8 @@ export async function startPrivateCluster(): Promise<PrivateCluster> {
   const log = join(dir, 'server.log');
   const pgCommand = (tool: string, args: string[]) =>
     asRoot
-      ? run('runuser', ['-u', 'postgres', '--', join(BIN, tool), ...args])
-      : run(join(BIN, tool), args);
+      ? run('runuser', ['-u', 'postgres', '--', join(bin, tool), ...args])
+      : run(join(bin, tool), args);
   let port = 0;
 
   const start = async () => {
