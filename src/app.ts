@@ -49,7 +49,13 @@ export function loadConfigFromEnv(env: NodeJS.ProcessEnv): ConfigResult {
  * thread take turns at the write lock through one shared buffer (sqlite/write-turns.ts).
  */
 export function storageDescriptorFor(config: Config): StorageDescriptor {
-  if (config.databaseUrl !== null) return { dialect: 'postgres', url: config.databaseUrl };
+  if (config.databaseUrl !== null) {
+    return {
+      dialect: 'postgres',
+      url: config.databaseUrl,
+      connectTimeoutMs: config.databaseConnectTimeoutMs,
+    };
+  }
   return {
     dialect: 'sqlite',
     path: config.databasePath,

@@ -15,6 +15,8 @@ export interface Config {
   databasePath: string;
   /** PostgreSQL (`postgres://…`): several instances may share it. @default null (SQLite) */
   databaseUrl: string | null;
+  /** With `databaseUrl`: how long an unreachable database is retried at start. @default 30_000 */
+  databaseConnectTimeoutMs: number;
   /** Initial SMTP configuration, used only while none is stored. @default null */
   smtpConnectionUri: string | null;
   /** @default 'no-reply@mailscope.localhost' */
@@ -94,6 +96,7 @@ const envSchema = z.object({
       .regex(/^postgres(ql)?:\/\/[^\s]+$/, 'must be a postgres:// or postgresql:// URL')
       .nullable(),
   ),
+  DATABASE_CONNECT_TIMEOUT_MS: integer(0, 600_000).default(30_000),
   SMTP_CONNECTION_URI: optionalText,
   SMTP_FROM_ADDRESS: z
     .string()
@@ -232,6 +235,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, checks: ConfigChecks): Config
       host: env_.HOST,
       databasePath: env_.DATABASE_PATH,
       databaseUrl: env_.DATABASE_URL,
+      databaseConnectTimeoutMs: env_.DATABASE_CONNECT_TIMEOUT_MS,
       smtpConnectionUri: env_.SMTP_CONNECTION_URI,
       smtpFromAddress: env_.SMTP_FROM_ADDRESS,
       smtpFromName: env_.SMTP_FROM_NAME,

@@ -219,6 +219,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
         sendJson(response, 413, errorBody('request body is too large', 'BAD_REQUEST'));
         return;
       }
+      // Authentication reads the database before Apollo runs: when it cannot be reached, the
+      // answer is the SERVICE_UNAVAILABLE every operation gives then (HTTP 200), not a 500.
+      const unavailable = reportStorageFailure({ message: 'Internal server error' }, error);
+      if (unavailable.extensions?.['code'] === 'SERVICE_UNAVAILABLE') {
+        sendJson(response, 200, { errors: [unavailable] });
+        return;
+      }
       options.log?.error({ err: error }, 'http: request failed');
       sendJson(response, 500, errorBody('Internal server error', 'INTERNAL_SERVER_ERROR'));
     });

@@ -66,58 +66,90 @@ export function statusCounts(databasePath: string): Record<string, number> {
 }
 
 export interface Burst {
-  /** Message-IDs of the messages sendEmail acknowledged, in order. */
+  /** Message-IDs of the messages acknowledged so far, in the order acknowledged. */
   readonly acknowledged: string[];
   /** Requests that failed (cut off by a crash or shutdown): never acknowledged. */
   readonly failed: number;
+  /** Failed requests by their GraphQL error code, or `network` when no answer came. */
+  readonly failures: Readonly<Record<string, number>>;
   /** True once every lane has stopped. */
   readonly finished: boolean;
-  /** No new requests from now on; those under way finish. */
-  stop(): void;
+  /** Resolves once every lane has stopped. */
+  done: Promise<void>;
+  /** No new requests from now on; resolves once those under way have answered. */
+  stop(): Promise<void>;
+}
+
+export interface BurstOptions {
+  /** Messages to send; without it the burst goes on until stopped (or a request fails). */
+  count?: number;
+  /** Requests in flight at once. @default 16 */
+  parallel?: number;
+  prefix?: string;
+  /** Sent as the bearer token. */
+  token?: string;
+  /**
+   * Stop at the first failed request (the service went away), as a client of one service
+   * would; false keeps sending, e.g. to the instances that are still up. @default true
+   */
+  stopOnFailure?: boolean;
 }
 
 /**
  * Sends messages through sendEmail over HTTP, `parallel` requests at a time, like a busy
- * application would, until `count` are acknowledged or a request fails (the service went away).
- * Without a count it goes on until then, so a crash or a shutdown always lands mid-burst,
- * however fast the machine is.
+ * application would. Given several service URLs, request `i` goes to `urls[i % n]`. Without a
+ * count it goes on until stopped or (with stopOnFailure) until a request fails, so a crash or a
+ * shutdown always lands mid-burst, however fast the machine is.
  */
-export function startBurst(
-  url: string,
-  { count = Infinity, parallel = 16, prefix = 'burst' } = {},
-): Burst {
+export function startBurst(url: string | readonly string[], options: BurstOptions = {}): Burst {
+  const { count = Infinity, parallel = 16, prefix = 'burst', token } = options;
+  const stopOnFailure = options.stopOnFailure ?? true;
+  const urls = typeof url === 'string' ? [url] : url;
   const acknowledged: string[] = [];
+  const failures: Record<string, number> = {};
   let failed = 0;
   let next = 0;
   let lanes = parallel;
   let stopped = false;
+  const fail = (reason: string) => {
+    failed++;
+    failures[reason] = (failures[reason] ?? 0) + 1;
+  };
   const mutation = `mutation ($input: SendEmailInput!) { sendEmail(input: $input) { id messageId } }`;
   async function lane(): Promise<void> {
-    while (next < count && failed === 0 && !stopped) {
+    while (next < count && !stopped && !(stopOnFailure && failed > 0)) {
       const i = next++;
       try {
-        const result = await graphqlRequest(`${url}/graphql`, mutation, {
-          input: { to: `${prefix}${i}@example.com`, subject: `${prefix} ${i}`, text: 'x' },
-        });
+        const result = await graphqlRequest(
+          `${urls[i % urls.length]}/graphql`,
+          mutation,
+          {
+            input: { to: `${prefix}${i}@example.com`, subject: `${prefix} ${i}`, text: 'x' },
+          },
+          token,
+        );
         if (result.data?.sendEmail) acknowledged.push(result.data.sendEmail.messageId);
-        else failed++;
+        else fail(String(result.errors?.[0]?.extensions?.['code'] ?? 'no code'));
       } catch {
-        failed++;
+        fail('network');
       }
     }
     lanes--;
   }
-  for (let i = 0; i < parallel; i++) void lane();
+  const done = Promise.all(Array.from({ length: parallel }, lane)).then(() => {});
   return {
     acknowledged,
     get failed() {
       return failed;
     },
+    failures,
     get finished() {
       return lanes === 0;
     },
+    done,
     stop() {
       stopped = true;
+      return done;
     },
   };
 }

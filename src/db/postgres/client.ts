@@ -127,6 +127,12 @@ export function createClient(options: PoolOptions): PostgresClient {
         throw translated(error);
       }
       let broken: Error | undefined;
+      // A checked-out client is not the pool's to watch: a session the server ends between two
+      // statements (a restart, an admin command) would be an unhandled 'error' that ends the
+      // process. Noted here, it only keeps the connection from going back to the pool; the
+      // next statement fails with it anyway.
+      const onError = (error: Error) => (broken = error);
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await work(client);
@@ -138,6 +144,7 @@ export function createClient(options: PoolOptions): PostgresClient {
         throw translated(error);
       } finally {
         // A connection that failed is not given to the next caller.
+        client.removeListener('error', onError);
         client.release(broken);
       }
     },
