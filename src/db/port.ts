@@ -67,6 +67,12 @@ export interface ClaimRequest {
   /** The caller's own sends in flight: never claimed twice, even past their lease. */
   excludeIds?: readonly number[];
   /**
+   * Claims still in flight whose leases are renewed (to `leaseMs` from now) in the same
+   * transaction, after the records: a slow send keeps its message, and no other instance takes
+   * it over. Each applies only while the row still carries the lease given. @default none
+   */
+  renew?: readonly { messageId: number; leaseExpiresAtMs: number }[];
+  /**
    * No due time the caller sets lies further ahead of `nowMs` than this; one that does was set
    * before the system clock moved back, and is treated as due now rather than left to strand its
    * message. Only a store on this process's clock needs it. @default no limit
@@ -82,6 +88,8 @@ export interface ClaimedMessage {
 export interface RecordAndClaimResult {
   events: MessageEvent[];
   claimed: ClaimedMessage[];
+  /** The leases `renew` extended, with their new ends (the records' tokens from now on). */
+  renewed: { messageId: number; leaseExpiresAtMs: number }[];
   /**
    * The newest stored SMTP configuration version when the claim ran (null when none is
    * stored): a worker holding an older one reads it before sending what it claimed, since a

@@ -128,6 +128,10 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
   // No due time this worker sets lies further ahead than this (longest backoff with its jitter,
   // after a send that took at most its lease): one that does was set before the clock went back.
   const horizonMs = options.retryMaxMs * 1.2 + options.leaseMs;
+  // Leases of sends in flight are renewed this often, so a slow send never loses its message
+  // to another instance (or, after a crash, the message waits at most one lease).
+  const renewEveryMs = Math.max(1, Math.floor(options.leaseMs / 3));
+  let renewedAtMs = Number.NEGATIVE_INFINITY;
 
   const inFlight = new Map<number, InFlight>();
   let pending: AttemptRecord[] = [];
@@ -231,6 +235,16 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
     // The recorded messages leave inFlight only once the write commits.
     const capacity = closing ? 0 : options.concurrency - (inFlight.size - records.length);
     const nowMs = now();
+    const renewing = !closing && performance.now() - renewedAtMs >= renewEveryMs;
+    const recorded = new Set(records.map((record) => record.messageId));
+    const renew = renewing
+      ? [...inFlight.values()]
+          .filter((entry) => !recorded.has(entry.claim.message.id))
+          .map(({ claim }) => ({
+            messageId: claim.message.id,
+            leaseExpiresAtMs: claim.message.leaseExpiresAtMs!,
+          }))
+      : [];
     let written: RecordAndClaimResult;
     try {
       written = await messages.recordAndClaim(records, {
@@ -240,6 +254,7 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
         smtpConfigVersion: active?.version ?? null,
         excludeIds: [...inFlight.keys()],
         horizonMs,
+        ...(renew.length > 0 ? { renew } : {}),
       });
     } catch (error) {
       // Nothing of the transaction was written. The outcomes are kept, and their messages stay
@@ -253,7 +268,20 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
       return;
     }
     storageFailures = 0;
+    if (renewing) renewedAtMs = performance.now();
     for (const record of records) inFlight.delete(record.messageId);
+    if (written.renewed.length > 0) {
+      // The new lease is the token from now on: for the send still going, and for an outcome
+      // that came in while this cycle ran.
+      const renewed = new Map(written.renewed.map((r) => [r.messageId, r.leaseExpiresAtMs]));
+      for (const [id, entry] of inFlight) {
+        const lease = renewed.get(id);
+        if (lease !== undefined) entry.claim.message.leaseExpiresAtMs = lease;
+      }
+      for (const record of pending) {
+        record.leaseExpiresAtMs = renewed.get(record.messageId) ?? record.leaseExpiresAtMs;
+      }
+    }
     const { events, claimed } = written;
     publish([...events, ...claimed.map((claim) => claim.event)]);
     if (closing) return;
@@ -280,8 +308,13 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
       });
       inFlight.set(claim.message.id, { claim, done });
     }
-    // A full batch means more may be waiting: finishing sends will run the next cycle.
-    if (claimed.length > 0 && claimed.length === capacity) return;
+    // A full batch means more may be waiting: finishing sends will run the next cycle, or,
+    // should they all take long, the renewal of their leases.
+    if (claimed.length > 0 && claimed.length === capacity) {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(runCycle, renewEveryMs);
+      return;
+    }
     let dueInMs: number | null = null;
     try {
       dueInMs = await messages.nextDueInMs(nowMs);
@@ -293,7 +326,8 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
     // (a slow send, or the clock jumped forward): its completion runs the next cycle, so
     // polling for it would only spin.
     const stale = dueInMs !== null && dueInMs <= 0 && claimed.length === 0;
-    const wait = dueInMs === null || stale ? idlePollMs : Math.min(idlePollMs, dueInMs);
+    let wait = dueInMs === null || stale ? idlePollMs : Math.min(idlePollMs, dueInMs);
+    if (inFlight.size > 0) wait = Math.min(wait, renewEveryMs);
     if (timer) clearTimeout(timer);
     timer = setTimeout(runCycle, Math.max(1, wait));
   }

@@ -20,6 +20,7 @@ import { anonymousRefusal } from './anonymous-access.ts';
 import { createConnectionRegistry, originAllowed } from './ws-guard.ts';
 import type { Logger } from '../logger.ts';
 import type { ProbeRoutes } from './probes.ts';
+import { storageProblem } from '../db/storage-errors.ts';
 import { reportStorageFailure } from '../graphql/storage-failure.ts';
 import { createStaticHandler } from './static.ts';
 
@@ -273,10 +274,16 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       subscribe: createSharedSubscriptions({ fields: ['messageEvents'] }),
       // graphql-ws closes the socket with 4403 Forbidden when this returns false.
       onConnect: async (ctx) => {
-        const caller = await authenticate(
-          ctx.extra.request,
-          ctx.connectionParams?.['authorization'],
-        );
+        let caller: Awaited<ReturnType<typeof authenticate>>;
+        try {
+          caller = await authenticate(ctx.extra.request, ctx.connectionParams?.['authorization']);
+        } catch (error) {
+          if (storageProblem(error) === null) throw error;
+          // The database is unreachable: 1013 "try again later", which clients retry, rather
+          // than graphql-ws's 4500, which they take as final.
+          ctx.extra.socket.close(1013, 'Try Again Later: the database is unavailable');
+          return false;
+        }
         if ('refused' in caller) return false;
         const { principal } = caller;
         ctx.extra.principal = principal;

@@ -52,13 +52,15 @@ describe('a fresh install', () => {
     const client = wsClient(t, svc.url);
     const to = 'live@example.com';
     const events = subscribe(client, EVENTS, { filter: { recipient: 'LIVE@example.com' } });
-    // graphql-ws acknowledges before the subscription is registered; wait until it's live.
+    // graphql-ws acknowledges before the subscription is registered; wait until it's live (any
+    // probe's event will do: on PostgreSQL events arrive once the feed has read them).
+    const probes = new Set<string>();
     await waitFor(async () => {
-      const probe = await send({ to });
-      return events.received.some(
-        (e: any) => e.messageEvents.message.id === probe.data.sendEmail.id,
-      );
+      probes.add((await send({ to })).data.sendEmail.id);
+      return events.received.some((e: any) => probes.has(e.messageEvents.message.id));
     });
+    // Only what follows counts; late events of the probes are not this test's business.
+    const isProbe = (e: any) => probes.has(e.messageEvents.message.id);
     events.received.length = 0;
     const other = await send({ to: 'someone-else@example.com' });
     const sent = await send({ to });
@@ -71,7 +73,13 @@ describe('a fresh install', () => {
       return (await svc.gql(query, { id: other.data.sendEmail.id })).data.message.status === 'SENT';
     });
     assert.deepEqual(
-      [...new Set(events.received.map((e: any) => e.messageEvents.message.recipient))],
+      [
+        ...new Set(
+          events.received
+            .filter((e: any) => !isProbe(e))
+            .map((e: any) => e.messageEvents.message.recipient),
+        ),
+      ],
       [to],
     );
     assert.deepEqual(

@@ -134,6 +134,14 @@ const RELEASE = {
     RETURNING ${messageColumns('m.')}`,
 };
 
+const RENEW = {
+  name: 'mailscope-renew-leases',
+  text: `UPDATE messages m SET lease_expires_at = ${DB_NOW_MS} + $3::bigint
+    FROM unnest($1::bigint[], $2::bigint[]) AS r(id, lease)
+    WHERE m.id = r.id AND m.status = 'PROCESSING' AND m.lease_expires_at = r.lease
+    RETURNING m.id AS "messageId", m.lease_expires_at AS "leaseExpiresAtMs"`,
+};
+
 const LATEST_CONFIG = {
   name: 'mailscope-latest-config-version',
   text: `SELECT max(version) AS version FROM smtp_configs`,
@@ -460,12 +468,26 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
     },
 
     async recordAndClaim(records, request) {
-      if (records.length === 0 && request.limit <= 0) {
-        return { events: [], claimed: [], configVersion: null };
+      const renew = request.renew ?? [];
+      if (records.length === 0 && request.limit <= 0 && renew.length === 0) {
+        return { events: [], claimed: [], renewed: [], configVersion: null };
       }
       return client.transaction(async (tx) => {
         const counters = createCounterBatch();
         const events = await recordInTx(tx, counters, records);
+        const renewed =
+          renew.length > 0
+            ? (
+                await tx.query<{ messageId: number; leaseExpiresAtMs: number }>({
+                  ...RENEW,
+                  values: [
+                    renew.map((claim) => claim.messageId),
+                    renew.map((claim) => claim.leaseExpiresAtMs),
+                    request.leaseMs,
+                  ],
+                })
+              ).rows
+            : [];
         const claimed = request.limit > 0 ? await claimInTx(tx, counters, request) : [];
         await writeCounters(tx, counters);
         // Read in the claim's snapshot: a configuration stored before a claimed message was
@@ -474,7 +496,7 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
           claimed.length > 0
             ? ((await tx.query<{ version: number | null }>(LATEST_CONFIG)).rows[0]?.version ?? null)
             : null;
-        return { events, claimed, configVersion };
+        return { events, claimed, renewed, configVersion };
       });
     },
 

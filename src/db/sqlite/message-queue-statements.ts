@@ -147,7 +147,21 @@ export function prepareQueueStatements(db: Db) {
     .returning()
     .prepare();
 
+  const renew = db
+    .update(messages)
+    .set({ leaseExpiresAt: sql`${p('newLease')}` })
+    .where(
+      and(
+        eq(messages.id, p('id')),
+        eq(messages.status, 'PROCESSING'),
+        eq(messages.leaseExpiresAt, p('leaseExpiresAt')),
+      ),
+    )
+    .returning({ id: messages.id, leaseExpiresAt: messages.leaseExpiresAt })
+    .prepare();
+
   return {
+    renew,
     findByIdempotencyKey,
     insertMessage,
     claimExpired,

@@ -27,7 +27,19 @@ class IdempotencyConflict extends Error {
 export function createMessageQueue(db: Db, { appendEvent, write }: MessageWriter) {
   const statements = prepareQueueStatements(db);
   const { findByIdempotencyKey, insertMessage, claimExpired, claimQueued } = statements;
-  const { finishAttempt, insertDispatch, release } = statements;
+  const { finishAttempt, insertDispatch, release, renew } = statements;
+
+  function renewInTx(request: ClaimRequest): { messageId: number; leaseExpiresAtMs: number }[] {
+    const newLease = request.nowMs + request.leaseMs;
+    return (request.renew ?? []).flatMap((claim) => {
+      const row = renew.get({
+        id: claim.messageId,
+        leaseExpiresAt: claim.leaseExpiresAtMs,
+        newLease,
+      });
+      return row ? [{ messageId: row.id, leaseExpiresAtMs: row.leaseExpiresAt! }] : [];
+    });
+  }
 
   function enqueueOne(counters: CounterBatch, input: NewMessage, nowMs: number): EnqueueResult {
     if (input.idempotencyKey !== null) {
@@ -181,10 +193,17 @@ export function createMessageQueue(db: Db, { appendEvent, write }: MessageWriter
     recordAndClaim(
       records: readonly AttemptRecord[],
       request: ClaimRequest,
-    ): { events: MessageEvent[]; claimed: ClaimedMessage[] } {
-      if (records.length === 0 && request.limit <= 0) return { events: [], claimed: [] };
+    ): {
+      events: MessageEvent[];
+      claimed: ClaimedMessage[];
+      renewed: { messageId: number; leaseExpiresAtMs: number }[];
+    } {
+      if (records.length === 0 && request.limit <= 0 && !request.renew?.length) {
+        return { events: [], claimed: [], renewed: [] };
+      }
       return write((counters) => ({
         events: recordInTx(counters, records),
+        renewed: renewInTx(request),
         claimed: request.limit > 0 ? claimInTx(counters, request) : [],
       }));
     },
