@@ -1,6 +1,6 @@
 import { loadConfig, type Config, type ConfigResult } from './config.ts';
 import { parseSmtpUri } from './smtp/uri.ts';
-import { openStorage, type StorageDescriptor } from './db/open-storage.ts';
+import { openStorage, storageDescriptorFor } from './db/open-storage.ts';
 import { addressProblem } from './delivery/input-rules.ts';
 import { createDeliveryStats } from './delivery/delivery-stats.ts';
 import { startDeliveryThread, type DeliveryThread } from './delivery/delivery-thread-host.ts';
@@ -44,34 +44,13 @@ export function loadConfigFromEnv(env: NodeJS.ProcessEnv): ConfigResult {
   });
 }
 
-/**
- * Where the configuration says the data lives. On SQLite the main thread and the delivery
- * thread take turns at the write lock through one shared buffer (sqlite/write-turns.ts).
- */
-export function storageDescriptorFor(config: Config): StorageDescriptor {
-  if (config.databaseUrl !== null) {
-    return {
-      dialect: 'postgres',
-      url: config.databaseUrl,
-      connectTimeoutMs: config.databaseConnectTimeoutMs,
-    };
-  }
-  return {
-    dialect: 'sqlite',
-    path: config.databasePath,
-    synchronous: config.sqliteSynchronous,
-    busyTimeoutMs: config.sqliteBusyTimeoutMs,
-    writeTurns: new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT),
-  };
-}
-
 /** The composition root: every part is created here and handed what it needs. */
 export async function startApp(
   config: Config,
   { log = createLogger({ level: config.logLevel, name: 'main' }) }: { log?: Logger } = {},
 ): Promise<RunningApp> {
   const secrets = createSecretBox(config.security.secretsKeys);
-  const descriptor = storageDescriptorFor(config);
+  const descriptor = storageDescriptorFor(config.storage);
   const storage = await openStorage(descriptor, { role: 'main', secrets });
   let embeddedSmtp: EmbeddedSmtpServer | null = null;
   try {

@@ -1,74 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { securityConfig, securityEnvShape, type SecurityConfig } from './config-security.ts';
-
-/**
- * The service's configuration, read once from the environment at start. Every bad variable is
- * reported at once (`loadConfig` returns them all) so an operator fixes them in one go.
- */
-export interface Config {
-  /** @default 4000 */
-  port: number;
-  /** @default '127.0.0.1' */
-  host: string;
-  /** SQLite file, used unless `databaseUrl` is set. @default './data/mailscope.db' */
-  databasePath: string;
-  /** PostgreSQL (`postgres://…`): several instances may share it. @default null (SQLite) */
-  databaseUrl: string | null;
-  /** With `databaseUrl`: how long an unreachable database is retried at start. @default 30_000 */
-  databaseConnectTimeoutMs: number;
-  /** Initial SMTP configuration, used only while none is stored. @default null */
-  smtpConnectionUri: string | null;
-  /** @default 'no-reply@mailscope.localhost' */
-  smtpFromAddress: string;
-  /** @default null */
-  smtpFromName: string | null;
-  /** Port of the embedded development SMTP server; null when `off`. @default 1025 */
-  embeddedSmtpPort: number | null;
-  /** Bearer token required on every GraphQL request when set. @default null */
-  apiToken: string | null;
-  /** @default 5 */
-  deliveryMaxAttempts: number;
-  /** Delay before the first retry; later ones double, with ±20% jitter. @default 5_000 */
-  deliveryRetryBaseMs: number;
-  /** Longest delay between retries. @default 3_600_000 (1 hour) */
-  deliveryRetryMaxMs: number;
-  /** How long a claimed message may stay PROCESSING before another claim may take it. @default 120_000 */
-  deliveryLeaseMs: number;
-  /** Per-step SMTP timeout (connect, greeting, each reply). @default 30_000 */
-  smtpTimeoutMs: number;
-  /** Messages sent at once; also bounds a claim batch. @default 128 */
-  deliveryConcurrency: number;
-  /** SMTP connections per configuration. @default 5 */
-  smtpMaxConnections: number;
-  /** Which attempts keep their SMTP transcript. @default 'failures' */
-  deliveryTranscripts: 'failures' | 'all' | 'off';
-  /** SQLite `synchronous`: `full` survives power loss, `normal` only process crashes. @default 'full' */
-  sqliteSynchronous: 'full' | 'normal';
-  /** How long a database write waits for another writer before failing. @default 5_000 */
-  sqliteBusyTimeoutMs: number;
-  /**
-   * Introspection, stack traces and field suggestions off, internal error details hidden. Only
-   * NODE_ENV=development turns this off: a plain `npm start` must not hand out the schema and
-   * stack traces. @default true
-   */
-  production: boolean;
-  /** Tokens, secrets at rest, sending and connection guards (config-security.ts). */
-  security: SecurityConfig;
-  /** pino level of the JSON log lines on stdout, in both threads. @default 'info' */
-  logLevel: LogLevel;
-  /** Finished messages older than this many days are pruned; null keeps them. @default null */
-  retentionDays: number | null;
-  /** At most this many messages are kept (the oldest finished are pruned); null: no cap. @default null */
-  retentionMaxMessages: number | null;
-  /** How often the retention job runs. @default 60_000 */
-  retentionIntervalMs: number;
-  /**
-   * Bearer token /metrics requires when set; unset leaves /metrics open, which only a loopback
-   * HOST may do. @default null
-   */
-  metricsToken: string | null;
-}
+import { securityConfig, securityEnvShape } from './config-security.ts';
+import { storageConfig, storageEnvShape } from './config-storage.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -88,15 +21,7 @@ const optionalText = z
 const envSchema = z.object({
   PORT: integer(0, 65_535).default(4000),
   HOST: z.string().min(1).default('127.0.0.1'),
-  DATABASE_PATH: z.string().min(1).default('./data/mailscope.db'),
-  // Never echoed: the URL may hold a password.
-  DATABASE_URL: optionalText.pipe(
-    z
-      .string()
-      .regex(/^postgres(ql)?:\/\/[^\s]+$/, 'must be a postgres:// or postgresql:// URL')
-      .nullable(),
-  ),
-  DATABASE_CONNECT_TIMEOUT_MS: integer(0, 600_000).default(30_000),
+  ...storageEnvShape,
   SMTP_CONNECTION_URI: optionalText,
   SMTP_FROM_ADDRESS: z
     .string()
@@ -127,10 +52,6 @@ const envSchema = z.object({
   DELIVERY_TRANSCRIPTS: z
     .enum(['failures', 'all', 'off'], { error: 'must be failures, all or off' })
     .default('failures'),
-  SQLITE_SYNCHRONOUS: z
-    .enum(['full', 'normal'], { error: 'must be full or normal' })
-    .default('full'),
-  SQLITE_BUSY_TIMEOUT_MS: integer(0, 600_000).default(5_000),
   NODE_ENV: z.string().optional(),
   ...securityEnvShape,
   LOG_LEVEL: z
@@ -141,6 +62,71 @@ const envSchema = z.object({
   RETENTION_INTERVAL_MS: integer(1_000, 86_400_000).default(60_000),
   METRICS_TOKEN: optionalText,
 });
+
+/**
+ * The service's configuration, read once from the environment at start: its type is what this
+ * makes of the parsed variables, so the schema above is the one description of both. Every bad
+ * variable is reported at once (`loadConfig` returns them all) so an operator fixes them in one go.
+ */
+function configFrom(env: z.output<typeof envSchema>) {
+  return {
+    /** PORT. @default 4000 */
+    port: env.PORT,
+    /** HOST. @default '127.0.0.1' */
+    host: env.HOST,
+    /** Where the data lives (config-storage.ts). */
+    storage: storageConfig(env),
+    /** SMTP_CONNECTION_URI: initial SMTP configuration, used only while none is stored. @default null */
+    smtpConnectionUri: env.SMTP_CONNECTION_URI,
+    /** SMTP_FROM_ADDRESS. @default 'no-reply@mailscope.localhost' */
+    smtpFromAddress: env.SMTP_FROM_ADDRESS,
+    /** SMTP_FROM_NAME. @default null */
+    smtpFromName: env.SMTP_FROM_NAME,
+    /** EMBEDDED_SMTP_PORT: the embedded development SMTP server's port; null when `off`. @default 1025 */
+    embeddedSmtpPort: env.EMBEDDED_SMTP_PORT === 'off' ? null : env.EMBEDDED_SMTP_PORT,
+    /** API_TOKEN: bearer token required on every GraphQL request when set. @default null */
+    apiToken: env.API_TOKEN,
+    /** DELIVERY_MAX_ATTEMPTS. @default 5 */
+    deliveryMaxAttempts: env.DELIVERY_MAX_ATTEMPTS,
+    /** DELIVERY_RETRY_BASE_MS: the first retry's delay; later ones double, ±20% jitter. @default 5_000 */
+    deliveryRetryBaseMs: env.DELIVERY_RETRY_BASE_MS,
+    /** DELIVERY_RETRY_MAX_MS: the longest delay between retries. @default 3_600_000 (1 hour) */
+    deliveryRetryMaxMs: env.DELIVERY_RETRY_MAX_MS,
+    /** DELIVERY_LEASE_MS: how long a claimed message may stay PROCESSING unrenewed. @default 120_000 */
+    deliveryLeaseMs: env.DELIVERY_LEASE_MS,
+    /** SMTP_TIMEOUT_MS: per-step SMTP timeout (connect, greeting, each reply). @default 30_000 */
+    smtpTimeoutMs: env.SMTP_TIMEOUT_MS,
+    /** DELIVERY_CONCURRENCY: messages sent at once; also bounds a claim batch. @default 128 */
+    deliveryConcurrency: env.DELIVERY_CONCURRENCY,
+    /** SMTP_MAX_CONNECTIONS: SMTP connections per configuration. @default 5 */
+    smtpMaxConnections: env.SMTP_MAX_CONNECTIONS,
+    /** DELIVERY_TRANSCRIPTS: which attempts keep their SMTP transcript. @default 'failures' */
+    deliveryTranscripts: env.DELIVERY_TRANSCRIPTS,
+    /**
+     * Introspection, stack traces and field suggestions off, internal error details hidden. Only
+     * NODE_ENV=development turns this off: a plain `npm start` must not hand out the schema and
+     * stack traces. @default true
+     */
+    production: env.NODE_ENV !== 'development',
+    /** Tokens, secrets at rest, sending and connection guards (config-security.ts). */
+    security: securityConfig(env),
+    /** LOG_LEVEL: pino level of the JSON log lines on stdout, in both threads. @default 'info' */
+    logLevel: env.LOG_LEVEL,
+    /** RETENTION_DAYS: finished messages older than this are pruned; null keeps them. @default null */
+    retentionDays: env.RETENTION_DAYS ?? null,
+    /** RETENTION_MAX_MESSAGES: at most this many messages are kept; null: no cap. @default null */
+    retentionMaxMessages: env.RETENTION_MAX_MESSAGES ?? null,
+    /** RETENTION_INTERVAL_MS: how often the retention job runs. @default 60_000 */
+    retentionIntervalMs: env.RETENTION_INTERVAL_MS,
+    /**
+     * METRICS_TOKEN: bearer token /metrics requires when set; unset leaves /metrics open, which
+     * only a loopback HOST may do. @default null
+     */
+    metricsToken: env.METRICS_TOKEN,
+  };
+}
+
+export type Config = Readonly<ReturnType<typeof configFrom>>;
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
 
@@ -228,36 +214,5 @@ export function loadConfig(env: NodeJS.ProcessEnv, checks: ConfigChecks): Config
   if (fromProblem !== null) problems.push(`SMTP_FROM_ADDRESS: ${fromProblem}`);
   problems.push(...networkProblems(present), ...crossVariableProblems(present));
   if (problems.length > 0) return { ok: false, problems };
-  return {
-    ok: true,
-    config: Object.freeze({
-      port: env_.PORT,
-      host: env_.HOST,
-      databasePath: env_.DATABASE_PATH,
-      databaseUrl: env_.DATABASE_URL,
-      databaseConnectTimeoutMs: env_.DATABASE_CONNECT_TIMEOUT_MS,
-      smtpConnectionUri: env_.SMTP_CONNECTION_URI,
-      smtpFromAddress: env_.SMTP_FROM_ADDRESS,
-      smtpFromName: env_.SMTP_FROM_NAME,
-      embeddedSmtpPort: env_.EMBEDDED_SMTP_PORT === 'off' ? null : env_.EMBEDDED_SMTP_PORT,
-      apiToken: env_.API_TOKEN,
-      deliveryMaxAttempts: env_.DELIVERY_MAX_ATTEMPTS,
-      deliveryRetryBaseMs: env_.DELIVERY_RETRY_BASE_MS,
-      deliveryRetryMaxMs: env_.DELIVERY_RETRY_MAX_MS,
-      deliveryLeaseMs: env_.DELIVERY_LEASE_MS,
-      smtpTimeoutMs: env_.SMTP_TIMEOUT_MS,
-      deliveryConcurrency: env_.DELIVERY_CONCURRENCY,
-      smtpMaxConnections: env_.SMTP_MAX_CONNECTIONS,
-      deliveryTranscripts: env_.DELIVERY_TRANSCRIPTS,
-      sqliteSynchronous: env_.SQLITE_SYNCHRONOUS,
-      sqliteBusyTimeoutMs: env_.SQLITE_BUSY_TIMEOUT_MS,
-      production: env_.NODE_ENV !== 'development',
-      security: securityConfig(env_),
-      logLevel: env_.LOG_LEVEL,
-      retentionDays: env_.RETENTION_DAYS ?? null,
-      retentionMaxMessages: env_.RETENTION_MAX_MESSAGES ?? null,
-      retentionIntervalMs: env_.RETENTION_INTERVAL_MS,
-      metricsToken: env_.METRICS_TOKEN,
-    }),
-  };
+  return { ok: true, config: Object.freeze(configFrom(env_)) };
 }

@@ -19,7 +19,7 @@ export const backup: Command = {
     const loaded = loadConfigFromEnv(io.env);
     if (
       loaded.ok &&
-      loaded.config.databaseUrl !== null &&
+      loaded.config.storage.databaseUrl !== null &&
       stringOption(args, 'database') === undefined
     ) {
       throw new UsageError(
@@ -27,7 +27,8 @@ export const backup: Command = {
       );
     }
     const source =
-      stringOption(args, 'database') ?? (loaded.ok ? loaded.config.databasePath : undefined);
+      stringOption(args, 'database') ??
+      (loaded.ok ? loaded.config.storage.databasePath : undefined);
     if (source === undefined) throw new UsageError('set --database or DATABASE_PATH');
     if (!existsSync(source)) throw new UsageError(`no database at ${source}`);
     const result = await backupDatabase(source, destination);

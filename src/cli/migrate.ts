@@ -1,5 +1,5 @@
-import { loadConfigFromEnv, storageDescriptorFor } from '../app.ts';
-import { openStorage } from '../db/open-storage.ts';
+import { loadConfigFromEnv } from '../app.ts';
+import { openStorage, storageDescriptorFor } from '../db/open-storage.ts';
 import { stringOption, type Command } from './command.ts';
 
 export const migrate: Command = {
@@ -17,9 +17,9 @@ export const migrate: Command = {
       return 1;
     }
     const path = stringOption(args, 'database');
-    const config = path === undefined ? loaded.config : { ...loaded.config, databasePath: path };
+    const storage_ = loaded.config.storage;
     const descriptor = storageDescriptorFor(
-      path === undefined ? config : { ...config, databaseUrl: null },
+      path === undefined ? storage_ : { ...storage_, databasePath: path, databaseUrl: null },
     );
     const storage = await openStorage(descriptor, { role: 'main', secrets: null });
     await storage.close();

@@ -1,3 +1,4 @@
+import type { StorageConfig } from '../config-storage.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import type { Storage } from './port.ts';
 import type { PostgresStorageOptions } from './postgres/storage.ts';
@@ -7,6 +8,27 @@ import type { OpenOptions, SqliteStorageOptions } from './sqlite/storage.ts';
 export type StorageDescriptor = SqliteStorageOptions | PostgresStorageOptions;
 
 export type { OpenOptions };
+
+/**
+ * Where the configuration says the data lives. On SQLite the main thread and the delivery
+ * thread take turns at the write lock through one shared buffer (sqlite/write-turns.ts).
+ */
+export function storageDescriptorFor(config: StorageConfig): StorageDescriptor {
+  if (config.databaseUrl !== null) {
+    return {
+      dialect: 'postgres',
+      url: config.databaseUrl,
+      connectTimeoutMs: config.connectTimeoutMs,
+    };
+  }
+  return {
+    dialect: 'sqlite',
+    path: config.databasePath,
+    synchronous: config.sqliteSynchronous,
+    busyTimeoutMs: config.sqliteBusyTimeoutMs,
+    writeTurns: new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT),
+  };
+}
 
 /**
  * Opens the storage `descriptor` names. Each dialect's adapter (and its driver) is loaded only

@@ -73,8 +73,8 @@ export async function startService(
   return {
     app,
     url: app.url,
-    databasePath: config.databasePath,
-    databaseUrl: config.databaseUrl,
+    databasePath: config.storage.databasePath,
+    databaseUrl: config.storage.databaseUrl,
     gql: (query, variables) =>
       graphqlRequest(`${app.url}/graphql`, query, variables, env['API_TOKEN']),
     close: () => app.close(),

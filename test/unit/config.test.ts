@@ -12,7 +12,7 @@ test('defaults match the contract', () => {
   assert.equal(result.config.production, true, 'production unless NODE_ENV=development');
   assert.equal(result.config.port, 4000);
   assert.equal(result.config.host, '127.0.0.1');
-  assert.equal(result.config.databasePath, './data/mailscope.db');
+  assert.equal(result.config.storage.databasePath, './data/mailscope.db');
   assert.equal(result.config.embeddedSmtpPort, 1025);
   assert.equal(result.config.deliveryMaxAttempts, 5);
   assert.equal(result.config.apiToken, null);
@@ -136,15 +136,15 @@ test('a non-loopback HOST needs API_TOKEN and METRICS_TOKEN; an empty token coun
 test('SQLITE_SYNCHRONOUS and SQLITE_BUSY_TIMEOUT_MS: durable defaults, bad values named', () => {
   const defaults = loadConfig({}, checks);
   assert.ok(defaults.ok);
-  assert.equal(defaults.config.sqliteSynchronous, 'full');
-  assert.equal(defaults.config.sqliteBusyTimeoutMs, 5_000);
+  assert.equal(defaults.config.storage.sqliteSynchronous, 'full');
+  assert.equal(defaults.config.storage.sqliteBusyTimeoutMs, 5_000);
   const chosen = loadConfig(
     { SQLITE_SYNCHRONOUS: 'normal', SQLITE_BUSY_TIMEOUT_MS: '250' },
     checks,
   );
   assert.ok(chosen.ok);
-  assert.equal(chosen.config.sqliteSynchronous, 'normal');
-  assert.equal(chosen.config.sqliteBusyTimeoutMs, 250);
+  assert.equal(chosen.config.storage.sqliteSynchronous, 'normal');
+  assert.equal(chosen.config.storage.sqliteBusyTimeoutMs, 250);
   const bad = loadConfig({ SQLITE_SYNCHRONOUS: 'off', SQLITE_BUSY_TIMEOUT_MS: 'soon' }, checks);
   assert.ok(!bad.ok);
   assert.match(bad.problems.join('\n'), /^SQLITE_SYNCHRONOUS: must be full or normal/m);
