@@ -23,6 +23,7 @@ export async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Pro
   const client = new pg.Client({
     connectionString: PG_ADMIN_URL,
     connectionTimeoutMillis: 10_000,
+    query_timeout: 60_000,
     application_name: 'mailscope-bench',
   });
   try {

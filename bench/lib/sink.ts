@@ -96,8 +96,11 @@ async function forkSink(
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const close = onCleanup(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.send({ type: 'close' });
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.send({ type: 'close' });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
     await exited;
+    clearTimeout(timer);
   });
   const state = { host: '127.0.0.1', port: 0, receivedCount: 0, distinctCount: 0 };
   let onEarlyExit = (_code: number | null) => {};

@@ -37,7 +37,7 @@ import {
 } from '../lib/figures.ts';
 import { createLoadClient, graphql } from '../lib/graphql-client.ts';
 import { runConcurrently } from '../lib/load.ts';
-import { createBenchDatabase } from '../lib/postgres-database.ts';
+import { createBenchDatabase, withAdmin } from '../lib/postgres-database.ts';
 import { startInstances, stopInstances } from '../lib/postgres-instances.ts';
 import { cpuBetween, postgresPids, readCpu, type ProcessGroups } from '../lib/proc-cpu.ts';
 import { runRawSender } from '../lib/raw-sender.ts';
@@ -68,10 +68,8 @@ const settings = {
   cpuProfDir: env['BENCH_CPU_PROF'] || null,
 };
 
-/** What the scenario is doing now, for the message of a phase that overran its time. */
-export let step = 'starting';
+/** With BENCH_VERBOSE set, says what the scenario is doing, with the time. */
 function enter(what: string): void {
-  step = what;
   if (env['BENCH_VERBOSE']) console.log(`  [${new Date().toISOString().slice(11, 23)}] ${what}`);
 }
 
@@ -114,15 +112,19 @@ async function runRaw(n: number): Promise<RawResult> {
   const { sink, close } = await startTrackingSink();
   enter('raw: sending');
   try {
-    const result = await runRawSender(sink, {
-      host: sink.host,
-      port: sink.port,
-      n,
-      warmup: settings.warmup,
-      connections: settings.smtpConnections,
-      from: FROM,
-      body: BENCH_BODY,
-    });
+    const result = await runRawSender(
+      sink,
+      {
+        host: sink.host,
+        port: sink.port,
+        n,
+        warmup: settings.warmup,
+        connections: settings.smtpConnections,
+        from: FROM,
+        body: BENCH_BODY,
+      },
+      { timeoutMs: settings.timeoutMs },
+    );
     await waitUntil(() => sink.receivedCount - result.before >= n - result.failed, 2_000);
     return {
       ms: result.ms,
@@ -506,6 +508,8 @@ export async function runPostgres(): Promise<BenchRow[]> {
   if (unknown.length > 0) {
     throw new Error(`BENCH_PG_PARTS: unknown part(s) ${unknown.join(', ')}; use throughput,lag`);
   }
+  // Fails at once, with where it looked, when nothing answers there.
+  await withAdmin((client) => client.query('SELECT 1'));
   const rows: BenchRow[] = [];
   const failed: string[] = [];
   for (const [name, run] of parts) {
