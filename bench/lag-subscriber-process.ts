@@ -6,8 +6,14 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { answerClockPings, clockNow } from './lib/clock.ts';
 
-const { url } = JSON.parse(process.argv[2]!) as { url: string };
-const QUERY = 'subscription { messageEvents { status message { id messageId } } }';
+const { url, statuses } = JSON.parse(process.argv[2]!) as {
+  url: string;
+  /** Subscribe to these statuses only; null for every event. */
+  statuses: string[] | null;
+};
+const QUERY = `subscription ($filter: MessageFilter) {
+  messageEvents(filter: $filter) { status message { id messageId } }
+}`;
 
 /** Message id -> when its first QUEUED event arrived. */
 const queued = new Map<string, number>();
@@ -41,7 +47,7 @@ const client = createClient({
 client.subscribe<{
   messageEvents: { status: string; message: { id: string; messageId: string } };
 }>(
-  { query: QUERY },
+  { query: QUERY, variables: { filter: statuses ? { status: statuses } : null } },
   {
     next: ({ data, errors }) => {
       const at = clockNow();

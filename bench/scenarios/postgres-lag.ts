@@ -9,11 +9,15 @@
  * negative, when the event outruns the HTTP response. Also: when each SENT event reached the
  * subscriber, minus when the sink received that Message-ID.
  *
- * Knobs: BENCH_LAG_MESSAGES (5000 measured), BENCH_LAG_WARMUP (1000 sent first at the same pace,
- * not measured), BENCH_LAG_RATE (1000 messages/s), BENCH_LAG_MAX_IN_FLIGHT (1000: more requests
- * unanswered than this and the service is not keeping up; the part stops and says so).
+ * Knobs: BENCH_LAG_MESSAGES (5000 measured), BENCH_WARMUP (1000 sent first as fast as they go,
+ * 64 in flight to all three, and delivered), BENCH_LAG_WARMUP (1000 then sent at the pace, not
+ * measured), BENCH_LAG_RATE (1000 messages/s), BENCH_LAG_MAX_IN_FLIGHT (1000: more requests
+ * unanswered than this and the service is not keeping up; the part stops and says so),
+ * BENCH_LAG_STATUSES (the subscriber's status filter, e.g. QUEUED,SENT; every event when unset),
+ * BENCH_LAG_DUMP=<file> (each measured message's times as CSV, to see when lag builds up).
  */
 import { fork } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { BENCH_BODY, SEND_EMAIL } from '../lib/bench-mail.ts';
@@ -21,6 +25,7 @@ import { onCleanup } from '../lib/cleanup.ts';
 import { clockNow, clockOffsetMs } from '../lib/clock.ts';
 import { fmt, percentile, positiveInt, waitUntil } from '../lib/figures.ts';
 import { createLoadClient, graphql, type GraphQLBody } from '../lib/graphql-client.ts';
+import { runConcurrently } from '../lib/load.ts';
 import { createBenchDatabase } from '../lib/postgres-database.ts';
 import { startInstances, stopInstances } from '../lib/postgres-instances.ts';
 import { atMost, info, type BenchRow } from '../lib/report.ts';
@@ -29,8 +34,16 @@ import { startTrackingSink } from '../lib/sink.ts';
 const env = process.env;
 const settings = {
   messages: positiveInt('BENCH_LAG_MESSAGES', env['BENCH_LAG_MESSAGES'], 5_000),
+  /** Sent as fast as they go (64 in flight, to all three) before the paced part, as in e2e. */
+  jitWarmup: positiveInt('BENCH_WARMUP', env['BENCH_WARMUP'], 1_000, 0),
   warmup: positiveInt('BENCH_LAG_WARMUP', env['BENCH_LAG_WARMUP'], 1_000, 0),
   ratePerSecond: positiveInt('BENCH_LAG_RATE', env['BENCH_LAG_RATE'], 1_000),
+  /** The subscriber's status filter (e.g. QUEUED,SENT); every event when unset. */
+  statuses: env['BENCH_LAG_STATUSES']
+    ? env['BENCH_LAG_STATUSES'].split(',').map((status) => status.trim().toUpperCase())
+    : null,
+  /** Write each measured message's figures here as CSV, to look at the lag over time. */
+  dumpPath: env['BENCH_LAG_DUMP'] || null,
   maxInFlight: positiveInt('BENCH_LAG_MAX_IN_FLIGHT', env['BENCH_LAG_MAX_IN_FLIGHT'], 1_000),
   smtpConnections: positiveInt('BENCH_CONNECTIONS', env['BENCH_CONNECTIONS'], 5),
   /** How long events and deliveries are waited for once the last request was answered. */
@@ -50,7 +63,7 @@ interface SubscriberReport {
 async function startLagSubscriber(url: string) {
   const child = fork(
     fileURLToPath(new URL('../lag-subscriber-process.ts', import.meta.url)),
-    [JSON.stringify({ url })],
+    [JSON.stringify({ url, statuses: settings.statuses })],
     { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -189,12 +202,33 @@ async function sendPaced(urls: readonly string[], total: number) {
   return { acknowledged, firedAt, maxInFlight, failed, firstError, fellBehind };
 }
 
+/** `jitWarmup` sendEmail round-robin over every instance, 64 in flight; how many were stored. */
+async function warmUp(urls: readonly string[]): Promise<number> {
+  const clients = urls.map((url) => createLoadClient(url, Math.ceil(64 / urls.length)));
+  try {
+    const load = await runConcurrently(settings.jitWarmup, 64, async (i) => {
+      const input = {
+        to: `warm${i}@example.com`,
+        subject: `Bench lag warm-up ${i}`,
+        text: BENCH_BODY,
+      };
+      const body = await clients[i % clients.length]!.graphql(SEND_EMAIL, { input });
+      if (body.errors) throw new Error(body.errors[0]!.message);
+    });
+    if (load.failed > 0) throw new Error(`warm-up: sendEmail failed: ${load.firstError}`);
+    return load.ok;
+  } finally {
+    for (const client of clients) client.close();
+  }
+}
+
 export async function runPostgresLag(): Promise<BenchRow[]> {
   const { messages: n, warmup, ratePerSecond } = settings;
   console.log(
     `lag: 3 instances, a messageEvents subscriber on instance 3, ${fmt(warmup + n)} sendEmail at ` +
       `${fmt(ratePerSecond)} msgs/s to instances 1 and 2 in turn (the first ${fmt(warmup)} not ` +
-      `measured), ${settings.smtpConnections} SMTP connections per instance`,
+      `measured), ${settings.smtpConnections} SMTP connections per instance; the subscriber ` +
+      `takes ${settings.statuses ? settings.statuses.join(', ') + ' events' : 'every event'}`,
   );
   const database = await createBenchDatabase();
   const { sink, close: closeSink, report: sinkReport } = await startTrackingSink();
@@ -211,23 +245,39 @@ export async function runPostgresLag(): Promise<BenchRow[]> {
     subscriber = await startLagSubscriber(urls[2]!);
     console.log(`subscriber clock offset ${fmt(subscriber.offset, 3)} ms`);
 
-    // The subscription is live once it sees a message sent through another instance.
-    const probe = await graphql(urls[0]!, SEND_EMAIL, {
-      input: { to: 'probe@example.com', subject: 'Bench lag probe', text: 'probe' },
-    });
-    const probeId = probe.data?.['sendEmail']?.id as string | undefined;
-    if (!probeId) throw new Error(`sendEmail fails: ${probe.errors?.[0]?.message}`);
+    // A message sent through instance 1 whose SENT event the subscriber on instance 3 gets: the
+    // subscription is live, and (the feed being in order) it has caught up with what came before.
     const live = subscriber;
-    if (!(await waitUntil(async () => (await live.report()).queued.has(probeId), 15_000, 50))) {
-      throw new Error("the subscriber on instance 3 did not get the probe's QUEUED event in 15 s");
-    }
+    const probe = async (what: string, timeoutMs: number) => {
+      const body = await graphql(urls[0]!, SEND_EMAIL, {
+        input: { to: 'probe@example.com', subject: `Bench lag probe ${what}`, text: 'probe' },
+      });
+      const id = body.data?.['sendEmail']?.id as string | undefined;
+      if (!id) throw new Error(`sendEmail fails: ${body.errors?.[0]?.message}`);
+      const seen = async () => {
+        const report = await live.report();
+        return settings.statuses && !settings.statuses.includes('SENT')
+          ? report.queued.has(id)
+          : report.sent.has(id);
+      };
+      if (!(await waitUntil(seen, timeoutMs, 100))) {
+        throw new Error(
+          `the subscriber on instance 3 did not see the ${what} probe within ${timeoutMs} ms`,
+        );
+      }
+    };
+    await probe('first', 15_000);
+
+    // Cold instances answer the first requests slowly (JIT, pools, prepared statements): warm
+    // them up at full speed, as the throughput part does, then let the subscriber catch up.
+    const warmed = await warmUp(urls);
+    await probe('after warm-up', 120_000);
 
     const sent = await sendPaced(urls.slice(0, 2), warmup + n);
     const acked = sent.acknowledged.filter((a): a is Acknowledged => a !== undefined);
     const measured = sent.acknowledged.slice(warmup).filter((a): a is Acknowledged => !!a);
-    // +1: the probe.
     const delivered = await waitUntil(
-      () => sink.distinctCount >= acked.length + 1,
+      () => sink.distinctCount >= 2 + warmed + acked.length,
       settings.settleMs,
       10,
     );
@@ -252,15 +302,39 @@ export async function runPostgresLag(): Promise<BenchRow[]> {
       sentLags.push(entry && atSink !== undefined ? entry[0] - atSink : Number.POSITIVE_INFINITY);
     }
     sentLags.sort((x, y) => x - y);
-    const latencies = measured.map((a) => a.latencyMs).sort((x, y) => x - y);
     const firstMeasured = sent.firedAt[warmup] ?? Number.NaN;
+    if (settings.dumpPath) {
+      writeFileSync(
+        settings.dumpPath,
+        'index,instance,acknowledged_ms,send_latency_ms,queued_lag_ms,sent_after_sink_ms\n' +
+          sent.acknowledged
+            .flatMap((a, i) => {
+              if (!a || i < warmup) return [];
+              const entry = events.sent.get(a.id);
+              const atSink = entry && arrivals.times.get(entry[1]);
+              const cells = [
+                i,
+                (i % 2) + 1,
+                a.ackAt - firstMeasured,
+                a.latencyMs,
+                (events.queued.get(a.id) ?? Number.NaN) - a.ackAt,
+                entry && atSink !== undefined ? entry[0] - atSink : Number.NaN,
+              ];
+              return [cells.map((v) => (Number.isInteger(v) ? v : v.toFixed(2))).join(',')];
+            })
+            .join('\n') +
+          '\n',
+      );
+      console.log(`per-message figures written to ${settings.dumpPath}`);
+    }
+    const latencies = measured.map((a) => a.latencyMs).sort((x, y) => x - y);
     const fired = sent.firedAt.filter((at) => at !== undefined);
     const paceAchieved = ((fired.length - warmup - 1) * 1000) / (fired.at(-1)! - firstMeasured);
 
     const notes = [
       sent.fellBehind,
       sent.failed > 0 && `${sent.failed} sendEmail failed, first: ${sent.firstError}`,
-      !delivered && `the sink has ${sink.distinctCount} of ${acked.length + 1} messages`,
+      !delivered && `the sink has ${sink.distinctCount} of ${2 + warmed + acked.length} messages`,
       missing > 0 && `${missing} of ${measured.length} QUEUED events never reached instance 3`,
       events.problem && `subscriber: ${events.problem}`,
       arrivals.received !== arrivals.distinct &&
