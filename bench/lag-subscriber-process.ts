@@ -73,6 +73,8 @@ client.subscribe<{
 );
 answerClockPings();
 
+// The bench is gone (killed): nothing will ask for a report or close this process.
+process.on('disconnect', () => process.exit(0));
 process.on('message', (message: { type: string }) => {
   if (message.type === 'report') {
     process.send!({

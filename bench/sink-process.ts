@@ -46,6 +46,8 @@ const reporter = setInterval(() => {
   send({ type: 'count', count: reported, distinct: seen.size + withoutId });
 }, 1);
 
+// The bench is gone (killed): nothing will ask for a report or close this process.
+process.on('disconnect', () => process.exit(0));
 process.on('message', (message: { type: string; times?: boolean }) => {
   if (message.type === 'report') {
     const duplicated = [...seen].filter(([, [, copies]]) => copies > 1);
