@@ -4,23 +4,25 @@
  * same run. It never asserts: the exit status is 1 only when a scenario failed to run.
  *
  *   npm run bench                       # every scenario
- *   npm run bench -- e2e accept         # some of them: e2e, accept, history, fanout
+ *   npm run bench -- e2e accept         # some of them: e2e, accept, history, fanout, pg
  *
  * See bench/README.md for the method and each scenario's knobs.
  */
 import os from 'node:os';
 import { cleanupAll, wasInterrupted } from './lib/cleanup.ts';
-import { printReport, type BenchRow } from './lib/report.ts';
+import { PartialFailure, printReport, type BenchRow } from './lib/report.ts';
 import { runAccept } from './scenarios/accept.ts';
 import { runEndToEnd } from './scenarios/end-to-end.ts';
 import { runFanOut } from './scenarios/fan-out.ts';
 import { runHistory } from './scenarios/history.ts';
+import { runPostgres } from './scenarios/postgres.ts';
 
 const SCENARIOS: Record<string, () => Promise<BenchRow[]>> = {
   e2e: runEndToEnd,
   accept: runAccept,
   history: runHistory,
   fanout: runFanOut,
+  pg: runPostgres,
 };
 
 async function main(): Promise<number> {
@@ -49,12 +51,11 @@ async function main(): Promise<number> {
       if (wasInterrupted()) throw error;
       failures++;
       console.error(`bench: ${name} failed:`, error instanceof Error ? error.message : error);
-      rows.push({
-        figure: `${name}: failed to run`,
-        target: '-',
-        measured: '-',
-        ratio: Number.NaN,
-      });
+      rows.push(
+        ...(error instanceof PartialFailure
+          ? error.rows
+          : [{ figure: `${name}: failed to run`, target: '-', measured: '-', ratio: Number.NaN }]),
+      );
     }
     console.log(`(${name} took ${((performance.now() - started) / 1000).toFixed(0)} s)`);
   }

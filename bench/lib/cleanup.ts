@@ -47,3 +47,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     void cleanupAll().finally(() => process.exit(130));
   });
 }
+
+// A crash must not leave services running and databases behind either: e.g. `npm run bench |
+// head` closes stdout, and the next line printed throws EPIPE with no one to catch it.
+for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+  process.on(event, (error: unknown) => {
+    const code = (error as { code?: string } | null)?.code;
+    if (code !== 'EPIPE') console.error(`\nbench: ${event}, cleaning up:`, error);
+    void cleanupAll().finally(() => process.exit(1));
+  });
+}

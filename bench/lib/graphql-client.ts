@@ -10,6 +10,9 @@ export interface GraphQLBody {
   errors?: { message: string; extensions?: { code?: string } }[];
 }
 
+/** No bench request may take longer: a service that stopped answering fails the phase. */
+const REQUEST_TIMEOUT_MS = 120_000;
+
 export function postJson(
   url: string,
   payload: string,
@@ -21,6 +24,7 @@ export function postJson(
       {
         method: 'POST',
         agent,
+        timeout: REQUEST_TIMEOUT_MS,
         headers: {
           'content-type': 'application/json',
           'content-length': Buffer.byteLength(payload),
@@ -37,6 +41,9 @@ export function postJson(
       },
     );
     request.on('error', reject);
+    request.on('timeout', () =>
+      request.destroy(new Error(`no answer from ${url} within ${REQUEST_TIMEOUT_MS} ms`)),
+    );
     request.end(payload);
   });
 }
@@ -64,13 +71,15 @@ export async function graphqlData(
   return body.data!;
 }
 
-export function getStatus(url: string): Promise<number> {
+/** The status of a GET, or 0 when it fails or takes more than `timeoutMs`. */
+export function getStatus(url: string, timeoutMs = 2_000): Promise<number> {
   return new Promise((resolve) => {
-    const request = http.get(url, { agent }, (response) => {
+    const request = http.get(url, { agent, timeout: timeoutMs }, (response) => {
       response.resume();
       response.on('end', () => resolve(response.statusCode ?? 0));
     });
     request.on('error', () => resolve(0));
+    request.on('timeout', () => request.destroy());
   });
 }
 

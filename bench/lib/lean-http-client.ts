@@ -25,16 +25,35 @@ class Connection {
   private buffered: Buffer = Buffer.alloc(0);
   private current: Pending | null = null;
   private readonly onIdle: (connection: Connection) => void;
+  /** Connected at some point: one that never did is not replaced when it closes. */
+  connected = false;
+  closed = false;
 
-  constructor(host: string, port: number, onIdle: (connection: Connection) => void) {
+  constructor(
+    host: string,
+    port: number,
+    onIdle: (connection: Connection) => void,
+    onClosed: (connection: Connection) => void,
+  ) {
     this.onIdle = onIdle;
     this.socket = net.connect({ host, port, noDelay: true });
+    this.socket.on('connect', () => (this.connected = true));
     this.socket.on('data', (chunk: Buffer) => this.receive(chunk));
     this.socket.on('error', (error) => this.fail(error));
-    this.socket.on('close', () => this.fail(new Error('connection closed')));
+    // A closed socket says nothing more, so what was in flight fails now and the connection
+    // leaves the pool (the server closes keep-alive sockets idle for 5 s).
+    this.socket.on('close', () => {
+      this.closed = true;
+      this.fail(new Error('connection closed'));
+      onClosed(this);
+    });
   }
 
   send(pending: Pending): void {
+    if (this.closed) {
+      pending.reject(new Error('connection closed'));
+      return;
+    }
     this.current = pending;
     this.socket.write(pending.request);
   }
@@ -77,17 +96,29 @@ export function createLeanHttpClient(url: string, connections: number): LeanHttp
   const host = `${hostname}:${port}`;
   const idle: Connection[] = [];
   const waiting: Pending[] = [];
-  const all: Connection[] = [];
+  const all = new Set<Connection>();
+  let closing = false;
   const onIdle = (connection: Connection) => {
     const next = waiting.shift();
     if (next) connection.send(next);
     else idle.push(connection);
   };
-  for (let i = 0; i < connections; i++) {
-    const connection = new Connection(hostname, Number(port), onIdle);
-    all.push(connection);
-    idle.push(connection);
-  }
+  // A connection the server closed is replaced, so the client keeps its width.
+  const onClosed = (connection: Connection) => {
+    all.delete(connection);
+    const at = idle.indexOf(connection);
+    if (at >= 0) idle.splice(at, 1);
+    if (!closing && connection.connected) onIdle(open());
+    if (all.size === 0) {
+      for (const pending of waiting.splice(0)) pending.reject(new Error('no connection left'));
+    }
+  };
+  const open = () => {
+    const connection = new Connection(hostname, Number(port), onIdle, onClosed);
+    all.add(connection);
+    return connection;
+  };
+  for (let i = 0; i < connections; i++) idle.push(open());
   return {
     post(path, body) {
       return new Promise((resolve, reject) => {
@@ -96,13 +127,22 @@ export function createLeanHttpClient(url: string, connections: number): LeanHttp
             `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: keep-alive\r\n\r\n${body}`,
         );
         const pending = { request, resolve, reject };
-        const connection = idle.pop();
+        if (all.size === 0) {
+          reject(new Error(closing ? 'client closed' : 'no connection left'));
+          return;
+        }
+        // The longest idle first: under a light load (a paced scenario) every socket is used
+        // now and then, so none reaches the server's keep-alive timeout and is closed just as a
+        // request is written to it.
+        const connection = idle.shift();
         if (connection) connection.send(pending);
         else waiting.push(pending);
       });
     },
     close() {
+      closing = true;
       for (const connection of all) connection.close();
+      for (const pending of waiting.splice(0)) pending.reject(new Error('client closed'));
     },
   };
 }

@@ -33,7 +33,12 @@ export interface RawRun {
 export async function runRawSender(
   sink: Sink,
   job: RawJob,
-  hooks: { atGo?: (pid: number) => void; atDone?: (pid: number) => void } = {},
+  hooks: {
+    atGo?: (pid: number) => void;
+    atDone?: (pid: number) => void;
+    /** Stop the sender and fail after this long. @default no limit */
+    timeoutMs?: number;
+  } = {},
 ): Promise<RawRun> {
   const child = fork(
     fileURLToPath(new URL('../raw-process.ts', import.meta.url)),
@@ -45,6 +50,12 @@ export async function runRawSender(
   });
   try {
     return await new Promise<RawRun>((resolve, reject) => {
+      if (hooks.timeoutMs !== undefined) {
+        setTimeout(
+          () => reject(new Error(`raw nodemailer did not finish within ${hooks.timeoutMs} ms`)),
+          hooks.timeoutMs,
+        ).unref();
+      }
       let before = 0;
       child.once('exit', (code) => reject(new Error(`raw sender exited with ${code}`)));
       child.on(

@@ -41,6 +41,23 @@ export function atMost(
   };
 }
 
+/** A count that should be zero (double sends, lost messages); the ratio falls as it grows. */
+export function none(figure: string, count: number, measured: string): BenchRow {
+  return { figure, target: '= 0', measured, ratio: 1 / (1 + count) };
+}
+
+/**
+ * Thrown by a scenario some of whose parts failed after others measured something: run.ts
+ * reports the rows it carries and counts the scenario as failed.
+ */
+export class PartialFailure extends Error {
+  readonly rows: BenchRow[];
+  constructor(message: string, rows: BenchRow[]) {
+    super(message);
+    this.rows = rows;
+  }
+}
+
 /** A figure reported without a target (e.g. the database size). */
 export function info(figure: string, measured: string): BenchRow {
   return { figure, target: '-', measured, ratio: Number.NaN };
