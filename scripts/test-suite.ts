@@ -12,7 +12,7 @@ const DIALECTS = ['sqlite', 'postgres'] as const;
 type Dialect = (typeof DIALECTS)[number];
 
 const suite = process.argv[2];
-if (suite === undefined || !/^[a-z]+$/.test(suite)) {
+if (suite === undefined || !/^[a-z0-9]+$/.test(suite)) {
   console.error('usage: test-suite.ts <suite> [more node --test arguments]');
   process.exit(2);
 }

@@ -85,9 +85,15 @@ export async function startApp(
   });
   await settings.refresh();
   const bus = createEventBus();
+  const eventMessages = createEventMessages({
+    find: storage.messages.find,
+    findMany: storage.messages.findMany,
+    bus,
+  });
   // Every committed event, of either thread (and on PostgreSQL of every instance), reaches the
-  // bus through the feed, in the log's order.
-  const feed = await storage.startFeed(bus.publish);
+  // bus through the feed, in the log's order; the messages subscribers will resolve are read
+  // with each page the feed reads.
+  const feed = await storage.startFeed(bus.publish, (events) => eventMessages.prime(events));
   // Readiness, metrics and retention; `operations.bus` counts subscriptions for the metrics.
   const operations = startOperations({
     config,
@@ -158,7 +164,6 @@ export async function startApp(
         log.error({ err: error }, 'could not read the new SMTP configuration'),
       );
   });
-  const eventMessages = createEventMessages({ find: storage.messages.find, bus });
   const apiTokens = createApiTokens({
     repository: storage.apiTokens,
     signals: storage.signals,

@@ -117,6 +117,8 @@ export interface QueueSnapshot {
 /** Queries over messages; nothing here writes. */
 export interface MessageReads {
   find(id: number): Promise<Message | null>;
+  /** The messages with these ids that exist, in no particular order. */
+  findMany(ids: readonly number[]): Promise<Message[]>;
   /** Newest first; `afterId` is the id of the last message of the previous page. */
   list(filter: MessageListFilter, first: number, afterId: number | null): Promise<MessagePage>;
   /** Ids of messages matching `filter` with ids above `afterId`, oldest first. */
@@ -372,8 +374,15 @@ export interface Storage {
   signals: ChangeSignals;
   /** null when the database takes writes now; otherwise why not (for /readyz). */
   writeProblem(): Promise<string | null>;
-  /** Starts following the log into `publish` (once per process, in the main thread). */
-  startFeed(publish: (events: readonly MessageEvent[]) => void): Promise<EventFeed>;
+  /**
+   * Starts following the log into `publish` (once per process, in the main thread).
+   * `beforePublish`, when given, runs on each page a feed reads from the database before it is
+   * published (to read what subscribers will ask about in one go).
+   */
+  startFeed(
+    publish: (events: readonly MessageEvent[]) => void,
+    beforePublish?: (events: readonly MessageEvent[]) => Promise<void>,
+  ): Promise<EventFeed>;
   /** Starts the store's own background work; `onError` hears of failures it will retry. */
   startBackgroundJobs(onError: (error: unknown, job: string) => void): BackgroundJobs;
   close(): Promise<void>;

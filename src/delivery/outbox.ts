@@ -145,8 +145,10 @@ export function createOutbox(deps: OutboxDeps) {
   // well below what SMTP can carry. Calls that arrive while the commits in flight run (or wait
   // for the write lock) go together in the next one; an idle outbox waits a millisecond to
   // gather the calls that arrive together. SQLite has one writer, so one commit at a time;
-  // PostgreSQL takes several at once.
+  // PostgreSQL takes several at once, but each costs a WAL flush: another one starts only once
+  // enough calls wait to fill it, so batches stay large at modest concurrency.
   const maxCommits = deps.concurrentCommits ?? 1;
+  const PARALLEL_BATCH = 16;
   type Entry = { input: NewMessage; settle: (result: EnqueueResult | Error) => void };
   let gathering: Entry[] = [];
   let committing = 0;
@@ -186,11 +188,16 @@ export function createOutbox(deps: OutboxDeps) {
         input,
         settle: (result) => (result instanceof Error ? reject(result) : resolve(result)),
       });
-      if (committing >= maxCommits || timerSet) return;
+      if (committing > 0) {
+        // Joins the next batch of a running commit, or starts one beside it when enough wait.
+        if (committing < maxCommits && gathering.length >= PARALLEL_BATCH) void commitGathered();
+        return;
+      }
+      if (timerSet) return;
       timerSet = true;
       setTimeout(() => {
         timerSet = false;
-        if (committing < maxCommits && gathering.length > 0) void commitGathered();
+        if (committing === 0 && gathering.length > 0) void commitGathered();
       }, 1);
     });
   }

@@ -1,8 +1,11 @@
 import type { EventBus } from '../delivery/event-bus.ts';
+import { comparePositions, type EventPosition } from '../domain/event-position.ts';
 import type { Message, MessageEvent } from '../domain/message.ts';
 
 export interface EventMessagesOptions {
   find: (id: number) => Promise<Message | null>;
+  /** Many messages in one read, for `prime`. */
+  findMany?: (ids: readonly number[]) => Promise<Message[]>;
   bus: Pick<EventBus, 'subscribe'>;
   /** A snapshot older than this is read again, for changes that publish no event. @default 1000 */
   maxAgeMs?: number;
@@ -10,6 +13,16 @@ export interface EventMessagesOptions {
   maxEntries?: number;
   now?: () => number;
 }
+
+interface Snapshot {
+  message: Promise<Message | null>;
+  readAtMs: number;
+  /** Read after this event of the message committed: that event leaves it current. */
+  coversThrough: EventPosition | null;
+}
+
+/** How long after the last `of` priming goes on: only while somebody resolves messages. */
+const PRIME_WHILE_READ_WITHIN_MS = 10_000;
 
 /**
  * `MessageEvent.message` for every subscriber of an event from one read.
@@ -20,27 +33,66 @@ export interface EventMessagesOptions {
  * runs share it) and dropped as soon as another event for that message is published (status
  * changes all publish one), so a subscriber still sees the message as it is now; changes
  * without an event (an expedited retry time) show within `maxAgeMs`.
+ *
+ * A feed that reads events from the database in pages (PostgreSQL's) primes the snapshots of a
+ * page's messages with one read before publishing it, rather than one read per event.
  */
 export function createEventMessages(options: EventMessagesOptions) {
   const { find, maxAgeMs = 1_000, maxEntries = 2_048, now = Date.now } = options;
-  const snapshots = new Map<number, { message: Promise<Message | null>; readAtMs: number }>();
-  const unsubscribe = options.bus.subscribe((event) => snapshots.delete(event.messageId));
+  const snapshots = new Map<number, Snapshot>();
+  let lastAskedAtMs = Number.NEGATIVE_INFINITY;
+
+  function keep(messageId: number, snapshot: Snapshot): void {
+    snapshots.delete(messageId);
+    snapshots.set(messageId, snapshot);
+    if (snapshots.size > maxEntries) snapshots.delete(snapshots.keys().next().value!);
+  }
+
+  const unsubscribe = options.bus.subscribe((event) => {
+    const snapshot = snapshots.get(event.messageId);
+    if (snapshot?.coversThrough && comparePositions(snapshot.coversThrough, event) >= 0) return;
+    snapshots.delete(event.messageId);
+  });
   return {
     of(event: MessageEvent): Promise<Message | null> {
       const at = now();
+      lastAskedAtMs = at;
       const snapshot = snapshots.get(event.messageId);
       if (snapshot && at - snapshot.readAtMs < maxAgeMs) return snapshot.message;
       const message = find(event.messageId);
-      snapshots.delete(event.messageId);
-      const entry = { message, readAtMs: at };
-      snapshots.set(event.messageId, entry);
+      const entry: Snapshot = { message, readAtMs: at, coversThrough: null };
+      keep(event.messageId, entry);
       // A failed read is not kept: the next subscriber reads again.
       message.catch(() => {
         if (snapshots.get(event.messageId) === entry) snapshots.delete(event.messageId);
       });
-      if (snapshots.size > maxEntries) snapshots.delete(snapshots.keys().next().value!);
       return message;
     },
+
+    /**
+     * Reads the messages of `events` (committed, about to be published) in one go, while
+     * somebody resolves event messages; a failed read only means they are read one by one.
+     */
+    async prime(events: readonly MessageEvent[]): Promise<void> {
+      if (!options.findMany || now() - lastAskedAtMs > PRIME_WHILE_READ_WITHIN_MS) return;
+      const newest = new Map<number, EventPosition>();
+      for (const event of events) newest.set(event.messageId, event);
+      const at = now();
+      let messages: Message[];
+      try {
+        messages = await options.findMany([...newest.keys()].slice(-maxEntries));
+      } catch {
+        return;
+      }
+      for (const message of messages) {
+        keep(message.id, {
+          message: Promise.resolve(message),
+          readAtMs: at,
+          coversThrough: newest.get(message.id) ?? null,
+        });
+      }
+    },
+
     close: unsubscribe,
   };
 }

@@ -87,3 +87,52 @@ test('subscribers asking while the read runs share it', async () => {
   assert.ok(all.every((message) => message?.id === 7));
   assert.equal(reads(), 1);
 });
+
+test('a primed page answers every subscriber without a read; a later event still drops it', async () => {
+  const bus = createEventBus();
+  let reads = 0;
+  let bulkReads = 0;
+  const status = new Map<number, Message['status']>([
+    [7, 'SENT'],
+    [8, 'QUEUED'],
+  ]);
+  const message = (id: number) => ({ id, status: status.get(id) }) as Message;
+  const cache = createEventMessages({
+    find: async (id) => {
+      reads++;
+      return message(id);
+    },
+    findMany: async (ids) => {
+      bulkReads++;
+      return ids.map(message);
+    },
+    bus,
+  });
+  const event = (messageId: number, seq: number) => ({ messageId, seq, xid: 0 }) as MessageEvent;
+  await cache.of(event(1, 1)); // somebody resolves messages: priming is on
+  reads = 0;
+  const page = [event(7, 10), event(8, 11), event(7, 12)];
+  await cache.prime(page);
+  bus.publish(page);
+  for (const e of page) assert.equal((await cache.of(e))!.id, e.messageId);
+  assert.deepEqual([reads, bulkReads], [0, 1]);
+  // An event after the one the snapshot was read for makes the next subscriber read again.
+  status.set(8, 'PROCESSING');
+  bus.publish([event(8, 13)]);
+  assert.equal((await cache.of(event(8, 13)))!.status, 'PROCESSING');
+  assert.equal(reads, 1);
+});
+
+test('nobody resolving messages: no priming read', async () => {
+  let bulkReads = 0;
+  const cache = createEventMessages({
+    find: async (id) => ({ id }) as Message,
+    findMany: async () => {
+      bulkReads++;
+      return [];
+    },
+    bus: createEventBus(),
+  });
+  await cache.prime([{ messageId: 1, seq: 1, xid: 0 } as MessageEvent]);
+  assert.equal(bulkReads, 0);
+});

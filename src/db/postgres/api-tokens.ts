@@ -33,13 +33,24 @@ const REVOKE_TREE = {
     RETURNING id`,
 };
 
+/**
+ * How long "no token was ever stored" is believed before the database is asked again. It is
+ * asked on every request until a token exists (is authentication on?); a token another instance
+ * creates is in force here within this, as the contract's second allows.
+ */
+const NONE_STORED_FOR_MS = 500;
+
 export function createPostgresApiTokens(client: PostgresClient): ApiTokenStore {
+  // Tokens are never deleted: once one is stored, the answer stays true.
+  let storedKnown = false;
+  let noneStoredAt = Number.NEGATIVE_INFINITY;
   const find = async (id: number): Promise<StoredApiToken | null> =>
     (await client.query<StoredApiToken>({ ...FIND, values: [id] })).rows[0] ?? null;
   const exists = async (statement: { name: string; text: string }) =>
     (await client.query<{ found: boolean }>(statement)).rows[0]?.found ?? false;
   return {
     async insert(token) {
+      storedKnown = true;
       const { rows } = await client.query<StoredApiToken>(
         `INSERT INTO api_tokens (name, scope, token_hash, created_at, created_via,
             created_by_token_id)
@@ -64,7 +75,13 @@ export function createPostgresApiTokens(client: PostgresClient): ApiTokenStore {
     },
     find,
     anyActive: () => exists(ANY_ACTIVE),
-    anyStored: () => exists(ANY_STORED),
+    async anyStored() {
+      if (storedKnown) return true;
+      if (performance.now() - noneStoredAt < NONE_STORED_FOR_MS) return false;
+      storedKnown = await exists(ANY_STORED);
+      if (!storedKnown) noneStoredAt = performance.now();
+      return storedKnown;
+    },
     async list() {
       const { rows } = await client.query<StoredApiToken>(
         `SELECT ${COLUMNS} FROM api_tokens ORDER BY id DESC`,

@@ -35,10 +35,13 @@ const FOR_MESSAGE = {
     WHERE e.message_id = $1 ORDER BY e.xid, e.seq`,
 };
 
+// Ordered and limited, so the (xid, seq) index answers it whatever the table's statistics say
+// (a fresh table, not analyzed yet, would otherwise be scanned whole on every look).
 const ANY_AFTER = {
   name: 'mailscope-events-any-after',
-  text: `SELECT EXISTS (SELECT 1 FROM message_events e
-    WHERE (e.xid, e.seq) > ($1::text::xid8, $2::bigint)) AS pending`,
+  text: `SELECT true AS pending FROM message_events e
+    WHERE (e.xid, e.seq) > ($1::text::xid8, $2::bigint)
+    ORDER BY e.xid, e.seq LIMIT 1`,
 };
 
 type Row = EventRow & { xid: number; recipient: string };
@@ -60,8 +63,11 @@ export function createPostgresEventLog(client: PostgresClient): EventLog & {
 
     async listAfter(after, limit, filter: EventFilter = {}) {
       const values: unknown[] = [String(after.xid), after.seq, limit];
-      let sql = `SELECT ${eventColumns('e.')}, m.recipient FROM message_events e
-        JOIN messages m ON m.id = e.message_id
+      // Each event's recipient is looked up by the message's id, for the rows returned only (a
+      // join would read the whole messages table while it is not analyzed yet).
+      let sql = `SELECT ${eventColumns('e.')},
+          (SELECT recipient FROM messages WHERE id = e.message_id) AS recipient
+        FROM message_events e
         WHERE (e.xid, e.seq) > ($1::text::xid8, $2::bigint) AND ${SETTLED}`;
       if (filter.statuses && filter.statuses.length > 0) {
         values.push([...filter.statuses]);
@@ -69,7 +75,7 @@ export function createPostgresEventLog(client: PostgresClient): EventLog & {
       }
       if (filter.recipientKey !== undefined) {
         values.push(filter.recipientKey);
-        sql += ` AND m.recipient_key = $${values.length}`;
+        sql += ` AND e.message_id IN (SELECT id FROM messages WHERE recipient_key = $${values.length})`;
       }
       sql += ` ORDER BY e.xid, e.seq LIMIT $3`;
       const { rows } = await client.query<Row>(sql, values);

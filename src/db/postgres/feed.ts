@@ -7,10 +7,17 @@ export interface FeedOptions {
   log: EventLog & { anyAfter(after: EventPosition): Promise<boolean> };
   notifications: Notifications;
   publish: (events: readonly MessageEvent[]) => void;
+  /** Runs on each page before it is published. */
+  beforePublish?: (events: readonly MessageEvent[]) => Promise<void>;
   /** Events read per query. @default 1_000 */
   pageSize?: number;
   /** Longest time between looks at the log when nobody says anything happened. @default 1_000 */
   idlePollMs?: number;
+  /**
+   * Shortest time between two reads: while events stream in from several instances, each
+   * NOTIFY would otherwise be a read of its own, of a few events. @default 5
+   */
+  minReadIntervalMs?: number;
   /** Told of a failed read (the database is down); the feed keeps trying. */
   onError?: (error: unknown) => void;
 }
@@ -25,6 +32,8 @@ export async function startPostgresFeed(options: FeedOptions): Promise<EventFeed
   const { log, notifications, publish } = options;
   const pageSize = options.pageSize ?? 1_000;
   const idlePollMs = options.idlePollMs ?? 1_000;
+  const minReadIntervalMs = options.minReadIntervalMs ?? 5;
+  let lastReadAt = Number.NEGATIVE_INFINITY;
   let position = await log.latest();
   let reading = false;
   let again = false;
@@ -47,6 +56,12 @@ export async function startPostgresFeed(options: FeedOptions): Promise<EventFeed
       again = true;
       return;
     }
+    const sinceLastMs = performance.now() - lastReadAt;
+    if (sinceLastMs < minReadIntervalMs) {
+      schedule(minReadIntervalMs - sinceLastMs);
+      return;
+    }
+    lastReadAt = performance.now();
     reading = true;
     void read().finally(() => {
       reading = false;
@@ -66,6 +81,8 @@ export async function startPostgresFeed(options: FeedOptions): Promise<EventFeed
         if (closed) return;
         if (page.length > 0) {
           position = page.at(-1)!;
+          await options.beforePublish?.(page);
+          if (closed) return;
           publish(page);
           settleWaitMs = 0;
         }

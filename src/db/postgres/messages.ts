@@ -15,6 +15,11 @@ const FIND = {
   text: `SELECT ${messageColumns()} FROM messages WHERE id = $1`,
 };
 
+const FIND_MANY = {
+  name: 'mailscope-find-messages',
+  text: `SELECT ${messageColumns()} FROM messages WHERE id = ANY($1::bigint[])`,
+};
+
 const NEXT_DUE = {
   name: 'mailscope-next-due',
   text: `SELECT
@@ -44,6 +49,12 @@ export function createPostgresMessageReads(client: PostgresClient): MessageReads
     async find(id) {
       const { rows } = await client.query<MessageRow>({ ...FIND, values: [id] });
       return rows[0] ? toMessage(rows[0]) : null;
+    },
+
+    async findMany(ids) {
+      if (ids.length === 0) return [];
+      const { rows } = await client.query<MessageRow>({ ...FIND_MANY, values: [[...ids]] });
+      return rows.map(toMessage);
     },
 
     async list(filter, first, afterId) {

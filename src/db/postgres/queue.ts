@@ -78,51 +78,80 @@ const BY_KEYS = {
   text: `SELECT ${messageColumns()} FROM messages WHERE idempotency_key = ANY($1::text[])`,
 };
 
-const CLAIM_EXPIRED = {
-  name: 'mailscope-claim-expired',
-  text: `WITH picked AS (
+/**
+ * Claims up to $1 due messages in one statement: PROCESSING ones whose lease ran out (their
+ * worker died) first, then QUEUED ones whose time has come, each with a lease on the database's
+ * clock and its PROCESSING event. Rows another claim holds are skipped, never waited for.
+ */
+const CLAIM = {
+  name: 'mailscope-claim',
+  text: `WITH expired AS (
       SELECT id FROM messages
       WHERE status = 'PROCESSING' AND lease_expires_at <= ${DB_NOW_MS}
         AND NOT (id = ANY($3::bigint[]))
-      ORDER BY lease_expires_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-    UPDATE messages m SET lease_expires_at = ${DB_NOW_MS} + $2::bigint,
-      updated_at = $4::bigint, next_attempt_at = NULL
-    FROM picked WHERE m.id = picked.id
-    RETURNING ${messageColumns('m.')}`,
-};
-
-const CLAIM_QUEUED = {
-  name: 'mailscope-claim-queued',
-  text: `WITH picked AS (
+      ORDER BY lease_expires_at LIMIT $1 FOR UPDATE SKIP LOCKED),
+    due AS (
       SELECT id FROM messages
       WHERE status = 'QUEUED' AND next_attempt_at <= ${DB_NOW_MS}
-      ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED)
-    UPDATE messages m SET status = 'PROCESSING', lease_expires_at = ${DB_NOW_MS} + $2::bigint,
-      updated_at = $3::bigint, next_attempt_at = NULL
-    FROM picked WHERE m.id = picked.id
-    RETURNING ${messageColumns('m.')}`,
+      ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED),
+    picked AS (
+      SELECT id, previous FROM (
+        SELECT id, 'PROCESSING' AS previous, 0 AS rank FROM expired
+        UNION ALL SELECT id, 'QUEUED', 1 FROM due) candidates
+      ORDER BY rank, id LIMIT $1),
+    claimed AS (
+      UPDATE messages m SET status = 'PROCESSING', lease_expires_at = ${DB_NOW_MS} + $2::bigint,
+        updated_at = $4::bigint, next_attempt_at = NULL
+      FROM picked WHERE m.id = picked.id
+      RETURNING ${messageColumns('m.')}, picked.previous AS "previousStatus"),
+    logged AS (
+      INSERT INTO message_events (message_id, at, status, previous_status, reason, attempt,
+        error, smtp_config_version)
+      SELECT c.id, $4::bigint, 'PROCESSING', c."previousStatus",
+        CASE c."previousStatus" WHEN 'PROCESSING' THEN 'lease_expired' ELSE 'claimed' END,
+        c.attempts + 1, NULL, $5::int
+      FROM claimed c
+      RETURNING seq, xid, message_id)
+    SELECT c.*, l.seq AS "eventSeq", l.xid AS "eventXid",
+      (SELECT max(version) FROM smtp_configs) AS "configVersion"
+    FROM claimed c JOIN logged l ON l.message_id = c.id`,
 };
 
-const FINISH = {
-  name: 'mailscope-finish-attempts',
-  text: `UPDATE messages m SET status = r.status, attempts = m.attempts + 1,
-      updated_at = r.updated_at, lease_expires_at = NULL,
-      next_attempt_at = CASE WHEN r.status = 'QUEUED' THEN ${DB_NOW_MS} + r.delay_ms END,
-      last_error = coalesce(r.last_error, m.last_error), smtp_config_version = r.version,
-      ever_failed = m.ever_failed OR r.failed
-    FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[],
-      $6::jsonb[], $7::int[], $8::boolean[])
-      AS r(id, lease, status, updated_at, delay_ms, last_error, version, failed)
-    WHERE m.id = r.id AND m.status = 'PROCESSING' AND m.lease_expires_at = r.lease
-    RETURNING m.id, m.recipient, m.created_at AS "createdAt", m.attempts`,
-};
-
-const INSERT_DISPATCHES = {
-  name: 'mailscope-insert-dispatches',
-  text: `INSERT INTO dispatches (message_id, attempt, succeeded, at, duration_ms, response, error,
-      error_code, smtp_config_version, transcript)
-    SELECT * FROM unnest($1::bigint[], $2::int[], $3::boolean[], $4::bigint[], $5::int[],
-      $6::text[], $7::jsonb[], $8::text[], $9::int[], $10::text[])`,
+/**
+ * Records finished attempts in one statement: each message's new status (only while the row
+ * still carries the lease its claim granted), its dispatch and its event.
+ */
+const RECORD = {
+  name: 'mailscope-record-attempts',
+  text: `WITH r AS (
+      SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[],
+        $6::bigint[], $7::jsonb[], $8::int[], $9::int[], $10::bigint[], $11::int[], $12::text[],
+        $13::text[], $14::text[])
+      AS r(id, lease, status, reason, event_at, delay_ms, error, version, attempt, at,
+        duration_ms, response, error_code, transcript)),
+    finished AS (
+      UPDATE messages m SET status = r.status, attempts = m.attempts + 1,
+        updated_at = r.event_at, lease_expires_at = NULL,
+        next_attempt_at = CASE WHEN r.status = 'QUEUED' THEN ${DB_NOW_MS} + r.delay_ms END,
+        last_error = coalesce(r.error, m.last_error), smtp_config_version = r.version,
+        ever_failed = m.ever_failed OR r.error IS NOT NULL
+      FROM r
+      WHERE m.id = r.id AND m.status = 'PROCESSING' AND m.lease_expires_at = r.lease
+      RETURNING m.id, m.recipient, m.created_at AS "createdAt", m.attempts),
+    dispatched AS (
+      INSERT INTO dispatches (message_id, attempt, succeeded, at, duration_ms, response, error,
+        error_code, smtp_config_version, transcript)
+      SELECT r.id, r.attempt, r.error IS NULL, r.at, r.duration_ms, r.response, r.error,
+        r.error_code, r.version, r.transcript
+      FROM r JOIN finished f ON f.id = r.id),
+    logged AS (
+      INSERT INTO message_events (message_id, at, status, previous_status, reason, attempt,
+        error, smtp_config_version)
+      SELECT r.id, r.event_at, r.status, 'PROCESSING', r.reason, r.attempt, r.error, r.version
+      FROM r JOIN finished f ON f.id = r.id
+      RETURNING seq, xid, message_id)
+    SELECT f.*, l.seq AS "eventSeq", l.xid AS "eventXid"
+    FROM finished f JOIN logged l ON l.message_id = f.id`,
 };
 
 const RELEASE = {
@@ -140,11 +169,6 @@ const RENEW = {
     FROM unnest($1::bigint[], $2::bigint[]) AS r(id, lease)
     WHERE m.id = r.id AND m.status = 'PROCESSING' AND m.lease_expires_at = r.lease
     RETURNING m.id AS "messageId", m.lease_expires_at AS "leaseExpiresAtMs"`,
-};
-
-const LATEST_CONFIG = {
-  name: 'mailscope-latest-config-version',
-  text: `SELECT max(version) AS version FROM smtp_configs`,
 };
 
 /** Thrown inside enqueueAll's transaction so that a conflict rolls back the whole batch. */
@@ -360,99 +384,91 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
     records: readonly AttemptRecord[],
   ): Promise<MessageEvent[]> {
     if (records.length === 0) return [];
-    const { rows } = await tx.query<EventSubject>({
-      ...FINISH,
+    const { rows } = await tx.query<EventSubject & { eventSeq: number; eventXid: number }>({
+      ...RECORD,
       values: [
         records.map((record) => record.messageId),
         records.map((record) => record.leaseExpiresAtMs),
         records.map((record) => record.next.status),
+        records.map((record) => record.next.reason),
         records.map((record) => record.atMs + record.durationMs),
         records.map((record) => (record.next.status === 'QUEUED' ? record.next.delayMs : null)),
         records.map((record) => json(record.error)),
         records.map((record) => record.smtpConfigVersion),
-        records.map((record) => record.error !== null),
+        records.map((record) => record.attempt),
+        records.map((record) => record.atMs),
+        records.map((record) => record.durationMs),
+        records.map((record) => record.response),
+        records.map((record) => record.error?.code ?? null),
+        records.map((record) => record.transcript),
       ],
     });
-    // A record whose lease was re-claimed meanwhile updated nothing: that claim owns it now.
-    const updated = new Map(rows.map((row) => [row.id, row]));
-    const applied = records.filter((record) => updated.has(record.messageId));
-    if (applied.length === 0) return [];
-    await tx.query({
-      ...INSERT_DISPATCHES,
-      values: [
-        applied.map((record) => record.messageId),
-        applied.map((record) => record.attempt),
-        applied.map((record) => record.error === null),
-        applied.map((record) => record.atMs),
-        applied.map((record) => record.durationMs),
-        applied.map((record) => record.response),
-        applied.map((record) => json(record.error)),
-        applied.map((record) => record.error?.code ?? null),
-        applied.map((record) => record.smtpConfigVersion),
-        applied.map((record) => record.transcript),
-      ],
+    // A record whose lease was re-claimed meanwhile wrote nothing: that claim owns it now.
+    const byId = new Map(records.map((record) => [record.messageId, record]));
+    rows.sort((a, b) => a.eventSeq - b.eventSeq);
+    return rows.map((row) => {
+      const record = byId.get(row.id)!;
+      const event: MessageEvent = {
+        seq: row.eventSeq,
+        xid: row.eventXid,
+        messageId: row.id,
+        recipient: row.recipient,
+        atMs: record.atMs + record.durationMs,
+        status: record.next.status,
+        previousStatus: 'PROCESSING',
+        reason: record.next.reason,
+        attempt: record.attempt,
+        error: record.error,
+        smtpConfigVersion: record.smtpConfigVersion,
+      };
+      counters.countEvent(event, { createdAtMs: row.createdAt, attempts: row.attempts });
+      return event;
     });
-    return appendEvents(
-      tx,
-      counters,
-      applied.map((record) => ({
-        subject: updated.get(record.messageId)!,
-        change: {
-          atMs: record.atMs + record.durationMs,
-          status: record.next.status,
-          previousStatus: 'PROCESSING',
-          reason: record.next.reason,
-          attempt: record.attempt,
-          error: record.error,
-          smtpConfigVersion: record.smtpConfigVersion,
-        },
-      })),
-    );
   }
 
   async function claimInTx(
     tx: pg.ClientBase,
     counters: CounterBatch,
     request: ClaimRequest,
-  ): Promise<ClaimedMessage[]> {
-    const exclude = [...(request.excludeIds ?? [])];
-    const expired = await tx.query<MessageRow>({
-      ...CLAIM_EXPIRED,
-      values: [request.limit, request.leaseMs, exclude, request.nowMs],
+  ): Promise<{ claimed: ClaimedMessage[]; configVersion: number | null }> {
+    const { rows } = await tx.query<
+      MessageRow & {
+        previousStatus: 'QUEUED' | 'PROCESSING';
+        eventSeq: number;
+        eventXid: number;
+        configVersion: number | null;
+      }
+    >({
+      ...CLAIM,
+      values: [
+        request.limit,
+        request.leaseMs,
+        [...(request.excludeIds ?? [])],
+        request.nowMs,
+        request.smtpConfigVersion,
+      ],
     });
-    const left = request.limit - expired.rows.length;
-    const due =
-      left > 0
-        ? (
-            await tx.query<MessageRow>({
-              ...CLAIM_QUEUED,
-              values: [left, request.leaseMs, request.nowMs],
-            })
-          ).rows
-        : [];
-    // RETURNING comes in no particular order; keep the queue's, oldest first.
-    due.sort((a, b) => a.id - b.id);
-    const claims = [
-      ...expired.rows.map((row) => ({ row, previous: 'PROCESSING' as const })),
-      ...due.map((row) => ({ row, previous: 'QUEUED' as const })),
-    ];
-    const events = await appendEvents(
-      tx,
-      counters,
-      claims.map(({ row, previous }) => ({
-        subject: subjectOf(row),
-        change: {
-          atMs: request.nowMs,
-          status: 'PROCESSING',
-          previousStatus: previous,
-          reason: previous === 'PROCESSING' ? 'lease_expired' : 'claimed',
-          attempt: row.attempts + 1,
-          error: null,
-          smtpConfigVersion: request.smtpConfigVersion,
-        },
-      })),
-    );
-    return claims.map(({ row }, index) => ({ message: toMessage(row), event: events[index]! }));
+    // Expired leases first, then the queue's order, oldest first (as the statement picked them).
+    const rank = (row: { previousStatus: string }) => (row.previousStatus === 'PROCESSING' ? 0 : 1);
+    rows.sort((a, b) => rank(a) - rank(b) || a.id - b.id);
+    const claimed = rows.map((row) => {
+      const event: MessageEvent = {
+        seq: row.eventSeq,
+        xid: row.eventXid,
+        messageId: row.id,
+        recipient: row.recipient,
+        atMs: request.nowMs,
+        status: 'PROCESSING',
+        previousStatus: row.previousStatus,
+        reason: row.previousStatus === 'PROCESSING' ? 'lease_expired' : 'claimed',
+        attempt: row.attempts + 1,
+        error: null,
+        smtpConfigVersion: request.smtpConfigVersion,
+      };
+      counters.countEvent(event, { createdAtMs: row.createdAt, attempts: row.attempts + 1 });
+      return { message: toMessage(row), event };
+    });
+    return { claimed, configVersion: rows[0]?.configVersion ?? null };
   }
 
   return {
@@ -488,14 +504,13 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
                 })
               ).rows
             : [];
-        const claimed = request.limit > 0 ? await claimInTx(tx, counters, request) : [];
+        // The newest configuration is read in the claim's snapshot: one stored before a claimed
+        // message was queued is in it.
+        const { claimed, configVersion } =
+          request.limit > 0
+            ? await claimInTx(tx, counters, request)
+            : { claimed: [], configVersion: null };
         await writeCounters(tx, counters);
-        // Read in the claim's snapshot: a configuration stored before a claimed message was
-        // queued is in it.
-        const configVersion =
-          claimed.length > 0
-            ? ((await tx.query<{ version: number | null }>(LATEST_CONFIG)).rows[0]?.version ?? null)
-            : null;
         return { events, claimed, renewed, configVersion };
       });
     },

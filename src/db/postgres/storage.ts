@@ -97,9 +97,14 @@ export async function openPostgresStorage(
         clearTimeout(timer);
       }
     },
-    async startFeed(publish) {
+    async startFeed(publish, beforePublish) {
       if (!notifications) throw new Error('the feed runs in the main role');
-      return startPostgresFeed({ log, notifications, publish });
+      return startPostgresFeed({
+        log,
+        notifications,
+        publish,
+        ...(beforePublish ? { beforePublish } : {}),
+      });
     },
     startBackgroundJobs(onError) {
       let stopped = false;

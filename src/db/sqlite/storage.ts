@@ -90,6 +90,7 @@ export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptio
 
   const messages: MessageStore = {
     find: (id) => read(() => repository.find(id)),
+    findMany: (ids) => read(() => ids.flatMap((id) => repository.find(id) ?? [])),
     list: (filter, first, afterId) => read(() => repository.list(filter, first, afterId)),
     idsMatching: (filter, limit, afterId) =>
       read(() => repository.idsMatching(filter, limit, afterId)),
