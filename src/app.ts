@@ -93,7 +93,11 @@ export async function startApp(
   // Every committed event, of either thread (and on PostgreSQL of every instance), reaches the
   // bus through the feed, in the log's order; the messages subscribers will resolve are read
   // with each page the feed reads.
-  const feed = await storage.startFeed(bus.publish, (events) => eventMessages.prime(events));
+  const feed = await storage.startFeed({
+    publish: bus.publish,
+    beforePublish: (events) => eventMessages.prime(events),
+    listening: bus.listening,
+  });
   // Readiness, metrics and retention; `operations.bus` counts subscriptions for the metrics.
   const operations = startOperations({
     config,

@@ -221,6 +221,20 @@ export interface EventFeed {
   close(): Promise<void>;
 }
 
+export interface FeedOptions {
+  publish: (events: readonly MessageEvent[]) => void;
+  /**
+   * Runs on each page a feed reads from the database before it is published (to read what
+   * subscribers will ask about in one go).
+   */
+  beforePublish?: (events: readonly MessageEvent[]) => Promise<void>;
+  /**
+   * Whether anyone listens: while nobody does, a feed that reads the database may only keep its
+   * place in the log. @default always
+   */
+  listening?: () => boolean;
+}
+
 export interface DispatchStore {
   /** One per attempt, oldest first. */
   listForMessage(messageId: number): Promise<Dispatch[]>;
@@ -374,15 +388,8 @@ export interface Storage {
   signals: ChangeSignals;
   /** null when the database takes writes now; otherwise why not (for /readyz). */
   writeProblem(): Promise<string | null>;
-  /**
-   * Starts following the log into `publish` (once per process, in the main thread).
-   * `beforePublish`, when given, runs on each page a feed reads from the database before it is
-   * published (to read what subscribers will ask about in one go).
-   */
-  startFeed(
-    publish: (events: readonly MessageEvent[]) => void,
-    beforePublish?: (events: readonly MessageEvent[]) => Promise<void>,
-  ): Promise<EventFeed>;
+  /** Starts following the log into the bus (once per process, in the main thread). */
+  startFeed(options: FeedOptions): Promise<EventFeed>;
   /** Starts the store's own background work; `onError` hears of failures it will retry. */
   startBackgroundJobs(onError: (error: unknown, job: string) => void): BackgroundJobs;
   close(): Promise<void>;

@@ -11,9 +11,15 @@ export interface EventBus {
   publish(events: readonly MessageEvent[]): void;
   /**
    * Returns the function that stops listening. With `recipientKey` (a lowercased address) the
-   * listener hears only events of messages to that recipient.
+   * listener hears only events of messages to that recipient. A `passive` listener (a cache
+   * kept for the others) does not count for `listening`.
    */
-  subscribe(listener: Listener, options?: { recipientKey?: string | undefined }): () => void;
+  subscribe(
+    listener: Listener,
+    options?: { recipientKey?: string | undefined; passive?: boolean },
+  ): () => void;
+  /** Whether anyone but passive listeners listens now (else a feed may rest). */
+  listening(): boolean;
 }
 
 /**
@@ -24,7 +30,9 @@ export interface EventBus {
 export function createEventBus(): EventBus {
   const everything = new Set<Listener>();
   const byRecipient = new Map<string, Set<Listener>>();
+  let passive = 0;
   return {
+    listening: () => everything.size - passive > 0 || byRecipient.size > 0,
     publish(events) {
       if (everything.size === 0 && byRecipient.size === 0) return;
       for (const event of events) {
@@ -38,7 +46,14 @@ export function createEventBus(): EventBus {
       const key = options?.recipientKey;
       if (key === undefined) {
         everything.add(listener);
-        return () => everything.delete(listener);
+        if (options?.passive) passive++;
+        let subscribed = true;
+        return () => {
+          if (!subscribed) return;
+          subscribed = false;
+          everything.delete(listener);
+          if (options?.passive) passive--;
+        };
       }
       let listeners = byRecipient.get(key);
       if (listeners === undefined) byRecipient.set(key, (listeners = new Set()));

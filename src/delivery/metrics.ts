@@ -127,6 +127,7 @@ export function createMetrics(deps: MetricsDeps) {
     countingSubscriptions(bus: EventBus): EventBus {
       return {
         publish: bus.publish,
+        listening: bus.listening,
         subscribe(listener, options) {
           subscriptions.inc();
           const stop = bus.subscribe(listener, options);

@@ -48,11 +48,15 @@ export function createEventMessages(options: EventMessagesOptions) {
     if (snapshots.size > maxEntries) snapshots.delete(snapshots.keys().next().value!);
   }
 
-  const unsubscribe = options.bus.subscribe((event) => {
-    const snapshot = snapshots.get(event.messageId);
-    if (snapshot?.coversThrough && comparePositions(snapshot.coversThrough, event) >= 0) return;
-    snapshots.delete(event.messageId);
-  });
+  const unsubscribe = options.bus.subscribe(
+    (event) => {
+      const snapshot = snapshots.get(event.messageId);
+      if (snapshot?.coversThrough && comparePositions(snapshot.coversThrough, event) >= 0) return;
+      snapshots.delete(event.messageId);
+    },
+    // Useful only to subscribers, who listen themselves: it keeps nobody's feed going.
+    { passive: true },
+  );
   return {
     of(event: MessageEvent): Promise<Message | null> {
       const at = now();

@@ -564,7 +564,7 @@ describe(`storage contract (${TEST_DIALECT})`, () => {
   test('the feed publishes every committed event once, in the log order', async (t) => {
     const storage = await fresh(t);
     const published: { xid: number; seq: number }[] = [];
-    const feed = await storage.startFeed((events) => published.push(...events));
+    const feed = await storage.startFeed({ publish: (events) => published.push(...events) });
     try {
       const results = await storage.messages.enqueueMany([newMessage(1), newMessage(2)], T0);
       feed.committed(results.flatMap((r) => (r.kind === 'queued' ? [r.event] : [])));

@@ -1,4 +1,4 @@
-import type { EventPosition } from '../../domain/event-position.ts';
+import { comparePositions, type EventPosition } from '../../domain/event-position.ts';
 import type { MessageEvent } from '../../domain/message.ts';
 import type { EventFeed, EventLog } from '../port.ts';
 import { CHANNELS, type Notifications } from './notifications.ts';
@@ -9,6 +9,8 @@ export interface FeedOptions {
   publish: (events: readonly MessageEvent[]) => void;
   /** Runs on each page before it is published. */
   beforePublish?: (events: readonly MessageEvent[]) => Promise<void>;
+  /** Whether anyone listens; while nobody does the feed only keeps its place. @default always */
+  listening?: () => boolean;
   /** Events read per query. @default 1_000 */
   pageSize?: number;
   /** Longest time between looks at the log when nobody says anything happened. @default 1_000 */
@@ -28,12 +30,16 @@ export interface FeedOptions {
  * directly (another instance's event may come before them in the log); they only wake the
  * follower, as other instances' NOTIFYs do. The log, not the notification, is what is read.
  */
+/** How often a feed nobody listens to moves its place, however busy the log is. */
+const RESTING_INTERVAL_MS = 250;
+
 export async function startPostgresFeed(options: FeedOptions): Promise<EventFeed> {
   const { log, notifications, publish } = options;
   const pageSize = options.pageSize ?? 1_000;
   const idlePollMs = options.idlePollMs ?? 1_000;
   const minReadIntervalMs = options.minReadIntervalMs ?? 5;
   let lastReadAt = Number.NEGATIVE_INFINITY;
+  const listening = options.listening ?? (() => true);
   let position = await log.latest();
   let reading = false;
   let again = false;
@@ -56,9 +62,11 @@ export async function startPostgresFeed(options: FeedOptions): Promise<EventFeed
       again = true;
       return;
     }
+    // Resting, the feed only needs its place now and then.
+    const intervalMs = listening() ? minReadIntervalMs : RESTING_INTERVAL_MS;
     const sinceLastMs = performance.now() - lastReadAt;
-    if (sinceLastMs < minReadIntervalMs) {
-      schedule(minReadIntervalMs - sinceLastMs);
+    if (sinceLastMs < intervalMs) {
+      schedule(intervalMs - sinceLastMs);
       return;
     }
     lastReadAt = performance.now();
@@ -72,9 +80,31 @@ export async function startPostgresFeed(options: FeedOptions): Promise<EventFeed
     });
   }
 
+  /**
+   * With nobody listening, every instance reading every event would be work for no one: the
+   * feed only moves its place to the newest event, so that a subscriber who comes later is
+   * served from about where the log was when it subscribed. A subscriber reads the newest
+   * position itself after it starts listening, and the feed publishes from a place at or before
+   * that: a place read while somebody started listening is not taken (it might lie beyond).
+   */
+  async function keepPlace(): Promise<void> {
+    const newest = await log.latest();
+    if (!listening() && comparePositions(newest, position) > 0) position = newest;
+    schedule(idlePollMs);
+  }
+
   async function read(): Promise<void> {
     if (timer) clearTimeout(timer);
     timer = null;
+    if (!listening()) {
+      try {
+        await keepPlace();
+      } catch (error) {
+        options.onError?.(error);
+        schedule(Math.min(idlePollMs, 250));
+      }
+      return;
+    }
     try {
       for (;;) {
         const page = await log.listAfter(position, pageSize);

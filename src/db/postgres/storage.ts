@@ -97,14 +97,9 @@ export async function openPostgresStorage(
         clearTimeout(timer);
       }
     },
-    async startFeed(publish, beforePublish) {
+    async startFeed(options) {
       if (!notifications) throw new Error('the feed runs in the main role');
-      return startPostgresFeed({
-        log,
-        notifications,
-        publish,
-        ...(beforePublish ? { beforePublish } : {}),
-      });
+      return startPostgresFeed({ ...options, log, notifications });
     },
     startBackgroundJobs(onError) {
       let stopped = false;

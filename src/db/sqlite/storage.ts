@@ -1,5 +1,4 @@
 import { LOG_START, type EventPosition } from '../../domain/event-position.ts';
-import type { MessageEvent } from '../../domain/message.ts';
 import type { SecretBox } from '../../secrets/secret-box.ts';
 import type { ChangeSignals, MessageStore, Storage, StorageChange } from '../port.ts';
 import { createApiTokenRepository } from './api-tokens.ts';
@@ -174,7 +173,7 @@ export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptio
     },
     signals,
     writeProblem: () => read(() => probe.problem()),
-    async startFeed(publish: (events: readonly MessageEvent[]) => void) {
+    async startFeed({ publish }) {
       const ordered = createOrderedPublisher(publish, events);
       return { committed: ordered, close: async () => {} };
     },
