@@ -173,6 +173,7 @@ export async function startApp(
     signals: storage.signals,
     bootstrapToken: config.apiToken,
     createPerHour: config.security.tokenCreateRateLimitPerHour,
+    rates: storage.rates,
     log,
   });
   const http = await startHttpServer({
@@ -194,6 +195,7 @@ export async function startApp(
       }),
       apiTokens,
       sendRateLimiter: createSendRateLimiter({
+        rates: storage.rates,
         perMinute: config.security.sendRateLimitPerMinute,
         totalPerMinute: config.security.sendRateLimitTotalPerMinute,
       }),

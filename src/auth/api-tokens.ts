@@ -2,11 +2,12 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type {
   ApiTokenStore,
   ChangeSignals,
+  RateStore,
   StoredApiToken,
   StoredTokenCreator,
 } from '../db/port.ts';
 import type { Principal, Scope } from './principal.ts';
-import { createTokenBuckets } from './token-bucket.ts';
+import { createMemoryRates } from '../db/memory-rates.ts';
 
 /** Where audit lines go: token creation and revocation (pino's `info`/`warn` shape). */
 export interface AuditLog {
@@ -25,6 +26,8 @@ export interface ApiTokensDeps {
    * (`mailscope create-token --database` is not counted). null: no limit. @default null
    */
   createPerHour?: number | null;
+  /** Where the creation limit's bucket lives (shared by every instance on PostgreSQL). @default memory */
+  rates?: RateStore;
   /** @default none */
   log?: AuditLog;
   now?: () => number;
@@ -84,14 +87,8 @@ export function createApiTokens(deps: ApiTokensDeps) {
   const revokedListeners = new Set<(tokenId: number) => void>();
   const requiredListeners = new Set<() => void>();
   const touchedAt = new Map<number, number>();
-  const creations =
-    deps.createPerHour == null
-      ? null
-      : createTokenBuckets({
-          capacity: deps.createPerHour,
-          refillMs: 3_600_000,
-          ...(deps.now ? { now: deps.now } : {}),
-        });
+  const rates = deps.rates ?? createMemoryRates(now);
+  const createPerHour = deps.createPerHour ?? null;
   // Tokens are never deleted, so once one was stored authentication stays on: remembered, so
   // that only the requests before the first token ask the database.
   let everStored = false;
@@ -170,16 +167,18 @@ export function createApiTokens(deps: ApiTokensDeps) {
       if (/[\u0000-\u001f\u007f]/.test(trimmed)) {
         return { ok: false, field: 'name', problem: 'must not contain control characters' };
       }
-      if (creations !== null && creator.via !== 'cli') {
-        const retryAfterMs = creations.waitMs('service');
-        if (retryAfterMs > 0) {
+      if (createPerHour !== null && creator.via !== 'cli') {
+        const taken = await rates.take([
+          { key: 'token-create:service', capacity: createPerHour, refillMs: 3_600_000, count: 1 },
+        ]);
+        if (!taken.ok) {
+          const retryAfterMs = taken.short[0]!.retryAfterMs;
           deps.log?.warn(
             { audit: 'api_token.create_refused', by: creator, retryAfterMs },
-            `API token creation by ${describe(creator)} refused: TOKEN_CREATE_RATE_LIMIT_PER_HOUR (${creations.capacity}) reached`,
+            `API token creation by ${describe(creator)} refused: TOKEN_CREATE_RATE_LIMIT_PER_HOUR (${createPerHour}) reached`,
           );
-          return { ok: false, retryAfterMs, perHour: creations.capacity };
+          return { ok: false, retryAfterMs, perHour: createPerHour };
         }
-        creations.take('service');
       }
       const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
       const apiToken = await deps.repository.insert({

@@ -1,4 +1,5 @@
-import { createTokenBuckets } from './token-bucket.ts';
+import { createMemoryRates } from '../db/memory-rates.ts';
+import type { RateBucketRequest, RateStore } from '../db/port.ts';
 
 export interface SendRateLimiterOptions {
   /** Sends allowed per minute per key (per API token), refilled continuously; null: unlimited. */
@@ -8,6 +9,12 @@ export interface SendRateLimiterOptions {
    * the per-token limit. @default null (no service-wide bucket)
    */
   totalPerMinute?: number | null;
+  /**
+   * Where the buckets live: the storage's (shared by every instance on PostgreSQL).
+   * @default in this process's memory
+   */
+  rates?: RateStore;
+  /** For the in-memory default. */
   now?: () => number;
 }
 
@@ -19,52 +26,44 @@ export type RateDecision =
   | { ok: false; exceedsCapacity: number; serviceWide?: true };
 
 const MINUTE_MS = 60_000;
+const SERVICE = 'send:service';
 
 /**
  * A token bucket per key (per API token) and one for the whole service: up to the limit in a
  * burst, then one every 60 s / limit. A send takes from both or from neither.
  */
 export function createSendRateLimiter(options: SendRateLimiterOptions) {
-  const perKey =
-    options.perMinute === null
-      ? null
-      : createTokenBuckets({
-          capacity: options.perMinute,
-          refillMs: MINUTE_MS,
-          ...(options.now ? { now: options.now } : {}),
-        });
-  const total =
-    options.totalPerMinute == null
-      ? null
-      : createTokenBuckets({
-          capacity: options.totalPerMinute,
-          refillMs: MINUTE_MS,
-          ...(options.now ? { now: options.now } : {}),
-        });
-  const SERVICE = 'service';
+  const rates = options.rates ?? createMemoryRates(options.now);
+  const perKey = options.perMinute;
+  const total = options.totalPerMinute ?? null;
 
   return {
+    /** Whether any limit is on (no limit: no bucket is ever read). */
+    limited: perKey !== null || total !== null,
+
     /**
      * Takes `count` sends from `key`'s bucket and the service's, all or none, or says how long
      * until they are available.
      */
-    take(key: string, count = 1): RateDecision {
-      if (perKey !== null && count > perKey.capacity) {
-        return { ok: false, exceedsCapacity: perKey.capacity };
+    async take(key: string, count = 1): Promise<RateDecision> {
+      if (perKey !== null && count > perKey) return { ok: false, exceedsCapacity: perKey };
+      if (total !== null && count > total) {
+        return { ok: false, exceedsCapacity: total, serviceWide: true };
       }
-      if (total !== null && count > total.capacity) {
-        return { ok: false, exceedsCapacity: total.capacity, serviceWide: true };
+      const requests: RateBucketRequest[] = [];
+      if (perKey !== null) {
+        requests.push({ key: `send:${key}`, capacity: perKey, refillMs: MINUTE_MS, count });
       }
-      const keyWait = perKey?.waitMs(key, count) ?? 0;
-      const totalWait = total?.waitMs(SERVICE, count) ?? 0;
-      if (keyWait > 0 || totalWait > 0) {
-        return totalWait > keyWait
-          ? { ok: false, retryAfterMs: totalWait, serviceWide: true }
-          : { ok: false, retryAfterMs: keyWait };
+      if (total !== null) {
+        requests.push({ key: SERVICE, capacity: total, refillMs: MINUTE_MS, count });
       }
-      perKey?.take(key, count);
-      total?.take(SERVICE, count);
-      return { ok: true };
+      if (requests.length === 0) return { ok: true };
+      const taken = await rates.take(requests);
+      if (taken.ok) return { ok: true };
+      const longest = taken.short.reduce((a, b) => (b.retryAfterMs > a.retryAfterMs ? b : a));
+      return longest.key === SERVICE
+        ? { ok: false, retryAfterMs: longest.retryAfterMs, serviceWide: true }
+        : { ok: false, retryAfterMs: longest.retryAfterMs };
     },
   };
 }

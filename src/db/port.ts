@@ -354,6 +354,30 @@ export interface RetentionStore {
   pruneBatch(request: PruneRequest): Promise<PruneResult>;
 }
 
+export interface RateBucketRequest {
+  key: string;
+  /** What the bucket holds when full: the burst allowed. */
+  capacity: number;
+  /** How long an empty bucket takes to fill again, continuously. */
+  refillMs: number;
+  /** How many to take. */
+  count: number;
+}
+
+export type RateTakeResult =
+  | { ok: true }
+  /** Nothing taken; each bucket that was short, and how long until it would have enough. */
+  | { ok: false; short: { key: string; retryAfterMs: number }[] };
+
+/**
+ * Token buckets that every instance shares (rate limits that minting tokens or adding instances
+ * must not multiply). On SQLite, one instance per database, they live in memory.
+ */
+export interface RateStore {
+  /** Takes `count` from every bucket named, all or none. */
+  take(requests: readonly RateBucketRequest[]): Promise<RateTakeResult>;
+}
+
 /** Something that changed which other instances keep in memory. */
 export type StorageChange =
   | { kind: 'smtp-config'; version: number }
@@ -385,6 +409,7 @@ export interface Storage {
   apiTokens: ApiTokenStore;
   stats: StatsStore;
   retention: RetentionStore;
+  rates: RateStore;
   signals: ChangeSignals;
   /** null when the database takes writes now; otherwise why not (for /readyz). */
   writeProblem(): Promise<string | null>;

@@ -38,12 +38,13 @@ export function requiredScope(typeName: string, fieldName: string): Scope {
   return 'read';
 }
 
+/** Throws when the caller may not; a promise only when a rate limit has to be asked. */
 function check(
   context: GraphQLContext,
   typeName: string,
   fieldName: string,
   args: Record<string, unknown>,
-): void {
+): void | Promise<void> {
   const principal = context?.principal;
   // No principal means the context was built without the HTTP layer: refuse rather than guess.
   if (principal === undefined) throw new ForbiddenError('no caller identity on this request');
@@ -51,9 +52,10 @@ function check(
     throw new ForbiddenError(`${typeName}.${fieldName} needs an ADMIN token`);
   }
   const messages = SENDS_MAIL.get(`${typeName}.${fieldName}`)?.(args);
-  if (messages !== undefined) {
-    const decision = context.sendRateLimiter.take(principalKey(principal), messages);
-    if (!decision.ok) throw rateLimited(decision, messages);
+  if (messages !== undefined && context.sendRateLimiter.limited) {
+    return context.sendRateLimiter.take(principalKey(principal), messages).then((decision) => {
+      if (!decision.ok) throw rateLimited(decision, messages);
+    });
   }
 }
 
@@ -81,8 +83,10 @@ function guard<T extends GraphQLFieldResolver<unknown, GraphQLContext>>(
   fieldName: string,
 ): T {
   return ((parent, args, context, info) => {
-    check(context, typeName, fieldName, args as Record<string, unknown>);
-    return resolver(parent, args, context, info);
+    const checked = check(context, typeName, fieldName, args as Record<string, unknown>);
+    return checked === undefined
+      ? resolver(parent, args, context, info)
+      : checked.then(() => resolver(parent, args, context, info));
   }) as T;
 }
 

@@ -551,6 +551,27 @@ describe(`storage contract (${TEST_DIALECT})`, () => {
     );
   });
 
+  test('rate buckets: a burst, then a refill; several buckets all or none', async (t) => {
+    const { rates } = await fresh(t);
+    const bucket = (key: string, count = 1) => ({ key, capacity: 3, refillMs: 3_600_000, count });
+    assert.deepEqual(await rates.take([bucket('a', 2)]), { ok: true });
+    assert.deepEqual(await rates.take([bucket('a')]), { ok: true });
+    const refused = await rates.take([bucket('a')]);
+    assert.equal(refused.ok, false);
+    if (!refused.ok) {
+      assert.equal(refused.short.length, 1);
+      assert.equal(refused.short[0]!.key, 'a');
+      // One token comes back every refillMs / capacity (20 minutes), give or take the time since.
+      assert.ok(Math.abs(refused.short[0]!.retryAfterMs - 1_200_000) < 60_000);
+    }
+    // b has room, a has none: nothing is taken from b either.
+    assert.equal((await rates.take([bucket('b', 3), bucket('a')])).ok, false);
+    assert.deepEqual(await rates.take([bucket('b', 3)]), { ok: true });
+    // Concurrent takes never grant more than a bucket holds.
+    const results = await Promise.all(Array.from({ length: 10 }, () => rates.take([bucket('c')])));
+    assert.equal(results.filter((result) => result.ok).length, 3);
+  });
+
   test('a change announced is heard by this instance', async (t) => {
     const { signals } = await fresh(t);
     const heard: unknown[] = [];

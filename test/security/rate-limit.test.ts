@@ -65,27 +65,27 @@ test('the third send in a minute is RATE_LIMITED with retryAfterSeconds; each to
   );
 });
 
-test('the bucket refills continuously: one send every 60 s / limit', () => {
+test('the bucket refills continuously: one send every 60 s / limit', async () => {
   let now = 0;
   const limiter = createSendRateLimiter({ perMinute: 6, now: () => now });
-  for (let i = 0; i < 6; i++) assert.deepEqual(limiter.take('k'), { ok: true });
-  assert.deepEqual(limiter.take('k'), { ok: false, retryAfterMs: 10_000 });
+  for (let i = 0; i < 6; i++) assert.deepEqual(await limiter.take('k'), { ok: true });
+  assert.deepEqual(await limiter.take('k'), { ok: false, retryAfterMs: 10_000 });
   now = 9_999;
-  assert.equal(limiter.take('k').ok, false);
+  assert.equal((await limiter.take('k')).ok, false);
   now = 10_000;
-  assert.equal(limiter.take('k').ok, true);
-  assert.equal(limiter.take('other').ok, true);
+  assert.equal((await limiter.take('k')).ok, true);
+  assert.equal((await limiter.take('other')).ok, true);
   const unlimited = createSendRateLimiter({ perMinute: null });
-  for (let i = 0; i < 1_000; i++) assert.equal(unlimited.take('k').ok, true);
+  for (let i = 0; i < 1_000; i++) assert.equal((await unlimited.take('k')).ok, true);
 });
 
-test('sendEmails counts every message it carries, all or none', () => {
+test('sendEmails counts every message it carries, all or none', async () => {
   let now = 0;
   const limiter = createSendRateLimiter({ perMinute: 6, now: () => now });
-  assert.deepEqual(limiter.take('k', 4), { ok: true });
-  assert.deepEqual(limiter.take('k', 3), { ok: false, retryAfterMs: 10_000 });
-  assert.deepEqual(limiter.take('k', 2), { ok: true }, 'the refused batch took nothing');
-  assert.deepEqual(limiter.take('k', 7), { ok: false, exceedsCapacity: 6 });
+  assert.deepEqual(await limiter.take('k', 4), { ok: true });
+  assert.deepEqual(await limiter.take('k', 3), { ok: false, retryAfterMs: 10_000 });
+  assert.deepEqual(await limiter.take('k', 2), { ok: true }, 'the refused batch took nothing');
+  assert.deepEqual(await limiter.take('k', 7), { ok: false, exceedsCapacity: 6 });
 });
 
 test('over the API: a batch beyond what is left is RATE_LIMITED and stores nothing', async (t) => {

@@ -4,6 +4,7 @@ import {
   bigserial,
   boolean,
   customType,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -208,6 +209,14 @@ export const apiTokens = pgTable(
     index('api_tokens_created_by').on(table.createdByTokenId),
   ],
 );
+
+/** Token buckets of the rate limits, shared by every instance (rates.ts). */
+export const rateBuckets = pgTable('rate_buckets', {
+  key: text('key').primaryKey(),
+  tokens: doublePrecision('tokens').notNull(),
+  /** When `tokens` was last brought up to date, on the database's clock. */
+  updatedAt: ms('updated_at').notNull(),
+});
 
 /**
  * What retention has pruned: a single row (id 1). The newest event ever deleted is at

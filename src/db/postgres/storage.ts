@@ -8,6 +8,7 @@ import { startPostgresFeed } from './feed.ts';
 import { createPostgresMessageActions, createPostgresMessageReads } from './messages.ts';
 import { startNotifications } from './notifications.ts';
 import { createPostgresQueue } from './queue.ts';
+import { createPostgresRates } from './rates.ts';
 import { createPostgresRetention } from './retention.ts';
 import { startPostgresSignals } from './signals.ts';
 import { createPostgresSmtpConfigs } from './smtp-configs.ts';
@@ -65,6 +66,7 @@ export async function openPostgresStorage(
     apiTokens: createPostgresApiTokens(client),
     stats,
     retention: createPostgresRetention(client),
+    rates: createPostgresRates(client),
     signals: signals ?? {
       announce() {
         throw new Error('changes are announced from the main role');

@@ -1,6 +1,7 @@
 import { LOG_START, type EventPosition } from '../../domain/event-position.ts';
 import type { SecretBox } from '../../secrets/secret-box.ts';
 import type { ChangeSignals, MessageStore, Storage, StorageChange } from '../port.ts';
+import { createMemoryRates } from '../memory-rates.ts';
 import { createApiTokenRepository } from './api-tokens.ts';
 import { openDatabase } from './client.ts';
 import { createDispatchRepository } from './dispatches.ts';
@@ -171,6 +172,8 @@ export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptio
       capId: (keepNewest) => read(() => retention.capId(keepNewest)),
       pruneBatch: (request) => inTurn(() => retention.pruneBatch(request)),
     },
+    // One instance per database file: its memory is where every request passes.
+    rates: createMemoryRates(),
     signals,
     writeProblem: () => read(() => probe.problem()),
     async startFeed({ publish }) {
