@@ -127,7 +127,7 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
       ));
   // No due time this worker sets lies further ahead than this (longest backoff with its jitter,
   // after a send that took at most its lease): one that does was set before the clock went back.
-  const horizonMs = options.retryMaxMs * 1.2 + options.leaseMs;
+  const horizonMs = options.retryMaxMs + options.leaseMs;
   // Leases of sends in flight are renewed this often, so a slow send never loses its message
   // to another instance (or, after a crash, the message waits at most one lease).
   const renewEveryMs = Math.max(1, Math.floor(options.leaseMs / 3));

@@ -20,15 +20,20 @@ test('retry delays double from the base, within ±20% jitter', () => {
   }
 });
 
-test('retry delays are capped at the maximum before jitter', () => {
+test('the maximum is the longest delay, jitter included', () => {
   assert.equal(
     retryDelayMs(30, 1_000, 60_000, () => 0.5),
     60_000,
   );
   assert.equal(
     retryDelayMs(30, 1_000, 60_000, () => 1),
-    72_000,
+    60_000,
   );
+  // Below the maximum, jitter still spreads them; near it, they may meet it but never pass.
+  for (let random = 0; random <= 1; random += 0.05) {
+    const delay = retryDelayMs(6, 1_000, 40_000, () => random);
+    assert.ok(delay >= 25_600 && delay <= 40_000, String(delay));
+  }
 });
 
 test('jitter spreads messages that failed together', () => {
