@@ -4,13 +4,32 @@ import type { LogLevel } from './config.ts';
 export type { Logger } from 'pino';
 
 /**
- * Fields that may hold a secret, at the top level and one level down (`smtp.password`,
- * `headers.authorization`). pino replaces their values before a line is written, so a careless
- * `log.info({ config }, …)` cannot leak one. URIs are logged only after redactUriPassword, under
- * another name (`uri`); a raw `connectionUri` never reaches the output.
+ * Fields that may hold a secret, wherever they are in a line's object (`smtp.password`,
+ * `a.b.c.token`, `[{ password }]`): their values are replaced before the line is written, so a
+ * careless `log.info({ config }, …)` cannot leak one. URIs are logged only after
+ * redactUriPassword, under another name (`uri`); a raw `connectionUri` never reaches the output.
  */
-export const REDACTED_PATHS = ['password', 'authorization', 'token', 'apiToken', 'connectionUri'];
-const redactPaths = REDACTED_PATHS.flatMap((path) => [path, `*.${path}`]);
+export const REDACTED_FIELDS = ['password', 'authorization', 'token', 'apiToken', 'connectionUri'];
+const redacted = new Set(REDACTED_FIELDS.map((field) => field.toLowerCase()));
+const CENSOR = '***';
+/** Deeper than any object the service logs; what is below is cut, not walked. */
+const MAX_DEPTH = 12;
+
+/** A copy of `value` with every secret field's value replaced, at any depth (cycles cut). */
+export function redactSecrets(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (seen.has(value) || depth > MAX_DEPTH) return '[…]';
+  seen.add(value);
+  if (Array.isArray(value)) return value.map((item) => redactSecrets(item, depth + 1, seen));
+  // Class instances (an Error: see `err` below; a Buffer, a Date) are left as they are.
+  const prototype = Object.getPrototypeOf(value) as object | null;
+  if (prototype !== Object.prototype && prototype !== null) return value;
+  const copy: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) {
+    copy[key] = redacted.has(key.toLowerCase()) ? CENSOR : redactSecrets(field, depth + 1, seen);
+  }
+  return copy;
+}
 
 export interface LoggerOptions {
   level: LogLevel;
@@ -29,10 +48,18 @@ export function createLogger(options: LoggerOptions): Logger {
     {
       name: options.name,
       level: options.level,
-      redact: { paths: redactPaths, censor: '***' },
       // ISO times, as everywhere else in the API.
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
+      // pino's own err serializer (type, message, stack, the error's fields) runs after the
+      // formatter below, so an error's fields are redacted here.
+      serializers: {
+        err: (error: unknown) =>
+          error instanceof Error ? redactSecrets({ ...pino.stdSerializers.err(error) }) : error,
+      },
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (object) => redactSecrets(object) as Record<string, unknown>,
+      },
     },
     options.destination ?? pino.destination({ dest: 1, sync: true }),
   );

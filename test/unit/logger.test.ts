@@ -54,3 +54,37 @@ test('LOG_LEVEL filters lines; silent writes nothing', () => {
   silent.log.fatal('nothing');
   assert.deepEqual(silent.lines, []);
 });
+
+test('secret fields are replaced at any depth, in arrays too, whatever their case', () => {
+  const { log, lines } = capture('info');
+  const cyclic: Record<string, unknown> = { name: 'loop' };
+  cyclic['self'] = cyclic;
+  log.info(
+    {
+      a2: { b: { password: 'deep1', c: { d: { token: 'deep2' } } } },
+      list: [{ password: 'inarray' }, [{ Authorization: 'Bearer nested' }]],
+      ApiToken: 'casefold',
+      cyclic,
+      fine: { count: 3, when: new Date(0) },
+    },
+    'deep fields',
+  );
+  assert.equal(lines.length, 1);
+  for (const secret of ['deep1', 'deep2', 'inarray', 'nested', 'casefold']) {
+    assert.ok(!lines[0]!.includes(secret), `${secret} leaked: ${lines[0]}`);
+  }
+  const record = JSON.parse(lines[0]!);
+  assert.equal(record.a2.b.password, '***');
+  assert.equal(record.a2.b.c.d.token, '***');
+  assert.equal(record.list[0].password, '***');
+  assert.equal(record.fine.count, 3);
+  assert.equal(record.fine.when, '1970-01-01T00:00:00.000Z');
+});
+
+test('an error logged with a secret in its fields keeps its message and loses the secret', () => {
+  const { log, lines } = capture('info');
+  const error = Object.assign(new Error('refused'), { details: { password: 'errsecret' } });
+  log.error({ err: error }, 'failed');
+  assert.ok(!lines[0]!.includes('errsecret'), lines[0]);
+  assert.equal(JSON.parse(lines[0]!).err.message, 'refused');
+});
