@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { MessageReads } from '../db/port.ts';
+import { DELIVERY_ERROR_CODES } from '../domain/delivery-error.ts';
 import { MESSAGE_STATUSES, type MessageEvent } from '../domain/message.ts';
 import type { AttemptReport } from './attempt-observer.ts';
 import type { EventBus } from './event-bus.ts';
@@ -90,6 +91,13 @@ export function createMetrics(deps: MetricsDeps) {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers,
   });
+
+  // Every known label set starts at zero, so a dashboard's rate() and an alert on "failures > 0"
+  // see the series from the first scrape instead of from the first event of its kind.
+  for (const status of MESSAGE_STATUSES) events.inc({ status }, 0);
+  attempts.inc({ outcome: 'sent', error_code: 'none' }, 0);
+  for (const code of DELIVERY_ERROR_CODES) attempts.inc({ outcome: 'failed', error_code: code }, 0);
+  for (const outcome of ['sent', 'failed']) sendDuration.zero({ outcome });
 
   const pruned = new Counter({
     name: 'mailscope_retention_pruned_messages_total',
