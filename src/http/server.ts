@@ -1,3 +1,4 @@
+import { describeListenError } from '../listen-error.ts';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
@@ -234,8 +235,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   // Keep-alive sockets of idle clients must not hold up shutdown.
   server.keepAliveTimeout = 5_000;
 
+  // Upgrades are handed over here rather than with `server`: a WebSocketServer bound to the
+  // HTTP server re-emits its errors, and graphql-ws prints a listen failure (a port in use) as
+  // an "internal error" with a stack, before start-up can say which setting to change.
   const wsServer = new WebSocketServer({
-    server,
+    noServer: true,
     path: GRAPHQL_PATH,
     maxPayload: MAX_WS_PAYLOAD_BYTES,
     verifyClient: (
@@ -246,6 +250,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       else done(false, 403, 'Origin not allowed');
     },
   });
+  server.on('upgrade', (request, socket, head) =>
+    wsServer.handleUpgrade(request, socket, head, (ws) => wsServer.emit('connection', ws, request)),
+  );
   const connections = createConnectionRegistry();
   const stopRevoked = apiTokens.onRevoked((tokenId) =>
     connections.closeAll(`token:${tokenId}`, 'Forbidden: token revoked'),
@@ -307,12 +314,14 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   );
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (error: unknown) =>
+      reject(describeListenError(error, 'PORT', `${options.host}:${options.port}`));
+    server.once('error', failed);
     // Dashboards all reconnect at once after a restart or a network blip: with node's default
     // backlog of 511, 10,000 subscribers connecting together overflowed the accept queue and
     // some were reset. The kernel caps this at net.core.somaxconn.
     server.listen({ port: options.port, host: options.host, backlog: 4096 }, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });

@@ -1,3 +1,4 @@
+import { describeListenError } from '../listen-error.ts';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
@@ -40,10 +41,16 @@ export async function startEmbeddedSmtpServer(port: number): Promise<EmbeddedSmt
       });
     },
   });
+  // smtp-server emits a client's socket error (a reset in the middle of a message) on the
+  // server; unheard, it would end the process. The connection is closed either way, and the
+  // client, which sees its own error, is the one to tell.
+  server.on('error', () => {});
   await new Promise<void>((resolve, reject) => {
-    server.server.once('error', reject);
+    const failed = (error: unknown) =>
+      reject(describeListenError(error, 'EMBEDDED_SMTP_PORT', `${LOOPBACK}:${port}`));
+    server.once('error', failed);
     server.listen(port, LOOPBACK, () => {
-      server.server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { startTestSmtpServer } from '../helpers/smtp-server.ts';
@@ -59,3 +60,32 @@ test('a restart keeps configuration and history', async (t) => {
 });
 
 // kill -9 and SIGTERM during a burst are fault tests: test/faults/kill-9.test.ts, sigterm.test.ts.
+
+async function occupiedPort(t: { after(fn: () => Promise<void>): void }): Promise<number> {
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return (server.address() as { port: number }).port;
+}
+
+for (const setting of ['PORT', 'EMBEDDED_SMTP_PORT']) {
+  test(`${setting} already in use: exit 1 with one line naming ${setting}, no stack`, async (t) => {
+    const port = await occupiedPort(t);
+    const service = startServiceProcess(t, {
+      DATABASE_PATH: join(tempDir(t).path, 'in-use.db'),
+      [setting]: String(port),
+    });
+    const error: Error = await service.then(
+      () => assert.fail('the service started on a port in use'),
+      (failure: Error) => failure,
+    );
+    assert.match(error.message, /service exited early/);
+    assert.match(
+      error.message,
+      new RegExp(
+        `cannot start: 127\\.0\\.0\\.1:${port} is already in use \\(${setting}\\): stop what listens there, or set ${setting} to a free port`,
+      ),
+    );
+    assert.doesNotMatch(error.message, /\n\s+at /, 'no stack trace');
+  });
+}

@@ -270,15 +270,19 @@ export async function startServiceProcess(
     return exitCode ?? null;
   }
   closeWith(scope, stop);
-  const url = await waitFor(
+  // An exit ends the wait at once (a start-up failure is an answer, not something to wait out).
+  const started = await waitFor(
     () => {
-      if (exitCode !== undefined) throw new Error(`service exited early:\n${output}`);
-      return /GraphQL at (http:\/\/[^\s]+)\/graphql/.exec(output)?.[1];
+      if (exitCode !== undefined) return { url: null };
+      const match = /GraphQL at (http:\/\/[^\s]+)\/graphql/.exec(output);
+      return match ? { url: match[1]! } : null;
     },
     { timeoutMs: 20_000, description: 'the service to start' },
   ).catch(async (error: Error) => {
     await kill();
     throw new Error(`${error.message}\n${output}`);
   });
+  if (started.url === null) throw new Error(`service exited early (code ${exitCode}):\n${output}`);
+  const url = started.url;
   return { url, child, output: () => output, stop, kill };
 }
