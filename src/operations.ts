@@ -57,6 +57,7 @@ export function startOperations(deps: OperationsDeps): Operations {
     databaseProblem: () => storage.writeProblem(),
     deliveryHealth: () => deps.delivery()?.health() ?? null,
     smtpSource: () => deps.settings.current()?.source ?? null,
+    privateDestinationsRefused: config.security.smtpDisallowPrivateIps,
     // A cycle waits for at most a full batch of sends, each bounded by a few SMTP timeouts.
     cycleStaleAfterMs: Math.max(10_000, 3 * config.smtpTimeoutMs),
   });

@@ -21,6 +21,11 @@ export interface ReadinessDeps {
   /** The SMTP configuration in use (stored, environment or embedded), or null. */
   smtpSource: () => string | null;
   /**
+   * SMTP_DISALLOW_PRIVATE_IPS is on: the embedded development server listens on loopback, so
+   * every message sent to it would be refused and abandoned.
+   */
+  privateDestinationsRefused: boolean;
+  /**
    * How old the worker's last cycle may be. A worker whose every slot waits on a slow SMTP
    * server does not cycle until one finishes, so this is generous: a few SMTP timeouts.
    */
@@ -71,7 +76,14 @@ export function createReadiness(deps: ReadinessDeps) {
               problem:
                 'no SMTP server is configured and the embedded development server is off (configureSmtp or SMTP_CONNECTION_URI)',
             }
-          : { ok: true, source };
+          : source === 'EMBEDDED' && deps.privateDestinationsRefused
+            ? {
+                ok: false,
+                source,
+                problem:
+                  'SMTP_DISALLOW_PRIVATE_IPS=true refuses the embedded development server (loopback), so every message would be abandoned: configure an SMTP server (configureSmtp or SMTP_CONNECTION_URI) or set EMBEDDED_SMTP_PORT=off',
+              }
+            : { ok: true, source };
       const checks = { database, worker: worker(), smtp };
       return { ready: database.ok && checks.worker.ok && smtp.ok, checks };
     },

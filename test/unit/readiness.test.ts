@@ -13,12 +13,17 @@ const healthy: DeliveryThreadHealth = {
 
 function check(
   health: Partial<DeliveryThreadHealth>,
-  { database = null as string | null, smtp = 'STORED' as string | null } = {},
+  {
+    database = null as string | null,
+    smtp = 'STORED' as string | null,
+    privateDestinationsRefused = false,
+  } = {},
 ) {
   return createReadiness({
     databaseProblem: async () => database,
     deliveryHealth: () => ({ ...healthy, ...health }),
     smtpSource: () => smtp,
+    privateDestinationsRefused,
     cycleStaleAfterMs: 10_000,
     now: () => NOW,
   }).check();
@@ -58,4 +63,13 @@ test('not ready: the database refuses writes, or no SMTP configuration', async (
   const unconfigured = await check({}, { smtp: null });
   assert.equal(unconfigured.ready, false);
   assert.match(unconfigured.checks.smtp.problem!, /no SMTP server is configured/);
+});
+
+test('not ready on the embedded server when SMTP_DISALLOW_PRIVATE_IPS refuses loopback', async () => {
+  const report = await check({}, { smtp: 'EMBEDDED', privateDestinationsRefused: true });
+  assert.equal(report.ready, false);
+  assert.equal(report.checks.smtp.ok, false);
+  assert.match(report.checks.smtp.problem ?? '', /EMBEDDED_SMTP_PORT=off/);
+  // A configured server is judged when it is dialled, not here.
+  assert.equal((await check({}, { smtp: 'STORED', privateDestinationsRefused: true })).ready, true);
 });
