@@ -1,10 +1,12 @@
 // Prints message events as they happen: `npm run watch-events [-- <cursor>]`.
-// Uses MAILSCOPE_URL (default http://127.0.0.1:4000) and API_TOKEN when set.
+// Connects where the CLI does: MAILSCOPE_URL, else http://127.0.0.1:$PORT (4000); with
+// MAILSCOPE_TOKEN, else API_TOKEN, when set.
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 
-const base = process.env['MAILSCOPE_URL'] ?? 'http://127.0.0.1:4000';
-const token = process.env['API_TOKEN'];
+const env = process.env;
+const base = env['MAILSCOPE_URL'] || `http://127.0.0.1:${env['PORT'] || '4000'}`;
+const token = env['MAILSCOPE_TOKEN'] || env['API_TOKEN'];
 const after = process.argv[2] ?? null;
 
 const client = createClient({

@@ -1,6 +1,6 @@
 /**
  * The builder that turns a provider preset (provider-presets.ts) plus credentials into
- * a connection URI (CONTRACT.md, "SMTP connection URIs"). The builder exists because hand-encoding
+ * a connection URI (docs/CONTRACT.md, "SMTP connection URIs"). The builder exists because hand-encoding
  * `SG.abc/def+ghi=` or `postmaster@mg.example.com` into a URI is the step users get wrong.
  * Problems never contain the password, the user name (for Postmark it is the token) or the host
  * (a misplaced secret may land there).

@@ -1,5 +1,5 @@
 /**
- * SMTP connection URIs (CONTRACT.md, "SMTP connection URIs"). Hand-written rather than WHATWG `URL`
+ * SMTP connection URIs (docs/CONTRACT.md, "SMTP connection URIs"). Hand-written rather than WHATWG `URL`
  * because `URL` silently repairs input (encodes spaces, drops empty ports, accepts `\` and stray
  * `@`), and whatever we accept here is stored and used for AUTH, so it must be exactly what the user
  * meant. Problems never contain the password, nor the raw input (which may hold it).

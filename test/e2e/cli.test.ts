@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync } from 'node:fs';
+import { copyFileSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
@@ -47,6 +47,28 @@ test('migrate creates and migrates the database, then exits', async (t) => {
   }
   // Running it again is a no-op.
   assert.equal((await runCli(t, ['migrate'], { DATABASE_PATH: path })).code, 0);
+});
+
+test('backup creates a missing directory; an existing file is replaced only with --force', async (t) => {
+  const database = join(dir.path, 'to-back-up.db');
+  assert.equal((await runCli(t, ['migrate'], { DATABASE_PATH: database })).code, 0);
+  // As in the README: ./backups/ does not exist on a fresh checkout.
+  const destination = join(dir.path, 'backups', 'daily', 'mailscope.db');
+  const first = await runCli(t, ['backup', destination, '--json'], { DATABASE_PATH: database });
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(JSON.parse(first.stdout).file, destination);
+  assert.ok(existsSync(destination));
+
+  // The same day again: refused, naming the way out, and the first copy is left as it was.
+  const before = statSync(destination).mtimeMs;
+  const again = await runCli(t, ['backup', destination], { DATABASE_PATH: database });
+  assert.equal(again.code, 2);
+  assert.match(again.stderr, /exists; pass --force to replace it/);
+  assert.equal(statSync(destination).mtimeMs, before);
+
+  const forced = await runCli(t, ['backup', destination, '--force', '--database', database], {});
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.match(forced.stdout, /^backed up .* \(integrity_check ok\)$/m);
 });
 
 test('send, tail and stats speak the GraphQL API with the token', async (t) => {

@@ -412,7 +412,7 @@ export type PageInfo = {
 };
 
 /**
- * mailscope's API. The names here are the public contract (see CONTRACT.md); additions are marked
+ * mailscope's API. The names here are the public contract (see docs/CONTRACT.md); additions are marked
  * in their descriptions.
  */
 export type Query = {
@@ -451,7 +451,7 @@ export type Query = {
 
 
 /**
- * mailscope's API. The names here are the public contract (see CONTRACT.md); additions are marked
+ * mailscope's API. The names here are the public contract (see docs/CONTRACT.md); additions are marked
  * in their descriptions.
  */
 export type QueryDeliveryStatsArgs = {
@@ -461,7 +461,7 @@ export type QueryDeliveryStatsArgs = {
 
 
 /**
- * mailscope's API. The names here are the public contract (see CONTRACT.md); additions are marked
+ * mailscope's API. The names here are the public contract (see docs/CONTRACT.md); additions are marked
  * in their descriptions.
  */
 export type QueryMessageArgs = {
@@ -470,7 +470,7 @@ export type QueryMessageArgs = {
 
 
 /**
- * mailscope's API. The names here are the public contract (see CONTRACT.md); additions are marked
+ * mailscope's API. The names here are the public contract (see docs/CONTRACT.md); additions are marked
  * in their descriptions.
  */
 export type QueryMessagesArgs = {
@@ -481,7 +481,7 @@ export type QueryMessagesArgs = {
 
 
 /**
- * mailscope's API. The names here are the public contract (see CONTRACT.md); additions are marked
+ * mailscope's API. The names here are the public contract (see docs/CONTRACT.md); additions are marked
  * in their descriptions.
  */
 export type QueryVerifySmtpArgs = {
