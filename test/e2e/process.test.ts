@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { startTestSmtpServer } from '../helpers/smtp-server.ts';
@@ -89,3 +90,32 @@ for (const setting of ['PORT', 'EMBEDDED_SMTP_PORT']) {
     assert.doesNotMatch(error.message, /\n\s+at /, 'no stack trace');
   });
 }
+
+test('DATABASE_PATH that cannot be a database: exit 1 with a line naming DATABASE_PATH and the fix', async (t) => {
+  const dir = tempDir(t).path;
+  writeFileSync(join(dir, 'afile'), 'a file where a directory should be');
+  writeFileSync(
+    join(dir, 'notes.txt'),
+    'not a database at all, but long enough to be read\n'.repeat(20),
+  );
+  mkdirSync(join(dir, 'a-directory'));
+  const cases = [
+    [join(dir, 'afile', 'db.sqlite'), /afile is a file, not a directory/],
+    [join(dir, 'a-directory'), /is a directory; name a file inside it/],
+    [join(dir, 'notes.txt'), /is not a SQLite database/],
+  ] as const;
+  for (const [path, reason] of cases) {
+    const error: Error = await startServiceProcess(t, { DATABASE_PATH: path }).then(
+      () => assert.fail(`the service started on ${path}`),
+      (failure: Error) => failure,
+    );
+    assert.match(error.message, /service exited early \(code 1\)/);
+    const fatal = error.message.split('\n').find((line) => line.includes('"level":"fatal"'));
+    const line: string = fatal === undefined ? error.message : JSON.parse(fatal).msg;
+    assert.ok(line.startsWith(`cannot start: DATABASE_PATH "${path}": `), line);
+    assert.match(line, reason);
+    assert.doesNotMatch(error.message, /\n\s+at /, 'no stack trace');
+  }
+  // Nothing was created in place of what was there.
+  assert.equal(readFileSync(join(dir, 'afile'), 'utf8'), 'a file where a directory should be');
+});

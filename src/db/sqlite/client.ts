@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { foldForSearch } from '../message-filter.ts';
+import { describeDatabaseFileError } from './file-errors.ts';
 import { preparePrivateDatabaseFile } from './file-modes.ts';
 import * as schema from './schema.ts';
 
@@ -37,10 +38,17 @@ export interface DatabaseOptions {
  */
 export function openDatabase(path: string, options: DatabaseOptions = {}): DatabaseHandle {
   const { migrate: runMigrations = true, synchronous = 'full', busyTimeoutMs = 5_000 } = options;
-  if (path !== ':memory:') preparePrivateDatabaseFile(path);
-  const sqlite = new Database(path);
-  // WAL lets readers (GraphQL queries) run while the worker writes.
-  sqlite.pragma('journal_mode = WAL');
+  let sqlite: Database.Database | undefined;
+  try {
+    if (path !== ':memory:') preparePrivateDatabaseFile(path);
+    sqlite = new Database(path);
+    // WAL lets readers (GraphQL queries) run while the worker writes. The first statement is
+    // also where a file that is not a database says so.
+    sqlite.pragma('journal_mode = WAL');
+  } catch (error) {
+    sqlite?.close();
+    throw describeDatabaseFileError(error, path);
+  }
   sqlite.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   sqlite.pragma('foreign_keys = ON');
   // A second process (or a restart racing the old one) waits instead of failing at once; past
