@@ -9,8 +9,8 @@ import { backupDatabase } from '../src/db/sqlite/backup.ts';
 import { createMessageRepository } from '../src/db/sqlite/messages.ts';
 import { openSqliteStorage } from '../src/db/sqlite/storage.ts';
 import { createStatsRepository } from '../src/db/sqlite/stats.ts';
-import { createMetrics } from '../src/delivery/metrics.ts';
-import { startRetentionJob } from '../src/delivery/retention-job.ts';
+import { createMetrics } from '../src/ops/metrics.ts';
+import { startRetentionJob } from '../src/ops/retention-job.ts';
 import { createLogger } from '../src/logger.ts';
 
 const total = Number(process.argv[2] ?? 50_000);

@@ -1,7 +1,5 @@
-import { loadConfig, type Config, type ConfigResult } from './config.ts';
-import { parseSmtpUri } from './smtp/uri.ts';
+import type { Config } from './config.ts';
 import { openStorage, storageDescriptorFor } from './db/open-storage.ts';
-import { addressProblem } from './delivery/input-rules.ts';
 import { createDeliveryStats } from './delivery/delivery-stats.ts';
 import { startDeliveryThread, type DeliveryThread } from './delivery/delivery-thread-host.ts';
 import { createEventBus } from './delivery/event-bus.ts';
@@ -19,7 +17,8 @@ import { createSecretBox } from './secrets/secret-box.ts';
 import { destinationPolicy } from './smtp/destination-guard.ts';
 import type { MessageEvent } from './domain/message.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { startOperations } from './operations.ts';
+import { createProbeRoutes } from './http/probes.ts';
+import { startOps } from './ops/start-ops.ts';
 
 export interface RunningApp {
   /** e.g. http://127.0.0.1:4000; GraphQL is at `${url}/graphql`. */
@@ -28,20 +27,6 @@ export interface RunningApp {
   embeddedSmtp: EmbeddedSmtpServer | null;
   /** Shuts down in reverse order of start; safe to call twice. */
   close(): Promise<void>;
-}
-
-/**
- * Reads the configuration from `env`, checking SMTP_CONNECTION_URI with our own parser and
- * SMTP_FROM_ADDRESS with the API's own address rules.
- */
-export function loadConfigFromEnv(env: NodeJS.ProcessEnv): ConfigResult {
-  return loadConfig(env, {
-    smtpUriProblem(uri) {
-      const parsed = parseSmtpUri(uri);
-      return parsed.ok ? null : parsed.problem;
-    },
-    addressProblem,
-  });
 }
 
 /** The composition root: every part is created here and handed what it needs. */
@@ -98,8 +83,8 @@ export async function startApp(
     beforePublish: (events) => eventMessages.prime(events),
     listening: bus.listening,
   });
-  // Readiness, metrics and retention; `operations.bus` counts subscriptions for the metrics.
-  const operations = startOperations({
+  // Readiness, metrics and retention; `ops.bus` counts subscriptions for the metrics.
+  const ops = startOps({
     config,
     storage,
     bus,
@@ -109,7 +94,7 @@ export async function startApp(
   });
   // What this instance commits (from either thread) is counted, then published through the feed.
   const committed = (events: readonly MessageEvent[]) => {
-    operations.countCommitted(events);
+    ops.countCommitted(events);
     feed.committed(events);
   };
   // The delivery thread boots (a second isolate loading its own modules) while the HTTP side
@@ -143,7 +128,7 @@ export async function startApp(
       logLevel: config.logLevel,
     },
     committed,
-    { log, onAttempts: operations.observeAttempts },
+    { log, onAttempts: ops.observeAttempts },
   );
   const outbox = createOutbox({
     messages: storage.messages,
@@ -186,7 +171,7 @@ export async function startApp(
       messages: storage.messages,
       events: storage.events,
       dispatches: storage.dispatches,
-      bus: operations.bus,
+      bus: ops.bus,
       deliveryStats: createDeliveryStats({ stats: storage.stats, messages: storage.messages }),
       verifier: createSmtpVerifier({
         settings,
@@ -207,7 +192,11 @@ export async function startApp(
       perConnection: config.security.wsMaxOperationsPerConnection,
       perToken: config.security.wsMaxOperationsPerToken,
     },
-    probes: operations.routes,
+    probes: createProbeRoutes({
+      readiness: ops.readiness,
+      metrics: ops.metrics,
+      metricsToken: config.metricsToken,
+    }),
     log,
   });
 
@@ -234,7 +223,7 @@ export async function startApp(
         await http.close();
         stopConfigChanges();
         apiTokens.close();
-        await operations.close();
+        await ops.close();
         eventMessages.close();
         await thread.close();
         await embeddedSmtp?.close();

@@ -1,4 +1,5 @@
-import { loadConfigFromEnv, startApp } from './app.ts';
+import { startApp } from './app.ts';
+import { loadConfigFromEnv } from './load-config.ts';
 import { LOG_LEVELS, type LogLevel } from './config.ts';
 import { createLogger } from './logger.ts';
 

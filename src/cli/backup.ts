@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { loadConfigFromEnv } from '../app.ts';
+import { loadConfigFromEnv } from '../load-config.ts';
 import { backupDatabase } from '../db/sqlite/backup.ts';
 import { stringOption, UsageError, type Command } from './command.ts';
 

@@ -1,4 +1,4 @@
-import { loadConfigFromEnv } from '../app.ts';
+import { loadConfigFromEnv } from '../load-config.ts';
 import { openStorage, storageDescriptorFor } from '../db/open-storage.ts';
 import { stringOption, type Command } from './command.ts';
 

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Metrics } from '../delivery/metrics.ts';
-import type { Readiness } from '../delivery/readiness.ts';
+import type { Metrics } from '../ops/metrics.ts';
+import type { Readiness } from '../ops/readiness.ts';
 
 export interface ProbeDeps {
   readiness: Readiness;

@@ -3,7 +3,7 @@ import type MimeNode from 'nodemailer/lib/mime-node';
 import { isPlainText } from 'nodemailer/lib/mime-funcs';
 import * as qp from 'nodemailer/lib/qp';
 import type { SendMailOptions } from 'nodemailer';
-import type { OutgoingMail } from './transport.ts';
+import type { OutgoingMail } from './outgoing-mail.ts';
 
 /** What goes on the wire for one message: the SMTP envelope and the RFC 5322 bytes. */
 export interface ComposedMessage {

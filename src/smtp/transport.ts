@@ -3,7 +3,6 @@ import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import type SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { DeliveryError } from '../domain/delivery-error.ts';
-import type { Header } from '../domain/message.ts';
 import { classifySmtpError } from './classify.ts';
 import { composeMessage } from './compose.ts';
 import {
@@ -15,19 +14,9 @@ import { guardedSocketFactory, type DestinationPolicy } from './destination-guar
 import type { SmtpEndpoint } from './endpoint.ts';
 import { secretRedactor } from './redact.ts';
 import { formatTranscript, type TranscriptParts } from './transcript.ts';
+import type { OutgoingMail } from './outgoing-mail.ts';
 
-export interface OutgoingMail {
-  from: { address: string; name: string | null };
-  /** The one recipient: the `To` header and the envelope's RCPT TO. */
-  to: string;
-  subject: string;
-  text: string | null;
-  html: string | null;
-  /** Extra headers, in order; a later header replaces an earlier one of the same name. */
-  headers: Header[];
-  /** The full Message-ID, "<…@…>". */
-  messageId: string;
-}
+export type { OutgoingMail } from './outgoing-mail.ts';
 
 /**
  * `transcript` is the SMTP dialogue of this attempt (see `SmtpTransportsOptions.transcripts`),

@@ -10,7 +10,7 @@ import type tls from 'node:tls';
 import type { DeliveryError } from '../domain/delivery-error.ts';
 import { classifySmtpError } from './classify.ts';
 import type { SmtpEndpoint } from './endpoint.ts';
-import type { VerifyOptions, VerifyStep, VerifyStepName } from './verify.ts';
+import type { VerifyOptions, VerifyStep, VerifyStepName } from './verify-types.ts';
 import {
   authenticate,
   chooseMechanism,

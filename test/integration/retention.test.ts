@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createEventBus } from '../../src/delivery/event-bus.ts';
 import { streamEvents } from '../../src/delivery/event-stream.ts';
-import { startRetentionJob } from '../../src/delivery/retention-job.ts';
+import { startRetentionJob } from '../../src/ops/retention-job.ts';
 import { LOG_START } from '../../src/domain/event-position.ts';
 import { createLogger } from '../../src/logger.ts';
 import { claim, enqueue, newMessage, record, sentRecord } from '../helpers/queue.ts';

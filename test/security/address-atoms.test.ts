@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadConfigFromEnv } from '../../src/app.ts';
+import { loadConfigFromEnv } from '../../src/load-config.ts';
 import { fileScope } from '../helpers/scope.ts';
 import { startTestSmtpServer, type TestSmtpServerOptions } from '../helpers/smtp-server.ts';
 import { startService as startServiceIn } from '../helpers/service.ts';

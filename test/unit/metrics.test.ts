@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createMetrics } from '../../src/delivery/metrics.ts';
+import { createMetrics } from '../../src/ops/metrics.ts';
 import { DELIVERY_ERROR_CODES } from '../../src/domain/delivery-error.ts';
 import { MESSAGE_STATUSES } from '../../src/domain/message.ts';
 

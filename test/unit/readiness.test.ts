@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DeliveryThreadHealth } from '../../src/delivery/delivery-thread-host.ts';
-import { createReadiness } from '../../src/delivery/readiness.ts';
+import { createReadiness } from '../../src/ops/readiness.ts';
 
 const NOW = 1_000_000;
 const healthy: DeliveryThreadHealth = {

@@ -1,18 +1,17 @@
-import type { Config } from './config.ts';
-import type { Storage } from './db/port.ts';
-import type { AttemptReport } from './delivery/attempt-observer.ts';
-import type { DeliveryThread } from './delivery/delivery-thread-host.ts';
-import type { EventBus } from './delivery/event-bus.ts';
-import type { MessageEvent } from './domain/message.ts';
-import { createMetrics } from './delivery/metrics.ts';
-import { createReadiness } from './delivery/readiness.ts';
-import { startRetentionJob } from './delivery/retention-job.ts';
-import type { SmtpSettings } from './delivery/smtp-settings.ts';
-import { createProbeRoutes, type ProbeRoutes } from './http/probes.ts';
-import type { Logger } from './logger.ts';
-import { redactUriPassword } from './smtp/uri.ts';
+import type { Config } from '../config.ts';
+import type { Storage } from '../db/port.ts';
+import type { AttemptReport } from '../delivery/attempt-observer.ts';
+import type { DeliveryThread } from '../delivery/delivery-thread-host.ts';
+import type { EventBus } from '../delivery/event-bus.ts';
+import type { MessageEvent } from '../domain/message.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { createReadiness, type Readiness } from './readiness.ts';
+import { startRetentionJob } from './retention-job.ts';
+import type { SmtpSettings } from '../delivery/smtp-settings.ts';
+import type { Logger } from '../logger.ts';
+import { redactUriPassword } from '../smtp/uri.ts';
 
-export interface OperationsDeps {
+export interface OpsDeps {
   config: Config;
   storage: Storage;
   bus: EventBus;
@@ -22,9 +21,11 @@ export interface OperationsDeps {
   delivery: () => DeliveryThread | null;
 }
 
-export interface Operations {
-  /** /readyz and /metrics for the HTTP server. */
-  routes: ProbeRoutes;
+export interface Ops {
+  /** What /readyz answers. */
+  readiness: Readiness;
+  /** What /metrics renders. */
+  metrics: Metrics;
   /** The bus for GraphQL subscriptions, counting them for the metrics. */
   bus: EventBus;
   /** Where the delivery thread's attempt reports go. */
@@ -38,7 +39,7 @@ export interface Operations {
  * What an operator runs the service with: readiness, Prometheus metrics, retention, and the
  * storage's own background work (its indexes and counters).
  */
-export function startOperations(deps: OperationsDeps): Operations {
+export function startOps(deps: OpsDeps): Ops {
   const { config, storage } = deps;
   const smtp = deps.settings.current();
   // URIs reach the log only through redactUriPassword (the view is redacted already; this
@@ -75,7 +76,8 @@ export function startOperations(deps: OperationsDeps): Operations {
     deps.log.warn({ err: error, job }, `${job} failed; will retry`),
   );
   return {
-    routes: createProbeRoutes({ readiness, metrics, metricsToken: config.metricsToken }),
+    readiness,
+    metrics,
     bus: metrics.countingSubscriptions(deps.bus),
     observeAttempts: metrics.observeAttempts,
     countCommitted: metrics.countCommitted,

@@ -1,4 +1,4 @@
-import type { DeliveryThreadHealth } from './delivery-thread-host.ts';
+import type { DeliveryThreadHealth } from '../delivery/delivery-thread-host.ts';
 
 export interface ReadinessCheck {
   ok: boolean;

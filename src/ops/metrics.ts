@@ -2,8 +2,8 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { MessageReads } from '../db/port.ts';
 import { DELIVERY_ERROR_CODES } from '../domain/delivery-error.ts';
 import { MESSAGE_STATUSES, type MessageEvent } from '../domain/message.ts';
-import type { AttemptReport } from './attempt-observer.ts';
-import type { EventBus } from './event-bus.ts';
+import type { AttemptReport } from '../delivery/attempt-observer.ts';
+import type { EventBus } from '../delivery/event-bus.ts';
 
 export interface MetricsDeps {
   messages: Pick<MessageReads, 'queueSnapshot' | 'countByStatus'>;

@@ -1,0 +1,15 @@
+import type { Header } from '../domain/message.ts';
+
+/** One message as delivery hands it to SMTP: composed by compose.ts, sent by transport.ts. */
+export interface OutgoingMail {
+  from: { address: string; name: string | null };
+  /** The one recipient: the `To` header and the envelope's RCPT TO. */
+  to: string;
+  subject: string;
+  text: string | null;
+  html: string | null;
+  /** Extra headers, in order; a later header replaces an earlier one of the same name. */
+  headers: Header[];
+  /** The full Message-ID, "<…@…>". */
+  messageId: string;
+}
