@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Options of issue 4 ("lock the admin API, keep secrets secret, make bad input harmless"). */
+/** Security options: who may call the API, secrets at rest, send limits and where SMTP may connect. */
 export interface SecurityConfig {
   /**
    * SECRETS_KEY: base64 keys of 32 bytes, comma-separated. The first encrypts stored SMTP

@@ -45,8 +45,8 @@ const envSchema = z.object({
   DELIVERY_LEASE_MS: integer(100, 86_400_000).default(120_000),
   SMTP_TIMEOUT_MS: integer(100, 600_000).default(30_000),
   // A message holds its slot from the claim until its result is committed, which waits for the
-  // worker's next batch (5 ms); with 64 the five default connections ran short of queued work
-  // between batches at ~4,300 messages/s, and 128 measured 3-6% more end to end.
+  // worker's next batch; with 64 the five default connections ran short of queued work between
+  // batches at full speed, and 128 measured better end to end (bench/README.md).
   DELIVERY_CONCURRENCY: integer(1, 1_000).default(128),
   SMTP_MAX_CONNECTIONS: integer(1, 100).default(5),
   DELIVERY_TRANSCRIPTS: z

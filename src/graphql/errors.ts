@@ -1,7 +1,30 @@
+import type { ApolloServerErrorCode } from '@apollo/server/errors';
 import { GraphQLError } from 'graphql';
 
 // Errors the API means to return, each with a stable `extensions.code` clients can branch on.
 // Anything else that escapes a resolver is a bug and is masked in production (see mask.ts).
+
+/**
+ * Every `extensions.code` the API means to return (besides Apollo's own request errors). Code
+ * that raises one names it through `ApiErrorCode`, so this list is the whole of them.
+ */
+export const API_ERROR_CODES = [
+  'BAD_USER_INPUT',
+  'NOT_FOUND',
+  'CONFLICT',
+  'FORBIDDEN',
+  'UNAUTHENTICATED',
+  'RATE_LIMITED',
+  'CURSOR_EXPIRED',
+  'SERVICE_UNAVAILABLE',
+  'TOO_MANY_SUBSCRIPTIONS',
+  'SUBSCRIBER_TOO_SLOW',
+  'RESPONSE_TOO_LARGE',
+  'GRAPHQL_VALIDATION_FAILED',
+] as const;
+export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
+/** Any code an answer may carry: ours, or one of Apollo's own request errors. */
+export type ErrorCode = ApiErrorCode | `${ApolloServerErrorCode}`;
 
 export interface FieldProblem {
   field: string;
@@ -11,27 +34,33 @@ export interface FieldProblem {
 export class BadUserInputError extends GraphQLError {
   constructor(problems: readonly FieldProblem[]) {
     super(problems.map((p) => `${p.field}: ${p.problem}`).join('; '), {
-      extensions: { code: 'BAD_USER_INPUT', problems, field: problems[0]?.field },
+      extensions: {
+        code: 'BAD_USER_INPUT' satisfies ApiErrorCode,
+        problems,
+        field: problems[0]?.field,
+      },
     });
   }
 }
 
 export class NotFoundError extends GraphQLError {
   constructor(what: string, id: string) {
-    super(`${what} ${id} does not exist`, { extensions: { code: 'NOT_FOUND', id } });
+    super(`${what} ${id} does not exist`, {
+      extensions: { code: 'NOT_FOUND' satisfies ApiErrorCode, id },
+    });
   }
 }
 
 export class ConflictError extends GraphQLError {
   constructor(message: string, extra: Record<string, unknown> = {}) {
-    super(message, { extensions: { code: 'CONFLICT', ...extra } });
+    super(message, { extensions: { code: 'CONFLICT' satisfies ApiErrorCode, ...extra } });
   }
 }
 
 /** The caller's token may not do this (a READ token calling a mutation, say). */
 export class ForbiddenError extends GraphQLError {
   constructor(message: string) {
-    super(message, { extensions: { code: 'FORBIDDEN' } });
+    super(message, { extensions: { code: 'FORBIDDEN' satisfies ApiErrorCode } });
   }
 }
 
@@ -45,7 +74,7 @@ export class RateLimitedError extends GraphQLError {
       retryAfterMs === null ? null : Math.max(1, Math.ceil(retryAfterMs / 1_000));
     super(message ?? `too many messages sent with this token; retry in ${retryAfterSeconds} s`, {
       extensions: {
-        code: 'RATE_LIMITED',
+        code: 'RATE_LIMITED' satisfies ApiErrorCode,
         ...(retryAfterMs === null ? {} : { retryAfterSeconds, retryAfterMs }),
       },
     });
@@ -57,7 +86,7 @@ export class CursorExpiredError extends GraphQLError {
   constructor(field: string) {
     super(
       `${field}: events after this cursor were pruned by retention. Resync: read the current state with the messages query, then subscribe to messageEvents without a cursor (live only) or with after: "0" (from the oldest retained event).`,
-      { extensions: { code: 'CURSOR_EXPIRED', field } },
+      { extensions: { code: 'CURSOR_EXPIRED' satisfies ApiErrorCode, field } },
     );
   }
 }

@@ -1,22 +1,13 @@
+import { ApolloServerErrorCode } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
+import { API_ERROR_CODES } from './errors.ts';
 
-const EXPECTED_CODES = new Set([
-  'BAD_USER_INPUT',
-  'NOT_FOUND',
-  'CONFLICT',
-  'CURSOR_EXPIRED',
-  'SERVICE_UNAVAILABLE',
-  'UNAUTHENTICATED',
-  'FORBIDDEN',
-  'RATE_LIMITED',
-  'TOO_MANY_SUBSCRIPTIONS',
-  'RESPONSE_TOO_LARGE',
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'BAD_REQUEST',
-  'PERSISTED_QUERY_NOT_FOUND',
-  'PERSISTED_QUERY_NOT_SUPPORTED',
-  'OPERATION_RESOLUTION_FAILURE',
+/** Ours (errors.ts) and Apollo's request errors; everything else is unexpected. */
+const EXPECTED_CODES = new Set<string>([
+  ...API_ERROR_CODES,
+  ...Object.values(ApolloServerErrorCode).filter(
+    (code) => code !== ApolloServerErrorCode.INTERNAL_SERVER_ERROR,
+  ),
 ]);
 
 /**

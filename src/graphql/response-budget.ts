@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import type { ApiErrorCode } from './errors.ts';
 
 /** The response would exceed `maxResponseBytes`: refused rather than built and sent. */
 export class ResponseTooLargeError extends GraphQLError {
@@ -7,7 +8,7 @@ export class ResponseTooLargeError extends GraphQLError {
       `the response would be larger than ${formatBytes(maxBytes)} (the limit): the html, text and transcripts selected add up to more. Ask for fewer messages (first) or leave out html and text.`,
       {
         extensions: {
-          code: 'RESPONSE_TOO_LARGE',
+          code: 'RESPONSE_TOO_LARGE' satisfies ApiErrorCode,
           limit: 'responseBytes',
           maxResponseBytes: maxBytes,
         },

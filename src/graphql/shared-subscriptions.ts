@@ -8,6 +8,7 @@ import {
   type ExecutionResult,
 } from 'graphql';
 import type { GraphQLContext, ResultChannel } from './context.ts';
+import type { ApiErrorCode } from './errors.ts';
 
 type Results = AsyncGenerator<ExecutionResult, void, void>;
 type SubscribeResult = Results | ExecutionResult;
@@ -150,7 +151,7 @@ const tooSlow = (): ExecutionResult => ({
   errors: [
     new GraphQLError(
       'This subscriber fell too far behind the live feed and was stopped; subscribe again with `after` set to the last cursor it received to continue without a gap.',
-      { extensions: { code: 'SUBSCRIBER_TOO_SLOW' } },
+      { extensions: { code: 'SUBSCRIBER_TOO_SLOW' satisfies ApiErrorCode } },
     ),
   ],
 });

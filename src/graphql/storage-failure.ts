@@ -1,5 +1,6 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { describeStorageProblem, storageProblem } from '../db/storage-errors.ts';
+import type { ApiErrorCode } from './errors.ts';
 
 /**
  * Any operation whose database write was refused (locked past busy_timeout, disk full) answers
@@ -20,7 +21,7 @@ export function reportStorageFailure(
     message: describeStorageProblem(problem),
     extensions: {
       ...extensions,
-      code: 'SERVICE_UNAVAILABLE',
+      code: 'SERVICE_UNAVAILABLE' satisfies ApiErrorCode,
       reason: `DATABASE_${problem.toUpperCase()}`,
       retryable: true,
     },

@@ -9,6 +9,7 @@ import { WebSocketServer } from 'ws';
 import type { Principal } from '../auth/principal.ts';
 import type { GraphQLContext, GraphQLServices } from '../graphql/context.ts';
 import { DEFAULT_LIMITS, limitRules, type DocumentLimits } from '../graphql/limits.ts';
+import type { ErrorCode } from '../graphql/errors.ts';
 import { maskError } from '../graphql/mask.ts';
 import { operationLimitsPlugin } from '../graphql/operation-limits-plugin.ts';
 import { createPacer } from '../graphql/pacer.ts';
@@ -79,7 +80,7 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
   response.end(text);
 }
 
-function errorBody(message: string, code: string) {
+function errorBody(message: string, code: ErrorCode) {
   return { errors: [{ message, extensions: { code } }] };
 }
 
@@ -131,7 +132,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     // race it.
     stopOnTerminationSignals: false,
     // No type or field carries a cache hint, and the plugin otherwise wraps every resolver to
-    // compute a policy nobody reads: ~15 µs of CPU per sendEmail (bench/README.md).
+    // compute a policy nobody reads, a cost on every sendEmail (bench/README.md has the figure).
     plugins: [ApolloServerPluginCacheControlDisabled(), operationLimitsPlugin(limits)],
     // A big answer is serialised in slices, the event loop served in between (paced-json.ts);
     // the trailing newline is Apollo's own.

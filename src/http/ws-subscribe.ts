@@ -12,6 +12,7 @@ import type { Context, SubscribePayload } from 'graphql-ws';
 import type { ApiTokens } from '../auth/api-tokens.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { GraphQLContext } from '../graphql/context.ts';
+import type { ErrorCode } from '../graphql/errors.ts';
 import { costError, limitRules, type DocumentLimits } from '../graphql/limits.ts';
 import type { ConnectionState, createConnectionRegistry } from './ws-guard.ts';
 import type { ResultChannels } from './ws-result-channels.ts';
@@ -35,7 +36,7 @@ export interface SubscribeCheckDeps {
   resultChannels: ResultChannels;
 }
 
-const error = (message: string, code: string, extra: Record<string, unknown> = {}) =>
+const error = (message: string, code: ErrorCode, extra: Record<string, unknown> = {}) =>
   new GraphQLError(message, { extensions: { code, ...extra } });
 
 /**

@@ -12,8 +12,8 @@ import type { TranscriptParts } from './transcript.ts';
  * It does what nodemailer's `SMTPPool` did for us, with its rules (nodemailer 10,
  * smtp-pool/pool-resource.js), but without the layers a service that composes its own messages
  * does not use: the `Mail` object and its plugins, a stream per message, the per-message
- * `setImmediate`s. Those were about 70 µs of CPU per message against ~40 µs for the connection
- * itself (bench/README.md). And each connection logs to a transcript of its own, so a send's
+ * `setImmediate`s. Those cost more CPU per message than the connection itself
+ * (bench/README.md). And each connection logs to a transcript of its own, so a send's
  * SMTP lines are known to be its own without inferring it from the pool's log.
  *
  * The rules kept from nodemailer's pool:

@@ -22,8 +22,8 @@ export function createApiTokenRepository(db: Db) {
   // Run on every request (is authentication on? whose token is this?): prepared once, since
   // building and preparing them each time cost more than running them. `anyActive` is asked
   // even by every anonymous sendEmail, so it runs the SQL drizzle builds as a plain statement
-  // returning one value, without drizzle's per-call result mapping (~5 µs of the main thread's
-  // ~110 µs per sendEmail under load).
+  // returning one value, without drizzle's per-call result mapping (a measurable share of a
+  // sendEmail's main-thread time under load; bench/README.md).
   const p = sql.placeholder;
   const anyActiveQuery = db
     .select({ id: apiTokens.id })
