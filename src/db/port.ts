@@ -98,7 +98,7 @@ export interface RecordAndClaimResult {
   configVersion: number | null;
 }
 
-export type TransitionResult =
+export type StoredTransition =
   | { kind: 'changed'; message: Message; event: MessageEvent }
   | { kind: 'not_found' }
   | { kind: 'conflict'; message: Message };
@@ -168,9 +168,9 @@ export interface MessageActions {
     maxAttempts: number,
     nowMs: number,
     smtpConfigVersion: number | null,
-  ): Promise<TransitionResult>;
+  ): Promise<StoredTransition>;
   /** QUEUED -> CANCELLED. */
-  cancel(id: number, nowMs: number, smtpConfigVersion: number | null): Promise<TransitionResult>;
+  cancel(id: number, nowMs: number, smtpConfigVersion: number | null): Promise<StoredTransition>;
   /** `retry` for many messages in one transaction; returns the messages changed. */
   retryMany(
     ids: readonly number[],

@@ -4,7 +4,7 @@ import type {
   MessageListFilter,
   MessageStore,
   NewMessage,
-  TransitionResult as StoredTransition,
+  StoredTransition,
 } from '../db/port.ts';
 import type { DeliveryErrorCode } from '../domain/delivery-error.ts';
 import {

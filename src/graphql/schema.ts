@@ -8,6 +8,7 @@ import { Mutation } from './resolvers/mutation.ts';
 import { Query } from './resolvers/query.ts';
 import { Subscription } from './resolvers/subscription.ts';
 import { BulkMutation } from './resolvers/bulk.ts';
+import { SmtpSetupMutation } from './resolvers/smtp-setup.ts';
 import { DashboardQuery } from './resolvers/dashboard.ts';
 import {
   DeliveryStats,
@@ -29,7 +30,7 @@ const typeDefs = readFileSync(new URL('../../schema.graphql', import.meta.url), 
 
 const resolvers: Resolvers = {
   Query: { ...Query, ...TroubleshootingQuery, ...DashboardQuery, ...ApiTokenQuery },
-  Mutation: { ...Mutation, ...BulkMutation, ...ApiTokenMutation },
+  Mutation: { ...Mutation, ...BulkMutation, ...SmtpSetupMutation, ...ApiTokenMutation },
   Subscription,
   DeliveryStats,
   SmtpProvider,

@@ -3,7 +3,7 @@ import type { DeliveryErrorCode } from '../../domain/delivery-error.ts';
 import { MESSAGE_STATUSES, type Message, type MessageEvent } from '../../domain/message.ts';
 import type { MessageStatus } from '../../domain/message.ts';
 import { createCounterBatch } from '../counters.ts';
-import type { MessageActions, MessageReads, TransitionResult } from '../port.ts';
+import type { MessageActions, MessageReads, StoredTransition } from '../port.ts';
 import { toMessage, type MessageRow } from '../rows.ts';
 import { DB_NOW_MS, type PostgresClient } from './client.ts';
 import { messageColumns } from './columns.ts';
@@ -190,7 +190,7 @@ export function createPostgresMessageActions(client: PostgresClient): MessageAct
     });
   }
 
-  async function single(id: number, changed: Changed[]): Promise<TransitionResult> {
+  async function single(id: number, changed: Changed[]): Promise<StoredTransition> {
     const [done] = changed;
     if (done) return { kind: 'changed', ...done };
     const { rows } = await client.query<MessageRow>({ ...FIND, values: [id] });

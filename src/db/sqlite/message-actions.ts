@@ -1,7 +1,7 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { DeliveryErrorCode } from '../../domain/delivery-error.ts';
 import type { Message, MessageEvent } from '../../domain/message.ts';
-import type { TransitionResult } from '../port.ts';
+import type { StoredTransition } from '../port.ts';
 import type { Db } from './client.ts';
 import type { MessageWriter } from './message-events-writer.ts';
 import { toMessage } from '../rows.ts';
@@ -16,7 +16,7 @@ export function createMessageActions(db: Db, { findById, appendEvent, write }: M
     maxAttempts: number,
     nowMs: number,
     smtpConfigVersion: number | null,
-  ): TransitionResult {
+  ): StoredTransition {
     const row = findById.get({ id });
     if (!row) return { kind: 'not_found' };
     if (row.status !== 'ABANDONED' && row.status !== 'CANCELLED') {
@@ -51,7 +51,7 @@ export function createMessageActions(db: Db, { findById, appendEvent, write }: M
     id: number,
     nowMs: number,
     smtpConfigVersion: number | null,
-  ): TransitionResult {
+  ): StoredTransition {
     const row = findById.get({ id });
     if (!row) return { kind: 'not_found' };
     if (row.status !== 'QUEUED') return { kind: 'conflict', message: toMessage(row) };
@@ -80,12 +80,12 @@ export function createMessageActions(db: Db, { findById, appendEvent, write }: M
       maxAttempts: number,
       nowMs: number,
       smtpConfigVersion: number | null,
-    ): TransitionResult {
+    ): StoredTransition {
       return write((counters) => retryOne(counters, id, maxAttempts, nowMs, smtpConfigVersion));
     },
 
     /** QUEUED -> CANCELLED. */
-    cancel(id: number, nowMs: number, smtpConfigVersion: number | null): TransitionResult {
+    cancel(id: number, nowMs: number, smtpConfigVersion: number | null): StoredTransition {
       return write((counters) => cancelOne(counters, id, nowMs, smtpConfigVersion));
     },
 

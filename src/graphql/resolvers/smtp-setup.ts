@@ -1,0 +1,31 @@
+import { BadUserInputError } from '../errors.ts';
+import type { MutationResolvers } from '../generated/types.ts';
+
+/** Setting SMTP up from a preset, and proving it with a real message. */
+export const SmtpSetupMutation: Pick<MutationResolvers, 'sendTestEmail' | 'configureSmtpProvider'> =
+  {
+    async sendTestEmail(_parent, { to }, { outbox, settings }) {
+      const active = settings.current();
+      const through = active
+        ? `${active.connectionUri}${active.version === null ? '' : ` (configuration v${active.version})`}`
+        : 'no SMTP server (nothing is configured)';
+      const result = await outbox.send({
+        to,
+        subject: 'mailscope test email',
+        text: `This is a test email from mailscope, sent through ${through}.\n\nIf you can read it, delivery works.`,
+      });
+      if (result.ok) return result.message;
+      if (result.kind === 'invalid') {
+        throw new BadUserInputError(
+          result.problems.map((p) => ({ ...p, field: p.field === 'input.to' ? 'to' : p.field })),
+        );
+      }
+      throw new Error('a test email has no idempotency key, so it cannot conflict');
+    },
+
+    async configureSmtpProvider(_parent, { input }, { settings }) {
+      const result = await settings.configureProvider(input);
+      if (!result.ok) throw new BadUserInputError(result.problems);
+      return result.settings;
+    },
+  };
