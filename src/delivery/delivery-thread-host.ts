@@ -36,6 +36,23 @@ export interface DeliveryThreadHooks {
   now?: () => number;
 }
 
+/**
+ * The thread's entry: the compiled module in the production build (dist/, `npm start`); from
+ * the sources (tsx: tests, development), a two-line bootstrap that registers tsx in the thread
+ * first, since Node 20 does not apply `--import tsx` to a worker's entry module.
+ */
+function threadEntry(): { code: URL | string; eval: boolean } {
+  if (import.meta.url.endsWith('.js')) {
+    return { code: new URL('./delivery-thread.js', import.meta.url), eval: false };
+  }
+  const entry = new URL('./delivery-thread.ts', import.meta.url).href;
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  return {
+    code: `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`,
+    eval: true,
+  };
+}
+
 /** Starts the delivery thread and resolves once it is ready. */
 export async function startDeliveryThread(
   options: DeliveryThreadOptions,
@@ -49,12 +66,8 @@ export async function startDeliveryThread(
     lastCycleAtMs: null,
     smtpConnections: 0,
   };
-  // The thread's entry is TypeScript. Node 20 does not apply `--import tsx` to a worker's entry
-  // module, so a two-line bootstrap registers tsx in the thread and then imports it.
-  const entry = new URL('./delivery-thread.ts', import.meta.url).href;
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
-  const thread = new Worker(bootstrap, { eval: true, workerData: options });
+  const entry = threadEntry();
+  const thread = new Worker(entry.code, { eval: entry.eval, workerData: options });
   const send = (message: ToDeliveryThread) => thread.postMessage(message);
   let closed: (() => void) | null = null;
   let exited = false;
