@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +40,20 @@ export interface ServiceOptions {
   databasePath?: string;
   /** Run with --cpu-prof and write the profile here. */
   cpuProfDir?: string | null;
+  /** Run src/main.ts through tsx instead of the build in dist/. @default false */
+  fromSources?: boolean;
+}
+
+/**
+ * `npm start`'s command: the build in dist/ (`npm run bench` builds it first), or the TypeScript
+ * sources through tsx when asked, to compare the two.
+ */
+function entryArgs(fromSources: boolean): string[] {
+  if (fromSources) return ['--import', 'tsx', 'src/main.ts'];
+  if (!existsSync(join(repoRoot, 'dist', 'main.js'))) {
+    throw new Error('dist/main.js is missing: run `npm run build:server` (npm run bench does)');
+  }
+  return ['--enable-source-maps', 'dist/main.js'];
 }
 
 async function freePort(): Promise<number> {
@@ -60,8 +74,8 @@ function statusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 }
 
 /**
- * The service as `npm start` runs it (`node --import tsx src/main.ts`, production mode), on a
- * port chosen here; ready once /healthz answers 200, whatever it logs.
+ * The service as `npm start` runs it (`node dist/main.js`, production mode), on a port chosen
+ * here; ready once /healthz answers 200, whatever it logs.
  */
 export async function startServiceProcess(options: ServiceOptions = {}): Promise<ServiceProcess> {
   let databasePath = options.databasePath;
@@ -87,7 +101,7 @@ export async function startServiceProcess(options: ServiceOptions = {}): Promise
   const started = performance.now();
   const child: ChildProcess = spawn(
     process.execPath,
-    [...flags, '--import', 'tsx', 'src/main.ts'],
+    [...flags, ...entryArgs(options.fromSources ?? false)],
     { cwd: repoRoot, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   // The last 64 KiB or so of the service's output, for errors. Chunks are kept as they come:
