@@ -264,7 +264,7 @@ export interface SmtpConfigStore {
   anyEncrypted(): Promise<boolean>;
 }
 
-export const API_TOKEN_SCOPES = ['admin', 'read'] as const;
+export const API_TOKEN_SCOPES = ['admin', 'read', 'send'] as const;
 export type StoredTokenScope = (typeof API_TOKEN_SCOPES)[number];
 /**
  * How a token was created: with the bootstrap API_TOKEN, with a stored token, by an anonymous

@@ -49,10 +49,14 @@ export type ApiTokenCreator =
   /** Another stored token, named by createdByTokenId. */
   | 'STORED_TOKEN';
 
-/** ADMIN: everything. READ: queries and subscriptions only (addition). */
+/**
+ * ADMIN: everything. READ: queries and subscriptions only (addition). SEND: sendEmail, sendEmails and
+ * SMTP submission, nothing else.
+ */
 export type ApiTokenScope =
   | 'ADMIN'
-  | 'READ';
+  | 'READ'
+  | 'SEND';
 
 export type AttemptsCount = {
   __typename?: 'AttemptsCount';
