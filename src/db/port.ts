@@ -21,6 +21,8 @@ export interface NewMessage {
   requestHash: string | null;
   /** The configuration in use when it was queued, for the event. */
   smtpConfigVersion: number | null;
+  /** The submitted MIME message (SMTP submission), sent as it is. @default null */
+  rawMime?: Buffer | null;
 }
 
 export type EnqueueResult =

@@ -17,6 +17,7 @@ import {
 import {
   addressProblem,
   headerProblems,
+  isReservedHeader,
   LIMITS,
   singleLineProblem,
   type InputProblem,
@@ -30,6 +31,20 @@ export interface SendEmailInput {
   html?: string | null | undefined;
   headers?: readonly Header[] | null | undefined;
   idempotencyKey?: string | null | undefined;
+}
+
+/** A message submitted over SMTP, read by smtp/submitted-mime.ts. */
+export interface Submission {
+  /** The accepted RCPT TO addresses: one message each. */
+  recipients: readonly string[];
+  /** The bytes to send (Bcc removed), shared by every recipient's message. */
+  raw: Buffer;
+  messageId: string;
+  subject: string;
+  text: string | null;
+  html: string | null;
+  /** The message's top-level headers; those the API would show as custom headers are kept. */
+  headers: readonly Header[];
 }
 
 /** How many messages one sendEmails call may carry. */
@@ -314,6 +329,56 @@ export function createOutbox(deps: OutboxDeps) {
       deps.publish(events);
       if (events.length > 0) deps.wakeWorker();
       return { ok: true, messages: stored.results.map((result) => result.message) };
+    },
+
+    /**
+     * Stores one QUEUED message per recipient of a message submitted over SMTP, all in one
+     * transaction: once this resolves, nothing of it can be lost. Rejects when storage refuses.
+     */
+    async submit(submission: Submission): Promise<Message[]> {
+      const version = currentVersion();
+      // What the API shows as custom headers: those sendEmail could have set, within its limits.
+      const headers = submission.headers
+        .filter((h) => h.name.toLowerCase() !== 'subject' && !isReservedHeader(h.name))
+        .filter((h) => headerProblems([h], 'h').length === 0)
+        .slice(0, LIMITS.headerCount);
+      const subject = submission.subject.replace(/[\r\n]+/g, ' ').slice(0, LIMITS.subjectLength);
+      const seen = new Set<string>();
+      const recipients = submission.recipients.filter((to) => {
+        const key = to.toLowerCase();
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+      });
+      const stored = await deps.messages.enqueueAll(
+        recipients.map((to) => ({
+          recipient: to,
+          subject,
+          text: submission.text,
+          html: submission.html,
+          headers,
+          messageId: submission.messageId,
+          maxAttempts: deps.maxAttempts,
+          idempotencyKey: null,
+          requestHash: null,
+          smtpConfigVersion: version,
+          rawMime: submission.raw,
+        })),
+        now(),
+      );
+      // Without idempotency keys there is nothing to conflict with.
+      if (!stored.ok) throw new Error('a submission cannot conflict: it has no idempotency key');
+      const events = stored.results.flatMap((result) =>
+        result.kind === 'queued' ? [result.event] : [],
+      );
+      deps.publish(events);
+      if (events.length > 0) deps.wakeWorker();
+      return stored.results.map((result) => result.message);
+    },
+
+    /** A Message-ID in the domain messages are sent from, for a submission that has none. */
+    newMessageId(): string {
+      return `<${randomUUID()}@${messageIdDomain()}>`;
     },
 
     async retry(id: number): Promise<TransitionResult> {

@@ -241,6 +241,8 @@ export type Message = {
   smtpConfigVersion?: Maybe<Scalars['Int']['output']>;
   status: MessageStatus;
   subject: Scalars['String']['output'];
+  /** True when the message came in over SMTP submission and goes out as it was submitted (addition). */
+  submittedOverSmtp: Scalars['Boolean']['output'];
   text?: Maybe<Scalars['String']['output']>;
   /** When the message last changed (addition). */
   updatedAt: Scalars['String']['output'];
@@ -908,6 +910,7 @@ export type MessageResolvers<ContextType = GraphQLContext, ParentType extends Re
   smtpConfigVersion?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['MessageStatus'], ParentType, ContextType>;
   subject?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  submittedOverSmtp?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   text?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
