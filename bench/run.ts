@@ -4,7 +4,7 @@
  * same run. It never asserts: the exit status is 1 only when a scenario failed to run.
  *
  *   npm run bench                       # every scenario
- *   npm run bench -- e2e accept         # some of them: e2e, accept, history, fanout, pg
+ *   npm run bench -- e2e accept         # some of them: e2e, accept, history, fanout, pg, submit
  *
  * See bench/README.md for the method and each scenario's knobs.
  */
@@ -16,6 +16,7 @@ import { runEndToEnd } from './scenarios/end-to-end.ts';
 import { runFanOut } from './scenarios/fan-out.ts';
 import { runHistory } from './scenarios/history.ts';
 import { runPostgres } from './scenarios/postgres.ts';
+import { runSubmission } from './scenarios/submission.ts';
 
 const SCENARIOS: Record<string, () => Promise<BenchRow[]>> = {
   e2e: runEndToEnd,
@@ -23,6 +24,7 @@ const SCENARIOS: Record<string, () => Promise<BenchRow[]>> = {
   history: runHistory,
   fanout: runFanOut,
   pg: runPostgres,
+  submit: runSubmission,
 };
 
 async function main(): Promise<number> {

@@ -168,6 +168,11 @@ export function createOutbox(deps: OutboxDeps) {
   let gathering: Entry[] = [];
   let committing = 0;
   let timerSet = false;
+  // Recipient and Message-ID of the submissions in `gathering`: one batch never holds the same
+  // pair twice (a client sending a message again before the first copy is stored), since the
+  // storage tells a batch's rows apart by that pair (db/postgres/queue.ts).
+  let gatheringKeys = new Set<string>();
+  let onBatchTaken: (() => void)[] = [];
 
   async function commitGathered(): Promise<void> {
     committing++;
@@ -175,6 +180,8 @@ export function createOutbox(deps: OutboxDeps) {
       while (gathering.length > 0) {
         const batch = gathering;
         gathering = [];
+        gatheringKeys = new Set();
+        for (const taken of onBatchTaken.splice(0)) taken();
         let results: EnqueueResult[];
         try {
           results = await deps.messages.enqueueMany(
@@ -197,24 +204,34 @@ export function createOutbox(deps: OutboxDeps) {
     }
   }
 
-  function enqueue(input: NewMessage): Promise<EnqueueResult> {
-    return new Promise((resolve, reject) => {
-      gathering.push({
-        input,
-        settle: (result) => (result instanceof Error ? reject(result) : resolve(result)),
-      });
-      if (committing > 0) {
-        // Joins the next batch of a running commit, or starts one beside it when enough wait.
-        if (committing < maxCommits && gathering.length >= PARALLEL_BATCH) void commitGathered();
-        return;
-      }
-      if (timerSet) return;
+  /** Adds `inputs` to the next batch, all to the same one: they are stored together or not at all. */
+  function gather(inputs: readonly NewMessage[]): Promise<EnqueueResult>[] {
+    const results = inputs.map(
+      (input) =>
+        new Promise<EnqueueResult>((resolve, reject) =>
+          gathering.push({
+            input,
+            settle: (result) => (result instanceof Error ? reject(result) : resolve(result)),
+          }),
+        ),
+    );
+    if (committing > 0) {
+      // Joins the next batch of a running commit, or starts one beside it when enough wait.
+      if (committing < maxCommits && gathering.length >= PARALLEL_BATCH) void commitGathered();
+      return results;
+    }
+    if (!timerSet) {
       timerSet = true;
       setTimeout(() => {
         timerSet = false;
         if (committing === 0 && gathering.length > 0) void commitGathered();
       }, 1);
-    });
+    }
+    return results;
+  }
+
+  function enqueue(input: NewMessage): Promise<EnqueueResult> {
+    return gather([input])[0]!;
   }
 
   /**
@@ -350,30 +367,32 @@ export function createOutbox(deps: OutboxDeps) {
         seen.add(key);
         return true;
       });
-      const stored = await deps.messages.enqueueAll(
-        recipients.map((to) => ({
-          recipient: to,
-          subject,
-          text: submission.text,
-          html: submission.html,
-          headers,
-          messageId: submission.messageId,
-          maxAttempts: deps.maxAttempts,
-          idempotencyKey: null,
-          requestHash: null,
-          smtpConfigVersion: version,
-          rawMime: submission.raw,
-        })),
-        now(),
+      const keys = recipients.map((to) => `${to.toLowerCase()}\n${submission.messageId}`);
+      while (keys.some((key) => gatheringKeys.has(key))) {
+        await new Promise<void>((resolve) => onBatchTaken.push(resolve));
+      }
+      for (const key of keys) gatheringKeys.add(key);
+      // Group commit, as sendEmail: one transaction per submission would cap intake at a few
+      // hundred a second (one WAL flush each).
+      const stored = await Promise.all(
+        gather(
+          recipients.map((to) => ({
+            recipient: to,
+            subject,
+            text: submission.text,
+            html: submission.html,
+            headers,
+            messageId: submission.messageId,
+            maxAttempts: deps.maxAttempts,
+            idempotencyKey: null,
+            requestHash: null,
+            smtpConfigVersion: version,
+            rawMime: submission.raw,
+          })),
+        ),
       );
-      // Without idempotency keys there is nothing to conflict with.
-      if (!stored.ok) throw new Error('a submission cannot conflict: it has no idempotency key');
-      const events = stored.results.flatMap((result) =>
-        result.kind === 'queued' ? [result.event] : [],
-      );
-      deps.publish(events);
-      if (events.length > 0) deps.wakeWorker();
-      return stored.results.map((result) => result.message);
+      // The batch's commit published the events and woke the worker.
+      return stored.map((result) => result.message);
     },
 
     /** A Message-ID in the domain messages are sent from, for a submission that has none. */
