@@ -358,6 +358,17 @@ describe(`SMTP submission (${TEST_DIALECT})`, () => {
     }
   });
 
+  test("verifySmtp of mailscope's own submission URI succeeds, AUTH included", async (t) => {
+    const setup = await setUp(t);
+    const uri = `smtp://mailscope:${encodeURIComponent(setup.sendToken)}@127.0.0.1:${setup.port}/?skip_ssl_verify=true`;
+    const data = await setup.gql(
+      `query ($uri: String) { verifySmtp(connectionUri: $uri) { ok steps { name ok error { message } } } }`,
+      { uri },
+    );
+    assert.equal(data.verifySmtp.ok, true, JSON.stringify(data.verifySmtp.steps));
+    assert.ok(data.verifySmtp.steps.some((step: any) => step.name === 'AUTH' && step.ok));
+  });
+
   test('implicit TLS (SUBMISSION_IMPLICIT_TLS=true)', async (t) => {
     const setup = await setUp(t, { SUBMISSION_IMPLICIT_TLS: 'true' });
     await client(t, setup, { pass: setup.sendToken, secure: true, requireTLS: false }).sendMail({
