@@ -233,7 +233,11 @@ export async function startApp(
             async authenticate(password) {
               const principal = await apiTokens.authenticateSecret(password);
               if (principal === null || principal.scope === 'read') return null;
-              return { name: principal.tokenName ?? '', rateKey: principalKey(principal) };
+              return {
+                name: principal.tokenName ?? '',
+                rateKey: principalKey(principal),
+                stillValid: () => apiTokens.stillValid(principal),
+              };
             },
             recipientProblem: addressProblem,
             accept: createSubmissionIntake({

@@ -7,6 +7,8 @@ export interface Submitter {
   name: string;
   /** What the per-token send limit counts against. */
   rateKey: string;
+  /** False once the token was revoked: a pooled connection outlives AUTH by hours. */
+  stillValid(): Promise<boolean>;
 }
 
 /** What became of a submitted message: the reply the SMTP client gets. */
@@ -119,11 +121,18 @@ export async function startSubmissionServer(
       );
     },
     onMailFrom(_address, session, callback) {
-      if (submitterOf(session) === null || submitterOf(session) === undefined) {
+      const submitter = submitterOf(session);
+      if (!submitter) {
         callback(refusal(530, '5.7.0', 'Authentication required'));
         return;
       }
-      callback();
+      submitter.stillValid().then(
+        (valid) =>
+          valid
+            ? callback()
+            : callback(refusal(535, '5.7.8', 'Authentication credentials invalid (revoked)')),
+        () => callback(refusal(451, '4.3.0', 'Local error in processing; try again later')),
+      );
     },
     onRcptTo(address, session, callback) {
       if (!submitterOf(session)) {

@@ -207,6 +207,25 @@ describe(`SMTP submission (${TEST_DIALECT})`, () => {
     assert.equal(data.messages.totalCount, 0);
   });
 
+  test('a token revoked while its pooled connection stays open: the next message gets 535 5.7.8', async (t) => {
+    const setup = await setUp(t);
+    const transport = client(t, setup, { pass: setup.sendToken, pool: true, maxConnections: 1 });
+    await transport.sendMail({ from: 'a@example.com', to: 'b@example.com', text: 'before' });
+    const tokens = await setup.gql('{ apiTokens { id name } }');
+    const id = tokens.apiTokens.find((token: any) => token.name === 'kratos-courier').id;
+    await setup.gql(`mutation { revokeApiToken(id: "${id}") { id } }`);
+    await assert.rejects(
+      transport.sendMail({ from: 'a@example.com', to: 'b@example.com', text: 'after' }),
+      (error: any) => {
+        assert.equal(error.responseCode, 535);
+        // At MAIL FROM on the connection that authenticated before, not at a new AUTH.
+        assert.match(error.response, /^535 5\.7\.8 .*\(revoked\)/);
+        return true;
+      },
+    );
+    assert.equal((await setup.gql(MESSAGES)).messages.totalCount, 1);
+  });
+
   test('no relay without AUTH: MAIL FROM gets 530 5.7.0', async (t) => {
     const setup = await setUp(t);
     await assert.rejects(
