@@ -33,7 +33,7 @@ export interface Message {
    * The MIME message as submitted over SMTP (its Bcc header removed), sent as it is; null for
    * messages queued through the API, which are composed at each attempt.
    */
-  rawMime: Buffer | null;
+  rawMime: Uint8Array | null;
 }
 
 export interface Dispatch {

@@ -82,7 +82,12 @@ function hasLineLongerThan(text: string, max: number): boolean {
  */
 export async function composeMessage(mail: OutgoingMail): Promise<ComposedMessage> {
   // Submitted over SMTP: the sender's own message, only the envelope is ours.
-  if (mail.raw) return { envelope: { from: mail.from.address, to: [mail.to] }, raw: mail.raw };
+  if (mail.raw) {
+    const raw = Buffer.isBuffer(mail.raw)
+      ? mail.raw
+      : Buffer.from(mail.raw.buffer, mail.raw.byteOffset, mail.raw.byteLength);
+    return { envelope: { from: mail.from.address, to: [mail.to] }, raw };
+  }
   const plain = plainMessage(mail);
   if (plain !== null) return { envelope: { from: mail.from.address, to: [mail.to] }, raw: plain };
   const root = new MailComposer(mailOptions(mail)).compile();

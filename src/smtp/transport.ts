@@ -31,7 +31,7 @@ export interface OutgoingMail {
    * A message submitted over SMTP: these bytes go out as they are, to `to` from `from.address`
    * (the envelope), and the fields above other than those two are not used. @default null
    */
-  raw?: Buffer | null;
+  raw?: Uint8Array | null;
 }
 
 /**
