@@ -60,19 +60,40 @@ export function isLoopbackAddress(address: string | undefined): boolean {
   return bare === '::1';
 }
 
-type Connection = { send(code: number, data: unknown, context?: unknown): void };
+type Connection = {
+  send(code: number, data: unknown, context?: unknown): void;
+  secure: boolean;
+  remoteAddress: string;
+};
 
 /**
- * smtp-server adds an enhanced status code chosen from the reply code alone (550 becomes 5.1.1);
- * our refusals carry the right one in their text, so for those it is told to add none.
+ * Two adjustments of smtp-server's replies. It adds an enhanced status code chosen from the
+ * reply code alone (550 becomes 5.1.1): our refusals carry the right one in their text, so for
+ * those it is told to add none. And it announces AUTH in cleartext to every client: a client
+ * off this machine must not be invited to send its token before TLS, so AUTH is left out of
+ * the EHLO reply until STARTTLS (an AUTH sent anyway gets 530 5.7.0, from onAuth).
  */
-function keepOwnEnhancedStatus(server: SMTPServer): void {
+function adjustReplies(server: SMTPServer): void {
   const connections = (server as unknown as { connections: Set<Connection> }).connections;
   const add = connections.add.bind(connections);
   connections.add = (connection: Connection) => {
     const send = connection.send.bind(connection);
-    connection.send = (code, data, context) =>
-      send(code, data, typeof data === 'string' && ENHANCED_PREFIX.test(data) ? false : context);
+    connection.send = (code, data, context) => {
+      if (typeof data === 'string' && ENHANCED_PREFIX.test(data)) return send(code, data, false);
+      if (
+        code === 250 &&
+        Array.isArray(data) &&
+        !connection.secure &&
+        !isLoopbackAddress(connection.remoteAddress)
+      ) {
+        return send(
+          code,
+          data.filter((line) => !/^AUTH /.test(String(line))),
+          context,
+        );
+      }
+      return send(code, data, context);
+    };
     return add(connection);
   };
 }
@@ -176,7 +197,7 @@ export async function startSubmissionServer(
       });
     },
   });
-  keepOwnEnhancedStatus(server);
+  adjustReplies(server);
   server.on('error', (error) => options.onError?.(error));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

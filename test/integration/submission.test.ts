@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
@@ -7,6 +9,7 @@ import Database from 'better-sqlite3';
 import nodemailer from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import pg from 'pg';
+import { isLoopbackAddress } from '../../src/smtp/submission-server.ts';
 import { createTestCa, issueCert } from '../helpers/certs.ts';
 import { closeWith, type Scope } from '../helpers/scope.ts';
 import { graphqlRequest, startService, tempDir, type TestService } from '../helpers/service.ts';
@@ -266,11 +269,28 @@ describe(`SMTP submission (${TEST_DIALECT})`, () => {
     }
     const setup = await setUp(t, { SUBMISSION_HOST: address });
     assert.equal(setup.host, address);
+    // By hand, as swaks would: AUTH is not offered before TLS, and refused when sent anyway.
+    const session = await rawSession(t, setup.host, setup.port);
+    assert.match(await session.reply(), /^220 /);
+    const ehlo = await session.command('EHLO client.test');
+    assert.match(ehlo, /^250-STARTTLS\r?$/m);
+    assert.doesNotMatch(ehlo, /AUTH/, 'AUTH is not offered in cleartext off loopback');
+    const plain = Buffer.from(`\0app\0${setup.sendToken}`).toString('base64');
+    assert.match(
+      await session.command(`AUTH PLAIN ${plain}`),
+      /^530 5\.7\.0 Must issue a STARTTLS command first/,
+    );
+    assert.match(await session.command('MAIL FROM:<a@example.com>'), /^530 5\.7\.0 /);
+    // nodemailer, told to stay in cleartext, sends no AUTH where none is offered: no relay.
     await assert.rejects(
-      client(t, setup, { pass: setup.sendToken, requireTLS: false, ignoreTLS: true }).verify(),
+      client(t, setup, { pass: setup.sendToken, requireTLS: false, ignoreTLS: true }).sendMail({
+        from: 'a@example.com',
+        to: 'b@example.com',
+        text: 'x',
+      }),
       (error: any) => {
         assert.equal(error.responseCode, 530);
-        assert.match(error.response, /^530 5\.7\.0 Must issue a STARTTLS command first/);
+        assert.match(error.response, /^530 5\.7\.0 /);
         return true;
       },
     );
@@ -398,6 +418,30 @@ describe(`SMTP submission (${TEST_DIALECT})`, () => {
     await waitFor(() => setup.sink.received.length === 1, { description: 'delivered' });
   });
 });
+
+/** A hand-made SMTP session: one command, its whole reply. */
+async function rawSession(scope: Scope, host: string, port: number) {
+  const socket = net.connect(port, host);
+  closeWith(scope, () => socket.destroy());
+  let buffered = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => (buffered += chunk));
+  await once(socket, 'connect');
+  assert.ok(!isLoopbackAddress(socket.localAddress), `the client is ${socket.localAddress}`);
+  const reply = async () => {
+    // A reply ends with a line whose code is followed by a space.
+    const line = await waitFor(() => /(^|\n)\d{3} [^\n]*\n/.exec(buffered) && buffered);
+    buffered = '';
+    return line;
+  };
+  return {
+    reply,
+    command(line: string) {
+      socket.write(`${line}\r\n`);
+      return reply();
+    },
+  };
+}
 
 /**
  * Makes the service's database refuse writes: SQLite locked by another writer for longer than
