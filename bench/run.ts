@@ -4,7 +4,7 @@
  * same run. It never asserts: the exit status is 1 only when a scenario failed to run.
  *
  *   npm run bench                       # every scenario
- *   npm run bench -- e2e accept         # some of them: e2e, accept, history, fanout, pg, latency
+ *   npm run bench -- e2e accept         # some of them: e2e, accept, history, fanout, pg, latency, submit
  *
  * See bench/README.md for the method and each scenario's knobs.
  */
@@ -17,6 +17,7 @@ import { runFanOut } from './scenarios/fan-out.ts';
 import { runHistory } from './scenarios/history.ts';
 import { runLatency } from './scenarios/latency.ts';
 import { runPostgres } from './scenarios/postgres.ts';
+import { runSubmission } from './scenarios/submission.ts';
 
 const SCENARIOS: Record<string, () => Promise<BenchRow[]>> = {
   e2e: runEndToEnd,
@@ -25,6 +26,7 @@ const SCENARIOS: Record<string, () => Promise<BenchRow[]>> = {
   fanout: runFanOut,
   pg: runPostgres,
   latency: runLatency,
+  submit: runSubmission,
 };
 
 async function main(): Promise<number> {

@@ -19,15 +19,24 @@ import type { MessageEvent } from './domain/message.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createProbeRoutes } from './http/probes.ts';
 import { startOps } from './ops/start-ops.ts';
+import { principalKey } from './auth/principal.ts';
+import { createSubmissionIntake } from './delivery/submission-intake.ts';
+import { addressProblem } from './delivery/input-rules.ts';
+import { startSubmissionServer, type SubmissionServer } from './smtp/submission-server.ts';
 
 export interface RunningApp {
   /** e.g. http://127.0.0.1:4000; GraphQL is at `${url}/graphql`. */
   url: string;
   /** The embedded development SMTP server, when it runs. */
   embeddedSmtp: EmbeddedSmtpServer | null;
+  /** The SMTP submission listener, when SUBMISSION_PORT is set. */
+  submission: { host: string; port: number } | null;
   /** Shuts down in reverse order of start; safe to call twice. */
   close(): Promise<void>;
 }
+
+/** RCPT TO per submitted message; more are answered 452 4.5.3 (the client sends them again). */
+const MAX_SUBMISSION_RECIPIENTS = 100;
 
 /** The composition root: every part is created here and handed what it needs. */
 export async function startApp(
@@ -161,6 +170,11 @@ export async function startApp(
     rates: storage.rates,
     log,
   });
+  const sendRateLimiter = createSendRateLimiter({
+    rates: storage.rates,
+    perMinute: config.security.sendRateLimitPerMinute,
+    totalPerMinute: config.security.sendRateLimitTotalPerMinute,
+  });
   const http = await startHttpServer({
     host: config.host,
     port: config.port,
@@ -179,11 +193,7 @@ export async function startApp(
         destination: destinationPolicy(config.security),
       }),
       apiTokens,
-      sendRateLimiter: createSendRateLimiter({
-        rates: storage.rates,
-        perMinute: config.security.sendRateLimitPerMinute,
-        totalPerMinute: config.security.sendRateLimitTotalPerMinute,
-      }),
+      sendRateLimiter,
       eventMessages,
     },
     production: config.production,
@@ -200,11 +210,43 @@ export async function startApp(
     log,
   });
 
+  let submission: SubmissionServer | null = null;
   let thread: DeliveryThread;
   try {
+    submission =
+      config.submission.port === null
+        ? null
+        : await startSubmissionServer({
+            ...config.submission,
+            port: config.submission.port,
+            maxRecipients: MAX_SUBMISSION_RECIPIENTS,
+            async authenticate(password) {
+              const principal = await apiTokens.authenticateSecret(password);
+              if (principal === null || principal.scope === 'read') return null;
+              return {
+                name: principal.tokenName ?? '',
+                rateKey: principalKey(principal),
+                stillValid: () => apiTokens.stillValid(principal),
+              };
+            },
+            recipientProblem: addressProblem,
+            accept: createSubmissionIntake({
+              outbox,
+              senderDomainAllowlist: config.security.senderDomainAllowlist,
+              takeSends: (key, count) => sendRateLimiter.take(key, count),
+              log,
+            }).accept,
+            onError: (error) => log.debug({ err: error }, 'SMTP submission connection failed'),
+          });
     thread = await deliveryStarting;
   } catch (error) {
+    await submission?.close();
     await http.close();
+    // When the submission listener is what failed, the delivery thread may be up.
+    await deliveryStarting.then(
+      (started) => started.close(),
+      () => undefined,
+    );
     await embeddedSmtp?.close();
     await feed.close();
     await storage.close();
@@ -218,8 +260,11 @@ export async function startApp(
   return {
     url: http.url,
     embeddedSmtp,
+    submission: submission ? { host: submission.host, port: submission.port } : null,
     close() {
       closing ??= (async () => {
+        // Mail stops coming in first; a submission mid-way still stores what it was given.
+        await submission?.close();
         await http.close();
         stopConfigChanges();
         apiTokens.close();

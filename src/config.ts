@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { securityConfig, securityEnvShape } from './config-security.ts';
 import { storageConfig, storageEnvShape } from './config-storage.ts';
+import { submissionConfig, submissionEnvShape, submissionProblems } from './config-submission.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -61,6 +62,7 @@ const envSchema = z.object({
   RETENTION_MAX_MESSAGES: integer(1, 1_000_000_000).optional(),
   RETENTION_INTERVAL_MS: integer(1_000, 86_400_000).default(60_000),
   METRICS_TOKEN: optionalText,
+  ...submissionEnvShape,
 });
 
 /**
@@ -123,6 +125,8 @@ function configFrom(env: z.output<typeof envSchema>) {
      * only a loopback HOST may do. @default null
      */
     metricsToken: env.METRICS_TOKEN,
+    /** The SMTP submission listener (config-submission.ts). */
+    submission: submissionConfig(env, env.HOST),
   };
 }
 
@@ -182,6 +186,7 @@ function crossVariableProblems(present: Record<string, string | undefined>): str
   if (base.success && max.success && max.data < base.data) {
     problems.push('DELIVERY_RETRY_MAX_MS: must not be smaller than DELIVERY_RETRY_BASE_MS');
   }
+  problems.push(...submissionProblems(present));
   return problems;
 }
 

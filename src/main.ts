@@ -35,6 +35,12 @@ const smtp = app.embeddedSmtp
   : 'configured SMTP server';
 // Tests and operators look for "GraphQL at <url>/graphql" in this line.
 log.info({ url: app.url }, `GraphQL at ${app.url}/graphql, delivering to the ${smtp}`);
+if (app.submission) {
+  log.info(
+    { submission: app.submission },
+    `SMTP submission on ${app.submission.host}:${app.submission.port}`,
+  );
+}
 
 let stopping = false;
 async function shutdown(signal: string) {

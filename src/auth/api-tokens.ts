@@ -115,6 +115,25 @@ export function createApiTokens(deps: ApiTokensDeps) {
     ];
   }
 
+  /** The bootstrap or stored token `token` is, or null. */
+  async function principalOf(token: string): Promise<Principal | null> {
+    const digest = sha256(token);
+    // Digests compared in constant time: response timing says nothing about a guess.
+    if (bootstrapDigest !== null && timingSafeEqual(digest, bootstrapDigest)) {
+      return { scope: 'admin', kind: 'bootstrap', tokenId: null, tokenName: 'API_TOKEN' };
+    }
+    // Looked up by digest: an attacker cannot steer which bytes of a stored digest match.
+    const stored = await deps.repository.findActiveByHash(digest.toString('hex'));
+    if (stored === null) return null;
+    const at = now();
+    if ((touchedAt.get(stored.id) ?? 0) + TOUCH_INTERVAL_MS <= at) {
+      touchedAt.set(stored.id, at);
+      // Bookkeeping for people: a request is not failed, nor held up, by it.
+      deps.repository.touch(stored.id, at).catch(() => touchedAt.delete(stored.id));
+    }
+    return { scope: stored.scope, kind: 'token', tokenId: stored.id, tokenName: stored.name };
+  }
+
   return {
     authRequired,
 
@@ -130,21 +149,16 @@ export function createApiTokens(deps: ApiTokensDeps) {
       }
       const token = bearerToken(authorization);
       if (token === null) return null;
-      const digest = sha256(token);
-      // Digests compared in constant time: response timing says nothing about a guess.
-      if (bootstrapDigest !== null && timingSafeEqual(digest, bootstrapDigest)) {
-        return { scope: 'admin', kind: 'bootstrap', tokenId: null, tokenName: 'API_TOKEN' };
-      }
-      // Looked up by digest: an attacker cannot steer which bytes of a stored digest match.
-      const stored = await deps.repository.findActiveByHash(digest.toString('hex'));
-      if (stored === null) return null;
-      const at = now();
-      if ((touchedAt.get(stored.id) ?? 0) + TOUCH_INTERVAL_MS <= at) {
-        touchedAt.set(stored.id, at);
-        // Bookkeeping for people: a request is not failed, nor held up, by it.
-        deps.repository.touch(stored.id, at).catch(() => touchedAt.delete(stored.id));
-      }
-      return { scope: stored.scope, kind: 'token', tokenId: stored.id, tokenName: stored.name };
+      return principalOf(token);
+    },
+
+    /**
+     * The token behind a secret given some other way than a bearer header (SMTP AUTH's password),
+     * or null. Unlike `authenticate`, never the anonymous admin: a secret is always checked.
+     */
+    async authenticateSecret(token: string): Promise<Principal | null> {
+      if (token.length === 0) return null;
+      return principalOf(token);
     },
 
     /** True while `principal` is still allowed in: its token was not revoked meanwhile. */

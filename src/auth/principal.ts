@@ -1,5 +1,8 @@
-/** `admin` may do everything; `read` may run queries and subscriptions only. */
-export type Scope = 'admin' | 'read';
+/**
+ * `admin` may do everything; `read` may run queries and subscriptions only; `send` may send
+ * (sendEmail, sendEmails, SMTP submission) and nothing else.
+ */
+export type Scope = 'admin' | 'read' | 'send';
 
 /** Who is calling: resolved once per HTTP request or graphql-ws connection. */
 export interface Principal {

@@ -8,7 +8,7 @@ const CREATE = `mutation ($name: String!, $scope: ApiTokenScope!) {
   createApiToken(name: $name, scope: $scope) { token apiToken { id name scope createdAt } }
 }`;
 
-const SCOPES = ['admin', 'read'] as const;
+const SCOPES = ['admin', 'read', 'send'] as const;
 type CliScope = (typeof SCOPES)[number];
 
 interface Created {
@@ -61,8 +61,8 @@ export const createToken: Command = {
   name: 'create-token',
   summary: 'create an API token (admin or read) and print it; it is shown only this once',
   usage:
-    `create-token --name <label> [--scope admin|read] [--json] ${SERVICE_USAGE}\n` +
-    '       create-token --name <label> [--scope admin|read] [--json] --database <file|postgres-url>\n' +
+    `create-token --name <label> [--scope admin|read|send] [--json] ${SERVICE_USAGE}\n` +
+    '       create-token --name <label> [--scope admin|read|send] [--json] --database <file|postgres-url>\n' +
     '         (writes the token straight into the database, without the service or a token:\n' +
     '          the way back in after every token was revoked)',
   options: {
@@ -76,7 +76,7 @@ export const createToken: Command = {
     const name = requiredOption(args, 'name');
     const scope = (stringOption(args, 'scope') ?? 'read').toLowerCase();
     if (!(SCOPES as readonly string[]).includes(scope)) {
-      throw new UsageError(`--scope must be admin or read, not "${scope}"`);
+      throw new UsageError(`--scope must be admin, read or send, not "${scope}"`);
     }
     const database = stringOption(args, 'database');
     const created =

@@ -21,6 +21,8 @@ export interface NewMessage {
   requestHash: string | null;
   /** The configuration in use when it was queued, for the event. */
   smtpConfigVersion: number | null;
+  /** The submitted MIME message (SMTP submission), sent as it is. @default null */
+  rawMime?: Buffer | null;
 }
 
 export type EnqueueResult =
@@ -264,7 +266,7 @@ export interface SmtpConfigStore {
   anyEncrypted(): Promise<boolean>;
 }
 
-export const API_TOKEN_SCOPES = ['admin', 'read'] as const;
+export const API_TOKEN_SCOPES = ['admin', 'read', 'send'] as const;
 export type StoredTokenScope = (typeof API_TOKEN_SCOPES)[number];
 /**
  * How a token was created: with the bootstrap API_TOKEN, with a stored token, by an anonymous

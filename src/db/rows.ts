@@ -32,6 +32,7 @@ export interface MessageRow {
   leaseExpiresAt: number | null;
   lastError: DeliveryError | null;
   smtpConfigVersion: number | null;
+  rawMime: Buffer | null;
 }
 
 export interface DispatchRow {
@@ -78,6 +79,7 @@ export function toMessage(row: MessageRow): Message {
     leaseExpiresAtMs: row.leaseExpiresAt,
     lastError: row.lastError,
     smtpConfigVersion: row.smtpConfigVersion,
+    rawMime: row.rawMime,
   };
 }
 

@@ -121,6 +121,12 @@ export function addressProblem(value: string): string | null {
   return null;
 }
 
+/** Whether mailscope sets this header itself (sendEmail may not set it). */
+export function isReservedHeader(name: string): boolean {
+  const lower = name.toLowerCase();
+  return RESERVED_HEADERS.has(lower) || RESERVED_PREFIXES.some((p) => lower.startsWith(p));
+}
+
 /** Checks custom headers; `field` is where they sit in the input, e.g. "input.headers". */
 export function headerProblems(headers: readonly Header[], field: string): InputProblem[] {
   const problems: InputProblem[] = [];

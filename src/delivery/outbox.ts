@@ -17,6 +17,7 @@ import {
 import {
   addressProblem,
   headerProblems,
+  isReservedHeader,
   LIMITS,
   singleLineProblem,
   type InputProblem,
@@ -30,6 +31,20 @@ export interface SendEmailInput {
   html?: string | null | undefined;
   headers?: readonly Header[] | null | undefined;
   idempotencyKey?: string | null | undefined;
+}
+
+/** A message submitted over SMTP, read by smtp/submitted-mime.ts. */
+export interface Submission {
+  /** The accepted RCPT TO addresses: one message each. */
+  recipients: readonly string[];
+  /** The bytes to send (Bcc removed), shared by every recipient's message. */
+  raw: Buffer;
+  messageId: string;
+  subject: string;
+  text: string | null;
+  html: string | null;
+  /** The message's top-level headers; those the API would show as custom headers are kept. */
+  headers: readonly Header[];
 }
 
 /** How many messages one sendEmails call may carry. */
@@ -153,6 +168,11 @@ export function createOutbox(deps: OutboxDeps) {
   let gathering: Entry[] = [];
   let committing = 0;
   let timerSet = false;
+  // Recipient and Message-ID of the submissions in `gathering`: one batch never holds the same
+  // pair twice (a client sending a message again before the first copy is stored), since the
+  // storage tells a batch's rows apart by that pair (db/postgres/queue.ts).
+  let gatheringKeys = new Set<string>();
+  let onBatchTaken: (() => void)[] = [];
 
   async function commitGathered(): Promise<void> {
     committing++;
@@ -160,6 +180,8 @@ export function createOutbox(deps: OutboxDeps) {
       while (gathering.length > 0) {
         const batch = gathering;
         gathering = [];
+        gatheringKeys = new Set();
+        for (const taken of onBatchTaken.splice(0)) taken();
         let results: EnqueueResult[];
         try {
           results = await deps.messages.enqueueMany(
@@ -182,24 +204,34 @@ export function createOutbox(deps: OutboxDeps) {
     }
   }
 
-  function enqueue(input: NewMessage): Promise<EnqueueResult> {
-    return new Promise((resolve, reject) => {
-      gathering.push({
-        input,
-        settle: (result) => (result instanceof Error ? reject(result) : resolve(result)),
-      });
-      if (committing > 0) {
-        // Joins the next batch of a running commit, or starts one beside it when enough wait.
-        if (committing < maxCommits && gathering.length >= PARALLEL_BATCH) void commitGathered();
-        return;
-      }
-      if (timerSet) return;
+  /** Adds `inputs` to the next batch, all to the same one: they are stored together or not at all. */
+  function gather(inputs: readonly NewMessage[]): Promise<EnqueueResult>[] {
+    const results = inputs.map(
+      (input) =>
+        new Promise<EnqueueResult>((resolve, reject) =>
+          gathering.push({
+            input,
+            settle: (result) => (result instanceof Error ? reject(result) : resolve(result)),
+          }),
+        ),
+    );
+    if (committing > 0) {
+      // Joins the next batch of a running commit, or starts one beside it when enough wait.
+      if (committing < maxCommits && gathering.length >= PARALLEL_BATCH) void commitGathered();
+      return results;
+    }
+    if (!timerSet) {
       timerSet = true;
       setTimeout(() => {
         timerSet = false;
         if (committing === 0 && gathering.length > 0) void commitGathered();
       }, 1);
-    });
+    }
+    return results;
+  }
+
+  function enqueue(input: NewMessage): Promise<EnqueueResult> {
+    return gather([input])[0]!;
   }
 
   /**
@@ -314,6 +346,58 @@ export function createOutbox(deps: OutboxDeps) {
       deps.publish(events);
       if (events.length > 0) deps.wakeWorker();
       return { ok: true, messages: stored.results.map((result) => result.message) };
+    },
+
+    /**
+     * Stores one QUEUED message per recipient of a message submitted over SMTP, all in one
+     * transaction: once this resolves, nothing of it can be lost. Rejects when storage refuses.
+     */
+    async submit(submission: Submission): Promise<Message[]> {
+      const version = currentVersion();
+      // What the API shows as custom headers: those sendEmail could have set, within its limits.
+      const headers = submission.headers
+        .filter((h) => h.name.toLowerCase() !== 'subject' && !isReservedHeader(h.name))
+        .filter((h) => headerProblems([h], 'h').length === 0)
+        .slice(0, LIMITS.headerCount);
+      const subject = submission.subject.replace(/[\r\n]+/g, ' ').slice(0, LIMITS.subjectLength);
+      const seen = new Set<string>();
+      const recipients = submission.recipients.filter((to) => {
+        const key = to.toLowerCase();
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+      });
+      const keys = recipients.map((to) => `${to.toLowerCase()}\n${submission.messageId}`);
+      while (keys.some((key) => gatheringKeys.has(key))) {
+        await new Promise<void>((resolve) => onBatchTaken.push(resolve));
+      }
+      for (const key of keys) gatheringKeys.add(key);
+      // Group commit, as sendEmail: one transaction per submission would cap intake at a few
+      // hundred a second (one WAL flush each).
+      const stored = await Promise.all(
+        gather(
+          recipients.map((to) => ({
+            recipient: to,
+            subject,
+            text: submission.text,
+            html: submission.html,
+            headers,
+            messageId: submission.messageId,
+            maxAttempts: deps.maxAttempts,
+            idempotencyKey: null,
+            requestHash: null,
+            smtpConfigVersion: version,
+            rawMime: submission.raw,
+          })),
+        ),
+      );
+      // The batch's commit published the events and woke the worker.
+      return stored.map((result) => result.message);
+    },
+
+    /** A Message-ID in the domain messages are sent from, for a submission that has none. */
+    newMessageId(): string {
+      return `<${randomUUID()}@${messageIdDomain()}>`;
     },
 
     async retry(id: number): Promise<TransitionResult> {

@@ -29,6 +29,11 @@ export interface Message {
   leaseExpiresAtMs: number | null;
   lastError: DeliveryError | null;
   smtpConfigVersion: number | null;
+  /**
+   * The MIME message as submitted over SMTP (its Bcc header removed), sent as it is; null for
+   * messages queued through the API, which are composed at each attempt.
+   */
+  rawMime: Uint8Array | null;
 }
 
 export interface Dispatch {

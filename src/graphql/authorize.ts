@@ -32,10 +32,20 @@ const SENDS_MAIL = new Map<string, (args: Record<string, unknown>) => number>([
   ['Mutation.sendEmails', (args) => (Array.isArray(args['inputs']) ? args['inputs'].length : 1)],
 ]);
 
+/** What a SEND token may call: the mutations that queue mail, nothing else (not even reads). */
+const SEND_SCOPE_FIELDS = new Set(['Mutation.sendEmail', 'Mutation.sendEmails']);
+
 export function requiredScope(typeName: string, fieldName: string): Scope {
   const key = `${typeName}.${fieldName}`;
   if (typeName === 'Mutation' || ADMIN_ONLY_READS.has(key)) return 'admin';
   return 'read';
+}
+
+/** Whether a token of `scope` may call the root field `typeName.fieldName`. */
+export function mayCall(scope: Scope, typeName: string, fieldName: string): boolean {
+  if (scope === 'admin') return true;
+  if (scope === 'send') return SEND_SCOPE_FIELDS.has(`${typeName}.${fieldName}`);
+  return requiredScope(typeName, fieldName) === 'read';
 }
 
 /** Throws when the caller may not; a promise only when a rate limit has to be asked. */
@@ -48,8 +58,12 @@ function check(
   const principal = context?.principal;
   // No principal means the context was built without the HTTP layer: refuse rather than guess.
   if (principal === undefined) throw new ForbiddenError('no caller identity on this request');
-  if (requiredScope(typeName, fieldName) === 'admin' && principal.scope !== 'admin') {
-    throw new ForbiddenError(`${typeName}.${fieldName} needs an ADMIN token`);
+  if (!mayCall(principal.scope, typeName, fieldName)) {
+    throw new ForbiddenError(
+      principal.scope === 'send'
+        ? `${typeName}.${fieldName} is not open to a SEND token (it may call sendEmail and sendEmails only)`
+        : `${typeName}.${fieldName} needs an ADMIN token`,
+    );
   }
   const messages = SENDS_MAIL.get(`${typeName}.${fieldName}`)?.(args);
   if (messages !== undefined && context.sendRateLimiter.limited) {

@@ -81,6 +81,13 @@ function hasLineLongerThan(text: string, max: number): boolean {
  * both give the same bytes as nodemailer's whole pipeline.
  */
 export async function composeMessage(mail: OutgoingMail): Promise<ComposedMessage> {
+  // Submitted over SMTP: the sender's own message, only the envelope is ours.
+  if (mail.raw) {
+    const raw = Buffer.isBuffer(mail.raw)
+      ? mail.raw
+      : Buffer.from(mail.raw.buffer, mail.raw.byteOffset, mail.raw.byteLength);
+    return { envelope: { from: mail.from.address, to: [mail.to] }, raw };
+  }
   const plain = plainMessage(mail);
   if (plain !== null) return { envelope: { from: mail.from.address, to: [mail.to] }, raw: plain };
   const root = new MailComposer(mailOptions(mail)).compile();

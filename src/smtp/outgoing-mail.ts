@@ -12,4 +12,9 @@ export interface OutgoingMail {
   headers: Header[];
   /** The full Message-ID, "<…@…>". */
   messageId: string;
+  /**
+   * A message submitted over SMTP: these bytes go out as they are, to `to` from `from.address`
+   * (the envelope), and the fields above other than those two are not used. @default null
+   */
+  raw?: Uint8Array | null;
 }

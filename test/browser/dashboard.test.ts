@@ -98,6 +98,7 @@ describe('the dashboard', () => {
     assert.ok(detail.includes(lastError.response), 'the verbatim SMTP reply is shown');
     assert.match(detail, /Attempt 1\s*failed/);
     assert.match(detail, /SMTP transcript/);
+    assert.match(detail, /Sent through\s*the API/, 'queued through GraphQL, not SMTP submission');
     assert.ok(
       new URL(page.url()).searchParams.get('message') === id,
       'the open message is in the URL',

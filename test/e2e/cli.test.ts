@@ -311,5 +311,5 @@ test('create-token makes a token that works with its scope, shown once', async (
     MAILSCOPE_TOKEN: TOKEN,
   });
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /--scope must be admin or read/);
+  assert.match(bad.stderr, /--scope must be admin, read or send/);
 });

@@ -150,3 +150,45 @@ test('SQLITE_SYNCHRONOUS and SQLITE_BUSY_TIMEOUT_MS: durable defaults, bad value
   assert.match(bad.problems.join('\n'), /^SQLITE_SYNCHRONOUS: must be full or normal/m);
   assert.match(bad.problems.join('\n'), /^SQLITE_BUSY_TIMEOUT_MS:/m);
 });
+
+test('SUBMISSION_*: off by default; implicit TLS needs a certificate; files must be readable', () => {
+  const defaults = loadConfig({}, checks);
+  assert.ok(defaults.ok);
+  assert.equal(defaults.config.submission.port, null);
+  assert.equal(defaults.config.submission.maxBytes, 26_214_400);
+  assert.equal(defaults.config.submission.implicitTls, false);
+  assert.equal(defaults.config.submission.tls, null);
+
+  const onHost = loadConfig({ HOST: '127.0.0.1', SUBMISSION_PORT: '2587' }, checks);
+  assert.ok(onHost.ok);
+  assert.equal(onHost.config.submission.port, 2587);
+  assert.equal(onHost.config.submission.host, '127.0.0.1', 'SUBMISSION_HOST defaults to HOST');
+
+  const bad = loadConfig(
+    {
+      SUBMISSION_PORT: 'smtp',
+      SUBMISSION_IMPLICIT_TLS: 'true',
+      SUBMISSION_MAX_BYTES: 'lots',
+      SUBMISSION_TLS_KEY: '/nonexistent/key.pem',
+    },
+    checks,
+  );
+  assert.ok(!bad.ok);
+  const text = bad.problems.join('\n');
+  for (const name of [
+    'SUBMISSION_PORT',
+    'SUBMISSION_IMPLICIT_TLS',
+    'SUBMISSION_MAX_BYTES',
+    'SUBMISSION_TLS_CERT',
+    'SUBMISSION_TLS_KEY',
+  ]) {
+    assert.match(text, new RegExp(`^${name}:`, 'm'), name);
+  }
+  assert.match(text, /SUBMISSION_IMPLICIT_TLS: needs a certificate/);
+
+  const implicitOnly = loadConfig(
+    { SUBMISSION_PORT: '465', SUBMISSION_IMPLICIT_TLS: 'true' },
+    checks,
+  );
+  assert.ok(!implicitOnly.ok, 'implicit TLS without a certificate is a configuration error');
+});

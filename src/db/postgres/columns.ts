@@ -26,6 +26,7 @@ const MESSAGE = {
   leaseExpiresAt: 'lease_expires_at',
   lastError: 'last_error',
   smtpConfigVersion: 'smtp_config_version',
+  rawMime: 'raw_mime',
 };
 
 const EVENT = {

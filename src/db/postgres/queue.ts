@@ -28,14 +28,14 @@ const ENQUEUE = {
   name: 'mailscope-enqueue',
   text: `INSERT INTO messages (recipient, recipient_key, subject, subject_folded, text, html,
       headers, status, attempts, max_attempts, attempts_at_retry, message_id, idempotency_key,
-      request_hash, created_at, updated_at, next_attempt_at, ever_failed)
+      request_hash, created_at, updated_at, next_attempt_at, ever_failed, raw_mime)
     SELECT r.recipient, r.recipient_key, r.subject, r.subject_folded, r.text, r.html, r.headers,
       'QUEUED', 0, r.max_attempts, 0, r.message_id, r.idempotency_key, r.request_hash,
-      $13::bigint, $13::bigint, ${DB_NOW_MS}, false
+      $13::bigint, $13::bigint, ${DB_NOW_MS}, false, r.raw_mime
     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-      $7::jsonb[], $8::int[], $9::text[], $10::text[], $11::text[], $12::int[])
+      $7::jsonb[], $8::int[], $9::text[], $10::text[], $11::text[], $12::int[], $14::bytea[])
       AS r(recipient, recipient_key, subject, subject_folded, text, html, headers, max_attempts,
-        message_id, idempotency_key, request_hash, version)
+        message_id, idempotency_key, request_hash, version, raw_mime)
     ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING ${messageColumns()}`,
 };
@@ -49,21 +49,22 @@ const ENQUEUE_PLAIN = {
   text: `WITH inserted AS (
       INSERT INTO messages (recipient, recipient_key, subject, subject_folded, text, html,
         headers, status, attempts, max_attempts, attempts_at_retry, message_id, created_at,
-        updated_at, next_attempt_at, ever_failed)
+        updated_at, next_attempt_at, ever_failed, raw_mime)
       SELECT r.recipient, r.recipient_key, r.subject, r.subject_folded, r.text, r.html,
         r.headers, 'QUEUED', 0, r.max_attempts, 0, r.message_id, $11::bigint, $11::bigint,
-        ${DB_NOW_MS}, false
+        ${DB_NOW_MS}, false, r.raw_mime
       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-        $7::jsonb[], $8::int[], $9::text[])
+        $7::jsonb[], $8::int[], $9::text[], $17::bytea[])
         AS r(recipient, recipient_key, subject, subject_folded, text, html, headers,
-          max_attempts, message_id)
+          max_attempts, message_id, raw_mime)
       RETURNING ${messageColumns()}),
     events AS (
       INSERT INTO message_events (message_id, at, status, previous_status, reason, attempt,
         error, smtp_config_version)
       SELECT i.id, $11::bigint, 'QUEUED', NULL, 'queued', NULL, NULL, v.version
-      FROM inserted i JOIN unnest($9::text[], $10::int[]) AS v(message_id, version)
-        ON v.message_id = i."messageId"
+      FROM inserted i JOIN unnest($9::text[], $1::text[], $10::int[])
+          AS v(message_id, recipient, version)
+        ON v.message_id = i."messageId" AND v.recipient = i.recipient
       RETURNING seq, xid, message_id, smtp_config_version),
     counted AS (
       INSERT INTO stat_counter_deltas (resolution_ms, bucket_start, metric, key, count)
@@ -72,6 +73,13 @@ const ENQUEUE_PLAIN = {
       e.smtp_config_version AS "eventVersion"
     FROM inserted i JOIN events e ON e.message_id = i.id`,
 };
+
+/**
+ * Which input a returned row is: the messages of one SMTP submission share their Message-ID, one
+ * per recipient (a submission's recipients are distinct, and it is stored by itself).
+ */
+const rowKey = (message: { messageId: string; recipient: string }) =>
+  `${message.recipient}\n${message.messageId}`;
 
 const BY_KEYS = {
   name: 'mailscope-messages-by-keys',
@@ -241,11 +249,12 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
         entries.map((entry) => entry.metric),
         entries.map((entry) => entry.key),
         entries.map((entry) => entry.count),
+        inputs.map((input) => input.rawMime ?? null),
       ],
     });
-    const byMessageId = new Map(rows.map((row) => [row.messageId, row]));
+    const byMessageId = new Map(rows.map((row) => [rowKey(row), row]));
     return inputs.map((input) => {
-      const row = byMessageId.get(input.messageId)!;
+      const row = byMessageId.get(rowKey(input))!;
       return {
         kind: 'queued',
         message: toMessage(row),
@@ -311,18 +320,19 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
           toInsert.map((input) => input.requestHash),
           toInsert.map((input) => input.smtpConfigVersion),
           nowMs,
+          toInsert.map((input) => input.rawMime ?? null),
         ],
       });
       if (rows.length !== toInsert.length) throw new KeyRace();
-      for (const row of rows) inserted.set(row.messageId, row);
+      for (const row of rows) inserted.set(rowKey(row), row);
     }
     const events = await appendEvents(
       tx,
       counters,
       toInsert.map((input) => ({
-        subject: subjectOf(inserted.get(input.messageId)!),
+        subject: subjectOf(inserted.get(rowKey(input))!),
         change: {
-          atMs: inserted.get(input.messageId)!.createdAt,
+          atMs: inserted.get(rowKey(input))!.createdAt,
           status: 'QUEUED',
           previousStatus: null,
           reason: 'queued',
@@ -338,7 +348,7 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
       const step = plan[index]!;
       let result: EnqueueResult;
       if (step.insert) {
-        const row = inserted.get(input.messageId)!;
+        const row = inserted.get(rowKey(input))!;
         result = { kind: 'queued', message: toMessage(row), event: eventOf.get(row.id)! };
       } else {
         const message =

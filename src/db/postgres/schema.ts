@@ -33,6 +33,9 @@ const xid8 = customType<{ data: number; driverData: string }>({
   toDriver: (value) => String(value),
 });
 
+/** Bytes, as a Buffer (the pg driver reads and writes bytea as Buffers). */
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
+
 /** Each configureSmtp stores a new version; the newest one is in use. */
 export const smtpConfigs = pgTable('smtp_configs', {
   version: serial('version').primaryKey(),
@@ -75,6 +78,8 @@ export const messages = pgTable(
     smtpConfigVersion: integer('smtp_config_version'),
     /** True once any attempt failed, whatever the status is now. */
     everFailed: boolean('ever_failed').notNull().default(false),
+    /** The MIME message as submitted over SMTP (Bcc removed), sent as it is; null otherwise. */
+    rawMime: bytea('raw_mime'),
   },
   (table) => [
     uniqueIndex('messages_idempotency_key')

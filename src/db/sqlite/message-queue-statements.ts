@@ -31,6 +31,7 @@ export function prepareQueueStatements(db: Db) {
       messageId: p('messageId'),
       idempotencyKey: p('idempotencyKey'),
       requestHash: p('requestHash'),
+      rawMime: p('rawMime'),
       // Never before the previous message's creation time, even if the clock went back: with
       // ids and creation times in the same order, a time range is an id range (see
       // message-filters.ts), which is what keeps time filters fast on a large history.

@@ -53,6 +53,7 @@ export function createMessageQueue(db: Db, { appendEvent, write }: MessageWriter
     }
     const row = insertMessage.get({
       ...input,
+      rawMime: input.rawMime ?? null,
       recipientKey: input.recipient.toLowerCase(),
       now: nowMs,
     })!;

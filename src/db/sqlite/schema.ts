@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  blob,
   index,
   integer,
   primaryKey,
@@ -52,6 +53,8 @@ export const messages = sqliteTable(
     smtpConfigVersion: integer('smtp_config_version'),
     /** True once any attempt failed, whatever the status is now. */
     everFailed: integer('ever_failed', { mode: 'boolean' }).notNull().default(false),
+    /** The MIME message as submitted over SMTP (Bcc removed), sent as it is; null otherwise. */
+    rawMime: blob('raw_mime', { mode: 'buffer' }),
   },
   (table) => [
     index('messages_ever_failed_id').on(table.everFailed, table.id),

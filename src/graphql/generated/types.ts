@@ -49,10 +49,14 @@ export type ApiTokenCreator =
   /** Another stored token, named by createdByTokenId. */
   | 'STORED_TOKEN';
 
-/** ADMIN: everything. READ: queries and subscriptions only (addition). */
+/**
+ * ADMIN: everything. READ: queries and subscriptions only (addition). SEND: sendEmail, sendEmails and
+ * SMTP submission, nothing else.
+ */
 export type ApiTokenScope =
   | 'ADMIN'
-  | 'READ';
+  | 'READ'
+  | 'SEND';
 
 export type AttemptsCount = {
   __typename?: 'AttemptsCount';
@@ -237,6 +241,8 @@ export type Message = {
   smtpConfigVersion?: Maybe<Scalars['Int']['output']>;
   status: MessageStatus;
   subject: Scalars['String']['output'];
+  /** True when the message came in over SMTP submission and goes out as it was submitted (addition). */
+  submittedOverSmtp: Scalars['Boolean']['output'];
   text?: Maybe<Scalars['String']['output']>;
   /** When the message last changed (addition). */
   updatedAt: Scalars['String']['output'];
@@ -904,6 +910,7 @@ export type MessageResolvers<ContextType = GraphQLContext, ParentType extends Re
   smtpConfigVersion?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['MessageStatus'], ParentType, ContextType>;
   subject?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  submittedOverSmtp?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   text?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };

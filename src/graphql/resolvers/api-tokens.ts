@@ -12,8 +12,8 @@ import type {
 } from '../generated/types.ts';
 import { isoTime, isoTimeOrNull, parseMessageId } from '../scalars.ts';
 
-const toGraphQLScope = (scope: Scope): ApiTokenScope => (scope === 'admin' ? 'ADMIN' : 'READ');
-const fromGraphQLScope = (scope: ApiTokenScope): Scope => (scope === 'ADMIN' ? 'admin' : 'read');
+const toGraphQLScope = (scope: Scope): ApiTokenScope => scope.toUpperCase() as ApiTokenScope;
+const fromGraphQLScope = (scope: ApiTokenScope): Scope => scope.toLowerCase() as Scope;
 const CREATORS: Record<StoredTokenCreator, ApiTokenCreator> = {
   api_token: 'API_TOKEN',
   token: 'STORED_TOKEN',

@@ -24,6 +24,7 @@ export const Message: MessageResolvers = {
   // Up to 5 MB each: counted against the response size limit.
   text: (message, _args, { responseBudget }) => responseBudget.charge(message.text),
   html: (message, _args, { responseBudget }) => responseBudget.charge(message.html),
+  submittedOverSmtp: (message) => message.rawMime !== null,
 };
 
 export const MessageEdge: MessageEdgeResolvers = {

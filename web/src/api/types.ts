@@ -51,6 +51,8 @@ export interface TimelineEvent {
 export interface MessageDetail extends MessageRow {
   messageId: string;
   idempotencyKey: string | null;
+  /** Came in over SMTP submission and goes out as submitted. */
+  submittedOverSmtp: boolean;
   headers: { name: string; value: string }[];
   lastError: DeliveryError | null;
   dispatches: Dispatch[];

@@ -159,6 +159,8 @@ export function DetailPanel({ id, now, lastBatch, canWrite, onClose }: Props) {
               <dd>{dateTime(message.updatedAt)}</dd>
               <dt>Message-ID</dt>
               <dd class="mono">{message.messageId}</dd>
+              <dt>Sent through</dt>
+              <dd>{message.submittedOverSmtp ? 'submitted over SMTP' : 'the API'}</dd>
               {message.idempotencyKey && (
                 <>
                   <dt>Idempotency key</dt>

@@ -1,0 +1,84 @@
+import type { Logger } from '../logger.ts';
+import type { SubmissionReply, Submitter } from '../smtp/submission-server.ts';
+import { readSubmittedMime } from '../smtp/submitted-mime.ts';
+import { senderDomainProblem } from './input-rules.ts';
+import type { Outbox } from './outbox.ts';
+
+/** What the send rate limit said (auth/send-rate-limiter.ts's decision, as far as it matters here). */
+export type Allowance =
+  { ok: true } | { ok: false; retryAfterMs: number } | { ok: false; exceedsCapacity: number };
+
+export interface SubmissionIntakeDeps {
+  outbox: Pick<Outbox, 'submit' | 'newMessageId'>;
+  /** SENDER_DOMAIN_ALLOWLIST: the domains the From header may use; null for any. */
+  senderDomainAllowlist: readonly string[] | null;
+  /** Takes `count` sends from the per-token (and service-wide) send limit. */
+  takeSends(rateKey: string, count: number): Promise<Allowance>;
+  log: Pick<Logger, 'info'>;
+}
+
+const refuse = (code: number, enhancedStatus: string, message: string): SubmissionReply => ({
+  ok: false,
+  code,
+  enhancedStatus,
+  message,
+});
+
+/**
+ * Turns a message submitted over SMTP into queued messages, one per recipient, with the same
+ * rules as sendEmail: the sender domain allowlist and the per-token send limit. The reply is 250
+ * only once every message is stored.
+ */
+export function createSubmissionIntake(deps: SubmissionIntakeDeps) {
+  return {
+    async accept(
+      submitter: Submitter,
+      recipients: string[],
+      message: Buffer,
+    ): Promise<SubmissionReply> {
+      const mime = readSubmittedMime(message, { newMessageId: deps.outbox.newMessageId });
+      if (deps.senderDomainAllowlist !== null) {
+        if (mime.fromAddresses.length === 0) {
+          return refuse(550, '5.7.1', 'Sender not allowed: the message has no From header');
+        }
+        for (const address of mime.fromAddresses) {
+          const problem = senderDomainProblem(address, deps.senderDomainAllowlist);
+          if (problem !== null) return refuse(550, '5.7.1', `Sender not allowed: ${problem}`);
+        }
+      }
+      const allowance = await deps.takeSends(submitter.rateKey, recipients.length);
+      if (!allowance.ok) {
+        return 'exceedsCapacity' in allowance
+          ? refuse(
+              550,
+              '5.7.1',
+              `${recipients.length} recipients are more than the ${allowance.exceedsCapacity} messages per minute this token may send`,
+            )
+          : refuse(
+              451,
+              '4.7.1',
+              `Send rate limit reached; try again in ${Math.max(1, Math.ceil(allowance.retryAfterMs / 1_000))} s`,
+            );
+      }
+      let stored;
+      try {
+        stored = await deps.outbox.submit({
+          recipients,
+          raw: mime.raw,
+          messageId: mime.messageId,
+          subject: mime.subject,
+          text: mime.text,
+          html: mime.html,
+          headers: mime.headers,
+        });
+      } catch {
+        return refuse(451, '4.3.0', 'Storage unavailable; nothing was queued, try again later');
+      }
+      deps.log.info(
+        { audit: 'smtp.submitted', token: submitter.name, messages: stored.length },
+        `SMTP submission by token "${submitter.name}": ${stored.length} message(s) queued`,
+      );
+      return { ok: true, message: `Ok: queued as ${stored.map((m) => m.id).join(',')}` };
+    },
+  };
+}

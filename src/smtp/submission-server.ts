@@ -1,0 +1,223 @@
+import { isIP } from 'node:net';
+import { SMTPServer, type SMTPServerSession } from 'smtp-server';
+import { describeListenError } from '../listen-error.ts';
+
+/** Who authenticated on a submission connection. */
+export interface Submitter {
+  /** The token's name, for logs. */
+  name: string;
+  /** What the per-token send limit counts against. */
+  rateKey: string;
+  /** False once the token was revoked: a pooled connection outlives AUTH by hours. */
+  stillValid(): Promise<boolean>;
+}
+
+/** What became of a submitted message: the reply the SMTP client gets. */
+export type SubmissionReply =
+  | { ok: true; message: string }
+  | { ok: false; code: number; enhancedStatus: string; message: string };
+
+export interface SubmissionServerOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** PEM certificate and key; STARTTLS is offered when given. */
+  tls: { cert: string; key: string } | null;
+  /** TLS from the first byte (needs `tls`). */
+  implicitTls: boolean;
+  /** Announced in EHLO (SIZE) and enforced while the message is read. */
+  maxBytes: number;
+  /** RCPT TO beyond this many is answered 452 4.5.3. */
+  maxRecipients: number;
+  /** The token the AUTH password is, when it may submit (SEND or ADMIN); null otherwise. */
+  authenticate(password: string): Promise<Submitter | null>;
+  /** Why an RCPT TO address is not one mailscope sends to, or null. */
+  recipientProblem(address: string): string | null;
+  /** Stores the message (one per recipient) and says what to answer; 250 only once stored. */
+  accept(submitter: Submitter, recipients: string[], message: Buffer): Promise<SubmissionReply>;
+  /** Told of each connection-level failure (TLS handshakes, sockets); never of secrets. */
+  onError?(error: Error): void;
+}
+
+export interface SubmissionServer {
+  host: string;
+  port: number;
+  /** Stops listening and waits for open sessions to end (they are cut after a few seconds). */
+  close(): Promise<void>;
+}
+
+/** A refusal with its enhanced status code first, as the reply text starts (RFC 3463). */
+function refusal(code: number, enhancedStatus: string, message: string): Error {
+  return Object.assign(new Error(`${enhancedStatus} ${message}`), { responseCode: code });
+}
+
+const ENHANCED_PREFIX = /^[245]\.\d{1,3}\.\d{1,3} /;
+
+/** Loopback clients (127.0.0.0/8, ::1, and their IPv4-mapped forms) may AUTH before TLS. */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const bare = address.replace(/^::ffff:/i, '');
+  if (isIP(bare) === 4) return bare.startsWith('127.');
+  return bare === '::1';
+}
+
+type Connection = {
+  send(code: number, data: unknown, context?: unknown): void;
+  secure: boolean;
+  remoteAddress: string;
+};
+
+/**
+ * Two adjustments of smtp-server's replies. It adds an enhanced status code chosen from the
+ * reply code alone (550 becomes 5.1.1): our refusals carry the right one in their text, so for
+ * those it is told to add none. And it announces AUTH in cleartext to every client: a client
+ * off this machine must not be invited to send its token before TLS, so AUTH is left out of
+ * the EHLO reply until STARTTLS (an AUTH sent anyway gets 530 5.7.0, from onAuth).
+ */
+function adjustReplies(server: SMTPServer): void {
+  const connections = (server as unknown as { connections: Set<Connection> }).connections;
+  const add = connections.add.bind(connections);
+  connections.add = (connection: Connection) => {
+    const send = connection.send.bind(connection);
+    connection.send = (code, data, context) => {
+      if (typeof data === 'string' && ENHANCED_PREFIX.test(data)) return send(code, data, false);
+      if (
+        code === 250 &&
+        Array.isArray(data) &&
+        !connection.secure &&
+        !isLoopbackAddress(connection.remoteAddress)
+      ) {
+        return send(
+          code,
+          data.filter((line) => !/^AUTH /.test(String(line))),
+          context,
+        );
+      }
+      return send(code, data, context);
+    };
+    return add(connection);
+  };
+}
+
+/**
+ * The SMTP submission listener: applications that only speak SMTP hand their mail to mailscope
+ * here. AUTH (PLAIN, LOGIN) with an API token is required before anything is accepted, and is
+ * refused in cleartext unless the client is on loopback.
+ */
+export async function startSubmissionServer(
+  options: SubmissionServerOptions,
+): Promise<SubmissionServer> {
+  const submitterOf = (session: SMTPServerSession) => session.user as unknown as Submitter | null;
+  const server = new SMTPServer({
+    secure: options.implicitTls,
+    ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : {}),
+    hideSTARTTLS: options.tls === null || options.implicitTls,
+    authMethods: ['PLAIN', 'LOGIN'],
+    // Checked in onAuth, so that loopback clients may and the reply is 530 5.7.0.
+    allowInsecureAuth: true,
+    // Checked in onMailFrom, for the same reason.
+    authOptional: true,
+    size: options.maxBytes,
+    rejectOversized: true,
+    maxRecipients: options.maxRecipients,
+    // Replies carry RFC 3463 enhanced status codes (announced in EHLO).
+    hideENHANCEDSTATUSCODES: false,
+    logger: false,
+    disableReverseLookup: true,
+    // On shutdown a session has this long to finish; an idle pooled connection is cut then.
+    closeTimeout: 3_000,
+    banner: 'mailscope submission',
+    onAuth(auth, session, callback) {
+      if (!session.secure && !isLoopbackAddress(session.remoteAddress)) {
+        callback(refusal(530, '5.7.0', 'Must issue a STARTTLS command first'));
+        return;
+      }
+      options.authenticate(auth.password ?? '').then(
+        (submitter) =>
+          submitter === null
+            ? callback(
+                refusal(535, '5.7.8', 'Authentication credentials invalid (a SEND or ADMIN token)'),
+              )
+            : callback(null, { user: submitter as never }),
+        () => callback(refusal(454, '4.7.0', 'Temporary authentication failure')),
+      );
+    },
+    onMailFrom(_address, session, callback) {
+      const submitter = submitterOf(session);
+      if (!submitter) {
+        callback(refusal(530, '5.7.0', 'Authentication required'));
+        return;
+      }
+      submitter.stillValid().then(
+        (valid) =>
+          valid
+            ? callback()
+            : callback(refusal(535, '5.7.8', 'Authentication credentials invalid (revoked)')),
+        () => callback(refusal(451, '4.3.0', 'Local error in processing; try again later')),
+      );
+    },
+    onRcptTo(address, session, callback) {
+      if (!submitterOf(session)) {
+        callback(refusal(530, '5.7.0', 'Authentication required'));
+        return;
+      }
+      const problem = options.recipientProblem(address.address);
+      if (problem !== null) {
+        callback(refusal(553, '5.1.3', `Recipient address rejected: ${problem}`));
+        return;
+      }
+      callback();
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      stream.on('data', (chunk: Buffer) => {
+        // Past the limit the rest is read and dropped, never held: smtp-server answers 552.
+        if (stream.sizeExceeded || size > options.maxBytes) return;
+        size += chunk.length;
+        chunks.push(chunk);
+      });
+      stream.on('end', () => {
+        if (stream.sizeExceeded || size > options.maxBytes) {
+          callback(refusal(552, '5.3.4', `Message exceeds the ${options.maxBytes} bytes limit`));
+          return;
+        }
+        const submitter = submitterOf(session);
+        if (!submitter) {
+          callback(refusal(530, '5.7.0', 'Authentication required'));
+          return;
+        }
+        const recipients = session.envelope.rcptTo.map((rcpt) => rcpt.address);
+        options.accept(submitter, recipients, Buffer.concat(chunks, size)).then(
+          (reply) =>
+            reply.ok
+              ? callback(null, reply.message)
+              : callback(refusal(reply.code, reply.enhancedStatus, reply.message)),
+          () => callback(refusal(451, '4.3.0', 'Local error in processing; try again later')),
+        );
+      });
+    },
+  });
+  adjustReplies(server);
+  server.on('error', (error) => options.onError?.(error));
+  await new Promise<void>((resolve, reject) => {
+    const failed = (error: unknown) =>
+      reject(describeListenError(error, 'SUBMISSION_PORT', `${options.host}:${options.port}`));
+    server.once('error', failed);
+    server.listen(options.port, options.host, () => {
+      server.off('error', failed);
+      resolve();
+    });
+  });
+  const address = server.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  let closing: Promise<void> | null = null;
+  return {
+    host: options.host,
+    port,
+    close() {
+      closing ??= new Promise<void>((resolve) => server.close(() => resolve()));
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { addressesIn, decodeWords, readSubmittedMime } from '../../src/smtp/submitted-mime.ts';
+
+const read = (text: string) =>
+  readSubmittedMime(Buffer.from(text, 'utf8'), { newMessageId: () => '<new@mailscope.test>' });
+
+const HEAD = 'Message-ID: <m@x>\r\nDate: Thu, 03 Dec 2026 12:00:00 +0000\r\n';
+
+test('Bcc is removed (folded, any case, several) and nothing else changes', () => {
+  const cases = [
+    ['Bcc: a@x.com\r\n', ''],
+    ['BCC: a@x.com,\r\n b@x.com\r\n', ''],
+    ['bcc: a@x.com\r\nBcc: b@x.com\r\n', ''],
+    ['Bcc:\r\n', ''],
+  ];
+  for (const [bcc] of cases) {
+    const message = `${HEAD}From: f@x.com\r\n${bcc}To: t@x.com\r\nSubject: s\r\n\r\nBcc: in the body stays\r\n`;
+    const result = read(message);
+    assert.equal(
+      result.raw.toString('utf8'),
+      `${HEAD}From: f@x.com\r\nTo: t@x.com\r\nSubject: s\r\n\r\nBcc: in the body stays\r\n`,
+      JSON.stringify(bcc),
+    );
+    assert.ok(!result.headers.some((h) => h.name.toLowerCase() === 'bcc'));
+  }
+});
+
+test('Message-ID and Date are added only when missing, on top, in the message line style', () => {
+  const kept = read(`${HEAD}From: f@x.com\r\n\r\nbody\r\n`);
+  assert.equal(kept.raw.toString('utf8'), `${HEAD}From: f@x.com\r\n\r\nbody\r\n`);
+  assert.equal(kept.messageId, '<m@x>');
+
+  const bare = readSubmittedMime(Buffer.from('From: f@x.com\n\nbody\n'), {
+    newMessageId: () => '<new@mailscope.test>',
+    now: () => new Date('2026-12-03T12:00:00Z'),
+  });
+  assert.equal(
+    bare.raw.toString('utf8'),
+    'Message-ID: <new@mailscope.test>\nDate: Thu, 03 Dec 2026 12:00:00 +0000\nFrom: f@x.com\n\nbody\n',
+  );
+  assert.equal(bare.messageId, '<new@mailscope.test>');
+});
+
+test('encoded words: B and Q, adjacent ones joined, other charsets', () => {
+  for (const [encoded, decoded] of [
+    ['=?UTF-8?B?w6kgw6A=?=', 'é à'],
+    ['=?utf-8?Q?caf=C3=A9_cr=C3=A8me?=', 'café crème'],
+    ['=?UTF-8?Q?a?= =?UTF-8?Q?b?=', 'ab'],
+    ['=?ISO-8859-1?Q?Andr=E9?= Pirard', 'André Pirard'],
+    ['plain text', 'plain text'],
+    ['=?UTF-8?Q?R=C3=A9initialisation_?=\r\n =?UTF-8?Q?=E2=9C=93?=', 'Réinitialisation ✓'],
+  ]) {
+    assert.equal(decodeWords(encoded!.replace(/\r\n /g, ' ')), decoded, encoded);
+  }
+});
+
+test('the first text and html parts are read, attachments skipped', () => {
+  const message =
+    `${HEAD}From: "Doe, John" <j@x.com>\r\nSubject: =?UTF-8?B?SGVsbG8g8J+Riw==?=\r\n` +
+    'Content-Type: multipart/mixed; boundary="outer"\r\n\r\n' +
+    'preamble\r\n--outer\r\nContent-Type: multipart/alternative; boundary=inner\r\n\r\n' +
+    '--inner\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n' +
+    'caf=C3=A9 =\r\nau lait\r\n' +
+    '--inner\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n' +
+    `${Buffer.from('<p>café</p>').toString('base64')}\r\n` +
+    '--inner--\r\n' +
+    '--outer\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename=a.txt\r\n\r\n' +
+    'attachment text\r\n--outer--\r\n';
+  const result = read(message);
+  assert.equal(result.subject, 'Hello 👋');
+  assert.equal(result.text, 'café au lait');
+  assert.equal(result.html, '<p>café</p>');
+  assert.deepEqual(result.fromAddresses, ['j@x.com']);
+});
+
+test('a message without a Content-Type is text/plain; without text no parts are made up', () => {
+  assert.equal(read(`${HEAD}From: f@x.com\r\n\r\nhello\r\n`).text, 'hello\r\n');
+  const html = read(`${HEAD}Content-Type: text/html\r\n\r\n<b>x</b>`);
+  assert.equal(html.text, null);
+  assert.equal(html.html, '<b>x</b>');
+});
+
+test('addresses in an address list', () => {
+  assert.deepEqual(addressesIn('"Doe, John" <j@x.com>, k@y.org (Kay), <z@z.io>'), [
+    'j@x.com',
+    'k@y.org',
+    'z@z.io',
+  ]);
+  assert.deepEqual(addressesIn(''), []);
+});
