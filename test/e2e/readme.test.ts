@@ -54,6 +54,15 @@ test('the walkthrough: every curl example answers as the README says, and the wa
   watcher.stdout.on('data', (chunk: Buffer) => (watched += chunk.toString()));
   watcher.stderr.on('data', (chunk: Buffer) => (watched += chunk.toString()));
 
+  // The reader starts the watcher first and sends once it runs: it is subscribed when the
+  // service counts its subscription.
+  await waitFor(
+    async () =>
+      /^mailscope_active_subscriptions 1$/m.test(
+        await (await fetch(`${service.url}/metrics`)).text(),
+      ),
+    { timeoutMs: 30_000, description: `the watcher to subscribe:\n${watched}` },
+  );
   const readyz = examples.find((example) => example.includes('/readyz'))!;
   await waitFor(async () => JSON.parse(await run(readyz, service.url)).ready === true, {
     description: '/readyz to be ready',
