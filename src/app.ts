@@ -7,7 +7,10 @@ import { startDeliveryThread, type DeliveryThread } from './delivery/delivery-th
 import { createEventBus } from './delivery/event-bus.ts';
 import { createOutbox } from './delivery/outbox.ts';
 import { createSmtpSettings } from './delivery/smtp-settings.ts';
+import { createSenderDomainChecker } from './delivery/sender-domain-checker.ts';
 import { createSmtpVerifier } from './delivery/smtp-verifier.ts';
+import { createDnsResolver } from './dns/resolver.ts';
+import { useDnsServers } from './dns/thread-dns.ts';
 import { createEventMessages } from './graphql/event-messages.ts';
 import { createSchema } from './graphql/schema.ts';
 import { startHttpServer } from './http/server.ts';
@@ -50,6 +53,8 @@ export async function startApp(
   { log = createLogger({ level: config.logLevel, name: 'main' }) }: { log?: Logger } = {},
 ): Promise<RunningApp> {
   const secrets = createSecretBox(config.security.secretsKeys);
+  useDnsServers(config.dnsServers);
+  const dns = createDnsResolver({ servers: config.dnsServers, timeoutMs: config.dnsTimeoutMs });
   const descriptor = storageDescriptorFor(config.storage);
   const storage = await openStorage(descriptor, { role: 'main', secrets });
   let embeddedSmtp: EmbeddedSmtpServer | null = null;
@@ -141,6 +146,7 @@ export async function startApp(
         concurrency: config.deliveryConcurrency,
       },
       logLevel: config.logLevel,
+      dnsServers: config.dnsServers,
     },
     committed,
     { log, onAttempts: operations.observeAttempts },
@@ -193,6 +199,7 @@ export async function startApp(
         timeoutMs: config.smtpTimeoutMs,
         destination: destinationPolicy(config.security),
       }),
+      senderDomain: createSenderDomainChecker({ settings, resolver: dns }),
       apiTokens,
       sendRateLimiter: createSendRateLimiter({
         rates: storage.rates,

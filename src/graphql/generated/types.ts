@@ -420,6 +420,15 @@ export type Query = {
   /** Every stored API token, newest first, revoked ones included; needs ADMIN (addition). */
   apiTokens: Array<ApiToken>;
   /**
+   * What receivers will find in the sender domain's DNS — SPF, DKIM, DMARC, the return path and
+   * alignment — with the record to publish for each item missing or wrong. `domain` defaults to
+   * the domain of the configured fromAddress, `provider` (an id from smtpProviders) to the preset
+   * the configuration was made with, else the one recognised from its host, else GENERIC.
+   * SendGrid's DKIM selectors are s1 and s2; for Mailgun, Postmark and SES give them (SES: the
+   * three Easy DKIM tokens) in `dkimSelectors`. Reads DNS only; stores nothing (addition).
+   */
+  checkSenderDomain: SenderDomainCheck;
+  /**
    * Delivery figures over [since, until) (default: the last 24 hours), to the minute, from
    * counters maintained as mail flows, plus the queue as it is now (addition).
    */
@@ -447,6 +456,17 @@ export type Query = {
   verifySmtp: SmtpVerification;
   /** Who is calling: the scope of the token used (ADMIN when no authentication is configured) (addition). */
   viewer: Viewer;
+};
+
+
+/**
+ * mailscope's API. The names here are the public contract (see docs/CONTRACT.md); additions are marked
+ * in their descriptions.
+ */
+export type QueryCheckSenderDomainArgs = {
+  dkimSelectors?: InputMaybe<Array<Scalars['String']['input']>>;
+  domain?: InputMaybe<Scalars['String']['input']>;
+  provider?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -495,6 +515,43 @@ export type SendEmailInput = {
   subject: Scalars['String']['input'];
   text?: InputMaybe<Scalars['String']['input']>;
   to: Scalars['String']['input'];
+};
+
+export type SenderCheckName =
+  | 'ALIGNMENT'
+  | 'DKIM'
+  | 'DMARC'
+  | 'MX'
+  | 'RETURN_PATH'
+  | 'SPF';
+
+export type SenderCheckStatus =
+  | 'INVALID'
+  | 'MISSING'
+  | 'OK'
+  | 'SKIPPED'
+  /** A DNS time-out or SERVFAIL: nothing is known, try again. */
+  | 'TEMPFAIL'
+  | 'WARNING';
+
+export type SenderDomainCheck = {
+  __typename?: 'SenderDomainCheck';
+  checks: Array<SenderDomainCheckItem>;
+  domain: Scalars['String']['output'];
+  /** True when no check is MISSING, INVALID or TEMPFAIL (WARNING and SKIPPED do not block it). */
+  ready: Scalars['Boolean']['output'];
+};
+
+export type SenderDomainCheckItem = {
+  __typename?: 'SenderDomainCheckItem';
+  detail: Scalars['String']['output'];
+  /** The record to publish, when one is missing or wrong (one per line when several). */
+  expected?: Maybe<Scalars['String']['output']>;
+  /** The records as published, e.g. `example.com TXT "v=spf1 include:sendgrid.net ~all"`. */
+  found: Array<Scalars['String']['output']>;
+  hint?: Maybe<Scalars['String']['output']>;
+  name: SenderCheckName;
+  status: SenderCheckStatus;
 };
 
 export type SmtpAuthDetails = {
@@ -745,6 +802,10 @@ export type ResolversTypes = {
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   SendEmailInput: SendEmailInput;
+  SenderCheckName: SenderCheckName;
+  SenderCheckStatus: SenderCheckStatus;
+  SenderDomainCheck: ResolverTypeWrapper<SenderDomainCheck>;
+  SenderDomainCheckItem: ResolverTypeWrapper<SenderDomainCheckItem>;
   SmtpAuthDetails: ResolverTypeWrapper<SmtpAuthDetails>;
   SmtpConfig: ResolverTypeWrapper<SmtpConfigModel>;
   SmtpConfigSource: SmtpConfigSource;
@@ -786,6 +847,8 @@ export type ResolversParentTypes = {
   PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
   SendEmailInput: SendEmailInput;
+  SenderDomainCheck: SenderDomainCheck;
+  SenderDomainCheckItem: SenderDomainCheckItem;
   SmtpAuthDetails: SmtpAuthDetails;
   SmtpConfig: SmtpConfigModel;
   SmtpProvider: SmtpProviderModel;
@@ -953,6 +1016,7 @@ export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends R
 
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   apiTokens?: Resolver<Array<ResolversTypes['ApiToken']>, ParentType, ContextType>;
+  checkSenderDomain?: Resolver<ResolversTypes['SenderDomainCheck'], ParentType, ContextType, Partial<QueryCheckSenderDomainArgs>>;
   deliveryStats?: Resolver<ResolversTypes['DeliveryStats'], ParentType, ContextType, Partial<QueryDeliveryStatsArgs>>;
   eventCursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   message?: Resolver<Maybe<ResolversTypes['Message']>, ParentType, ContextType, RequireFields<QueryMessageArgs, 'id'>>;
@@ -962,6 +1026,21 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   smtpProviders?: Resolver<Array<ResolversTypes['SmtpProvider']>, ParentType, ContextType>;
   verifySmtp?: Resolver<ResolversTypes['SmtpVerification'], ParentType, ContextType, Partial<QueryVerifySmtpArgs>>;
   viewer?: Resolver<ResolversTypes['Viewer'], ParentType, ContextType>;
+};
+
+export type SenderDomainCheckResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SenderDomainCheck'] = ResolversParentTypes['SenderDomainCheck']> = {
+  checks?: Resolver<Array<ResolversTypes['SenderDomainCheckItem']>, ParentType, ContextType>;
+  domain?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  ready?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
+export type SenderDomainCheckItemResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SenderDomainCheckItem'] = ResolversParentTypes['SenderDomainCheckItem']> = {
+  detail?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  expected?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  found?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  hint?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['SenderCheckName'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['SenderCheckStatus'], ParentType, ContextType>;
 };
 
 export type SmtpAuthDetailsResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SmtpAuthDetails'] = ResolversParentTypes['SmtpAuthDetails']> = {
@@ -1063,6 +1142,8 @@ export type Resolvers<ContextType = GraphQLContext> = {
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  SenderDomainCheck?: SenderDomainCheckResolvers<ContextType>;
+  SenderDomainCheckItem?: SenderDomainCheckItemResolvers<ContextType>;
   SmtpAuthDetails?: SmtpAuthDetailsResolvers<ContextType>;
   SmtpConfig?: SmtpConfigResolvers<ContextType>;
   SmtpProvider?: SmtpProviderResolvers<ContextType>;
