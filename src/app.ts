@@ -137,7 +137,11 @@ export async function startApp(
         timeoutMs: config.smtpTimeoutMs,
         maxConnections: config.smtpMaxConnections,
         transcripts: config.deliveryTranscripts,
-        destination: destinationPolicy(config.security),
+        // nodemailer resolves with resolvers of its own (the system's): with DNS_SERVERS the
+        // socket is opened by the destination guard, whose look-up goes to those servers.
+        destination:
+          destinationPolicy(config.security) ??
+          (config.dnsServers === null ? null : { disallowPrivateIps: false, allowedPorts: null }),
       },
       worker: {
         leaseMs: config.deliveryLeaseMs,

@@ -33,6 +33,10 @@ const MAX_SELECTORS = 10;
 
 export function domainProblem(domain: string): string | null {
   if (domain.length > 253) return 'must be at most 253 characters';
+  // Special-use names (RFC 6761) no receiver looks up: the default no-reply@mailscope.localhost.
+  if (/(^|\.)(localhost|invalid)$/.test(domain)) {
+    return `${domain} is a local name that receivers never look up; configure a fromAddress in your own domain, or give the domain`;
+  }
   const labels = domain.split('.');
   if (labels.length < 2 || !labels.every((l) => LABEL.test(l))) {
     return 'must be a domain name like example.com (use xn-- for non-ASCII names)';

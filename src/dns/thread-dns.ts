@@ -1,16 +1,20 @@
 /**
- * DNS_SERVERS for the look-ups made through Node's own resolver in a thread: nodemailer's host
- * resolution (dns.resolve4/6), the destination guard and verifySmtp's DNS step. Each thread's
- * composition root calls useDnsServers once; a worker thread has a resolver of its own.
+ * DNS_SERVERS for the host-name look-ups of a thread: the destination guard (which opens every
+ * SMTP socket when DNS_SERVERS is set, since nodemailer's own look-ups use fresh resolvers with
+ * the system's servers) and verifySmtp's DNS step. Each thread's composition root calls
+ * useDnsServers once; a worker thread has default resolvers of its own.
  */
-import { promises as dns } from 'node:dns';
+import callbackDns, { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
 
 let configured: readonly string[] | null = null;
 
 export function useDnsServers(servers: readonly string[] | null): void {
   configured = servers;
-  if (servers !== null) dns.setServers([...servers]);
+  if (servers === null) return;
+  // The callback API (nodemailer's) and the promise API each have a default resolver of their own.
+  callbackDns.setServers([...servers]);
+  dns.setServers([...servers]);
 }
 
 /**

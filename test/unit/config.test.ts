@@ -150,3 +150,19 @@ test('SQLITE_SYNCHRONOUS and SQLITE_BUSY_TIMEOUT_MS: durable defaults, bad value
   assert.match(bad.problems.join('\n'), /^SQLITE_SYNCHRONOUS: must be full or normal/m);
   assert.match(bad.problems.join('\n'), /^SQLITE_BUSY_TIMEOUT_MS:/m);
 });
+
+test('DNS_SERVERS: IP addresses with optional ports; anything else is reported', () => {
+  const parse = (value: string) => loadConfig({ DNS_SERVERS: value }, checks);
+  const none = loadConfig({}, checks);
+  assert.ok(none.ok);
+  assert.equal(none.config.dnsServers, null);
+  assert.equal(none.config.dnsTimeoutMs, 5_000);
+  const good = parse('127.0.0.1:5353, 10.0.0.2,[::1]:53');
+  assert.ok(good.ok);
+  assert.deepEqual(good.config.dnsServers, ['127.0.0.1:5353', '10.0.0.2:53', '[::1]:53']);
+  for (const bad of ['dns.example.com:53', '127.0.0.1:99999', '127.0.0.1,,10.0.0.1', '::1:53']) {
+    const result = parse(bad);
+    assert.ok(!result.ok, bad);
+    assert.match(result.problems.join('\n'), /^DNS_SERVERS:/m, bad);
+  }
+});
