@@ -5,6 +5,7 @@
 import type { DnsResolver } from '../dns/resolver.ts';
 import { checkSenderDomain } from '../sender-domain/check-sender-domain.ts';
 import type { OwnDkim } from '../sender-domain/dkim-check.ts';
+import type { DkimInfo } from '../smtp/dkim.ts';
 import { providerDns } from '../sender-domain/providers.ts';
 import type { SenderDomainReport } from '../sender-domain/types.ts';
 import { SMTP_PROVIDERS } from '../smtp/providers.ts';
@@ -23,8 +24,6 @@ export type SenderDomainCheckResult =
 export interface SenderDomainCheckerDeps {
   settings: Pick<SmtpSettings, 'current'>;
   resolver: DnsResolver;
-  /** The DKIM key mailscope signs with for a domain, when it signs for it. */
-  ownDkim?: (domain: string) => Promise<OwnDkim | null>;
 }
 
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
@@ -42,6 +41,11 @@ export function domainProblem(domain: string): string | null {
     return 'must be a domain name like example.com (use xn-- for non-ASCII names)';
   }
   return null;
+}
+
+function ownDkimFor(dkim: DkimInfo | null, domain: string): OwnDkim | null {
+  if (dkim === null || dkim.domain !== domain) return null;
+  return { selector: dkim.selector, dnsRecordValue: dkim.dnsRecordValue };
 }
 
 export function createSenderDomainChecker(deps: SenderDomainCheckerDeps) {
@@ -94,7 +98,8 @@ export function createSenderDomainChecker(deps: SenderDomainCheckerDeps) {
         // Only the server in use is the one sending: a domain asked about for GENERIC with no
         // stored GENERIC server gets its SPF checked for validity only.
         serverHost: provider.id === 'GENERIC' && current && !current.embedded ? host : null,
-        ownDkim: (await deps.ownDkim?.(domain)) ?? null,
+        // When mailscope signs for this domain, the published key must be ours.
+        ownDkim: ownDkimFor(current?.dkim ?? null, domain),
       });
       return { ok: true, report };
     },

@@ -202,6 +202,7 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
             // Configuration headers first, so a message's own header wins where both set one.
             headers: [...active.headers, ...message.headers],
             messageId: message.messageId,
+            dkim: active.dkimKey,
           });
     if (closed) return;
     const next = decide(message, attempt, outcome, atMs);

@@ -154,7 +154,9 @@ export async function checkDkim(
   selectors: readonly string[],
   own: OwnDkim | null,
 ): Promise<SenderCheckItem> {
-  const wanted = provider.dkim(domain, own && selectors.length === 0 ? [own.selector] : selectors);
+  // Our own signing selector stands in for GENERIC's when none are given.
+  const useOwn = own !== null && selectors.length === 0 && provider.id === 'GENERIC';
+  const wanted = provider.dkim(domain, useOwn ? [own.selector] : selectors);
   if (wanted.length === 0) {
     return {
       name: 'DKIM',

@@ -70,6 +70,11 @@ export type BulkActionResult = {
 
 export type ConfigureSmtpInput = {
   connectionUri: Scalars['String']['input'];
+  /**
+   * DKIM signing for your own server: every message is signed, and one that cannot be signed is
+   * not sent. Omitted keeps the signing of the latest version; null turns it off (addition).
+   */
+  dkim?: InputMaybe<DkimInput>;
   fromAddress: Scalars['String']['input'];
   fromName?: InputMaybe<Scalars['String']['input']>;
   /** Added to every message sent through this configuration. */
@@ -178,6 +183,28 @@ export type Dispatch = {
    * when DELIVERY_TRANSCRIPTS=all (addition).
    */
   transcript?: Maybe<Scalars['String']['output']>;
+};
+
+/** The DKIM key in use and the TXT record that publishes it. */
+export type DkimInfo = {
+  __typename?: 'DkimInfo';
+  /** e.g. mail._domainkey.example.com */
+  dnsRecordName: Scalars['String']['output'];
+  /** e.g. v=DKIM1; k=rsa; p=MIIBIjANBg… */
+  dnsRecordValue: Scalars['String']['output'];
+  domain: Scalars['String']['output'];
+  selector: Scalars['String']['output'];
+};
+
+/**
+ * Without privateKey a 2048-bit RSA key is generated (or the latest version's key is kept when the
+ * domain and selector are the same). The key is stored like the SMTP password and never returned.
+ */
+export type DkimInput = {
+  domain: Scalars['String']['input'];
+  /** PEM: RSA of 1024 bits or more, or Ed25519. */
+  privateKey?: InputMaybe<Scalars['String']['input']>;
+  selector: Scalars['String']['input'];
 };
 
 export type DomainCount = {
@@ -567,6 +594,8 @@ export type SmtpConfig = {
   connectionUri: Scalars['String']['output'];
   /** When this version was stored (addition). */
   createdAt?: Maybe<Scalars['String']['output']>;
+  /** DKIM signing, with the DNS record to publish; null when mail is not signed (addition). */
+  dkim?: Maybe<DkimInfo>;
   /** True while the embedded development server is in use (then this describes it). */
   embedded: Scalars['Boolean']['output'];
   fromAddress: Scalars['String']['output'];
@@ -785,6 +814,8 @@ export type ResolversTypes = {
   DeliveryErrorCode: DeliveryErrorCode;
   DeliveryStats: ResolverTypeWrapper<DeliveryStatsModel>;
   Dispatch: ResolverTypeWrapper<DispatchModel>;
+  DkimInfo: ResolverTypeWrapper<DkimInfo>;
+  DkimInput: DkimInput;
   DomainCount: ResolverTypeWrapper<DomainCount>;
   ErrorCodeCount: ResolverTypeWrapper<ErrorCodeCount>;
   Header: ResolverTypeWrapper<Header>;
@@ -831,6 +862,8 @@ export type ResolversParentTypes = {
   DeliveryError: DeliveryErrorModel;
   DeliveryStats: DeliveryStatsModel;
   Dispatch: DispatchModel;
+  DkimInfo: DkimInfo;
+  DkimInput: DkimInput;
   DomainCount: DomainCount;
   ErrorCodeCount: ErrorCodeCount;
   Header: Header;
@@ -926,6 +959,13 @@ export type DispatchResolvers<ContextType = GraphQLContext, ParentType extends R
   smtpConfigVersion?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   succeeded?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   transcript?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type DkimInfoResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['DkimInfo'] = ResolversParentTypes['DkimInfo']> = {
+  dnsRecordName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  dnsRecordValue?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  domain?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  selector?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type DomainCountResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['DomainCount'] = ResolversParentTypes['DomainCount']> = {
@@ -1052,6 +1092,7 @@ export type SmtpAuthDetailsResolvers<ContextType = GraphQLContext, ParentType ex
 export type SmtpConfigResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SmtpConfig'] = ResolversParentTypes['SmtpConfig']> = {
   connectionUri?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   createdAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  dkim?: Resolver<Maybe<ResolversTypes['DkimInfo']>, ParentType, ContextType>;
   embedded?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   fromAddress?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   fromName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1131,6 +1172,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   DeliveryError?: DeliveryErrorResolvers<ContextType>;
   DeliveryStats?: DeliveryStatsResolvers<ContextType>;
   Dispatch?: DispatchResolvers<ContextType>;
+  DkimInfo?: DkimInfoResolvers<ContextType>;
   DomainCount?: DomainCountResolvers<ContextType>;
   ErrorCodeCount?: ErrorCodeCountResolvers<ContextType>;
   Header?: HeaderResolvers<ContextType>;
