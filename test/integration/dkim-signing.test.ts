@@ -3,6 +3,8 @@ import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { promises as dnsPromises } from 'node:dns';
 import { once } from 'node:events';
+import Database from 'better-sqlite3';
+import pg from 'pg';
 import { describe, test } from 'node:test';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { startTestDnsServer, type TestDnsServer, type Zones } from '../helpers/dns-server.ts';
@@ -245,5 +247,46 @@ describe('DKIM signing', () => {
     assert.doesNotMatch(JSON.stringify(outcome), /SECRET-NOT-A-KEY/);
     assert.equal(smtp.received.length, 0);
     assert.equal(smtp.connectionCount, 0);
+  });
+
+  test('with SECRETS_KEY the private key is stored encrypted, like the SMTP password', async (t) => {
+    const smtp = await startTestSmtpServer(t);
+    const service = await startService(t, { SECRETS_KEY: Buffer.alloc(32, 9).toString('base64') });
+    const pem = generateKeyPairSync('rsa', { modulusLength: 2048 })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
+    const result = await service.gql(
+      `mutation ($input: ConfigureSmtpInput!) { configureSmtp(input: $input) { version } }`,
+      {
+        input: {
+          connectionUri: `smtp://${smtp.host}:${smtp.port}/?disable_starttls=true`,
+          fromAddress: 'no-reply@signed.test',
+          dkim: { domain: 'signed.test', selector: 'mail', privateKey: pem },
+        },
+      },
+    );
+    assert.equal(result.errors, undefined, JSON.stringify(result.errors));
+    const sql = 'select dkim_private_key as key from smtp_configs';
+    let rows: { key: string }[];
+    if (service.databaseUrl !== null) {
+      const client = new pg.Client({ connectionString: service.databaseUrl });
+      await client.connect();
+      rows = (await client.query<{ key: string }>(sql)).rows;
+      await client.end();
+    } else {
+      const db = new Database(service.databasePath, { readonly: true });
+      rows = db.prepare(sql).all() as { key: string }[];
+      db.close();
+    }
+    assert.equal(rows.length, 1);
+    assert.ok(rows[0]!.key.startsWith('enc:v1:'), 'stored encrypted');
+    assert.ok(!rows[0]!.key.includes(pem.split('\n')[1]!));
+    // ...and still signs.
+    const sent = await service.gql(
+      `mutation { sendEmail(input: { to: "ada@example.com", subject: "x", text: "y" }) { id } }`,
+    );
+    assert.equal(sent.errors, undefined, JSON.stringify(sent.errors));
+    await waitFor(() => smtp.received.length === 1);
+    assert.match(smtp.received[0]!.raw, /^DKIM-Signature: /);
   });
 });
