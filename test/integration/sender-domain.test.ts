@@ -15,6 +15,9 @@ const publicKey = (bits: number) =>
 const KEY_2048 = publicKey(2048);
 const KEY_1024 = publicKey(1024);
 const KEY_512 = publicKey(512);
+// Its record is over 512 bytes and 255-byte strings: split in the zone, joined by the reader (over
+// TCP when the resolver does not announce a larger UDP size).
+const KEY_4096 = publicKey(4096);
 const dkimTxt = (p: string) => ({ type: 'TXT' as const, value: `v=DKIM1; k=rsa; p=${p}` });
 const txt = (value: string) => ({ type: 'TXT' as const, value });
 const cname = (value: string) => ({ type: 'CNAME' as const, value });
@@ -120,6 +123,7 @@ const ZONES: Zones = {
   ...sendgrid('dkim-elsewhere.test', {
     's1._domainkey.dkim-elsewhere.test': [cname('s1.dkim.example.net')],
   }),
+  ...sendgrid('key-4096.test', { 's1._domainkey.key-4096.test': [dkimTxt(KEY_4096)] }),
   // DMARC.
   ...sendgrid(
     'dmarc-none.test',
@@ -385,6 +389,12 @@ describe('DKIM keys', () => {
     assert.equal(item('DKIM').status, 'WARNING');
     assert.match(item('DKIM').detail, /1024-bit/);
     assert.equal(report.ready, true);
+  });
+
+  test('a 4096-bit key (a record over 512 bytes, split in strings) is read whole', async () => {
+    const { item } = await sg('key-4096.test');
+    assert.equal(item('DKIM').status, 'OK');
+    assert.match(item('DKIM').detail, /s1\._domainkey\.key-4096\.test: a 4096-bit RSA key/);
   });
 
   test('a key under 1024 bits is invalid', async () => {
