@@ -26,6 +26,10 @@ const ROOMS: Record<string, number> = {
   auth: 3,
   db: 2,
   smtp: 2,
+  // Sender-domain DNS checks (SPF, DKIM, DMARC): read DNS, know nothing of SMTP or storage.
+  'sender-domain': 2,
+  // DNS look-ups through DNS_SERVERS, for SMTP and the sender-domain checks alike.
+  dns: 1.5,
   secrets: 1,
   logger: 1,
   'listen-error': 1,

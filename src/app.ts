@@ -5,7 +5,10 @@ import { startDeliveryThread, type DeliveryThread } from './delivery/delivery-th
 import { createEventBus } from './delivery/event-bus.ts';
 import { createOutbox } from './delivery/outbox.ts';
 import { createSmtpSettings } from './delivery/smtp-settings.ts';
+import { createSenderDomainChecker } from './delivery/sender-domain-checker.ts';
 import { createSmtpVerifier } from './delivery/smtp-verifier.ts';
+import { createDnsResolver } from './dns/resolver.ts';
+import { useDnsServers } from './dns/thread-dns.ts';
 import { createEventMessages } from './graphql/event-messages.ts';
 import { createSchema } from './graphql/schema.ts';
 import { startHttpServer } from './http/server.ts';
@@ -44,6 +47,8 @@ export async function startApp(
   { log = createLogger({ level: config.logLevel, name: 'main' }) }: { log?: Logger } = {},
 ): Promise<RunningApp> {
   const secrets = createSecretBox(config.security.secretsKeys);
+  useDnsServers(config.dnsServers);
+  const dns = createDnsResolver({ servers: config.dnsServers, timeoutMs: config.dnsTimeoutMs });
   const descriptor = storageDescriptorFor(config.storage);
   const storage = await openStorage(descriptor, { role: 'main', secrets });
   let embeddedSmtp: EmbeddedSmtpServer | null = null;
@@ -126,7 +131,11 @@ export async function startApp(
         timeoutMs: config.smtpTimeoutMs,
         maxConnections: config.smtpMaxConnections,
         transcripts: config.deliveryTranscripts,
-        destination: destinationPolicy(config.security),
+        // nodemailer resolves with resolvers of its own (the system's): with DNS_SERVERS the
+        // socket is opened by the destination guard, whose look-up goes to those servers.
+        destination:
+          destinationPolicy(config.security) ??
+          (config.dnsServers === null ? null : { disallowPrivateIps: false, allowedPorts: null }),
       },
       worker: {
         leaseMs: config.deliveryLeaseMs,
@@ -135,6 +144,7 @@ export async function startApp(
         concurrency: config.deliveryConcurrency,
       },
       logLevel: config.logLevel,
+      dnsServers: config.dnsServers,
     },
     committed,
     { log, onAttempts: ops.observeAttempts },
@@ -192,6 +202,7 @@ export async function startApp(
         timeoutMs: config.smtpTimeoutMs,
         destination: destinationPolicy(config.security),
       }),
+      senderDomain: createSenderDomainChecker({ settings, resolver: dns }),
       apiTokens,
       sendRateLimiter,
       eventMessages,

@@ -19,6 +19,26 @@ const optionalText = z
   .optional()
   .transform((value) => (value === undefined || value === '' ? null : value));
 
+/**
+ * Parses DNS_SERVERS: comma-separated "host:port" (the port may be left out for 53; IPv6 as
+ * "[::1]:53"). Returns the servers or the problem.
+ */
+function parseDnsServers(text: string): { servers: string[] } | { problem: string } {
+  const servers: string[] = [];
+  for (const part of text.split(',').map((s) => s.trim())) {
+    if (part === '') return { problem: 'has an empty entry' };
+    const match = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+))(?::(\d{1,5}))?$/.exec(part);
+    const host = match?.[1] ?? match?.[2];
+    const port = match?.[3] === undefined ? 53 : Number(match[3]);
+    if (!match || host === undefined || isIP(host) === 0) {
+      return { problem: `"${part}" is not an IP address with an optional port, e.g. 127.0.0.1:53` };
+    }
+    if (port < 1 || port > 65_535) return { problem: `"${part}" has a port out of range` };
+    servers.push(isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`);
+  }
+  return { servers };
+}
+
 const envSchema = z.object({
   PORT: integer(0, 65_535).default(4000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -63,6 +83,17 @@ const envSchema = z.object({
   RETENTION_INTERVAL_MS: integer(1_000, 86_400_000).default(60_000),
   METRICS_TOKEN: optionalText,
   ...submissionEnvShape,
+  DNS_SERVERS: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return null;
+      const parsed = parseDnsServers(value);
+      if ('servers' in parsed) return parsed.servers;
+      ctx.addIssue({ code: 'custom', message: parsed.problem });
+      return z.NEVER;
+    }),
+  DNS_TIMEOUT_MS: integer(100, 60_000).default(5_000),
 });
 
 /**
@@ -127,6 +158,13 @@ function configFrom(env: z.output<typeof envSchema>) {
     metricsToken: env.METRICS_TOKEN,
     /** The SMTP submission listener (config-submission.ts). */
     submission: submissionConfig(env, env.HOST),
+    /**
+     * DNS_SERVERS: the resolvers ("host:port", comma-separated) every DNS look-up of the service
+     * goes to; null for the system's. @default null
+     */
+    dnsServers: env.DNS_SERVERS,
+    /** DNS_TIMEOUT_MS: how long one DNS query may take before it counts as TEMPFAIL. @default 5_000 */
+    dnsTimeoutMs: env.DNS_TIMEOUT_MS,
   };
 }
 

@@ -250,10 +250,23 @@ export interface StoredSmtpConfig {
   fromName: string | null;
   headers: Header[];
   createdAtMs: number;
+  /** The DKIM key every message is signed with; null: not signed. Holds a secret. */
+  dkim: StoredDkimKey | null;
+}
+
+export type NewSmtpConfig = Omit<StoredSmtpConfig, 'version' | 'dkim'> & {
+  dkim?: StoredDkimKey | null;
+};
+
+export interface StoredDkimKey {
+  domain: string;
+  selector: string;
+  /** PEM (PKCS#8 or PKCS#1). */
+  privateKey: string;
 }
 
 export interface SmtpConfigStore {
-  insert(config: Omit<StoredSmtpConfig, 'version'>): Promise<StoredSmtpConfig>;
+  insert(config: NewSmtpConfig): Promise<StoredSmtpConfig>;
   latest(): Promise<StoredSmtpConfig | null>;
   /** Newest first. */
   list(): Promise<StoredSmtpConfig[]>;

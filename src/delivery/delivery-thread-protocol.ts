@@ -16,6 +16,8 @@ export interface DeliveryThreadOptions {
   embedded: SmtpSettingsDeps['embedded'];
   transports: SmtpTransportsOptions;
   worker: WorkerOptions;
+  /** DNS_SERVERS: the thread's look-ups go to these resolvers; null for the system's. */
+  dnsServers: readonly string[] | null;
   /** The thread logs with its own pino instance at this level. @default 'info' */
   logLevel?: LogLevel;
 }

@@ -4,6 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStorage } from '../db/open-storage.ts';
 import { createSecretBox } from '../secrets/secret-box.ts';
+import { useDnsServers } from '../dns/thread-dns.ts';
 import { createLogger } from '../logger.ts';
 import { createSmtpTransports } from '../smtp/transport.ts';
 import { createDeliveryLog } from './delivery-log.ts';
@@ -21,6 +22,7 @@ const options = workerData as DeliveryThreadOptions;
 const port = parentPort!;
 const post = (message: FromDeliveryThread) => port.postMessage(message);
 
+useDnsServers(options.dnsServers);
 const log = createLogger({ level: options.logLevel ?? 'info', name: 'delivery' });
 // The delivery role: on SQLite a second connection that is never fsynced (nothing it commits is
 // a promise to a client: power loss can take back its last commits, never an acknowledged

@@ -1,4 +1,10 @@
-import type { SmtpConfigStore, StoredSmtpConfig } from '../db/port.ts';
+import type { SmtpConfigStore, StoredDkimKey, StoredSmtpConfig } from '../db/port.ts';
+import {
+  checkDkimPrivateKey,
+  dkimInfo,
+  generateDkimPrivateKey,
+  type DkimInfo,
+} from '../smtp/dkim.ts';
 import type { Header } from '../domain/message.ts';
 import type { SmtpEndpoint } from '../smtp/endpoint.ts';
 import { buildProviderUri } from '../smtp/providers.ts';
@@ -24,6 +30,8 @@ export interface SmtpSettingsView {
   version: number | null;
   source: SmtpSettingsSource;
   createdAtMs: number | null;
+  /** DKIM signing, with the record to publish; null when mail is not signed. */
+  dkim: DkimInfo | null;
 }
 
 /** The configuration the worker sends with. Holds the secret inside `endpoint`. */
@@ -31,6 +39,15 @@ export interface ActiveSmtpSettings extends SmtpSettingsView {
   /** Identifies this configuration's connection pool. */
   key: string;
   endpoint: SmtpEndpoint;
+  /** The key every message is signed with (a secret), or null. */
+  dkimKey: StoredDkimKey | null;
+}
+
+/** DKIM in configureSmtp: absent keeps what the latest version had, null turns signing off. */
+export interface DkimSettingsInput {
+  domain: string;
+  selector: string;
+  privateKey?: string | null | undefined;
 }
 
 export interface ConfigureSmtpInput {
@@ -38,6 +55,7 @@ export interface ConfigureSmtpInput {
   fromAddress: string;
   fromName?: string | null | undefined;
   headers?: readonly Header[] | null | undefined;
+  dkim?: DkimSettingsInput | null | undefined;
 }
 
 export interface ConfigureProviderInput {
@@ -114,6 +132,8 @@ export function createSmtpSettings(deps: SmtpSettingsDeps) {
       version: stored.version,
       source: 'STORED',
       createdAtMs: stored.createdAtMs,
+      dkimKey: stored.dkim,
+      dkim: stored.dkim ? dkimInfo(stored.dkim) : null,
     };
   }
 
@@ -135,6 +155,8 @@ export function createSmtpSettings(deps: SmtpSettingsDeps) {
         version: null,
         source: 'ENVIRONMENT',
         createdAtMs: null,
+        dkimKey: null,
+        dkim: null,
       };
     }
     if (deps.embedded) {
@@ -159,9 +181,50 @@ export function createSmtpSettings(deps: SmtpSettingsDeps) {
         version: null,
         source: 'EMBEDDED',
         createdAtMs: null,
+        dkimKey: null,
+        dkim: null,
       };
     }
     return null;
+  }
+
+  /**
+   * The DKIM key a new version gets: 'keep' (absent: the latest version's, read when storing),
+   * none, the one given, the latest version's for the same domain and selector, or a new one.
+   */
+  async function dkimFor(
+    input: DkimSettingsInput | null | undefined,
+    problems: InputProblem[],
+  ): Promise<StoredDkimKey | null | 'keep'> {
+    if (input === undefined) return 'keep';
+    if (input === null) return null;
+    const domain = input.domain.trim().toLowerCase().replace(/\.$/, '');
+    const domainProblem = dkimDomainProblem(domain);
+    if (domainProblem) problems.push({ field: 'input.dkim.domain', problem: domainProblem });
+    if (!DKIM_SELECTOR.test(input.selector)) {
+      problems.push({
+        field: 'input.dkim.selector',
+        problem: 'must be a DNS label such as mail or 2024a (letters, digits, "-", "_", ".")',
+      });
+    }
+    let privateKey: string | null = null;
+    if (input.privateKey != null) {
+      const checked = checkDkimPrivateKey(input.privateKey);
+      if ('problem' in checked) {
+        problems.push({ field: 'input.dkim.privateKey', problem: `the key ${checked.problem}` });
+      } else {
+        privateKey = checked.privateKey;
+      }
+    }
+    if (problems.length > 0) return null;
+    if (privateKey === null) {
+      const previous = (await deps.configs.latest())?.dkim ?? null;
+      privateKey =
+        previous && previous.domain === domain && previous.selector === input.selector
+          ? previous.privateKey
+          : await generateDkimPrivateKey();
+    }
+    return { domain, selector: input.selector, privateKey };
   }
 
   return {
@@ -186,6 +249,7 @@ export function createSmtpSettings(deps: SmtpSettingsDeps) {
       const parsed = parseSmtpUri(input.connectionUri);
       const problems = senderProblems(input, allowedDomains);
       if (!parsed.ok) problems.unshift({ field: 'input.connectionUri', problem: parsed.problem });
+      const dkim = await dkimFor(input.dkim, problems);
       if (!parsed.ok || problems.length > 0) return { ok: false, problems };
 
       // Store the canonical form: what was validated is exactly what is used later.
@@ -197,6 +261,7 @@ export function createSmtpSettings(deps: SmtpSettingsDeps) {
           fromName: input.fromName ?? null,
           headers: [...(input.headers ?? [])],
           createdAtMs: now(),
+          dkim: dkim === 'keep' ? ((await deps.configs.latest())?.dkim ?? null) : dkim,
         });
         cached = fromStored(stored);
         return cached;
@@ -232,7 +297,18 @@ export function createSmtpSettings(deps: SmtpSettingsDeps) {
 
 export type SmtpSettings = ReturnType<typeof createSmtpSettings>;
 
+const DKIM_SELECTOR = /^[A-Za-z0-9_-]{1,63}(\.[A-Za-z0-9_-]{1,63})*$/;
+
+function dkimDomainProblem(domain: string): string | null {
+  const labels = domain.split('.');
+  if (domain.length > 253 || labels.length < 2) return 'must be a domain name like example.com';
+  if (!labels.every((l) => /^(?!-)[a-z0-9-]{1,63}(?<!-)$/.test(l))) {
+    return 'must be a domain name like example.com (use xn-- for non-ASCII names)';
+  }
+  return null;
+}
+
 export function toView(settings: ActiveSmtpSettings): SmtpSettingsView {
-  const { key: _key, endpoint: _endpoint, ...view } = settings;
+  const { key: _key, endpoint: _endpoint, dkimKey: _dkimKey, ...view } = settings;
   return view;
 }

@@ -203,6 +203,7 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
             headers: [...active.headers, ...message.headers],
             messageId: message.messageId,
             raw: message.rawMime,
+            dkim: active.dkimKey,
           });
     if (closed) return;
     const next = decide(message, attempt, outcome, atMs);

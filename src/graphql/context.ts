@@ -7,6 +7,7 @@ import type { DeliveryStats } from '../delivery/delivery-stats.ts';
 import type { EventBus } from '../delivery/event-bus.ts';
 import type { Outbox } from '../delivery/outbox.ts';
 import type { SmtpSettings } from '../delivery/smtp-settings.ts';
+import type { SenderDomainChecker } from '../delivery/sender-domain-checker.ts';
 import type { SmtpVerifier } from '../delivery/smtp-verifier.ts';
 import type { EventMessages } from './event-messages.ts';
 import type { Pacer } from './pacer.ts';
@@ -22,6 +23,7 @@ export interface GraphQLContext {
   bus: EventBus;
   deliveryStats: DeliveryStats;
   verifier: SmtpVerifier;
+  senderDomain: SenderDomainChecker;
   /** The message of an event, read once however many subscribers resolve it. */
   eventMessages: EventMessages;
   apiTokens: ApiTokens;

@@ -70,6 +70,8 @@ export const DEFAULT_COST_MODEL: CostModel = Object.freeze({
     'Dispatch.transcript': 10,
     // A whole SMTP conversation with a remote server.
     'Query.verifySmtp': 1_000,
+    // Some twenty DNS queries, SPF includes followed.
+    'Query.checkSenderDomain': 1_000,
   }),
 });
 

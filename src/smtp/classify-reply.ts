@@ -1,7 +1,13 @@
 import type { SmtpEndpoint } from './endpoint.ts';
 import { statusOf } from './enhanced-status.ts';
 import type { Classified, Facts } from './error-facts.ts';
-import { messageHint, recipientHint, senderHint, temporaryHint } from './hints.ts';
+import {
+  authenticationHint,
+  messageHint,
+  recipientHint,
+  senderHint,
+  temporaryHint,
+} from './hints.ts';
 
 /**
  * A failure the server stated with a reply code. The command decides what was refused; the
@@ -9,6 +15,13 @@ import { messageHint, recipientHint, senderHint, temporaryHint } from './hints.t
  * differently), else from the reply code and, last, well-known wording.
  */
 export function classifyReply(f: Facts, ep: SmtpEndpoint): Classified {
+  const classified = classifyByCommand(f, ep);
+  // A refusal for sender authentication says so whatever the command it answered.
+  const hint = authenticationHint(f, statusOf(f.enhancedStatus));
+  return hint === null ? classified : { ...classified, hint };
+}
+
+function classifyByCommand(f: Facts, ep: SmtpEndpoint): Classified {
   const where = `${ep.host}:${ep.port}`;
   const code = f.responseCode!;
   const response = f.response ?? String(code);

@@ -6,7 +6,7 @@
  * name stays the host name), so a DNS answer that changes between check and connect
  * (rebinding) changes nothing.
  */
-import { lookup } from 'node:dns/promises';
+import { lookupHost } from '../dns/thread-dns.ts';
 import net from 'node:net';
 import type { SMTPTransportGetSocket } from 'nodemailer/lib/smtp-transport/index.js';
 
@@ -173,9 +173,7 @@ export async function checkDestination(
   }
   let addresses: string[];
   try {
-    addresses = net.isIP(host)
-      ? [host]
-      : (await lookup(host, { all: true, verbatim: true })).map((entry) => entry.address);
+    addresses = net.isIP(host) ? [host] : await lookupHost(host);
   } catch {
     return { ok: false, code: 'EDNS', message: `cannot resolve the host name ${host}` };
   }

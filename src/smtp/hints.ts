@@ -154,3 +154,35 @@ function refusesUtf8(f: Facts, status: Status | null): boolean {
   }
   return [500, 501, 553, 555].includes(f.responseCode ?? 0);
 }
+
+const CHECK =
+  'Run checkSenderDomain (without arguments it checks the domain of the configured from address)';
+
+/**
+ * Refusals that name sender authentication (Gmail's and Yahoo's bulk sender rules, Microsoft's
+ * since May 2025): each points at the checkSenderDomain item that shows the record to publish.
+ * Null for any other reply.
+ */
+export function authenticationHint(f: Facts, status: Status | null): string | null {
+  if (status === null || status.subject !== 7) return null;
+  const response = f.response ?? '';
+  const retry = status.cls === 4 ? ' Retries keep failing until the record is fixed.' : '';
+  switch (status.detail) {
+    case 26:
+      return `The receiver found the mail unauthenticated: neither SPF nor DKIM passed in alignment with the from domain, so DMARC failed. ${CHECK}: its SPF, DKIM, DMARC and ALIGNMENT items show which record is missing or wrong and the exact record to publish.${retry}`;
+    case 27:
+      // RFC 7505 gives 5.7.27 to a null MX; Gmail uses it (and 4.7.27) for SPF failures.
+      if (status.cls === 5 && !/spf/i.test(response)) return null;
+      return `SPF did not pass for the sending server. ${CHECK}: its SPF item shows the record to publish.${retry}`;
+    case 30:
+      return `DKIM did not pass: the mail is unsigned, or the published key does not match the signature. ${CHECK}: its DKIM item shows the record to publish (own servers: configureSmtp with dkim signs every message).${retry}`;
+    case 32:
+      return `The from domain does not align with the SPF or DKIM domain. ${CHECK}: its ALIGNMENT item says which one to fix.${retry}`;
+    case 40:
+      return `The from domain has no DMARC record (or an invalid one). ${CHECK}: its DMARC item shows the record to publish (p=none to start with).${retry}`;
+    case 515:
+      return `Outlook requires SPF, DKIM and DMARC (p=none at least) with alignment for the from domain. ${CHECK}: its items show which record is missing and what to publish.`;
+    default:
+      return null;
+  }
+}

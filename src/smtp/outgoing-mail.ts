@@ -1,3 +1,4 @@
+import type { DkimKey } from './dkim.ts';
 import type { Header } from '../domain/message.ts';
 
 /** One message as delivery hands it to SMTP: composed by compose.ts, sent by transport.ts. */
@@ -17,4 +18,6 @@ export interface OutgoingMail {
    * (the envelope), and the fields above other than those two are not used. @default null
    */
   raw?: Uint8Array | null;
+  /** Sign with this key; a message that cannot be signed is not sent. */
+  dkim?: DkimKey | null;
 }

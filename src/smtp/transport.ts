@@ -4,7 +4,8 @@ import tls from 'node:tls';
 import type SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { DeliveryError } from '../domain/delivery-error.ts';
 import { classifySmtpError } from './classify.ts';
-import { composeMessage } from './compose.ts';
+import { composeMessage, type ComposedMessage } from './compose.ts';
+import { signMessage, type DkimKey } from './dkim.ts';
 import {
   createConnectionPool,
   type ConnectionPool,
@@ -146,6 +147,27 @@ function poolOptions(
   };
 }
 
+/** The message signed, or the delivery error that stops it from going out unsigned. */
+async function signedMessage(
+  message: ComposedMessage,
+  key: DkimKey,
+): Promise<ComposedMessage | { error: DeliveryError }> {
+  const result = await signMessage(message.raw, key);
+  if (result.ok) return { ...message, raw: result.raw };
+  return {
+    error: {
+      code: 'CONFIG',
+      message: `DKIM signing failed for ${key.selector}._domainkey.${key.domain}: ${result.reason}; the message was not sent unsigned`,
+      responseCode: null,
+      enhancedStatus: null,
+      command: null,
+      response: null,
+      permanent: false,
+      hint: 'Give configureSmtp a valid DKIM private key (input.dkim.privateKey), or turn signing off with dkim: null; retryConfigurationFailures then sends the message again.',
+    },
+  };
+}
+
 const CLOSED_ERROR: DeliveryError = {
   code: 'CONNECTION',
   message: 'SMTP transports are closed: the service is shutting down',
@@ -206,7 +228,17 @@ export function createSmtpTransports(options: SmtpTransportsOptions): SmtpTransp
     pool.inFlight++;
     inFlight++;
     try {
-      const result = await pool.connections.send(await composeMessage(mail));
+      const composed = await composeMessage(mail);
+      const signed = mail.dkim ? await signedMessage(composed, mail.dkim) : composed;
+      if ('error' in signed) {
+        return {
+          ok: false,
+          error: signed.error,
+          durationMs: performance.now() - startedAt,
+          transcript: null,
+        };
+      }
+      const result = await pool.connections.send(signed);
       const parts = result.transcript;
       if (result.ok) {
         return {

@@ -3,7 +3,7 @@
  * the first failure. Failures are classified by `classify.ts` from errors shaped like
  * nodemailer's, so that a verification and a failed delivery explain the same problem alike.
  */
-import { promises as dns } from 'node:dns';
+import { lookupHost } from '../dns/thread-dns.ts';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type tls from 'node:tls';
@@ -131,7 +131,9 @@ export class Verification {
     }
     let found: { address: string }[];
     try {
-      found = await withTimeout(dns.lookup(host, { all: true }), this.#timeoutMs);
+      found = (await withTimeout(lookupHost(host), this.#timeoutMs)).map((address) => ({
+        address,
+      }));
     } catch (error) {
       if (error === TIMED_OUT) {
         throw new StepFailure(

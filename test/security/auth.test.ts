@@ -40,6 +40,7 @@ const REQUIRED_SCOPE: Record<string, 'ADMIN' | 'READ'> = {
   'query eventCursor': 'READ',
   'query viewer': 'READ',
   'query apiTokens': 'ADMIN',
+  'query checkSenderDomain': 'READ',
   'mutation configureSmtp': 'ADMIN',
   'mutation sendEmail': 'ADMIN',
   'mutation sendEmails': 'ADMIN',

@@ -298,6 +298,91 @@ const rows: Row[] = [
     hint: [/SPF/],
   },
   {
+    name: 'Gmail 421 4.7.27 SPF at DATA',
+    err: nodemailerError(
+      "Message failed: 421-4.7.27 Your email has been rate limited because SPF authentication didn't pass for this message.",
+      {
+        code: 'EMESSAGE',
+        response:
+          "421-4.7.27 Your email has been rate limited because SPF authentication didn't pass for this message.",
+        responseCode: 421,
+        command: 'DATA',
+      },
+    ),
+    expect: { code: 'CONNECTION', permanent: false, enhancedStatus: '4.7.27' },
+    hint: [/checkSenderDomain/, /SPF item/, /Retries keep failing/],
+  },
+  {
+    name: 'Gmail 550 5.7.26 unauthenticated at DATA',
+    err: nodemailerError(
+      'Message failed: 550-5.7.26 This mail has been blocked because the sender is unauthenticated.',
+      {
+        code: 'EMESSAGE',
+        response: '550-5.7.26 This mail has been blocked because the sender is unauthenticated.',
+        responseCode: 550,
+        command: 'DATA',
+      },
+    ),
+    expect: { code: 'MESSAGE_REJECTED', permanent: true, enhancedStatus: '5.7.26' },
+    hint: [/checkSenderDomain/, /ALIGNMENT/],
+  },
+  {
+    name: 'Gmail 421 4.7.30 DKIM at DATA',
+    err: nodemailerError(
+      "Message failed: 421-4.7.30 Your email has been rate limited because DKIM authentication didn't pass for this message.",
+      {
+        code: 'EMESSAGE',
+        response:
+          "421-4.7.30 Your email has been rate limited because DKIM authentication didn't pass for this message.",
+        responseCode: 421,
+        command: 'DATA',
+      },
+    ),
+    expect: { code: 'CONNECTION', permanent: false, enhancedStatus: '4.7.30' },
+    hint: [/checkSenderDomain/, /DKIM item/],
+  },
+  {
+    name: 'Gmail 421 4.7.40 DMARC at DATA',
+    err: nodemailerError(
+      'Message failed: 421-4.7.40 Your email has been rate limited because DMARC policy is not set for the sending domain.',
+      {
+        code: 'EMESSAGE',
+        response:
+          '421-4.7.40 Your email has been rate limited because DMARC policy is not set for the sending domain.',
+        responseCode: 421,
+        command: 'DATA',
+      },
+    ),
+    expect: { code: 'CONNECTION', permanent: false, enhancedStatus: '4.7.40' },
+    hint: [/checkSenderDomain/, /DMARC item/],
+  },
+  {
+    name: 'Microsoft 550 5.7.515 at RCPT TO',
+    err: nodemailerError(
+      "Message failed: 550 5.7.515 Access denied, sending domain example.test doesn't meet the required authentication level.",
+      {
+        code: 'EMESSAGE',
+        response:
+          "550 5.7.515 Access denied, sending domain example.test doesn't meet the required authentication level.",
+        responseCode: 550,
+        command: 'RCPT TO',
+      },
+    ),
+    expect: { code: 'RECIPIENT_REJECTED', permanent: true, enhancedStatus: '5.7.515' },
+    hint: [/checkSenderDomain/, /Outlook requires SPF, DKIM and DMARC/],
+  },
+  {
+    name: 'RFC 7505 550 5.7.27 null MX keeps its own hint',
+    err: nodemailerError('Message failed: 550 5.7.27 Sender address has null MX', {
+      code: 'EMESSAGE',
+      response: '550 5.7.27 Sender address has null MX',
+      responseCode: 550,
+      command: 'DATA',
+    }),
+    expect: { code: 'MESSAGE_REJECTED', permanent: true, enhancedStatus: '5.7.27' },
+    hint: [/null MX/],
+  },
+  {
     name: 'DATA 451 temporary',
     err: nodemailerError('Message failed: 451 4.3.0 Temporary local problem', {
       code: 'EMESSAGE',

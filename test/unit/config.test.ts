@@ -192,3 +192,19 @@ test('SUBMISSION_*: off by default; implicit TLS needs a certificate; files must
   );
   assert.ok(!implicitOnly.ok, 'implicit TLS without a certificate is a configuration error');
 });
+
+test('DNS_SERVERS: IP addresses with optional ports; anything else is reported', () => {
+  const parse = (value: string) => loadConfig({ DNS_SERVERS: value }, checks);
+  const none = loadConfig({}, checks);
+  assert.ok(none.ok);
+  assert.equal(none.config.dnsServers, null);
+  assert.equal(none.config.dnsTimeoutMs, 5_000);
+  const good = parse('127.0.0.1:5353, 10.0.0.2,[::1]:53');
+  assert.ok(good.ok);
+  assert.deepEqual(good.config.dnsServers, ['127.0.0.1:5353', '10.0.0.2:53', '[::1]:53']);
+  for (const bad of ['dns.example.com:53', '127.0.0.1:99999', '127.0.0.1,,10.0.0.1', '::1:53']) {
+    const result = parse(bad);
+    assert.ok(!result.ok, bad);
+    assert.match(result.problems.join('\n'), /^DNS_SERVERS:/m, bad);
+  }
+});

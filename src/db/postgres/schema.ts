@@ -45,6 +45,11 @@ export const smtpConfigs = pgTable('smtp_configs', {
   fromName: text('from_name'),
   headers: jsonb('headers').$type<Header[]>().notNull(),
   createdAt: ms('created_at').notNull(),
+  /** DKIM signing for own servers: null when mail is not signed. */
+  dkimDomain: text('dkim_domain'),
+  dkimSelector: text('dkim_selector'),
+  /** The private key, encrypted like connection_uri when SECRETS_KEY is set. */
+  dkimPrivateKey: text('dkim_private_key'),
 });
 
 export const messages = pgTable(

@@ -24,6 +24,11 @@ export const smtpConfigs = sqliteTable('smtp_configs', {
   fromName: text('from_name'),
   headers: text('headers', { mode: 'json' }).$type<Header[]>().notNull(),
   createdAt: integer('created_at').notNull(),
+  /** DKIM signing for own servers: null when mail is not signed. */
+  dkimDomain: text('dkim_domain'),
+  dkimSelector: text('dkim_selector'),
+  /** The private key, encrypted like connection_uri when SECRETS_KEY is set. */
+  dkimPrivateKey: text('dkim_private_key'),
 });
 
 export const messages = sqliteTable(

@@ -1,7 +1,13 @@
 import { desc, eq, sql } from 'drizzle-orm';
 import { isEncrypted, type SecretBox } from '../../secrets/secret-box.ts';
-import type { StoredSmtpConfig } from '../port.ts';
-import { readStoredUri, writeStoredUri } from '../smtp-config-secrets.ts';
+import type { NewSmtpConfig, StoredSmtpConfig } from '../port.ts';
+import {
+  readStoredDkimKey,
+  readStoredUri,
+  storedDkim,
+  writeStoredDkimKey,
+  writeStoredUri,
+} from '../smtp-config-secrets.ts';
 import type { Db } from './client.ts';
 import { smtpConfigs } from './schema.ts';
 
@@ -19,6 +25,7 @@ function toStored(row: Row, secrets: SecretBox | null): StoredSmtpConfig {
     fromName: row.fromName,
     headers: row.headers,
     createdAtMs: row.createdAt,
+    dkim: storedDkim(row, row.version, secrets),
   };
 }
 
@@ -30,7 +37,7 @@ export function createSmtpConfigRepository(db: Db, secrets: SecretBox | null = n
   const toDomain = (row: Row) => toStored(row, secrets);
   const writeUri = (uri: string) => writeStoredUri(uri, secrets);
   return {
-    insert(config: Omit<StoredSmtpConfig, 'version'>): StoredSmtpConfig {
+    insert(config: NewSmtpConfig): StoredSmtpConfig {
       const row = db
         .insert(smtpConfigs)
         .values({
@@ -39,6 +46,9 @@ export function createSmtpConfigRepository(db: Db, secrets: SecretBox | null = n
           fromName: config.fromName,
           headers: config.headers,
           createdAt: config.createdAtMs,
+          dkimDomain: config.dkim?.domain ?? null,
+          dkimSelector: config.dkim?.selector ?? null,
+          dkimPrivateKey: config.dkim ? writeStoredDkimKey(config.dkim.privateKey, secrets) : null,
         })
         .returning()
         .get();
@@ -74,14 +84,27 @@ export function createSmtpConfigRepository(db: Db, secrets: SecretBox | null = n
     encryptAtRest(): number {
       if (secrets === null) return 0;
       const rows = db.select().from(smtpConfigs).all();
-      const stale = rows.filter((row) => secrets.needsRewrite(row.connectionUri));
+      const stale = rows.filter(
+        (row) =>
+          secrets.needsRewrite(row.connectionUri) ||
+          (row.dkimPrivateKey !== null && secrets.needsRewrite(row.dkimPrivateKey)),
+      );
       if (stale.length === 0) return 0;
       db.run(sql`PRAGMA secure_delete = ON`);
       try {
         db.transaction((tx) => {
           for (const row of stale) {
             tx.update(smtpConfigs)
-              .set({ connectionUri: writeUri(readUri(row, secrets)) })
+              .set({
+                connectionUri: writeUri(readUri(row, secrets)),
+                dkimPrivateKey:
+                  row.dkimPrivateKey === null
+                    ? null
+                    : writeStoredDkimKey(
+                        readStoredDkimKey(row.dkimPrivateKey, row.version, secrets),
+                        secrets,
+                      ),
+              })
               .where(eq(smtpConfigs.version, row.version))
               .run();
           }
@@ -97,10 +120,10 @@ export function createSmtpConfigRepository(db: Db, secrets: SecretBox | null = n
     /** True when some row is encrypted (then SECRETS_KEY is needed to use it). */
     anyEncrypted(): boolean {
       return db
-        .select({ uri: smtpConfigs.connectionUri })
+        .select({ uri: smtpConfigs.connectionUri, key: smtpConfigs.dkimPrivateKey })
         .from(smtpConfigs)
         .all()
-        .some((row) => isEncrypted(row.uri));
+        .some((row) => isEncrypted(row.uri) || (row.key !== null && isEncrypted(row.key)));
     },
   };
 }

@@ -74,6 +74,11 @@ export type BulkActionResult = {
 
 export type ConfigureSmtpInput = {
   connectionUri: Scalars['String']['input'];
+  /**
+   * DKIM signing for your own server: every message is signed, and one that cannot be signed is
+   * not sent. Omitted keeps the signing of the latest version; null turns it off (addition).
+   */
+  dkim?: InputMaybe<DkimInput>;
   fromAddress: Scalars['String']['input'];
   fromName?: InputMaybe<Scalars['String']['input']>;
   /** Added to every message sent through this configuration. */
@@ -182,6 +187,28 @@ export type Dispatch = {
    * when DELIVERY_TRANSCRIPTS=all (addition).
    */
   transcript?: Maybe<Scalars['String']['output']>;
+};
+
+/** The DKIM key in use and the TXT record that publishes it. */
+export type DkimInfo = {
+  __typename?: 'DkimInfo';
+  /** e.g. mail._domainkey.example.com */
+  dnsRecordName: Scalars['String']['output'];
+  /** e.g. v=DKIM1; k=rsa; p=MIIBIjANBg… */
+  dnsRecordValue: Scalars['String']['output'];
+  domain: Scalars['String']['output'];
+  selector: Scalars['String']['output'];
+};
+
+/**
+ * Without privateKey a 2048-bit RSA key is generated (or the latest version's key is kept when the
+ * domain and selector are the same). The key is stored like the SMTP password and never returned.
+ */
+export type DkimInput = {
+  domain: Scalars['String']['input'];
+  /** PEM: RSA of 1024 bits or more, or Ed25519. */
+  privateKey?: InputMaybe<Scalars['String']['input']>;
+  selector: Scalars['String']['input'];
 };
 
 export type DomainCount = {
@@ -426,6 +453,15 @@ export type Query = {
   /** Every stored API token, newest first, revoked ones included; needs ADMIN (addition). */
   apiTokens: Array<ApiToken>;
   /**
+   * What receivers will find in the sender domain's DNS — SPF, DKIM, DMARC, the return path and
+   * alignment — with the record to publish for each item missing or wrong. `domain` defaults to
+   * the domain of the configured fromAddress, `provider` (an id from smtpProviders) to the preset
+   * the configuration was made with, else the one recognised from its host, else GENERIC.
+   * SendGrid's DKIM selectors are s1 and s2; for Mailgun, Postmark and SES give them (SES: the
+   * three Easy DKIM tokens) in `dkimSelectors`. Reads DNS only; stores nothing (addition).
+   */
+  checkSenderDomain: SenderDomainCheck;
+  /**
    * Delivery figures over [since, until) (default: the last 24 hours), to the minute, from
    * counters maintained as mail flows, plus the queue as it is now (addition).
    */
@@ -453,6 +489,17 @@ export type Query = {
   verifySmtp: SmtpVerification;
   /** Who is calling: the scope of the token used (ADMIN when no authentication is configured) (addition). */
   viewer: Viewer;
+};
+
+
+/**
+ * mailscope's API. The names here are the public contract (see docs/CONTRACT.md); additions are marked
+ * in their descriptions.
+ */
+export type QueryCheckSenderDomainArgs = {
+  dkimSelectors?: InputMaybe<Array<Scalars['String']['input']>>;
+  domain?: InputMaybe<Scalars['String']['input']>;
+  provider?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -503,6 +550,43 @@ export type SendEmailInput = {
   to: Scalars['String']['input'];
 };
 
+export type SenderCheckName =
+  | 'ALIGNMENT'
+  | 'DKIM'
+  | 'DMARC'
+  | 'MX'
+  | 'RETURN_PATH'
+  | 'SPF';
+
+export type SenderCheckStatus =
+  | 'INVALID'
+  | 'MISSING'
+  | 'OK'
+  | 'SKIPPED'
+  /** A DNS time-out or SERVFAIL: nothing is known, try again. */
+  | 'TEMPFAIL'
+  | 'WARNING';
+
+export type SenderDomainCheck = {
+  __typename?: 'SenderDomainCheck';
+  checks: Array<SenderDomainCheckItem>;
+  domain: Scalars['String']['output'];
+  /** True when no check is MISSING, INVALID or TEMPFAIL (WARNING and SKIPPED do not block it). */
+  ready: Scalars['Boolean']['output'];
+};
+
+export type SenderDomainCheckItem = {
+  __typename?: 'SenderDomainCheckItem';
+  detail: Scalars['String']['output'];
+  /** The record to publish, when one is missing or wrong (one per line when several). */
+  expected?: Maybe<Scalars['String']['output']>;
+  /** The records as published, e.g. `example.com TXT "v=spf1 include:sendgrid.net ~all"`. */
+  found: Array<Scalars['String']['output']>;
+  hint?: Maybe<Scalars['String']['output']>;
+  name: SenderCheckName;
+  status: SenderCheckStatus;
+};
+
 export type SmtpAuthDetails = {
   __typename?: 'SmtpAuthDetails';
   accepted: Scalars['Boolean']['output'];
@@ -516,6 +600,8 @@ export type SmtpConfig = {
   connectionUri: Scalars['String']['output'];
   /** When this version was stored (addition). */
   createdAt?: Maybe<Scalars['String']['output']>;
+  /** DKIM signing, with the DNS record to publish; null when mail is not signed (addition). */
+  dkim?: Maybe<DkimInfo>;
   /** True while the embedded development server is in use (then this describes it). */
   embedded: Scalars['Boolean']['output'];
   fromAddress: Scalars['String']['output'];
@@ -734,6 +820,8 @@ export type ResolversTypes = {
   DeliveryErrorCode: DeliveryErrorCode;
   DeliveryStats: ResolverTypeWrapper<DeliveryStatsModel>;
   Dispatch: ResolverTypeWrapper<DispatchModel>;
+  DkimInfo: ResolverTypeWrapper<DkimInfo>;
+  DkimInput: DkimInput;
   DomainCount: ResolverTypeWrapper<DomainCount>;
   ErrorCodeCount: ResolverTypeWrapper<ErrorCodeCount>;
   Header: ResolverTypeWrapper<Header>;
@@ -751,6 +839,10 @@ export type ResolversTypes = {
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   SendEmailInput: SendEmailInput;
+  SenderCheckName: SenderCheckName;
+  SenderCheckStatus: SenderCheckStatus;
+  SenderDomainCheck: ResolverTypeWrapper<SenderDomainCheck>;
+  SenderDomainCheckItem: ResolverTypeWrapper<SenderDomainCheckItem>;
   SmtpAuthDetails: ResolverTypeWrapper<SmtpAuthDetails>;
   SmtpConfig: ResolverTypeWrapper<SmtpConfigModel>;
   SmtpConfigSource: SmtpConfigSource;
@@ -776,6 +868,8 @@ export type ResolversParentTypes = {
   DeliveryError: DeliveryErrorModel;
   DeliveryStats: DeliveryStatsModel;
   Dispatch: DispatchModel;
+  DkimInfo: DkimInfo;
+  DkimInput: DkimInput;
   DomainCount: DomainCount;
   ErrorCodeCount: ErrorCodeCount;
   Header: Header;
@@ -792,6 +886,8 @@ export type ResolversParentTypes = {
   PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
   SendEmailInput: SendEmailInput;
+  SenderDomainCheck: SenderDomainCheck;
+  SenderDomainCheckItem: SenderDomainCheckItem;
   SmtpAuthDetails: SmtpAuthDetails;
   SmtpConfig: SmtpConfigModel;
   SmtpProvider: SmtpProviderModel;
@@ -869,6 +965,13 @@ export type DispatchResolvers<ContextType = GraphQLContext, ParentType extends R
   smtpConfigVersion?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   succeeded?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   transcript?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type DkimInfoResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['DkimInfo'] = ResolversParentTypes['DkimInfo']> = {
+  dnsRecordName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  dnsRecordValue?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  domain?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  selector?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type DomainCountResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['DomainCount'] = ResolversParentTypes['DomainCount']> = {
@@ -960,6 +1063,7 @@ export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends R
 
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   apiTokens?: Resolver<Array<ResolversTypes['ApiToken']>, ParentType, ContextType>;
+  checkSenderDomain?: Resolver<ResolversTypes['SenderDomainCheck'], ParentType, ContextType, Partial<QueryCheckSenderDomainArgs>>;
   deliveryStats?: Resolver<ResolversTypes['DeliveryStats'], ParentType, ContextType, Partial<QueryDeliveryStatsArgs>>;
   eventCursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   message?: Resolver<Maybe<ResolversTypes['Message']>, ParentType, ContextType, RequireFields<QueryMessageArgs, 'id'>>;
@@ -971,6 +1075,21 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   viewer?: Resolver<ResolversTypes['Viewer'], ParentType, ContextType>;
 };
 
+export type SenderDomainCheckResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SenderDomainCheck'] = ResolversParentTypes['SenderDomainCheck']> = {
+  checks?: Resolver<Array<ResolversTypes['SenderDomainCheckItem']>, ParentType, ContextType>;
+  domain?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  ready?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
+export type SenderDomainCheckItemResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SenderDomainCheckItem'] = ResolversParentTypes['SenderDomainCheckItem']> = {
+  detail?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  expected?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  found?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  hint?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['SenderCheckName'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['SenderCheckStatus'], ParentType, ContextType>;
+};
+
 export type SmtpAuthDetailsResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SmtpAuthDetails'] = ResolversParentTypes['SmtpAuthDetails']> = {
   accepted?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   mechanism?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -980,6 +1099,7 @@ export type SmtpAuthDetailsResolvers<ContextType = GraphQLContext, ParentType ex
 export type SmtpConfigResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SmtpConfig'] = ResolversParentTypes['SmtpConfig']> = {
   connectionUri?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   createdAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  dkim?: Resolver<Maybe<ResolversTypes['DkimInfo']>, ParentType, ContextType>;
   embedded?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   fromAddress?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   fromName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1059,6 +1179,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   DeliveryError?: DeliveryErrorResolvers<ContextType>;
   DeliveryStats?: DeliveryStatsResolvers<ContextType>;
   Dispatch?: DispatchResolvers<ContextType>;
+  DkimInfo?: DkimInfoResolvers<ContextType>;
   DomainCount?: DomainCountResolvers<ContextType>;
   ErrorCodeCount?: ErrorCodeCountResolvers<ContextType>;
   Header?: HeaderResolvers<ContextType>;
@@ -1070,6 +1191,8 @@ export type Resolvers<ContextType = GraphQLContext> = {
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  SenderDomainCheck?: SenderDomainCheckResolvers<ContextType>;
+  SenderDomainCheckItem?: SenderDomainCheckItemResolvers<ContextType>;
   SmtpAuthDetails?: SmtpAuthDetailsResolvers<ContextType>;
   SmtpConfig?: SmtpConfigResolvers<ContextType>;
   SmtpProvider?: SmtpProviderResolvers<ContextType>;

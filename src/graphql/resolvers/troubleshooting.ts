@@ -14,8 +14,14 @@ const DAY_MS = 86_400_000;
 /** Queries that answer "why didn't my email arrive?" before and after the fact. */
 export const TroubleshootingQuery: Pick<
   QueryResolvers,
-  'verifySmtp' | 'smtpProviders' | 'deliveryStats'
+  'verifySmtp' | 'smtpProviders' | 'deliveryStats' | 'checkSenderDomain'
 > = {
+  async checkSenderDomain(_parent, args, { senderDomain }) {
+    const result = await senderDomain.check(args);
+    if (!result.ok) throw new BadUserInputError(result.problems);
+    return result.report;
+  },
+
   async verifySmtp(_parent, { connectionUri }, { verifier }) {
     const result = await verifier.verify(connectionUri ?? null);
     if (!result.ok) throw new BadUserInputError([{ field: result.field, problem: result.problem }]);

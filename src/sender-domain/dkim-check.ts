@@ -1,0 +1,198 @@
+/** DKIM: the provider's (or our own) selectors, each record read and its key measured. */
+import { createPublicKey } from 'node:crypto';
+import type { DnsResolver } from '../dns/resolver.ts';
+import type { DkimExpectation, ProviderDns } from './providers.ts';
+import { txtRecord, worse, type SenderCheckItem, type SenderCheckStatus } from './types.ts';
+
+/** Our own signing key, when mailscope signs for this domain. */
+export interface OwnDkim {
+  selector: string;
+  /** The TXT value to publish, `v=DKIM1; k=rsa; p=…`. */
+  dnsRecordValue: string;
+}
+
+export function parseTags(record: string): Map<string, string> {
+  const tags = new Map<string, string>();
+  for (const part of record.split(';')) {
+    const at = part.indexOf('=');
+    if (at > 0)
+      tags.set(part.slice(0, at).trim().toLowerCase(), part.slice(at + 1).replace(/\s+/g, ''));
+  }
+  return tags;
+}
+
+/** The key's size in bits, or null when p= is not a key. */
+export function keyBits(p: string, k: string): number | null {
+  if (k === 'ed25519') return Buffer.from(p, 'base64').length === 32 ? 256 : null;
+  const der = Buffer.from(p, 'base64');
+  for (const type of ['spki', 'pkcs1'] as const) {
+    try {
+      const key = createPublicKey({ key: der, format: 'der', type });
+      return key.asymmetricKeyDetails?.modulusLength ?? null;
+    } catch {
+      // try the next encoding
+    }
+  }
+  return null;
+}
+
+interface SelectorResult {
+  status: SenderCheckStatus;
+  found: string[];
+  detail: string;
+  expected: string | null;
+}
+
+async function checkSelector(
+  resolver: DnsResolver,
+  want: DkimExpectation,
+  own: OwnDkim | null,
+): Promise<SelectorResult> {
+  const found: string[] = [];
+  let keyName = want.name;
+  const cname = await resolver.cname(want.name);
+  if (cname.kind === 'tempfail') {
+    return { status: 'TEMPFAIL', found, detail: `${want.name}: ${cname.reason}`, expected: null };
+  }
+  if (cname.kind === 'found') {
+    const target = cname.records[0]!.toLowerCase().replace(/\.$/, '');
+    found.push(`${want.name} CNAME ${target}`);
+    if (want.kind === 'CNAME' && want.cnameSuffix !== null && !target.endsWith(want.cnameSuffix)) {
+      return {
+        status: 'INVALID',
+        found,
+        detail: `${want.name} points to ${target}, not to a name under ${want.cnameSuffix.slice(1)}`,
+        expected: want.expected,
+      };
+    }
+    keyName = target;
+  }
+  const txt = await resolver.txt(keyName);
+  if (txt.kind === 'tempfail') {
+    return { status: 'TEMPFAIL', found, detail: `${keyName}: ${txt.reason}`, expected: null };
+  }
+  const records = txt.kind === 'found' ? txt.records.filter((r) => /(^|;)\s*p=/i.test(r)) : [];
+  found.push(...records.map((r) => txtRecord(keyName, r)));
+  if (records.length === 0) {
+    return {
+      status: 'MISSING',
+      found,
+      detail:
+        cname.kind === 'found'
+          ? `${want.name} points to ${keyName}, which has no DKIM key`
+          : `${want.name} has no DKIM record`,
+      expected: own ? txtRecord(want.name, own.dnsRecordValue) : want.expected,
+    };
+  }
+  if (records.length > 1) {
+    return {
+      status: 'INVALID',
+      found,
+      detail: `${keyName} has ${records.length} DKIM records; receivers cannot tell which key to use`,
+      expected: own ? txtRecord(want.name, own.dnsRecordValue) : want.expected,
+    };
+  }
+  const tags = parseTags(records[0]!);
+  const p = tags.get('p') ?? '';
+  const k = (tags.get('k') ?? 'rsa').toLowerCase();
+  if (p === '') {
+    return {
+      status: 'INVALID',
+      found,
+      detail: `${want.name}: the key is revoked (empty p=)`,
+      expected: own ? txtRecord(want.name, own.dnsRecordValue) : want.expected,
+    };
+  }
+  if (own) {
+    const ours = parseTags(own.dnsRecordValue).get('p');
+    if (ours !== p) {
+      return {
+        status: 'INVALID',
+        found,
+        detail: `${want.name} publishes a different key from the one mailscope signs with: every signature fails`,
+        expected: txtRecord(want.name, own.dnsRecordValue),
+      };
+    }
+  }
+  const bits = keyBits(p, k);
+  if (bits === null) {
+    return {
+      status: 'INVALID',
+      found,
+      detail: `${want.name}: p= is not a valid ${k} public key`,
+      expected: own ? txtRecord(want.name, own.dnsRecordValue) : want.expected,
+    };
+  }
+  if (k === 'rsa' && bits < 1024) {
+    return {
+      status: 'INVALID',
+      found,
+      detail: `${want.name}: a ${bits}-bit RSA key; receivers ignore keys under 1024 bits (RFC 8301)`,
+      expected: own ? null : want.expected,
+    };
+  }
+  if (k === 'rsa' && bits < 2048) {
+    return {
+      status: 'WARNING',
+      found,
+      detail: `${want.name}: a ${bits}-bit RSA key; 2048 bits is the current recommendation`,
+      expected: null,
+    };
+  }
+  return {
+    status: 'OK',
+    found,
+    detail: `${want.name}: a ${bits}-bit ${k === 'rsa' ? 'RSA' : k} key`,
+    expected: null,
+  };
+}
+
+export async function checkDkim(
+  resolver: DnsResolver,
+  domain: string,
+  provider: ProviderDns,
+  selectors: readonly string[],
+  own: OwnDkim | null,
+): Promise<SenderCheckItem> {
+  // Our own signing selector stands in for GENERIC's when none are given.
+  const useOwn = own !== null && selectors.length === 0 && provider.id === 'GENERIC';
+  const wanted = provider.dkim(domain, useOwn ? [own.selector] : selectors);
+  if (wanted.length === 0) {
+    return {
+      name: 'DKIM',
+      status: 'MISSING',
+      found: [],
+      expected: null,
+      detail: `no DKIM selector is known for ${domain} with ${provider.name}`,
+      hint: provider.selectorsHint,
+    };
+  }
+  const results = await Promise.all(
+    wanted.map((w) =>
+      checkSelector(
+        resolver,
+        w,
+        own && w.name.startsWith(`${own.selector}._domainkey.`) ? own : null,
+      ),
+    ),
+  );
+  const status = results.map((r) => r.status).reduce(worse);
+  const expected = results.flatMap((r) => (r.expected === null ? [] : [r.expected]));
+  return {
+    name: 'DKIM',
+    status,
+    found: results.flatMap((r) => r.found),
+    expected: expected.length > 0 ? expected.join('\n') : null,
+    detail: results.map((r) => r.detail).join('; '),
+    hint:
+      status === 'OK'
+        ? null
+        : status === 'TEMPFAIL'
+          ? 'try again; the DNS servers did not answer'
+          : status === 'WARNING'
+            ? 'rotate to a 2048-bit key when you can'
+            : provider.id === 'SENDGRID'
+              ? "copy the exact CNAME values from SendGrid's Settings, Sender Authentication page"
+              : "publish the record shown in expected; changes can take the record's TTL to be seen",
+  };
+}

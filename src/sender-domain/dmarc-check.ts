@@ -1,0 +1,117 @@
+/** DMARC at _dmarc.<domain>, or at the organisational domain's (RFC 7489 6.6.3). */
+import { getDomain } from 'tldts';
+import type { DnsResolver } from '../dns/resolver.ts';
+import { parseTags } from './dkim-check.ts';
+import type { ProviderDns } from './providers.ts';
+import { txtRecord, type SenderCheckItem } from './types.ts';
+
+export interface DmarcFacts {
+  item: SenderCheckItem;
+  strictDkim: boolean;
+  strictSpf: boolean;
+}
+
+/** The registrable domain (example.co.uk for mail.example.co.uk); the name itself when unknown. */
+export function organisationalDomain(domain: string): string {
+  return getDomain(domain, { allowPrivateDomains: true }) ?? domain;
+}
+
+export async function checkDmarc(
+  resolver: DnsResolver,
+  domain: string,
+  provider: ProviderDns,
+): Promise<DmarcFacts> {
+  const expected = txtRecord(`_dmarc.${domain}`, 'v=DMARC1; p=none');
+  const fail = (item: Omit<SenderCheckItem, 'name'>): DmarcFacts => ({
+    item: { name: 'DMARC', ...item },
+    strictDkim: false,
+    strictSpf: false,
+  });
+  const org = organisationalDomain(domain);
+  const names = org === domain ? [domain] : [domain, org];
+  let at: string | null = null;
+  let records: string[] = [];
+  for (const name of names) {
+    const txt = await resolver.txt(`_dmarc.${name}`);
+    if (txt.kind === 'tempfail') {
+      return fail({
+        status: 'TEMPFAIL',
+        found: [],
+        expected: null,
+        detail: `_dmarc.${name} TXT: ${txt.reason}`,
+        hint: 'try again',
+      });
+    }
+    records = txt.kind === 'found' ? txt.records.filter((r) => /^v=DMARC1\s*(;|$)/i.test(r)) : [];
+    if (records.length > 0) {
+      at = name;
+      break;
+    }
+  }
+  if (at === null) {
+    return fail({
+      status: 'MISSING',
+      found: [],
+      expected,
+      detail: `neither _dmarc.${names.join(' nor _dmarc.')} has a DMARC record`,
+      hint: 'Gmail and Yahoo require a DMARC record (p=none at least) from bulk senders; start with p=none and add rua=mailto:<address> to receive reports',
+    });
+  }
+  const found = records.map((r) => txtRecord(`_dmarc.${at}`, r));
+  if (records.length > 1) {
+    return fail({
+      status: 'INVALID',
+      found,
+      expected,
+      detail: `_dmarc.${at} has ${records.length} DMARC records; receivers then apply none of them`,
+      hint: 'keep one record',
+    });
+  }
+  const tags = parseTags(records[0]!);
+  const policy = (tags.get('p') ?? '').toLowerCase();
+  const where = at === domain ? `_dmarc.${domain}` : `_dmarc.${at} (the organisational domain)`;
+  if (!['none', 'quarantine', 'reject'].includes(policy)) {
+    return fail({
+      status: 'INVALID',
+      found,
+      expected,
+      detail: `${where}: p= must be none, quarantine or reject`,
+      hint: 'fix the p= tag',
+    });
+  }
+  const strictDkim = tags.get('adkim')?.toLowerCase() === 's';
+  // A subdomain's policy is sp= when the record is the organisational domain's.
+  const strictSpf = tags.get('aspf')?.toLowerCase() === 's';
+  const warnings: string[] = [];
+  if (policy === 'none')
+    warnings.push(
+      'p=none only monitors: failing mail is still delivered, and nothing stops spoofing',
+    );
+  if (strictDkim && provider.signsFromSubdomain) {
+    warnings.push(
+      `adkim=s (strict) while ${provider.name} signs from its sending domain, often a subdomain: DKIM then does not align`,
+    );
+  }
+  if (strictSpf && provider.envelope === 'subdomain') {
+    warnings.push(
+      `aspf=s (strict) while ${provider.name}'s return path is a subdomain: SPF never aligns`,
+    );
+  }
+  return {
+    item: {
+      name: 'DMARC',
+      status: warnings.length > 0 ? 'WARNING' : 'OK',
+      found,
+      expected: null,
+      detail: `${where}: p=${policy}${warnings.length > 0 ? `; ${warnings.join('; ')}` : ''}`,
+      hint:
+        warnings.length === 0
+          ? null
+          : policy === 'none'
+            ? 'once reports show your mail aligns, move to p=quarantine, then p=reject'
+            : 'use relaxed alignment (remove adkim=s / aspf=s)',
+    },
+    strictDkim,
+    strictSpf,
+  };
+}

@@ -1,0 +1,488 @@
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { before, describe, test } from 'node:test';
+import { startTestDnsServer, type TestDnsServer, type Zones } from '../helpers/dns-server.ts';
+import { fileScope } from '../helpers/scope.ts';
+import { startService, type TestService } from '../helpers/service.ts';
+
+// checkSenderDomain through the API against an authoritative DNS server of the test's own on
+// 127.0.0.1 (DNS_SERVERS): nothing here reaches the internet. One zone per case.
+
+const publicKey = (bits: number) =>
+  generateKeyPairSync('rsa', { modulusLength: bits })
+    .publicKey.export({ type: 'spki', format: 'der' })
+    .toString('base64');
+const KEY_2048 = publicKey(2048);
+const KEY_1024 = publicKey(1024);
+const KEY_512 = publicKey(512);
+// Its record is over 512 bytes and 255-byte strings: split in the zone, joined by the reader (over
+// TCP when the resolver does not announce a larger UDP size).
+const KEY_4096 = publicKey(4096);
+const dkimTxt = (p: string) => ({ type: 'TXT' as const, value: `v=DKIM1; k=rsa; p=${p}` });
+const txt = (value: string) => ({ type: 'TXT' as const, value });
+const cname = (value: string) => ({ type: 'CNAME' as const, value });
+const mx = (value: string) => ({ type: 'MX' as const, value });
+
+/** The providers' own records, as their name servers publish them. */
+const PROVIDER_ZONES: Zones = {
+  'sendgrid.net': [txt('v=spf1 ip4:167.89.0.0/17 ip4:149.72.0.0/16 ~all')],
+  'mailgun.org': [txt('v=spf1 ip4:69.72.32.0/20 ~all')],
+  'amazonses.com': [txt('v=spf1 ip4:54.240.0.0/18 ~all')],
+  'spf.mtasv.net': [txt('v=spf1 ip4:50.31.156.0/24 ~all')],
+  's1.domainkey.u1.wl1.sendgrid.net': [dkimTxt(KEY_2048)],
+  's2.domainkey.u1.wl1.sendgrid.net': [dkimTxt(KEY_2048)],
+  'tok1.dkim.amazonses.com': [dkimTxt(KEY_2048)],
+  'tok2.dkim.amazonses.com': [dkimTxt(KEY_2048)],
+  'tok3.dkim.amazonses.com': [dkimTxt(KEY_2048)],
+};
+
+const dmarc = (domain: string, value = 'v=DMARC1; p=quarantine') => ({
+  [`_dmarc.${domain}`]: [txt(value)],
+});
+
+/** A correct SendGrid setup for `domain`, with `override` replacing or removing names. */
+function sendgrid(domain: string, override: Zones = {}, drop: string[] = []): Zones {
+  const zones: Zones = {
+    [domain]: [txt('v=spf1 include:sendgrid.net ~all')],
+    [`s1._domainkey.${domain}`]: [cname('s1.domainkey.u1.wl1.sendgrid.net')],
+    [`s2._domainkey.${domain}`]: [cname('s2.domainkey.u1.wl1.sendgrid.net')],
+    ...dmarc(domain),
+    ...override,
+  };
+  for (const name of drop) delete zones[name];
+  return zones;
+}
+
+const ZONES: Zones = {
+  ...PROVIDER_ZONES,
+  ...sendgrid('sendgrid-ok.test'),
+  // Mailgun: SPF, a TXT key at the selector from the console, MX for its bounces.
+  'mailgun-ok.test': [
+    txt('v=spf1 include:mailgun.org ~all'),
+    mx('mxa.mailgun.org'),
+    mx('mxb.mailgun.org'),
+  ],
+  'pic._domainkey.mailgun-ok.test': [dkimTxt(KEY_2048)],
+  ...dmarc('mailgun-ok.test'),
+  // SES: three CNAMEs to the tokens, a custom MAIL FROM.
+  'ses-ok.test': [txt('v=spf1 include:amazonses.com ~all')],
+  'tok1._domainkey.ses-ok.test': [cname('tok1.dkim.amazonses.com')],
+  'tok2._domainkey.ses-ok.test': [cname('tok2.dkim.amazonses.com')],
+  'tok3._domainkey.ses-ok.test': [cname('tok3.dkim.amazonses.com')],
+  'mail.ses-ok.test': [mx('feedback-smtp.us-east-1.amazonses.com')],
+  ...dmarc('ses-ok.test'),
+  // Postmark: a TXT key and the pm-bounces return path.
+  'postmark-ok.test': [txt('v=spf1 a include:spf.mtasv.net ~all')],
+  '20240101pm._domainkey.postmark-ok.test': [dkimTxt(KEY_2048)],
+  'pm-bounces.postmark-ok.test': [cname('pm.mtasv.net')],
+  ...dmarc('postmark-ok.test'),
+  'postmark-norp.test': [txt('v=spf1 include:spf.mtasv.net ~all')],
+  '20240101pm._domainkey.postmark-norp.test': [dkimTxt(KEY_2048)],
+  ...dmarc('postmark-norp.test'),
+  // Our own server: authorised by its name (a:), and by nothing else in the second domain.
+  'generic-ok.test': [txt('v=spf1 a:mail.generic-ok.test -all'), mx('mail.generic-ok.test')],
+  'mail.generic-ok.test': [{ type: 'A', value: '203.0.113.7' }],
+  'mail._domainkey.generic-ok.test': [dkimTxt(KEY_2048)],
+  ...dmarc('generic-ok.test'),
+  'generic-other.test': [txt('v=spf1 ip4:198.51.100.1 -all'), mx('mail.generic-ok.test')],
+  'mail._domainkey.generic-other.test': [dkimTxt(KEY_2048)],
+  ...dmarc('generic-other.test'),
+  // One record missing at a time.
+  ...sendgrid('no-spf.test', {}, ['no-spf.test']),
+  ...sendgrid('no-dkim.test', {}, ['s1._domainkey.no-dkim.test', 's2._domainkey.no-dkim.test']),
+  ...sendgrid('no-dmarc.test', {}, ['_dmarc.no-dmarc.test']),
+  // SPF that a text match gets wrong either way.
+  ...sendgrid('two-spf.test', {
+    'two-spf.test': [
+      txt('v=spf1 include:sendgrid.net ~all'),
+      txt('v=spf1 include:mailgun.org -all'),
+    ],
+  }),
+  ...sendgrid('macro-spf.test', { 'macro-spf.test': [txt('v=spf1 include:_spf.%{d} ~all')] }),
+  '_spf.macro-spf.test': [txt('v=spf1 include:sendgrid.net ~all')],
+  ...sendgrid('plus-all.test', { 'plus-all.test': [txt('v=spf1 include:sendgrid.net +all')] }),
+  ...sendgrid('other-provider.test', {
+    'other-provider.test': [txt('v=spf1 include:mailgun.org ~all')],
+  }),
+  ...sendgrid('many-lookups.test', {
+    'many-lookups.test': [
+      txt(
+        `v=spf1 ${Array.from({ length: 11 }, (_, i) => `include:n${i}.many-lookups.test`).join(' ')} include:sendgrid.net ~all`,
+      ),
+    ],
+    ...Object.fromEntries(
+      Array.from({ length: 11 }, (_, i) => [
+        `n${i}.many-lookups.test`,
+        [txt(`v=spf1 ip4:198.51.100.${i} ~all`)],
+      ]),
+    ),
+  }),
+  // Keys.
+  ...sendgrid('key-1024.test', { 's1._domainkey.key-1024.test': [dkimTxt(KEY_1024)] }),
+  ...sendgrid('key-512.test', { 's1._domainkey.key-512.test': [dkimTxt(KEY_512)] }),
+  ...sendgrid('dkim-elsewhere.test', {
+    's1._domainkey.dkim-elsewhere.test': [cname('s1.dkim.example.net')],
+  }),
+  ...sendgrid('key-4096.test', { 's1._domainkey.key-4096.test': [dkimTxt(KEY_4096)] }),
+  // DMARC.
+  ...sendgrid(
+    'dmarc-none.test',
+    dmarc('dmarc-none.test', 'v=DMARC1; p=none; rua=mailto:d@dmarc-none.test'),
+  ),
+  ...sendgrid('aspf-strict.test', dmarc('aspf-strict.test', 'v=DMARC1; p=reject; aspf=s')),
+  'mailgun-strict.test': [txt('v=spf1 include:mailgun.org ~all'), mx('mxa.mailgun.org')],
+  'pic._domainkey.mailgun-strict.test': [dkimTxt(KEY_2048)],
+  ...dmarc('mailgun-strict.test', 'v=DMARC1; p=reject; adkim=s'),
+  // The organisational domain's record covers its subdomains.
+  ...sendgrid('news.org-dmarc.test', {}, ['_dmarc.news.org-dmarc.test']),
+  ...dmarc('org-dmarc.test', 'v=DMARC1; p=reject'),
+  // Name servers that fail.
+  'slow.test': 'TIMEOUT',
+  'broken.test': 'SERVFAIL',
+};
+
+let dns: TestDnsServer;
+let service: TestService;
+
+before(async () => {
+  dns = await startTestDnsServer(fileScope, ZONES);
+  service = await startService(fileScope, { DNS_SERVERS: dns.address, DNS_TIMEOUT_MS: '400' });
+});
+
+interface Item {
+  name: string;
+  status: string;
+  found: string[];
+  expected: string | null;
+  detail: string;
+  hint: string | null;
+}
+interface Report {
+  domain: string;
+  ready: boolean;
+  checks: Item[];
+}
+
+async function check(args: { domain?: string; provider?: string; dkimSelectors?: string[] } = {}) {
+  const result = await service.gql<{ checkSenderDomain: Report }>(
+    `query ($domain: String, $provider: String, $dkimSelectors: [String!]) {
+       checkSenderDomain(domain: $domain, provider: $provider, dkimSelectors: $dkimSelectors) {
+         domain ready checks { name status found expected detail hint } } }`,
+    args,
+  );
+  assert.equal(result.errors, undefined, JSON.stringify(result.errors));
+  const report = result.data!.checkSenderDomain;
+  const item = (name: string) => report.checks.find((c) => c.name === name)!;
+  const statuses = Object.fromEntries(report.checks.map((c) => [c.name, c.status]));
+  return { report, item, statuses };
+}
+
+const sg = (domain: string) => check({ domain, provider: 'SENDGRID' });
+
+describe('a correct setup per provider preset is ready', () => {
+  test('SendGrid: SPF include, the s1/s2 CNAMEs, DMARC', async () => {
+    const { report, statuses, item } = await sg('sendgrid-ok.test');
+    assert.deepEqual(statuses, {
+      SPF: 'OK',
+      DKIM: 'OK',
+      DMARC: 'OK',
+      RETURN_PATH: 'SKIPPED',
+      ALIGNMENT: 'OK',
+      MX: 'SKIPPED',
+    });
+    assert.equal(report.ready, true);
+    assert.deepEqual(item('SPF').found, [
+      'sendgrid-ok.test TXT "v=spf1 include:sendgrid.net ~all"',
+    ]);
+    assert.ok(
+      item('DKIM').found.includes(
+        's1._domainkey.sendgrid-ok.test CNAME s1.domainkey.u1.wl1.sendgrid.net',
+      ),
+    );
+    assert.match(item('DKIM').detail, /2048-bit RSA/);
+  });
+
+  test('Mailgun (US) with its selector', async () => {
+    const { report, statuses } = await check({
+      domain: 'mailgun-ok.test',
+      provider: 'MAILGUN_US',
+      dkimSelectors: ['pic'],
+    });
+    assert.deepEqual(statuses, {
+      SPF: 'OK',
+      DKIM: 'OK',
+      DMARC: 'OK',
+      RETURN_PATH: 'OK',
+      ALIGNMENT: 'OK',
+      MX: 'SKIPPED',
+    });
+    assert.equal(report.ready, true);
+  });
+
+  test('Amazon SES with the three Easy DKIM tokens and a custom MAIL FROM', async () => {
+    const { report, statuses } = await check({
+      domain: 'ses-ok.test',
+      provider: 'AMAZON_SES_US_EAST_1',
+      dkimSelectors: ['tok1', 'tok2', 'tok3'],
+    });
+    assert.deepEqual(statuses, {
+      SPF: 'OK',
+      DKIM: 'OK',
+      DMARC: 'OK',
+      RETURN_PATH: 'OK',
+      ALIGNMENT: 'OK',
+      MX: 'SKIPPED',
+    });
+    assert.equal(report.ready, true);
+  });
+
+  test('SES without tokens says which ones to give, and the records to publish with them', async () => {
+    const without = await check({ domain: 'ses-ok.test', provider: 'AMAZON_SES_US_EAST_1' });
+    assert.equal(without.item('DKIM').status, 'MISSING');
+    assert.match(without.item('DKIM').hint!, /three Easy DKIM tokens/);
+    const wrong = await check({
+      domain: 'ses-ok.test',
+      provider: 'AMAZON_SES_US_EAST_1',
+      dkimSelectors: ['tok9'],
+    });
+    assert.equal(wrong.item('DKIM').status, 'MISSING');
+    assert.equal(
+      wrong.item('DKIM').expected,
+      'tok9._domainkey.ses-ok.test CNAME tok9.dkim.amazonses.com',
+    );
+  });
+
+  test('Postmark with its selector and pm-bounces return path', async () => {
+    const { report, statuses } = await check({
+      domain: 'postmark-ok.test',
+      provider: 'POSTMARK',
+      dkimSelectors: ['20240101pm'],
+    });
+    assert.deepEqual(statuses, {
+      SPF: 'OK',
+      DKIM: 'OK',
+      DMARC: 'OK',
+      RETURN_PATH: 'OK',
+      ALIGNMENT: 'OK',
+      MX: 'SKIPPED',
+    });
+    assert.equal(report.ready, true);
+  });
+
+  test('own server (GENERIC): by default the configured sender domain, SPF evaluated for the server address', async () => {
+    const configured = await service.gql(
+      `mutation { configureSmtp(input: { connectionUri: "smtp://mail.generic-ok.test:587", fromAddress: "no-reply@generic-ok.test" }) { version } }`,
+    );
+    assert.equal(configured.errors, undefined, JSON.stringify(configured.errors));
+    const ok = await check({ dkimSelectors: ['mail'] });
+    assert.equal(ok.report.domain, 'generic-ok.test');
+    assert.deepEqual(ok.statuses, {
+      SPF: 'OK',
+      DKIM: 'OK',
+      DMARC: 'OK',
+      RETURN_PATH: 'OK',
+      ALIGNMENT: 'OK',
+      MX: 'SKIPPED',
+    });
+    assert.match(ok.item('SPF').detail, /203\.0\.113\.7/);
+    // A record that does not name the server: SPF fails for it, and the fix keeps what was there.
+    const other = await check({ domain: 'generic-other.test', dkimSelectors: ['mail'] });
+    assert.equal(other.item('SPF').status, 'INVALID');
+    assert.equal(
+      other.item('SPF').expected,
+      'generic-other.test TXT "v=spf1 ip4:198.51.100.1 a:mail.generic-ok.test -all"',
+    );
+  });
+
+  test('the provider defaults to the preset recognised from the configured host', async () => {
+    const configured = await service.gql(
+      `mutation { configureSmtpProvider(input: { provider: "SENDGRID", password: "SG.test-key", fromAddress: "no-reply@sendgrid-ok.test" }) { version } }`,
+    );
+    assert.equal(configured.errors, undefined, JSON.stringify(configured.errors));
+    const { report, item } = await check();
+    assert.equal(report.domain, 'sendgrid-ok.test');
+    assert.equal(report.ready, true);
+    assert.match(item('SPF').detail, /SendGrid/);
+  });
+});
+
+describe('each record missing', () => {
+  test('SPF missing: the record to publish', async () => {
+    const { report, item } = await sg('no-spf.test');
+    assert.equal(item('SPF').status, 'MISSING');
+    assert.equal(item('SPF').expected, 'no-spf.test TXT "v=spf1 include:sendgrid.net ~all"');
+    assert.equal(report.ready, false);
+  });
+
+  test('DKIM missing: both SendGrid CNAMEs expected, and alignment fails', async () => {
+    const { report, item } = await sg('no-dkim.test');
+    assert.equal(item('DKIM').status, 'MISSING');
+    assert.match(
+      item('DKIM').expected!,
+      /^s1\._domainkey\.no-dkim\.test CNAME s1\.domainkey\.u<account number>/m,
+    );
+    assert.match(item('DKIM').expected!, /^s2\._domainkey\.no-dkim\.test CNAME/m);
+    assert.equal(item('ALIGNMENT').status, 'INVALID');
+    assert.equal(report.ready, false);
+  });
+
+  test('DMARC missing: p=none to start with', async () => {
+    const { report, item } = await sg('no-dmarc.test');
+    assert.equal(item('DMARC').status, 'MISSING');
+    assert.equal(item('DMARC').expected, '_dmarc.no-dmarc.test TXT "v=DMARC1; p=none"');
+    assert.equal(report.ready, false);
+  });
+
+  test('return path missing (Postmark): a warning with the CNAME to publish', async () => {
+    const { report, item } = await check({
+      domain: 'postmark-norp.test',
+      provider: 'POSTMARK',
+      dkimSelectors: ['20240101pm'],
+    });
+    assert.equal(item('RETURN_PATH').status, 'WARNING');
+    assert.equal(item('RETURN_PATH').expected, 'pm-bounces.postmark-norp.test CNAME pm.mtasv.net');
+    assert.equal(report.ready, true);
+  });
+});
+
+describe('SPF is evaluated, not matched as text', () => {
+  test('two SPF records are a permanent error; the merged record is offered', async () => {
+    const { item } = await sg('two-spf.test');
+    assert.equal(item('SPF').status, 'INVALID');
+    assert.equal(item('SPF').found.length, 2);
+    assert.equal(
+      item('SPF').expected,
+      'two-spf.test TXT "v=spf1 include:sendgrid.net include:mailgun.org ~all"',
+    );
+  });
+
+  test('an include reached through a macro counts', async () => {
+    const { item } = await sg('macro-spf.test');
+    assert.equal(item('SPF').status, 'OK', item('SPF').detail);
+  });
+
+  test('more than 10 look-ups is flagged', async () => {
+    const { item } = await sg('many-lookups.test');
+    assert.equal(item('SPF').status, 'INVALID');
+    assert.match(item('SPF').detail, /more than 10 DNS look-ups/);
+  });
+
+  test('+all is flagged', async () => {
+    const { item } = await sg('plus-all.test');
+    assert.equal(item('SPF').status, 'INVALID');
+    assert.equal(item('SPF').expected, 'plus-all.test TXT "v=spf1 include:sendgrid.net ~all"');
+  });
+
+  test('a record for another provider does not authorise this one', async () => {
+    const { item } = await sg('other-provider.test');
+    assert.equal(item('SPF').status, 'INVALID');
+    assert.equal(
+      item('SPF').expected,
+      'other-provider.test TXT "v=spf1 include:mailgun.org include:sendgrid.net ~all"',
+    );
+  });
+});
+
+describe('DKIM keys', () => {
+  test('a 1024-bit key is a warning', async () => {
+    const { report, item } = await sg('key-1024.test');
+    assert.equal(item('DKIM').status, 'WARNING');
+    assert.match(item('DKIM').detail, /1024-bit/);
+    assert.equal(report.ready, true);
+  });
+
+  test('a 4096-bit key (a record over 512 bytes, split in strings) is read whole', async () => {
+    const { item } = await sg('key-4096.test');
+    assert.equal(item('DKIM').status, 'OK');
+    assert.match(item('DKIM').detail, /s1\._domainkey\.key-4096\.test: a 4096-bit RSA key/);
+  });
+
+  test('a key under 1024 bits is invalid', async () => {
+    const { report, item } = await sg('key-512.test');
+    assert.equal(item('DKIM').status, 'INVALID');
+    assert.match(item('DKIM').detail, /512-bit/);
+    assert.equal(report.ready, false);
+  });
+
+  test("a SendGrid selector pointing elsewhere than SendGrid's name is invalid", async () => {
+    const { item } = await sg('dkim-elsewhere.test');
+    assert.equal(item('DKIM').status, 'INVALID');
+    assert.match(item('DKIM').detail, /s1\.dkim\.example\.net/);
+  });
+});
+
+describe('DMARC', () => {
+  test('p=none is OK with a warning', async () => {
+    const { report, item } = await sg('dmarc-none.test');
+    assert.equal(item('DMARC').status, 'WARNING');
+    assert.match(item('DMARC').detail, /p=none/);
+    assert.equal(report.ready, true);
+  });
+
+  test('strict SPF alignment while the return path is a subdomain is warned', async () => {
+    const { item } = await sg('aspf-strict.test');
+    assert.equal(item('DMARC').status, 'WARNING');
+    assert.match(item('DMARC').detail, /aspf=s/);
+  });
+
+  test('strict DKIM alignment with Mailgun (signs from its sending domain) is warned', async () => {
+    const { item } = await check({
+      domain: 'mailgun-strict.test',
+      provider: 'MAILGUN_US',
+      dkimSelectors: ['pic'],
+    });
+    assert.equal(item('DMARC').status, 'WARNING');
+    assert.match(item('DMARC').detail, /adkim=s/);
+  });
+
+  test("the organisational domain's record covers a subdomain", async () => {
+    const { item } = await sg('news.org-dmarc.test');
+    assert.equal(item('DMARC').status, 'OK');
+    assert.match(item('DMARC').detail, /organisational domain/);
+    assert.deepEqual(item('DMARC').found, ['_dmarc.org-dmarc.test TXT "v=DMARC1; p=reject"']);
+  });
+});
+
+describe('DNS failures are TEMPFAIL, never MISSING', () => {
+  for (const domain of ['slow.test', 'broken.test']) {
+    test(domain, async () => {
+      const { report, statuses } = await sg(domain);
+      assert.equal(statuses['SPF'], 'TEMPFAIL');
+      assert.equal(statuses['DKIM'], 'TEMPFAIL');
+      assert.equal(statuses['DMARC'], 'TEMPFAIL');
+      assert.equal(statuses['ALIGNMENT'], 'TEMPFAIL');
+      assert.ok(!Object.values(statuses).includes('MISSING'));
+      assert.equal(report.ready, false);
+    });
+  }
+});
+
+describe('input', () => {
+  test('an unknown provider, a bad domain and a bad selector are all reported', async () => {
+    const result = await service.gql(
+      `{ checkSenderDomain(domain: "not a domain", provider: "NOPE", dkimSelectors: ["a b"]) { ready } }`,
+    );
+    assert.equal(result.errors?.[0]?.extensions?.['code'], 'BAD_USER_INPUT');
+    const fields = (result.errors![0]!.extensions!['problems'] as { field: string }[]).map(
+      (p) => p.field,
+    );
+    assert.deepEqual(fields.sort(), ['dkimSelectors[0]', 'domain', 'provider']);
+  });
+
+  test('a special-use name (the default mailscope.localhost) is refused, not looked up', async () => {
+    const before = dns.queries.length;
+    const result = await service.gql(
+      `{ checkSenderDomain(domain: "mailscope.localhost") { ready } }`,
+    );
+    assert.equal(result.errors?.[0]?.extensions?.['code'], 'BAD_USER_INPUT');
+    assert.match(
+      result.errors![0]!.message + JSON.stringify(result.errors![0]!.extensions),
+      /local name/,
+    );
+    assert.equal(dns.queries.length, before);
+  });
+
+  test('every query went to the test DNS server', () => {
+    assert.ok(dns.queries.some((q) => q === 'sendgrid-ok.test TXT'));
+  });
+});
