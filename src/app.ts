@@ -147,6 +147,7 @@ export async function startApp(
   );
   const outbox = createOutbox({
     messages: storage.messages,
+    suppressions: storage.suppressions,
     publish: committed,
     settings,
     maxAttempts: config.deliveryMaxAttempts,
@@ -186,6 +187,8 @@ export async function startApp(
       messages: storage.messages,
       events: storage.events,
       dispatches: storage.dispatches,
+      reports: storage.reports,
+      suppressions: storage.suppressions,
       bus: operations.bus,
       deliveryStats: createDeliveryStats({ stats: storage.stats, messages: storage.messages }),
       verifier: createSmtpVerifier({

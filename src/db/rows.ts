@@ -7,6 +7,7 @@ import type {
   MessageEvent,
   MessageStatus,
 } from '../domain/message.ts';
+import type { DeliveryOutcome, ReportDetail } from '../domain/report.ts';
 
 // Row -> domain mapping, shared by both dialects: their drizzle schemas give columns the same
 // names and JS types, so a column rename touches one place.
@@ -32,6 +33,7 @@ export interface MessageRow {
   leaseExpiresAt: number | null;
   lastError: DeliveryError | null;
   smtpConfigVersion: number | null;
+  outcome: DeliveryOutcome | null;
 }
 
 export interface DispatchRow {
@@ -56,6 +58,8 @@ export interface EventRow {
   attempt: number | null;
   error: DeliveryError | null;
   smtpConfigVersion: number | null;
+  outcome: DeliveryOutcome | null;
+  report: ReportDetail | null;
 }
 
 export function toMessage(row: MessageRow): Message {
@@ -78,6 +82,7 @@ export function toMessage(row: MessageRow): Message {
     leaseExpiresAtMs: row.leaseExpiresAt,
     lastError: row.lastError,
     smtpConfigVersion: row.smtpConfigVersion,
+    outcome: row.outcome,
   };
 }
 
@@ -109,5 +114,7 @@ export function toEvent(row: EventRow, recipient: string, xid = 0): MessageEvent
     attempt: row.attempt,
     error: row.error,
     smtpConfigVersion: row.smtpConfigVersion,
+    outcome: row.outcome,
+    report: row.report,
   };
 }

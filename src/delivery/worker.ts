@@ -283,7 +283,13 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
       }
     }
     const { events, claimed } = written;
-    publish([...events, ...claimed.map((claim) => claim.event)]);
+    // In the log's order: messages the suppression list stopped during the claim have their
+    // events among the claims'.
+    publish(
+      [...events, ...claimed.map((claim) => claim.event)].sort(
+        (a, b) => a.xid - b.xid || a.seq - b.seq,
+      ),
+    );
     if (closing) return;
     if (written.configVersion !== null && written.configVersion !== (active?.version ?? null)) {
       // A configuration newer than ours was stored (on another instance, or before our news

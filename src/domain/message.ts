@@ -1,6 +1,14 @@
 import type { DeliveryError } from './delivery-error.ts';
+import type { DeliveryOutcome, ReportDetail } from './report.ts';
 
-export const MESSAGE_STATUSES = ['QUEUED', 'PROCESSING', 'SENT', 'ABANDONED', 'CANCELLED'] as const;
+export const MESSAGE_STATUSES = [
+  'QUEUED',
+  'PROCESSING',
+  'SENT',
+  'ABANDONED',
+  'CANCELLED',
+  'SUPPRESSED',
+] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 export interface Header {
@@ -29,6 +37,8 @@ export interface Message {
   leaseExpiresAtMs: number | null;
   lastError: DeliveryError | null;
   smtpConfigVersion: number | null;
+  /** What reports said after SENT, by precedence (report.ts); null while none arrived. */
+  outcome: DeliveryOutcome | null;
 }
 
 export interface Dispatch {
@@ -56,6 +66,15 @@ export const EVENT_REASONS = [
   'released_on_shutdown',
   'cancelled',
   'retried',
+  /** Stored or stopped because the recipient is on the suppression list. */
+  'suppressed',
+  /** A delivery report (the status stays; `outcome` says what was reported), by source. */
+  'report_dsn',
+  'report_arf',
+  'report_sendgrid',
+  'report_mailgun',
+  'report_postmark',
+  'report_ses',
 ] as const;
 export type EventReason = (typeof EVENT_REASONS)[number];
 
@@ -74,4 +93,8 @@ export interface MessageEvent {
   attempt: number | null;
   error: DeliveryError | null;
   smtpConfigVersion: number | null;
+  /** Set on events that record a delivery report. */
+  outcome: DeliveryOutcome | null;
+  /** The report's details, on events that record one. */
+  report: ReportDetail | null;
 }

@@ -7,6 +7,15 @@ import { ApiToken, ApiTokenMutation, ApiTokenQuery, Viewer } from './resolvers/a
 import { Mutation } from './resolvers/mutation.ts';
 import { Query } from './resolvers/query.ts';
 import { Subscription } from './resolvers/subscription.ts';
+import {
+  DeliveryReport,
+  Suppression,
+  SuppressionConnection,
+  SuppressionEdge,
+  SuppressionMutation,
+  SuppressionQuery,
+  UnmatchedReport,
+} from './resolvers/suppressions.ts';
 import { BulkMutation } from './resolvers/bulk.ts';
 import { DashboardQuery } from './resolvers/dashboard.ts';
 import {
@@ -28,8 +37,14 @@ import {
 const typeDefs = readFileSync(new URL('../../schema.graphql', import.meta.url), 'utf8');
 
 const resolvers: Resolvers = {
-  Query: { ...Query, ...TroubleshootingQuery, ...DashboardQuery, ...ApiTokenQuery },
-  Mutation: { ...Mutation, ...BulkMutation, ...ApiTokenMutation },
+  Query: {
+    ...Query,
+    ...TroubleshootingQuery,
+    ...DashboardQuery,
+    ...ApiTokenQuery,
+    ...SuppressionQuery,
+  },
+  Mutation: { ...Mutation, ...BulkMutation, ...ApiTokenMutation, ...SuppressionMutation },
   Subscription,
   DeliveryStats,
   SmtpProvider,
@@ -43,6 +58,11 @@ const resolvers: Resolvers = {
   SmtpConfig,
   ApiToken,
   Viewer,
+  DeliveryReport,
+  Suppression,
+  SuppressionConnection,
+  SuppressionEdge,
+  UnmatchedReport,
 };
 
 /** schema.graphql with its resolvers: one schema serves HTTP and graphql-ws alike. */

@@ -26,6 +26,7 @@ const MESSAGE = {
   leaseExpiresAt: 'lease_expires_at',
   lastError: 'last_error',
   smtpConfigVersion: 'smtp_config_version',
+  outcome: 'outcome',
 };
 
 const EVENT = {
@@ -39,6 +40,8 @@ const EVENT = {
   attempt: 'attempt',
   error: 'error',
   smtpConfigVersion: 'smtp_config_version',
+  outcome: 'outcome',
+  report: 'report',
 };
 
 const DISPATCH = {

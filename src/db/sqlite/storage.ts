@@ -174,6 +174,19 @@ export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptio
     },
     // One instance per database file: its memory is where every request passes.
     rates: createMemoryRates(),
+    reports: {
+      record: (report, nowMs) => inTurn(() => repository.reports.record(report, nowMs)),
+      listUnmatched: (first) => read(() => repository.reports.listUnmatched(first)),
+    },
+    suppressions: {
+      find: (address) => read(() => repository.reports.find(address)),
+      activeKeys: (addresses) => read(() => repository.reports.activeKeys(addresses)),
+      list: (address, first, afterId) =>
+        read(() => repository.reports.list(address, first, afterId)),
+      add: (entry, actor, nowMs) => inTurn(() => repository.reports.add(entry, actor, nowMs)),
+      remove: (address, actor, nowMs) =>
+        inTurn(() => repository.reports.remove(address, actor, nowMs)),
+    },
     signals,
     writeProblem: () => read(() => probe.problem()),
     async startFeed({ publish }) {
