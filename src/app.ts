@@ -20,12 +20,18 @@ import { destinationPolicy } from './smtp/destination-guard.ts';
 import type { MessageEvent } from './domain/message.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { startOperations } from './operations.ts';
+import { randomBytes } from 'node:crypto';
+import { startBounceListener, type BounceListener } from './bounces/listener.ts';
+import { createReportIntake } from './delivery/report-intake.ts';
+import { createVerp, type Verp } from './smtp/verp.ts';
 
 export interface RunningApp {
   /** e.g. http://127.0.0.1:4000; GraphQL is at `${url}/graphql`. */
   url: string;
   /** The embedded development SMTP server, when it runs. */
   embeddedSmtp: EmbeddedSmtpServer | null;
+  /** The bounce listener (BOUNCE_SMTP_PORT), when it runs. */
+  bounceSmtp: { host: string; port: number } | null;
   /** Shuts down in reverse order of start; safe to call twice. */
   close(): Promise<void>;
 }
@@ -53,7 +59,17 @@ export async function startApp(
   const descriptor = storageDescriptorFor(config.storage);
   const storage = await openStorage(descriptor, { role: 'main', secrets });
   let embeddedSmtp: EmbeddedSmtpServer | null = null;
+  // The VERP key is made once and kept in the database: bounces of mail sent before a restart
+  // (or by another instance) must still verify.
+  let bounceKey: string | null = null;
   try {
+    if (config.bounce.domain !== null) {
+      bounceKey = await storage.keys.getOrCreate(
+        'verp',
+        randomBytes(32).toString('base64'),
+        Date.now(),
+      );
+    }
     await secureStoredSecrets(storage.smtpConfigs, secrets, {
       info: (text) => log.info(text),
       warn: (text) => log.warn(text),
@@ -141,6 +157,10 @@ export async function startApp(
         concurrency: config.deliveryConcurrency,
       },
       logLevel: config.logLevel,
+      bounce:
+        config.bounce.domain !== null && bounceKey !== null
+          ? { domain: config.bounce.domain, key: bounceKey }
+          : null,
     },
     committed,
     { log, onAttempts: operations.observeAttempts },
@@ -214,10 +234,34 @@ export async function startApp(
     log,
   });
 
+  const verp: Verp | null =
+    config.bounce.domain !== null && bounceKey !== null
+      ? createVerp(config.bounce.domain, Buffer.from(bounceKey, 'base64'))
+      : null;
+  const intake = createReportIntake({
+    reports: storage.reports,
+    publish: committed,
+    countUnmatched: operations.countUnmatched,
+    countSuppression: operations.countSuppression,
+  });
+  let bounces: BounceListener | null = null;
   let thread: DeliveryThread;
   try {
+    if (verp !== null && config.bounce.port !== null) {
+      bounces = await startBounceListener({
+        host: config.bounce.host,
+        port: config.bounce.port,
+        maxBytes: config.bounce.maxBytes,
+        verp,
+        intake,
+        log,
+      });
+    }
     thread = await deliveryStarting;
   } catch (error) {
+    await bounces?.close();
+    // The listener could not start: the thread that did is stopped too.
+    await deliveryStarting.then((started) => started.close()).catch(() => {});
     await http.close();
     await embeddedSmtp?.close();
     await feed.close();
@@ -232,8 +276,10 @@ export async function startApp(
   return {
     url: http.url,
     embeddedSmtp,
+    bounceSmtp: bounces ? { host: bounces.host, port: bounces.port } : null,
     close() {
       closing ??= (async () => {
+        await bounces?.close();
         await http.close();
         stopConfigChanges();
         apiTokens.close();

@@ -1,3 +1,9 @@
+CREATE TABLE "service_keys" (
+	"name" text PRIMARY KEY NOT NULL,
+	"value" text NOT NULL,
+	"created_at" bigint NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "suppressions" (
 	"id" bigserial PRIMARY KEY NOT NULL,
 	"address" text NOT NULL,

@@ -463,6 +463,12 @@ export interface SuppressionStore {
   remove(address: string, actor: SuppressionActor, nowMs: number): Promise<boolean>;
 }
 
+/** Keys the service makes for itself once and keeps (see schema `service_keys`). */
+export interface ServiceKeyStore {
+  /** The stored key of this name; `candidate` is stored first when there is none yet. */
+  getOrCreate(name: string, candidate: string, nowMs: number): Promise<string>;
+}
+
 export interface Storage {
   readonly dialect: 'sqlite' | 'postgres';
   /** Write transactions worth running at once: 1 on SQLite (one writer), more on PostgreSQL. */
@@ -477,6 +483,7 @@ export interface Storage {
   rates: RateStore;
   reports: ReportStore;
   suppressions: SuppressionStore;
+  keys: ServiceKeyStore;
   signals: ChangeSignals;
   /** null when the database takes writes now; otherwise why not (for /readyz). */
   writeProblem(): Promise<string | null>;

@@ -16,6 +16,11 @@ export interface DeliveryThreadOptions {
   embedded: SmtpSettingsDeps['embedded'];
   transports: SmtpTransportsOptions;
   worker: WorkerOptions;
+  /**
+   * BOUNCE_DOMAIN and the VERP key (base64): every message's envelope sender names it.
+   * @default null (the From address is the envelope sender)
+   */
+  bounce?: { domain: string; key: string } | null;
   /** The thread logs with its own pino instance at this level. @default 'info' */
   logLevel?: LogLevel;
 }

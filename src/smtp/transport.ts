@@ -27,6 +27,12 @@ export interface OutgoingMail {
   headers: Header[];
   /** The full Message-ID, "<…@…>". */
   messageId: string;
+  /**
+   * The envelope sender bounces go to (VERP, BOUNCE_DOMAIN) and the DSN ENVID; null: the From
+   * address. DSN parameters (RET=HDRS, ENVID, NOTIFY=FAILURE,DELAY) go only to a server that
+   * offers DSN.
+   */
+  returnPath?: { address: string; envid: string } | null;
 }
 
 /**

@@ -295,3 +295,14 @@ export const retentionState = pgTable('retention_state', {
   prunedMessages: id64('pruned_messages').notNull(),
   lastPrunedAt: ms('last_pruned_at'),
 });
+
+/**
+ * Keys the service makes for itself on first start and keeps (e.g. `verp`: the HMAC key of the
+ * bounce addresses, which must outlive restarts so that late bounces still verify).
+ */
+export const serviceKeys = pgTable('service_keys', {
+  name: text('name').primaryKey(),
+  /** Base64. */
+  value: text('value').notNull(),
+  createdAt: ms('created_at').notNull(),
+});

@@ -71,6 +71,19 @@ export async function openPostgresStorage(
     rates: createPostgresRates(client),
     reports,
     suppressions: reports,
+    keys: {
+      async getOrCreate(name, candidate, nowMs) {
+        const { rows } = await client.query<{ value: string }>(
+          `WITH inserted AS (
+              INSERT INTO service_keys (name, value, created_at) VALUES ($1, $2, $3)
+              ON CONFLICT (name) DO NOTHING RETURNING value)
+            SELECT value FROM inserted UNION ALL
+            SELECT value FROM service_keys WHERE name = $1`,
+          [name, candidate, nowMs],
+        );
+        return rows[0]!.value;
+      },
+    },
     signals: signals ?? {
       announce() {
         throw new Error('changes are announced from the main role');

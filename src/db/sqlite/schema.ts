@@ -245,3 +245,14 @@ export const subjectSearchState = sqliteTable('subject_search_state', {
   id: integer('id').primaryKey(),
   indexedThroughId: integer('indexed_through_id').notNull(),
 });
+
+/**
+ * Keys the service makes for itself on first start and keeps (e.g. `verp`: the HMAC key of the
+ * bounce addresses, which must outlive restarts so that late bounces still verify).
+ */
+export const serviceKeys = sqliteTable('service_keys', {
+  name: text('name').primaryKey(),
+  /** Base64. */
+  value: text('value').notNull(),
+  createdAt: integer('created_at').notNull(),
+});

@@ -1,7 +1,9 @@
 import { LOG_START, type EventPosition } from '../../domain/event-position.ts';
 import type { SecretBox } from '../../secrets/secret-box.ts';
 import type { ChangeSignals, MessageStore, Storage, StorageChange } from '../port.ts';
+import { eq } from 'drizzle-orm';
 import { createMemoryRates } from '../memory-rates.ts';
+import { serviceKeys } from './schema.ts';
 import { createApiTokenRepository } from './api-tokens.ts';
 import { openDatabase } from './client.ts';
 import { createDispatchRepository } from './dispatches.ts';
@@ -177,6 +179,16 @@ export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptio
     reports: {
       record: (report, nowMs) => inTurn(() => repository.reports.record(report, nowMs)),
       listUnmatched: (first) => read(() => repository.reports.listUnmatched(first)),
+    },
+    keys: {
+      getOrCreate: (name, candidate, nowMs) =>
+        inTurn(() => {
+          db.insert(serviceKeys)
+            .values({ name, value: candidate, createdAt: nowMs })
+            .onConflictDoNothing()
+            .run();
+          return db.select().from(serviceKeys).where(eq(serviceKeys.name, name)).get()!.value;
+        }),
     },
     suppressions: {
       find: (address) => read(() => repository.reports.find(address)),
