@@ -40,6 +40,8 @@ const REQUIRED_SCOPE: Record<string, 'ADMIN' | 'READ'> = {
   'query eventCursor': 'READ',
   'query viewer': 'READ',
   'query apiTokens': 'ADMIN',
+  'query suppressions': 'READ',
+  'query unmatchedReports': 'READ',
   'mutation configureSmtp': 'ADMIN',
   'mutation sendEmail': 'ADMIN',
   'mutation sendEmails': 'ADMIN',
@@ -52,6 +54,8 @@ const REQUIRED_SCOPE: Record<string, 'ADMIN' | 'READ'> = {
   'mutation retryConfigurationFailures': 'ADMIN',
   'mutation createApiToken': 'ADMIN',
   'mutation revokeApiToken': 'ADMIN',
+  'mutation addSuppression': 'ADMIN',
+  'mutation removeSuppression': 'ADMIN',
   'subscription messageEvents': 'READ',
   'subscription queueStats': 'READ',
 };
