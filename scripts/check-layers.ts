@@ -17,6 +17,8 @@ const ROOMS: Record<string, number> = {
   // A client of the service and of its database files: never the whole app.
   cli: 5.5,
   http: 5,
+  // The bounce listener: mail coming in, as requests come in over http, handed to delivery.
+  bounces: 4.5,
   graphql: 4,
   // Readiness, metrics, retention: they watch delivery and storage; http serves what they say.
   ops: 3.7,

@@ -26,6 +26,10 @@ import { principalKey } from './auth/principal.ts';
 import { createSubmissionIntake } from './delivery/submission-intake.ts';
 import { addressProblem } from './delivery/input-rules.ts';
 import { startSubmissionServer, type SubmissionServer } from './smtp/submission-server.ts';
+import { randomBytes } from 'node:crypto';
+import { startBounceListener, type BounceListener } from './bounces/listener.ts';
+import { createReportIntake } from './delivery/report-intake.ts';
+import { createVerp, type Verp } from './smtp/verp.ts';
 
 export interface RunningApp {
   /** e.g. http://127.0.0.1:4000; GraphQL is at `${url}/graphql`. */
@@ -34,6 +38,8 @@ export interface RunningApp {
   embeddedSmtp: EmbeddedSmtpServer | null;
   /** The SMTP submission listener, when SUBMISSION_PORT is set. */
   submission: { host: string; port: number } | null;
+  /** The bounce listener (BOUNCE_SMTP_PORT), when it runs. */
+  bounceSmtp: { host: string; port: number } | null;
   /** Shuts down in reverse order of start; safe to call twice. */
   close(): Promise<void>;
 }
@@ -52,7 +58,17 @@ export async function startApp(
   const descriptor = storageDescriptorFor(config.storage);
   const storage = await openStorage(descriptor, { role: 'main', secrets });
   let embeddedSmtp: EmbeddedSmtpServer | null = null;
+  // The VERP key is made once and kept in the database: bounces of mail sent before a restart
+  // (or by another instance) must still verify.
+  let bounceKey: string | null = null;
   try {
+    if (config.bounce.domain !== null) {
+      bounceKey = await storage.keys.getOrCreate(
+        'verp',
+        randomBytes(32).toString('base64'),
+        Date.now(),
+      );
+    }
     await secureStoredSecrets(storage.smtpConfigs, secrets, {
       info: (text) => log.info(text),
       warn: (text) => log.warn(text),
@@ -145,12 +161,17 @@ export async function startApp(
       },
       logLevel: config.logLevel,
       dnsServers: config.dnsServers,
+      bounce:
+        config.bounce.domain !== null && bounceKey !== null
+          ? { domain: config.bounce.domain, key: bounceKey }
+          : null,
     },
     committed,
     { log, onAttempts: ops.observeAttempts },
   );
   const outbox = createOutbox({
     messages: storage.messages,
+    suppressions: storage.suppressions,
     publish: committed,
     settings,
     maxAttempts: config.deliveryMaxAttempts,
@@ -195,6 +216,8 @@ export async function startApp(
       messages: storage.messages,
       events: storage.events,
       dispatches: storage.dispatches,
+      reports: storage.reports,
+      suppressions: storage.suppressions,
       bus: ops.bus,
       deliveryStats: createDeliveryStats({ stats: storage.stats, messages: storage.messages }),
       verifier: createSmtpVerifier({
@@ -221,9 +244,30 @@ export async function startApp(
     log,
   });
 
+  const verp: Verp | null =
+    config.bounce.domain !== null && bounceKey !== null
+      ? createVerp(config.bounce.domain, Buffer.from(bounceKey, 'base64'))
+      : null;
+  const intake = createReportIntake({
+    reports: storage.reports,
+    publish: committed,
+    countUnmatched: ops.countUnmatched,
+    countSuppression: ops.countSuppression,
+  });
+  let bounces: BounceListener | null = null;
   let submission: SubmissionServer | null = null;
   let thread: DeliveryThread;
   try {
+    if (verp !== null && config.bounce.port !== null) {
+      bounces = await startBounceListener({
+        host: config.bounce.host,
+        port: config.bounce.port,
+        maxBytes: config.bounce.maxBytes,
+        verp,
+        intake,
+        log,
+      });
+    }
     submission =
       config.submission.port === null
         ? null
@@ -251,9 +295,10 @@ export async function startApp(
           });
     thread = await deliveryStarting;
   } catch (error) {
+    await bounces?.close();
     await submission?.close();
     await http.close();
-    // When the submission listener is what failed, the delivery thread may be up.
+    // When a listener is what failed, the delivery thread may be up: it is stopped too.
     await deliveryStarting.then(
       (started) => started.close(),
       () => undefined,
@@ -272,10 +317,12 @@ export async function startApp(
     url: http.url,
     embeddedSmtp,
     submission: submission ? { host: submission.host, port: submission.port } : null,
+    bounceSmtp: bounces ? { host: bounces.host, port: bounces.port } : null,
     close() {
       closing ??= (async () => {
         // Mail stops coming in first; a submission mid-way still stores what it was given.
         await submission?.close();
+        await bounces?.close();
         await http.close();
         stopConfigChanges();
         apiTokens.close();

@@ -94,6 +94,22 @@ const envSchema = z.object({
       return z.NEVER;
     }),
   DNS_TIMEOUT_MS: integer(100, 60_000).default(5_000),
+  BOUNCE_DOMAIN: optionalText.pipe(
+    z
+      .string()
+      .regex(
+        /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$|^[a-z0-9-]+\.localhost$/i,
+        'must be a domain name like bounces.example.com',
+      )
+      .nullable(),
+  ),
+  BOUNCE_SMTP_PORT: z
+    .union([z.literal('off'), integer(0, 65_535)], {
+      error: 'must be a port number (0-65535) or "off"',
+    })
+    .default('off'),
+  BOUNCE_SMTP_HOST: optionalText,
+  BOUNCE_SMTP_MAX_BYTES: integer(1_024, 104_857_600).default(10_485_760),
 });
 
 /**
@@ -165,6 +181,19 @@ function configFrom(env: z.output<typeof envSchema>) {
     dnsServers: env.DNS_SERVERS,
     /** DNS_TIMEOUT_MS: how long one DNS query may take before it counts as TEMPFAIL. @default 5_000 */
     dnsTimeoutMs: env.DNS_TIMEOUT_MS,
+    /**
+     * Our own bounce intake. `domain` (BOUNCE_DOMAIN): every message goes out with the envelope
+     * sender `bounces+<token>@domain`, the token an HMAC that names the message. `port`
+     * (BOUNCE_SMTP_PORT, null when `off`), `host` (BOUNCE_SMTP_HOST, @default HOST) and
+     * `maxBytes` (BOUNCE_SMTP_MAX_BYTES, @default 10_485_760): the listener reading the
+     * reports sent there. @default null domain, listener off
+     */
+    bounce: {
+      domain: env.BOUNCE_DOMAIN === null ? null : env.BOUNCE_DOMAIN.toLowerCase(),
+      port: env.BOUNCE_SMTP_PORT === 'off' ? null : env.BOUNCE_SMTP_PORT,
+      host: env.BOUNCE_SMTP_HOST ?? env.HOST,
+      maxBytes: env.BOUNCE_SMTP_MAX_BYTES,
+    },
   };
 }
 
@@ -225,6 +254,12 @@ function crossVariableProblems(present: Record<string, string | undefined>): str
     problems.push('DELIVERY_RETRY_MAX_MS: must not be smaller than DELIVERY_RETRY_BASE_MS');
   }
   problems.push(...submissionProblems(present));
+  const bouncePort = present['BOUNCE_SMTP_PORT'];
+  if (bouncePort !== undefined && bouncePort !== 'off' && present['BOUNCE_DOMAIN'] === undefined) {
+    problems.push(
+      'BOUNCE_SMTP_PORT: the bounce listener accepts mail for BOUNCE_DOMAIN only; set BOUNCE_DOMAIN too',
+    );
+  }
   return problems;
 }
 

@@ -30,7 +30,18 @@ export type Metric =
   /** Messages that reached SENT or ABANDONED, by how many attempts they took. */
   | 'final_attempts'
   /** QUEUED-to-SENT time of sent messages, by latency bucket. */
-  | 'latency';
+  | 'latency'
+  /** Delivery reports by outcome: DELIVERED, DEFERRED, BOUNCED_HARD, …, COMPLAINED. */
+  | 'outcome'
+  /** Reports that matched no message, by source. */
+  | 'unmatched_report';
+
+/** The `outcome` counter's key: bounces split by type (BOUNCED_HARD, BOUNCED_SOFT, …). */
+export function outcomeKey(event: Pick<MessageEvent, 'outcome' | 'report'>): string {
+  return event.outcome === 'BOUNCED'
+    ? `BOUNCED_${event.report?.bounceType ?? 'UNDETERMINED'}`
+    : String(event.outcome);
+}
 
 /** What an event needs besides itself to be counted. */
 export interface EventContext {
@@ -78,6 +89,10 @@ export function createCounterBatch() {
           event.recipient.slice(event.recipient.lastIndexOf('@') + 1).toLowerCase(),
         );
       }
+      if (event.outcome !== null) {
+        add(event.atMs, 'outcome', outcomeKey(event));
+        return; // a report: the message's status did not change
+      }
       if (
         event.status === 'SENT' ||
         (event.status === 'ABANDONED' && event.reason !== 'cancelled')
@@ -87,6 +102,9 @@ export function createCounterBatch() {
       if (event.status === 'SENT') {
         add(event.atMs, 'latency', String(latencyBucket(event.atMs - context.createdAtMs)));
       }
+    },
+    countUnmatched(atMs: number, source: string): void {
+      add(atMs, 'unmatched_report', source);
     },
     /** In a fixed order (by bucket, metric, key), so concurrent writers lock rows alike. */
     entries: (): CounterEntry[] =>

@@ -1,5 +1,6 @@
 import type { DeliveryErrorCode } from '../domain/delivery-error.ts';
 import type { MessageStatus } from '../domain/message.ts';
+import type { DeliveryOutcome } from '../domain/report.ts';
 
 /** Which messages a list, a count or a bulk action is about; absent fields do not filter. */
 export interface MessageListFilter {
@@ -18,6 +19,8 @@ export interface MessageListFilter {
   smtpConfigVersion?: number;
   /** The last failed attempt's code is one of these. */
   lastErrorCodes?: readonly DeliveryErrorCode[];
+  /** What reports said after SENT (Message.outcome) is one of these. */
+  outcomes?: readonly DeliveryOutcome[];
   /** Changed at or after this time. */
   updatedAfterMs?: number;
 }

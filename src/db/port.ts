@@ -6,6 +6,12 @@ import type { DeliveryError, DeliveryErrorCode } from '../domain/delivery-error.
 import type { EventPosition } from '../domain/event-position.ts';
 import type { Dispatch, Header, Message, MessageEvent, MessageStatus } from '../domain/message.ts';
 import type { MessageListFilter } from './message-filter.ts';
+import type {
+  IncomingReport,
+  Suppression,
+  SuppressionReason,
+  UnmatchedReport,
+} from '../domain/report.ts';
 
 export type { MessageListFilter } from './message-filter.ts';
 
@@ -23,6 +29,10 @@ export interface NewMessage {
   smtpConfigVersion: number | null;
   /** The submitted MIME message (SMTP submission), sent as it is. @default null */
   rawMime?: Buffer | null;
+  /**
+   * The recipient is on the suppression list: stored SUPPRESSED, never sent. @default false
+   */
+  suppressed?: boolean;
 }
 
 export type EnqueueResult =
@@ -413,6 +423,67 @@ export interface BackgroundJobs {
   close(): Promise<void>;
 }
 
+/** Who changed the suppression list by hand (recorded with the entry). */
+export interface SuppressionActor {
+  /** `api_token` (the bootstrap token), `token` (a stored one), `anonymous` or `report`. */
+  kind: 'api_token' | 'token' | 'anonymous' | 'report';
+  tokenId: number | null;
+}
+
+export type RecordReportResult =
+  | {
+      kind: 'recorded';
+      message: Message;
+      event: MessageEvent;
+      /** The entry the report added, when it added one (a hard bounce or a complaint). */
+      suppression: Suppression | null;
+    }
+  /** The same report (same source and event id) was stored before: nothing changed. */
+  | { kind: 'duplicate' }
+  /** It names no message we know: kept in the unmatched list. */
+  | { kind: 'unmatched'; report: UnmatchedReport };
+
+/** Delivery reports after SENT, in one transaction each. */
+export interface ReportStore {
+  /**
+   * Finds the message, appends the report's event (status unchanged), raises the message's
+   * outcome by precedence and, for a hard bounce or a complaint, suppresses its recipient.
+   */
+  record(report: IncomingReport, nowMs: number): Promise<RecordReportResult>;
+  /** Newest first. */
+  listUnmatched(first: number): Promise<UnmatchedReport[]>;
+}
+
+export interface SuppressionPage {
+  suppressions: Suppression[];
+  hasNextPage: boolean;
+  totalCount: number;
+}
+
+/** Addresses nothing is sent to; addresses compare whole and case-insensitively. */
+export interface SuppressionStore {
+  /** The active entry for this address, or null. */
+  find(address: string): Promise<Suppression | null>;
+  /** Which of these addresses are suppressed now, as suppressionKey()s. */
+  activeKeys(addresses: readonly string[]): Promise<Set<string>>;
+  /** Active entries, newest first; `afterId` is the last entry of the previous page. */
+  list(address: string | null, first: number, afterId: number | null): Promise<SuppressionPage>;
+  /** Adds an entry, or returns the active one for the address (`created` false). */
+  add(
+    entry: { address: string; reason: SuppressionReason; detail: string | null },
+    actor: SuppressionActor,
+    nowMs: number,
+  ): Promise<{ suppression: Suppression; created: boolean }>;
+  /** Ends the active entry (kept, with who and when); false when none was active. */
+  remove(address: string, actor: SuppressionActor, nowMs: number): Promise<boolean>;
+}
+
+/** Keys the service makes for itself once and keeps (see schema `service_keys`). */
+export interface ServiceKeyStore {
+  /** The stored key of this name; `candidate` is stored first when there is none yet. */
+  getOrCreate(name: string, candidate: string, nowMs: number): Promise<string>;
+}
+
 export interface Storage {
   readonly dialect: 'sqlite' | 'postgres';
   /** Write transactions worth running at once: 1 on SQLite (one writer), more on PostgreSQL. */
@@ -425,6 +496,9 @@ export interface Storage {
   stats: StatsStore;
   retention: RetentionStore;
   rates: RateStore;
+  reports: ReportStore;
+  suppressions: SuppressionStore;
+  keys: ServiceKeyStore;
   signals: ChangeSignals;
   /** null when the database takes writes now; otherwise why not (for /readyz). */
   writeProblem(): Promise<string | null>;

@@ -7,6 +7,7 @@ import type {
   MessageEvent,
   MessageStatus,
 } from '../domain/message.ts';
+import type { DeliveryOutcome, ReportDetail } from '../domain/report.ts';
 
 // Row -> domain mapping, shared by both dialects: their drizzle schemas give columns the same
 // names and JS types, so a column rename touches one place.
@@ -33,6 +34,7 @@ export interface MessageRow {
   lastError: DeliveryError | null;
   smtpConfigVersion: number | null;
   rawMime: Buffer | null;
+  outcome: DeliveryOutcome | null;
 }
 
 export interface DispatchRow {
@@ -57,6 +59,8 @@ export interface EventRow {
   attempt: number | null;
   error: DeliveryError | null;
   smtpConfigVersion: number | null;
+  outcome: DeliveryOutcome | null;
+  report: ReportDetail | null;
 }
 
 export function toMessage(row: MessageRow): Message {
@@ -80,6 +84,7 @@ export function toMessage(row: MessageRow): Message {
     lastError: row.lastError,
     smtpConfigVersion: row.smtpConfigVersion,
     rawMime: row.rawMime,
+    outcome: row.outcome,
   };
 }
 
@@ -111,5 +116,7 @@ export function toEvent(row: EventRow, recipient: string, xid = 0): MessageEvent
     attempt: row.attempt,
     error: row.error,
     smtpConfigVersion: row.smtpConfigVersion,
+    outcome: row.outcome,
+    report: row.report,
   };
 }

@@ -20,6 +20,18 @@ export interface DeliveryStatsReport {
   queueDepth: number;
   processing: number;
   oldestQueuedAgeMs: number | null;
+  /** Delivery reports received in the period, by outcome (bounces by type). */
+  delivered: number;
+  deferred: number;
+  bouncedHard: number;
+  /** SOFT and UNDETERMINED bounces. */
+  bouncedSoft: number;
+  complained: number;
+  /** Bounces / sent in the period; null when nothing was sent. */
+  bounceRate: number | null;
+  complaintRate: number | null;
+  unmatchedReports: number;
+  suppressed: number;
 }
 
 const TOP_DOMAINS = 20;
@@ -62,12 +74,17 @@ export function createDeliveryStats(deps: DeliveryStatsDeps) {
         .map(([bucket, count]): [number, number] => [Number(bucket), count])
         .sort((a, b) => a[0] - b[0]);
       const sentCount = latency.reduce((sum, [, count]) => sum + count, 0);
+      const sent = get('reason', 'sent');
+      const bouncedHard = get('outcome', 'BOUNCED_HARD');
+      const bouncedSoft = get('outcome', 'BOUNCED_SOFT') + get('outcome', 'BOUNCED_UNDETERMINED');
+      const complained = get('outcome', 'COMPLAINED');
+      const rate = (count: number) => (sent === 0 ? null : count / sent);
 
       return {
         sinceMs,
         untilMs,
         queued: get('reason', 'queued'),
-        sent: get('reason', 'sent'),
+        sent,
         abandoned: get('reason', 'failed_permanently') + get('reason', 'attempts_exhausted'),
         cancelled: get('reason', 'cancelled'),
         retryScheduled: get('reason', 'retry_scheduled'),
@@ -95,6 +112,15 @@ export function createDeliveryStats(deps: DeliveryStatsDeps) {
         processing: queue.processing,
         oldestQueuedAgeMs:
           queue.oldestQueuedAtMs === null ? null : Math.max(0, now() - queue.oldestQueuedAtMs),
+        delivered: get('outcome', 'DELIVERED'),
+        deferred: get('outcome', 'DEFERRED'),
+        bouncedHard,
+        bouncedSoft,
+        complained,
+        bounceRate: rate(bouncedHard + bouncedSoft),
+        complaintRate: rate(complained),
+        unmatchedReports: byMetric('unmatched_report').reduce((sum, [, count]) => sum + count, 0),
+        suppressed: get('reason', 'suppressed'),
       };
     },
   };

@@ -18,6 +18,11 @@ export interface DeliveryThreadOptions {
   worker: WorkerOptions;
   /** DNS_SERVERS: the thread's look-ups go to these resolvers; null for the system's. */
   dnsServers: readonly string[] | null;
+  /**
+   * BOUNCE_DOMAIN and the VERP key (base64): every message's envelope sender names it.
+   * @default null (the From address is the envelope sender)
+   */
+  bounce?: { domain: string; key: string } | null;
   /** The thread logs with its own pino instance at this level. @default 'info' */
   logLevel?: LogLevel;
 }

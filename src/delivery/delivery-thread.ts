@@ -16,6 +16,7 @@ import type {
 import { observeAttempts } from './attempt-observer.ts';
 import { createSmtpSettings } from './smtp-settings.ts';
 import { createDeliveryWorker } from './worker.ts';
+import { createVerp } from '../smtp/verp.ts';
 
 const HEARTBEAT_MS = 1_000;
 const options = workerData as DeliveryThreadOptions;
@@ -58,6 +59,9 @@ const worker = createDeliveryWorker({
     if (events.length > 0) post({ type: 'events', events: [...events] });
   },
   options: options.worker,
+  verp: options.bounce
+    ? createVerp(options.bounce.domain, Buffer.from(options.bounce.key, 'base64'))
+    : null,
   log,
 });
 

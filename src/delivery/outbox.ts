@@ -5,7 +5,9 @@ import type {
   MessageStore,
   NewMessage,
   StoredTransition,
+  SuppressionStore,
 } from '../db/port.ts';
+import { suppressionKey } from '../domain/report.ts';
 import type { DeliveryErrorCode } from '../domain/delivery-error.ts';
 import {
   MESSAGE_STATUSES,
@@ -67,6 +69,8 @@ export type TransitionResult =
 
 export interface OutboxDeps {
   messages: MessageStore;
+  /** sendEmail to a listed address stores the message SUPPRESSED and sends nothing. */
+  suppressions: SuppressionStore;
   /** Where the events of each committed change go (the storage's feed, in log order). */
   publish: (events: readonly MessageEvent[]) => void;
   settings: SmtpSettings;
@@ -184,8 +188,16 @@ export function createOutbox(deps: OutboxDeps) {
         for (const taken of onBatchTaken.splice(0)) taken();
         let results: EnqueueResult[];
         try {
+          // One look-up per batch; checked again when each message is claimed, so an address
+          // listed in between is caught before anything is sent.
+          const listed = await deps.suppressions.activeKeys(
+            batch.map((entry) => entry.input.recipient),
+          );
           results = await deps.messages.enqueueMany(
-            batch.map((entry) => entry.input),
+            batch.map((entry) => ({
+              ...entry.input,
+              suppressed: listed.has(suppressionKey(entry.input.recipient)),
+            })),
             now(),
           );
         } catch (error) {
@@ -288,7 +300,7 @@ export function createOutbox(deps: OutboxDeps) {
   }
 
   async function retryMatching(filter: MessageListFilter): Promise<BulkResult> {
-    const result = await applyInChunks(filter, ['ABANDONED', 'CANCELLED'], (ids) =>
+    const result = await applyInChunks(filter, ['ABANDONED', 'CANCELLED', 'SUPPRESSED'], (ids) =>
       deps.messages.retryMany(ids, deps.maxAttempts, now(), currentVersion()),
     );
     if (result.affected > 0) deps.wakeWorker();
@@ -328,8 +340,12 @@ export function createOutbox(deps: OutboxDeps) {
       if (problems.length > 0) return { ok: false, kind: 'invalid', problems };
       const domain = messageIdDomain();
       const version = currentVersion();
+      const suppressed = await deps.suppressions.activeKeys(inputs.map((input) => input.to));
       const stored = await deps.messages.enqueueAll(
-        inputs.map((input) => toNewMessage(input, domain, version)),
+        inputs.map((input) => ({
+          ...toNewMessage(input, domain, version),
+          suppressed: suppressed.has(suppressionKey(input.to)),
+        })),
         now(),
       );
       if (!stored.ok) {
@@ -400,6 +416,7 @@ export function createOutbox(deps: OutboxDeps) {
       return `<${randomUUID()}@${messageIdDomain()}>`;
     },
 
+    /** ABANDONED, CANCELLED, or SUPPRESSED once the address is off the list -> QUEUED. */
     async retry(id: number): Promise<TransitionResult> {
       const result = await deps.messages.retry(id, deps.maxAttempts, now(), currentVersion());
       if (result.kind !== 'changed') return notChanged(result);

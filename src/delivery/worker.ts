@@ -1,3 +1,4 @@
+import type { Verp } from '../smtp/verp.ts';
 import type {
   AttemptRecord,
   ClaimedMessage,
@@ -37,6 +38,11 @@ export interface WorkerDeps {
   /** Where committed events go (the worker never listens to any). */
   publish: (events: readonly MessageEvent[]) => void;
   options: WorkerOptions;
+  /**
+   * With BOUNCE_DOMAIN: each message's envelope sender (and DSN ENVID) names it, so its
+   * bounces find it. @default null
+   */
+  verp?: Verp | null;
   /** Where the worker reports its own bugs. @default an error-level logger on stdout */
   log?: Logger;
   /** Wall-clock time: due times and leases are stored as wall time, shared across restarts. */
@@ -118,6 +124,7 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
   const idlePollMs = options.idlePollMs ?? 1_000;
   const graceMs = options.shutdownGraceMs ?? 5_000;
   const storageRetryMs = options.storageRetryMs ?? 100;
+  const verp = deps.verp ?? null;
   const onStorageError =
     deps.onStorageError ??
     ((error: unknown, unrecorded: number) =>
@@ -204,6 +211,9 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
             messageId: message.messageId,
             raw: message.rawMime,
             dkim: active.dkimKey,
+            returnPath: verp
+              ? { address: verp.address(message.id), envid: verp.token(message.id) }
+              : null,
           });
     if (closed) return;
     const next = decide(message, attempt, outcome, atMs);
@@ -285,7 +295,13 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
       }
     }
     const { events, claimed } = written;
-    publish([...events, ...claimed.map((claim) => claim.event)]);
+    // In the log's order: messages the suppression list stopped during the claim have their
+    // events among the claims'.
+    publish(
+      [...events, ...claimed.map((claim) => claim.event)].sort(
+        (a, b) => a.xid - b.xid || a.seq - b.seq,
+      ),
+    );
     if (closing) return;
     if (written.configVersion !== null && written.configVersion !== (active?.version ?? null)) {
       // A configuration newer than ours was stored (on another instance, or before our news

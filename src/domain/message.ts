@@ -1,6 +1,14 @@
 import type { DeliveryError } from './delivery-error.ts';
+import type { DeliveryOutcome, ReportDetail } from './report.ts';
 
-export const MESSAGE_STATUSES = ['QUEUED', 'PROCESSING', 'SENT', 'ABANDONED', 'CANCELLED'] as const;
+export const MESSAGE_STATUSES = [
+  'QUEUED',
+  'PROCESSING',
+  'SENT',
+  'ABANDONED',
+  'CANCELLED',
+  'SUPPRESSED',
+] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 export interface Header {
@@ -34,6 +42,8 @@ export interface Message {
    * messages queued through the API, which are composed at each attempt.
    */
   rawMime: Uint8Array | null;
+  /** What reports said after SENT, by precedence (report.ts); null while none arrived. */
+  outcome: DeliveryOutcome | null;
 }
 
 export interface Dispatch {
@@ -61,6 +71,15 @@ export const EVENT_REASONS = [
   'released_on_shutdown',
   'cancelled',
   'retried',
+  /** Stored or stopped because the recipient is on the suppression list. */
+  'suppressed',
+  /** A delivery report (the status stays; `outcome` says what was reported), by source. */
+  'report_dsn',
+  'report_arf',
+  'report_sendgrid',
+  'report_mailgun',
+  'report_postmark',
+  'report_ses',
 ] as const;
 export type EventReason = (typeof EVENT_REASONS)[number];
 
@@ -79,4 +98,8 @@ export interface MessageEvent {
   attempt: number | null;
   error: DeliveryError | null;
   smtpConfigVersion: number | null;
+  /** Set on events that record a delivery report. */
+  outcome: DeliveryOutcome | null;
+  /** The report's details, on events that record one. */
+  report: ReportDetail | null;
 }

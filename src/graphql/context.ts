@@ -2,7 +2,13 @@ import type { ExecutionResult } from 'graphql';
 import type { ApiTokens } from '../auth/api-tokens.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { SendRateLimiter } from '../auth/send-rate-limiter.ts';
-import type { DispatchStore, EventLog, MessageStore } from '../db/port.ts';
+import type {
+  DispatchStore,
+  EventLog,
+  MessageStore,
+  ReportStore,
+  SuppressionStore,
+} from '../db/port.ts';
 import type { DeliveryStats } from '../delivery/delivery-stats.ts';
 import type { EventBus } from '../delivery/event-bus.ts';
 import type { Outbox } from '../delivery/outbox.ts';
@@ -20,6 +26,8 @@ export interface GraphQLContext {
   messages: MessageStore;
   events: EventLog;
   dispatches: DispatchStore;
+  reports: ReportStore;
+  suppressions: SuppressionStore;
   bus: EventBus;
   deliveryStats: DeliveryStats;
   verifier: SmtpVerifier;

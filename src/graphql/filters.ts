@@ -18,5 +18,6 @@ export function toListFilter(filter: MessageFilter | null | undefined, field: st
   if (filter.errorCode != null) result.errorCodes = filter.errorCode;
   if (filter.everFailed != null) result.everFailed = filter.everFailed;
   if (filter.smtpConfigVersion != null) result.smtpConfigVersion = filter.smtpConfigVersion;
+  if (filter.outcome != null) result.outcomes = filter.outcome;
   return result;
 }

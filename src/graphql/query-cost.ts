@@ -48,6 +48,8 @@ export const DEFAULT_COST_MODEL: CostModel = Object.freeze({
     'Query.smtpProviders': 20,
     'Query.smtpConfigHistory': 20,
     'Query.apiTokens': 20,
+    // Reports after SENT: a delivery report, sometimes a delay or two before it.
+    'Message.reports': 3,
     // As many as it was given: up to 1,000.
     'Mutation.sendEmails': 1_000,
   }),
@@ -60,6 +62,11 @@ export const DEFAULT_COST_MODEL: CostModel = Object.freeze({
     'MessageEvent.message': 5,
     'Query.smtpConfigHistory': 5,
     'Query.apiTokens': 5,
+    'Message.reports': 5,
+    'Suppression.message': 5,
+    'Query.unmatchedReports': 5,
+    'Query.suppressions': 10,
+    'SuppressionConnection.totalCount': 100,
     // Counts over a filter, or aggregates over counters: the slowest reads there are.
     'MessageConnection.totalCount': 100,
     'Query.deliveryStats': 100,

@@ -7,6 +7,15 @@ import { ApiToken, ApiTokenMutation, ApiTokenQuery, Viewer } from './resolvers/a
 import { Mutation } from './resolvers/mutation.ts';
 import { Query } from './resolvers/query.ts';
 import { Subscription } from './resolvers/subscription.ts';
+import {
+  DeliveryReport,
+  Suppression,
+  SuppressionConnection,
+  SuppressionEdge,
+  SuppressionMutation,
+  SuppressionQuery,
+  UnmatchedReport,
+} from './resolvers/suppressions.ts';
 import { BulkMutation } from './resolvers/bulk.ts';
 import { SmtpSetupMutation } from './resolvers/smtp-setup.ts';
 import { DashboardQuery } from './resolvers/dashboard.ts';
@@ -29,8 +38,20 @@ import {
 const typeDefs = readFileSync(new URL('../../schema.graphql', import.meta.url), 'utf8');
 
 const resolvers: Resolvers = {
-  Query: { ...Query, ...TroubleshootingQuery, ...DashboardQuery, ...ApiTokenQuery },
-  Mutation: { ...Mutation, ...BulkMutation, ...SmtpSetupMutation, ...ApiTokenMutation },
+  Query: {
+    ...Query,
+    ...TroubleshootingQuery,
+    ...DashboardQuery,
+    ...ApiTokenQuery,
+    ...SuppressionQuery,
+  },
+  Mutation: {
+    ...Mutation,
+    ...BulkMutation,
+    ...SmtpSetupMutation,
+    ...ApiTokenMutation,
+    ...SuppressionMutation,
+  },
   Subscription,
   DeliveryStats,
   SmtpProvider,
@@ -44,6 +65,11 @@ const resolvers: Resolvers = {
   SmtpConfig,
   ApiToken,
   Viewer,
+  DeliveryReport,
+  Suppression,
+  SuppressionConnection,
+  SuppressionEdge,
+  UnmatchedReport,
 };
 
 /** schema.graphql with its resolvers: one schema serves HTTP and graphql-ws alike. */

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { outcomeKey } from '../db/counters.ts';
 import type { MessageReads } from '../db/port.ts';
 import { DELIVERY_ERROR_CODES } from '../domain/delivery-error.ts';
 import { MESSAGE_STATUSES, type MessageEvent } from '../domain/message.ts';
@@ -105,7 +106,31 @@ export function createMetrics(deps: MetricsDeps) {
     registers,
   });
 
+  const reports = new Counter({
+    name: 'mailscope_delivery_reports_total',
+    help: 'Delivery reports recorded since start, by source and outcome (bounces by type: BOUNCED_HARD, BOUNCED_SOFT, BOUNCED_UNDETERMINED)',
+    labelNames: ['source', 'outcome'],
+    registers,
+  });
+  const unmatched = new Counter({
+    name: 'mailscope_unmatched_reports_total',
+    help: 'Delivery reports since start that matched no message (kept; see the unmatchedReports query), by source',
+    labelNames: ['source'],
+    registers,
+  });
+  const suppressionsAdded = new Counter({
+    name: 'mailscope_suppressions_added_total',
+    help: 'Addresses hard bounces and complaints put on the suppression list since start, by reason',
+    labelNames: ['reason'],
+    registers,
+  });
+
   function countEvent(event: MessageEvent): void {
+    if (event.outcome !== null) {
+      // A report: the status did not change.
+      reports.inc({ source: event.report?.source ?? 'unknown', outcome: outcomeKey(event) });
+      return;
+    }
     events.inc({ status: event.status });
     if (!ATTEMPT_REASONS.has(event.reason)) return;
     if (event.error === null) attempts.inc({ outcome: 'sent', error_code: 'none' });
@@ -119,6 +144,16 @@ export function createMetrics(deps: MetricsDeps) {
      */
     countCommitted(committed: readonly MessageEvent[]): void {
       for (const event of committed) countEvent(event);
+    },
+
+    /** A report that matched no message. */
+    countUnmatched(source: string): void {
+      unmatched.inc({ source });
+    },
+
+    /** An address put on the suppression list. */
+    countSuppression(reason: string): void {
+      suppressionsAdded.inc({ reason });
     },
 
     /** Feeds the latency histogram from the delivery thread's attempt reports. */

@@ -32,6 +32,10 @@ export interface Ops {
   observeAttempts(reports: AttemptReport[]): void;
   /** Events this instance committed, for the counters. */
   countCommitted(events: readonly MessageEvent[]): void;
+  /** A delivery report that matched no message, by source. */
+  countUnmatched(source: string): void;
+  /** An address put on the suppression list, by reason. */
+  countSuppression(reason: string): void;
   close(): Promise<void>;
 }
 
@@ -81,6 +85,8 @@ export function startOps(deps: OpsDeps): Ops {
     bus: metrics.countingSubscriptions(deps.bus),
     observeAttempts: metrics.observeAttempts,
     countCommitted: metrics.countCommitted,
+    countUnmatched: metrics.countUnmatched,
+    countSuppression: metrics.countSuppression,
     async close() {
       await background.close();
       await retention.close();

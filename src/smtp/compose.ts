@@ -7,7 +7,7 @@ import type { OutgoingMail } from './outgoing-mail.ts';
 
 /** What goes on the wire for one message: the SMTP envelope and the RFC 5322 bytes. */
 export interface ComposedMessage {
-  envelope: { from: string; to: string[] };
+  envelope: { from: string; to: string[]; dsn?: DsnParams };
   /** The whole message, ending in CRLF; SMTP dot-stuffing is left to the connection. */
   raw: Buffer;
 }
@@ -81,6 +81,28 @@ function hasLineLongerThan(text: string, max: number): boolean {
  * both give the same bytes as nodemailer's whole pipeline.
  */
 export async function composeMessage(mail: OutgoingMail): Promise<ComposedMessage> {
+  const composed = await composeBody(mail);
+  const returnPath = mail.returnPath ?? null;
+  if (returnPath === null) return composed;
+  return {
+    raw: composed.raw,
+    envelope: {
+      from: returnPath.address,
+      to: composed.envelope.to,
+      // Only the headers come back (RET=HDRS): enough to match, and no copy of the content.
+      dsn: { ret: 'HDRS', envid: returnPath.envid, notify: ['FAILURE', 'DELAY'] },
+    },
+  };
+}
+
+/** DSN parameters for MAIL FROM and RCPT TO (RFC 3461), sent when the server offers DSN. */
+export interface DsnParams {
+  ret: 'HDRS';
+  envid: string;
+  notify: string[];
+}
+
+async function composeBody(mail: OutgoingMail): Promise<ComposedMessage> {
   // Submitted over SMTP: the sender's own message, only the envelope is ours.
   if (mail.raw) {
     const raw = Buffer.isBuffer(mail.raw)

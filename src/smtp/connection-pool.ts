@@ -196,8 +196,11 @@ export function createConnectionPool(options: ConnectionPoolOptions): Connection
     // A fresh envelope for each try: nodemailer marks the one it is given with a MAIL FROM
     // failure, and a re-queued message must not carry its last connection's mark
     // (test/faults/pool-connection-dies.test.ts).
-    const { from, to } = job.message.envelope;
-    connection.send({ from, to: [...to] }, job.message.raw, (error, info) => {
+    const { from, to, dsn } = job.message.envelope;
+    const envelope = dsn
+      ? { from, to: [...to], dsn: { ...dsn, notify: [...dsn.notify] } }
+      : { from, to: [...to] };
+    connection.send(envelope, job.message.raw, (error, info) => {
       if (job.done) return;
       member.job = null;
       const parts = transcript.endSend(true);

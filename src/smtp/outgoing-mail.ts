@@ -20,4 +20,10 @@ export interface OutgoingMail {
   raw?: Uint8Array | null;
   /** Sign with this key; a message that cannot be signed is not sent. */
   dkim?: DkimKey | null;
+  /**
+   * The envelope sender bounces go to (VERP, BOUNCE_DOMAIN) and the DSN ENVID; null: the From
+   * address. DSN parameters (RET=HDRS, ENVID, NOTIFY=FAILURE,DELAY) go only to a server that
+   * offers DSN.
+   */
+  returnPath?: { address: string; envid: string } | null;
 }

@@ -45,6 +45,8 @@ export interface TestSmtpServerOptions {
   certificate?: TestCert;
   /** With `tls: 'starttls'`: accept STARTTLS but leave it out of the EHLO reply. @default false */
   hideStartTls?: boolean;
+  /** Offer the DSN extension (RFC 3461). @default false */
+  dsn?: boolean;
   /**
    * Require AUTH (PLAIN/LOGIN) with these credentials; anything else gets
    * `535 5.7.8 Authentication credentials invalid`. Without it, AUTH is not offered.
@@ -177,6 +179,7 @@ export async function startTestSmtpServer(
     ...(certificate ? { cert: certificate.cert, key: certificate.key } : {}),
     hideSTARTTLS: options.hideStartTls ?? false,
     hideENHANCEDSTATUSCODES: true,
+    hideDSN: !(options.dsn ?? false),
     disabledCommands,
     authOptional: !options.auth,
     authMethods: ['PLAIN', 'LOGIN'],

@@ -40,6 +40,8 @@ function sentEvent(atMs: number): MessageEvent {
     attempt: 1,
     error: null,
     smtpConfigVersion: null,
+    outcome: null,
+    report: null,
   };
 }
 

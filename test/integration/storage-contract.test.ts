@@ -415,6 +415,7 @@ describe(`storage contract (${TEST_DIALECT})`, () => {
       SENT: 5,
       ABANDONED: 0,
       CANCELLED: 0,
+      SUPPRESSED: 0,
     });
   });
 

@@ -41,6 +41,8 @@ const REQUIRED_SCOPE: Record<string, 'ADMIN' | 'READ'> = {
   'query viewer': 'READ',
   'query apiTokens': 'ADMIN',
   'query checkSenderDomain': 'READ',
+  'query suppressions': 'READ',
+  'query unmatchedReports': 'READ',
   'mutation configureSmtp': 'ADMIN',
   'mutation sendEmail': 'ADMIN',
   'mutation sendEmails': 'ADMIN',
@@ -53,6 +55,8 @@ const REQUIRED_SCOPE: Record<string, 'ADMIN' | 'READ'> = {
   'mutation retryConfigurationFailures': 'ADMIN',
   'mutation createApiToken': 'ADMIN',
   'mutation revokeApiToken': 'ADMIN',
+  'mutation addSuppression': 'ADMIN',
+  'mutation removeSuppression': 'ADMIN',
   'subscription messageEvents': 'READ',
   'subscription queueStats': 'READ',
 };

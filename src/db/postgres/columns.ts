@@ -27,6 +27,7 @@ const MESSAGE = {
   lastError: 'last_error',
   smtpConfigVersion: 'smtp_config_version',
   rawMime: 'raw_mime',
+  outcome: 'outcome',
 };
 
 const EVENT = {
@@ -40,6 +41,8 @@ const EVENT = {
   attempt: 'attempt',
   error: 'error',
   smtpConfigVersion: 'smtp_config_version',
+  outcome: 'outcome',
+  report: 'report',
 };
 
 const DISPATCH = {

@@ -5,7 +5,11 @@ import { toEvent, type EventRow } from '../rows.ts';
 import { eventColumns } from './columns.ts';
 
 /** An event as its writer describes it; the log assigns `seq` and `xid`. */
-export type EventChange = Omit<MessageEvent, 'seq' | 'xid' | 'messageId' | 'recipient'>;
+export type EventChange = Omit<
+  MessageEvent,
+  'seq' | 'xid' | 'messageId' | 'recipient' | 'outcome' | 'report'
+> &
+  Partial<Pick<MessageEvent, 'outcome' | 'report'>>;
 
 /** The message an event is about, as far as the event and its counters need it. */
 export interface EventSubject {
@@ -19,9 +23,10 @@ export interface EventSubject {
 const APPEND = {
   name: 'mailscope-append-events',
   text: `INSERT INTO message_events
-      (message_id, at, status, previous_status, reason, attempt, error, smtp_config_version)
+      (message_id, at, status, previous_status, reason, attempt, error, smtp_config_version,
+        outcome, report)
     SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[],
-      $6::int[], $7::jsonb[], $8::int[])
+      $6::int[], $7::jsonb[], $8::int[], $9::text[], $10::jsonb[])
     RETURNING ${eventColumns()}`,
 };
 
@@ -54,6 +59,8 @@ export async function appendEvents(
         entry.change.error === null ? null : JSON.stringify(entry.change.error),
       ),
       entries.map((entry) => entry.change.smtpConfigVersion),
+      entries.map((entry) => entry.change.outcome ?? null),
+      entries.map((entry) => (entry.change.report ? JSON.stringify(entry.change.report) : null)),
     ],
   });
   // Sequence numbers are taken row by row in the order inserted: sorted, they line up with

@@ -28,6 +28,9 @@ export function filterCondition(filter: MessageListFilter, firstParam = 1): Cond
   if (filter.recipient !== undefined) {
     parts.push(`m.recipient_key = ${param(recipientKey(filter.recipient))}`);
   }
+  if (filter.outcomes && filter.outcomes.length > 0) {
+    parts.push(`m.outcome = ANY(${param([...filter.outcomes])}::text[])`);
+  }
   if (filter.createdAfterMs !== undefined) {
     parts.push(`m.created_at >= ${param(filter.createdAfterMs)}::bigint`);
   }

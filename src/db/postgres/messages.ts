@@ -128,7 +128,9 @@ const RETRY = {
   name: 'mailscope-retry',
   text: `WITH old AS (
       SELECT id, status, attempts FROM messages
-      WHERE id = ANY($1::bigint[]) AND status IN ('ABANDONED', 'CANCELLED')
+      WHERE id = ANY($1::bigint[]) AND (status IN ('ABANDONED', 'CANCELLED')
+        OR (status = 'SUPPRESSED' AND NOT EXISTS (SELECT 1 FROM suppressions s
+          WHERE s.address_key = messages.recipient_key AND s.removed_at IS NULL)))
       ORDER BY id FOR UPDATE)
     UPDATE messages m SET status = 'QUEUED', max_attempts = $2, attempts_at_retry = old.attempts,
       next_attempt_at = ${DB_NOW_MS}, updated_at = $3::bigint

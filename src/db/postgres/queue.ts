@@ -30,12 +30,14 @@ const ENQUEUE = {
       headers, status, attempts, max_attempts, attempts_at_retry, message_id, idempotency_key,
       request_hash, created_at, updated_at, next_attempt_at, ever_failed, raw_mime)
     SELECT r.recipient, r.recipient_key, r.subject, r.subject_folded, r.text, r.html, r.headers,
-      'QUEUED', 0, r.max_attempts, 0, r.message_id, r.idempotency_key, r.request_hash,
-      $13::bigint, $13::bigint, ${DB_NOW_MS}, false, r.raw_mime
+      r.status, 0, r.max_attempts, 0, r.message_id, r.idempotency_key, r.request_hash,
+      $13::bigint, $13::bigint, CASE WHEN r.status = 'QUEUED' THEN ${DB_NOW_MS} END, false,
+      r.raw_mime
     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-      $7::jsonb[], $8::int[], $9::text[], $10::text[], $11::text[], $12::int[], $14::bytea[])
+      $7::jsonb[], $8::int[], $9::text[], $10::text[], $11::text[], $12::int[], $14::bytea[],
+      $15::text[])
       AS r(recipient, recipient_key, subject, subject_folded, text, html, headers, max_attempts,
-        message_id, idempotency_key, request_hash, version, raw_mime)
+        message_id, idempotency_key, request_hash, version, raw_mime, status)
     ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING ${messageColumns()}`,
 };
@@ -51,17 +53,18 @@ const ENQUEUE_PLAIN = {
         headers, status, attempts, max_attempts, attempts_at_retry, message_id, created_at,
         updated_at, next_attempt_at, ever_failed, raw_mime)
       SELECT r.recipient, r.recipient_key, r.subject, r.subject_folded, r.text, r.html,
-        r.headers, 'QUEUED', 0, r.max_attempts, 0, r.message_id, $11::bigint, $11::bigint,
-        ${DB_NOW_MS}, false, r.raw_mime
+        r.headers, r.status, 0, r.max_attempts, 0, r.message_id, $11::bigint, $11::bigint,
+        CASE WHEN r.status = 'QUEUED' THEN ${DB_NOW_MS} END, false, r.raw_mime
       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-        $7::jsonb[], $8::int[], $9::text[], $17::bytea[])
+        $7::jsonb[], $8::int[], $9::text[], $17::bytea[], $18::text[])
         AS r(recipient, recipient_key, subject, subject_folded, text, html, headers,
-          max_attempts, message_id, raw_mime)
+          max_attempts, message_id, raw_mime, status)
       RETURNING ${messageColumns()}),
     events AS (
       INSERT INTO message_events (message_id, at, status, previous_status, reason, attempt,
         error, smtp_config_version)
-      SELECT i.id, $11::bigint, 'QUEUED', NULL, 'queued', NULL, NULL, v.version
+      SELECT i.id, $11::bigint, i.status, NULL,
+        CASE WHEN i.status = 'QUEUED' THEN 'queued' ELSE 'suppressed' END, NULL, NULL, v.version
       FROM inserted i JOIN unnest($9::text[], $1::text[], $10::int[])
           AS v(message_id, recipient, version)
         ON v.message_id = i."messageId" AND v.recipient = i.recipient
@@ -107,17 +110,25 @@ const CLAIM = {
         SELECT id, 'PROCESSING' AS previous, 0 AS rank FROM expired
         UNION ALL SELECT id, 'QUEUED', 1 FROM due) candidates
       ORDER BY rank, id LIMIT $1),
+    checked AS (
+      SELECT p.id, p.previous, EXISTS (SELECT 1 FROM suppressions s
+          WHERE s.address_key = m.recipient_key AND s.removed_at IS NULL) AS suppressed
+      FROM picked p JOIN messages m ON m.id = p.id),
     claimed AS (
-      UPDATE messages m SET status = 'PROCESSING', lease_expires_at = ${DB_NOW_MS} + $2::bigint,
+      UPDATE messages m SET
+        status = CASE WHEN checked.suppressed THEN 'SUPPRESSED' ELSE 'PROCESSING' END,
+        lease_expires_at = CASE WHEN checked.suppressed THEN NULL
+          ELSE ${DB_NOW_MS} + $2::bigint END,
         updated_at = $4::bigint, next_attempt_at = NULL
-      FROM picked WHERE m.id = picked.id
-      RETURNING ${messageColumns('m.')}, picked.previous AS "previousStatus"),
+      FROM checked WHERE m.id = checked.id
+      RETURNING ${messageColumns('m.')}, checked.previous AS "previousStatus"),
     logged AS (
       INSERT INTO message_events (message_id, at, status, previous_status, reason, attempt,
         error, smtp_config_version)
-      SELECT c.id, $4::bigint, 'PROCESSING', c."previousStatus",
-        CASE c."previousStatus" WHEN 'PROCESSING' THEN 'lease_expired' ELSE 'claimed' END,
-        c.attempts + 1, NULL, $5::int
+      SELECT c.id, $4::bigint, c.status, c."previousStatus",
+        CASE WHEN c.status = 'SUPPRESSED' THEN 'suppressed'
+          WHEN c."previousStatus" = 'PROCESSING' THEN 'lease_expired' ELSE 'claimed' END,
+        CASE WHEN c.status = 'SUPPRESSED' THEN NULL ELSE c.attempts + 1 END, NULL, $5::int
       FROM claimed c
       RETURNING seq, xid, message_id)
     SELECT c.*, l.seq AS "eventSeq", l.xid AS "eventXid",
@@ -217,12 +228,14 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
           messageId: 0,
           recipient: input.recipient,
           atMs: nowMs,
-          status: 'QUEUED',
+          status: input.suppressed ? 'SUPPRESSED' : 'QUEUED',
           previousStatus: null,
-          reason: 'queued',
+          reason: input.suppressed ? 'suppressed' : 'queued',
           attempt: null,
           error: null,
           smtpConfigVersion: input.smtpConfigVersion,
+          outcome: null,
+          report: null,
         },
         { createdAtMs: nowMs, attempts: 0 },
       );
@@ -250,6 +263,7 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
         entries.map((entry) => entry.key),
         entries.map((entry) => entry.count),
         inputs.map((input) => input.rawMime ?? null),
+        inputs.map((input) => (input.suppressed ? 'SUPPRESSED' : 'QUEUED')),
       ],
     });
     const byMessageId = new Map(rows.map((row) => [rowKey(row), row]));
@@ -264,12 +278,14 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
           messageId: row.id,
           recipient: row.recipient,
           atMs: nowMs,
-          status: 'QUEUED',
+          status: row.status,
           previousStatus: null,
-          reason: 'queued',
+          reason: row.status === 'SUPPRESSED' ? 'suppressed' : 'queued',
           attempt: null,
           error: null,
           smtpConfigVersion: row.eventVersion,
+          outcome: null,
+          report: null,
         },
       };
     });
@@ -321,6 +337,7 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
           toInsert.map((input) => input.smtpConfigVersion),
           nowMs,
           toInsert.map((input) => input.rawMime ?? null),
+          toInsert.map((input) => (input.suppressed ? 'SUPPRESSED' : 'QUEUED')),
         ],
       });
       if (rows.length !== toInsert.length) throw new KeyRace();
@@ -333,9 +350,9 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
         subject: subjectOf(inserted.get(rowKey(input))!),
         change: {
           atMs: inserted.get(rowKey(input))!.createdAt,
-          status: 'QUEUED',
+          status: inserted.get(rowKey(input))!.status,
           previousStatus: null,
-          reason: 'queued',
+          reason: input.suppressed ? 'suppressed' : 'queued',
           attempt: null,
           error: null,
           smtpConfigVersion: input.smtpConfigVersion,
@@ -430,6 +447,8 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
         attempt: record.attempt,
         error: record.error,
         smtpConfigVersion: record.smtpConfigVersion,
+        outcome: null,
+        report: null,
       };
       counters.countEvent(event, { createdAtMs: row.createdAt, attempts: row.attempts });
       return event;
@@ -440,6 +459,7 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
     tx: pg.ClientBase,
     counters: CounterBatch,
     request: ClaimRequest,
+    suppressedEvents: MessageEvent[],
   ): Promise<{ claimed: ClaimedMessage[]; configVersion: number | null }> {
     const { rows } = await tx.query<
       MessageRow & {
@@ -461,23 +481,36 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
     // Expired leases first, then the queue's order, oldest first (as the statement picked them).
     const rank = (row: { previousStatus: string }) => (row.previousStatus === 'PROCESSING' ? 0 : 1);
     rows.sort((a, b) => rank(a) - rank(b) || a.id - b.id);
-    const claimed = rows.map((row) => {
+    const claimed: ClaimedMessage[] = [];
+    for (const row of rows) {
+      // The suppression list was checked again in the claim: such a message stopped there.
+      const stopped = row.status === 'SUPPRESSED';
       const event: MessageEvent = {
         seq: row.eventSeq,
         xid: row.eventXid,
         messageId: row.id,
         recipient: row.recipient,
         atMs: request.nowMs,
-        status: 'PROCESSING',
+        status: stopped ? 'SUPPRESSED' : 'PROCESSING',
         previousStatus: row.previousStatus,
-        reason: row.previousStatus === 'PROCESSING' ? 'lease_expired' : 'claimed',
-        attempt: row.attempts + 1,
+        reason: stopped
+          ? 'suppressed'
+          : row.previousStatus === 'PROCESSING'
+            ? 'lease_expired'
+            : 'claimed',
+        attempt: stopped ? null : row.attempts + 1,
         error: null,
         smtpConfigVersion: request.smtpConfigVersion,
+        outcome: null,
+        report: null,
       };
-      counters.countEvent(event, { createdAtMs: row.createdAt, attempts: row.attempts + 1 });
-      return { message: toMessage(row), event };
-    });
+      counters.countEvent(event, {
+        createdAtMs: row.createdAt,
+        attempts: stopped ? row.attempts : row.attempts + 1,
+      });
+      if (stopped) suppressedEvents.push(event);
+      else claimed.push({ message: toMessage(row), event });
+    }
     return { claimed, configVersion: rows[0]?.configVersion ?? null };
   }
 
@@ -518,7 +551,7 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
         // message was queued is in it.
         const { claimed, configVersion } =
           request.limit > 0
-            ? await claimInTx(tx, counters, request)
+            ? await claimInTx(tx, counters, request, events)
             : { claimed: [], configVersion: null };
         await writeCounters(tx, counters);
         return { events, claimed, renewed, configVersion };

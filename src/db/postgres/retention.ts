@@ -29,7 +29,7 @@ export function createPostgresRetention(client: PostgresClient): RetentionStore 
         if (request.olderThanMs !== null) {
           const { rows } = await tx.query<{ id: number }>(
             `SELECT id FROM messages WHERE created_at < $1 AND updated_at < $1
-              AND status IN ('SENT', 'ABANDONED', 'CANCELLED')
+              AND status IN ('SENT', 'ABANDONED', 'CANCELLED', 'SUPPRESSED')
               ORDER BY created_at LIMIT $2 FOR UPDATE`,
             [request.olderThanMs, request.limit],
           );
@@ -37,7 +37,7 @@ export function createPostgresRetention(client: PostgresClient): RetentionStore 
         }
         if (request.belowId !== null && ids.size < request.limit) {
           const { rows } = await tx.query<{ id: number }>(
-            `SELECT id FROM messages WHERE id < $1 AND status IN ('SENT', 'ABANDONED', 'CANCELLED')
+            `SELECT id FROM messages WHERE id < $1 AND status IN ('SENT', 'ABANDONED', 'CANCELLED', 'SUPPRESSED')
               ORDER BY id LIMIT $2 FOR UPDATE`,
             [request.belowId, request.limit - ids.size],
           );
@@ -57,7 +57,7 @@ export function createPostgresRetention(client: PostgresClient): RetentionStore 
           list,
         ]);
         const deleted = await tx.query(
-          `DELETE FROM messages WHERE id = ANY($1) AND status IN ('SENT', 'ABANDONED', 'CANCELLED')`,
+          `DELETE FROM messages WHERE id = ANY($1) AND status IN ('SENT', 'ABANDONED', 'CANCELLED', 'SUPPRESSED')`,
           [list],
         );
         const state = await tx.query<EventPosition & { messages: number }>(

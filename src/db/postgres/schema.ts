@@ -16,6 +16,12 @@ import {
 } from 'drizzle-orm/pg-core';
 import type { DeliveryError } from '../../domain/delivery-error.ts';
 import type { EventReason, Header, MessageStatus } from '../../domain/message.ts';
+import type {
+  DeliveryOutcome,
+  ReportDetail,
+  ReportSource,
+  SuppressionReason,
+} from '../../domain/report.ts';
 import type { StoredTokenCreator, StoredTokenScope } from '../port.ts';
 
 // The same tables as sqlite/schema.ts, with the same column names, so rows map to domain types
@@ -85,8 +91,15 @@ export const messages = pgTable(
     everFailed: boolean('ever_failed').notNull().default(false),
     /** The MIME message as submitted over SMTP (Bcc removed), sent as it is; null otherwise. */
     rawMime: bytea('raw_mime'),
+    /** What reports said after SENT, by precedence (domain/report.ts); null while none came. */
+    outcome: text('outcome').$type<DeliveryOutcome>(),
   },
   (table) => [
+    index('messages_outcome_id')
+      .on(table.outcome, table.id)
+      .where(sql`${table.outcome} is not null`),
+    // Bounces quote the Message-ID header: that is how an otherwise unmatched one is matched.
+    index('messages_message_id').on(table.messageId),
     uniqueIndex('messages_idempotency_key')
       .on(table.idempotencyKey)
       .where(sql`${table.idempotencyKey} is not null`),
@@ -154,11 +167,64 @@ export const messageEvents = pgTable(
     attempt: integer('attempt'),
     error: jsonb('error').$type<DeliveryError>(),
     smtpConfigVersion: integer('smtp_config_version'),
+    /** Set on events that record a delivery report. */
+    outcome: text('outcome').$type<DeliveryOutcome>(),
+    report: jsonb('report').$type<ReportDetail>(),
+    /** `source|the source's event id`: the same report received twice is stored once. */
+    reportKey: text('report_key'),
   },
   (table) => [
     index('message_events_order').on(table.xid, table.seq),
     index('message_events_message').on(table.messageId, table.seq),
+    uniqueIndex('message_events_report_key')
+      .on(table.reportKey)
+      .where(sql`${table.reportKey} is not null`),
   ],
+);
+
+/**
+ * Addresses mail is not sent to. Removing an entry keeps its row (with who removed it and
+ * when); at most one entry per address is active.
+ */
+export const suppressions = pgTable(
+  'suppressions',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    address: text('address').notNull(),
+    /** suppressionKey(address): compared whole and case-insensitively. */
+    addressKey: text('address_key').notNull(),
+    reason: text('reason').$type<SuppressionReason>().notNull(),
+    source: text('source').$type<ReportSource>(),
+    messageId: id64('message_id'),
+    detail: text('detail'),
+    createdAt: ms('created_at').notNull(),
+    createdBy: text('created_by').notNull(),
+    createdByTokenId: integer('created_by_token_id'),
+    removedAt: ms('removed_at'),
+    removedBy: text('removed_by'),
+    removedByTokenId: integer('removed_by_token_id'),
+  },
+  (table) => [
+    uniqueIndex('suppressions_active')
+      .on(table.addressKey)
+      .where(sql`${table.removedAt} is null`),
+    index('suppressions_address').on(table.addressKey, table.id),
+  ],
+);
+
+/** Reports that matched no message: kept and counted, never dropped silently. */
+export const unmatchedReports = pgTable(
+  'unmatched_reports',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    at: ms('at').notNull(),
+    source: text('source').$type<ReportSource>().notNull(),
+    outcome: text('outcome').$type<DeliveryOutcome>().notNull(),
+    recipient: text('recipient'),
+    detail: text('detail'),
+    reportKey: text('report_key').notNull(),
+  },
+  (table) => [uniqueIndex('unmatched_reports_key').on(table.reportKey)],
 );
 
 /** Counters per time bucket (counters.ts), folded in from `stat_counter_deltas`. */
@@ -238,4 +304,15 @@ export const retentionState = pgTable('retention_state', {
   prunedThroughSeq: id64('pruned_through_seq').notNull(),
   prunedMessages: id64('pruned_messages').notNull(),
   lastPrunedAt: ms('last_pruned_at'),
+});
+
+/**
+ * Keys the service makes for itself on first start and keeps (e.g. `verp`: the HMAC key of the
+ * bounce addresses, which must outlive restarts so that late bounces still verify).
+ */
+export const serviceKeys = pgTable('service_keys', {
+  name: text('name').primaryKey(),
+  /** Base64. */
+  value: text('value').notNull(),
+  createdAt: ms('created_at').notNull(),
 });

@@ -8,6 +8,7 @@ import { startPostgresFeed } from './feed.ts';
 import { createPostgresMessageActions, createPostgresMessageReads } from './messages.ts';
 import { startNotifications } from './notifications.ts';
 import { createPostgresQueue } from './queue.ts';
+import { createPostgresReports } from './reports.ts';
 import { createPostgresRates } from './rates.ts';
 import { createPostgresRetention } from './retention.ts';
 import { startPostgresSignals } from './signals.ts';
@@ -50,6 +51,7 @@ export async function openPostgresStorage(
   const signals = notifications ? startPostgresSignals(client, notifications) : null;
   const log = createPostgresEventLog(client);
   const stats = createPostgresStats(client);
+  const reports = createPostgresReports(client);
 
   return {
     dialect: 'postgres',
@@ -67,6 +69,21 @@ export async function openPostgresStorage(
     stats,
     retention: createPostgresRetention(client),
     rates: createPostgresRates(client),
+    reports,
+    suppressions: reports,
+    keys: {
+      async getOrCreate(name, candidate, nowMs) {
+        const { rows } = await client.query<{ value: string }>(
+          `WITH inserted AS (
+              INSERT INTO service_keys (name, value, created_at) VALUES ($1, $2, $3)
+              ON CONFLICT (name) DO NOTHING RETURNING value)
+            SELECT value FROM inserted UNION ALL
+            SELECT value FROM service_keys WHERE name = $1`,
+          [name, candidate, nowMs],
+        );
+        return rows[0]!.value;
+      },
+    },
     signals: signals ?? {
       announce() {
         throw new Error('changes are announced from the main role');

@@ -9,7 +9,10 @@ import { messages } from './schema.ts';
 import type { CounterBatch } from '../counters.ts';
 
 /** What an operator does to messages outside the worker's loop: retry, cancel, expedite. */
-export function createMessageActions(db: Db, { findById, appendEvent, write }: MessageWriter) {
+export function createMessageActions(
+  db: Db,
+  { findById, isSuppressed, appendEvent, write }: MessageWriter,
+) {
   function retryOne(
     counters: CounterBatch,
     id: number,
@@ -19,9 +22,12 @@ export function createMessageActions(db: Db, { findById, appendEvent, write }: M
   ): StoredTransition {
     const row = findById.get({ id });
     if (!row) return { kind: 'not_found' };
-    if (row.status !== 'ABANDONED' && row.status !== 'CANCELLED') {
-      return { kind: 'conflict', message: toMessage(row) };
-    }
+    // A SUPPRESSED message goes again only once its address is off the list.
+    const retriable =
+      row.status === 'ABANDONED' ||
+      row.status === 'CANCELLED' ||
+      (row.status === 'SUPPRESSED' && !isSuppressed.get({ key: row.recipientKey }));
+    if (!retriable) return { kind: 'conflict', message: toMessage(row) };
     const updated = db
       .update(messages)
       .set({

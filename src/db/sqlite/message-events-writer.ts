@@ -1,13 +1,17 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { MessageEvent } from '../../domain/message.ts';
 import type { Db } from './client.ts';
 import { toEvent } from '../rows.ts';
-import { messageEvents, messages } from './schema.ts';
+import { messageEvents, messages, suppressions } from './schema.ts';
 import { createCounterBatch, type CounterBatch } from '../counters.ts';
 import type { StatsRepository } from './stats.ts';
 
 /** An event as its writer describes it; the log assigns `seq`, the message gives the rest. */
-export type EventChange = Omit<MessageEvent, 'seq' | 'xid' | 'messageId' | 'recipient'>;
+export type EventChange = Omit<
+  MessageEvent,
+  'seq' | 'xid' | 'messageId' | 'recipient' | 'outcome' | 'report'
+> &
+  Partial<Pick<MessageEvent, 'outcome' | 'report'>>;
 
 /**
  * What every part of the message repository shares: the message lookup by id, and writing a
@@ -22,6 +26,13 @@ export function createMessageWriter(db: Db, stats: StatsRepository) {
     .where(eq(messages.id, p('id')))
     .prepare();
 
+  /** Whether this recipient key is on the suppression list now. */
+  const isSuppressed = db
+    .select({ id: suppressions.id })
+    .from(suppressions)
+    .where(and(eq(suppressions.addressKey, p('key')), isNull(suppressions.removedAt)))
+    .prepare();
+
   const insertEvent = db
     .insert(messageEvents)
     .values({
@@ -33,6 +44,9 @@ export function createMessageWriter(db: Db, stats: StatsRepository) {
       attempt: p('attempt'),
       error: p('error'),
       smtpConfigVersion: p('smtpConfigVersion'),
+      outcome: p('outcome'),
+      report: p('report'),
+      reportKey: p('reportKey'),
     })
     .returning()
     .prepare();
@@ -41,8 +55,15 @@ export function createMessageWriter(db: Db, stats: StatsRepository) {
     counters: CounterBatch,
     message: { id: number; recipient: string; createdAt: number; attempts: number },
     change: EventChange,
+    reportKey: string | null = null,
   ): MessageEvent {
-    const row = insertEvent.get({ messageId: message.id, ...change });
+    const row = insertEvent.get({
+      messageId: message.id,
+      ...change,
+      outcome: change.outcome ?? null,
+      report: change.report ?? null,
+      reportKey,
+    });
     const event = toEvent(row!, message.recipient);
     counters.countEvent(event, { createdAtMs: message.createdAt, attempts: message.attempts });
     return event;
@@ -61,7 +82,7 @@ export function createMessageWriter(db: Db, stats: StatsRepository) {
     );
   }
 
-  return { findById, appendEvent, write };
+  return { findById, isSuppressed, appendEvent, write };
 }
 
 export type MessageWriter = ReturnType<typeof createMessageWriter>;

@@ -25,6 +25,9 @@ export function filterConditions(
   if (filter.recipient !== undefined) {
     conditions.push(eq(column(messages.recipientKey), recipientKey(filter.recipient)));
   }
+  if (filter.outcomes && filter.outcomes.length > 0) {
+    conditions.push(inArray(column(messages.outcome), [...filter.outcomes]));
+  }
   // Creation times never decrease as ids grow (the insert sees to it), so a time range is an id
   // range: one lookup in the created_at index finds the boundary, and the page is then read by
   // id like any other, instead of walking every message newer (or older) than the range.

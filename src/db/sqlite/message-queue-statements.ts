@@ -24,7 +24,7 @@ export function prepareQueueStatements(db: Db) {
       text: p('text'),
       html: p('html'),
       headers: p('headers'),
-      status: 'QUEUED',
+      status: p('status'),
       attempts: 0,
       maxAttempts: p('maxAttempts'),
       attemptsAtRetry: 0,
@@ -37,7 +37,7 @@ export function prepareQueueStatements(db: Db) {
       // message-filters.ts), which is what keeps time filters fast on a large history.
       createdAt: sql`max(${p('now')}, coalesce((select ${messages.createdAt} from ${messages} order by ${messages.id} desc limit 1), 0))`,
       updatedAt: p('now'),
-      nextAttemptAt: p('now'),
+      nextAttemptAt: p('nextAttemptAt'),
     })
     .returning()
     .prepare();
@@ -148,6 +148,19 @@ export function prepareQueueStatements(db: Db) {
     .returning()
     .prepare();
 
+  /** A claimed message whose recipient is suppressed: stopped instead of sent. */
+  const suppress = db
+    .update(messages)
+    .set({
+      status: 'SUPPRESSED',
+      leaseExpiresAt: null,
+      nextAttemptAt: null,
+      updatedAt: sql`${p('now')}`,
+    })
+    .where(eq(messages.id, p('id')))
+    .returning()
+    .prepare();
+
   const renew = db
     .update(messages)
     .set({ leaseExpiresAt: sql`${p('newLease')}` })
@@ -163,6 +176,7 @@ export function prepareQueueStatements(db: Db) {
 
   return {
     renew,
+    suppress,
     findByIdempotencyKey,
     insertMessage,
     claimExpired,

@@ -11,6 +11,7 @@ import type { Db } from './client.ts';
 import type { MessageWriter } from './message-events-writer.ts';
 import { prepareQueueStatements } from './message-queue-statements.ts';
 import { toMessage } from '../rows.ts';
+import { recipientKey } from '../message-filter.ts';
 import type { CounterBatch } from '../counters.ts';
 
 /** Thrown inside enqueueAll's transaction so that a conflict rolls back the whole batch. */
@@ -24,10 +25,10 @@ class IdempotencyConflict extends Error {
 }
 
 /** The worker's hot path: enqueue, claim with a lease, record attempts, release. */
-export function createMessageQueue(db: Db, { appendEvent, write }: MessageWriter) {
+export function createMessageQueue(db: Db, { appendEvent, isSuppressed, write }: MessageWriter) {
   const statements = prepareQueueStatements(db);
   const { findByIdempotencyKey, insertMessage, claimExpired, claimQueued } = statements;
-  const { finishAttempt, insertDispatch, release, renew } = statements;
+  const { finishAttempt, insertDispatch, release, renew, suppress } = statements;
 
   function renewInTx(request: ClaimRequest): { messageId: number; leaseExpiresAtMs: number }[] {
     const newLease = request.nowMs + request.leaseMs;
@@ -51,17 +52,20 @@ export function createMessageQueue(db: Db, { appendEvent, write }: MessageWriter
           : { kind: 'conflict', message };
       }
     }
+    const suppressed = input.suppressed === true;
     const row = insertMessage.get({
       ...input,
       rawMime: input.rawMime ?? null,
-      recipientKey: input.recipient.toLowerCase(),
+      recipientKey: recipientKey(input.recipient),
+      status: suppressed ? 'SUPPRESSED' : 'QUEUED',
       now: nowMs,
+      nextAttemptAt: suppressed ? null : nowMs,
     })!;
     const event = appendEvent(counters, row, {
       atMs: nowMs,
-      status: 'QUEUED',
+      status: row.status,
       previousStatus: null,
-      reason: 'queued',
+      reason: suppressed ? 'suppressed' : 'queued',
       attempt: null,
       error: null,
       smtpConfigVersion: input.smtpConfigVersion,
@@ -69,7 +73,12 @@ export function createMessageQueue(db: Db, { appendEvent, write }: MessageWriter
     return { kind: 'queued', message: toMessage(row), event };
   }
 
-  function claimInTx(counters: CounterBatch, request: ClaimRequest): ClaimedMessage[] {
+  /** Claims; the events of messages stopped by the suppression list go to `suppressedEvents`. */
+  function claimInTx(
+    counters: CounterBatch,
+    request: ClaimRequest,
+    suppressedEvents: MessageEvent[],
+  ): ClaimedMessage[] {
     const { nowMs, leaseMs, limit, smtpConfigVersion } = request;
     const leaseExpiresAt = nowMs + leaseMs;
     const params = {
@@ -83,21 +92,42 @@ export function createMessageQueue(db: Db, { appendEvent, write }: MessageWriter
       expired.length < limit ? claimQueued.all({ ...params, limit: limit - expired.length }) : [];
     // RETURNING comes in no particular order; keep the queue's, oldest first.
     due.sort((a, b) => a.id - b.id);
-    return [
+    const claimed: ClaimedMessage[] = [];
+    for (const { row, previous } of [
       ...expired.map((row) => ({ row, previous: 'PROCESSING' as const })),
       ...due.map((row) => ({ row, previous: 'QUEUED' as const })),
-    ].map(({ row, previous }) => ({
-      message: toMessage(row),
-      event: appendEvent(counters, row, {
-        atMs: nowMs,
-        status: 'PROCESSING',
-        previousStatus: previous,
-        reason: previous === 'PROCESSING' ? 'lease_expired' : 'claimed',
-        attempt: row.attempts + 1,
-        error: null,
-        smtpConfigVersion,
-      }),
-    }));
+    ]) {
+      // The suppression list is checked again just before sending: an address listed since the
+      // message was queued stops it here, in the claim's transaction (no PROCESSING in between).
+      if (isSuppressed.get({ key: row.recipientKey })) {
+        const stopped = suppress.get({ id: row.id, now: nowMs })!;
+        suppressedEvents.push(
+          appendEvent(counters, stopped, {
+            atMs: nowMs,
+            status: 'SUPPRESSED',
+            previousStatus: previous,
+            reason: 'suppressed',
+            attempt: null,
+            error: null,
+            smtpConfigVersion,
+          }),
+        );
+        continue;
+      }
+      claimed.push({
+        message: toMessage(row),
+        event: appendEvent(counters, row, {
+          atMs: nowMs,
+          status: 'PROCESSING',
+          previousStatus: previous,
+          reason: previous === 'PROCESSING' ? 'lease_expired' : 'claimed',
+          attempt: row.attempts + 1,
+          error: null,
+          smtpConfigVersion,
+        }),
+      });
+    }
+    return claimed;
   }
 
   function recordInTx(counters: CounterBatch, records: readonly AttemptRecord[]): MessageEvent[] {
@@ -178,7 +208,7 @@ export function createMessageQueue(db: Db, { appendEvent, write }: MessageWriter
      */
     claimDue(request: ClaimRequest): ClaimedMessage[] {
       if (request.limit <= 0) return [];
-      return write((counters) => claimInTx(counters, request));
+      return write((counters) => claimInTx(counters, request, []));
     },
 
     /** Writes a batch of finished attempts in one transaction; returns the events it appended. */
@@ -202,11 +232,12 @@ export function createMessageQueue(db: Db, { appendEvent, write }: MessageWriter
       if (records.length === 0 && request.limit <= 0 && !request.renew?.length) {
         return { events: [], claimed: [], renewed: [] };
       }
-      return write((counters) => ({
-        events: recordInTx(counters, records),
-        renewed: renewInTx(request),
-        claimed: request.limit > 0 ? claimInTx(counters, request) : [],
-      }));
+      return write((counters) => {
+        const events = recordInTx(counters, records);
+        const renewed = renewInTx(request);
+        const claimed = request.limit > 0 ? claimInTx(counters, request, events) : [];
+        return { events, renewed, claimed };
+      });
     },
 
     /** PROCESSING -> QUEUED (due now) for claims that were not sent, e.g. on shutdown. */

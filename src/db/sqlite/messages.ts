@@ -3,6 +3,7 @@ import { createMessageActions } from './message-actions.ts';
 import { createMessageWriter } from './message-events-writer.ts';
 import { createMessageQueue } from './message-queue.ts';
 import { createMessageReads } from './message-reads.ts';
+import { createReportRepository } from './reports.ts';
 import type { StatsRepository } from './stats.ts';
 
 /**
@@ -16,6 +17,8 @@ export function createMessageRepository(db: Db, stats: StatsRepository) {
     ...createMessageReads(db, writer),
     ...createMessageQueue(db, writer),
     ...createMessageActions(db, writer),
+    /** Reports and the suppression list: they write events and counters like the queue. */
+    reports: createReportRepository(db, writer),
   };
 }
 

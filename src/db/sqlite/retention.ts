@@ -3,7 +3,7 @@ import type { Db } from './client.ts';
 import { dispatches, messageEvents, messages, retentionState } from './schema.ts';
 
 /** Statuses a message never leaves by itself: only these are ever pruned. */
-const FINISHED = ['SENT', 'ABANDONED', 'CANCELLED'] as const;
+const FINISHED = ['SENT', 'ABANDONED', 'CANCELLED', 'SUPPRESSED'] as const;
 
 export interface PruneRequest {
   /** Prune finished messages created and last changed before this time; null: no age limit. */
@@ -57,7 +57,7 @@ export function createRetentionRepository(db: Db) {
             lt(messages.updatedAt, request.olderThanMs),
             // Unary plus keeps SQLite off the (status, id) index, which would visit every
             // finished message and sort them; the created_at range visits only old ones.
-            sql`+${messages.status} in ('SENT', 'ABANDONED', 'CANCELLED')`,
+            sql`+${messages.status} in ('SENT', 'ABANDONED', 'CANCELLED', 'SUPPRESSED')`,
           ),
         )
         .orderBy(messages.createdAt)

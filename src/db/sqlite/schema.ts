@@ -10,6 +10,12 @@ import {
 } from 'drizzle-orm/sqlite-core';
 import type { DeliveryError } from '../../domain/delivery-error.ts';
 import { EVENT_REASONS, MESSAGE_STATUSES, type Header } from '../../domain/message.ts';
+import {
+  DELIVERY_OUTCOMES,
+  REPORT_SOURCES,
+  SUPPRESSION_REASONS,
+  type ReportDetail,
+} from '../../domain/report.ts';
 import { API_TOKEN_CREATORS, API_TOKEN_SCOPES } from '../port.ts';
 
 // Times are integer milliseconds since the epoch (UTC): compact, indexable, and formatted to
@@ -60,8 +66,13 @@ export const messages = sqliteTable(
     everFailed: integer('ever_failed', { mode: 'boolean' }).notNull().default(false),
     /** The MIME message as submitted over SMTP (Bcc removed), sent as it is; null otherwise. */
     rawMime: blob('raw_mime', { mode: 'buffer' }),
+    /** What reports said after SENT, by precedence (domain/report.ts); null while none came. */
+    outcome: text('outcome', { enum: DELIVERY_OUTCOMES }),
   },
   (table) => [
+    index('messages_outcome_id').on(table.outcome, table.id),
+    // Bounces quote the Message-ID header: that is how an otherwise unmatched one is matched.
+    index('messages_message_id').on(table.messageId),
     index('messages_ever_failed_id').on(table.everFailed, table.id),
     uniqueIndex('messages_idempotency_key')
       .on(table.idempotencyKey)
@@ -119,8 +130,63 @@ export const messageEvents = sqliteTable(
     attempt: integer('attempt'),
     error: text('error', { mode: 'json' }).$type<DeliveryError>(),
     smtpConfigVersion: integer('smtp_config_version'),
+    /** Set on events that record a delivery report. */
+    outcome: text('outcome', { enum: DELIVERY_OUTCOMES }),
+    report: text('report', { mode: 'json' }).$type<ReportDetail>(),
+    /** `source|the source's event id`: the same report received twice is stored once. */
+    reportKey: text('report_key'),
   },
-  (table) => [index('message_events_message').on(table.messageId, table.seq)],
+  (table) => [
+    index('message_events_message').on(table.messageId, table.seq),
+    uniqueIndex('message_events_report_key')
+      .on(table.reportKey)
+      .where(sql`${table.reportKey} is not null`),
+  ],
+);
+
+/**
+ * Addresses mail is not sent to. Removing an entry keeps its row (with who removed it and
+ * when); at most one entry per address is active.
+ */
+export const suppressions = sqliteTable(
+  'suppressions',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    address: text('address').notNull(),
+    /** suppressionKey(address): compared whole and case-insensitively. */
+    addressKey: text('address_key').notNull(),
+    reason: text('reason', { enum: SUPPRESSION_REASONS }).notNull(),
+    source: text('source', { enum: REPORT_SOURCES }),
+    messageId: integer('message_id'),
+    detail: text('detail'),
+    createdAt: integer('created_at').notNull(),
+    createdBy: text('created_by').notNull(),
+    createdByTokenId: integer('created_by_token_id'),
+    removedAt: integer('removed_at'),
+    removedBy: text('removed_by'),
+    removedByTokenId: integer('removed_by_token_id'),
+  },
+  (table) => [
+    uniqueIndex('suppressions_active')
+      .on(table.addressKey)
+      .where(sql`${table.removedAt} is null`),
+    index('suppressions_address').on(table.addressKey, table.id),
+  ],
+);
+
+/** Reports that matched no message: kept and counted, never dropped silently. */
+export const unmatchedReports = sqliteTable(
+  'unmatched_reports',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    at: integer('at').notNull(),
+    source: text('source', { enum: REPORT_SOURCES }).notNull(),
+    outcome: text('outcome', { enum: DELIVERY_OUTCOMES }).notNull(),
+    recipient: text('recipient'),
+    detail: text('detail'),
+    reportKey: text('report_key').notNull(),
+  },
+  (table) => [uniqueIndex('unmatched_reports_key').on(table.reportKey)],
 );
 
 /**
@@ -186,4 +252,15 @@ export const retentionState = sqliteTable('retention_state', {
 export const subjectSearchState = sqliteTable('subject_search_state', {
   id: integer('id').primaryKey(),
   indexedThroughId: integer('indexed_through_id').notNull(),
+});
+
+/**
+ * Keys the service makes for itself on first start and keeps (e.g. `verp`: the HMAC key of the
+ * bounce addresses, which must outlive restarts so that late bounces still verify).
+ */
+export const serviceKeys = sqliteTable('service_keys', {
+  name: text('name').primaryKey(),
+  /** Base64. */
+  value: text('value').notNull(),
+  createdAt: integer('created_at').notNull(),
 });

@@ -1,7 +1,9 @@
 import { LOG_START, type EventPosition } from '../../domain/event-position.ts';
 import type { SecretBox } from '../../secrets/secret-box.ts';
 import type { ChangeSignals, MessageStore, Storage, StorageChange } from '../port.ts';
+import { eq } from 'drizzle-orm';
 import { createMemoryRates } from '../memory-rates.ts';
+import { serviceKeys } from './schema.ts';
 import { createApiTokenRepository } from './api-tokens.ts';
 import { openDatabase } from './client.ts';
 import { createDispatchRepository } from './dispatches.ts';
@@ -174,6 +176,29 @@ export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptio
     },
     // One instance per database file: its memory is where every request passes.
     rates: createMemoryRates(),
+    reports: {
+      record: (report, nowMs) => inTurn(() => repository.reports.record(report, nowMs)),
+      listUnmatched: (first) => read(() => repository.reports.listUnmatched(first)),
+    },
+    keys: {
+      getOrCreate: (name, candidate, nowMs) =>
+        inTurn(() => {
+          db.insert(serviceKeys)
+            .values({ name, value: candidate, createdAt: nowMs })
+            .onConflictDoNothing()
+            .run();
+          return db.select().from(serviceKeys).where(eq(serviceKeys.name, name)).get()!.value;
+        }),
+    },
+    suppressions: {
+      find: (address) => read(() => repository.reports.find(address)),
+      activeKeys: (addresses) => read(() => repository.reports.activeKeys(addresses)),
+      list: (address, first, afterId) =>
+        read(() => repository.reports.list(address, first, afterId)),
+      add: (entry, actor, nowMs) => inTurn(() => repository.reports.add(entry, actor, nowMs)),
+      remove: (address, actor, nowMs) =>
+        inTurn(() => repository.reports.remove(address, actor, nowMs)),
+    },
     signals,
     writeProblem: () => read(() => probe.problem()),
     async startFeed({ publish }) {

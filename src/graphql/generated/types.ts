@@ -1,13 +1,14 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import type { Message as MessageModel, Dispatch as DispatchModel, MessageEvent as MessageEventModel } from '../../domain/message.ts';
+import type { Message as MessageModel, Dispatch as DispatchModel, MessageEvent as MessageEventModel, MessageEvent as DeliveryReportModel } from '../../domain/message.ts';
 import type { DeliveryError as DeliveryErrorModel } from '../../domain/delivery-error.ts';
 import type { SmtpSettingsView as SmtpConfigModel } from '../../delivery/smtp-settings.ts';
 import type { DeliveryStatsReport as DeliveryStatsModel } from '../../delivery/delivery-stats.ts';
 import type { SmtpVerification as SmtpVerificationModel } from '../../delivery/smtp-verifier.ts';
 import type { MessageConnectionModel } from '../message-connection.ts';
 import type { SmtpProviderPreset as SmtpProviderModel } from '../../smtp/provider-presets.ts';
-import type { StoredApiToken as ApiTokenModel } from '../../db/port.ts';
+import type { StoredApiToken as ApiTokenModel, SuppressionPage as SuppressionConnectionModel } from '../../db/port.ts';
 import type { Principal as ViewerModel } from '../../auth/principal.ts';
+import type { Suppression as SuppressionModel, Suppression as SuppressionEdgeModel, UnmatchedReport as UnmatchedReportModel } from '../../domain/report.ts';
 import type { GraphQLContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -63,6 +64,11 @@ export type AttemptsCount = {
   attempts: Scalars['Int']['output'];
   messages: Scalars['Int']['output'];
 };
+
+export type BounceType =
+  | 'HARD'
+  | 'SOFT'
+  | 'UNDETERMINED';
 
 export type BulkActionResult = {
   __typename?: 'BulkActionResult';
@@ -137,6 +143,37 @@ export type DeliveryErrorCode =
   | 'TLS'
   | 'UNKNOWN';
 
+export type DeliveryOutcome =
+  | 'BOUNCED'
+  | 'COMPLAINED'
+  | 'DEFERRED'
+  | 'DELIVERED';
+
+/** One delivery report about a message, received after SENT. */
+export type DeliveryReport = {
+  __typename?: 'DeliveryReport';
+  /** When we received it. */
+  at: Scalars['String']['output'];
+  /** Set when the outcome is BOUNCED. */
+  bounceType?: Maybe<BounceType>;
+  /** The remote server's words, verbatim. */
+  diagnostic?: Maybe<Scalars['String']['output']>;
+  /** e.g. "5.1.1". */
+  enhancedStatus?: Maybe<Scalars['String']['output']>;
+  hint?: Maybe<Scalars['String']['output']>;
+  outcome: DeliveryOutcome;
+  remoteMta?: Maybe<Scalars['String']['output']>;
+  source: DeliveryReportSource;
+};
+
+export type DeliveryReportSource =
+  | 'ARF'
+  | 'DSN'
+  | 'MAILGUN'
+  | 'POSTMARK'
+  | 'SENDGRID'
+  | 'SES';
+
 export type DeliveryStats = {
   __typename?: 'DeliveryStats';
   /** Messages that reached ABANDONED in the period. */
@@ -144,7 +181,21 @@ export type DeliveryStats = {
   attempts: Scalars['Int']['output'];
   /** How many attempts messages that reached SENT or ABANDONED took. */
   attemptsPerMessage: Array<AttemptsCount>;
+  /** (bouncedHard + bouncedSoft) / sent in the period; null when nothing was sent (addition). */
+  bounceRate?: Maybe<Scalars['Float']['output']>;
+  /** BOUNCED reports of type HARD received in the period. */
+  bouncedHard: Scalars['Int']['output'];
+  /** BOUNCED reports of type SOFT or UNDETERMINED received in the period. */
+  bouncedSoft: Scalars['Int']['output'];
   cancelled: Scalars['Int']['output'];
+  /** COMPLAINED reports received in the period. */
+  complained: Scalars['Int']['output'];
+  /** complained / sent in the period; null when nothing was sent (addition). */
+  complaintRate?: Maybe<Scalars['Float']['output']>;
+  /** DEFERRED reports received in the period. */
+  deferred: Scalars['Int']['output'];
+  /** DELIVERED reports received in the period. */
+  delivered: Scalars['Int']['output'];
   failedAttempts: Scalars['Int']['output'];
   failuresByCode: Array<ErrorCodeCount>;
   /** The 20 domains with most failed attempts. */
@@ -164,8 +215,12 @@ export type DeliveryStats = {
   /** Messages that reached SENT in the period. */
   sent: Scalars['Int']['output'];
   since: Scalars['String']['output'];
+  /** Messages stored SUPPRESSED or stopped by the suppression list in the period (addition). */
+  suppressed: Scalars['Int']['output'];
   /** Time from QUEUED to SENT of messages sent in the period (within 10%). */
   timeToSent: LatencySummary;
+  /** Reports in the period that matched no message (addition). */
+  unmatchedReports: Scalars['Int']['output'];
   until: Scalars['String']['output'];
 };
 
@@ -263,7 +318,11 @@ export type Message = {
   messageId: Scalars['String']['output'];
   /** When the next attempt is due, while QUEUED (addition). */
   nextAttemptAt?: Maybe<Scalars['String']['output']>;
+  /** What is known after SENT, by precedence COMPLAINED > BOUNCED > DELIVERED > DEFERRED; null while nothing was reported. */
+  outcome?: Maybe<DeliveryOutcome>;
   recipient: Scalars['String']['output'];
+  /** Every delivery report received, in the order received. */
+  reports: Array<DeliveryReport>;
   /** The SMTP configuration version of the last attempt; null for the environment or embedded server (addition). */
   smtpConfigVersion?: Maybe<Scalars['Int']['output']>;
   status: MessageStatus;
@@ -297,6 +356,8 @@ export type MessageEvent = {
   error?: Maybe<DeliveryError>;
   /** The message as it is now. */
   message: Message;
+  /** Set on events that record a delivery report (reason report_dsn, report_arf, …). */
+  outcome?: Maybe<DeliveryOutcome>;
   /** The status before this change; null when the message was created (addition). */
   previousStatus?: Maybe<MessageStatus>;
   /** What caused the change, e.g. queued, claimed, sent, retry_scheduled, lease_expired, released_on_shutdown (addition). */
@@ -318,6 +379,8 @@ export type MessageFilter = {
   errorCode?: InputMaybe<Array<DeliveryErrorCode>>;
   /** true: some attempt failed, whatever the status is now; false: no attempt failed (addition). */
   everFailed?: InputMaybe<Scalars['Boolean']['input']>;
+  /** What delivery reports said after SENT (Message.outcome) is one of these. */
+  outcome?: InputMaybe<Array<DeliveryOutcome>>;
   /** The whole address, case-insensitively. */
   recipient?: InputMaybe<Scalars['String']['input']>;
   /** Some attempt was made with this stored configuration version (addition). */
@@ -332,10 +395,14 @@ export type MessageStatus =
   | 'CANCELLED'
   | 'PROCESSING'
   | 'QUEUED'
-  | 'SENT';
+  | 'SENT'
+  /** The recipient is on the suppression list: nothing was (or will be) sent. */
+  | 'SUPPRESSED';
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Puts an address on the suppression list (reason MANUAL); an address already listed returns its entry. Needs ADMIN. */
+  addSuppression: Suppression;
   /** QUEUED -> CANCELLED. */
   cancelMessage: Message;
   /** cancelMessage for every QUEUED message matching the filter (addition). */
@@ -351,13 +418,15 @@ export type Mutation = {
    * the token records who created it (addition).
    */
   createApiToken: CreatedApiToken;
+  /** Takes an address off the suppression list (kept on record: by which token, when); false when it was not listed. Needs ADMIN. */
+  removeSuppression: Scalars['Boolean']['output'];
   /**
    * After fixing the configuration: retries every ABANDONED message whose last attempt failed with
    * AUTH, TLS, CONNECTION, TIMEOUT or CONFIG at or after `since` (default: when the configuration
    * before the current one was stored), and sends QUEUED ones with such failures now (addition).
    */
   retryConfigurationFailures: BulkActionResult;
-  /** ABANDONED or CANCELLED -> QUEUED with a fresh budget of DELIVERY_MAX_ATTEMPTS. */
+  /** ABANDONED or CANCELLED -> QUEUED with a fresh budget of DELIVERY_MAX_ATTEMPTS; SUPPRESSED too once the address is off the suppression list (CONFLICT while it is listed). */
   retryMessage: Message;
   /** retryMessage for every ABANDONED or CANCELLED message matching the filter (addition). */
   retryMessages: BulkActionResult;
@@ -375,6 +444,12 @@ export type Mutation = {
   sendEmails: Array<Message>;
   /** Sends one real message through the configuration in use and returns it (addition). */
   sendTestEmail: Message;
+};
+
+
+export type MutationAddSuppressionArgs = {
+  address: Scalars['String']['input'];
+  detail?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -401,6 +476,11 @@ export type MutationConfigureSmtpProviderArgs = {
 export type MutationCreateApiTokenArgs = {
   name: Scalars['String']['input'];
   scope: ApiTokenScope;
+};
+
+
+export type MutationRemoveSuppressionArgs = {
+  address: Scalars['String']['input'];
 };
 
 
@@ -481,6 +561,10 @@ export type Query = {
   smtpConfigHistory: Array<SmtpConfig>;
   /** Presets for common providers; use them with configureSmtpProvider (addition). */
   smtpProviders: Array<SmtpProvider>;
+  /** Addresses nothing is sent to, newest first; `address` narrows to one (case-insensitively). `first` defaults to 50, at most 500. */
+  suppressions: SuppressionConnection;
+  /** Delivery reports that matched no message, newest first; `first` defaults to 50, at most 500. */
+  unmatchedReports: Array<UnmatchedReport>;
   /**
    * Runs the SMTP conversation step by step without sending mail — DNS, TCP connect, greeting,
    * EHLO, TLS, AUTH — and reports each step's outcome and duration. Checks the stored
@@ -529,6 +613,26 @@ export type QueryMessageArgs = {
 export type QueryMessagesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<MessageFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/**
+ * mailscope's API. The names here are the public contract (see docs/CONTRACT.md); additions are marked
+ * in their descriptions.
+ */
+export type QuerySuppressionsArgs = {
+  address?: InputMaybe<Scalars['String']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/**
+ * mailscope's API. The names here are the public contract (see docs/CONTRACT.md); additions are marked
+ * in their descriptions.
+ */
+export type QueryUnmatchedReportsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
@@ -727,6 +831,43 @@ export type SubscriptionQueueStatsArgs = {
   windowSeconds?: InputMaybe<Scalars['Int']['input']>;
 };
 
+export type Suppression = {
+  __typename?: 'Suppression';
+  address: Scalars['String']['output'];
+  createdAt: Scalars['String']['output'];
+  detail?: Maybe<Scalars['String']['output']>;
+  /** The message whose bounce or complaint added it; null for MANUAL. */
+  message?: Maybe<Message>;
+  reason: SuppressionReason;
+};
+
+export type SuppressionConnection = {
+  __typename?: 'SuppressionConnection';
+  edges: Array<SuppressionEdge>;
+  pageInfo: PageInfo;
+  totalCount: Scalars['Int']['output'];
+};
+
+export type SuppressionEdge = {
+  __typename?: 'SuppressionEdge';
+  cursor: Scalars['String']['output'];
+  node: Suppression;
+};
+
+export type SuppressionReason =
+  | 'COMPLAINT'
+  | 'HARD_BOUNCE'
+  | 'MANUAL';
+
+export type UnmatchedReport = {
+  __typename?: 'UnmatchedReport';
+  at: Scalars['String']['output'];
+  detail?: Maybe<Scalars['String']['output']>;
+  outcome: DeliveryOutcome;
+  recipient?: Maybe<Scalars['String']['output']>;
+  source: DeliveryReportSource;
+};
+
 export type Viewer = {
   __typename?: 'Viewer';
   scope: ApiTokenScope;
@@ -812,18 +953,23 @@ export type ResolversTypes = {
   ApiTokenScope: ApiTokenScope;
   AttemptsCount: ResolverTypeWrapper<AttemptsCount>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  BounceType: BounceType;
   BulkActionResult: ResolverTypeWrapper<BulkActionResult>;
   ConfigureSmtpInput: ConfigureSmtpInput;
   ConfigureSmtpProviderInput: ConfigureSmtpProviderInput;
   CreatedApiToken: ResolverTypeWrapper<Omit<CreatedApiToken, 'apiToken'> & { apiToken: ResolversTypes['ApiToken'] }>;
   DeliveryError: ResolverTypeWrapper<DeliveryErrorModel>;
   DeliveryErrorCode: DeliveryErrorCode;
+  DeliveryOutcome: DeliveryOutcome;
+  DeliveryReport: ResolverTypeWrapper<DeliveryReportModel>;
+  DeliveryReportSource: DeliveryReportSource;
   DeliveryStats: ResolverTypeWrapper<DeliveryStatsModel>;
   Dispatch: ResolverTypeWrapper<DispatchModel>;
   DkimInfo: ResolverTypeWrapper<DkimInfo>;
   DkimInput: DkimInput;
   DomainCount: ResolverTypeWrapper<DomainCount>;
   ErrorCodeCount: ResolverTypeWrapper<ErrorCodeCount>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   Header: ResolverTypeWrapper<Header>;
   HeaderInput: HeaderInput;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
@@ -853,6 +999,11 @@ export type ResolversTypes = {
   SmtpVerificationStepName: SmtpVerificationStepName;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Suppression: ResolverTypeWrapper<SuppressionModel>;
+  SuppressionConnection: ResolverTypeWrapper<SuppressionConnectionModel>;
+  SuppressionEdge: ResolverTypeWrapper<SuppressionEdgeModel>;
+  SuppressionReason: SuppressionReason;
+  UnmatchedReport: ResolverTypeWrapper<UnmatchedReportModel>;
   Viewer: ResolverTypeWrapper<ViewerModel>;
 };
 
@@ -866,12 +1017,14 @@ export type ResolversParentTypes = {
   ConfigureSmtpProviderInput: ConfigureSmtpProviderInput;
   CreatedApiToken: Omit<CreatedApiToken, 'apiToken'> & { apiToken: ResolversParentTypes['ApiToken'] };
   DeliveryError: DeliveryErrorModel;
+  DeliveryReport: DeliveryReportModel;
   DeliveryStats: DeliveryStatsModel;
   Dispatch: DispatchModel;
   DkimInfo: DkimInfo;
   DkimInput: DkimInput;
   DomainCount: DomainCount;
   ErrorCodeCount: ErrorCodeCount;
+  Float: Scalars['Float']['output'];
   Header: Header;
   HeaderInput: HeaderInput;
   ID: Scalars['ID']['output'];
@@ -896,6 +1049,10 @@ export type ResolversParentTypes = {
   SmtpVerificationStep: Omit<SmtpVerificationStep, 'error'> & { error?: Maybe<ResolversParentTypes['DeliveryError']> };
   String: Scalars['String']['output'];
   Subscription: Record<PropertyKey, never>;
+  Suppression: SuppressionModel;
+  SuppressionConnection: SuppressionConnectionModel;
+  SuppressionEdge: SuppressionEdgeModel;
+  UnmatchedReport: UnmatchedReportModel;
   Viewer: ViewerModel;
 };
 
@@ -936,11 +1093,29 @@ export type DeliveryErrorResolvers<ContextType = GraphQLContext, ParentType exte
   responseCode?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 };
 
+export type DeliveryReportResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['DeliveryReport'] = ResolversParentTypes['DeliveryReport']> = {
+  at?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  bounceType?: Resolver<Maybe<ResolversTypes['BounceType']>, ParentType, ContextType>;
+  diagnostic?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  enhancedStatus?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  hint?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  outcome?: Resolver<ResolversTypes['DeliveryOutcome'], ParentType, ContextType>;
+  remoteMta?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['DeliveryReportSource'], ParentType, ContextType>;
+};
+
 export type DeliveryStatsResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['DeliveryStats'] = ResolversParentTypes['DeliveryStats']> = {
   abandoned?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   attemptsPerMessage?: Resolver<Array<ResolversTypes['AttemptsCount']>, ParentType, ContextType>;
+  bounceRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  bouncedHard?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  bouncedSoft?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   cancelled?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  complained?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  complaintRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  deferred?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  delivered?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   failedAttempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   failuresByCode?: Resolver<Array<ResolversTypes['ErrorCodeCount']>, ParentType, ContextType>;
   failuresByDomain?: Resolver<Array<ResolversTypes['DomainCount']>, ParentType, ContextType>;
@@ -952,7 +1127,9 @@ export type DeliveryStatsResolvers<ContextType = GraphQLContext, ParentType exte
   retryScheduled?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   sent?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   since?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  suppressed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   timeToSent?: Resolver<ResolversTypes['LatencySummary'], ParentType, ContextType>;
+  unmatchedReports?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   until?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
@@ -1009,7 +1186,9 @@ export type MessageResolvers<ContextType = GraphQLContext, ParentType extends Re
   maxAttempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   messageId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   nextAttemptAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  outcome?: Resolver<Maybe<ResolversTypes['DeliveryOutcome']>, ParentType, ContextType>;
   recipient?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  reports?: Resolver<Array<ResolversTypes['DeliveryReport']>, ParentType, ContextType>;
   smtpConfigVersion?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['MessageStatus'], ParentType, ContextType>;
   subject?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1035,6 +1214,7 @@ export type MessageEventResolvers<ContextType = GraphQLContext, ParentType exten
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   error?: Resolver<Maybe<ResolversTypes['DeliveryError']>, ParentType, ContextType>;
   message?: Resolver<ResolversTypes['Message'], ParentType, ContextType>;
+  outcome?: Resolver<Maybe<ResolversTypes['DeliveryOutcome']>, ParentType, ContextType>;
   previousStatus?: Resolver<Maybe<ResolversTypes['MessageStatus']>, ParentType, ContextType>;
   reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   smtpConfigVersion?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
@@ -1042,11 +1222,13 @@ export type MessageEventResolvers<ContextType = GraphQLContext, ParentType exten
 };
 
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  addSuppression?: Resolver<ResolversTypes['Suppression'], ParentType, ContextType, RequireFields<MutationAddSuppressionArgs, 'address'>>;
   cancelMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationCancelMessageArgs, 'id'>>;
   cancelMessages?: Resolver<ResolversTypes['BulkActionResult'], ParentType, ContextType, RequireFields<MutationCancelMessagesArgs, 'filter'>>;
   configureSmtp?: Resolver<ResolversTypes['SmtpConfig'], ParentType, ContextType, RequireFields<MutationConfigureSmtpArgs, 'input'>>;
   configureSmtpProvider?: Resolver<ResolversTypes['SmtpConfig'], ParentType, ContextType, RequireFields<MutationConfigureSmtpProviderArgs, 'input'>>;
   createApiToken?: Resolver<ResolversTypes['CreatedApiToken'], ParentType, ContextType, RequireFields<MutationCreateApiTokenArgs, 'name' | 'scope'>>;
+  removeSuppression?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveSuppressionArgs, 'address'>>;
   retryConfigurationFailures?: Resolver<ResolversTypes['BulkActionResult'], ParentType, ContextType, Partial<MutationRetryConfigurationFailuresArgs>>;
   retryMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationRetryMessageArgs, 'id'>>;
   retryMessages?: Resolver<ResolversTypes['BulkActionResult'], ParentType, ContextType, RequireFields<MutationRetryMessagesArgs, 'filter'>>;
@@ -1071,6 +1253,8 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   smtpConfig?: Resolver<Maybe<ResolversTypes['SmtpConfig']>, ParentType, ContextType>;
   smtpConfigHistory?: Resolver<Array<ResolversTypes['SmtpConfig']>, ParentType, ContextType>;
   smtpProviders?: Resolver<Array<ResolversTypes['SmtpProvider']>, ParentType, ContextType>;
+  suppressions?: Resolver<ResolversTypes['SuppressionConnection'], ParentType, ContextType, Partial<QuerySuppressionsArgs>>;
+  unmatchedReports?: Resolver<Array<ResolversTypes['UnmatchedReport']>, ParentType, ContextType, Partial<QueryUnmatchedReportsArgs>>;
   verifySmtp?: Resolver<ResolversTypes['SmtpVerification'], ParentType, ContextType, Partial<QueryVerifySmtpArgs>>;
   viewer?: Resolver<ResolversTypes['Viewer'], ParentType, ContextType>;
 };
@@ -1166,6 +1350,33 @@ export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType exten
   queueStats?: SubscriptionResolver<ResolversTypes['DeliveryStats'], "queueStats", ParentType, ContextType, Partial<SubscriptionQueueStatsArgs>>;
 };
 
+export type SuppressionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Suppression'] = ResolversParentTypes['Suppression']> = {
+  address?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  detail?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  message?: Resolver<Maybe<ResolversTypes['Message']>, ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['SuppressionReason'], ParentType, ContextType>;
+};
+
+export type SuppressionConnectionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SuppressionConnection'] = ResolversParentTypes['SuppressionConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['SuppressionEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type SuppressionEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SuppressionEdge'] = ResolversParentTypes['SuppressionEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Suppression'], ParentType, ContextType>;
+};
+
+export type UnmatchedReportResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['UnmatchedReport'] = ResolversParentTypes['UnmatchedReport']> = {
+  at?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  detail?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  outcome?: Resolver<ResolversTypes['DeliveryOutcome'], ParentType, ContextType>;
+  recipient?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['DeliveryReportSource'], ParentType, ContextType>;
+};
+
 export type ViewerResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Viewer'] = ResolversParentTypes['Viewer']> = {
   scope?: Resolver<ResolversTypes['ApiTokenScope'], ParentType, ContextType>;
   tokenName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1177,6 +1388,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   BulkActionResult?: BulkActionResultResolvers<ContextType>;
   CreatedApiToken?: CreatedApiTokenResolvers<ContextType>;
   DeliveryError?: DeliveryErrorResolvers<ContextType>;
+  DeliveryReport?: DeliveryReportResolvers<ContextType>;
   DeliveryStats?: DeliveryStatsResolvers<ContextType>;
   Dispatch?: DispatchResolvers<ContextType>;
   DkimInfo?: DkimInfoResolvers<ContextType>;
@@ -1200,6 +1412,10 @@ export type Resolvers<ContextType = GraphQLContext> = {
   SmtpVerification?: SmtpVerificationResolvers<ContextType>;
   SmtpVerificationStep?: SmtpVerificationStepResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
+  Suppression?: SuppressionResolvers<ContextType>;
+  SuppressionConnection?: SuppressionConnectionResolvers<ContextType>;
+  SuppressionEdge?: SuppressionEdgeResolvers<ContextType>;
+  UnmatchedReport?: UnmatchedReportResolvers<ContextType>;
   Viewer?: ViewerResolvers<ContextType>;
 };
 

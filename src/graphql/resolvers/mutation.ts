@@ -6,6 +6,12 @@ import type { TransitionResult } from '../../delivery/outbox.ts';
 function messageOrThrow(result: TransitionResult, id: string, action: string, allowed: string) {
   if (result.ok) return result.message;
   if (result.kind === 'not_found') throw new NotFoundError('message', id);
+  if (action === 'retry' && result.message.status === 'SUPPRESSED') {
+    throw new ConflictError(
+      `cannot ${action} message ${id}: ${result.message.recipient} is on the suppression list; removeSuppression first`,
+      { status: result.message.status },
+    );
+  }
   throw new ConflictError(
     `cannot ${action} message ${id}: it is ${result.message.status}; only ${allowed} messages can be`,
     { status: result.message.status },
@@ -42,7 +48,12 @@ export const Mutation: MutationResolvers = {
   async retryMessage(_parent, { id }, { outbox }) {
     const rowId = parseMessageId(id);
     if (rowId === null) throw new NotFoundError('message', id);
-    return messageOrThrow(await outbox.retry(rowId), id, 'retry', 'ABANDONED or CANCELLED');
+    return messageOrThrow(
+      await outbox.retry(rowId),
+      id,
+      'retry',
+      'ABANDONED, CANCELLED or (once unlisted) SUPPRESSED',
+    );
   },
 
   async cancelMessage(_parent, { id }, { outbox }) {

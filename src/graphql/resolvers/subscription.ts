@@ -28,7 +28,9 @@ export const Subscription: SubscriptionResolvers = {
         list.createdAfterMs !== undefined ||
         list.createdBeforeMs !== undefined ||
         (list.subjectContains !== undefined && list.subjectContains !== '');
-      const matches = needsMessage
+      // On the feed, an outcome filter picks the events that record a report of that outcome.
+      const outcomes = list.outcomes && list.outcomes.length > 0 ? new Set(list.outcomes) : null;
+      const onMessage = needsMessage
         ? async (event: MessageEvent) => {
             const message = await messages.find(event.messageId);
             if (!message) return false;
@@ -39,6 +41,13 @@ export const Subscription: SubscriptionResolvers = {
             return subjectMatches(message.subject, list.subjectContains ?? '');
           }
         : undefined;
+      const matches =
+        outcomes === null
+          ? onMessage
+          : (event: MessageEvent) =>
+              event.outcome !== null &&
+              outcomes.has(event.outcome) &&
+              (onMessage ? onMessage(event) : true);
       const stream = streamEvents({
         events,
         bus,

@@ -21,6 +21,15 @@ export const Message: MessageResolvers = {
     paced(context, () => context.dispatches.listForMessage(message.id)),
   events: (message, _args, context) =>
     paced(context, () => context.events.listForMessage(message.id)),
+  // The reports are the events that recorded them, in the order received.
+  reports: (message, _args, context) =>
+    paced(context, async () =>
+      message.outcome === null
+        ? []
+        : (await context.events.listForMessage(message.id)).filter(
+            (event) => event.outcome !== null,
+          ),
+    ),
   // Up to 5 MB each: counted against the response size limit.
   text: (message, _args, { responseBudget }) => responseBudget.charge(message.text),
   html: (message, _args, { responseBudget }) => responseBudget.charge(message.html),
