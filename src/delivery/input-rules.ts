@@ -1,10 +1,15 @@
 import { domainToUnicode } from 'node:url';
 import type { Header } from '../domain/message.ts';
 
-/** One thing wrong with one input field; `field` is the GraphQL input path, e.g. "input.to". */
+/**
+ * One thing wrong with one input field. `field` is its path within the input object ("to",
+ * "headers[2].name", "dkim.selector"; empty for the input as a whole); `index` says which input
+ * of a list. Where the input sits in a request is the API's business (graphql/errors.ts).
+ */
 export interface InputProblem {
   field: string;
   problem: string;
+  index?: number;
 }
 
 export const LIMITS = {
@@ -127,7 +132,7 @@ export function isReservedHeader(name: string): boolean {
   return RESERVED_HEADERS.has(lower) || RESERVED_PREFIXES.some((p) => lower.startsWith(p));
 }
 
-/** Checks custom headers; `field` is where they sit in the input, e.g. "input.headers". */
+/** Checks custom headers; `field` is where they sit in the input, e.g. "headers". */
 export function headerProblems(headers: readonly Header[], field: string): InputProblem[] {
   const problems: InputProblem[] = [];
   if (headers.length > LIMITS.headerCount) {

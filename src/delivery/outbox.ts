@@ -82,21 +82,21 @@ export interface OutboxDeps {
   now?: () => number;
 }
 
-/** Problems with one input; `path` names it in the request, e.g. "input" or "inputs[3]". */
-function validate(input: SendEmailInput, path = 'input'): InputProblem[] {
+/** Problems with one input, each naming its field within the input. */
+function validate(input: SendEmailInput): InputProblem[] {
   const problems: InputProblem[] = [];
   const toProblem = addressProblem(input.to);
-  if (toProblem) problems.push({ field: `${path}.to`, problem: toProblem });
+  if (toProblem) problems.push({ field: 'to', problem: toProblem });
   const subjectProblem = singleLineProblem(input.subject, LIMITS.subjectLength);
-  if (subjectProblem) problems.push({ field: `${path}.subject`, problem: subjectProblem });
+  if (subjectProblem) problems.push({ field: 'subject', problem: subjectProblem });
   const text = input.text ?? null;
   const html = input.html ?? null;
   if (text === null && html === null) {
-    problems.push({ field: `${path}.text`, problem: 'give text, html or both' });
+    problems.push({ field: 'text', problem: 'give text, html or both' });
   }
   for (const [field, body] of [
-    [`${path}.text`, text],
-    [`${path}.html`, html],
+    ['text', text],
+    ['html', html],
   ] as const) {
     if (body !== null && Buffer.byteLength(body) > LIMITS.bodyBytes) {
       problems.push({ field, problem: `must be at most ${LIMITS.bodyBytes} bytes` });
@@ -106,11 +106,11 @@ function validate(input: SendEmailInput, path = 'input'): InputProblem[] {
       problems.push({ field, problem: 'must not contain NUL characters' });
     }
   }
-  problems.push(...headerProblems(input.headers ?? [], `${path}.headers`));
+  problems.push(...headerProblems(input.headers ?? [], 'headers'));
   const key = input.idempotencyKey ?? null;
   if (key !== null && (key.length === 0 || key.length > LIMITS.idempotencyKeyLength)) {
     problems.push({
-      field: `${path}.idempotencyKey`,
+      field: 'idempotencyKey',
       problem: `must be 1 to ${LIMITS.idempotencyKeyLength} characters`,
     });
   }
@@ -334,9 +334,11 @@ export function createOutbox(deps: OutboxDeps) {
     async sendMany(inputs: readonly SendEmailInput[]): Promise<SendManyResult> {
       if (inputs.length === 0 || inputs.length > MAX_MESSAGES_PER_CALL) {
         const problem = `give 1 to ${MAX_MESSAGES_PER_CALL} messages, not ${inputs.length}`;
-        return { ok: false, kind: 'invalid', problems: [{ field: 'inputs', problem }] };
+        return { ok: false, kind: 'invalid', problems: [{ field: '', problem }] };
       }
-      const problems = inputs.flatMap((input, index) => validate(input, `inputs[${index}]`));
+      const problems = inputs.flatMap((input, index) =>
+        validate(input).map((problem) => ({ ...problem, index })),
+      );
       if (problems.length > 0) return { ok: false, kind: 'invalid', problems };
       const domain = messageIdDomain();
       const version = currentVersion();

@@ -97,11 +97,11 @@ function senderProblems(
   const problems: InputProblem[] = [];
   const fromProblem =
     addressProblem(input.fromAddress) ?? senderDomainProblem(input.fromAddress, allowedDomains);
-  if (fromProblem) problems.push({ field: 'input.fromAddress', problem: fromProblem });
+  if (fromProblem) problems.push({ field: 'fromAddress', problem: fromProblem });
   const fromName = input.fromName ?? null;
   const nameProblem = fromName === null ? null : singleLineProblem(fromName, LIMITS.fromNameLength);
-  if (nameProblem) problems.push({ field: 'input.fromName', problem: nameProblem });
-  problems.push(...headerProblems(input.headers ?? [], 'input.headers'));
+  if (nameProblem) problems.push({ field: 'fromName', problem: nameProblem });
+  problems.push(...headerProblems(input.headers ?? [], 'headers'));
   return problems;
 }
 
@@ -200,10 +200,10 @@ export function createSmtpSettings(deps: SmtpSettingsDeps) {
     if (input === null) return null;
     const domain = input.domain.trim().toLowerCase().replace(/\.$/, '');
     const domainProblem = dkimDomainProblem(domain);
-    if (domainProblem) problems.push({ field: 'input.dkim.domain', problem: domainProblem });
+    if (domainProblem) problems.push({ field: 'dkim.domain', problem: domainProblem });
     if (!DKIM_SELECTOR.test(input.selector)) {
       problems.push({
-        field: 'input.dkim.selector',
+        field: 'dkim.selector',
         problem: 'must be a DNS label such as mail or 2024a (letters, digits, "-", "_", ".")',
       });
     }
@@ -211,7 +211,7 @@ export function createSmtpSettings(deps: SmtpSettingsDeps) {
     if (input.privateKey != null) {
       const checked = checkDkimPrivateKey(input.privateKey);
       if ('problem' in checked) {
-        problems.push({ field: 'input.dkim.privateKey', problem: `the key ${checked.problem}` });
+        problems.push({ field: 'dkim.privateKey', problem: `the key ${checked.problem}` });
       } else {
         privateKey = checked.privateKey;
       }
@@ -248,7 +248,7 @@ export function createSmtpSettings(deps: SmtpSettingsDeps) {
     async configure(input: ConfigureSmtpInput): Promise<ConfigureResult> {
       const parsed = parseSmtpUri(input.connectionUri);
       const problems = senderProblems(input, allowedDomains);
-      if (!parsed.ok) problems.unshift({ field: 'input.connectionUri', problem: parsed.problem });
+      if (!parsed.ok) problems.unshift({ field: 'connectionUri', problem: parsed.problem });
       const dkim = await dkimFor(input.dkim, problems);
       if (!parsed.ok || problems.length > 0) return { ok: false, problems };
 

@@ -31,13 +31,34 @@ export interface FieldProblem {
   problem: string;
 }
 
+/** A problem as the layers below find it: a field within one input, and which input of a list. */
+export interface InputFieldProblem extends FieldProblem {
+  index?: number;
+}
+
+/**
+ * Where a problem sits in the request, under the argument that carried the input: "to" in
+ * `input` is "input.to", in the fourth of `inputs` "inputs[3].to"; an empty field is the
+ * argument itself.
+ */
+export function placeProblem(argument: string, problem: InputFieldProblem): FieldProblem {
+  const at = problem.index === undefined ? argument : `${argument}[${problem.index}]`;
+  return { field: problem.field === '' ? at : `${at}.${problem.field}`, problem: problem.problem };
+}
+
 export class BadUserInputError extends GraphQLError {
-  constructor(problems: readonly FieldProblem[]) {
-    super(problems.map((p) => `${p.field}: ${p.problem}`).join('; '), {
+  /** `argument`: the input argument the problems' fields are within; none when they are arguments. */
+  constructor(problems: readonly InputFieldProblem[], argument?: string) {
+    const placed = problems.map((problem) =>
+      argument === undefined
+        ? { field: problem.field, problem: problem.problem }
+        : placeProblem(argument, problem),
+    );
+    super(placed.map((p) => `${p.field}: ${p.problem}`).join('; '), {
       extensions: {
         code: 'BAD_USER_INPUT' satisfies ApiErrorCode,
-        problems,
-        field: problems[0]?.field,
+        problems: placed,
+        field: placed[0]?.field,
       },
     });
   }

@@ -36,8 +36,8 @@ function secretProblem(value: string, what: string): string | null {
 
 /**
  * Builds the canonical connection URI (unredacted: it holds the password) for a preset. Fields in
- * problems are GraphQL input paths: `input.provider`, `input.host`, `input.port`, `input.username`,
- * `input.password`, or `input` for the URI as a whole.
+ * problems name the input's fields: `provider`, `host`, `port`, `username`, `password`, or ``
+ * (empty) for the URI as a whole.
  *
  * - `host` is required for GENERIC; for a named preset it may only repeat the preset's host.
  * - `port` overrides the preset's port (e.g. 2525 where 587 is blocked). 465 (and 2465 for SES)
@@ -59,7 +59,7 @@ export function buildProviderUri(
     const known = SMTP_PROVIDERS.map((p) => p.id).join(', ');
     return {
       ok: false,
-      problems: [{ field: 'input.provider', problem: `unknown provider; use one of ${known}` }],
+      problems: [{ field: 'provider', problem: `unknown provider; use one of ${known}` }],
     };
   }
   const problems: Problem[] = [];
@@ -69,25 +69,25 @@ export function buildProviderUri(
   const givenHost = credentials.host ?? '';
   if (preset.host === null) {
     const checked = checkGenericHost(givenHost);
-    if ('problem' in checked) add('input.host', checked.problem);
+    if ('problem' in checked) add('host', checked.problem);
     else host = checked.host;
   } else if (givenHost !== '' && givenHost.toLowerCase() !== preset.host) {
     add(
-      'input.host',
+      'host',
       `${preset.name} always uses ${preset.host}: leave the host empty, or choose GENERIC for another server`,
     );
   }
 
   const port = credentials.port ?? preset.port;
-  if (!Number.isInteger(port)) add('input.port', 'port must be a whole number');
-  else if (port < 1 || port > 65535) add('input.port', `port ${port} is out of range 1-65535`);
+  if (!Number.isInteger(port)) add('port', 'port must be a whole number');
+  else if (port < 1 || port > 65535) add('port', `port ${port} is out of range 1-65535`);
 
   const password = credentials.password ?? '';
   const passwordProblem =
     password === ''
       ? `a password is required: ${preset.passwordRule}`
       : secretProblem(password, 'password');
-  if (passwordProblem !== null) add('input.password', passwordProblem);
+  if (passwordProblem !== null) add('password', passwordProblem);
 
   const username = usernameFor(preset, credentials.username ?? '', password, add);
 
@@ -110,10 +110,10 @@ export function buildProviderUri(
   const parsed = parseSmtpUri(connectionUri);
   if (!parsed.ok) {
     const field = /^(host|IPv6)/.test(parsed.problem)
-      ? 'input.host'
+      ? 'host'
       : /^port/.test(parsed.problem)
-        ? 'input.port'
-        : 'input';
+        ? 'port'
+        : '';
     return { ok: false, problems: [{ field, problem: parsed.problem }] };
   }
   // The checks above should make this unreachable; it guards against a credential changing meaning.
@@ -121,7 +121,7 @@ export function buildProviderUri(
   if (e.host !== host || e.port !== port || e.username !== username || e.password !== password) {
     return {
       ok: false,
-      problems: [{ field: 'input', problem: 'the credentials do not survive URI encoding' }],
+      problems: [{ field: '', problem: 'the credentials do not survive URI encoding' }],
     };
   }
   return { ok: true, connectionUri };
@@ -137,23 +137,23 @@ function usernameFor(
     if (given === '' || given === preset.fixedUsername) return preset.fixedUsername;
     // The classic SendGrid mistake: the account login or the key in the user name field.
     add(
-      'input.username',
+      'username',
       `${preset.name}'s SMTP user name is the literal word "${preset.fixedUsername}": leave it empty and put the API key in the password`,
     );
     return null;
   }
   if (given === '') {
     if (preset.id === 'POSTMARK') return password;
-    add('input.username', `a user name is required: ${preset.usernameRule}`);
+    add('username', `a user name is required: ${preset.usernameRule}`);
     return null;
   }
   const problem = secretProblem(given, 'user name');
   if (problem !== null) {
-    add('input.username', problem);
+    add('username', problem);
     return null;
   }
   if (preset.id.startsWith('MAILGUN_') && !given.includes('@')) {
-    add('input.username', `Mailgun's user name is ${preset.usernameRule}`);
+    add('username', `Mailgun's user name is ${preset.usernameRule}`);
     return null;
   }
   return given;

@@ -21,14 +21,14 @@ function messageOrThrow(result: TransitionResult, id: string, action: string, al
 export const Mutation: MutationResolvers = {
   async configureSmtp(_parent, { input }, { settings }) {
     const result = await settings.configure(input);
-    if (!result.ok) throw new BadUserInputError(result.problems);
+    if (!result.ok) throw new BadUserInputError(result.problems, 'input');
     return result.settings;
   },
 
   async sendEmail(_parent, { input }, { outbox }) {
     const result = await outbox.send(input);
     if (result.ok) return result.message;
-    if (result.kind === 'invalid') throw new BadUserInputError(result.problems);
+    if (result.kind === 'invalid') throw new BadUserInputError(result.problems, 'input');
     throw new ConflictError(
       `idempotencyKey was first used for message ${result.message.id} with different input`,
       { messageId: String(result.message.id) },
@@ -38,7 +38,7 @@ export const Mutation: MutationResolvers = {
   async sendEmails(_parent, { inputs }, { outbox }) {
     const result = await outbox.sendMany(inputs);
     if (result.ok) return result.messages;
-    if (result.kind === 'invalid') throw new BadUserInputError(result.problems);
+    if (result.kind === 'invalid') throw new BadUserInputError(result.problems, 'inputs');
     throw new ConflictError(
       `inputs[${result.index}].idempotencyKey was first used for message ${result.message.id} with different input; nothing was stored`,
       { messageId: String(result.message.id), field: `inputs[${result.index}].idempotencyKey` },

@@ -16,16 +16,15 @@ export const SmtpSetupMutation: Pick<MutationResolvers, 'sendTestEmail' | 'confi
       });
       if (result.ok) return result.message;
       if (result.kind === 'invalid') {
-        throw new BadUserInputError(
-          result.problems.map((p) => ({ ...p, field: p.field === 'input.to' ? 'to' : p.field })),
-        );
+        // The test email's input is built here; its `to` is the argument of the same name.
+        throw new BadUserInputError(result.problems);
       }
       throw new Error('a test email has no idempotency key, so it cannot conflict');
     },
 
     async configureSmtpProvider(_parent, { input }, { settings }) {
       const result = await settings.configureProvider(input);
-      if (!result.ok) throw new BadUserInputError(result.problems);
+      if (!result.ok) throw new BadUserInputError(result.problems, 'input');
       return result.settings;
     },
   };
