@@ -33,7 +33,10 @@ export interface MessageRow {
   leaseExpiresAt: number | null;
   lastError: DeliveryError | null;
   smtpConfigVersion: number | null;
-  rawMime: Buffer | null;
+  /** Read only by claims (the bytes to send); reads carry `submittedOverSmtp` instead. */
+  rawMime?: Buffer | null;
+  /** Whether raw MIME is stored (SQLite answers 0 or 1). */
+  submittedOverSmtp?: boolean | number | null;
   outcome: DeliveryOutcome | null;
 }
 
@@ -83,7 +86,11 @@ export function toMessage(row: MessageRow): Message {
     leaseExpiresAtMs: row.leaseExpiresAt,
     lastError: row.lastError,
     smtpConfigVersion: row.smtpConfigVersion,
-    rawMime: row.rawMime,
+    rawMime: row.rawMime ?? null,
+    submittedOverSmtp:
+      row.submittedOverSmtp === undefined || row.submittedOverSmtp === null
+        ? row.rawMime != null
+        : Boolean(row.submittedOverSmtp),
     outcome: row.outcome,
   };
 }

@@ -38,10 +38,13 @@ export interface Message {
   lastError: DeliveryError | null;
   smtpConfigVersion: number | null;
   /**
-   * The MIME message as submitted over SMTP (its Bcc header removed), sent as it is; null for
-   * messages queued through the API, which are composed at each attempt.
+   * The MIME message as submitted over SMTP (its Bcc header removed), sent as it is. Loaded only
+   * where the message is claimed to be sent; null in reads, and for messages queued through the
+   * API, which are composed at each attempt.
    */
   rawMime: Uint8Array | null;
+  /** Submitted over SMTP (its raw MIME is stored), whether or not this copy carries the bytes. */
+  submittedOverSmtp: boolean;
   /** What reports said after SENT, by precedence (report.ts); null while none arrived. */
   outcome: DeliveryOutcome | null;
 }

@@ -131,6 +131,35 @@ describe(`storage contract (${TEST_DIALECT})`, () => {
     assert.equal(await messages.countMatching({}), before);
   });
 
+  test('submitted MIME: reads say a message was submitted without carrying its bytes; its claim carries them', async (t) => {
+    const { messages } = await fresh(t);
+    const raw = Buffer.from('Subject: as submitted\r\n\r\n' + 'x'.repeat(64 * 1024) + '\r\n');
+    const [submitted, composed] = await enqueue(
+      messages,
+      [newMessage(1, { rawMime: raw }), newMessage(2)],
+      T0,
+    );
+    const read = await messages.find(submitted!.id);
+    assert.equal(read!.submittedOverSmtp, true);
+    assert.equal(read!.rawMime, null, 'a read carries no submitted bytes');
+    assert.equal((await messages.find(composed!.id))!.submittedOverSmtp, false);
+    const page = await messages.list({}, 10, null);
+    assert.deepEqual(
+      page.messages.map((m) => [m.id, m.submittedOverSmtp, m.rawMime]),
+      [
+        [composed!.id, false, null],
+        [submitted!.id, true, null],
+      ],
+    );
+    const claimed = await claim(messages, Date.now(), 2);
+    const bytes = claimed.find((c) => c.message.id === submitted!.id)!.message.rawMime;
+    assert.ok(
+      bytes !== null && Buffer.from(bytes).equals(raw),
+      'the claim carries the bytes to send',
+    );
+    assert.equal(claimed.find((c) => c.message.id === composed!.id)!.message.rawMime, null);
+  });
+
   test('claims take due messages oldest first, once, with a lease; the lease is the record token', async (t) => {
     const { messages, dispatches, events } = await fresh(t);
     const stored = await enqueue(

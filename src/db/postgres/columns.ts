@@ -26,7 +26,6 @@ const MESSAGE = {
   leaseExpiresAt: 'lease_expires_at',
   lastError: 'last_error',
   smtpConfigVersion: 'smtp_config_version',
-  rawMime: 'raw_mime',
   outcome: 'outcome',
 };
 
@@ -57,6 +56,14 @@ const DISPATCH = {
   transcript: 'transcript',
 };
 
-export const messageColumns = (prefix = '') => list(MESSAGE, prefix);
+/**
+ * A message as reads see it: whether it was submitted over SMTP, not the submitted bytes (up to
+ * SUBMISSION_MAX_BYTES each; a page of them, or the feed's reads, must not carry them).
+ */
+export const messageColumns = (prefix = '') =>
+  `${list(MESSAGE, prefix)}, (${prefix}raw_mime IS NOT NULL) AS "submittedOverSmtp"`;
+/** With the submitted MIME bytes: only where the message is about to be sent (its claim). */
+export const messageColumnsWithRaw = (prefix = '') =>
+  `${messageColumns(prefix)}, ${prefix}raw_mime AS "rawMime"`;
 export const eventColumns = (prefix = '') => list(EVENT, prefix);
 export const dispatchColumns = (prefix = '') => list(DISPATCH, prefix);

@@ -13,7 +13,7 @@ import type {
 } from '../port.ts';
 import { toMessage, type MessageRow } from '../rows.ts';
 import { DB_NOW_MS, type PostgresClient } from './client.ts';
-import { messageColumns } from './columns.ts';
+import { messageColumns, messageColumnsWithRaw } from './columns.ts';
 import { appendEvents, writeCounters, type EventSubject } from './event-writer.ts';
 
 // The queue on PostgreSQL, for any number of instances on one database:
@@ -121,7 +121,7 @@ const CLAIM = {
           ELSE ${DB_NOW_MS} + $2::bigint END,
         updated_at = $4::bigint, next_attempt_at = NULL
       FROM checked WHERE m.id = checked.id
-      RETURNING ${messageColumns('m.')}, checked.previous AS "previousStatus"),
+      RETURNING ${messageColumnsWithRaw('m.')}, checked.previous AS "previousStatus"),
     logged AS (
       INSERT INTO message_events (message_id, at, status, previous_status, reason, attempt,
         error, smtp_config_version)

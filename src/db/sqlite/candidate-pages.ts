@@ -3,11 +3,13 @@ import type { Db } from './client.ts';
 import type { MessageListFilter } from '../message-filter.ts';
 import { whereOf } from './message-filters.ts';
 import { dispatches, messages, subjectSearchState } from './schema.ts';
+import { messageReadColumns } from './message-columns.ts';
 
 /** Candidate message ids fetched per dispatch key and round. */
 const WINDOW = 256;
 
-type MessageRow = typeof messages.$inferSelect;
+/** A message as pages read it (messageReadColumns: without the submitted bytes). */
+type MessageRow = Omit<typeof messages.$inferSelect, 'rawMime'> & { submittedOverSmtp: number };
 
 /** Subject terms shorter than a trigram can't use the search index. */
 const MIN_SEARCH_LENGTH = 3;
@@ -106,7 +108,7 @@ export function createCandidatePages(db: Db) {
       // second), so they are read directly.
       rows.push(
         ...db
-          .select()
+          .select(messageReadColumns)
           .from(messages)
           .where(
             and(
@@ -135,7 +137,7 @@ export function createCandidatePages(db: Db) {
       if (complete.length > 0) {
         rows.push(
           ...db
-            .select()
+            .select(messageReadColumns)
             .from(messages)
             .where(and(inArray(messages.id, complete), where))
             .orderBy(desc(messages.id))

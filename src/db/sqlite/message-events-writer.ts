@@ -3,6 +3,7 @@ import type { MessageEvent } from '../../domain/message.ts';
 import type { Db } from './client.ts';
 import { toEvent } from '../rows.ts';
 import { messageEvents, messages, suppressions } from './schema.ts';
+import { messageReadColumns } from './message-columns.ts';
 import { createCounterBatch, type CounterBatch } from '../counters.ts';
 import type { StatsRepository } from './stats.ts';
 
@@ -21,7 +22,7 @@ export function createMessageWriter(db: Db, stats: StatsRepository) {
   const p = sql.placeholder;
 
   const findById = db
-    .select()
+    .select(messageReadColumns)
     .from(messages)
     .where(eq(messages.id, p('id')))
     .prepare();

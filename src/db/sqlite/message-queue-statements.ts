@@ -1,6 +1,7 @@
 import { and, asc, eq, gt, inArray, lte, or, sql, type SQLWrapper } from 'drizzle-orm';
 import type { Db } from './client.ts';
 import { dispatches, messages } from './schema.ts';
+import { messageReadColumns } from './message-columns.ts';
 
 /**
  * The queue's hot statements, prepared once per connection: rebuilding them per call cost more
@@ -10,7 +11,7 @@ export function prepareQueueStatements(db: Db) {
   const p = sql.placeholder;
 
   const findByIdempotencyKey = db
-    .select()
+    .select(messageReadColumns)
     .from(messages)
     .where(eq(messages.idempotencyKey, p('key')))
     .prepare();

@@ -8,6 +8,7 @@ import type { MessageListFilter } from '../message-filter.ts';
 import { whereOf } from './message-filters.ts';
 import { toMessage } from '../rows.ts';
 import { messages } from './schema.ts';
+import { messageReadColumns } from './message-columns.ts';
 
 /**
  * Whether the messages table's own indexes find a page better than the other indexes can
@@ -47,7 +48,7 @@ export function createMessageReads(db: Db, { findById }: Pick<MessageWriter, 'fi
       const rows =
         (byMessageIndexes(filter) ? null : pageFromCandidates(filter, first + 1, afterId)) ??
         db
-          .select()
+          .select(messageReadColumns)
           .from(messages)
           .where(afterId === null ? where : and(where, lt(messages.id, afterId)))
           .orderBy(desc(messages.id))

@@ -14,6 +14,7 @@ import { toMessage, type MessageRow } from '../rows.ts';
 import type { Db } from './client.ts';
 import type { MessageWriter } from './message-events-writer.ts';
 import { messageEvents, messages, suppressions, unmatchedReports } from './schema.ts';
+import { messageReadColumns } from './message-columns.ts';
 
 /** Delivery reports and the suppression list on SQLite (synchronous; storage.ts wraps them). */
 export function createReportRepository(db: Db, { findById, appendEvent, write }: MessageWriter) {
@@ -21,7 +22,7 @@ export function createReportRepository(db: Db, { findById, appendEvent, write }:
     if (target.kind === 'id') return findById.get({ id: target.id });
     if (target.kind === 'none') return undefined;
     const rows = db
-      .select()
+      .select(messageReadColumns)
       .from(messages)
       .where(eq(messages.messageId, target.messageId))
       .orderBy(desc(messages.id))

@@ -33,7 +33,7 @@ export const Message: MessageResolvers = {
   // Up to 5 MB each: counted against the response size limit.
   text: (message, _args, { responseBudget }) => responseBudget.charge(message.text),
   html: (message, _args, { responseBudget }) => responseBudget.charge(message.html),
-  submittedOverSmtp: (message) => message.rawMime !== null,
+  submittedOverSmtp: (message) => message.submittedOverSmtp,
 };
 
 export const MessageEdge: MessageEdgeResolvers = {
