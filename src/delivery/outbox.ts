@@ -162,8 +162,8 @@ export function createOutbox(deps: OutboxDeps) {
 
   // sendEmail calls share transactions (group commit): a commit per message would cap intake
   // well below what SMTP can carry. Calls that arrive while the commits in flight run (or wait
-  // for the write lock) go together in the next one; an idle outbox waits a millisecond to
-  // gather the calls that arrive together. SQLite has one writer, so one commit at a time;
+  // for the write lock) go together in the next one; an idle outbox starts one at the end of
+  // the event loop's turn, with the calls that arrived in it. SQLite has one writer, so one commit at a time;
   // PostgreSQL takes several at once, but each costs a WAL flush: another one starts only once
   // enough calls wait to fill it, so batches stay large at modest concurrency.
   const maxCommits = deps.concurrentCommits ?? 1;
@@ -171,7 +171,7 @@ export function createOutbox(deps: OutboxDeps) {
   type Entry = { input: NewMessage; settle: (result: EnqueueResult | Error) => void };
   let gathering: Entry[] = [];
   let committing = 0;
-  let timerSet = false;
+  let commitScheduled = false;
   // Recipient and Message-ID of the submissions in `gathering`: one batch never holds the same
   // pair twice (a client sending a message again before the first copy is stored), since the
   // storage tells a batch's rows apart by that pair (db/postgres/queue.ts).
@@ -232,12 +232,15 @@ export function createOutbox(deps: OutboxDeps) {
       if (committing < maxCommits && gathering.length >= PARALLEL_BATCH) void commitGathered();
       return results;
     }
-    if (!timerSet) {
-      timerSet = true;
-      setTimeout(() => {
-        timerSet = false;
+    if (!commitScheduled) {
+      // An idle outbox commits at once: after this turn of the event loop, so the requests that
+      // arrived together (parsed in the same turn) share the commit, but without a timer that
+      // would make a lone call wait for nothing.
+      commitScheduled = true;
+      setImmediate(() => {
+        commitScheduled = false;
         if (committing === 0 && gathering.length > 0) void commitGathered();
-      }, 1);
+      });
     }
     return results;
   }
