@@ -11,7 +11,7 @@ import type { CounterBatch } from '../counters.ts';
 /** What an operator does to messages outside the worker's loop: retry, cancel, expedite. */
 export function createMessageActions(
   db: Db,
-  { findById, isSuppressed, appendEvent, write }: MessageWriter,
+  { findById, isSuppressed, appendEvent, inCountedTransaction }: MessageWriter,
 ) {
   function retryOne(
     counters: CounterBatch,
@@ -87,12 +87,14 @@ export function createMessageActions(
       nowMs: number,
       smtpConfigVersion: number | null,
     ): StoredTransition {
-      return write((counters) => retryOne(counters, id, maxAttempts, nowMs, smtpConfigVersion));
+      return inCountedTransaction((counters) =>
+        retryOne(counters, id, maxAttempts, nowMs, smtpConfigVersion),
+      );
     },
 
     /** QUEUED -> CANCELLED. */
     cancel(id: number, nowMs: number, smtpConfigVersion: number | null): StoredTransition {
-      return write((counters) => cancelOne(counters, id, nowMs, smtpConfigVersion));
+      return inCountedTransaction((counters) => cancelOne(counters, id, nowMs, smtpConfigVersion));
     },
 
     /** `retry` for many messages in one transaction; returns the messages changed. */
@@ -102,7 +104,7 @@ export function createMessageActions(
       nowMs: number,
       smtpConfigVersion: number | null,
     ): { message: Message; event: MessageEvent }[] {
-      return write((counters) =>
+      return inCountedTransaction((counters) =>
         ids.flatMap((id) => {
           const result = retryOne(counters, id, maxAttempts, nowMs, smtpConfigVersion);
           return result.kind === 'changed' ? [result] : [];
@@ -116,7 +118,7 @@ export function createMessageActions(
       nowMs: number,
       smtpConfigVersion: number | null,
     ): { message: Message; event: MessageEvent }[] {
-      return write((counters) =>
+      return inCountedTransaction((counters) =>
         ids.flatMap((id) => {
           const result = cancelOne(counters, id, nowMs, smtpConfigVersion);
           return result.kind === 'changed' ? [result] : [];

@@ -71,7 +71,7 @@ export function createMessageWriter(db: Db, stats: StatsRepository) {
   }
 
   /** Runs `work` in one BEGIN IMMEDIATE transaction together with the counters it bumps. */
-  function write<T>(work: (counters: CounterBatch) => T): T {
+  function inCountedTransaction<T>(work: (counters: CounterBatch) => T): T {
     return db.transaction(
       () => {
         const counters = createCounterBatch();
@@ -83,7 +83,7 @@ export function createMessageWriter(db: Db, stats: StatsRepository) {
     );
   }
 
-  return { findById, isSuppressed, appendEvent, write };
+  return { findById, isSuppressed, appendEvent, inCountedTransaction };
 }
 
 export type MessageWriter = ReturnType<typeof createMessageWriter>;

@@ -25,7 +25,10 @@ class IdempotencyConflict extends Error {
 }
 
 /** The worker's hot path: enqueue, claim with a lease, record attempts, release. */
-export function createMessageQueue(db: Db, { appendEvent, isSuppressed, write }: MessageWriter) {
+export function createMessageQueue(
+  db: Db,
+  { appendEvent, isSuppressed, inCountedTransaction }: MessageWriter,
+) {
   const statements = prepareQueueStatements(db);
   const { findByIdempotencyKey, insertMessage, claimExpired, claimQueued } = statements;
   const { finishAttempt, insertDispatch, release, renew, suppress } = statements;
@@ -178,7 +181,9 @@ export function createMessageQueue(db: Db, { appendEvent, isSuppressed, write }:
      * message with the same idempotency key (also within the batch).
      */
     enqueueMany(inputs: readonly NewMessage[], nowMs: number): EnqueueResult[] {
-      return write((counters) => inputs.map((input) => enqueueOne(counters, input, nowMs)));
+      return inCountedTransaction((counters) =>
+        inputs.map((input) => enqueueOne(counters, input, nowMs)),
+      );
     },
 
     /**
@@ -187,7 +192,7 @@ export function createMessageQueue(db: Db, { appendEvent, isSuppressed, write }:
      */
     enqueueAll(inputs: readonly NewMessage[], nowMs: number): EnqueueAllResult {
       try {
-        const results = write((counters) =>
+        const results = inCountedTransaction((counters) =>
           inputs.map((input, index) => {
             const result = enqueueOne(counters, input, nowMs);
             if (result.kind === 'conflict') throw new IdempotencyConflict(index, result.message);
@@ -208,13 +213,13 @@ export function createMessageQueue(db: Db, { appendEvent, isSuppressed, write }:
      */
     claimDue(request: ClaimRequest): ClaimedMessage[] {
       if (request.limit <= 0) return [];
-      return write((counters) => claimInTx(counters, request, []));
+      return inCountedTransaction((counters) => claimInTx(counters, request, []));
     },
 
     /** Writes a batch of finished attempts in one transaction; returns the events it appended. */
     recordAttempts(records: readonly AttemptRecord[]): MessageEvent[] {
       if (records.length === 0) return [];
-      return write((counters) => recordInTx(counters, records));
+      return inCountedTransaction((counters) => recordInTx(counters, records));
     },
 
     /**
@@ -232,7 +237,7 @@ export function createMessageQueue(db: Db, { appendEvent, isSuppressed, write }:
       if (records.length === 0 && request.limit <= 0 && !request.renew?.length) {
         return { events: [], claimed: [], renewed: [] };
       }
-      return write((counters) => {
+      return inCountedTransaction((counters) => {
         const events = recordInTx(counters, records);
         const renewed = renewInTx(request);
         const claimed = request.limit > 0 ? claimInTx(counters, request, events) : [];
@@ -247,7 +252,7 @@ export function createMessageQueue(db: Db, { appendEvent, isSuppressed, write }:
       smtpConfigVersion: number | null,
     ): MessageEvent[] {
       if (claims.length === 0) return [];
-      return write((counters) =>
+      return inCountedTransaction((counters) =>
         claims.flatMap((claim) => {
           const row = release.get({
             id: claim.messageId,

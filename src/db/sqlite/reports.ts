@@ -17,7 +17,10 @@ import { messageEvents, messages, suppressions, unmatchedReports } from './schem
 import { messageReadColumns } from './message-columns.ts';
 
 /** Delivery reports and the suppression list on SQLite (synchronous; storage.ts wraps them). */
-export function createReportRepository(db: Db, { findById, appendEvent, write }: MessageWriter) {
+export function createReportRepository(
+  db: Db,
+  { findById, appendEvent, inCountedTransaction }: MessageWriter,
+) {
   function findTarget(target: ReportTarget): MessageRow | undefined {
     if (target.kind === 'id') return findById.get({ id: target.id });
     if (target.kind === 'none') return undefined;
@@ -79,7 +82,7 @@ export function createReportRepository(db: Db, { findById, appendEvent, write }:
   return {
     record(report: IncomingReport, nowMs: number): RecordReportResult {
       const reportKey = reportKeyOf(report);
-      return write((counters) => {
+      return inCountedTransaction((counters) => {
         const seen =
           db
             .select({ seq: messageEvents.seq })
@@ -213,11 +216,11 @@ export function createReportRepository(db: Db, { findById, appendEvent, write }:
       actor: SuppressionActor,
       nowMs: number,
     ) {
-      return write(() => addInTx(entry, actor, nowMs));
+      return inCountedTransaction(() => addInTx(entry, actor, nowMs));
     },
 
     remove(address: string, actor: SuppressionActor, nowMs: number): boolean {
-      return write(
+      return inCountedTransaction(
         () =>
           db
             .update(suppressions)
