@@ -1,6 +1,7 @@
 import type { Config } from './config.ts';
 import { openStorage, storageDescriptorFor } from './db/open-storage.ts';
 import { createDeliveryStats } from './delivery/delivery-stats.ts';
+import { createDeliveryHandle } from './delivery/delivery-handle.ts';
 import { startDeliveryThread, type DeliveryThread } from './delivery/delivery-thread-host.ts';
 import { createEventBus } from './delivery/event-bus.ts';
 import { createOutbox } from './delivery/outbox.ts';
@@ -113,30 +114,17 @@ export async function startApp(
     beforePublish: (events) => eventMessages.prime(events),
     listening: bus.listening,
   });
+  // The delivery thread, as everything created before it is up talks to it.
+  const delivery = createDeliveryHandle();
   // Readiness, metrics and retention; `ops.bus` counts subscriptions for the metrics.
-  const ops = startOps({
-    config,
-    storage,
-    bus,
-    settings,
-    log,
-    delivery: () => delivery,
-  });
+  const ops = startOps({ config, storage, bus, settings, log, delivery });
   // What this instance commits (from either thread) is counted, then published through the feed.
   const committed = (events: readonly MessageEvent[]) => {
     ops.countCommitted(events);
     feed.committed(events);
   };
-  // The delivery thread boots (a second isolate loading its own modules) while the HTTP side
-  // starts: /healthz means the database is migrated and the API answers, and mail accepted
-  // meanwhile waits in the queue. A wake or settings change before it is up is passed on then.
-  let delivery: DeliveryThread | null = null;
-  const pending = { wake: false, settingsChanged: false };
-  const deliveryControl = {
-    wake: () => (delivery ? delivery.wake() : (pending.wake = true)),
-    settingsChanged: () =>
-      delivery ? delivery.settingsChanged() : (pending.settingsChanged = true),
-  };
+  // The delivery thread boots while the HTTP side starts: /healthz means the database is
+  // migrated and the API answers (delivery-handle.ts).
   const deliveryStarting = startDeliveryThread(
     {
       storage: descriptor,
@@ -175,7 +163,7 @@ export async function startApp(
     publish: committed,
     settings,
     maxAttempts: config.deliveryMaxAttempts,
-    wakeWorker: deliveryControl.wake,
+    wakeWorker: delivery.wake,
     concurrentCommits: storage.concurrentWrites,
   });
   // A configuration stored here or on another instance. The delivery thread is told at once, so
@@ -183,7 +171,7 @@ export async function startApp(
   // then the mail the old one failed is expedited, and this thread reads it too.
   const stopConfigChanges = storage.signals.subscribe((change) => {
     if (change.kind !== 'smtp-config') return;
-    deliveryControl.settingsChanged();
+    delivery.settingsChanged();
     outbox
       .configurationChanged()
       .catch((error: unknown) => log.warn({ err: error }, 'could not expedite failed messages'));
@@ -308,9 +296,7 @@ export async function startApp(
     await storage.close();
     throw error;
   }
-  delivery = thread;
-  if (pending.settingsChanged) thread.settingsChanged();
-  if (pending.wake) thread.wake();
+  delivery.attach(thread);
 
   let closing: Promise<void> | null = null;
   return {

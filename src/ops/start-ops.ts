@@ -1,7 +1,7 @@
 import type { Config } from '../config.ts';
 import type { Storage } from '../db/port.ts';
 import type { AttemptReport } from '../delivery/attempt-observer.ts';
-import type { DeliveryThread } from '../delivery/delivery-thread-host.ts';
+import type { DeliveryHandle } from '../delivery/delivery-handle.ts';
 import type { EventBus } from '../delivery/event-bus.ts';
 import type { MessageEvent } from '../domain/message.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -17,8 +17,8 @@ export interface OpsDeps {
   bus: EventBus;
   settings: SmtpSettings;
   log: Logger;
-  /** The delivery thread, which starts after this; null until it is up. */
-  delivery: () => DeliveryThread | null;
+  /** The delivery thread, which starts after this (its health is null until it is up). */
+  delivery: Pick<DeliveryHandle, 'health'>;
 }
 
 export interface Ops {
@@ -56,11 +56,11 @@ export function startOps(deps: OpsDeps): Ops {
   );
   const metrics = createMetrics({
     messages: storage.messages,
-    smtpConnections: () => deps.delivery()?.health().smtpConnections ?? 0,
+    smtpConnections: () => deps.delivery.health()?.smtpConnections ?? 0,
   });
   const readiness = createReadiness({
     databaseProblem: () => storage.writeProblem(),
-    deliveryHealth: () => deps.delivery()?.health() ?? null,
+    deliveryHealth: () => deps.delivery.health(),
     smtpSource: () => deps.settings.current()?.source ?? null,
     privateDestinationsRefused: config.security.smtpDisallowPrivateIps,
     // A cycle waits for at most a full batch of sends, each bounded by a few SMTP timeouts.
