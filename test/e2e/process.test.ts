@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { startTestSmtpServer } from '../helpers/smtp-server.ts';
@@ -118,4 +119,36 @@ test('DATABASE_PATH that cannot be a database: exit 1 with a line naming DATABAS
   }
   // Nothing was created in place of what was there.
   assert.equal(readFileSync(join(dir, 'afile'), 'utf8'), 'a file where a directory should be');
+});
+
+test('DATABASE_PATH in a directory the service may not write: exit 1 naming DATABASE_PATH and the directory', async (t) => {
+  const locked = join(tempDir(t).path, 'locked');
+  mkdirSync(locked);
+  // As root a mode does not stop a write; an immutable directory does (chattr +i).
+  if (process.getuid?.() === 0) {
+    const made = spawnSync('chattr', ['+i', locked]);
+    if (made.status !== 0) {
+      t.skip(
+        `chattr +i is not available here (${made.stderr.toString().trim()}), and root ignores modes`,
+      );
+      return;
+    }
+    t.after(() => void spawnSync('chattr', ['-i', locked]));
+  } else {
+    chmodSync(locked, 0o500);
+    t.after(() => chmodSync(locked, 0o700));
+  }
+  const path = join(locked, 'mailscope.db');
+  const error: Error = await startServiceProcess(t, { DATABASE_PATH: path }).then(
+    () => assert.fail('the service started in a directory it may not write'),
+    (failure: Error) => failure,
+  );
+  // Unlocked at once: the temporary directory is removed before later hooks run.
+  if (process.getuid?.() === 0) spawnSync('chattr', ['-i', locked]);
+  const fatal = error.message.split('\n').find((line) => line.includes('"level":"fatal"'));
+  assert.ok(fatal, error.message);
+  assert.equal(
+    JSON.parse(fatal).msg,
+    `cannot start: DATABASE_PATH "${path}": permission denied: the service's user must be able to create and write files in ${locked}`,
+  );
 });
