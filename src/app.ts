@@ -2,6 +2,7 @@ import type { Config } from './config.ts';
 import { openStorage, storageDescriptorFor } from './db/open-storage.ts';
 import { createDeliveryStats } from './delivery/delivery-stats.ts';
 import { createDeliveryHandle } from './delivery/delivery-handle.ts';
+import { loadVerpKey } from './delivery/verp-key.ts';
 import { startDeliveryThread, type DeliveryThread } from './delivery/delivery-thread-host.ts';
 import { createEventBus } from './delivery/event-bus.ts';
 import { createOutbox } from './delivery/outbox.ts';
@@ -27,7 +28,6 @@ import { principalKey } from './auth/principal.ts';
 import { createSubmissionIntake } from './delivery/submission-intake.ts';
 import { addressProblem } from './delivery/input-rules.ts';
 import { startSubmissionServer, type SubmissionServer } from './smtp/submission-server.ts';
-import { randomBytes } from 'node:crypto';
 import { startBounceListener, type BounceListener } from './bounces/listener.ts';
 import { createReportIntake } from './delivery/report-intake.ts';
 import { createVerp, type Verp } from './smtp/verp.ts';
@@ -59,16 +59,11 @@ export async function startApp(
   const descriptor = storageDescriptorFor(config.storage);
   const storage = await openStorage(descriptor, { role: 'main', secrets });
   let embeddedSmtp: EmbeddedSmtpServer | null = null;
-  // The VERP key is made once and kept in the database: bounces of mail sent before a restart
-  // (or by another instance) must still verify.
+  // The VERP key (verp-key.ts), as base64 for both threads.
   let bounceKey: string | null = null;
   try {
     if (config.bounce.domain !== null) {
-      bounceKey = await storage.keys.getOrCreate(
-        'verp',
-        randomBytes(32).toString('base64'),
-        Date.now(),
-      );
+      bounceKey = (await loadVerpKey(storage.keys, secrets, Date.now())).toString('base64');
     }
     await secureStoredSecrets(storage.smtpConfigs, secrets, {
       info: (text) => log.info(text),
