@@ -4,16 +4,16 @@
 const RULES: { test: (status: string, text: string) => boolean; hint: string }[] = [
   {
     test: (s, t) => s === '5.7.26' || /unauthenticated email|dmarc/i.test(t),
-    hint: 'The receiver refused mail that fails DMARC (Gmail 5.7.26): publish SPF and DKIM for the From domain so that at least one passes and aligns with it.',
+    hint: 'The receiver refused mail that fails DMARC (Gmail 5.7.26): publish SPF and DKIM for the From domain so that at least one passes and aligns with it. checkSenderDomain names the record that is missing or wrong (its SPF, DKIM, DMARC and ALIGNMENT items) and what to publish.',
   },
   {
     test: (s, t) => s === '5.7.515' || /access denied.*authentication/i.test(t),
-    hint: 'Microsoft requires SPF, DKIM and DMARC for bulk senders (5.7.515): set up all three for the From domain.',
+    hint: 'Microsoft requires SPF, DKIM and DMARC for bulk senders (5.7.515): set up all three for the From domain; checkSenderDomain says which is missing and what to publish.',
   },
   {
     test: (s, t) =>
       ['5.7.23', '5.7.25', '5.7.27'].includes(s) || /\bspf\b|\bdkim\b|reverse dns|ptr/i.test(t),
-    hint: "The receiver checks the sender's authentication (SPF, DKIM or reverse DNS) and it failed: check the DNS records of the sending domain and server.",
+    hint: "The receiver checks the sender's authentication (SPF, DKIM or reverse DNS) and it failed: checkSenderDomain shows the sending domain's SPF and DKIM records and what to fix; reverse DNS is the sending server's.",
   },
   {
     test: (s, t) =>

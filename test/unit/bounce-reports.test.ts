@@ -110,7 +110,7 @@ const CASES: {
       bounceType: 'HARD',
       enhancedStatus: '5.7.26',
       diagnostic: /DMARC policy/,
-      hint: /DMARC/,
+      hint: /DMARC.*checkSenderDomain names the record/,
     },
   },
   {
