@@ -377,6 +377,8 @@ export interface RetentionStore {
    * nothing is left (or, with several instances, while another one is pruning).
    */
   pruneBatch(request: PruneRequest): Promise<PruneResult>;
+  /** Deletes delivery reports that matched no message, received before `olderThanMs`; how many. */
+  pruneUnmatchedReports(olderThanMs: number): Promise<number>;
 }
 
 export interface RateBucketRequest {

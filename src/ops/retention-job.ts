@@ -61,8 +61,17 @@ export function startRetentionJob(deps: RetentionJobDeps): RetentionJob {
       if (result.messages < batchSize) break;
       await yieldToEventLoop();
     }
-    if (total > 0) {
-      log.info({ pruned: total, durationMs: now() - startedAt }, 'retention pruned old messages');
+    // Reports that matched no message are kept as long as messages are, by age (they count
+    // against no message, so RETENTION_MAX_MESSAGES does not reach them).
+    const unmatched =
+      closed || options.retentionDays === null
+        ? 0
+        : await retention.pruneUnmatchedReports(now() - options.retentionDays * DAY_MS);
+    if (total > 0 || unmatched > 0) {
+      log.info(
+        { pruned: total, unmatchedReports: unmatched, durationMs: now() - startedAt },
+        'retention pruned old messages',
+      );
     }
     return total;
   }

@@ -8,6 +8,8 @@ import type {
   IncomingReport,
   ReportSource,
 } from '../../src/domain/report.ts';
+import { startRetentionJob } from '../../src/ops/retention-job.ts';
+import { createLogger } from '../../src/logger.ts';
 import { claim, enqueue, newMessage, record, sentRecord } from '../helpers/queue.ts';
 import type { Scope } from '../helpers/scope.ts';
 import { openTestStorage, TEST_DIALECT } from '../helpers/storage.ts';
@@ -296,5 +298,29 @@ describe(`reports and suppressions (${TEST_DIALECT})`, () => {
     assert.equal(relisted.created, true);
     assert.notEqual(relisted.suppression.id, added.suppression.id);
     assert.equal(relisted.suppression.createdBy, 'api_token');
+  });
+  test('retention prunes unmatched reports older than RETENTION_DAYS and keeps newer ones', async (t) => {
+    const storage = await fresh(t);
+    const DAY_MS = 86_400_000;
+    const now = T0 + 30 * DAY_MS;
+    await storage.reports.record(
+      report({ kind: 'none' }, 'BOUNCED', { id: 'old' }),
+      now - 10 * DAY_MS,
+    );
+    await storage.reports.record(report({ kind: 'none' }, 'BOUNCED', { id: 'new' }), now - DAY_MS);
+    assert.equal((await storage.reports.listUnmatched(10)).length, 2);
+    const job = startRetentionJob({
+      retention: storage.retention,
+      options: { retentionDays: 7, maxMessages: null, intervalMs: 3_600_000 },
+      log: createLogger({ level: 'silent', name: 'test' }),
+      now: () => now,
+    });
+    t.after(() => job.close());
+    await job.runOnce();
+    const left = await storage.reports.listUnmatched(10);
+    assert.deepEqual(
+      left.map((r) => r.atMs),
+      [now - DAY_MS],
+    );
   });
 });

@@ -18,6 +18,13 @@ export function createPostgresRetention(client: PostgresClient): RetentionStore 
       return rows[0]?.id ?? null;
     },
 
+    async pruneUnmatchedReports(olderThanMs) {
+      const result = await client.query('DELETE FROM unmatched_reports WHERE at < $1', [
+        olderThanMs,
+      ]);
+      return result.rowCount ?? 0;
+    },
+
     pruneBatch(request: PruneRequest) {
       return client.transaction(async (tx) => {
         const lock = await tx.query<{ locked: boolean }>(

@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray, lt, max, sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
-import { dispatches, messageEvents, messages, retentionState } from './schema.ts';
+import { dispatches, messageEvents, messages, retentionState, unmatchedReports } from './schema.ts';
 
 /** Statuses a message never leaves by itself: only these are ever pruned. */
 const FINISHED = ['SENT', 'ABANDONED', 'CANCELLED', 'SUPPRESSED'] as const;
@@ -88,6 +88,10 @@ export function createRetentionRepository(db: Db) {
   }
 
   return {
+    pruneUnmatchedReports(olderThanMs: number): number {
+      return db.delete(unmatchedReports).where(lt(unmatchedReports.at, olderThanMs)).run().changes;
+    },
+
     capId,
 
     /** Prunes one batch; returns what it deleted (all zero once nothing is left to prune). */

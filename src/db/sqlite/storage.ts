@@ -173,6 +173,8 @@ export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptio
     retention: {
       capId: (keepNewest) => read(() => retention.capId(keepNewest)),
       pruneBatch: (request) => inTurn(() => retention.pruneBatch(request)),
+      pruneUnmatchedReports: (olderThanMs) =>
+        inTurn(() => retention.pruneUnmatchedReports(olderThanMs)),
     },
     // One instance per database file: its memory is where every request passes.
     rates: createMemoryRates(),
