@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { wholeNumber } from './config-fields.ts';
 
 /** Security options: who may call the API, secrets at rest, send limits and where SMTP may connect. */
 export interface SecurityConfig {
@@ -49,13 +50,6 @@ const list = z
           .map((item) => item.trim())
           .filter((item) => item.length > 0),
   );
-
-const wholeNumber = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
 
 const isKey = (item: string) =>
   /^[A-Za-z0-9+/_-]+={0,2}$/.test(item) && Buffer.from(item, 'base64').length === 32;

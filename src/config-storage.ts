@@ -1,18 +1,7 @@
 import { z } from 'zod';
+import { wholeNumber, optionalText } from './config-fields.ts';
 
 // Where the data lives: SQLite (the embedded default) or PostgreSQL (several instances).
-
-const wholeNumber = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
-
-const optionalText = z
-  .string()
-  .optional()
-  .transform((value) => (value === undefined || value === '' ? null : value));
 
 export const storageEnvShape = {
   DATABASE_PATH: z.string().min(1).default('./data/mailscope.db'),

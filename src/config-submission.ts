@@ -1,19 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { wholeNumber, optionalText } from './config-fields.ts';
 
-// The SMTP submission listener (issue 18): applications that only speak SMTP send through it.
-
-const wholeNumber = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
-
-const optionalText = z
-  .string()
-  .optional()
-  .transform((value) => (value === undefined || value === '' ? null : value));
+// The SMTP submission listener: applications that only speak SMTP send through it.
 
 /** Merged into config.ts's environment schema. */
 export const submissionEnvShape = {

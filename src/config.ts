@@ -1,23 +1,12 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { optionalText, wholeNumber } from './config-fields.ts';
 import { securityConfig, securityEnvShape } from './config-security.ts';
 import { storageConfig, storageEnvShape } from './config-storage.ts';
 import { submissionConfig, submissionEnvShape, submissionProblems } from './config-submission.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-
-const integer = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
-
-const optionalText = z
-  .string()
-  .optional()
-  .transform((value) => (value === undefined || value === '' ? null : value));
 
 /**
  * Parses DNS_SERVERS: comma-separated "host:port" (the port may be left out for 53; IPv6 as
@@ -40,7 +29,7 @@ function parseDnsServers(text: string): { servers: string[] } | { problem: strin
 }
 
 const envSchema = z.object({
-  PORT: integer(0, 65_535).default(4000),
+  PORT: wholeNumber(0, 65_535).default(4000),
   HOST: z.string().min(1).default('127.0.0.1'),
   ...storageEnvShape,
   SMTP_CONNECTION_URI: optionalText,
@@ -55,21 +44,21 @@ const envSchema = z.object({
       .nullable(),
   ),
   EMBEDDED_SMTP_PORT: z
-    .union([z.literal('off'), integer(0, 65_535)], {
+    .union([z.literal('off'), wholeNumber(0, 65_535)], {
       error: 'must be a port number (0-65535) or "off"',
     })
     .default(1025),
   API_TOKEN: optionalText,
-  DELIVERY_MAX_ATTEMPTS: integer(1, 1_000).default(5),
-  DELIVERY_RETRY_BASE_MS: integer(1, 86_400_000).default(5_000),
-  DELIVERY_RETRY_MAX_MS: integer(1, 604_800_000).default(3_600_000),
-  DELIVERY_LEASE_MS: integer(100, 86_400_000).default(120_000),
-  SMTP_TIMEOUT_MS: integer(100, 600_000).default(30_000),
+  DELIVERY_MAX_ATTEMPTS: wholeNumber(1, 1_000).default(5),
+  DELIVERY_RETRY_BASE_MS: wholeNumber(1, 86_400_000).default(5_000),
+  DELIVERY_RETRY_MAX_MS: wholeNumber(1, 604_800_000).default(3_600_000),
+  DELIVERY_LEASE_MS: wholeNumber(100, 86_400_000).default(120_000),
+  SMTP_TIMEOUT_MS: wholeNumber(100, 600_000).default(30_000),
   // A message holds its slot from the claim until its result is committed, which waits for the
   // worker's next batch; with 64 the five default connections ran short of queued work between
   // batches at full speed, and 128 measured better end to end (bench/README.md).
-  DELIVERY_CONCURRENCY: integer(1, 1_000).default(128),
-  SMTP_MAX_CONNECTIONS: integer(1, 100).default(5),
+  DELIVERY_CONCURRENCY: wholeNumber(1, 1_000).default(128),
+  SMTP_MAX_CONNECTIONS: wholeNumber(1, 100).default(5),
   DELIVERY_TRANSCRIPTS: z
     .enum(['failures', 'all', 'off'], { error: 'must be failures, all or off' })
     .default('failures'),
@@ -78,9 +67,9 @@ const envSchema = z.object({
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })
     .default('info'),
-  RETENTION_DAYS: integer(1, 36_500).optional(),
-  RETENTION_MAX_MESSAGES: integer(1, 1_000_000_000).optional(),
-  RETENTION_INTERVAL_MS: integer(1_000, 86_400_000).default(60_000),
+  RETENTION_DAYS: wholeNumber(1, 36_500).optional(),
+  RETENTION_MAX_MESSAGES: wholeNumber(1, 1_000_000_000).optional(),
+  RETENTION_INTERVAL_MS: wholeNumber(1_000, 86_400_000).default(60_000),
   METRICS_TOKEN: optionalText,
   ...submissionEnvShape,
   DNS_SERVERS: z
@@ -93,7 +82,7 @@ const envSchema = z.object({
       ctx.addIssue({ code: 'custom', message: parsed.problem });
       return z.NEVER;
     }),
-  DNS_TIMEOUT_MS: integer(100, 60_000).default(5_000),
+  DNS_TIMEOUT_MS: wholeNumber(100, 60_000).default(5_000),
   BOUNCE_DOMAIN: optionalText.pipe(
     z
       .string()
@@ -104,12 +93,12 @@ const envSchema = z.object({
       .nullable(),
   ),
   BOUNCE_SMTP_PORT: z
-    .union([z.literal('off'), integer(0, 65_535)], {
+    .union([z.literal('off'), wholeNumber(0, 65_535)], {
       error: 'must be a port number (0-65535) or "off"',
     })
     .default('off'),
   BOUNCE_SMTP_HOST: optionalText,
-  BOUNCE_SMTP_MAX_BYTES: integer(1_024, 104_857_600).default(10_485_760),
+  BOUNCE_SMTP_MAX_BYTES: wholeNumber(1_024, 104_857_600).default(10_485_760),
 });
 
 /**
