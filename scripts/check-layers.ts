@@ -35,6 +35,7 @@ const ROOMS: Record<string, number> = {
   secrets: 1,
   logger: 1,
   'listen-error': 1,
+  'wait-async': 0,
   config: 0,
   domain: 0,
 };

@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { MessageEvent } from '../domain/message.ts';
 import type { Logger } from '../logger.ts';
 import type { AttemptReport } from './attempt-observer.ts';
+import { createWakeSignal } from './wake-signal.ts';
 import type {
   DeliveryThreadOptions,
   FromDeliveryThread,
@@ -55,7 +56,7 @@ function threadEntry(): { code: URL | string; eval: boolean } {
 
 /** Starts the delivery thread and resolves once it is ready. */
 export async function startDeliveryThread(
-  options: DeliveryThreadOptions,
+  options: Omit<DeliveryThreadOptions, 'wakeBuffer'>,
   publish: (events: readonly MessageEvent[]) => void,
   hooks: DeliveryThreadHooks,
 ): Promise<DeliveryThread> {
@@ -67,7 +68,11 @@ export async function startDeliveryThread(
     smtpConnections: 0,
   };
   const entry = threadEntry();
-  const thread = new Worker(entry.code, { eval: entry.eval, workerData: options });
+  const signal = createWakeSignal();
+  const thread = new Worker(entry.code, {
+    eval: entry.eval,
+    workerData: { ...options, wakeBuffer: signal.buffer } satisfies DeliveryThreadOptions,
+  });
   const send = (message: ToDeliveryThread) => thread.postMessage(message);
   let closed: (() => void) | null = null;
   let exited = false;
@@ -99,7 +104,7 @@ export async function startDeliveryThread(
   });
 
   return {
-    wake: () => send({ type: 'wake' }),
+    wake: () => signal.raise(),
     settingsChanged: () => send({ type: 'settings-changed' }),
     health: () => ({ ...health }),
     async close() {

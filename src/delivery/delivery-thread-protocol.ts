@@ -8,6 +8,8 @@ import type { WorkerOptions } from './worker.ts';
 
 /** What the delivery thread is started with (structured-cloneable). */
 export interface DeliveryThreadOptions {
+  /** The wake signal's shared memory (wake-signal.ts): "something may be due now". */
+  wakeBuffer: SharedArrayBuffer;
   /** The main thread's storage (on SQLite with its write turns), opened in the delivery role. */
   storage: StorageDescriptor;
   /** SECRETS_KEY, to read encrypted SMTP configurations. */
@@ -28,8 +30,6 @@ export interface DeliveryThreadOptions {
 }
 
 export type ToDeliveryThread =
-  /** Something may be due now. */
-  | { type: 'wake' }
   /** A new SMTP configuration was stored. */
   | { type: 'settings-changed' }
   /** Finish or release in-flight sends, then stop. */

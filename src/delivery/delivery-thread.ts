@@ -16,6 +16,7 @@ import type {
 import { observeAttempts } from './attempt-observer.ts';
 import { createSmtpSettings } from './smtp-settings.ts';
 import { createDeliveryWorker } from './worker.ts';
+import { createWakeSignal } from './wake-signal.ts';
 import { createVerp } from '../smtp/verp.ts';
 
 const HEARTBEAT_MS = 1_000;
@@ -74,11 +75,12 @@ const heartbeat = setInterval(() => {
 // the new configuration is read, so they are not sent with the old one again.
 let settingsRead: Promise<void> = Promise.resolve();
 
+const stopWaking = createWakeSignal(options.wakeBuffer).listen(
+  () => void settingsRead.then(() => worker.wake()),
+);
+
 port.on('message', (message: ToDeliveryThread) => {
   switch (message.type) {
-    case 'wake':
-      void settingsRead.then(() => worker.wake());
-      break;
     case 'settings-changed':
       settingsRead = settings.refresh().then(
         () => worker.wake(),
@@ -88,6 +90,7 @@ port.on('message', (message: ToDeliveryThread) => {
     case 'close':
       void (async () => {
         clearInterval(heartbeat);
+        stopWaking();
         await worker.close();
         await transports.close({ force: true });
         await storage.close();

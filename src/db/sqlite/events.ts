@@ -13,6 +13,15 @@ export function createEventRepository(db: Db) {
     .where(eq(messageEvents.messageId, sql.placeholder('id')))
     .orderBy(asc(messageEvents.seq))
     .prepare();
+  // The feed's catch-up read (event-feed.ts) runs after most commits: prepared once.
+  const unfilteredAfter = db
+    .select({ event: messageEvents, recipient: messages.recipient })
+    .from(messageEvents)
+    .innerJoin(messages, eq(messages.id, messageEvents.messageId))
+    .where(gt(messageEvents.seq, sql.placeholder('afterSeq')))
+    .orderBy(asc(messageEvents.seq))
+    .limit(sql.placeholder('limit'))
+    .prepare();
 
   return {
     /** The newest event's sequence number, 0 when the log is empty. */
@@ -39,6 +48,11 @@ export function createEventRepository(db: Db) {
 
     /** Events with `seq > afterSeq`, oldest first, at most `limit`. */
     listAfter(afterSeq: number, limit: number, filter: EventFilter = {}): MessageEvent[] {
+      if (!filter.statuses?.length && filter.recipientKey === undefined) {
+        return unfilteredAfter
+          .all({ afterSeq, limit })
+          .map(({ event, recipient }) => toEvent(event, recipient));
+      }
       const conditions: SQL[] = [gt(messageEvents.seq, afterSeq)];
       if (filter.statuses && filter.statuses.length > 0) {
         conditions.push(inArray(messageEvents.status, [...filter.statuses]));

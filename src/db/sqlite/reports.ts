@@ -39,12 +39,15 @@ export function createReportRepository(
     return rows.length === 1 ? rows[0] : undefined;
   }
 
+  // Prepared once: every sendEmail batch and every claim looks its recipients up here.
+  const activeEntryByKey = db
+    .select()
+    .from(suppressions)
+    .where(and(eq(suppressions.addressKey, sql.placeholder('key')), isNull(suppressions.removedAt)))
+    .prepare();
+
   function activeEntry(key: string) {
-    return db
-      .select()
-      .from(suppressions)
-      .where(and(eq(suppressions.addressKey, key), isNull(suppressions.removedAt)))
-      .get();
+    return activeEntryByKey.get({ key });
   }
 
   function addInTx(

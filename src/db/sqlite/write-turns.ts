@@ -1,3 +1,5 @@
+import { waitAsync } from '../../wait-async.ts';
+
 /**
  * Turns at the write lock for the threads of this process (the main thread and the delivery
  * thread each hold a connection to the same SQLite file).
@@ -25,19 +27,6 @@ export interface WriteTurns {
    */
   run(work: () => void): void;
 }
-
-// In Node since 16 (V8 8.7); TypeScript declares it only from lib es2024, which would also
-// admit APIs Node 20 lacks.
-const waitAsync = (
-  Atomics as unknown as {
-    waitAsync(
-      array: Int32Array,
-      index: number,
-      value: number,
-      timeoutMs: number,
-    ): { async: false; value: string } | { async: true; value: Promise<string> };
-  }
-).waitAsync;
 
 const FREE = 0;
 const HELD = 1;
