@@ -157,6 +157,7 @@ export async function startApp(
       },
       logLevel: config.logLevel,
       dnsServers: config.dnsServers,
+      sesConfigurationSet: config.webhooks.sesConfigurationSet,
       bounce:
         config.bounce.domain !== null && bounceKey !== null
           ? { domain: config.bounce.domain, key: bounceKey }
