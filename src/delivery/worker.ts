@@ -200,18 +200,6 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
     };
   }
 
-  /**
-   * Configuration headers first, so a message's own header wins where both set one; then the
-   * correlation stamps of the provider the configuration sends through, if any.
-   */
-  function withStamps(active: ActiveSmtpSettings, message: Message) {
-    const headers = [...active.headers, ...message.headers];
-    return [
-      ...headers,
-      ...correlationStamps(active.endpoint.host, message.id, headers, stampOptions),
-    ];
-  }
-
   async function deliver(claim: ClaimedMessage, active: ActiveSmtpSettings | null): Promise<void> {
     const { message } = claim;
     const attempt = message.attempts + 1;
@@ -225,7 +213,14 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
             subject: message.subject,
             text: message.text,
             html: message.html,
-            headers: withStamps(active, message),
+            // Configuration headers first, so a message's own header wins where both set one.
+            headers: [...active.headers, ...message.headers],
+            stamps: correlationStamps(
+              active.endpoint.host,
+              message.id,
+              [...active.headers, ...message.headers],
+              stampOptions,
+            ),
             messageId: message.messageId,
             raw:
               message.rawMime &&
