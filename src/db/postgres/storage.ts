@@ -98,7 +98,16 @@ export async function openPostgresStorage(
         );
         const row = rows.find((r) => r.inserted) ?? rows[0];
         if (row?.inserted) return 'new';
-        return row?.event_key === eventKey ? 'same' : 'reused';
+        // Inserted by another transaction after this statement's snapshot: read it now.
+        const seen =
+          row ??
+          (
+            await client.query<{ event_key: string }>(
+              'SELECT event_key FROM webhook_tokens WHERE token = $1',
+              [token],
+            )
+          ).rows[0];
+        return seen?.event_key === eventKey ? 'same' : 'reused';
       },
     },
     signals: signals ?? {
