@@ -204,3 +204,71 @@ test('SNS: certificates only from Amazon SNS hosts, or exactly the SNS_CERT_HOST
     'Message\nhello\nMessageId\nm\nTimestamp\nts\nTopicArn\nt\nType\nNotification\n',
   );
 });
+
+test('webhook variables: every bad one reported at once, secrets never echoed', async () => {
+  const { loadConfig } = await import('../../src/config.ts');
+  const checks = { smtpUriProblem: () => null };
+  const bad = loadConfig(
+    {
+      SENDGRID_WEBHOOK_PUBLIC_KEY: 'bm90IGEga2V5',
+      POSTMARK_WEBHOOK_PASSWORD: 'pm-secret-value',
+      SES_SNS_TOPIC_ARNS: 'arn:aws:sns:us-east-1:123456789012:ok,not-an-arn',
+      SNS_CERT_HOSTS: 'https://sns.example.com/',
+      SES_CONFIGURATION_SET: 'has space',
+      PORT: 'eighty',
+    },
+    checks,
+  );
+  assert.equal(bad.ok, false);
+  const problems = bad.ok ? [] : bad.problems;
+  for (const name of [
+    'SENDGRID_WEBHOOK_PUBLIC_KEY',
+    'POSTMARK_WEBHOOK_USER',
+    'SES_SNS_TOPIC_ARNS',
+    'SNS_CERT_HOSTS',
+    'SES_CONFIGURATION_SET',
+    'PORT',
+  ]) {
+    assert.ok(
+      problems.some((p) => p.startsWith(`${name}:`)),
+      `${name} in ${problems.join('\n')}`,
+    );
+  }
+  assert.doesNotMatch(problems.join('\n'), /pm-secret-value/);
+
+  const { publicKey } = (await import('node:crypto')).generateKeyPairSync('ec', {
+    namedCurve: 'prime256v1',
+  });
+  const good = loadConfig(
+    {
+      SENDGRID_WEBHOOK_PUBLIC_KEY: publicKey
+        .export({ type: 'spki', format: 'der' })
+        .toString('base64'),
+      MAILGUN_WEBHOOK_SIGNING_KEY: 'key-abc',
+      POSTMARK_WEBHOOK_USER: 'pm',
+      POSTMARK_WEBHOOK_PASSWORD: 'pw',
+      SES_SNS_TOPIC_ARNS:
+        'arn:aws:sns:us-east-1:123456789012:a, arn:aws-cn:sns:cn-north-1:123456789012:b',
+      SNS_CERT_HOSTS: 'SNS.Example.com:8443,localhost',
+      SES_CONFIGURATION_SET: 'events_1',
+    },
+    checks,
+  );
+  assert.ok(good.ok, good.ok ? '' : good.problems.join('\n'));
+  assert.deepEqual(good.config.webhooks.sesTopicArns, [
+    'arn:aws:sns:us-east-1:123456789012:a',
+    'arn:aws-cn:sns:cn-north-1:123456789012:b',
+  ]);
+  assert.deepEqual(good.config.webhooks.snsCertHosts, ['sns.example.com:8443', 'localhost']);
+  assert.deepEqual(good.config.webhooks.postmark, { user: 'pm', password: 'pw' });
+  const off = loadConfig({}, checks);
+  assert.ok(off.ok);
+  assert.deepEqual(off.config.webhooks, {
+    sendgridPublicKey: null,
+    mailgunSigningKey: null,
+    postmark: null,
+    sesTopicArns: null,
+    snsCertHosts: null,
+    sesConfigurationSet: null,
+  });
+});
