@@ -166,6 +166,12 @@ describe(`provider event webhooks (${TEST_DIALECT})`, () => {
     assert.deepEqual(unmatched.data.unmatchedReports, [
       { source: 'SENDGRID', outcome: 'COMPLAINED', recipient: 'who@example.com' },
     ]);
+    const metrics = await (await fetch(`${svc.url}/metrics`)).text();
+    assert.match(
+      metrics,
+      /mailscope_delivery_reports_total\{source="SENDGRID",outcome="BOUNCED_HARD"\} 1/,
+    );
+    assert.match(metrics, /mailscope_unmatched_reports_total\{source="SENDGRID"\} 1/);
     // Not configured here: 404.
     assert.equal((await post(`${svc.url}/webhooks/mailgun`, '{}')).status, 404);
     assert.equal((await post(`${svc.url}/webhooks/postmark`, '{}')).status, 404);

@@ -6,7 +6,11 @@ import { sendgridOutcome } from '../../src/bounces/providers/sendgrid.ts';
 import { sesReports } from '../../src/bounces/providers/ses.ts';
 import { allowedSnsUrl, canonicalString } from '../../src/bounces/providers/sns.ts';
 import { targetFor } from '../../src/bounces/providers/webhook.ts';
-import { correlationStamps, stampedProviderFor } from '../../src/smtp/correlation-stamps.ts';
+import {
+  correlationStamps,
+  stampedProviderFor,
+  stampRawMessage,
+} from '../../src/smtp/correlation-stamps.ts';
 
 const NO_SET = { sesConfigurationSet: null };
 
@@ -60,6 +64,15 @@ test('stamp spellings and values, merged with what the message already says', ()
     ],
   );
   assert.equal(stampedProviderFor('smtp.mailgun.org'), 'MAILGUN');
+  // Mail submitted over SMTP goes out as it came, with the stamps in front.
+  const raw = Buffer.from('Subject: hi\r\n\r\nbody\r\n');
+  assert.equal(stampRawMessage(raw, []), raw);
+  assert.equal(
+    Buffer.from(
+      stampRawMessage(raw, correlationStamps('smtp.postmarkapp.com', 9, [], NO_SET)),
+    ).toString(),
+    'X-PM-Metadata-mailscope-id: 9\r\nSubject: hi\r\n\r\nbody\r\n',
+  );
 });
 
 test('provider events map to outcomes as CONTRACT.md says', () => {
