@@ -23,6 +23,8 @@ import { destinationPolicy } from './smtp/destination-guard.ts';
 import type { MessageEvent } from './domain/message.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createProbeRoutes } from './http/probes.ts';
+import { createWebhookRoutes } from './http/webhooks.ts';
+import { createWebhookHandlers } from './bounces/providers/handlers.ts';
 import { startOps } from './ops/start-ops.ts';
 import { principalKey } from './auth/principal.ts';
 import { createSubmissionIntake } from './delivery/submission-intake.ts';
@@ -51,7 +53,18 @@ const MAX_SUBMISSION_RECIPIENTS = 100;
 /** The composition root: every part is created here and handed what it needs. */
 export async function startApp(
   config: Config,
-  { log = createLogger({ level: config.logLevel, name: 'main' }) }: { log?: Logger } = {},
+  {
+    log = createLogger({ level: config.logLevel, name: 'main' }),
+    trustedCaCertificates = [],
+  }: {
+    log?: Logger;
+    /**
+     * PEM CA certificates trusted for outgoing HTTPS (SNS signing certificates) besides Node's
+     * roots, like NODE_EXTRA_CA_CERTS, which Node reads only when the process starts; tests that
+     * run the service in their own process trust their CA with it. @default none
+     */
+    trustedCaCertificates?: readonly string[];
+  } = {},
 ): Promise<RunningApp> {
   const secrets = createSecretBox(config.security.secretsKeys);
   useDnsServers(config.dnsServers);
@@ -144,6 +157,7 @@ export async function startApp(
       },
       logLevel: config.logLevel,
       dnsServers: config.dnsServers,
+      sesConfigurationSet: config.webhooks.sesConfigurationSet,
       bounce:
         config.bounce.domain !== null && bounceKey !== null
           ? { domain: config.bounce.domain, key: bounceKey }
@@ -189,6 +203,13 @@ export async function startApp(
     perMinute: config.security.sendRateLimitPerMinute,
     totalPerMinute: config.security.sendRateLimitTotalPerMinute,
   });
+  // Delivery reports, from the bounce listener and the providers' webhooks alike.
+  const intake = createReportIntake({
+    reports: storage.reports,
+    publish: committed,
+    countUnmatched: ops.countUnmatched,
+    countSuppression: ops.countSuppression,
+  });
   const http = await startHttpServer({
     host: config.host,
     port: config.port,
@@ -224,6 +245,14 @@ export async function startApp(
       metrics: ops.metrics,
       metricsToken: config.metricsToken,
     }),
+    webhooks: createWebhookRoutes({
+      handlers: createWebhookHandlers(config.webhooks, {
+        intake,
+        tokens: storage.webhookTokens,
+        extraCaCertificates: trustedCaCertificates,
+      }),
+      log,
+    }),
     log,
   });
 
@@ -231,12 +260,6 @@ export async function startApp(
     config.bounce.domain !== null && bounceKey !== null
       ? createVerp(config.bounce.domain, Buffer.from(bounceKey, 'base64'))
       : null;
-  const intake = createReportIntake({
-    reports: storage.reports,
-    publish: committed,
-    countUnmatched: ops.countUnmatched,
-    countSuppression: ops.countSuppression,
-  });
   let bounces: BounceListener | null = null;
   let submission: SubmissionServer | null = null;
   let thread: DeliveryThread;

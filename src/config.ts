@@ -4,6 +4,7 @@ import { optionalText, wholeNumber } from './config-fields.ts';
 import { securityConfig, securityEnvShape } from './config-security.ts';
 import { storageConfig, storageEnvShape } from './config-storage.ts';
 import { submissionConfig, submissionEnvShape, submissionProblems } from './config-submission.ts';
+import { webhooksConfig, webhooksEnvShape, webhooksProblems } from './config-webhooks.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -99,6 +100,7 @@ const envSchema = z.object({
     .default('off'),
   BOUNCE_SMTP_HOST: optionalText,
   BOUNCE_SMTP_MAX_BYTES: wholeNumber(1_024, 104_857_600).default(10_485_760),
+  ...webhooksEnvShape,
 });
 
 /**
@@ -183,6 +185,8 @@ function configFrom(env: z.output<typeof envSchema>) {
       host: env.BOUNCE_SMTP_HOST ?? env.HOST,
       maxBytes: env.BOUNCE_SMTP_MAX_BYTES,
     },
+    /** Provider event webhooks and correlation stamps (config-webhooks.ts). */
+    webhooks: webhooksConfig(env),
   };
 }
 
@@ -242,7 +246,7 @@ function crossVariableProblems(present: Record<string, string | undefined>): str
   if (base.success && max.success && max.data < base.data) {
     problems.push('DELIVERY_RETRY_MAX_MS: must not be smaller than DELIVERY_RETRY_BASE_MS');
   }
-  problems.push(...submissionProblems(present));
+  problems.push(...submissionProblems(present), ...webhooksProblems(present));
   const bouncePort = present['BOUNCE_SMTP_PORT'];
   if (bouncePort !== undefined && bouncePort !== 'off' && present['BOUNCE_DOMAIN'] === undefined) {
     problems.push(

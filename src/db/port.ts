@@ -480,6 +480,26 @@ export interface SuppressionStore {
   remove(address: string, actor: SuppressionActor, nowMs: number): Promise<boolean>;
 }
 
+/**
+ * What a webhook's one-time token was seen with: `new` (first time), `same` (the same event
+ * again, a provider's retry) or `reused` (another event under a token already used: a replay).
+ */
+export type WebhookTokenUse = 'new' | 'same' | 'reused';
+
+/** One-time tokens of signed webhooks (Mailgun's), shared by every instance of the database. */
+export interface WebhookTokenStore {
+  /**
+   * Records that `token` came with `eventKey`, unless it was seen before; forgets tokens seen
+   * before `forgetBeforeMs` (their timestamps are too old to be accepted again anyway).
+   */
+  claim(
+    token: string,
+    eventKey: string,
+    nowMs: number,
+    forgetBeforeMs: number,
+  ): Promise<WebhookTokenUse>;
+}
+
 /** Keys the service makes for itself once and keeps (see schema `service_keys`). */
 export interface ServiceKeyStore {
   /** The stored key of this name; `candidate` is stored first when there is none yet. */
@@ -501,6 +521,7 @@ export interface Storage {
   reports: ReportStore;
   suppressions: SuppressionStore;
   keys: ServiceKeyStore;
+  webhookTokens: WebhookTokenStore;
   signals: ChangeSignals;
   /** null when the database takes writes now; otherwise why not (for /readyz). */
   writeProblem(): Promise<string | null>;

@@ -25,6 +25,8 @@ export interface DeliveryThreadOptions {
    * @default null (the From address is the envelope sender)
    */
   bounce?: { domain: string; key: string } | null;
+  /** SES_CONFIGURATION_SET, stamped on mail sent through SES. @default null */
+  sesConfigurationSet?: string | null;
   /** The thread logs with its own pino instance at this level. @default 'info' */
   logLevel?: LogLevel;
 }

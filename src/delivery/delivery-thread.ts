@@ -60,6 +60,7 @@ const worker = createDeliveryWorker({
     if (events.length > 0) post({ type: 'events', events: [...events] });
   },
   options: options.worker,
+  sesConfigurationSet: options.sesConfigurationSet ?? null,
   verp: options.bounce
     ? createVerp(options.bounce.domain, Buffer.from(options.bounce.key, 'base64'))
     : null,

@@ -1,4 +1,5 @@
 import type { Verp } from '../smtp/verp.ts';
+import { correlationStamps, stampRawMessage } from '../smtp/correlation-stamps.ts';
 import type {
   AttemptRecord,
   ClaimedMessage,
@@ -43,6 +44,11 @@ export interface WorkerDeps {
    * bounces find it. @default null
    */
   verp?: Verp | null;
+  /**
+   * SES_CONFIGURATION_SET: sent with mail through SES, with the correlation stamps every known
+   * provider gets (correlation-stamps.ts). @default null
+   */
+  sesConfigurationSet?: string | null;
   /** Where the worker reports its own bugs. @default an error-level logger on stdout */
   log?: Logger;
   /** Wall-clock time: due times and leases are stored as wall time, shared across restarts. */
@@ -125,6 +131,7 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
   const graceMs = options.shutdownGraceMs ?? 5_000;
   const storageRetryMs = options.storageRetryMs ?? 100;
   const verp = deps.verp ?? null;
+  const stampOptions = { sesConfigurationSet: deps.sesConfigurationSet ?? null };
   const onStorageError =
     deps.onStorageError ??
     ((error: unknown, unrecorded: number) =>
@@ -208,8 +215,19 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
             html: message.html,
             // Configuration headers first, so a message's own header wins where both set one.
             headers: [...active.headers, ...message.headers],
+            stamps: correlationStamps(
+              active.endpoint.host,
+              message.id,
+              [...active.headers, ...message.headers],
+              stampOptions,
+            ),
             messageId: message.messageId,
-            raw: message.rawMime,
+            raw:
+              message.rawMime &&
+              stampRawMessage(
+                message.rawMime,
+                correlationStamps(active.endpoint.host, message.id, [], stampOptions),
+              ),
             dkim: active.dkimKey,
             returnPath: verp
               ? { address: verp.address(message.id), envid: verp.token(message.id) }

@@ -22,6 +22,7 @@ import { anonymousRefusal } from './anonymous-access.ts';
 import { createConnectionRegistry, originAllowed } from './ws-guard.ts';
 import type { Logger } from '../logger.ts';
 import type { ProbeRoutes } from './probes.ts';
+import type { WebhookRoutes } from './webhooks.ts';
 import { storageProblem } from '../db/storage-errors.ts';
 import { reportStorageFailure } from '../graphql/storage-failure.ts';
 import { createStaticHandler } from './static.ts';
@@ -41,6 +42,8 @@ export interface HttpServerOptions {
   subscriptionCaps?: SubscriptionCaps;
   /** /readyz and /metrics (probes.ts). */
   probes?: ProbeRoutes;
+  /** POST /webhooks/<provider> (webhooks.ts). */
+  webhooks?: WebhookRoutes;
   log?: Logger;
 }
 
@@ -204,6 +207,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       return;
     }
     if (options.probes?.(request, response)) return;
+    if (options.webhooks?.(request, response)) return;
     if (path !== GRAPHQL_PATH) {
       if (serveDashboard(request, response)) return;
       sendJson(

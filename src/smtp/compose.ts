@@ -28,7 +28,7 @@ const HEADER_LINE = 76;
  * for a tenth of the CPU. Null for anything else.
  */
 function plainMessage(mail: OutgoingMail): Buffer | null {
-  if (mail.headers.length > 0) return null;
+  if (mail.headers.length > 0 || (mail.stamps ?? []).length > 0) return null;
   if ((mail.text === null) === (mail.html === null)) return null;
   const body = (mail.text ?? mail.html)!;
   if (body === '' || !isPlainText(body) || hasLineLongerThan(body, HEADER_LINE)) return null;
@@ -129,10 +129,17 @@ export function mailOptions(mail: OutgoingMail): SendMailOptions {
   };
   if (mail.text !== null) options.text = mail.text;
   if (mail.html !== null) options.html = mail.html;
-  if (mail.headers.length > 0) {
-    const byName = new Map<string, { key: string; value: string }>();
+  const stamps = mail.stamps ?? [];
+  if (mail.headers.length > 0 || stamps.length > 0) {
+    const byName = new Map<
+      string,
+      { key: string; value: string | { prepared: true; value: string } }
+    >();
     for (const { name, value } of mail.headers)
       byName.set(name.toLowerCase(), { key: name, value });
+    for (const { name, value } of stamps) {
+      byName.set(name.toLowerCase(), { key: name, value: { prepared: true, value } });
+    }
     options.headers = [...byName.values()];
   }
   return options;

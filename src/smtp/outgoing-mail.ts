@@ -11,6 +11,12 @@ export interface OutgoingMail {
   html: string | null;
   /** Extra headers, in order; a later header replaces an earlier one of the same name. */
   headers: Header[];
+  /**
+   * Correlation stamps (correlation-stamps.ts): written as they are, never encoded or folded (a
+   * provider reads them as JSON or plain text), replacing a header of the same name.
+   * @default none
+   */
+  stamps?: readonly Header[];
   /** The full Message-ID, "<…@…>". */
   messageId: string;
   /**

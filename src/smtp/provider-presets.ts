@@ -61,7 +61,9 @@ const PRESETS: SmtpProviderPreset[] = [
     documentationNote:
       'Create an API key under Settings, API Keys in the SendGrid console; it is shown only once. ' +
       'SendGrid refuses mail until the From address is a verified sender identity (a verified ' +
-      'single sender or an authenticated domain).',
+      'single sender or an authenticated domain). For delivery events, point the Event Webhook ' +
+      '(Settings, Mail Settings) at /webhooks/sendgrid on this service, turn on its signature ' +
+      'verification and set SENDGRID_WEBHOOK_PUBLIC_KEY to the verification key it shows.',
   },
   ...(['US', 'EU'] as const).map((region): SmtpProviderPreset => ({
     id: `MAILGUN_${region}`,
@@ -76,7 +78,10 @@ const PRESETS: SmtpProviderPreset[] = [
     documentationNote:
       "Find or create SMTP credentials in the Mailgun console, in your sending domain's " +
       'settings. A domain lives in one region: choose Mailgun (EU) for a domain created in ' +
-      'the EU region and Mailgun (US) otherwise; the other host rejects its credentials.',
+      'the EU region and Mailgun (US) otherwise; the other host rejects its credentials. For ' +
+      'delivery events, add webhooks (delivered, permanent and temporary failure, spam ' +
+      'complaint) pointing at /webhooks/mailgun on this service and set ' +
+      'MAILGUN_WEBHOOK_SIGNING_KEY to the HTTP webhook signing key.',
   })),
   ...SES_REGIONS.map((region): SmtpProviderPreset => ({
     id: sesId(region),
@@ -94,7 +99,10 @@ const PRESETS: SmtpProviderPreset[] = [
       'Create SMTP credentials in the Amazon SES console under SMTP settings; they belong to ' +
       'one region, so pick the preset of the region where your identities are verified. New ' +
       'accounts are in the sandbox and only send to verified addresses and domains until ' +
-      'production access is granted.',
+      'production access is granted. For delivery events, publish them from a configuration ' +
+      'set (SES_CONFIGURATION_SET) or the identity to an SNS topic, subscribe ' +
+      '/webhooks/ses on this service (HTTPS) to it and list the topic in SES_SNS_TOPIC_ARNS; ' +
+      'the subscription is confirmed by itself.',
   })),
   {
     id: 'POSTMARK',
@@ -109,7 +117,10 @@ const PRESETS: SmtpProviderPreset[] = [
     passwordRule: 'your Server API token',
     documentationNote:
       'Copy the Server API token from the API Tokens tab of your server in Postmark. Postmark ' +
-      'only accepts mail from a verified sender signature or a verified domain.',
+      'only accepts mail from a verified sender signature or a verified domain. For delivery ' +
+      'events, add a webhook (Delivery, Bounce, Spam Complaint) pointing at /webhooks/postmark ' +
+      'on this service with basic-auth credentials, the same as POSTMARK_WEBHOOK_USER and ' +
+      'POSTMARK_WEBHOOK_PASSWORD.',
   },
   {
     id: 'GENERIC',

@@ -60,6 +60,8 @@ export interface TestService {
 export async function startService(
   scope: Scope,
   env: Record<string, string> = {},
+  /** startApp's options, e.g. a test CA trusted for outgoing HTTPS. */
+  appOptions: Parameters<typeof startApp>[1] = {},
 ): Promise<TestService> {
   const database = env['DATABASE_PATH'] || env['DATABASE_URL'] ? null : await createTestDatabase();
   if (database) closeWith(scope, () => database.remove());
@@ -69,7 +71,7 @@ export async function startService(
     LOG_LEVEL: 'error',
     ...env,
   });
-  const app = await startApp(config);
+  const app = await startApp(config, appOptions);
   closeWith(scope, () => app.close());
   return {
     app,

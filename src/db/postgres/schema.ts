@@ -316,3 +316,15 @@ export const serviceKeys = pgTable('service_keys', {
   value: text('value').notNull(),
   createdAt: ms('created_at').notNull(),
 });
+
+/** Mailgun's one-time webhook tokens, kept while their timestamps could still be accepted. */
+export const webhookTokens = pgTable(
+  'webhook_tokens',
+  {
+    token: text('token').primaryKey(),
+    /** The event the token came with: the same one again is a retry, another one a replay. */
+    eventKey: text('event_key').notNull(),
+    seenAt: ms('seen_at').notNull(),
+  },
+  (table) => [index('webhook_tokens_seen_at').on(table.seenAt)],
+);

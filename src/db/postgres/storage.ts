@@ -84,6 +84,32 @@ export async function openPostgresStorage(
         return rows[0]!.value;
       },
     },
+    webhookTokens: {
+      async claim(token, eventKey, nowMs, forgetBeforeMs) {
+        await client.query('DELETE FROM webhook_tokens WHERE seen_at < $1', [forgetBeforeMs]);
+        // One statement: two instances given the same token at once cannot both see it new.
+        const { rows } = await client.query<{ event_key: string; inserted: boolean }>(
+          `WITH inserted AS (
+              INSERT INTO webhook_tokens (token, event_key, seen_at) VALUES ($1, $2, $3)
+              ON CONFLICT (token) DO NOTHING RETURNING event_key)
+            SELECT event_key, true AS inserted FROM inserted UNION ALL
+            SELECT event_key, false AS inserted FROM webhook_tokens WHERE token = $1`,
+          [token, eventKey, nowMs],
+        );
+        const row = rows.find((r) => r.inserted) ?? rows[0];
+        if (row?.inserted) return 'new';
+        // Inserted by another transaction after this statement's snapshot: read it now.
+        const seen =
+          row ??
+          (
+            await client.query<{ event_key: string }>(
+              'SELECT event_key FROM webhook_tokens WHERE token = $1',
+              [token],
+            )
+          ).rows[0];
+        return seen?.event_key === eventKey ? 'same' : 'reused';
+      },
+    },
     signals: signals ?? {
       announce() {
         throw new Error('changes are announced from the main role');

@@ -264,3 +264,15 @@ export const serviceKeys = sqliteTable('service_keys', {
   value: text('value').notNull(),
   createdAt: integer('created_at').notNull(),
 });
+
+/** Mailgun's one-time webhook tokens, kept while their timestamps could still be accepted. */
+export const webhookTokens = sqliteTable(
+  'webhook_tokens',
+  {
+    token: text('token').primaryKey(),
+    /** The event the token came with: the same one again is a retry, another one a replay. */
+    eventKey: text('event_key').notNull(),
+    seenAt: integer('seen_at').notNull(),
+  },
+  (table) => [index('webhook_tokens_seen_at').on(table.seenAt)],
+);

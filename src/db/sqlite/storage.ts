@@ -1,9 +1,9 @@
 import { LOG_START, type EventPosition } from '../../domain/event-position.ts';
 import type { SecretBox } from '../../secrets/secret-box.ts';
 import type { ChangeSignals, MessageStore, Storage, StorageChange } from '../port.ts';
-import { eq } from 'drizzle-orm';
+import { eq, lt } from 'drizzle-orm';
 import { createMemoryRates } from '../memory-rates.ts';
-import { serviceKeys } from './schema.ts';
+import { serviceKeys, webhookTokens } from './schema.ts';
 import { createApiTokenRepository } from './api-tokens.ts';
 import { openDatabase } from './client.ts';
 import { createDispatchRepository } from './dispatches.ts';
@@ -191,6 +191,26 @@ export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptio
             .run();
           return db.select().from(serviceKeys).where(eq(serviceKeys.name, name)).get()!.value;
         }),
+    },
+    webhookTokens: {
+      claim: (token, eventKey, nowMs, forgetBeforeMs) =>
+        inTurn(() =>
+          db.transaction(() => {
+            db.delete(webhookTokens).where(lt(webhookTokens.seenAt, forgetBeforeMs)).run();
+            const inserted = db
+              .insert(webhookTokens)
+              .values({ token, eventKey, seenAt: nowMs })
+              .onConflictDoNothing()
+              .run();
+            if (inserted.changes > 0) return 'new' as const;
+            const seen = db
+              .select({ eventKey: webhookTokens.eventKey })
+              .from(webhookTokens)
+              .where(eq(webhookTokens.token, token))
+              .get();
+            return seen?.eventKey === eventKey ? ('same' as const) : ('reused' as const);
+          }),
+        ),
     },
     suppressions: {
       find: (address) => read(() => repository.reports.find(address)),

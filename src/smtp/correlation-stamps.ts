@@ -1,0 +1,103 @@
+import type { Header } from '../domain/message.ts';
+import { SMTP_PROVIDERS } from './provider-presets.ts';
+
+// Correlation stamps: headers that make a provider echo our message id in its event webhooks
+// (SES rewrites Message-ID, Postmark does not echo it). Each goes only to the provider that
+// reads it: the others would pass it on to the recipient.
+
+export type StampedProvider = 'SENDGRID' | 'MAILGUN' | 'POSTMARK' | 'SES';
+
+/** The name our id goes by in every stamp (the webhooks read it back under this name). */
+export const STAMP_NAME = 'mailscope-id';
+
+const SES_HOST = /^email-smtp(-fips)?\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/;
+
+/** The provider a host belongs to (the presets' hosts and SES's in every region), or null. */
+export function stampedProviderFor(host: string): StampedProvider | null {
+  const lower = host.toLowerCase().replace(/\.$/, '');
+  if (SES_HOST.test(lower)) return 'SES';
+  const preset = SMTP_PROVIDERS.find((p) => p.host === lower);
+  if (preset === undefined) return null;
+  if (preset.id === 'SENDGRID' || preset.id === 'POSTMARK') return preset.id;
+  if (preset.id.startsWith('MAILGUN_')) return 'MAILGUN';
+  return null;
+}
+
+/** A JSON object header the message already has, so that our key is added to it, not over it. */
+function existingObject(headers: readonly Header[], name: string): Record<string, unknown> {
+  const found = headers.findLast((h) => h.name.toLowerCase() === name.toLowerCase());
+  if (found === undefined) return {};
+  try {
+    const value: unknown = JSON.parse(found.value);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * The stamps for message `id` sent through `host`, given the message's own headers (a stamp
+ * replaces a header of the same name, keeping what the message put in it). Empty for a host of
+ * no known provider.
+ */
+export function correlationStamps(
+  host: string,
+  id: number,
+  headers: readonly Header[],
+  options: { sesConfigurationSet: string | null },
+): Header[] {
+  const value = String(id);
+  switch (stampedProviderFor(host)) {
+    case 'SENDGRID': {
+      const smtpApi = existingObject(headers, 'X-SMTPAPI');
+      const args = smtpApi['unique_args'];
+      const uniqueArgs =
+        typeof args === 'object' && args !== null && !Array.isArray(args) ? args : {};
+      return [
+        {
+          name: 'X-SMTPAPI',
+          value: JSON.stringify({
+            ...smtpApi,
+            unique_args: { ...uniqueArgs, [STAMP_NAME]: value },
+          }),
+        },
+      ];
+    }
+    case 'MAILGUN':
+      return [
+        {
+          name: 'X-Mailgun-Variables',
+          value: JSON.stringify({
+            ...existingObject(headers, 'X-Mailgun-Variables'),
+            [STAMP_NAME]: value,
+          }),
+        },
+      ];
+    case 'POSTMARK':
+      return [{ name: `X-PM-Metadata-${STAMP_NAME}`, value }];
+    case 'SES': {
+      const own = headers.findLast((h) => h.name.toLowerCase() === 'x-ses-message-tags');
+      const tags = [own?.value.trim(), `${STAMP_NAME}=${value}`].filter(Boolean).join(', ');
+      const stamps = [{ name: 'X-SES-MESSAGE-TAGS', value: tags }];
+      const hasSet = headers.some((h) => h.name.toLowerCase() === 'x-ses-configuration-set');
+      if (options.sesConfigurationSet !== null && !hasSet) {
+        stamps.push({ name: 'X-SES-CONFIGURATION-SET', value: options.sesConfigurationSet });
+      }
+      return stamps;
+    }
+    default:
+      return [];
+  }
+}
+
+/**
+ * The stamps written in front of a message submitted over SMTP, which is otherwise sent as it
+ * is (its own headers are not rewritten: one of the same name stays beside ours).
+ */
+export function stampRawMessage(raw: Uint8Array, stamps: readonly Header[]): Uint8Array {
+  if (stamps.length === 0) return raw;
+  const lines = stamps.map((h) => `${h.name}: ${h.value}\r\n`).join('');
+  return Buffer.concat([Buffer.from(lines, 'utf8'), raw]);
+}
