@@ -107,7 +107,7 @@ export function DomainCheck({ providers, defaultDomain }: Props) {
               ? 'ready: receivers will find what they look for'
               : 'not ready: publish the records below'}
           </p>
-          <ol class="checks">
+          <ol class="dns-checks">
             {result.checks.map((item) => (
               <DomainCheckItem key={item.name} item={item} />
             ))}

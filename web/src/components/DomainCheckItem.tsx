@@ -23,15 +23,15 @@ const STATUS_TEXT: Record<SenderDomainCheckItem['status'], string> = {
 export function DomainCheckItem({ item }: { item: SenderDomainCheckItem }) {
   const lines = item.expected?.split('\n').filter(Boolean) ?? [];
   return (
-    <li class={`check check-${item.status.toLowerCase()}`} data-check={item.name}>
-      <p class="check-head">
-        <span class="check-status" data-check-status={item.status}>
+    <li class={`dns-check dns-check-${item.status.toLowerCase()}`} data-check={item.name}>
+      <p class="dns-check-head">
+        <span class="dns-check-status" data-check-status={item.status}>
           {STATUS_TEXT[item.status]}
         </span>{' '}
-        <strong>{NAMES[item.name]}</strong> <span class="check-detail">{item.detail}</span>
+        <strong>{NAMES[item.name]}</strong> <span class="dns-check-detail">{item.detail}</span>
       </p>
       {item.found.length > 0 && (
-        <div class="check-found">
+        <div class="dns-check-found">
           <span class="muted small">Found in DNS:</span>
           <ul data-found>
             {item.found.map((record, index) => (
@@ -43,7 +43,7 @@ export function DomainCheckItem({ item }: { item: SenderDomainCheckItem }) {
         </div>
       )}
       {lines.length > 0 && (
-        <div class="check-expected" data-expected>
+        <div class="dns-check-expected" data-expected>
           <span class="muted small">
             {lines.length === 1 ? 'Publish this record:' : 'Publish these records:'}
           </span>
