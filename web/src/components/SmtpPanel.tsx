@@ -74,7 +74,7 @@ export function SmtpPanel({ epoch, canWrite, onOpen }: Props) {
             {config.fromName ? `${config.fromName} <${config.fromAddress}>` : config.fromAddress}
           </dd>
           <dt>DKIM</dt>
-          <dd data-dkim-state>{config.dkim ? 'signed by mailscope' : 'not signed here'}</dd>
+          <dd data-dkim-state>{config.dkim ? 'signed by mailscope' : 'not signed by mailscope'}</dd>
         </dl>
       ) : (
         !error && <p class="muted">Loading…</p>
