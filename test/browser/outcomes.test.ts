@@ -266,6 +266,18 @@ describe('outcomes after SENT in the dashboard', () => {
     await messages.click('.detail-actions button:text("Retry")');
     await messages.waitForSelector('.detail [role="alert"]');
     assert.match((await messages.textContent('.detail [role="alert"]')) ?? '', /suppression list/);
+    // The panel links to the entry on the list, and Back returns to the panel.
+    await messages.click('.detail [data-suppressed-note] a');
+    await messages.waitForURL(
+      (url) =>
+        url.pathname === '/suppressions' && url.searchParams.get('address') === 'stop@example.com',
+    );
+    await messages.waitForSelector('.suppression-table tr[data-address="Stop@Example.com"]');
+    assert.equal(await messages.locator('.suppression-table tbody tr').count(), 1);
+    await messages.goBack();
+    await messages.waitForSelector(
+      `.detail[data-message-id="${suppressedId}"] [data-suppressed-note]`,
+    );
 
     // Removed from the list page: gone from the list and from the API.
     await page.click(

@@ -1,3 +1,4 @@
+import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { VIEWER_QUERY } from '../api/documents.ts';
 import { graphql } from '../api/http.ts';
@@ -18,7 +19,7 @@ interface PageProps {
 }
 
 /** One component per entry of VIEWS (state/route.ts). */
-const PAGES: Record<ViewId, (props: PageProps) => preact.JSX.Element> = {
+const PAGES: Record<ViewId, (props: PageProps) => JSX.Element> = {
   messages: MessagesPage,
   suppressions: SuppressionsPage,
 };
