@@ -163,6 +163,7 @@ test('the SMTP card shows the DKIM record and checks the sender domain on demand
 test('a name server that fails shows as a DNS failure, with what the API says', async () => {
   const page = await browser.open(svc.url);
   await page.waitForSelector('[data-connection="live"]');
+  await page.click('.domain-options summary');
   await page.fill('#domain-check-domain', 'broken.test');
   dns.setZones({ ...zones(), 'broken.test': 'SERVFAIL' });
   await page.click('text=Check sender domain');

@@ -46,53 +46,62 @@ export function DomainCheck({ providers, defaultDomain }: Props) {
 
   return (
     <section class="domain-check" aria-labelledby="domain-check-title">
-      <h3 id="domain-check-title">Sender domain</h3>
-      <p class="small muted">
-        SPF, DKIM, DMARC and the return path, as receivers such as Gmail and Outlook will find them.
-      </p>
       <form class="domain-form" onSubmit={run} aria-label="Check the sender domain">
-        <div class="field grow">
-          <label for="domain-check-domain">Domain</label>
-          <input
-            id="domain-check-domain"
-            type="text"
-            spellcheck={false}
-            autocomplete="off"
-            placeholder={defaultDomain ?? 'the From address domain'}
-            value={domain}
-            onInput={(e) => setDomain(e.currentTarget.value)}
-          />
+        <div class="domain-check-head">
+          <h3 id="domain-check-title">Sender domain</h3>
+          <button type="submit" disabled={busy}>
+            {busy ? 'Checking…' : result ? 'Check again' : 'Check sender domain'}
+          </button>
         </div>
-        <div class="field">
-          <label for="domain-check-provider">Provider</label>
-          <select
-            id="domain-check-provider"
-            value={provider}
-            onChange={(e) => setProvider(e.currentTarget.value)}
-          >
-            <option value="">as configured</option>
-            {providers.map((p) => (
-              <option key={p.id} value={p.id}>
-                {p.name}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div class="field grow">
-          <label for="domain-check-selectors">DKIM selectors</label>
-          <input
-            id="domain-check-selectors"
-            type="text"
-            spellcheck={false}
-            autocomplete="off"
-            placeholder="Mailgun, Postmark, SES tokens"
-            value={selectors}
-            onInput={(e) => setSelectors(e.currentTarget.value)}
-          />
-        </div>
-        <button type="submit" disabled={busy}>
-          {busy ? 'Checking…' : result ? 'Check again' : 'Check sender domain'}
-        </button>
+        <p class="small muted">
+          SPF, DKIM, DMARC and the return path of{' '}
+          {domain.trim() || defaultDomain || 'the From address domain'}, as receivers such as Gmail
+          and Outlook will find them.
+        </p>
+        <details class="domain-options">
+          <summary>Another domain, provider or DKIM selectors</summary>
+          <div class="domain-fields">
+            <div class="field grow">
+              <label for="domain-check-domain">Domain</label>
+              <input
+                id="domain-check-domain"
+                type="text"
+                spellcheck={false}
+                autocomplete="off"
+                placeholder={defaultDomain ?? 'the From address domain'}
+                value={domain}
+                onInput={(e) => setDomain(e.currentTarget.value)}
+              />
+            </div>
+            <div class="field">
+              <label for="domain-check-provider">Provider</label>
+              <select
+                id="domain-check-provider"
+                value={provider}
+                onChange={(e) => setProvider(e.currentTarget.value)}
+              >
+                <option value="">as configured</option>
+                {providers.map((p) => (
+                  <option key={p.id} value={p.id}>
+                    {p.name}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <div class="field grow">
+              <label for="domain-check-selectors">DKIM selectors</label>
+              <input
+                id="domain-check-selectors"
+                type="text"
+                spellcheck={false}
+                autocomplete="off"
+                placeholder="Mailgun, Postmark, SES tokens"
+                value={selectors}
+                onInput={(e) => setSelectors(e.currentTarget.value)}
+              />
+            </div>
+          </div>
+        </details>
       </form>
       {error && (
         <p class="error banner" role="alert">

@@ -104,7 +104,7 @@ function OutcomeCounters({ stats }: { stats: QueueStats | null }) {
           Complaint rate <strong data-rate="complaint">{rate(stats?.complaintRate)}</strong>
         </span>
         <span>
-          Suppressed{' '}
+          Suppressed sends{' '}
           <strong data-counter="suppressed">{stats ? count(stats.suppressed) : '–'}</strong>
         </span>
         <span>
