@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import nodemailer from 'nodemailer';
 import type { Page } from 'playwright-core';
 import { postfixBounce, postfixDelay } from '../helpers/bounce-fixtures.ts';
-import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
+import { launchBrowser, PHONE, type TestBrowser } from '../helpers/browser.ts';
 import { fileScope } from '../helpers/scope.ts';
 import { startService, type TestService } from '../helpers/service.ts';
 import { startTestSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.ts';
@@ -287,6 +287,16 @@ describe('outcomes after SENT in the dashboard', () => {
     const after = await svc.gql(`{ suppressions(address: "stop@example.com") { totalCount } }`);
     assert.equal(after.data.suppressions.totalCount, 0);
     await browser.screenshot(page, 'desktop-suppressions');
+    // On a phone the list fits the screen.
+    const phone = await browser.open(`${svc.url}/suppressions`, PHONE);
+    await phone.waitForSelector('.suppression-table tr[data-address="gone@example.com"]');
+    const overflow = await phone.evaluate(
+      () =>
+        (globalThis as any).document.documentElement.scrollWidth - (globalThis as any).innerWidth,
+    );
+    assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone`);
+    await browser.screenshot(phone, 'phone-suppressions');
+    await phone.close();
 
     // Now Retry sends it.
     await messages.click('.detail-actions button:text("Retry")');
