@@ -331,4 +331,37 @@ describe('outcomes after SENT in the dashboard', () => {
     assert.equal(await row.getAttribute('data-unmatched-source'), 'DSN');
     await page.close();
   });
+
+  test('the suppression list comes page by page, each address once', async () => {
+    for (let index = 0; index < 55; index++) {
+      const added = await svc.gql(
+        `mutation ($a: String!) { addSuppression(address: $a) { address } }`,
+        {
+          a: `bulk${index}@example.com`,
+        },
+      );
+      assert.equal(added.errors, undefined, JSON.stringify(added.errors));
+    }
+    const total = (await svc.gql(`{ suppressions { totalCount } }`)).data.suppressions.totalCount;
+    assert.ok(total > 50);
+    const page = await openDashboard('/suppressions');
+    const addresses = () =>
+      page.$$eval('.suppression-table tbody tr', (rows) =>
+        rows.map((row) => (row as any).dataset.address as string),
+      );
+    await waitFor(async () => (await addresses()).length === 50, { description: '50 rows' });
+    assert.equal(
+      await page.getAttribute('[data-suppression-total]', 'data-suppression-total'),
+      String(total),
+    );
+    await page.click('text=Load more');
+    await waitFor(async () => (await addresses()).length === total, {
+      description: `${total} rows`,
+    });
+    const shown = await addresses();
+    assert.equal(new Set(shown).size, shown.length, 'an address appears twice');
+    assert.equal(shown[0], 'bulk54@example.com', 'newest first');
+    assert.equal(await page.locator('text=Load more').count(), 0);
+    await page.close();
+  });
 });

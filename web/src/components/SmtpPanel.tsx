@@ -123,7 +123,9 @@ export function SmtpPanel({ epoch, canWrite, onOpen }: Props) {
           onCancel={() => setEditing(false)}
         />
       )}
+      {/* A new configuration version may change the domain and provider: the old result goes. */}
       <DomainCheck
+        key={config?.version ?? config?.source}
         providers={providers}
         defaultDomain={config ? (config.fromAddress.split('@').pop() ?? null) : null}
       />
