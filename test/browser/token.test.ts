@@ -91,3 +91,25 @@ test('a read token hides every control that changes something', async () => {
   await browser.screenshot(page, 'desktop-read-token');
   await page.close();
 });
+
+test('a read token sees the suppression list but not the controls that change it', async () => {
+  const added = await svc.gql(
+    `mutation { addSuppression(address: "quiet@example.com", detail: "asked to stop") { address } }`,
+  );
+  assert.equal(added.errors, undefined, JSON.stringify(added.errors));
+  const created = await svc.gql(
+    `mutation { createApiToken(name: "support desk", scope: READ) { token } }`,
+  );
+  const readToken: string = created.data.createApiToken.token;
+
+  const page = await browser.open(`${svc.url}/suppressions`);
+  await enterToken(page, readToken);
+  await page.waitForSelector('text=Read-only token');
+  const row = page.locator('.suppression-table tr[data-address="quiet@example.com"]');
+  await row.waitFor();
+  assert.match((await row.textContent()) ?? '', /asked to stop/);
+  assert.equal(await page.locator('.suppression-table button').count(), 0);
+  assert.equal(await page.locator('.add-suppression').count(), 0);
+  assert.match((await page.textContent('[data-read-only]')) ?? '', /needs an ADMIN token/);
+  await page.close();
+});

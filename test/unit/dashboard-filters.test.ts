@@ -26,6 +26,12 @@ describe('dashboard filters and the URL', () => {
       gql: { status: ['ABANDONED', 'QUEUED'] },
     },
     {
+      name: 'outcomes after SENT',
+      filters: { status: ['SENT'], outcome: ['BOUNCED', 'COMPLAINED'] },
+      search: '?status=SENT&outcome=BOUNCED,COMPLAINED',
+      gql: { status: ['SENT'], outcome: ['BOUNCED', 'COMPLAINED'] },
+    },
+    {
       name: 'recipient, error and text',
       filters: { recipient: 'bob@example.com', errorCode: ['RECIPIENT_REJECTED'], text: 'reset' },
       search: '?to=bob@example.com&error=RECIPIENT_REJECTED&q=reset',
@@ -56,8 +62,11 @@ describe('dashboard filters and the URL', () => {
   });
 
   test('unknown values in a hand-edited URL are dropped, not sent', () => {
-    const filters = filtersFromSearch('?status=SENT,BOGUS,sent&error=NOPE&range=3y');
+    const filters = filtersFromSearch(
+      '?status=SENT,BOGUS,sent&outcome=bounced,LOST&error=NOPE&range=3y',
+    );
     assert.deepEqual(filters.status, ['SENT']);
+    assert.deepEqual(filters.outcome, ['BOUNCED']);
     assert.deepEqual(filters.errorCode, []);
     assert.equal(filters.range, '');
   });
@@ -68,10 +77,11 @@ describe('dashboard filters and the URL', () => {
     assert.equal(Date.parse(gql['createdBefore']!) - Date.parse(gql['createdAfter']!), 86_400_000);
   });
 
-  test('the event subscription keeps what it can filter and leaves status to the page', () => {
+  test('the event subscription keeps what it can filter and leaves status and outcome to the page', () => {
     assert.deepEqual(
       toEventFilter({
         status: ['SENT'],
+        outcome: ['BOUNCED'],
         errorCode: ['AUTH'],
         everFailed: true,
         recipient: 'a@b.c',
@@ -81,7 +91,11 @@ describe('dashboard filters and the URL', () => {
   });
 
   test('a new live row is admitted only when it matches the view', () => {
-    const row = (status: MessageRow['status'], code: string | null): MessageRow => ({
+    const row = (
+      status: MessageRow['status'],
+      code: string | null,
+      outcome: MessageRow['outcome'] = null,
+    ): MessageRow => ({
       id: '1',
       recipient: 'a@b.c',
       subject: 's',
@@ -92,6 +106,7 @@ describe('dashboard filters and the URL', () => {
       updatedAt: '',
       nextAttemptAt: null,
       lastError: code ? ({ code, responseCode: 550, enhancedStatus: '5.1.1' } as never) : null,
+      outcome,
     });
     const view = { ...EMPTY_FILTERS, status: ['ABANDONED' as const] };
     assert.equal(admits(view, row('ABANDONED', null), null), true);
@@ -101,5 +116,9 @@ describe('dashboard filters and the URL', () => {
     assert.equal(admits(byError, row('QUEUED', null), { code: 'RECIPIENT_REJECTED' }), true);
     assert.equal(admits(byError, row('SENT', null), null), false);
     assert.equal(admits({ ...EMPTY_FILTERS, everFailed: true }, row('SENT', null), null), false);
+    const bounced = { ...EMPTY_FILTERS, outcome: ['BOUNCED' as const] };
+    assert.equal(admits(bounced, row('SENT', null, 'BOUNCED'), null), true);
+    assert.equal(admits(bounced, row('SENT', null, 'DELIVERED'), null), false);
+    assert.equal(admits(bounced, row('SENT', null), null), false);
   });
 });

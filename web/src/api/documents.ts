@@ -1,6 +1,6 @@
 // Every GraphQL document the dashboard sends, in one place.
 
-const ROW = `id recipient subject status attempts maxAttempts createdAt updatedAt nextAttemptAt
+const ROW = `id recipient subject status outcome attempts maxAttempts createdAt updatedAt nextAttemptAt
   lastError { code responseCode enhancedStatus }`;
 
 const ERROR = `code message responseCode enhancedStatus command response permanent hint`;
@@ -26,7 +26,7 @@ export const MORE_QUERY = `query More($filter: MessageFilter, $first: Int, $afte
 
 export const EVENTS_SUBSCRIPTION = `subscription Events($filter: MessageFilter, $after: String) {
   messageEvents(filter: $filter, after: $after) {
-    cursor at status reason
+    cursor at status reason outcome
     error { code }
     message { ${ROW} }
   }
@@ -39,11 +39,14 @@ export const DETAIL_QUERY = `query Detail($id: ID!) {
     headers { name value }
     lastError { ${ERROR} }
     dispatches { attempt succeeded at durationMs response transcript smtpConfigVersion error { ${ERROR} } }
-    events { cursor at status previousStatus reason attempt error { ${ERROR} } }
+    events { cursor at status previousStatus reason attempt outcome error { ${ERROR} } }
+    reports { at outcome source bounceType enhancedStatus diagnostic remoteMta hint }
   }
 }`;
 
-const STATS = `queued sent abandoned failedAttempts queueDepth processing oldestQueuedAgeMs`;
+const STATS = `queued sent abandoned failedAttempts queueDepth processing oldestQueuedAgeMs
+  delivered deferred bouncedHard bouncedSoft complained bounceRate complaintRate
+  suppressed unmatchedReports`;
 
 export const STATS_SUBSCRIPTION = `subscription Stats {
   queueStats(windowSeconds: 3600, intervalMs: 1000) { ${STATS} }
@@ -53,14 +56,15 @@ export const STATS_SUBSCRIPTION = `subscription Stats {
 export function chartQuery(boundsMs: number[]): string {
   const fields = boundsMs.slice(0, -1).map((since, index) => {
     const until = boundsMs[index + 1]!;
-    return `b${index}: deliveryStats(since: "${new Date(since).toISOString()}", until: "${new Date(until).toISOString()}") { sent failedAttempts }`;
+    return `b${index}: deliveryStats(since: "${new Date(since).toISOString()}", until: "${new Date(until).toISOString()}") { sent failedAttempts bouncedHard bouncedSoft complained }`;
   });
   return `query Chart { ${fields.join('\n')} }`;
 }
 
 export const VIEWER_QUERY = `query Viewer { viewer { scope } }`;
 
-const CONFIG = `connectionUri fromAddress fromName embedded version source createdAt`;
+const CONFIG = `connectionUri fromAddress fromName embedded version source createdAt
+  dkim { domain selector dnsRecordName dnsRecordValue }`;
 
 export const SMTP_QUERY = `query Smtp {
   smtpConfig { ${CONFIG} }
@@ -86,3 +90,40 @@ export const RETRY_MESSAGE = `mutation Retry($id: ID!) { retryMessage(id: $id) {
 export const CANCEL_MESSAGE = `mutation Cancel($id: ID!) { cancelMessage(id: $id) { ${ROW} } }`;
 
 export const SEND_TEST_EMAIL = `mutation SendTest($to: String!) { sendTestEmail(to: $to) { id } }`;
+
+export const CHECK_SENDER_DOMAIN = `query CheckSenderDomain($domain: String, $provider: String, $dkimSelectors: [String!]) {
+  checkSenderDomain(domain: $domain, provider: $provider, dkimSelectors: $dkimSelectors) {
+    domain ready
+    checks { name status found expected detail hint }
+  }
+}`;
+
+const SUPPRESSION = `address reason createdAt detail message { id subject }`;
+
+export const SUPPRESSIONS_QUERY = `query Suppressions($address: String, $first: Int, $after: String) {
+  suppressions(address: $address, first: $first, after: $after) {
+    edges { cursor node { ${SUPPRESSION} } }
+    pageInfo { hasNextPage endCursor }
+    totalCount
+  }
+}`;
+
+export const ADD_SUPPRESSION = `mutation AddSuppression($address: String!, $detail: String) {
+  addSuppression(address: $address, detail: $detail) { ${SUPPRESSION} }
+}`;
+
+export const REMOVE_SUPPRESSION = `mutation RemoveSuppression($address: String!) {
+  removeSuppression(address: $address)
+}`;
+
+export const UNMATCHED_REPORTS_QUERY = `query Unmatched($first: Int) {
+  unmatchedReports(first: $first) { at source outcome recipient detail }
+}`;
+
+/**
+ * The figures that move when the suppression list or the unmatched reports change: a hard bounce
+ * or a complaint (pushed at once, with its event), an unmatched report (by the next heartbeat).
+ */
+export const LIST_CHANGES_SUBSCRIPTION = `subscription ListChanges {
+  queueStats(windowSeconds: 3600, intervalMs: 1000) { bouncedHard complained unmatchedReports }
+}`;

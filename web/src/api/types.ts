@@ -4,11 +4,24 @@
 // (pure, no Node imports), so the dashboard can't drift from what the API returns.
 export { MESSAGE_STATUSES, type MessageStatus } from '../../../src/domain/message.ts';
 export {
+  DELIVERY_OUTCOMES,
+  type BounceType,
+  type DeliveryOutcome,
+  type ReportSource,
+  type SuppressionReason,
+} from '../../../src/domain/report.ts';
+export {
   DELIVERY_ERROR_CODES as ERROR_CODES,
   type DeliveryErrorCode as ErrorCode,
   type DeliveryError,
 } from '../../../src/domain/delivery-error.ts';
 import type { MessageStatus } from '../../../src/domain/message.ts';
+import type {
+  BounceType,
+  DeliveryOutcome,
+  ReportSource,
+  SuppressionReason,
+} from '../../../src/domain/report.ts';
 import type {
   DeliveryError,
   DeliveryErrorCode as ErrorCode,
@@ -25,6 +38,8 @@ export interface MessageRow {
   updatedAt: string;
   nextAttemptAt: string | null;
   lastError: { code: ErrorCode; responseCode: number | null; enhancedStatus: string | null } | null;
+  /** What delivery reports said after SENT; null while none arrived. */
+  outcome: DeliveryOutcome | null;
 }
 
 export interface Dispatch {
@@ -46,6 +61,20 @@ export interface TimelineEvent {
   reason: string;
   attempt: number | null;
   error: DeliveryError | null;
+  /** Set on events that record a delivery report. */
+  outcome: DeliveryOutcome | null;
+}
+
+/** One delivery report received after SENT. */
+export interface DeliveryReport {
+  at: string;
+  outcome: DeliveryOutcome;
+  source: ReportSource;
+  bounceType: BounceType | null;
+  enhancedStatus: string | null;
+  diagnostic: string | null;
+  remoteMta: string | null;
+  hint: string | null;
 }
 
 export interface MessageDetail extends MessageRow {
@@ -57,6 +86,7 @@ export interface MessageDetail extends MessageRow {
   lastError: DeliveryError | null;
   dispatches: Dispatch[];
   events: TimelineEvent[];
+  reports: DeliveryReport[];
 }
 
 export interface MessageEvent {
@@ -65,6 +95,7 @@ export interface MessageEvent {
   status: MessageStatus;
   reason: string;
   error: { code: ErrorCode } | null;
+  outcome: DeliveryOutcome | null;
   message: MessageRow;
 }
 
@@ -82,6 +113,16 @@ export interface QueueStats {
   queueDepth: number;
   processing: number;
   oldestQueuedAgeMs: number | null;
+  delivered: number;
+  deferred: number;
+  bouncedHard: number;
+  bouncedSoft: number;
+  complained: number;
+  /** (bouncedHard + bouncedSoft) / sent; null when nothing was sent. */
+  bounceRate: number | null;
+  complaintRate: number | null;
+  suppressed: number;
+  unmatchedReports: number;
 }
 
 export interface SmtpConfig {
@@ -92,6 +133,15 @@ export interface SmtpConfig {
   version: number | null;
   source: 'STORED' | 'ENVIRONMENT' | 'EMBEDDED';
   createdAt: string | null;
+  /** DKIM signing with the TXT record to publish; null when mail is not signed. */
+  dkim: DkimInfo | null;
+}
+
+export interface DkimInfo {
+  domain: string;
+  selector: string;
+  dnsRecordName: string;
+  dnsRecordValue: string;
 }
 
 export interface SmtpProvider {
@@ -124,3 +174,33 @@ export interface SmtpVerification {
 }
 
 export type Scope = 'ADMIN' | 'READ';
+
+export interface Suppression {
+  address: string;
+  reason: SuppressionReason;
+  createdAt: string;
+  /** The message whose bounce or complaint added it; null for MANUAL. */
+  message: { id: string; subject: string } | null;
+  detail: string | null;
+}
+
+export interface SuppressionPage {
+  edges: { cursor: string; node: Suppression }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  totalCount: number;
+}
+
+export interface UnmatchedReport {
+  at: string;
+  source: ReportSource;
+  outcome: DeliveryOutcome;
+  recipient: string | null;
+  detail: string | null;
+}
+
+// The sender-domain report's shape comes from the service too (plain types, no Node imports).
+export type {
+  SenderCheckItem as SenderDomainCheckItem,
+  SenderCheckStatus,
+  SenderDomainReport as SenderDomainCheck,
+} from '../../../src/sender-domain/types.ts';

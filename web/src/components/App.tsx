@@ -1,58 +1,33 @@
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import type { JSX } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
 import { VIEWER_QUERY } from '../api/documents.ts';
 import { graphql } from '../api/http.ts';
 import { authEpoch } from '../api/token.ts';
 import type { Scope } from '../api/types.ts';
-import { useFeed } from '../state/feed.ts';
-import { filtersFromSearch, searchFor, type Filters } from '../state/filters.ts';
+import { currentView, type ViewId } from '../state/route.ts';
 import { useStore } from '../state/store.ts';
-import { DetailPanel } from './DetailPanel.tsx';
-import { FilterBar } from './FilterBar.tsx';
 import { Header } from './Header.tsx';
-import { MessageTable } from './MessageTable.tsx';
-import { SmtpPanel } from './SmtpPanel.tsx';
-import { StatsPanel } from './StatsPanel.tsx';
+import { MessagesPage } from './MessagesPage.tsx';
+import { SuppressionsPage } from './SuppressionsPage.tsx';
+import { TabBar } from './TabBar.tsx';
 import { TokenDialog } from './TokenDialog.tsx';
 
-function selectedFromSearch(search: string): string | null {
-  const id = new URLSearchParams(search).get('message');
-  return id && /^\d+$/.test(id) ? id : null;
+interface PageProps {
+  epoch: number;
+  /** The token may change things (ADMIN); until the scope is known, it may not. */
+  canWrite: boolean;
 }
 
-/** Ticks once a second so ages stay current without a re-fetch. */
-function useNow(): number {
-  const [now, setNow] = useState(Date.now());
-  useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), 1_000);
-    return () => clearInterval(timer);
-  }, []);
-  return now;
-}
+/** One component per entry of VIEWS (state/route.ts). */
+const PAGES: Record<ViewId, (props: PageProps) => JSX.Element> = {
+  messages: MessagesPage,
+  suppressions: SuppressionsPage,
+};
 
 export function App() {
   const epoch = useStore(authEpoch);
-  const [filters, setFilters] = useState<Filters>(() => filtersFromSearch(location.search));
-  const [selected, setSelected] = useState<string | null>(() =>
-    selectedFromSearch(location.search),
-  );
+  const view = useStore(currentView);
   const [scope, setScope] = useState<Scope | null>(null);
-  const now = useNow();
-  const filterKey = searchFor(filters, null);
-  const feed = useFeed(filters, filterKey, epoch);
-
-  // The view lives in the URL: sharing or reloading it shows the same thing.
-  useEffect(() => {
-    const search = searchFor(filters, selected);
-    if (search !== location.search) history.replaceState(null, '', `${location.pathname}${search}`);
-  }, [filters, selected]);
-  useEffect(() => {
-    const onPop = () => {
-      setFilters(filtersFromSearch(location.search));
-      setSelected(selectedFromSearch(location.search));
-    };
-    addEventListener('popstate', onPop);
-    return () => removeEventListener('popstate', onPop);
-  }, []);
 
   useEffect(() => {
     graphql<{ viewer: { scope: Scope } }>(VIEWER_QUERY).then(
@@ -62,40 +37,13 @@ export function App() {
   }, [epoch]);
   // Until the scope is known, nothing that changes state is offered.
   const canWrite = scope === 'ADMIN';
-
-  const close = useCallback(() => {
-    const id = selected;
-    setSelected(null);
-    // Keyboard users land back on the row they opened.
-    if (id) requestAnimationFrame(() => document.getElementById(`row-${id}`)?.focus());
-  }, [selected]);
+  const Page = PAGES[view];
 
   return (
-    <div class={`layout${selected ? ' with-detail' : ''}`}>
+    <div class="layout">
       <Header scope={scope} />
-      <main id="main">
-        <section class="overview" aria-label="Delivery overview">
-          <StatsPanel epoch={epoch} />
-          <SmtpPanel epoch={epoch} canWrite={canWrite} onOpen={setSelected} />
-        </section>
-        <FilterBar filters={filters} onChange={setFilters} totalCount={feed.totalCount} />
-        <MessageTable
-          feed={feed}
-          now={now}
-          selected={selected}
-          onOpen={setSelected}
-          filtered={filterKey !== ''}
-        />
-      </main>
-      {selected && (
-        <DetailPanel
-          id={selected}
-          now={now}
-          lastBatch={feed.lastBatch}
-          canWrite={canWrite}
-          onClose={close}
-        />
-      )}
+      <TabBar current={view} />
+      <Page key={view} epoch={epoch} canWrite={canWrite} />
       <TokenDialog />
     </div>
   );

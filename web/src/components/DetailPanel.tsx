@@ -3,9 +3,18 @@ import { CANCEL_MESSAGE, DETAIL_QUERY, RETRY_MESSAGE } from '../api/documents.ts
 import { graphql, problemText } from '../api/http.ts';
 import { authEpoch } from '../api/token.ts';
 import type { DeliveryError, MessageDetail } from '../api/types.ts';
-import { dateTime, duration, errorLabel, shortAge, statusLabel } from '../state/format.ts';
+import {
+  dateTime,
+  duration,
+  errorLabel,
+  outcomeLabel,
+  shortAge,
+  statusLabel,
+} from '../state/format.ts';
+import { followLink } from '../state/route.ts';
 import { useStore } from '../state/store.ts';
 import { ErrorDetails } from './ErrorDetails.tsx';
+import { OutcomeChip } from './OutcomeChip.tsx';
 import { StatusChip } from './StatusChip.tsx';
 import { Timeline } from './Timeline.tsx';
 
@@ -98,6 +107,7 @@ export function DetailPanel({ id, now, lastBatch, canWrite, onClose }: Props) {
         <div class="detail-body">
           <div class="detail-status">
             <StatusChip key={message.status} status={message.status} />
+            {message.outcome && <OutcomeChip key={message.outcome} outcome={message.outcome} />}
             <span>
               {message.attempts} of {message.maxAttempts} attempts
               {message.status === 'QUEUED' && message.nextAttemptAt
@@ -106,7 +116,10 @@ export function DetailPanel({ id, now, lastBatch, canWrite, onClose }: Props) {
             </span>
             {canWrite && (
               <span class="detail-actions">
-                {(message.status === 'ABANDONED' || message.status === 'CANCELLED') && (
+                {/* SUPPRESSED is retried once the address is off the list (CONFLICT before). */}
+                {(message.status === 'ABANDONED' ||
+                  message.status === 'CANCELLED' ||
+                  message.status === 'SUPPRESSED') && (
                   <button
                     type="button"
                     class="primary"
@@ -134,6 +147,18 @@ export function DetailPanel({ id, now, lastBatch, canWrite, onClose }: Props) {
               {actionError}
             </p>
           )}
+          {message.status === 'SUPPRESSED' && (
+            <p class="hint" data-suppressed-note>
+              {message.recipient} is on the suppression list, so nothing was sent.{' '}
+              <a
+                href={`/suppressions?address=${encodeURIComponent(message.recipient)}`}
+                onClick={followLink}
+              >
+                See why on the suppression list
+              </a>
+              ; once it is removed, Retry sends it.
+            </p>
+          )}
           {lastError && (
             <section aria-labelledby="last-error-title">
               <h3 id="last-error-title">
@@ -151,6 +176,16 @@ export function DetailPanel({ id, now, lastBatch, canWrite, onClose }: Props) {
             <dl class="facts">
               <dt>Status</dt>
               <dd>{statusLabel(message.status)}</dd>
+              <dt>Outcome</dt>
+              <dd data-detail-outcome>
+                {message.outcome
+                  ? `${outcomeLabel(message.outcome)} (${message.reports.length} ${
+                      message.reports.length === 1 ? 'report' : 'reports'
+                    })`
+                  : message.status === 'SENT'
+                    ? 'no delivery report yet'
+                    : '—'}
+              </dd>
               <dt>Created</dt>
               <dd>
                 {dateTime(message.createdAt)} ({shortAge(message.createdAt, now)} ago)

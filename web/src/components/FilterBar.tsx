@@ -1,6 +1,12 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ERROR_CODES, MESSAGE_STATUSES, type ErrorCode } from '../api/types.ts';
-import { count, errorLabel, statusLabel } from '../state/format.ts';
+import {
+  DELIVERY_OUTCOMES,
+  ERROR_CODES,
+  MESSAGE_STATUSES,
+  type DeliveryOutcome,
+  type ErrorCode,
+} from '../api/types.ts';
+import { count, errorLabel, outcomeLabel, statusLabel } from '../state/format.ts';
 import { EMPTY_FILTERS, isEmpty, RANGES, searchFor, type Filters } from '../state/filters.ts';
 
 interface Props {
@@ -44,6 +50,13 @@ export function FilterBar({ filters, onChange, totalCount }: Props) {
         ? current.status.filter((s) => s !== status)
         : [...current.status, status],
     }));
+  const toggleOutcome = (outcome: DeliveryOutcome) =>
+    onChange((current) => ({
+      ...current,
+      outcome: current.outcome.includes(outcome)
+        ? current.outcome.filter((o) => o !== outcome)
+        : [...current.outcome, outcome],
+    }));
 
   return (
     <form
@@ -74,6 +87,21 @@ export function FilterBar({ filters, onChange, totalCount }: Props) {
                 onChange={() => toggleStatus(status)}
               />
               {statusLabel(status)}
+            </label>
+          ))}
+        </fieldset>
+        <fieldset class="status-filter outcome-filter">
+          <legend title="What delivery reports said after SENT">Outcome</legend>
+          {DELIVERY_OUTCOMES.map((outcome) => (
+            <label key={outcome} class={`toggle outcome-${outcome.toLowerCase()}`}>
+              <input
+                type="checkbox"
+                name="outcome"
+                value={outcome}
+                checked={filters.outcome.includes(outcome)}
+                onChange={() => toggleOutcome(outcome)}
+              />
+              {outcomeLabel(outcome)}
             </label>
           ))}
         </fieldset>

@@ -12,8 +12,8 @@ export function Header({ scope }: { scope: Scope | null }) {
   const state = useStore(connection);
   return (
     <header class="topbar">
-      <a class="skip" href="#messages">
-        Skip to messages
+      <a class="skip" href="#main">
+        Skip to content
       </a>
       <h1 class="brand">
         <svg viewBox="0 0 32 32" width="24" height="24" aria-hidden="true">

@@ -2,6 +2,7 @@ import { useEffect, useRef } from 'preact/hooks';
 import type { MessageRow } from '../api/types.ts';
 import type { Feed } from '../state/feed.ts';
 import { count, dateTime, errorLabel, shortAge } from '../state/format.ts';
+import { OutcomeChip } from './OutcomeChip.tsx';
 import { StatusChip } from './StatusChip.tsx';
 
 interface Props {
@@ -47,18 +48,19 @@ interface RowProps {
 
 function Row({ message, now, selected, arrived, onOpen, onKeyDown }: RowProps) {
   const row = useRef<HTMLTableRowElement>(null);
-  const shownStatus = useRef(message.status);
-  // A status change flashes the row once (the chip also pops in: it is keyed by status).
+  const shown = useRef(`${message.status} ${message.outcome}`);
+  // A change of status or outcome flashes the row once (the chips also pop in: they are keyed).
   useEffect(() => {
-    if (shownStatus.current === message.status) return;
-    shownStatus.current = message.status;
+    const now = `${message.status} ${message.outcome}`;
+    if (shown.current === now) return;
+    shown.current = now;
     if (!reducedMotion()) {
       row.current?.animate([{ backgroundColor: '#fff1b8' }, { backgroundColor: 'transparent' }], {
         duration: 1_200,
         easing: 'ease-out',
       });
     }
-  }, [message.status]);
+  }, [message.status, message.outcome]);
 
   return (
     <tr
@@ -66,15 +68,27 @@ function Row({ message, now, selected, arrived, onOpen, onKeyDown }: RowProps) {
       id={`row-${message.id}`}
       data-id={message.id}
       data-status={message.status}
+      data-outcome={message.outcome ?? undefined}
       tabIndex={0}
       aria-current={selected ? 'true' : undefined}
-      aria-label={`${message.recipient}, ${message.subject}, ${message.status.toLowerCase()}`}
+      aria-label={`${message.recipient}, ${message.subject}, ${message.status.toLowerCase()}${
+        message.outcome ? `, ${message.outcome.toLowerCase()}` : ''
+      }`}
       class={arrived ? 'arrived' : undefined}
       onClick={() => onOpen(message.id)}
       onKeyDown={(event) => onKeyDown(event, message.id)}
     >
       <td class="col-status">
         <StatusChip key={message.status} status={message.status} />
+      </td>
+      <td class="col-outcome">
+        {message.outcome ? (
+          <OutcomeChip key={message.outcome} outcome={message.outcome} />
+        ) : (
+          <span class="muted" title="no delivery report yet">
+            —
+          </span>
+        )}
       </td>
       <td class="col-recipient">{message.recipient}</td>
       <td class="col-subject">{message.subject}</td>
@@ -124,6 +138,9 @@ export function MessageTable({ feed, now, selected, onOpen, filtered }: Props) {
           <thead>
             <tr>
               <th scope="col">Status</th>
+              <th scope="col" title="What delivery reports said after SENT">
+                Outcome
+              </th>
               <th scope="col">Recipient</th>
               <th scope="col" class="col-subject">
                 Subject

@@ -3,6 +3,8 @@ import { SMTP_QUERY, VERIFY_SMTP } from '../api/documents.ts';
 import { graphql, problemText } from '../api/http.ts';
 import type { SmtpConfig, SmtpProvider, SmtpVerification } from '../api/types.ts';
 import { duration } from '../state/format.ts';
+import { DkimInfo } from './DkimInfo.tsx';
+import { DomainCheck } from './DomainCheck.tsx';
 import { SmtpForm } from './SmtpForm.tsx';
 import { TestEmailForm } from './TestEmailForm.tsx';
 import { VerificationSteps } from './VerificationSteps.tsx';
@@ -71,10 +73,13 @@ export function SmtpPanel({ epoch, canWrite, onOpen }: Props) {
           <dd>
             {config.fromName ? `${config.fromName} <${config.fromAddress}>` : config.fromAddress}
           </dd>
+          <dt>DKIM</dt>
+          <dd data-dkim-state>{config.dkim ? 'signed by mailscope' : 'not signed by mailscope'}</dd>
         </dl>
       ) : (
         !error && <p class="muted">Loading…</p>
       )}
+      {config?.dkim && <DkimInfo dkim={config.dkim} />}
       {error && (
         <p class="error banner" role="alert">
           {error}
@@ -118,6 +123,12 @@ export function SmtpPanel({ epoch, canWrite, onOpen }: Props) {
           onCancel={() => setEditing(false)}
         />
       )}
+      {/* A new configuration version may change the domain and provider: the old result goes. */}
+      <DomainCheck
+        key={config?.version ?? config?.source}
+        providers={providers}
+        defaultDomain={config ? (config.fromAddress.split('@').pop() ?? null) : null}
+      />
     </div>
   );
 }

@@ -3,7 +3,7 @@ import { chartQuery, STATS_SUBSCRIPTION } from '../api/documents.ts';
 import { graphql } from '../api/http.ts';
 import { follow } from '../api/live.ts';
 import type { QueueStats } from '../api/types.ts';
-import { count, duration } from '../state/format.ts';
+import { count, duration, percent } from '../state/format.ts';
 import { ThroughputChart, type Bucket } from './ThroughputChart.tsx';
 
 // 12 aliased fields: well inside the alias limit a hardened server applies (15).
@@ -23,6 +23,14 @@ function useQueueStats(epoch: number): QueueStats | null {
   return stats;
 }
 
+interface ChartFigures {
+  sent: number;
+  failedAttempts: number;
+  bouncedHard: number;
+  bouncedSoft: number;
+  complained: number;
+}
+
 function useChart(epoch: number): Bucket[] | null {
   const [buckets, setBuckets] = useState<Bucket[] | null>(null);
   useEffect(() => {
@@ -32,15 +40,22 @@ function useChart(epoch: number): Bucket[] | null {
       // Whole minutes, so consecutive loads line up and the bars do not jitter.
       const end = Math.ceil(Date.now() / 60_000) * 60_000;
       const bounds = Array.from({ length: BUCKETS + 1 }, (_, i) => end - (BUCKETS - i) * BUCKET_MS);
-      graphql<Record<string, { sent: number; failedAttempts: number }>>(chartQuery(bounds)).then(
+      graphql<Record<string, ChartFigures>>(chartQuery(bounds)).then(
         (data) => {
           if (cancelled) return;
           setBuckets(
-            bounds.slice(0, -1).map((startMs, index) => ({
-              startMs,
-              sent: data[`b${index}`]?.sent ?? 0,
-              failed: data[`b${index}`]?.failedAttempts ?? 0,
-            })),
+            bounds.slice(0, -1).map((startMs, index) => {
+              const figures = data[`b${index}`];
+              return {
+                startMs,
+                sent: figures?.sent ?? 0,
+                failed: figures?.failedAttempts ?? 0,
+                bounced:
+                  (figures?.bouncedHard ?? 0) +
+                  (figures?.bouncedSoft ?? 0) +
+                  (figures?.complained ?? 0),
+              };
+            }),
           );
         },
         () => {}, // the counters show the connection state; the chart keeps its last picture
@@ -60,11 +75,44 @@ function Counter(props: { label: string; value: number | null; tone: string; not
   return (
     <div class={`counter tone-${props.tone}`}>
       <dt>{props.label}</dt>
-      <dd data-counter={props.label.toLowerCase()}>
+      <dd data-counter={props.label.toLowerCase().replace(/ /g, '-')}>
         {props.value === null ? '–' : count(props.value)}
         {props.note && <small>{props.note}</small>}
       </dd>
     </div>
+  );
+}
+
+/** What delivery reports said in the window, and the rates mailbox providers watch. */
+function OutcomeCounters({ stats }: { stats: QueueStats | null }) {
+  const rate = (value: number | null | undefined) => (stats ? percent(value ?? null) : '–');
+  return (
+    <>
+      <h3 class="counters-title">After sending</h3>
+      <dl class="counters outcomes">
+        <Counter label="Delivered" value={stats?.delivered ?? null} tone="delivered" />
+        <Counter label="Deferred" value={stats?.deferred ?? null} tone="deferred" />
+        <Counter label="Bounced hard" value={stats?.bouncedHard ?? null} tone="bounced" />
+        <Counter label="Bounced soft" value={stats?.bouncedSoft ?? null} tone="deferred" />
+        <Counter label="Complained" value={stats?.complained ?? null} tone="complained" />
+      </dl>
+      <p class="rates">
+        <span>
+          Bounce rate <strong data-rate="bounce">{rate(stats?.bounceRate)}</strong>
+        </span>
+        <span>
+          Complaint rate <strong data-rate="complaint">{rate(stats?.complaintRate)}</strong>
+        </span>
+        <span>
+          Suppressed sends{' '}
+          <strong data-counter="suppressed">{stats ? count(stats.suppressed) : '–'}</strong>
+        </span>
+        <span>
+          Unmatched reports{' '}
+          <strong data-counter="unmatched">{stats ? count(stats.unmatchedReports) : '–'}</strong>
+        </span>
+      </p>
+    </>
   );
 }
 
@@ -89,6 +137,7 @@ export function StatsPanel({ epoch }: { epoch: number }) {
         <Counter label="Abandoned" value={stats?.abandoned ?? null} tone="abandoned" />
         <Counter label="Failed attempts" value={stats?.failedAttempts ?? null} tone="failed" />
       </dl>
+      <OutcomeCounters stats={stats} />
       <ThroughputChart buckets={buckets} bucketMs={BUCKET_MS} />
     </div>
   );

@@ -2,6 +2,8 @@ export interface Bucket {
   startMs: number;
   sent: number;
   failed: number;
+  /** Bounces and complaints reported in the bucket. */
+  bounced: number;
 }
 
 const WIDTH = 300;
@@ -12,7 +14,10 @@ function clock(ms: number): string {
   return `${String(date.getHours()).padStart(2, '0')}:${String(date.getMinutes()).padStart(2, '0')}`;
 }
 
-/** Sent messages and failed attempts per bucket, as stacked bars in plain SVG. */
+/**
+ * Sent messages and failed attempts per bucket, as stacked bars in plain SVG; bounces and
+ * complaints reported in the bucket as a thin bar beside them (they come later than the sending).
+ */
 export function ThroughputChart({
   buckets,
   bucketMs,
@@ -22,11 +27,12 @@ export function ThroughputChart({
 }) {
   if (!buckets) return <div class="chart chart-empty">Loading chart…</div>;
   const busiest = Math.max(0, ...buckets.map((b) => b.sent + b.failed));
-  const peak = Math.max(1, busiest);
+  const peak = Math.max(1, busiest, ...buckets.map((b) => b.bounced));
   const slot = WIDTH / buckets.length;
   const totalSent = buckets.reduce((sum, b) => sum + b.sent, 0);
   const totalFailed = buckets.reduce((sum, b) => sum + b.failed, 0);
-  const label = `Last hour in ${bucketMs / 60_000}-minute bars: ${totalSent} sent, ${totalFailed} failed attempts; busiest bar ${busiest}.`;
+  const totalBounced = buckets.reduce((sum, b) => sum + b.bounced, 0);
+  const label = `Last hour in ${bucketMs / 60_000}-minute bars: ${totalSent} sent, ${totalFailed} failed attempts; ${totalBounced} bounced or complained; busiest bar ${busiest}.`;
   return (
     <figure class="chart">
       <svg
@@ -37,13 +43,14 @@ export function ThroughputChart({
       >
         <line x1="0" y1={HEIGHT - 0.5} x2={WIDTH} y2={HEIGHT - 0.5} class="axis" />
         {buckets.map((bucket, index) => {
-          const x = index * slot + slot * 0.15;
-          const width = slot * 0.7;
+          const x = index * slot + slot * 0.12;
+          const width = slot * 0.56;
           const sentHeight = (bucket.sent / peak) * (HEIGHT - 4);
           const failedHeight = (bucket.failed / peak) * (HEIGHT - 4);
+          const bouncedHeight = (bucket.bounced / peak) * (HEIGHT - 4);
           return (
             <g key={bucket.startMs}>
-              <title>{`${clock(bucket.startMs)}–${clock(bucket.startMs + bucketMs)}: ${bucket.sent} sent, ${bucket.failed} failed`}</title>
+              <title>{`${clock(bucket.startMs)}–${clock(bucket.startMs + bucketMs)}: ${bucket.sent} sent, ${bucket.failed} failed, ${bucket.bounced} bounced or complained`}</title>
               <rect
                 x={x}
                 y={HEIGHT - sentHeight}
@@ -58,6 +65,13 @@ export function ThroughputChart({
                 height={failedHeight}
                 class="bar-failed"
               />
+              <rect
+                x={x + width + slot * 0.06}
+                y={HEIGHT - bouncedHeight}
+                width={slot * 0.16}
+                height={bouncedHeight}
+                class="bar-bounced"
+              />
             </g>
           );
         })}
@@ -65,8 +79,8 @@ export function ThroughputChart({
       <figcaption>
         <span>{clock(buckets[0]!.startMs)}</span>
         <span class="legend">
-          <i class="swatch sent" /> sent <i class="swatch failed" /> failed attempts · peak{' '}
-          {busiest}
+          <i class="swatch sent" /> sent <i class="swatch failed" /> failed attempts{' '}
+          <i class="swatch bounced" /> bounced · peak {busiest}
         </span>
         <span>now</span>
       </figcaption>

@@ -1,11 +1,13 @@
-import type { Dispatch, MessageDetail, TimelineEvent } from '../api/types.ts';
+import type { DeliveryReport, Dispatch, MessageDetail, TimelineEvent } from '../api/types.ts';
 import { dateTime, duration, statusLabel } from '../state/format.ts';
 import { ErrorDetails } from './ErrorDetails.tsx';
+import { ReportDetails } from './ReportDetails.tsx';
 import { StatusChip } from './StatusChip.tsx';
 
 type Entry =
   | { kind: 'event'; atMs: number; event: TimelineEvent }
-  | { kind: 'dispatch'; atMs: number; dispatch: Dispatch };
+  | { kind: 'dispatch'; atMs: number; dispatch: Dispatch }
+  | { kind: 'report'; atMs: number; report: DeliveryReport; index: number };
 
 const REASONS: Record<string, string> = {
   queued: 'queued',
@@ -14,6 +16,11 @@ const REASONS: Record<string, string> = {
   retry_scheduled: 'failed; another attempt is scheduled',
   lease_expired: 'claimed again after a lease ran out',
   released_on_shutdown: 'put back on shutdown',
+  failed_permanently: 'refused for good',
+  attempts_exhausted: 'every attempt failed',
+  cancelled: 'cancelled',
+  retried: 'retried by hand',
+  suppressed: 'the recipient is on the suppression list: nothing was sent',
 };
 
 function reasonText(reason: string): string {
@@ -48,15 +55,31 @@ function DispatchItem({ dispatch, last }: { dispatch: Dispatch; last: boolean })
 /** Status changes and delivery attempts in time order, with the time between them. */
 export function Timeline({ message }: { message: MessageDetail }) {
   const entries: Entry[] = [
-    ...message.events.map((event): Entry => ({ kind: 'event', atMs: Date.parse(event.at), event })),
+    // Each report is an event too (status stays SENT); the report itself says more.
+    ...message.events
+      .filter((event) => event.outcome === null)
+      .map((event): Entry => ({ kind: 'event', atMs: Date.parse(event.at), event })),
     ...message.dispatches.map((dispatch): Entry => ({
       kind: 'dispatch',
       atMs: Date.parse(dispatch.at),
       dispatch,
     })),
+    ...message.reports.map((report, index): Entry => ({
+      kind: 'report',
+      atMs: Date.parse(report.at),
+      report,
+      index,
+    })),
   ];
   // A dispatch starts when its PROCESSING event happens: list it right after that event.
-  entries.sort((a, b) => a.atMs - b.atMs || (a.kind === 'event' ? -1 : 1));
+  // Reports keep the order they were received in.
+  const rank = { event: 0, dispatch: 1, report: 2 } as const;
+  entries.sort(
+    (a, b) =>
+      a.atMs - b.atMs ||
+      rank[a.kind] - rank[b.kind] ||
+      (a.kind === 'report' && b.kind === 'report' ? a.index - b.index : 0),
+  );
   const startMs = entries[0]?.atMs ?? 0;
   let previousMs = startMs;
   return (
@@ -72,6 +95,14 @@ export function Timeline({ message }: { message: MessageDetail }) {
             {index > 0 && <span class="muted"> +{duration(sincePrevious)}</span>}
           </span>
         );
+        if (entry.kind === 'report') {
+          return (
+            <li key={`r${entry.index}`} class="tl-report">
+              {when}
+              <ReportDetails report={entry.report} />
+            </li>
+          );
+        }
         if (entry.kind === 'dispatch') {
           return (
             <li key={`d${entry.dispatch.attempt}`} class="tl-dispatch">

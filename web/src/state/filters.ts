@@ -1,6 +1,8 @@
 import {
+  DELIVERY_OUTCOMES,
   ERROR_CODES,
   MESSAGE_STATUSES,
+  type DeliveryOutcome,
   type ErrorCode,
   type MessageRow,
   type MessageStatus,
@@ -9,6 +11,8 @@ import {
 /** What the user filters by; every field lives in the URL's query string. */
 export interface Filters {
   status: MessageStatus[];
+  /** What delivery reports said after SENT (Message.outcome). */
+  outcome: DeliveryOutcome[];
   /** The whole address (the API matches it exactly, case-insensitively). */
   recipient: string;
   errorCode: ErrorCode[];
@@ -31,6 +35,7 @@ export const RANGES: Record<string, { label: string; ms: number }> = {
 
 export const EMPTY_FILTERS: Filters = {
   status: [],
+  outcome: [],
   recipient: '',
   errorCode: [],
   everFailed: false,
@@ -54,6 +59,7 @@ export function filtersFromSearch(search: string): Filters {
   const range = params.get('range') ?? '';
   return {
     status: listParam(params.get('status'), MESSAGE_STATUSES),
+    outcome: listParam(params.get('outcome'), DELIVERY_OUTCOMES),
     recipient: params.get('to') ?? '',
     errorCode: listParam(params.get('error'), ERROR_CODES),
     everFailed: params.get('failed') === '1',
@@ -68,6 +74,7 @@ export function filtersFromSearch(search: string): Filters {
 export function searchFor(filters: Filters, messageId: string | null): string {
   const params = new URLSearchParams();
   if (filters.status.length) params.set('status', filters.status.join(','));
+  if (filters.outcome.length) params.set('outcome', filters.outcome.join(','));
   if (filters.recipient.trim()) params.set('to', filters.recipient.trim());
   if (filters.errorCode.length) params.set('error', filters.errorCode.join(','));
   if (filters.everFailed) params.set('failed', '1');
@@ -91,6 +98,7 @@ function localToIso(value: string): string | null {
 export function toMessageFilter(filters: Filters, nowMs: number): Record<string, unknown> {
   const filter: Record<string, unknown> = {};
   if (filters.status.length) filter['status'] = filters.status;
+  if (filters.outcome.length) filter['outcome'] = filters.outcome;
   if (filters.recipient.trim()) filter['recipient'] = filters.recipient.trim();
   if (filters.errorCode.length) filter['errorCode'] = filters.errorCode;
   if (filters.everFailed) filter['everFailed'] = true;
@@ -107,12 +115,19 @@ export function toMessageFilter(filters: Filters, nowMs: number): Record<string,
 }
 
 /**
- * The part of the filter the event subscription can apply. Status is left out on purpose: a row
- * in view must hear about the change that moves it to another status. Error conditions are about
- * the message's history, which events do not carry; new rows are checked with `admits` instead.
+ * The part of the filter the event subscription can apply. Status and outcome are left out on
+ * purpose: a row in view must hear about the change that moves it to another status or outcome
+ * (on the feed, an outcome filter would keep only report events). Error conditions are about the
+ * message's history, which events do not carry; new rows are checked with `admits` instead.
  */
 export function toEventFilter(filter: Record<string, unknown>): Record<string, unknown> {
-  const { status: _status, errorCode: _errorCode, everFailed: _everFailed, ...rest } = filter;
+  const {
+    status: _status,
+    outcome: _outcome,
+    errorCode: _errorCode,
+    everFailed: _everFailed,
+    ...rest
+  } = filter;
   return rest;
 }
 
@@ -123,6 +138,12 @@ export function admits(
   eventError: { code: ErrorCode } | null,
 ): boolean {
   if (filters.status.length && !filters.status.includes(message.status)) return false;
+  if (
+    filters.outcome.length &&
+    (message.outcome === null || !filters.outcome.includes(message.outcome))
+  ) {
+    return false;
+  }
   const code = eventError?.code ?? message.lastError?.code ?? null;
   if (filters.errorCode.length && (code === null || !filters.errorCode.includes(code))) {
     return false;

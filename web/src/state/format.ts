@@ -35,6 +35,7 @@ const STATUS_LABELS: Record<string, string> = {
   SENT: 'Sent',
   ABANDONED: 'Abandoned',
   CANCELLED: 'Cancelled',
+  SUPPRESSED: 'Suppressed',
 };
 
 export function statusLabel(status: string): string {
@@ -43,4 +44,45 @@ export function statusLabel(status: string): string {
 
 export function errorLabel(code: string): string {
   return code.toLowerCase().replace(/_/g, ' ');
+}
+
+const OUTCOME_LABELS: Record<string, string> = {
+  DELIVERED: 'Delivered',
+  DEFERRED: 'Deferred',
+  BOUNCED: 'Bounced',
+  COMPLAINED: 'Complained',
+};
+
+export function outcomeLabel(outcome: string): string {
+  return OUTCOME_LABELS[outcome] ?? outcome;
+}
+
+const SOURCE_LABELS: Record<string, string> = {
+  DSN: 'bounce message (DSN)',
+  ARF: 'complaint report (ARF)',
+  SENDGRID: 'SendGrid event',
+  MAILGUN: 'Mailgun event',
+  POSTMARK: 'Postmark event',
+  SES: 'Amazon SES event',
+};
+
+export function sourceLabel(source: string): string {
+  return SOURCE_LABELS[source] ?? source;
+}
+
+const SUPPRESSION_REASON_LABELS: Record<string, string> = {
+  HARD_BOUNCE: 'Hard bounce',
+  COMPLAINT: 'Complaint',
+  MANUAL: 'Added by hand',
+};
+
+export function suppressionReasonLabel(reason: string): string {
+  return SUPPRESSION_REASON_LABELS[reason] ?? reason;
+}
+
+/** "2.4%", or "–" when there is nothing to divide by. */
+export function percent(ratio: number | null): string {
+  if (ratio === null) return '–';
+  const value = ratio * 100;
+  return `${value === 0 || value >= 10 ? value.toFixed(0) : value.toFixed(1)}%`;
 }
