@@ -37,7 +37,13 @@ const storage = await openStorage(options.storage, {
 let lastCycleAtMs: number | null = null;
 const deliveryLog = createDeliveryLog(log);
 const messages = observeAttempts(storage.messages, {
-  onCycle: (atMs) => (lastCycleAtMs = atMs),
+  onCycle: (atMs) => {
+    const first = lastCycleAtMs === null;
+    lastCycleAtMs = atMs;
+    // /readyz waits for the first cycle: say so now rather than at the next heartbeat, a second
+    // later (most of the time from start to ready).
+    if (first) post({ type: 'heartbeat', lastCycleAtMs, smtpConnections: 0 });
+  },
   onAttempts: (attempts) => {
     deliveryLog.attempts(attempts);
     post({ type: 'attempts', attempts });

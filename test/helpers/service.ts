@@ -31,7 +31,7 @@ const TEST_DEFAULTS: Record<string, string> = {
   EMBEDDED_SMTP_PORT: '0',
   DELIVERY_RETRY_BASE_MS: '50',
   DELIVERY_LEASE_MS: '5000',
-  SMTP_TIMEOUT_MS: '2000',
+  SMTP_TIMEOUT_MS: '30000',
 };
 
 export function configFor(env: Record<string, string>) {
