@@ -119,7 +119,8 @@ async function composedMessage(): Promise<Buffer> {
 }
 
 const MESSAGES = `{ messages(first: 200) { totalCount edges { node {
-  id recipient subject status messageId submittedOverSmtp text html headers { name value } } } } }`;
+  id recipient subject status messageId submittedOverSmtp submittedBy text html
+  headers { name value } } } } }`;
 
 describe(`SMTP submission (${TEST_DIALECT})`, () => {
   test('STARTTLS + AUTH with a SEND token: one message per recipient, the MIME delivered as sent, no Bcc header', async (t) => {
@@ -161,6 +162,7 @@ describe(`SMTP submission (${TEST_DIALECT})`, () => {
     const messageId = /^Message-ID: (.*)\r$/m.exec(raw.toString('utf8'))![1];
     for (const node of listed) {
       assert.equal(node.submittedOverSmtp, true);
+      assert.equal(node.submittedBy, 'kratos-courier', "the token's name, never the token");
       assert.equal(node.subject, 'Réinitialisation du mot de passe ✓ — 日本語');
       assert.equal(node.messageId, messageId, 'the submitted Message-ID is kept');
       assert.match(
@@ -175,9 +177,10 @@ describe(`SMTP submission (${TEST_DIALECT})`, () => {
     }
     // Messages sent through the API are told apart.
     const sent = await setup.gql(
-      `mutation { sendEmail(input: { to: "api@example.com", subject: "s", text: "t" }) { submittedOverSmtp } }`,
+      `mutation { sendEmail(input: { to: "api@example.com", subject: "s", text: "t" }) { submittedOverSmtp submittedBy } }`,
     );
     assert.equal(sent.sendEmail.submittedOverSmtp, false);
+    assert.equal(sent.sendEmail.submittedBy, 'API_TOKEN', 'the bootstrap token is named so');
   });
 
   test('a message without Message-ID or Date gets them; nothing else is added', async (t) => {
@@ -384,9 +387,10 @@ describe(`SMTP submission (${TEST_DIALECT})`, () => {
     const as = (query: string) =>
       graphqlRequest(`${setup.svc.url}/graphql`, query, {}, setup.sendToken);
     const sent = await as(
-      `mutation { sendEmail(input: { to: "a@example.com", subject: "s", text: "t" }) { id } }`,
+      `mutation { sendEmail(input: { to: "a@example.com", subject: "s", text: "t" }) { id submittedBy } }`,
     );
     assert.equal(sent.errors, undefined, JSON.stringify(sent.errors));
+    assert.equal(sent.data.sendEmail.submittedBy, 'kratos-courier');
     for (const query of [
       '{ messages { totalCount } }',
       '{ viewer { scope } }',
