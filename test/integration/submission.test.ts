@@ -1,82 +1,21 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import Database from 'better-sqlite3';
 import nodemailer from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import pg from 'pg';
 import { isLoopbackAddress } from '../../src/smtp/submission-server.ts';
-import { createTestCa, issueCert } from '../helpers/certs.ts';
 import { closeWith, type Scope } from '../helpers/scope.ts';
-import { graphqlRequest, startService, tempDir, type TestService } from '../helpers/service.ts';
-import { startTestSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.ts';
+import { graphqlRequest, type TestService } from '../helpers/service.ts';
+import { ca, setUp } from '../helpers/submission.ts';
 import { TEST_DIALECT } from '../helpers/storage.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 // SMTP submission (issue 18): applications that only speak SMTP hand their mail to mailscope,
 // with nodemailer as the submitting client, against the real service and a real SMTP sink.
-
-const ADMIN = 'admin-token-for-submission-tests';
-const ca = createTestCa();
-const serverCert = issueCert(ca, { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
-
-interface Setup {
-  svc: TestService;
-  sink: TestSmtpServer;
-  port: number;
-  host: string;
-  sendToken: string;
-  readToken: string;
-  gql: (query: string, variables?: Record<string, unknown>) => Promise<any>;
-}
-
-async function createToken(svc: TestService, name: string, scope: string): Promise<string> {
-  const created = await graphqlRequest(
-    `${svc.url}/graphql`,
-    `mutation ($name: String!, $scope: ApiTokenScope!) { createApiToken(name: $name, scope: $scope) { token } }`,
-    { name, scope },
-    ADMIN,
-  );
-  assert.equal(created.errors, undefined, JSON.stringify(created.errors));
-  return created.data.createApiToken.token;
-}
-
-async function setUp(scope: Scope, env: Record<string, string> = {}): Promise<Setup> {
-  const dir = tempDir(scope);
-  const certPath = join(dir.path, 'cert.pem');
-  const keyPath = join(dir.path, 'key.pem');
-  writeFileSync(certPath, serverCert.cert);
-  writeFileSync(keyPath, serverCert.key);
-  const sink = await startTestSmtpServer(scope);
-  const svc = await startService(scope, {
-    API_TOKEN: ADMIN,
-    SUBMISSION_PORT: '0',
-    SUBMISSION_TLS_CERT: certPath,
-    SUBMISSION_TLS_KEY: keyPath,
-    SMTP_CONNECTION_URI: `smtp://${sink.host}:${sink.port}/?disable_starttls=true`,
-    SMTP_FROM_ADDRESS: 'relay@mailscope.test',
-    ...env,
-  });
-  const gql = async (query: string, variables: Record<string, unknown> = {}) => {
-    const result = await svc.gql(query, variables);
-    assert.equal(result.errors, undefined, JSON.stringify(result.errors));
-    return result.data;
-  };
-  assert.ok(svc.app.submission, 'the submission listener runs');
-  return {
-    svc,
-    sink,
-    port: svc.app.submission.port,
-    host: svc.app.submission.host,
-    sendToken: await createToken(svc, 'kratos-courier', 'SEND'),
-    readToken: await createToken(svc, 'dashboard', 'READ'),
-    gql,
-  };
-}
 
 function client(
   scope: Scope,
