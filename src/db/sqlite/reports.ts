@@ -39,12 +39,16 @@ export function createReportRepository(
     return rows.length === 1 ? rows[0] : undefined;
   }
 
+  // Prepared once: every sendEmail batch and SMTP submission asks it for each recipient, and
+  // building the query per call cost more than running it.
+  const activeByKey = db
+    .select()
+    .from(suppressions)
+    .where(and(eq(suppressions.addressKey, sql.placeholder('key')), isNull(suppressions.removedAt)))
+    .prepare();
+
   function activeEntry(key: string) {
-    return db
-      .select()
-      .from(suppressions)
-      .where(and(eq(suppressions.addressKey, key), isNull(suppressions.removedAt)))
-      .get();
+    return activeByKey.get({ key });
   }
 
   function addInTx(
