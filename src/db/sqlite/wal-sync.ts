@@ -32,11 +32,12 @@ export function createWalSync(databasePath: string): WalSync {
   async function openWal(): Promise<FileHandle> {
     const handle = await open(`${databasePath}-wal`, 'r');
     // Once: the directory entry of a WAL file created since the directory was last flushed.
-    const directory = await open(dirname(databasePath), 'r');
+    // Best effort: a directory this process may enter but not read cannot be opened.
+    const directory = await open(dirname(databasePath), 'r').catch(() => null);
     try {
-      await directory.sync();
+      await directory?.sync();
     } finally {
-      await directory.close();
+      await directory?.close();
     }
     return handle;
   }
