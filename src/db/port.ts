@@ -27,8 +27,14 @@ export interface NewMessage {
   requestHash: string | null;
   /** The configuration in use when it was queued, for the event. */
   smtpConfigVersion: number | null;
-  /** The submitted MIME message (SMTP submission), sent as it is. @default null */
+  /**
+   * The submitted MIME message (SMTP submission), sent as it is. Stored once per Buffer: the
+   * inputs of one call that carry the same Buffer (a submission's recipients) share one stored
+   * copy. @default null
+   */
   rawMime?: Buffer | null;
+  /** The name of the API token that queued it; null without one. @default null */
+  submittedBy?: string | null;
   /**
    * The recipient is on the suppression list: stored SUPPRESSED, never sent. @default false
    */

@@ -33,10 +33,11 @@ export interface MessageRow {
   leaseExpiresAt: number | null;
   lastError: DeliveryError | null;
   smtpConfigVersion: number | null;
-  /** Read only by claims (the bytes to send); reads carry `submittedOverSmtp` instead. */
+  /** The stored submission it sends (SMTP submission); null when composed from its fields. */
+  submissionId: number | null;
+  /** Read only by claims (the submission's bytes, to send); reads leave them out. */
   rawMime?: Buffer | null;
-  /** Whether raw MIME is stored (SQLite answers 0 or 1). */
-  submittedOverSmtp?: boolean | number | null;
+  submittedBy: string | null;
   outcome: DeliveryOutcome | null;
 }
 
@@ -87,10 +88,8 @@ export function toMessage(row: MessageRow): Message {
     lastError: row.lastError,
     smtpConfigVersion: row.smtpConfigVersion,
     rawMime: row.rawMime ?? null,
-    submittedOverSmtp:
-      row.submittedOverSmtp === undefined || row.submittedOverSmtp === null
-        ? row.rawMime != null
-        : Boolean(row.submittedOverSmtp),
+    submittedOverSmtp: row.submissionId !== null,
+    submittedBy: row.submittedBy,
     outcome: row.outcome,
   };
 }

@@ -47,6 +47,8 @@ export interface Submission {
   html: string | null;
   /** The message's top-level headers; those the API would show as custom headers are kept. */
   headers: readonly Header[];
+  /** The name of the token the client authenticated with. */
+  submittedBy: string;
 }
 
 /** How many messages one sendEmails call may carry. */
@@ -284,6 +286,7 @@ export function createOutbox(deps: OutboxDeps) {
     input: SendEmailInput,
     domain: string,
     smtpConfigVersion: number | null,
+    submittedBy: string | null,
   ): NewMessage {
     const key = input.idempotencyKey ?? null;
     return {
@@ -299,6 +302,7 @@ export function createOutbox(deps: OutboxDeps) {
       idempotencyKey: key,
       requestHash: key === null ? null : requestHash(input),
       smtpConfigVersion,
+      submittedBy,
     };
   }
 
@@ -318,12 +322,15 @@ export function createOutbox(deps: OutboxDeps) {
   }
 
   return {
-    async send(input: SendEmailInput): Promise<SendResult> {
+    /** `submittedBy`: the name of the caller's API token, shown with the message; null for none. */
+    async send(input: SendEmailInput, submittedBy: string | null = null): Promise<SendResult> {
       const problems = validate(input);
       if (problems.length > 0) return { ok: false, kind: 'invalid', problems };
       // A refused write (database locked or full) rejects the whole batch: nothing of it was
       // stored, and the GraphQL edge reports it as SERVICE_UNAVAILABLE (storage-failure.ts).
-      const result = await enqueue(toNewMessage(input, messageIdDomain(), currentVersion()));
+      const result = await enqueue(
+        toNewMessage(input, messageIdDomain(), currentVersion(), submittedBy),
+      );
       if (result.kind === 'conflict') {
         return { ok: false, kind: 'idempotency_conflict', message: result.message };
       }
@@ -334,7 +341,10 @@ export function createOutbox(deps: OutboxDeps) {
      * send() for up to MAX_MESSAGES_PER_CALL inputs in one transaction, all or nothing: any
      * invalid input, or a key reused with different input, stores none of them.
      */
-    async sendMany(inputs: readonly SendEmailInput[]): Promise<SendManyResult> {
+    async sendMany(
+      inputs: readonly SendEmailInput[],
+      submittedBy: string | null = null,
+    ): Promise<SendManyResult> {
       if (inputs.length === 0 || inputs.length > MAX_MESSAGES_PER_CALL) {
         const problem = `give 1 to ${MAX_MESSAGES_PER_CALL} messages, not ${inputs.length}`;
         return { ok: false, kind: 'invalid', problems: [{ field: '', problem }] };
@@ -348,7 +358,7 @@ export function createOutbox(deps: OutboxDeps) {
       const suppressed = await deps.suppressions.activeKeys(inputs.map((input) => input.to));
       const stored = await deps.messages.enqueueAll(
         inputs.map((input) => ({
-          ...toNewMessage(input, domain, version),
+          ...toNewMessage(input, domain, version, submittedBy),
           suppressed: suppressed.has(suppressionKey(input.to)),
         })),
         now(),
@@ -409,6 +419,7 @@ export function createOutbox(deps: OutboxDeps) {
             requestHash: null,
             smtpConfigVersion: version,
             rawMime: submission.raw,
+            submittedBy: submission.submittedBy,
           })),
         ),
       );

@@ -70,6 +70,7 @@ export function createSubmissionIntake(deps: SubmissionIntakeDeps) {
           text: mime.text,
           html: mime.html,
           headers: mime.headers,
+          submittedBy: submitter.name,
         });
       } catch {
         return refuse(451, '4.3.0', 'Storage unavailable; nothing was queued, try again later');

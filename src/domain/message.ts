@@ -45,6 +45,8 @@ export interface Message {
   rawMime: Uint8Array | null;
   /** Submitted over SMTP (its raw MIME is stored), whether or not this copy carries the bytes. */
   submittedOverSmtp: boolean;
+  /** The name of the API token that queued it (SMTP AUTH or the API); null without one. */
+  submittedBy: string | null;
   /** What reports said after SENT, by precedence (report.ts); null while none arrived. */
   outcome: DeliveryOutcome | null;
 }

@@ -101,3 +101,27 @@ export async function openTestStorage(
   closeWith(scope, close);
   return { storage, database, close };
 }
+
+/**
+ * How many rows `table` holds: for what the storage port does not show, such as how many
+ * copies of a submitted message are stored. `table` is a name from the schema, not input.
+ */
+export async function countRows(database: TestDatabase, table: string): Promise<number> {
+  if (database.descriptor.dialect === 'postgres') {
+    const client = new pg.Client({ connectionString: database.descriptor.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
+      return Number(rows[0]!.n);
+    } finally {
+      await client.end();
+    }
+  }
+  const { default: Database } = await import('better-sqlite3');
+  const db = new Database(database.descriptor.path, { readonly: true });
+  try {
+    return (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}

@@ -6,7 +6,7 @@ import type { DeliveryError } from '../../src/domain/delivery-error.ts';
 import { createSecretBox } from '../../src/secrets/secret-box.ts';
 import { claim, enqueue, newMessage, record, sentRecord } from '../helpers/queue.ts';
 import type { Scope } from '../helpers/scope.ts';
-import { openTestStorage, TEST_DIALECT } from '../helpers/storage.ts';
+import { countRows, openTestStorage, TEST_DIALECT } from '../helpers/storage.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 // The storage port's contract, run against the suite's dialect (npm test runs it on SQLite and
@@ -158,6 +158,71 @@ describe(`storage contract (${TEST_DIALECT})`, () => {
       'the claim carries the bytes to send',
     );
     assert.equal(claimed.find((c) => c.message.id === composed!.id)!.message.rawMime, null);
+  });
+
+  test('submitted MIME is stored once per submission, whatever the recipients; retention deletes it with its last message', async (t) => {
+    const { storage, database } = await openTestStorage(t);
+    const { messages, retention } = storage;
+    const raw = Buffer.from('Subject: to three\r\n\r\n' + 'y'.repeat(32 * 1024) + '\r\n');
+    const other = Buffer.from('Subject: to one\r\n\r\nz\r\n');
+    const shared = { rawMime: raw, messageId: '<sub@example.com>', submittedBy: 'crm app' };
+    // One batch, as group commit makes it: a submission to three, a message through the API,
+    // and another submission.
+    const stored = await enqueue(
+      messages,
+      [
+        newMessage(1, shared),
+        newMessage(2, { submittedBy: 'api caller' }),
+        newMessage(3, shared),
+        newMessage(4, { rawMime: other, messageId: '<other@example.com>' }),
+        newMessage(5, shared),
+      ],
+      T0,
+    );
+    assert.equal(await countRows(database, 'submissions'), 2, 'one copy per submission');
+    assert.deepEqual(
+      stored.map((m) => [m.recipient, m.submittedOverSmtp, m.submittedBy, m.rawMime]),
+      [
+        ['r1@example.com', true, 'crm app', null],
+        ['r2@example.com', false, 'api caller', null],
+        ['r3@example.com', true, 'crm app', null],
+        ['r4@example.com', true, null, null],
+        ['r5@example.com', true, 'crm app', null],
+      ],
+    );
+    assert.equal((await messages.find(stored[2]!.id))!.submittedBy, 'crm app');
+    // Four are claimed and sent; the third recipient of the first submission is still queued.
+    const claimed = await claim(messages, Date.now(), 4);
+    assert.deepEqual(
+      claimed.map((c) => c.message.id),
+      stored.slice(0, 4).map((m) => m.id),
+    );
+    for (const [index, bytes] of [
+      [0, raw],
+      [1, null],
+      [2, raw],
+      [3, other],
+    ] as const) {
+      const sent = claimed[index]!.message.rawMime;
+      assert.ok(bytes === null ? sent === null : sent !== null && Buffer.from(sent).equals(bytes));
+    }
+    await record(
+      messages,
+      claimed.map((c) => sentRecord(c.message, T0)),
+    );
+    const prune = () =>
+      retention.pruneBatch({ olderThanMs: null, belowId: 1e12, limit: 100, nowMs: T0 + 1 });
+    assert.equal((await prune()).messages, 4);
+    assert.equal(
+      await countRows(database, 'submissions'),
+      1,
+      'the submission with a message left stays; the other is gone',
+    );
+    const [again] = await claim(messages, Date.now(), 1);
+    assert.ok(again!.message.rawMime !== null && Buffer.from(again!.message.rawMime).equals(raw));
+    await record(messages, [sentRecord(again!.message, T0)]);
+    assert.equal((await prune()).messages, 1);
+    assert.equal(await countRows(database, 'submissions'), 0, 'gone with its last message');
   });
 
   test('claims take due messages oldest first, once, with a lease; the lease is the record token', async (t) => {

@@ -1,82 +1,21 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import Database from 'better-sqlite3';
 import nodemailer from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import pg from 'pg';
 import { isLoopbackAddress } from '../../src/smtp/submission-server.ts';
-import { createTestCa, issueCert } from '../helpers/certs.ts';
 import { closeWith, type Scope } from '../helpers/scope.ts';
-import { graphqlRequest, startService, tempDir, type TestService } from '../helpers/service.ts';
-import { startTestSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.ts';
+import { graphqlRequest, type TestService } from '../helpers/service.ts';
+import { ca, setUp } from '../helpers/submission.ts';
 import { TEST_DIALECT } from '../helpers/storage.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 // SMTP submission (issue 18): applications that only speak SMTP hand their mail to mailscope,
 // with nodemailer as the submitting client, against the real service and a real SMTP sink.
-
-const ADMIN = 'admin-token-for-submission-tests';
-const ca = createTestCa();
-const serverCert = issueCert(ca, { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
-
-interface Setup {
-  svc: TestService;
-  sink: TestSmtpServer;
-  port: number;
-  host: string;
-  sendToken: string;
-  readToken: string;
-  gql: (query: string, variables?: Record<string, unknown>) => Promise<any>;
-}
-
-async function createToken(svc: TestService, name: string, scope: string): Promise<string> {
-  const created = await graphqlRequest(
-    `${svc.url}/graphql`,
-    `mutation ($name: String!, $scope: ApiTokenScope!) { createApiToken(name: $name, scope: $scope) { token } }`,
-    { name, scope },
-    ADMIN,
-  );
-  assert.equal(created.errors, undefined, JSON.stringify(created.errors));
-  return created.data.createApiToken.token;
-}
-
-async function setUp(scope: Scope, env: Record<string, string> = {}): Promise<Setup> {
-  const dir = tempDir(scope);
-  const certPath = join(dir.path, 'cert.pem');
-  const keyPath = join(dir.path, 'key.pem');
-  writeFileSync(certPath, serverCert.cert);
-  writeFileSync(keyPath, serverCert.key);
-  const sink = await startTestSmtpServer(scope);
-  const svc = await startService(scope, {
-    API_TOKEN: ADMIN,
-    SUBMISSION_PORT: '0',
-    SUBMISSION_TLS_CERT: certPath,
-    SUBMISSION_TLS_KEY: keyPath,
-    SMTP_CONNECTION_URI: `smtp://${sink.host}:${sink.port}/?disable_starttls=true`,
-    SMTP_FROM_ADDRESS: 'relay@mailscope.test',
-    ...env,
-  });
-  const gql = async (query: string, variables: Record<string, unknown> = {}) => {
-    const result = await svc.gql(query, variables);
-    assert.equal(result.errors, undefined, JSON.stringify(result.errors));
-    return result.data;
-  };
-  assert.ok(svc.app.submission, 'the submission listener runs');
-  return {
-    svc,
-    sink,
-    port: svc.app.submission.port,
-    host: svc.app.submission.host,
-    sendToken: await createToken(svc, 'kratos-courier', 'SEND'),
-    readToken: await createToken(svc, 'dashboard', 'READ'),
-    gql,
-  };
-}
 
 function client(
   scope: Scope,
@@ -119,7 +58,8 @@ async function composedMessage(): Promise<Buffer> {
 }
 
 const MESSAGES = `{ messages(first: 200) { totalCount edges { node {
-  id recipient subject status messageId submittedOverSmtp text html headers { name value } } } } }`;
+  id recipient subject status messageId submittedOverSmtp submittedBy text html
+  headers { name value } } } } }`;
 
 describe(`SMTP submission (${TEST_DIALECT})`, () => {
   test('STARTTLS + AUTH with a SEND token: one message per recipient, the MIME delivered as sent, no Bcc header', async (t) => {
@@ -161,6 +101,7 @@ describe(`SMTP submission (${TEST_DIALECT})`, () => {
     const messageId = /^Message-ID: (.*)\r$/m.exec(raw.toString('utf8'))![1];
     for (const node of listed) {
       assert.equal(node.submittedOverSmtp, true);
+      assert.equal(node.submittedBy, 'kratos-courier', "the token's name, never the token");
       assert.equal(node.subject, 'Réinitialisation du mot de passe ✓ — 日本語');
       assert.equal(node.messageId, messageId, 'the submitted Message-ID is kept');
       assert.match(
@@ -175,9 +116,10 @@ describe(`SMTP submission (${TEST_DIALECT})`, () => {
     }
     // Messages sent through the API are told apart.
     const sent = await setup.gql(
-      `mutation { sendEmail(input: { to: "api@example.com", subject: "s", text: "t" }) { submittedOverSmtp } }`,
+      `mutation { sendEmail(input: { to: "api@example.com", subject: "s", text: "t" }) { submittedOverSmtp submittedBy } }`,
     );
     assert.equal(sent.sendEmail.submittedOverSmtp, false);
+    assert.equal(sent.sendEmail.submittedBy, 'API_TOKEN', 'the bootstrap token is named so');
   });
 
   test('a message without Message-ID or Date gets them; nothing else is added', async (t) => {
@@ -384,9 +326,10 @@ describe(`SMTP submission (${TEST_DIALECT})`, () => {
     const as = (query: string) =>
       graphqlRequest(`${setup.svc.url}/graphql`, query, {}, setup.sendToken);
     const sent = await as(
-      `mutation { sendEmail(input: { to: "a@example.com", subject: "s", text: "t" }) { id } }`,
+      `mutation { sendEmail(input: { to: "a@example.com", subject: "s", text: "t" }) { id submittedBy } }`,
     );
     assert.equal(sent.errors, undefined, JSON.stringify(sent.errors));
+    assert.equal(sent.data.sendEmail.submittedBy, 'kratos-courier');
     for (const query of [
       '{ messages { totalCount } }',
       '{ viewer { scope } }',

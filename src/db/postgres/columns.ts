@@ -27,6 +27,8 @@ const MESSAGE = {
   lastError: 'last_error',
   smtpConfigVersion: 'smtp_config_version',
   outcome: 'outcome',
+  submissionId: 'submission_id',
+  submittedBy: 'submitted_by',
 };
 
 const EVENT = {
@@ -57,13 +59,13 @@ const DISPATCH = {
 };
 
 /**
- * A message as reads see it: whether it was submitted over SMTP, not the submitted bytes (up to
- * SUBMISSION_MAX_BYTES each; a page of them, or the feed's reads, must not carry them).
+ * A message as reads see it. The submitted bytes live in `submissions` (up to
+ * SUBMISSION_MAX_BYTES each, stored once per submission): a page of messages, or the feed's
+ * reads, never carry them.
  */
-export const messageColumns = (prefix = '') =>
-  `${list(MESSAGE, prefix)}, (${prefix}raw_mime IS NOT NULL) AS "submittedOverSmtp"`;
+export const messageColumns = (prefix = '') => list(MESSAGE, prefix);
 /** With the submitted MIME bytes: only where the message is about to be sent (its claim). */
 export const messageColumnsWithRaw = (prefix = '') =>
-  `${messageColumns(prefix)}, ${prefix}raw_mime AS "rawMime"`;
+  `${messageColumns(prefix)}, (SELECT s.raw FROM submissions s WHERE s.id = ${prefix}submission_id) AS "rawMime"`;
 export const eventColumns = (prefix = '') => list(EVENT, prefix);
 export const dispatchColumns = (prefix = '') => list(DISPATCH, prefix);

@@ -24,20 +24,31 @@ import { appendEvents, writeCounters, type EventSubject } from './event-writer.t
 //   while the row still carries it;
 // - every statement works on a whole batch (unnest), a handful of round trips per transaction.
 
+/**
+ * Stores the distinct submitted MIME messages of a batch ($SUBS::bytea[]) once each, ids taken
+ * first so that each message can name its own by position ($ORD: 1-based, null when composed).
+ */
+const submissionsCte = (raws: string) => `subs AS MATERIALIZED (
+      SELECT nextval(pg_get_serial_sequence('submissions', 'id')) AS id, u.raw, u.ord
+      FROM unnest(${raws}::bytea[]) WITH ORDINALITY AS u(raw, ord)),
+    stored_subs AS (INSERT INTO submissions (id, raw) SELECT id, raw FROM subs)`;
+
 const ENQUEUE = {
   name: 'mailscope-enqueue',
-  text: `INSERT INTO messages (recipient, recipient_key, subject, subject_folded, text, html,
+  text: `WITH ${submissionsCte('$14')}
+    INSERT INTO messages (recipient, recipient_key, subject, subject_folded, text, html,
       headers, status, attempts, max_attempts, attempts_at_retry, message_id, idempotency_key,
-      request_hash, created_at, updated_at, next_attempt_at, ever_failed, raw_mime)
+      request_hash, created_at, updated_at, next_attempt_at, ever_failed, submission_id,
+      submitted_by)
     SELECT r.recipient, r.recipient_key, r.subject, r.subject_folded, r.text, r.html, r.headers,
       r.status, 0, r.max_attempts, 0, r.message_id, r.idempotency_key, r.request_hash,
       $13::bigint, $13::bigint, CASE WHEN r.status = 'QUEUED' THEN ${DB_NOW_MS} END, false,
-      r.raw_mime
+      (SELECT s.id FROM subs s WHERE s.ord = r.submission_ord), r.submitted_by
     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-      $7::jsonb[], $8::int[], $9::text[], $10::text[], $11::text[], $12::int[], $14::bytea[],
-      $15::text[])
+      $7::jsonb[], $8::int[], $9::text[], $10::text[], $11::text[], $12::int[], $16::int[],
+      $15::text[], $17::text[])
       AS r(recipient, recipient_key, subject, subject_folded, text, html, headers, max_attempts,
-        message_id, idempotency_key, request_hash, version, raw_mime, status)
+        message_id, idempotency_key, request_hash, version, submission_ord, status, submitted_by)
     ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING ${messageColumns()}`,
 };
@@ -48,17 +59,19 @@ const ENQUEUE = {
  */
 const ENQUEUE_PLAIN = {
   name: 'mailscope-enqueue-plain',
-  text: `WITH inserted AS (
+  text: `WITH ${submissionsCte('$17')},
+    inserted AS (
       INSERT INTO messages (recipient, recipient_key, subject, subject_folded, text, html,
         headers, status, attempts, max_attempts, attempts_at_retry, message_id, created_at,
-        updated_at, next_attempt_at, ever_failed, raw_mime)
+        updated_at, next_attempt_at, ever_failed, submission_id, submitted_by)
       SELECT r.recipient, r.recipient_key, r.subject, r.subject_folded, r.text, r.html,
         r.headers, r.status, 0, r.max_attempts, 0, r.message_id, $11::bigint, $11::bigint,
-        CASE WHEN r.status = 'QUEUED' THEN ${DB_NOW_MS} END, false, r.raw_mime
+        CASE WHEN r.status = 'QUEUED' THEN ${DB_NOW_MS} END, false,
+        (SELECT s.id FROM subs s WHERE s.ord = r.submission_ord), r.submitted_by
       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-        $7::jsonb[], $8::int[], $9::text[], $17::bytea[], $18::text[])
+        $7::jsonb[], $8::int[], $9::text[], $19::int[], $18::text[], $20::text[])
         AS r(recipient, recipient_key, subject, subject_folded, text, html, headers,
-          max_attempts, message_id, raw_mime, status)
+          max_attempts, message_id, submission_ord, status, submitted_by)
       RETURNING ${messageColumns()}),
     events AS (
       INSERT INTO message_events (message_id, at, status, previous_status, reason, attempt,
@@ -203,6 +216,28 @@ class IdempotencyConflict extends Error {
 /** Another instance stored the same idempotency key between our look-up and our insert. */
 class KeyRace extends Error {}
 
+/**
+ * The distinct submitted MIME messages of a batch, and each input's 1-based position among
+ * them (null when it has none): inputs carrying the same Buffer share one stored copy.
+ */
+function submittedMime(inputs: readonly NewMessage[]): {
+  raws: Buffer[];
+  positions: (number | null)[];
+} {
+  const raws: Buffer[] = [];
+  const positionOf = new Map<Buffer, number>();
+  const positions = inputs.map((input) => {
+    if (input.rawMime == null) return null;
+    let position = positionOf.get(input.rawMime);
+    if (position === undefined) {
+      position = raws.push(input.rawMime);
+      positionOf.set(input.rawMime, position);
+    }
+    return position;
+  });
+  return { raws, positions };
+}
+
 const json = (value: unknown) => (value === null ? null : JSON.stringify(value));
 
 const subjectOf = (row: MessageRow): EventSubject => ({
@@ -241,6 +276,7 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
       );
     }
     const entries = counters.entries();
+    const submitted = submittedMime(inputs);
     const { rows } = await client.query<
       MessageRow & { eventSeq: number; eventXid: number; eventVersion: number | null }
     >({
@@ -262,8 +298,10 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
         entries.map((entry) => entry.metric),
         entries.map((entry) => entry.key),
         entries.map((entry) => entry.count),
-        inputs.map((input) => input.rawMime ?? null),
+        submitted.raws,
         inputs.map((input) => (input.suppressed ? 'SUPPRESSED' : 'QUEUED')),
+        submitted.positions,
+        inputs.map((input) => input.submittedBy ?? null),
       ],
     });
     const byMessageId = new Map(rows.map((row) => [rowKey(row), row]));
@@ -320,6 +358,7 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
     const toInsert = inputs.filter((_, index) => plan[index]!.insert);
     const inserted = new Map<string, MessageRow>();
     if (toInsert.length > 0) {
+      const submitted = submittedMime(toInsert);
       const { rows } = await tx.query<MessageRow>({
         ...ENQUEUE,
         values: [
@@ -336,8 +375,10 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
           toInsert.map((input) => input.requestHash),
           toInsert.map((input) => input.smtpConfigVersion),
           nowMs,
-          toInsert.map((input) => input.rawMime ?? null),
+          submitted.raws,
           toInsert.map((input) => (input.suppressed ? 'SUPPRESSED' : 'QUEUED')),
+          submitted.positions,
+          toInsert.map((input) => input.submittedBy ?? null),
         ],
       });
       if (rows.length !== toInsert.length) throw new KeyRace();

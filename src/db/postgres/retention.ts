@@ -63,10 +63,21 @@ export function createPostgresRetention(client: PostgresClient): RetentionStore 
         const dispatched = await tx.query('DELETE FROM dispatches WHERE message_id = ANY($1)', [
           list,
         ]);
-        const deleted = await tx.query(
-          `DELETE FROM messages WHERE id = ANY($1) AND status IN ('SENT', 'ABANDONED', 'CANCELLED', 'SUPPRESSED')`,
+        const deleted = await tx.query<{ submissionId: number | null }>(
+          `DELETE FROM messages WHERE id = ANY($1) AND status IN ('SENT', 'ABANDONED', 'CANCELLED', 'SUPPRESSED')
+            RETURNING submission_id AS "submissionId"`,
           [list],
         );
+        // A submission goes with the last of its recipients' messages (one instance prunes at a
+        // time, under the lock above, so two batches never each leave it to the other).
+        const submitted = [...new Set(deleted.rows.flatMap((row) => row.submissionId ?? []))];
+        if (submitted.length > 0) {
+          await tx.query(
+            `DELETE FROM submissions s WHERE s.id = ANY($1::bigint[])
+              AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.submission_id = s.id)`,
+            [submitted],
+          );
+        }
         const state = await tx.query<EventPosition & { messages: number }>(
           `SELECT pruned_through_xid AS xid, pruned_through_seq AS seq, pruned_messages AS messages
             FROM retention_state WHERE id = 1 FOR UPDATE`,

@@ -58,6 +58,15 @@ export const smtpConfigs = pgTable('smtp_configs', {
   dkimPrivateKey: text('dkim_private_key'),
 });
 
+/**
+ * A MIME message submitted over SMTP (Bcc removed), stored once however many recipients it has:
+ * each recipient's message refers to it. Retention deletes it with its last message.
+ */
+export const submissions = pgTable('submissions', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  raw: bytea('raw').notNull(),
+});
+
 export const messages = pgTable(
   'messages',
   {
@@ -89,8 +98,13 @@ export const messages = pgTable(
     smtpConfigVersion: integer('smtp_config_version'),
     /** True once any attempt failed, whatever the status is now. */
     everFailed: boolean('ever_failed').notNull().default(false),
-    /** The MIME message as submitted over SMTP (Bcc removed), sent as it is; null otherwise. */
-    rawMime: bytea('raw_mime'),
+    /**
+     * The submission whose MIME message this one sends as it is (SMTP submission); null for a
+     * message queued through the API, composed at each attempt.
+     */
+    submissionId: id64('submission_id').references(() => submissions.id),
+    /** The name of the API token that queued it (SMTP AUTH or the API); null without one. */
+    submittedBy: text('submitted_by'),
     /** What reports said after SENT, by precedence (domain/report.ts); null while none came. */
     outcome: text('outcome').$type<DeliveryOutcome>(),
   },
@@ -115,6 +129,10 @@ export const messages = pgTable(
     index('messages_created_at').on(table.createdAt, table.id),
     index('messages_ever_failed_id').on(table.everFailed, table.id),
     index('messages_subject_search').using('gin', sql`${table.subjectFolded} gin_trgm_ops`),
+    // Retention asks whether a submission has messages left.
+    index('messages_submission')
+      .on(table.submissionId)
+      .where(sql`${table.submissionId} is not null`),
   ],
 );
 

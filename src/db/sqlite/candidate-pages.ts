@@ -8,8 +8,8 @@ import { messageReadColumns } from './message-columns.ts';
 /** Candidate message ids fetched per dispatch key and round. */
 const WINDOW = 256;
 
-/** A message as pages read it (messageReadColumns: without the submitted bytes). */
-type MessageRow = Omit<typeof messages.$inferSelect, 'rawMime'> & { submittedOverSmtp: number };
+/** A message as pages read it (messageReadColumns). */
+type MessageRow = typeof messages.$inferSelect;
 
 /** Subject terms shorter than a trigram can't use the search index. */
 const MIN_SEARCH_LENGTH = 3;

@@ -1,14 +1,8 @@
-import { getTableColumns, sql } from 'drizzle-orm';
+import { getTableColumns } from 'drizzle-orm';
 import { messages } from './schema.ts';
 
-const { rawMime: _bytes, ...withoutBytes } = getTableColumns(messages);
-
 /**
- * A message as reads see it: whether it was submitted over SMTP, not the submitted bytes (up to
- * SUBMISSION_MAX_BYTES each; a page of them, or the feed's reads, must not carry them). Claims
- * read the whole row.
+ * A message as reads see it. The submitted bytes live in `submissions` (up to
+ * SUBMISSION_MAX_BYTES each, stored once per submission): only a claim loads them.
  */
-export const messageReadColumns = {
-  ...withoutBytes,
-  submittedOverSmtp: sql<number>`${messages.rawMime} is not null`,
-};
+export const messageReadColumns = getTableColumns(messages);

@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, inArray, lte, or, sql, type SQLWrapper } from 'drizzle-orm';
 import type { Db } from './client.ts';
-import { dispatches, messages } from './schema.ts';
+import { dispatches, messages, submissions } from './schema.ts';
 import { messageReadColumns } from './message-columns.ts';
 
 /**
@@ -32,7 +32,8 @@ export function prepareQueueStatements(db: Db) {
       messageId: p('messageId'),
       idempotencyKey: p('idempotencyKey'),
       requestHash: p('requestHash'),
-      rawMime: p('rawMime'),
+      submissionId: p('submissionId'),
+      submittedBy: p('submittedBy'),
       // Never before the previous message's creation time, even if the clock went back: with
       // ids and creation times in the same order, a time range is an id range (see
       // message-filters.ts), which is what keeps time filters fast on a large history.
@@ -41,6 +42,19 @@ export function prepareQueueStatements(db: Db) {
       nextAttemptAt: p('nextAttemptAt'),
     })
     .returning()
+    .prepare();
+
+  const insertSubmission = db
+    .insert(submissions)
+    .values({ raw: p('raw') })
+    .returning({ id: submissions.id })
+    .prepare();
+
+  /** The bytes a claimed submitted message sends. */
+  const submissionRaw = db
+    .select({ raw: submissions.raw })
+    .from(submissions)
+    .where(eq(submissions.id, p('id')))
     .prepare();
 
   const claimSet = {
@@ -180,6 +194,8 @@ export function prepareQueueStatements(db: Db) {
     suppress,
     findByIdempotencyKey,
     insertMessage,
+    insertSubmission,
+    submissionRaw,
     claimExpired,
     claimQueued,
     finishAttempt,

@@ -31,6 +31,7 @@ export function createMessageQueue(
 ) {
   const statements = prepareQueueStatements(db);
   const { findByIdempotencyKey, insertMessage, claimExpired, claimQueued } = statements;
+  const { insertSubmission, submissionRaw } = statements;
   const { finishAttempt, insertDispatch, release, renew, suppress } = statements;
 
   function renewInTx(request: ClaimRequest): { messageId: number; leaseExpiresAtMs: number }[] {
@@ -45,7 +46,27 @@ export function createMessageQueue(
     });
   }
 
-  function enqueueOne(counters: CounterBatch, input: NewMessage, nowMs: number): EnqueueResult {
+  /**
+   * The stored submission of `raw`, inserted on first use within one transaction: the
+   * recipients of one submission carry the same Buffer, and share one row.
+   */
+  type SubmissionIds = Map<Buffer, number>;
+  function submissionIdOf(stored: SubmissionIds, raw: Buffer | null | undefined): number | null {
+    if (raw == null) return null;
+    let id = stored.get(raw);
+    if (id === undefined) {
+      id = insertSubmission.get({ raw })!.id;
+      stored.set(raw, id);
+    }
+    return id;
+  }
+
+  function enqueueOne(
+    counters: CounterBatch,
+    submissionIds: SubmissionIds,
+    input: NewMessage,
+    nowMs: number,
+  ): EnqueueResult {
     if (input.idempotencyKey !== null) {
       const existing = findByIdempotencyKey.get({ key: input.idempotencyKey });
       if (existing) {
@@ -58,7 +79,8 @@ export function createMessageQueue(
     const suppressed = input.suppressed === true;
     const row = insertMessage.get({
       ...input,
-      rawMime: input.rawMime ?? null,
+      submissionId: submissionIdOf(submissionIds, input.rawMime),
+      submittedBy: input.submittedBy ?? null,
       recipientKey: recipientKey(input.recipient),
       status: suppressed ? 'SUPPRESSED' : 'QUEUED',
       now: nowMs,
@@ -96,6 +118,17 @@ export function createMessageQueue(
     // RETURNING comes in no particular order; keep the queue's, oldest first.
     due.sort((a, b) => a.id - b.id);
     const claimed: ClaimedMessage[] = [];
+    // The recipients of one submission are often claimed together: their bytes are read once.
+    const rawOf = new Map<number, Buffer>();
+    const withRaw = (row: (typeof due)[number]) => {
+      if (row.submissionId === null) return row;
+      let raw = rawOf.get(row.submissionId);
+      if (raw === undefined) {
+        raw = submissionRaw.get({ id: row.submissionId })!.raw;
+        rawOf.set(row.submissionId, raw);
+      }
+      return { ...row, rawMime: raw };
+    };
     for (const { row, previous } of [
       ...expired.map((row) => ({ row, previous: 'PROCESSING' as const })),
       ...due.map((row) => ({ row, previous: 'QUEUED' as const })),
@@ -118,7 +151,7 @@ export function createMessageQueue(
         continue;
       }
       claimed.push({
-        message: toMessage(row),
+        message: toMessage(withRaw(row)),
         event: appendEvent(counters, row, {
           atMs: nowMs,
           status: 'PROCESSING',
@@ -181,9 +214,10 @@ export function createMessageQueue(
      * message with the same idempotency key (also within the batch).
      */
     enqueueMany(inputs: readonly NewMessage[], nowMs: number): EnqueueResult[] {
-      return inCountedTransaction((counters) =>
-        inputs.map((input) => enqueueOne(counters, input, nowMs)),
-      );
+      return inCountedTransaction((counters) => {
+        const submissionIds: SubmissionIds = new Map();
+        return inputs.map((input) => enqueueOne(counters, submissionIds, input, nowMs));
+      });
     },
 
     /**
@@ -192,13 +226,14 @@ export function createMessageQueue(
      */
     enqueueAll(inputs: readonly NewMessage[], nowMs: number): EnqueueAllResult {
       try {
-        const results = inCountedTransaction((counters) =>
-          inputs.map((input, index) => {
-            const result = enqueueOne(counters, input, nowMs);
+        const results = inCountedTransaction((counters) => {
+          const submissionIds: SubmissionIds = new Map();
+          return inputs.map((input, index) => {
+            const result = enqueueOne(counters, submissionIds, input, nowMs);
             if (result.kind === 'conflict') throw new IdempotencyConflict(index, result.message);
             return result;
-          }),
-        );
+          });
+        });
         return { ok: true, results };
       } catch (error) {
         if (!(error instanceof IdempotencyConflict)) throw error;

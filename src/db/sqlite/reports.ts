@@ -39,15 +39,16 @@ export function createReportRepository(
     return rows.length === 1 ? rows[0] : undefined;
   }
 
-  // Prepared once: every sendEmail batch and every claim looks its recipients up here.
-  const activeEntryByKey = db
+  // Prepared once: every sendEmail batch and SMTP submission asks it for each recipient, and
+  // building the query per call cost more than running it.
+  const activeByKey = db
     .select()
     .from(suppressions)
     .where(and(eq(suppressions.addressKey, sql.placeholder('key')), isNull(suppressions.removedAt)))
     .prepare();
 
   function activeEntry(key: string) {
-    return activeEntryByKey.get({ key });
+    return activeByKey.get({ key });
   }
 
   function addInTx(

@@ -1,6 +1,13 @@
-import { and, desc, eq, inArray, lt, max, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt, max, notExists, sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
-import { dispatches, messageEvents, messages, retentionState, unmatchedReports } from './schema.ts';
+import {
+  dispatches,
+  messageEvents,
+  messages,
+  retentionState,
+  submissions,
+  unmatchedReports,
+} from './schema.ts';
 
 /** Statuses a message never leaves by itself: only these are ever pruned. */
 const FINISHED = ['SENT', 'ABANDONED', 'CANCELLED', 'SUPPRESSED'] as const;
@@ -116,10 +123,29 @@ export function createRetentionRepository(db: Db) {
             .run().changes;
           // Still finished: a message retried since it was picked stays (same transaction, but
           // the guard states the rule where the delete happens).
-          const deleted = db
+          const deletedRows = db
             .delete(messages)
             .where(and(inArray(messages.id, ids), inArray(messages.status, [...FINISHED])))
-            .run().changes;
+            .returning({ submissionId: messages.submissionId })
+            .all();
+          const deleted = deletedRows.length;
+          const submitted = [...new Set(deletedRows.flatMap((row) => row.submissionId ?? []))];
+          // A submission goes with the last of its recipients' messages.
+          if (submitted.length > 0) {
+            db.delete(submissions)
+              .where(
+                and(
+                  inArray(submissions.id, submitted),
+                  notExists(
+                    db
+                      .select({ one: sql`1` })
+                      .from(messages)
+                      .where(eq(messages.submissionId, submissions.id)),
+                  ),
+                ),
+              )
+              .run();
+          }
           db.insert(retentionState)
             .values({
               id: 1,

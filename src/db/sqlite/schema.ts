@@ -37,6 +37,15 @@ export const smtpConfigs = sqliteTable('smtp_configs', {
   dkimPrivateKey: text('dkim_private_key'),
 });
 
+/**
+ * A MIME message submitted over SMTP (Bcc removed), stored once however many recipients it has:
+ * each recipient's message refers to it. Retention deletes it with its last message.
+ */
+export const submissions = sqliteTable('submissions', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  raw: blob('raw', { mode: 'buffer' }).notNull(),
+});
+
 export const messages = sqliteTable(
   'messages',
   {
@@ -64,8 +73,13 @@ export const messages = sqliteTable(
     smtpConfigVersion: integer('smtp_config_version'),
     /** True once any attempt failed, whatever the status is now. */
     everFailed: integer('ever_failed', { mode: 'boolean' }).notNull().default(false),
-    /** The MIME message as submitted over SMTP (Bcc removed), sent as it is; null otherwise. */
-    rawMime: blob('raw_mime', { mode: 'buffer' }),
+    /**
+     * The submission whose MIME message this one sends as it is (SMTP submission); null for a
+     * message queued through the API, composed at each attempt.
+     */
+    submissionId: integer('submission_id').references(() => submissions.id),
+    /** The name of the API token that queued it (SMTP AUTH or the API); null without one. */
+    submittedBy: text('submitted_by'),
     /** What reports said after SENT, by precedence (domain/report.ts); null while none came. */
     outcome: text('outcome', { enum: DELIVERY_OUTCOMES }),
   },
@@ -82,6 +96,10 @@ export const messages = sqliteTable(
     index('messages_status_id').on(table.status, table.id),
     index('messages_recipient_id').on(table.recipientKey, table.id),
     index('messages_created_at').on(table.createdAt),
+    // Retention asks whether a submission has messages left.
+    index('messages_submission')
+      .on(table.submissionId)
+      .where(sql`${table.submissionId} is not null`),
   ],
 );
 

@@ -17,6 +17,7 @@ import { createStatsRepository } from './stats.ts';
 import { startSubjectIndexJob } from './subject-index-job.ts';
 import { createSubjectSearchIndexer } from './subject-search.ts';
 import { createWriteProbe } from './write-probe.ts';
+import { createWalSync } from './wal-sync.ts';
 import { createWriteTurns } from './write-turns.ts';
 
 export interface SqliteStorageOptions {
@@ -53,16 +54,22 @@ export interface OpenOptions {
  */
 export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptions): Storage {
   const delivery = open.role === 'delivery';
+  // `full` on the main connection: commits are flushed off the thread (wal-sync.ts), and each
+  // write answers once its commit is on disk.
+  const walSync =
+    !delivery && (options.synchronous ?? 'full') === 'full' && options.path !== ':memory:'
+      ? createWalSync(options.path)
+      : null;
   const database = openDatabase(options.path, {
-    synchronous: delivery ? 'normal' : (options.synchronous ?? 'full'),
+    synchronous: delivery || walSync !== null ? 'normal' : (options.synchronous ?? 'full'),
     busyTimeoutMs: options.busyTimeoutMs ?? 5_000,
     migrate: !delivery,
   });
   const { db } = database;
   const turns = createWriteTurns(options.writeTurns);
-  /** Runs one synchronous write transaction in this thread's turn at the write lock. */
-  const inTurn = <T>(work: () => T): Promise<T> =>
-    new Promise((resolve, reject) => {
+  /** Runs `work` (synchronous: one transaction) in this thread's turn at the write lock. */
+  const whenTurn = <T>(work: () => T): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
       turns.run(() => {
         try {
           resolve(work());
@@ -71,6 +78,11 @@ export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptio
         }
       });
     });
+  /** A write transaction in its turn, resolved once it is durable. */
+  const inTurn = <T>(work: () => T): Promise<T> =>
+    walSync === null
+      ? whenTurn(work)
+      : whenTurn(work).then((result) => walSync.durable().then(() => result));
   // Reads: a resolved promise of what the statement returned (WAL readers never wait).
   const read = <T>(work: () => T): Promise<T> => {
     try {
@@ -242,7 +254,9 @@ export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptio
     async close() {
       probe.close();
       // A write queued for its turn must not run on a closed connection: wait for the turn.
-      await inTurn(() => database.close());
+      await whenTurn(() => undefined);
+      await walSync?.close();
+      await whenTurn(() => database.close());
     },
   };
 }

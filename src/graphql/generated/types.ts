@@ -327,6 +327,8 @@ export type Message = {
   smtpConfigVersion?: Maybe<Scalars['Int']['output']>;
   status: MessageStatus;
   subject: Scalars['String']['output'];
+  /** The name of the API token that queued the message, over SMTP (AUTH) or through the API; null when none was used (no authentication configured). Never the token itself (addition). */
+  submittedBy?: Maybe<Scalars['String']['output']>;
   /** True when the message came in over SMTP submission and goes out as it was submitted (addition). */
   submittedOverSmtp: Scalars['Boolean']['output'];
   text?: Maybe<Scalars['String']['output']>;
@@ -1192,6 +1194,7 @@ export type MessageResolvers<ContextType = GraphQLContext, ParentType extends Re
   smtpConfigVersion?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['MessageStatus'], ParentType, ContextType>;
   subject?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  submittedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   submittedOverSmtp?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   text?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;

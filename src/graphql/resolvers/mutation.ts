@@ -25,8 +25,8 @@ export const Mutation: MutationResolvers = {
     return result.settings;
   },
 
-  async sendEmail(_parent, { input }, { outbox }) {
-    const result = await outbox.send(input);
+  async sendEmail(_parent, { input }, { outbox, principal }) {
+    const result = await outbox.send(input, principal.tokenName);
     if (result.ok) return result.message;
     if (result.kind === 'invalid') throw new BadUserInputError(result.problems, 'input');
     throw new ConflictError(
@@ -35,8 +35,8 @@ export const Mutation: MutationResolvers = {
     );
   },
 
-  async sendEmails(_parent, { inputs }, { outbox }) {
-    const result = await outbox.sendMany(inputs);
+  async sendEmails(_parent, { inputs }, { outbox, principal }) {
+    const result = await outbox.sendMany(inputs, principal.tokenName);
     if (result.ok) return result.messages;
     if (result.kind === 'invalid') throw new BadUserInputError(result.problems, 'inputs');
     throw new ConflictError(

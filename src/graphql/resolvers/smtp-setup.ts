@@ -4,16 +4,19 @@ import type { MutationResolvers } from '../generated/types.ts';
 /** Setting SMTP up from a preset, and proving it with a real message. */
 export const SmtpSetupMutation: Pick<MutationResolvers, 'sendTestEmail' | 'configureSmtpProvider'> =
   {
-    async sendTestEmail(_parent, { to }, { outbox, settings }) {
+    async sendTestEmail(_parent, { to }, { outbox, settings, principal }) {
       const active = settings.current();
       const through = active
         ? `${active.connectionUri}${active.version === null ? '' : ` (configuration v${active.version})`}`
         : 'no SMTP server (nothing is configured)';
-      const result = await outbox.send({
-        to,
-        subject: 'mailscope test email',
-        text: `This is a test email from mailscope, sent through ${through}.\n\nIf you can read it, delivery works.`,
-      });
+      const result = await outbox.send(
+        {
+          to,
+          subject: 'mailscope test email',
+          text: `This is a test email from mailscope, sent through ${through}.\n\nIf you can read it, delivery works.`,
+        },
+        principal.tokenName,
+      );
       if (result.ok) return result.message;
       if (result.kind === 'invalid') {
         // The test email's input is built here; its `to` is the argument of the same name.

@@ -34,6 +34,7 @@ export const Message: MessageResolvers = {
   text: (message, _args, { responseBudget }) => responseBudget.charge(message.text),
   html: (message, _args, { responseBudget }) => responseBudget.charge(message.html),
   submittedOverSmtp: (message) => message.submittedOverSmtp,
+  submittedBy: (message) => message.submittedBy,
 };
 
 export const MessageEdge: MessageEdgeResolvers = {
