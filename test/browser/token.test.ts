@@ -40,6 +40,8 @@ test('the page asks for the token, refuses a wrong one, and then runs live with 
   await enterToken(page, TOKEN);
   await page.waitForSelector('dialog[open]', { state: 'detached' });
   await page.waitForSelector(`.detail[data-message-id="${linked}"] .timeline`);
+  // Which token queued it: the bootstrap token is named after its variable.
+  assert.equal(await page.textContent('.detail [data-field="submitted-by"]'), 'API_TOKEN');
   await page.waitForSelector('[data-connection="live"]');
   const sent = await svc.gql(SEND, {
     input: { to: 'tok@example.com', subject: 'With a token', text: 'x' },

@@ -35,7 +35,7 @@ export const EVENTS_SUBSCRIPTION = `subscription Events($filter: MessageFilter, 
 export const DETAIL_QUERY = `query Detail($id: ID!) {
   message(id: $id) {
     ${ROW.replace('lastError { code responseCode enhancedStatus }', '')}
-    messageId idempotencyKey submittedOverSmtp
+    messageId idempotencyKey submittedOverSmtp submittedBy
     headers { name value }
     lastError { ${ERROR} }
     dispatches { attempt succeeded at durationMs response transcript smtpConfigVersion error { ${ERROR} } }

@@ -82,6 +82,8 @@ export interface MessageDetail extends MessageRow {
   idempotencyKey: string | null;
   /** Came in over SMTP submission and goes out as submitted. */
   submittedOverSmtp: boolean;
+  /** The name of the API token that queued it; null without one. */
+  submittedBy: string | null;
   headers: { name: string; value: string }[];
   lastError: DeliveryError | null;
   dispatches: Dispatch[];

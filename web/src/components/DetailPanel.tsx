@@ -195,7 +195,15 @@ export function DetailPanel({ id, now, lastBatch, canWrite, onClose }: Props) {
               <dt>Message-ID</dt>
               <dd class="mono">{message.messageId}</dd>
               <dt>Sent through</dt>
-              <dd>{message.submittedOverSmtp ? 'submitted over SMTP' : 'the API'}</dd>
+              <dd>
+                {message.submittedOverSmtp ? 'submitted over SMTP' : 'the API'}
+                {message.submittedBy && (
+                  <>
+                    {' '}
+                    with the token <span data-field="submitted-by">{message.submittedBy}</span>
+                  </>
+                )}
+              </dd>
               {message.idempotencyKey && (
                 <>
                   <dt>Idempotency key</dt>
