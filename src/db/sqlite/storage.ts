@@ -18,6 +18,7 @@ import { startSubjectIndexJob } from './subject-index-job.ts';
 import { createSubjectSearchIndexer } from './subject-search.ts';
 import { createWriteProbe } from './write-probe.ts';
 import { createWriteTurns } from './write-turns.ts';
+import { createWebhookRepository } from './webhooks.ts';
 
 export interface SqliteStorageOptions {
   dialect: 'sqlite';
@@ -89,6 +90,7 @@ export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptio
   const tokens = createApiTokenRepository(db);
   const retention = createRetentionRepository(db);
   const probe = createWriteProbe(options.path);
+  const webhooks = createWebhookRepository(db);
 
   const messages: MessageStore = {
     find: (id) => read(() => repository.find(id)),
@@ -191,6 +193,25 @@ export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptio
             .run();
           return db.select().from(serviceKeys).where(eq(serviceKeys.name, name)).get()!.value;
         }),
+    },
+    webhooks: {
+      createEndpoint: (endpoint) => inTurn(() => webhooks.createEndpoint(endpoint)),
+      listEndpoints: () => read(() => webhooks.listEndpoints()),
+      findEndpoint: (id) => read(() => webhooks.findEndpoint(id)),
+      updateEndpoint: (id, change) => inTurn(() => webhooks.updateEndpoint(id, change)),
+      deleteEndpoint: (id) => inTurn(() => webhooks.deleteEndpoint(id)),
+      rotateSecret: (id, secret, untilMs) =>
+        inTurn(() => webhooks.rotateSecret(id, secret, untilMs)),
+      listDeliveries: (endpointId, first) => read(() => webhooks.listDeliveries(endpointId, first)),
+      findDelivery: (id) => read(() => webhooks.findDelivery(id)),
+      requeue: (outboxId, nowMs) => inTurn(() => webhooks.requeue(outboxId, nowMs)),
+      enqueue: (rows, nowMs) => inTurn(() => webhooks.enqueue(rows, nowMs)),
+      dueEndpoints: (nowMs) => read(() => webhooks.dueEndpoints(nowMs)),
+      claim: (endpointId, limit, nowMs, leaseMs) =>
+        inTurn(() => webhooks.claim(endpointId, limit, nowMs, leaseMs)),
+      recordAttempt: (record) => inTurn(() => webhooks.recordAttempt(record)),
+      disableEndpoint: (id, reason, notice, nowMs) =>
+        inTurn(() => webhooks.disableEndpoint(id, reason, notice, nowMs)),
     },
     suppressions: {
       find: (address) => read(() => repository.reports.find(address)),
