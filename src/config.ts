@@ -4,6 +4,7 @@ import { optionalText, wholeNumber } from './config-fields.ts';
 import { securityConfig, securityEnvShape } from './config-security.ts';
 import { storageConfig, storageEnvShape } from './config-storage.ts';
 import { submissionConfig, submissionEnvShape, submissionProblems } from './config-submission.ts';
+import { webhooksConfig, webhooksEnvShape } from './config-webhooks.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -72,6 +73,7 @@ const envSchema = z.object({
   RETENTION_INTERVAL_MS: wholeNumber(1_000, 86_400_000).default(60_000),
   METRICS_TOKEN: optionalText,
   ...submissionEnvShape,
+  ...webhooksEnvShape,
   DNS_SERVERS: z
     .string()
     .optional()
@@ -163,6 +165,8 @@ function configFrom(env: z.output<typeof envSchema>) {
     metricsToken: env.METRICS_TOKEN,
     /** The SMTP submission listener (config-submission.ts). */
     submission: submissionConfig(env, env.HOST),
+    /** Outgoing webhooks (config-webhooks.ts). */
+    webhooks: webhooksConfig(env),
     /**
      * DNS_SERVERS: the resolvers ("host:port", comma-separated) every DNS look-up of the service
      * goes to; null for the system's. @default null

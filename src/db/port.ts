@@ -537,12 +537,19 @@ export interface WebhookStore {
   /** Newest first. */
   listDeliveries(endpointId: number, first: number): Promise<WebhookDelivery[]>;
   findDelivery(id: number): Promise<WebhookDelivery | null>;
-  /** The outbox row of a delivery, due now again (redeliver: same webhook-id, same body). */
-  requeue(outboxId: number, nowMs: number): Promise<boolean>;
-  /** Adds outbox rows, due now; returns their ids in the order given. */
+  /**
+   * Leases one outbox row whatever its state (a redelivery, a test): null while another claim
+   * holds it.
+   */
+  claimRow(outboxId: number, nowMs: number, leaseMs: number): Promise<ClaimedWebhook | null>;
+  /**
+   * Adds outbox rows; returns their ids in the order given. `dueNow` false: only sent once
+   * claimed with claimRow.
+   */
   enqueue(
     rows: readonly { endpointId: number; webhookId: string; eventType: string; payload: string }[],
     nowMs: number,
+    dueNow: boolean,
   ): Promise<number[]>;
   /** Endpoints (enabled) with outbox rows due now and not leased. */
   dueEndpoints(nowMs: number): Promise<number[]>;

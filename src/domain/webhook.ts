@@ -73,3 +73,9 @@ export interface ClaimedWebhook {
   attempts: number;
   leaseExpiresAtMs: number;
 }
+
+/** An endpoint just created or rotated, with its secret in clear (shown once). */
+export interface CreatedWebhookEndpoint {
+  endpoint: WebhookEndpoint;
+  secret: string;
+}

@@ -33,7 +33,7 @@ const DUE_ENDPOINTS = {
 };
 const INSERT_OUTBOX = `INSERT INTO webhook_outbox (endpoint_id, webhook_id, event_type, payload,
     created_at, attempts, next_attempt_at)
-  SELECT endpoint_id, webhook_id, event_type, payload, $5, 0, $5
+  SELECT endpoint_id, webhook_id, event_type, payload, $5, 0, $6::bigint
   FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[])
     WITH ORDINALITY AS r(endpoint_id, webhook_id, event_type, payload, n)
   ORDER BY n RETURNING id`;
@@ -109,14 +109,16 @@ export function createPostgresWebhooks(client: PostgresClient): WebhookStore {
     },
     findDelivery: (id) =>
       findDelivery({ query: (text, values) => client.query<DeliveryRow>(text, values) }, id),
-    async requeue(outboxId, nowMs) {
-      const { rowCount } = await client.query(
-        'UPDATE webhook_outbox SET next_attempt_at = $2, lease_expires_at = NULL WHERE id = $1',
-        [outboxId, nowMs],
+    async claimRow(outboxId, nowMs, leaseMs) {
+      const { rows } = await client.query<ClaimedWebhook>(
+        `UPDATE webhook_outbox SET lease_expires_at = $2 + $3
+          WHERE id = $1 AND (lease_expires_at IS NULL OR lease_expires_at <= $2)
+          RETURNING ${CLAIM_COLUMNS}`,
+        [outboxId, nowMs, leaseMs],
       );
-      return (rowCount ?? 0) > 0;
+      return rows[0] ?? null;
     },
-    async enqueue(rows, nowMs) {
+    async enqueue(rows, nowMs, dueNow) {
       if (rows.length === 0) return [];
       const result = await client.query<{ id: number }>(INSERT_OUTBOX, [
         rows.map((row) => row.endpointId),
@@ -124,6 +126,7 @@ export function createPostgresWebhooks(client: PostgresClient): WebhookStore {
         rows.map((row) => row.eventType),
         rows.map((row) => row.payload),
         nowMs,
+        dueNow ? nowMs : null,
       ]);
       return result.rows.map((row) => row.id);
     },

@@ -204,8 +204,9 @@ export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptio
         inTurn(() => webhooks.rotateSecret(id, secret, untilMs)),
       listDeliveries: (endpointId, first) => read(() => webhooks.listDeliveries(endpointId, first)),
       findDelivery: (id) => read(() => webhooks.findDelivery(id)),
-      requeue: (outboxId, nowMs) => inTurn(() => webhooks.requeue(outboxId, nowMs)),
-      enqueue: (rows, nowMs) => inTurn(() => webhooks.enqueue(rows, nowMs)),
+      claimRow: (outboxId, nowMs, leaseMs) =>
+        inTurn(() => webhooks.claimRow(outboxId, nowMs, leaseMs)),
+      enqueue: (rows, nowMs, dueNow) => inTurn(() => webhooks.enqueue(rows, nowMs, dueNow)),
       dueEndpoints: (nowMs) => read(() => webhooks.dueEndpoints(nowMs)),
       claim: (endpointId, limit, nowMs, leaseMs) =>
         inTurn(() => webhooks.claim(endpointId, limit, nowMs, leaseMs)),

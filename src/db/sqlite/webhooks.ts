@@ -46,7 +46,7 @@ export function createWebhookRepository(db: Db): Sync<WebhookStore> {
   const insertOutbox = sqlite.prepare(
     `INSERT INTO webhook_outbox (endpoint_id, webhook_id, event_type, payload, created_at,
         attempts, next_attempt_at)
-      VALUES (@endpointId, @webhookId, @eventType, @payload, @nowMs, 0, @nowMs) RETURNING id`,
+      VALUES (@endpointId, @webhookId, @eventType, @payload, @nowMs, 0, @due) RETURNING id`,
   );
   const dueEndpoints = sqlite.prepare<[number, number], number>(
     `SELECT DISTINCT o.endpoint_id FROM webhook_outbox o
@@ -141,16 +141,22 @@ export function createWebhookRepository(db: Db): Sync<WebhookStore> {
     listDeliveries: (endpointId, first) =>
       (listDeliveries.all(endpointId, first) as Parameters<typeof toDelivery>[0][]).map(toDelivery),
     findDelivery: delivery,
-    requeue: (outboxId, nowMs) =>
-      sqlite
+    claimRow: (outboxId, nowMs, leaseMs) =>
+      (sqlite
         .prepare(
-          'UPDATE webhook_outbox SET next_attempt_at = ?, lease_expires_at = NULL WHERE id = ?',
+          `UPDATE webhook_outbox SET lease_expires_at = ?
+            WHERE id = ? AND (lease_expires_at IS NULL OR lease_expires_at <= ?)
+            RETURNING ${CLAIM_COLUMNS}`,
         )
-        .run(nowMs, outboxId).changes > 0,
-    enqueue: (rows, nowMs) =>
+        .get(nowMs + leaseMs, outboxId, nowMs) as ClaimedWebhook | undefined) ?? null,
+    enqueue: (rows, nowMs, dueNow) =>
       sqlite
         .transaction(() =>
-          rows.map((row) => (insertOutbox.get({ ...row, nowMs }) as { id: number }).id),
+          rows.map(
+            (row) =>
+              (insertOutbox.get({ ...row, nowMs, due: dueNow ? nowMs : null }) as { id: number })
+                .id,
+          ),
         )
         .immediate(),
     dueEndpoints: (nowMs) => dueEndpoints.pluck().all(nowMs, nowMs),
@@ -203,7 +209,9 @@ export function createWebhookRepository(db: Db): Sync<WebhookStore> {
             )
             .pluck()
             .all(id);
-          for (const endpointId of others) insertOutbox.get({ ...notice, endpointId, nowMs });
+          for (const endpointId of others) {
+            insertOutbox.get({ ...notice, endpointId, nowMs, due: nowMs });
+          }
           return true;
         })
         .immediate(),
