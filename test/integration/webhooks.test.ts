@@ -209,7 +209,11 @@ describe(`outgoing webhooks (${TEST_DIALECT})`, () => {
     assert.equal(endpoint.deliveries[0].nextAttemptAt, null);
     // Disabled: later events are not sent to it.
     await send(svc);
-    await waitFor(async () => (await svc.gql(`{ messages(first: 5) { edges { node { status } } } }`)).data.messages.edges.every((e: any) => e.node.status === 'SENT'));
+    await waitFor(async () =>
+      (
+        await svc.gql(`{ messages(first: 5) { edges { node { status } } } }`)
+      ).data.messages.edges.every((e: any) => e.node.status === 'SENT'),
+    );
     assert.equal(gone.received.length, 1);
   });
 
