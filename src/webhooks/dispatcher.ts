@@ -76,8 +76,6 @@ export function startWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDisp
   const claiming = new Set<number>();
   const sends = new Set<Promise<unknown>>();
   const agents = new Map<number, { url: string; agent: http.Agent }>();
-  let endpoints = new Map<number, StoredWebhookEndpoint>();
-  let endpointsReadAt = Number.NEGATIVE_INFINITY;
   let closing = false;
   let stopped = false;
   /** Endpoints asked to fill while a claim of theirs ran: filled again when it ends. */
@@ -85,12 +83,6 @@ export function startWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDisp
   let timer: NodeJS.Timeout | null = null;
   let ticking = false;
   let wakeAgain = false;
-
-  async function readEndpoints(force = false): Promise<void> {
-    if (!force && now() - endpointsReadAt < pollMs) return;
-    endpointsReadAt = now();
-    endpoints = new Map((await deps.store.listEndpoints()).map((e) => [e.id, e]));
-  }
 
   function agentFor(endpoint: StoredWebhookEndpoint): http.Agent {
     const known = agents.get(endpoint.id);
@@ -129,18 +121,18 @@ export function startWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDisp
     );
     if (disabled) {
       deps.log.warn({ endpointId: endpoint.id, reason }, 'webhook endpoint disabled');
-      await readEndpoints(true);
       wake();
     }
   }
 
-  async function send(claim: ClaimedWebhook): Promise<WebhookDelivery | null> {
-    let endpoint = endpoints.get(claim.endpointId);
-    if (endpoint === undefined) {
-      await readEndpoints(true);
-      endpoint = endpoints.get(claim.endpointId);
-      if (endpoint === undefined) return null; // deleted meanwhile: its rows went with it
-    }
+  /**
+   * Sends one claimed row to `endpoint`, read after the claim (so a rotation or a new URL, made on
+   * any instance, is in force from the next batch on).
+   */
+  async function send(
+    claim: ClaimedWebhook,
+    endpoint: StoredWebhookEndpoint,
+  ): Promise<WebhookDelivery | null> {
     const atMs = now();
     const headers = signedHeaders(
       claim.webhookId,
@@ -210,9 +202,12 @@ export function startWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDisp
     if (refill.delete(endpointId) && claimed.length > 0) {
       setImmediate(() => fill(endpointId).catch(onError));
     }
+    const endpoint = claimed.length > 0 ? await deps.store.findEndpoint(endpointId) : null;
+    // Deleted meanwhile: its rows went with it.
+    if (endpoint === null) return;
     for (const claim of claimed) {
       inFlight.set(endpointId, (inFlight.get(endpointId) ?? 0) + 1);
-      void track(send(claim))
+      void track(send(claim, endpoint))
         .catch((error: unknown) =>
           deps.log.error({ err: error, endpointId }, 'webhook delivery failed to record'),
         )
@@ -235,7 +230,6 @@ export function startWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDisp
     }
     ticking = true;
     try {
-      await readEndpoints();
       const due = await deps.store.dueEndpoints(now());
       await Promise.all(due.map((id) => fill(id)));
     } catch (error) {
@@ -260,10 +254,10 @@ export function startWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDisp
   return {
     wake,
     async sendNow(outboxId) {
-      await readEndpoints(true);
       const claim = await deps.store.claimRow(outboxId, now(), leaseMs);
       if (claim === null) return null;
-      return track(send(claim));
+      const endpoint = await deps.store.findEndpoint(claim.endpointId);
+      return endpoint === null ? null : track(send(claim, endpoint));
     },
     async close() {
       if (closing) return;

@@ -75,8 +75,7 @@ export function createWebhookEndpoints(deps: WebhookEndpointsDeps) {
       return endpoint && { endpoint: shown(endpoint), secret };
     },
 
-    deliveries: (endpointId: number, first: number) =>
-      deps.store.listDeliveries(endpointId, first),
+    deliveries: (endpointId: number, first: number) => deps.store.listDeliveries(endpointId, first),
 
     /** Sends a delivery's event again now, same webhook-id and body; null: unknown or busy. */
     async redeliver(deliveryId: number): Promise<WebhookDelivery | null | 'busy'> {

@@ -4,7 +4,10 @@ import { lookupHost } from '../dns/thread-dns.ts';
 import { forbiddenAddressKind } from '../smtp/destination-guard.ts';
 
 /** Why `url` may not be an endpoint (not http(s), credentials, an internal host); null if it may. */
-export async function webhookUrlProblem(url: string, allowPrivate: boolean): Promise<string | null> {
+export async function webhookUrlProblem(
+  url: string,
+  allowPrivate: boolean,
+): Promise<string | null> {
   let parsed: URL;
   try {
     parsed = new URL(url);

@@ -97,7 +97,7 @@ describe(`outgoing webhooks (${TEST_DIALECT})`, () => {
     assert.equal(queued.payload.data.message.status, 'QUEUED');
     const log = await waitFor(async () => {
       const deliveries = await deliveriesOf(svc, endpointId);
-      return deliveries.length >= 2 && deliveries;
+      return deliveries.length >= 2 ? deliveries : null;
     });
     assert.ok(log.every((d: any) => d.succeeded && d.statusCode === 200 && d.attempt === 1));
     assert.deepEqual(log.map((d: any) => d.eventType).sort(), ['MESSAGE_QUEUED', 'MESSAGE_SENT']);
@@ -136,7 +136,7 @@ describe(`outgoing webhooks (${TEST_DIALECT})`, () => {
     assert.ok(first!.verified && second!.verified);
     const log = await waitFor(async () => {
       const deliveries = await deliveriesOf(svc, endpointId);
-      return deliveries.length >= 2 && deliveries;
+      return deliveries.length >= 2 ? deliveries : null;
     });
     const [retry, failed] = log;
     assert.equal(failed.statusCode, 500);
@@ -160,7 +160,7 @@ describe(`outgoing webhooks (${TEST_DIALECT})`, () => {
     await send(svc);
     const [failed] = await waitFor(async () => {
       const deliveries = await deliveriesOf(svc, endpointId);
-      return deliveries.length >= 1 && deliveries;
+      return deliveries.length >= 1 ? deliveries : null;
     });
     assert.equal(failed.statusCode, 503);
     assert.equal(failed.responseBody.length, 4_096);
@@ -182,7 +182,7 @@ describe(`outgoing webhooks (${TEST_DIALECT})`, () => {
     await send(svc);
     const log = await waitFor(async () => {
       const deliveries = await deliveriesOf(svc, endpointId);
-      return deliveries.length >= 2 && deliveries;
+      return deliveries.length >= 2 ? deliveries : null;
     });
     assert.ok(log.every((d: any) => d.statusCode === null && /ECONNREFUSED/.test(d.error)));
     assert.equal(log[0].webhookId, log[1].webhookId);
@@ -230,7 +230,9 @@ describe(`outgoing webhooks (${TEST_DIALECT})`, () => {
     assert.notEqual(newSecret, oldSecret);
     receiver.secret = newSecret;
     await send(svc);
-    const [request] = await waitFor(() => receiver.received.length >= 1 && receiver.received);
+    const [request] = await waitFor(() =>
+      receiver.received.length >= 1 ? receiver.received : null,
+    );
     assert.equal(request!.signature.split(' ').length, 2);
     assert.ok(request!.verified);
     const headers = {
@@ -252,7 +254,7 @@ describe(`outgoing webhooks (${TEST_DIALECT})`, () => {
     await send(svc);
     const [delivery] = await waitFor(async () => {
       const deliveries = await deliveriesOf(svc, endpointId);
-      return deliveries.length >= 1 && deliveries;
+      return deliveries.length >= 1 ? deliveries : null;
     });
     const again = await svc.gql(
       `mutation ($id: ID!) { redeliverWebhook(deliveryId: $id) { webhookId attempt succeeded } }`,
