@@ -564,13 +564,14 @@ export interface WebhookStore {
     leaseMs: number,
   ): Promise<ClaimedWebhook[]>;
   /**
-   * Writes an attempt and its row's next state (only while the row still carries the claim's
-   * lease; null otherwise), and the endpoint's failure run: cleared on success, started on
-   * failure. Returns the attempt and when the run of failures began (null after a success).
+   * Writes attempts, in order and in one transaction: each attempt and its row's next state
+   * (only while the row still carries the claim's lease; null otherwise), and the endpoint's
+   * failure run: cleared on success, started on failure. Returns, per record, the attempt and
+   * when the run of failures began (null after a success).
    */
-  recordAttempt(
-    record: WebhookAttemptRecord,
-  ): Promise<{ delivery: WebhookDelivery; failingSinceMs: number | null } | null>;
+  recordAttempts(
+    records: readonly WebhookAttemptRecord[],
+  ): Promise<({ delivery: WebhookDelivery; failingSinceMs: number | null } | null)[]>;
   /**
    * Disables an endpoint the service gave up on and adds `notice` for every other enabled
    * endpoint subscribed to anything, in one transaction; false when it was already disabled.

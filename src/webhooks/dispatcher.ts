@@ -11,6 +11,7 @@ import {
 } from '../domain/webhook.ts';
 import type { Logger } from '../logger.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
+import { createAttemptRecorder } from './attempt-recorder.ts';
 import { postWebhook, type PostResult } from './post.ts';
 import { nextRetryDelayMs, parseRetryAfter } from './schedule.ts';
 import { openSecret } from './secret.ts';
@@ -76,6 +77,7 @@ export function startWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDisp
   const claiming = new Set<number>();
   const sends = new Set<Promise<unknown>>();
   const agents = new Map<number, { url: string; agent: http.Agent }>();
+  const recorder = createAttemptRecorder(deps.store);
   let closing = false;
   let stopped = false;
   /** Endpoints asked to fill while a claim of theirs ran: filled again when it ends. */
@@ -156,7 +158,7 @@ export function startWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDisp
         ? null
         : nextRetryDelayMs(attempt, deps.retryBaseMs, parseRetryAfter(post.retryAfter, now()));
     if (stopped) return null; // closed while it was in flight: its lease brings it back
-    const recorded = await deps.store.recordAttempt({
+    const recorded = await recorder.record({
       claim,
       atMs,
       durationMs: post.durationMs,
@@ -213,8 +215,10 @@ export function startWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDisp
         )
         .finally(() => {
           inFlight.set(endpointId, (inFlight.get(endpointId) ?? 1) - 1);
-          // A busy endpoint is refilled as its requests finish, without waiting for a poll.
-          if (claimed.length > 0) fill(endpointId).catch(onError);
+          // A busy endpoint is refilled as its requests finish, without waiting for a poll, in
+          // batches of half its room (a claim is a write transaction).
+          const left = inFlight.get(endpointId) ?? 0;
+          if (claimed.length > 0 && left <= concurrency / 2) fill(endpointId).catch(onError);
         });
     }
   }

@@ -194,27 +194,31 @@ describe(`webhook event types of message events (${TEST_DIALECT})`, () => {
     assert.deepEqual(await storage.webhooks.claim(endpoint.id, 10, now + 1, 60_000), []);
     const [again] = await storage.webhooks.claim(endpoint.id, 10, now + 60_000, 60_000);
     assert.equal(again?.webhookId, first.webhookId);
-    const stale = await storage.webhooks.recordAttempt({
-      claim: first,
-      atMs: now,
-      durationMs: 1,
-      statusCode: 200,
-      error: null,
-      responseBody: '',
-      succeeded: true,
-      nextAttemptAtMs: null,
-    });
+    const [stale] = await storage.webhooks.recordAttempts([
+      {
+        claim: first,
+        atMs: now,
+        durationMs: 1,
+        statusCode: 200,
+        error: null,
+        responseBody: '',
+        succeeded: true,
+        nextAttemptAtMs: null,
+      },
+    ]);
     assert.equal(stale, null);
-    const recorded = await storage.webhooks.recordAttempt({
-      claim: again!,
-      atMs: now,
-      durationMs: 1,
-      statusCode: 500,
-      error: null,
-      responseBody: 'no',
-      succeeded: false,
-      nextAttemptAtMs: now + 5_000,
-    });
+    const [recorded] = await storage.webhooks.recordAttempts([
+      {
+        claim: again!,
+        atMs: now,
+        durationMs: 1,
+        statusCode: 500,
+        error: null,
+        responseBody: 'no',
+        succeeded: false,
+        nextAttemptAtMs: now + 5_000,
+      },
+    ]);
     assert.equal(recorded?.delivery.attempt, 1);
     assert.equal(recorded?.failingSinceMs, now);
   });

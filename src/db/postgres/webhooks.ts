@@ -1,5 +1,6 @@
 import type { ClaimedWebhook, WebhookDelivery } from '../../domain/webhook.ts';
-import type { WebhookStore } from '../port.ts';
+import type pg from 'pg';
+import type { WebhookAttemptRecord, WebhookStore } from '../port.ts';
 import {
   CLAIM_COLUMNS,
   DELIVERY_COLUMNS,
@@ -48,6 +49,51 @@ async function findDelivery(
     [id],
   );
   return rows[0] ? toDelivery(rows[0]) : null;
+}
+
+/** One attempt, inside the caller's transaction (see WebhookStore.recordAttempts). */
+async function recordOne(
+  tx: pg.PoolClient,
+  record: WebhookAttemptRecord,
+): Promise<{ delivery: WebhookDelivery; failingSinceMs: number | null } | null> {
+  const { claim } = record;
+  const finished = await tx.query(
+    `UPDATE webhook_outbox SET attempts = attempts + 1, next_attempt_at = $3,
+          lease_expires_at = NULL
+        WHERE id = $1 AND lease_expires_at = $2`,
+    [claim.outboxId, claim.leaseExpiresAtMs, record.nextAttemptAtMs],
+  );
+  if ((finished.rowCount ?? 0) === 0) return null;
+  const { rows } = await tx.query<{ id: number }>(
+    `INSERT INTO webhook_attempts (outbox_id, endpoint_id, attempt, at, status_code,
+          duration_ms, error, response_body, succeeded, next_attempt_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+    [
+      claim.outboxId,
+      claim.endpointId,
+      claim.attempts + 1,
+      record.atMs,
+      record.statusCode,
+      record.durationMs,
+      record.error,
+      record.responseBody,
+      record.succeeded,
+      record.nextAttemptAtMs,
+    ],
+  );
+  const failing = await tx.query<{ failingSinceMs: number | null }>(
+    `UPDATE webhook_endpoints SET failing_since = CASE WHEN $2 THEN NULL
+          ELSE coalesce(failing_since, $3) END
+        WHERE id = $1 RETURNING failing_since AS "failingSinceMs"`,
+    [claim.endpointId, record.succeeded, record.atMs],
+  );
+  return {
+    delivery: (await findDelivery(
+      { query: (text, values) => tx.query<DeliveryRow>(text, values) },
+      rows[0]!.id,
+    ))!,
+    failingSinceMs: failing.rows[0]?.failingSinceMs ?? null,
+  };
 }
 
 /** Outgoing webhooks on PostgreSQL: claims shared by every instance with SKIP LOCKED. */
@@ -141,46 +187,11 @@ export function createPostgresWebhooks(client: PostgresClient): WebhookStore {
       });
       return rows.sort((a, b) => a.outboxId - b.outboxId);
     },
-    recordAttempt: (record) =>
+    recordAttempts: (records) =>
       client.transaction(async (tx) => {
-        const { claim } = record;
-        const finished = await tx.query(
-          `UPDATE webhook_outbox SET attempts = attempts + 1, next_attempt_at = $3,
-              lease_expires_at = NULL
-            WHERE id = $1 AND lease_expires_at = $2`,
-          [claim.outboxId, claim.leaseExpiresAtMs, record.nextAttemptAtMs],
-        );
-        if ((finished.rowCount ?? 0) === 0) return null;
-        const { rows } = await tx.query<{ id: number }>(
-          `INSERT INTO webhook_attempts (outbox_id, endpoint_id, attempt, at, status_code,
-              duration_ms, error, response_body, succeeded, next_attempt_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-          [
-            claim.outboxId,
-            claim.endpointId,
-            claim.attempts + 1,
-            record.atMs,
-            record.statusCode,
-            record.durationMs,
-            record.error,
-            record.responseBody,
-            record.succeeded,
-            record.nextAttemptAtMs,
-          ],
-        );
-        const failing = await tx.query<{ failingSinceMs: number | null }>(
-          `UPDATE webhook_endpoints SET failing_since = CASE WHEN $2 THEN NULL
-              ELSE coalesce(failing_since, $3) END
-            WHERE id = $1 RETURNING failing_since AS "failingSinceMs"`,
-          [claim.endpointId, record.succeeded, record.atMs],
-        );
-        return {
-          delivery: (await findDelivery(
-            { query: (text, values) => tx.query<DeliveryRow>(text, values) },
-            rows[0]!.id,
-          ))!,
-          failingSinceMs: failing.rows[0]?.failingSinceMs ?? null,
-        };
+        const results = [];
+        for (const record of records) results.push(await recordOne(tx, record));
+        return results;
       }),
     disableEndpoint: (id, reason, notice, nowMs) =>
       client.transaction(async (tx) => {

@@ -210,7 +210,7 @@ export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptio
       dueEndpoints: (nowMs) => read(() => webhooks.dueEndpoints(nowMs)),
       claim: (endpointId, limit, nowMs, leaseMs) =>
         inTurn(() => webhooks.claim(endpointId, limit, nowMs, leaseMs)),
-      recordAttempt: (record) => inTurn(() => webhooks.recordAttempt(record)),
+      recordAttempts: (records) => inTurn(() => webhooks.recordAttempts(records)),
       disableEndpoint: (id, reason, notice, nowMs) =>
         inTurn(() => webhooks.disableEndpoint(id, reason, notice, nowMs)),
     },

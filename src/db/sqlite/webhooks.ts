@@ -91,6 +91,30 @@ export function createWebhookRepository(db: Db): Sync<WebhookStore> {
     return row ? toDelivery(row) : null;
   };
 
+  function recordOne(record: WebhookAttemptRecord) {
+    const { claim: claimed } = record;
+    const finished = finishRow.run({
+      id: claimed.outboxId,
+      lease: claimed.leaseExpiresAtMs,
+      next: record.nextAttemptAtMs,
+    });
+    if (finished.changes === 0) return null;
+    const { id } = insertAttempt.get({
+      outboxId: claimed.outboxId,
+      endpointId: claimed.endpointId,
+      attempt: claimed.attempts + 1,
+      at: record.atMs,
+      statusCode: record.statusCode,
+      durationMs: record.durationMs,
+      error: record.error,
+      responseBody: record.responseBody,
+      succeeded: record.succeeded ? 1 : 0,
+      next: record.nextAttemptAtMs,
+    }) as { id: number };
+    const failing = markFailing.get(record.succeeded ? null : 1, record.atMs, claimed.endpointId);
+    return { delivery: delivery(id)!, failingSinceMs: failing?.failingSinceMs ?? null };
+  }
+
   return {
     createEndpoint({ url, events, description, secret, nowMs }) {
       const { id } = insertEndpoint.get({
@@ -164,36 +188,7 @@ export function createWebhookRepository(db: Db): Sync<WebhookStore> {
       (
         claim.all({ endpointId, limit, nowMs, leaseExpiresAt: nowMs + leaseMs }) as ClaimedWebhook[]
       ).sort((a, b) => a.outboxId - b.outboxId),
-    recordAttempt: (record: WebhookAttemptRecord) =>
-      sqlite
-        .transaction(() => {
-          const { claim: claimed } = record;
-          const finished = finishRow.run({
-            id: claimed.outboxId,
-            lease: claimed.leaseExpiresAtMs,
-            next: record.nextAttemptAtMs,
-          });
-          if (finished.changes === 0) return null;
-          const { id } = insertAttempt.get({
-            outboxId: claimed.outboxId,
-            endpointId: claimed.endpointId,
-            attempt: claimed.attempts + 1,
-            at: record.atMs,
-            statusCode: record.statusCode,
-            durationMs: record.durationMs,
-            error: record.error,
-            responseBody: record.responseBody,
-            succeeded: record.succeeded ? 1 : 0,
-            next: record.nextAttemptAtMs,
-          }) as { id: number };
-          const failing = markFailing.get(
-            record.succeeded ? null : 1,
-            record.atMs,
-            claimed.endpointId,
-          );
-          return { delivery: delivery(id)!, failingSinceMs: failing?.failingSinceMs ?? null };
-        })
-        .immediate(),
+    recordAttempts: (records) => sqlite.transaction(() => records.map(recordOne)).immediate(),
     disableEndpoint: (id, reason, notice, nowMs) =>
       sqlite
         .transaction(() => {
