@@ -14,6 +14,17 @@ export function createAttemptRecorder(store: Pick<WebhookStore, 'recordAttempts'
     reject: (error: unknown) => void;
   }[] = [];
   let writing = false;
+  let scheduled = false;
+
+  /** After the answers that are in now are read: a SQLite write blocks the thread for its fsync. */
+  function schedule(): void {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      void flush();
+    });
+  }
 
   async function flush(): Promise<void> {
     if (writing || pending.length === 0) return;
@@ -27,7 +38,7 @@ export function createAttemptRecorder(store: Pick<WebhookStore, 'recordAttempts'
       for (const entry of batch) entry.reject(error);
     } finally {
       writing = false;
-      void flush();
+      if (pending.length > 0) schedule();
     }
   }
 
@@ -35,7 +46,7 @@ export function createAttemptRecorder(store: Pick<WebhookStore, 'recordAttempts'
     record(record: WebhookAttemptRecord): Promise<Recorded> {
       return new Promise((resolve, reject) => {
         pending.push({ record, resolve, reject });
-        void flush();
+        schedule();
       });
     },
   };
