@@ -29,6 +29,10 @@ const config: CodegenConfig = {
           SuppressionConnection: '../../db/port.ts#SuppressionPage as SuppressionConnectionModel',
           SuppressionEdge: '../../domain/report.ts#Suppression as SuppressionEdgeModel',
           UnmatchedReport: '../../domain/report.ts#UnmatchedReport as UnmatchedReportModel',
+          WebhookEndpoint: '../../domain/webhook.ts#WebhookEndpoint as WebhookEndpointModel',
+          WebhookDelivery: '../../domain/webhook.ts#WebhookDelivery as WebhookDeliveryModel',
+          CreatedWebhookEndpoint:
+            '../../domain/webhook.ts#CreatedWebhookEndpoint as CreatedWebhookEndpointModel',
         },
         enumsAsTypes: true,
         avoidOptionals: false,

@@ -4,7 +4,7 @@
  * same run. It never asserts: the exit status is 1 only when a scenario failed to run.
  *
  *   npm run bench                       # every scenario
- *   npm run bench -- e2e accept         # some of them: e2e, accept, history, fanout, pg, latency, submit
+ *   npm run bench -- e2e accept         # some of them: e2e, accept, history, fanout, pg, latency, submit, webhooks
  *
  * See bench/README.md for the method and each scenario's knobs.
  */
@@ -18,6 +18,7 @@ import { runHistory } from './scenarios/history.ts';
 import { runLatency } from './scenarios/latency.ts';
 import { runPostgres } from './scenarios/postgres.ts';
 import { runSubmission } from './scenarios/submission.ts';
+import { runWebhooks } from './scenarios/webhooks.ts';
 
 const SCENARIOS: Record<string, () => Promise<BenchRow[]>> = {
   e2e: runEndToEnd,
@@ -27,6 +28,7 @@ const SCENARIOS: Record<string, () => Promise<BenchRow[]>> = {
   pg: runPostgres,
   latency: runLatency,
   submit: runSubmission,
+  webhooks: runWebhooks,
 };
 
 async function main(): Promise<number> {

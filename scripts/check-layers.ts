@@ -25,6 +25,8 @@ const ROOMS: Record<string, number> = {
   // Reads the environment with the API's own URI and address rules; the CLI needs only this.
   'load-config': 3.5,
   delivery: 3,
+  // Outgoing webhooks: endpoints, the outbox's dispatcher; storage below, the API above.
+  webhooks: 3,
   auth: 3,
   db: 2,
   smtp: 2,

@@ -33,6 +33,8 @@ import { startSubmissionServer, type SubmissionServer } from './smtp/submission-
 import { startBounceListener, type BounceListener } from './bounces/listener.ts';
 import { createReportIntake } from './delivery/report-intake.ts';
 import { createVerp, type Verp } from './smtp/verp.ts';
+import { startWebhookDispatcher } from './webhooks/dispatcher.ts';
+import { createWebhookEndpoints } from './webhooks/endpoints.ts';
 
 export interface RunningApp {
   /** e.g. http://127.0.0.1:4000; GraphQL is at `${url}/graphql`. */
@@ -126,10 +128,27 @@ export async function startApp(
   const delivery = createDeliveryHandle();
   // Readiness, metrics and retention; `ops.bus` counts subscriptions for the metrics.
   const ops = startOps({ config, storage, bus, settings, log, delivery });
+  // Outgoing webhooks: the outbox rows are written with the events (a trigger); the dispatcher
+  // is woken by what this instance commits and polls for the rest (retries, other instances).
+  const webhookDispatcher = startWebhookDispatcher({
+    store: storage.webhooks,
+    secrets,
+    retryBaseMs: config.outgoingWebhooks.retryBaseMs,
+    allowPrivateUrls: config.outgoingWebhooks.allowPrivateUrls,
+    log,
+    onResult: ops.countWebhook,
+  });
+  const webhooks = createWebhookEndpoints({
+    store: storage.webhooks,
+    secrets,
+    dispatcher: webhookDispatcher,
+    allowPrivateUrls: config.outgoingWebhooks.allowPrivateUrls,
+  });
   // What this instance commits (from either thread) is counted, then published through the feed.
   const committed = (events: readonly MessageEvent[]) => {
     ops.countCommitted(events);
     feed.committed(events);
+    webhookDispatcher.wake();
   };
   // The delivery thread boots while the HTTP side starts: /healthz means the database is
   // migrated and the API answers (delivery-handle.ts).
@@ -233,6 +252,7 @@ export async function startApp(
       apiTokens,
       sendRateLimiter,
       eventMessages,
+      webhooks,
     },
     production: config.production,
     allowedOrigins: config.security.allowedOrigins,
@@ -310,6 +330,7 @@ export async function startApp(
       () => undefined,
     );
     await embeddedSmtp?.close();
+    await webhookDispatcher.close();
     await feed.close();
     await storage.close();
     throw error;
@@ -333,6 +354,7 @@ export async function startApp(
         await ops.close();
         eventMessages.close();
         await thread.close();
+        await webhookDispatcher.close();
         await embeddedSmtp?.close();
         await feed.close();
         await storage.close();

@@ -5,6 +5,7 @@ import { securityConfig, securityEnvShape } from './config-security.ts';
 import { storageConfig, storageEnvShape } from './config-storage.ts';
 import { submissionConfig, submissionEnvShape, submissionProblems } from './config-submission.ts';
 import { webhooksConfig, webhooksEnvShape, webhooksProblems } from './config-webhooks.ts';
+import { outgoingWebhooksConfig, outgoingWebhooksEnvShape } from './config-outgoing-webhooks.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -73,6 +74,7 @@ const envSchema = z.object({
   RETENTION_INTERVAL_MS: wholeNumber(1_000, 86_400_000).default(60_000),
   METRICS_TOKEN: optionalText,
   ...submissionEnvShape,
+  ...outgoingWebhooksEnvShape,
   DNS_SERVERS: z
     .string()
     .optional()
@@ -165,6 +167,8 @@ function configFrom(env: z.output<typeof envSchema>) {
     metricsToken: env.METRICS_TOKEN,
     /** The SMTP submission listener (config-submission.ts). */
     submission: submissionConfig(env, env.HOST),
+    /** Outgoing webhooks (config-outgoing-webhooks.ts). */
+    outgoingWebhooks: outgoingWebhooksConfig(env),
     /**
      * DNS_SERVERS: the resolvers ("host:port", comma-separated) every DNS look-up of the service
      * goes to; null for the system's. @default null

@@ -12,6 +12,13 @@ import type {
   SuppressionReason,
   UnmatchedReport,
 } from '../domain/report.ts';
+import type {
+  ClaimedWebhook,
+  DisabledReason,
+  StoredWebhookEndpoint,
+  WebhookDelivery,
+  WebhookEventType,
+} from '../domain/webhook.ts';
 
 export type { MessageListFilter } from './message-filter.ts';
 
@@ -512,6 +519,97 @@ export interface ServiceKeyStore {
   getOrCreate(name: string, candidate: string, nowMs: number): Promise<string>;
 }
 
+/** What one attempt to deliver a claimed webhook came to; the dispatcher decides, the store writes. */
+export interface WebhookAttemptRecord {
+  claim: ClaimedWebhook;
+  atMs: number;
+  durationMs: number;
+  statusCode: number | null;
+  error: string | null;
+  responseBody: string | null;
+  succeeded: boolean;
+  /** When to try again; null: finished (delivered, or given up). */
+  nextAttemptAtMs: number | null;
+}
+
+/**
+ * Outgoing webhooks. The outbox is filled by the event log itself (a trigger on message_events,
+ * in the transaction of each change); this is the rest: endpoints, claims, attempts.
+ */
+export interface WebhookStore {
+  createEndpoint(endpoint: {
+    url: string;
+    events: readonly WebhookEventType[];
+    description: string | null;
+    secret: string;
+    nowMs: number;
+  }): Promise<StoredWebhookEndpoint>;
+  /** Oldest first. */
+  listEndpoints(): Promise<StoredWebhookEndpoint[]>;
+  findEndpoint(id: number): Promise<StoredWebhookEndpoint | null>;
+  /** Enabling by hand clears the failure run and the reason it was disabled. */
+  updateEndpoint(
+    id: number,
+    change: { enabled?: boolean; events?: readonly WebhookEventType[]; url?: string },
+  ): Promise<StoredWebhookEndpoint | null>;
+  /** Deletes it with its outbox and attempts; false when there was none. */
+  deleteEndpoint(id: number): Promise<boolean>;
+  /** The new secret signs from now on; the old one as well until `previousUntilMs`. */
+  rotateSecret(
+    id: number,
+    secret: string,
+    previousUntilMs: number,
+  ): Promise<StoredWebhookEndpoint | null>;
+  /** Newest first. */
+  listDeliveries(endpointId: number, first: number): Promise<WebhookDelivery[]>;
+  findDelivery(id: number): Promise<WebhookDelivery | null>;
+  /**
+   * Leases one outbox row whatever its state (a redelivery, a test): null while another claim
+   * holds it.
+   */
+  claimRow(outboxId: number, nowMs: number, leaseMs: number): Promise<ClaimedWebhook | null>;
+  /**
+   * Adds outbox rows; returns their ids in the order given. `dueNow` false: only sent once
+   * claimed with claimRow.
+   */
+  enqueue(
+    rows: readonly { endpointId: number; webhookId: string; eventType: string; payload: string }[],
+    nowMs: number,
+    dueNow: boolean,
+  ): Promise<number[]>;
+  /** Endpoints (enabled) with outbox rows due now and not leased. */
+  dueEndpoints(nowMs: number): Promise<number[]>;
+  /**
+   * Leases up to `limit` due rows of one enabled endpoint, oldest due first; rows another
+   * instance holds are skipped, never waited for.
+   */
+  claim(
+    endpointId: number,
+    limit: number,
+    nowMs: number,
+    leaseMs: number,
+  ): Promise<ClaimedWebhook[]>;
+  /**
+   * Writes attempts, in order and in one transaction: each attempt and its row's next state
+   * (only while the row still carries the claim's lease; null otherwise), and the endpoint's
+   * failure run: cleared on success, started on failure. Returns, per record, the attempt and
+   * when the run of failures began (null after a success).
+   */
+  recordAttempts(
+    records: readonly WebhookAttemptRecord[],
+  ): Promise<({ delivery: WebhookDelivery; failingSinceMs: number | null } | null)[]>;
+  /**
+   * Disables an endpoint the service gave up on and adds `notice` for every other enabled
+   * endpoint subscribed to anything, in one transaction; false when it was already disabled.
+   */
+  disableEndpoint(
+    id: number,
+    reason: DisabledReason,
+    notice: { webhookId: string; eventType: string; payload: string },
+    nowMs: number,
+  ): Promise<boolean>;
+}
+
 export interface Storage {
   readonly dialect: 'sqlite' | 'postgres';
   /** Write transactions worth running at once: 1 on SQLite (one writer), more on PostgreSQL. */
@@ -528,6 +626,7 @@ export interface Storage {
   suppressions: SuppressionStore;
   keys: ServiceKeyStore;
   webhookTokens: WebhookTokenStore;
+  webhooks: WebhookStore;
   signals: ChangeSignals;
   /** null when the database takes writes now; otherwise why not (for /readyz). */
   writeProblem(): Promise<string | null>;

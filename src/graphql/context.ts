@@ -17,6 +17,7 @@ import type { SenderDomainChecker } from '../delivery/sender-domain-checker.ts';
 import type { SmtpVerifier } from '../delivery/smtp-verifier.ts';
 import type { EventMessages } from './event-messages.ts';
 import type { Pacer } from './pacer.ts';
+import type { WebhookEndpoints } from '../webhooks/endpoints.ts';
 import type { ResponseBudget } from './response-budget.ts';
 
 /** What resolvers may use. Everything but `principal` is shared by every request. */
@@ -36,6 +37,8 @@ export interface GraphQLContext {
   eventMessages: EventMessages;
   apiTokens: ApiTokens;
   sendRateLimiter: SendRateLimiter;
+  /** Outgoing webhooks' endpoints (ADMIN only). */
+  webhooks: WebhookEndpoints;
   /** Who is calling: per HTTP request, per graphql-ws connection. */
   principal: Principal;
   /**

@@ -27,6 +27,13 @@ import {
   TroubleshootingQuery,
 } from './resolvers/troubleshooting.ts';
 import {
+  CreatedWebhookEndpoint,
+  WebhookDelivery,
+  WebhookEndpoint,
+  WebhookMutation,
+  WebhookQuery,
+} from './resolvers/webhooks.ts';
+import {
   Dispatch,
   Message,
   MessageConnection,
@@ -44,6 +51,7 @@ const resolvers: Resolvers = {
     ...DashboardQuery,
     ...ApiTokenQuery,
     ...SuppressionQuery,
+    ...WebhookQuery,
   },
   Mutation: {
     ...Mutation,
@@ -51,7 +59,11 @@ const resolvers: Resolvers = {
     ...SmtpSetupMutation,
     ...ApiTokenMutation,
     ...SuppressionMutation,
+    ...WebhookMutation,
   },
+  WebhookEndpoint,
+  WebhookDelivery,
+  CreatedWebhookEndpoint,
   Subscription,
   DeliveryStats,
   SmtpProvider,

@@ -112,6 +112,19 @@ export function createMetrics(deps: MetricsDeps) {
     labelNames: ['source', 'outcome'],
     registers,
   });
+  const webhookDeliveries = new Counter({
+    name: 'mailscope_webhook_deliveries_total',
+    help: 'Webhook requests since start, by result (succeeded, failed, timed_out, unreachable, gone)',
+    labelNames: ['result'],
+    registers,
+  });
+  const webhookDuration = new Histogram({
+    name: 'mailscope_webhook_request_seconds',
+    help: 'Duration of webhook requests, by result',
+    labelNames: ['result'],
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15],
+    registers,
+  });
   const unmatched = new Counter({
     name: 'mailscope_unmatched_reports_total',
     help: 'Delivery reports since start that matched no message (kept; see the unmatchedReports query), by source',
@@ -149,6 +162,12 @@ export function createMetrics(deps: MetricsDeps) {
     /** A report that matched no message. */
     countUnmatched(source: string): void {
       unmatched.inc({ source });
+    },
+
+    /** One webhook request and how it ended. */
+    countWebhook(result: string, durationMs: number): void {
+      webhookDeliveries.inc({ result });
+      webhookDuration.observe({ result }, durationMs / 1_000);
     },
 
     /** An address put on the suppression list. */

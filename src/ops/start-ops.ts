@@ -36,6 +36,8 @@ export interface Ops {
   countUnmatched(source: string): void;
   /** An address put on the suppression list, by reason. */
   countSuppression(reason: string): void;
+  /** A webhook request, by result. */
+  countWebhook(result: string, durationMs: number): void;
   close(): Promise<void>;
 }
 
@@ -87,6 +89,7 @@ export function startOps(deps: OpsDeps): Ops {
     countCommitted: metrics.countCommitted,
     countUnmatched: metrics.countUnmatched,
     countSuppression: metrics.countSuppression,
+    countWebhook: metrics.countWebhook,
     async close() {
       await background.close();
       await retention.close();

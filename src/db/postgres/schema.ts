@@ -346,3 +346,74 @@ export const webhookTokens = pgTable(
   },
   (table) => [index('webhook_tokens_seen_at').on(table.seenAt)],
 );
+
+/** Where webhooks go (webhooks/): the secrets are encrypted with SECRETS_KEY when it is set. */
+export const webhookEndpoints = pgTable('webhook_endpoints', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  url: text('url').notNull(),
+  /** WebhookEventType names (the outbox trigger matches with `= ANY`). */
+  events: text('events').array().notNull(),
+  enabled: boolean('enabled').notNull(),
+  description: text('description'),
+  secret: text('secret').notNull(),
+  /** The secret before the last rotation, signing too until `previous_secret_until`. */
+  previousSecret: text('previous_secret'),
+  previousSecretUntil: ms('previous_secret_until'),
+  createdAt: ms('created_at').notNull(),
+  /** When the current run of failures began; null while the last attempt succeeded. */
+  failingSince: ms('failing_since'),
+  /** Why it was disabled by the service ('gone', 'failing'); null when enabled or by hand. */
+  disabledReason: text('disabled_reason'),
+});
+
+/**
+ * One row per event and endpoint, written by a trigger on message_events in the transaction of
+ * the change (see the migration), or by the dispatcher (tests, redeliveries, endpoint.disabled).
+ * `next_attempt_at` null: finished (delivered, or given up).
+ */
+export const webhookOutbox = pgTable(
+  'webhook_outbox',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    endpointId: id64('endpoint_id')
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
+    webhookId: text('webhook_id').notNull(),
+    /** A WebhookEventType name, or `webhook.test` / `endpoint.disabled`. */
+    eventType: text('event_type').notNull(),
+    /** The request body, signed as it is. */
+    payload: text('payload').notNull(),
+    createdAt: ms('created_at').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: ms('next_attempt_at'),
+    leaseExpiresAt: ms('lease_expires_at'),
+  },
+  (table) => [
+    index('webhook_outbox_due')
+      .on(table.endpointId, table.nextAttemptAt)
+      .where(sql`${table.nextAttemptAt} is not null`),
+  ],
+);
+
+/** Every attempt to deliver an outbox row, with what the endpoint answered. */
+export const webhookAttempts = pgTable(
+  'webhook_attempts',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    outboxId: id64('outbox_id')
+      .notNull()
+      .references(() => webhookOutbox.id, { onDelete: 'cascade' }),
+    endpointId: id64('endpoint_id')
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
+    attempt: integer('attempt').notNull(),
+    at: ms('at').notNull(),
+    statusCode: integer('status_code'),
+    durationMs: integer('duration_ms'),
+    error: text('error'),
+    responseBody: text('response_body'),
+    succeeded: boolean('succeeded').notNull(),
+    nextAttemptAt: ms('next_attempt_at'),
+  },
+  (table) => [index('webhook_attempts_endpoint').on(table.endpointId, table.id)],
+);

@@ -1,4 +1,5 @@
 import type { SecretBox } from '../../secrets/secret-box.ts';
+import { createPostgresWebhooks } from './webhooks.ts';
 import type { Storage } from '../port.ts';
 import { createPostgresApiTokens } from './api-tokens.ts';
 import { createClient, migrateDatabase, postgresProblem, waitForDatabase } from './client.ts';
@@ -71,6 +72,7 @@ export async function openPostgresStorage(
     rates: createPostgresRates(client),
     reports,
     suppressions: reports,
+    webhooks: createPostgresWebhooks(client),
     keys: {
       async getOrCreate(name, candidate, nowMs) {
         const { rows } = await client.query<{ value: string }>(

@@ -294,3 +294,74 @@ export const webhookTokens = sqliteTable(
   },
   (table) => [index('webhook_tokens_seen_at').on(table.seenAt)],
 );
+
+/** Where webhooks go (webhooks/): the secrets are encrypted with SECRETS_KEY when it is set. */
+export const webhookEndpoints = sqliteTable('webhook_endpoints', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  url: text('url').notNull(),
+  /** JSON array of WebhookEventType names (the outbox trigger reads it with json_each). */
+  events: text('events', { mode: 'json' }).$type<string[]>().notNull(),
+  enabled: integer('enabled', { mode: 'boolean' }).notNull(),
+  description: text('description'),
+  secret: text('secret').notNull(),
+  /** The secret before the last rotation, signing too until `previous_secret_until`. */
+  previousSecret: text('previous_secret'),
+  previousSecretUntil: integer('previous_secret_until'),
+  createdAt: integer('created_at').notNull(),
+  /** When the current run of failures began; null while the last attempt succeeded. */
+  failingSince: integer('failing_since'),
+  /** Why it was disabled by the service ('gone', 'failing'); null when enabled or by hand. */
+  disabledReason: text('disabled_reason'),
+});
+
+/**
+ * One row per event and endpoint, written by a trigger on message_events in the transaction of
+ * the change (see the migration), or by the dispatcher (tests, redeliveries, endpoint.disabled).
+ * `next_attempt_at` null: finished (delivered, or given up).
+ */
+export const webhookOutbox = sqliteTable(
+  'webhook_outbox',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    endpointId: integer('endpoint_id')
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
+    webhookId: text('webhook_id').notNull(),
+    /** A WebhookEventType name, or `webhook.test` / `endpoint.disabled`. */
+    eventType: text('event_type').notNull(),
+    /** The request body, signed as it is. */
+    payload: text('payload').notNull(),
+    createdAt: integer('created_at').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: integer('next_attempt_at'),
+    leaseExpiresAt: integer('lease_expires_at'),
+  },
+  (table) => [
+    index('webhook_outbox_due')
+      .on(table.endpointId, table.nextAttemptAt)
+      .where(sql`${table.nextAttemptAt} is not null`),
+  ],
+);
+
+/** Every attempt to deliver an outbox row, with what the endpoint answered. */
+export const webhookAttempts = sqliteTable(
+  'webhook_attempts',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    outboxId: integer('outbox_id')
+      .notNull()
+      .references(() => webhookOutbox.id, { onDelete: 'cascade' }),
+    endpointId: integer('endpoint_id')
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
+    attempt: integer('attempt').notNull(),
+    at: integer('at').notNull(),
+    statusCode: integer('status_code'),
+    durationMs: integer('duration_ms'),
+    error: text('error'),
+    responseBody: text('response_body'),
+    succeeded: integer('succeeded', { mode: 'boolean' }).notNull(),
+    nextAttemptAt: integer('next_attempt_at'),
+  },
+  (table) => [index('webhook_attempts_endpoint').on(table.endpointId, table.id)],
+);

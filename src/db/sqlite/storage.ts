@@ -19,6 +19,7 @@ import { createSubjectSearchIndexer } from './subject-search.ts';
 import { createWriteProbe } from './write-probe.ts';
 import { createWalSync } from './wal-sync.ts';
 import { createWriteTurns } from './write-turns.ts';
+import { createWebhookRepository } from './webhooks.ts';
 
 export interface SqliteStorageOptions {
   dialect: 'sqlite';
@@ -101,6 +102,7 @@ export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptio
   const tokens = createApiTokenRepository(db);
   const retention = createRetentionRepository(db);
   const probe = createWriteProbe(options.path);
+  const webhooks = createWebhookRepository(db);
 
   const messages: MessageStore = {
     find: (id) => read(() => repository.find(id)),
@@ -223,6 +225,27 @@ export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptio
             return seen?.eventKey === eventKey ? ('same' as const) : ('reused' as const);
           }),
         ),
+    },
+    webhooks: {
+      createEndpoint: (endpoint) => inTurn(() => webhooks.createEndpoint(endpoint)),
+      listEndpoints: () => read(() => webhooks.listEndpoints()),
+      findEndpoint: (id) => read(() => webhooks.findEndpoint(id)),
+      updateEndpoint: (id, change) => inTurn(() => webhooks.updateEndpoint(id, change)),
+      deleteEndpoint: (id) => inTurn(() => webhooks.deleteEndpoint(id)),
+      rotateSecret: (id, secret, untilMs) =>
+        inTurn(() => webhooks.rotateSecret(id, secret, untilMs)),
+      listDeliveries: (endpointId, first) => read(() => webhooks.listDeliveries(endpointId, first)),
+      findDelivery: (id) => read(() => webhooks.findDelivery(id)),
+      // Claims and attempt records wait for no flush (webhooks.ts says why).
+      claimRow: (outboxId, nowMs, leaseMs) =>
+        whenTurn(() => webhooks.claimRow(outboxId, nowMs, leaseMs)),
+      enqueue: (rows, nowMs, dueNow) => inTurn(() => webhooks.enqueue(rows, nowMs, dueNow)),
+      dueEndpoints: (nowMs) => read(() => webhooks.dueEndpoints(nowMs)),
+      claim: (endpointId, limit, nowMs, leaseMs) =>
+        whenTurn(() => webhooks.claim(endpointId, limit, nowMs, leaseMs)),
+      recordAttempts: (records) => whenTurn(() => webhooks.recordAttempts(records)),
+      disableEndpoint: (id, reason, notice, nowMs) =>
+        inTurn(() => webhooks.disableEndpoint(id, reason, notice, nowMs)),
     },
     suppressions: {
       find: (address) => read(() => repository.reports.find(address)),

@@ -9,6 +9,7 @@ import type { SmtpProviderPreset as SmtpProviderModel } from '../../smtp/provide
 import type { StoredApiToken as ApiTokenModel, SuppressionPage as SuppressionConnectionModel } from '../../db/port.ts';
 import type { Principal as ViewerModel } from '../../auth/principal.ts';
 import type { Suppression as SuppressionModel, Suppression as SuppressionEdgeModel, UnmatchedReport as UnmatchedReportModel } from '../../domain/report.ts';
+import type { WebhookEndpoint as WebhookEndpointModel, WebhookDelivery as WebhookDeliveryModel, CreatedWebhookEndpoint as CreatedWebhookEndpointModel } from '../../domain/webhook.ts';
 import type { GraphQLContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -106,11 +107,24 @@ export type ConfigureSmtpProviderInput = {
   username?: InputMaybe<Scalars['String']['input']>;
 };
 
+export type CreateWebhookEndpointInput = {
+  description?: InputMaybe<Scalars['String']['input']>;
+  events: Array<WebhookEventType>;
+  url: Scalars['String']['input'];
+};
+
 export type CreatedApiToken = {
   __typename?: 'CreatedApiToken';
   apiToken: ApiToken;
   /** The token to send as `Authorization: Bearer <token>`; shown only here. */
   token: Scalars['String']['output'];
+};
+
+export type CreatedWebhookEndpoint = {
+  __typename?: 'CreatedWebhookEndpoint';
+  endpoint: WebhookEndpoint;
+  /** whsec_…, shown once. */
+  secret: Scalars['String']['output'];
 };
 
 export type DeliveryError = {
@@ -420,6 +434,10 @@ export type Mutation = {
    * the token records who created it (addition).
    */
   createApiToken: CreatedApiToken;
+  createWebhookEndpoint: CreatedWebhookEndpoint;
+  deleteWebhookEndpoint: Scalars['Boolean']['output'];
+  /** Sends that event again, same webhook-id. */
+  redeliverWebhook: WebhookDelivery;
   /** Takes an address off the suppression list (kept on record: by which token, when); false when it was not listed. Needs ADMIN. */
   removeSuppression: Scalars['Boolean']['output'];
   /**
@@ -437,6 +455,7 @@ export type Mutation = {
    * live subscriptions; needs ADMIN (addition).
    */
   revokeApiToken: ApiToken;
+  rotateWebhookSecret: CreatedWebhookEndpoint;
   sendEmail: Message;
   /**
    * sendEmail for 1 to 1,000 messages in one call and one transaction, results in input order.
@@ -446,6 +465,9 @@ export type Mutation = {
   sendEmails: Array<Message>;
   /** Sends one real message through the configuration in use and returns it (addition). */
   sendTestEmail: Message;
+  /** Type "webhook.test". */
+  sendTestWebhook: WebhookDelivery;
+  updateWebhookEndpoint: WebhookEndpoint;
 };
 
 
@@ -481,6 +503,21 @@ export type MutationCreateApiTokenArgs = {
 };
 
 
+export type MutationCreateWebhookEndpointArgs = {
+  input: CreateWebhookEndpointInput;
+};
+
+
+export type MutationDeleteWebhookEndpointArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationRedeliverWebhookArgs = {
+  deliveryId: Scalars['ID']['input'];
+};
+
+
 export type MutationRemoveSuppressionArgs = {
   address: Scalars['String']['input'];
 };
@@ -506,6 +543,11 @@ export type MutationRevokeApiTokenArgs = {
 };
 
 
+export type MutationRotateWebhookSecretArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
 export type MutationSendEmailArgs = {
   input: SendEmailInput;
 };
@@ -518,6 +560,19 @@ export type MutationSendEmailsArgs = {
 
 export type MutationSendTestEmailArgs = {
   to: Scalars['String']['input'];
+};
+
+
+export type MutationSendTestWebhookArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationUpdateWebhookEndpointArgs = {
+  enabled?: InputMaybe<Scalars['Boolean']['input']>;
+  events?: InputMaybe<Array<WebhookEventType>>;
+  id: Scalars['ID']['input'];
+  url?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type PageInfo = {
@@ -575,6 +630,7 @@ export type Query = {
   verifySmtp: SmtpVerification;
   /** Who is calling: the scope of the token used (ADMIN when no authentication is configured) (addition). */
   viewer: Viewer;
+  webhookEndpoints: Array<WebhookEndpoint>;
 };
 
 
@@ -877,6 +933,53 @@ export type Viewer = {
   tokenName?: Maybe<Scalars['String']['output']>;
 };
 
+/**
+ * One attempt. webhookId is the `webhook-id` header value (one per event, the same on every retry
+ * and redelivery).
+ */
+export type WebhookDelivery = {
+  __typename?: 'WebhookDelivery';
+  at: Scalars['String']['output'];
+  attempt: Scalars['Int']['output'];
+  durationMs?: Maybe<Scalars['Int']['output']>;
+  error?: Maybe<Scalars['String']['output']>;
+  eventType: WebhookEventType;
+  id: Scalars['ID']['output'];
+  nextAttemptAt?: Maybe<Scalars['String']['output']>;
+  responseBody?: Maybe<Scalars['String']['output']>;
+  statusCode?: Maybe<Scalars['Int']['output']>;
+  succeeded: Scalars['Boolean']['output'];
+  webhookId: Scalars['String']['output'];
+};
+
+export type WebhookEndpoint = {
+  __typename?: 'WebhookEndpoint';
+  createdAt: Scalars['String']['output'];
+  /** Newest first; 20 unless given, at most 100. */
+  deliveries: Array<WebhookDelivery>;
+  description?: Maybe<Scalars['String']['output']>;
+  enabled: Scalars['Boolean']['output'];
+  events: Array<WebhookEventType>;
+  id: Scalars['ID']['output'];
+  url: Scalars['String']['output'];
+};
+
+
+export type WebhookEndpointDeliveriesArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type WebhookEventType =
+  | 'MESSAGE_ABANDONED'
+  | 'MESSAGE_BOUNCED'
+  | 'MESSAGE_CANCELLED'
+  | 'MESSAGE_COMPLAINED'
+  | 'MESSAGE_DEFERRED'
+  | 'MESSAGE_DELIVERED'
+  | 'MESSAGE_QUEUED'
+  | 'MESSAGE_SENT'
+  | 'MESSAGE_SUPPRESSED';
+
 
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
@@ -959,7 +1062,9 @@ export type ResolversTypes = {
   BulkActionResult: ResolverTypeWrapper<BulkActionResult>;
   ConfigureSmtpInput: ConfigureSmtpInput;
   ConfigureSmtpProviderInput: ConfigureSmtpProviderInput;
+  CreateWebhookEndpointInput: CreateWebhookEndpointInput;
   CreatedApiToken: ResolverTypeWrapper<Omit<CreatedApiToken, 'apiToken'> & { apiToken: ResolversTypes['ApiToken'] }>;
+  CreatedWebhookEndpoint: ResolverTypeWrapper<CreatedWebhookEndpointModel>;
   DeliveryError: ResolverTypeWrapper<DeliveryErrorModel>;
   DeliveryErrorCode: DeliveryErrorCode;
   DeliveryOutcome: DeliveryOutcome;
@@ -1007,6 +1112,9 @@ export type ResolversTypes = {
   SuppressionReason: SuppressionReason;
   UnmatchedReport: ResolverTypeWrapper<UnmatchedReportModel>;
   Viewer: ResolverTypeWrapper<ViewerModel>;
+  WebhookDelivery: ResolverTypeWrapper<WebhookDeliveryModel>;
+  WebhookEndpoint: ResolverTypeWrapper<WebhookEndpointModel>;
+  WebhookEventType: WebhookEventType;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -1017,7 +1125,9 @@ export type ResolversParentTypes = {
   BulkActionResult: BulkActionResult;
   ConfigureSmtpInput: ConfigureSmtpInput;
   ConfigureSmtpProviderInput: ConfigureSmtpProviderInput;
+  CreateWebhookEndpointInput: CreateWebhookEndpointInput;
   CreatedApiToken: Omit<CreatedApiToken, 'apiToken'> & { apiToken: ResolversParentTypes['ApiToken'] };
+  CreatedWebhookEndpoint: CreatedWebhookEndpointModel;
   DeliveryError: DeliveryErrorModel;
   DeliveryReport: DeliveryReportModel;
   DeliveryStats: DeliveryStatsModel;
@@ -1056,6 +1166,8 @@ export type ResolversParentTypes = {
   SuppressionEdge: SuppressionEdgeModel;
   UnmatchedReport: UnmatchedReportModel;
   Viewer: ViewerModel;
+  WebhookDelivery: WebhookDeliveryModel;
+  WebhookEndpoint: WebhookEndpointModel;
 };
 
 export type ApiTokenResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ApiToken'] = ResolversParentTypes['ApiToken']> = {
@@ -1082,6 +1194,11 @@ export type BulkActionResultResolvers<ContextType = GraphQLContext, ParentType e
 export type CreatedApiTokenResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CreatedApiToken'] = ResolversParentTypes['CreatedApiToken']> = {
   apiToken?: Resolver<ResolversTypes['ApiToken'], ParentType, ContextType>;
   token?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type CreatedWebhookEndpointResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CreatedWebhookEndpoint'] = ResolversParentTypes['CreatedWebhookEndpoint']> = {
+  endpoint?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType>;
+  secret?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type DeliveryErrorResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['DeliveryError'] = ResolversParentTypes['DeliveryError']> = {
@@ -1231,14 +1348,20 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   configureSmtp?: Resolver<ResolversTypes['SmtpConfig'], ParentType, ContextType, RequireFields<MutationConfigureSmtpArgs, 'input'>>;
   configureSmtpProvider?: Resolver<ResolversTypes['SmtpConfig'], ParentType, ContextType, RequireFields<MutationConfigureSmtpProviderArgs, 'input'>>;
   createApiToken?: Resolver<ResolversTypes['CreatedApiToken'], ParentType, ContextType, RequireFields<MutationCreateApiTokenArgs, 'name' | 'scope'>>;
+  createWebhookEndpoint?: Resolver<ResolversTypes['CreatedWebhookEndpoint'], ParentType, ContextType, RequireFields<MutationCreateWebhookEndpointArgs, 'input'>>;
+  deleteWebhookEndpoint?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteWebhookEndpointArgs, 'id'>>;
+  redeliverWebhook?: Resolver<ResolversTypes['WebhookDelivery'], ParentType, ContextType, RequireFields<MutationRedeliverWebhookArgs, 'deliveryId'>>;
   removeSuppression?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveSuppressionArgs, 'address'>>;
   retryConfigurationFailures?: Resolver<ResolversTypes['BulkActionResult'], ParentType, ContextType, Partial<MutationRetryConfigurationFailuresArgs>>;
   retryMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationRetryMessageArgs, 'id'>>;
   retryMessages?: Resolver<ResolversTypes['BulkActionResult'], ParentType, ContextType, RequireFields<MutationRetryMessagesArgs, 'filter'>>;
   revokeApiToken?: Resolver<ResolversTypes['ApiToken'], ParentType, ContextType, RequireFields<MutationRevokeApiTokenArgs, 'id'>>;
+  rotateWebhookSecret?: Resolver<ResolversTypes['CreatedWebhookEndpoint'], ParentType, ContextType, RequireFields<MutationRotateWebhookSecretArgs, 'id'>>;
   sendEmail?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationSendEmailArgs, 'input'>>;
   sendEmails?: Resolver<Array<ResolversTypes['Message']>, ParentType, ContextType, RequireFields<MutationSendEmailsArgs, 'inputs'>>;
   sendTestEmail?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationSendTestEmailArgs, 'to'>>;
+  sendTestWebhook?: Resolver<ResolversTypes['WebhookDelivery'], ParentType, ContextType, RequireFields<MutationSendTestWebhookArgs, 'id'>>;
+  updateWebhookEndpoint?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType, RequireFields<MutationUpdateWebhookEndpointArgs, 'id'>>;
 };
 
 export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
@@ -1260,6 +1383,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   unmatchedReports?: Resolver<Array<ResolversTypes['UnmatchedReport']>, ParentType, ContextType, Partial<QueryUnmatchedReportsArgs>>;
   verifySmtp?: Resolver<ResolversTypes['SmtpVerification'], ParentType, ContextType, Partial<QueryVerifySmtpArgs>>;
   viewer?: Resolver<ResolversTypes['Viewer'], ParentType, ContextType>;
+  webhookEndpoints?: Resolver<Array<ResolversTypes['WebhookEndpoint']>, ParentType, ContextType>;
 };
 
 export type SenderDomainCheckResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SenderDomainCheck'] = ResolversParentTypes['SenderDomainCheck']> = {
@@ -1385,11 +1509,36 @@ export type ViewerResolvers<ContextType = GraphQLContext, ParentType extends Res
   tokenName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
+export type WebhookDeliveryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['WebhookDelivery'] = ResolversParentTypes['WebhookDelivery']> = {
+  at?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  attempt?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  durationMs?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  eventType?: Resolver<ResolversTypes['WebhookEventType'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  nextAttemptAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  responseBody?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  statusCode?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  succeeded?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  webhookId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type WebhookEndpointResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['WebhookEndpoint'] = ResolversParentTypes['WebhookEndpoint']> = {
+  createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  deliveries?: Resolver<Array<ResolversTypes['WebhookDelivery']>, ParentType, ContextType, Partial<WebhookEndpointDeliveriesArgs>>;
+  description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  enabled?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  events?: Resolver<Array<ResolversTypes['WebhookEventType']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = GraphQLContext> = {
   ApiToken?: ApiTokenResolvers<ContextType>;
   AttemptsCount?: AttemptsCountResolvers<ContextType>;
   BulkActionResult?: BulkActionResultResolvers<ContextType>;
   CreatedApiToken?: CreatedApiTokenResolvers<ContextType>;
+  CreatedWebhookEndpoint?: CreatedWebhookEndpointResolvers<ContextType>;
   DeliveryError?: DeliveryErrorResolvers<ContextType>;
   DeliveryReport?: DeliveryReportResolvers<ContextType>;
   DeliveryStats?: DeliveryStatsResolvers<ContextType>;
@@ -1420,5 +1569,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   SuppressionEdge?: SuppressionEdgeResolvers<ContextType>;
   UnmatchedReport?: UnmatchedReportResolvers<ContextType>;
   Viewer?: ViewerResolvers<ContextType>;
+  WebhookDelivery?: WebhookDeliveryResolvers<ContextType>;
+  WebhookEndpoint?: WebhookEndpointResolvers<ContextType>;
 };
 

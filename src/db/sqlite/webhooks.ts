@@ -1,0 +1,239 @@
+import type {
+  ClaimedWebhook,
+  StoredWebhookEndpoint,
+  WebhookDelivery,
+} from '../../domain/webhook.ts';
+import type { WebhookAttemptRecord, WebhookStore } from '../port.ts';
+import {
+  CLAIM_COLUMNS,
+  DELIVERY_COLUMNS,
+  ENDPOINT_COLUMNS,
+  toDelivery,
+  toEndpoint,
+  type EndpointRow,
+} from '../webhook-rows.ts';
+import type { Db } from './client.ts';
+
+type Sync<T> = {
+  [K in keyof T]: T[K] extends (...args: infer A) => Promise<infer R> ? (...args: A) => R : never;
+};
+
+/**
+ * Outgoing webhooks on SQLite, synchronous (the adapter runs writes in its write turns). One
+ * instance per file, so a claim is a plain UPDATE; leases still guard against a claim outliving
+ * a crash of the dispatcher's send.
+ */
+export function createWebhookRepository(db: Db): Sync<WebhookStore> {
+  const sqlite = db.$client;
+  const findEndpoint = sqlite.prepare<[number], EndpointRow>(
+    `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = ?`,
+  );
+  const listEndpoints = sqlite.prepare<[], EndpointRow>(
+    `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints ORDER BY id`,
+  );
+  const insertEndpoint = sqlite.prepare(
+    `INSERT INTO webhook_endpoints (url, events, enabled, description, secret, created_at)
+      VALUES (@url, @events, 1, @description, @secret, @nowMs) RETURNING id`,
+  );
+  const listDeliveries = sqlite.prepare(
+    `SELECT ${DELIVERY_COLUMNS} FROM webhook_attempts a JOIN webhook_outbox o ON o.id = a.outbox_id
+      WHERE a.endpoint_id = ? ORDER BY a.id DESC LIMIT ?`,
+  );
+  const findDelivery = sqlite.prepare(
+    `SELECT ${DELIVERY_COLUMNS} FROM webhook_attempts a JOIN webhook_outbox o ON o.id = a.outbox_id
+      WHERE a.id = ?`,
+  );
+  const insertOutbox = sqlite.prepare(
+    `INSERT INTO webhook_outbox (endpoint_id, webhook_id, event_type, payload, created_at,
+        attempts, next_attempt_at)
+      VALUES (@endpointId, @webhookId, @eventType, @payload, @nowMs, 0, @due) RETURNING id`,
+  );
+  const dueEndpoints = sqlite.prepare<[number, number], number>(
+    `SELECT DISTINCT o.endpoint_id FROM webhook_outbox o
+      JOIN webhook_endpoints e ON e.id = o.endpoint_id AND e.enabled = 1
+      WHERE o.next_attempt_at <= ? AND (o.lease_expires_at IS NULL OR o.lease_expires_at <= ?)`,
+  );
+  const claim = sqlite.prepare(
+    `UPDATE webhook_outbox SET lease_expires_at = @leaseExpiresAt
+      WHERE id IN (SELECT id FROM webhook_outbox
+        WHERE endpoint_id = @endpointId AND next_attempt_at <= @nowMs
+          AND (lease_expires_at IS NULL OR lease_expires_at <= @nowMs)
+        ORDER BY next_attempt_at, id LIMIT @limit)
+        AND EXISTS (SELECT 1 FROM webhook_endpoints WHERE id = @endpointId AND enabled = 1)
+      RETURNING ${CLAIM_COLUMNS}`,
+  );
+  const finishRow = sqlite.prepare(
+    `UPDATE webhook_outbox SET attempts = attempts + 1, next_attempt_at = @next,
+        lease_expires_at = NULL
+      WHERE id = @id AND lease_expires_at = @lease`,
+  );
+  const insertAttempt = sqlite.prepare(
+    `INSERT INTO webhook_attempts (outbox_id, endpoint_id, attempt, at, status_code, duration_ms,
+        error, response_body, succeeded, next_attempt_at)
+      VALUES (@outboxId, @endpointId, @attempt, @at, @statusCode, @durationMs, @error,
+        @responseBody, @succeeded, @next) RETURNING id`,
+  );
+  const markFailing = sqlite.prepare<
+    [number | null, number, number],
+    { failingSinceMs: number | null }
+  >(
+    `UPDATE webhook_endpoints SET failing_since = CASE WHEN ? IS NULL THEN NULL
+        ELSE coalesce(failing_since, ?) END
+      WHERE id = ? RETURNING failing_since AS "failingSinceMs"`,
+  );
+
+  const endpoint = (id: number): StoredWebhookEndpoint | null => {
+    const row = findEndpoint.get(id);
+    return row ? toEndpoint(row) : null;
+  };
+  const delivery = (id: number): WebhookDelivery | null => {
+    const row = findDelivery.get(id) as Parameters<typeof toDelivery>[0] | undefined;
+    return row ? toDelivery(row) : null;
+  };
+
+  /**
+   * Claims and attempt records are written without waiting for fsync, like everything the
+   * delivery thread commits: none is a promise to a client, and one lost to a power cut only
+   * means a webhook sent again (at least once) and a line missing from the log. The outbox rows
+   * themselves are written with the change that caused them, as durable as it is.
+   */
+  function withoutFsync<T>(work: () => T): T {
+    const level = sqlite.pragma('synchronous', { simple: true }) as number;
+    if (level <= 1) return work();
+    sqlite.pragma('synchronous = NORMAL');
+    try {
+      return work();
+    } finally {
+      sqlite.pragma(`synchronous = ${level}`);
+    }
+  }
+
+  function recordOne(record: WebhookAttemptRecord) {
+    const { claim: claimed } = record;
+    const finished = finishRow.run({
+      id: claimed.outboxId,
+      lease: claimed.leaseExpiresAtMs,
+      next: record.nextAttemptAtMs,
+    });
+    if (finished.changes === 0) return null;
+    const { id } = insertAttempt.get({
+      outboxId: claimed.outboxId,
+      endpointId: claimed.endpointId,
+      attempt: claimed.attempts + 1,
+      at: record.atMs,
+      statusCode: record.statusCode,
+      durationMs: record.durationMs,
+      error: record.error,
+      responseBody: record.responseBody,
+      succeeded: record.succeeded ? 1 : 0,
+      next: record.nextAttemptAtMs,
+    }) as { id: number };
+    const failing = markFailing.get(record.succeeded ? null : 1, record.atMs, claimed.endpointId);
+    return { delivery: delivery(id)!, failingSinceMs: failing?.failingSinceMs ?? null };
+  }
+
+  return {
+    createEndpoint({ url, events, description, secret, nowMs }) {
+      const { id } = insertEndpoint.get({
+        url,
+        events: JSON.stringify(events),
+        description,
+        secret,
+        nowMs,
+      }) as { id: number };
+      return endpoint(id)!;
+    },
+    listEndpoints: () => listEndpoints.all().map(toEndpoint),
+    findEndpoint: endpoint,
+    updateEndpoint(id, change) {
+      sqlite
+        .prepare(
+          `UPDATE webhook_endpoints SET url = coalesce(@url, url),
+              events = coalesce(@events, events), enabled = coalesce(@enabled, enabled),
+              failing_since = CASE WHEN @enabled = 1 THEN NULL ELSE failing_since END,
+              disabled_reason = CASE WHEN @enabled = 1 THEN NULL ELSE disabled_reason END
+            WHERE id = @id`,
+        )
+        .run({
+          id,
+          url: change.url ?? null,
+          events: change.events ? JSON.stringify(change.events) : null,
+          enabled: change.enabled === undefined ? null : change.enabled ? 1 : 0,
+        });
+      return endpoint(id);
+    },
+    deleteEndpoint: (id) =>
+      sqlite
+        .transaction(() => {
+          sqlite.prepare('DELETE FROM webhook_attempts WHERE endpoint_id = ?').run(id);
+          sqlite.prepare('DELETE FROM webhook_outbox WHERE endpoint_id = ?').run(id);
+          return sqlite.prepare('DELETE FROM webhook_endpoints WHERE id = ?').run(id).changes > 0;
+        })
+        .immediate(),
+    rotateSecret(id, secret, previousUntilMs) {
+      sqlite
+        .prepare(
+          `UPDATE webhook_endpoints SET previous_secret = secret, secret = ?,
+            previous_secret_until = ? WHERE id = ?`,
+        )
+        .run(secret, previousUntilMs, id);
+      return endpoint(id);
+    },
+    listDeliveries: (endpointId, first) =>
+      (listDeliveries.all(endpointId, first) as Parameters<typeof toDelivery>[0][]).map(toDelivery),
+    findDelivery: delivery,
+    claimRow: (outboxId, nowMs, leaseMs) =>
+      (sqlite
+        .prepare(
+          `UPDATE webhook_outbox SET lease_expires_at = ?
+            WHERE id = ? AND (lease_expires_at IS NULL OR lease_expires_at <= ?)
+            RETURNING ${CLAIM_COLUMNS}`,
+        )
+        .get(nowMs + leaseMs, outboxId, nowMs) as ClaimedWebhook | undefined) ?? null,
+    enqueue: (rows, nowMs, dueNow) =>
+      sqlite
+        .transaction(() =>
+          rows.map(
+            (row) =>
+              (insertOutbox.get({ ...row, nowMs, due: dueNow ? nowMs : null }) as { id: number })
+                .id,
+          ),
+        )
+        .immediate(),
+    dueEndpoints: (nowMs) => dueEndpoints.pluck().all(nowMs, nowMs),
+    claim: (endpointId, limit, nowMs, leaseMs) =>
+      withoutFsync(() =>
+        (
+          claim.all({
+            endpointId,
+            limit,
+            nowMs,
+            leaseExpiresAt: nowMs + leaseMs,
+          }) as ClaimedWebhook[]
+        ).sort((a, b) => a.outboxId - b.outboxId),
+      ),
+    recordAttempts: (records) =>
+      withoutFsync(() => sqlite.transaction(() => records.map(recordOne)).immediate()),
+    disableEndpoint: (id, reason, notice, nowMs) =>
+      sqlite
+        .transaction(() => {
+          const changed = sqlite
+            .prepare(
+              `UPDATE webhook_endpoints SET enabled = 0, disabled_reason = ? WHERE id = ? AND enabled = 1`,
+            )
+            .run(reason, id).changes;
+          if (changed === 0) return false;
+          const others = sqlite
+            .prepare<[number], number>(
+              `SELECT id FROM webhook_endpoints WHERE enabled = 1 AND id <> ? AND events <> '[]'`,
+            )
+            .pluck()
+            .all(id);
+          for (const endpointId of others) {
+            insertOutbox.get({ ...notice, endpointId, nowMs, due: nowMs });
+          }
+          return true;
+        })
+        .immediate(),
+  };
+}
