@@ -54,8 +54,9 @@ describe(`webhook dispatcher (${TEST_DIALECT})`, () => {
     clock = T0 + FAILING_DISABLES_AFTER_MS;
     await enqueue(storage.messages, [newMessage(2)], clock);
     dispatcher.wake();
-    const notice = await waitFor(() =>
-      other.received.find((r) => r.payload.type === 'endpoint.disabled'),
+    const notice = await waitFor(
+      () => other.received.find((r) => r.payload.type === 'endpoint.disabled'),
+      { timeoutMs: 30_000, description: 'endpoint.disabled at the other endpoint' },
     );
     // (Signed 3 days ahead of the real clock: the library's 5-minute tolerance would refuse it.)
     assert.equal(notice.payload.data.reason, 'failing');
