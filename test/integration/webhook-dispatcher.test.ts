@@ -49,14 +49,19 @@ describe(`webhook dispatcher (${TEST_DIALECT})`, () => {
     });
     closeWith(t, () => dispatcher.close());
     await enqueue(storage.messages, [newMessage(1)], T0);
-    await waitFor(() => failing.received.length >= 1, { description: 'the first failure' });
+    // Recorded, not only received: a failure recorded after the clock jump below would start the
+    // failure run 3 days late, and nothing would be disabled.
+    await waitFor(
+      async () => (await storage.webhooks.findEndpoint(endpoint.id))?.failingSinceMs === T0,
+      { description: 'the first failure recorded' },
+    );
     // Still failing 3 days later (another event, the first one's retries long gone).
     clock = T0 + FAILING_DISABLES_AFTER_MS;
     await enqueue(storage.messages, [newMessage(2)], clock);
     dispatcher.wake();
     const notice = await waitFor(
       () => other.received.find((r) => r.payload.type === 'endpoint.disabled'),
-      { timeoutMs: 30_000, description: 'endpoint.disabled at the other endpoint' },
+      { description: 'endpoint.disabled at the other endpoint' },
     );
     // (Signed 3 days ahead of the real clock: the library's 5-minute tolerance would refuse it.)
     assert.equal(notice.payload.data.reason, 'failing');
