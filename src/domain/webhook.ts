@@ -18,6 +18,12 @@ export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 export const WEBHOOK_TEST_TYPE = 'webhook.test';
 export const ENDPOINT_DISABLED_TYPE = 'endpoint.disabled';
 
+/** How the API names those two (WebhookDelivery.eventType). */
+export const NOTICE_EVENT_TYPES = {
+  [WEBHOOK_TEST_TYPE]: 'WEBHOOK_TEST',
+  [ENDPOINT_DISABLED_TYPE]: 'ENDPOINT_DISABLED',
+} as const;
+
 /** `MESSAGE_SENT` -> `message.sent`, the body's `type`. */
 export function wireType(type: string): string {
   return type.includes('.') ? type : type.toLowerCase().replace('_', '.');

@@ -202,6 +202,12 @@ describe(`outgoing webhooks (${TEST_DIALECT})`, () => {
     assert.ok(notice.verified);
     assert.equal(notice.payload.data.endpoint.id, goneId);
     assert.equal(notice.payload.data.reason, 'gone');
+    const notified = await waitFor(async () => {
+      const endpoints = (await svc.gql(DELIVERIES)).data.webhookEndpoints;
+      const at = endpoints.find((e: any) => e.id !== goneId);
+      return at.deliveries.find((d: any) => d.succeeded);
+    });
+    assert.equal(notified.eventType, 'ENDPOINT_DISABLED');
     const listed = await svc.gql(DELIVERIES);
     const endpoint = listed.data.webhookEndpoints.find((e: any) => e.id === goneId);
     assert.equal(endpoint.enabled, false);
@@ -267,10 +273,24 @@ describe(`outgoing webhooks (${TEST_DIALECT})`, () => {
     assert.equal(receiver.received[1]!.id, receiver.received[0]!.id);
     assert.equal(receiver.received[1]!.body, receiver.received[0]!.body);
     const test = await svc.gql(
-      `mutation ($id: ID!) { sendTestWebhook(id: $id) { succeeded statusCode } }`,
+      `mutation ($id: ID!) { sendTestWebhook(id: $id) { succeeded statusCode eventType } }`,
       { id: endpointId },
     );
-    assert.deepEqual(test.data.sendTestWebhook, { succeeded: true, statusCode: 200 });
+    assert.deepEqual(test.data.sendTestWebhook, {
+      succeeded: true,
+      statusCode: 200,
+      eventType: 'WEBHOOK_TEST',
+    });
+    // The notices are sent without a subscription, and cannot be subscribed to.
+    const subscribed = await svc.gql(
+      `mutation ($id: ID!) { updateWebhookEndpoint(id: $id, events: [WEBHOOK_TEST]) { id } }`,
+      { id: endpointId },
+    );
+    assert.equal(subscribed.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+    assert.match(
+      subscribed.errors[0].message + JSON.stringify(subscribed.errors[0].extensions),
+      /WEBHOOK_TEST cannot be subscribed to/,
+    );
     const last = receiver.received.at(-1)!;
     assert.equal(last.payload.type, 'webhook.test');
     assert.ok(last.verified);

@@ -970,6 +970,8 @@ export type WebhookEndpointDeliveriesArgs = {
 };
 
 export type WebhookEventType =
+  /** The notice that another endpoint was disabled (body type `endpoint.disabled`); sent to every enabled endpoint, not subscribable (addition). */
+  | 'ENDPOINT_DISABLED'
   | 'MESSAGE_ABANDONED'
   | 'MESSAGE_BOUNCED'
   | 'MESSAGE_CANCELLED'
@@ -978,7 +980,9 @@ export type WebhookEventType =
   | 'MESSAGE_DELIVERED'
   | 'MESSAGE_QUEUED'
   | 'MESSAGE_SENT'
-  | 'MESSAGE_SUPPRESSED';
+  | 'MESSAGE_SUPPRESSED'
+  /** A delivery of sendTestWebhook (body type `webhook.test`); not an event an endpoint can subscribe to (addition). */
+  | 'WEBHOOK_TEST';
 
 
 

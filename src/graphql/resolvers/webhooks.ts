@@ -1,4 +1,9 @@
-import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../../domain/webhook.ts';
+import {
+  NOTICE_EVENT_TYPES,
+  WEBHOOK_EVENT_TYPES,
+  type WebhookEventType,
+} from '../../domain/webhook.ts';
+import type { WebhookEventType as ApiWebhookEventType } from '../generated/types.ts';
 import { BadUserInputError, ConflictError, NotFoundError } from '../errors.ts';
 import type {
   CreatedWebhookEndpointResolvers,
@@ -19,11 +24,22 @@ function idOf(id: string, what: string): number {
   return rowId;
 }
 
-function validEvents(events: readonly WebhookEventType[], field: string): WebhookEventType[] {
+const SUBSCRIBABLE = new Set<string>(WEBHOOK_EVENT_TYPES);
+
+function validEvents(events: readonly ApiWebhookEventType[], field: string): WebhookEventType[] {
   if (events.length === 0) {
     throw new BadUserInputError([{ field, problem: 'must name at least one event type' }]);
   }
-  return [...new Set(events)];
+  const notices = events.filter((type) => !SUBSCRIBABLE.has(type));
+  if (notices.length > 0) {
+    throw new BadUserInputError([
+      {
+        field,
+        problem: `${[...new Set(notices)].join(', ')} cannot be subscribed to: they are sent without a subscription`,
+      },
+    ]);
+  }
+  return [...new Set(events as WebhookEventType[])];
 }
 
 export const WebhookQuery: Pick<QueryResolvers, 'webhookEndpoints'> = {
@@ -111,14 +127,13 @@ export const WebhookEndpoint: WebhookEndpointResolvers = {
 
 export const CreatedWebhookEndpoint: CreatedWebhookEndpointResolvers = {};
 
-const EVENT_TYPES = new Set<string>(WEBHOOK_EVENT_TYPES);
-
 export const WebhookDelivery: WebhookDeliveryResolvers = {
   id: (delivery) => String(delivery.id),
-  // `webhook.test` and `endpoint.disabled` have no value in the contract's enum: until it has
-  // one, they show as MESSAGE_SENT (the request's body says what they are).
+  // The contract's enum names the message events; the two notices are additions to it.
   eventType: (delivery) =>
-    EVENT_TYPES.has(delivery.eventType) ? (delivery.eventType as WebhookEventType) : 'MESSAGE_SENT',
+    SUBSCRIBABLE.has(delivery.eventType)
+      ? (delivery.eventType as WebhookEventType)
+      : NOTICE_EVENT_TYPES[delivery.eventType as keyof typeof NOTICE_EVENT_TYPES],
   at: (delivery) => isoTime(delivery.atMs),
   nextAttemptAt: (delivery) => isoTimeOrNull(delivery.nextAttemptAtMs),
 };
