@@ -392,6 +392,11 @@ export interface RetentionStore {
   pruneBatch(request: PruneRequest): Promise<PruneResult>;
   /** Deletes delivery reports that matched no message, received before `olderThanMs`; how many. */
   pruneUnmatchedReports(olderThanMs: number): Promise<number>;
+  /**
+   * Deletes finished webhook deliveries (delivered or given up) created before `olderThanMs`,
+   * with their attempts; how many deliveries. Those still to be retried stay.
+   */
+  pruneWebhookDeliveries(olderThanMs: number): Promise<number>;
 }
 
 export interface RateBucketRequest {

@@ -67,9 +67,19 @@ export function startRetentionJob(deps: RetentionJobDeps): RetentionJob {
       closed || options.retentionDays === null
         ? 0
         : await retention.pruneUnmatchedReports(now() - options.retentionDays * DAY_MS);
-    if (total > 0 || unmatched > 0) {
+    // Webhook deliveries carry their own copy of the message: kept by age like messages.
+    const webhookDeliveries =
+      closed || options.retentionDays === null
+        ? 0
+        : await retention.pruneWebhookDeliveries(now() - options.retentionDays * DAY_MS);
+    if (total > 0 || unmatched > 0 || webhookDeliveries > 0) {
       log.info(
-        { pruned: total, unmatchedReports: unmatched, durationMs: now() - startedAt },
+        {
+          pruned: total,
+          unmatchedReports: unmatched,
+          webhookDeliveries,
+          durationMs: now() - startedAt,
+        },
         'retention pruned old messages',
       );
     }

@@ -223,3 +223,43 @@ describe(`webhook event types of message events (${TEST_DIALECT})`, () => {
     assert.equal(recorded?.failingSinceMs, now);
   });
 });
+
+describe(`webhook log retention (${TEST_DIALECT})`, () => {
+  test('finished deliveries older than the cut go with their attempts; pending ones stay', async (t) => {
+    const { storage } = await openTestStorage(t);
+    const endpoint = await storage.webhooks.createEndpoint({
+      url: 'https://example.com/hooks',
+      events: ['MESSAGE_QUEUED'],
+      description: null,
+      secret: 'whsec_test',
+      nowMs: T0,
+    });
+    await enqueue(storage.messages, [newMessage(1), newMessage(2)], T0);
+    const now = Date.now() + 1_000;
+    const claims = await storage.webhooks.claim(endpoint.id, 10, now, 60_000);
+    assert.equal(claims.length, 2);
+    const attempt = { atMs: now, durationMs: 1, error: null, responseBody: '' };
+    await storage.webhooks.recordAttempts([
+      { ...attempt, claim: claims[0]!, statusCode: 200, succeeded: true, nextAttemptAtMs: null },
+      {
+        ...attempt,
+        claim: claims[1]!,
+        statusCode: 500,
+        succeeded: false,
+        nextAttemptAtMs: now + 5_000,
+      },
+    ]);
+    assert.equal((await storage.webhooks.listDeliveries(endpoint.id, 10)).length, 2);
+    // A cut before they were made prunes nothing.
+    assert.equal(await storage.retention.pruneWebhookDeliveries(T0 - 1), 0);
+    assert.equal(await storage.retention.pruneWebhookDeliveries(now + 1), 1);
+    const left = await storage.webhooks.listDeliveries(endpoint.id, 10);
+    assert.deepEqual(
+      left.map((delivery) => delivery.webhookId),
+      [claims[1]!.webhookId],
+    );
+    // Still to be retried: its row is there to be claimed.
+    const [retry] = await storage.webhooks.claim(endpoint.id, 10, now + 5_000, 60_000);
+    assert.equal(retry?.webhookId, claims[1]!.webhookId);
+  });
+});

@@ -25,6 +25,15 @@ export function createPostgresRetention(client: PostgresClient): RetentionStore 
       return result.rowCount ?? 0;
     },
 
+    async pruneWebhookDeliveries(olderThanMs) {
+      // Attempts go with their delivery (ON DELETE CASCADE).
+      const result = await client.query(
+        'DELETE FROM webhook_outbox WHERE next_attempt_at IS NULL AND created_at < $1',
+        [olderThanMs],
+      );
+      return result.rowCount ?? 0;
+    },
+
     pruneBatch(request: PruneRequest) {
       return client.transaction(async (tx) => {
         const lock = await tx.query<{ locked: boolean }>(

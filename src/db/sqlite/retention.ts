@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, lt, max, notExists, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, lt, max, notExists, sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
 import {
   dispatches,
@@ -7,6 +7,7 @@ import {
   retentionState,
   submissions,
   unmatchedReports,
+  webhookOutbox,
 } from './schema.ts';
 
 /** Statuses a message never leaves by itself: only these are ever pruned. */
@@ -95,6 +96,14 @@ export function createRetentionRepository(db: Db) {
   }
 
   return {
+    pruneWebhookDeliveries(olderThanMs: number): number {
+      // Attempts go with their delivery (ON DELETE CASCADE).
+      return db
+        .delete(webhookOutbox)
+        .where(and(isNull(webhookOutbox.nextAttemptAt), lt(webhookOutbox.createdAt, olderThanMs)))
+        .run().changes;
+    },
+
     pruneUnmatchedReports(olderThanMs: number): number {
       return db.delete(unmatchedReports).where(lt(unmatchedReports.at, olderThanMs)).run().changes;
     },

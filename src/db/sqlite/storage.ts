@@ -189,6 +189,8 @@ export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptio
       pruneBatch: (request) => inTurn(() => retention.pruneBatch(request)),
       pruneUnmatchedReports: (olderThanMs) =>
         inTurn(() => retention.pruneUnmatchedReports(olderThanMs)),
+      pruneWebhookDeliveries: (olderThanMs) =>
+        inTurn(() => retention.pruneWebhookDeliveries(olderThanMs)),
     },
     // One instance per database file: its memory is where every request passes.
     rates: createMemoryRates(),
