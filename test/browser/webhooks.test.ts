@@ -193,6 +193,21 @@ test('an admin creates an endpoint, sees its secret once, and follows its delive
   });
   assert.equal(receiver.received.at(-1)!.verified, true, 'verified with the new secret');
 
+  // Mail moving: the event of a message sent through the API shows up in the log by itself.
+  await page.waitForSelector('[data-connection="live"]');
+  const sent = await svc.gql(
+    `mutation ($input: SendEmailInput!) { sendEmail(input: $input) { id } }`,
+    { input: { to: 'hooked@example.com', subject: 'Pushed to the app', text: 'x' } },
+  );
+  assert.equal(sent.errors, undefined, JSON.stringify(sent.errors));
+  const queued = card.locator('.webhook-log tr:has(code:text-is("message.queued"))');
+  await queued.waitFor();
+  const queuedId = (await queued.getAttribute('data-webhook-id'))!;
+  const pushed = receiver.received.find((request) => request.id === queuedId);
+  assert.equal(pushed?.payload.type, 'message.queued');
+  assert.equal(pushed?.payload.data.message.id, sent.data.sendEmail.id);
+  assert.equal(pushed?.verified, true);
+
   // Delete, after a confirmation.
   await card.locator('button:text-is("Delete")').click();
   await card.locator('button:text("Keep it")').click();

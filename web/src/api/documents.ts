@@ -159,3 +159,13 @@ export const SEND_TEST_WEBHOOK = `mutation SendTestWebhook($id: ID!) {
 export const REDELIVER_WEBHOOK = `mutation RedeliverWebhook($deliveryId: ID!) {
   redeliverWebhook(deliveryId: $deliveryId) { id }
 }`;
+
+/**
+ * The figures that move when messages change, which is when webhook events are sent: the
+ * Webhooks page reads its log again when they do (and every few seconds, for retries).
+ */
+export const WEBHOOK_TICK_SUBSCRIPTION = `subscription WebhookTick {
+  queueStats(windowSeconds: 3600, intervalMs: 1000) {
+    queued sent deferred abandoned delivered bouncedHard bouncedSoft complained suppressed
+  }
+}`;

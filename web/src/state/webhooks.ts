@@ -7,8 +7,10 @@ import {
   SEND_TEST_WEBHOOK,
   UPDATE_WEBHOOK_ENDPOINT,
   WEBHOOK_ENDPOINTS_QUERY,
+  WEBHOOK_TICK_SUBSCRIPTION,
 } from '../api/documents.ts';
 import { GraphQLRequestError, graphql, problemText } from '../api/http.ts';
+import { follow } from '../api/live.ts';
 import type { WebhookEndpoint, WebhookEventType } from '../api/types.ts';
 
 /**
@@ -51,7 +53,10 @@ const isForbidden = (error: unknown) =>
 
 const problemOf = (error: unknown) => problemText(error) ?? 'an API token is needed';
 
-/** The outgoing-webhook endpoints and their logs, read again every few seconds and after actions. */
+/**
+ * The outgoing-webhook endpoints and their logs, read again after actions, when the queue's
+ * figures change and every few seconds (retries move nothing else).
+ */
 export function useWebhookEndpoints(epoch: number): WebhookEndpointList {
   const [endpoints, setEndpoints] = useState<WebhookEndpoint[] | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -93,7 +98,25 @@ export function useWebhookEndpoints(epoch: number): WebhookEndpointList {
     const timer = setInterval(() => {
       if (!document.hidden && !refused.current && inFlight.current === 0) void reload();
     }, WEBHOOK_REFRESH_MS);
-    return () => clearInterval(timer);
+    // Mail moving means events going out: read the log when the figures change.
+    let last: string | null = null;
+    const stop = follow<{ queueStats: Record<string, number> }>(
+      WEBHOOK_TICK_SUBSCRIPTION,
+      () => ({}),
+      {
+        next: ({ queueStats }) => {
+          const figures = JSON.stringify(queueStats);
+          if (last !== null && figures !== last && !refused.current && inFlight.current === 0) {
+            void reload();
+          }
+          last = figures;
+        },
+      },
+    );
+    return () => {
+      clearInterval(timer);
+      stop();
+    };
   }, [epoch]);
 
   const act = async (query: string, variables: Record<string, unknown>): Promise<Problem> => {
