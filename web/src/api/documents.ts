@@ -127,3 +127,45 @@ export const UNMATCHED_REPORTS_QUERY = `query Unmatched($first: Int) {
 export const LIST_CHANGES_SUBSCRIPTION = `subscription ListChanges {
   queueStats(windowSeconds: 3600, intervalMs: 1000) { bouncedHard complained unmatchedReports }
 }`;
+
+const WEBHOOK_DELIVERY = `id webhookId eventType attempt at statusCode durationMs error responseBody succeeded nextAttemptAt`;
+const WEBHOOK_ENDPOINT = `id url events enabled description createdAt`;
+
+/** The endpoints with their newest deliveries (ADMIN only, the list included). */
+export const WEBHOOK_ENDPOINTS_QUERY = `query WebhookEndpoints($first: Int) {
+  webhookEndpoints { ${WEBHOOK_ENDPOINT} deliveries(first: $first) { ${WEBHOOK_DELIVERY} } }
+}`;
+
+export const CREATE_WEBHOOK_ENDPOINT = `mutation CreateWebhookEndpoint($input: CreateWebhookEndpointInput!) {
+  createWebhookEndpoint(input: $input) { secret endpoint { id url } }
+}`;
+
+export const UPDATE_WEBHOOK_ENDPOINT = `mutation UpdateWebhookEndpoint($id: ID!, $enabled: Boolean) {
+  updateWebhookEndpoint(id: $id, enabled: $enabled) { id enabled }
+}`;
+
+export const DELETE_WEBHOOK_ENDPOINT = `mutation DeleteWebhookEndpoint($id: ID!) {
+  deleteWebhookEndpoint(id: $id)
+}`;
+
+export const ROTATE_WEBHOOK_SECRET = `mutation RotateWebhookSecret($id: ID!) {
+  rotateWebhookSecret(id: $id) { secret endpoint { id url } }
+}`;
+
+export const SEND_TEST_WEBHOOK = `mutation SendTestWebhook($id: ID!) {
+  sendTestWebhook(id: $id) { id }
+}`;
+
+export const REDELIVER_WEBHOOK = `mutation RedeliverWebhook($deliveryId: ID!) {
+  redeliverWebhook(deliveryId: $deliveryId) { id }
+}`;
+
+/**
+ * The figures that move when messages change, which is when webhook events are sent: the
+ * Webhooks page reads its log again when they do (and every few seconds, for retries).
+ */
+export const WEBHOOK_TICK_SUBSCRIPTION = `subscription WebhookTick {
+  queueStats(windowSeconds: 3600, intervalMs: 1000) {
+    queued sent deferred abandoned delivered bouncedHard bouncedSoft complained suppressed
+  }
+}`;

@@ -206,3 +206,33 @@ export type {
   SenderCheckStatus,
   SenderDomainReport as SenderDomainCheck,
 } from '../../../src/sender-domain/types.ts';
+
+export { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../../../src/domain/webhook.ts';
+import type { WebhookEventType } from '../../../src/domain/webhook.ts';
+
+/** One attempt to deliver an event to an endpoint (the endpoint's log, newest first). */
+export interface WebhookDelivery {
+  id: string;
+  /** The `webhook-id` header: the same on every retry and "send again". */
+  webhookId: string;
+  eventType: WebhookEventType;
+  attempt: number;
+  at: string;
+  statusCode: number | null;
+  durationMs: number | null;
+  error: string | null;
+  /** The first 4 KB of what the endpoint answered. */
+  responseBody: string | null;
+  succeeded: boolean;
+  nextAttemptAt: string | null;
+}
+
+export interface WebhookEndpoint {
+  id: string;
+  url: string;
+  events: WebhookEventType[];
+  enabled: boolean;
+  description: string | null;
+  createdAt: string;
+  deliveries: WebhookDelivery[];
+}

@@ -11,6 +11,7 @@ import { MessagesPage } from './MessagesPage.tsx';
 import { SuppressionsPage } from './SuppressionsPage.tsx';
 import { TabBar } from './TabBar.tsx';
 import { TokenDialog } from './TokenDialog.tsx';
+import { WebhooksPage } from './WebhooksPage.tsx';
 
 interface PageProps {
   epoch: number;
@@ -22,6 +23,7 @@ interface PageProps {
 const PAGES: Record<ViewId, (props: PageProps) => JSX.Element> = {
   messages: MessagesPage,
   suppressions: SuppressionsPage,
+  webhooks: WebhooksPage,
 };
 
 export function App() {

@@ -86,3 +86,8 @@ export function percent(ratio: number | null): string {
   const value = ratio * 100;
   return `${value === 0 || value >= 10 ? value.toFixed(0) : value.toFixed(1)}%`;
 }
+
+/** MESSAGE_SENT -> "message.sent", the `type` the receiver sees in the body. */
+export function webhookEventLabel(type: string): string {
+  return type.toLowerCase().replace('_', '.');
+}

@@ -7,6 +7,8 @@ import { createStore } from './store.ts';
 export const VIEWS = [
   { id: 'messages', path: '/', label: 'Messages' },
   { id: 'suppressions', path: '/suppressions', label: 'Suppressions' },
+  // Not /webhooks: the server answers that path for providers' incoming webhooks.
+  { id: 'webhooks', path: '/outgoing-webhooks', label: 'Webhooks' },
 ] as const;
 
 export type ViewId = (typeof VIEWS)[number]['id'];
