@@ -131,6 +131,7 @@ test('an admin creates an endpoint, sees its secret once, and follows its delive
   assert.ok(got, 'the receiver got the event the log shows');
   assert.equal(got.verified, true, 'signed with the secret shown');
   assert.equal(got.payload.type, 'webhook.test');
+  assert.match(ok.text, /webhook\.test/, 'the log names it as the receiver sees it');
   assert.equal(ok.attempt, 1);
 
   // The receiver fails: the log shows the 500, what it answered, and the retry the service makes

@@ -215,7 +215,8 @@ export interface WebhookDelivery {
   id: string;
   /** The `webhook-id` header: the same on every retry and "send again". */
   webhookId: string;
-  eventType: WebhookEventType;
+  /** A message event, or one of the two notices sent without a subscription. */
+  eventType: WebhookEventType | 'WEBHOOK_TEST' | 'ENDPOINT_DISABLED';
   attempt: number;
   at: string;
   statusCode: number | null;
