@@ -99,6 +99,8 @@ interface MailRun {
 async function runMail(withWebhooks: boolean): Promise<MailRun> {
   const { sink, close } = await startSink('process');
   const service = await startServiceProcess({
+    // BENCH_CPU_PROF=<dir>: the run with webhooks under --cpu-prof.
+    cpuProfDir: withWebhooks ? env['BENCH_CPU_PROF'] || null : null,
     env: {
       SMTP_CONNECTION_URI: `smtp://127.0.0.1:${sink.port}/?disable_starttls=true`,
       API_TOKEN: 'bench-admin-token',

@@ -48,10 +48,12 @@ export function createWebhookRepository(db: Db): Sync<WebhookStore> {
         attempts, next_attempt_at)
       VALUES (@endpointId, @webhookId, @eventType, @payload, @nowMs, 0, @due) RETURNING id`,
   );
+  // One look per endpoint (its first unleased due row), as on PostgreSQL: a DISTINCT over every
+  // due row scanned a whole backlog at each wake, 40 % of the main thread under load.
   const dueEndpoints = sqlite.prepare<[number, number], number>(
-    `SELECT DISTINCT o.endpoint_id FROM webhook_outbox o
-      JOIN webhook_endpoints e ON e.id = o.endpoint_id AND e.enabled = 1
-      WHERE o.next_attempt_at <= ? AND (o.lease_expires_at IS NULL OR o.lease_expires_at <= ?)`,
+    `SELECT e.id FROM webhook_endpoints e WHERE e.enabled = 1 AND EXISTS (
+      SELECT 1 FROM webhook_outbox o WHERE o.endpoint_id = e.id AND o.next_attempt_at <= ?
+        AND (o.lease_expires_at IS NULL OR o.lease_expires_at <= ?))`,
   );
   const claim = sqlite.prepare(
     `UPDATE webhook_outbox SET lease_expires_at = @leaseExpiresAt
