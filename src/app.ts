@@ -3,7 +3,7 @@ import { openStorage, storageDescriptorFor } from './db/open-storage.ts';
 import { createDeliveryStats } from './delivery/delivery-stats.ts';
 import { createDeliveryHandle } from './delivery/delivery-handle.ts';
 import { loadVerpKey } from './delivery/verp-key.ts';
-import { startDeliveryThread, type DeliveryThread } from './delivery/delivery-thread-host.ts';
+import { spawnDeliveryThread, type DeliveryThread } from './delivery/delivery-thread-host.ts';
 import { createEventBus } from './delivery/event-bus.ts';
 import { createOutbox } from './delivery/outbox.ts';
 import { createSmtpSettings } from './delivery/smtp-settings.ts';
@@ -72,7 +72,16 @@ export async function startApp(
   useDnsServers(config.dnsServers);
   const dns = createDnsResolver({ servers: config.dnsServers, timeoutMs: config.dnsTimeoutMs });
   const descriptor = storageDescriptorFor(config.storage);
-  const storage = await openStorage(descriptor, { role: 'main', secrets });
+  // Loads its modules while this thread migrates; started further down. A start-up that fails
+  // before then ends it (until started, it keeps no process alive either way).
+  const spawnedDelivery = spawnDeliveryThread();
+  let storage: Awaited<ReturnType<typeof openStorage>>;
+  try {
+    storage = await openStorage(descriptor, { role: 'main', secrets });
+  } catch (error) {
+    await spawnedDelivery.terminate();
+    throw error;
+  }
   let embeddedSmtp: EmbeddedSmtpServer | null = null;
   // The VERP key (verp-key.ts), as base64 for both threads.
   let bounceKey: string | null = null;
@@ -92,6 +101,7 @@ export async function startApp(
       (await storage.smtpConfigs.latest()) === null;
     embeddedSmtp = needsEmbedded ? await startEmbeddedSmtpServer(config.embeddedSmtpPort!) : null;
   } catch (error) {
+    await spawnedDelivery.terminate();
     await storage.close();
     throw error;
   }
@@ -152,7 +162,7 @@ export async function startApp(
   };
   // The delivery thread boots while the HTTP side starts: /healthz means the database is
   // migrated and the API answers (delivery-handle.ts).
-  const deliveryStarting = startDeliveryThread(
+  const deliveryStarting = spawnedDelivery.start(
     {
       storage: descriptor,
       secretsKeys: config.security.secretsKeys,

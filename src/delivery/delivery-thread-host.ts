@@ -54,8 +54,59 @@ function threadEntry(): { code: URL | string; eval: boolean } {
   };
 }
 
-/** Starts the delivery thread and resolves once it is ready. */
-export async function startDeliveryThread(
+export interface SpawnedDeliveryThread {
+  /** Hands the thread its options; resolves once it is ready. Once only. */
+  start(
+    options: Omit<DeliveryThreadOptions, 'wakeBuffer'>,
+    publish: (events: readonly MessageEvent[]) => void,
+    hooks: DeliveryThreadHooks,
+  ): Promise<DeliveryThread>;
+  /** Ends a thread that was never started (start-up failed before it). */
+  terminate(): Promise<void>;
+}
+
+/**
+ * Spawns the delivery thread before its options are known, so that it loads its modules (about
+ * a third of a second) while the main thread migrates the database and starts the HTTP side; it
+ * waits for `start`. Until then it keeps no process alive.
+ */
+export function spawnDeliveryThread(): SpawnedDeliveryThread {
+  const entry = threadEntry();
+  const signal = createWakeSignal();
+  const thread = new Worker(entry.code, { eval: entry.eval, workerData: null });
+  thread.unref();
+  // An error before start (its modules failed to load) is kept for start to report.
+  let earlyError: Error | null = null;
+  const keepEarlyError = (error: Error) => (earlyError ??= error);
+  thread.on('error', keepEarlyError);
+  return {
+    terminate: async () => {
+      await thread.terminate();
+    },
+    async start(options, publish, hooks) {
+      thread.off('error', keepEarlyError);
+      thread.ref();
+      if (earlyError !== null) {
+        await thread.terminate();
+        throw earlyError;
+      }
+      return started(thread, signal, options, publish, hooks);
+    },
+  };
+}
+
+/** Spawns the delivery thread, starts it and resolves once it is ready. */
+export function startDeliveryThread(
+  options: Omit<DeliveryThreadOptions, 'wakeBuffer'>,
+  publish: (events: readonly MessageEvent[]) => void,
+  hooks: DeliveryThreadHooks,
+): Promise<DeliveryThread> {
+  return spawnDeliveryThread().start(options, publish, hooks);
+}
+
+async function started(
+  thread: Worker,
+  signal: ReturnType<typeof createWakeSignal>,
   options: Omit<DeliveryThreadOptions, 'wakeBuffer'>,
   publish: (events: readonly MessageEvent[]) => void,
   hooks: DeliveryThreadHooks,
@@ -67,18 +118,13 @@ export async function startDeliveryThread(
     lastCycleAtMs: null,
     smtpConnections: 0,
   };
-  const entry = threadEntry();
-  const signal = createWakeSignal();
-  const thread = new Worker(entry.code, {
-    eval: entry.eval,
-    workerData: { ...options, wakeBuffer: signal.buffer } satisfies DeliveryThreadOptions,
-  });
   const send = (message: ToDeliveryThread) => thread.postMessage(message);
   let closed: (() => void) | null = null;
   let exited = false;
 
   await new Promise<void>((resolve, reject) => {
     thread.once('error', reject);
+    send({ type: 'start', options: { ...options, wakeBuffer: signal.buffer } });
     thread.on('message', (message: FromDeliveryThread) => {
       if (message.type === 'ready') resolve();
       else if (message.type === 'events') publish(message.events);

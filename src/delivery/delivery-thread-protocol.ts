@@ -32,6 +32,8 @@ export interface DeliveryThreadOptions {
 }
 
 export type ToDeliveryThread =
+  /** The thread's options, once the main thread has migrated the database (it waits for them). */
+  | { type: 'start'; options: DeliveryThreadOptions }
   /** A new SMTP configuration was stored. */
   | { type: 'settings-changed' }
   /** Finish or release in-flight sends, then stop. */

@@ -1,7 +1,7 @@
 // Entry point of the delivery thread: the worker, its SMTP transports and its own database
 // connection run here, so sending mail never waits behind HTTP and GraphQL work on the main
 // thread (and uses the second core). The main thread talks to it through delivery-thread-host.ts.
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { openStorage } from '../db/open-storage.ts';
 import { createSecretBox } from '../secrets/secret-box.ts';
 import { useDnsServers } from '../dns/thread-dns.ts';
@@ -20,8 +20,17 @@ import { createWakeSignal } from './wake-signal.ts';
 import { createVerp } from '../smtp/verp.ts';
 
 const HEARTBEAT_MS = 1_000;
-const options = workerData as DeliveryThreadOptions;
 const port = parentPort!;
+// Spawned early (delivery-thread-host.ts): its modules are loaded by now; the options come once
+// the main thread has migrated the database.
+const options = await new Promise<DeliveryThreadOptions>((resolve) => {
+  const first = (message: ToDeliveryThread) => {
+    if (message.type !== 'start') return;
+    port.off('message', first);
+    resolve(message.options);
+  };
+  port.on('message', first);
+});
 const post = (message: FromDeliveryThread) => port.postMessage(message);
 
 useDnsServers(options.dnsServers);
