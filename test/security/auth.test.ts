@@ -26,7 +26,8 @@ const operations = rootOperations(createSchema());
 
 /**
  * The scope each root operation needs, written out from the contract ("Who may call what":
- * READ may call every query and subscription except apiTokens and verifySmtp, no mutation), not
+ * READ may call every query and subscription except apiTokens and verifySmtp, no mutation; and
+ * outgoing webhooks are ADMIN only), not
  * read from the code under test. A field added to the schema must be added here.
  */
 const REQUIRED_SCOPE: Record<string, 'ADMIN' | 'READ'> = {
@@ -43,6 +44,7 @@ const REQUIRED_SCOPE: Record<string, 'ADMIN' | 'READ'> = {
   'query checkSenderDomain': 'READ',
   'query suppressions': 'READ',
   'query unmatchedReports': 'READ',
+  'query webhookEndpoints': 'ADMIN',
   'mutation configureSmtp': 'ADMIN',
   'mutation sendEmail': 'ADMIN',
   'mutation sendEmails': 'ADMIN',
@@ -57,6 +59,12 @@ const REQUIRED_SCOPE: Record<string, 'ADMIN' | 'READ'> = {
   'mutation revokeApiToken': 'ADMIN',
   'mutation addSuppression': 'ADMIN',
   'mutation removeSuppression': 'ADMIN',
+  'mutation createWebhookEndpoint': 'ADMIN',
+  'mutation updateWebhookEndpoint': 'ADMIN',
+  'mutation deleteWebhookEndpoint': 'ADMIN',
+  'mutation rotateWebhookSecret': 'ADMIN',
+  'mutation redeliverWebhook': 'ADMIN',
+  'mutation sendTestWebhook': 'ADMIN',
   'subscription messageEvents': 'READ',
   'subscription queueStats': 'READ',
 };
@@ -178,7 +186,7 @@ describe(`every operation over HTTP (${operations.length} root fields)`, () => {
     const mutations = operations.filter((op) => op.kind === 'mutation');
     assert.deepEqual(
       forbidden.sort(),
-      ['apiTokens', 'verifySmtp', ...mutations.map((op) => op.field)].sort(),
+      ['apiTokens', 'verifySmtp', 'webhookEndpoints', ...mutations.map((op) => op.field)].sort(),
     );
   });
 
