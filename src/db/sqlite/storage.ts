@@ -238,7 +238,9 @@ export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptio
         inTurn(() => webhooks.rotateSecret(id, secret, untilMs)),
       listDeliveries: (endpointId, first) => read(() => webhooks.listDeliveries(endpointId, first)),
       findDelivery: (id) => read(() => webhooks.findDelivery(id)),
-      // Claims and attempt records wait for no flush (webhooks.ts says why).
+      // Claims and attempt records wait for no WAL flush: none is a promise to a client, and one
+      // lost to a power cut only means a webhook sent again (at least once) and a line missing
+      // from the log. The outbox rows are written with the change that caused them.
       claimRow: (outboxId, nowMs, leaseMs) =>
         whenTurn(() => webhooks.claimRow(outboxId, nowMs, leaseMs)),
       enqueue: (rows, nowMs, dueNow) => inTurn(() => webhooks.enqueue(rows, nowMs, dueNow)),

@@ -93,23 +93,6 @@ export function createWebhookRepository(db: Db): Sync<WebhookStore> {
     return row ? toDelivery(row) : null;
   };
 
-  /**
-   * Claims and attempt records are written without waiting for fsync, like everything the
-   * delivery thread commits: none is a promise to a client, and one lost to a power cut only
-   * means a webhook sent again (at least once) and a line missing from the log. The outbox rows
-   * themselves are written with the change that caused them, as durable as it is.
-   */
-  function withoutFsync<T>(work: () => T): T {
-    const level = sqlite.pragma('synchronous', { simple: true }) as number;
-    if (level <= 1) return work();
-    sqlite.pragma('synchronous = NORMAL');
-    try {
-      return work();
-    } finally {
-      sqlite.pragma(`synchronous = ${level}`);
-    }
-  }
-
   function recordOne(record: WebhookAttemptRecord) {
     const { claim: claimed } = record;
     const finished = finishRow.run({
@@ -204,18 +187,15 @@ export function createWebhookRepository(db: Db): Sync<WebhookStore> {
         .immediate(),
     dueEndpoints: (nowMs) => dueEndpoints.pluck().all(nowMs, nowMs),
     claim: (endpointId, limit, nowMs, leaseMs) =>
-      withoutFsync(() =>
-        (
-          claim.all({
-            endpointId,
-            limit,
-            nowMs,
-            leaseExpiresAt: nowMs + leaseMs,
-          }) as ClaimedWebhook[]
-        ).sort((a, b) => a.outboxId - b.outboxId),
-      ),
-    recordAttempts: (records) =>
-      withoutFsync(() => sqlite.transaction(() => records.map(recordOne)).immediate()),
+      (
+        claim.all({
+          endpointId,
+          limit,
+          nowMs,
+          leaseExpiresAt: nowMs + leaseMs,
+        }) as ClaimedWebhook[]
+      ).sort((a, b) => a.outboxId - b.outboxId),
+    recordAttempts: (records) => sqlite.transaction(() => records.map(recordOne)).immediate(),
     disableEndpoint: (id, reason, notice, nowMs) =>
       sqlite
         .transaction(() => {
