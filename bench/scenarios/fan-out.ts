@@ -83,9 +83,12 @@ function describe(label: string, result: Spread): string {
 async function untilAllListen(url: string, subscribers: Subscribers, total: number, to: string) {
   for (let i = 0; ; i++) {
     await send(url, to, `probe ${i}`);
+    // One collect holds what arrived since the previous one: an event that reaches its
+    // subscribers across two collects has reached them all only in the sum.
+    const seen: Deliveries = new Map();
     const ok = await waitUntil(
       async () => {
-        const seen = await subscribers.collect();
+        mergeDeliveries(seen, await subscribers.collect());
         return [...seen.values()].some((event) => event.received >= total);
       },
       1_000,
