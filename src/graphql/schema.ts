@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
+import { resourcePath } from '../resources.ts';
 import { guardRootFields } from './authorize.ts';
 import type { Resolvers } from './generated/types.ts';
 import { ApiToken, ApiTokenMutation, ApiTokenQuery, Viewer } from './resolvers/api-tokens.ts';
@@ -42,7 +43,7 @@ import {
   SmtpConfig,
 } from './resolvers/types.ts';
 
-const typeDefs = readFileSync(new URL('../../schema.graphql', import.meta.url), 'utf8');
+const typeDefs = readFileSync(resourcePath('schema.graphql'), 'utf8');
 
 const resolvers: Resolvers = {
   Query: {
