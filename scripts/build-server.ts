@@ -40,5 +40,8 @@ await build({
   // the sources' text.
   sourcemap: 'linked',
   sourcesContent: false,
+  // Less for V8 to scan at load (~0.1 s less start-up); names are kept, and the maps give lines.
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
 });
