@@ -25,6 +25,8 @@ export interface ServiceProcess {
   pid: number;
   /** From spawn until /healthz first answered 200. */
   readyMs: number;
+  /** Waits for /readyz 200 (delivery thread up too); ms from spawn until it first answered. */
+  untilReadyz(): Promise<number>;
   /** Resident set size of the whole process (main and delivery threads), MiB. */
   rssMiB(): number;
   /** Peak resident set size so far (VmHWM), MiB. */
@@ -159,10 +161,20 @@ export async function startServiceProcess(options: ServiceOptions = {}): Promise
   }
   const readyMs = performance.now() - started;
   const pid = child.pid!;
+  const untilReadyz = async () => {
+    while ((await getStatus(`${url}/readyz`)) !== 200) {
+      if (child.exitCode !== null || performance.now() > deadline) {
+        throw new Error(`/readyz was not 200 within 60 s:\n${output()}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    return performance.now() - started;
+  };
   return {
     url,
     pid,
     readyMs,
+    untilReadyz,
     rssMiB: () => statusKiB(pid, 'VmRSS') / 1024,
     peakRssMiB: () => statusKiB(pid, 'VmHWM') / 1024,
     stop,

@@ -8,7 +8,7 @@
  * Knobs: BENCH_LATENCY_CALLS (2,000 per round and kind), BENCH_LATENCY_ROUNDS (3).
  */
 import { fmt, percentile, positiveInt } from '../lib/figures.ts';
-import { graphql, getStatus } from '../lib/graphql-client.ts';
+import { graphql } from '../lib/graphql-client.ts';
 import { runConcurrently, type LoadResult } from '../lib/load.ts';
 import { createBenchDatabase } from '../lib/postgres-database.ts';
 import { atMost, info, type BenchRow } from '../lib/report.ts';
@@ -60,19 +60,13 @@ async function measure(url: string, clients: number): Promise<Pair> {
 }
 
 async function timeToReady(options: Parameters<typeof startServiceProcess>[0]) {
-  const started = performance.now();
   const service = await startServiceProcess(options);
-  while ((await getStatus(`${service.url}/readyz`)) !== 200) {
-    if (performance.now() - started > 60_000) {
-      await service.stop();
-      throw new Error('/readyz was not 200 within 60 s');
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5));
+  try {
+    const ms = await service.untilReadyz();
+    return { ms, rss: service.rssMiB() };
+  } finally {
+    await service.stop();
   }
-  const ms = performance.now() - started;
-  const rss = service.rssMiB();
-  await service.stop();
-  return { ms, rss };
 }
 
 async function dialect(name: 'SQLite' | 'PostgreSQL', sinkPort: number): Promise<BenchRow[]> {

@@ -38,9 +38,10 @@ export interface DeliveryThreadHooks {
 }
 
 /**
- * The thread's entry: the compiled module in the production build (dist/, `npm start`); from
- * the sources (tsx: tests, development), a two-line bootstrap that registers tsx in the thread
- * first, since Node 20 does not apply `--import tsx` to a worker's entry module.
+ * The thread's entry: in the production build (dist/, `npm start`), the thread's own bundle,
+ * which scripts/build-server.ts writes at the top of dist/ beside the file this code is bundled
+ * into; from the sources (tsx: tests, development), a two-line bootstrap that registers tsx in
+ * the thread first, since Node 20 does not apply `--import tsx` to a worker's entry module.
  */
 function threadEntry(): { code: URL | string; eval: boolean } {
   if (import.meta.url.endsWith('.js')) {

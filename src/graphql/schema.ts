@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import type { GraphQLSchema } from 'graphql';
+import { buildSchema, type GraphQLSchema } from 'graphql';
+import { resourcePath } from '../resources.ts';
 import { guardRootFields } from './authorize.ts';
 import type { Resolvers } from './generated/types.ts';
 import { ApiToken, ApiTokenMutation, ApiTokenQuery, Viewer } from './resolvers/api-tokens.ts';
@@ -42,7 +43,7 @@ import {
   SmtpConfig,
 } from './resolvers/types.ts';
 
-const typeDefs = readFileSync(new URL('../../schema.graphql', import.meta.url), 'utf8');
+const typeDefs = readFileSync(resourcePath('schema.graphql'), 'utf8');
 
 const resolvers: Resolvers = {
   Query: {
@@ -86,5 +87,14 @@ const resolvers: Resolvers = {
 
 /** schema.graphql with its resolvers: one schema serves HTTP and graphql-ws alike. */
 export function createSchema(): GraphQLSchema {
-  return guardRootFields(makeExecutableSchema({ typeDefs, resolvers: resolvers as never }));
+  // Built by graphql itself and given its resolvers in place: from the SDL text, graphql-tools
+  // merges the type definitions and then copies the whole schema to add the resolvers, about
+  // five times the work (~30 ms of start-up) for the same schema.
+  return guardRootFields(
+    makeExecutableSchema({
+      typeDefs: buildSchema(typeDefs),
+      resolvers: resolvers as never,
+      updateResolversInPlace: true,
+    }),
+  );
 }

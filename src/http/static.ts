@@ -2,10 +2,10 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resourcePath } from '../resources.ts';
 
 /** Where `npm run build` writes the dashboard (web/dist). */
-export const DASHBOARD_DIR = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+export const DASHBOARD_DIR = resourcePath('web/dist/');
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -2,7 +2,6 @@
  * SPF: exactly one record, evaluated by mailauth (includes, redirects and macros followed, as a
  * receiver would) rather than matched as text.
  */
-import { spf } from 'mailauth/lib/spf/index.js';
 import type { DnsResolver } from '../dns/resolver.ts';
 import type { ProviderDns } from './providers.ts';
 import { txtRecord, type SenderCheckItem } from './types.ts';
@@ -35,6 +34,9 @@ async function evaluate(resolver: DnsResolver, domain: string, ip: string): Prom
     if (type === 'TXT') txtNames.add(name.toLowerCase().replace(/\.$/, ''));
     return resolver.raw(name, type);
   };
+  // Loaded on the first check, as DKIM signing is (src/smtp/dkim.ts): mailauth's SPF module and
+  // its public-suffix list were a tenth of start-up, for a check an operator asks for now and then.
+  const { spf } = await import('mailauth/lib/spf/index.js');
   const result = await spf({
     sender: `postmaster@${domain}`,
     ip,

@@ -1,10 +1,10 @@
-import { fileURLToPath } from 'node:url';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
+import { resourcePath } from '../../resources.ts';
 import { StorageError, type StorageProblem } from '../storage-errors.ts';
 
-const migrationsFolder = fileURLToPath(new URL('../../../drizzle/postgres', import.meta.url));
+const migrationsFolder = resourcePath('drizzle/postgres');
 
 /** Rows come back with bigint (int8) and xid8 columns as JS numbers, not strings. */
 const INT8_OID = 20;

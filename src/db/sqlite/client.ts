@@ -1,10 +1,10 @@
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { foldForSearch } from '../message-filter.ts';
 import { describeDatabaseFileError } from './file-errors.ts';
 import { preparePrivateDatabaseFile } from './file-modes.ts';
+import { resourcePath } from '../../resources.ts';
 import * as schema from './schema.ts';
 
 /** Drizzle over the connection; `$client` is the better-sqlite3 handle, for what drizzle can't model. */
@@ -16,7 +16,7 @@ export interface DatabaseHandle {
   close(): void;
 }
 
-const migrationsFolder = fileURLToPath(new URL('../../../drizzle/sqlite', import.meta.url));
+const migrationsFolder = resourcePath('drizzle/sqlite');
 
 export interface DatabaseOptions {
   /** False for a second connection opened after the first has migrated. @default true */
