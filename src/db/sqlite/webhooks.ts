@@ -204,16 +204,14 @@ export function createWebhookRepository(db: Db): Sync<WebhookStore> {
     recordAttempts: (records) =>
       sqlite
         .transaction(() =>
-          records
-            .map(recordOne)
-            .map((recorded) =>
-              recorded === null
-                ? null
-                : {
-                    delivery: delivery(recorded.attemptId)!,
-                    failingSinceMs: recorded.failingSinceMs,
-                  },
-            ),
+          records.map(recordOne).map((recorded) =>
+            recorded === null
+              ? null
+              : {
+                  delivery: delivery(recorded.attemptId)!,
+                  failingSinceMs: recorded.failingSinceMs,
+                },
+          ),
         )
         .immediate(),
     recordAndClaim: (records, claims, nowMs, leaseMs) =>
