@@ -142,6 +142,7 @@ export async function startApp(
   // is woken by what this instance commits and polls for the rest (retries, other instances).
   const webhookDispatcher = startWebhookDispatcher({
     store: storage.webhooks,
+    signals: storage.signals,
     secrets,
     retryBaseMs: config.outgoingWebhooks.retryBaseMs,
     allowPrivateUrls: config.outgoingWebhooks.allowPrivateUrls,
@@ -152,6 +153,7 @@ export async function startApp(
     store: storage.webhooks,
     secrets,
     dispatcher: webhookDispatcher,
+    signals: storage.signals,
     allowPrivateUrls: config.outgoingWebhooks.allowPrivateUrls,
   });
   // What this instance commits (from either thread) is counted, then published through the feed.

@@ -427,7 +427,9 @@ export interface RateStore {
 export type StorageChange =
   | { kind: 'smtp-config'; version: number }
   | { kind: 'token-created'; tokenId: number }
-  | { kind: 'token-revoked'; tokenId: number };
+  | { kind: 'token-revoked'; tokenId: number }
+  /** An outgoing-webhook endpoint was created, deleted, enabled or disabled. */
+  | { kind: 'webhook-endpoints' };
 
 /**
  * Changes made on one instance, told to every instance (this one included) within a second.
@@ -603,6 +605,21 @@ export interface WebhookStore {
   recordAttempts(
     records: readonly WebhookAttemptRecord[],
   ): Promise<({ delivery: WebhookDelivery; failingSinceMs: number | null } | null)[]>;
+  /**
+   * The dispatcher's steady state in one write transaction: `records` as recordAttempts writes
+   * them (each giving the attempt's id instead of the delivery), then a claim per entry of
+   * `claims` as `claim` makes it, with the endpoint as it is now. Endpoints with nothing
+   * claimed are left out of `claimed`.
+   */
+  recordAndClaim(
+    records: readonly WebhookAttemptRecord[],
+    claims: readonly { endpointId: number; limit: number }[],
+    nowMs: number,
+    leaseMs: number,
+  ): Promise<{
+    recorded: ({ attemptId: number; failingSinceMs: number | null } | null)[];
+    claimed: { endpoint: StoredWebhookEndpoint; rows: ClaimedWebhook[] }[];
+  }>;
   /**
    * Disables an endpoint the service gave up on and adds `notice` for every other enabled
    * endpoint subscribed to anything, in one transaction; false when it was already disabled.

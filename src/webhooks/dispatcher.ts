@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { randomBytes } from 'node:crypto';
-import type { WebhookStore } from '../db/port.ts';
+import type { ChangeSignals, WebhookAttemptRecord, WebhookStore } from '../db/port.ts';
 import {
   ENDPOINT_DISABLED_TYPE,
   type ClaimedWebhook,
@@ -11,7 +11,6 @@ import {
 } from '../domain/webhook.ts';
 import type { Logger } from '../logger.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
-import { createAttemptRecorder } from './attempt-recorder.ts';
 import { postWebhook, type PostResult } from './post.ts';
 import { nextRetryDelayMs, parseRetryAfter } from './schedule.ts';
 import { openSecret } from './secret.ts';
@@ -22,6 +21,11 @@ export type WebhookResult = 'succeeded' | 'failed' | 'timed_out' | 'unreachable'
 
 export interface WebhookDispatcherDeps {
   store: WebhookStore;
+  /**
+   * Endpoint changes, here or on another instance (`webhook-endpoints`): while none is enabled
+   * the dispatcher looks for no work at all. The dispatcher announces the disables it makes.
+   */
+  signals: Pick<ChangeSignals, 'announce' | 'subscribe'>;
   secrets: SecretBox | null;
   /** WEBHOOK_RETRY_BASE_MS. */
   retryBaseMs: number;
@@ -43,6 +47,12 @@ export interface WebhookDispatcherDeps {
 /** After failing this long without a success, an endpoint is disabled (CONTRACT.md). */
 export const FAILING_DISABLES_AFTER_MS = 3 * 86_400_000;
 
+/**
+ * The least time between two of the dispatcher's writes: answers that come in meanwhile are
+ * recorded together (fewer transactions at the write lock mail delivery and the API need too).
+ */
+const WRITE_INTERVAL_MS = 5;
+
 /** How long close waits for requests in flight; their leases cover the rest. */
 const CLOSE_WAIT_MS = 5_000;
 
@@ -62,10 +72,16 @@ function resultOf(post: PostResult, timeoutMs: number): WebhookResult {
   return post.error?.startsWith(`no answer within ${timeoutMs}`) ? 'timed_out' : 'unreachable';
 }
 
+type Recorded = Awaited<ReturnType<WebhookStore['recordAndClaim']>>['recorded'][number];
+
 /**
  * Delivers the outbox: per endpoint, up to `perEndpointConcurrency` requests at once, claimed
  * with leases (on PostgreSQL, shared with the other instances). It runs on the main thread apart
  * from mail delivery, which has a thread of its own.
+ *
+ * Its writes go through one loop: the answers that came in since the last write are recorded
+ * and the endpoints with room are claimed for again in the same transaction, one at a time. On
+ * SQLite every write takes the lock from mail delivery and the API, so the fewer the better.
  */
 export function startWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDispatcher {
   const now = deps.now ?? Date.now;
@@ -74,17 +90,50 @@ export function startWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDisp
   const concurrency = deps.perEndpointConcurrency ?? 16;
   const pollMs = deps.pollMs ?? 250;
   const inFlight = new Map<number, number>();
-  const claiming = new Set<number>();
   const sends = new Set<Promise<unknown>>();
   const agents = new Map<number, { url: string; agent: http.Agent }>();
-  const recorder = createAttemptRecorder(deps.store);
   let closing = false;
   let stopped = false;
-  /** Endpoints asked to fill while a claim of theirs ran: filled again when it ends. */
-  const refill = new Set<number>();
   let timer: NodeJS.Timeout | null = null;
+
+  /** Answers to record at the next write, with the send each one resolves. */
+  let answers: {
+    record: WebhookAttemptRecord;
+    resolve: (recorded: Recorded) => void;
+    reject: (error: unknown) => void;
+  }[] = [];
+  /** Endpoints to claim for at the next write: due ones, and those whose last claim was full. */
+  const wanted = new Set<number>();
+  let writing = false;
+  let writeScheduled = false;
+  let lastWriteAt = -Infinity;
+
+  /**
+   * The enabled endpoints as last read; null: to be read again (an endpoint changed here or on
+   * another instance, and a read begun before the change is not kept).
+   */
+  let enabled: Promise<ReadonlySet<number>> | null = null;
   let ticking = false;
-  let wakeAgain = false;
+  let tickAgain = false;
+  let tickScheduled = false;
+
+  function enabledEndpoints(): Promise<ReadonlySet<number>> {
+    if (enabled !== null) return enabled;
+    const reading = deps.store
+      .listEndpoints()
+      .then((endpoints) => new Set(endpoints.filter((e) => e.enabled).map((e) => e.id)));
+    enabled = reading;
+    reading.catch(() => {
+      if (enabled === reading) enabled = null;
+    });
+    return reading;
+  }
+
+  const stopListening = deps.signals.subscribe((change) => {
+    if (change.kind !== 'webhook-endpoints') return;
+    enabled = null;
+    wake();
+  });
 
   function agentFor(endpoint: StoredWebhookEndpoint): http.Agent {
     const known = agents.get(endpoint.id);
@@ -123,18 +172,116 @@ export function startWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDisp
     );
     if (disabled) {
       deps.log.warn({ endpointId: endpoint.id, reason }, 'webhook endpoint disabled');
-      wake();
+      // Heard here too (and wakes the dispatcher for the notices to the others).
+      deps.signals.announce({ kind: 'webhook-endpoints' });
+    }
+  }
+
+  /** Records an answer at the next write; what it came to (null: the lease was lost). */
+  function record(entry: WebhookAttemptRecord): Promise<Recorded> {
+    return new Promise((resolve, reject) => {
+      answers.push({ record: entry, resolve, reject });
+      scheduleWrite();
+    });
+  }
+
+  /**
+   * After the answers that are in now are read (a SQLite write blocks the thread), and no sooner
+   * than WRITE_INTERVAL_MS after the last write began.
+   */
+  function scheduleWrite(): void {
+    if (writeScheduled || writing) return;
+    writeScheduled = true;
+    const run = () => {
+      writeScheduled = false;
+      void write();
+    };
+    const waitMs = lastWriteAt + WRITE_INTERVAL_MS - performance.now();
+    if (waitMs > 0) setTimeout(run, waitMs);
+    else setImmediate(run);
+  }
+
+  /**
+   * Room to claim for: at least half the endpoint's, so that a busy endpoint is claimed for in
+   * batches rather than a row or two at every write.
+   */
+  const roomOf = (endpointId: number) => {
+    const room = concurrency - (inFlight.get(endpointId) ?? 0);
+    return room >= Math.max(1, concurrency / 2) ? room : 0;
+  };
+
+  async function write(): Promise<void> {
+    if (writing || stopped) return;
+    const batch = answers;
+    answers = [];
+    const claims = closing
+      ? []
+      : [...wanted].flatMap((endpointId) => {
+          const limit = roomOf(endpointId);
+          return limit > 0 ? [{ endpointId, limit }] : [];
+        });
+    if (batch.length === 0 && claims.length === 0) return;
+    for (const { endpointId } of claims) wanted.delete(endpointId);
+    writing = true;
+    lastWriteAt = performance.now();
+    try {
+      const { recorded, claimed } = await deps.store.recordAndClaim(
+        batch.map((entry) => entry.record),
+        claims,
+        now(),
+        leaseMs,
+      );
+      batch.forEach((entry, index) => entry.resolve(recorded[index] ?? null));
+      for (const { endpoint, rows } of claimed) {
+        // Full: there may be more, claimed as room comes free.
+        if (rows.length === claims.find((c) => c.endpointId === endpoint.id)?.limit) {
+          wanted.add(endpoint.id);
+        }
+        if (!stopped) start(endpoint, rows);
+      }
+    } catch (error) {
+      for (const entry of batch) entry.reject(error);
+      // The claims are asked for again by the next look for due work.
+      if (batch.length === 0) onError(error);
+    } finally {
+      writing = false;
+      if (answers.length > 0 || [...wanted].some((endpointId) => roomOf(endpointId) > 0)) {
+        scheduleWrite();
+      }
+    }
+  }
+
+  /** Sends claimed rows, each endpoint's room counting them until they are answered. */
+  function start(endpoint: StoredWebhookEndpoint, rows: readonly ClaimedWebhook[]): void {
+    for (const claim of rows) {
+      inFlight.set(endpoint.id, (inFlight.get(endpoint.id) ?? 0) + 1);
+      let answered = false;
+      const release = () => {
+        if (answered) return;
+        answered = true;
+        inFlight.set(endpoint.id, (inFlight.get(endpoint.id) ?? 1) - 1);
+      };
+      void track(send(claim, endpoint, release))
+        .catch((error: unknown) =>
+          deps.log.error(
+            { err: error, endpointId: endpoint.id },
+            'webhook delivery failed to record',
+          ),
+        )
+        .finally(release);
     }
   }
 
   /**
-   * Sends one claimed row to `endpoint`, read after the claim (so a rotation or a new URL, made on
-   * any instance, is in force from the next batch on).
+   * Sends one claimed row to `endpoint`, read with the claim (so a rotation or a new URL, made on
+   * any instance, is in force from the next batch on); the attempt's id once recorded.
+   * `onAnswered` frees its room before the record, so that the write recording it claims again.
    */
   async function send(
     claim: ClaimedWebhook,
     endpoint: StoredWebhookEndpoint,
-  ): Promise<WebhookDelivery | null> {
+    onAnswered?: () => void,
+  ): Promise<number | null> {
     const atMs = now();
     const headers = signedHeaders(
       claim.webhookId,
@@ -150,6 +297,7 @@ export function startWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDisp
       allowPrivate: deps.allowPrivateUrls,
       agent: agentFor(endpoint),
     });
+    onAnswered?.();
     const result = resultOf(post, timeoutMs);
     deps.onResult?.(result, post.durationMs);
     const attempt = claim.attempts + 1;
@@ -158,7 +306,7 @@ export function startWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDisp
         ? null
         : nextRetryDelayMs(attempt, deps.retryBaseMs, parseRetryAfter(post.retryAfter, now()));
     if (stopped) return null; // closed while it was in flight: its lease brings it back
-    const recorded = await recorder.record({
+    const recorded = await record({
       claim,
       atMs,
       durationMs: post.durationMs,
@@ -176,7 +324,7 @@ export function startWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDisp
     ) {
       await disable(endpoint, 'failing');
     }
-    return recorded.delivery;
+    return recorded.attemptId;
   }
 
   function track<T>(promise: Promise<T>): Promise<T> {
@@ -185,70 +333,45 @@ export function startWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDisp
     return promise;
   }
 
-  /** Claims what the endpoint has room for and sends it; again as sends finish. */
-  async function fill(endpointId: number): Promise<void> {
-    if (closing) return;
-    if (claiming.has(endpointId)) {
-      refill.add(endpointId);
-      return;
-    }
-    const room = concurrency - (inFlight.get(endpointId) ?? 0);
-    if (room <= 0) return;
-    claiming.add(endpointId);
-    let claimed: ClaimedWebhook[];
-    try {
-      claimed = await deps.store.claim(endpointId, room, now(), leaseMs);
-    } finally {
-      claiming.delete(endpointId);
-    }
-    if (refill.delete(endpointId) && claimed.length > 0) {
-      setImmediate(() => fill(endpointId).catch(onError));
-    }
-    const endpoint = claimed.length > 0 ? await deps.store.findEndpoint(endpointId) : null;
-    // Deleted meanwhile: its rows went with it.
-    if (endpoint === null) return;
-    for (const claim of claimed) {
-      inFlight.set(endpointId, (inFlight.get(endpointId) ?? 0) + 1);
-      void track(send(claim, endpoint))
-        .catch((error: unknown) =>
-          deps.log.error({ err: error, endpointId }, 'webhook delivery failed to record'),
-        )
-        .finally(() => {
-          inFlight.set(endpointId, (inFlight.get(endpointId) ?? 1) - 1);
-          // A busy endpoint is refilled as its requests finish, without waiting for a poll, in
-          // batches of half its room (a claim is a write transaction).
-          const left = inFlight.get(endpointId) ?? 0;
-          if (claimed.length > 0 && left <= concurrency / 2) fill(endpointId).catch(onError);
-        });
-    }
-  }
-
   const onError = (error: unknown) =>
     deps.log.warn({ err: error }, 'webhook dispatcher could not read its work; trying again');
 
+  /** Looks for endpoints with due work and has them claimed for. */
   async function tick(): Promise<void> {
     if (closing) return;
     if (ticking) {
-      wakeAgain = true;
+      tickAgain = true;
       return;
     }
     ticking = true;
     try {
-      const due = await deps.store.dueEndpoints(now());
-      await Promise.all(due.map((id) => fill(id)));
+      const endpoints = await enabledEndpoints();
+      // Nothing to look for, or every endpoint known to have more already.
+      if (endpoints.size === 0) return;
+      let unknown = false;
+      for (const id of endpoints) if (!wanted.has(id)) unknown = true;
+      const due = unknown ? await deps.store.dueEndpoints(now()) : [];
+      for (const id of due) wanted.add(id);
+      scheduleWrite();
     } catch (error) {
       onError(error);
     } finally {
       ticking = false;
-      if (wakeAgain && !closing) {
-        wakeAgain = false;
-        setImmediate(() => void tick());
+      if (tickAgain && !closing) {
+        tickAgain = false;
+        wake();
       }
     }
   }
 
+  /** Wake-ups in one turn of the event loop (a commit each) make one look. */
   function wake(): void {
-    if (!closing) void tick();
+    if (closing || tickScheduled) return;
+    tickScheduled = true;
+    setImmediate(() => {
+      tickScheduled = false;
+      void tick();
+    });
   }
 
   timer = setInterval(wake, pollMs);
@@ -261,11 +384,14 @@ export function startWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDisp
       const claim = await deps.store.claimRow(outboxId, now(), leaseMs);
       if (claim === null) return null;
       const endpoint = await deps.store.findEndpoint(claim.endpointId);
-      return endpoint === null ? null : track(send(claim, endpoint));
+      if (endpoint === null) return null;
+      const attemptId = await track(send(claim, endpoint));
+      return attemptId === null ? null : deps.store.findDelivery(attemptId);
     },
     async close() {
       if (closing) return;
       closing = true;
+      stopListening();
       if (timer) clearInterval(timer);
       let waited: NodeJS.Timeout | undefined;
       await Promise.race([

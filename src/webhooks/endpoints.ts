@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { WebhookStore } from '../db/port.ts';
+import type { ChangeSignals, WebhookStore } from '../db/port.ts';
 import {
   WEBHOOK_TEST_TYPE,
   type WebhookDelivery,
@@ -17,7 +17,9 @@ export const ROTATION_OVERLAP_MS = 24 * 3_600_000;
 export interface WebhookEndpointsDeps {
   store: WebhookStore;
   secrets: SecretBox | null;
-  dispatcher: Pick<WebhookDispatcher, 'sendNow' | 'wake'>;
+  dispatcher: Pick<WebhookDispatcher, 'sendNow'>;
+  /** Told of every change to which endpoints are enabled (every instance's dispatcher hears). */
+  signals: Pick<ChangeSignals, 'announce'>;
   allowPrivateUrls: boolean;
   now?: () => number;
 }
@@ -32,6 +34,7 @@ function shown(endpoint: WebhookEndpoint): WebhookEndpoint {
 /** What the API does with endpoints; input is validated by the caller (urlProblem). */
 export function createWebhookEndpoints(deps: WebhookEndpointsDeps) {
   const now = deps.now ?? Date.now;
+  const changed = () => deps.signals.announce({ kind: 'webhook-endpoints' });
   return {
     /** Why `url` may not be an endpoint; null when it may. */
     urlProblem: (url: string) => webhookUrlProblem(url, deps.allowPrivateUrls),
@@ -51,6 +54,7 @@ export function createWebhookEndpoints(deps: WebhookEndpointsDeps) {
         secret: sealSecret(secret, deps.secrets),
         nowMs: now(),
       });
+      changed();
       return { endpoint: shown(endpoint), secret };
     },
 
@@ -59,11 +63,15 @@ export function createWebhookEndpoints(deps: WebhookEndpointsDeps) {
       change: { enabled?: boolean; events?: readonly WebhookEventType[]; url?: string },
     ): Promise<WebhookEndpoint | null> {
       const endpoint = await deps.store.updateEndpoint(id, change);
-      if (endpoint?.enabled) deps.dispatcher.wake();
+      if (endpoint !== null && change.enabled !== undefined) changed();
       return endpoint && shown(endpoint);
     },
 
-    remove: (id: number) => deps.store.deleteEndpoint(id),
+    async remove(id: number): Promise<boolean> {
+      const deleted = await deps.store.deleteEndpoint(id);
+      if (deleted) changed();
+      return deleted;
+    },
 
     async rotate(id: number): Promise<{ endpoint: WebhookEndpoint; secret: string } | null> {
       const secret = newWebhookSecret();

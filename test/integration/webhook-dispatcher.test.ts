@@ -40,6 +40,7 @@ describe(`webhook dispatcher (${TEST_DIALECT})`, () => {
     });
     const dispatcher = startWebhookDispatcher({
       store: storage.webhooks,
+      signals: storage.signals,
       secrets: null,
       retryBaseMs: 5_000,
       allowPrivateUrls: true,

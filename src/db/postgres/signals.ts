@@ -8,13 +8,17 @@ const STATE = {
   text: `SELECT (SELECT coalesce(max(version), 0) FROM smtp_configs) AS "configVersion",
       (SELECT coalesce(max(id), 0) FROM api_tokens) AS "newestToken",
       (SELECT coalesce(array_agg(id), '{}') FROM api_tokens WHERE revoked_at IS NOT NULL)
-        AS revoked`,
+        AS revoked,
+      (SELECT coalesce(string_agg(id::text, ',' ORDER BY id), '') FROM webhook_endpoints
+        WHERE enabled) AS "enabledEndpoints"`,
 };
 
 interface State {
   configVersion: number;
   newestToken: number;
   revoked: number[];
+  /** The enabled webhook endpoints' ids, joined. */
+  enabledEndpoints: string;
 }
 
 /**
@@ -22,7 +26,9 @@ interface State {
  * the tables every `pollMs` finds any that a lost notification (a restart, a broken connection)
  * did not bring. An instance hears its own announcements at once, not through the database.
  * Each change is told once, however many of those ways bring it: what was told is remembered
- * (the newest configuration version and token, the revoked tokens).
+ * (the newest configuration version and token, the revoked tokens). Webhook endpoint changes are
+ * the exception: told as they come and again when the look finds another set of enabled
+ * endpoints, which costs their listener a read.
  */
 export function startPostgresSignals(
   client: PostgresClient,
@@ -32,7 +38,12 @@ export function startPostgresSignals(
   const origin = randomUUID();
   const listeners = new Set<(change: StorageChange) => void>();
   // What listeners have been told; null until the first look (changes before start are old).
-  let told: { configVersion: number; newestToken: number; revoked: Set<number> } | null = null;
+  let told: {
+    configVersion: number;
+    newestToken: number;
+    revoked: Set<number>;
+    enabledEndpoints: string;
+  } | null = null;
   let closed = false;
 
   /** Tells listeners about `change` unless they heard of it (or something newer) already. */
@@ -44,10 +55,11 @@ export function startPostgresSignals(
       } else if (change.kind === 'token-created') {
         if (change.tokenId <= told.newestToken) return;
         told.newestToken = change.tokenId;
-      } else {
+      } else if (change.kind === 'token-revoked') {
         if (told.revoked.has(change.tokenId)) return;
         told.revoked.add(change.tokenId);
       }
+      // webhook-endpoints: always told; hearing it twice only means reading endpoints again.
     }
     for (const listener of listeners) listener(change);
   }
@@ -69,6 +81,7 @@ export function startPostgresSignals(
           configVersion: state.configVersion,
           newestToken: state.newestToken,
           revoked: new Set(state.revoked),
+          enabledEndpoints: state.enabledEndpoints,
         };
         return;
       }
@@ -79,6 +92,10 @@ export function startPostgresSignals(
         tell({ kind: 'token-created', tokenId: state.newestToken });
       }
       for (const tokenId of state.revoked) tell({ kind: 'token-revoked', tokenId });
+      if (state.enabledEndpoints !== told.enabledEndpoints) {
+        told.enabledEndpoints = state.enabledEndpoints;
+        tell({ kind: 'webhook-endpoints' });
+      }
     });
     return looking;
   }

@@ -55,7 +55,7 @@ async function findDelivery(
 async function recordOne(
   tx: pg.PoolClient,
   record: WebhookAttemptRecord,
-): Promise<{ delivery: WebhookDelivery; failingSinceMs: number | null } | null> {
+): Promise<{ attemptId: number; failingSinceMs: number | null } | null> {
   const { claim } = record;
   const finished = await tx.query(
     `UPDATE webhook_outbox SET attempts = attempts + 1, next_attempt_at = $3,
@@ -81,19 +81,36 @@ async function recordOne(
       record.nextAttemptAtMs,
     ],
   );
+  const attemptId = rows[0]!.id;
+  if (record.succeeded) {
+    // Only when there is a run to end: success after success neither writes a row version nor
+    // locks the endpoint, which every instance's records would otherwise queue on.
+    await tx.query(
+      'UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL',
+      [claim.endpointId],
+    );
+    return { attemptId, failingSinceMs: null };
+  }
   const failing = await tx.query<{ failingSinceMs: number | null }>(
-    `UPDATE webhook_endpoints SET failing_since = CASE WHEN $2 THEN NULL
-          ELSE coalesce(failing_since, $3) END
+    `UPDATE webhook_endpoints SET failing_since = coalesce(failing_since, $2)
         WHERE id = $1 RETURNING failing_since AS "failingSinceMs"`,
-    [claim.endpointId, record.succeeded, record.atMs],
+    [claim.endpointId, record.atMs],
   );
-  return {
-    delivery: (await findDelivery(
-      { query: (text, values) => tx.query<DeliveryRow>(text, values) },
-      rows[0]!.id,
-    ))!,
-    failingSinceMs: failing.rows[0]?.failingSinceMs ?? null,
-  };
+  return { attemptId, failingSinceMs: failing.rows[0]?.failingSinceMs ?? null };
+}
+
+/**
+ * `records` in one transaction, results in the order given. Written endpoint by endpoint (each
+ * endpoint's in the order given): instances recording failures of the same endpoints lock their
+ * rows in one order, so two batches never wait for each other in a circle.
+ */
+async function recordAll(tx: pg.PoolClient, records: readonly WebhookAttemptRecord[]) {
+  const order = records
+    .map((record, index) => ({ record, index }))
+    .sort((a, b) => a.record.claim.endpointId - b.record.claim.endpointId || a.index - b.index);
+  const results: Awaited<ReturnType<typeof recordOne>>[] = new Array(records.length);
+  for (const { record, index } of order) results[index] = await recordOne(tx, record);
+  return results;
 }
 
 /** Outgoing webhooks on PostgreSQL: claims shared by every instance with SKIP LOCKED. */
@@ -190,8 +207,43 @@ export function createPostgresWebhooks(client: PostgresClient): WebhookStore {
     recordAttempts: (records) =>
       client.transaction(async (tx) => {
         const results = [];
-        for (const record of records) results.push(await recordOne(tx, record));
+        for (const recorded of await recordAll(tx, records)) {
+          results.push(
+            recorded === null
+              ? null
+              : {
+                  delivery: (await findDelivery(
+                    { query: (text, values) => tx.query<DeliveryRow>(text, values) },
+                    recorded.attemptId,
+                  ))!,
+                  failingSinceMs: recorded.failingSinceMs,
+                },
+          );
+        }
         return results;
+      }),
+    recordAndClaim: (records, claims, nowMs, leaseMs) =>
+      client.transaction(async (tx) => {
+        const recorded = await recordAll(tx, records);
+        const claimed = [];
+        for (const { endpointId, limit } of claims) {
+          const { rows } = await tx.query<ClaimedWebhook>({
+            ...CLAIM,
+            values: [endpointId, limit, nowMs, leaseMs],
+          });
+          if (rows.length === 0) continue;
+          const found = await tx.query<EndpointRow>(
+            `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = $1`,
+            [endpointId],
+          );
+          if (found.rows[0]) {
+            claimed.push({
+              endpoint: toEndpoint(found.rows[0]),
+              rows: rows.sort((a, b) => a.outboxId - b.outboxId),
+            });
+          }
+        }
+        return { recorded, claimed };
       }),
     disableEndpoint: (id, reason, notice, nowMs) =>
       client.transaction(async (tx) => {

@@ -248,6 +248,8 @@ export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptio
       claim: (endpointId, limit, nowMs, leaseMs) =>
         whenTurn(() => webhooks.claim(endpointId, limit, nowMs, leaseMs)),
       recordAttempts: (records) => whenTurn(() => webhooks.recordAttempts(records)),
+      recordAndClaim: (records, claims, nowMs, leaseMs) =>
+        whenTurn(() => webhooks.recordAndClaim(records, claims, nowMs, leaseMs)),
       disableEndpoint: (id, reason, notice, nowMs) =>
         inTurn(() => webhooks.disableEndpoint(id, reason, notice, nowMs)),
     },

@@ -75,13 +75,13 @@ export function createWebhookRepository(db: Db): Sync<WebhookStore> {
       VALUES (@outboxId, @endpointId, @attempt, @at, @statusCode, @durationMs, @error,
         @responseBody, @succeeded, @next) RETURNING id`,
   );
-  const markFailing = sqlite.prepare<
-    [number | null, number, number],
-    { failingSinceMs: number | null }
-  >(
-    `UPDATE webhook_endpoints SET failing_since = CASE WHEN ? IS NULL THEN NULL
-        ELSE coalesce(failing_since, ?) END
+  const markFailing = sqlite.prepare<[number, number], { failingSinceMs: number | null }>(
+    `UPDATE webhook_endpoints SET failing_since = coalesce(failing_since, ?)
       WHERE id = ? RETURNING failing_since AS "failingSinceMs"`,
+  );
+  // Only when there is a run to end: the steady state (success after success) writes no page.
+  const clearFailing = sqlite.prepare<[number]>(
+    `UPDATE webhook_endpoints SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL`,
   );
 
   const endpoint = (id: number): StoredWebhookEndpoint | null => {
@@ -113,9 +113,23 @@ export function createWebhookRepository(db: Db): Sync<WebhookStore> {
       succeeded: record.succeeded ? 1 : 0,
       next: record.nextAttemptAtMs,
     }) as { id: number };
-    const failing = markFailing.get(record.succeeded ? null : 1, record.atMs, claimed.endpointId);
-    return { delivery: delivery(id)!, failingSinceMs: failing?.failingSinceMs ?? null };
+    if (record.succeeded) {
+      clearFailing.run(claimed.endpointId);
+      return { attemptId: id, failingSinceMs: null };
+    }
+    const failing = markFailing.get(record.atMs, claimed.endpointId);
+    return { attemptId: id, failingSinceMs: failing?.failingSinceMs ?? null };
   }
+
+  const claimDue = (endpointId: number, limit: number, nowMs: number, leaseMs: number) =>
+    (
+      claim.all({
+        endpointId,
+        limit,
+        nowMs,
+        leaseExpiresAt: nowMs + leaseMs,
+      }) as ClaimedWebhook[]
+    ).sort((a, b) => a.outboxId - b.outboxId);
 
   return {
     createEndpoint({ url, events, description, secret, nowMs }) {
@@ -186,16 +200,32 @@ export function createWebhookRepository(db: Db): Sync<WebhookStore> {
         )
         .immediate(),
     dueEndpoints: (nowMs) => dueEndpoints.pluck().all(nowMs, nowMs),
-    claim: (endpointId, limit, nowMs, leaseMs) =>
-      (
-        claim.all({
-          endpointId,
-          limit,
-          nowMs,
-          leaseExpiresAt: nowMs + leaseMs,
-        }) as ClaimedWebhook[]
-      ).sort((a, b) => a.outboxId - b.outboxId),
-    recordAttempts: (records) => sqlite.transaction(() => records.map(recordOne)).immediate(),
+    claim: claimDue,
+    recordAttempts: (records) =>
+      sqlite
+        .transaction(() =>
+          records.map(recordOne).map((recorded) =>
+            recorded === null
+              ? null
+              : {
+                  delivery: delivery(recorded.attemptId)!,
+                  failingSinceMs: recorded.failingSinceMs,
+                },
+          ),
+        )
+        .immediate(),
+    recordAndClaim: (records, claims, nowMs, leaseMs) =>
+      sqlite
+        .transaction(() => {
+          const recorded = records.map(recordOne);
+          const claimed = claims.flatMap(({ endpointId, limit }) => {
+            const rows = claimDue(endpointId, limit, nowMs, leaseMs);
+            const found = rows.length > 0 ? endpoint(endpointId) : null;
+            return found === null ? [] : [{ endpoint: found, rows }];
+          });
+          return { recorded, claimed };
+        })
+        .immediate(),
     disableEndpoint: (id, reason, notice, nowMs) =>
       sqlite
         .transaction(() => {
