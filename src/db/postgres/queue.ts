@@ -806,6 +806,7 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
         renewedLeases: { messageId: number; leaseExpiresAtMs: number }[] | null;
         configVersion: number | null;
         dueInMs: number | null;
+        claimRank: number | null;
       }
     >({
       ...RECORD_AND_CLAIM,
@@ -832,7 +833,8 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
         claimLines.map((line) => line.count),
       ],
     });
-    const first = rows[0]!;
+    // The row that carries the records and renewals (rows come in no promised order).
+    const first = rows.find((row) => (row.claimRank ?? 1) === 1)!;
     const recorded = (first.recorded ?? []).sort((a, b) => a.eventSeq - b.eventSeq);
     const events = recorded.map((row) => ({
       ...recordEvents.get(row.id)!,
@@ -857,6 +859,8 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
         xid: row.eventXid,
         messageId: row.id,
         recipient: row.recipient,
+        // A message whose lease ran out and that the suppression list stopped came from PROCESSING.
+        previousStatus: row.previousStatus,
         attempt: row.status === 'SUPPRESSED' ? null : row.attempts + 1,
       };
       // The suppression list was checked again in the claim: such a message stopped there.
