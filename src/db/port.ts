@@ -69,6 +69,12 @@ export interface AttemptRecord {
   response: string | null;
   error: DeliveryError | null;
   transcript: string | null;
+  /**
+   * What the claim read of the message and the attempt's counters need: a store that counts
+   * before it writes (PostgreSQL's one-statement record and claim) takes them from here, one
+   * without them reads them in its transaction. @default read by the store
+   */
+  claimed?: { createdAtMs: number; recipient: string };
   next:
     | { status: 'SENT'; reason: 'sent' }
     | {
@@ -121,6 +127,11 @@ export interface RecordAndClaimResult {
    * message queued after a configuration change may only go out with it.
    */
   configVersion: number | null;
+  /**
+   * nextDueInMs as it stands once this call's changes are in, when the store could tell in the
+   * same round trip; absent otherwise (ask nextDueInMs).
+   */
+  dueInMs?: number | null;
 }
 
 export type StoredTransition =

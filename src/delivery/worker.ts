@@ -245,6 +245,7 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
       response: outcome.ok ? outcome.response : null,
       error: outcome.ok ? null : withOutlook(outcome.error, next, message, attempt),
       transcript: outcome.transcript ?? null,
+      claimed: { createdAtMs: message.createdAtMs, recipient: message.recipient },
       next,
     });
     scheduleCycle();
@@ -352,10 +353,13 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
       return;
     }
     let dueInMs: number | null = null;
-    try {
-      dueInMs = await messages.nextDueInMs(nowMs);
-    } catch (error) {
-      onStorageError(error, 0); // only a read: the next poll looks again
+    if (written.dueInMs !== undefined) dueInMs = written.dueInMs;
+    else {
+      try {
+        dueInMs = await messages.nextDueInMs(nowMs);
+      } catch (error) {
+        onStorageError(error, 0); // only a read: the next poll looks again
+      }
     }
     if (closed || closing) return;
     // Something due that this cycle did not claim is one of our own sends whose lease ran out

@@ -61,7 +61,11 @@ export async function record(
   return events;
 }
 
-/** A successful first attempt of a claimed message at `atMs`. */
+/**
+ * A successful first attempt of a claimed message at `atMs`, carrying what the claim read as the
+ * worker's records do (so PostgreSQL records it in one statement; records without it, as
+ * storage-contract's retryRecord, take its transaction).
+ */
 export function sentRecord(message: Message, atMs: number, durationMs = 5): AttemptRecord {
   return {
     messageId: message.id,
@@ -73,6 +77,7 @@ export function sentRecord(message: Message, atMs: number, durationMs = 5): Atte
     response: '250 ok',
     error: null,
     transcript: null,
+    claimed: { createdAtMs: message.createdAtMs, recipient: message.recipient },
     next: { status: 'SENT', reason: 'sent' },
   };
 }

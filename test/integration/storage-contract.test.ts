@@ -536,6 +536,36 @@ describe(`storage contract (${TEST_DIALECT})`, () => {
     assert.deepEqual(Object.fromEntries(early), { 'reason|queued': 2 });
   });
 
+  test('statistics: records that carry what the claim read count the same (PostgreSQL writes them in one statement)', async (t) => {
+    const { messages, stats } = await fresh(t);
+    await enqueue(messages, [newMessage(1), newMessage(2)], T0);
+    const [a, b] = (await claim(messages, Date.now(), 2)).map((c) => c.message);
+    const now = Date.now();
+    const events = await record(messages, [
+      sentRecord(a!, now),
+      {
+        ...retryRecord(b!, now, 1_000, failure('AUTH')),
+        claimed: { createdAtMs: b!.createdAtMs, recipient: b!.recipient },
+      },
+    ]);
+    assert.deepEqual(
+      events.map((e) => [e.messageId, e.status, e.recipient, e.attempt]).sort(),
+      [
+        [a!.id, 'SENT', a!.recipient, 1],
+        [b!.id, 'QUEUED', b!.recipient, 1],
+      ].sort(),
+    );
+    const totals = await stats.totals(T0 - 60_000, now + 60_000);
+    assert.equal(totals.get('reason|claimed'), 2);
+    assert.equal(totals.get('reason|sent'), 1);
+    assert.equal(totals.get('reason|retry_scheduled'), 1);
+    assert.equal(totals.get('failure_code|AUTH'), 1);
+    assert.equal(totals.get('failure_domain|example.com'), 1);
+    assert.equal(totals.get('attempt|ok'), 1);
+    assert.equal(totals.get('attempt|failed'), 1);
+    assert.equal(totals.get('final_attempts|1'), 1);
+  });
+
   test('retention prunes old finished messages and says how far', async (t) => {
     const { messages, retention, events } = await fresh(t);
     await enqueue(messages, [newMessage(1), newMessage(2)], T0);

@@ -20,6 +20,11 @@ export interface FeedOptions {
    * NOTIFY would otherwise be a read of its own, of a few events. @default 5
    */
   minReadIntervalMs?: number;
+  /**
+   * Shortest time between two NOTIFYs of this instance's commits: commits in between share the
+   * next one, so another instance hears of an event at most this much later. @default 10
+   */
+  notifyIntervalMs?: number;
   /** Told of a failed read (the database is down); the feed keeps trying. */
   onError?: (error: unknown) => void;
 }
@@ -38,6 +43,7 @@ export async function startPostgresFeed(options: FeedOptions): Promise<EventFeed
   const pageSize = options.pageSize ?? 1_000;
   const idlePollMs = options.idlePollMs ?? 1_000;
   const minReadIntervalMs = options.minReadIntervalMs ?? 5;
+  const notifyIntervalMs = options.notifyIntervalMs ?? 10;
   let lastReadAt = Number.NEGATIVE_INFINITY;
   const listening = options.listening ?? (() => true);
   let position = await log.latest();
@@ -134,15 +140,30 @@ export async function startPostgresFeed(options: FeedOptions): Promise<EventFeed
   }
 
   // Coalesced NOTIFYs for what this process committed: one in flight at a time, another after it
-  // when more was committed meanwhile.
+  // when more was committed meanwhile, and at most one per `notifyIntervalMs`. Each NOTIFY is a
+  // round trip here and a wake-up on every instance: one per commit made the cost of a message
+  // grow with the number of instances, while a reader takes at most one read per
+  // minReadIntervalMs anyway.
   let notifying = false;
   let notifyAgain = false;
+  let lastNotifyAt = Number.NEGATIVE_INFINITY;
+  let notifyTimer: NodeJS.Timeout | null = null;
   function notifyOthers(): void {
-    if (notifying) {
+    if (notifying || notifyTimer !== null) {
       notifyAgain = true;
       return;
     }
+    const waitMs = lastNotifyAt + notifyIntervalMs - performance.now();
+    if (waitMs > 0) {
+      notifyTimer = setTimeout(() => {
+        notifyTimer = null;
+        notifyAgain = false;
+        if (!closed) notifyOthers();
+      }, waitMs);
+      return;
+    }
     notifying = true;
+    lastNotifyAt = performance.now();
     notifications
       .notify(CHANNELS.events, '')
       .catch(() => {}) // a hint; other instances poll anyway
@@ -167,6 +188,7 @@ export async function startPostgresFeed(options: FeedOptions): Promise<EventFeed
     },
     async close() {
       closed = true;
+      if (notifyTimer) clearTimeout(notifyTimer);
       stopListening();
       stopReconnect();
       if (timer) clearTimeout(timer);

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { MessageEvent } from '../../domain/message.ts';
-import { createCounterBatch, type CounterBatch } from '../counters.ts';
+import { createCounterBatch, type CounterBatch, type CounterEntry } from '../counters.ts';
 import { foldForSearch, recipientKey } from '../message-filter.ts';
 import type {
   AttemptRecord,
@@ -10,6 +10,7 @@ import type {
   EnqueueResult,
   MessageQueue,
   NewMessage,
+  RecordAndClaimResult,
 } from '../port.ts';
 import { toMessage, type MessageRow } from '../rows.ts';
 import { DB_NOW_MS, type PostgresClient } from './client.ts';
@@ -186,6 +187,138 @@ const RECORD = {
     FROM finished f JOIN logged l ON l.message_id = f.id`,
 };
 
+/**
+ * The worker's whole turn in one statement, so one round trip and no BEGIN/COMMIT: records the
+ * finished attempts (as RECORD), renews the leases of sends still in flight (as RENEW), claims
+ * (as CLAIM), writes the counters of all their events, and says when the next message falls
+ * due. Every part sees the statement's one snapshot; they touch disjoint rows, since the
+ * records and the renewals are of the worker's own sends in flight, which the claim excludes
+ * ($19). The counters are computed by counters.ts before the statement, for each record (kept
+ * only if its record applied: $22–$27) and for one claim event of each reason (multiplied by the
+ * claims with that reason: $28–$33). One row per claimed message, the first (or a lone row with
+ * no message when nothing was claimed) also carrying the records, renewals, configuration
+ * version and next due time.
+ */
+const RECORD_AND_CLAIM = {
+  name: 'mailscope-record-and-claim',
+  text: `WITH r AS (
+      SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[],
+        $6::bigint[], $7::jsonb[], $8::int[], $9::int[], $10::bigint[], $11::int[], $12::text[],
+        $13::text[], $14::text[])
+      AS r(id, lease, status, reason, event_at, delay_ms, error, version, attempt, at,
+        duration_ms, response, error_code, transcript)),
+    finished AS (
+      UPDATE messages m SET status = r.status, attempts = m.attempts + 1,
+        updated_at = r.event_at, lease_expires_at = NULL,
+        next_attempt_at = CASE WHEN r.status = 'QUEUED' THEN ${DB_NOW_MS} + r.delay_ms END,
+        last_error = coalesce(r.error, m.last_error), smtp_config_version = r.version,
+        ever_failed = m.ever_failed OR r.error IS NOT NULL
+      FROM r
+      WHERE m.id = r.id AND m.status = 'PROCESSING' AND m.lease_expires_at = r.lease
+      RETURNING m.id, m.recipient, m.created_at AS "createdAt", m.attempts,
+        m.next_attempt_at AS "nextAttemptAt"),
+    dispatched AS (
+      INSERT INTO dispatches (message_id, attempt, succeeded, at, duration_ms, response, error,
+        error_code, smtp_config_version, transcript)
+      SELECT r.id, r.attempt, r.error IS NULL, r.at, r.duration_ms, r.response, r.error,
+        r.error_code, r.version, r.transcript
+      FROM r JOIN finished f ON f.id = r.id),
+    record_logged AS (
+      INSERT INTO message_events (message_id, at, status, previous_status, reason, attempt,
+        error, smtp_config_version)
+      SELECT r.id, r.event_at, r.status, 'PROCESSING', r.reason, r.attempt, r.error, r.version
+      FROM r JOIN finished f ON f.id = r.id
+      RETURNING seq, xid, message_id),
+    renewed AS (
+      UPDATE messages m SET lease_expires_at = ${DB_NOW_MS} + $17::bigint
+      FROM unnest($15::bigint[], $16::bigint[]) AS rn(id, lease)
+      WHERE m.id = rn.id AND m.status = 'PROCESSING' AND m.lease_expires_at = rn.lease
+      RETURNING m.id AS "messageId", m.lease_expires_at AS "leaseExpiresAtMs"),
+    expired AS (
+      SELECT id FROM messages
+      WHERE status = 'PROCESSING' AND lease_expires_at <= ${DB_NOW_MS}
+        AND NOT (id = ANY($19::bigint[]))
+      ORDER BY lease_expires_at LIMIT $18 FOR UPDATE SKIP LOCKED),
+    due AS (
+      SELECT id FROM messages
+      WHERE status = 'QUEUED' AND next_attempt_at <= ${DB_NOW_MS}
+      ORDER BY next_attempt_at, id LIMIT $18 FOR UPDATE SKIP LOCKED),
+    picked AS (
+      SELECT id, previous FROM (
+        SELECT id, 'PROCESSING' AS previous, 0 AS rank FROM expired
+        UNION ALL SELECT id, 'QUEUED', 1 FROM due) candidates
+      ORDER BY rank, id LIMIT $18),
+    checked AS (
+      SELECT p.id, p.previous, EXISTS (SELECT 1 FROM suppressions s
+          WHERE s.address_key = m.recipient_key AND s.removed_at IS NULL) AS suppressed
+      FROM picked p JOIN messages m ON m.id = p.id),
+    claimed AS (
+      UPDATE messages m SET
+        status = CASE WHEN checked.suppressed THEN 'SUPPRESSED' ELSE 'PROCESSING' END,
+        lease_expires_at = CASE WHEN checked.suppressed THEN NULL
+          ELSE ${DB_NOW_MS} + $17::bigint END,
+        updated_at = $20::bigint, next_attempt_at = NULL
+      FROM checked WHERE m.id = checked.id
+      RETURNING ${messageColumnsWithRaw('m.')}, checked.previous AS "previousStatus"),
+    claim_logged AS (
+      INSERT INTO message_events (message_id, at, status, previous_status, reason, attempt,
+        error, smtp_config_version)
+      SELECT c.id, $20::bigint, c.status, c."previousStatus",
+        CASE WHEN c.status = 'SUPPRESSED' THEN 'suppressed'
+          WHEN c."previousStatus" = 'PROCESSING' THEN 'lease_expired' ELSE 'claimed' END,
+        CASE WHEN c.status = 'SUPPRESSED' THEN NULL ELSE c.attempts + 1 END, NULL, $21::int
+      FROM claimed c
+      RETURNING seq, xid, message_id, reason),
+    counted AS (
+      INSERT INTO stat_counter_deltas (resolution_ms, bucket_start, metric, key, count)
+      SELECT line.resolution_ms, line.bucket_start, line.metric, line.key, sum(line.count)
+      FROM (
+        SELECT l.resolution_ms, l.bucket_start, l.metric, l.key, l.count
+        FROM unnest($22::bigint[], $23::int[], $24::bigint[], $25::text[], $26::text[],
+            $27::bigint[]) AS l(id, resolution_ms, bucket_start, metric, key, count)
+          JOIN finished f ON f.id = l.id
+        UNION ALL
+        SELECT l.resolution_ms, l.bucket_start, l.metric, l.key, l.count * n.claims
+        FROM unnest($28::text[], $29::int[], $30::bigint[], $31::text[], $32::text[],
+            $33::bigint[]) AS l(reason, resolution_ms, bucket_start, metric, key, count)
+          JOIN (SELECT reason, count(*) AS claims FROM claim_logged GROUP BY reason) n
+            ON n.reason = l.reason) line
+      GROUP BY line.resolution_ms, line.bucket_start, line.metric, line.key),
+    summary AS (
+      SELECT
+        (SELECT json_agg(json_build_object('id', f.id, 'recipient', f.recipient,
+            'createdAt', f."createdAt", 'attempts', f.attempts, 'eventSeq', l.seq,
+            'eventXid', l.xid::text::bigint))
+          FROM finished f JOIN record_logged l ON l.message_id = f.id) AS "recorded",
+        (SELECT json_agg(renewed) FROM renewed) AS "renewedLeases",
+        (SELECT max(version) FROM smtp_configs WHERE EXISTS (SELECT 1 FROM claimed))
+          AS "configVersion",
+        (SELECT min(t) FROM (
+            (SELECT next_attempt_at AS t FROM messages
+              WHERE status = 'QUEUED' AND id NOT IN (SELECT id FROM picked)
+              ORDER BY next_attempt_at LIMIT 1)
+            UNION ALL
+            (SELECT lease_expires_at FROM messages
+              WHERE status = 'PROCESSING' AND id NOT IN (SELECT id FROM picked)
+                AND id NOT IN (SELECT id FROM finished)
+                AND id NOT IN (SELECT "messageId" FROM renewed)
+              ORDER BY lease_expires_at LIMIT 1)
+            UNION ALL SELECT "nextAttemptAt" FROM finished
+            UNION ALL SELECT "leaseExpiresAtMs" FROM renewed
+            UNION ALL SELECT "leaseExpiresAt" FROM claimed) times
+        ) - ${DB_NOW_MS} AS "dueInMs"),
+    claims AS (
+      SELECT c.*, l.seq AS "eventSeq", l.xid AS "eventXid",
+        row_number() OVER (ORDER BY c.id) AS "claimRank"
+      FROM claimed c JOIN claim_logged l ON l.message_id = c.id)
+    SELECT claims.*,
+      CASE WHEN coalesce(claims."claimRank", 1) = 1 THEN s."recorded" END AS "recorded",
+      CASE WHEN coalesce(claims."claimRank", 1) = 1 THEN s."renewedLeases" END
+        AS "renewedLeases",
+      s."configVersion", s."dueInMs"
+    FROM summary s LEFT JOIN claims ON true`,
+};
+
 const RELEASE = {
   name: 'mailscope-release',
   text: `UPDATE messages m SET status = 'QUEUED', lease_expires_at = NULL,
@@ -246,6 +379,78 @@ const subjectOf = (row: MessageRow): EventSubject => ({
   createdAt: row.createdAt,
   attempts: row.attempts,
 });
+
+/** RECORD's and RECORD_AND_CLAIM's first fourteen parameters. */
+function recordValues(records: readonly AttemptRecord[]): unknown[] {
+  return [
+    records.map((record) => record.messageId),
+    records.map((record) => record.leaseExpiresAtMs),
+    records.map((record) => record.next.status),
+    records.map((record) => record.next.reason),
+    records.map((record) => record.atMs + record.durationMs),
+    records.map((record) => (record.next.status === 'QUEUED' ? record.next.delayMs : null)),
+    records.map((record) => json(record.error)),
+    records.map((record) => record.smtpConfigVersion),
+    records.map((record) => record.attempt),
+    records.map((record) => record.atMs),
+    records.map((record) => record.durationMs),
+    records.map((record) => record.response),
+    records.map((record) => record.error?.code ?? null),
+    records.map((record) => record.transcript),
+  ];
+}
+
+/** The event a record appends, but for its place in the log (seq, xid). */
+function recordEvent(record: AttemptRecord): MessageEvent {
+  return {
+    seq: 0,
+    xid: 0,
+    messageId: record.messageId,
+    recipient: record.claimed?.recipient ?? '',
+    atMs: record.atMs + record.durationMs,
+    status: record.next.status,
+    previousStatus: 'PROCESSING',
+    reason: record.next.reason,
+    attempt: record.attempt,
+    error: record.error,
+    smtpConfigVersion: record.smtpConfigVersion,
+    outcome: null,
+    report: null,
+  };
+}
+
+/** The reasons a claim event has, with its status. */
+const CLAIM_REASONS = [
+  ['claimed', 'PROCESSING'],
+  ['lease_expired', 'PROCESSING'],
+  ['suppressed', 'SUPPRESSED'],
+] as const;
+
+const claimReason = (row: { status: string; previousStatus: string }) =>
+  row.status === 'SUPPRESSED'
+    ? 'suppressed'
+    : row.previousStatus === 'PROCESSING'
+      ? 'lease_expired'
+      : 'claimed';
+
+/** A claim's event, but for the message and its place in the log. */
+function claimEvent(
+  request: ClaimRequest,
+  reason: (typeof CLAIM_REASONS)[number][0],
+  status: 'PROCESSING' | 'SUPPRESSED',
+): Omit<MessageEvent, 'seq' | 'xid' | 'messageId' | 'recipient'> {
+  return {
+    atMs: request.nowMs,
+    status,
+    previousStatus: reason === 'lease_expired' ? 'PROCESSING' : 'QUEUED',
+    reason,
+    attempt: null,
+    error: null,
+    smtpConfigVersion: request.smtpConfigVersion,
+    outcome: null,
+    report: null,
+  };
+}
 
 export function createPostgresQueue(client: PostgresClient): MessageQueue {
   async function enqueuePlain(
@@ -555,6 +760,125 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
     return { claimed, configVersion: rows[0]?.configVersion ?? null };
   }
 
+  /** recordAndClaim in one statement (RECORD_AND_CLAIM), for records that carry `claimed`. */
+  async function recordAndClaimAtOnce(
+    records: readonly AttemptRecord[],
+    request: ClaimRequest,
+  ): Promise<RecordAndClaimResult> {
+    const recordIds = new Set(records.map((record) => record.messageId));
+    // Disjoint from the records, as each row may change once in a statement.
+    const renew = (request.renew ?? []).filter((claim) => !recordIds.has(claim.messageId));
+    const excluded = new Set([
+      ...(request.excludeIds ?? []),
+      ...recordIds,
+      ...renew.map((claim) => claim.messageId),
+    ]);
+    const recordEvents = new Map(records.map((record) => [record.messageId, recordEvent(record)]));
+    // Each record's counters, written only if it applies (the row still carries its lease).
+    const recordLines: (CounterEntry & { messageId: number })[] = [];
+    for (const record of records) {
+      const counters = createCounterBatch();
+      counters.countEvent(recordEvents.get(record.messageId)!, {
+        createdAtMs: record.claimed!.createdAtMs,
+        attempts: record.attempt,
+      });
+      for (const entry of counters.entries()) {
+        recordLines.push({ ...entry, messageId: record.messageId });
+      }
+    }
+    // The counters of one claim event of each reason, times the claims that have it.
+    const claimLines: (CounterEntry & { reason: string })[] = [];
+    for (const [reason, status] of CLAIM_REASONS) {
+      const counters = createCounterBatch();
+      counters.countEvent(
+        { ...claimEvent(request, reason, status), seq: 0, xid: 0, messageId: 0, recipient: '' },
+        { createdAtMs: request.nowMs, attempts: 0 },
+      );
+      for (const entry of counters.entries()) claimLines.push({ ...entry, reason });
+    }
+    const { rows } = await client.query<
+      Partial<MessageRow> & {
+        id: number | null;
+        previousStatus: 'QUEUED' | 'PROCESSING';
+        eventSeq: number;
+        eventXid: number;
+        recorded: (EventSubject & { eventSeq: number; eventXid: number })[] | null;
+        renewedLeases: { messageId: number; leaseExpiresAtMs: number }[] | null;
+        configVersion: number | null;
+        dueInMs: number | null;
+        claimRank: number | null;
+      }
+    >({
+      ...RECORD_AND_CLAIM,
+      values: [
+        ...recordValues(records),
+        renew.map((claim) => claim.messageId),
+        renew.map((claim) => claim.leaseExpiresAtMs),
+        request.leaseMs,
+        Math.max(0, request.limit),
+        [...excluded],
+        request.nowMs,
+        request.smtpConfigVersion,
+        recordLines.map((line) => line.messageId),
+        recordLines.map((line) => line.resolutionMs),
+        recordLines.map((line) => line.bucketStart),
+        recordLines.map((line) => line.metric),
+        recordLines.map((line) => line.key),
+        recordLines.map((line) => line.count),
+        claimLines.map((line) => line.reason),
+        claimLines.map((line) => line.resolutionMs),
+        claimLines.map((line) => line.bucketStart),
+        claimLines.map((line) => line.metric),
+        claimLines.map((line) => line.key),
+        claimLines.map((line) => line.count),
+      ],
+    });
+    // The row that carries the records and renewals (rows come in no promised order).
+    const first = rows.find((row) => (row.claimRank ?? 1) === 1)!;
+    const recorded = (first.recorded ?? []).sort((a, b) => a.eventSeq - b.eventSeq);
+    const events = recorded.map((row) => ({
+      ...recordEvents.get(row.id)!,
+      seq: row.eventSeq,
+      xid: row.eventXid,
+      recipient: row.recipient,
+    }));
+    const claimedRows = rows.filter((row) => row.id !== null) as (MessageRow & {
+      previousStatus: 'QUEUED' | 'PROCESSING';
+      eventSeq: number;
+      eventXid: number;
+    })[];
+    const claimed: ClaimedMessage[] = [];
+    for (const row of claimedRows) {
+      const event: MessageEvent = {
+        ...claimEvent(
+          request,
+          claimReason(row),
+          row.status === 'SUPPRESSED' ? 'SUPPRESSED' : 'PROCESSING',
+        ),
+        seq: row.eventSeq,
+        xid: row.eventXid,
+        messageId: row.id,
+        recipient: row.recipient,
+        // A message whose lease ran out and that the suppression list stopped came from PROCESSING.
+        previousStatus: row.previousStatus,
+        attempt: row.status === 'SUPPRESSED' ? null : row.attempts + 1,
+      };
+      // The suppression list was checked again in the claim: such a message stopped there.
+      if (row.status === 'SUPPRESSED') events.push(event);
+      else claimed.push({ message: toMessage(row), event });
+    }
+    // Expired leases first, then the queue's order, oldest first (as the statement picked them).
+    const rank = (claim: ClaimedMessage) => (claim.event.previousStatus === 'PROCESSING' ? 0 : 1);
+    claimed.sort((a, b) => rank(a) - rank(b) || a.message.id - b.message.id);
+    return {
+      events,
+      claimed,
+      renewed: first.renewedLeases ?? [],
+      configVersion: first.configVersion,
+      dueInMs: first.dueInMs,
+    };
+  }
+
   return {
     enqueueMany: (inputs, nowMs) => enqueue(inputs, nowMs, false),
 
@@ -571,6 +895,9 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
       const renew = request.renew ?? [];
       if (records.length === 0 && request.limit <= 0 && renew.length === 0) {
         return { events: [], claimed: [], renewed: [], configVersion: null };
+      }
+      if (records.every((record) => record.claimed !== undefined)) {
+        return recordAndClaimAtOnce(records, request);
       }
       return client.transaction(async (tx) => {
         const counters = createCounterBatch();
