@@ -163,22 +163,38 @@ export function createOutbox(deps: OutboxDeps) {
   }
 
   // sendEmail calls share transactions (group commit): a commit per message would cap intake
-  // well below what SMTP can carry. Calls that arrive while the commits in flight run (or wait
-  // for the write lock) go together in the next one; an idle outbox starts one at the end of
-  // the event loop's turn, with the calls that arrived in it. SQLite has one writer, so one commit at a time;
-  // PostgreSQL takes several at once, but each costs a WAL flush: another one starts only once
-  // enough calls wait to fill it, so batches stay large at modest concurrency.
+  // well below what SMTP can carry. An idle outbox commits a call at once; calls that arrive
+  // while the commits in flight run (or wait for the write lock or the WAL flush) go together
+  // in the next one. SQLite has one writer, so one commit at a time; PostgreSQL takes several at
+  // once, but each costs a WAL flush: another one starts only once enough calls wait to fill
+  // it, so batches stay large at modest concurrency.
   const maxCommits = deps.concurrentCommits ?? 1;
   const PARALLEL_BATCH = 16;
   type Entry = { input: NewMessage; settle: (result: EnqueueResult | Error) => void };
   let gathering: Entry[] = [];
   let committing = 0;
-  let commitScheduled = false;
   // Recipient and Message-ID of the submissions in `gathering`: one batch never holds the same
   // pair twice (a client sending a message again before the first copy is stored), since the
   // storage tells a batch's rows apart by that pair (db/postgres/queue.ts).
   let gatheringKeys = new Set<string>();
   let onBatchTaken: (() => void)[] = [];
+
+  // What a commit sets off that no caller waits for: its events to the feed (counted, sent to
+  // subscribers and webhooks) and the worker's wake. Run after the answers are on their way:
+  // the callers' promises settle first, and their responses are written within the same turn
+  // (microtasks), before this callback's turn comes. Batches keep their order (setImmediate
+  // runs callbacks first in, first out), and the feed puts events of either thread in the
+  // log's order whatever order they reach it in.
+  let afterCommits: (readonly MessageEvent[])[] = [];
+  function afterAnswers(events: readonly MessageEvent[]): void {
+    if (afterCommits.push(events) > 1) return;
+    setImmediate(() => {
+      const committed = afterCommits;
+      afterCommits = [];
+      for (const batch of committed) deps.publish(batch);
+      deps.wakeWorker();
+    });
+  }
 
   async function commitGathered(): Promise<void> {
     committing++;
@@ -206,12 +222,11 @@ export function createOutbox(deps: OutboxDeps) {
           for (const entry of batch) entry.settle(error as Error);
           continue;
         }
+        results.forEach((result, index) => batch[index]!.settle(result));
         const events = results.flatMap((result) =>
           result.kind === 'queued' ? [result.event] : [],
         );
-        deps.publish(events);
-        if (events.length > 0) deps.wakeWorker();
-        results.forEach((result, index) => batch[index]!.settle(result));
+        if (events.length > 0) afterAnswers(events);
       }
     } finally {
       committing--;
@@ -229,20 +244,14 @@ export function createOutbox(deps: OutboxDeps) {
           }),
         ),
     );
-    if (committing > 0) {
+    if (committing === 0) {
+      // Idle: at once. Waiting for the end of the event loop's turn (setImmediate) gathered the
+      // requests parsed in the same turn, but made a lone call wait behind every other callback
+      // of the turn; those that come meanwhile share the next commit anyway.
+      void commitGathered();
+    } else if (committing < maxCommits && gathering.length >= PARALLEL_BATCH) {
       // Joins the next batch of a running commit, or starts one beside it when enough wait.
-      if (committing < maxCommits && gathering.length >= PARALLEL_BATCH) void commitGathered();
-      return results;
-    }
-    if (!commitScheduled) {
-      // An idle outbox commits at once: after this turn of the event loop, so the requests that
-      // arrived together (parsed in the same turn) share the commit, but without a timer that
-      // would make a lone call wait for nothing.
-      commitScheduled = true;
-      setImmediate(() => {
-        commitScheduled = false;
-        if (committing === 0 && gathering.length > 0) void commitGathered();
-      });
+      void commitGathered();
     }
     return results;
   }

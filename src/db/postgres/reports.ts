@@ -35,6 +35,16 @@ const SUPPRESSION_COLUMNS = `id, address, reason, source, message_id AS "message
 
 const UNMATCHED_COLUMNS = `id, at, source, outcome, recipient, detail`;
 
+/**
+ * Run before every sendEmail commit: named, so each connection parses and plans it once (a
+ * sizeable part of its round trip, measured in bench/README.md's latency section).
+ */
+const ACTIVE_KEYS = {
+  name: 'mailscope-suppression-active-keys',
+  text: `SELECT address_key AS key FROM suppressions
+    WHERE address_key = ANY($1::text[]) AND removed_at IS NULL`,
+};
+
 const ACTIVE = {
   name: 'mailscope-suppression-active',
   text: `SELECT ${SUPPRESSION_COLUMNS} FROM suppressions
@@ -214,11 +224,10 @@ export function createPostgresReports(client: PostgresClient): ReportStore & Sup
 
     async activeKeys(addresses) {
       if (addresses.length === 0) return new Set();
-      const { rows } = await client.query<{ key: string }>(
-        `SELECT address_key AS key FROM suppressions
-          WHERE address_key = ANY($1::text[]) AND removed_at IS NULL`,
-        [[...new Set(addresses.map(suppressionKey))]],
-      );
+      const { rows } = await client.query<{ key: string }>({
+        ...ACTIVE_KEYS,
+        values: [[...new Set(addresses.map(suppressionKey))]],
+      });
       return new Set(rows.map((row) => row.key));
     },
 
