@@ -199,7 +199,6 @@ export async function startApp(
   );
   const outbox = createOutbox({
     messages: storage.messages,
-    suppressions: storage.suppressions,
     publish: committed,
     settings,
     maxAttempts: config.deliveryMaxAttempts,

@@ -43,7 +43,10 @@ export interface NewMessage {
   /** The name of the API token that queued it; null without one. @default null */
   submittedBy?: string | null;
   /**
-   * The recipient is on the suppression list: stored SUPPRESSED, never sent. @default false
+   * Store it SUPPRESSED, never sent, whatever the list says. Without it the storage looks the
+   * recipient up on the suppression list itself, within the enqueue's own statement or
+   * transaction (no round trip of its own), and stores a listed recipient's message SUPPRESSED.
+   * @default false
    */
   suppressed?: boolean;
 }

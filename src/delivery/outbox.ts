@@ -5,9 +5,7 @@ import type {
   MessageStore,
   NewMessage,
   StoredTransition,
-  SuppressionStore,
 } from '../db/port.ts';
-import { suppressionKey } from '../domain/report.ts';
 import type { DeliveryErrorCode } from '../domain/delivery-error.ts';
 import {
   MESSAGE_STATUSES,
@@ -70,9 +68,8 @@ export type TransitionResult =
   | { ok: false; kind: 'conflict'; message: Message };
 
 export interface OutboxDeps {
+  /** Stores a listed address's message SUPPRESSED and sends nothing (NewMessage.suppressed). */
   messages: MessageStore;
-  /** sendEmail to a listed address stores the message SUPPRESSED and sends nothing. */
-  suppressions: SuppressionStore;
   /** Where the events of each committed change go (the storage's feed, in log order). */
   publish: (events: readonly MessageEvent[]) => void;
   settings: SmtpSettings;
@@ -206,16 +203,11 @@ export function createOutbox(deps: OutboxDeps) {
         for (const taken of onBatchTaken.splice(0)) taken();
         let results: EnqueueResult[];
         try {
-          // One look-up per batch; checked again when each message is claimed, so an address
-          // listed in between is caught before anything is sent.
-          const listed = await deps.suppressions.activeKeys(
-            batch.map((entry) => entry.input.recipient),
-          );
+          // The storage looks the recipients up on the suppression list in the enqueue itself
+          // (no round trip of its own); checked again when each message is claimed, so an
+          // address listed in between is caught before anything is sent.
           results = await deps.messages.enqueueMany(
-            batch.map((entry) => ({
-              ...entry.input,
-              suppressed: listed.has(suppressionKey(entry.input.recipient)),
-            })),
+            batch.map((entry) => entry.input),
             now(),
           );
         } catch (error) {
@@ -364,12 +356,9 @@ export function createOutbox(deps: OutboxDeps) {
       if (problems.length > 0) return { ok: false, kind: 'invalid', problems };
       const domain = messageIdDomain();
       const version = currentVersion();
-      const suppressed = await deps.suppressions.activeKeys(inputs.map((input) => input.to));
+      // Listed recipients are stored SUPPRESSED by the storage (NewMessage.suppressed).
       const stored = await deps.messages.enqueueAll(
-        inputs.map((input) => ({
-          ...toNewMessage(input, domain, version, submittedBy),
-          suppressed: suppressed.has(suppressionKey(input.to)),
-        })),
+        inputs.map((input) => toNewMessage(input, domain, version, submittedBy)),
         now(),
       );
       if (!stored.ok) {

@@ -236,6 +236,8 @@ describe(`reports and suppressions (${TEST_DIALECT})`, () => {
   test('a suppressed address is stored SUPPRESSED, stopped at the claim, and retried once removed', async (t) => {
     const storage = await fresh(t);
     const admin = { kind: 'token' as const, tokenId: 7 };
+    // Queued before it was listed.
+    const [queued, other] = await enqueue(storage.messages, [newMessage(1), newMessage(2)], T0);
     const added = await storage.suppressions.add(
       { address: 'R1@Example.com', reason: 'MANUAL', detail: 'asked us to stop' },
       admin,
@@ -255,13 +257,39 @@ describe(`reports and suppressions (${TEST_DIALECT})`, () => {
       ['r1@example.com'],
     );
 
-    // Stored SUPPRESSED at once when the caller knows.
-    const [direct] = await storage.messages.enqueueMany([newMessage(1, { suppressed: true })], T0);
+    // Stored SUPPRESSED at once when the caller says so.
+    const [direct] = await storage.messages.enqueueMany([newMessage(3, { suppressed: true })], T0);
     assert.equal(direct!.message.status, 'SUPPRESSED');
     assert.equal(direct!.kind === 'queued' && direct!.event.reason, 'suppressed');
+    // Listed now: the storage looks the list up itself, with or without an idempotency key.
+    const listedNow = [
+      ...(await storage.messages.enqueueMany([newMessage(1), newMessage(4)], T0)),
+      ...(await storage.messages.enqueueMany(
+        [newMessage(1, { idempotencyKey: 'k1', requestHash: 'h1' }), newMessage(5)],
+        T0,
+      )),
+    ];
+    assert.deepEqual(
+      listedNow.map((result) => [
+        result.message.status,
+        result.kind === 'queued' && result.event.reason,
+      ]),
+      [
+        ['SUPPRESSED', 'suppressed'],
+        ['QUEUED', 'queued'],
+        ['SUPPRESSED', 'suppressed'],
+        ['QUEUED', 'queued'],
+      ],
+    );
+    const counted = await storage.stats.totals(T0 - 60_000, T0 + 60_000);
+    assert.equal(counted.get('reason|suppressed'), 3);
+    assert.equal(counted.get('reason|queued'), 4);
+    for (const result of listedNow) {
+      if (result.message.status === 'SUPPRESSED') continue;
+      await storage.messages.cancel(result.message.id, T0, null);
+    }
 
     // Queued before it was listed: stopped at the claim, nothing handed to the worker.
-    const [queued, other] = await enqueue(storage.messages, [newMessage(1), newMessage(2)], T0);
     const { claimed, events } = await storage.messages.recordAndClaim([], {
       nowMs: Date.now(),
       leaseMs: 60_000,
@@ -277,7 +305,7 @@ describe(`reports and suppressions (${TEST_DIALECT})`, () => {
     assert.equal(stopped?.previousStatus, 'QUEUED');
     assert.equal(stopped?.reason, 'suppressed');
     assert.equal((await storage.messages.find(queued!.id))?.status, 'SUPPRESSED');
-    assert.equal((await storage.messages.countByStatus()).SUPPRESSED, 2);
+    assert.equal((await storage.messages.countByStatus()).SUPPRESSED, 4);
 
     // Retry is refused while listed, works once removed.
     const refused = await storage.messages.retry(queued!.id, 3, T0, null);

@@ -34,6 +34,15 @@ const submissionsCte = (raws: string) => `subs AS MATERIALIZED (
       FROM unnest(${raws}::bytea[]) WITH ORDINALITY AS u(raw, ord)),
     stored_subs AS (INSERT INTO submissions (id, raw) SELECT id, raw FROM subs)`;
 
+/**
+ * The status a new message is stored with: SUPPRESSED when the caller said so or its recipient
+ * is on the suppression list now, looked up here so that an enqueue is one round trip.
+ */
+const storedStatus = (row: string) => `CASE WHEN ${row}.status = 'SUPPRESSED' OR EXISTS (
+    SELECT 1 FROM suppressions s
+    WHERE s.address_key = ${row}.recipient_key AND s.removed_at IS NULL)
+  THEN 'SUPPRESSED' ELSE 'QUEUED' END`;
+
 const ENQUEUE = {
   name: 'mailscope-enqueue',
   text: `WITH ${submissionsCte('$14')}
@@ -42,21 +51,25 @@ const ENQUEUE = {
       request_hash, created_at, updated_at, next_attempt_at, ever_failed, submission_id,
       submitted_by)
     SELECT r.recipient, r.recipient_key, r.subject, r.subject_folded, r.text, r.html, r.headers,
-      r.status, 0, r.max_attempts, 0, r.message_id, r.idempotency_key, r.request_hash,
-      $13::bigint, $13::bigint, CASE WHEN r.status = 'QUEUED' THEN ${DB_NOW_MS} END, false,
+      r.stored_status, 0, r.max_attempts, 0, r.message_id, r.idempotency_key, r.request_hash,
+      $13::bigint, $13::bigint, CASE WHEN r.stored_status = 'QUEUED' THEN ${DB_NOW_MS} END, false,
       (SELECT s.id FROM subs s WHERE s.ord = r.submission_ord), r.submitted_by
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-      $7::jsonb[], $8::int[], $9::text[], $10::text[], $11::text[], $12::int[], $16::int[],
-      $15::text[], $17::text[])
-      AS r(recipient, recipient_key, subject, subject_folded, text, html, headers, max_attempts,
-        message_id, idempotency_key, request_hash, version, submission_ord, status, submitted_by)
+    FROM (SELECT u.*, ${storedStatus('u')} AS stored_status
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+        $7::jsonb[], $8::int[], $9::text[], $10::text[], $11::text[], $12::int[], $16::int[],
+        $15::text[], $17::text[])
+        AS u(recipient, recipient_key, subject, subject_folded, text, html, headers, max_attempts,
+          message_id, idempotency_key, request_hash, version, submission_ord, status,
+          submitted_by)) r
     ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING ${messageColumns()}`,
 };
 
 /**
  * enqueueMany without idempotency keys, the common case, as one statement (so one round trip and
- * no BEGIN/COMMIT): the messages, their QUEUED events and the counters the caller computed.
+ * no BEGIN/COMMIT): the suppression look-up, the messages, their events and their counters. The
+ * caller gives the counter entries of one event per reason ($21: queued, suppressed); they are
+ * multiplied by the number of events that have it.
  */
 const ENQUEUE_PLAIN = {
   name: 'mailscope-enqueue-plain',
@@ -66,13 +79,14 @@ const ENQUEUE_PLAIN = {
         headers, status, attempts, max_attempts, attempts_at_retry, message_id, created_at,
         updated_at, next_attempt_at, ever_failed, submission_id, submitted_by)
       SELECT r.recipient, r.recipient_key, r.subject, r.subject_folded, r.text, r.html,
-        r.headers, r.status, 0, r.max_attempts, 0, r.message_id, $11::bigint, $11::bigint,
-        CASE WHEN r.status = 'QUEUED' THEN ${DB_NOW_MS} END, false,
+        r.headers, r.stored_status, 0, r.max_attempts, 0, r.message_id, $11::bigint,
+        $11::bigint, CASE WHEN r.stored_status = 'QUEUED' THEN ${DB_NOW_MS} END, false,
         (SELECT s.id FROM subs s WHERE s.ord = r.submission_ord), r.submitted_by
-      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-        $7::jsonb[], $8::int[], $9::text[], $19::int[], $18::text[], $20::text[])
-        AS r(recipient, recipient_key, subject, subject_folded, text, html, headers,
-          max_attempts, message_id, submission_ord, status, submitted_by)
+      FROM (SELECT u.*, ${storedStatus('u')} AS stored_status
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+          $7::jsonb[], $8::int[], $9::text[], $19::int[], $18::text[], $20::text[])
+          AS u(recipient, recipient_key, subject, subject_folded, text, html, headers,
+            max_attempts, message_id, submission_ord, status, submitted_by)) r
       RETURNING ${messageColumns()}),
     events AS (
       INSERT INTO message_events (message_id, at, status, previous_status, reason, attempt,
@@ -82,10 +96,15 @@ const ENQUEUE_PLAIN = {
       FROM inserted i JOIN unnest($9::text[], $1::text[], $10::int[])
           AS v(message_id, recipient, version)
         ON v.message_id = i."messageId" AND v.recipient = i.recipient
-      RETURNING seq, xid, message_id, smtp_config_version),
+      RETURNING seq, xid, message_id, smtp_config_version, reason),
     counted AS (
       INSERT INTO stat_counter_deltas (resolution_ms, bucket_start, metric, key, count)
-      SELECT * FROM unnest($12::int[], $13::bigint[], $14::text[], $15::text[], $16::bigint[]))
+      SELECT c.resolution_ms, c.bucket_start, c.metric, c.key, c.count * n.events
+      FROM unnest($12::int[], $13::bigint[], $14::text[], $15::text[], $16::bigint[],
+          $21::text[]) AS c(resolution_ms, bucket_start, metric, key, count, reason)
+        JOIN (SELECT reason, count(*) AS events FROM events GROUP BY reason) n
+          ON n.reason = c.reason
+      ORDER BY 1, 2, 3, 4)
     SELECT i.*, e.seq AS "eventSeq", e.xid AS "eventXid",
       e.smtp_config_version AS "eventVersion"
     FROM inserted i JOIN events e ON e.message_id = i.id`,
@@ -457,30 +476,31 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
     inputs: readonly NewMessage[],
     nowMs: number,
   ): Promise<EnqueueResult[]> {
-    // Counted before they are stored (a QUEUED event counts by its reason and time alone), so
-    // the counters go in the same statement.
-    const counters = createCounterBatch();
-    for (const input of inputs) {
+    // A new message's event counts by its reason and time alone, and which reason it gets is
+    // decided in the statement (the suppression list): the counters of one event of each reason
+    // go with it, to be multiplied there.
+    const entries = (['queued', 'suppressed'] as const).flatMap((reason) => {
+      const counters = createCounterBatch();
       counters.countEvent(
         {
           seq: 0,
           xid: 0,
           messageId: 0,
-          recipient: input.recipient,
+          recipient: '',
           atMs: nowMs,
-          status: input.suppressed ? 'SUPPRESSED' : 'QUEUED',
+          status: reason === 'suppressed' ? 'SUPPRESSED' : 'QUEUED',
           previousStatus: null,
-          reason: input.suppressed ? 'suppressed' : 'queued',
+          reason,
           attempt: null,
           error: null,
-          smtpConfigVersion: input.smtpConfigVersion,
+          smtpConfigVersion: null,
           outcome: null,
           report: null,
         },
         { createdAtMs: nowMs, attempts: 0 },
       );
-    }
-    const entries = counters.entries();
+      return counters.entries().map((entry) => ({ ...entry, reason }));
+    });
     const submitted = submittedMime(inputs);
     const { rows } = await client.query<
       MessageRow & { eventSeq: number; eventXid: number; eventVersion: number | null }
@@ -507,6 +527,7 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
         inputs.map((input) => (input.suppressed ? 'SUPPRESSED' : 'QUEUED')),
         submitted.positions,
         inputs.map((input) => input.submittedBy ?? null),
+        entries.map((entry) => entry.reason),
       ],
     });
     const byMessageId = new Map(rows.map((row) => [rowKey(row), row]));
@@ -598,7 +619,7 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
           atMs: inserted.get(rowKey(input))!.createdAt,
           status: inserted.get(rowKey(input))!.status,
           previousStatus: null,
-          reason: input.suppressed ? 'suppressed' : 'queued',
+          reason: inserted.get(rowKey(input))!.status === 'SUPPRESSED' ? 'suppressed' : 'queued',
           attempt: null,
           error: null,
           smtpConfigVersion: input.smtpConfigVersion,

@@ -76,12 +76,14 @@ export function createMessageQueue(
           : { kind: 'conflict', message };
       }
     }
-    const suppressed = input.suppressed === true;
+    const key = recipientKey(input.recipient);
+    // The list as it is in this transaction (see NewMessage.suppressed).
+    const suppressed = input.suppressed === true || Boolean(isSuppressed.get({ key }));
     const row = insertMessage.get({
       ...input,
       submissionId: submissionIdOf(submissionIds, input.rawMime),
       submittedBy: input.submittedBy ?? null,
-      recipientKey: recipientKey(input.recipient),
+      recipientKey: key,
       status: suppressed ? 'SUPPRESSED' : 'QUEUED',
       now: nowMs,
       nextAttemptAt: suppressed ? null : nowMs,
