@@ -36,8 +36,8 @@ const SUPPRESSION_COLUMNS = `id, address, reason, source, message_id AS "message
 const UNMATCHED_COLUMNS = `id, at, source, outcome, recipient, detail`;
 
 /**
- * Run before every sendEmail commit: named, so each connection parses and plans it once (a
- * sizeable part of its round trip, measured in bench/README.md's latency section).
+ * Named, so each connection parses and plans it once. sendEmail no longer runs it: the enqueue
+ * statements look the list up themselves (queue.ts), saving a round trip per commit.
  */
 const ACTIVE_KEYS = {
   name: 'mailscope-suppression-active-keys',
