@@ -127,26 +127,27 @@ const BY_KEYS = {
 };
 
 /**
- * Claims up to $1 due messages in one statement: PROCESSING ones whose lease ran out (their
- * worker died) first, then QUEUED ones whose time has come, each with a lease on the database's
- * clock and its PROCESSING event. Rows another claim holds are skipped, never waited for.
+ * The claim's common table expressions, shared by CLAIM and RECORD_AND_CLAIM: up to `limit` due
+ * messages, PROCESSING ones whose lease ran out (their worker died) first, then QUEUED ones whose
+ * time has come, skipping rows another claim holds; each gets a lease of `lease` ms on the
+ * database's clock, or SUPPRESSED when its recipient is on the list. Ends with `claimed`, the
+ * updated rows with their previous status. Arguments are the statement's placeholders.
  */
-const CLAIM = {
-  name: 'mailscope-claim',
-  text: `WITH expired AS (
+const claimCtes = (p: { limit: string; lease: string; exclude: string; now: string }) =>
+  `expired AS (
       SELECT id FROM messages
       WHERE status = 'PROCESSING' AND lease_expires_at <= ${DB_NOW_MS}
-        AND NOT (id = ANY($3::bigint[]))
-      ORDER BY lease_expires_at LIMIT $1 FOR UPDATE SKIP LOCKED),
+        AND NOT (id = ANY(${p.exclude}::bigint[]))
+      ORDER BY lease_expires_at LIMIT ${p.limit} FOR UPDATE SKIP LOCKED),
     due AS (
       SELECT id FROM messages
       WHERE status = 'QUEUED' AND next_attempt_at <= ${DB_NOW_MS}
-      ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED),
+      ORDER BY next_attempt_at, id LIMIT ${p.limit} FOR UPDATE SKIP LOCKED),
     picked AS (
       SELECT id, previous FROM (
         SELECT id, 'PROCESSING' AS previous, 0 AS rank FROM expired
         UNION ALL SELECT id, 'QUEUED', 1 FROM due) candidates
-      ORDER BY rank, id LIMIT $1),
+      ORDER BY rank, id LIMIT ${p.limit}),
     checked AS (
       SELECT p.id, p.previous, EXISTS (SELECT 1 FROM suppressions s
           WHERE s.address_key = m.recipient_key AND s.removed_at IS NULL) AS suppressed
@@ -155,10 +156,19 @@ const CLAIM = {
       UPDATE messages m SET
         status = CASE WHEN checked.suppressed THEN 'SUPPRESSED' ELSE 'PROCESSING' END,
         lease_expires_at = CASE WHEN checked.suppressed THEN NULL
-          ELSE ${DB_NOW_MS} + $2::bigint END,
-        updated_at = $4::bigint, next_attempt_at = NULL
+          ELSE ${DB_NOW_MS} + ${p.lease}::bigint END,
+        updated_at = ${p.now}::bigint, next_attempt_at = NULL
       FROM checked WHERE m.id = checked.id
-      RETURNING ${messageColumnsWithRaw('m.')}, checked.previous AS "previousStatus"),
+      RETURNING ${messageColumnsWithRaw('m.')}, checked.previous AS "previousStatus")`;
+
+/**
+ * Claims up to $1 due messages in one statement: PROCESSING ones whose lease ran out (their
+ * worker died) first, then QUEUED ones whose time has come, each with a lease on the database's
+ * clock and its PROCESSING event. Rows another claim holds are skipped, never waited for.
+ */
+const CLAIM = {
+  name: 'mailscope-claim',
+  text: `WITH ${claimCtes({ limit: '$1', lease: '$2', exclude: '$3', now: '$4' })},
     logged AS (
       INSERT INTO message_events (message_id, at, status, previous_status, reason, attempt,
         error, smtp_config_version)
@@ -174,12 +184,13 @@ const CLAIM = {
 };
 
 /**
- * Records finished attempts in one statement: each message's new status (only while the row
- * still carries the lease its claim granted), its dispatch and its event.
+ * The record's common table expressions, shared by RECORD and RECORD_AND_CLAIM: the finished
+ * attempts ($1–$14, one array per column) applied to the messages that still carry the lease the
+ * claim granted (`finished`, returning `alsoReturned` columns besides its own), and their dispatch
+ * rows.
  */
-const RECORD = {
-  name: 'mailscope-record-attempts',
-  text: `WITH r AS (
+const recordCtes = (alsoReturned: string) =>
+  `r AS (
       SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[],
         $6::bigint[], $7::jsonb[], $8::int[], $9::int[], $10::bigint[], $11::int[], $12::text[],
         $13::text[], $14::text[])
@@ -193,13 +204,21 @@ const RECORD = {
         ever_failed = m.ever_failed OR r.error IS NOT NULL
       FROM r
       WHERE m.id = r.id AND m.status = 'PROCESSING' AND m.lease_expires_at = r.lease
-      RETURNING m.id, m.recipient, m.created_at AS "createdAt", m.attempts),
+      RETURNING m.id, m.recipient, m.created_at AS "createdAt", m.attempts${alsoReturned}),
     dispatched AS (
       INSERT INTO dispatches (message_id, attempt, succeeded, at, duration_ms, response, error,
         error_code, smtp_config_version, transcript)
       SELECT r.id, r.attempt, r.error IS NULL, r.at, r.duration_ms, r.response, r.error,
         r.error_code, r.version, r.transcript
-      FROM r JOIN finished f ON f.id = r.id),
+      FROM r JOIN finished f ON f.id = r.id)`;
+
+/**
+ * Records finished attempts in one statement: each message's new status (only while the row
+ * still carries the lease its claim granted), its dispatch and its event.
+ */
+const RECORD = {
+  name: 'mailscope-record-attempts',
+  text: `WITH ${recordCtes('')},
     logged AS (
       INSERT INTO message_events (message_id, at, status, previous_status, reason, attempt,
         error, smtp_config_version)
@@ -224,28 +243,7 @@ const RECORD = {
  */
 const RECORD_AND_CLAIM = {
   name: 'mailscope-record-and-claim',
-  text: `WITH r AS (
-      SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[],
-        $6::bigint[], $7::jsonb[], $8::int[], $9::int[], $10::bigint[], $11::int[], $12::text[],
-        $13::text[], $14::text[])
-      AS r(id, lease, status, reason, event_at, delay_ms, error, version, attempt, at,
-        duration_ms, response, error_code, transcript)),
-    finished AS (
-      UPDATE messages m SET status = r.status, attempts = m.attempts + 1,
-        updated_at = r.event_at, lease_expires_at = NULL,
-        next_attempt_at = CASE WHEN r.status = 'QUEUED' THEN ${DB_NOW_MS} + r.delay_ms END,
-        last_error = coalesce(r.error, m.last_error), smtp_config_version = r.version,
-        ever_failed = m.ever_failed OR r.error IS NOT NULL
-      FROM r
-      WHERE m.id = r.id AND m.status = 'PROCESSING' AND m.lease_expires_at = r.lease
-      RETURNING m.id, m.recipient, m.created_at AS "createdAt", m.attempts,
-        m.next_attempt_at AS "nextAttemptAt"),
-    dispatched AS (
-      INSERT INTO dispatches (message_id, attempt, succeeded, at, duration_ms, response, error,
-        error_code, smtp_config_version, transcript)
-      SELECT r.id, r.attempt, r.error IS NULL, r.at, r.duration_ms, r.response, r.error,
-        r.error_code, r.version, r.transcript
-      FROM r JOIN finished f ON f.id = r.id),
+  text: `WITH ${recordCtes(',\n        m.next_attempt_at AS "nextAttemptAt"')},
     record_logged AS (
       INSERT INTO message_events (message_id, at, status, previous_status, reason, attempt,
         error, smtp_config_version)
@@ -257,32 +255,7 @@ const RECORD_AND_CLAIM = {
       FROM unnest($15::bigint[], $16::bigint[]) AS rn(id, lease)
       WHERE m.id = rn.id AND m.status = 'PROCESSING' AND m.lease_expires_at = rn.lease
       RETURNING m.id AS "messageId", m.lease_expires_at AS "leaseExpiresAtMs"),
-    expired AS (
-      SELECT id FROM messages
-      WHERE status = 'PROCESSING' AND lease_expires_at <= ${DB_NOW_MS}
-        AND NOT (id = ANY($19::bigint[]))
-      ORDER BY lease_expires_at LIMIT $18 FOR UPDATE SKIP LOCKED),
-    due AS (
-      SELECT id FROM messages
-      WHERE status = 'QUEUED' AND next_attempt_at <= ${DB_NOW_MS}
-      ORDER BY next_attempt_at, id LIMIT $18 FOR UPDATE SKIP LOCKED),
-    picked AS (
-      SELECT id, previous FROM (
-        SELECT id, 'PROCESSING' AS previous, 0 AS rank FROM expired
-        UNION ALL SELECT id, 'QUEUED', 1 FROM due) candidates
-      ORDER BY rank, id LIMIT $18),
-    checked AS (
-      SELECT p.id, p.previous, EXISTS (SELECT 1 FROM suppressions s
-          WHERE s.address_key = m.recipient_key AND s.removed_at IS NULL) AS suppressed
-      FROM picked p JOIN messages m ON m.id = p.id),
-    claimed AS (
-      UPDATE messages m SET
-        status = CASE WHEN checked.suppressed THEN 'SUPPRESSED' ELSE 'PROCESSING' END,
-        lease_expires_at = CASE WHEN checked.suppressed THEN NULL
-          ELSE ${DB_NOW_MS} + $17::bigint END,
-        updated_at = $20::bigint, next_attempt_at = NULL
-      FROM checked WHERE m.id = checked.id
-      RETURNING ${messageColumnsWithRaw('m.')}, checked.previous AS "previousStatus"),
+    ${claimCtes({ limit: '$18', lease: '$17', exclude: '$19', now: '$20' })},
     claim_logged AS (
       INSERT INTO message_events (message_id, at, status, previous_status, reason, attempt,
         error, smtp_config_version)
