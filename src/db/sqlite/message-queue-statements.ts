@@ -65,17 +65,25 @@ export function prepareQueueStatements(db: Db) {
   };
   const notExcluded = sql`${messages.id} not in (select value from json_each(${p('exclude')}))`;
 
+  /**
+   * The queue's partial indexes, named: without statistics the planner takes messages_status_id
+   * (every QUEUED message, then sorted) over the partial index that is already in order.
+   */
+  const indexedBy = (index: 'messages_due' | 'messages_lease') =>
+    sql`${messages} indexed by ${sql.identifier(index)}`;
+
   /** PROCESSING with a new lease for the messages `chosen` selects, in one statement. */
   const claim = (chosen: SQLWrapper) =>
     db.update(messages).set(claimSet).where(inArray(messages.id, chosen)).returning().prepare();
 
   const claimExpired = claim(
     db
-      .select({ id: messages.id })
-      .from(messages)
+      .select({ id: sql`${messages.id}` })
+      .from(indexedBy('messages_lease'))
       .where(
         and(
-          eq(messages.status, 'PROCESSING'),
+          // A literal, not a parameter: how SQLite knows the partial index messages_lease applies.
+          sql`${messages.status} = 'PROCESSING'`,
           // Past its end, or ending after a lease granted now would: the clock went back.
           or(
             lte(messages.leaseExpiresAt, p('now')),
@@ -90,11 +98,12 @@ export function prepareQueueStatements(db: Db) {
 
   const claimQueued = claim(
     db
-      .select({ id: messages.id })
-      .from(messages)
+      .select({ id: sql`${messages.id}` })
+      .from(indexedBy('messages_due'))
       .where(
         and(
-          eq(messages.status, 'QUEUED'),
+          // A literal: how SQLite knows the partial index messages_due applies.
+          sql`${messages.status} = 'QUEUED'`,
           or(lte(messages.nextAttemptAt, p('now')), gt(messages.nextAttemptAt, p('horizon'))),
         ),
       )

@@ -25,15 +25,17 @@ function byMessageIndexes(filter: MessageListFilter): boolean {
 /** Queries over messages; nothing here writes. */
 export function createMessageReads(db: Db, { findById }: Pick<MessageWriter, 'findById'>) {
   const pageFromCandidates = createCandidatePages(db);
+  // The partial indexes messages_due and messages_lease, named (see message-queue-statements.ts),
+  // with the status as a literal: the first entry of each is the answer.
   const nextQueued = db
-    .select({ at: min(messages.nextAttemptAt) })
-    .from(messages)
-    .where(eq(messages.status, 'QUEUED'))
+    .select({ at: sql<number | null>`min(${messages.nextAttemptAt})` })
+    .from(sql`${messages} indexed by messages_due`)
+    .where(sql`${messages.status} = 'QUEUED'`)
     .prepare();
   const nextLeaseEnd = db
-    .select({ at: min(messages.leaseExpiresAt) })
-    .from(messages)
-    .where(eq(messages.status, 'PROCESSING'))
+    .select({ at: sql<number | null>`min(${messages.leaseExpiresAt})` })
+    .from(sql`${messages} indexed by messages_lease`)
+    .where(sql`${messages.status} = 'PROCESSING'`)
     .prepare();
 
   return {
