@@ -5,6 +5,7 @@ import { eq, lt } from 'drizzle-orm';
 import { createMemoryRates } from '../memory-rates.ts';
 import { serviceKeys, webhookTokens } from './schema.ts';
 import { createApiTokenRepository } from './api-tokens.ts';
+import { setCheckpointRole } from './checkpoints.ts';
 import { openDatabase } from './client.ts';
 import { createDispatchRepository } from './dispatches.ts';
 import { createOrderedPublisher } from './event-feed.ts';
@@ -67,6 +68,9 @@ export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptio
     migrate: !delivery,
   });
   const { db } = database;
+  // Checkpoints off the clients' path (checkpoints.ts): on a timer in the delivery thread.
+  // WAL checkpoints in the delivery thread, off the requests' path (checkpoints.ts).
+  setCheckpointRole(db, open.role);
   const turns = createWriteTurns(options.writeTurns);
   /** Runs `work` (synchronous: one transaction) in this thread's turn at the write lock. */
   const whenTurn = <T>(work: () => T): Promise<T> =>
