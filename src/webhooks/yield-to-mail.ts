@@ -26,13 +26,15 @@ export interface WebhookPace {
 
 /**
  * The floor: 2 requests in flight per endpoint, writes at least 50 ms apart (full pace: 16 and
- * 5 ms), so a fast endpoint still gets about 2 per 50 ms, 40 events/s, and one slow answer
- * does not stop it. Measured with `npm run bench -- webhooks` (bench/README.md, "Outgoing
- * webhooks"): floors of 1 per 100 ms, 2 per 50 ms and 4 per 25 ms gave the same mail ratio
- * within the machine's noise (0.83-0.94 ×), and even a near-stop did no better, so what is left
- * of the gap is the outbox rows written with every event, not the dispatcher. The floor is
- * the middle one: steady progress at a tenth of the full pace's writes, which take the
- * SQLite write lock that mail's records need.
+ * 5 ms), so a fast endpoint still gets about 2 per 50 ms, some 40 events/s, and a single slow
+ * answer does not halt it. Measured with `npm run bench -- webhooks` (bench/README.md,
+ * "Outgoing webhooks"): floors of 1 per 100 ms, 2 per 50 ms and 4 per 25 ms gave mail ratios
+ * that the machine's noise does not tell apart (0.79-0.94 ×), while the events a fast endpoint
+ * got during the mail went from ~150 to ~600; a near-stop (1 per 100 s) gained nothing
+ * visible either, so what is left of the gap lies outside the dispatcher's pace (the outbox
+ * rows written with every event, the receivers on the same CPUs). The middle floor keeps
+ * progress steady at a tenth of the full pace's writes, each of which takes the SQLite write
+ * lock that mail's records need too.
  */
 export const YIELDING_PACE: WebhookPace = { concurrency: 2, writeIntervalMs: 50 };
 
