@@ -5,6 +5,7 @@ import { createDeliveryHandle } from './delivery/delivery-handle.ts';
 import { loadVerpKey } from './delivery/verp-key.ts';
 import { spawnDeliveryThread, type DeliveryThread } from './delivery/delivery-thread-host.ts';
 import { createEventBus } from './delivery/event-bus.ts';
+import { createMailBacklog } from './delivery/mail-backlog.ts';
 import { createOutbox } from './delivery/outbox.ts';
 import { createSmtpSettings } from './delivery/smtp-settings.ts';
 import { createSenderDomainChecker } from './delivery/sender-domain-checker.ts';
@@ -136,8 +137,19 @@ export async function startApp(
   });
   // The delivery thread, as everything created before it is up talks to it.
   const delivery = createDeliveryHandle();
+  // Whether this instance's delivery thread has mail waiting: webhooks yield to it.
+  const mailBacklog = createMailBacklog();
   // Readiness, metrics and retention; `ops.bus` counts subscriptions for the metrics.
-  const ops = startOps({ config, storage, bus, settings, log, delivery });
+  const ops = startOps({
+    config,
+    storage,
+    bus,
+    settings,
+    log,
+    delivery,
+    // Read at a scrape, by which time the dispatcher below exists.
+    webhooksYielding: () => webhookDispatcher.yielding(),
+  });
   // Outgoing webhooks: the outbox rows are written with the events (a trigger); the dispatcher
   // is woken by what this instance commits and polls for the rest (retries, other instances).
   const webhookDispatcher = startWebhookDispatcher({
@@ -148,6 +160,7 @@ export async function startApp(
     allowPrivateUrls: config.outgoingWebhooks.allowPrivateUrls,
     log,
     onResult: ops.countWebhook,
+    mailBacklog,
   });
   const webhooks = createWebhookEndpoints({
     store: storage.webhooks,
@@ -195,7 +208,7 @@ export async function startApp(
           : null,
     },
     committed,
-    { log, onAttempts: ops.observeAttempts },
+    { log, onAttempts: ops.observeAttempts, onBacklog: mailBacklog.set },
   );
   const outbox = createOutbox({
     messages: storage.messages,

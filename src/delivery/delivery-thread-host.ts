@@ -34,6 +34,11 @@ export interface DeliveryThreadHooks {
   log: Logger;
   /** Attempts the thread recorded, with their dispatch durations. */
   onAttempts?: (attempts: AttemptReport[]) => void;
+  /**
+   * The worker's backlog began or ended (worker.ts `onBacklog`); told on a change only. It
+   * speaks for this instance's worker alone: on PostgreSQL each instance has its own.
+   */
+  onBacklog?: (backlogged: boolean) => void;
   now?: () => number;
 }
 
@@ -131,6 +136,7 @@ async function started(
       else if (message.type === 'events') publish(message.events);
       else if (message.type === 'closed') closed?.();
       else if (message.type === 'attempts') hooks.onAttempts?.(message.attempts);
+      else if (message.type === 'backlog') hooks.onBacklog?.(message.backlogged);
       else if (message.type === 'heartbeat') {
         health.lastHeartbeatAtMs = now();
         health.lastCycleAtMs = message.lastCycleAtMs;
@@ -147,6 +153,7 @@ async function started(
   thread.once('exit', () => {
     exited = true;
     health.running = false;
+    hooks.onBacklog?.(false); // a stopped worker has no mail waiting on it
     closed?.();
   });
 

@@ -46,5 +46,7 @@ export type FromDeliveryThread =
   | { type: 'closed' }
   /** Attempts just recorded, for the metrics. */
   | { type: 'attempts'; attempts: AttemptReport[] }
+  /** The worker's backlog began (due mail waits for room) or ended; sent on a change only. */
+  | { type: 'backlog'; backlogged: boolean }
   /** Sent every second: the thread is alive; when the worker last cycled; SMTP connections. */
   | { type: 'heartbeat'; lastCycleAtMs: number | null; smtpConnections: number };

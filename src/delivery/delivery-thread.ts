@@ -80,6 +80,7 @@ const worker = createDeliveryWorker({
     ? createVerp(options.bounce.domain, Buffer.from(options.bounce.key, 'base64'))
     : null,
   log,
+  onBacklog: (backlogged) => post({ type: 'backlog', backlogged }),
 });
 
 // Proof of life for /readyz, and the pool size for /metrics: both live in this thread.

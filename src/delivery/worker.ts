@@ -56,6 +56,12 @@ export interface WorkerDeps {
   random?: () => number;
   /** Told about each failed write of the worker's bookkeeping. @default logs it */
   onStorageError?: (error: unknown, unrecorded: number) => void;
+  /**
+   * Told when the worker's backlog begins or ends (only on a change, never per message):
+   * backlogged while due mail waits that it had no room to claim. Outgoing webhooks yield to
+   * mail meanwhile (webhooks/yield-to-mail.ts). @default nobody
+   */
+  onBacklog?: (backlogged: boolean) => void;
 }
 
 export interface DeliveryWorker {
@@ -161,6 +167,19 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
   let running: Promise<void> | null = null;
   let again = false;
   let closeOwnsCycles = false;
+  let backlogged = false;
+
+  /**
+   * A claim that filled every free slot may have left due mail behind (the claim is a LIMIT),
+   * and a cycle with no free slot while mail is due certainly has; a claim with room to spare
+   * took everything due. So the state follows each cycle's claim: it changes at most once a
+   * cycle, not with every message.
+   */
+  function setBacklogged(value: boolean): void {
+    if (value === backlogged) return;
+    backlogged = value;
+    deps.onBacklog?.(value);
+  }
 
   function runCycle(): void {
     if (closeOwnsCycles) return;
@@ -348,6 +367,7 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
     // A full batch means more may be waiting: finishing sends will run the next cycle, or,
     // should they all take long, the renewal of their leases.
     if (claimed.length > 0 && claimed.length === capacity) {
+      setBacklogged(true);
       if (timer) clearTimeout(timer);
       timer = setTimeout(runCycle, renewEveryMs);
       return;
@@ -362,6 +382,9 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
       }
     }
     if (closed || closing) return;
+    // No room, and mail is due: it waits for our sends. Room and a short claim: nothing waits
+    // (what is due and unclaimed then is one of our own sends, below).
+    setBacklogged(capacity <= 0 && dueInMs !== null && dueInMs <= 0);
     // Something due that this cycle did not claim is one of our own sends whose lease ran out
     // (a slow send, or the clock jumped forward): its completion runs the next cycle, so
     // polling for it would only spin.
@@ -390,6 +413,7 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
 
     async close() {
       closing = true;
+      setBacklogged(false); // nothing more is claimed: nothing to yield to
       if (timer) clearTimeout(timer);
       timer = null;
       const settled = Promise.all([...inFlight.values()].map((entry) => entry.done));

@@ -10,6 +10,8 @@ export interface MetricsDeps {
   messages: Pick<MessageReads, 'queueSnapshot' | 'countByStatus'>;
   /** SMTP connections open in the delivery thread's pools, as it last reported. */
   smtpConnections: () => number;
+  /** The webhook dispatcher yields to backlogged mail now (webhooks/yield-to-mail.ts). */
+  webhooksYielding?: () => boolean;
   now?: () => number;
 }
 
@@ -66,6 +68,14 @@ export function createMetrics(deps: MetricsDeps) {
     registers,
     collect() {
       this.set(deps.smtpConnections());
+    },
+  });
+  new Gauge({
+    name: 'mailscope_webhooks_yielding_to_mail',
+    help: '1 while mail waits to be delivered on this instance and outgoing webhooks run at their floor pace to let it through; 0 otherwise',
+    registers,
+    collect() {
+      this.set(deps.webhooksYielding?.() ? 1 : 0);
     },
   });
   const subscriptions = new Gauge({

@@ -15,6 +15,7 @@ import { postWebhook, type PostResult } from './post.ts';
 import { nextRetryDelayMs, parseRetryAfter } from './schedule.ts';
 import { openSecret } from './secret.ts';
 import { signedHeaders } from './sign.ts';
+import { paceWebhooks, type MailBacklogSignal } from './yield-to-mail.ts';
 
 /** How a delivery attempt ended, for the metrics. */
 export type WebhookResult = 'succeeded' | 'failed' | 'timed_out' | 'unreachable' | 'gone';
@@ -41,6 +42,11 @@ export interface WebhookDispatcherDeps {
   perEndpointConcurrency?: number;
   /** How often due work is looked for without a wake-up (retries, other instances). @default 250 */
   pollMs?: number;
+  /**
+   * This instance's mail backlog: while mail waits, the dispatcher runs at the floor pace of
+   * yield-to-mail.ts and resumes full pace when it is gone. @default none (always full pace)
+   */
+  mailBacklog?: MailBacklogSignal;
   now?: () => number;
 }
 
@@ -59,6 +65,8 @@ const CLOSE_WAIT_MS = 5_000;
 export interface WebhookDispatcher {
   /** New work may be due (events were committed). */
   wake(): void;
+  /** Running at the floor pace because mail is backlogged (yield-to-mail.ts). */
+  yielding(): boolean;
   /** Sends one outbox row now, whatever its state (redelivery, test); null if it is held. */
   sendNow(outboxId: number): Promise<WebhookDelivery | null>;
   close(): Promise<void>;
@@ -82,6 +90,9 @@ type Recorded = Awaited<ReturnType<WebhookStore['recordAndClaim']>>['recorded'][
  * Its writes go through one loop: the answers that came in since the last write are recorded
  * and the endpoints with room are claimed for again in the same transaction, one at a time. On
  * SQLite every write takes the lock from mail delivery and the API, so the fewer the better.
+ *
+ * While mail is backlogged on this instance it yields: fewer requests in flight, writes further
+ * apart (yield-to-mail.ts).
  */
 export function startWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDispatcher {
   const now = deps.now ?? Date.now;
@@ -89,6 +100,10 @@ export function startWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDisp
   const leaseMs = deps.leaseMs ?? 60_000;
   const concurrency = deps.perEndpointConcurrency ?? 16;
   const pollMs = deps.pollMs ?? 250;
+  const pacing = paceWebhooks(deps.mailBacklog ?? null, {
+    concurrency,
+    writeIntervalMs: WRITE_INTERVAL_MS,
+  });
   const inFlight = new Map<number, number>();
   const sends = new Set<Promise<unknown>>();
   const agents = new Map<number, { url: string; agent: http.Agent }>();
@@ -106,6 +121,8 @@ export function startWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDisp
   const wanted = new Set<number>();
   let writing = false;
   let writeScheduled = false;
+  /** The wait for the next write, when one was needed. */
+  let writeTimer: NodeJS.Timeout | null = null;
   let lastWriteAt = -Infinity;
 
   /**
@@ -187,27 +204,41 @@ export function startWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDisp
 
   /**
    * After the answers that are in now are read (a SQLite write blocks the thread), and no sooner
-   * than WRITE_INTERVAL_MS after the last write began.
+   * than the pace's write interval after the last write began.
    */
   function scheduleWrite(): void {
     if (writeScheduled || writing) return;
     writeScheduled = true;
     const run = () => {
       writeScheduled = false;
+      writeTimer = null;
       void write();
     };
-    const waitMs = lastWriteAt + WRITE_INTERVAL_MS - performance.now();
-    if (waitMs > 0) setTimeout(run, waitMs);
+    const waitMs = lastWriteAt + pacing.pace().writeIntervalMs - performance.now();
+    if (waitMs > 0) writeTimer = setTimeout(run, waitMs);
     else setImmediate(run);
   }
+
+  // The pace changed: the next write is scheduled afresh. Back at full pace, a write waiting out
+  // the floor's longer interval is brought forward, and the endpoints held to the floor are
+  // claimed for with their full room at once.
+  const stopPacing = pacing.onChange(() => {
+    if (writeTimer !== null) {
+      clearTimeout(writeTimer);
+      writeTimer = null;
+      writeScheduled = false;
+    }
+    if (!closing) scheduleWrite();
+  });
 
   /**
    * Room to claim for: at least half the endpoint's, so that a busy endpoint is claimed for in
    * batches rather than a row or two at every write.
    */
   const roomOf = (endpointId: number) => {
-    const room = concurrency - (inFlight.get(endpointId) ?? 0);
-    return room >= Math.max(1, concurrency / 2) ? room : 0;
+    const limit = pacing.pace().concurrency;
+    const room = limit - (inFlight.get(endpointId) ?? 0);
+    return room >= Math.max(1, limit / 2) ? room : 0;
   };
 
   async function write(): Promise<void> {
@@ -380,6 +411,7 @@ export function startWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDisp
 
   return {
     wake,
+    yielding: pacing.yielding,
     async sendNow(outboxId) {
       const claim = await deps.store.claimRow(outboxId, now(), leaseMs);
       if (claim === null) return null;
@@ -392,6 +424,7 @@ export function startWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDisp
       if (closing) return;
       closing = true;
       stopListening();
+      stopPacing();
       if (timer) clearInterval(timer);
       let waited: NodeJS.Timeout | undefined;
       await Promise.race([

@@ -23,8 +23,8 @@ export interface WebhookReceiver {
   received: ReceivedWebhook[];
   /** The secret requests are verified with; set once the endpoint is created. */
   secret: string | null;
-  /** Decides each answer; 200 unless set. */
-  answer: (request: ReceivedWebhook) => Answer;
+  /** Decides each answer; 200 unless set. A promise holds the answer until it settles. */
+  answer: (request: ReceivedWebhook) => Answer | Promise<Answer>;
   close(): Promise<void>;
 }
 
@@ -73,13 +73,17 @@ export async function startWebhookReceiver(
         verified,
       };
       receiver.received.push(entry);
+      const reply = (answer: Answer) => {
+        if (answer === null) {
+          hung.add(response);
+          return;
+        }
+        response.writeHead(answer.status, answer.headers ?? {});
+        response.end(answer.body ?? '');
+      };
       const answer = receiver.answer(entry);
-      if (answer === null) {
-        hung.add(response);
-        return;
-      }
-      response.writeHead(answer.status, answer.headers ?? {});
-      response.end(answer.body ?? '');
+      if (answer instanceof Promise) void answer.then(reply);
+      else reply(answer);
     });
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
