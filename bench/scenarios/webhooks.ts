@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { BENCH_BODY } from '../lib/bench-mail.ts';
 import { fmt, positiveInt, printAligned, rate, waitUntil } from '../lib/figures.ts';
 import { createLoadClient } from '../lib/graphql-client.ts';
-import { atLeast, type BenchRow } from '../lib/report.ts';
+import { atLeast, info, type BenchRow } from '../lib/report.ts';
 import { startServiceProcess } from '../lib/service-process.ts';
 import { startSink } from '../lib/sink.ts';
 
@@ -194,6 +194,11 @@ export async function runWebhooks(): Promise<BenchRow[]> {
       'x',
       2,
     ),
-    atLeast('webhooks: fast endpoint rate / raw POSTs', fastRate / raw, 1, 'x', 2),
+    // A figure without a target (issue 16 asks for the comparison, not a bound): webhooks yield
+    // to mail while it is backlogged, so their rate over the run includes that wait.
+    info(
+      'webhooks: fast endpoint rate / raw POSTs',
+      `${fmt(fastRate / raw, 2)} x (${fmt(fastRate)} vs ${fmt(raw)} ev/s)`,
+    ),
   ];
 }
