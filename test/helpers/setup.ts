@@ -17,6 +17,15 @@ export const TEST_TIMEOUT_MS = 120_000;
 
 registerEndOfFile();
 
+// The runner reads this file's results from this process's stdout: a pipe, which Linux makes
+// non-blocking. `--test-force-exit`'s process.exit() then dropped whatever was still queued on
+// it: the run reported fewer tests than had run (510 of 524 unit tests), and a failing test's
+// name and error could be lost with them (nodejs/node#64833; the fix proposed upstream, #64875,
+// does this). With blocking writes nothing is left queued at the exit.
+const stdoutHandle = (process.stdout as { _handle?: { setBlocking?: (blocking: boolean) => void } })
+  ._handle;
+stdoutHandle?.setBlocking?.(true);
+
 const openNow = () => leftOpen().map((line) => `  - ${line}\n`);
 
 // The runner stops a file over --test-timeout with SIGTERM, whose default action would leave
