@@ -62,32 +62,37 @@ export async function startTestDnsServer(scope: Scope, initial: Zones): Promise<
     }
     return true;
   };
-  const server = createServer({
-    udp: true,
-    tcp: true,
-    handle: (request: any, send: (response: any) => void) => {
-      const response = Packet.createResponseFromRequest(request);
-      response.header.aa = 1;
-      const [question] = request.questions;
-      const name = String(question.name).toLowerCase().replace(/\.$/, '');
-      const type = TYPE_NAMES.get(question.type) ?? String(question.type);
-      queries.push(`${name} ${type}`);
-      const failure = failureFor(name);
-      if (failure === 'TIMEOUT') return;
-      if (failure === 'SERVFAIL') {
-        response.header.rcode = (Packet as any).RCODE.SERVFAIL;
-        return send(response);
-      }
-      if (!answer(name, type, response)) {
-        // A name with nothing is NXDOMAIN, unless names exist under it (an empty non-terminal).
-        const under = Object.keys(zones).some((n) => n.endsWith(`.${name}`));
-        if (!under) response.header.rcode = (Packet as any).RCODE.NXDOMAIN;
-      }
-      send(response);
-    },
-  });
-  // UDP on a free port, then TCP on the same one (retried in the rare case it is taken).
+  const handle = (request: any, send: (response: any) => void) => {
+    const response = Packet.createResponseFromRequest(request);
+    response.header.aa = 1;
+    const [question] = request.questions;
+    const name = String(question.name).toLowerCase().replace(/\.$/, '');
+    const type = TYPE_NAMES.get(question.type) ?? String(question.type);
+    queries.push(`${name} ${type}`);
+    const failure = failureFor(name);
+    if (failure === 'TIMEOUT') return;
+    if (failure === 'SERVFAIL') {
+      response.header.rcode = (Packet as any).RCODE.SERVFAIL;
+      return send(response);
+    }
+    if (!answer(name, type, response)) {
+      // A name with nothing is NXDOMAIN, unless names exist under it (an empty non-terminal).
+      const under = Object.keys(zones).some((n) => n.endsWith(`.${name}`));
+      if (!under) response.header.rcode = (Packet as any).RCODE.NXDOMAIN;
+    }
+    send(response);
+  };
+  // UDP on a free port, then TCP on the same one, retried with a new server in the rare case the
+  // TCP port is taken (by some client's connection): a closed UDP socket cannot listen again.
+  // dns2 repeats its servers' errors on the DNS server, which throws one that nobody listens
+  // for: a taken port ended the test file (EADDRINUSE, uncaught) rather than being retried. So
+  // while it starts, an error is the loop's to handle; once it has started, it is thrown.
   for (let attempt = 0; ; attempt++) {
+    const server = createServer({ udp: true, tcp: true, handle });
+    let started = false;
+    server.on('error', (error: unknown) => {
+      if (started) throw error;
+    });
     const udp = (server as any).servers.udp;
     await udp.listen(0, '127.0.0.1');
     const port = udp.address().port as number;
@@ -97,6 +102,7 @@ export async function startTestDnsServer(scope: Scope, initial: Zones): Promise<
       tcp.listen(port, '127.0.0.1', () => resolve(true));
     });
     if (ok) {
+      started = true;
       closeWith(scope, () => server.close());
       return {
         address: `127.0.0.1:${port}`,
