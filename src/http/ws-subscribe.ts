@@ -56,7 +56,8 @@ export function createSubscribeCheck(deps: SubscribeCheckDeps) {
     // graphql-ws registers the operation before calling this hook, so the counts include it.
     // They are taken before the token check awaits: operations arriving meanwhile count later.
     const operationsHere = Object.keys(ctx.subscriptions).length;
-    const operationsOfToken = principal === undefined ? 0 : deps.connections.operations(principal);
+    const tokenOverCap =
+      principal !== undefined && deps.connections.operationsOver(principal, deps.caps.perToken);
     if (principal === undefined || !(await deps.apiTokens.stillValid(principal))) {
       ctx.extra.socket.close(4403, 'Forbidden: token revoked');
       return [error('the token of this connection is no longer valid', 'UNAUTHENTICATED')];
@@ -69,7 +70,7 @@ export function createSubscribeCheck(deps: SubscribeCheckDeps) {
         ),
       ];
     }
-    if (operationsOfToken > deps.caps.perToken) {
+    if (tokenOverCap) {
       return [
         error(
           `at most ${deps.caps.perToken} operations may run at once with one token`,
