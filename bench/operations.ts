@@ -68,6 +68,7 @@ const storage = openSqliteStorage({ dialect: 'sqlite', path }, { role: 'main', s
 const metrics = createMetrics({
   messages: storage.messages,
   smtpConnections: () => 0,
+  webhooksYielding: () => false,
 });
 await metrics.render();
 const scrapes: number[] = [];

@@ -11,7 +11,7 @@ export interface MetricsDeps {
   /** SMTP connections open in the delivery thread's pools, as it last reported. */
   smtpConnections: () => number;
   /** The webhook dispatcher yields to backlogged mail now (webhooks/yield-to-mail.ts). */
-  webhooksYielding?: () => boolean;
+  webhooksYielding: () => boolean;
   now?: () => number;
 }
 
@@ -75,7 +75,7 @@ export function createMetrics(deps: MetricsDeps) {
     help: '1 while mail waits to be delivered on this instance and outgoing webhooks run at their floor pace to let it through; 0 otherwise',
     registers,
     collect() {
-      this.set(deps.webhooksYielding?.() ? 1 : 0);
+      this.set(deps.webhooksYielding() ? 1 : 0);
     },
   });
   const subscriptions = new Gauge({

@@ -19,8 +19,8 @@ export interface OpsDeps {
   log: Logger;
   /** The delivery thread, which starts after this (its health is null until it is up). */
   delivery: Pick<DeliveryHandle, 'health'>;
-  /** Outgoing webhooks run at their floor pace while mail is backlogged. @default never */
-  webhooksYielding?: () => boolean;
+  /** Outgoing webhooks run at their floor pace while mail is backlogged. */
+  webhooksYielding: () => boolean;
 }
 
 export interface Ops {
@@ -61,7 +61,7 @@ export function startOps(deps: OpsDeps): Ops {
   const metrics = createMetrics({
     messages: storage.messages,
     smtpConnections: () => deps.delivery.health()?.smtpConnections ?? 0,
-    webhooksYielding: deps.webhooksYielding ?? (() => false),
+    webhooksYielding: deps.webhooksYielding,
   });
   const readiness = createReadiness({
     databaseProblem: () => storage.writeProblem(),

@@ -9,13 +9,14 @@ import {
   type StoredWebhookEndpoint,
   type WebhookDelivery,
 } from '../domain/webhook.ts';
+import type { MailBacklog } from '../domain/mail-backlog.ts';
 import type { Logger } from '../logger.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import { postWebhook, type PostResult } from './post.ts';
 import { nextRetryDelayMs, parseRetryAfter } from './schedule.ts';
 import { openSecret } from './secret.ts';
 import { signedHeaders } from './sign.ts';
-import { paceWebhooks, type MailBacklogSignal } from './yield-to-mail.ts';
+import { paceWebhooks } from './yield-to-mail.ts';
 
 /** How a delivery attempt ended, for the metrics. */
 export type WebhookResult = 'succeeded' | 'failed' | 'timed_out' | 'unreachable' | 'gone';
@@ -46,7 +47,7 @@ export interface WebhookDispatcherDeps {
    * This instance's mail backlog: while mail waits, the dispatcher runs at the floor pace of
    * yield-to-mail.ts and resumes full pace when it is gone. @default none (always full pace)
    */
-  mailBacklog?: MailBacklogSignal;
+  mailBacklog?: MailBacklog;
   now?: () => number;
 }
 

@@ -1,3 +1,5 @@
+import type { MailBacklog } from '../domain/mail-backlog.ts';
+
 /**
  * A scheduling policy: outgoing webhooks yield to mail. While mail waits to be delivered on this
  * instance (the delivery worker's backlog), the dispatcher runs at a floor pace, few requests in
@@ -9,13 +11,6 @@
  * mail load (no starvation), and mail that merely flows, without a backlog, never throttles
  * them.
  */
-
-/** The delivery worker's backlog on this instance (delivery/mail-backlog.ts), as read here. */
-export interface MailBacklogSignal {
-  backlogged(): boolean;
-  /** Calls `listener` on every change; returns a stop. */
-  onChange(listener: (backlogged: boolean) => void): () => void;
-}
 
 export interface WebhookPace {
   /** Requests in flight per endpoint. */
@@ -52,7 +47,7 @@ export interface WebhookPacing {
  * fewer requests in flight keeps its own limit).
  */
 export function paceWebhooks(
-  mail: MailBacklogSignal | null,
+  mail: MailBacklog | null,
   full: WebhookPace,
   floor: WebhookPace = YIELDING_PACE,
 ): WebhookPacing {

@@ -12,6 +12,7 @@ function metrics() {
       queueSnapshot: async () => ({ queued: 0, oldestQueuedAtMs: null }) as never,
     },
     smtpConnections: () => 0,
+    webhooksYielding: () => false,
   });
 }
 

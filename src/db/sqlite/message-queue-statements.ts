@@ -4,6 +4,14 @@ import { dispatches, messages, submissions } from './schema.ts';
 import { messageReadColumns } from './message-columns.ts';
 
 /**
+ * `messages` read through one of the queue's partial indexes, named: without statistics the
+ * planner takes messages_status_id (every QUEUED message, then sorted) over the partial index
+ * that is already in order. The query must also name the index's status as a literal.
+ */
+export const indexedBy = (index: 'messages_due' | 'messages_lease') =>
+  sql`${messages} indexed by ${sql.identifier(index)}`;
+
+/**
  * The queue's hot statements, prepared once per connection: rebuilding them per call cost more
  * than running them.
  */
@@ -64,13 +72,6 @@ export function prepareQueueStatements(db: Db) {
     nextAttemptAt: null,
   };
   const notExcluded = sql`${messages.id} not in (select value from json_each(${p('exclude')}))`;
-
-  /**
-   * The queue's partial indexes, named: without statistics the planner takes messages_status_id
-   * (every QUEUED message, then sorted) over the partial index that is already in order.
-   */
-  const indexedBy = (index: 'messages_due' | 'messages_lease') =>
-    sql`${messages} indexed by ${sql.identifier(index)}`;
 
   /** PROCESSING with a new lease for the messages `chosen` selects, in one statement. */
   const claim = (chosen: SQLWrapper) =>

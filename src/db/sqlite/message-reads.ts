@@ -9,6 +9,7 @@ import { whereOf } from './message-filters.ts';
 import { toMessage } from '../rows.ts';
 import { messages } from './schema.ts';
 import { messageReadColumns } from './message-columns.ts';
+import { indexedBy } from './message-queue-statements.ts';
 
 /**
  * Whether the messages table's own indexes find a page better than the other indexes can
@@ -25,16 +26,16 @@ function byMessageIndexes(filter: MessageListFilter): boolean {
 /** Queries over messages; nothing here writes. */
 export function createMessageReads(db: Db, { findById }: Pick<MessageWriter, 'findById'>) {
   const pageFromCandidates = createCandidatePages(db);
-  // The partial indexes messages_due and messages_lease, named (see message-queue-statements.ts),
-  // with the status as a literal: the first entry of each is the answer.
+  // Through the partial indexes messages_due and messages_lease: the first entry of each is the
+  // answer.
   const nextQueued = db
     .select({ at: sql<number | null>`min(${messages.nextAttemptAt})` })
-    .from(sql`${messages} indexed by messages_due`)
+    .from(indexedBy('messages_due'))
     .where(sql`${messages.status} = 'QUEUED'`)
     .prepare();
   const nextLeaseEnd = db
     .select({ at: sql<number | null>`min(${messages.leaseExpiresAt})` })
-    .from(sql`${messages} indexed by messages_lease`)
+    .from(indexedBy('messages_lease'))
     .where(sql`${messages.status} = 'PROCESSING'`)
     .prepare();
 
