@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { describeListenError } from '../listen-error.ts';
 
@@ -65,11 +65,37 @@ type Connection = {
   send(code: number, data: unknown, context?: unknown): void;
   secure: boolean;
   remoteAddress: string;
+  /** smtp-server's socket for the connection (the TLS one after STARTTLS). */
+  _socket?: Socket;
 };
 
 /**
- * Two adjustments of smtp-server's replies. It adds an enhanced status code chosen from the
- * reply code alone (550 becomes 5.1.1): our refusals carry the right one in their text, so for
+ * Replies that may wait for the rest of this turn: a pipelining client (nodemailer is one) sends
+ * MAIL, RCPT and DATA in one packet, and their 250, 250 and 354 then leave in one write instead
+ * of three. A loopback write costs tens of microseconds of this thread, as much as storing part
+ * of the message. Every other reply (the 220 before a TLS handshake, 221, 421, refusals) first
+ * sends what waits, then goes out at once.
+ */
+const GATHERED_REPLIES = new Set([250, 354]);
+
+function sendGathered(socket: Socket | undefined, code: number, send: () => void): void {
+  if (socket === undefined || socket.destroyed) return send();
+  if (!GATHERED_REPLIES.has(code)) {
+    while (socket.writableCorked > 0) socket.uncork();
+    return send();
+  }
+  if (socket.writableCorked === 0) {
+    socket.cork();
+    setImmediate(() => {
+      while (socket.writableCorked > 0) socket.uncork();
+    });
+  }
+  send();
+}
+
+/**
+ * Three adjustments of smtp-server's replies. Pipelined replies leave in one write (above). It
+ * adds an enhanced status code chosen from the reply code alone (550 becomes 5.1.1): our refusals carry the right one in their text, so for
  * those it is told to add none. And it announces AUTH in cleartext to every client: a client
  * off this machine must not be invited to send its token before TLS, so AUTH is left out of
  * the EHLO reply until STARTTLS (an AUTH sent anyway gets 530 5.7.0, from onAuth).
@@ -79,7 +105,7 @@ function adjustReplies(server: SMTPServer): void {
   const add = connections.add.bind(connections);
   connections.add = (connection: Connection) => {
     const send = connection.send.bind(connection);
-    connection.send = (code, data, context) => {
+    const reply = (code: number, data: unknown, context?: unknown) => {
       if (typeof data === 'string' && ENHANCED_PREFIX.test(data)) return send(code, data, false);
       if (
         code === 250 &&
@@ -95,6 +121,8 @@ function adjustReplies(server: SMTPServer): void {
       }
       return send(code, data, context);
     };
+    connection.send = (code, data, context) =>
+      sendGathered(connection._socket, code, () => reply(code, data, context));
     return add(connection);
   };
 }

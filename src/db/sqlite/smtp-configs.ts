@@ -36,6 +36,15 @@ function toStored(row: Row, secrets: SecretBox | null): StoredSmtpConfig {
 export function createSmtpConfigRepository(db: Db, secrets: SecretBox | null = null) {
   const toDomain = (row: Row) => toStored(row, secrets);
   const writeUri = (uri: string) => writeStoredUri(uri, secrets);
+  // Read in every delivery cycle that claims (storage.ts): prepared once, since building and
+  // preparing the query each time cost about four times running it (profile of the submission
+  // bench's delivery thread: 187 of its 236 ms).
+  const latestVersion = db
+    .select({ version: smtpConfigs.version })
+    .from(smtpConfigs)
+    .orderBy(desc(smtpConfigs.version))
+    .limit(1)
+    .prepare();
   return {
     insert(config: NewSmtpConfig): StoredSmtpConfig {
       const row = db
@@ -57,13 +66,7 @@ export function createSmtpConfigRepository(db: Db, secrets: SecretBox | null = n
 
     /** The newest version, or null when none is stored. */
     latestVersion(): number | null {
-      const row = db
-        .select({ version: smtpConfigs.version })
-        .from(smtpConfigs)
-        .orderBy(desc(smtpConfigs.version))
-        .limit(1)
-        .get();
-      return row?.version ?? null;
+      return latestVersion.get()?.version ?? null;
     },
 
     latest(): StoredSmtpConfig | null {
