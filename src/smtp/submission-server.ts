@@ -1,4 +1,5 @@
 import { isIP, type Socket } from 'node:net';
+import { sendGathered } from './gathered-replies.ts';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { describeListenError } from '../listen-error.ts';
 
@@ -68,30 +69,6 @@ type Connection = {
   /** smtp-server's socket for the connection (the TLS one after STARTTLS). */
   _socket?: Socket;
 };
-
-/**
- * Replies that may wait for the rest of this turn: a pipelining client (nodemailer is one) sends
- * MAIL, RCPT and DATA in one packet, and their 250, 250 and 354 then leave in one write instead
- * of three. A loopback write costs tens of microseconds of this thread, as much as storing part
- * of the message. Every other reply (the 220 before a TLS handshake, 221, 421, refusals) first
- * sends what waits, then goes out at once.
- */
-const GATHERED_REPLIES = new Set([250, 354]);
-
-function sendGathered(socket: Socket | undefined, code: number, send: () => void): void {
-  if (socket === undefined || socket.destroyed) return send();
-  if (!GATHERED_REPLIES.has(code)) {
-    while (socket.writableCorked > 0) socket.uncork();
-    return send();
-  }
-  if (socket.writableCorked === 0) {
-    socket.cork();
-    setImmediate(() => {
-      while (socket.writableCorked > 0) socket.uncork();
-    });
-  }
-  send();
-}
 
 /**
  * Three adjustments of smtp-server's replies. Pipelined replies leave in one write (above). It
