@@ -38,6 +38,8 @@ const ROOMS: Record<string, number> = {
   logger: 1,
   'listen-error': 1,
   'wait-async': 0,
+  // Writes of one event-loop turn leave together (graphql-ws frames, SMTP replies).
+  'turn-cork': 0,
   // Where the files read at run time are (schema.graphql, drizzle/, web/dist/).
   resources: 0,
   config: 0,

@@ -3,6 +3,7 @@ import type { ExecutionResult, FormattedExecutionResult } from 'graphql';
 import { MessageType } from 'graphql-ws';
 import { WebSocket } from 'ws';
 import type { ResultChannel } from '../graphql/context.ts';
+import { createTurnCork } from '../turn-cork.ts';
 
 /**
  * Result channels of graphql-ws subscriptions: a result written to the subscriber's socket as
@@ -15,12 +16,11 @@ import type { ResultChannel } from '../graphql/context.ts';
  * Shared subscriptions (`shared-subscriptions.ts`) write through a channel; graphql-ws still
  * starts, completes and fails the operation, so those messages come after the results.
  *
- * Frames written to one socket in the same turn of the event loop leave in one system call: the
- * socket is corked at its first frame and uncorked once the turn's I/O callbacks have run. With
- * a thousand dashboards, the write system call was 40 % of the main thread's time, one per frame;
- * when the service is busy, events pile up between two reads of the log, arrive together and
- * now cost one write per socket instead of one per event. An idle service loses nothing: a lone
- * event's frames are flushed before the loop waits for I/O again.
+ * Frames written to one socket in the same turn of the event loop leave in one system call
+ * (turn-cork.ts). With a thousand dashboards, the write system call was 40 % of the main thread's
+ * time, one per frame; when the service is busy, events pile up between two reads of the log,
+ * arrive together and now cost one write per socket instead of one per event. An idle service
+ * loses nothing: a lone event's frames are flushed before the loop waits for I/O again.
  */
 export function createResultChannels(
   /** The payload of a `next` message, as the server's `onNext` hook makes it. */
@@ -35,22 +35,7 @@ export function createResultChannels(
     }
     return payload;
   };
-  const corked = new Set<Socket>();
-  let flushScheduled = false;
-  const flush = () => {
-    flushScheduled = false;
-    for (const transport of corked) transport.uncork();
-    corked.clear();
-  };
-  const corkForThisTurn = (transport: Socket) => {
-    if (corked.has(transport)) return;
-    transport.cork();
-    corked.add(transport);
-    if (!flushScheduled) {
-      flushScheduled = true;
-      setImmediate(flush);
-    }
-  };
+  const turns = createTurnCork();
   return {
     open(socket: WebSocket, id: string): ResultChannel {
       // Bytes, not strings: a string joined per subscriber is flattened and encoded again for
@@ -69,7 +54,7 @@ export function createResultChannels(
           head.copy(message, 0);
           payload.copy(message, head.length);
           message[message.length - 1] = CLOSING_BRACE;
-          if (transport !== undefined && !transport.destroyed) corkForThisTurn(transport);
+          if (transport !== undefined && !transport.destroyed) turns.cork(transport);
           socket.send(message, { binary: false });
         },
         pendingBytes: () => socket.bufferedAmount,

@@ -1,7 +1,7 @@
 import { isIP, type Socket } from 'node:net';
-import { sendGathered } from './gathered-replies.ts';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { describeListenError } from '../listen-error.ts';
+import { sendGathered } from './gathered-replies.ts';
 
 /** Who authenticated on a submission connection. */
 export interface Submitter {
@@ -71,11 +71,12 @@ type Connection = {
 };
 
 /**
- * Three adjustments of smtp-server's replies. Pipelined replies leave in one write (above). It
- * adds an enhanced status code chosen from the reply code alone (550 becomes 5.1.1): our refusals carry the right one in their text, so for
- * those it is told to add none. And it announces AUTH in cleartext to every client: a client
- * off this machine must not be invited to send its token before TLS, so AUTH is left out of
- * the EHLO reply until STARTTLS (an AUTH sent anyway gets 530 5.7.0, from onAuth).
+ * Three adjustments of smtp-server's replies. Replies to pipelined commands leave in one write
+ * (gathered-replies.ts). smtp-server adds an enhanced status code chosen from the reply code
+ * alone (550 becomes 5.1.1): our refusals carry the right one in their text, so for those it is
+ * told to add none. And it announces AUTH in cleartext to every client: a client off this
+ * machine must not be invited to send its token before TLS, so AUTH is left out of the EHLO
+ * reply until STARTTLS (an AUTH sent anyway gets 530 5.7.0, from onAuth).
  */
 function adjustReplies(server: SMTPServer): void {
   const connections = (server as unknown as { connections: Set<Connection> }).connections;
