@@ -101,19 +101,55 @@ async function untilAllListen(url: string, subscribers: Subscribers, total: numb
   await subscribers.collect(); // drop the probes
 }
 
+/** `{ __typename }` one call at a time, 5 ms apart, until stopped: the latencies, sorted. */
+function probeApi(url: string): { stop: () => Promise<number[]> } {
+  const latencies: number[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const started = performance.now();
+      const body = await graphql(url, '{ __typename }');
+      if (body.errors) throw new Error(body.errors[0]!.message);
+      latencies.push(performance.now() - started);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return latencies.sort((a, b) => a - b);
+    },
+  };
+}
+
 async function allToAll(service: ServiceProcess): Promise<BenchRow[]> {
   const total = settings.subscribers;
   const subscribers = await startSubscribers({ url: service.url, total, processes: 2 });
   try {
     await untilAllListen(service.url, subscribers, total, 'probe@example.com');
     const count = settings.ratePerSecond * settings.seconds;
+    // The API beside the fan-out: a request that arrives while the service writes an event to
+    // every subscriber waits for it. `{ __typename }` one at a time, 5 ms apart, and the paced
+    // sendEmail calls themselves.
+    const probe = probeApi(service.url);
+    const sendLatencies: number[] = [];
+    const sends: Promise<void>[] = [];
     const t0 = performance.now();
     for (let i = 0; i < count; i++) {
       const due = t0 + (i * 1000) / settings.ratePerSecond;
       const wait = due - performance.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      void send(service.url, `dash${i}@example.com`, `paced ${i}`);
+      const started = performance.now();
+      sends.push(
+        send(service.url, `dash${i}@example.com`, `paced ${i}`).then(() => {
+          sendLatencies.push(performance.now() - started);
+        }),
+      );
     }
+    await Promise.all(sends);
+    const typename = await probe.stop();
+    sendLatencies.sort((a, b) => a - b);
     // Every message makes three events (QUEUED, PROCESSING, SENT).
     const deliveries: Deliveries = new Map();
     await waitUntil(
@@ -137,7 +173,11 @@ async function allToAll(service: ServiceProcess): Promise<BenchRow[]> {
       0,
     );
     if (result.missing > 0) row.measured += ` [${fmt(result.missing)} missing]`;
-    return [row];
+    const api =
+      `{ __typename } p50 ${fmt(percentile(typename, 50), 2)} / p99 ${fmt(percentile(typename, 99), 2)} ms (${fmt(typename.length)} calls), ` +
+      `sendEmail p50 ${fmt(percentile(sendLatencies, 50), 2)} / p99 ${fmt(percentile(sendLatencies, 99), 2)} ms`;
+    console.log(`  the API meanwhile: ${api}`);
+    return [row, info(`the API during the fan-out to ${fmt(total)} subscribers`, api)];
   } finally {
     await subscribers.close();
   }
