@@ -55,38 +55,3 @@ test('flush sends what one stream holds at once and leaves the others held', asy
   await nextTurn();
   assert.deepEqual(streams[1]!.writes, [['x']]);
 });
-
-test('at most maxPerTurn streams are sent per turn, first corked first sent', async () => {
-  const turns = createTurnCork({ maxPerTurn: 2 });
-  const { streams, log } = recordingStreams(5);
-  for (const { stream } of streams) {
-    turns.cork(stream);
-    stream.write('1');
-  }
-  await nextTurn();
-  assert.deepEqual(log, ['s0', 's1']);
-  await nextTurn();
-  assert.deepEqual(log, ['s0', 's1', 's2', 's3']);
-  await nextTurn();
-  assert.deepEqual(log, ['s0', 's1', 's2', 's3', 's4']);
-  for (const { stream } of streams) assert.equal(stream.writableCorked, 0);
-});
-
-test('what arrives between slices joins the frames still held, and goes behind for the rest', async () => {
-  const turns = createTurnCork({ maxPerTurn: 2 });
-  const { streams, log } = recordingStreams(4);
-  const event = (name: string) => {
-    for (const { stream } of streams) {
-      turns.cork(stream);
-      stream.write(name);
-    }
-  };
-  event('QUEUED');
-  await nextTurn(); // s0 and s1 sent
-  event('SENT');
-  await nextTurn(); // s2 and s3: both events in one write each
-  await nextTurn(); // s0 and s1 again, with the second event
-  assert.deepEqual(log, ['s0', 's1', 's2', 's3', 's0', 's1']);
-  assert.deepEqual(streams[0]!.writes, [['QUEUED'], ['SENT']]);
-  assert.deepEqual(streams[3]!.writes, [['QUEUED', 'SENT']]);
-});
