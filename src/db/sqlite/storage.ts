@@ -68,7 +68,6 @@ export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptio
     migrate: !delivery,
   });
   const { db } = database;
-  // Checkpoints off the clients' path (checkpoints.ts): on a timer in the delivery thread.
   // WAL checkpoints in the delivery thread, off the requests' path (checkpoints.ts).
   setCheckpointRole(db, open.role);
   const turns = createWriteTurns(options.writeTurns);
