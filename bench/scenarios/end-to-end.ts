@@ -17,8 +17,8 @@
  * with a fresh SQLite file in a temp dir, stopped with SIGTERM. Then the cold rounds: the first
  * COLD_MESSAGES after a start, with no warm-up on either side (the service timed from /readyz
  * 200, raw from its fresh process's first send), so that JIT, first statements and new pooled
- * connections are counted as an application that sends right after a deploy meets them. The sink runs in a process of its own
- * (bench/sink-process.ts), so neither side's client shares an event loop with the server it sends
+ * connections are counted as an application that sends right after a deploy meets them. The
+ * sink runs in a process of its own (bench/sink-process.ts), so neither side's client shares an event loop with the server it sends
  * to. The sendEmail requests go through a lean keep-alive HTTP client (lib/lean-http-client.ts,
  * ~45 µs of CPU per request against ~90 µs for node:http's; BENCH_CLIENT=node-http uses that),
  * because the bench's client competes with the service for the same two cores.
@@ -389,6 +389,21 @@ async function runRounds(
 const medianOf = (rounds: readonly Round[], label: string) =>
   median(rounds.map(METRICS.find(([name]) => name === label)![2]));
 
+/** The row of a part: the median ratio to raw against `target`, with both rates beside it. */
+function ratioRow(
+  title: string,
+  { rounds, problems }: { rounds: readonly Round[]; problems: number },
+  target: number,
+  extra = '',
+): BenchRow {
+  const row = atLeast(title, medianOf(rounds, 'ratio service/raw (sink)'), target, 'x raw', 2);
+  row.measured +=
+    ` (${fmt(medianOf(rounds, 'service end to end msgs/s (sink)'))} vs raw ` +
+    `${fmt(medianOf(rounds, 'raw nodemailer msgs/s'))} msgs/s${extra})`;
+  if (problems > 0) row.measured += ` [${problems} problem(s), see above]`;
+  return row;
+}
+
 /** Raw and service rounds interleaved, warm then cold; the rows for the final table (medians). */
 export async function runEndToEnd(): Promise<BenchRow[]> {
   const n = settings.messages;
@@ -406,42 +421,20 @@ export async function runEndToEnd(): Promise<BenchRow[]> {
 
   const rows: BenchRow[] = [];
   if (settings.parts.includes('warm')) {
-    const { rounds, problems } = await runRounds(n, settings.warmup, settings.rounds, 'round');
-    const row = atLeast(
-      'end to end, sendEmail to sink (x raw)',
-      medianOf(rounds, 'ratio service/raw (sink)'),
-      0.8,
-      'x raw',
-      2,
-    );
-    row.measured +=
-      ` (${fmt(medianOf(rounds, 'service end to end msgs/s (sink)'))} vs raw ` +
-      `${fmt(medianOf(rounds, 'raw nodemailer msgs/s'))} msgs/s, N=${n})`;
-    if (problems > 0) row.measured += ` [${problems} problem(s), see above]`;
+    const warm = await runRounds(n, settings.warmup, settings.rounds, 'round');
     rows.push(
-      row,
+      ratioRow('end to end, sendEmail to sink (x raw)', warm, 0.8, `, N=${n}`),
       atLeast(
         'sendEmail acknowledged during end to end',
-        medianOf(rounds, 'service enqueue req/s'),
+        medianOf(warm.rounds, 'service enqueue req/s'),
         3_000,
         'req/s',
       ),
     );
   }
   if (settings.parts.includes('cold')) {
-    const { rounds, problems } = await runRounds(COLD_MESSAGES, 0, settings.rounds, 'cold');
-    const row = atLeast(
-      `end to end, first ${fmt(COLD_MESSAGES)} after a start (x raw)`,
-      medianOf(rounds, 'ratio service/raw (sink)'),
-      0.7,
-      'x raw',
-      2,
-    );
-    row.measured +=
-      ` (${fmt(medianOf(rounds, 'service end to end msgs/s (sink)'))} vs raw ` +
-      `${fmt(medianOf(rounds, 'raw nodemailer msgs/s'))} msgs/s)`;
-    if (problems > 0) row.measured += ` [${problems} problem(s), see above]`;
-    rows.push(row);
+    const cold = await runRounds(COLD_MESSAGES, 0, settings.rounds, 'cold');
+    rows.push(ratioRow(`end to end, first ${fmt(COLD_MESSAGES)} after a start (x raw)`, cold, 0.7));
   }
   return rows;
 }

@@ -77,6 +77,23 @@ const LOOKUP_REUSE_MS = 250;
 /** Stored tokens whose look-up is remembered; past this the memory starts over. */
 const MAX_REMEMBERED = 1_000;
 
+/** Look-up answers by key, each standing for LOOKUP_REUSE_MS after it was read. */
+function recentAnswers<K, V>(now: () => number) {
+  const entries = new Map<K, { value: V; until: number }>();
+  return {
+    get(key: K): V | undefined {
+      const entry = entries.get(key);
+      return entry !== undefined && now() < entry.until ? entry.value : undefined;
+    },
+    /** `readAt`: when the answer was read. */
+    set(key: K, value: V, readAt: number): void {
+      if (entries.size >= MAX_REMEMBERED) entries.clear();
+      entries.set(key, { value, until: readAt + LOOKUP_REUSE_MS });
+    },
+    clear: () => entries.clear(),
+  };
+}
+
 const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest();
 
 /** The token from an `Authorization: Bearer <token>` value, or null. */
@@ -106,12 +123,12 @@ export function createApiTokens(deps: ApiTokensDeps) {
   let everStored = false;
   /** Until when "no token is stored" stands without asking the database again. */
   let noneStoredUntil = 0;
-  /** Active stored tokens by digest (hex), each until when it stands (LOOKUP_REUSE_MS). */
-  const active = new Map<string, { principal: Principal; until: number }>();
-  /** Token ids found active, and until when that stands (stillValid). */
-  const confirmed = new Map<number, number>();
-  // Bumped by every change: a look-up that was under way meanwhile may have read the database
-  // before it, so its answer is used once but not remembered.
+  /** Active stored tokens by digest (hex). */
+  const active = recentAnswers<string, Principal>(now);
+  /** Token ids found still active (stillValid). */
+  const confirmed = recentAnswers<number, true>(now);
+  // Bumped by every revocation: a look-up that was under way meanwhile may have read the
+  // database before it, so its answer is used once but not remembered.
   let generation = 0;
   const forgetActive = () => {
     generation++;
@@ -124,7 +141,6 @@ export function createApiTokens(deps: ApiTokensDeps) {
       forgetActive();
       for (const listener of revokedListeners) listener(change.tokenId);
     } else if (change.kind === 'token-created') {
-      generation++;
       everStored = true;
       for (const listener of requiredListeners) listener();
     }
@@ -134,11 +150,9 @@ export function createApiTokens(deps: ApiTokensDeps) {
     if (bootstrapDigest !== null || everStored) return true;
     const at = now();
     if (at < noneStoredUntil) return false;
-    const asked = generation;
-    const stored = await deps.repository.anyStored();
     // A token created meanwhile (everStored set by its signal) is not undone by an older answer.
-    if (stored) everStored = true;
-    else if (asked === generation) noneStoredUntil = at + LOOKUP_REUSE_MS;
+    if (await deps.repository.anyStored()) everStored = true;
+    else noneStoredUntil = at + LOOKUP_REUSE_MS;
     return everStored;
   }
 
@@ -160,7 +174,7 @@ export function createApiTokens(deps: ApiTokensDeps) {
     // active tokens are remembered, so a wrong guess always costs a look-up.
     const key = digest.toString('hex');
     const remembered = active.get(key);
-    if (remembered !== undefined && now() < remembered.until) return remembered.principal;
+    if (remembered !== undefined) return remembered;
     const asked = generation;
     const stored = await deps.repository.findActiveByHash(key);
     if (stored === null) return null;
@@ -176,10 +190,7 @@ export function createApiTokens(deps: ApiTokensDeps) {
       tokenId: stored.id,
       tokenName: stored.name,
     };
-    if (asked === generation) {
-      if (active.size >= MAX_REMEMBERED) active.clear();
-      active.set(key, { principal, until: at + LOOKUP_REUSE_MS });
-    }
+    if (asked === generation) active.set(key, principal, at);
     return principal;
   }
 
@@ -215,14 +226,11 @@ export function createApiTokens(deps: ApiTokensDeps) {
       if (principal.kind === 'anonymous') return !(await authRequired());
       if (principal.kind === 'bootstrap') return true;
       const id = principal.tokenId!;
-      if (now() < (confirmed.get(id) ?? 0)) return true;
+      if (confirmed.get(id)) return true;
       const asked = generation;
       const stored = await deps.repository.find(id);
       const valid = stored !== null && stored.revokedAtMs === null;
-      if (valid && asked === generation) {
-        if (confirmed.size >= MAX_REMEMBERED) confirmed.clear();
-        confirmed.set(id, now() + LOOKUP_REUSE_MS);
-      }
+      if (valid && asked === generation) confirmed.set(id, true, now());
       return valid;
     },
 
@@ -284,9 +292,9 @@ export function createApiTokens(deps: ApiTokensDeps) {
     async revoke(id: number, by?: Principal): Promise<RevokeResult | null> {
       const result = await deps.repository.revokeWithDescendants(id, now());
       if (result === null) return null;
-      // At once here, whenever the signal comes back.
-      if (result.revokedIds.length > 0) forgetActive();
       if (result.revokedIds.length > 0) {
+        // At once here, whenever the signal comes back.
+        forgetActive();
         deps.log?.info(
           {
             audit: 'api_token.revoked',

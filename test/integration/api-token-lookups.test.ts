@@ -17,7 +17,7 @@ const bearer = (token: string) => `Bearer ${token}`;
 
 /** The storage's token store, counting look-ups; `hold` makes the next findActiveByHash wait. */
 function countingStore(store: ApiTokenStore) {
-  const calls = { findActiveByHash: 0, anyStored: 0, find: 0, answered: 0 };
+  const calls = { findActiveByHash: 0, anyStored: 0, answered: 0 };
   let held: Promise<void> | null = null;
   const counted: ApiTokenStore = {
     ...store,
@@ -31,10 +31,6 @@ function countingStore(store: ApiTokenStore) {
     anyStored() {
       calls.anyStored++;
       return store.anyStored();
-    },
-    find(id) {
-      calls.find++;
-      return store.find(id);
     },
   };
   return {
