@@ -20,8 +20,6 @@ const ADMIN_ONLY_READS = new Set([
   // Dials out to any host and port given to it: a READ token must not turn the service into a
   // port scanner or a probe of the internal network.
   'Query.verifySmtp',
-  // Endpoint URLs may carry the receiving app's own tokens; the deliveries, what it answered.
-  'Query.webhookEndpoints',
 ]);
 
 /**

@@ -318,7 +318,7 @@ describe(`outgoing webhooks (${TEST_DIALECT})`, () => {
     assert.deepEqual((await svc.gql(`{ webhookEndpoints { id } }`)).data.webhookEndpoints, []);
   });
 
-  test('a READ token can neither list nor manage endpoints', async (t) => {
+  test('a READ token lists endpoints without what follows the host, and cannot manage them', async (t) => {
     const svc = await start(t);
     const receiver = await startWebhookReceiver(t);
     const endpointId = await createEndpoint(svc, receiver);
@@ -328,8 +328,19 @@ describe(`outgoing webhooks (${TEST_DIALECT})`, () => {
     const read = made.data.createApiToken.token;
     const ask = (query: string, variables = {}) =>
       graphqlRequest(`${svc.url}/graphql`, query, variables, read);
+    // The contract's "who may call what": READ may run every query but apiTokens and verifySmtp.
+    // The receiver's path could be the receiving app's secret, so a reader sees the host only.
+    const listed = await ask(`{ webhookEndpoints { id url deliveries(first: 5) { id } } }`);
+    assert.equal(listed.errors, undefined);
+    const origin = new URL(receiver.url).origin;
+    assert.ok(receiver.url.length > `${origin}/`.length, 'the receiver URL has a path to hide');
+    assert.deepEqual(
+      listed.data.webhookEndpoints.map((e: any) => [e.id, e.url]),
+      [[endpointId, `${origin}/***`]],
+    );
+    const asAdmin = await svc.gql(`{ webhookEndpoints { url } }`);
+    assert.equal(asAdmin.data.webhookEndpoints[0].url, receiver.url);
     for (const [query, variables] of [
-      [`{ webhookEndpoints { id } }`, {}],
       [CREATE, { input: { url: receiver.url, events: ['MESSAGE_SENT'] } }],
       [`mutation ($id: ID!) { deleteWebhookEndpoint(id: $id) }`, { id: endpointId }],
       [`mutation ($id: ID!) { rotateWebhookSecret(id: $id) { secret } }`, { id: endpointId }],

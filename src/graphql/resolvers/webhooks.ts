@@ -111,8 +111,33 @@ export const WebhookMutation: Pick<
   },
 };
 
+/**
+ * An endpoint's URL as a token that is not ADMIN sees it: where it points (scheme, host, port),
+ * not what follows. Receiving apps often carry their own credentials in the user info, the path
+ * (Slack-style hook URLs) or the query (`?token=`), and a READ token is what a wall dashboard
+ * holds; with the whole URL anyone who can read the dashboard could post to the app.
+ */
+export function urlForReader(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return '***';
+  }
+  const origin = `${parsed.protocol}//${parsed.host}`;
+  const bare =
+    parsed.username === '' &&
+    parsed.password === '' &&
+    parsed.pathname === '/' &&
+    parsed.search === '' &&
+    parsed.hash === '';
+  return bare ? `${origin}/` : `${origin}/***`;
+}
+
 export const WebhookEndpoint: WebhookEndpointResolvers = {
   id: (endpoint) => String(endpoint.id),
+  url: (endpoint, _args, { principal }) =>
+    principal.scope === 'admin' ? endpoint.url : urlForReader(endpoint.url),
   createdAt: (endpoint) => isoTime(endpoint.createdAtMs),
   deliveries(endpoint, { first }, { webhooks }) {
     const size = first ?? DEFAULT_DELIVERIES;
