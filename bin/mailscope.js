@@ -4,5 +4,11 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// `mailscope tail | head`: a reader that went away ends the command quietly, as for any Unix
+// tool, instead of an unhandled EPIPE.
+process.stdout.on('error', (error) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

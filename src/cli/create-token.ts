@@ -59,7 +59,7 @@ async function createInDatabase(target: string, name: string, scope: CliScope): 
 
 export const createToken: Command = {
   name: 'create-token',
-  summary: 'create an API token (admin or read) and print it; it is shown only this once',
+  summary: 'create an API token (admin, read or send) and print it; it is shown only this once',
   usage:
     `create-token --name <label> [--scope admin|read|send] [--json] ${SERVICE_USAGE}\n` +
     '       create-token --name <label> [--scope admin|read|send] [--json] --database <file|postgres-url>\n' +

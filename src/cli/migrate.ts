@@ -6,7 +6,7 @@ export const migrate: Command = {
   name: 'migrate',
   summary: 'create the database and apply pending migrations, then exit',
   usage:
-    'migrate [--database <file>] (default $DATABASE_URL, else $DATABASE_PATH or ./data/mailscope.db)',
+    'migrate [--database <file|postgres-url>] (default $DATABASE_URL, else $DATABASE_PATH or ./data/mailscope.db)',
   options: { database: { type: 'string' } },
   async run(args, io) {
     const loaded = loadConfigFromEnv(io.env);
@@ -16,15 +16,21 @@ export const migrate: Command = {
       );
       return 1;
     }
-    const path = stringOption(args, 'database');
+    const target = stringOption(args, 'database');
     const storage_ = loaded.config.storage;
+    // A postgres:// URL is a database to migrate, as for create-token, never a file name.
+    const isUrl = target !== undefined && /^postgres(ql)?:\/\//.test(target);
     const descriptor = storageDescriptorFor(
-      path === undefined ? storage_ : { ...storage_, databasePath: path, databaseUrl: null },
+      target === undefined
+        ? storage_
+        : isUrl
+          ? { ...storage_, databaseUrl: target }
+          : { ...storage_, databasePath: target, databaseUrl: null },
     );
     const storage = await openStorage(descriptor, { role: 'main', secrets: null });
     await storage.close();
     io.stdout.write(
-      `migrated ${descriptor.dialect === 'sqlite' ? descriptor.path : 'the PostgreSQL database at DATABASE_URL'}\n`,
+      `migrated ${descriptor.dialect === 'sqlite' ? descriptor.path : `the PostgreSQL database at ${isUrl ? '--database' : 'DATABASE_URL'}`}\n`,
     );
     return 0;
   },

@@ -76,7 +76,8 @@ export function createSubmissionIntake(deps: SubmissionIntakeDeps) {
         return refuse(451, '4.3.0', 'Storage unavailable; nothing was queued, try again later');
       }
       deps.log.info(
-        { audit: 'smtp.submitted', token: submitter.name, messages: stored.length },
+        // `tokenName`: the logger masks every field called `token`, which would hide the name.
+        { audit: 'smtp.submitted', tokenName: submitter.name, messages: stored.length },
         `SMTP submission by token "${submitter.name}": ${stored.length} message(s) queued`,
       );
       return { ok: true, message: `Ok: queued as ${stored.map((m) => m.id).join(',')}` };

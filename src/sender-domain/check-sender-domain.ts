@@ -164,7 +164,8 @@ export async function checkSenderDomain(
     status: 'SKIPPED',
     found: [],
     expected: null,
-    detail: 'bounce intake is not configured (BOUNCE_DOMAIN), so no MX record is needed for it',
+    detail:
+      'not checked: the MX bounce intake needs is that of BOUNCE_DOMAIN (the return path), pointing at the bounce listener, not one of the From domain',
     hint: null,
   };
   const checks = [spf.item, dkim, dmarc.item, returnPath, alignment, mx];
