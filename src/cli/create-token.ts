@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { createApiTokens } from '../auth/api-tokens.ts';
-import { openStorage, type StorageDescriptor } from '../db/open-storage.ts';
+import { isPostgresUrl, openStorage, type StorageDescriptor } from '../db/open-storage.ts';
 import { requiredOption, stringOption, UsageError, type CliIo, type Command } from './command.ts';
 import { request, SERVICE_USAGE, serviceOptions, serviceTarget } from './graphql-client.ts';
 
@@ -23,7 +23,7 @@ interface Created {
  * SQLite file or a postgres:// URL; running instances hear of the token as of any other.
  */
 async function createInDatabase(target: string, name: string, scope: CliScope): Promise<Created> {
-  const descriptor: StorageDescriptor = /^postgres(ql)?:\/\//.test(target)
+  const descriptor: StorageDescriptor = isPostgresUrl(target)
     ? { dialect: 'postgres', url: target, connectTimeoutMs: 5_000 }
     : { dialect: 'sqlite', path: target };
   // A typo must not leave a fresh, empty database behind.

@@ -1,5 +1,5 @@
 import { loadConfigFromEnv } from '../load-config.ts';
-import { openStorage, storageDescriptorFor } from '../db/open-storage.ts';
+import { openStorage, storageDescriptorFor, withDatabaseTarget } from '../db/open-storage.ts';
 import { stringOption, type Command } from './command.ts';
 
 export const migrate: Command = {
@@ -18,19 +18,13 @@ export const migrate: Command = {
     }
     const target = stringOption(args, 'database');
     const storage_ = loaded.config.storage;
-    // A postgres:// URL is a database to migrate, as for create-token, never a file name.
-    const isUrl = target !== undefined && /^postgres(ql)?:\/\//.test(target);
     const descriptor = storageDescriptorFor(
-      target === undefined
-        ? storage_
-        : isUrl
-          ? { ...storage_, databaseUrl: target }
-          : { ...storage_, databasePath: target, databaseUrl: null },
+      target === undefined ? storage_ : withDatabaseTarget(storage_, target),
     );
     const storage = await openStorage(descriptor, { role: 'main', secrets: null });
     await storage.close();
     io.stdout.write(
-      `migrated ${descriptor.dialect === 'sqlite' ? descriptor.path : `the PostgreSQL database at ${isUrl ? '--database' : 'DATABASE_URL'}`}\n`,
+      `migrated ${descriptor.dialect === 'sqlite' ? descriptor.path : `the PostgreSQL database at ${target === undefined ? 'DATABASE_URL' : '--database'}`}\n`,
     );
     return 0;
   },

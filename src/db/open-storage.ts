@@ -9,6 +9,16 @@ export type StorageDescriptor = SqliteStorageOptions | PostgresStorageOptions;
 
 export type { OpenOptions };
 
+/** Whether a command's `--database` names a PostgreSQL database (a URL) rather than a SQLite file. */
+export const isPostgresUrl = (target: string): boolean => /^postgres(ql)?:\/\//.test(target);
+
+/** The storage configuration with a command's `--database` as where the data lives. */
+export function withDatabaseTarget(config: StorageConfig, target: string): StorageConfig {
+  return isPostgresUrl(target)
+    ? { ...config, databaseUrl: target }
+    : { ...config, databasePath: target, databaseUrl: null };
+}
+
 /**
  * Where the configuration says the data lives. On SQLite the main thread and the delivery
  * thread take turns at the write lock through one shared buffer (sqlite/write-turns.ts).

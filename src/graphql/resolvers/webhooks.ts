@@ -124,14 +124,8 @@ export function urlForReader(url: string): string {
   } catch {
     return '***';
   }
-  const origin = `${parsed.protocol}//${parsed.host}`;
-  const bare =
-    parsed.username === '' &&
-    parsed.password === '' &&
-    parsed.pathname === '/' &&
-    parsed.search === '' &&
-    parsed.hash === '';
-  return bare ? `${origin}/` : `${origin}/***`;
+  const origin = `${parsed.protocol}//${parsed.host}/`;
+  return parsed.href === origin ? origin : `${origin}***`;
 }
 
 export const WebhookEndpoint: WebhookEndpointResolvers = {
