@@ -221,16 +221,30 @@ test('an admin creates an endpoint, sees its secret once, and follows its delive
   await page.close();
 });
 
-test('a read token is told that managing webhooks needs an ADMIN token', async () => {
+test('a read token sees the endpoints without their paths and is told that managing them needs an ADMIN token', async () => {
   const created = await svc.gql(
     `mutation { createApiToken(name: "webhooks reader", scope: READ) { token } }`,
   );
   assert.equal(created.errors, undefined, JSON.stringify(created.errors));
+  const made = await svc.gql(
+    `mutation ($url: String!) { createWebhookEndpoint(input: { url: $url, events: [MESSAGE_SENT] }) { secret } }`,
+    { url: receiver.url },
+  );
+  assert.equal(made.errors, undefined, JSON.stringify(made.errors));
+  const endpoints = await apiEndpoints();
   const page = await openWithToken(created.data.createApiToken.token);
   await page.waitForSelector('[data-read-only]');
   assert.match((await page.textContent('[data-read-only]')) ?? '', /needs an ADMIN token/);
+  await page.waitForSelector('.webhook-endpoint');
   assert.equal(await page.locator('[role="alert"]').count(), 0, 'no error shown');
   assert.equal(await page.locator('.create-webhook').count(), 0);
-  assert.equal(await page.locator('.webhook-endpoint').count(), 0);
+  assert.equal(await page.locator('.endpoint-actions').count(), 0);
+  const shown = await page
+    .locator('[data-endpoint-url]')
+    .evaluateAll((cards) => cards.map((card) => card.getAttribute('data-endpoint-url')));
+  assert.deepEqual(
+    shown.sort(),
+    endpoints.map((endpoint) => `${new URL(endpoint.url).origin}/***`).sort(),
+  );
   await page.close();
 });

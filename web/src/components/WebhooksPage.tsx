@@ -30,7 +30,14 @@ export function WebhooksPage({ epoch, canWrite }: { epoch: number; canWrite: boo
               </p>
             )}
             {revealed && <WebhookSecretOnce revealed={revealed} onDone={() => setRevealed(null)} />}
-            {canWrite && <CreateWebhookForm onCreate={list.create} onCreated={setRevealed} />}
+            {canWrite ? (
+              <CreateWebhookForm onCreate={list.create} onCreated={setRevealed} />
+            ) : (
+              <p class="muted" data-read-only>
+                Managing webhooks needs an ADMIN token: this one may look at the endpoints and their
+                logs, each URL shown without its path.
+              </p>
+            )}
           </>
         )}
       </section>
