@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type {
   EnqueueResult,
   MessageListFilter,
@@ -23,6 +23,7 @@ import {
   type InputProblem,
 } from './input-rules.ts';
 import type { SmtpSettings } from './smtp-settings.ts';
+import { timeOrderedMessageId } from './message-id.ts';
 
 export interface SendEmailInput {
   to: string;
@@ -298,7 +299,7 @@ export function createOutbox(deps: OutboxDeps) {
       headers: [...(input.headers ?? [])],
       // Fixed now so every attempt (and any duplicate after a crash) carries the same id and
       // receivers can de-duplicate.
-      messageId: `<${randomUUID()}@${domain}>`,
+      messageId: timeOrderedMessageId(domain, now()),
       maxAttempts: deps.maxAttempts,
       idempotencyKey: key,
       requestHash: key === null ? null : requestHash(input),
@@ -427,7 +428,7 @@ export function createOutbox(deps: OutboxDeps) {
 
     /** A Message-ID in the domain messages are sent from, for a submission that has none. */
     newMessageId(): string {
-      return `<${randomUUID()}@${messageIdDomain()}>`;
+      return timeOrderedMessageId(messageIdDomain(), now());
     },
 
     /** ABANDONED, CANCELLED, or SUPPRESSED once the address is off the list -> QUEUED. */

@@ -1,0 +1,24 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Message-ID headers for the mail mailscope queues: `<uuid@domain>` where the uuid is a UUIDv7
+ * (RFC 9562): 48 bits of Unix time in milliseconds, then 74 random bits.
+ *
+ * Why time first: the stored Message-ID is indexed (a bounce that quotes only the header is
+ * matched through it). Random ids (v4) put every new message on a random leaf of that index, so
+ * a commit of eight messages wrote eight index pages, and on a large database read them from
+ * disk first; ids that grow with time go to the index's right edge, which one commit writes
+ * once and every commit finds in the cache. Measured on a 200,000-message SQLite database with
+ * commits of 8: 22.3 → 13.8 KiB written and 190 → 120 µs of CPU per message (bench/README.md).
+ * The id says when it was made, to the millisecond, which the Date header says to the second.
+ */
+export function timeOrderedMessageId(domain: string, nowMs: number = Date.now()): string {
+  const bytes = randomBytes(16);
+  const time = BigInt(Math.max(0, Math.floor(nowMs))) & 0xffff_ffff_ffffn;
+  for (let i = 0; i < 6; i++) bytes[i] = Number((time >> BigInt(8 * (5 - i))) & 0xffn);
+  bytes[6] = 0x70 | (bytes[6]! & 0x0f); // version 7
+  bytes[8] = 0x80 | (bytes[8]! & 0x3f); // variant 10
+  const hex = bytes.toString('hex');
+  const uuid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return `<${uuid}@${domain}>`;
+}
