@@ -289,10 +289,13 @@ export interface StoredSmtpConfig {
   createdAtMs: number;
   /** The DKIM key every message is signed with; null: not signed. Holds a secret. */
   dkim: StoredDkimKey | null;
+  /** The preset it was made with (an smtpProviders id); null when made from a URI. */
+  provider: string | null;
 }
 
-export type NewSmtpConfig = Omit<StoredSmtpConfig, 'version' | 'dkim'> & {
+export type NewSmtpConfig = Omit<StoredSmtpConfig, 'version' | 'dkim' | 'provider'> & {
   dkim?: StoredDkimKey | null;
+  provider?: string | null;
 };
 
 export interface StoredDkimKey {

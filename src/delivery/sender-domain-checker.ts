@@ -1,6 +1,7 @@
 /**
  * checkSenderDomain's defaults and input rules: the domain of the configured fromAddress and the
- * preset recognised from the configured host, unless the caller names them.
+ * preset the configuration was made with (else the one recognised from its host), unless the
+ * caller names them.
  */
 import type { DnsResolver } from '../dns/resolver.ts';
 import { checkSenderDomain } from '../sender-domain/check-sender-domain.ts';
@@ -69,6 +70,7 @@ export function createSenderDomainChecker(deps: SenderDomainCheckerDeps) {
       const host = current?.endpoint.host.toLowerCase() ?? null;
       const providerId =
         args.provider ??
+        current?.provider ??
         SMTP_PROVIDERS.find((p) => p.host !== null && p.host === host)?.id ??
         'GENERIC';
       if (!SMTP_PROVIDERS.some((p) => p.id === providerId)) {

@@ -32,6 +32,8 @@ export interface SmtpSettingsView {
   createdAtMs: number | null;
   /** DKIM signing, with the record to publish; null when mail is not signed. */
   dkim: DkimInfo | null;
+  /** The preset it was made with (configureSmtpProvider); null when made from a URI. */
+  provider: string | null;
 }
 
 /** The configuration the worker sends with. Holds the secret inside `endpoint`. */
@@ -134,6 +136,7 @@ export function createSmtpSettings(deps: SmtpSettingsDeps) {
       createdAtMs: stored.createdAtMs,
       dkimKey: stored.dkim,
       dkim: stored.dkim ? dkimInfo(stored.dkim) : null,
+      provider: stored.provider,
     };
   }
 
@@ -157,6 +160,7 @@ export function createSmtpSettings(deps: SmtpSettingsDeps) {
         createdAtMs: null,
         dkimKey: null,
         dkim: null,
+        provider: null,
       };
     }
     if (deps.embedded) {
@@ -183,6 +187,7 @@ export function createSmtpSettings(deps: SmtpSettingsDeps) {
         createdAtMs: null,
         dkimKey: null,
         dkim: null,
+        provider: null,
       };
     }
     return null;
@@ -244,8 +249,14 @@ export function createSmtpSettings(deps: SmtpSettingsDeps) {
       return cached;
     },
 
-    /** Validates and stores a new version; nothing is stored when any field is bad. */
-    async configure(input: ConfigureSmtpInput): Promise<ConfigureResult> {
+    /**
+     * Validates and stores a new version; nothing is stored when any field is bad. `provider`:
+     * the preset the URI was built from (configureProvider), remembered with the version.
+     */
+    async configure(
+      input: ConfigureSmtpInput,
+      provider: string | null = null,
+    ): Promise<ConfigureResult> {
       const parsed = parseSmtpUri(input.connectionUri);
       const problems = senderProblems(input, allowedDomains);
       if (!parsed.ok) problems.unshift({ field: 'connectionUri', problem: parsed.problem });
@@ -262,6 +273,7 @@ export function createSmtpSettings(deps: SmtpSettingsDeps) {
           headers: [...(input.headers ?? [])],
           createdAtMs: now(),
           dkim: dkim === 'keep' ? ((await deps.configs.latest())?.dkim ?? null) : dkim,
+          provider,
         });
         cached = fromStored(stored);
         return cached;
@@ -285,7 +297,7 @@ export function createSmtpSettings(deps: SmtpSettingsDeps) {
           problems: [...built.problems, ...senderProblems(input, allowedDomains)],
         };
       }
-      return this.configure({ ...input, connectionUri: built.connectionUri });
+      return this.configure({ ...input, connectionUri: built.connectionUri }, input.provider);
     },
 
     /** Every stored version, newest first. */

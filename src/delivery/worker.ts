@@ -238,14 +238,17 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
               active.endpoint.host,
               message.id,
               [...active.headers, ...message.headers],
-              stampOptions,
+              { ...stampOptions, preset: active.provider },
             ),
             messageId: message.messageId,
             raw:
               message.rawMime &&
               stampRawMessage(
                 message.rawMime,
-                correlationStamps(active.endpoint.host, message.id, [], stampOptions),
+                correlationStamps(active.endpoint.host, message.id, [], {
+                  ...stampOptions,
+                  preset: active.provider,
+                }),
               ),
             dkim: active.dkimKey,
             returnPath: verp

@@ -12,15 +12,28 @@ export const STAMP_NAME = 'mailscope-id';
 
 const SES_HOST = /^email-smtp(-fips)?\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/;
 
-/** The provider a host belongs to (the presets' hosts and SES's in every region), or null. */
-export function stampedProviderFor(host: string): StampedProvider | null {
+/** The provider that reads stamps under a preset's id (SES's and Mailgun's in every region). */
+function stampedProviderOf(presetId: string): StampedProvider | null {
+  if (presetId === 'SENDGRID' || presetId === 'POSTMARK') return presetId;
+  if (presetId.startsWith('MAILGUN_')) return 'MAILGUN';
+  if (presetId.startsWith('AMAZON_SES_')) return 'SES';
+  return null;
+}
+
+/**
+ * The provider mail sent through `host` goes to: the preset the configuration was made with
+ * (configureSmtpProvider; GENERIC pointed at a provider's host stays generic, as chosen), else
+ * the one the host belongs to (the presets' hosts and SES's in every region), or null.
+ */
+export function stampedProviderFor(
+  host: string,
+  preset: string | null = null,
+): StampedProvider | null {
+  if (preset !== null) return stampedProviderOf(preset);
   const lower = host.toLowerCase().replace(/\.$/, '');
   if (SES_HOST.test(lower)) return 'SES';
-  const preset = SMTP_PROVIDERS.find((p) => p.host === lower);
-  if (preset === undefined) return null;
-  if (preset.id === 'SENDGRID' || preset.id === 'POSTMARK') return preset.id;
-  if (preset.id.startsWith('MAILGUN_')) return 'MAILGUN';
-  return null;
+  const known = SMTP_PROVIDERS.find((p) => p.host === lower);
+  return known === undefined ? null : stampedProviderOf(known.id);
 }
 
 /** A JSON object header the message already has, so that our key is added to it, not over it. */
@@ -38,7 +51,7 @@ function existingObject(headers: readonly Header[], name: string): Record<string
 }
 
 /**
- * The stamps for message `id` sent through `host`, given the message's own headers (a stamp
+ * The stamps for message `id` sent through `host` (made with `options.preset`), given the message's own headers (a stamp
  * replaces a header of the same name, keeping what the message put in it). Empty for a host of
  * no known provider.
  */
@@ -46,10 +59,10 @@ export function correlationStamps(
   host: string,
   id: number,
   headers: readonly Header[],
-  options: { sesConfigurationSet: string | null },
+  options: { sesConfigurationSet: string | null; preset?: string | null },
 ): Header[] {
   const value = String(id);
-  switch (stampedProviderFor(host)) {
+  switch (stampedProviderFor(host, options.preset ?? null)) {
     case 'SENDGRID': {
       const smtpApi = existingObject(headers, 'X-SMTPAPI');
       const args = smtpApi['unique_args'];

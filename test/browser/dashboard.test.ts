@@ -264,6 +264,8 @@ describe('the dashboard', () => {
       await page.textContent('[data-smtp-uri]'),
       `smtp://relay%40example.com:***@${smtp.host}:${smtp.port}/`,
     );
+    // The card says which preset the version was made with.
+    assert.equal(await page.textContent('[data-smtp-preset]'), 'Other SMTP server');
     assert.ok(!(await page.content()).includes('S3cret'), 'the password reached the page');
     await page.close();
   });

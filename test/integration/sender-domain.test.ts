@@ -304,6 +304,26 @@ describe('a correct setup per provider preset is ready', () => {
     assert.equal(report.ready, true);
     assert.match(item('SPF').detail, /SendGrid/);
   });
+
+  test('the preset a configuration was made with comes before the host it names', async () => {
+    // Made from a URI: no preset, so the host is recognised.
+    const fromUri = await service.gql(
+      `mutation { configureSmtp(input: { connectionUri: "smtp://apikey:SG.test-key@smtp.sendgrid.net:587/", fromAddress: "no-reply@sendgrid-ok.test" }) { provider } }`,
+    );
+    assert.equal(fromUri.errors, undefined, JSON.stringify(fromUri.errors));
+    assert.equal(fromUri.data.configureSmtp.provider, null);
+    assert.match((await check()).item('SPF').detail, /SendGrid/);
+
+    // The generic preset pointed at SendGrid's host: generic, as it was made.
+    const generic = await service.gql(
+      `mutation { configureSmtpProvider(input: { provider: "GENERIC", username: "apikey", password: "SG.test-key", host: "smtp.sendgrid.net", fromAddress: "no-reply@sendgrid-ok.test" }) { provider } }`,
+    );
+    assert.equal(generic.errors, undefined, JSON.stringify(generic.errors));
+    assert.equal(generic.data.configureSmtpProvider.provider, 'GENERIC');
+    assert.doesNotMatch((await check()).item('SPF').detail, /SendGrid/);
+    const listed = await service.gql(`{ smtpConfig { provider } }`);
+    assert.equal(listed.data.smtpConfig.provider, 'GENERIC');
+  });
 });
 
 describe('each record missing', () => {

@@ -64,6 +64,18 @@ test('stamp spellings and values, merged with what the message already says', ()
     ],
   );
   assert.equal(stampedProviderFor('smtp.mailgun.org'), 'MAILGUN');
+  // The preset a configuration was made with comes first; the host only without one.
+  assert.equal(stampedProviderFor('smtp.sendgrid.net', 'GENERIC'), null);
+  assert.equal(stampedProviderFor('smtp.eu.mailgun.org', 'MAILGUN_EU'), 'MAILGUN');
+  assert.equal(
+    stampedProviderFor('email-smtp.eu-west-1.amazonaws.com', 'AMAZON_SES_EU_WEST_1'),
+    'SES',
+  );
+  assert.equal(stampedProviderFor('smtp.postmarkapp.com', 'POSTMARK'), 'POSTMARK');
+  assert.deepEqual(
+    correlationStamps('smtp.sendgrid.net', 42, [], { ...NO_SET, preset: 'GENERIC' }),
+    [],
+  );
   // Mail submitted over SMTP goes out as it came, with the stamps in front.
   const raw = Buffer.from('Subject: hi\r\n\r\nbody\r\n');
   assert.equal(stampRawMessage(raw, []), raw);

@@ -20,11 +20,12 @@ interface Row {
   dkimDomain: string | null;
   dkimSelector: string | null;
   dkimPrivateKey: string | null;
+  provider: string | null;
 }
 
 const COLUMNS = `version, connection_uri AS "connectionUri", from_address AS "fromAddress",
   from_name AS "fromName", headers, created_at AS "createdAtMs", dkim_domain AS "dkimDomain",
-  dkim_selector AS "dkimSelector", dkim_private_key AS "dkimPrivateKey"`;
+  dkim_selector AS "dkimSelector", dkim_private_key AS "dkimPrivateKey", provider`;
 
 /** As sqlite/smtp-configs.ts: the URI (with its password) encrypted when SECRETS_KEY is set. */
 export function createPostgresSmtpConfigs(
@@ -45,8 +46,8 @@ export function createPostgresSmtpConfigs(
     async insert(config) {
       const { rows } = await client.query<Row>(
         `INSERT INTO smtp_configs (connection_uri, from_address, from_name, headers, created_at,
-            dkim_domain, dkim_selector, dkim_private_key)
-          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
+            dkim_domain, dkim_selector, dkim_private_key, provider)
+          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${COLUMNS}`,
         [
           writeStoredUri(config.connectionUri, secrets),
           config.fromAddress,
@@ -56,6 +57,7 @@ export function createPostgresSmtpConfigs(
           config.dkim?.domain ?? null,
           config.dkim?.selector ?? null,
           config.dkim ? writeStoredDkimKey(config.dkim.privateKey, secrets) : null,
+          config.provider ?? null,
         ],
       );
       return toStored(rows[0]!);

@@ -35,6 +35,8 @@ export const smtpConfigs = sqliteTable('smtp_configs', {
   dkimSelector: text('dkim_selector'),
   /** The private key, encrypted like connection_uri when SECRETS_KEY is set. */
   dkimPrivateKey: text('dkim_private_key'),
+  /** The preset it was made with (configureSmtpProvider), e.g. SENDGRID; null for configureSmtp. */
+  provider: text('provider'),
 });
 
 /**

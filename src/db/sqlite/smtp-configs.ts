@@ -26,6 +26,7 @@ function toStored(row: Row, secrets: SecretBox | null): StoredSmtpConfig {
     headers: row.headers,
     createdAtMs: row.createdAt,
     dkim: storedDkim(row, row.version, secrets),
+    provider: row.provider,
   };
 }
 
@@ -58,6 +59,7 @@ export function createSmtpConfigRepository(db: Db, secrets: SecretBox | null = n
           dkimDomain: config.dkim?.domain ?? null,
           dkimSelector: config.dkim?.selector ?? null,
           dkimPrivateKey: config.dkim ? writeStoredDkimKey(config.dkim.privateKey, secrets) : null,
+          provider: config.provider ?? null,
         })
         .returning()
         .get();

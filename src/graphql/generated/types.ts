@@ -770,6 +770,8 @@ export type SmtpConfig = {
   fromName?: Maybe<Scalars['String']['output']>;
   /** Headers added to every message (addition). */
   headers: Array<Header>;
+  /** The provider preset this version was made with (an smtpProviders id, from configureSmtpProvider); null when it was made from a connection URI. Correlation stamps and checkSenderDomain follow it before the host (addition). */
+  provider?: Maybe<Scalars['String']['output']>;
   /** Where this configuration comes from (addition). */
   source: SmtpConfigSource;
   /** The stored version; null for the environment or the embedded server (addition). */
@@ -1419,6 +1421,7 @@ export type SmtpConfigResolvers<ContextType = GraphQLContext, ParentType extends
   fromAddress?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   fromName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   headers?: Resolver<Array<ResolversTypes['Header']>, ParentType, ContextType>;
+  provider?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   source?: Resolver<ResolversTypes['SmtpConfigSource'], ParentType, ContextType>;
   version?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 };

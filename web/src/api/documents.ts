@@ -63,7 +63,7 @@ export function chartQuery(boundsMs: number[]): string {
 
 export const VIEWER_QUERY = `query Viewer { viewer { scope } }`;
 
-const CONFIG = `connectionUri fromAddress fromName embedded version source createdAt
+const CONFIG = `connectionUri fromAddress fromName embedded version source createdAt provider
   dkim { domain selector dnsRecordName dnsRecordValue }`;
 
 export const SMTP_QUERY = `query Smtp {

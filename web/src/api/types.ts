@@ -137,6 +137,8 @@ export interface SmtpConfig {
   createdAt: string | null;
   /** DKIM signing with the TXT record to publish; null when mail is not signed. */
   dkim: DkimInfo | null;
+  /** The provider preset it was made with (configureSmtpProvider); null when made from a URI. */
+  provider: string | null;
 }
 
 export interface DkimInfo {

@@ -69,6 +69,14 @@ export function SmtpPanel({ epoch, canWrite, onOpen }: Props) {
           <dd class="mono" data-smtp-uri>
             {config.connectionUri}
           </dd>
+          {config.provider && (
+            <>
+              <dt>Preset</dt>
+              <dd data-smtp-preset>
+                {providers.find((p) => p.id === config.provider)?.name ?? config.provider}
+              </dd>
+            </>
+          )}
           <dt>From</dt>
           <dd>
             {config.fromName ? `${config.fromName} <${config.fromAddress}>` : config.fromAddress}

@@ -1,0 +1,1 @@
+ALTER TABLE "smtp_configs" ADD COLUMN "provider" text;
