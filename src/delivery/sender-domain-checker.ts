@@ -9,7 +9,7 @@ import type { OwnDkim } from '../sender-domain/dkim-check.ts';
 import type { DkimInfo } from '../smtp/dkim.ts';
 import { providerDns } from '../sender-domain/providers.ts';
 import type { SenderDomainReport } from '../sender-domain/types.ts';
-import { SMTP_PROVIDERS } from '../smtp/providers.ts';
+import { presetInUse, SMTP_PROVIDERS } from '../smtp/providers.ts';
 import type { InputProblem } from './input-rules.ts';
 import type { SmtpSettings } from './smtp-settings.ts';
 
@@ -70,8 +70,7 @@ export function createSenderDomainChecker(deps: SenderDomainCheckerDeps) {
       const host = current?.endpoint.host.toLowerCase() ?? null;
       const providerId =
         args.provider ??
-        current?.provider ??
-        SMTP_PROVIDERS.find((p) => p.host !== null && p.host === host)?.id ??
+        (current && presetInUse(current.endpoint.host, current.provider)) ??
         'GENERIC';
       if (!SMTP_PROVIDERS.some((p) => p.id === providerId)) {
         problems.push({

@@ -7,7 +7,7 @@ import type {
   RecordAndClaimResult,
 } from '../db/port.ts';
 import type { DeliveryError } from '../domain/delivery-error.ts';
-import type { Message, MessageEvent } from '../domain/message.ts';
+import type { Header, Message, MessageEvent } from '../domain/message.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import type { SendOutcome, SmtpTransports } from '../smtp/transport.ts';
 import { retryDelayMs } from './backoff.ts';
@@ -137,7 +137,13 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
   const graceMs = options.shutdownGraceMs ?? 5_000;
   const storageRetryMs = options.storageRetryMs ?? 100;
   const verp = deps.verp ?? null;
-  const stampOptions = { sesConfigurationSet: deps.sesConfigurationSet ?? null };
+  const sesConfigurationSet = deps.sesConfigurationSet ?? null;
+  /** The correlation stamps for message `id` sent with `via`, given the headers it carries. */
+  const stampsFor = (via: ActiveSmtpSettings, id: number, headers: readonly Header[]) =>
+    correlationStamps(via.endpoint.host, id, headers, {
+      sesConfigurationSet,
+      preset: via.provider,
+    });
   const onStorageError =
     deps.onStorageError ??
     ((error: unknown, unrecorded: number) =>
@@ -234,22 +240,11 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
             html: message.html,
             // Configuration headers first, so a message's own header wins where both set one.
             headers: [...active.headers, ...message.headers],
-            stamps: correlationStamps(
-              active.endpoint.host,
-              message.id,
-              [...active.headers, ...message.headers],
-              { ...stampOptions, preset: active.provider },
-            ),
+            stamps: stampsFor(active, message.id, [...active.headers, ...message.headers]),
             messageId: message.messageId,
             raw:
               message.rawMime &&
-              stampRawMessage(
-                message.rawMime,
-                correlationStamps(active.endpoint.host, message.id, [], {
-                  ...stampOptions,
-                  preset: active.provider,
-                }),
-              ),
+              stampRawMessage(message.rawMime, stampsFor(active, message.id, [])),
             dkim: active.dkimKey,
             returnPath: verp
               ? { address: verp.address(message.id), envid: verp.token(message.id) }

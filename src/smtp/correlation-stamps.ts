@@ -1,5 +1,5 @@
 import type { Header } from '../domain/message.ts';
-import { SMTP_PROVIDERS } from './provider-presets.ts';
+import { presetInUse } from './provider-presets.ts';
 
 // Correlation stamps: headers that make a provider echo our message id in its event webhooks
 // (SES rewrites Message-ID, Postmark does not echo it). Each goes only to the provider that
@@ -21,19 +21,16 @@ function stampedProviderOf(presetId: string): StampedProvider | null {
 }
 
 /**
- * The provider mail sent through `host` goes to: the preset the configuration was made with
- * (configureSmtpProvider; GENERIC pointed at a provider's host stays generic, as chosen), else
- * the one the host belongs to (the presets' hosts and SES's in every region), or null.
+ * The provider mail sent through `host` goes to: that of the preset in use (presetInUse), else
+ * SES for its hosts in regions without a preset, or null.
  */
 export function stampedProviderFor(
   host: string,
   preset: string | null = null,
 ): StampedProvider | null {
-  if (preset !== null) return stampedProviderOf(preset);
-  const lower = host.toLowerCase().replace(/\.$/, '');
-  if (SES_HOST.test(lower)) return 'SES';
-  const known = SMTP_PROVIDERS.find((p) => p.host === lower);
-  return known === undefined ? null : stampedProviderOf(known.id);
+  const inUse = presetInUse(host, preset);
+  if (inUse !== null) return stampedProviderOf(inUse);
+  return SES_HOST.test(host.toLowerCase().replace(/\.$/, '')) ? 'SES' : null;
 }
 
 /** A JSON object header the message already has, so that our key is added to it, not over it. */
@@ -51,9 +48,9 @@ function existingObject(headers: readonly Header[], name: string): Record<string
 }
 
 /**
- * The stamps for message `id` sent through `host` (made with `options.preset`), given the message's own headers (a stamp
- * replaces a header of the same name, keeping what the message put in it). Empty for a host of
- * no known provider.
+ * The stamps for message `id` sent through `host` with the configuration made with
+ * `options.preset`, given the message's own headers (a stamp replaces a header of the same name,
+ * keeping what the message put in it). Empty for mail to no known provider.
  */
 export function correlationStamps(
   host: string,

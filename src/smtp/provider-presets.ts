@@ -153,3 +153,14 @@ export const DEFAULT_IMPLICIT_TLS_PORTS = [465];
 export function getSmtpProvider(id: string): SmtpProviderPreset | undefined {
   return PROVIDERS_BY_ID.get(id);
 }
+
+/**
+ * The preset in use for mail sent through `host`: the one the configuration was made with
+ * (`madeWith`; GENERIC pointed at a provider's host stays generic, as chosen), else the one whose
+ * host it is; null for neither.
+ */
+export function presetInUse(host: string, madeWith: string | null): string | null {
+  if (madeWith !== null) return madeWith;
+  const lower = host.toLowerCase().replace(/\.$/, '');
+  return SMTP_PROVIDERS.find((preset) => preset.host === lower)?.id ?? null;
+}

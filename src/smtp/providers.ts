@@ -16,7 +16,12 @@ import {
 } from './provider-presets.ts';
 import { formatSmtpUri, parseSmtpUri } from './uri.ts';
 
-export { getSmtpProvider, SMTP_PROVIDERS, type SmtpProviderPreset } from './provider-presets.ts';
+export {
+  getSmtpProvider,
+  presetInUse,
+  SMTP_PROVIDERS,
+  type SmtpProviderPreset,
+} from './provider-presets.ts';
 
 export type ProviderUriResult =
   | { ok: true; connectionUri: string }
