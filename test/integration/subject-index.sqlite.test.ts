@@ -79,6 +79,72 @@ describe('time ranges', () => {
     const third = enqueue(late + 5);
     assert.equal(third.message.createdAtMs, late + 5);
   });
+
+  test('a time range is found by bisection over ids, with gaps and equal times, as a scan finds it', () => {
+    const sqlite = database.db.$client;
+    const base = T0 + 30 * 86_400_000;
+    // Runs of equal creation times, steps of several hours, and ids left out by deletions.
+    const ids: number[] = [];
+    for (let k = 0; k < 60; k++) {
+      const at = base + Math.floor(k / 4) * 3 * 3_600_000;
+      const stored = messages.enqueueMany(
+        [
+          {
+            recipient: 'range@example.com',
+            subject: `range ${k}`,
+            text: 'x',
+            html: null,
+            headers: [],
+            messageId: `<range-${k}@example.com>`,
+            maxAttempts: 5,
+            idempotencyKey: null,
+            requestHash: null,
+            smtpConfigVersion: null,
+          },
+        ],
+        at,
+      );
+      ids.push(stored[0]!.message.id);
+    }
+    for (const id of ids.filter((_, k) => k % 7 === 3 || (k >= 20 && k < 28))) {
+      sqlite.prepare('DELETE FROM message_events WHERE message_id = ?').run(id);
+      sqlite.prepare('DELETE FROM messages WHERE id = ?').run(id);
+    }
+    const all = sqlite.prepare('SELECT id, created_at AS at FROM messages ORDER BY id').all() as {
+      id: number;
+      at: number;
+    }[];
+    const scan = (keep: (at: number) => boolean) =>
+      all.filter((row) => keep(row.at)).map((row) => row.id);
+    const probes = [
+      T0 - 1,
+      T0,
+      base - 1,
+      base,
+      base + 1,
+      base + 3 * 3_600_000,
+      base + 7 * 3 * 3_600_000, // at the deleted run
+      base + 14 * 3 * 3_600_000,
+      base + 15 * 3 * 3_600_000 - 1,
+      base + 15 * 3 * 3_600_000, // after the newest
+      base + 400 * 86_400_000,
+    ];
+    for (const at of probes) {
+      const after = messages.idsMatching({ createdAfterMs: at }, 100_000);
+      assert.deepEqual(
+        [...after].sort((a, b) => a - b),
+        scan((t) => t >= at),
+        `after ${at}`,
+      );
+      const before = messages.idsMatching({ createdBeforeMs: at }, 100_000);
+      assert.deepEqual(
+        [...before].sort((a, b) => a - b),
+        scan((t) => t < at),
+        `before ${at}`,
+      );
+      assert.equal(messages.countMatching({ createdAfterMs: at }), scan((t) => t >= at).length);
+    }
+  });
 });
 
 describe('the subject search index', () => {

@@ -43,7 +43,8 @@ export function filterCondition(filter: MessageListFilter, firstParam = 1): Cond
     );
   }
   if (filter.everFailed !== undefined) {
-    parts.push(`m.ever_failed = ${param(filter.everFailed)}`);
+    // A literal, not a parameter: a generic plan could not use the partial index.
+    parts.push(filter.everFailed ? 'm.ever_failed' : 'NOT m.ever_failed');
   }
   if (filter.errorCodes && filter.errorCodes.length > 0) {
     parts.push(

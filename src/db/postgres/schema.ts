@@ -129,7 +129,10 @@ export const messages = pgTable(
     index('messages_status_id').on(table.status, table.id),
     index('messages_recipient_id').on(table.recipientKey, table.id),
     index('messages_created_at').on(table.createdAt, table.id),
-    index('messages_ever_failed_id').on(table.everFailed, table.id),
+    // Only messages an attempt failed for: most never are, and those need no index entry.
+    index('messages_ever_failed_id')
+      .on(table.id)
+      .where(sql`${table.everFailed}`),
     index('messages_subject_search').using('gin', sql`${table.subjectFolded} gin_trgm_ops`),
     // Retention asks whether a submission has messages left.
     index('messages_submission')
@@ -160,7 +163,10 @@ export const dispatches = pgTable(
   },
   (table) => [
     index('dispatches_message').on(table.messageId, table.attempt),
-    index('dispatches_error_code').on(table.errorCode, table.messageId),
+    // Only failed attempts: a successful one has no code and needs no entry.
+    index('dispatches_error_code')
+      .on(table.errorCode, table.messageId)
+      .where(sql`${table.errorCode} is not null`),
     index('dispatches_config').on(table.smtpConfigVersion, table.messageId),
   ],
 );

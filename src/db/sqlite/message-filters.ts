@@ -1,6 +1,7 @@
-import { and, eq, exists, gte, inArray, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import { and, eq, exists, gte, inArray, lt, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { foldForSearch, recipientKey, type MessageListFilter } from '../message-filter.ts';
 import type { Db } from './client.ts';
+import { creationBoundary } from './creation-order.ts';
 import { dispatches, messages } from './schema.ts';
 
 export interface WhereOptions {
@@ -29,15 +30,14 @@ export function filterConditions(
     conditions.push(inArray(column(messages.outcome), [...filter.outcomes]));
   }
   // Creation times never decrease as ids grow (the insert sees to it), so a time range is an id
-  // range: one lookup in the created_at index finds the boundary, and the page is then read by
-  // id like any other, instead of walking every message newer (or older) than the range.
+  // range, found by bisection over the primary key (creation-order.ts); the page is then read
+  // by id like any other, instead of walking every message newer (or older) than the range.
   if (filter.createdAfterMs !== undefined) {
-    const firstId = sql`(select ${messages.id} from ${messages} where ${messages.createdAt} >= ${filter.createdAfterMs} order by ${messages.createdAt}, ${messages.id} limit 1)`;
-    conditions.push(sql`${messages.id} >= coalesce(${firstId}, ${Number.MAX_SAFE_INTEGER})`);
+    const { firstId, none } = creationBoundary(db, filter.createdAfterMs);
+    conditions.push(gte(messages.id, none ? Number.MAX_SAFE_INTEGER : firstId));
   }
   if (filter.createdBeforeMs !== undefined) {
-    const lastId = sql`(select ${messages.id} from ${messages} where ${messages.createdAt} < ${filter.createdBeforeMs} order by ${messages.createdAt} desc, ${messages.id} desc limit 1)`;
-    conditions.push(sql`${messages.id} <= coalesce(${lastId}, 0)`);
+    conditions.push(lt(messages.id, creationBoundary(db, filter.createdBeforeMs).firstId));
   }
   if (filter.subjectContains !== undefined && filter.subjectContains !== '') {
     // The fold is the application's (client.ts registers it), not SQLite's ASCII-only lower();
@@ -47,7 +47,11 @@ export function filterConditions(
     );
   }
   if (filter.everFailed !== undefined) {
-    conditions.push(eq(column(messages.everFailed), filter.everFailed));
+    // A literal, not a parameter: SQLite uses the partial index (ever_failed = 1) only for a
+    // term that matches its own.
+    conditions.push(
+      sql`${column(messages.everFailed)} = ${sql.raw(filter.everFailed ? '1' : '0')}`,
+    );
   }
   // "Some attempt …" conditions: an index lookup in dispatches per candidate message.
   const someDispatch = (condition: SQL) =>

@@ -1,5 +1,6 @@
 import { and, desc, eq, inArray, isNull, lt, max, notExists, sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
+import { creationBoundary } from './creation-order.ts';
 import {
   dispatches,
   messageEvents,
@@ -54,21 +55,23 @@ export function createRetentionRepository(db: Db) {
   function candidates(request: PruneRequest): number[] {
     const ids = new Set<number>();
     if (request.olderThanMs !== null) {
-      // The created_at index finds old messages; updated_at spares one that changed recently
-      // (e.g. retried last week after a month in ABANDONED).
+      // Creation times follow ids (creation-order.ts): old messages are those below one id,
+      // walked oldest first; updated_at spares one that changed recently (e.g. retried last
+      // week after a month in ABANDONED).
+      const { firstId } = creationBoundary(db, request.olderThanMs);
       for (const row of db
         .select({ id: messages.id })
         .from(messages)
         .where(
           and(
-            lt(messages.createdAt, request.olderThanMs),
+            lt(messages.id, firstId),
             lt(messages.updatedAt, request.olderThanMs),
             // Unary plus keeps SQLite off the (status, id) index, which would visit every
-            // finished message and sort them; the created_at range visits only old ones.
+            // finished message and sort them; the id range visits only old ones.
             sql`+${messages.status} in ('SENT', 'ABANDONED', 'CANCELLED', 'SUPPRESSED')`,
           ),
         )
-        .orderBy(messages.createdAt)
+        .orderBy(messages.id)
         .limit(request.limit)
         .all()) {
         ids.add(row.id);

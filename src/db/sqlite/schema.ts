@@ -92,7 +92,10 @@ export const messages = sqliteTable(
       .where(sql`${table.outcome} is not null`),
     // Bounces quote the Message-ID header: that is how an otherwise unmatched one is matched.
     index('messages_message_id').on(table.messageId),
-    index('messages_ever_failed_id').on(table.everFailed, table.id),
+    // Only messages an attempt failed for: most never are, and those need no index entry.
+    index('messages_ever_failed_id')
+      .on(table.id)
+      .where(sql`${table.everFailed} = 1`),
     uniqueIndex('messages_idempotency_key')
       .on(table.idempotencyKey)
       .where(sql`${table.idempotencyKey} is not null`),
@@ -109,7 +112,7 @@ export const messages = sqliteTable(
       .where(sql`${table.status} = 'PROCESSING'`),
     index('messages_status_id').on(table.status, table.id),
     index('messages_recipient_id').on(table.recipientKey, table.id),
-    index('messages_created_at').on(table.createdAt),
+    // No created_at index: creation times follow ids (creation-order.ts).
     // Retention asks whether a submission has messages left.
     index('messages_submission')
       .on(table.submissionId)
@@ -139,7 +142,10 @@ export const dispatches = sqliteTable(
   },
   (table) => [
     index('dispatches_message').on(table.messageId, table.attempt),
-    index('dispatches_error_code').on(table.errorCode, table.messageId),
+    // Only failed attempts: a successful one has no code and needs no entry.
+    index('dispatches_error_code')
+      .on(table.errorCode, table.messageId)
+      .where(sql`${table.errorCode} is not null`),
     index('dispatches_config').on(table.smtpConfigVersion, table.messageId),
   ],
 );
