@@ -7,7 +7,8 @@
  * process (the bench's HTTP client). Linux only. It prints figures and never asserts.
  *
  * Knobs (environment): BENCH_MESSAGES (20000: enough for start-up JIT compiling to weigh
- * little), BENCH_ROUNDS (1), BENCH_CPU_PROF=<dir> (the service under --cpu-prof).
+ * little), BENCH_ROUNDS (1), BENCH_CONCURRENCY (64 sendEmail requests in flight),
+ * BENCH_CPU_PROF=<dir> (the service under --cpu-prof).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -25,7 +26,7 @@ const n = positiveInt('BENCH_MESSAGES', process.env['BENCH_MESSAGES'], 20_000);
 const rounds = positiveInt('BENCH_ROUNDS', process.env['BENCH_ROUNDS'], 1);
 const WARMUP = 1_000;
 const CONNECTIONS = 5;
-const IN_FLIGHT = 64;
+const IN_FLIGHT = positiveInt('BENCH_CONCURRENCY', process.env['BENCH_CONCURRENCY'], 64);
 const CLOCK_TICKS_PER_SECOND = 100;
 /** CPU seconds (user + system) of a process, or of one of its threads. */
 function cpuSeconds(pid: number, tid?: number): number {

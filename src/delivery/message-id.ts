@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 /**
  * Message-ID headers for the mail mailscope queues: `<uuid@domain>` where the uuid is a UUIDv7
@@ -15,9 +15,29 @@ import { randomBytes } from 'node:crypto';
 export function timeOrderedMessageId(domain: string, nowMs: number = Date.now()): string {
   // 12 hex digits of milliseconds (48 bits, enough until the year 10889).
   const time = Math.max(0, Math.floor(nowMs)).toString(16).padStart(12, '0').slice(-12);
-  const rest = randomBytes(10);
+  const rest = nextRandom();
   rest[0] = 0x70 | (rest[0]! & 0x0f); // version 7
   rest[2] = 0x80 | (rest[2]! & 0x3f); // variant 10
   const hex = rest.toString('hex');
   return `<${time.slice(0, 8)}-${time.slice(8)}-${hex.slice(0, 4)}-${hex.slice(4, 8)}-${hex.slice(8)}@${domain}>`;
+}
+
+/**
+ * Random bytes for ids, drawn from a pool filled 4 KiB at a time. One call into the CSPRNG per
+ * message cost ~15 µs of the main thread at 16 clients (3 % of its time in a profile); Node's
+ * own randomUUID pools its bytes the same way.
+ */
+const RANDOM_BYTES = 10;
+const pool = Buffer.alloc(4_096 - (4_096 % RANDOM_BYTES));
+let poolOffset = pool.length;
+
+function nextRandom(): Buffer {
+  if (poolOffset === pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  // A copy: the caller sets the version and variant bits in place.
+  const bytes = Buffer.from(pool.subarray(poolOffset, poolOffset + RANDOM_BYTES));
+  poolOffset += RANDOM_BYTES;
+  return bytes;
 }
