@@ -36,8 +36,8 @@ function nextRandom(): Buffer {
     randomFillSync(pool);
     poolOffset = 0;
   }
-  // A copy: the caller sets the version and variant bits in place.
-  const bytes = Buffer.from(pool.subarray(poolOffset, poolOffset + RANDOM_BYTES));
+  // A view, not a copy: these bytes are handed out once, so the caller may set bits in place.
+  const bytes = pool.subarray(poolOffset, poolOffset + RANDOM_BYTES);
   poolOffset += RANDOM_BYTES;
   return bytes;
 }
