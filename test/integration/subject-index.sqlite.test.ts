@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { MessageListFilter } from '../../src/db/port.ts';
 import { openDatabase } from '../../src/db/sqlite/client.ts';
+import { CREATION_ORDER_SQL } from '../../src/db/sqlite/creation-order.ts';
 import { createMessageRepository } from '../../src/db/sqlite/messages.ts';
 import { createStatsRepository } from '../../src/db/sqlite/stats.ts';
 import { createSubjectSearchIndexer } from '../../src/db/sqlite/subject-search.ts';
@@ -78,6 +79,21 @@ describe('time ranges', () => {
     assert.equal(second.message.createdAtMs, late);
     const third = enqueue(late + 5);
     assert.equal(third.message.createdAtMs, late + 5);
+  });
+
+  test('the bisection reads the ends of the primary key and searches it, never scans the table', () => {
+    const sqlite = database.db.$client;
+    for (const [name, text] of Object.entries(CREATION_ORDER_SQL)) {
+      const plan = (
+        sqlite.prepare(`EXPLAIN QUERY PLAN ${text}`).all(...(text.includes('?') ? [1] : [])) as {
+          detail: string;
+        }[]
+      )
+        .map((row) => row.detail)
+        .join(' | ');
+      assert.match(plan, /SEARCH messages/, `${name}: ${plan}`);
+      assert.doesNotMatch(plan, /SCAN messages/, `${name}: ${plan}`);
+    }
   });
 
   test('a time range is found by bisection over ids, with gaps and equal times, as a scan finds it', () => {
