@@ -1,4 +1,5 @@
-import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import type SMTPConnection from 'nodemailer/lib/smtp-connection';
+import { CorkedDataConnection } from './corked-data-connection.ts';
 import type { SMTPTransportGetSocket } from './destination-guard.ts';
 import type { ComposedMessage } from './compose.ts';
 import { ConnectionTranscript } from './transcript-recorder.ts';
@@ -140,7 +141,7 @@ export function createConnectionPool(options: ConnectionPoolOptions): Connection
         (socket as { destroy?: () => void } | null)?.destroy?.();
         return;
       }
-      const connection = new SMTPConnection(
+      const connection = new CorkedDataConnection(
         socket ? { ...connectionOptions, connection: socket as never } : connectionOptions,
       );
       member.connection = connection;

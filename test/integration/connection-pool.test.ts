@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { describe, test } from 'node:test';
 import type { ComposedMessage } from '../../src/smtp/compose.ts';
 import {
@@ -167,5 +168,37 @@ describe('connection pool', () => {
     assert.equal((await connections.send(message())).ok, false, 'a closed pool sends nothing');
     assert.equal(connections.size, 0);
     assert.equal(smtp.receivedCount, 0);
+  });
+  test('a message and the "." that ends its DATA leave in one write to the socket', async (t) => {
+    const smtp = await server(t);
+    /** What the socket handed the kernel, one entry per write. */
+    const writes: string[] = [];
+    const connections = pool(t, smtp, {
+      maxConnections: 1,
+      getSocket: (_options, callback) => {
+        const socket = net.connect(smtp.port, smtp.host);
+        const write = socket._write.bind(socket);
+        const writev = socket._writev!.bind(socket);
+        socket._write = (chunk: Buffer, encoding, done) => {
+          writes.push(String(chunk));
+          write(chunk, encoding, done);
+        };
+        socket._writev = (chunks, done) => {
+          writes.push(chunks.map(({ chunk }) => String(chunk)).join(''));
+          writev(chunks, done);
+        };
+        socket.once('connect', () => callback(null, { connection: socket }));
+      },
+    });
+    for (let round = 0; round < 2; round++) {
+      const sent = message();
+      const result = await connections.send(sent);
+      assert.equal(result.ok, true);
+      const data = writes.filter((chunk) => chunk.includes('Message-ID:') || chunk.startsWith('.'));
+      assert.deepEqual(data, [`${sent.raw.toString()}.\r\n`], 'the bytes and the end, together');
+      writes.length = 0;
+    }
+    assert.equal(smtp.receivedCount, 2);
+    assert.equal(smtp.connectionCount, 1);
   });
 });
