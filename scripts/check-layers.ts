@@ -40,6 +40,8 @@ const ROOMS: Record<string, number> = {
   'wait-async': 0,
   // Writes of one event-loop turn leave together (graphql-ws frames, SMTP replies).
   'turn-cork': 0,
+  // Log lines of one event-loop turn leave together (the logger's stdout).
+  'turn-gathered-lines': 0,
   // Where the files read at run time are (schema.graphql, drizzle/, web/dist/).
   resources: 0,
   config: 0,

@@ -1,5 +1,6 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from './config.ts';
+import { gatherLinesPerTurn } from './turn-gathered-lines.ts';
 
 export type { Logger } from 'pino';
 
@@ -41,7 +42,8 @@ export interface LoggerOptions {
 
 /**
  * JSON lines on stdout, one object per line (`level`, `time`, `name`, `msg` and the fields of
- * the call). Each thread creates its own from the same LOG_LEVEL.
+ * the call), the lines of one turn in one write (turn-gathered-lines.ts). Each thread creates its
+ * own from the same LOG_LEVEL.
  */
 export function createLogger(options: LoggerOptions): Logger {
   return pino(
@@ -61,6 +63,13 @@ export function createLogger(options: LoggerOptions): Logger {
         log: (object) => redactSecrets(object) as Record<string, unknown>,
       },
     },
-    options.destination ?? pino.destination({ dest: 1, sync: true }),
+    options.destination ?? stdout(),
   );
+}
+
+let stdoutLines: DestinationStream | null = null;
+/** This thread's stdout, shared by its loggers: lines gathered per turn, written synchronously. */
+function stdout(): DestinationStream {
+  stdoutLines ??= gatherLinesPerTurn(pino.destination({ dest: 1, sync: true }));
+  return stdoutLines;
 }
