@@ -3,6 +3,7 @@ import type { LogLevel } from './config.ts';
 import { gatherLinesPerTurn } from './turn-gathered-lines.ts';
 
 export type { Logger } from 'pino';
+export { flushGatheredLines as flushLogLines } from './turn-gathered-lines.ts';
 
 /**
  * Fields that may hold a secret, wherever they are in a line's object (`smtp.password`,

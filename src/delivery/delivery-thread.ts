@@ -5,7 +5,7 @@ import { parentPort } from 'node:worker_threads';
 import { openStorage } from '../db/open-storage.ts';
 import { createSecretBox } from '../secrets/secret-box.ts';
 import { useDnsServers } from '../dns/thread-dns.ts';
-import { createLogger } from '../logger.ts';
+import { createLogger, flushLogLines } from '../logger.ts';
 import { createSmtpTransports } from '../smtp/transport.ts';
 import { createDeliveryLog } from './delivery-log.ts';
 import type {
@@ -111,6 +111,8 @@ port.on('message', (message: ToDeliveryThread) => {
         await worker.close();
         await transports.close({ force: true });
         await storage.close();
+        // The main thread terminates this one once it reads 'closed': the last lines go first.
+        flushLogLines();
         post({ type: 'closed' });
         port.close();
       })();
