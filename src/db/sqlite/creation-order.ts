@@ -21,7 +21,9 @@ interface Bounds {
   high: number | null;
 }
 
-/** The bisection's statements (their plans are checked in test/integration/subject-index.sqlite.test.ts). */
+/**
+ * The bisection's statements; test/integration/subject-index.sqlite.test.ts checks their plans.
+ */
 export const CREATION_ORDER_SQL = {
   firstFrom: 'SELECT id, created_at AS createdAt FROM messages WHERE id >= ? ORDER BY id LIMIT 1',
   // Two subqueries: SQLite answers a lone min() or max() from an end of the primary key, but
