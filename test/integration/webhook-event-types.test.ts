@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import type { AttemptRecord, Storage } from '../../src/db/port.ts';
 import type { Message } from '../../src/domain/message.ts';
 import type { DeliveryOutcome } from '../../src/domain/report.ts';
-import { WEBHOOK_EVENT_TYPES } from '../../src/domain/webhook.ts';
+import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../../src/domain/webhook.ts';
 import { claim, enqueue, newMessage, record, sentRecord } from '../helpers/queue.ts';
 import { openTestStorage, TEST_DIALECT } from '../helpers/storage.ts';
 
@@ -158,6 +158,41 @@ describe(`webhook event types of message events (${TEST_DIALECT})`, () => {
       if (types.length === 3) assert.equal(last.data.report.source, 'DSN');
     });
   }
+
+  test('each subscribed endpoint gets its own row of an event, with the same body and its own id', async (t) => {
+    const { storage } = await openTestStorage(t);
+    const endpoint = (events: readonly WebhookEventType[]) =>
+      storage.webhooks.createEndpoint({
+        url: 'https://example.com/hooks',
+        events: [...events],
+        description: null,
+        secret: 'whsec_test',
+        nowMs: T0,
+      });
+    const all = [await endpoint(WEBHOOK_EVENT_TYPES), await endpoint(WEBHOOK_EVENT_TYPES)];
+    const sentOnly = await endpoint(['MESSAGE_SENT']);
+    const disabled = await endpoint(WEBHOOK_EVENT_TYPES);
+    await storage.webhooks.updateEndpoint(disabled.id, { enabled: false });
+    await sentMessage(storage, 1);
+    const [first, second] = [await outbox(storage, all[0]!.id), await outbox(storage, all[1]!.id)];
+    const onlySent = await outbox(storage, sentOnly.id);
+    assert.deepEqual(
+      first!.map((row) => row.eventType),
+      ['MESSAGE_QUEUED', 'MESSAGE_SENT'],
+    );
+    assert.deepEqual(
+      second!.map((row) => row.payload),
+      first!.map((row) => row.payload),
+    );
+    assert.deepEqual(
+      onlySent.map((row) => row.payload),
+      [first![1]!.payload],
+    );
+    const ids = [...first!, ...second!, ...onlySent].map((row) => row.webhookId);
+    assert.equal(new Set(ids).size, 5, 'one id per row');
+    await storage.webhooks.updateEndpoint(disabled.id, { enabled: true });
+    assert.deepEqual(await outbox(storage, disabled.id), []);
+  });
 
   test('nothing is written while no enabled endpoint subscribes', async (t) => {
     const { storage } = await openTestStorage(t);
