@@ -8,7 +8,6 @@ const URGENT = /^\{"level":"(?:error|fatal)"/;
 
 /** Every gatherer of this thread, for the last flush when the thread exits. */
 const gatherers = new Set<() => void>();
-let exitHooked = false;
 
 /**
  * Writes what this thread's gatherers hold now: for a thread about to be terminated from outside
@@ -38,11 +37,9 @@ export function gatherLinesPerTurn(sink: LineSink): { write(line: string): void 
     pending = '';
     sink.write(lines);
   };
+  // One exit handler per thread, added with its first gatherer.
+  if (gatherers.size === 0) process.on('exit', flushGatheredLines);
   gatherers.add(flush);
-  if (!exitHooked) {
-    exitHooked = true;
-    process.on('exit', flushGatheredLines);
-  }
   return {
     write(line) {
       pending += line;
