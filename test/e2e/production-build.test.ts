@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { baseEnv, closeWith, killOnExit } from '../helpers/scope.ts';
@@ -73,4 +73,14 @@ test('the production build starts, is ready, delivers and stops, without tsx', a
   child.kill('SIGTERM');
   await waitFor(() => exitCode !== undefined, { description: 'the built service to stop' });
   assert.equal(exitCode, 0, output);
+});
+
+test('the build hashes queries with node:crypto, not a SHA-256 written in JavaScript', () => {
+  // @apollo/utils.createhash falls back to sha.js when bundled (scripts/build-server.ts); Apollo
+  // would then hash every request's query in JavaScript.
+  const dist = new URL('../../dist/', import.meta.url);
+  const bundled = readdirSync(dist)
+    .filter((name) => name.endsWith('.js'))
+    .filter((name) => readFileSync(new URL(name, dist), 'utf8').includes('node_modules/sha.js/'));
+  assert.deepEqual(bundled, []);
 });
