@@ -6,6 +6,7 @@ import {
   subscribe,
   type ExecutionArgs,
   type ExecutionResult,
+  type OperationDefinitionNode,
 } from 'graphql';
 import type { GraphQLContext, ResultChannel } from './context.ts';
 import type { ApiErrorCode } from './errors.ts';
@@ -120,6 +121,20 @@ export function createSharedSubscriptions(options: SharedSubscriptionsOptions) {
   };
 }
 
+/**
+ * Operations as text, by syntax tree: subscribers of the same query share one parsed document
+ * (document-cache.ts), so it is printed once, not once per subscriber.
+ */
+const printed = new WeakMap<OperationDefinitionNode, string>();
+function printOnce(operation: OperationDefinitionNode): string {
+  let text = printed.get(operation);
+  if (text === undefined) {
+    text = print(operation);
+    printed.set(operation, text);
+  }
+  return text;
+}
+
 /** The key of the group this subscription may join, or null when it must run on its own. */
 function shareKey(args: ExecutionArgs, fields: ReadonlySet<string>): string | null {
   const operation = getOperationAST(args.document, args.operationName);
@@ -137,7 +152,7 @@ function shareKey(args: ExecutionArgs, fields: ReadonlySet<string>): string | nu
     return null; // bad arguments: let the normal path report them
   }
   if (values['after'] !== undefined && values['after'] !== null) return null;
-  return JSON.stringify([print(operation), args.operationName ?? null, values]);
+  return JSON.stringify([printOnce(operation), args.operationName ?? null, values]);
 }
 
 interface Member {

@@ -1,10 +1,7 @@
 import {
   getOperationAST,
   GraphQLError,
-  parse,
   specifiedRules,
-  validate,
-  type DocumentNode,
   type ExecutionArgs,
   type GraphQLSchema,
 } from 'graphql';
@@ -12,6 +9,7 @@ import type { Context, SubscribePayload } from 'graphql-ws';
 import type { ApiTokens } from '../auth/api-tokens.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { GraphQLContext } from '../graphql/context.ts';
+import { createDocumentCache } from '../graphql/document-cache.ts';
 import type { ErrorCode } from '../graphql/errors.ts';
 import { costError, limitRules, type DocumentLimits } from '../graphql/limits.ts';
 import type { ConnectionState, createConnectionRegistry } from './ws-guard.ts';
@@ -43,10 +41,15 @@ const error = (message: string, code: ErrorCode, extra: Record<string, unknown> 
  * graphql-ws's `onSubscribe`: what Apollo does for an HTTP request, for one graphql-ws operation.
  * The token is checked again (it may have been revoked since the connection opened), the
  * operation counted against the caps, and the document parsed and validated with the same limits
- * as on HTTP. Returns errors, or the arguments to execute with.
+ * as on HTTP (each query text once: document-cache.ts). Returns errors, or the arguments to
+ * execute with.
  */
 export function createSubscribeCheck(deps: SubscribeCheckDeps) {
-  const rules = [...specifiedRules, ...limitRules(deps.limits, deps.production)];
+  const documents = createDocumentCache({
+    schema: deps.schema,
+    rules: [...specifiedRules, ...limitRules(deps.limits, deps.production)],
+    maxTokens: deps.limits.maxTokens,
+  });
   return async (
     ctx: Context<Record<string, unknown>, ConnectionState>,
     id: string,
@@ -78,16 +81,14 @@ export function createSubscribeCheck(deps: SubscribeCheckDeps) {
         ),
       ];
     }
-    let document: DocumentNode;
-    try {
-      document = parse(payload.query, { maxTokens: deps.limits.maxTokens });
-    } catch (cause) {
+    const checked = documents.check(payload.query);
+    if (checked.kind === 'unparsable') {
+      const cause = checked.error;
       const message = cause instanceof GraphQLError ? cause.message : 'the query does not parse';
       return [error(message, 'GRAPHQL_PARSE_FAILED')];
     }
-    const problems = validate(deps.schema, document, rules);
-    if (problems.length > 0) {
-      return problems.map(
+    if (checked.kind === 'invalid') {
+      return checked.problems.map(
         (problem) =>
           // As Apollo's hideSchemaDetailsFromClientErrors: no "Did you mean" in production.
           new GraphQLError(
@@ -99,6 +100,7 @@ export function createSubscribeCheck(deps: SubscribeCheckDeps) {
           ),
       );
     }
+    const { document } = checked;
     // The cost limit needs the variables; a subscription's is per event.
     const tooCostly = costError(
       deps.schema,
