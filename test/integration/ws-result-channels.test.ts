@@ -13,8 +13,12 @@ import { waitFor } from '../helpers/wait-for.ts';
 // graphql-ws itself would send, each result serialised once for every channel it goes to.
 
 /** A WebSocket server and a client connected to it, closed when `scope` ends. */
-async function socketPair(scope: Scope, options: { paused?: boolean } = {}) {
-  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+async function socketPair(scope: Scope, options: { paused?: boolean; deflate?: boolean } = {}) {
+  const server = new WebSocketServer({
+    host: '127.0.0.1',
+    port: 0,
+    perMessageDeflate: options.deflate ?? false,
+  });
   let client: WebSocket | null = null;
   closeWith(scope, async () => {
     client?.terminate();
@@ -77,6 +81,33 @@ test('a channel writes what graphql-ws would write, serialising a result once fo
   ]);
   assert.deepEqual(formatted, [shared, failed], 'the shared result was formatted once');
 });
+
+// Each size class of a frame's length field (7 bits, 16 bits, 64 bits), at its edges, with and
+// without permessage-deflate (which channels leave to ws).
+for (const deflate of [false, true]) {
+  test(`frames of every length reach a real client${deflate ? ', compressed' : ''}`, async (t) => {
+    const pair = await socketPair(t, { deflate });
+    assert.equal(pair.socket.extensions !== '', deflate);
+    const channel = createResultChannels((result) => result).open(pair.socket, 's');
+    const overhead = stringifyMessage({
+      id: 's',
+      type: MessageType.Next,
+      payload: { data: { x: '' } },
+    }).length;
+    const lengths = [125, 126, 65_535, 65_536, 200_000];
+    const results = lengths.map((length) => ({ data: { x: 'y'.repeat(length - overhead) } }));
+    for (const result of results) channel.send(result);
+    await waitFor(() => pair.received.length === lengths.length, { description: 'every frame' });
+    assert.deepEqual(
+      pair.received.map((text) => text.length),
+      lengths,
+    );
+    assert.deepEqual(
+      pair.received,
+      results.map((payload) => stringifyMessage({ id: 's', type: MessageType.Next, payload })),
+    );
+  });
+}
 
 test('a closed socket takes nothing more, and a channel says so without throwing', async (t) => {
   const pair = await socketPair(t);
