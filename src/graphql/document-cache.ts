@@ -71,5 +71,3 @@ export function createDocumentCache(options: DocumentCacheOptions) {
     size: () => documents.size,
   };
 }
-
-export type DocumentCache = ReturnType<typeof createDocumentCache>;
