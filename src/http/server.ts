@@ -7,7 +7,12 @@ import type { ExecutionResult, GraphQLFormattedError, GraphQLSchema } from 'grap
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Principal } from '../auth/principal.ts';
-import type { GraphQLContext, GraphQLServices } from '../graphql/context.ts';
+import {
+  operationContext,
+  type GraphQLContext,
+  type GraphQLServices,
+  type ResultChannel,
+} from '../graphql/context.ts';
 import { DEFAULT_LIMITS, limitRules, type DocumentLimits } from '../graphql/limits.ts';
 import type { ErrorCode } from '../graphql/errors.ts';
 import { maskError } from '../graphql/mask.ts';
@@ -98,12 +103,16 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   const formatError = (formatted: GraphQLFormattedError, error?: unknown) =>
     maskError(reportStorageFailure(formatted, error), production);
   /** A fresh context per HTTP request and per graphql-ws operation. */
-  const contextFor = (principal: Principal, { paced = true } = {}): GraphQLContext => ({
-    ...services,
-    principal,
-    ...(paced ? { pacer: createPacer() } : {}),
-    responseBudget: createResponseBudget(limits.maxResponseBytes),
-  });
+  const contextFor = (
+    principal: Principal,
+    { paced = true, results }: { paced?: boolean; results?: ResultChannel } = {},
+  ): GraphQLContext =>
+    operationContext(services, {
+      principal,
+      pacer: paced ? createPacer() : undefined,
+      responseBudget: createResponseBudget(limits.maxResponseBytes),
+      results,
+    });
 
   /** The caller, or why it is refused: a missing or wrong token, or an anonymous stranger. */
   async function authenticate(

@@ -8,7 +8,7 @@ import {
 import type { Context, SubscribePayload } from 'graphql-ws';
 import type { ApiTokens } from '../auth/api-tokens.ts';
 import type { Principal } from '../auth/principal.ts';
-import type { GraphQLContext } from '../graphql/context.ts';
+import type { GraphQLContext, ResultChannel } from '../graphql/context.ts';
 import { createDocumentCache } from '../graphql/document-cache.ts';
 import type { ErrorCode } from '../graphql/errors.ts';
 import { costError, limitRules, type DocumentLimits } from '../graphql/limits.ts';
@@ -29,7 +29,10 @@ export interface SubscribeCheckDeps {
   apiTokens: ApiTokens;
   connections: ReturnType<typeof createConnectionRegistry>;
   caps: SubscriptionCaps;
-  contextFor: (principal: Principal, options?: { paced?: boolean }) => GraphQLContext;
+  contextFor: (
+    principal: Principal,
+    options?: { paced?: boolean; results?: ResultChannel },
+  ) => GraphQLContext;
   /** The operation's way to write its results itself (shared subscriptions do). */
   resultChannels: ResultChannels;
 }
@@ -116,11 +119,11 @@ export function createSubscribeCheck(deps: SubscribeCheckDeps) {
       document,
       variableValues: payload.variables ?? null,
       operationName: payload.operationName ?? null,
-      contextValue: {
+      contextValue: deps.contextFor(principal, {
         // A subscription runs one small selection per event: nothing to give back between.
-        ...deps.contextFor(principal, { paced: operation?.operation !== 'subscription' }),
+        paced: operation?.operation !== 'subscription',
         results: deps.resultChannels.open(ctx.extra.socket, id),
-      },
+      }),
     };
   };
 }
