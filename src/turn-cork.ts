@@ -1,5 +1,13 @@
 import type { Writable } from 'node:stream';
 
+export interface TurnCorkOptions {
+  /**
+   * Held streams sent per turn of the event loop; the rest wait for the next turn, still held.
+   * @default 100
+   */
+  streamsPerTurn?: number;
+}
+
 /**
  * Writes to a socket within one turn of the event loop leave in one system call: the socket is
  * corked at its first write of the turn and uncorked, with every other socket corked meanwhile,
@@ -7,14 +15,30 @@ import type { Writable } from 'node:stream';
  * writing thread, so frames and replies that pile up in a turn are much cheaper together. Used
  * by the graphql-ws result channels (frames of one event batch) and the SMTP submission listener
  * (replies to pipelined commands).
+ *
+ * Held streams are sent a slice at a time, oldest first, a turn per slice: an event for a
+ * thousand dashboards is a thousand writes (over 10 ms here), and sent in one go they held up
+ * every request and every other event that arrived meanwhile (`{ __typename }` p99 23–34 ms
+ * during a fan-out to 1,000 subscribers, 10–13 ms in slices). A stream still held when the next
+ * event comes takes its frame in the same write.
  */
-export function createTurnCork() {
+export function createTurnCork(options: TurnCorkOptions = {}) {
+  const streamsPerTurn = options.streamsPerTurn ?? 100;
+  // Insertion order: the streams held longest are sent first.
   const corked = new Set<Writable>();
   let flushScheduled = false;
-  const flushAll = () => {
+  const flushSlice = () => {
     flushScheduled = false;
-    for (const stream of corked) stream.uncork();
-    corked.clear();
+    let sent = 0;
+    for (const stream of corked) {
+      if (sent++ === streamsPerTurn) {
+        flushScheduled = true;
+        setImmediate(flushSlice);
+        return;
+      }
+      corked.delete(stream);
+      stream.uncork();
+    }
   };
   return {
     /** Holds `stream`'s writes until the end of this turn (nothing to do if it already is). */
@@ -24,7 +48,7 @@ export function createTurnCork() {
       corked.add(stream);
       if (!flushScheduled) {
         flushScheduled = true;
-        setImmediate(flushAll);
+        setImmediate(flushSlice);
       }
     },
     /** Sends what `stream` holds now, for a write that must not wait. */
