@@ -1,13 +1,5 @@
 import type { Writable } from 'node:stream';
 
-export interface TurnCorkOptions {
-  /**
-   * Held streams sent per turn of the event loop; the rest wait for the next turn, still held.
-   * @default 100
-   */
-  streamsPerTurn?: number;
-}
-
 /**
  * Writes to a socket within one turn of the event loop leave in one system call: the socket is
  * corked at its first write of the turn and uncorked, with every other socket corked meanwhile,
@@ -15,30 +7,14 @@ export interface TurnCorkOptions {
  * writing thread, so frames and replies that pile up in a turn are much cheaper together. Used
  * by the graphql-ws result channels (frames of one event batch) and the SMTP submission listener
  * (replies to pipelined commands).
- *
- * Held streams are sent a slice at a time, oldest first, a turn per slice: an event for a
- * thousand dashboards is a thousand writes (over 10 ms here), and sent in one go they held up
- * every request and every other event that arrived meanwhile (`{ __typename }` p99 23–34 ms
- * during a fan-out to 1,000 subscribers, 10–13 ms in slices). A stream still held when the next
- * event comes takes its frame in the same write.
  */
-export function createTurnCork(options: TurnCorkOptions = {}) {
-  const streamsPerTurn = options.streamsPerTurn ?? 100;
-  // Insertion order: the streams held longest are sent first.
+export function createTurnCork() {
   const corked = new Set<Writable>();
   let flushScheduled = false;
-  const flushSlice = () => {
+  const flushAll = () => {
     flushScheduled = false;
-    let sent = 0;
-    for (const stream of corked) {
-      if (sent++ === streamsPerTurn) {
-        flushScheduled = true;
-        setImmediate(flushSlice);
-        return;
-      }
-      corked.delete(stream);
-      stream.uncork();
-    }
+    for (const stream of corked) stream.uncork();
+    corked.clear();
   };
   return {
     /** Holds `stream`'s writes until the end of this turn (nothing to do if it already is). */
@@ -48,7 +24,7 @@ export function createTurnCork(options: TurnCorkOptions = {}) {
       corked.add(stream);
       if (!flushScheduled) {
         flushScheduled = true;
-        setImmediate(flushSlice);
+        setImmediate(flushAll);
       }
     },
     /** Sends what `stream` holds now, for a write that must not wait. */

@@ -55,26 +55,3 @@ test('flush sends what one stream holds at once and leaves the others held', asy
   await nextTurn();
   assert.deepEqual(streams[1]!.writes, [['x']]);
 });
-
-test('many held streams leave a slice per turn, oldest first; a later write joins one still held', async () => {
-  const turns = createTurnCork({ streamsPerTurn: 2 });
-  const { streams, log } = recordingStreams(5);
-  for (const { stream } of streams) {
-    turns.cork(stream);
-    stream.write('first');
-  }
-  await nextTurn();
-  assert.deepEqual(log, ['s0', 's1'], 'one slice in the first turn');
-  // The next event: s0 was sent and is held again (after the others); s4 is still held.
-  for (const index of [0, 4]) {
-    turns.cork(streams[index]!.stream);
-    streams[index]!.stream.write('second');
-  }
-  await nextTurn();
-  await nextTurn();
-  await nextTurn();
-  assert.deepEqual(log, ['s0', 's1', 's2', 's3', 's4', 's0']);
-  assert.deepEqual(streams[4]!.writes, [['first', 'second']], 'one write for both');
-  assert.deepEqual(streams[0]!.writes, [['first'], ['second']]);
-  for (const { stream } of streams) assert.equal(stream.writableCorked, 0);
-});
