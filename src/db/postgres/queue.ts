@@ -657,22 +657,7 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
     if (records.length === 0) return [];
     const { rows } = await tx.query<EventSubject & { eventSeq: number; eventXid: number }>({
       ...RECORD,
-      values: [
-        records.map((record) => record.messageId),
-        records.map((record) => record.leaseExpiresAtMs),
-        records.map((record) => record.next.status),
-        records.map((record) => record.next.reason),
-        records.map((record) => record.atMs + record.durationMs),
-        records.map((record) => (record.next.status === 'QUEUED' ? record.next.delayMs : null)),
-        records.map((record) => json(record.error)),
-        records.map((record) => record.smtpConfigVersion),
-        records.map((record) => record.attempt),
-        records.map((record) => record.atMs),
-        records.map((record) => record.durationMs),
-        records.map((record) => record.response),
-        records.map((record) => record.error?.code ?? null),
-        records.map((record) => record.transcript),
-      ],
+      values: recordValues(records),
     });
     // A record whose lease was re-claimed meanwhile wrote nothing: that claim owns it now.
     const byId = new Map(records.map((record) => [record.messageId, record]));
@@ -680,19 +665,10 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
     return rows.map((row) => {
       const record = byId.get(row.id)!;
       const event: MessageEvent = {
+        ...recordEvent(record),
         seq: row.eventSeq,
         xid: row.eventXid,
-        messageId: row.id,
         recipient: row.recipient,
-        atMs: record.atMs + record.durationMs,
-        status: record.next.status,
-        previousStatus: 'PROCESSING',
-        reason: record.next.reason,
-        attempt: record.attempt,
-        error: record.error,
-        smtpConfigVersion: record.smtpConfigVersion,
-        outcome: null,
-        report: null,
       };
       counters.countEvent(event, { createdAtMs: row.createdAt, attempts: row.attempts });
       return event;

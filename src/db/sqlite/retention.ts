@@ -1,4 +1,5 @@
 import { and, desc, eq, inArray, isNull, lt, max, notExists, sql } from 'drizzle-orm';
+import type { PruneRequest, PruneResult } from '../port.ts';
 import type { Db } from './client.ts';
 import { creationBoundary } from './creation-order.ts';
 import {
@@ -13,22 +14,6 @@ import {
 
 /** Statuses a message never leaves by itself: only these are ever pruned. */
 const FINISHED = ['SENT', 'ABANDONED', 'CANCELLED', 'SUPPRESSED'] as const;
-
-export interface PruneRequest {
-  /** Prune finished messages created and last changed before this time; null: no age limit. */
-  olderThanMs: number | null;
-  /** Prune finished messages with an id below this (see `capId`); null: no cap. */
-  belowId: number | null;
-  /** Messages per transaction. */
-  limit: number;
-  nowMs: number;
-}
-
-export interface PruneResult {
-  messages: number;
-  dispatches: number;
-  events: number;
-}
 
 /**
  * Deletes old finished messages with their dispatches and events, one small batch per call so
