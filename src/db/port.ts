@@ -342,15 +342,18 @@ export interface StoredApiToken {
   createdByTokenId: number | null;
 }
 
+/** A token to store: only its digest, never the token itself. */
+export interface NewApiToken {
+  name: string;
+  scope: StoredTokenScope;
+  tokenHash: string;
+  createdAtMs: number;
+  createdVia: StoredTokenCreator;
+  createdByTokenId: number | null;
+}
+
 export interface ApiTokenStore {
-  insert(token: {
-    name: string;
-    scope: StoredTokenScope;
-    tokenHash: string;
-    createdAtMs: number;
-    createdVia: StoredTokenCreator;
-    createdByTokenId: number | null;
-  }): Promise<StoredApiToken>;
+  insert(token: NewApiToken): Promise<StoredApiToken>;
   /** The unrevoked token with this digest, or null. */
   findActiveByHash(tokenHash: string): Promise<StoredApiToken | null>;
   find(id: number): Promise<StoredApiToken | null>;

@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
-import type { StoredApiToken, StoredTokenCreator, StoredTokenScope } from '../port.ts';
+import type { NewApiToken, StoredApiToken } from '../port.ts';
 import { apiTokens } from './schema.ts';
 
 type Row = typeof apiTokens.$inferSelect;
@@ -46,14 +46,7 @@ export function createApiTokenRepository(db: Db) {
     .prepare();
 
   return {
-    insert(token: {
-      name: string;
-      scope: StoredTokenScope;
-      tokenHash: string;
-      createdAtMs: number;
-      createdVia: StoredTokenCreator;
-      createdByTokenId: number | null;
-    }) {
+    insert(token: NewApiToken) {
       const row = db
         .insert(apiTokens)
         .values({
