@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, lte, or, sql, type SQLWrapper } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lte, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { Db } from './client.ts';
 import { dispatches, messages, submissions } from './schema.ts';
 import { messageReadColumns } from './message-columns.ts';
@@ -77,40 +77,43 @@ export function prepareQueueStatements(db: Db) {
   const claim = (chosen: SQLWrapper) =>
     db.update(messages).set(claimSet).where(inArray(messages.id, chosen)).returning().prepare();
 
-  const claimExpired = claim(
-    db
-      .select({ id: sql`${messages.id}` })
-      .from(indexedBy('messages_lease'))
-      .where(
-        and(
-          // A literal, not a parameter: how SQLite knows the partial index messages_lease applies.
-          sql`${messages.status} = 'PROCESSING'`,
-          // Past its end, or ending after a lease granted now would: the clock went back.
-          or(
-            lte(messages.leaseExpiresAt, p('now')),
-            gt(messages.leaseExpiresAt, p('leaseExpiresAt')),
-          ),
-          notExcluded,
-        ),
-      )
-      .orderBy(asc(messages.leaseExpiresAt))
-      .limit(p('limit')),
-  );
+  // Each claim is two statements of one range each, run in the queue's order (the second only
+  // while there is room): as one `a <= now or a > later` condition, SQLite walked the whole
+  // partial index to test it, so a backlog of 100,000 deferred retries cost every claim about
+  // 5 ms under the write lock instead of microseconds. The second range is nearly always empty:
+  // it holds times beyond any this worker could have set, i.e. set while the clock was ahead.
+  const expiredLeases = (range: SQL) =>
+    claim(
+      db
+        .select({ id: sql`${messages.id}` })
+        .from(indexedBy('messages_lease'))
+        // A literal status, not a parameter: how SQLite knows the partial index applies.
+        .where(and(sql`${messages.status} = 'PROCESSING'`, range, notExcluded))
+        .orderBy(asc(messages.leaseExpiresAt))
+        .limit(p('limit')),
+    );
+  const dueMessages = (range: SQL) =>
+    claim(
+      db
+        .select({ id: sql`${messages.id}` })
+        .from(indexedBy('messages_due'))
+        .where(and(sql`${messages.status} = 'QUEUED'`, range))
+        .orderBy(asc(messages.nextAttemptAt), asc(messages.id))
+        .limit(p('limit')),
+    );
 
-  const claimQueued = claim(
-    db
-      .select({ id: sql`${messages.id}` })
-      .from(indexedBy('messages_due'))
-      .where(
-        and(
-          // A literal: how SQLite knows the partial index messages_due applies.
-          sql`${messages.status} = 'QUEUED'`,
-          or(lte(messages.nextAttemptAt, p('now')), gt(messages.nextAttemptAt, p('horizon'))),
-        ),
-      )
-      .orderBy(asc(messages.nextAttemptAt), asc(messages.id))
-      .limit(p('limit')),
-  );
+  /** Leases that ran out, oldest first: the first claims of a worker's turn. */
+  const claimExpired = [
+    expiredLeases(lte(messages.leaseExpiresAt, p('now'))),
+    // Ending after a lease granted now would: granted while the clock was ahead.
+    expiredLeases(gt(messages.leaseExpiresAt, p('leaseExpiresAt'))),
+  ];
+  /** Due QUEUED messages, oldest first: claimed while a turn has room after expired leases. */
+  const claimQueued = [
+    dueMessages(lte(messages.nextAttemptAt, p('now'))),
+    // Due later than any retry this worker schedules: scheduled while the clock was ahead.
+    dueMessages(gt(messages.nextAttemptAt, p('horizon'))),
+  ];
 
   const finishAttempt = db
     .update(messages)

@@ -114,9 +114,17 @@ export function createMessageQueue(
       leaseExpiresAt,
       exclude: JSON.stringify(request.excludeIds ?? []),
     };
-    const expired = claimExpired.all({ ...params, limit });
-    const due =
-      expired.length < limit ? claimQueued.all({ ...params, limit: limit - expired.length }) : [];
+    // Each list's statements in order, the next only while the turn has room.
+    const claimFrom = (steps: typeof claimQueued, room: number) => {
+      const rows: ReturnType<(typeof steps)[number]['all']> = [];
+      for (const step of steps) {
+        if (rows.length >= room) break;
+        rows.push(...step.all({ ...params, limit: room - rows.length }));
+      }
+      return rows;
+    };
+    const expired = claimFrom(claimExpired, limit);
+    const due = claimFrom(claimQueued, limit - expired.length);
     // RETURNING comes in no particular order; keep the queue's, oldest first.
     due.sort((a, b) => a.id - b.id);
     const claimed: ClaimedMessage[] = [];
