@@ -318,6 +318,31 @@ describe(`storage contract (${TEST_DIALECT})`, () => {
     assert.ok(later !== null && later > 3_000_000, `the retry is due in an hour: ${later}`);
   });
 
+  test('the queue snapshot counts QUEUED and PROCESSING and dates the oldest QUEUED', async (t) => {
+    const { messages } = await fresh(t);
+    assert.deepEqual(await messages.queueSnapshot(), {
+      queued: 0,
+      processing: 0,
+      oldestQueuedAtMs: null,
+    });
+    await enqueue(messages, [newMessage(1)], T0);
+    await enqueue(messages, [newMessage(2)], T0 + 1_000);
+    await enqueue(messages, [newMessage(3)], T0 + 2_000);
+    const [first] = await claim(messages, Date.now(), 1);
+    assert.equal(first!.message.createdAtMs, T0);
+    assert.deepEqual(await messages.queueSnapshot(), {
+      queued: 2,
+      processing: 1,
+      oldestQueuedAtMs: T0 + 1_000,
+    });
+    await record(messages, [sentRecord(first!.message, Date.now())]);
+    assert.deepEqual(await messages.queueSnapshot(), {
+      queued: 2,
+      processing: 0,
+      oldestQueuedAtMs: T0 + 1_000,
+    });
+  });
+
   test('renewing a lease keeps a slow send its message; the old lease no longer records', async (t) => {
     const { messages } = await fresh(t);
     await enqueue(messages, [newMessage(1), newMessage(2)], T0);

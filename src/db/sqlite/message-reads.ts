@@ -28,6 +28,24 @@ export function createMessageReads(db: Db, { findById }: Pick<MessageWriter, 'fi
   const pageFromCandidates = createCandidatePages(db);
   // Through the partial indexes messages_due and messages_lease: the first entry of each is the
   // answer.
+  // Counted over the (status, id) index alone. The oldest QUEUED message is the one with the
+  // lowest id, since creation times follow ids (creation-order.ts): min(created_at) read every
+  // QUEUED row, 160 ms on the main thread per /metrics scrape with a backlog of 100,000.
+  const queuedCount = db
+    .select({ n: count(), oldestId: min(messages.id) })
+    .from(messages)
+    .where(eq(messages.status, 'QUEUED'))
+    .prepare();
+  const processingCount = db
+    .select({ n: count() })
+    .from(messages)
+    .where(eq(messages.status, 'PROCESSING'))
+    .prepare();
+  const createdAtOf = db
+    .select({ createdAt: messages.createdAt })
+    .from(messages)
+    .where(eq(messages.id, sql.placeholder('id')))
+    .prepare();
   const nextQueued = db
     .select({ at: sql<number | null>`min(${messages.nextAttemptAt})` })
     .from(indexedBy('messages_due'))
@@ -87,20 +105,13 @@ export function createMessageReads(db: Db, { findById }: Pick<MessageWriter, 'fi
 
     /** Current queue depth and the creation time of the oldest QUEUED message. */
     queueSnapshot(): { queued: number; processing: number; oldestQueuedAtMs: number | null } {
-      const queued = db
-        .select({ n: count(), oldest: min(messages.createdAt) })
-        .from(messages)
-        .where(eq(messages.status, 'QUEUED'))
-        .get();
-      const processing = db
-        .select({ n: count() })
-        .from(messages)
-        .where(eq(messages.status, 'PROCESSING'))
-        .get();
+      const queued = queuedCount.get();
+      const oldest =
+        queued?.oldestId == null ? undefined : createdAtOf.get({ id: queued.oldestId });
       return {
         queued: queued?.n ?? 0,
-        processing: processing?.n ?? 0,
-        oldestQueuedAtMs: queued?.oldest ?? null,
+        processing: processingCount.get()?.n ?? 0,
+        oldestQueuedAtMs: oldest?.createdAt ?? null,
       };
     },
   };
