@@ -4,7 +4,7 @@
  * same run. It never asserts: the exit status is 1 only when a scenario failed to run.
  *
  *   npm run bench                       # every scenario
- *   npm run bench -- e2e accept         # some of them: e2e, accept, history, fanout, pg, latency, submit, webhooks
+ *   npm run bench -- e2e accept         # some of them: e2e, accept, history, fanout, pg, latency, submit, webhooks, backlog
  *
  * See bench/README.md for the method and each scenario's knobs.
  */
@@ -12,6 +12,7 @@ import os from 'node:os';
 import { cleanupAll, wasInterrupted } from './lib/cleanup.ts';
 import { PartialFailure, printReport, type BenchRow } from './lib/report.ts';
 import { runAccept } from './scenarios/accept.ts';
+import { runBacklog } from './scenarios/backlog.ts';
 import { runEndToEnd } from './scenarios/end-to-end.ts';
 import { runFanOut } from './scenarios/fan-out.ts';
 import { runHistory } from './scenarios/history.ts';
@@ -29,6 +30,7 @@ const SCENARIOS: Record<string, () => Promise<BenchRow[]>> = {
   latency: runLatency,
   submit: runSubmission,
   webhooks: runWebhooks,
+  backlog: runBacklog,
 };
 
 async function main(): Promise<number> {

@@ -1,0 +1,110 @@
+/**
+ * Backlog: a provider's outage leaves many messages deferred for a retry, and the service must
+ * go on answering as it does with an empty queue, since that is when people watch it most.
+ * Against an empty database and one holding the backlog (SQLite), in one run: sendEmail one at a
+ * time and at 16 clients while the worker delivers each to a local sink, and a /metrics scrape
+ * (the queue's depth and the oldest QUEUED message's age).
+ * Knobs: BENCH_BACKLOG_MESSAGES (100,000), BENCH_BACKLOG_CALLS (2,000 per measurement).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { onCleanup } from '../lib/cleanup.ts';
+import { fmt, percentile, positiveInt } from '../lib/figures.ts';
+import { getStatus, graphql } from '../lib/graphql-client.ts';
+import { runConcurrently, type LoadResult } from '../lib/load.ts';
+import { atMost, info, type BenchRow } from '../lib/report.ts';
+import { seedDeferredBacklog } from '../lib/seed-backlog.ts';
+import { startServiceProcess } from '../lib/service-process.ts';
+import { startSink } from '../lib/sink.ts';
+
+const env = process.env;
+const settings = {
+  messages: positiveInt('BENCH_BACKLOG_MESSAGES', env['BENCH_BACKLOG_MESSAGES'], 100_000),
+  calls: positiveInt('BENCH_BACKLOG_CALLS', env['BENCH_BACKLOG_CALLS'], 2_000),
+};
+/** Within the default DELIVERY_RETRY_MAX_MS, so the backlog is not due during the run. */
+const RETRY_IN_MS = 30 * 60_000;
+const METRICS_SCRAPES = 20;
+
+const SEND = 'mutation ($input: SendEmailInput!) { sendEmail(input: $input) { id } }';
+let sequence = 0;
+const send = (url: string) => async () => {
+  const i = sequence++;
+  const input = { to: `rcpt${i % 5_000}@example.com`, subject: `Backlog ${i}`, text: 'x' };
+  const body = await graphql(url, SEND, { input });
+  if (body.errors) throw new Error(body.errors[0]!.message);
+};
+
+function latencies(result: LoadResult): number[] {
+  if (result.failed > 0) throw new Error(`${result.failed} calls failed: ${result.firstError}`);
+  return [...result.latencies].sort((a, b) => a - b);
+}
+
+interface Figures {
+  lone: number[];
+  sixteen: number[];
+  metrics: number[];
+}
+
+async function measure(databasePath: string, sinkPort: number): Promise<Figures> {
+  const service = await startServiceProcess({
+    databasePath,
+    env: { SMTP_CONNECTION_URI: `smtp://127.0.0.1:${sinkPort}/?disable_starttls=true` },
+  });
+  try {
+    await runConcurrently(500, 4, send(service.url)); // warm-up: JIT, pages, pooled connections
+    const lone = latencies(await runConcurrently(settings.calls, 1, send(service.url)));
+    const sixteen = latencies(await runConcurrently(settings.calls * 4, 16, send(service.url)));
+    const metrics: number[] = [];
+    for (let i = 0; i < METRICS_SCRAPES; i++) {
+      const started = performance.now();
+      const status = await getStatus(`${service.url}/metrics`, 10_000);
+      if (status !== 200) throw new Error(`/metrics answered ${status}`);
+      metrics.push(performance.now() - started);
+    }
+    metrics.sort((a, b) => a - b);
+    return { lone, sixteen, metrics };
+  } finally {
+    await service.stop();
+  }
+}
+
+export async function runBacklog(): Promise<BenchRow[]> {
+  const dir = mkdtempSync(join(os.tmpdir(), 'mailscope-backlog-'));
+  const removeDir = onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  const { sink, close } = await startSink();
+  try {
+    const started = performance.now();
+    const backlogPath = join(dir, 'backlog.db');
+    seedDeferredBacklog(backlogPath, settings.messages, RETRY_IN_MS);
+    const n = settings.messages.toLocaleString('en-US');
+    console.log(`seeded ${n} deferred messages in ${fmt((performance.now() - started) / 1000)} s`);
+    const empty = await measure(join(dir, 'empty.db'), sink.port);
+    const backlog = await measure(backlogPath, sink.port);
+    const rows: BenchRow[] = [];
+    const line = (name: string, sorted: (f: Figures) => number[]) => {
+      const [e50, e99, b50, b99] = [empty, empty, backlog, backlog].map((f, i) =>
+        percentile(sorted(f), i % 2 === 0 ? 50 : 99),
+      ) as [number, number, number, number];
+      console.log(
+        `${name}: empty p50 ${fmt(e50, 2)} / p99 ${fmt(e99, 2)} ms; ` +
+          `${n} deferred p50 ${fmt(b50, 2)} / p99 ${fmt(b99, 2)} ms`,
+      );
+      rows.push(
+        info(
+          `backlog: ${name} p50/p99, empty / ${n} deferred`,
+          `${fmt(e50, 2)}/${fmt(e99, 2)} / ${fmt(b50, 2)}/${fmt(b99, 2)} ms`,
+        ),
+      );
+      rows.push(atMost(`backlog: ${name} p99, deferred / empty`, b99 / e99, 1.5, '×', 2));
+    };
+    line('sendEmail, 1 client', (f) => f.lone);
+    line('sendEmail, 16 clients', (f) => f.sixteen);
+    line('/metrics scrape', (f) => f.metrics);
+    return rows;
+  } finally {
+    await close();
+    await removeDir();
+  }
+}
