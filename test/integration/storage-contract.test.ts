@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { AttemptRecord, Storage } from '../../src/db/port.ts';
 import { comparePositions, LOG_START } from '../../src/domain/event-position.ts';
+import { MESSAGE_STATUSES, type Message } from '../../src/domain/message.ts';
 import type { DeliveryError } from '../../src/domain/delivery-error.ts';
 import { createSecretBox } from '../../src/secrets/secret-box.ts';
 import { claim, enqueue, newMessage, record, sentRecord } from '../helpers/queue.ts';
@@ -341,6 +342,90 @@ describe(`storage contract (${TEST_DIALECT})`, () => {
       processing: 0,
       oldestQueuedAtMs: T0 + 1_000,
     });
+  });
+
+  test('counts by status stay exact as messages change, whenever their events are published', async (t) => {
+    const storage = await fresh(t);
+    const { messages } = storage;
+    const feed = await storage.startFeed({ publish: () => {} });
+    t.after(() => feed.close());
+    // What the service does with what it commits: hand the events to the feed. Read from the
+    // log here, so every kind of change is handed over the same way.
+    let handedOver = LOG_START;
+    const handOver = async () => {
+      const log = await storage.events.listAfter(handedOver, 1_000);
+      if (log.length === 0) return;
+      feed.committed(log);
+      handedOver = log.at(-1)!;
+    };
+    // The truth, counted another way: the messages listed in each status.
+    const expected = async () => {
+      const counts: Record<string, number> = {};
+      for (const status of MESSAGE_STATUSES) {
+        counts[status] = (await messages.idsMatching({ statuses: [status] }, 1_000)).length;
+      }
+      return counts;
+    };
+    const check = async (step: string) => {
+      const truth = await expected();
+      assert.deepEqual(await messages.countByStatus(), truth, step);
+      const snapshot = await messages.queueSnapshot();
+      assert.deepEqual(
+        [snapshot.queued, snapshot.processing],
+        [truth['QUEUED'], truth['PROCESSING']],
+        step,
+      );
+    };
+
+    await enqueue(
+      messages,
+      [1, 2, 3, 4, 5, 6].map((n) => newMessage(n)),
+      T0,
+    );
+    // Counted before these events reach the feed: handing them over later must not count them
+    // again.
+    await check('first count, events not yet published');
+    await handOver();
+    await check('after the first events are published');
+
+    const claimed = (await claim(messages, Date.now(), 4)).map((c) => c.message);
+    await check('claimed, not yet published');
+    await handOver();
+    const [sent, retried, abandoned, released] = claimed as [Message, Message, Message, Message];
+    await record(messages, [
+      sentRecord(sent, Date.now()),
+      retryRecord(retried, Date.now(), 3_600_000),
+      {
+        ...retryRecord(abandoned, Date.now(), 0, failure('RECIPIENT_REJECTED', true)),
+        next: { status: 'ABANDONED', reason: 'failed_permanently' },
+      },
+    ]);
+    await messages.release(
+      [{ messageId: released.id, leaseExpiresAtMs: released.leaseExpiresAtMs! }],
+      Date.now(),
+      null,
+    );
+    await handOver();
+    await check('sent, retried later, abandoned, released');
+
+    const queued = await messages.idsMatching({ statuses: ['QUEUED'] }, 1_000);
+    assert.equal((await messages.cancel(queued[0]!, Date.now(), null)).kind, 'changed');
+    assert.equal((await messages.retry(abandoned.id, 5, Date.now(), null)).kind, 'changed');
+    await handOver();
+    await check('cancelled, abandoned retried');
+
+    // Deleting writes no event: retention's deletions are counted all the same.
+    const pruned = await storage.retention.pruneBatch({
+      olderThanMs: null,
+      belowId: Number.MAX_SAFE_INTEGER,
+      limit: 100,
+      nowMs: Date.now(),
+    });
+    assert.equal(pruned.messages, 2, 'the SENT and the CANCELLED message');
+    await check('after retention deleted what was finished');
+    await enqueue(messages, [newMessage(7)], T0 + 1);
+    await handOver();
+    await check('a message queued after the prune');
   });
 
   test('renewing a lease keeps a slow send its message; the old lease no longer records', async (t) => {

@@ -1,26 +1,47 @@
-import { count } from 'drizzle-orm';
-import { MESSAGE_STATUSES, type MessageStatus } from '../../domain/message.ts';
+import { asc, count, gt, max, sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
-import { messages } from './schema.ts';
+import { messageEvents, messages } from './schema.ts';
+import { zeroCounts, type CountedAt, type StatusChange } from './status-totals.ts';
 
-/** Counts for the metrics endpoint. */
+/** Every message counted by status (status-totals.ts keeps the count from there). */
 export function createMessageCounts(db: Db) {
-  // One pass over the (status, id) index, never the table: cheap enough for every scrape.
+  // One pass over the (status, id) index, never the table.
   const byStatus = db
     .select({ status: messages.status, n: count() })
     .from(messages)
     .groupBy(messages.status)
     .prepare();
+  const changesAfter = db
+    .select({
+      seq: messageEvents.seq,
+      status: messageEvents.status,
+      previousStatus: messageEvents.previousStatus,
+    })
+    .from(messageEvents)
+    .where(gt(messageEvents.seq, sql.placeholder('seq')))
+    .orderBy(asc(messageEvents.seq))
+    .prepare();
+  const latestSeq = db
+    .select({ seq: max(messageEvents.seq) })
+    .from(messageEvents)
+    .prepare();
 
   return {
-    /** Messages in each status now; every status is present, 0 when none. */
-    byStatus(): Record<MessageStatus, number> {
-      const counts = Object.fromEntries(MESSAGE_STATUSES.map((status) => [status, 0])) as Record<
-        MessageStatus,
-        number
-      >;
-      for (const row of byStatus.all()) counts[row.status] = row.n;
-      return counts;
+    /** What the events after `seq` say of their messages' status, in the log's order. */
+    changesAfter(seq: number): StatusChange[] {
+      return changesAfter.all({ seq });
+    },
+    /** Every status is present, 0 when none; with the newest event the count includes. */
+    countedAt(): CountedAt {
+      // One read transaction: the counts and the position are of the same snapshot.
+      return db.transaction(
+        () => {
+          const counts = zeroCounts();
+          for (const row of byStatus.all()) counts[row.status] = row.n;
+          return { counts, seq: latestSeq.get()?.seq ?? 0 };
+        },
+        { behavior: 'deferred' },
+      );
     },
   };
 }

@@ -1,4 +1,5 @@
 import { and, desc, eq, inArray, isNull, lt, max, notExists, sql } from 'drizzle-orm';
+import type { MessageStatus } from '../../domain/message.ts';
 import type { PruneRequest, PruneResult } from '../port.ts';
 import type { Db } from './client.ts';
 import { creationBoundary } from './creation-order.ts';
@@ -98,12 +99,17 @@ export function createRetentionRepository(db: Db) {
 
     capId,
 
-    /** Prunes one batch; returns what it deleted (all zero once nothing is left to prune). */
-    pruneBatch(request: PruneRequest): PruneResult {
+    /**
+     * Prunes one batch; returns what it deleted (all zero once nothing is left to prune), and the
+     * status of each deleted message (deletions write no event; status-totals.ts needs them).
+     */
+    pruneBatch(request: PruneRequest): PruneResult & { deletedStatuses: MessageStatus[] } {
       return db.transaction(
         () => {
           const ids = candidates(request);
-          if (ids.length === 0) return { messages: 0, dispatches: 0, events: 0 };
+          if (ids.length === 0) {
+            return { messages: 0, dispatches: 0, events: 0, deletedStatuses: [] };
+          }
           const newestSeq =
             db
               .select({ seq: max(messageEvents.seq) })
@@ -123,7 +129,7 @@ export function createRetentionRepository(db: Db) {
           const deletedRows = db
             .delete(messages)
             .where(and(inArray(messages.id, ids), inArray(messages.status, [...FINISHED])))
-            .returning({ submissionId: messages.submissionId })
+            .returning({ submissionId: messages.submissionId, status: messages.status })
             .all();
           const deleted = deletedRows.length;
           const submitted = [...new Set(deletedRows.flatMap((row) => row.submissionId ?? []))];
@@ -159,7 +165,12 @@ export function createRetentionRepository(db: Db) {
               },
             })
             .run();
-          return { messages: deleted, dispatches: dispatched, events };
+          return {
+            messages: deleted,
+            dispatches: dispatched,
+            events,
+            deletedStatuses: deletedRows.map((row) => row.status),
+          };
         },
         { behavior: 'immediate' },
       );

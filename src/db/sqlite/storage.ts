@@ -11,6 +11,7 @@ import { createDispatchRepository } from './dispatches.ts';
 import { createOrderedPublisher } from './event-feed.ts';
 import { createEventRepository } from './events.ts';
 import { createMessageCounts } from './message-counts.ts';
+import { createStatusTotals } from './status-totals.ts';
 import { createMessageRepository } from './messages.ts';
 import { createRetentionRepository } from './retention.ts';
 import { createSmtpConfigRepository } from './smtp-configs.ts';
@@ -99,6 +100,10 @@ export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptio
   const stats = createStatsRepository(db);
   const repository = createMessageRepository(db, stats);
   const counts = createMessageCounts(db);
+  const totals = createStatusTotals({
+    countAll: () => counts.countedAt(),
+    changesAfter: (seq) => counts.changesAfter(seq),
+  });
   const events = createEventRepository(db);
   const dispatches = createDispatchRepository(db);
   const configs = createSmtpConfigRepository(db, open.secrets);
@@ -119,8 +124,16 @@ export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptio
         const at = repository.nextDueAtMs();
         return at === null ? null : at - nowMs;
       }),
-    queueSnapshot: () => read(() => repository.queueSnapshot()),
-    countByStatus: () => read(() => counts.byStatus()),
+    queueSnapshot: () =>
+      read(() => {
+        const now = totals.current();
+        return {
+          queued: now.QUEUED,
+          processing: now.PROCESSING,
+          oldestQueuedAtMs: repository.oldestQueuedAtMs(),
+        };
+      }),
+    countByStatus: () => read(() => totals.current()),
     enqueueMany: (inputs, nowMs) => inTurn(() => repository.enqueueMany(inputs, nowMs)),
     enqueueAll: (inputs, nowMs) => inTurn(() => repository.enqueueAll(inputs, nowMs)),
     recordAndClaim: (records, request) =>
@@ -189,7 +202,12 @@ export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptio
     },
     retention: {
       capId: (keepNewest) => read(() => retention.capId(keepNewest)),
-      pruneBatch: (request) => inTurn(() => retention.pruneBatch(request)),
+      pruneBatch: (request) =>
+        inTurn(() => {
+          const { deletedStatuses, ...pruned } = retention.pruneBatch(request);
+          totals.deleted(deletedStatuses);
+          return pruned;
+        }),
       pruneUnmatchedReports: (olderThanMs) =>
         inTurn(() => retention.pruneUnmatchedReports(olderThanMs)),
       pruneWebhookDeliveries: (olderThanMs) =>
@@ -268,7 +286,11 @@ export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptio
     signals,
     writeProblem: () => read(() => probe.problem()),
     async startFeed({ publish }) {
-      const ordered = createOrderedPublisher(publish, events);
+      const ordered = createOrderedPublisher((published) => {
+        totals.observe(published);
+        publish(published);
+      }, events);
+      totals.follow();
       return { committed: ordered, close: async () => {} };
     },
     startBackgroundJobs(onError) {
