@@ -65,12 +65,17 @@ console.log(`seeded ${total} sent messages in ${Math.round(performance.now() - s
 database.close();
 // Measured through the storage port, as the service runs them.
 const storage = openSqliteStorage({ dialect: 'sqlite', path }, { role: 'main', secrets: null });
+// As the service runs it: with the feed, which keeps the counts by status (status-totals.ts).
+const feed = await storage.startFeed({ publish: () => {} });
 const metrics = createMetrics({
   messages: storage.messages,
   smtpConnections: () => 0,
   webhooksYielding: () => false,
 });
+// The first render after a start counts every message once; later ones keep that count.
+const firstStarted = performance.now();
 await metrics.render();
+const firstMs = performance.now() - firstStarted;
 const scrapes: number[] = [];
 for (let i = 0; i < 20; i++) {
   const started = performance.now();
@@ -78,7 +83,9 @@ for (let i = 0; i < 20; i++) {
   scrapes.push(performance.now() - started);
 }
 scrapes.sort((a, b) => a - b);
-console.log(`/metrics render: median ${scrapes[10]!.toFixed(1)} ms over ${total} messages`);
+console.log(
+  `/metrics render: first ${firstMs.toFixed(1)} ms, then median ${scrapes[10]!.toFixed(1)} ms over ${total} messages`,
+);
 
 const backup = await backupDatabase(path, join(dir, 'backup.db'));
 console.log(
@@ -98,5 +105,6 @@ console.log(
 );
 await job.close();
 metrics.close();
+await feed.close();
 await storage.close();
 rmSync(dir, { recursive: true, force: true });
