@@ -4,7 +4,14 @@
 // transactions cannot await, so there is no generic `transaction(async tx => …)` here).
 import type { DeliveryError, DeliveryErrorCode } from '../domain/delivery-error.ts';
 import type { EventPosition } from '../domain/event-position.ts';
-import type { Dispatch, Header, Message, MessageEvent, MessageStatus } from '../domain/message.ts';
+import type {
+  Dispatch,
+  Header,
+  Message,
+  MessageEvent,
+  MessageStatus,
+  StatusCounts,
+} from '../domain/message.ts';
 import type { MessageListFilter } from './message-filter.ts';
 import type {
   IncomingReport,
@@ -170,7 +177,7 @@ export interface MessageReads {
   nextDueInMs(nowMs: number): Promise<number | null>;
   queueSnapshot(): Promise<QueueSnapshot>;
   /** Messages in each status now; every status is present, 0 when none. */
-  countByStatus(): Promise<Record<MessageStatus, number>>;
+  countByStatus(): Promise<StatusCounts>;
 }
 
 /** The worker's and the outbox's hot path: enqueue, claim with a lease, record, release. */

@@ -11,6 +11,13 @@ export const MESSAGE_STATUSES = [
 ] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
+/** How many messages are in each status: every status present. */
+export type StatusCounts = Record<MessageStatus, number>;
+
+export function zeroStatusCounts(): StatusCounts {
+  return Object.fromEntries(MESSAGE_STATUSES.map((status) => [status, 0])) as StatusCounts;
+}
+
 export interface Header {
   name: string;
   value: string;

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { DeliveryErrorCode } from '../../domain/delivery-error.ts';
-import { MESSAGE_STATUSES, type Message, type MessageEvent } from '../../domain/message.ts';
+import { zeroStatusCounts, type Message, type MessageEvent } from '../../domain/message.ts';
 import type { MessageStatus } from '../../domain/message.ts';
 import { createCounterBatch } from '../counters.ts';
 import type { MessageActions, MessageReads, StoredTransition } from '../port.ts';
@@ -111,10 +111,7 @@ export function createPostgresMessageReads(client: PostgresClient): MessageReads
     },
 
     async countByStatus() {
-      const counts = Object.fromEntries(MESSAGE_STATUSES.map((status) => [status, 0])) as Record<
-        MessageStatus,
-        number
-      >;
+      const counts = zeroStatusCounts();
       const { rows } = await client.query<{ status: MessageStatus; n: number }>(BY_STATUS);
       for (const row of rows) counts[row.status] = row.n;
       return counts;

@@ -1,7 +1,8 @@
 import { asc, count, gt, max, sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
 import { messageEvents, messages } from './schema.ts';
-import { zeroCounts, type CountedAt, type StatusChange } from './status-totals.ts';
+import { zeroStatusCounts } from '../../domain/message.ts';
+import type { CountedAt, StatusChange } from './status-totals.ts';
 
 /** Every message counted by status (status-totals.ts keeps the count from there). */
 export function createMessageCounts(db: Db) {
@@ -36,7 +37,7 @@ export function createMessageCounts(db: Db) {
       // One read transaction: the counts and the position are of the same snapshot.
       return db.transaction(
         () => {
-          const counts = zeroCounts();
+          const counts = zeroStatusCounts();
           for (const row of byStatus.all()) counts[row.status] = row.n;
           return { counts, seq: latestSeq.get()?.seq ?? 0 };
         },

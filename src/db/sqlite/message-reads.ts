@@ -26,8 +26,6 @@ function byMessageIndexes(filter: MessageListFilter): boolean {
 /** Queries over messages; nothing here writes. */
 export function createMessageReads(db: Db, { findById }: Pick<MessageWriter, 'findById'>) {
   const pageFromCandidates = createCandidatePages(db);
-  // Through the partial indexes messages_due and messages_lease: the first entry of each is the
-  // answer.
   // The oldest QUEUED message is the one with the lowest id, since creation times follow ids
   // (creation-order.ts): the first entry of the (status, id) index for QUEUED, then a primary-key
   // read. min(created_at) read every QUEUED row: 160 ms on the main thread per /metrics scrape
@@ -45,6 +43,8 @@ export function createMessageReads(db: Db, { findById }: Pick<MessageWriter, 'fi
       ),
     )
     .prepare();
+  // Through the partial indexes messages_due and messages_lease: the first entry of each is the
+  // answer.
   const nextQueued = db
     .select({ at: sql<number | null>`min(${messages.nextAttemptAt})` })
     .from(indexedBy('messages_due'))

@@ -1,6 +1,4 @@
-import { MESSAGE_STATUSES, type MessageEvent, type MessageStatus } from '../../domain/message.ts';
-
-export type StatusCounts = Record<MessageStatus, number>;
+import type { MessageEvent, MessageStatus, StatusCounts } from '../../domain/message.ts';
 
 /** Every message counted by status, and the log's position the count stands at. */
 export interface CountedAt {
@@ -69,8 +67,4 @@ export function createStatusTotals(store: {
       for (const status of statuses) kept.counts[status]--;
     },
   };
-}
-
-export function zeroCounts(): StatusCounts {
-  return Object.fromEntries(MESSAGE_STATUSES.map((status) => [status, 0])) as StatusCounts;
 }
