@@ -1,7 +1,5 @@
-import { openDatabase } from '../../src/db/sqlite/client.ts';
+import { openStorage, type StorageDescriptor } from '../../src/db/open-storage.ts';
 import type { AttemptRecord } from '../../src/db/port.ts';
-import { createMessageRepository } from '../../src/db/sqlite/messages.ts';
-import { createStatsRepository } from '../../src/db/sqlite/stats.ts';
 import type { DeliveryError } from '../../src/domain/delivery-error.ts';
 
 const CHUNK = 1_000;
@@ -19,39 +17,43 @@ const DEFERRED: DeliveryError = {
 };
 
 /**
- * What a provider's outage leaves behind: `count` messages QUEUED for a retry `retryInMs` from
- * now, each after one failed attempt, written through the service's own repository code (so
- * the queue's indexes, events and counters are what the service writes).
+ * What a provider's outage leaves behind: `count` messages QUEUED for a retry about `retryInMs`
+ * from now, each after one failed attempt, written through the storage port as the service
+ * writes them (so the queue's indexes, events and counters are the service's own), on either
+ * dialect.
  */
-export function seedDeferredBacklog(path: string, count: number, retryInMs: number): void {
-  const database = openDatabase(path);
-  const messages = createMessageRepository(database.db, createStatsRepository(database.db));
-  const now = Date.now();
-  for (let start = 0; start < count; start += CHUNK) {
-    messages.enqueueMany(
-      Array.from({ length: Math.min(CHUNK, count - start) }, (_, k) => ({
-        recipient: `user${start + k}@deferred.example.com`,
-        subject: `Backlog ${start + k}`,
-        text: 'Waiting for the provider to come back.',
-        html: null,
-        headers: [],
-        messageId: `<backlog-${start + k}@example.com>`,
-        maxAttempts: 10,
-        idempotencyKey: null,
-        requestHash: null,
+export async function seedDeferredBacklog(
+  descriptor: StorageDescriptor,
+  count: number,
+  retryInMs: number,
+): Promise<void> {
+  const storage = await openStorage(descriptor, { role: 'main', secrets: null });
+  try {
+    for (let start = 0; start < count; start += CHUNK) {
+      const now = Date.now();
+      await storage.messages.enqueueMany(
+        Array.from({ length: Math.min(CHUNK, count - start) }, (_, k) => ({
+          recipient: `user${start + k}@deferred.example.com`,
+          subject: `Backlog ${start + k}`,
+          text: 'Waiting for the provider to come back.',
+          html: null,
+          headers: [],
+          messageId: `<backlog-${start + k}@example.com>`,
+          maxAttempts: 10,
+          idempotencyKey: null,
+          requestHash: null,
+          smtpConfigVersion: null,
+        })),
+        now,
+      );
+      const { claimed } = await storage.messages.recordAndClaim([], {
+        nowMs: now,
+        leaseMs: LEASE_MS,
+        limit: CHUNK,
         smtpConfigVersion: null,
-      })),
-      now,
-    );
-    const claimed = messages.claimDue({
-      nowMs: now,
-      leaseMs: LEASE_MS,
-      limit: CHUNK,
-      smtpConfigVersion: null,
-    });
-    messages.recordAttempts(
-      claimed.map(({ message }): AttemptRecord => {
-        const nextAttemptAtMs = now + retryInMs + (message.id % 1_000);
+      });
+      const records = claimed.map(({ message }): AttemptRecord => {
+        const delayMs = retryInMs + (message.id % 1_000);
         return {
           messageId: message.id,
           leaseExpiresAtMs: message.leaseExpiresAtMs!,
@@ -65,12 +67,19 @@ export function seedDeferredBacklog(path: string, count: number, retryInMs: numb
           next: {
             status: 'QUEUED',
             reason: 'retry_scheduled',
-            nextAttemptAtMs,
-            delayMs: nextAttemptAtMs - now,
+            nextAttemptAtMs: now + delayMs,
+            delayMs,
           },
         };
-      }),
-    );
+      });
+      await storage.messages.recordAndClaim(records, {
+        nowMs: now,
+        leaseMs: LEASE_MS,
+        limit: 0,
+        smtpConfigVersion: null,
+      });
+    }
+  } finally {
+    await storage.close();
   }
-  database.close();
 }

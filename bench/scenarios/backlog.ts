@@ -1,9 +1,9 @@
 /**
  * Backlog: a provider's outage leaves many messages deferred for a retry, and the service must
  * go on answering as it does with an empty queue, since that is when people watch it most.
- * Against an empty database and one holding the backlog (SQLite), in one run: sendEmail one at a
- * time and at 16 clients while the worker delivers each to a local sink, and a /metrics scrape
- * (the queue's depth and the oldest QUEUED message's age).
+ * Against an empty database and one holding the backlog, on SQLite and on PostgreSQL, in one
+ * run: sendEmail one at a time and at 16 clients while the worker delivers each to a local sink,
+ * and a /metrics scrape (counts by status, the queue's depth, the oldest QUEUED message's age).
  * Knobs: BENCH_BACKLOG_MESSAGES (100,000), BENCH_BACKLOG_CALLS (2,000 per measurement).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,9 +13,11 @@ import { onCleanup } from '../lib/cleanup.ts';
 import { fmt, percentile, positiveInt } from '../lib/figures.ts';
 import { getStatus, graphql } from '../lib/graphql-client.ts';
 import { runConcurrently, type LoadResult } from '../lib/load.ts';
+import { createBenchDatabase } from '../lib/postgres-database.ts';
 import { atMost, info, type BenchRow } from '../lib/report.ts';
 import { seedDeferredBacklog } from '../lib/seed-backlog.ts';
-import { startServiceProcess } from '../lib/service-process.ts';
+import { startServiceProcess, type ServiceOptions } from '../lib/service-process.ts';
+import type { StorageDescriptor } from '../../src/db/open-storage.ts';
 import { startSink } from '../lib/sink.ts';
 
 const env = process.env;
@@ -47,10 +49,17 @@ interface Figures {
   metrics: number[];
 }
 
-async function measure(databasePath: string, sinkPort: number): Promise<Figures> {
+/** A database the service is started on, and the same database as the seeding opens it. */
+interface Target {
+  service: ServiceOptions;
+  storage: StorageDescriptor;
+}
+
+async function measure(target: Target, sinkPort: number): Promise<Figures> {
+  const smtp = `smtp://127.0.0.1:${sinkPort}/?disable_starttls=true`;
   const service = await startServiceProcess({
-    databasePath,
-    env: { SMTP_CONNECTION_URI: `smtp://127.0.0.1:${sinkPort}/?disable_starttls=true` },
+    ...target.service,
+    env: { ...target.service.env, SMTP_CONNECTION_URI: smtp },
   });
   try {
     await runConcurrently(500, 4, send(service.url)); // warm-up: JIT, pages, pooled connections
@@ -73,39 +82,67 @@ async function measure(databasePath: string, sinkPort: number): Promise<Figures>
   }
 }
 
+function sqliteTargets(dir: string): [Target, Target] {
+  const at = (name: string): Target => {
+    const path = join(dir, `${name}.db`);
+    return { service: { databasePath: path }, storage: { dialect: 'sqlite', path } };
+  };
+  return [at('empty'), at('backlog')];
+}
+
+async function postgresTargets(): Promise<[Target, Target]> {
+  const at = async (): Promise<Target> => {
+    const { url } = await createBenchDatabase();
+    return { service: { env: { DATABASE_URL: url } }, storage: { dialect: 'postgres', url } };
+  };
+  return [await at(), await at()];
+}
+
+async function dialect(
+  name: 'SQLite' | 'PostgreSQL',
+  [empty, withBacklog]: [Target, Target],
+  sinkPort: number,
+): Promise<BenchRow[]> {
+  const started = performance.now();
+  await seedDeferredBacklog(withBacklog.storage, settings.messages, RETRY_IN_MS);
+  const n = settings.messages.toLocaleString('en-US');
+  console.log(
+    `${name}: seeded ${n} deferred messages in ${fmt((performance.now() - started) / 1000)} s`,
+  );
+  const before = await measure(empty, sinkPort);
+  const after = await measure(withBacklog, sinkPort);
+  const rows: BenchRow[] = [];
+  const line = (what: string, sorted: (f: Figures) => number[]) => {
+    const [e50, e99, b50, b99] = [before, before, after, after].map((f, i) =>
+      percentile(sorted(f), i % 2 === 0 ? 50 : 99),
+    ) as [number, number, number, number];
+    console.log(
+      `${name}, ${what}: empty p50 ${fmt(e50, 2)} / p99 ${fmt(e99, 2)} ms; ` +
+        `${n} deferred p50 ${fmt(b50, 2)} / p99 ${fmt(b99, 2)} ms`,
+    );
+    rows.push(
+      info(
+        `backlog, ${name}: ${what} p50/p99, empty / ${n} deferred`,
+        `${fmt(e50, 2)}/${fmt(e99, 2)} / ${fmt(b50, 2)}/${fmt(b99, 2)} ms`,
+      ),
+    );
+    rows.push(atMost(`backlog, ${name}: ${what} p99, deferred / empty`, b99 / e99, 1.5, '×', 2));
+  };
+  line('sendEmail, 1 client', (f) => f.lone);
+  line('sendEmail, 16 clients', (f) => f.sixteen);
+  line('/metrics scrape', (f) => f.metrics);
+  return rows;
+}
+
 export async function runBacklog(): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(os.tmpdir(), 'mailscope-backlog-'));
   const removeDir = onCleanup(() => rmSync(dir, { recursive: true, force: true }));
   const { sink, close } = await startSink();
   try {
-    const started = performance.now();
-    const backlogPath = join(dir, 'backlog.db');
-    seedDeferredBacklog(backlogPath, settings.messages, RETRY_IN_MS);
-    const n = settings.messages.toLocaleString('en-US');
-    console.log(`seeded ${n} deferred messages in ${fmt((performance.now() - started) / 1000)} s`);
-    const empty = await measure(join(dir, 'empty.db'), sink.port);
-    const backlog = await measure(backlogPath, sink.port);
-    const rows: BenchRow[] = [];
-    const line = (name: string, sorted: (f: Figures) => number[]) => {
-      const [e50, e99, b50, b99] = [empty, empty, backlog, backlog].map((f, i) =>
-        percentile(sorted(f), i % 2 === 0 ? 50 : 99),
-      ) as [number, number, number, number];
-      console.log(
-        `${name}: empty p50 ${fmt(e50, 2)} / p99 ${fmt(e99, 2)} ms; ` +
-          `${n} deferred p50 ${fmt(b50, 2)} / p99 ${fmt(b99, 2)} ms`,
-      );
-      rows.push(
-        info(
-          `backlog: ${name} p50/p99, empty / ${n} deferred`,
-          `${fmt(e50, 2)}/${fmt(e99, 2)} / ${fmt(b50, 2)}/${fmt(b99, 2)} ms`,
-        ),
-      );
-      rows.push(atMost(`backlog: ${name} p99, deferred / empty`, b99 / e99, 1.5, '×', 2));
-    };
-    line('sendEmail, 1 client', (f) => f.lone);
-    line('sendEmail, 16 clients', (f) => f.sixteen);
-    line('/metrics scrape', (f) => f.metrics);
-    return rows;
+    return [
+      ...(await dialect('SQLite', sqliteTargets(dir), sink.port)),
+      ...(await dialect('PostgreSQL', await postgresTargets(), sink.port)),
+    ];
   } finally {
     await close();
     await removeDir();
