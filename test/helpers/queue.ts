@@ -1,4 +1,5 @@
 import type { AttemptRecord, ClaimedMessage, MessageStore, NewMessage } from '../../src/db/port.ts';
+import type { DeliveryError } from '../../src/domain/delivery-error.ts';
 import type { Message, MessageEvent } from '../../src/domain/message.ts';
 
 // The queue's steps as tests drive them through the storage port, without a worker.
@@ -64,7 +65,7 @@ export async function record(
 /**
  * A successful first attempt of a claimed message at `atMs`, carrying what the claim read as the
  * worker's records do (so PostgreSQL records it in one statement; records without it, as
- * storage-contract's retryRecord, take its transaction).
+ * retryRecord's, take its transaction).
  */
 export function sentRecord(message: Message, atMs: number, durationMs = 5): AttemptRecord {
   return {
@@ -79,5 +80,48 @@ export function sentRecord(message: Message, atMs: number, durationMs = 5): Atte
     transcript: null,
     claimed: { createdAtMs: message.createdAtMs, recipient: message.recipient },
     next: { status: 'SENT', reason: 'sent' },
+  };
+}
+
+/** A delivery error of `code`, as an SMTP server's 451 (or a permanent one) would give. */
+export function failure(code: DeliveryError['code'], permanent = false): DeliveryError {
+  return {
+    code,
+    message: code,
+    responseCode: 451,
+    enhancedStatus: '4.0.0',
+    command: 'RCPT TO',
+    response: '451 try later',
+    permanent,
+    hint: null,
+  };
+}
+
+/**
+ * A failed attempt of a claimed message at `atMs` (3 ms long) that schedules a retry `delayMs`
+ * after it ended.
+ */
+export function retryRecord(
+  message: { id: number; leaseExpiresAtMs: number | null; attempts: number },
+  atMs: number,
+  delayMs: number,
+  error = failure('CONNECTION'),
+): AttemptRecord {
+  return {
+    messageId: message.id,
+    leaseExpiresAtMs: message.leaseExpiresAtMs!,
+    attempt: message.attempts + 1,
+    atMs,
+    durationMs: 3,
+    smtpConfigVersion: null,
+    response: null,
+    error,
+    transcript: 'S: 451 try later',
+    next: {
+      status: 'QUEUED',
+      reason: 'retry_scheduled',
+      delayMs,
+      nextAttemptAtMs: atMs + 3 + delayMs,
+    },
   };
 }

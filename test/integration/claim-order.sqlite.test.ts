@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { AttemptRecord, ClaimRequest } from '../../src/db/port.ts';
+import type { ClaimRequest } from '../../src/db/port.ts';
 import { openDatabase } from '../../src/db/sqlite/client.ts';
 import { createMessageRepository } from '../../src/db/sqlite/messages.ts';
 import { createStatsRepository } from '../../src/db/sqlite/stats.ts';
 import type { Message } from '../../src/domain/message.ts';
-import { newMessage } from '../helpers/queue.ts';
+import { newMessage, retryRecord } from '../helpers/queue.ts';
 import { closeWith, fileScope } from '../helpers/scope.ts';
 import { tempDir } from '../helpers/service.ts';
 
@@ -41,33 +41,10 @@ function claimAt(nowMs: number, limit: number, excludeIds: number[] = []): Messa
   return messages.recordAndClaim([], request).claimed.map((claimed) => claimed.message);
 }
 
+/** A failed attempt at `atMs` whose retry is due at `nextAttemptAtMs`. */
 function retryAt(message: Message, atMs: number, nextAttemptAtMs: number): void {
-  const record: AttemptRecord = {
-    messageId: message.id,
-    leaseExpiresAtMs: message.leaseExpiresAtMs!,
-    attempt: message.attempts + 1,
-    atMs,
-    durationMs: 0,
-    smtpConfigVersion: null,
-    response: null,
-    error: {
-      code: 'CONNECTION',
-      message: 'refused',
-      responseCode: null,
-      enhancedStatus: null,
-      command: null,
-      response: null,
-      permanent: false,
-      hint: null,
-    },
-    transcript: null,
-    next: {
-      status: 'QUEUED',
-      reason: 'retry_scheduled',
-      delayMs: nextAttemptAtMs - atMs,
-      nextAttemptAtMs,
-    },
-  };
+  // retryRecord's attempt lasts 3 ms; its delay runs from the attempt's end.
+  const record = retryRecord(message, atMs, nextAttemptAtMs - atMs - 3);
   assert.equal(messages.recordAndClaim([record], { ...noClaim, nowMs: atMs }).events.length, 1);
 }
 const noClaim = { leaseMs: LEASE_MS, limit: 0, smtpConfigVersion: null } as const;

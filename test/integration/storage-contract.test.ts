@@ -1,11 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { AttemptRecord, Storage } from '../../src/db/port.ts';
+import type { Storage } from '../../src/db/port.ts';
 import { comparePositions, LOG_START } from '../../src/domain/event-position.ts';
 import { MESSAGE_STATUSES, type Message } from '../../src/domain/message.ts';
-import type { DeliveryError } from '../../src/domain/delivery-error.ts';
 import { createSecretBox } from '../../src/secrets/secret-box.ts';
-import { claim, enqueue, newMessage, record, sentRecord } from '../helpers/queue.ts';
+import {
+  claim,
+  enqueue,
+  failure,
+  newMessage,
+  record,
+  retryRecord,
+  sentRecord,
+} from '../helpers/queue.ts';
 import type { Scope } from '../helpers/scope.ts';
 import { countRows, openTestStorage, TEST_DIALECT } from '../helpers/storage.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -37,44 +44,6 @@ function settledLog(events: Storage['events'], count: number) {
     },
     { description: `${count} events readable in order` },
   );
-}
-
-function failure(code: DeliveryError['code'], permanent = false): DeliveryError {
-  return {
-    code,
-    message: code,
-    responseCode: 451,
-    enhancedStatus: '4.0.0',
-    command: 'RCPT TO',
-    response: '451 try later',
-    permanent,
-    hint: null,
-  };
-}
-
-function retryRecord(
-  message: { id: number; leaseExpiresAtMs: number | null; attempts: number },
-  atMs: number,
-  delayMs: number,
-  error = failure('CONNECTION'),
-): AttemptRecord {
-  return {
-    messageId: message.id,
-    leaseExpiresAtMs: message.leaseExpiresAtMs!,
-    attempt: message.attempts + 1,
-    atMs,
-    durationMs: 3,
-    smtpConfigVersion: null,
-    response: null,
-    error,
-    transcript: 'S: 451 try later',
-    next: {
-      status: 'QUEUED',
-      reason: 'retry_scheduled',
-      delayMs,
-      nextAttemptAtMs: atMs + 3 + delayMs,
-    },
-  };
 }
 
 describe(`storage contract (${TEST_DIALECT})`, () => {
