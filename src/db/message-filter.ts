@@ -1,5 +1,5 @@
 import type { DeliveryErrorCode } from '../domain/delivery-error.ts';
-import type { MessageStatus } from '../domain/message.ts';
+import { MESSAGE_STATUSES, type MessageStatus } from '../domain/message.ts';
 import type { DeliveryOutcome } from '../domain/report.ts';
 
 /** Which messages a list, a count or a bulk action is about; absent fields do not filter. */
@@ -46,4 +46,16 @@ export function foldForSearch(text: string): string {
 /** The subject condition, as the live feed applies it (and the reference for both SQLs). */
 export function subjectMatches(subject: string, term: string): boolean {
   return term === '' || foldForSearch(subject).includes(foldForSearch(term));
+}
+
+/**
+ * The statuses a filter that asks for nothing else matches (every status when it names none),
+ * or null when it also asks for something else: such a count is a sum of the counts by status.
+ */
+export function statusesOnly(filter: MessageListFilter): readonly MessageStatus[] | null {
+  for (const [field, value] of Object.entries(filter)) {
+    if (field !== 'statuses' && value !== undefined) return null;
+  }
+  const statuses = filter.statuses ?? [];
+  return statuses.length === 0 ? MESSAGE_STATUSES : [...new Set(statuses)];
 }

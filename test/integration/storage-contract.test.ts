@@ -338,6 +338,20 @@ describe(`storage contract (${TEST_DIALECT})`, () => {
     const check = async (step: string) => {
       const truth = await expected();
       assert.deepEqual(await messages.countByStatus(), truth, step);
+      // totalCount of the unfiltered list and of a status filter, as the dashboard asks.
+      const all = Object.values(truth).reduce((sum, n) => sum + n, 0);
+      assert.equal(await messages.countMatching({}), all, step);
+      assert.equal(
+        await messages.countMatching({ statuses: ['QUEUED', 'SENT', 'QUEUED'] }),
+        truth['QUEUED']! + truth['SENT']!,
+        step,
+      );
+      assert.equal(
+        await messages.countMatching({ statuses: ['QUEUED'], recipient: 'r1@example.com' }),
+        (await messages.idsMatching({ statuses: ['QUEUED'], recipient: 'r1@example.com' }, 1_000))
+          .length,
+        step,
+      );
       const snapshot = await messages.queueSnapshot();
       assert.deepEqual(
         [snapshot.queued, snapshot.processing],

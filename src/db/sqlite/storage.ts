@@ -3,6 +3,7 @@ import type { SecretBox } from '../../secrets/secret-box.ts';
 import type { ChangeSignals, MessageStore, Storage, StorageChange } from '../port.ts';
 import { eq, lt } from 'drizzle-orm';
 import { createMemoryRates } from '../memory-rates.ts';
+import { statusesOnly } from '../message-filter.ts';
 import { serviceKeys, webhookTokens } from './schema.ts';
 import { createApiTokenRepository } from './api-tokens.ts';
 import { setCheckpointRole } from './checkpoints.ts';
@@ -118,7 +119,15 @@ export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptio
     list: (filter, first, afterId) => read(() => repository.list(filter, first, afterId)),
     idsMatching: (filter, limit, afterId) =>
       read(() => repository.idsMatching(filter, limit, afterId)),
-    countMatching: (filter) => read(() => repository.countMatching(filter)),
+    countMatching: (filter) =>
+      read(() => {
+        // The dashboard asks for totalCount with every page, mostly unfiltered or by status:
+        // counting took 27-41 ms of the main thread at a million messages.
+        const statuses = statusesOnly(filter);
+        if (statuses === null) return repository.countMatching(filter);
+        const now = totals.current();
+        return statuses.reduce((sum, status) => sum + now[status], 0);
+      }),
     nextDueInMs: (nowMs) =>
       read(() => {
         const at = repository.nextDueAtMs();
