@@ -288,6 +288,8 @@ describe('the dashboard', () => {
       [...ids].sort((a, b) => Number(b) - Number(a)),
     );
     assert.equal(await page.locator('text=Load older messages').count(), 0);
+    // The total is the first page's, kept: later pages do not count the history again.
+    assert.equal(await page.getAttribute('[data-total]', 'data-total'), String(total));
     await page.close();
   });
 

@@ -156,7 +156,7 @@ export function useFeed(filters: Filters, filterKey: string, authEpoch: number):
   const loadMore = useCallback(() => {
     setState((current) => {
       if (!current.hasNextPage || current.loading) return current;
-      graphql<{ messages: MessagePage }>(MORE_QUERY, {
+      graphql<{ messages: Omit<MessagePage, 'totalCount'> }>(MORE_QUERY, {
         filter: queryFilter.current,
         first: PAGE_SIZE,
         after: current.endCursor,
