@@ -563,14 +563,37 @@ describe(`storage contract (${TEST_DIALECT})`, () => {
     const claimed = (await claim(messages, Date.now(), 10)).map((c) => c.message);
     await record(messages, [
       ...claimed.slice(0, 5).map((m) => sentRecord(m, Date.now())),
-      ...claimed.slice(5).map((m) => retryRecord(m, Date.now(), 3_600_000, failure('TIMEOUT'))),
+      // Attempted a second ago and due again at once.
+      ...claimed.slice(5).map((m) => retryRecord(m, Date.now() - 1_000, 0, failure('TIMEOUT'))),
     ]);
+    // Those five fail again, on configuration version 1: two TIMEOUT attempts each, counted once.
+    const retried = new Set(claimed.slice(5).map((m) => m.id));
+    const again = (await claim(messages, Date.now(), 30)).map((c) => c.message);
+    assert.equal(again.filter((m) => retried.has(m.id)).length, 5);
+    await messages.release(
+      again
+        .filter((m) => !retried.has(m.id))
+        .map((m) => ({ messageId: m.id, leaseExpiresAtMs: m.leaseExpiresAtMs! })),
+      Date.now(),
+      null,
+    );
+    await record(
+      messages,
+      again
+        .filter((m) => retried.has(m.id))
+        .map((m) => ({
+          ...retryRecord(m, Date.now(), 3_600_000, failure('TIMEOUT')),
+          smtpConfigVersion: 1,
+        })),
+    );
     const filters = [
       {},
       { statuses: ['SENT' as const] },
       { statuses: ['QUEUED' as const], everFailed: true },
       { recipient: 'R1@EXAMPLE.COM' },
       { errorCodes: ['TIMEOUT' as const] },
+      { errorCodes: ['TIMEOUT' as const, 'AUTH' as const] },
+      { smtpConfigVersion: 1 },
       { lastErrorCodes: ['TIMEOUT' as const] },
       { subjectContains: 'note 1' },
       { createdAfterMs: T0, createdBeforeMs: T0 + 1 },
