@@ -48,14 +48,19 @@ export function subjectMatches(subject: string, term: string): boolean {
   return term === '' || foldForSearch(subject).includes(foldForSearch(term));
 }
 
+/** The fields a filter sets (a field present with `undefined` does not filter). */
+export function askedFields(filter: MessageListFilter): (keyof MessageListFilter)[] {
+  return (Object.keys(filter) as (keyof MessageListFilter)[]).filter(
+    (field) => filter[field] !== undefined,
+  );
+}
+
 /**
  * The statuses a filter that asks for nothing else matches (every status when it names none),
  * or null when it also asks for something else: such a count is a sum of the counts by status.
  */
 export function statusesOnly(filter: MessageListFilter): readonly MessageStatus[] | null {
-  for (const [field, value] of Object.entries(filter)) {
-    if (field !== 'statuses' && value !== undefined) return null;
-  }
+  if (askedFields(filter).some((field) => field !== 'statuses')) return null;
   const statuses = filter.statuses ?? [];
   return statuses.length === 0 ? MESSAGE_STATUSES : [...new Set(statuses)];
 }

@@ -16,7 +16,7 @@ import type { MessagePage } from '../port.ts';
 import type { Db } from './client.ts';
 import type { MessageWriter } from './message-events-writer.ts';
 import { createCandidatePages } from './candidate-pages.ts';
-import type { MessageListFilter } from '../message-filter.ts';
+import { askedFields, type MessageListFilter } from '../message-filter.ts';
 import { whereOf } from './message-filters.ts';
 import { toMessage } from '../rows.ts';
 import { dispatches, messages } from './schema.ts';
@@ -43,8 +43,7 @@ function byMessageIndexes(filter: MessageListFilter): boolean {
  * deletes a message's attempts with it, so every attempt belongs to a stored message.
  */
 function attemptsOnly(filter: MessageListFilter): SQL | null {
-  const asked = Object.entries(filter).filter(([, value]) => value !== undefined);
-  if (asked.length !== 1) return null;
+  if (askedFields(filter).length !== 1) return null;
   if (filter.errorCodes !== undefined && filter.errorCodes.length > 0) {
     return inArray(dispatches.errorCode, [...filter.errorCodes]);
   }
