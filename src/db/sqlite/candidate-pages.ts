@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
+import { and, count as countRows, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { Db } from './client.ts';
 import type { MessageListFilter } from '../message-filter.ts';
 import { whereOf } from './message-filters.ts';
@@ -13,6 +13,54 @@ type MessageRow = typeof messages.$inferSelect;
 
 /** Subject terms shorter than a trigram can't use the search index. */
 const MIN_SEARCH_LENGTH = 3;
+
+/**
+ * The filter's subject term as one FTS5 phrase (its trigrams in a row, i.e. the term as a
+ * substring, case-folded), or null when it has none the trigram index can serve. The filter's
+ * own condition is still checked on every candidate.
+ */
+function subjectPhrase(filter: MessageListFilter): string | null {
+  const term = filter.subjectContains;
+  if (term === undefined || [...term].length < MIN_SEARCH_LENGTH) return null;
+  return `"${term.replaceAll('"', '""')}"`;
+}
+
+/** At most this many candidates are counted through the trigram index. */
+const MAX_COUNTED_CANDIDATES = 20_000;
+
+/**
+ * How many messages match a filter with a subject term, through the trigram index: its
+ * candidates checked against the whole filter, and the newest messages (not indexed yet) read
+ * directly, as pages do. Null when there is no term the index serves, or when the term is so
+ * common that counting every message is no slower. A count that read every message took
+ * 0.4-0.6 s of the main thread at a million messages for a term matching eleven of them.
+ */
+export function createSubjectCount(db: Db) {
+  const candidates = db.$client.prepare<[string, number, number], { n: number }>(
+    'SELECT count(*) AS n FROM (SELECT rowid FROM messages_subject_search WHERE messages_subject_search MATCH ? AND rowid < ? LIMIT ?)',
+  );
+  const subjectsIndexedThrough = db
+    .select({ id: subjectSearchState.indexedThroughId })
+    .from(subjectSearchState)
+    .where(eq(subjectSearchState.id, 1))
+    .prepare();
+
+  return function countBySubject(filter: MessageListFilter): number | null {
+    const phrase = subjectPhrase(filter);
+    if (phrase === null) return null;
+    const coversBelow = (subjectsIndexedThrough.get()?.id ?? 0) + 1;
+    const found = candidates.get(phrase, coversBelow, MAX_COUNTED_CANDIDATES + 1)?.n ?? 0;
+    if (found > MAX_COUNTED_CANDIDATES) return null;
+    const indexed = sql`${messages.id} IN (SELECT rowid FROM messages_subject_search
+      WHERE messages_subject_search MATCH ${phrase} AND rowid < ${coversBelow})`;
+    const count = (where: SQL | undefined) =>
+      db.select({ n: countRows() }).from(messages).where(where).get()?.n ?? 0;
+    return (
+      count(and(indexed, whereOf(db, filter, { byIdOnly: true }))) +
+      count(and(gte(messages.id, coversBelow), whereOf(db, filter)))
+    );
+  };
+}
 
 /**
  * The newest page of messages matching a filter with a condition that an index outside the
@@ -76,11 +124,8 @@ export function createCandidatePages(db: Db) {
         coversBelow: Number.MAX_SAFE_INTEGER,
       };
     }
-    const term = filter.subjectContains;
-    if (term !== undefined && [...term].length >= MIN_SEARCH_LENGTH) {
-      // One FTS5 phrase: its trigrams in a row, i.e. the term as a substring (case-folded). The
-      // filter's own condition is still checked on every candidate.
-      const phrase = `"${term.replaceAll('"', '""')}"`;
+    const phrase = subjectPhrase(filter);
+    if (phrase !== null) {
       return {
         lookups: [(before: number) => bySubject.all(phrase, before, WINDOW)],
         // Subjects are indexed in the background (subject-search.ts), shortly after insert.

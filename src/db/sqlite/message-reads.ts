@@ -15,7 +15,7 @@ import type { Message } from '../../domain/message.ts';
 import type { MessagePage } from '../port.ts';
 import type { Db } from './client.ts';
 import type { MessageWriter } from './message-events-writer.ts';
-import { createCandidatePages } from './candidate-pages.ts';
+import { createCandidatePages, createSubjectCount } from './candidate-pages.ts';
 import { askedFields, type MessageListFilter } from '../message-filter.ts';
 import { whereOf } from './message-filters.ts';
 import { toMessage } from '../rows.ts';
@@ -56,6 +56,7 @@ function attemptsOnly(filter: MessageListFilter): SQL | null {
 /** Queries over messages; nothing here writes. */
 export function createMessageReads(db: Db, { findById }: Pick<MessageWriter, 'findById'>) {
   const pageFromCandidates = createCandidatePages(db);
+  const countBySubject = createSubjectCount(db);
   // The oldest QUEUED message is the one with the lowest id, since creation times follow ids
   // (creation-order.ts): the first entry of the (status, id) index for QUEUED, then a primary-key
   // read. min(created_at) read every QUEUED row: 160 ms on the main thread per /metrics scrape
@@ -131,7 +132,11 @@ export function createMessageReads(db: Db, { findById }: Pick<MessageWriter, 'fi
             .get()?.n ?? 0
         );
       }
-      return db.select({ n: count() }).from(messages).where(whereOf(db, filter)).get()?.n ?? 0;
+      return (
+        countBySubject(filter) ??
+        db.select({ n: count() }).from(messages).where(whereOf(db, filter)).get()?.n ??
+        0
+      );
     },
 
     /** The earliest time something becomes claimable, or null when nothing is waiting. */
