@@ -25,6 +25,18 @@ function subjectPhrase(filter: MessageListFilter): string | null {
   return `"${term.replaceAll('"', '""')}"`;
 }
 
+/**
+ * How far the background indexer has gone (subject-search.ts): messages with ids above it are
+ * not in the trigram index yet, and are read directly.
+ */
+function prepareIndexedThrough(db: Db) {
+  return db
+    .select({ id: subjectSearchState.indexedThroughId })
+    .from(subjectSearchState)
+    .where(eq(subjectSearchState.id, 1))
+    .prepare();
+}
+
 /** At most this many candidates are counted through the trigram index. */
 const MAX_COUNTED_CANDIDATES = 20_000;
 
@@ -39,11 +51,7 @@ export function createSubjectCount(db: Db) {
   const candidates = db.$client.prepare<[string, number, number], { n: number }>(
     'SELECT count(*) AS n FROM (SELECT rowid FROM messages_subject_search WHERE messages_subject_search MATCH ? AND rowid < ? LIMIT ?)',
   );
-  const subjectsIndexedThrough = db
-    .select({ id: subjectSearchState.indexedThroughId })
-    .from(subjectSearchState)
-    .where(eq(subjectSearchState.id, 1))
-    .prepare();
+  const subjectsIndexedThrough = prepareIndexedThrough(db);
 
   return function countBySubject(filter: MessageListFilter): number | null {
     const phrase = subjectPhrase(filter);
@@ -95,11 +103,7 @@ export function createCandidatePages(db: Db) {
     'SELECT rowid AS id FROM messages_subject_search WHERE messages_subject_search MATCH ? AND rowid < ? ORDER BY rowid DESC LIMIT ?',
   );
 
-  const subjectsIndexedThrough = db
-    .select({ id: subjectSearchState.indexedThroughId })
-    .from(subjectSearchState)
-    .where(eq(subjectSearchState.id, 1))
-    .prepare();
+  const subjectsIndexedThrough = prepareIndexedThrough(db);
 
   interface Drivers {
     /** The index lookups that propose candidates, one per key. */
