@@ -1,25 +1,13 @@
-import {
-  and,
-  asc,
-  count,
-  countDistinct,
-  desc,
-  eq,
-  inArray,
-  lt,
-  min,
-  sql,
-  type SQL,
-} from 'drizzle-orm';
+import { and, asc, count, desc, eq, lt, min, sql } from 'drizzle-orm';
 import type { Message } from '../../domain/message.ts';
 import type { MessagePage } from '../port.ts';
 import type { Db } from './client.ts';
 import type { MessageWriter } from './message-events-writer.ts';
-import { createCandidatePages, createSubjectCount } from './candidate-pages.ts';
-import { askedFields, type MessageListFilter } from '../message-filter.ts';
+import { createCandidateCount, createCandidatePages } from './candidate-pages.ts';
+import type { MessageListFilter } from '../message-filter.ts';
 import { whereOf } from './message-filters.ts';
 import { toMessage } from '../rows.ts';
-import { dispatches, messages } from './schema.ts';
+import { messages } from './schema.ts';
 import { messageReadColumns } from './message-columns.ts';
 import { indexedBy } from './message-queue-statements.ts';
 
@@ -35,28 +23,10 @@ function byMessageIndexes(filter: MessageListFilter): boolean {
   return statuses.length > 0 && !statuses.includes('SENT');
 }
 
-/**
- * The attempts a filter that asks only what some attempt did (its error code, or its
- * configuration version) is about, or null when it asks anything else. Such a count walks those
- * attempts' index, not every message with a look-up in the attempts for each: 0.3-0.4 s of the
- * main thread at a million messages when the dashboard filtered by an error code. Retention
- * deletes a message's attempts with it, so every attempt belongs to a stored message.
- */
-function attemptsOnly(filter: MessageListFilter): SQL | null {
-  if (askedFields(filter).length !== 1) return null;
-  if (filter.errorCodes !== undefined && filter.errorCodes.length > 0) {
-    return inArray(dispatches.errorCode, [...filter.errorCodes]);
-  }
-  if (filter.smtpConfigVersion !== undefined) {
-    return eq(dispatches.smtpConfigVersion, filter.smtpConfigVersion);
-  }
-  return null;
-}
-
 /** Queries over messages; nothing here writes. */
 export function createMessageReads(db: Db, { findById }: Pick<MessageWriter, 'findById'>) {
   const pageFromCandidates = createCandidatePages(db);
-  const countBySubject = createSubjectCount(db);
+  const countFromCandidates = createCandidateCount(db);
   // The oldest QUEUED message is the one with the lowest id, since creation times follow ids
   // (creation-order.ts): the first entry of the (status, id) index for QUEUED, then a primary-key
   // read. min(created_at) read every QUEUED row: 160 ms on the main thread per /metrics scrape
@@ -122,18 +92,8 @@ export function createMessageReads(db: Db, { findById }: Pick<MessageWriter, 'fi
 
     /** How many messages match `filter`. */
     countMatching(filter: MessageListFilter): number {
-      const attempts = attemptsOnly(filter);
-      if (attempts !== null) {
-        return (
-          db
-            .select({ n: countDistinct(dispatches.messageId) })
-            .from(dispatches)
-            .where(attempts)
-            .get()?.n ?? 0
-        );
-      }
       return (
-        countBySubject(filter) ??
+        countFromCandidates(filter) ??
         db.select({ n: count() }).from(messages).where(whereOf(db, filter)).get()?.n ??
         0
       );
