@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { threadEntry } from '../thread-entry.ts';
 import type { MessageEvent } from '../domain/message.ts';
 import type { Logger } from '../logger.ts';
 import type { AttemptReport } from './attempt-observer.ts';
@@ -42,24 +43,6 @@ export interface DeliveryThreadHooks {
   now?: () => number;
 }
 
-/**
- * The thread's entry: in the production build (dist/, `npm start`), the thread's own bundle,
- * which scripts/build-server.ts writes at the top of dist/ beside the file this code is bundled
- * into; from the sources (tsx: tests, development), a two-line bootstrap that registers tsx in
- * the thread first, since Node 20 does not apply `--import tsx` to a worker's entry module.
- */
-function threadEntry(): { code: URL | string; eval: boolean } {
-  if (import.meta.url.endsWith('.js')) {
-    return { code: new URL('./delivery-thread.js', import.meta.url), eval: false };
-  }
-  const entry = new URL('./delivery-thread.ts', import.meta.url).href;
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  return {
-    code: `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`,
-    eval: true,
-  };
-}
-
 export interface SpawnedDeliveryThread {
   /** Hands the thread its options; resolves once it is ready. Once only. */
   start(
@@ -77,7 +60,7 @@ export interface SpawnedDeliveryThread {
  * waits for `start`. Until then it keeps no process alive.
  */
 export function spawnDeliveryThread(): SpawnedDeliveryThread {
-  const entry = threadEntry();
+  const entry = threadEntry(import.meta.url, 'delivery-thread');
   const signal = createWakeSignal();
   const thread = new Worker(entry.code, { eval: entry.eval, workerData: null });
   thread.unref();
