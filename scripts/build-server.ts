@@ -1,5 +1,5 @@
 // `npm run build:server`: the production build in dist/, what `npm start` runs. The service and
-// its delivery thread are bundled with their dependencies (esbuild), so that start-up reads a
+// its threads are bundled with their dependencies (esbuild), so that start-up reads a
 // few dozen files instead of about a thousand modules: Node's module loading (resolving, reading,
 // compiling one module at a time) was most of the start. Types are checked by `npm run check`,
 // not here.
@@ -29,10 +29,14 @@ const nodeCryptoHash: Plugin = {
 rmSync(outdir, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
-  // Both entries at the top of dist/, beside their chunks: src/resources.ts finds the
-  // repository's root one level up from any of them, and the delivery thread's host finds
-  // delivery-thread.js beside itself.
-  entryPoints: { main: 'src/main.ts', 'delivery-thread': 'src/delivery/delivery-thread.ts' },
+  // Every entry at the top of dist/, beside their chunks: src/resources.ts finds the
+  // repository's root one level up from any of them, and each thread's host finds its thread's
+  // entry beside itself (src/thread-entry.ts).
+  entryPoints: {
+    main: 'src/main.ts',
+    'delivery-thread': 'src/delivery/delivery-thread.ts',
+    'count-thread': 'src/db/sqlite/count-thread.ts',
+  },
   outdir,
   chunkNames: 'chunk-[hash]',
   bundle: true,

@@ -1,10 +1,10 @@
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import { foldForSearch } from '../message-filter.ts';
 import { describeDatabaseFileError } from './file-errors.ts';
 import { preparePrivateDatabaseFile } from './file-modes.ts';
 import { resourcePath } from '../../resources.ts';
+import { registerSqlFunctions } from './sql-functions.ts';
 import * as schema from './schema.ts';
 
 /** Drizzle over the connection; `$client` is the better-sqlite3 handle, for what drizzle can't model. */
@@ -54,10 +54,7 @@ export function openDatabase(path: string, options: DatabaseOptions = {}): Datab
   // A second process (or a restart racing the old one) waits instead of failing at once; past
   // this, writes fail with SQLITE_BUSY, which callers report as storage unavailable.
   sqlite.pragma(`busy_timeout = ${Math.max(0, Math.round(busyTimeoutMs))}`);
-  // Subject searches fold text the application's way (message-filter.ts), in SQL too.
-  sqlite.function('mailscope_fold', { deterministic: true }, (text: unknown) =>
-    typeof text === 'string' ? foldForSearch(text) : text,
-  );
+  registerSqlFunctions(sqlite);
   const db = drizzle(sqlite, { schema });
   if (runMigrations) migrate(db, { migrationsFolder });
   return {
@@ -73,4 +70,16 @@ export function openDatabase(path: string, options: DatabaseOptions = {}): Datab
       sqlite.close();
     },
   };
+}
+
+/**
+ * A read-only connection to the database file at `path`, opened beside a running service (so
+ * the file, its WAL and its shared memory exist): it can never take the write lock from the
+ * service's writers, and reads each statement from the last commit.
+ */
+export function openReadOnlyDatabase(path: string): DatabaseHandle {
+  const sqlite = new Database(path, { readonly: true, fileMustExist: true });
+  sqlite.pragma('busy_timeout = 5000');
+  registerSqlFunctions(sqlite);
+  return { db: drizzle(sqlite, { schema }), close: () => sqlite.close() };
 }

@@ -1,9 +1,10 @@
-import { and, asc, count, desc, eq, lt, min, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, lt, min, sql } from 'drizzle-orm';
 import type { Message } from '../../domain/message.ts';
 import type { MessagePage } from '../port.ts';
 import type { Db } from './client.ts';
 import type { MessageWriter } from './message-events-writer.ts';
-import { createCandidateCount, createCandidatePages } from './candidate-pages.ts';
+import { createCandidatePages } from './candidate-pages.ts';
+import { createFilterCount } from './filter-count.ts';
 import type { MessageListFilter } from '../message-filter.ts';
 import { whereOf } from './message-filters.ts';
 import { toMessage } from '../rows.ts';
@@ -26,7 +27,6 @@ function byMessageIndexes(filter: MessageListFilter): boolean {
 /** Queries over messages; nothing here writes. */
 export function createMessageReads(db: Db, { findById }: Pick<MessageWriter, 'findById'>) {
   const pageFromCandidates = createCandidatePages(db);
-  const countFromCandidates = createCandidateCount(db);
   // The oldest QUEUED message is the one with the lowest id, since creation times follow ids
   // (creation-order.ts): the first entry of the (status, id) index for QUEUED, then a primary-key
   // read. min(created_at) read every QUEUED row: 160 ms on the main thread per /metrics scrape
@@ -91,13 +91,7 @@ export function createMessageReads(db: Db, { findById }: Pick<MessageWriter, 'fi
     },
 
     /** How many messages match `filter`. */
-    countMatching(filter: MessageListFilter): number {
-      return (
-        countFromCandidates(filter) ??
-        db.select({ n: count() }).from(messages).where(whereOf(db, filter)).get()?.n ??
-        0
-      );
-    },
+    countMatching: createFilterCount(db),
 
     /** The earliest time something becomes claimable, or null when nothing is waiting. */
     nextDueAtMs(): number | null {
