@@ -3,8 +3,8 @@
  * dispatches and events (seeded once through the repository code and cached under .tmp/bench),
  * then the service started on a copy of it: time to ready, the first page of `messages` for each
  * filter, `deliveryStats`, `message(id)` with dispatches, each BENCH_QUERY_RUNS (100) times in a
- * row after 20 untimed runs; then BENCH_IDLE_SUBSCRIBERS (1,000) subscribers connect and the
- * service's RSS is read. Start-up on an empty database is measured alongside for comparison.
+ * row after 20 untimed runs; other requests' latency while a count reads every message; then
+ * BENCH_IDLE_SUBSCRIBERS (1,000) subscribers connect and the service's RSS is read. Start-up on an empty database is measured alongside for comparison.
  */
 import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
@@ -81,6 +81,36 @@ async function startupMs(
   return times;
 }
 
+/**
+ * What everyone else waits while a dashboard counts a filter that reads every message (a word in
+ * every subject): one client asks for such a page with its totalCount, BENCH_STALL_COUNTS (5)
+ * times in a row, while another sends `{ __typename }` one after another; the latter's
+ * latencies, sorted.
+ */
+async function requestsWhileCounting(
+  url: string,
+): Promise<{ latencies: number[]; counts: number; ms: number }> {
+  const counts = positiveInt('BENCH_STALL_COUNTS', env['BENCH_STALL_COUNTS'], 5);
+  const filter = { subjectContains: 'has shipped' };
+  const latencies: number[] = [];
+  let counting = true;
+  const started = performance.now();
+  const dashboard = (async () => {
+    try {
+      for (let i = 0; i < counts; i++) await graphqlData(url, PAGE_WITH_COUNT, { filter });
+    } finally {
+      counting = false;
+    }
+  })();
+  while (counting) {
+    const sent = performance.now();
+    await graphqlData(url, '{ __typename }', {});
+    latencies.push(performance.now() - sent);
+  }
+  await dashboard;
+  return { latencies: latencies.sort((a, b) => a - b), counts, ms: performance.now() - started };
+}
+
 export async function runHistory(): Promise<BenchRow[]> {
   const n = settings.messages;
   console.log(`history: ${fmt(n)} messages`);
@@ -147,6 +177,7 @@ export async function runHistory(): Promise<BenchRow[]> {
           { createdBefore: new Date(Date.now() - 15 * 86_400_000).toISOString() },
         ],
         ['subjectContains', { subjectContains: 'order 12345' }],
+        ['subjectContains, every message', { subjectContains: 'has shipped' }],
         ['smtpConfigVersion 1', { smtpConfigVersion: 1 }],
         [
           'status ABANDONED + errorCode',
@@ -181,6 +212,22 @@ export async function runHistory(): Promise<BenchRow[]> {
       rows.push(pageRow);
       rows.push(
         info('messages first page with totalCount, worst p95', `${fmt(worstCountP95, 1)} ms`),
+      );
+
+      const stalls = await requestsWhileCounting(url);
+      console.log(
+        `  { __typename } while totalCount reads every message (${fmt(stalls.counts)} counts, ` +
+          `${fmt(stalls.ms)} ms): p50 ${fmt(percentile(stalls.latencies, 50), 2)} ms, ` +
+          `p99 ${fmt(percentile(stalls.latencies, 99), 2)} ms, max ${fmt(stalls.latencies.at(-1)!, 1)} ms`,
+      );
+      rows.push(
+        atMost(
+          'other requests while totalCount reads every message, p99',
+          percentile(stalls.latencies, 99),
+          50,
+          'ms',
+          2,
+        ),
       );
 
       const day = await time(() => graphqlData(url, STATS, {}), settings.runs);
