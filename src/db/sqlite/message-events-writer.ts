@@ -1,9 +1,10 @@
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, isNull, sql } from 'drizzle-orm';
 import type { MessageEvent } from '../../domain/message.ts';
 import type { Db } from './client.ts';
 import { toEvent } from '../rows.ts';
 import { messageEvents, messages, suppressions } from './schema.ts';
 import { messageReadColumns } from './message-columns.ts';
+import { prepareDirect } from './direct-statement.ts';
 import { createCounterBatch, type CounterBatch } from '../counters.ts';
 import type { StatsRepository } from './stats.ts';
 
@@ -28,29 +29,36 @@ export function createMessageWriter(db: Db, stats: StatsRepository) {
     .prepare();
 
   /** Whether this recipient key is on the suppression list now. */
-  const isSuppressed = db
-    .select({ id: suppressions.id })
-    .from(suppressions)
-    .where(and(eq(suppressions.addressKey, p('key')), isNull(suppressions.removedAt)))
-    .prepare();
+  const suppressionId = { id: suppressions.id };
+  const isSuppressed = prepareDirect<{ id: number }>(
+    db,
+    db
+      .select(suppressionId)
+      .from(suppressions)
+      .where(and(eq(suppressions.addressKey, p('key')), isNull(suppressions.removedAt))),
+    suppressionId,
+  );
 
-  const insertEvent = db
-    .insert(messageEvents)
-    .values({
-      messageId: p('messageId'),
-      at: p('atMs'),
-      status: p('status'),
-      previousStatus: p('previousStatus'),
-      reason: p('reason'),
-      attempt: p('attempt'),
-      error: p('error'),
-      smtpConfigVersion: p('smtpConfigVersion'),
-      outcome: p('outcome'),
-      report: p('report'),
-      reportKey: p('reportKey'),
-    })
-    .returning()
-    .prepare();
+  const insertEvent = prepareDirect<typeof messageEvents.$inferSelect>(
+    db,
+    db
+      .insert(messageEvents)
+      .values({
+        messageId: p('messageId'),
+        at: p('atMs'),
+        status: p('status'),
+        previousStatus: p('previousStatus'),
+        reason: p('reason'),
+        attempt: p('attempt'),
+        error: p('error'),
+        smtpConfigVersion: p('smtpConfigVersion'),
+        outcome: p('outcome'),
+        report: p('report'),
+        reportKey: p('reportKey'),
+      })
+      .returning(),
+    getTableColumns(messageEvents),
+  );
 
   function appendEvent(
     counters: CounterBatch,

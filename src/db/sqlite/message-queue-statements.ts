@@ -2,6 +2,7 @@ import { and, asc, eq, gt, inArray, lte, sql, type SQL, type SQLWrapper } from '
 import type { Db } from './client.ts';
 import { dispatches, messages, submissions } from './schema.ts';
 import { messageReadColumns } from './message-columns.ts';
+import { prepareDirect } from './direct-statement.ts';
 
 /**
  * `messages` read through one of the queue's partial indexes, named: without statistics the
@@ -24,33 +25,36 @@ export function prepareQueueStatements(db: Db) {
     .where(eq(messages.idempotencyKey, p('key')))
     .prepare();
 
-  const insertMessage = db
-    .insert(messages)
-    .values({
-      recipient: p('recipient'),
-      recipientKey: p('recipientKey'),
-      subject: p('subject'),
-      text: p('text'),
-      html: p('html'),
-      headers: p('headers'),
-      status: p('status'),
-      attempts: 0,
-      maxAttempts: p('maxAttempts'),
-      attemptsAtRetry: 0,
-      messageId: p('messageId'),
-      idempotencyKey: p('idempotencyKey'),
-      requestHash: p('requestHash'),
-      submissionId: p('submissionId'),
-      submittedBy: p('submittedBy'),
-      // Never before the previous message's creation time, even if the clock went back: with
-      // ids and creation times in the same order, a time range is an id range (see
-      // message-filters.ts), which is what keeps time filters fast on a large history.
-      createdAt: sql`max(${p('now')}, coalesce((select ${messages.createdAt} from ${messages} order by ${messages.id} desc limit 1), 0))`,
-      updatedAt: p('now'),
-      nextAttemptAt: p('nextAttemptAt'),
-    })
-    .returning()
-    .prepare();
+  const insertMessage = prepareDirect<typeof messages.$inferSelect>(
+    db,
+    db
+      .insert(messages)
+      .values({
+        recipient: p('recipient'),
+        recipientKey: p('recipientKey'),
+        subject: p('subject'),
+        text: p('text'),
+        html: p('html'),
+        headers: p('headers'),
+        status: p('status'),
+        attempts: 0,
+        maxAttempts: p('maxAttempts'),
+        attemptsAtRetry: 0,
+        messageId: p('messageId'),
+        idempotencyKey: p('idempotencyKey'),
+        requestHash: p('requestHash'),
+        submissionId: p('submissionId'),
+        submittedBy: p('submittedBy'),
+        // Never before the previous message's creation time, even if the clock went back: with
+        // ids and creation times in the same order, a time range is an id range (see
+        // message-filters.ts), which is what keeps time filters fast on a large history.
+        createdAt: sql`max(${p('now')}, coalesce((select ${messages.createdAt} from ${messages} order by ${messages.id} desc limit 1), 0))`,
+        updatedAt: p('now'),
+        nextAttemptAt: p('nextAttemptAt'),
+      })
+      .returning(),
+    messageReadColumns,
+  );
 
   const insertSubmission = db
     .insert(submissions)
