@@ -104,16 +104,14 @@ test('a direct insert stores and returns what drizzle does, JSON and nulls inclu
     attempt: 1,
     error,
   })!;
-  const again = event()
-    .prepare()
-    .get({
-      messageId: directRow.id,
-      at: 5,
-      status: 'QUEUED',
-      reason: 'retry_scheduled',
-      attempt: 1,
-      error,
-    })!;
+  const again = event().prepare().get({
+    messageId: directRow.id,
+    at: 5,
+    status: 'QUEUED',
+    reason: 'retry_scheduled',
+    attempt: 1,
+    error,
+  })!;
   assert.deepEqual(row.error, error);
   assert.deepEqual({ ...row, seq: 0 }, { ...again, seq: 0 });
 });
