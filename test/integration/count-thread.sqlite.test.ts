@@ -14,6 +14,7 @@ import { RECIPIENT_CASES, SUBJECT_CASES } from '../helpers/filter-cases.ts';
 import { failure, newMessage, retryRecord, sentRecord } from '../helpers/queue.ts';
 import { closeWith, fileScope } from '../helpers/scope.ts';
 import { tempDir } from '../helpers/service.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 // Counts by filter run in a thread of their own once the history is large (count-thread.ts),
 // on a read-only connection: there they give the main connection's answer for every kind of
@@ -117,6 +118,20 @@ test('a count sees every message committed before it was asked', async () => {
     messages.enqueueMany([newMessage(1_000 + k, { subject: 'just committed' })], Date.now());
     assert.equal(await thread.count({ subjectContains: 'just committed' }), k);
   }
+});
+
+test('an idle thread ends, and the next count starts another', async () => {
+  const brief = createCountThread(path, { idleMs: 20 });
+  closeWith(fileScope, () => brief.close());
+  assert.equal(brief.running(), false, 'started by the first count, not before');
+  assert.equal(await brief.count({ subjectContains: 'invoice' }), 6);
+  await waitFor(() => !brief.running(), { description: 'the idle thread to end' });
+  messages.enqueueMany([newMessage(2_000, { subject: 'Invoice, later' })], Date.now());
+  assert.equal(await brief.count({ subjectContains: 'invoice' }), 7);
+  assert.equal(brief.running(), true);
+  // A count asked while another runs keeps the thread: both are answered.
+  const both = await Promise.all([brief.count({}), brief.count({ subjectContains: 'later' })]);
+  assert.deepEqual(both, [stored.length + 4, 1]);
 });
 
 test('a thread that cannot open the database fails its counts, and the storage counts itself', async () => {
