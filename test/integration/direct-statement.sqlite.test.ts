@@ -96,22 +96,16 @@ test('a direct insert stores and returns what drizzle does, JSON and nulls inclu
     getTableColumns(messageEvents),
   );
   const error = failure('RECIPIENT_REJECTED', true);
-  const row = directEvent.get({
+  const change = {
     messageId: directRow.id,
     at: 5,
     status: 'QUEUED',
     reason: 'retry_scheduled',
     attempt: 1,
     error,
-  })!;
-  const again = event().prepare().get({
-    messageId: directRow.id,
-    at: 5,
-    status: 'QUEUED',
-    reason: 'retry_scheduled',
-    attempt: 1,
-    error,
-  })!;
+  };
+  const row = directEvent.get(change)!;
+  const again = event().prepare().get(change)!;
   assert.deepEqual(row.error, error);
   assert.deepEqual({ ...row, seq: 0 }, { ...again, seq: 0 });
 });
