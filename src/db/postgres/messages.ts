@@ -1,6 +1,11 @@
 import type pg from 'pg';
 import type { DeliveryErrorCode } from '../../domain/delivery-error.ts';
-import { zeroStatusCounts, type Message, type MessageEvent } from '../../domain/message.ts';
+import {
+  zeroStatusCounts,
+  type Message,
+  type MessageEvent,
+  type StatusCounts,
+} from '../../domain/message.ts';
 import type { MessageStatus } from '../../domain/message.ts';
 import { createCounterBatch } from '../counters.ts';
 import type { MessageActions, MessageReads, StoredTransition } from '../port.ts';
@@ -9,6 +14,7 @@ import { DB_NOW_MS, type PostgresClient } from './client.ts';
 import { messageColumns } from './columns.ts';
 import { appendEvents, writeCounters } from './event-writer.ts';
 import { filterCondition } from './filters.ts';
+import { statusesOnly } from '../message-filter.ts';
 
 const FIND = {
   name: 'mailscope-find-message',
@@ -35,21 +41,38 @@ const NEXT_DUE = {
 // id; ids and creation times follow each other up to the instances' clock skew). One pass over
 // every QUEUED row for min(created_at) took ~110 ms per /metrics scrape beside a backlog of
 // 100,000 deferred retries; this takes 10-45 ms.
-const QUEUE_SNAPSHOT = {
-  name: 'mailscope-queue-snapshot',
-  text: `SELECT (SELECT count(*) FROM messages WHERE status = 'QUEUED') AS queued,
-      (SELECT count(*) FROM messages WHERE status = 'PROCESSING') AS processing,
-      (SELECT created_at FROM messages
-        WHERE id = (SELECT min(id) FROM messages WHERE status = 'QUEUED')) AS "oldestQueuedAtMs"`,
-};
-
+/**
+ * Counts by status as the database keeps them (drizzle/postgres/0014): what the fold job has
+ * added into stat_counters and the increments not folded yet, in one snapshot. A grouped count
+ * of the table took 38 ms at 110,000 messages and grew with the history.
+ */
 const BY_STATUS = {
   name: 'mailscope-count-by-status',
-  text: `SELECT status, count(*) AS n FROM messages GROUP BY status`,
+  text: `SELECT key AS status, sum(count)::bigint AS n FROM (
+      SELECT key, count FROM stat_counters
+      WHERE resolution_ms = 0 AND bucket_start = 0 AND metric = 'status'
+      UNION ALL
+      SELECT key, count FROM stat_counter_deltas
+      WHERE resolution_ms = 0 AND bucket_start = 0 AND metric = 'status') c
+    GROUP BY key`,
+};
+
+/** The oldest QUEUED message is the first in the queue's order (lowest id). */
+const OLDEST_QUEUED = {
+  name: 'mailscope-oldest-queued',
+  text: `SELECT created_at AS "createdAt" FROM messages
+    WHERE id = (SELECT min(id) FROM messages WHERE status = 'QUEUED')`,
 };
 
 /** Reads over messages on PostgreSQL; nothing here writes. */
 export function createPostgresMessageReads(client: PostgresClient): MessageReads {
+  async function countByStatus(): Promise<StatusCounts> {
+    const counts = zeroStatusCounts();
+    const { rows } = await client.query<{ status: MessageStatus; n: number }>(BY_STATUS);
+    for (const row of rows) counts[row.status] = row.n;
+    return counts;
+  }
+
   return {
     async find(id) {
       const { rows } = await client.query<MessageRow>({ ...FIND, values: [id] });
@@ -87,6 +110,12 @@ export function createPostgresMessageReads(client: PostgresClient): MessageReads
     },
 
     async countMatching(filter) {
+      // The dashboard asks for totalCount with every list, mostly unfiltered or by status.
+      const statuses = statusesOnly(filter);
+      if (statuses !== null) {
+        const counts = await countByStatus();
+        return statuses.reduce((sum, status) => sum + counts[status], 0);
+      }
       const where = filterCondition(filter);
       const { rows } = await client.query<{ n: number }>(
         `SELECT count(*) AS n FROM messages m WHERE ${where.sql}`,
@@ -107,20 +136,18 @@ export function createPostgresMessageReads(client: PostgresClient): MessageReads
     },
 
     async queueSnapshot() {
-      const { rows } = await client.query<{
-        queued: number;
-        processing: number;
-        oldestQueuedAtMs: number | null;
-      }>(QUEUE_SNAPSHOT);
-      return rows[0] ?? { queued: 0, processing: 0, oldestQueuedAtMs: null };
+      const [counts, oldest] = await Promise.all([
+        countByStatus(),
+        client.query<{ createdAt: number }>(OLDEST_QUEUED),
+      ]);
+      return {
+        queued: counts.QUEUED,
+        processing: counts.PROCESSING,
+        oldestQueuedAtMs: oldest.rows[0]?.createdAt ?? null,
+      };
     },
 
-    async countByStatus() {
-      const counts = zeroStatusCounts();
-      const { rows } = await client.query<{ status: MessageStatus; n: number }>(BY_STATUS);
-      for (const row of rows) counts[row.status] = row.n;
-      return counts;
-    },
+    countByStatus,
   };
 }
 
