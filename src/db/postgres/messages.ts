@@ -36,11 +36,6 @@ const NEXT_DUE = {
       ${DB_NOW_MS} AS "nowMs"`,
 };
 
-// Each part through an index: the counts over the queue's partial indexes (index-only once
-// vacuumed), the oldest QUEUED message as the first of them in the queue's order (its lowest
-// id; ids and creation times follow each other up to the instances' clock skew). One pass over
-// every QUEUED row for min(created_at) took ~110 ms per /metrics scrape beside a backlog of
-// 100,000 deferred retries; this takes 10-45 ms.
 /**
  * Counts by status as the database keeps them (drizzle/postgres/0014): what the fold job has
  * added into stat_counters and the increments not folded yet, in one snapshot. A grouped count
@@ -57,7 +52,12 @@ const BY_STATUS = {
     GROUP BY key`,
 };
 
-/** The oldest QUEUED message is the first in the queue's order (lowest id). */
+/**
+ * The oldest QUEUED message is the first in the queue's order: its lowest id (ids and creation
+ * times follow each other up to the instances' clock skew), through the (status, id) index. One
+ * pass over every QUEUED row for min(created_at) took ~110 ms per /metrics scrape beside a
+ * backlog of 100,000 deferred retries.
+ */
 const OLDEST_QUEUED = {
   name: 'mailscope-oldest-queued',
   text: `SELECT created_at AS "createdAt" FROM messages
