@@ -140,12 +140,14 @@ test('a thread that cannot open the database fails its counts, and the storage c
   await assert.rejects(missing.count({})); // started again, and failed again
   await missing.close();
 
-  // The storage with every count sent to its thread: answers as before, and closes it.
+  // The storage with every count sent to its thread (once its feed keeps the counts by status,
+  // as the service's does): answers as before, and closes it.
   const storage = await openStorage(
     { dialect: 'sqlite', path: join(dir.path, 'storage.db'), countsOffThreadFrom: 0 },
     { role: 'main', secrets: null },
   );
   try {
+    await storage.startFeed({ publish: () => {} });
     await storage.messages.enqueueMany(
       ['Straße', 'STRASSE', 'Invoice'].map((subject, k) => newMessage(k, { subject })),
       Date.now(),

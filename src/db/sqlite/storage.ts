@@ -125,10 +125,14 @@ export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptio
   const countThread =
     delivery || options.path === ':memory:' ? null : createCountThread(options.path);
   const offThreadFrom = options.countsOffThreadFrom ?? 10_000;
+  // How many messages are stored is known cheaply only while the feed keeps the counts by status
+  // (status-totals.ts); without it (a command-line tool) counting them would double the work.
+  let feedRunning = false;
   const countFiltered = (filter: MessageListFilter): Promise<number> => {
     const inHere = () => read(() => repository.countMatching(filter));
+    if (countThread === null || !feedRunning) return inHere();
     const stored = Object.values(totals.current()).reduce((sum, n) => sum + n, 0);
-    if (countThread === null || stored < offThreadFrom) return inHere();
+    if (stored < offThreadFrom) return inHere();
     // A thread that cannot count (it failed to start) must not take totalCount down with it.
     return countThread.count(filter).catch(inHere);
   };
@@ -323,6 +327,7 @@ export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptio
         publish(published);
       }, events);
       totals.follow();
+      feedRunning = true;
       return { committed: ordered, close: async () => {} };
     },
     startBackgroundJobs(onError) {
