@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { onCleanup } from '../lib/cleanup.ts';
-import { fmt, percentile, positiveInt } from '../lib/figures.ts';
+import { fmt, percentile, positiveInt, waitUntil } from '../lib/figures.ts';
 import { getStatus, graphql } from '../lib/graphql-client.ts';
 import { runConcurrently, type LoadResult } from '../lib/load.ts';
 import { createBenchDatabase } from '../lib/postgres-database.ts';
@@ -18,7 +18,7 @@ import { atMost, info, type BenchRow } from '../lib/report.ts';
 import { seedDeferredBacklog } from '../lib/seed-backlog.ts';
 import { startServiceProcess, type ServiceOptions } from '../lib/service-process.ts';
 import type { StorageDescriptor } from '../../src/db/open-storage.ts';
-import { startSink } from '../lib/sink.ts';
+import { startSink, type Sink } from '../lib/sink.ts';
 
 const env = process.env;
 const settings = {
@@ -27,7 +27,9 @@ const settings = {
 };
 /** Within the default DELIVERY_RETRY_MAX_MS, so the backlog is not due during the run. */
 const RETRY_IN_MS = 30 * 60_000;
-const METRICS_SCRAPES = 20;
+/** Enough that p99 is not simply the slowest scrape. */
+const METRICS_SCRAPES = 200;
+const WARM_UP_CALLS = 500;
 
 const SEND = 'mutation ($input: SendEmailInput!) { sendEmail(input: $input) { id } }';
 let sequence = 0;
@@ -55,16 +57,24 @@ interface Target {
   storage: StorageDescriptor;
 }
 
-async function measure(target: Target, sinkPort: number): Promise<Figures> {
-  const smtp = `smtp://127.0.0.1:${sinkPort}/?disable_starttls=true`;
+async function measure(target: Target, sink: Sink): Promise<Figures> {
+  const smtp = `smtp://127.0.0.1:${sink.port}/?disable_starttls=true`;
+  const receivedBefore = sink.receivedCount;
   const service = await startServiceProcess({
     ...target.service,
     env: { ...target.service.env, SMTP_CONNECTION_URI: smtp },
   });
   try {
-    await runConcurrently(500, 4, send(service.url)); // warm-up: JIT, pages, pooled connections
+    // Warm-up: JIT, pages, pooled connections.
+    await runConcurrently(WARM_UP_CALLS, 4, send(service.url));
     const lone = latencies(await runConcurrently(settings.calls, 1, send(service.url)));
     const sixteen = latencies(await runConcurrently(settings.calls * 4, 16, send(service.url)));
+    // The scrapes measure the counts beside the deferred backlog, not the delivery of the
+    // messages just sent: those reach the sink first.
+    const sent = WARM_UP_CALLS + settings.calls * 5;
+    if (!(await waitUntil(() => sink.receivedCount >= receivedBefore + sent, 120_000, 20))) {
+      throw new Error(`only ${sink.receivedCount - receivedBefore} of ${sent} messages delivered`);
+    }
     // Untimed, as the warm-up above: the first scrape after a start counts every message once
     // (status-totals.ts); the later ones are what Prometheus sees every 15 s.
     if ((await getStatus(`${service.url}/metrics`, 10_000)) !== 200) throw new Error('/metrics');
@@ -101,7 +111,7 @@ async function postgresTargets(): Promise<[Target, Target]> {
 async function dialect(
   name: 'SQLite' | 'PostgreSQL',
   [empty, withBacklog]: [Target, Target],
-  sinkPort: number,
+  sink: Sink,
 ): Promise<BenchRow[]> {
   const started = performance.now();
   await seedDeferredBacklog(withBacklog.storage, settings.messages, RETRY_IN_MS);
@@ -109,8 +119,8 @@ async function dialect(
   console.log(
     `${name}: seeded ${n} deferred messages in ${fmt((performance.now() - started) / 1000)} s`,
   );
-  const before = await measure(empty, sinkPort);
-  const after = await measure(withBacklog, sinkPort);
+  const before = await measure(empty, sink);
+  const after = await measure(withBacklog, sink);
   const rows: BenchRow[] = [];
   const line = (what: string, sorted: (f: Figures) => number[]) => {
     const [e50, e99, b50, b99] = [before, before, after, after].map((f, i) =>
@@ -140,8 +150,8 @@ export async function runBacklog(): Promise<BenchRow[]> {
   const { sink, close } = await startSink();
   try {
     return [
-      ...(await dialect('SQLite', sqliteTargets(dir), sink.port)),
-      ...(await dialect('PostgreSQL', await postgresTargets(), sink.port)),
+      ...(await dialect('SQLite', sqliteTargets(dir), sink)),
+      ...(await dialect('PostgreSQL', await postgresTargets(), sink)),
     ];
   } finally {
     await close();
