@@ -270,8 +270,9 @@ export interface EventFeed {
 export interface FeedOptions {
   publish: (events: readonly MessageEvent[]) => void;
   /**
-   * Runs on each page a feed reads from the database before it is published (to read what
-   * subscribers will ask about in one go).
+   * Runs on each batch of events before it is published (to read what subscribers will ask
+   * about in one go): PostgreSQL's feed waits for it, SQLite's does not (its reads answer at
+   * once).
    */
   beforePublish?: (events: readonly MessageEvent[]) => Promise<void>;
   /**

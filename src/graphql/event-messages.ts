@@ -34,8 +34,9 @@ const PRIME_WHILE_READ_WITHIN_MS = 10_000;
  * changes all publish one), so a subscriber still sees the message as it is now; changes
  * without an event (an expedited retry time) show within `maxAgeMs`.
  *
- * A feed that reads events from the database in pages (PostgreSQL's) primes the snapshots of a
- * page's messages with one read before publishing it, rather than one read per event.
+ * Feeds prime the snapshots of the events they are about to publish with one read of their
+ * messages, rather than one read per event: PostgreSQL's for each page it reads, SQLite's for
+ * each batch its writers commit.
  */
 export function createEventMessages(options: EventMessagesOptions) {
   const { find, maxAgeMs = 1_000, maxEntries = 2_048, now = Date.now } = options;
@@ -75,26 +76,34 @@ export function createEventMessages(options: EventMessagesOptions) {
 
     /**
      * Reads the messages of `events` (committed, about to be published) in one go, while
-     * somebody resolves event messages; a failed read only means they are read one by one.
+     * somebody resolves event messages. The snapshots are kept at once, before the read answers,
+     * so subscribers resolving meanwhile share it; a failed read only means they are read one
+     * by one.
      */
-    async prime(events: readonly MessageEvent[]): Promise<void> {
-      if (!options.findMany || now() - lastAskedAtMs > PRIME_WHILE_READ_WITHIN_MS) return;
+    prime(events: readonly MessageEvent[]): Promise<void> {
+      const findMany = options.findMany;
+      if (!findMany || now() - lastAskedAtMs > PRIME_WHILE_READ_WITHIN_MS) {
+        return Promise.resolve();
+      }
       const newest = new Map<number, EventPosition>();
       for (const event of events) newest.set(event.messageId, event);
+      const ids = [...newest.keys()].slice(-maxEntries);
       const at = now();
-      let messages: Message[];
-      try {
-        messages = await options.findMany([...newest.keys()].slice(-maxEntries));
-      } catch {
-        return;
-      }
-      for (const message of messages) {
-        keep(message.id, {
-          message: Promise.resolve(message),
+      const read = findMany(ids).then((messages) => new Map(messages.map((m) => [m.id, m])));
+      for (const id of ids) {
+        keep(id, {
+          message: read.then(
+            (found) => found.get(id) ?? null,
+            () => find(id),
+          ),
           readAtMs: at,
-          coversThrough: newest.get(message.id) ?? null,
+          coversThrough: newest.get(id)!,
         });
       }
+      return read.then(
+        () => undefined,
+        () => undefined,
+      );
     },
 
     close: unsubscribe,

@@ -842,4 +842,30 @@ describe(`storage contract (${TEST_DIALECT})`, () => {
       await feed.close();
     }
   });
+
+  test('the feed hands each batch to beforePublish before it publishes it', async (t) => {
+    const storage = await fresh(t);
+    const seen: number[] = [];
+    const published: number[] = [];
+    const feed = await storage.startFeed({
+      beforePublish: async (events) => {
+        seen.push(...events.map((e) => e.seq));
+      },
+      publish: (events) => {
+        // Every event published was handed over first, with its batch.
+        for (const event of events) assert.ok(seen.includes(event.seq), `${event.seq} primed`);
+        published.push(...events.map((e) => e.seq));
+      },
+    });
+    try {
+      const results = await storage.messages.enqueueMany([newMessage(1), newMessage(2)], T0);
+      feed.committed(results.flatMap((r) => (r.kind === 'queued' ? [r.event] : [])));
+      const claimed = await claim(storage.messages, Date.now(), 2);
+      feed.committed(claimed.map((c) => c.event));
+      await waitFor(() => published.length === 4, { description: 'four events published' });
+      assert.deepEqual(seen, published);
+    } finally {
+      await feed.close();
+    }
+  });
 });

@@ -136,3 +136,64 @@ test('nobody resolving messages: no priming read', async () => {
   await cache.prime([{ messageId: 1, seq: 1, xid: 0 } as MessageEvent]);
   assert.equal(bulkReads, 0);
 });
+
+test('subscribers resolving before a priming read answers share it', async () => {
+  const bus = createEventBus();
+  let reads = 0;
+  let bulkReads = 0;
+  let answer: (messages: Message[]) => void = () => {};
+  const cache = createEventMessages({
+    find: async (id) => {
+      reads++;
+      return { id } as Message;
+    },
+    findMany: (ids) => {
+      bulkReads++;
+      return new Promise(
+        (resolve) => (answer = () => resolve(ids.map((id) => ({ id }) as Message))),
+      );
+    },
+    bus,
+  });
+  const event = (messageId: number, seq: number) => ({ messageId, seq, xid: 0 }) as MessageEvent;
+  await cache.of(event(1, 1)); // somebody resolves messages: priming is on
+  reads = 0;
+  const batch = [event(7, 10), event(8, 11)];
+  const primed = cache.prime(batch); // as SQLite's feed does: not awaited before publishing
+  bus.publish(batch);
+  const resolved = Promise.all(batch.map((e) => cache.of(e)));
+  answer([]);
+  assert.deepEqual(
+    (await resolved).map((m) => m?.id),
+    [7, 8],
+  );
+  await primed;
+  assert.deepEqual([reads, bulkReads], [0, 1]);
+});
+
+test('a failed priming read: each message is read on its own; one gone resolves to null', async () => {
+  const bus = createEventBus();
+  let reads = 0;
+  let fail = true;
+  const cache = createEventMessages({
+    find: async (id) => {
+      reads++;
+      return { id } as Message;
+    },
+    findMany: async (ids) => {
+      if (fail) throw new Error('database unavailable');
+      return ids.filter((id) => id !== 9).map((id) => ({ id }) as Message);
+    },
+    bus,
+  });
+  const event = (messageId: number, seq: number) => ({ messageId, seq, xid: 0 }) as MessageEvent;
+  await cache.of(event(1, 1));
+  reads = 0;
+  await cache.prime([event(7, 10)]);
+  assert.equal((await cache.of(event(7, 10)))?.id, 7);
+  assert.equal(reads, 1);
+  fail = false;
+  await cache.prime([event(9, 11)]); // deleted meanwhile (retention): not in the read
+  assert.equal(await cache.of(event(9, 11)), null);
+  assert.equal(reads, 1);
+});

@@ -137,9 +137,15 @@ export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptio
     return countThread.count(filter).catch(inHere);
   };
 
+  // One read transaction for all of them: SQLite checks the WAL once, and the pages the first
+  // look-up reads stay cached for the rest. One statement each, the delivery thread's commits in
+  // between dropped the connection's page cache before nearly every look-up.
+  const findTogether = db.$client.transaction((ids: readonly number[]) =>
+    ids.flatMap((id) => repository.find(id) ?? []),
+  );
   const messages: MessageStore = {
     find: (id) => read(() => repository.find(id)),
-    findMany: (ids) => read(() => ids.flatMap((id) => repository.find(id) ?? [])),
+    findMany: (ids) => read(() => findTogether(ids)),
     list: (filter, first, afterId) => read(() => repository.list(filter, first, afterId)),
     idsMatching: (filter, limit, afterId) =>
       read(() => repository.idsMatching(filter, limit, afterId)),
@@ -321,9 +327,12 @@ export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptio
     },
     signals,
     writeProblem: () => read(() => probe.problem()),
-    async startFeed({ publish }) {
+    async startFeed({ publish, beforePublish }) {
       const ordered = createOrderedPublisher((published) => {
         totals.observe(published);
+        // Not awaited: the read is synchronous here, and what it primes is in place before the
+        // subscribers ask (event-messages.ts).
+        void beforePublish?.(published);
         publish(published);
       }, events);
       totals.follow();
