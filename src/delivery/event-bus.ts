@@ -20,6 +20,8 @@ export interface EventBus {
   ): () => void;
   /** Whether anyone but passive listeners listens now (else a feed may rest). */
   listening(): boolean;
+  /** Whether anyone but passive listeners would hear `event` were it published now. */
+  hears(event: MessageEvent): boolean;
 }
 
 /**
@@ -33,6 +35,9 @@ export function createEventBus(): EventBus {
   let passive = 0;
   return {
     listening: () => everything.size - passive > 0 || byRecipient.size > 0,
+    hears: (event) =>
+      everything.size - passive > 0 ||
+      (byRecipient.size > 0 && byRecipient.has(event.recipient.toLowerCase())),
     publish(events) {
       if (everything.size === 0 && byRecipient.size === 0) return;
       for (const event of events) {

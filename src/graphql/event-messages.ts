@@ -6,7 +6,7 @@ export interface EventMessagesOptions {
   find: (id: number) => Promise<Message | null>;
   /** Many messages in one read, for `prime`. */
   findMany?: (ids: readonly number[]) => Promise<Message[]>;
-  bus: Pick<EventBus, 'subscribe'>;
+  bus: Pick<EventBus, 'subscribe' | 'hears'>;
   /** A snapshot older than this is read again, for changes that publish no event. @default 1000 */
   maxAgeMs?: number;
   /** Snapshots kept at most; the oldest go first. @default 2048 */
@@ -85,8 +85,11 @@ export function createEventMessages(options: EventMessagesOptions) {
       if (!findMany || now() - lastAskedAtMs > PRIME_WHILE_READ_WITHIN_MS) {
         return Promise.resolve();
       }
+      // Only what a subscriber hears: one watching a recipient of its own must not have every
+      // other message read for it.
       const newest = new Map<number, EventPosition>();
-      for (const event of events) newest.set(event.messageId, event);
+      for (const event of events) if (options.bus.hears(event)) newest.set(event.messageId, event);
+      if (newest.size === 0) return Promise.resolve();
       const ids = [...newest.keys()].slice(-maxEntries);
       const at = now();
       const read = findMany(ids).then((messages) => new Map(messages.map((m) => [m.id, m])));

@@ -200,6 +200,7 @@ export function createMetrics(deps: MetricsDeps) {
       return {
         publish: bus.publish,
         listening: bus.listening,
+        hears: bus.hears,
         subscribe(listener, options) {
           subscriptions.inc();
           const stop = bus.subscribe(listener, options);

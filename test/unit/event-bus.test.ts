@@ -45,3 +45,18 @@ test('stopping one listener leaves the others of the same recipient listening', 
   assert.deepEqual(all.heard, [1]);
   assert.deepEqual(again.heard, [3]);
 });
+
+test('hears: whether a listener other than a passive one would hear an event', () => {
+  const bus = createEventBus();
+  const stopCache = bus.subscribe(() => {}, { passive: true });
+  assert.equal(bus.hears(event(1, 'ada@example.com')), false, 'only a passive listener');
+  const ada = listen(bus, 'ada@example.com');
+  assert.equal(bus.hears(event(2, 'Ada@Example.com')), true);
+  assert.equal(bus.hears(event(3, 'bob@example.com')), false);
+  const all = listen(bus);
+  assert.equal(bus.hears(event(4, 'bob@example.com')), true);
+  all.stop();
+  ada.stop();
+  assert.equal(bus.hears(event(5, 'ada@example.com')), false);
+  stopCache();
+});

@@ -90,6 +90,7 @@ test('subscribers asking while the read runs share it', async () => {
 
 test('a primed page answers every subscriber without a read; a later event still drops it', async () => {
   const bus = createEventBus();
+  bus.subscribe(() => {}); // a subscriber hears every event
   let reads = 0;
   let bulkReads = 0;
   const status = new Map<number, Message['status']>([
@@ -139,6 +140,7 @@ test('nobody resolving messages: no priming read', async () => {
 
 test('subscribers resolving before a priming read answers share it', async () => {
   const bus = createEventBus();
+  bus.subscribe(() => {}); // a subscriber hears every event
   let reads = 0;
   let bulkReads = 0;
   let answer: (messages: Message[]) => void = () => {};
@@ -173,6 +175,7 @@ test('subscribers resolving before a priming read answers share it', async () =>
 
 test('a failed priming read: each message is read on its own; one gone resolves to null', async () => {
   const bus = createEventBus();
+  bus.subscribe(() => {}); // a subscriber hears every event
   let reads = 0;
   let fail = true;
   const cache = createEventMessages({
@@ -196,4 +199,26 @@ test('a failed priming read: each message is read on its own; one gone resolves 
   await cache.prime([event(9, 11)]); // deleted meanwhile (retention): not in the read
   assert.equal(await cache.of(event(9, 11)), null);
   assert.equal(reads, 1);
+});
+
+test('only the events a subscriber hears are primed', async () => {
+  const bus = createEventBus();
+  const primed: number[][] = [];
+  const cache = createEventMessages({
+    find: async (id) => ({ id }) as Message,
+    findMany: async (ids) => {
+      primed.push([...ids]);
+      return ids.map((id) => ({ id }) as Message);
+    },
+    bus,
+  });
+  const event = (messageId: number, seq: number, recipient: string) =>
+    ({ messageId, seq, xid: 0, recipient }) as MessageEvent;
+  await cache.of(event(1, 1, 'a@example.com')); // somebody resolves messages: priming is on
+  await cache.prime([event(7, 10, 'a@example.com')]);
+  assert.deepEqual(primed, [], 'nobody listens');
+  const stop = bus.subscribe(() => {}, { recipientKey: 'watched@example.com' });
+  await cache.prime([event(7, 11, 'a@example.com'), event(8, 12, 'Watched@Example.com')]);
+  assert.deepEqual(primed, [[8]], "only the watched recipient's message");
+  stop();
 });
