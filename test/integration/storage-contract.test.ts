@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Storage } from '../../src/db/port.ts';
+import type { EventFeed, Storage } from '../../src/db/port.ts';
 import { comparePositions, LOG_START } from '../../src/domain/event-position.ts';
 import { MESSAGE_STATUSES, type Message } from '../../src/domain/message.ts';
 import { createSecretBox } from '../../src/secrets/secret-box.ts';
@@ -823,15 +823,20 @@ describe(`storage contract (${TEST_DIALECT})`, () => {
     assert.deepEqual(heard, [{ kind: 'token-revoked', tokenId: 3 }]);
   });
 
+  /** Two messages queued, then claimed: four events, handed to the feed as the writers do. */
+  async function queueAndClaimTwo(storage: Storage, feed: Pick<EventFeed, 'committed'>) {
+    const results = await storage.messages.enqueueMany([newMessage(1), newMessage(2)], T0);
+    feed.committed(results.flatMap((r) => (r.kind === 'queued' ? [r.event] : [])));
+    const claimed = await claim(storage.messages, Date.now(), 2);
+    feed.committed(claimed.map((c) => c.event));
+  }
+
   test('the feed publishes every committed event once, in the log order', async (t) => {
     const storage = await fresh(t);
     const published: { xid: number; seq: number }[] = [];
     const feed = await storage.startFeed({ publish: (events) => published.push(...events) });
     try {
-      const results = await storage.messages.enqueueMany([newMessage(1), newMessage(2)], T0);
-      feed.committed(results.flatMap((r) => (r.kind === 'queued' ? [r.event] : [])));
-      const claimed = await claim(storage.messages, Date.now(), 2);
-      feed.committed(claimed.map((c) => c.event));
+      await queueAndClaimTwo(storage, feed);
       await waitFor(() => published.length === 4, { description: 'four events published' });
       const log = await storage.events.listAfter(LOG_START, 100);
       assert.deepEqual(
@@ -858,10 +863,7 @@ describe(`storage contract (${TEST_DIALECT})`, () => {
       },
     });
     try {
-      const results = await storage.messages.enqueueMany([newMessage(1), newMessage(2)], T0);
-      feed.committed(results.flatMap((r) => (r.kind === 'queued' ? [r.event] : [])));
-      const claimed = await claim(storage.messages, Date.now(), 2);
-      feed.committed(claimed.map((c) => c.event));
+      await queueAndClaimTwo(storage, feed);
       await waitFor(() => published.length === 4, { description: 'four events published' });
       assert.deepEqual(seen, published);
     } finally {
