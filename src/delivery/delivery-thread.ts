@@ -66,6 +66,9 @@ const settings = createSmtpSettings({
 });
 await settings.refresh();
 const transports = createSmtpTransports(options.transports);
+// The main thread raises it after each commit; while a cycle is already scheduled, no raise
+// needs to wake this thread (the cycle claims what was committed).
+const wakes = createWakeSignal(options.wakeBuffer);
 const worker = createDeliveryWorker({
   messages,
   settings,
@@ -81,6 +84,8 @@ const worker = createDeliveryWorker({
     : null,
   log,
   onBacklog: (backlogged) => post({ type: 'backlog', backlogged }),
+  onCycleScheduled: () => wakes.hold(),
+  onCycleStart: () => wakes.caughtUp(),
 });
 
 // Proof of life for /readyz, and the pool size for /metrics: both live in this thread.
@@ -92,9 +97,7 @@ const heartbeat = setInterval(() => {
 // the new configuration is read, so they are not sent with the old one again.
 let settingsRead: Promise<void> = Promise.resolve();
 
-const stopWaking = createWakeSignal(options.wakeBuffer).listen(
-  () => void settingsRead.then(() => worker.wake()),
-);
+const stopWaking = wakes.listen(() => void settingsRead.then(() => worker.wake()));
 
 port.on('message', (message: ToDeliveryThread) => {
   switch (message.type) {

@@ -62,6 +62,14 @@ export interface WorkerDeps {
    * mail meanwhile (webhooks/yield-to-mail.ts). @default nobody
    */
   onBacklog?: (backlogged: boolean) => void;
+  /**
+   * Told when a cycle is scheduled to run within the batch window, and when a cycle starts: from
+   * the one to the other, whatever is committed will be claimed by that cycle, so the thread
+   * that commits need not wake the worker (wake-signal.ts's `hold` and `caughtUp`). @default
+   * nobody
+   */
+  onCycleScheduled?: () => void;
+  onCycleStart?: () => void;
 }
 
 export interface DeliveryWorker {
@@ -275,6 +283,8 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
   async function cycle(): Promise<void> {
     cycleScheduled = false;
     if (closed) return;
+    // Before the claim below: it sees everything committed until now.
+    deps.onCycleStart?.();
     if (timer) clearTimeout(timer);
     timer = null;
     const records = pending;
@@ -397,6 +407,7 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
     // While writes are failing, only the back-off timer retries them.
     if (cycleScheduled || closed || storageFailures > 0) return;
     cycleScheduled = true;
+    deps.onCycleScheduled?.();
     // Sends finish one by one; gathering those of the next few milliseconds into one commit
     // writes each hot page (indexes, counters) once per batch instead of once per message.
     setTimeout(runCycle, options.batchWindowMs ?? 5);

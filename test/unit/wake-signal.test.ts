@@ -34,6 +34,55 @@ test('after stop, raises call nothing', async () => {
   assert.equal(wakes, 0);
 });
 
+/** A few turns of the event loop: long enough for a notify's wake to run, were there one. */
+async function turns(count = 5) {
+  for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+test('held (a look is coming): raises wake nobody; caughtUp covers them; later raises wake', async () => {
+  const signal = createWakeSignal();
+  let wakes = 0;
+  const stop = signal.listen(() => wakes++);
+  try {
+    await turns();
+    signal.hold();
+    signal.raise();
+    signal.raise();
+    await turns();
+    assert.equal(wakes, 0, 'raised while held');
+    // The look starts: it sees what those raises were about, so they need no wake of their own.
+    signal.caughtUp();
+    await turns();
+    assert.equal(wakes, 0, 'caught up');
+    signal.raise();
+    await waitFor(() => wakes === 1, { description: 'a raise after the look starts wakes' });
+  } finally {
+    stop();
+  }
+});
+
+test('a raise while the listener is held is not lost: the next look is told of it', async () => {
+  const signal = createWakeSignal();
+  let wakes = 0;
+  const stop = signal.listen(() => {
+    wakes++;
+    signal.hold(); // as the worker does: the wake schedules a cycle
+  });
+  try {
+    await turns();
+    signal.raise();
+    await waitFor(() => wakes === 1, { description: 'the first wake' });
+    signal.raise(); // held: no wake, but the cycle scheduled by the first one is still coming
+    await turns();
+    assert.equal(wakes, 1);
+    signal.caughtUp(); // the cycle starts
+    signal.raise();
+    await waitFor(() => wakes === 2, { description: 'woken again once the cycle started' });
+  } finally {
+    stop();
+  }
+});
+
 // The delivery thread's side: a listener in another thread, woken by raises from this one.
 const LISTENER = `
 const { parentPort, workerData } = require('node:worker_threads');
