@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { MessageStore, NewMessage } from '../../src/db/port.ts';
 import { openSqliteStorage } from '../../src/db/sqlite/storage.ts';
-import { createSmtpSettings } from '../../src/delivery/smtp-settings.ts';
 import { createDeliveryWorker, type DeliveryWorker } from '../../src/delivery/worker.ts';
 import { createSmtpTransports } from '../../src/smtp/transport.ts';
 import { deliveryCounts, reportFigures } from '../helpers/faults.ts';
@@ -12,6 +11,7 @@ import { closeWith, fileScope, type Scope } from '../helpers/scope.ts';
 import { tempDir } from '../helpers/service.ts';
 import { startTestSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { settingsFor } from '../helpers/worker-settings.ts';
 
 // Fault 7: the system clock jumps back or forward. Leases and due times are wall time in SQLite
 // (they must outlive the process), so the worker is given a clock this test moves; everything
@@ -56,16 +56,7 @@ async function startDelivery(scope: Scope, name: string, smtp: TestSmtpServer) {
     { role: 'main', secrets: null },
   );
   const { messages } = storage;
-  const settings = createSmtpSettings({
-    configs: storage.smtpConfigs,
-    environment: {
-      connectionUri: `smtp://${smtp.host}:${smtp.port}/?disable_starttls=true`,
-      fromAddress: 'clock@example.com',
-      fromName: null,
-    },
-    embedded: null,
-  });
-  await settings.refresh();
+  const settings = await settingsFor(storage.smtpConfigs, smtp, 'clock@example.com');
   const transports = createSmtpTransports({ timeoutMs: 5_000 });
   const clock = { offsetMs: 0, now: () => Date.now() + clock.offsetMs };
   let worker: DeliveryWorker | null = null;

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createSmtpSettings } from '../../src/delivery/smtp-settings.ts';
 import { createDeliveryWorker } from '../../src/delivery/worker.ts';
 import { createSmtpTransports } from '../../src/smtp/transport.ts';
 import { enqueue, newMessage } from '../helpers/queue.ts';
@@ -8,6 +7,7 @@ import { closeWith } from '../helpers/scope.ts';
 import { startTestSmtpServer } from '../helpers/smtp-server.ts';
 import { openTestStorage, TEST_DIALECT } from '../helpers/storage.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { settingsFor } from '../helpers/worker-settings.ts';
 
 // The delivery worker's backlog signal (worker.ts `onBacklog`), which outgoing webhooks yield to:
 // told only when due mail starts or stops waiting for room, never for mail that merely flows.
@@ -19,16 +19,7 @@ describe(`delivery worker backlog (${TEST_DIALECT})`, () => {
     let gate: Promise<void> = Promise.resolve();
     const smtp = await startTestSmtpServer(t, { beforeAccept: () => gate });
     const { storage } = await openTestStorage(t);
-    const settings = createSmtpSettings({
-      configs: storage.smtpConfigs,
-      environment: {
-        connectionUri: `smtp://${smtp.host}:${smtp.port}/?disable_starttls=true`,
-        fromAddress: 'backlog@example.com',
-        fromName: null,
-      },
-      embedded: null,
-    });
-    await settings.refresh();
+    const settings = await settingsFor(storage.smtpConfigs, smtp, 'backlog@example.com');
     const transports = createSmtpTransports({ timeoutMs: 5_000 });
     const changes: boolean[] = [];
     const worker = createDeliveryWorker({

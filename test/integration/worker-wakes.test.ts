@@ -1,5 +1,4 @@
 import { describe, test } from 'node:test';
-import { createSmtpSettings } from '../../src/delivery/smtp-settings.ts';
 import { createWakeSignal } from '../../src/delivery/wake-signal.ts';
 import { createDeliveryWorker } from '../../src/delivery/worker.ts';
 import { createSmtpTransports } from '../../src/smtp/transport.ts';
@@ -8,6 +7,7 @@ import { closeWith } from '../helpers/scope.ts';
 import { startTestSmtpServer } from '../helpers/smtp-server.ts';
 import { openTestStorage, TEST_DIALECT } from '../helpers/storage.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { settingsFor } from '../helpers/worker-settings.ts';
 
 // The wake signal as the delivery thread wires it: the committing side raises after each
 // commit, and while the worker has a cycle scheduled the raise wakes nobody (that cycle claims
@@ -21,16 +21,7 @@ describe(`delivery worker woken through the signal (${TEST_DIALECT})`, () => {
   test('every message committed and raised is delivered, whenever in the cycle it comes', async (t) => {
     const smtp = await startTestSmtpServer(t);
     const { storage } = await openTestStorage(t);
-    const settings = createSmtpSettings({
-      configs: storage.smtpConfigs,
-      environment: {
-        connectionUri: `smtp://${smtp.host}:${smtp.port}/?disable_starttls=true`,
-        fromAddress: 'wakes@example.com',
-        fromName: null,
-      },
-      embedded: null,
-    });
-    await settings.refresh();
+    const settings = await settingsFor(storage.smtpConfigs, smtp, 'wakes@example.com');
     const transports = createSmtpTransports({ timeoutMs: 5_000 });
     const signal = createWakeSignal(undefined, { recheckMs: FAR_OFF_MS });
     let holds = 0;
