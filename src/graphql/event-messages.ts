@@ -94,13 +94,18 @@ export function createEventMessages(options: EventMessagesOptions) {
       const at = now();
       const read = findMany(ids).then((messages) => new Map(messages.map((m) => [m.id, m])));
       for (const id of ids) {
-        keep(id, {
+        const entry: Snapshot = {
           message: read.then(
             (found) => found.get(id) ?? null,
             () => find(id),
           ),
           readAtMs: at,
           coversThrough: newest.get(id)!,
+        };
+        keep(id, entry);
+        // As in `of`: a failed read is not kept.
+        entry.message.catch(() => {
+          if (snapshots.get(id) === entry) snapshots.delete(id);
         });
       }
       return read.then(

@@ -222,3 +222,26 @@ test('only the events a subscriber hears are primed', async () => {
   assert.deepEqual(primed, [[8]], "only the watched recipient's message");
   stop();
 });
+
+test('a primed snapshot whose reads failed is not kept: the next subscriber reads again', async () => {
+  const bus = createEventBus();
+  bus.subscribe(() => {}); // a subscriber hears every event
+  let finds = 0;
+  const cache = createEventMessages({
+    find: async (id) => {
+      finds++;
+      if (finds === 2) throw new Error('database unavailable');
+      return { id } as Message;
+    },
+    findMany: async () => {
+      throw new Error('database unavailable');
+    },
+    bus,
+  });
+  const event = (messageId: number, seq: number) => ({ messageId, seq, xid: 0 }) as MessageEvent;
+  await cache.of(event(1, 1)); // somebody resolves messages: priming is on (find 1)
+  await cache.prime([event(7, 10)]);
+  await assert.rejects(cache.of(event(7, 10))); // the bulk read and its fallback (find 2) failed
+  assert.equal((await cache.of(event(7, 10)))?.id, 7); // read again (find 3)
+  assert.equal(finds, 3);
+});

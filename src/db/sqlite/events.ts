@@ -22,7 +22,7 @@ export function createEventRepository(db: Db) {
     .orderBy(asc(messageEvents.seq))
     .limit(sql.placeholder('limit'))
     .prepare();
-  // Every live subscription starts from it: prepared once, not at each of 10,000 subscribes.
+  // Every live subscription of its own starts from it: prepared once, not at each subscribe.
   const newestSeq = db
     .select({ seq: max(messageEvents.seq) })
     .from(messageEvents)
