@@ -33,11 +33,12 @@ export function createEventBus(): EventBus {
   const everything = new Set<Listener>();
   const byRecipient = new Map<string, Set<Listener>>();
   let passive = 0;
+  /** Someone who is not passive listens to every event. */
+  const anyoneForAll = () => everything.size - passive > 0;
   return {
-    listening: () => everything.size - passive > 0 || byRecipient.size > 0,
+    listening: () => anyoneForAll() || byRecipient.size > 0,
     hears: (event) =>
-      everything.size - passive > 0 ||
-      (byRecipient.size > 0 && byRecipient.has(event.recipient.toLowerCase())),
+      anyoneForAll() || (byRecipient.size > 0 && byRecipient.has(event.recipient.toLowerCase())),
     publish(events) {
       if (everything.size === 0 && byRecipient.size === 0) return;
       for (const event of events) {
