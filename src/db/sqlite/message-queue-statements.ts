@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, lte, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lte, sql, type SQL } from 'drizzle-orm';
 import type { Db } from './client.ts';
 import { dispatches, messages, submissions } from './schema.ts';
 import { messageReadColumns } from './message-columns.ts';
@@ -77,9 +77,33 @@ export function prepareQueueStatements(db: Db) {
   };
   const notExcluded = sql`${messages.id} not in (select value from json_each(${p('exclude')}))`;
 
-  /** PROCESSING with a new lease for the messages `chosen` selects, in one statement. */
-  const claim = (chosen: SQLWrapper) =>
-    db.update(messages).set(claimSet).where(inArray(messages.id, chosen)).returning().prepare();
+  /**
+   * One range of the claim: `any` reads whether it holds a message (from the index alone), and
+   * `take` moves what `chosen` selects to PROCESSING with a new lease, in one statement. A
+   * turn's ranges are nearly always empty but one, and an UPDATE … RETURNING that changes
+   * nothing still costs about 30 µs under the write lock (it opens the table and every index
+   * it would write): 6 µs to ask first.
+   */
+  const claim = (chosen: ReturnType<typeof chooseIds>) => ({
+    any: chosen.prepare(),
+    take: db
+      .update(messages)
+      .set(claimSet)
+      .where(inArray(messages.id, chosen))
+      .returning()
+      .prepare(),
+  });
+  const chooseIds = (
+    index: Parameters<typeof indexedBy>[0],
+    where: SQL | undefined,
+    order: SQL[],
+  ) =>
+    db
+      .select({ id: sql<number>`${messages.id}` })
+      .from(indexedBy(index))
+      .where(where)
+      .orderBy(...order)
+      .limit(p('limit'));
 
   // Each claim is two statements of one range each, run in the queue's order (the second only
   // while there is room): as one `a <= now or a > later` condition, SQLite walked the whole
@@ -88,22 +112,19 @@ export function prepareQueueStatements(db: Db) {
   // it holds times beyond any this worker could have set, i.e. set while the clock was ahead.
   const expiredLeases = (range: SQL) =>
     claim(
-      db
-        .select({ id: sql`${messages.id}` })
-        .from(indexedBy('messages_lease'))
+      chooseIds(
+        'messages_lease',
         // A literal status, not a parameter: how SQLite knows the partial index applies.
-        .where(and(sql`${messages.status} = 'PROCESSING'`, range, notExcluded))
-        .orderBy(asc(messages.leaseExpiresAt))
-        .limit(p('limit')),
+        and(sql`${messages.status} = 'PROCESSING'`, range, notExcluded),
+        [asc(messages.leaseExpiresAt)],
+      ),
     );
   const dueMessages = (range: SQL) =>
     claim(
-      db
-        .select({ id: sql`${messages.id}` })
-        .from(indexedBy('messages_due'))
-        .where(and(sql`${messages.status} = 'QUEUED'`, range))
-        .orderBy(asc(messages.nextAttemptAt), asc(messages.id))
-        .limit(p('limit')),
+      chooseIds('messages_due', and(sql`${messages.status} = 'QUEUED'`, range), [
+        asc(messages.nextAttemptAt),
+        asc(messages.id),
+      ]),
     );
 
   /** Leases that ran out, oldest first: the first claims of a worker's turn. */

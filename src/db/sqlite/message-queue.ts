@@ -116,10 +116,12 @@ export function createMessageQueue(
     };
     // Each list's statements in order, the next only while the turn has room.
     const claimFrom = (steps: typeof claimQueued, room: number) => {
-      const rows: ReturnType<(typeof steps)[number]['all']> = [];
+      const rows: ReturnType<(typeof steps)[number]['take']['all']> = [];
       for (const step of steps) {
         if (rows.length >= room) break;
-        rows.push(...step.all({ ...params, limit: room - rows.length }));
+        const stepParams = { ...params, limit: room - rows.length };
+        if (step.any.get(stepParams) === undefined) continue;
+        rows.push(...step.take.all(stepParams));
       }
       return rows;
     };
