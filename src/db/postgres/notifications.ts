@@ -10,6 +10,8 @@ export const CHANNELS = {
 } as const;
 export type Channel = (typeof CHANNELS)[keyof typeof CHANNELS];
 
+const NOTIFY = { name: 'mailscope-notify', text: 'SELECT pg_notify($1, $2)' };
+
 export interface Notifications {
   /** Calls `listener` with each payload on `channel` (from any instance, this one included). */
   listen(channel: Channel, listener: (payload: string) => void): () => void;
@@ -82,7 +84,9 @@ export function startNotifications(url: string, pool: PostgresClient): Notificat
       return () => reconnectListeners.delete(listener);
     },
     async notify(channel, payload) {
-      await pool.query('SELECT pg_notify($1, $2)', [channel, payload]);
+      // Named, so each pooled connection parses it once (unnamed, every notify was parsed and
+      // planned again: ~0.1 ms of the server's time each, several times a second under load).
+      await pool.query({ ...NOTIFY, values: [channel, payload] });
     },
     async close() {
       closed = true;
