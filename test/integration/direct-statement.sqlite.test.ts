@@ -1,10 +1,19 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { getTableColumns, sql } from 'drizzle-orm';
+import { eq, getTableColumns, sql } from 'drizzle-orm';
 import { openDatabase } from '../../src/db/sqlite/client.ts';
-import { prepareDirect } from '../../src/db/sqlite/direct-statement.ts';
-import { messageEvents, messages } from '../../src/db/sqlite/schema.ts';
+import {
+  prepareDirect,
+  prepareInsertThenRead,
+  prepareUpdateThenRead,
+} from '../../src/db/sqlite/direct-statement.ts';
+import {
+  messageEvents,
+  messages,
+  webhookEndpoints,
+  webhookOutbox,
+} from '../../src/db/sqlite/schema.ts';
 import { failure } from '../helpers/queue.ts';
 import { closeWith, fileScope } from '../helpers/scope.ts';
 import { tempDir } from '../helpers/service.ts';
@@ -126,4 +135,88 @@ test('a direct select returns its fields in order, and nothing when no row match
   assert.equal(select.get({ subject: 'none' }), undefined);
   // Fields that do not match what the query selects are refused when prepared.
   assert.throws(() => prepareDirect(db, db.select(fields).from(messages), { id: messages.id }));
+});
+
+// The hot writes skip RETURNING (it costs SQLite a temporary trigger program per statement) and
+// read the row back by id: the row they give must be the one RETURNING gives.
+test('an insert read back by id gives what INSERT … RETURNING gives, with triggers inserting elsewhere', () => {
+  const eventColumns = getTableColumns(messageEvents);
+  const values = {
+    messageId: p('messageId'),
+    at: p('at'),
+    status: p('status'),
+    reason: p('reason'),
+    attempt: p('attempt'),
+    error: p('error'),
+  };
+  const returning = db.insert(messageEvents).values(values).returning().prepare();
+  const readBack = prepareInsertThenRead<typeof messageEvents.$inferSelect>(
+    db,
+    db.insert(messageEvents).values(values),
+    db
+      .select(eventColumns)
+      .from(messageEvents)
+      .where(eq(messageEvents.seq, p('id'))),
+    eventColumns,
+  );
+  const message = db.select({ id: messages.id }).from(messages).limit(1).get()!;
+  // An enabled endpoint: the outbox trigger inserts a row of its own for each event, which
+  // must not be taken for the event's id.
+  db.insert(webhookEndpoints)
+    .values({
+      url: 'http://127.0.0.1:9/hook',
+      events: ['MESSAGE_QUEUED'],
+      enabled: true,
+      secret: 'whsec_test',
+      createdAt: 1,
+    })
+    .run();
+  const change = (n: number) => ({
+    messageId: message.id,
+    at: n,
+    status: 'QUEUED',
+    reason: 'queued',
+    attempt: null,
+    error: failure('CONNECTION'),
+  });
+  const viaReturning = returning.get(change(1))!;
+  const viaReadBack = readBack.get(change(2))!;
+  assert.equal(viaReadBack.at, 2, 'the row read back is the one inserted');
+  assert.equal(viaReadBack.seq, viaReturning.seq + 1);
+  assert.deepEqual({ ...viaReadBack, seq: 0, at: 0 }, { ...viaReturning, seq: 0, at: 0 });
+  assert.ok(db.select().from(webhookOutbox).all().length >= 2, 'the trigger wrote the outbox');
+  db.delete(webhookOutbox).run();
+  db.delete(webhookEndpoints).run();
+});
+
+test('an update read back by id gives what UPDATE … RETURNING gives, and nothing when no row changed', () => {
+  const fields = { id: messages.id, attempts: messages.attempts, lastError: messages.lastError };
+  const update = () =>
+    db
+      .update(messages)
+      .set({
+        attempts: sql`${messages.attempts} + 1`,
+        lastError: sql`coalesce(${p('lastError')}, ${messages.lastError})`,
+      })
+      .where(sql`${messages.id} = ${p('id')} and ${messages.status} = ${p('status')}`);
+  const returning = update().returning(fields).prepare();
+  const readBack = prepareUpdateThenRead<{ id: number; attempts: number; lastError: unknown }>(
+    db,
+    update(),
+    db
+      .select(fields)
+      .from(messages)
+      .where(eq(messages.id, p('id'))),
+    fields,
+  );
+  const message = db.select({ id: messages.id }).from(messages).limit(1).get()!;
+  const error = JSON.stringify(failure('TIMEOUT'));
+  const first = returning.get({ id: message.id, status: 'QUEUED', lastError: error })!;
+  const second = readBack.get({ id: message.id, status: 'QUEUED', lastError: null })!;
+  assert.equal(second.attempts, first.attempts + 1);
+  assert.deepEqual(second.lastError, first.lastError);
+  assert.deepEqual(second.lastError, failure('TIMEOUT'));
+  // The condition says more than the id: no row changed, no row read.
+  assert.equal(readBack.get({ id: message.id, status: 'SENT', lastError: null }), undefined);
+  assert.equal(readBack.get({ id: -1, status: 'QUEUED', lastError: null }), undefined);
 });

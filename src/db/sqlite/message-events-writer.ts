@@ -4,7 +4,7 @@ import type { Db } from './client.ts';
 import { toEvent } from '../rows.ts';
 import { messageEvents, messages, suppressions } from './schema.ts';
 import { messageReadColumns } from './message-columns.ts';
-import { prepareDirect } from './direct-statement.ts';
+import { prepareDirect, prepareInsertThenRead } from './direct-statement.ts';
 import { createCounterBatch, type CounterBatch } from '../counters.ts';
 import type { StatsRepository } from './stats.ts';
 
@@ -39,25 +39,27 @@ export function createMessageWriter(db: Db, stats: StatsRepository) {
     suppressionId,
   );
 
-  const insertEvent = prepareDirect<typeof messageEvents.$inferSelect>(
+  const eventColumns = getTableColumns(messageEvents);
+  const insertEvent = prepareInsertThenRead<typeof messageEvents.$inferSelect>(
     db,
+    db.insert(messageEvents).values({
+      messageId: p('messageId'),
+      at: p('atMs'),
+      status: p('status'),
+      previousStatus: p('previousStatus'),
+      reason: p('reason'),
+      attempt: p('attempt'),
+      error: p('error'),
+      smtpConfigVersion: p('smtpConfigVersion'),
+      outcome: p('outcome'),
+      report: p('report'),
+      reportKey: p('reportKey'),
+    }),
     db
-      .insert(messageEvents)
-      .values({
-        messageId: p('messageId'),
-        at: p('atMs'),
-        status: p('status'),
-        previousStatus: p('previousStatus'),
-        reason: p('reason'),
-        attempt: p('attempt'),
-        error: p('error'),
-        smtpConfigVersion: p('smtpConfigVersion'),
-        outcome: p('outcome'),
-        report: p('report'),
-        reportKey: p('reportKey'),
-      })
-      .returning(),
-    getTableColumns(messageEvents),
+      .select(eventColumns)
+      .from(messageEvents)
+      .where(eq(messageEvents.seq, p('id'))),
+    eventColumns,
   );
 
   function appendEvent(

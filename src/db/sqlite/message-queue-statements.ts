@@ -2,7 +2,11 @@ import { and, asc, eq, gt, inArray, lte, sql, type SQL } from 'drizzle-orm';
 import type { Db } from './client.ts';
 import { dispatches, messages, submissions } from './schema.ts';
 import { messageReadColumns } from './message-columns.ts';
-import { prepareDirect } from './direct-statement.ts';
+import {
+  prepareDirectWrite,
+  prepareInsertThenRead,
+  prepareUpdateThenRead,
+} from './direct-statement.ts';
 
 /**
  * `messages` read through one of the queue's partial indexes, named: without statistics the
@@ -25,42 +29,41 @@ export function prepareQueueStatements(db: Db) {
     .where(eq(messages.idempotencyKey, p('key')))
     .prepare();
 
-  const insertMessage = prepareDirect<typeof messages.$inferSelect>(
+  const messageById = db
+    .select(messageReadColumns)
+    .from(messages)
+    .where(eq(messages.id, p('id')));
+
+  const insertMessage = prepareInsertThenRead<typeof messages.$inferSelect>(
     db,
-    db
-      .insert(messages)
-      .values({
-        recipient: p('recipient'),
-        recipientKey: p('recipientKey'),
-        subject: p('subject'),
-        text: p('text'),
-        html: p('html'),
-        headers: p('headers'),
-        status: p('status'),
-        attempts: 0,
-        maxAttempts: p('maxAttempts'),
-        attemptsAtRetry: 0,
-        messageId: p('messageId'),
-        idempotencyKey: p('idempotencyKey'),
-        requestHash: p('requestHash'),
-        submissionId: p('submissionId'),
-        submittedBy: p('submittedBy'),
-        // Never before the previous message's creation time, even if the clock went back: with
-        // ids and creation times in the same order, a time range is an id range (see
-        // message-filters.ts), which is what keeps time filters fast on a large history.
-        createdAt: sql`max(${p('now')}, coalesce((select ${messages.createdAt} from ${messages} order by ${messages.id} desc limit 1), 0))`,
-        updatedAt: p('now'),
-        nextAttemptAt: p('nextAttemptAt'),
-      })
-      .returning(),
+    db.insert(messages).values({
+      recipient: p('recipient'),
+      recipientKey: p('recipientKey'),
+      subject: p('subject'),
+      text: p('text'),
+      html: p('html'),
+      headers: p('headers'),
+      status: p('status'),
+      attempts: 0,
+      maxAttempts: p('maxAttempts'),
+      attemptsAtRetry: 0,
+      messageId: p('messageId'),
+      idempotencyKey: p('idempotencyKey'),
+      requestHash: p('requestHash'),
+      submissionId: p('submissionId'),
+      submittedBy: p('submittedBy'),
+      // Never before the previous message's creation time, even if the clock went back: with
+      // ids and creation times in the same order, a time range is an id range (see
+      // message-filters.ts), which is what keeps time filters fast on a large history.
+      createdAt: sql`max(${p('now')}, coalesce((select ${messages.createdAt} from ${messages} order by ${messages.id} desc limit 1), 0))`,
+      updatedAt: p('now'),
+      nextAttemptAt: p('nextAttemptAt'),
+    }),
+    messageById,
     messageReadColumns,
   );
 
-  const insertSubmission = db
-    .insert(submissions)
-    .values({ raw: p('raw') })
-    .returning({ id: submissions.id })
-    .prepare();
+  const insertSubmission = prepareDirectWrite(db, db.insert(submissions).values({ raw: p('raw') }));
 
   /** The bytes a claimed submitted message sends. */
   const submissionRaw = db
@@ -140,32 +143,44 @@ export function prepareQueueStatements(db: Db) {
     dueMessages(gt(messages.nextAttemptAt, p('horizon'))),
   ];
 
-  const finishAttempt = db
-    .update(messages)
-    .set({
-      status: sql`${p('status')}`,
-      attempts: sql`${messages.attempts} + 1`,
-      updatedAt: sql`${p('updatedAt')}`,
-      leaseExpiresAt: null,
-      nextAttemptAt: sql`${p('nextAttemptAt')}`,
-      lastError: sql`coalesce(${p('lastError')}, ${messages.lastError})`,
-      smtpConfigVersion: sql`${p('smtpConfigVersion')}`,
-      everFailed: sql`${messages.everFailed} or ${p('failed')}`,
-    })
-    .where(
-      and(
-        eq(messages.id, p('id')),
-        eq(messages.status, 'PROCESSING'),
-        eq(messages.leaseExpiresAt, p('leaseExpiresAt')),
+  const finishedFields = {
+    id: messages.id,
+    recipient: messages.recipient,
+    createdAt: messages.createdAt,
+    attempts: messages.attempts,
+  };
+  const finishAttempt = prepareUpdateThenRead<{
+    id: number;
+    recipient: string;
+    createdAt: number;
+    attempts: number;
+  }>(
+    db,
+    db
+      .update(messages)
+      .set({
+        status: sql`${p('status')}`,
+        attempts: sql`${messages.attempts} + 1`,
+        updatedAt: sql`${p('updatedAt')}`,
+        leaseExpiresAt: null,
+        nextAttemptAt: sql`${p('nextAttemptAt')}`,
+        lastError: sql`coalesce(${p('lastError')}, ${messages.lastError})`,
+        smtpConfigVersion: sql`${p('smtpConfigVersion')}`,
+        everFailed: sql`${messages.everFailed} or ${p('failed')}`,
+      })
+      .where(
+        and(
+          eq(messages.id, p('id')),
+          eq(messages.status, 'PROCESSING'),
+          eq(messages.leaseExpiresAt, p('leaseExpiresAt')),
+        ),
       ),
-    )
-    .returning({
-      id: messages.id,
-      recipient: messages.recipient,
-      createdAt: messages.createdAt,
-      attempts: messages.attempts,
-    })
-    .prepare();
+    db
+      .select(finishedFields)
+      .from(messages)
+      .where(eq(messages.id, p('id'))),
+    finishedFields,
+  );
 
   const insertDispatch = db
     .insert(dispatches)

@@ -55,7 +55,7 @@ export function createMessageQueue(
     if (raw == null) return null;
     let id = stored.get(raw);
     if (id === undefined) {
-      id = insertSubmission.get({ raw })!.id;
+      id = insertSubmission.run({ raw }).lastInsertRowid;
       stored.set(raw, id);
     }
     return id;
