@@ -27,6 +27,15 @@ const database = openDatabase(join(dir.path, 'direct.db'));
 closeWith(fileScope, () => database.close());
 const { db } = database;
 const p = sql.placeholder;
+/** An event's insert, as the tests below write it. */
+const eventValues = {
+  messageId: p('messageId'),
+  at: p('at'),
+  status: p('status'),
+  reason: p('reason'),
+  attempt: p('attempt'),
+  error: p('error'),
+};
 
 test('a direct insert stores and returns what drizzle does, JSON and nulls included', () => {
   const insert = () =>
@@ -87,18 +96,7 @@ test('a direct insert stores and returns what drizzle does, JSON and nulls inclu
     .get();
   assert.deepEqual(stored, directRow);
 
-  const event = () =>
-    db
-      .insert(messageEvents)
-      .values({
-        messageId: p('messageId'),
-        at: p('at'),
-        status: p('status'),
-        reason: p('reason'),
-        attempt: p('attempt'),
-        error: p('error'),
-      })
-      .returning();
+  const event = () => db.insert(messageEvents).values(eventValues).returning();
   const directEvent = prepareDirect<typeof messageEvents.$inferSelect>(
     db,
     event(),
@@ -141,18 +139,10 @@ test('a direct select returns its fields in order, and nothing when no row match
 // read the row back by id: the row they give must be the one RETURNING gives.
 test('an insert read back by id gives what INSERT … RETURNING gives, with triggers inserting elsewhere', () => {
   const eventColumns = getTableColumns(messageEvents);
-  const values = {
-    messageId: p('messageId'),
-    at: p('at'),
-    status: p('status'),
-    reason: p('reason'),
-    attempt: p('attempt'),
-    error: p('error'),
-  };
-  const returning = db.insert(messageEvents).values(values).returning().prepare();
+  const returning = db.insert(messageEvents).values(eventValues).returning().prepare();
   const readBack = prepareInsertThenRead<typeof messageEvents.$inferSelect>(
     db,
-    db.insert(messageEvents).values(values),
+    db.insert(messageEvents).values(eventValues),
     db
       .select(eventColumns)
       .from(messageEvents)

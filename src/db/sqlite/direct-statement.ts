@@ -85,9 +85,7 @@ export function prepareInsertThenRead<Row>(
   byId: Buildable,
   fields: Record<string, Column>,
 ): DirectStatement<Row> {
-  const write = prepareDirectWrite(db, insert);
-  const read = prepareDirect<Row>(db, byId, fields);
-  return { get: (values) => read.get({ id: write.run(values).lastInsertRowid }) };
+  return prepareWriteThenRead(db, insert, byId, fields, (written) => written.lastInsertRowid);
 }
 
 /**
@@ -100,10 +98,25 @@ export function prepareUpdateThenRead<Row>(
   byId: Buildable,
   fields: Record<string, Column>,
 ): DirectStatement<Row> {
-  const write = prepareDirectWrite(db, update);
-  const read = prepareDirect<Row>(db, byId, fields);
+  return prepareWriteThenRead(db, update, byId, fields, (written, values) =>
+    written.changes === 0 ? undefined : values['id'],
+  );
+}
+
+function prepareWriteThenRead<Row>(
+  db: Db,
+  write: Buildable,
+  byId: Buildable,
+  fields: Record<string, Column>,
+  idOf: (written: ReturnType<DirectWrite['run']>, values: Record<string, unknown>) => unknown,
+): DirectStatement<Row> {
+  const writer = prepareDirectWrite(db, write);
+  const reader = prepareDirect<Row>(db, byId, fields);
   return {
-    get: (values) => (write.run(values).changes === 0 ? undefined : read.get({ id: values['id'] })),
+    get(values) {
+      const id = idOf(writer.run(values), values);
+      return id === undefined ? undefined : reader.get({ id });
+    },
   };
 }
 
