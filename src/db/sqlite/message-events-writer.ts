@@ -2,8 +2,8 @@ import { and, eq, getTableColumns, isNull, sql } from 'drizzle-orm';
 import type { MessageEvent } from '../../domain/message.ts';
 import type { Db } from './client.ts';
 import { toEvent } from '../rows.ts';
-import { messageEvents, messages, suppressions } from './schema.ts';
-import { messageReadColumns } from './message-columns.ts';
+import { messageEvents, suppressions } from './schema.ts';
+import { messageByIdQuery } from './message-columns.ts';
 import { prepareDirect, prepareInsertThenRead } from './direct-statement.ts';
 import { createCounterBatch, type CounterBatch } from '../counters.ts';
 import type { StatsRepository } from './stats.ts';
@@ -22,11 +22,7 @@ export type EventChange = Omit<
 export function createMessageWriter(db: Db, stats: StatsRepository) {
   const p = sql.placeholder;
 
-  const findById = db
-    .select(messageReadColumns)
-    .from(messages)
-    .where(eq(messages.id, p('id')))
-    .prepare();
+  const findById = messageByIdQuery(db).prepare();
 
   /** Whether this recipient key is on the suppression list now. */
   const suppressionId = { id: suppressions.id };

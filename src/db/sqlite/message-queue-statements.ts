@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, inArray, lte, sql, type SQL } from 'drizzle-orm';
 import type { Db } from './client.ts';
 import { dispatches, messages, submissions } from './schema.ts';
-import { messageReadColumns } from './message-columns.ts';
+import { messageByIdQuery, messageReadColumns } from './message-columns.ts';
 import {
   prepareDirectWrite,
   prepareInsertThenRead,
@@ -29,11 +29,6 @@ export function prepareQueueStatements(db: Db) {
     .where(eq(messages.idempotencyKey, p('key')))
     .prepare();
 
-  const messageById = db
-    .select(messageReadColumns)
-    .from(messages)
-    .where(eq(messages.id, p('id')));
-
   const insertMessage = prepareInsertThenRead<typeof messages.$inferSelect>(
     db,
     db.insert(messages).values({
@@ -59,7 +54,7 @@ export function prepareQueueStatements(db: Db) {
       updatedAt: p('now'),
       nextAttemptAt: p('nextAttemptAt'),
     }),
-    messageById,
+    messageByIdQuery(db),
     messageReadColumns,
   );
 
