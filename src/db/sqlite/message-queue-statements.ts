@@ -144,12 +144,11 @@ export function prepareQueueStatements(db: Db) {
     createdAt: messages.createdAt,
     attempts: messages.attempts,
   };
-  const finishAttempt = prepareUpdateThenRead<{
-    id: number;
-    recipient: string;
-    createdAt: number;
-    attempts: number;
-  }>(
+  const finishedById = db
+    .select(finishedFields)
+    .from(messages)
+    .where(eq(messages.id, p('id')));
+  const finishAttempt = prepareUpdateThenRead<(typeof finishedById)['_']['result'][number]>(
     db,
     db
       .update(messages)
@@ -170,10 +169,7 @@ export function prepareQueueStatements(db: Db) {
           eq(messages.leaseExpiresAt, p('leaseExpiresAt')),
         ),
       ),
-    db
-      .select(finishedFields)
-      .from(messages)
-      .where(eq(messages.id, p('id'))),
+    finishedById,
     finishedFields,
   );
 
