@@ -20,7 +20,7 @@ export function flushGatheredLines(): void {
 /**
  * Log lines written in one turn of the event loop leave in one write, at the end of the turn.
  * One write per line cost the delivery thread a system call per delivery attempt (2 % of its
- * time at 16 clients, bench/README.md); the lines of one batch of attempts are now one.
+ * time at 16 clients, bench/MACHINES.md); the lines of one batch of attempts are now one.
  *
  * Nothing is lost that the line-by-line writer kept: an error or fatal line is written at once
  * with what waits before it (a crash's last words are not held), and what waits is written when

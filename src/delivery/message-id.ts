@@ -9,7 +9,7 @@ import { randomFillSync } from 'node:crypto';
  * a commit of eight messages wrote eight index pages, and on a large database read them from
  * disk first; ids that grow with time go to the index's right edge, which one commit writes
  * once and every commit finds in the cache. Measured on a 200,000-message SQLite database with
- * commits of 8: 22.3 → 13.8 KiB written and 190 → 120 µs of CPU per message (bench/README.md).
+ * commits of 8: 22.3 → 13.8 KiB written and 190 → 120 µs of CPU per message (bench/MACHINES.md).
  * The id says when it was made, to the millisecond, which the Date header says to the second.
  */
 export function timeOrderedMessageId(domain: string, nowMs: number = Date.now()): string {

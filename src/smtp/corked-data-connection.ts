@@ -16,7 +16,7 @@ const original = (SMTPConnection.prototype as unknown as ConnectionInternals)._c
  * nodemailer's SMTPConnection with a message's DATA section in one write. nodemailer pipes the
  * message through its dot-stuffing stream into the socket: the message's bytes are one write and
  * the `.` that ends them another, a system call each, and on loopback each write also wakes the
- * receiving server for half a message (bench/README.md: two writes were 7 % of the delivery
+ * receiving server for half a message (bench/MACHINES.md: two writes were 7 % of the delivery
  * thread at 16 clients). The messages sent here are Buffers written whole in one turn, so the
  * socket is corked for that turn (turn-cork.ts) and both leave together. A stream message's
  * later chunks are written as before.

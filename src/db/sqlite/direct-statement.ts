@@ -72,7 +72,7 @@ export function prepareDirectWrite(db: Db, query: Buildable): DirectWrite {
 // where reading the row back by its primary key is one b-tree seek: a message's insert took 22
 // µs with RETURNING and 10 µs written then read, in a transaction of 500; in the queue's own
 // transactions (a few messages each, both threads writing in turn) the hot writes' share came
-// to 3-5 µs per message on each thread (bench/README.md). Both statements run in the caller's
+// to 3-5 µs per message on each thread (bench/MACHINES.md). Both statements run in the caller's
 // transaction, so what is read is what was written.
 
 /**
