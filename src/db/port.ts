@@ -103,7 +103,11 @@ export interface ClaimRequest {
   nowMs: number;
   leaseMs: number;
   limit: number;
-  /** The configuration the claims will be sent with, for their events. */
+  /**
+   * The configuration version the caller holds. The claims' events carry the newest stored
+   * version instead when there is one: the caller catches up to it before sending what it
+   * claimed (`RecordAndClaimResult.configVersion`), so that is the version they go out with.
+   */
   smtpConfigVersion: number | null;
   /** The caller's own sends in flight: never claimed twice, even past their lease. */
   excludeIds?: readonly number[];

@@ -239,6 +239,39 @@ describe(`storage contract (${TEST_DIALECT})`, () => {
     assert.equal((await events.listForMessage(first[1]!.message.id)).length, 2);
   });
 
+  test('a claim names the newest stored configuration, though the worker holds an older one', async (t) => {
+    const secrets = createSecretBox([Buffer.alloc(32, 7).toString('base64')]);
+    const { messages, smtpConfigs, events } = await fresh(t, { secrets });
+    const [queued] = await enqueue(messages, [newMessage(1)], T0);
+    // The worker has not heard of this configureSmtp yet: it claims holding no version.
+    const { version } = await smtpConfigs.insert({
+      connectionUri: 'smtp://smtp.example.com:587/',
+      fromAddress: 'a@example.com',
+      fromName: null,
+      headers: [],
+      createdAtMs: T0,
+    });
+    const result = await messages.recordAndClaim([], {
+      nowMs: Date.now(),
+      leaseMs: 60_000,
+      limit: 1,
+      smtpConfigVersion: null,
+    });
+    // It catches up to the newest version before sending, so the claim says that one.
+    assert.equal(result.configVersion, version);
+    assert.deepEqual(
+      result.claimed.map((c) => [c.message.id, c.event.status, c.event.smtpConfigVersion]),
+      [[queued!.id, 'PROCESSING', version]],
+    );
+    assert.deepEqual(
+      (await events.listForMessage(queued!.id)).map((e) => [e.status, e.smtpConfigVersion]),
+      [
+        ['QUEUED', null],
+        ['PROCESSING', version],
+      ],
+    );
+  });
+
   test('concurrent claims never take the same message', async (t) => {
     const { messages } = await fresh(t);
     await enqueue(

@@ -162,6 +162,14 @@ const claimCtes = (p: { limit: string; lease: string; exclude: string; now: stri
       RETURNING ${messageColumnsWithRaw('m.')}, checked.previous AS "previousStatus")`;
 
 /**
+ * The configuration version a claim's events carry: the newest stored one, which the worker
+ * catches up to before sending what it claimed (it may hold an older one if the news of a
+ * configureSmtp has not reached it yet), else the worker's own.
+ */
+const CLAIM_VERSION = (workerVersion: string) =>
+  `coalesce((SELECT max(version) FROM smtp_configs), ${workerVersion}::int)`;
+
+/**
  * Claims up to $1 due messages in one statement: PROCESSING ones whose lease ran out (their
  * worker died) first, then QUEUED ones whose time has come, each with a lease on the database's
  * clock and its PROCESSING event. Rows another claim holds are skipped, never waited for.
@@ -175,7 +183,8 @@ const CLAIM = {
       SELECT c.id, $4::bigint, c.status, c."previousStatus",
         CASE WHEN c.status = 'SUPPRESSED' THEN 'suppressed'
           WHEN c."previousStatus" = 'PROCESSING' THEN 'lease_expired' ELSE 'claimed' END,
-        CASE WHEN c.status = 'SUPPRESSED' THEN NULL ELSE c.attempts + 1 END, NULL, $5::int
+        CASE WHEN c.status = 'SUPPRESSED' THEN NULL ELSE c.attempts + 1 END, NULL,
+        ${CLAIM_VERSION('$5')}
       FROM claimed c
       RETURNING seq, xid, message_id)
     SELECT c.*, l.seq AS "eventSeq", l.xid AS "eventXid",
@@ -262,7 +271,8 @@ const RECORD_AND_CLAIM = {
       SELECT c.id, $20::bigint, c.status, c."previousStatus",
         CASE WHEN c.status = 'SUPPRESSED' THEN 'suppressed'
           WHEN c."previousStatus" = 'PROCESSING' THEN 'lease_expired' ELSE 'claimed' END,
-        CASE WHEN c.status = 'SUPPRESSED' THEN NULL ELSE c.attempts + 1 END, NULL, $21::int
+        CASE WHEN c.status = 'SUPPRESSED' THEN NULL ELSE c.attempts + 1 END, NULL,
+        ${CLAIM_VERSION('$21')}
       FROM claimed c
       RETURNING seq, xid, message_id, reason),
     counted AS (
@@ -720,7 +730,7 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
             : 'claimed',
         attempt: stopped ? null : row.attempts + 1,
         error: null,
-        smtpConfigVersion: request.smtpConfigVersion,
+        smtpConfigVersion: row.configVersion ?? request.smtpConfigVersion,
         outcome: null,
         report: null,
       };
@@ -822,10 +832,12 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
       eventXid: number;
     })[];
     const claimed: ClaimedMessage[] = [];
+    // As CLAIM_VERSION chose in the statement.
+    const version = first.configVersion ?? request.smtpConfigVersion;
     for (const row of claimedRows) {
       const event: MessageEvent = {
         ...claimEvent(
-          request,
+          { ...request, smtpConfigVersion: version },
           claimReason(row),
           row.status === 'SUPPRESSED' ? 'SUPPRESSED' : 'PROCESSING',
         ),

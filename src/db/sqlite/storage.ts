@@ -180,10 +180,14 @@ export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptio
     enqueueAll: (inputs, nowMs) => inTurn(() => repository.enqueueAll(inputs, nowMs)),
     recordAndClaim: (records, request) =>
       inTurn(() => {
-        const result = repository.recordAndClaim(records, request);
-        // In the same turn at the write lock: no configuration can be stored in between.
-        const configVersion = result.claimed.length > 0 ? configs.latestVersion() : null;
-        return { ...result, configVersion };
+        // In the same turn at the write lock: no configuration can be stored in between, so
+        // the claims' events name the version the worker will send them with.
+        const latest = request.limit > 0 ? configs.latestVersion() : null;
+        const result = repository.recordAndClaim(
+          records,
+          latest === null ? request : { ...request, smtpConfigVersion: latest },
+        );
+        return { ...result, configVersion: result.claimed.length > 0 ? latest : null };
       }),
     release: (claims, nowMs, version) => inTurn(() => repository.release(claims, nowMs, version)),
     retry: (id, maxAttempts, nowMs, version) =>
