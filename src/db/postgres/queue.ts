@@ -186,8 +186,9 @@ const CLAIM = {
         CASE WHEN c.status = 'SUPPRESSED' THEN NULL ELSE c.attempts + 1 END, NULL,
         ${CLAIM_VERSION('$5')}
       FROM claimed c
-      RETURNING seq, xid, message_id)
+      RETURNING seq, xid, message_id, smtp_config_version)
     SELECT c.*, l.seq AS "eventSeq", l.xid AS "eventXid",
+      l.smtp_config_version AS "eventVersion",
       (SELECT max(version) FROM smtp_configs) AS "configVersion"
     FROM claimed c JOIN logged l ON l.message_id = c.id`,
 };
@@ -274,7 +275,7 @@ const RECORD_AND_CLAIM = {
         CASE WHEN c.status = 'SUPPRESSED' THEN NULL ELSE c.attempts + 1 END, NULL,
         ${CLAIM_VERSION('$21')}
       FROM claimed c
-      RETURNING seq, xid, message_id, reason),
+      RETURNING seq, xid, message_id, smtp_config_version, reason),
     counted AS (
       INSERT INTO stat_counter_deltas (resolution_ms, bucket_start, metric, key, count)
       SELECT line.resolution_ms, line.bucket_start, line.metric, line.key, sum(line.count)
@@ -315,6 +316,7 @@ const RECORD_AND_CLAIM = {
         ) - ${DB_NOW_MS} AS "dueInMs"),
     claims AS (
       SELECT c.*, l.seq AS "eventSeq", l.xid AS "eventXid",
+        l.smtp_config_version AS "eventVersion",
         row_number() OVER (ORDER BY c.id) AS "claimRank"
       FROM claimed c JOIN claim_logged l ON l.message_id = c.id)
     SELECT claims.*,
@@ -696,6 +698,7 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
         previousStatus: 'QUEUED' | 'PROCESSING';
         eventSeq: number;
         eventXid: number;
+        eventVersion: number | null;
         configVersion: number | null;
       }
     >({
@@ -730,7 +733,7 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
             : 'claimed',
         attempt: stopped ? null : row.attempts + 1,
         error: null,
-        smtpConfigVersion: row.configVersion ?? request.smtpConfigVersion,
+        smtpConfigVersion: row.eventVersion,
         outcome: null,
         report: null,
       };
@@ -786,6 +789,7 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
         previousStatus: 'QUEUED' | 'PROCESSING';
         eventSeq: number;
         eventXid: number;
+        eventVersion: number | null;
         recorded: (EventSubject & { eventSeq: number; eventXid: number })[] | null;
         renewedLeases: { messageId: number; leaseExpiresAtMs: number }[] | null;
         configVersion: number | null;
@@ -830,14 +834,13 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
       previousStatus: 'QUEUED' | 'PROCESSING';
       eventSeq: number;
       eventXid: number;
+      eventVersion: number | null;
     })[];
     const claimed: ClaimedMessage[] = [];
-    // As CLAIM_VERSION chose in the statement.
-    const version = first.configVersion ?? request.smtpConfigVersion;
     for (const row of claimedRows) {
       const event: MessageEvent = {
         ...claimEvent(
-          { ...request, smtpConfigVersion: version },
+          { ...request, smtpConfigVersion: row.eventVersion },
           claimReason(row),
           row.status === 'SUPPRESSED' ? 'SUPPRESSED' : 'PROCESSING',
         ),
