@@ -10,6 +10,7 @@ import type {
   Message,
   MessageEvent,
   MessageStatus,
+  ReleaseReason,
   StatusCounts,
 } from '../domain/message.ts';
 import type { MessageListFilter } from './message-filter.ts';
@@ -207,6 +208,7 @@ export interface MessageQueue {
     claims: readonly { messageId: number; leaseExpiresAtMs: number }[],
     nowMs: number,
     smtpConfigVersion: number | null,
+    reason: ReleaseReason,
   ): Promise<MessageEvent[]>;
 }
 

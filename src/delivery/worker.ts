@@ -357,6 +357,8 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
         active = settings.current();
       } catch (error) {
         log.error({ err: error }, 'delivery worker: could not read the new SMTP configuration');
+        await handBack(claimed, written.configVersion);
+        return;
       }
     }
     if (active && active.key !== activeKey) {
@@ -401,6 +403,31 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
     if (inFlight.size > 0) wait = Math.min(wait, renewEveryMs);
     if (timer) clearTimeout(timer);
     timer = setTimeout(runCycle, Math.max(1, wait));
+  }
+
+  /**
+   * Claims that must not go out with the configuration this worker holds, and could not get the
+   * one their events name, go back to the queue unsent; the next cycle runs after the storage
+   * back-off (the read failed, and claiming them again at once would fail the same way). A
+   * release that fails too leaves them to their leases, as a crash would.
+   */
+  async function handBack(
+    claimed: readonly ClaimedMessage[],
+    configVersion: number,
+  ): Promise<void> {
+    storageFailures++;
+    const claims = claimed.map(({ message }) => ({
+      messageId: message.id,
+      leaseExpiresAtMs: message.leaseExpiresAtMs!,
+    }));
+    try {
+      publish(await messages.release(claims, now(), configVersion, 'released_config_unreadable'));
+    } catch (error) {
+      onStorageError(error, 0);
+    }
+    if (closed) return;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(runCycle, Math.min(5_000, storageRetryMs * 2 ** (storageFailures - 1)));
   }
 
   function scheduleCycle(): void {
@@ -465,7 +492,14 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
       pending = [];
       closed = true;
       try {
-        publish(await messages.release(unfinished, now(), settings.current()?.version ?? null));
+        publish(
+          await messages.release(
+            unfinished,
+            now(),
+            settings.current()?.version ?? null,
+            'released_on_shutdown',
+          ),
+        );
       } catch (error) {
         onStorageError(error, unrecorded.size);
       }

@@ -915,7 +915,7 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
       });
     },
 
-    async release(claims, nowMs, smtpConfigVersion) {
+    async release(claims, nowMs, smtpConfigVersion, reason) {
       if (claims.length === 0) return [];
       return client.transaction(async (tx) => {
         const { rows } = await tx.query<MessageRow>({
@@ -937,7 +937,7 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
               atMs: nowMs,
               status: 'QUEUED',
               previousStatus: 'PROCESSING',
-              reason: 'released_on_shutdown',
+              reason,
               attempt: null,
               error: null,
               smtpConfigVersion,
