@@ -100,6 +100,8 @@ export async function startServiceProcess(options: ServiceOptions = {}): Promise
   };
   delete childEnv['API_TOKEN'];
   const flags = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [];
+  // Node's and V8's flags for the service, to look at it (--log-deopt, --trace-gc, …).
+  flags.push(...(process.env['BENCH_SERVICE_FLAGS']?.split(' ').filter(Boolean) ?? []));
   const started = performance.now();
   const child: ChildProcess = spawn(
     process.execPath,

@@ -10,7 +10,6 @@ import type {
   Message,
   MessageEvent,
   MessageStatus,
-  ReleaseReason,
   StatusCounts,
 } from '../domain/message.ts';
 import type { MessageListFilter } from './message-filter.ts';
@@ -208,7 +207,6 @@ export interface MessageQueue {
     claims: readonly { messageId: number; leaseExpiresAtMs: number }[],
     nowMs: number,
     smtpConfigVersion: number | null,
-    reason: ReleaseReason,
   ): Promise<MessageEvent[]>;
 }
 

@@ -60,8 +60,8 @@ export function observeAttempts(
       if (result.claimed.length > 0) observer.onEvents(result.claimed.map((claim) => claim.event));
       return result;
     },
-    async release(claims, nowMs, smtpConfigVersion, reason) {
-      const events = await messages.release(claims, nowMs, smtpConfigVersion, reason);
+    async release(claims, nowMs, smtpConfigVersion) {
+      const events = await messages.release(claims, nowMs, smtpConfigVersion);
       if (events.length > 0) observer.onEvents(events);
       return events;
     },

@@ -35,8 +35,6 @@ export function createDeliveryLog(log: Logger) {
         if (event.reason === 'lease_expired')
           log.warn(fields, 'claimed again after its lease ran out');
         else if (event.reason === 'released_on_shutdown') log.info(fields, 'released on shutdown');
-        else if (event.reason === 'released_config_unreadable')
-          log.warn(fields, 'released unsent: the SMTP configuration could not be read');
         else log.debug(fields, 'claimed');
       }
     },

@@ -349,6 +349,8 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
       ),
     );
     if (closing) return;
+    // Claims that must wait for a configuration this worker could not read yet; else null.
+    let readable: Promise<ActiveSmtpSettings | null | undefined> | null = null;
     if (written.configVersion !== null && written.configVersion !== (active?.version ?? null)) {
       // A configuration newer than ours was stored (on another instance, or before our news
       // of it arrived): what was just claimed may only go out with it.
@@ -357,8 +359,7 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
         active = settings.current();
       } catch (error) {
         log.error({ err: error }, 'delivery worker: could not read the new SMTP configuration');
-        await handBack(claimed, written.configVersion);
-        return;
+        readable = untilConfigReadable();
       }
     }
     if (active && active.key !== activeKey) {
@@ -367,7 +368,11 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
       transports.retainOnly(new Set([active.key]));
     }
     for (const claim of claimed) {
-      const done = deliver(claim, active).catch((error: unknown) => {
+      const sent =
+        readable === null
+          ? deliver(claim, active)
+          : readable.then((read) => (read === undefined ? undefined : deliver(claim, read)));
+      const done = sent.catch((error: unknown) => {
         // transports.send never rejects; reaching here is a bug worth a loud line, and the
         // lease makes sure the message is tried again.
         log.error({ err: error, id: claim.message.id }, 'delivery worker: unexpected error');
@@ -406,28 +411,32 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
   }
 
   /**
-   * Claims that must not go out with the configuration this worker holds, and could not get the
-   * one their events name, go back to the queue unsent; the next cycle runs after the storage
-   * back-off (the read failed, and claiming them again at once would fail the same way). A
-   * release that fails too leaves them to their leases, as a crash would.
+   * The newest configuration once it can be read; undefined if the worker closes first. Claims
+   * whose events name a configuration this worker could not read (the database failed right
+   * after the claim) wait for it in flight, their leases renewed like any send's: sent with an
+   * older one they would reach a server the operator has just replaced, under a version their
+   * events do not name; handed back, a failure that lasts would claim and release them again
+   * and again. One wait for all of them, read again with the storage back-off.
    */
-  async function handBack(
-    claimed: readonly ClaimedMessage[],
-    configVersion: number,
-  ): Promise<void> {
-    storageFailures++;
-    const claims = claimed.map(({ message }) => ({
-      messageId: message.id,
-      leaseExpiresAtMs: message.leaseExpiresAtMs!,
-    }));
-    try {
-      publish(await messages.release(claims, now(), configVersion, 'released_config_unreadable'));
-    } catch (error) {
-      onStorageError(error, 0);
-    }
-    if (closed) return;
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(runCycle, Math.min(5_000, storageRetryMs * 2 ** (storageFailures - 1)));
+  let configWait: Promise<ActiveSmtpSettings | null | undefined> | null = null;
+  function untilConfigReadable(): Promise<ActiveSmtpSettings | null | undefined> {
+    configWait ??= (async () => {
+      for (let failures = 1; ; failures++) {
+        await new Promise((resolve) =>
+          setTimeout(resolve, Math.min(5_000, storageRetryMs * 2 ** (failures - 1))),
+        );
+        if (closing) return undefined;
+        try {
+          await settings.refresh();
+          return closing ? undefined : settings.current();
+        } catch (error) {
+          log.error({ err: error }, 'delivery worker: could not read the new SMTP configuration');
+        }
+      }
+    })().finally(() => {
+      configWait = null;
+    });
+    return configWait;
   }
 
   function scheduleCycle(): void {
@@ -492,14 +501,7 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
       pending = [];
       closed = true;
       try {
-        publish(
-          await messages.release(
-            unfinished,
-            now(),
-            settings.current()?.version ?? null,
-            'released_on_shutdown',
-          ),
-        );
+        publish(await messages.release(unfinished, now(), settings.current()?.version ?? null));
       } catch (error) {
         onStorageError(error, unrecorded.size);
       }

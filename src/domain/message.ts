@@ -81,11 +81,6 @@ export const EVENT_REASONS = [
   'failed_permanently',
   'attempts_exhausted',
   'released_on_shutdown',
-  /**
-   * Put back unsent: the claim named a newer SMTP configuration than the worker held, and the
-   * worker could not read it (sending with the older one would contradict the claim's event).
-   */
-  'released_config_unreadable',
   'cancelled',
   'retried',
   /** Stored or stopped because the recipient is on the suppression list. */
@@ -99,11 +94,6 @@ export const EVENT_REASONS = [
   'report_ses',
 ] as const;
 export type EventReason = (typeof EVENT_REASONS)[number];
-/** Why claimed messages went back to the queue unsent. */
-export type ReleaseReason = Extract<
-  EventReason,
-  'released_on_shutdown' | 'released_config_unreadable'
->;
 
 export interface MessageEvent {
   /** The log's sequence number; with `xid`, the event's place in the log (event-position.ts). */

@@ -420,7 +420,6 @@ describe(`storage contract (${TEST_DIALECT})`, () => {
       [{ messageId: released.id, leaseExpiresAtMs: released.leaseExpiresAtMs! }],
       Date.now(),
       null,
-      'released_on_shutdown',
     );
     await handOver();
     await check('sent, retried later, abandoned, released');
@@ -489,7 +488,6 @@ describe(`storage contract (${TEST_DIALECT})`, () => {
       [{ messageId: claimed!.message.id, leaseExpiresAtMs: claimed!.message.leaseExpiresAtMs! }],
       Date.now(),
       null,
-      'released_on_shutdown',
     );
     assert.deepEqual(
       released.map((e) => [e.status, e.previousStatus, e.reason]),
@@ -611,7 +609,6 @@ describe(`storage contract (${TEST_DIALECT})`, () => {
         .map((m) => ({ messageId: m.id, leaseExpiresAtMs: m.leaseExpiresAtMs! })),
       Date.now(),
       null,
-      'released_on_shutdown',
     );
     await record(
       messages,

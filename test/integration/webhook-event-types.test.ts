@@ -117,7 +117,6 @@ const CASES: { name: string; run: (storage: Storage) => Promise<unknown>; types:
         [{ messageId: claimed!.message.id, leaseExpiresAtMs: claimed!.message.leaseExpiresAtMs! }],
         T0,
         null,
-        'released_on_shutdown',
       );
     },
     types: ['MESSAGE_QUEUED'],

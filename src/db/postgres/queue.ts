@@ -915,7 +915,7 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
       });
     },
 
-    async release(claims, nowMs, smtpConfigVersion, reason) {
+    async release(claims, nowMs, smtpConfigVersion) {
       if (claims.length === 0) return [];
       return client.transaction(async (tx) => {
         const { rows } = await tx.query<MessageRow>({
@@ -937,7 +937,7 @@ export function createPostgresQueue(client: PostgresClient): MessageQueue {
               atMs: nowMs,
               status: 'QUEUED',
               previousStatus: 'PROCESSING',
-              reason,
+              reason: 'released_on_shutdown',
               attempt: null,
               error: null,
               smtpConfigVersion,

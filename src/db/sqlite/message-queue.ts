@@ -1,4 +1,4 @@
-import type { Message, MessageEvent, ReleaseReason } from '../../domain/message.ts';
+import type { Message, MessageEvent } from '../../domain/message.ts';
 import type {
   AttemptRecord,
   ClaimedMessage,
@@ -297,7 +297,6 @@ export function createMessageQueue(
       claims: readonly { messageId: number; leaseExpiresAtMs: number }[],
       nowMs: number,
       smtpConfigVersion: number | null,
-      reason: ReleaseReason,
     ): MessageEvent[] {
       if (claims.length === 0) return [];
       return inCountedTransaction((counters) =>
@@ -313,7 +312,7 @@ export function createMessageQueue(
               atMs: nowMs,
               status: 'QUEUED',
               previousStatus: 'PROCESSING',
-              reason,
+              reason: 'released_on_shutdown',
               attempt: null,
               error: null,
               smtpConfigVersion,

@@ -189,8 +189,7 @@ export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptio
         );
         return { ...result, configVersion: result.claimed.length > 0 ? latest : null };
       }),
-    release: (claims, nowMs, version, reason) =>
-      inTurn(() => repository.release(claims, nowMs, version, reason)),
+    release: (claims, nowMs, version) => inTurn(() => repository.release(claims, nowMs, version)),
     retry: (id, maxAttempts, nowMs, version) =>
       inTurn(() => repository.retry(id, maxAttempts, nowMs, version)),
     cancel: (id, nowMs, version) => inTurn(() => repository.cancel(id, nowMs, version)),

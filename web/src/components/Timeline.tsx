@@ -16,7 +16,6 @@ const REASONS: Record<string, string> = {
   retry_scheduled: 'failed; another attempt is scheduled',
   lease_expired: 'claimed again after a lease ran out',
   released_on_shutdown: 'put back on shutdown',
-  released_config_unreadable: 'put back unsent: the SMTP configuration could not be read',
   failed_permanently: 'refused for good',
   attempts_exhausted: 'every attempt failed',
   cancelled: 'cancelled',
