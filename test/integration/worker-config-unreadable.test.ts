@@ -31,7 +31,7 @@ describe(`delivery worker whose configuration read fails after a claim (${TEST_D
       headers: [],
       createdAtMs: Date.now(),
     });
-    // Read three times in vain: once after the claim, twice more while the claim waits.
+    // The first three reads fail: the one right after the claim, and those while the claim waits.
     let failuresLeft = 3;
     const failing = {
       ...settings,
