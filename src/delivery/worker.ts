@@ -144,6 +144,8 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
   const idlePollMs = options.idlePollMs ?? 1_000;
   const graceMs = options.shutdownGraceMs ?? 5_000;
   const storageRetryMs = options.storageRetryMs ?? 100;
+  /** The wait before the next try after `failures` failed reads or writes in a row. */
+  const backOffMs = (failures: number) => Math.min(5_000, storageRetryMs * 2 ** (failures - 1));
   const verp = deps.verp ?? null;
   const sesConfigurationSet = deps.sesConfigurationSet ?? null;
   /** The correlation stamps for message `id` sent with `via`, given the headers it carries. */
@@ -320,9 +322,8 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
       pending = [...records, ...pending];
       storageFailures++;
       onStorageError(error, pending.length);
-      const wait = Math.min(5_000, storageRetryMs * 2 ** (storageFailures - 1));
       if (timer) clearTimeout(timer);
-      timer = setTimeout(runCycle, wait);
+      timer = setTimeout(runCycle, backOffMs(storageFailures));
       return;
     }
     storageFailures = 0;
@@ -350,7 +351,7 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
     );
     if (closing) return;
     // Claims that must wait for a configuration this worker could not read yet; else null.
-    let readable: Promise<ActiveSmtpSettings | null | undefined> | null = null;
+    let readable: Promise<ActiveSmtpSettings | null> | null = null;
     if (written.configVersion !== null && written.configVersion !== (active?.version ?? null)) {
       // A configuration newer than ours was stored (on another instance, or before our news
       // of it arrived): what was just claimed may only go out with it.
@@ -371,7 +372,7 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
       const sent =
         readable === null
           ? deliver(claim, active)
-          : readable.then((read) => (read === undefined ? undefined : deliver(claim, read)));
+          : readable.then((read) => (closing ? undefined : deliver(claim, read)));
       const done = sent.catch((error: unknown) => {
         // transports.send never rejects; reaching here is a bug worth a loud line, and the
         // lease makes sure the message is tried again.
@@ -411,24 +412,23 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
   }
 
   /**
-   * The newest configuration once it can be read; undefined if the worker closes first. Claims
-   * whose events name a configuration this worker could not read (the database failed right
-   * after the claim) wait for it in flight, their leases renewed like any send's: sent with an
-   * older one they would reach a server the operator has just replaced, under a version their
-   * events do not name; handed back, a failure that lasts would claim and release them again
-   * and again. One wait for all of them, read again with the storage back-off.
+   * The newest configuration once it can be read, or once the worker closes (then nothing is
+   * sent with it, and the claims are released as on any shutdown). Claims whose events name a
+   * configuration this worker could not read (the database failed right after the claim) wait
+   * for it in flight, their leases renewed like any send's: sent with an older one they would
+   * reach a server the operator has just replaced, under a version their events do not name;
+   * handed back, a failure that lasts would claim and release them again and again. One wait
+   * for all of them, read again with the storage back-off.
    */
-  let configWait: Promise<ActiveSmtpSettings | null | undefined> | null = null;
-  function untilConfigReadable(): Promise<ActiveSmtpSettings | null | undefined> {
+  let configWait: Promise<ActiveSmtpSettings | null> | null = null;
+  function untilConfigReadable(): Promise<ActiveSmtpSettings | null> {
     configWait ??= (async () => {
       for (let failures = 1; ; failures++) {
-        await new Promise((resolve) =>
-          setTimeout(resolve, Math.min(5_000, storageRetryMs * 2 ** (failures - 1))),
-        );
-        if (closing) return undefined;
+        await new Promise((resolve) => setTimeout(resolve, backOffMs(failures)));
+        if (closing) return null;
         try {
           await settings.refresh();
-          return closing ? undefined : settings.current();
+          return settings.current();
         } catch (error) {
           log.error({ err: error }, 'delivery worker: could not read the new SMTP configuration');
         }
