@@ -98,6 +98,14 @@ export function addressProblem(value: string): string | null {
   if (value.length > LIMITS.addressLength) {
     return `must be at most ${LIMITS.addressLength} characters`;
   }
+  // The two forms people paste from a mail client, named as such: split at the last "@" they
+  // would read as a strange local part ("Alice <alice" or "a@example.com, b").
+  if (/<[^<>]*@[^<>]*>/.test(value)) {
+    return 'must be a bare address like name@example.com, without a display name or angle brackets';
+  }
+  if (value.indexOf('@') !== value.lastIndexOf('@') && /[,;\s]/.test(value)) {
+    return 'must be one address; for several recipients, send one message each (sendEmails takes a list)';
+  }
   const at = value.lastIndexOf('@');
   if (at <= 0 || at === value.length - 1) {
     return 'must be a single address like name@example.com';
