@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.ts';
-import type { SubmissionReply, Submitter } from '../smtp/submission-server.ts';
+import type { SubmissionReply, SubmittedEnvelope, Submitter } from '../smtp/submission-server.ts';
 import { readSubmittedMime } from '../smtp/submitted-mime.ts';
 import { senderDomainProblem } from './input-rules.ts';
 import type { Outbox } from './outbox.ts';
@@ -33,14 +33,26 @@ export function createSubmissionIntake(deps: SubmissionIntakeDeps) {
   return {
     async accept(
       submitter: Submitter,
-      recipients: string[],
+      { sender, recipients }: SubmittedEnvelope,
       message: Buffer,
     ): Promise<SubmissionReply> {
-      const mime = readSubmittedMime(message, { newMessageId: deps.outbox.newMessageId });
+      const mime = readSubmittedMime(message, {
+        newMessageId: deps.outbox.newMessageId,
+        envelopeSender: sender,
+      });
+      if (mime.fromAddresses.length === 0) {
+        // No sender to show: receivers refuse such mail, so the application hears it now
+        // rather than from a bounce. (A missing From was made from the envelope sender if any.)
+        const hasFrom = mime.headers.some((h) => h.name.toLowerCase() === 'from');
+        return refuse(
+          550,
+          '5.6.0',
+          hasFrom
+            ? 'The From header names no address: give the sender as name@example.com'
+            : 'The message has no From header and the envelope sender is empty (MAIL FROM:<>): add a From header',
+        );
+      }
       if (deps.senderDomainAllowlist !== null) {
-        if (mime.fromAddresses.length === 0) {
-          return refuse(550, '5.7.1', 'Sender not allowed: the message has no From header');
-        }
         for (const address of mime.fromAddresses) {
           const problem = senderDomainProblem(address, deps.senderDomainAllowlist);
           if (problem !== null) return refuse(550, '5.7.1', `Sender not allowed: ${problem}`);

@@ -4,6 +4,13 @@ import { describeListenError } from '../listen-error.ts';
 import { sendGathered } from './gathered-replies.ts';
 
 /** Who authenticated on a submission connection. */
+/** MAIL FROM and RCPT TO of one submitted message. */
+export interface SubmittedEnvelope {
+  /** The MAIL FROM address; null for the null sender `<>`. */
+  sender: string | null;
+  recipients: string[];
+}
+
 export interface Submitter {
   /** The token's name, for logs. */
   name: string;
@@ -35,7 +42,11 @@ export interface SubmissionServerOptions {
   /** Why an RCPT TO address is not one mailscope sends to, or null. */
   recipientProblem(address: string): string | null;
   /** Stores the message (one per recipient) and says what to answer; 250 only once stored. */
-  accept(submitter: Submitter, recipients: string[], message: Buffer): Promise<SubmissionReply>;
+  accept(
+    submitter: Submitter,
+    envelope: SubmittedEnvelope,
+    message: Buffer,
+  ): Promise<SubmissionReply>;
   /** Told of each connection-level failure (TLS handshakes, sockets); never of secrets. */
   onError?(error: Error): void;
 }
@@ -193,8 +204,12 @@ export async function startSubmissionServer(
           callback(refusal(530, '5.7.0', 'Authentication required'));
           return;
         }
-        const recipients = session.envelope.rcptTo.map((rcpt) => rcpt.address);
-        options.accept(submitter, recipients, Buffer.concat(chunks, size)).then(
+        const { mailFrom, rcptTo } = session.envelope;
+        const envelope = {
+          sender: mailFrom && mailFrom.address !== '' ? mailFrom.address : null,
+          recipients: rcptTo.map((rcpt) => rcpt.address),
+        };
+        options.accept(submitter, envelope, Buffer.concat(chunks, size)).then(
           (reply) =>
             reply.ok
               ? callback(null, reply.message)

@@ -1,6 +1,6 @@
 // Reading a message submitted over SMTP: only what mailscope needs to show it (subject, first
-// text and html parts, custom headers, From) and to send it (Bcc removed, Message-ID and Date
-// added when missing). The bytes are otherwise kept exactly as the client sent them.
+// text and html parts, custom headers, From) and to send it (Bcc removed; Message-ID, Date and
+// From added when missing). The bytes are otherwise kept exactly as the client sent them.
 
 export interface RawHeader {
   /** As written, e.g. "Subject". */
@@ -10,7 +10,7 @@ export interface RawHeader {
 }
 
 export interface SubmittedMime {
-  /** The bytes to store and send: the submitted message, Bcc removed, missing ids added. */
+  /** The bytes to store and send: the submitted message, Bcc removed, missing fields added. */
   raw: Buffer;
   /** The Message-ID header's value, "<…>" (added when the message had none). */
   messageId: string;
@@ -20,7 +20,10 @@ export interface SubmittedMime {
   text: string | null;
   /** The first text/html part, decoded; null when there is none. */
   html: string | null;
-  /** The From header's addresses (bare `local@domain`), lower-cased domain kept as written. */
+  /**
+   * The From header's addresses (bare `local@domain`), lower-cased domain kept as written; the
+   * envelope sender when the message had no From and one was given; empty when neither.
+   */
   fromAddresses: string[];
   /** Every header of the top level, in order, unfolded and not decoded. */
   headers: RawHeader[];
@@ -188,6 +191,12 @@ export interface ReadOptions {
   /** Makes a Message-ID for a message that has none. */
   newMessageId: () => string;
   now?: () => Date;
+  /**
+   * The envelope sender (MAIL FROM), null for the null sender `<>`: a message without a From
+   * header gets `From: <sender>`, as Postfix does for its own clients. RFC 5322 requires a From,
+   * and the large mailbox providers refuse mail without one.
+   */
+  envelopeSender?: string | null;
 }
 
 /** Reads a submitted message and prepares the bytes that will be stored and sent. */
@@ -206,6 +215,11 @@ export function readSubmittedMime(submitted: Buffer, options: ReadOptions): Subm
   if (header(kept, 'date') === null) {
     const date = (options.now?.() ?? new Date()).toUTCString().replace(/GMT$/, '+0000');
     added.push(`Date: ${date}${eol}`);
+  }
+  let addedFrom: string | null = null;
+  if (header(kept, 'from') === null && options.envelopeSender) {
+    addedFrom = options.envelopeSender;
+    added.push(`From: <${addedFrom}>${eol}`);
   }
   const pieces: Buffer[] = [];
   if (added.length > 0) pieces.push(Buffer.from(added.join(''), 'utf8'));
@@ -230,7 +244,7 @@ export function readSubmittedMime(submitted: Buffer, options: ReadOptions): Subm
     subject: decodeWords(header(headers, 'subject') ?? ''),
     text: found.text,
     html: found.html,
-    fromAddresses: addressesIn(header(headers, 'from') ?? ''),
+    fromAddresses: addedFrom !== null ? [addedFrom] : addressesIn(header(headers, 'from') ?? ''),
     headers,
   };
 }

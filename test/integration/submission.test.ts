@@ -139,6 +139,40 @@ describe(`SMTP submission (${TEST_DIALECT})`, () => {
     assert.equal(lines.slice(2).join('\r\n'), raw.toString('utf8'));
   });
 
+  test('a message without From gets one from MAIL FROM; with the null sender it is refused', async (t) => {
+    const setup = await setUp(t);
+    const transport = client(t, setup, { pass: setup.sendToken });
+    const raw = Buffer.from('To: ana@example.com\r\nSubject: cron\r\n\r\nnightly\r\n');
+    await transport.sendMail({
+      envelope: { from: 'cron@example.com', to: ['ana@example.com'] },
+      raw,
+    });
+    await waitFor(() => setup.sink.received.length === 1, { description: 'delivered' });
+    const headerLines = setup.sink.received[0]!.raw.split('\r\n\r\n')[0]!.split('\r\n');
+    assert.ok(headerLines.includes('From: <cron@example.com>'), headerLines.join('\n'));
+
+    await assert.rejects(
+      transport.sendMail({ envelope: { from: '', to: ['ana@example.com'] }, raw }),
+      (error: any) => {
+        assert.equal(error.responseCode, 550);
+        assert.match(error.response, /^550 5\.6\.0 The message has no From header/);
+        return true;
+      },
+    );
+    const empty = Buffer.from('From: \r\nTo: ana@example.com\r\n\r\nx\r\n');
+    await assert.rejects(
+      transport.sendMail({
+        envelope: { from: 'cron@example.com', to: ['ana@example.com'] },
+        raw: empty,
+      }),
+      (error: any) => {
+        assert.match(error.response, /^550 5\.6\.0 The From header names no address/);
+        return true;
+      },
+    );
+    assert.equal((await setup.gql(MESSAGES)).messages.totalCount, 1, 'only the first is stored');
+  });
+
   test('a wrong token and a READ token get 535 5.7.8; nothing is stored', async (t) => {
     const setup = await setUp(t);
     for (const pass of ['ms_not-a-token', setup.readToken]) {

@@ -42,6 +42,34 @@ test('Message-ID and Date are added only when missing, on top, in the message li
   assert.equal(bare.messageId, '<new@mailscope.test>');
 });
 
+test('From is added from the envelope sender only when the message has none', () => {
+  const options = {
+    newMessageId: () => '<new@mailscope.test>',
+    envelopeSender: 'cron@example.com',
+  };
+  const without = readSubmittedMime(Buffer.from(`${HEAD}Subject: s\r\n\r\nbody\r\n`), options);
+  assert.equal(
+    without.raw.toString('utf8'),
+    `From: <cron@example.com>\r\n${HEAD}Subject: s\r\n\r\nbody\r\n`,
+  );
+  assert.deepEqual(without.fromAddresses, ['cron@example.com']);
+
+  const own = readSubmittedMime(
+    Buffer.from(`${HEAD}From: App <app@example.com>\r\n\r\nb\r\n`),
+    options,
+  );
+  assert.equal(own.raw.toString('utf8'), `${HEAD}From: App <app@example.com>\r\n\r\nb\r\n`);
+  assert.deepEqual(own.fromAddresses, ['app@example.com']);
+
+  // The null sender gives nothing to make a From of: the intake refuses the message.
+  const nullSender = readSubmittedMime(Buffer.from(`${HEAD}\r\nb\r\n`), {
+    ...options,
+    envelopeSender: null,
+  });
+  assert.equal(nullSender.raw.toString('utf8'), `${HEAD}\r\nb\r\n`);
+  assert.deepEqual(nullSender.fromAddresses, []);
+});
+
 test('encoded words: B and Q, adjacent ones joined, other charsets', () => {
   for (const [encoded, decoded] of [
     ['=?UTF-8?B?w6kgw6A=?=', 'é à'],
