@@ -668,6 +668,11 @@ export interface Storage {
   readonly dialect: 'sqlite' | 'postgres';
   /** Write transactions worth running at once: 1 on SQLite (one writer), more on PostgreSQL. */
   readonly concurrentWrites: number;
+  /**
+   * How long the delivery worker gathers finished sends before it records them, with its next
+   * claim, in one `recordAndClaim`: the longer, the more rows share one write's fixed cost.
+   */
+  readonly recordWindowMs: number;
   messages: MessageStore;
   events: EventLog;
   dispatches: DispatchStore;
