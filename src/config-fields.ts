@@ -2,13 +2,18 @@ import { z } from 'zod';
 
 // Field shapes every part of the configuration schema reads variables with.
 
-/** A whole number in [min, max], written in decimal digits only. */
-export const wholeNumber = (min: number, max: number) =>
-  z
+/**
+ * A whole number in [min, max], written in decimal digits only. Out of range, the problem names
+ * the range (zod's own words, "Too big: expected number to be <=65535", name neither end).
+ */
+export const wholeNumber = (min: number, max: number) => {
+  const range = `must be a whole number from ${min} to ${max}`;
+  return z
     .string()
-    .regex(/^\d+$/, 'must be a whole number')
+    .regex(/^\d+$/, range)
     .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+    .pipe(z.number().int().min(min, range).max(max, range));
+};
 
 /** Unset and empty are the same: null. */
 export const optionalText = z

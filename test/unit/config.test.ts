@@ -46,6 +46,19 @@ test('every bad variable is reported at once, without secret values', () => {
   assert.doesNotMatch(text, /hunter2/);
 });
 
+test('numbers out of range name the range, whichever end they miss', () => {
+  const result = loadConfig(
+    { PORT: '70000', DELIVERY_MAX_ATTEMPTS: '0', SMTP_MAX_CONNECTIONS: 'five' },
+    checks,
+  );
+  assert.ok(!result.ok);
+  assert.deepEqual(result.problems.sort(), [
+    'DELIVERY_MAX_ATTEMPTS: must be a whole number from 1 to 1000',
+    'PORT: must be a whole number from 0 to 65535',
+    'SMTP_MAX_CONNECTIONS: must be a whole number from 1 to 100',
+  ]);
+});
+
 test('NODE_ENV: only development turns production behaviour off', () => {
   for (const [value, production] of [
     [undefined, true],
