@@ -5,7 +5,7 @@ import type { Logger } from '../logger.ts';
 /** Provider event webhooks by path; an unset one (key or topics not configured) answers 404. */
 export interface WebhookRouteOptions {
   handlers: Partial<Record<'sendgrid' | 'mailgun' | 'postmark' | 'ses', WebhookHandler>>;
-  /** The largest body read; larger ones are answered 400 unread. @default 4 MiB */
+  /** The largest body read; larger ones are answered 413, the rest dropped unread. @default 4 MiB */
   maxBodyBytes?: number;
   log?: Logger;
 }
@@ -35,12 +35,11 @@ function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
   });
 }
 
-function send(response: ServerResponse, status: number, body: unknown, close = false): void {
+function send(response: ServerResponse, status: number, body: unknown): void {
   if (response.headersSent) return;
   response.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'cache-control': 'no-store',
-    ...(close ? { connection: 'close' } : {}),
   });
   response.end(JSON.stringify(body));
 }
@@ -81,8 +80,10 @@ export function createWebhookRoutes(options: WebhookRouteOptions) {
         },
         (error: unknown) => {
           if (error instanceof BodyTooLarge) {
-            // The rest is not read: the connection is closed once this is written.
-            send(response, 400, { error: `the body is larger than ${maxBytes} bytes` }, true);
+            // Not `Connection: close`: closing with the rest of the body unread resets the
+            // connection, and a client still sending never reads the answer. node:http reads
+            // and drops what is left once this is written.
+            send(response, 413, { error: `the body is larger than ${maxBytes} bytes` });
             return;
           }
           options.log?.error({ err: error, provider }, 'webhook: could not store the events');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHmac, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { connect } from 'node:net';
 import { describe, test } from 'node:test';
 import { subscribe, wsClient } from '../helpers/service.ts';
 import { TEST_DIALECT } from '../helpers/storage.ts';
@@ -36,6 +37,49 @@ function sendgridHeaders(privateKey: KeyObject, body: string, timestamp = nowSec
     'x-twilio-email-event-webhook-signature': signature,
     'x-twilio-email-event-webhook-timestamp': timestamp,
   };
+}
+
+/**
+ * POSTs a body of `total` bytes as many simple clients do (Python's http.client, curl): the
+ * whole body first, and the answer read once it is sent. Resolves with the status line, or with
+ * the error that ended the exchange (a connection reset under the client: no answer for it).
+ */
+function postWholeBodyFirst(url: string, headers: Record<string, string>, total: number) {
+  const { hostname, port, pathname } = new URL(url);
+  return new Promise<string>((resolve) => {
+    const socket = connect(Number(port), hostname);
+    let received = '';
+    let sent = 0;
+    const answerOnceSent = () => {
+      const end = received.indexOf('\r\n');
+      if (end === -1 || sent < total) return;
+      resolve(received.slice(0, end));
+      socket.destroy();
+    };
+    socket.on('data', (data: Buffer) => {
+      received += data.toString('latin1');
+      answerOnceSent();
+    });
+    socket.on('error', (error: NodeJS.ErrnoException) => resolve(`error ${error.code}`));
+    socket.on('close', () => resolve(`closed after ${JSON.stringify(received)}`));
+    const head = [`POST ${pathname} HTTP/1.1`, `host: ${hostname}:${port}`];
+    for (const [name, value] of Object.entries({ ...headers, 'content-length': String(total) })) {
+      head.push(`${name}: ${value}`);
+    }
+    socket.write(`${head.join('\r\n')}\r\n\r\n`);
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    const pump = () => {
+      while (sent < total) {
+        sent += chunk.length;
+        if (!socket.write(chunk)) {
+          socket.once('drain', pump);
+          return;
+        }
+      }
+      answerOnceSent();
+    };
+    pump();
+  });
 }
 
 describe(`provider event webhooks (${TEST_DIALECT})`, () => {
@@ -95,7 +139,7 @@ describe(`provider event webhooks (${TEST_DIALECT})`, () => {
         'oversize',
         { 'content-type': 'application/json' },
         Buffer.alloc(5 * 1024 * 1024, 0x20),
-        400,
+        413,
       ],
     ];
     for (const [what, headers, body, status] of refusals) {
@@ -313,6 +357,14 @@ describe(`provider event webhooks (${TEST_DIALECT})`, () => {
     ] as const) {
       assert.equal((await post(url, text, headers)).status, status, what);
     }
+    // Over the 4 MiB cap, from a client that reads the answer only once it has sent the whole
+    // body: the rest is read and dropped, so the connection is not reset under the client.
+    const oversize = await postWholeBodyFirst(
+      url,
+      auth('postmark', 'hook-secret-1'),
+      40 * 1024 * 1024,
+    );
+    assert.equal(oversize, 'HTTP/1.1 413 Payload Too Large');
     assert.deepEqual(await storedCounts(svc), before);
 
     const accepted = await post(url, complaint, auth('postmark', 'hook-secret-1'));

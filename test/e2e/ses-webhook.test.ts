@@ -186,7 +186,7 @@ describe(`Amazon SES through SNS (${TEST_DIALECT})`, () => {
       );
       assert.equal(answer.status, status, what);
     }
-    assert.equal((await post(url, Buffer.alloc(5 * 1024 * 1024, 0x20))).status, 400, 'oversize');
+    assert.equal((await post(url, Buffer.alloc(5 * 1024 * 1024, 0x20))).status, 413, 'oversize');
     assert.equal(sns.confirmations, 1, 'no forged SubscribeURL visited');
     assert.deepEqual(await storedCounts(svc), before);
     await assertHealthy(svc);
