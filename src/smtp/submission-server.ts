@@ -3,7 +3,6 @@ import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { describeListenError } from '../listen-error.ts';
 import { sendGathered } from './gathered-replies.ts';
 
-/** Who authenticated on a submission connection. */
 /** MAIL FROM and RCPT TO of one submitted message. */
 export interface SubmittedEnvelope {
   /** The MAIL FROM address; null for the null sender `<>`. */
@@ -11,6 +10,7 @@ export interface SubmittedEnvelope {
   recipients: string[];
 }
 
+/** Who authenticated on a submission connection. */
 export interface Submitter {
   /** The token's name, for logs. */
   name: string;
