@@ -3,7 +3,6 @@
 // this through @graphql-codegen/core (the CLI's loaders pull in packages that need Node 22).
 export const schemaFile = 'schema.graphql';
 export const outputFile = 'src/graphql/generated/types.ts';
-export const plugins = ['typescript', 'typescript-resolvers'] as const;
 
 export const config = {
   useTypeImports: true,

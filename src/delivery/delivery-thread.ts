@@ -77,8 +77,8 @@ const worker = createDeliveryWorker({
   publish: (events) => {
     if (events.length > 0) post({ type: 'events', events: [...events] });
   },
-  // The window by what a write costs in this storage, unless the options say otherwise.
-  options: { batchWindowMs: storage.recordWindowMs, ...options.worker },
+  // How long finished sends gather: by what a write costs in this storage.
+  options: { ...options.worker, batchWindowMs: storage.recordWindowMs },
   sesConfigurationSet: options.sesConfigurationSet ?? null,
   verp: options.bounce
     ? createVerp(options.bounce.domain, Buffer.from(options.bounce.key, 'base64'))
