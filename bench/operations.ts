@@ -71,6 +71,7 @@ const metrics = createMetrics({
   messages: storage.messages,
   smtpConnections: () => 0,
   webhooksYielding: () => false,
+  deliveryThreadRuntime: () => null,
 });
 // The first render after a start counts every message once; later ones keep that count.
 const firstStarted = performance.now();

@@ -7,6 +7,7 @@ import { createWakeSignal } from './wake-signal.ts';
 import type {
   DeliveryThreadOptions,
   FromDeliveryThread,
+  ThreadRuntime,
   ToDeliveryThread,
 } from './delivery-thread-protocol.ts';
 
@@ -29,6 +30,8 @@ export interface DeliveryThreadHealth {
   /** When the worker last ran a cycle (at least once a second while idle). */
   lastCycleAtMs: number | null;
   smtpConnections: number;
+  /** Its heap and event loop as of the last heartbeat; null until the first such report. */
+  runtime: ThreadRuntime | null;
 }
 
 export interface DeliveryThreadHooks {
@@ -106,6 +109,7 @@ async function started(
     lastHeartbeatAtMs: null,
     lastCycleAtMs: null,
     smtpConnections: 0,
+    runtime: null,
   };
   const send = (message: ToDeliveryThread) => thread.postMessage(message);
   let closed: (() => void) | null = null;
@@ -124,6 +128,7 @@ async function started(
         health.lastHeartbeatAtMs = now();
         health.lastCycleAtMs = message.lastCycleAtMs;
         health.smtpConnections = message.smtpConnections;
+        health.runtime = message.runtime ?? health.runtime;
       }
     });
   });

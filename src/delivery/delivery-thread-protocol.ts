@@ -48,5 +48,21 @@ export type FromDeliveryThread =
   | { type: 'attempts'; attempts: AttemptReport[] }
   /** The worker's backlog began (due mail waits for room) or ended; sent on a change only. */
   | { type: 'backlog'; backlogged: boolean }
-  /** Sent every second: the thread is alive; when the worker last cycled; SMTP connections. */
-  | { type: 'heartbeat'; lastCycleAtMs: number | null; smtpConnections: number };
+  /**
+   * Sent every second: the thread is alive; when the worker last cycled; SMTP connections; and
+   * its own runtime (its V8 heap is not the main thread's), absent from the first heartbeats.
+   */
+  | {
+      type: 'heartbeat';
+      lastCycleAtMs: number | null;
+      smtpConnections: number;
+      runtime?: ThreadRuntime;
+    };
+
+/** What the delivery thread's isolate and event loop look like, for /metrics. */
+export interface ThreadRuntime {
+  heapUsedBytes: number;
+  heapTotalBytes: number;
+  /** The longest its event loop was held up since the previous heartbeat. */
+  eventLoopDelayMaxMs: number;
+}

@@ -16,6 +16,7 @@ import type {
 import { observeAttempts } from './attempt-observer.ts';
 import { createSmtpSettings } from './smtp-settings.ts';
 import { createDeliveryWorker } from './worker.ts';
+import { createThreadRuntimeSampler } from './thread-runtime.ts';
 import { createWakeSignal } from './wake-signal.ts';
 import { createVerp } from '../smtp/verp.ts';
 
@@ -89,9 +90,16 @@ const worker = createDeliveryWorker({
   onCycleStart: () => wakes.caughtUp(),
 });
 
-// Proof of life for /readyz, and the pool size for /metrics: both live in this thread.
+// Proof of life for /readyz, and the pool size and this thread's heap and event loop for
+// /metrics: they live in this thread, out of the main thread's sight.
+const runtime = createThreadRuntimeSampler();
 const heartbeat = setInterval(() => {
-  post({ type: 'heartbeat', lastCycleAtMs, smtpConnections: transports.openConnections() });
+  post({
+    type: 'heartbeat',
+    lastCycleAtMs,
+    smtpConnections: transports.openConnections(),
+    runtime: runtime.sample(),
+  });
 }, HEARTBEAT_MS);
 
 // A wake after a configuration change is for the messages the old one failed: it waits until
@@ -111,6 +119,7 @@ port.on('message', (message: ToDeliveryThread) => {
     case 'close':
       void (async () => {
         clearInterval(heartbeat);
+        runtime.close();
         stopWaking();
         await worker.close();
         await transports.close({ force: true });

@@ -1,9 +1,10 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { outcomeKey } from '../db/counters.ts';
 import type { MessageReads } from '../db/port.ts';
 import { DELIVERY_ERROR_CODES } from '../domain/delivery-error.ts';
 import { MESSAGE_STATUSES, type MessageEvent } from '../domain/message.ts';
 import type { AttemptReport } from '../delivery/attempt-observer.ts';
+import type { ThreadRuntime } from '../delivery/delivery-thread-protocol.ts';
 import type { EventBus } from '../delivery/event-bus.ts';
 
 export interface MetricsDeps {
@@ -12,6 +13,8 @@ export interface MetricsDeps {
   smtpConnections: () => number;
   /** The webhook dispatcher yields to backlogged mail now (webhooks/yield-to-mail.ts). */
   webhooksYielding: () => boolean;
+  /** The delivery thread's heap and event loop as it last reported them, or null. */
+  deliveryThreadRuntime: () => ThreadRuntime | null;
   now?: () => number;
 }
 
@@ -23,6 +26,23 @@ const ATTEMPT_REASONS = new Set([
   'attempts_exhausted',
 ]);
 
+let processRegistry: Registry | null = null;
+
+/**
+ * The process as a whole (resident memory, CPU, file descriptors) and the main thread's isolate
+ * (heap, event loop, GC), under the names Node.js dashboards expect. One registry per process,
+ * made with the first app (its CPU and event-loop figures count from then): each set starts a
+ * GC observer and an event-loop timer that are never stopped, and a process that runs many apps
+ * (the tests) needs them once.
+ */
+function processMetrics(): Registry {
+  if (processRegistry === null) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
 /**
  * Prometheus metrics, in a registry of their own (not prom-client's global one, so two apps in
  * one process, as in tests, never share or clash). Gauges about stored state are read when
@@ -33,6 +53,7 @@ export function createMetrics(deps: MetricsDeps) {
   const now = deps.now ?? Date.now;
   const registry = new Registry();
   const registers = [registry];
+  const runtime = processMetrics();
 
   new Gauge({
     name: 'mailscope_messages',
@@ -62,6 +83,29 @@ export function createMetrics(deps: MetricsDeps) {
     },
   });
   registry.registerMetric(oldestQueuedAge);
+  const threadRuntime = (read: (runtime: ThreadRuntime) => number) =>
+    function (this: Gauge) {
+      const runtime = deps.deliveryThreadRuntime();
+      if (runtime !== null) this.set(read(runtime));
+    };
+  new Gauge({
+    name: 'mailscope_delivery_thread_heap_used_bytes',
+    help: "The delivery thread's V8 heap in use (nodejs_heap_size_used_bytes is the main thread's)",
+    registers,
+    collect: threadRuntime((runtime) => runtime.heapUsedBytes),
+  });
+  new Gauge({
+    name: 'mailscope_delivery_thread_heap_total_bytes',
+    help: "The delivery thread's V8 heap, allocated",
+    registers,
+    collect: threadRuntime((runtime) => runtime.heapTotalBytes),
+  });
+  new Gauge({
+    name: 'mailscope_delivery_thread_event_loop_delay_max_seconds',
+    help: "The longest the delivery thread's event loop was held up in the last second (past a 20 ms timer)",
+    registers,
+    collect: threadRuntime((runtime) => runtime.eventLoopDelayMaxMs / 1_000),
+  });
   new Gauge({
     name: 'mailscope_smtp_pool_connections',
     help: 'SMTP connections open in the delivery pools',
@@ -218,7 +262,9 @@ export function createMetrics(deps: MetricsDeps) {
     pruned: (messages: number) => pruned.inc(messages),
 
     contentType: registry.contentType,
-    render: () => registry.metrics(),
+    // The delivery thread's heap and loop are in this registry, the rest of the process in
+    // `runtime`.
+    render: async () => (await registry.metrics()) + (await runtime.metrics()),
     close: () => {},
   };
 }

@@ -61,6 +61,7 @@ export function startOps(deps: OpsDeps): Ops {
   const metrics = createMetrics({
     messages: storage.messages,
     smtpConnections: () => deps.delivery.health()?.smtpConnections ?? 0,
+    deliveryThreadRuntime: () => deps.delivery.health()?.runtime ?? null,
     webhooksYielding: deps.webhooksYielding,
   });
   const readiness = createReadiness({

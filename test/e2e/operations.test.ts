@@ -186,6 +186,33 @@ describe('/metrics', () => {
     );
   });
 
+  test("the process's memory and CPU, and each thread's heap and event loop", async (t) => {
+    const svc = await startService(t);
+    // The delivery thread reports its own isolate with its heartbeat, once a second (its gauges
+    // read 0 until then).
+    const metrics = await waitFor(async () => {
+      const text = await scrape(svc);
+      return (sample(text, 'mailscope_delivery_thread_heap_used_bytes') ?? 0) > 0 ? text : null;
+    });
+    const at = (name: string) => {
+      const value = sample(metrics, name);
+      assert.ok(value !== undefined && Number.isFinite(value), `${name} in\n${metrics}`);
+      return value;
+    };
+    const mib = 1024 * 1024;
+    assert.ok(at('process_resident_memory_bytes') > 10 * mib);
+    assert.ok(at('process_cpu_seconds_total') >= 0);
+    assert.ok(at('process_open_fds') > 0);
+    // Two isolates: the main thread's heap (prom-client's name) and the delivery thread's.
+    assert.ok(at('nodejs_heap_size_used_bytes') > mib);
+    const threadHeap = at('mailscope_delivery_thread_heap_used_bytes');
+    assert.ok(threadHeap > mib && threadHeap <= at('mailscope_delivery_thread_heap_total_bytes'));
+    assert.ok(at('nodejs_eventloop_lag_p99_seconds') >= 0);
+    // An idle thread's loop is held up by far less than a second.
+    assert.ok(at('mailscope_delivery_thread_event_loop_delay_max_seconds') < 1);
+    assert.match(metrics, /^nodejs_gc_duration_seconds_bucket\{/m);
+  });
+
   test('METRICS_TOKEN guards /metrics and nothing else', async (t) => {
     const svc = await startService(t, { METRICS_TOKEN: 'scrape-me' });
     assert.equal((await fetch(`${svc.url}/metrics`)).status, 401);

@@ -13,6 +13,7 @@ function metrics() {
     },
     smtpConnections: () => 0,
     webhooksYielding: () => false,
+    deliveryThreadRuntime: () => null,
   });
 }
 

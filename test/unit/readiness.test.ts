@@ -9,6 +9,7 @@ const healthy: DeliveryThreadHealth = {
   lastHeartbeatAtMs: NOW - 500,
   lastCycleAtMs: NOW - 800,
   smtpConnections: 1,
+  runtime: null,
 };
 
 function check(
