@@ -139,11 +139,10 @@ export async function startApp(
   const delivery = createDeliveryHandle();
   // Whether this instance's delivery thread has mail waiting: webhooks yield to it.
   const mailBacklog = createMailBacklog();
-  // Readiness, metrics and retention; `ops.bus` counts subscriptions for the metrics.
+  // Readiness, metrics and retention.
   const ops = startOps({
     config,
     storage,
-    bus,
     settings,
     log,
     delivery,
@@ -265,7 +264,7 @@ export async function startApp(
       dispatches: storage.dispatches,
       reports: storage.reports,
       suppressions: storage.suppressions,
-      bus: ops.bus,
+      bus,
       deliveryStats: createDeliveryStats({ stats: storage.stats, messages: storage.messages }),
       verifier: createSmtpVerifier({
         settings,
@@ -284,6 +283,7 @@ export async function startApp(
       perConnection: config.security.wsMaxOperationsPerConnection,
       perToken: config.security.wsMaxOperationsPerToken,
     },
+    countSubscribers: ops.countSubscribers,
     probes: createProbeRoutes({
       readiness: ops.readiness,
       metrics: ops.metrics,

@@ -21,6 +21,7 @@ import { createPacer } from '../graphql/pacer.ts';
 import { stringifyPaced } from '../graphql/paced-json.ts';
 import { createResponseBudget, ResponseTooLargeError } from '../graphql/response-budget.ts';
 import { createSharedSubscriptions } from '../graphql/shared-subscriptions.ts';
+import { countListening, type ListeningCounter } from '../graphql/listening-subscriptions.ts';
 import { createResultChannels } from './ws-result-channels.ts';
 import { createSubscribeCheck, type SubscriptionCaps } from './ws-subscribe.ts';
 import { anonymousRefusal } from './anonymous-access.ts';
@@ -45,6 +46,8 @@ export interface HttpServerOptions {
   limits?: DocumentLimits;
   /** @default { perConnection: 20, perToken: 1000 } */
   subscriptionCaps?: SubscriptionCaps;
+  /** Told of each subscriber that starts and stops listening (for /metrics). */
+  countSubscribers?: ListeningCounter;
   /** /readyz and /metrics (probes.ts). */
   probes?: ProbeRoutes;
   /** POST /webhooks/<provider> (webhooks.ts). */
@@ -291,8 +294,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   const subscriptions = useServer<Record<string, unknown>, { principal?: Principal }>(
     {
       schema,
-      // Live-only subscribers of the same operation share one execution per event.
-      subscribe: createSharedSubscriptions({ fields: ['messageEvents'] }),
+      // Live-only subscribers of the same operation share one execution per event; each one
+      // is counted all the same.
+      subscribe: countListening(
+        createSharedSubscriptions({ fields: ['messageEvents'] }),
+        options.countSubscribers ?? (() => {}),
+      ),
       // graphql-ws closes the socket with 4403 Forbidden when this returns false.
       onConnect: async (ctx) => {
         let caller: Awaited<ReturnType<typeof authenticate>>;

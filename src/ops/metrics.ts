@@ -5,7 +5,6 @@ import { DELIVERY_ERROR_CODES } from '../domain/delivery-error.ts';
 import { MESSAGE_STATUSES, type MessageEvent } from '../domain/message.ts';
 import type { AttemptReport } from '../delivery/attempt-observer.ts';
 import type { ThreadRuntime } from '../delivery/delivery-thread-protocol.ts';
-import type { EventBus } from '../delivery/event-bus.ts';
 
 export interface MetricsDeps {
   messages: Pick<MessageReads, 'queueSnapshot' | 'countByStatus'>;
@@ -239,23 +238,9 @@ export function createMetrics(deps: MetricsDeps) {
       }
     },
 
-    /** The bus, counting its subscribers: every GraphQL subscription listens to it once. */
-    countingSubscriptions(bus: EventBus): EventBus {
-      return {
-        publish: bus.publish,
-        listening: bus.listening,
-        hears: bus.hears,
-        subscribe(listener, options) {
-          subscriptions.inc();
-          const stop = bus.subscribe(listener, options);
-          let stopped = false;
-          return () => {
-            if (!stopped) subscriptions.dec();
-            stopped = true;
-            stop();
-          };
-        },
-      };
+    /** A GraphQL subscriber started (+1) or stopped (-1) listening. */
+    countSubscribers(change: 1 | -1): void {
+      subscriptions.inc(change);
     },
 
     /** Counts what a retention batch deleted. */

@@ -2,7 +2,6 @@ import type { Config } from '../config.ts';
 import type { Storage } from '../db/port.ts';
 import type { AttemptReport } from '../delivery/attempt-observer.ts';
 import type { DeliveryHandle } from '../delivery/delivery-handle.ts';
-import type { EventBus } from '../delivery/event-bus.ts';
 import type { MessageEvent } from '../domain/message.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createReadiness, type Readiness } from './readiness.ts';
@@ -14,7 +13,6 @@ import { redactUriPassword } from '../smtp/uri.ts';
 export interface OpsDeps {
   config: Config;
   storage: Storage;
-  bus: EventBus;
   settings: SmtpSettings;
   log: Logger;
   /** The delivery thread, which starts after this (its health is null until it is up). */
@@ -28,8 +26,8 @@ export interface Ops {
   readiness: Readiness;
   /** What /metrics renders. */
   metrics: Metrics;
-  /** The bus for GraphQL subscriptions, counting them for the metrics. */
-  bus: EventBus;
+  /** A GraphQL subscriber started (+1) or stopped (-1) listening. */
+  countSubscribers(change: 1 | -1): void;
   /** Where the delivery thread's attempt reports go. */
   observeAttempts(reports: AttemptReport[]): void;
   /** Events this instance committed, for the counters. */
@@ -88,7 +86,7 @@ export function startOps(deps: OpsDeps): Ops {
   return {
     readiness,
     metrics,
-    bus: metrics.countingSubscriptions(deps.bus),
+    countSubscribers: metrics.countSubscribers,
     observeAttempts: metrics.observeAttempts,
     countCommitted: metrics.countCommitted,
     countUnmatched: metrics.countUnmatched,

@@ -186,6 +186,37 @@ describe('/metrics', () => {
     );
   });
 
+  test('active subscriptions count every subscriber, those sharing one live operation too', async (t) => {
+    const svc = await startService(t);
+    const active = async () => sample(await scrape(svc), 'mailscope_active_subscriptions');
+    const until = (count: number) =>
+      waitFor(async () => (await active()) === count, {
+        description: `mailscope_active_subscriptions ${count}`,
+      });
+    // Three identical live feeds over two sockets share one execution (and one bus listener);
+    // a filtered feed and queueStats run on their own.
+    const first = wsClient(t, svc.url);
+    const second = wsClient(t, svc.url);
+    const feed = `subscription { messageEvents { cursor } }`;
+    const shared = [subscribe(first, feed), subscribe(first, feed), subscribe(second, feed)];
+    subscribe(second, `subscription { messageEvents(filter: { status: [SENT] }) { cursor } }`);
+    subscribe(first, `subscription { queueStats(intervalMs: 250) { sent } }`);
+    await until(5);
+    // All of them listen: one message's events reach each feed.
+    await sendTo(svc, 'ada@example.com');
+    await waitFor(() => shared.every((s) => s.received.length === 3), {
+      description: 'every shared feed to see QUEUED, PROCESSING and SENT',
+    });
+
+    shared[0]!.unsubscribe();
+    await until(4);
+    // A socket that goes away takes its subscriptions with it: its shared feed and queueStats.
+    await first.dispose();
+    await until(2);
+    await second.dispose();
+    await until(0);
+  });
+
   test("the process's memory and CPU, and each thread's heap and event loop", async (t) => {
     const svc = await startService(t);
     // The delivery thread reports its own isolate with its heartbeat, once a second (its gauges
