@@ -32,6 +32,8 @@ interface Fault {
   remove(): void;
   /** What sendEmail's error message must say. */
   says: RegExp;
+  /** What /readyz's database check must say while the fault lasts. */
+  readyzSays: RegExp;
   /**
    * True when no write at all can succeed during the fault (a lock). A full disk may still take
    * a small write into WAL space an earlier, failed one allocated.
@@ -86,6 +88,14 @@ async function survives(
     if (faulted) fault.remove();
   });
 
+  // Readiness sees it too, before any request has failed: an orchestrator stops routing here.
+  const unready = await waitFor(async () => {
+    const response = await fetch(`${service.url}/readyz`);
+    return response.status === 503 ? ((await response.json()) as any) : null;
+  });
+  assert.equal(unready.checks.database.ok, false);
+  assert.match(unready.checks.database.problem, fault.readyzSays);
+
   const refused = await send('refused@example.com');
   assert.equal(refused.data, null);
   assert.equal(refused.errors?.[0]?.extensions?.['code'], 'SERVICE_UNAVAILABLE');
@@ -120,6 +130,9 @@ async function survives(
   const recoverMs = Math.round(performance.now() - removedAt);
   assert.equal(recorded.attempts, 1);
   assert.deepEqual(recorded.dispatches, [{ succeeded: true }]);
+  await waitFor(async () => (await fetch(`${service.url}/readyz`)).status === 200, {
+    description: '/readyz 200 again',
+  });
 
   const after = (await send('after@example.com')).data.sendEmail;
   await waitFor(async () => (await status(after.id)).status === 'SENT');
@@ -159,6 +172,7 @@ test('database locked by another writer past busy_timeout', async (t) => {
       locker?.close();
     },
     says: /database is busy/,
+    readyzSays: /database is locked/,
     refusesEveryWrite: true,
   }));
 });
@@ -214,6 +228,8 @@ test('database disk full (a 16 MB tmpfs filled up)', async (t) => {
     apply: () => void fillDisk(filler),
     remove: () => rmSync(filler),
     says: /disk is full/,
+    // BEGIN IMMEDIATE still succeeds on a full disk: the probe reads the free space.
+    readyzSays: /the disk holding it is full \(\d+ KiB free\)/,
     refusesEveryWrite: false,
   }));
 });
