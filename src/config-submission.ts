@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { wholeNumber, optionalText } from './config-fields.ts';
+import { tlsPairProblems } from './config-tls-pair.ts';
 
 // The SMTP submission listener: applications that only speak SMTP send through it.
 
@@ -56,6 +57,11 @@ export function submissionProblems(present: Record<string, string | undefined>):
   ] as const) {
     const problem = path === undefined ? null : readable(path);
     if (problem !== null) problems.push(`${name}: ${problem}`);
+  }
+  if (cert !== undefined && key !== undefined && problems.length === 0) {
+    problems.push(
+      ...tlsPairProblems({ cert: 'SUBMISSION_TLS_CERT', key: 'SUBMISSION_TLS_KEY' }, cert, key),
+    );
   }
   if (present['SUBMISSION_IMPLICIT_TLS'] === 'true' && (cert === undefined || key === undefined)) {
     problems.push(

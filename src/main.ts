@@ -2,6 +2,7 @@ import { startApp } from './app.ts';
 import { loadConfigFromEnv } from './load-config.ts';
 import { LOG_LEVELS, type LogLevel } from './config.ts';
 import { createLogger } from './logger.ts';
+import { certificateValidTo } from './config-tls-pair.ts';
 
 const loaded = loadConfigFromEnv(process.env);
 if (!loaded.ok) {
@@ -39,6 +40,22 @@ if (app.submission) {
   log.info(
     { submission: app.submission },
     `SMTP submission on ${app.submission.host}:${app.submission.port}`,
+  );
+  warnOfCertificateExpiry(config.submission.tls?.cert ?? null);
+}
+
+/** Clients that verify certificates refuse STARTTLS once it has expired: say so in time. */
+function warnOfCertificateExpiry(certPem: string | null) {
+  if (certPem === null) return;
+  const validTo = certificateValidTo(certPem);
+  const msLeft = validTo.getTime() - Date.now();
+  const day = 86_400_000;
+  if (msLeft >= 14 * day) return;
+  log.warn(
+    { validTo: validTo.toISOString() },
+    msLeft < 0
+      ? `SUBMISSION_TLS_CERT expired on ${validTo.toISOString()}: clients that verify certificates will refuse STARTTLS`
+      : `SUBMISSION_TLS_CERT expires on ${validTo.toISOString()}, within ${Math.ceil(msLeft / day)} days: renew it and restart`,
   );
 }
 
