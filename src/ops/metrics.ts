@@ -52,7 +52,7 @@ export function createMetrics(deps: MetricsDeps) {
   const now = deps.now ?? Date.now;
   const registry = new Registry();
   const registers = [registry];
-  const runtime = processMetrics();
+  const processWide = processMetrics();
 
   new Gauge({
     name: 'mailscope_messages',
@@ -248,8 +248,8 @@ export function createMetrics(deps: MetricsDeps) {
 
     contentType: registry.contentType,
     // The delivery thread's heap and loop are in this registry, the rest of the process in
-    // `runtime`.
-    render: async () => (await registry.metrics()) + (await runtime.metrics()),
+    // `processWide`.
+    render: async () => (await registry.metrics()) + (await processWide.metrics()),
     close: () => {},
   };
 }
