@@ -78,6 +78,18 @@ describe('the dashboard', () => {
     await page.close();
   });
 
+  test('a message without a subject says so, in its row and its detail', async () => {
+    const page = await openDashboard();
+    const id = await send('nosubject@example.com', '');
+    const row = page.locator(`tbody tr[data-id="${id}"]`);
+    await row.waitFor();
+    assert.equal(await row.locator('.col-subject').textContent(), '(no subject)');
+    await row.click();
+    await page.waitForSelector(`[data-message-id="${id}"] #detail-title .muted`);
+    assert.equal(await page.textContent('#detail-title'), '(no subject)');
+    await page.close();
+  });
+
   test('a rejected recipient shows the server reply and the hint in the detail panel', async () => {
     const page = await openDashboard();
     const id = await send(REJECTED, 'Password reset');

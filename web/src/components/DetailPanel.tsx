@@ -91,7 +91,9 @@ export function DetailPanel({ id, now, lastBatch, canWrite, onClose }: Props) {
       <div class="detail-head">
         <div>
           <p class="eyebrow">Message {id}</p>
-          <h2 id="detail-title">{message ? message.subject : 'Loading…'}</h2>
+          <h2 id="detail-title">
+            {message ? message.subject || <span class="muted">(no subject)</span> : 'Loading…'}
+          </h2>
           {message && <p class="detail-to">to {message.recipient}</p>}
         </div>
         <button type="button" class="icon" onClick={onClose} aria-label="Close details (Esc)">

@@ -71,7 +71,7 @@ function Row({ message, now, selected, arrived, onOpen, onKeyDown }: RowProps) {
       data-outcome={message.outcome ?? undefined}
       tabIndex={0}
       aria-current={selected ? 'true' : undefined}
-      aria-label={`${message.recipient}, ${message.subject}, ${message.status.toLowerCase()}${
+      aria-label={`${message.recipient}, ${message.subject || '(no subject)'}, ${message.status.toLowerCase()}${
         message.outcome ? `, ${message.outcome.toLowerCase()}` : ''
       }`}
       class={arrived ? 'arrived' : undefined}
@@ -91,7 +91,9 @@ function Row({ message, now, selected, arrived, onOpen, onKeyDown }: RowProps) {
         )}
       </td>
       <td class="col-recipient">{message.recipient}</td>
-      <td class="col-subject">{message.subject}</td>
+      <td class="col-subject">
+        {message.subject === '' ? <span class="muted">(no subject)</span> : message.subject}
+      </td>
       <td class="num col-attempts">
         {message.attempts}
         <span class="muted">/{message.maxAttempts}</span>
