@@ -1,3 +1,5 @@
+import { count } from '../state/format.ts';
+
 export interface Bucket {
   startMs: number;
   sent: number;
@@ -80,7 +82,10 @@ export function ThroughputChart({
         <span>{clock(buckets[0]!.startMs)}</span>
         <span class="legend">
           <i class="swatch sent" /> sent <i class="swatch failed" /> failed attempts{' '}
-          <i class="swatch bounced" /> bounced · peak {busiest}
+          <i class="swatch bounced" /> bounced{' '}
+          <span class="muted" title="the bars' scale: sent and failed attempts in the busiest bar">
+            · busiest bar {count(busiest)}
+          </span>
         </span>
         <span>now</span>
       </figcaption>
