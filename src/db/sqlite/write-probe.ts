@@ -13,7 +13,7 @@ export interface WriteProbe {
  * fail with SQLITE_FULL (a WAL frame is a page; one message with its events is a few pages, a
  * large one hundreds), so the instance is not ready.
  */
-export const MIN_FREE_BYTES = 1024 * 1024;
+const MIN_FREE_BYTES = 1024 * 1024;
 
 /**
  * Checks that the database accepts writes: `BEGIN IMMEDIATE` takes the write lock (failing on a
