@@ -119,6 +119,23 @@ test('the walkthrough: every curl example answers as the README says, and the wa
   }
   assert.ok(sentId, 'the walkthrough sends a message');
 
+  // Every metric the README names is one the service exports (a name in prose is a promise a
+  // dashboard or an alert is built on).
+  const named = new Set(
+    [...README.matchAll(/`((?:mailscope|process|nodejs)_[a-z0-9_]+)/g)].map((match) => match[1]!),
+  );
+  assert.ok(named.size >= 20, `the README names ${named.size} metrics`);
+  const exported = new Set(
+    [...(await (await fetch(`${service.url}/metrics`)).text()).matchAll(/^# TYPE (\S+) /gm)].map(
+      (match) => match[1]!,
+    ),
+  );
+  assert.deepEqual(
+    [...named].filter((name) => !exported.has(name)),
+    [],
+    'metrics the README names that /metrics does not export',
+  );
+
   for (const example of configures) {
     const answer = JSON.parse(await run(example, service.url));
     assert.equal(answer.errors, undefined, JSON.stringify(answer.errors));
