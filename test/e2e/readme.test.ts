@@ -119,12 +119,21 @@ test('the walkthrough: every curl example answers as the README says, and the wa
   }
   assert.ok(sentId, 'the walkthrough sends a message');
 
-  // Every metric the README names is one the service exports (a name in prose is a promise a
-  // dashboard or an alert is built on).
-  const named = new Set(
-    [...README.matchAll(/`((?:mailscope|process|nodejs)_[a-z0-9_]+)/g)].map((match) => match[1]!),
-  );
+  // Every metric the README names, in prose or in its alert rules, is one the service exports
+  // (a name there is a promise a dashboard or an alert is built on).
+  const rules = [...README.matchAll(/```yaml\n([\s\S]*?)```/g)]
+    .map((match) => match[1]!)
+    .join('\n');
+  const named = new Set([
+    ...[...README.matchAll(/`((?:mailscope|process|nodejs)_[a-z0-9_]+)/g)].map(
+      (match) => match[1]!,
+    ),
+    ...[...rules.matchAll(/\b((?:mailscope|process|nodejs)_[a-z0-9_]+)/g)].map(
+      (match) => match[1]!,
+    ),
+  ]);
   assert.ok(named.size >= 20, `the README names ${named.size} metrics`);
+  assert.match(rules, /mailscope_delivery_reports_total/, 'the alert rules are read');
   const exported = new Set(
     [...(await (await fetch(`${service.url}/metrics`)).text()).matchAll(/^# TYPE (\S+) /gm)].map(
       (match) => match[1]!,
