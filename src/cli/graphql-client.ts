@@ -60,7 +60,7 @@ export async function request<T>(
     });
   } catch (error) {
     const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : '';
-    throw new Error(`cannot reach mailscope at ${target.url} ${cause}`.trim());
+    throw new Error(`cannot reach mailscope at ${target.url}${cause ? `: ${cause}` : ''}`);
   }
   const body = (await response.json()) as { data?: T; errors?: GraphQLErrorBody[] };
   if (body.errors && body.errors.length > 0) throw new ServiceError(body.errors);

@@ -92,14 +92,16 @@ export const tail: Command = {
       const ended = await Promise.race([follow.ended, stopped]);
       await follow.dispose();
       if (ended.kind === 'exit') {
-        if (ended.message !== undefined) io.stderr.write(`tail: ${ended.message}\n`);
+        if (ended.message !== undefined) io.stderr.write(`mailscope tail: ${ended.message}\n`);
         return ended.code;
       }
       if (!everConnected) {
-        io.stderr.write(`tail: cannot reach mailscope at ${target.url}: ${ended.reason}\n`);
+        io.stderr.write(
+          `mailscope tail: cannot reach mailscope at ${target.url}: ${ended.reason}\n`,
+        );
         return 1;
       }
-      io.stderr.write(`tail: ${ended.reason}; reconnecting\n`);
+      io.stderr.write(`mailscope tail: ${ended.reason}; reconnecting\n`);
       const retry = new Promise<null>((resolve) => setTimeout(() => resolve(null), RECONNECT_MS));
       if ((await Promise.race([retry, stopped])) !== null) return 0;
     }
