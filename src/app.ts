@@ -31,6 +31,7 @@ import { principalKey } from './auth/principal.ts';
 import { createSubmissionIntake } from './delivery/submission-intake.ts';
 import { addressProblem } from './delivery/input-rules.ts';
 import { startSubmissionServer, type SubmissionServer } from './smtp/submission-server.ts';
+import { watchTlsPair } from './tls-pair-reload.ts';
 import { startBounceListener, type BounceListener } from './bounces/listener.ts';
 import { createReportIntake } from './delivery/report-intake.ts';
 import { createVerp, type Verp } from './smtp/verp.ts';
@@ -46,6 +47,11 @@ export interface RunningApp {
   submission: { host: string; port: number } | null;
   /** The bounce listener (BOUNCE_SMTP_PORT), when it runs. */
   bounceSmtp: { host: string; port: number } | null;
+  /**
+   * Reads SUBMISSION_TLS_CERT and SUBMISSION_TLS_KEY again now (SIGHUP) instead of at the next
+   * poll; true when a renewed pair is in use.
+   */
+  reloadCertificates(): boolean;
   /** Shuts down in reverse order of start; safe to call twice. */
   close(): Promise<void>;
 }
@@ -59,8 +65,11 @@ export async function startApp(
   {
     log = createLogger({ level: config.logLevel, name: 'main' }),
     trustedCaCertificates = [],
+    certificatePolling = {},
   }: {
     log?: Logger;
+    /** How the submission certificate's files are watched for a renewal (tls-pair-reload.ts). */
+    certificatePolling?: { intervalMs?: number; settleMs?: number };
     /**
      * PEM CA certificates trusted for outgoing HTTPS (SNS signing certificates) besides Node's
      * roots, like NODE_EXTRA_CA_CERTS, which Node reads only when the process starts; tests that
@@ -360,6 +369,16 @@ export async function startApp(
     throw error;
   }
   delivery.attach(thread);
+  const certificates =
+    submission !== null && config.submission.tls !== null
+      ? watchTlsPair({
+          names: { cert: 'SUBMISSION_TLS_CERT', key: 'SUBMISSION_TLS_KEY' },
+          files: config.submission.tls.files,
+          apply: submission.updateTls,
+          log,
+          ...certificatePolling,
+        })
+      : null;
 
   let closing: Promise<void> | null = null;
   return {
@@ -367,8 +386,10 @@ export async function startApp(
     embeddedSmtp,
     submission: submission ? { host: submission.host, port: submission.port } : null,
     bounceSmtp: bounces ? { host: bounces.host, port: bounces.port } : null,
+    reloadCertificates: () => certificates?.reloadNow() ?? false,
     close() {
       closing ??= (async () => {
+        certificates?.close();
         // Mail stops coming in first; a submission mid-way still stores what it was given.
         await submission?.close();
         await bounces?.close();

@@ -78,6 +78,8 @@ export function submissionConfig(env: SubmissionEnv, host: string) {
       ? {
           cert: readFileSync(env.SUBMISSION_TLS_CERT, 'utf8'),
           key: readFileSync(env.SUBMISSION_TLS_KEY, 'utf8'),
+          /** Where they were read from: a renewal there is taken without a restart. */
+          files: { cert: env.SUBMISSION_TLS_CERT, key: env.SUBMISSION_TLS_KEY },
         }
       : null;
   return {
@@ -86,8 +88,8 @@ export function submissionConfig(env: SubmissionEnv, host: string) {
     /** SUBMISSION_HOST: where it listens. @default HOST */
     host: env.SUBMISSION_HOST ?? host,
     /**
-     * SUBMISSION_TLS_CERT / SUBMISSION_TLS_KEY, read at start: STARTTLS is offered when set.
-     * The key is a secret: never logged. @default null
+     * SUBMISSION_TLS_CERT / SUBMISSION_TLS_KEY, read at start and again when renewed: STARTTLS
+     * is offered when set. The key is a secret: never logged. @default null
      */
     tls,
     /** SUBMISSION_IMPLICIT_TLS: TLS from the first byte (port 465 style). @default false */

@@ -43,6 +43,14 @@ if (app.submission) {
   );
   warnOfCertificateExpiry(config.submission.tls?.cert ?? null);
 }
+if (config.submission.tls !== null) {
+  // Daemons' convention for "read your certificates again" (systemd's ExecReload=kill -HUP).
+  // Only with a certificate to reload: otherwise SIGHUP keeps its default, ending the process
+  // whose terminal closed.
+  process.on('SIGHUP', () => {
+    if (!app.reloadCertificates()) log.info('SIGHUP: the submission certificate is unchanged');
+  });
+}
 
 /** Clients that verify certificates refuse STARTTLS once it has expired: say so in time. */
 function warnOfCertificateExpiry(certPem: string | null) {
@@ -55,7 +63,7 @@ function warnOfCertificateExpiry(certPem: string | null) {
     { validTo: validTo.toISOString() },
     msLeft < 0
       ? `SUBMISSION_TLS_CERT expired on ${validTo.toISOString()}: clients that verify certificates will refuse STARTTLS`
-      : `SUBMISSION_TLS_CERT expires on ${validTo.toISOString()}, within ${Math.ceil(msLeft / day)} days: renew it and restart`,
+      : `SUBMISSION_TLS_CERT expires on ${validTo.toISOString()}, within ${Math.ceil(msLeft / day)} days: renew it (the files are read again every minute, or at SIGHUP)`,
   );
 }
 

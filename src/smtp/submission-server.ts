@@ -54,6 +54,8 @@ export interface SubmissionServerOptions {
 export interface SubmissionServer {
   host: string;
   port: number;
+  /** A renewed certificate and key (already checked to match) for the connections to come. */
+  updateTls(pair: { cert: string; key: string }): void;
   /** Stops listening and waits for open sessions to end (they are cut after a few seconds). */
   close(): Promise<void>;
 }
@@ -236,6 +238,11 @@ export async function startSubmissionServer(
   return {
     host: options.host,
     port,
+    updateTls(pair) {
+      // Connections from now on (implicit TLS and STARTTLS alike) take the new context; those
+      // already encrypted keep theirs.
+      server.updateSecureContext({ key: pair.key, cert: pair.cert });
+    },
     close() {
       closing ??= new Promise<void>((resolve) => server.close(() => resolve()));
       return closing;
