@@ -31,7 +31,7 @@ import { principalKey } from './auth/principal.ts';
 import { createSubmissionIntake } from './delivery/submission-intake.ts';
 import { addressProblem } from './delivery/input-rules.ts';
 import { startSubmissionServer, type SubmissionServer } from './smtp/submission-server.ts';
-import { watchTlsPair } from './tls-pair-reload.ts';
+import { watchTlsPair } from './smtp/tls-pair-reload.ts';
 import { startBounceListener, type BounceListener } from './bounces/listener.ts';
 import { createReportIntake } from './delivery/report-intake.ts';
 import { createVerp, type Verp } from './smtp/verp.ts';
@@ -68,7 +68,7 @@ export async function startApp(
     certificatePolling = {},
   }: {
     log?: Logger;
-    /** How the submission certificate's files are watched for a renewal (tls-pair-reload.ts). */
+    /** How the submission certificate's files are polled for renewals (smtp/tls-pair-reload.ts). */
     certificatePolling?: { intervalMs?: number; settleMs?: number };
     /**
      * PEM CA certificates trusted for outgoing HTTPS (SNS signing certificates) besides Node's

@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 
 // A listener's certificate and key, checked when the service starts and when they are renewed
-// (tls-pair-reload.ts) rather than at the first client's handshake: a key that does not match its certificate otherwise starts cleanly and
-// then fails every STARTTLS, and OpenSSL's own words ("PEM routines::no start line") name no
-// variable.
+// (smtp/tls-pair-reload.ts) rather than at the first client's handshake: a key that does not
+// match its certificate otherwise starts cleanly and then fails every STARTTLS, and OpenSSL's
+// own words ("PEM routines::no start line") name no variable.
 
 export interface TlsPairNames {
   cert: string;

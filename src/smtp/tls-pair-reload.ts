@@ -1,6 +1,6 @@
 import { readFileSync, unwatchFile, watchFile, type Stats } from 'node:fs';
-import { certificateValidTo, tlsPairProblems, type TlsPairNames } from './config-tls-pair.ts';
-import type { Logger } from './logger.ts';
+import { certificateValidTo, tlsPairProblems, type TlsPairNames } from '../config-tls-pair.ts';
+import type { Logger } from '../logger.ts';
 
 // A listener's certificate is renewed on disk (certbot, cert-manager, a secret mount) every few
 // weeks; the listener takes the new one without a restart, which would drop the connections of
