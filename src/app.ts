@@ -1,4 +1,5 @@
 import type { Config } from './config.ts';
+import { SUBMISSION_TLS_NAMES } from './config-submission.ts';
 import { openStorage, storageDescriptorFor } from './db/open-storage.ts';
 import { createDeliveryStats } from './delivery/delivery-stats.ts';
 import { createDeliveryHandle } from './delivery/delivery-handle.ts';
@@ -372,8 +373,9 @@ export async function startApp(
   const certificates =
     submission !== null && config.submission.tls !== null
       ? watchTlsPair({
-          names: { cert: 'SUBMISSION_TLS_CERT', key: 'SUBMISSION_TLS_KEY' },
+          names: SUBMISSION_TLS_NAMES,
           files: config.submission.tls.files,
+          inUse: config.submission.tls,
           apply: submission.updateTls,
           log,
           ...certificatePolling,

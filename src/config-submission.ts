@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { wholeNumber, optionalText } from './config-fields.ts';
-import { tlsPairProblems } from './config-tls-pair.ts';
+import { tlsPairProblems, type PemFile, type TlsPairNames } from './config-tls-pair.ts';
 
 // The SMTP submission listener: applications that only speak SMTP send through it.
 
@@ -26,13 +26,19 @@ type SubmissionEnv = {
   [K in keyof typeof submissionEnvShape]: z.output<(typeof submissionEnvShape)[K]>;
 };
 
-function readable(path: string): string | null {
+/** The variables the submission certificate and key are named by, in problems and logs. */
+export const SUBMISSION_TLS_NAMES: TlsPairNames = {
+  cert: 'SUBMISSION_TLS_CERT',
+  key: 'SUBMISSION_TLS_KEY',
+};
+
+/** The file's text, or why it cannot be read. */
+function read(path: string): { pem: string } | { problem: string } {
   try {
-    readFileSync(path);
-    return null;
+    return { pem: readFileSync(path, 'utf8') };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    return `cannot read "${path}" (${code})`;
+    return { problem: `cannot read "${path}" (${code})` };
   }
 }
 
@@ -51,17 +57,17 @@ export function submissionProblems(present: Record<string, string | undefined>):
         : 'SUBMISSION_TLS_KEY: must be set together with SUBMISSION_TLS_CERT',
     );
   }
-  for (const [name, path] of [
-    ['SUBMISSION_TLS_CERT', cert],
-    ['SUBMISSION_TLS_KEY', key],
-  ] as const) {
-    const problem = path === undefined ? null : readable(path);
-    if (problem !== null) problems.push(`${name}: ${problem}`);
-  }
-  if (cert !== undefined && key !== undefined && problems.length === 0) {
-    problems.push(
-      ...tlsPairProblems({ cert: 'SUBMISSION_TLS_CERT', key: 'SUBMISSION_TLS_KEY' }, cert, key),
-    );
+  const readAs = (name: string, path: string | undefined): PemFile | null => {
+    if (path === undefined) return null;
+    const file = read(path);
+    if ('pem' in file) return { path, pem: file.pem };
+    problems.push(`${name}: ${file.problem}`);
+    return null;
+  };
+  const certFile = readAs(SUBMISSION_TLS_NAMES.cert, cert);
+  const keyFile = readAs(SUBMISSION_TLS_NAMES.key, key);
+  if (certFile !== null && keyFile !== null) {
+    problems.push(...tlsPairProblems(SUBMISSION_TLS_NAMES, certFile, keyFile));
   }
   if (present['SUBMISSION_IMPLICIT_TLS'] === 'true' && (cert === undefined || key === undefined)) {
     problems.push(

@@ -1,5 +1,4 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 
 // A listener's certificate and key, checked when the service starts and when they are renewed
@@ -12,14 +11,19 @@ export interface TlsPairNames {
   key: string;
 }
 
+/** A PEM file's path (for the messages) and what it holds. */
+export interface PemFile {
+  path: string;
+  pem: string;
+}
+
 /**
- * What is wrong with the PEM certificate (chain) and private key in these files, each problem
- * naming its variable; empty when they make a working TLS context. The files are readable
- * (checked before).
+ * What is wrong with the PEM certificate (chain) and private key read from these files, each
+ * problem naming its variable; empty when they make a working TLS context.
  */
-export function tlsPairProblems(names: TlsPairNames, certPath: string, keyPath: string): string[] {
-  const certPem = readFileSync(certPath, 'utf8');
-  const keyPem = readFileSync(keyPath, 'utf8');
+export function tlsPairProblems(names: TlsPairNames, cert: PemFile, key: PemFile): string[] {
+  const { path: certPath, pem: certPem } = cert;
+  const { path: keyPath, pem: keyPem } = key;
   const problems: string[] = [];
   let certificate: X509Certificate | null = null;
   try {
@@ -32,9 +36,9 @@ export function tlsPairProblems(names: TlsPairNames, certPath: string, keyPath: 
         : `${names.cert}: "${certPath}" is not a PEM certificate (-----BEGIN CERTIFICATE-----)`,
     );
   }
-  let key: ReturnType<typeof createPrivateKey> | null = null;
+  let privateKey: ReturnType<typeof createPrivateKey> | null = null;
   try {
-    key = createPrivateKey({ key: keyPem, format: 'pem' });
+    privateKey = createPrivateKey({ key: keyPem, format: 'pem' });
   } catch {
     problems.push(
       /ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(keyPem)
@@ -44,8 +48,8 @@ export function tlsPairProblems(names: TlsPairNames, certPath: string, keyPath: 
           : `${names.key}: "${keyPath}" is not a PEM private key (-----BEGIN PRIVATE KEY-----)`,
     );
   }
-  if (certificate === null || key === null) return problems;
-  if (!certificate.checkPrivateKey(key)) {
+  if (certificate === null || privateKey === null) return problems;
+  if (!certificate.checkPrivateKey(privateKey)) {
     return [
       `${names.key}: does not match the certificate in ${names.cert} ("${certificate.subject.replace(/\n/g, ', ')}"); every TLS handshake would fail`,
     ];

@@ -14,6 +14,8 @@ export interface TlsPairFiles {
 export interface TlsPairReloadOptions {
   names: TlsPairNames;
   files: TlsPairFiles;
+  /** The pair the listener started with (as read for the configuration). */
+  inUse: { cert: string; key: string };
   /** Gives the listener the new pair: connections from now on use it. */
   apply(pair: { cert: string; key: string }): void;
   log: Logger;
@@ -42,7 +44,7 @@ export function watchTlsPair(options: TlsPairReloadOptions): TlsPairReload {
   const { names, files, log } = options;
   const intervalMs = options.intervalMs ?? 60_000;
   const settleMs = options.settleMs ?? 2_000;
-  let inUse = `${readFileSync(files.cert, 'utf8')}\n${readFileSync(files.key, 'utf8')}`;
+  let inUse = options.inUse;
   let settle: NodeJS.Timeout | null = null;
 
   function reload(): boolean {
@@ -58,8 +60,12 @@ export function watchTlsPair(options: TlsPairReloadOptions): TlsPairReload {
       );
       return false;
     }
-    if (`${cert}\n${key}` === inUse) return false;
-    const problems = tlsPairProblems(names, files.cert, files.key);
+    if (cert === inUse.cert && key === inUse.key) return false;
+    const problems = tlsPairProblems(
+      names,
+      { path: files.cert, pem: cert },
+      { path: files.key, pem: key },
+    );
     if (problems.length > 0) {
       log.error(
         { problems },
@@ -67,13 +73,15 @@ export function watchTlsPair(options: TlsPairReloadOptions): TlsPairReload {
       );
       return false;
     }
-    options.apply({ cert, key });
-    inUse = `${cert}\n${key}`;
+    inUse = { cert, key };
+    options.apply(inUse);
     const validTo = certificateValidTo(cert).toISOString();
     log.info({ validTo }, `${names.cert}: the renewed certificate is in use (valid to ${validTo})`);
     return true;
   }
 
+  // watchFile calls on every poll whose status differs, an access included: only a new
+  // modification time, file (a replaced symlink's target) or size is a renewal.
   const changed = (now: Stats, before: Stats) => {
     if (now.mtimeMs === before.mtimeMs && now.ino === before.ino && now.size === before.size) {
       return;

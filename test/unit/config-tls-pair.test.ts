@@ -1,26 +1,20 @@
 import assert from 'node:assert/strict';
 import { createPrivateKey } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { certificateValidTo, tlsPairProblems } from '../../src/config-tls-pair.ts';
 import { createSelfSignedCert } from '../helpers/certs.ts';
-import { fileScope } from '../helpers/scope.ts';
-import { tempDir } from '../helpers/service.ts';
 
 // SUBMISSION_TLS_CERT and SUBMISSION_TLS_KEY are checked when the service starts: a pair that
 // would fail every handshake, or that OpenSSL cannot read, is a configuration problem naming
 // its variable, not a start-up that succeeds and a listener whose STARTTLS always fails.
 
-const dir = tempDir(fileScope);
 const names = { cert: 'SUBMISSION_TLS_CERT', key: 'SUBMISSION_TLS_KEY' };
-let written = 0;
-function file(content: string): string {
-  const path = join(dir.path, `file-${written++}.pem`);
-  writeFileSync(path, content);
-  return path;
-}
-const problems = (cert: string, key: string) => tlsPairProblems(names, file(cert), file(key));
+const problems = (cert: string, key: string) =>
+  tlsPairProblems(
+    names,
+    { path: '/etc/mailscope/fullchain.pem', pem: cert },
+    { path: '/etc/mailscope/privkey.pem', pem: key },
+  );
 
 const server = createSelfSignedCert({ dnsNames: ['mailscope.internal'] });
 const other = createSelfSignedCert({ dnsNames: ['elsewhere.internal'] });
