@@ -31,7 +31,6 @@
  *   BENCH_SERVICE_FLAGS       Node's flags for the service, e.g. `--trace-gc` (service-process.ts)
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -42,6 +41,7 @@ import { fmt, median, positiveInt, printAligned } from './lib/figures.ts';
 import { createLoadClient } from './lib/graphql-client.ts';
 import { createBenchDatabase, withAdmin } from './lib/postgres-database.ts';
 import { startServiceProcess } from './lib/service-process.ts';
+import { startCountingReceiver } from './lib/webhook-receiver.ts';
 
 const env = process.env;
 const minutes = positiveInt('BENCH_SOAK_MINUTES', env['BENCH_SOAK_MINUTES'], 10);
@@ -92,7 +92,6 @@ const counts = {
   /** Subscriptions that ended with an error this process did not cause by closing them. */
   subscriptionErrors: 0,
   events: 0,
-  webhookRequests: 0,
 };
 /** Error message -> how often, to print the distinct ones at the end. */
 const errorMessages = new Map<string, number>();
@@ -139,24 +138,9 @@ async function startSoakSink() {
   return { sink, close: onCleanup(() => sink.close()) };
 }
 
-async function startWebhookReceiver() {
-  const server = http.createServer((request, response) => {
-    request.resume();
-    request.on('end', () => {
-      counts.webhookRequests++;
-      response.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
-  const close = onCleanup(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return { url, close };
+async function startSoakReceiver() {
+  const receiver = await startCountingReceiver();
+  return { receiver, close: onCleanup(() => receiver.close()) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -249,11 +233,17 @@ async function scrape(url: string, phase: Sample['phase'], index: number): Promi
   };
 }
 
-function printSample(sample: Sample, seconds: number, sinkReceived: number): void {
+/** What the service's neighbours in this process received so far. */
+interface Received {
+  mail: number;
+  webhooks: number;
+}
+
+function printSample(sample: Sample, seconds: number, received: Received): void {
   console.log(
     `${`${seconds}s`.padStart(6)} ${sample.phase.padEnd(4)}  ` +
-      `ack ${fmt(counts.acknowledged)}  sink ${fmt(sinkReceived)}  ` +
-      `hooks ${fmt(counts.webhookRequests)}  errors ${fmt(counts.requestErrors)}  ` +
+      `ack ${fmt(counts.acknowledged)}  sink ${fmt(received.mail)}  ` +
+      `hooks ${fmt(received.webhooks)}  errors ${fmt(counts.requestErrors)}  ` +
       `subs opened ${fmt(counts.subscriptionsOpened)}  events ${fmt(counts.events)} | ` +
       `rss ${fmt(sample.rssMiB)} MiB  heap ${fmt(sample.heapMiB, 1)}  ` +
       `thread heap ${fmt(sample.deliveryHeapMiB, 1)}  external ${fmt(sample.externalMiB, 1)}  ` +
@@ -406,7 +396,12 @@ function windowOf(samples: readonly Sample[], firstIndex: number, lastIndex: num
   return samples.filter((s) => s.phase === 'load' && s.index >= firstIndex && s.index <= lastIndex);
 }
 
-function printSummary(samples: readonly Sample[], atStart: Sample, afterIdle: Sample): void {
+function printSummary(
+  samples: readonly Sample[],
+  atStart: Sample,
+  afterIdle: Sample,
+  webhookRequests: number,
+): void {
   // The first minute is left out: caches, JIT and pools are still filling then.
   const early = windowOf(samples, SAMPLES_PER_MINUTE + 1, 2 * SAMPLES_PER_MINUTE);
   const late = windowOf(samples, loadSamples - SAMPLES_PER_MINUTE + 1, loadSamples);
@@ -454,7 +449,7 @@ function printSummary(samples: readonly Sample[], atStart: Sample, afterIdle: Sa
     ['history queries', fmt(counts.queries)],
     ['subscriptions opened', fmt(counts.subscriptionsOpened)],
     ['events received', fmt(counts.events)],
-    ['webhook requests received', fmt(counts.webhookRequests)],
+    ['webhook requests received', fmt(webhookRequests)],
     [
       'mailscope_active_subscriptions back to 0',
       afterIdle.activeSubscriptions === 0 ? 'yes' : `no (${fmt(afterIdle.activeSubscriptions)})`,
@@ -470,7 +465,8 @@ async function main(): Promise<void> {
   const database = databaseKind === 'postgres' ? await createFreshPostgresDatabase() : null;
   try {
     const { sink, close: closeSink } = await startSoakSink();
-    const receiver = await startWebhookReceiver();
+    const { receiver, close: closeReceiver } = await startSoakReceiver();
+    const received = (): Received => ({ mail: sink.receivedCount, webhooks: receiver.count });
     const service = await startServiceProcess({
       env: {
         SMTP_CONNECTION_URI: `smtp://${sink.host}:${sink.port}/?disable_starttls=true`,
@@ -499,7 +495,7 @@ async function main(): Promise<void> {
           `second), RETENTION_MAX_MESSAGES ${retentionMaxMessages}; service pid ${service.pid}`,
       );
       const atStart = await scrape(service.url, 'start', 0);
-      printSample(atStart, 0, sink.receivedCount);
+      printSample(atStart, 0, received());
 
       const samples: Sample[] = [];
       let loadOver = false;
@@ -512,7 +508,7 @@ async function main(): Promise<void> {
           await sleep(started + k * SAMPLE_EVERY_MS - performance.now());
           const sample = await scrape(service.url, 'load', k);
           samples.push(sample);
-          printSample(sample, (k * SAMPLE_EVERY_MS) / 1_000, sink.receivedCount);
+          printSample(sample, (k * SAMPLE_EVERY_MS) / 1_000, received());
         }
         loadOver = true;
       };
@@ -528,9 +524,9 @@ async function main(): Promise<void> {
       for (let k = 1; k <= IDLE_MS / SAMPLE_EVERY_MS; k++) {
         await sleep(idleFrom + k * SAMPLE_EVERY_MS - performance.now());
         afterIdle = await scrape(service.url, 'idle', loadSamples + k);
-        printSample(afterIdle, minutes * 60 + (k * SAMPLE_EVERY_MS) / 1_000, sink.receivedCount);
+        printSample(afterIdle, minutes * 60 + (k * SAMPLE_EVERY_MS) / 1_000, received());
       }
-      printSummary(samples, atStart, afterIdle);
+      printSummary(samples, atStart, afterIdle, receiver.count);
     } finally {
       await closeSubscribers();
       await closeClient();
@@ -540,7 +536,7 @@ async function main(): Promise<void> {
           `service exited with ${shutdown.code ?? shutdown.signal}: ${shutdown.lastLine}`,
         );
       }
-      await receiver.close();
+      await closeReceiver();
       await closeSink();
     }
   } finally {

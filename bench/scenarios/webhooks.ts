@@ -9,7 +9,6 @@
  * of the pairs'. The receivers run in this process. Never asserts timing.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { BENCH_BODY } from '../lib/bench-mail.ts';
 import { fmt, median, positiveInt, printAligned, rate, waitUntil } from '../lib/figures.ts';
@@ -17,6 +16,7 @@ import { createLoadClient } from '../lib/graphql-client.ts';
 import { atLeast, info, type BenchRow } from '../lib/report.ts';
 import { startServiceProcess } from '../lib/service-process.ts';
 import { startSink } from '../lib/sink.ts';
+import { startCountingReceiver } from '../lib/webhook-receiver.ts';
 
 const env = process.env;
 const messages = positiveInt('BENCH_WEBHOOK_MESSAGES', env['BENCH_WEBHOOK_MESSAGES'], 5_000);
@@ -25,39 +25,6 @@ const rounds = positiveInt('BENCH_WEBHOOK_ROUNDS', env['BENCH_WEBHOOK_ROUNDS'], 
 const timeoutMs = Math.max(120_000, messages * 60);
 const BATCH = 100;
 const IN_FLIGHT = 16;
-
-interface Receiver {
-  url: string;
-  count: number;
-  /** performance.now() of the last request. */
-  lastAt: number;
-  close(): Promise<void>;
-}
-
-async function startReceiver(delayMs = 0): Promise<Receiver> {
-  const receiver: Receiver = { url: '', count: 0, lastAt: 0, close: async () => {} };
-  const server = http.createServer((request, response) => {
-    request.resume();
-    request.on('end', () => {
-      const answer = () => {
-        receiver.count++;
-        receiver.lastAt = performance.now();
-        response.writeHead(204).end();
-      };
-      if (delayMs > 0) setTimeout(answer, delayMs);
-      else answer();
-    });
-  });
-  server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
-  receiver.close = () =>
-    new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
-  return receiver;
-}
 
 /** `count` POSTs of a webhook-sized body, IN_FLIGHT at once over keep-alive: events per second. */
 async function rawPosts(url: string, count: number): Promise<number> {
@@ -117,7 +84,11 @@ async function runMail(withWebhooks: boolean): Promise<MailRun> {
   });
   const client = createLoadClient(service.url, 4);
   const receivers = withWebhooks
-    ? [await startReceiver(), await startReceiver(), await startReceiver(slowMs)]
+    ? [
+        await startCountingReceiver(),
+        await startCountingReceiver(),
+        await startCountingReceiver(slowMs),
+      ]
     : [];
   try {
     const admin = createLoadClient(service.url, 1);
@@ -186,7 +157,7 @@ export async function runWebhooks(): Promise<BenchRow[]> {
   // The other figures from the pair whose ratio is the median (the middle one of an odd count).
   const { without, withHooks } =
     pairs[ratios.indexOf([...ratios].sort((a, b) => a - b)[rounds >> 1]!)]!;
-  const receiver = await startReceiver();
+  const receiver = await startCountingReceiver();
   const raw = await rawPosts(receiver.url, messages * 2);
   await receiver.close();
   const fastRate = Math.min(...withHooks.fastPerSecond);
