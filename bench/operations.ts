@@ -72,6 +72,7 @@ const metrics = createMetrics({
   smtpConnections: () => 0,
   webhooksYielding: () => false,
   deliveryThreadRuntime: () => null,
+  apiErrorCodes: [],
 });
 // The first render after a start counts every message once; later ones keep that count.
 const firstStarted = performance.now();

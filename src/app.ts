@@ -32,6 +32,8 @@ import { principalKey } from './auth/principal.ts';
 import { createSubmissionIntake } from './delivery/submission-intake.ts';
 import { addressProblem } from './delivery/input-rules.ts';
 import { startSubmissionServer, type SubmissionServer } from './smtp/submission-server.ts';
+import { logSubmissionRefusal } from './smtp/submission-refusal-log.ts';
+import { API_ERROR_CODES } from './graphql/errors.ts';
 import { watchTlsPair } from './smtp/tls-pair-reload.ts';
 import { startBounceListener, type BounceListener } from './bounces/listener.ts';
 import { createReportIntake } from './delivery/report-intake.ts';
@@ -158,6 +160,8 @@ export async function startApp(
     delivery,
     // Read at a scrape, by which time the dispatcher below exists.
     webhooksYielding: () => webhookDispatcher.yielding(),
+    // Apollo's own request errors besides ours, and what anything unexpected is answered as.
+    apiErrorCodes: [...API_ERROR_CODES, 'BAD_REQUEST', 'INTERNAL_SERVER_ERROR'],
   });
   // Outgoing webhooks: the outbox rows are written with the events (a trigger); the dispatcher
   // is woken by what this instance commits and polls for the rest (retries, other instances).
@@ -294,6 +298,7 @@ export async function startApp(
       perToken: config.security.wsMaxOperationsPerToken,
     },
     countSubscribers: ops.countSubscribers,
+    countError: ops.countApiError,
     probes: createProbeRoutes({
       readiness: ops.readiness,
       metrics: ops.metrics,
@@ -349,9 +354,14 @@ export async function startApp(
               outbox,
               senderDomainAllowlist: config.security.senderDomainAllowlist,
               takeSends: (key, count) => sendRateLimiter.take(key, count),
+              countSubmitted: ops.countSubmitted,
               log,
             }).accept,
             onError: (error) => log.debug({ err: error }, 'SMTP submission connection failed'),
+            onRefusal(refusal) {
+              ops.countSubmissionRefusal(refusal.reason);
+              logSubmissionRefusal(log, refusal);
+            },
           });
     thread = await deliveryStarting;
   } catch (error) {

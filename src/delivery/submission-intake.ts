@@ -1,5 +1,11 @@
+import { describeStorageProblem, storageProblem } from '../db/storage-errors.ts';
 import type { Logger } from '../logger.ts';
-import type { SubmissionReply, SubmittedEnvelope, Submitter } from '../smtp/submission-server.ts';
+import type {
+  SubmissionRefusalReason,
+  SubmissionReply,
+  SubmittedEnvelope,
+  Submitter,
+} from '../smtp/submission-server.ts';
 import { readSubmittedMime } from '../smtp/submitted-mime.ts';
 import { senderDomainProblem } from './input-rules.ts';
 import type { Outbox } from './outbox.ts';
@@ -14,14 +20,24 @@ export interface SubmissionIntakeDeps {
   senderDomainAllowlist: readonly string[] | null;
   /** Takes `count` sends from the per-token (and service-wide) send limit. */
   takeSends(rateKey: string, count: number): Promise<Allowance>;
+  /** Messages queued from one submission (for /metrics). */
+  countSubmitted(messages: number): void;
   log: Pick<Logger, 'info'>;
 }
 
-const refuse = (code: number, enhancedStatus: string, message: string): SubmissionReply => ({
+const refuse = (
+  reason: SubmissionRefusalReason,
+  code: number,
+  enhancedStatus: string,
+  message: string,
+  error?: unknown,
+): SubmissionReply => ({
   ok: false,
+  reason,
   code,
   enhancedStatus,
   message,
+  ...(error === undefined ? {} : { error }),
 });
 
 /**
@@ -45,6 +61,7 @@ export function createSubmissionIntake(deps: SubmissionIntakeDeps) {
         // rather than from a bounce. (A missing From was made from the envelope sender if any.)
         const hasFrom = mime.headers.some((h) => h.name.toLowerCase() === 'from');
         return refuse(
+          'no_sender',
           550,
           '5.6.0',
           hasFrom
@@ -55,18 +72,22 @@ export function createSubmissionIntake(deps: SubmissionIntakeDeps) {
       if (deps.senderDomainAllowlist !== null) {
         for (const address of mime.fromAddresses) {
           const problem = senderDomainProblem(address, deps.senderDomainAllowlist);
-          if (problem !== null) return refuse(550, '5.7.1', `Sender not allowed: ${problem}`);
+          if (problem !== null) {
+            return refuse('sender_not_allowed', 550, '5.7.1', `Sender not allowed: ${problem}`);
+          }
         }
       }
       const allowance = await deps.takeSends(submitter.rateKey, recipients.length);
       if (!allowance.ok) {
         return 'exceedsCapacity' in allowance
           ? refuse(
+              'over_rate_capacity',
               550,
               '5.7.1',
               `${recipients.length} recipients are more than the ${allowance.exceedsCapacity} messages per minute this token may send`,
             )
           : refuse(
+              'rate_limited',
               451,
               '4.7.1',
               `Send rate limit reached; try again in ${Math.max(1, Math.ceil(allowance.retryAfterMs / 1_000))} s`,
@@ -84,9 +105,21 @@ export function createSubmissionIntake(deps: SubmissionIntakeDeps) {
           headers: mime.headers,
           submittedBy: submitter.name,
         });
-      } catch {
-        return refuse(451, '4.3.0', 'Storage unavailable; nothing was queued, try again later');
+      } catch (error) {
+        const problem = storageProblem(error);
+        // Anything but the storage is a fault of ours: still 451 (nothing was stored, and the
+        // client keeps the message), but logged as an error rather than an outage.
+        return problem === null
+          ? refuse('local_error', 451, '4.3.0', 'Local error in processing; try again later', error)
+          : refuse(
+              'storage_unavailable',
+              451,
+              '4.3.0',
+              `Storage unavailable: ${describeStorageProblem(problem)}`,
+              error,
+            );
       }
+      deps.countSubmitted(stored.length);
       deps.log.info(
         // `tokenName`: the logger masks every field called `token`, which would hide the name.
         { audit: 'smtp.submitted', tokenName: submitter.name, messages: stored.length },

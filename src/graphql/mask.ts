@@ -11,6 +11,15 @@ const EXPECTED_CODES = new Set<string>([
 ]);
 
 /**
+ * The code an answer's error counts under: its own when the API means it, INTERNAL_SERVER_ERROR
+ * for anything unexpected (what production shows for it).
+ */
+export function answeredCode(formatted: GraphQLFormattedError): string {
+  const code = formatted.extensions?.['code'];
+  return typeof code === 'string' && EXPECTED_CODES.has(code) ? code : 'INTERNAL_SERVER_ERROR';
+}
+
+/**
  * In production an unexpected error says only that something went wrong: its message may carry
  * SQL, file paths or worse. Expected errors pass through unchanged.
  */

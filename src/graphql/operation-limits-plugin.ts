@@ -9,7 +9,11 @@ import { ResponseTooLargeError } from './response-budget.ts';
  * variables: `first: $first` counts as the value sent) before execution, and the response size
  * after it. graphql-ws applies the same in ws-subscribe.ts.
  */
-export function operationLimitsPlugin(limits: DocumentLimits): ApolloServerPlugin<GraphQLContext> {
+export function operationLimitsPlugin(
+  limits: DocumentLimits,
+  /** Told of the RESPONSE_TOO_LARGE this answers with (Apollo's formatError never sees it). */
+  countError: (code: string) => void = () => {},
+): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart() {
       return {
@@ -33,6 +37,7 @@ export function operationLimitsPlugin(limits: DocumentLimits): ApolloServerPlugi
           // did not fit.
           if (contextValue.responseBudget?.exceeded && response.body.kind === 'single') {
             const error = new ResponseTooLargeError(limits.maxResponseBytes);
+            countError('RESPONSE_TOO_LARGE');
             response.body.singleResult = {
               errors: [{ message: error.message, extensions: { ...error.extensions } }],
             };

@@ -15,7 +15,7 @@ import {
 } from '../graphql/context.ts';
 import { DEFAULT_LIMITS, limitRules, type DocumentLimits } from '../graphql/limits.ts';
 import type { ErrorCode } from '../graphql/errors.ts';
-import { maskError } from '../graphql/mask.ts';
+import { answeredCode, maskError } from '../graphql/mask.ts';
 import { operationLimitsPlugin } from '../graphql/operation-limits-plugin.ts';
 import { createPacer } from '../graphql/pacer.ts';
 import { stringifyPaced } from '../graphql/paced-json.ts';
@@ -48,6 +48,8 @@ export interface HttpServerOptions {
   subscriptionCaps?: SubscriptionCaps;
   /** Told of each subscriber that starts and stops listening (for /metrics). */
   countSubscribers?: ListeningCounter;
+  /** Told of each error answered, by its `extensions.code` (for /metrics). */
+  countError?: (code: string) => void;
   /** /readyz and /metrics (probes.ts). */
   probes?: ProbeRoutes;
   /** POST /webhooks/<provider> (webhooks.ts). */
@@ -103,8 +105,17 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   const { schema, context: services, production } = options;
   const { apiTokens } = services;
   const limits = options.limits ?? DEFAULT_LIMITS;
-  const formatError = (formatted: GraphQLFormattedError, error?: unknown) =>
-    maskError(reportStorageFailure(formatted, error), production);
+  const countError = options.countError ?? (() => {});
+  const formatError = (formatted: GraphQLFormattedError, error?: unknown) => {
+    const reported = reportStorageFailure(formatted, error);
+    countError(answeredCode(reported));
+    return maskError(reported, production);
+  };
+  /** An answer made here rather than by Apollo, counted as Apollo's are. */
+  const refuse = (response: ServerResponse, status: number, message: string, code: ErrorCode) => {
+    countError(code);
+    sendJson(response, status, errorBody(message, code));
+  };
   /** A fresh context per HTTP request and per graphql-ws operation. */
   const contextFor = (
     principal: Principal,
@@ -148,7 +159,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     stopOnTerminationSignals: false,
     // No type or field carries a cache hint, and the plugin otherwise wraps every resolver to
     // compute a policy nobody reads, a cost on every sendEmail (bench/README.md has the figure).
-    plugins: [ApolloServerPluginCacheControlDisabled(), operationLimitsPlugin(limits)],
+    plugins: [ApolloServerPluginCacheControlDisabled(), operationLimitsPlugin(limits, countError)],
     // A big answer is serialised in slices, the event loop served in between (paced-json.ts);
     // the trailing newline is Apollo's own.
     stringifyResult: async (result) => `${await stringifyPaced(result)}\n`,
@@ -158,7 +169,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   async function handleGraphQL(request: IncomingMessage, response: ServerResponse) {
     const caller = await authenticate(request, request.headers.authorization);
     if ('refused' in caller) {
-      sendJson(response, 401, errorBody(caller.refused, 'UNAUTHENTICATED'));
+      refuse(response, 401, caller.refused, 'UNAUTHENTICATED');
       return;
     }
     const { principal } = caller;
@@ -173,7 +184,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       try {
         body = isJson && raw.length > 0 ? JSON.parse(raw) : raw;
       } catch {
-        sendJson(response, 400, errorBody('request body is not valid JSON', 'BAD_REQUEST'));
+        refuse(response, 400, 'request body is not valid JSON', 'BAD_REQUEST');
         return;
       }
     }
@@ -194,6 +205,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       // The budget counts the big fields as they resolve; this holds the limit for the rest.
       if (Buffer.byteLength(result.body.string) > limits.maxResponseBytes) {
         const error = new ResponseTooLargeError(limits.maxResponseBytes);
+        countError('RESPONSE_TOO_LARGE');
         sendJson(response, 200, {
           errors: [{ message: error.message, extensions: error.extensions }],
         });
@@ -235,18 +247,19 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
         return;
       }
       if (error instanceof PayloadTooLargeError) {
-        sendJson(response, 413, errorBody('request body is too large', 'BAD_REQUEST'));
+        refuse(response, 413, 'request body is too large', 'BAD_REQUEST');
         return;
       }
       // Authentication reads the database before Apollo runs: when it cannot be reached, the
       // answer is the SERVICE_UNAVAILABLE every operation gives then (HTTP 200), not a 500.
       const unavailable = reportStorageFailure({ message: 'Internal server error' }, error);
       if (unavailable.extensions?.['code'] === 'SERVICE_UNAVAILABLE') {
+        countError('SERVICE_UNAVAILABLE');
         sendJson(response, 200, { errors: [unavailable] });
         return;
       }
       options.log?.error({ err: error }, 'http: request failed');
-      sendJson(response, 500, errorBody('Internal server error', 'INTERNAL_SERVER_ERROR'));
+      refuse(response, 500, 'Internal server error', 'INTERNAL_SERVER_ERROR');
     });
   });
   // Keep-alive sockets of idle clients must not hold up shutdown.
@@ -309,10 +322,14 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
           if (storageProblem(error) === null) throw error;
           // The database is unreachable: 1013 "try again later", which clients retry, rather
           // than graphql-ws's 4500, which they take as final.
+          countError('SERVICE_UNAVAILABLE');
           ctx.extra.socket.close(1013, 'Try Again Later: the database is unavailable');
           return false;
         }
-        if ('refused' in caller) return false;
+        if ('refused' in caller) {
+          countError('UNAUTHENTICATED');
+          return false;
+        }
         const { principal } = caller;
         ctx.extra.principal = principal;
         const socket = ctx.extra.socket;

@@ -5,6 +5,10 @@ import { DELIVERY_ERROR_CODES } from '../domain/delivery-error.ts';
 import { MESSAGE_STATUSES, type MessageEvent } from '../domain/message.ts';
 import type { AttemptReport } from '../delivery/attempt-observer.ts';
 import type { ThreadRuntime } from '../delivery/delivery-thread-protocol.ts';
+import {
+  SUBMISSION_REFUSAL_REASONS,
+  type SubmissionRefusalReason,
+} from '../smtp/submission-server.ts';
 
 export interface MetricsDeps {
   messages: Pick<MessageReads, 'queueSnapshot' | 'countByStatus'>;
@@ -14,6 +18,8 @@ export interface MetricsDeps {
   webhooksYielding: () => boolean;
   /** The delivery thread's heap and event loop as it last reported them, or null. */
   deliveryThreadRuntime: () => ThreadRuntime | null;
+  /** The `extensions.code`s the API answers with, counted from zero. */
+  apiErrorCodes: readonly string[];
   now?: () => number;
 }
 
@@ -191,6 +197,26 @@ export function createMetrics(deps: MetricsDeps) {
     registers,
   });
 
+  const apiErrors = new Counter({
+    name: 'mailscope_api_errors_total',
+    help: 'Errors the API answered since start (GraphQL over HTTP and WebSocket, and requests refused before GraphQL ran), by extensions.code; INTERNAL_SERVER_ERROR for anything unexpected',
+    labelNames: ['code'],
+    registers,
+  });
+  for (const code of deps.apiErrorCodes) apiErrors.inc({ code }, 0);
+  const submissionRefusals = new Counter({
+    name: 'mailscope_submission_refusals_total',
+    help: 'SMTP submission replies that refused something since start, by reason (bad_credentials, sender_not_allowed, too_big, storage_unavailable, …)',
+    labelNames: ['reason'],
+    registers,
+  });
+  for (const reason of SUBMISSION_REFUSAL_REASONS) submissionRefusals.inc({ reason }, 0);
+  const submitted = new Counter({
+    name: 'mailscope_submitted_messages_total',
+    help: 'Messages queued from SMTP submission since start (one per recipient)',
+    registers,
+  });
+
   function countEvent(event: MessageEvent): void {
     if (event.outcome !== null) {
       // A report: the status did not change.
@@ -236,6 +262,21 @@ export function createMetrics(deps: MetricsDeps) {
           report.durationMs / 1_000,
         );
       }
+    },
+
+    /** An error the API answered with, by its code. */
+    countApiError(code: string): void {
+      apiErrors.inc({ code });
+    },
+
+    /** A refusal the SMTP submission listener answered with. */
+    countSubmissionRefusal(reason: SubmissionRefusalReason): void {
+      submissionRefusals.inc({ reason });
+    },
+
+    /** Messages queued from one SMTP submission. */
+    countSubmitted(messages: number): void {
+      submitted.inc(messages);
     },
 
     /** A GraphQL subscriber started (+1) or stopped (-1) listening. */

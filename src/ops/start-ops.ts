@@ -8,6 +8,7 @@ import { createReadiness, type Readiness } from './readiness.ts';
 import { startRetentionJob } from './retention-job.ts';
 import type { SmtpSettings } from '../delivery/smtp-settings.ts';
 import type { Logger } from '../logger.ts';
+import type { SubmissionRefusalReason } from '../smtp/submission-server.ts';
 import { redactUriPassword } from '../smtp/uri.ts';
 
 export interface OpsDeps {
@@ -19,6 +20,8 @@ export interface OpsDeps {
   delivery: Pick<DeliveryHandle, 'health'>;
   /** Outgoing webhooks run at their floor pace while mail is backlogged. */
   webhooksYielding: () => boolean;
+  /** The `extensions.code`s the API answers with (graphql/errors.ts), counted from zero. */
+  apiErrorCodes: readonly string[];
 }
 
 export interface Ops {
@@ -38,6 +41,12 @@ export interface Ops {
   countSuppression(reason: string): void;
   /** A webhook request, by result. */
   countWebhook(result: string, durationMs: number): void;
+  /** An error the API answered with, by its code. */
+  countApiError(code: string): void;
+  /** A refusal the SMTP submission listener answered with, by reason. */
+  countSubmissionRefusal(reason: SubmissionRefusalReason): void;
+  /** Messages queued from one SMTP submission. */
+  countSubmitted(messages: number): void;
   close(): Promise<void>;
 }
 
@@ -61,6 +70,7 @@ export function startOps(deps: OpsDeps): Ops {
     smtpConnections: () => deps.delivery.health()?.smtpConnections ?? 0,
     deliveryThreadRuntime: () => deps.delivery.health()?.runtime ?? null,
     webhooksYielding: deps.webhooksYielding,
+    apiErrorCodes: deps.apiErrorCodes,
   });
   const readiness = createReadiness({
     databaseProblem: () => storage.writeProblem(),
@@ -92,6 +102,9 @@ export function startOps(deps: OpsDeps): Ops {
     countUnmatched: metrics.countUnmatched,
     countSuppression: metrics.countSuppression,
     countWebhook: metrics.countWebhook,
+    countApiError: metrics.countApiError,
+    countSubmissionRefusal: metrics.countSubmissionRefusal,
+    countSubmitted: metrics.countSubmitted,
     async close() {
       await background.close();
       await retention.close();

@@ -20,10 +20,70 @@ export interface Submitter {
   stillValid(): Promise<boolean>;
 }
 
+/**
+ * Why a submission was refused, as /metrics and the logs name it: an operator's answer to "why
+ * did my application's mail never reach mailscope?".
+ */
+export const SUBMISSION_REFUSAL_REASONS = [
+  /** AUTH in cleartext from off this machine (530 5.7.0). */
+  'starttls_required',
+  /** AUTH with a token that is wrong, or may not send (535 5.7.8). */
+  'bad_credentials',
+  /** The token was revoked while its connection stayed open (535 5.7.8). */
+  'token_revoked',
+  /** MAIL or RCPT before AUTH (530 5.7.0). */
+  'auth_required',
+  /** The token could not be checked: the database was unreachable (454 4.7.0). */
+  'auth_unavailable',
+  /** An RCPT TO address mailscope does not send to (553 5.1.3). */
+  'recipient_rejected',
+  /** More RCPT TO than one message may have (452 4.5.3). */
+  'too_many_recipients',
+  /** Over SUBMISSION_MAX_BYTES (552 5.3.4). */
+  'too_big',
+  /** No From address and no envelope sender (550 5.6.0). */
+  'no_sender',
+  /** A From domain outside SENDER_DOMAIN_ALLOWLIST (550 5.7.1). */
+  'sender_not_allowed',
+  /** The token's send rate limit, for now (451 4.7.1). */
+  'rate_limited',
+  /** More recipients than the token may send in a minute, ever (550 5.7.1). */
+  'over_rate_capacity',
+  /** Nothing could be stored (451 4.3.0). */
+  'storage_unavailable',
+  /** A failure of mailscope's own while reading or storing (451 4.3.0). */
+  'local_error',
+  /** A command smtp-server refused: bad syntax, out of order, unknown (5xx). */
+  'command_rejected',
+] as const;
+export type SubmissionRefusalReason = (typeof SUBMISSION_REFUSAL_REASONS)[number];
+
+/** One refusal, as the client was answered (never with a secret in it). */
+export interface SubmissionRefusal {
+  reason: SubmissionRefusalReason;
+  code: number;
+  /** The RFC 3463 status, or '' where smtp-server's own reply carries none we know. */
+  enhancedStatus: string;
+  /** The reply's text after the codes. */
+  text: string;
+  remoteAddress: string;
+  /** The authenticated token's name, or null before AUTH. */
+  tokenName: string | null;
+  /** What went wrong inside, for `local_error`, `auth_unavailable` and `storage_unavailable`. */
+  error?: unknown;
+}
+
 /** What became of a submitted message: the reply the SMTP client gets. */
 export type SubmissionReply =
   | { ok: true; message: string }
-  | { ok: false; code: number; enhancedStatus: string; message: string };
+  | {
+      ok: false;
+      reason: SubmissionRefusalReason;
+      code: number;
+      enhancedStatus: string;
+      message: string;
+      error?: unknown;
+    };
 
 export interface SubmissionServerOptions {
   host: string;
@@ -49,6 +109,8 @@ export interface SubmissionServerOptions {
   ): Promise<SubmissionReply>;
   /** Told of each connection-level failure (TLS handshakes, sockets); never of secrets. */
   onError?(error: Error): void;
+  /** Told of each refusal the client is answered with (4xx and 5xx but 421's goodbyes). */
+  onRefusal?(refusal: SubmissionRefusal): void;
 }
 
 export interface SubmissionServer {
@@ -79,25 +141,40 @@ type Connection = {
   send(code: number, data: unknown, context?: unknown): void;
   secure: boolean;
   remoteAddress: string;
+  session?: SMTPServerSession;
   /** smtp-server's socket for the connection (the TLS one after STARTTLS). */
   _socket?: Socket;
 };
 
+/** A refusal smtp-server answers on its own, by the reply code it chose. */
+function ownRefusal(code: number): Pick<SubmissionRefusal, 'reason' | 'enhancedStatus'> {
+  if (code === 452) return { reason: 'too_many_recipients', enhancedStatus: '4.5.3' };
+  if (code === 552) return { reason: 'too_big', enhancedStatus: '5.3.4' };
+  return { reason: 'command_rejected', enhancedStatus: '' };
+}
+
 /**
- * Three adjustments of smtp-server's replies. Replies to pipelined commands leave in one write
- * (gathered-replies.ts). smtp-server adds an enhanced status code chosen from the reply code
- * alone (550 becomes 5.1.1): our refusals carry the right one in their text, so for those it is
- * told to add none. And it announces AUTH in cleartext to every client: a client off this
- * machine must not be invited to send its token before TLS, so AUTH is left out of the EHLO
- * reply until STARTTLS (an AUTH sent anyway gets 530 5.7.0, from onAuth).
+ * Three adjustments of smtp-server's replies, and a look at each. Replies to pipelined commands
+ * leave in one write (gathered-replies.ts). smtp-server adds an enhanced status code chosen from
+ * the reply code alone (550 becomes 5.1.1): our refusals carry the right one in their text, so
+ * for those it is told to add none. And it announces AUTH in cleartext to every client: a client
+ * off this machine must not be invited to send its token before TLS, so AUTH is left out of the
+ * EHLO reply until STARTTLS (an AUTH sent anyway gets 530 5.7.0, from onAuth). The refusals
+ * smtp-server makes itself (a recipient too many, a message too big, a command it cannot take)
+ * are told to `refused`; ours were told where they were made.
  */
-function adjustReplies(server: SMTPServer): void {
+function adjustReplies(
+  server: SMTPServer,
+  refused: (connection: Connection, code: number, text: string) => void,
+): void {
   const connections = (server as unknown as { connections: Set<Connection> }).connections;
   const add = connections.add.bind(connections);
   connections.add = (connection: Connection) => {
     const send = connection.send.bind(connection);
     const reply = (code: number, data: unknown, context?: unknown) => {
       if (typeof data === 'string' && ENHANCED_PREFIX.test(data)) return send(code, data, false);
+      // 421 is a goodbye (a timeout, shutting down), not a refusal of what the client sent.
+      if (code >= 400 && code !== 421) refused(connection, code, String(data));
       if (
         code === 250 &&
         Array.isArray(data) &&
@@ -127,6 +204,26 @@ export async function startSubmissionServer(
   options: SubmissionServerOptions,
 ): Promise<SubmissionServer> {
   const submitterOf = (session: SMTPServerSession) => session.user as unknown as Submitter | null;
+  /** A refusal to answer with, told to `onRefusal` first. */
+  const refuse = (
+    session: SMTPServerSession,
+    reason: SubmissionRefusalReason,
+    code: number,
+    enhancedStatus: string,
+    text: string,
+    error?: unknown,
+  ): Error => {
+    options.onRefusal?.({
+      reason,
+      code,
+      enhancedStatus,
+      text,
+      remoteAddress: session.remoteAddress,
+      tokenName: submitterOf(session)?.name ?? null,
+      ...(error === undefined ? {} : { error }),
+    });
+    return refusal(code, enhancedStatus, text);
+  };
   const server = new SMTPServer({
     secure: options.implicitTls,
     ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : {}),
@@ -148,41 +245,85 @@ export async function startSubmissionServer(
     banner: 'mailscope submission',
     onAuth(auth, session, callback) {
       if (!session.secure && !isLoopbackAddress(session.remoteAddress)) {
-        callback(refusal(530, '5.7.0', 'Must issue a STARTTLS command first'));
+        callback(
+          refuse(session, 'starttls_required', 530, '5.7.0', 'Must issue a STARTTLS command first'),
+        );
         return;
       }
       options.authenticate(auth.password ?? '').then(
         (submitter) =>
           submitter === null
             ? callback(
-                refusal(535, '5.7.8', 'Authentication credentials invalid (a SEND or ADMIN token)'),
+                refuse(
+                  session,
+                  'bad_credentials',
+                  535,
+                  '5.7.8',
+                  'Authentication credentials invalid (a SEND or ADMIN token)',
+                ),
               )
             : callback(null, { user: submitter as never }),
-        () => callback(refusal(454, '4.7.0', 'Temporary authentication failure')),
+        (error: unknown) =>
+          callback(
+            refuse(
+              session,
+              'auth_unavailable',
+              454,
+              '4.7.0',
+              'Temporary authentication failure',
+              error,
+            ),
+          ),
       );
     },
     onMailFrom(_address, session, callback) {
       const submitter = submitterOf(session);
       if (!submitter) {
-        callback(refusal(530, '5.7.0', 'Authentication required'));
+        callback(refuse(session, 'auth_required', 530, '5.7.0', 'Authentication required'));
         return;
       }
       submitter.stillValid().then(
         (valid) =>
           valid
             ? callback()
-            : callback(refusal(535, '5.7.8', 'Authentication credentials invalid (revoked)')),
-        () => callback(refusal(451, '4.3.0', 'Local error in processing; try again later')),
+            : callback(
+                refuse(
+                  session,
+                  'token_revoked',
+                  535,
+                  '5.7.8',
+                  'Authentication credentials invalid (revoked)',
+                ),
+              ),
+        (error: unknown) =>
+          callback(
+            refuse(
+              session,
+              'auth_unavailable',
+              451,
+              '4.3.0',
+              'Local error in processing; try again later',
+              error,
+            ),
+          ),
       );
     },
     onRcptTo(address, session, callback) {
       if (!submitterOf(session)) {
-        callback(refusal(530, '5.7.0', 'Authentication required'));
+        callback(refuse(session, 'auth_required', 530, '5.7.0', 'Authentication required'));
         return;
       }
       const problem = options.recipientProblem(address.address);
       if (problem !== null) {
-        callback(refusal(553, '5.1.3', `Recipient address rejected: ${problem}`));
+        callback(
+          refuse(
+            session,
+            'recipient_rejected',
+            553,
+            '5.1.3',
+            `Recipient address rejected: ${problem}`,
+          ),
+        );
         return;
       }
       callback();
@@ -198,12 +339,14 @@ export async function startSubmissionServer(
       });
       stream.on('end', () => {
         if (stream.sizeExceeded || size > options.maxBytes) {
+          // smtp-server answers its own 552 5.3.4 (rejectOversized), told to onRefusal from
+          // adjustReplies; this one is not sent.
           callback(refusal(552, '5.3.4', `Message exceeds the ${options.maxBytes} bytes limit`));
           return;
         }
         const submitter = submitterOf(session);
         if (!submitter) {
-          callback(refusal(530, '5.7.0', 'Authentication required'));
+          callback(refuse(session, 'auth_required', 530, '5.7.0', 'Authentication required'));
           return;
         }
         const { mailFrom, rcptTo } = session.envelope;
@@ -215,13 +358,40 @@ export async function startSubmissionServer(
           (reply) =>
             reply.ok
               ? callback(null, reply.message)
-              : callback(refusal(reply.code, reply.enhancedStatus, reply.message)),
-          () => callback(refusal(451, '4.3.0', 'Local error in processing; try again later')),
+              : callback(
+                  refuse(
+                    session,
+                    reply.reason,
+                    reply.code,
+                    reply.enhancedStatus,
+                    reply.message,
+                    reply.error,
+                  ),
+                ),
+          (error: unknown) =>
+            callback(
+              refuse(
+                session,
+                'local_error',
+                451,
+                '4.3.0',
+                'Local error in processing; try again later',
+                error,
+              ),
+            ),
         );
       });
     },
   });
-  adjustReplies(server);
+  adjustReplies(server, (connection, code, text) =>
+    options.onRefusal?.({
+      ...ownRefusal(code),
+      code,
+      text,
+      remoteAddress: connection.remoteAddress,
+      tokenName: connection.session ? (submitterOf(connection.session)?.name ?? null) : null,
+    }),
+  );
   server.on('error', (error) => options.onError?.(error));
   await new Promise<void>((resolve, reject) => {
     const failed = (error: unknown) =>

@@ -217,6 +217,65 @@ describe('/metrics', () => {
     await until(0);
   });
 
+  test('errors the API answered, by code: over HTTP, over WebSocket, and before GraphQL ran', async (t) => {
+    const TOKEN = 'operations-admin-token';
+    const svc = await startService(t, { API_TOKEN: TOKEN });
+    const before = await scrape(svc);
+    for (const code of [
+      'UNAUTHENTICATED',
+      'BAD_USER_INPUT',
+      'FORBIDDEN',
+      'INTERNAL_SERVER_ERROR',
+    ]) {
+      assert.equal(sample(before, `mailscope_api_errors_total{code="${code}"}`), 0, code);
+    }
+    const post = (body: string, token = TOKEN) =>
+      fetch(`${svc.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body,
+      });
+    // Refused before GraphQL runs: a wrong token, a body that is not JSON.
+    assert.equal((await post('{"query":"{ __typename }"}', 'wrong-token')).status, 401);
+    assert.equal((await post('{not json')).status, 400);
+    // Apollo's validation, and a resolver's typed error.
+    const unknownField = await svc.gql(`{ noSuchField }`);
+    assert.equal(unknownField.errors?.[0]?.extensions?.['code'], 'GRAPHQL_VALIDATION_FAILED');
+    const badInput = await svc.gql(
+      `mutation { sendEmail(input: { to: "not an address", subject: "s", text: "t" }) { id } }`,
+    );
+    assert.equal(badInput.errors?.[0]?.extensions?.['code'], 'BAD_USER_INPUT');
+    // Over WebSocket: a wrong token at connection, and an operation the server refuses.
+    const stranger = subscribe(
+      wsClient(t, svc.url, 'wrong-token'),
+      `subscription { messageEvents { cursor } }`,
+    );
+    await waitFor(() => stranger.closed, { description: 'the stranger to be turned away' });
+    const invalid = subscribe(
+      wsClient(t, svc.url, TOKEN),
+      `subscription { messageEvents(filter: { noSuchFilter: 1 }) { cursor } }`,
+    );
+    await waitFor(() => invalid.closed, { description: 'the invalid subscription to end' });
+
+    const expected: Record<string, number> = {
+      'mailscope_api_errors_total{code="UNAUTHENTICATED"}': 2,
+      'mailscope_api_errors_total{code="BAD_REQUEST"}': 1,
+      'mailscope_api_errors_total{code="GRAPHQL_VALIDATION_FAILED"}': 2,
+      'mailscope_api_errors_total{code="BAD_USER_INPUT"}': 1,
+      'mailscope_api_errors_total{code="INTERNAL_SERVER_ERROR"}': 0,
+    };
+    let last = '';
+    await waitFor(
+      async () => {
+        last = await scrape(svc);
+        return Object.entries(expected).every(([name, value]) => sample(last, name) === value);
+      },
+      { description: 'each refusal counted once under its code' },
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}\n${last}`);
+    });
+  });
+
   test("the process's memory and CPU, and each thread's heap and event loop", async (t) => {
     const svc = await startService(t);
     // The delivery thread reports its own isolate with its heartbeat, once a second (its gauges

@@ -34,22 +34,31 @@ async function createToken(svc: TestService, name: string, scope: string): Promi
   return created.data.createApiToken.token;
 }
 
-export async function setUp(scope: Scope, env: Record<string, string> = {}): Promise<Setup> {
+export async function setUp(
+  scope: Scope,
+  env: Record<string, string> = {},
+  /** startApp's options, e.g. a logger whose lines the test reads. */
+  appOptions: Parameters<typeof startService>[2] = {},
+): Promise<Setup> {
   const dir = tempDir(scope);
   const certPath = join(dir.path, 'cert.pem');
   const keyPath = join(dir.path, 'key.pem');
   writeFileSync(certPath, serverCert.cert);
   writeFileSync(keyPath, serverCert.key);
   const sink = await startTestSmtpServer(scope);
-  const svc = await startService(scope, {
-    API_TOKEN: ADMIN,
-    SUBMISSION_PORT: '0',
-    SUBMISSION_TLS_CERT: certPath,
-    SUBMISSION_TLS_KEY: keyPath,
-    SMTP_CONNECTION_URI: `smtp://${sink.host}:${sink.port}/?disable_starttls=true`,
-    SMTP_FROM_ADDRESS: 'relay@mailscope.test',
-    ...env,
-  });
+  const svc = await startService(
+    scope,
+    {
+      API_TOKEN: ADMIN,
+      SUBMISSION_PORT: '0',
+      SUBMISSION_TLS_CERT: certPath,
+      SUBMISSION_TLS_KEY: keyPath,
+      SMTP_CONNECTION_URI: `smtp://${sink.host}:${sink.port}/?disable_starttls=true`,
+      SMTP_FROM_ADDRESS: 'relay@mailscope.test',
+      ...env,
+    },
+    appOptions,
+  );
   const gql = async (query: string, variables: Record<string, unknown> = {}) => {
     const result = await svc.gql(query, variables);
     assert.equal(result.errors, undefined, JSON.stringify(result.errors));

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { createMetrics } from '../../src/ops/metrics.ts';
 import { DELIVERY_ERROR_CODES } from '../../src/domain/delivery-error.ts';
 import { MESSAGE_STATUSES } from '../../src/domain/message.ts';
+import { SUBMISSION_REFUSAL_REASONS } from '../../src/smtp/submission-server.ts';
 
 function metrics() {
   const counts = Object.fromEntries(MESSAGE_STATUSES.map((status) => [status, 0]));
@@ -14,6 +15,7 @@ function metrics() {
     smtpConnections: () => 0,
     webhooksYielding: () => false,
     deliveryThreadRuntime: () => null,
+    apiErrorCodes: ['UNAUTHENTICATED'],
   });
 }
 
@@ -41,6 +43,14 @@ test('labelled counters and the latency histogram have every known series at zer
       new RegExp(`^mailscope_smtp_send_duration_seconds_count\\{outcome="${outcome}"\\} 0$`, 'm'),
     );
   }
+  assert.match(text, /^mailscope_api_errors_total\{code="UNAUTHENTICATED"\} 0$/m);
+  for (const reason of SUBMISSION_REFUSAL_REASONS) {
+    assert.match(
+      text,
+      new RegExp(`^mailscope_submission_refusals_total\\{reason="${reason}"\\} 0$`, 'm'),
+    );
+  }
+  assert.match(text, /^mailscope_submitted_messages_total 0$/m);
 });
 
 test('an event moves its own series off zero and leaves the others', async () => {
