@@ -152,7 +152,12 @@ function shareKey(args: ExecutionArgs, fields: ReadonlySet<string>): string | nu
     return null; // bad arguments: let the normal path report them
   }
   if (values['after'] !== undefined && values['after'] !== null) return null;
-  return JSON.stringify([printOnce(operation), args.operationName ?? null, values]);
+  // A subscriber joining a group runs no resolver of its own, so it passes no scope check
+  // (authorize.ts) either: only callers of the same scope, which that check answers alike,
+  // share. Without a caller, the normal path refuses it.
+  const scope = (args.contextValue as Partial<GraphQLContext> | undefined)?.principal?.scope;
+  if (scope === undefined) return null;
+  return JSON.stringify([printOnce(operation), args.operationName ?? null, values, scope]);
 }
 
 interface Member {

@@ -225,6 +225,38 @@ describe('every operation over graphql-ws', () => {
     }
   });
 
+  test('a live feed another caller runs is shared with callers of its scope only', async (t) => {
+    // Live subscribers of one operation share one execution (shared-subscriptions.ts); one who
+    // joins runs no resolver, so the scope check must hold at the join too.
+    const send = await gql(CREATE, { name: 'courier', scope: 'SEND' }, BOOTSTRAP);
+    const sendToken = send.data.createApiToken.token as string;
+    const feed = `subscription { messageEvents { cursor message { recipient } } }`;
+    const reader = subscribe(wsClient(t, svc.url, readToken), feed);
+    const sendOne = (to: string) =>
+      gql(
+        `mutation ($to: String!) { sendEmail(input: { to: $to, subject: "s", text: "t" }) { id } }`,
+        { to },
+        BOOTSTRAP,
+      );
+    await sendOne('first@example.com');
+    await waitFor(() => reader.received.length > 0, { description: 'the READ feed to run' });
+
+    const sender = subscribe(wsClient(t, svc.url, sendToken), feed);
+    await waitFor(() => sender.errors.length > 0 || sender.received.length > 0, {
+      description: 'the SEND subscriber to be answered',
+    });
+    const error = sender.errors.flat()[0] as { extensions?: { code?: string } } | undefined;
+    assert.equal(error?.extensions?.code, 'FORBIDDEN');
+    const seen = reader.received.length;
+    await sendOne('second@example.com');
+    await waitFor(() => reader.received.length > seen, { description: 'the next event' });
+    assert.deepEqual(sender.received, [], 'the SEND subscriber got no event');
+    // A second READ subscriber of the same feed still gets it (and shares).
+    const another = subscribe(wsClient(t, svc.url, readToken), feed);
+    await sendOne('third@example.com');
+    await waitFor(() => another.received.length > 0, { description: 'the second READ feed' });
+  });
+
   test('a wrong token or none: the connection is closed with 4403', async (t) => {
     for (const params of [{}, { authorization: 'Bearer wrong' }, { authorization: readToken }]) {
       const raw = rawSocket(t, svc.url);
