@@ -13,8 +13,27 @@ const PRIVATE_DIR = 0o700;
  */
 export function preparePrivateDatabaseFile(path: string): void {
   mkdirSync(dirname(path), { recursive: true, mode: PRIVATE_DIR });
-  closeSync(openSync(path, 'a', PRIVATE_FILE));
+  createIfMissing(path);
   for (const file of [path, `${path}-wal`, `${path}-shm`]) tightenFile(file);
+}
+
+/**
+ * Creates the file 0600 when it does not exist, and never opens one that does. Closing any
+ * descriptor of a file drops every POSIX lock this process holds on it, SQLite's included: a
+ * connection opened after the first (the delivery thread's, the backup's) would otherwise
+ * leave the database unlocked, and the next outside client to close it (the sqlite3 shell, a
+ * monitoring script) would think itself the last, checkpoint and delete the WAL under the
+ * running service, taking acknowledged writes with it.
+ */
+function createIfMissing(path: string): void {
+  let descriptor: number;
+  try {
+    descriptor = openSync(path, 'wx', PRIVATE_FILE);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw error;
+  }
+  closeSync(descriptor);
 }
 
 /** chmod 0600 when group or others have any access; missing files are skipped. */
