@@ -56,6 +56,14 @@ export function createSubmissionIntake(deps: SubmissionIntakeDeps) {
         newMessageId: deps.outbox.newMessageId,
         envelopeSender: sender,
       });
+      if (mime.headerProblem !== null) {
+        return refuse(
+          'malformed_headers',
+          550,
+          '5.6.0',
+          `Malformed message: ${mime.headerProblem}`,
+        );
+      }
       if (mime.fromAddresses.length === 0) {
         // No sender to show: receivers refuse such mail, so the application hears it now
         // rather than from a bounce. (A missing From was made from the envelope sender if any.)

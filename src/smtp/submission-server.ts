@@ -43,6 +43,8 @@ export const SUBMISSION_REFUSAL_REASONS = [
   'too_big',
   /** No From address and no envelope sender (550 5.6.0). */
   'no_sender',
+  /** More than one From header, or a bare CR in the header section (550 5.6.0). */
+  'malformed_headers',
   /** A From domain outside SENDER_DOMAIN_ALLOWLIST (550 5.7.1). */
   'sender_not_allowed',
   /** The token's send rate limit, for now (451 4.7.1). */

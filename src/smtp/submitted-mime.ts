@@ -27,6 +27,13 @@ export interface SubmittedMime {
   fromAddresses: string[];
   /** Every header of the top level, in order, unfolded and not decoded. */
   headers: RawHeader[];
+  /**
+   * Why the header section cannot be sent as it is, or null: more than one From (RFC 5322
+   * allows one; receivers refuse the rest, and a second From would slip past the sender domain
+   * allowlist), or a bare CR (a line break to some readers and not to others: a header hidden
+   * inside another would come out as one of its own once the line endings are mended).
+   */
+  headerProblem: string | null;
 }
 
 /** Where the header block ends: the index of the blank line's first byte, and the body's start. */
@@ -124,6 +131,9 @@ function parameter(value: string, name: string): string | null {
   return match ? (match[1] ?? match[2] ?? null) : null;
 }
 
+/** Headers that name recipients the message must not show: removed before it is stored. */
+const BLIND = new Set(['bcc', 'resent-bcc']);
+
 function header(headers: readonly RawHeader[], name: string): string | null {
   const lower = name.toLowerCase();
   return headers.find((h) => h.name.toLowerCase() === lower)?.value ?? null;
@@ -203,8 +213,9 @@ export interface ReadOptions {
 export function readSubmittedMime(submitted: Buffer, options: ReadOptions): SubmittedMime {
   const { end, bodyStart } = headerEnd(submitted);
   const lines = headerLines(submitted, end);
-  // Bcc tells the server who else gets the message; it never goes out (RFC 5322 3.6.3).
-  const kept = lines.filter((line) => line.name.toLowerCase() !== 'bcc');
+  // Bcc tells the server who else gets the message; it never goes out (RFC 5322 3.6.3, and
+  // Resent-Bcc 3.6.6).
+  const kept = lines.filter((line) => !BLIND.has(line.name.toLowerCase()));
   const eol = submitted.indexOf('\r\n') !== -1 ? '\r\n' : '\n';
   const added: string[] = [];
   let messageId = header(kept, 'message-id');
@@ -228,7 +239,7 @@ export function readSubmittedMime(submitted: Buffer, options: ReadOptions): Subm
   } else {
     let position = 0;
     for (const line of lines) {
-      if (line.name.toLowerCase() !== 'bcc') continue;
+      if (!BLIND.has(line.name.toLowerCase())) continue;
       pieces.push(submitted.subarray(position, line.start));
       position = line.stop;
     }
@@ -244,7 +255,28 @@ export function readSubmittedMime(submitted: Buffer, options: ReadOptions): Subm
     subject: decodeWords(header(headers, 'subject') ?? ''),
     text: found.text,
     html: found.html,
-    fromAddresses: addedFrom !== null ? [addedFrom] : addressesIn(header(headers, 'from') ?? ''),
+    fromAddresses:
+      addedFrom !== null
+        ? [addedFrom]
+        : headers
+            .filter((h) => h.name.toLowerCase() === 'from')
+            .flatMap((h) => addressesIn(h.value)),
     headers,
+    headerProblem: headerProblem(submitted, end, headers),
   };
+}
+
+function headerProblem(
+  submitted: Buffer,
+  end: number,
+  headers: readonly RawHeader[],
+): string | null {
+  const froms = headers.filter((h) => h.name.toLowerCase() === 'from').length;
+  if (froms > 1) return `the message has ${froms} From headers; RFC 5322 allows one`;
+  for (let i = 0; i < end; i++) {
+    if (submitted[i] === 0x0d && submitted[i + 1] !== 0x0a) {
+      return 'the header section has a bare CR (a CR not followed by LF); end each line with CRLF';
+    }
+  }
+  return null;
 }

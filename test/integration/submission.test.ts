@@ -173,6 +173,47 @@ describe(`SMTP submission (${TEST_DIALECT})`, () => {
     assert.equal((await setup.gql(MESSAGES)).messages.totalCount, 1, 'only the first is stored');
   });
 
+  test('two From headers, or one hidden behind a bare CR: 550 5.6.0, and nothing stored', async (t) => {
+    const setup = await setUp(t, { SENDER_DOMAIN_ALLOWLIST: 'example.com' });
+    // By hand over loopback (AUTH without TLS): a client library would mend the bare CR.
+    const socket = net.connect(setup.port, '127.0.0.1');
+    closeWith(t, () => socket.destroy());
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (received += chunk));
+    const reply = async () => {
+      const whole = await waitFor(() => /(^|\n)\d{3} [^\n]*\n/.exec(received) && received);
+      received = '';
+      return whole;
+    };
+    const command = (line: string) => {
+      socket.write(`${line}\r\n`);
+      return reply();
+    };
+    await reply();
+    await command('EHLO client.example');
+    const plain = Buffer.from(`\0app\0${setup.sendToken}`).toString('base64');
+    assert.match(await command(`AUTH PLAIN ${plain}`), /^235 /);
+    for (const [message, problem] of [
+      [
+        'From: app@example.com\r\nFrom: boss@evil.com\r\nSubject: two\r\n\r\nx\r\n',
+        /^550 5\.6\.0 Malformed message: the message has 2 From headers/,
+      ],
+      [
+        'From: app@example.com\r\nSubject: cr\rFrom: boss@evil.com\r\n\r\nx\r\n',
+        /^550 5\.6\.0 Malformed message: the header section has a bare CR/,
+      ],
+    ] as const) {
+      assert.match(await command('MAIL FROM:<app@example.com>'), /^250 /);
+      assert.match(await command('RCPT TO:<ana@example.com>'), /^250 /);
+      assert.match(await command('DATA'), /^354 /);
+      socket.write(message);
+      assert.match(await command('.'), problem);
+    }
+    await command('QUIT');
+    assert.equal((await setup.gql(MESSAGES)).messages.totalCount, 0);
+  });
+
   test('a wrong token and a READ token get 535 5.7.8; nothing is stored', async (t) => {
     const setup = await setUp(t);
     for (const pass of ['ms_not-a-token', setup.readToken]) {

@@ -13,6 +13,8 @@ test('Bcc is removed (folded, any case, several) and nothing else changes', () =
     ['BCC: a@x.com,\r\n b@x.com\r\n', ''],
     ['bcc: a@x.com\r\nBcc: b@x.com\r\n', ''],
     ['Bcc:\r\n', ''],
+    ['Resent-Bcc: a@x.com\r\n', ''],
+    ['Bcc: a@x.com\r\nresent-bcc: b@x.com\r\n', ''],
   ];
   for (const [bcc] of cases) {
     const message = `${HEAD}From: f@x.com\r\n${bcc}To: t@x.com\r\nSubject: s\r\n\r\nBcc: in the body stays\r\n`;
@@ -22,8 +24,32 @@ test('Bcc is removed (folded, any case, several) and nothing else changes', () =
       `${HEAD}From: f@x.com\r\nTo: t@x.com\r\nSubject: s\r\n\r\nBcc: in the body stays\r\n`,
       JSON.stringify(bcc),
     );
-    assert.ok(!result.headers.some((h) => h.name.toLowerCase() === 'bcc'));
+    assert.ok(!result.headers.some((h) => /^(resent-)?bcc$/i.test(h.name)));
   }
+});
+
+test('every From counts: two From headers are a problem, and their addresses are all read', () => {
+  const one = read(`${HEAD}From: Ana <a@example.com>, b@example.com\r\n\r\nx\r\n`);
+  assert.equal(one.headerProblem, null);
+  assert.deepEqual(one.fromAddresses, ['a@example.com', 'b@example.com']);
+  for (const twice of [
+    `${HEAD}From: a@example.com\r\nFrom: boss@evil.com\r\n\r\nx\r\n`,
+    `${HEAD}From: a@example.com\nfrom: boss@evil.com\n\nx\n`,
+  ]) {
+    const result = read(twice);
+    assert.equal(result.headerProblem, 'the message has 2 From headers; RFC 5322 allows one');
+    assert.deepEqual(result.fromAddresses, ['a@example.com', 'boss@evil.com']);
+  }
+});
+
+test('a bare CR in the header section is a problem; in the body it is left alone', () => {
+  // Read as one Subject here; a header of its own once the line endings are mended.
+  const hidden = read(`${HEAD}Subject: cr\rFrom: boss@evil.com\r\n\r\nx\r\n`);
+  assert.match(hidden.headerProblem ?? '', /bare CR/);
+  const inBody = read(`${HEAD}From: a@example.com\r\n\r\nline\rmore\r\n`);
+  assert.equal(inBody.headerProblem, null);
+  const bareLf = read('From: a@example.com\nSubject: s\n\nbody\n');
+  assert.equal(bareLf.headerProblem, null);
 });
 
 test('Message-ID and Date are added only when missing, on top, in the message line style', () => {
