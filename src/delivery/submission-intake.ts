@@ -49,7 +49,7 @@ export function createSubmissionIntake(deps: SubmissionIntakeDeps) {
   return {
     async accept(
       submitter: Submitter,
-      { sender, recipients }: SubmittedEnvelope,
+      { sender, recipients, remoteAddress }: SubmittedEnvelope,
       message: Buffer,
     ): Promise<SubmissionReply> {
       const mime = readSubmittedMime(message, {
@@ -128,12 +128,13 @@ export function createSubmissionIntake(deps: SubmissionIntakeDeps) {
             );
       }
       deps.countSubmitted(stored.length);
+      const ids = stored.map((m) => m.id);
       deps.log.info(
         // `tokenName`: the logger masks every field called `token`, which would hide the name.
-        { audit: 'smtp.submitted', tokenName: submitter.name, messages: stored.length },
-        `SMTP submission by token "${submitter.name}": ${stored.length} message(s) queued`,
+        { audit: 'smtp.submitted', tokenName: submitter.name, remoteAddress, messages: ids },
+        `SMTP submission from ${remoteAddress} by token "${submitter.name}": queued as ${ids.join(',')}`,
       );
-      return { ok: true, message: `Ok: queued as ${stored.map((m) => m.id).join(',')}` };
+      return { ok: true, message: `Ok: queued as ${ids.join(',')}` };
     },
   };
 }

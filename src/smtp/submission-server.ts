@@ -8,6 +8,8 @@ export interface SubmittedEnvelope {
   /** The MAIL FROM address; null for the null sender `<>`. */
   sender: string | null;
   recipients: string[];
+  /** The submitting client's address, for the log. */
+  remoteAddress: string;
 }
 
 /** Who authenticated on a submission connection. */
@@ -146,28 +148,43 @@ type Connection = {
   session?: SMTPServerSession;
   /** smtp-server's socket for the connection (the TLS one after STARTTLS). */
   _socket?: Socket;
+  /** smtp-server's handler of the AUTH command (looked up on the connection by name). */
+  handler_AUTH(command: Buffer, callback: () => void): void;
 };
 
+/** What a refusal said, to tell onRefusal about it. */
+type RefusalReply = Pick<SubmissionRefusal, 'reason' | 'code' | 'enhancedStatus' | 'text'>;
+
 /** A refusal smtp-server answers on its own, by the reply code it chose. */
-function ownRefusal(code: number): Pick<SubmissionRefusal, 'reason' | 'enhancedStatus'> {
-  if (code === 452) return { reason: 'too_many_recipients', enhancedStatus: '4.5.3' };
-  if (code === 552) return { reason: 'too_big', enhancedStatus: '5.3.4' };
-  return { reason: 'command_rejected', enhancedStatus: '' };
+function ownRefusal(code: number, text: string): RefusalReply {
+  if (code === 452) return { reason: 'too_many_recipients', code, enhancedStatus: '4.5.3', text };
+  if (code === 552) return { reason: 'too_big', code, enhancedStatus: '5.3.4', text };
+  return { reason: 'command_rejected', code, enhancedStatus: '', text };
 }
 
+const AUTH_BEFORE_TLS: RefusalReply = {
+  reason: 'starttls_required',
+  code: 530,
+  enhancedStatus: '5.7.0',
+  text: 'Must issue a STARTTLS command first',
+};
+
 /**
- * Three adjustments of smtp-server's replies, and a look at each. Replies to pipelined commands
- * leave in one write (gathered-replies.ts). smtp-server adds an enhanced status code chosen from
- * the reply code alone (550 becomes 5.1.1): our refusals carry the right one in their text, so
- * for those it is told to add none. And it announces AUTH in cleartext to every client: a client
- * off this machine must not be invited to send its token before TLS, so AUTH is left out of the
- * EHLO reply until STARTTLS (an AUTH sent anyway gets 530 5.7.0, from onAuth). The refusals
- * smtp-server makes itself (a recipient too many, a message too big, a command it cannot take)
- * are told to `refused`; ours were told where they were made.
+ * Four adjustments of smtp-server's sessions, and a look at each reply. Replies to pipelined
+ * commands leave in one write (gathered-replies.ts). smtp-server adds an enhanced status code
+ * chosen from the reply code alone (550 becomes 5.1.1): our refusals carry the right one in
+ * their text, so for those it is told to add none. It announces AUTH in cleartext to every
+ * client: a client off this machine must not be invited to send its token before TLS, so AUTH is
+ * left out of the EHLO reply until STARTTLS. And AUTH sent anyway is refused at the command
+ * (530 5.7.0), before smtp-server's LOGIN or PLAIN asks for the credentials (`334`) that the
+ * client would then send in cleartext; onAuth refuses them too, should they come with the
+ * command. The refusals smtp-server makes itself (a recipient too many, a message too big, a
+ * command it cannot take) and the one made here are told to `refused`; ours were told where
+ * they were made.
  */
-function adjustReplies(
+function adjustSessions(
   server: SMTPServer,
-  refused: (connection: Connection, code: number, text: string) => void,
+  refused: (connection: Connection, refusal: RefusalReply) => void,
 ): void {
   const connections = (server as unknown as { connections: Set<Connection> }).connections;
   const add = connections.add.bind(connections);
@@ -176,7 +193,7 @@ function adjustReplies(
     const reply = (code: number, data: unknown, context?: unknown) => {
       if (typeof data === 'string' && ENHANCED_PREFIX.test(data)) return send(code, data, false);
       // 421 is a goodbye (a timeout, shutting down), not a refusal of what the client sent.
-      if (code >= 400 && code !== 421) refused(connection, code, String(data));
+      if (code >= 400 && code !== 421) refused(connection, ownRefusal(code, String(data)));
       if (
         code === 250 &&
         Array.isArray(data) &&
@@ -193,6 +210,16 @@ function adjustReplies(
     };
     connection.send = (code, data, context) =>
       sendGathered(connection._socket, code, () => reply(code, data, context));
+    const handleAuth = connection.handler_AUTH.bind(connection);
+    connection.handler_AUTH = (command, callback) => {
+      if (connection.secure || isLoopbackAddress(connection.remoteAddress)) {
+        return handleAuth(command, callback);
+      }
+      refused(connection, AUTH_BEFORE_TLS);
+      const { code, enhancedStatus, text } = AUTH_BEFORE_TLS;
+      connection.send(code, `${enhancedStatus} ${text}`);
+      callback();
+    };
     return add(connection);
   };
 }
@@ -247,9 +274,8 @@ export async function startSubmissionServer(
     banner: 'mailscope submission',
     onAuth(auth, session, callback) {
       if (!session.secure && !isLoopbackAddress(session.remoteAddress)) {
-        callback(
-          refuse(session, 'starttls_required', 530, '5.7.0', 'Must issue a STARTTLS command first'),
-        );
+        const { reason, code, enhancedStatus, text } = AUTH_BEFORE_TLS;
+        callback(refuse(session, reason, code, enhancedStatus, text));
         return;
       }
       options.authenticate(auth.password ?? '').then(
@@ -302,9 +328,9 @@ export async function startSubmissionServer(
             refuse(
               session,
               'auth_unavailable',
-              451,
-              '4.3.0',
-              'Local error in processing; try again later',
+              454,
+              '4.7.0',
+              'Temporary authentication failure',
               error,
             ),
           ),
@@ -342,7 +368,7 @@ export async function startSubmissionServer(
       stream.on('end', () => {
         if (stream.sizeExceeded || size > options.maxBytes) {
           // smtp-server answers its own 552 5.3.4 (rejectOversized), told to onRefusal from
-          // adjustReplies; this one is not sent.
+          // adjustSessions; this one is not sent.
           callback(refusal(552, '5.3.4', `Message exceeds the ${options.maxBytes} bytes limit`));
           return;
         }
@@ -355,6 +381,7 @@ export async function startSubmissionServer(
         const envelope = {
           sender: mailFrom && mailFrom.address !== '' ? mailFrom.address : null,
           recipients: rcptTo.map((rcpt) => rcpt.address),
+          remoteAddress: session.remoteAddress,
         };
         options.accept(submitter, envelope, Buffer.concat(chunks, size)).then(
           (reply) =>
@@ -385,11 +412,9 @@ export async function startSubmissionServer(
       });
     },
   });
-  adjustReplies(server, (connection, code, text) =>
+  adjustSessions(server, (connection, refusal) =>
     options.onRefusal?.({
-      ...ownRefusal(code),
-      code,
-      text,
+      ...refusal,
       remoteAddress: connection.remoteAddress,
       tokenName: connection.session ? (submitterOf(connection.session)?.name ?? null) : null,
     }),

@@ -102,6 +102,18 @@ test(`each refused submission is counted by reason and logged without the token 
     throw new Error(`${error.message}: ${JSON.stringify(last)}`);
   });
 
+  // The submission that got through names its messages, so the log leads to them.
+  const submitted = records.filter((record) => record['audit'] === 'smtp.submitted');
+  assert.equal(submitted.length, 1);
+  assert.equal(submitted[0]!['tokenName'], 'kratos-courier');
+  assert.match(String(submitted[0]!['remoteAddress']), /127\.0\.0\.1$/);
+  // Numbers, as the delivery lines' `id`; the GraphQL Message.id is the same as a string.
+  const ids = (submitted[0]!['messages'] as number[]).map(String);
+  const listed = await setup.svc.gql(`{ messages { edges { node { id } } } }`);
+  assert.deepEqual(
+    [...ids].sort(),
+    listed.data.messages.edges.map((edge: any) => edge.node.id).sort(),
+  );
   const refusals = records.filter((record) => record['audit'] === 'smtp.refused');
   assert.deepEqual(refusals.map((record) => record['reason']).sort(), [
     'bad_credentials',

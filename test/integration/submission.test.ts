@@ -297,6 +297,14 @@ describe(`SMTP submission (${TEST_DIALECT})`, () => {
       await session.command(`AUTH PLAIN ${plain}`),
       /^530 5\.7\.0 Must issue a STARTTLS command first/,
     );
+    // Refused at the command: no 334 asks for the credentials, to be sent in cleartext.
+    for (const command of ['AUTH LOGIN', 'AUTH PLAIN']) {
+      assert.match(
+        await session.command(command),
+        /^530 5\.7\.0 Must issue a STARTTLS command first/,
+        command,
+      );
+    }
     assert.match(await session.command('MAIL FROM:<a@example.com>'), /^530 5\.7\.0 /);
     // nodemailer, told to stay in cleartext, sends no AUTH where none is offered: no relay.
     await assert.rejects(
