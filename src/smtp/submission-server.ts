@@ -253,6 +253,38 @@ export async function startSubmissionServer(
     });
     return refusal(code, enhancedStatus, text);
   };
+  /**
+   * Whether the token still may submit: checked at each MAIL FROM (a pooled connection outlives
+   * AUTH by hours) and again before the 250 (a long message is read meanwhile). Null when it
+   * may; a cached answer, forgotten at every revocation (auth/api-tokens.ts).
+   */
+  const revocationCheck = async (
+    session: SMTPServerSession,
+    submitter: Submitter,
+  ): Promise<Error | null> => {
+    let valid: boolean;
+    try {
+      valid = await submitter.stillValid();
+    } catch (error) {
+      return refuse(
+        session,
+        'auth_unavailable',
+        454,
+        '4.7.0',
+        'Temporary authentication failure',
+        error,
+      );
+    }
+    return valid
+      ? null
+      : refuse(
+          session,
+          'token_revoked',
+          535,
+          '5.7.8',
+          'Authentication credentials invalid (revoked)',
+        );
+  };
   const server = new SMTPServer({
     secure: options.implicitTls,
     ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : {}),
@@ -310,31 +342,7 @@ export async function startSubmissionServer(
         callback(refuse(session, 'auth_required', 530, '5.7.0', 'Authentication required'));
         return;
       }
-      submitter.stillValid().then(
-        (valid) =>
-          valid
-            ? callback()
-            : callback(
-                refuse(
-                  session,
-                  'token_revoked',
-                  535,
-                  '5.7.8',
-                  'Authentication credentials invalid (revoked)',
-                ),
-              ),
-        (error: unknown) =>
-          callback(
-            refuse(
-              session,
-              'auth_unavailable',
-              454,
-              '4.7.0',
-              'Temporary authentication failure',
-              error,
-            ),
-          ),
-      );
+      void revocationCheck(session, submitter).then((refused) => callback(refused ?? undefined));
     },
     onRcptTo(address, session, callback) {
       if (!submitterOf(session)) {
@@ -383,31 +391,29 @@ export async function startSubmissionServer(
           recipients: rcptTo.map((rcpt) => rcpt.address),
           remoteAddress: session.remoteAddress,
         };
-        options.accept(submitter, envelope, Buffer.concat(chunks, size)).then(
-          (reply) =>
-            reply.ok
-              ? callback(null, reply.message)
-              : callback(
-                  refuse(
-                    session,
-                    reply.reason,
-                    reply.code,
-                    reply.enhancedStatus,
-                    reply.message,
-                    reply.error,
-                  ),
-                ),
-          (error: unknown) =>
-            callback(
-              refuse(
-                session,
-                'local_error',
-                451,
-                '4.3.0',
-                'Local error in processing; try again later',
-                error,
-              ),
-            ),
+        const message = Buffer.concat(chunks, size);
+        const answer = async (): Promise<Error | string> => {
+          const refused = await revocationCheck(session, submitter);
+          if (refused !== null) return refused;
+          let reply: SubmissionReply;
+          try {
+            reply = await options.accept(submitter, envelope, message);
+          } catch (error) {
+            return refuse(
+              session,
+              'local_error',
+              451,
+              '4.3.0',
+              'Local error in processing; try again later',
+              error,
+            );
+          }
+          if (reply.ok) return reply.message;
+          const { reason, code, enhancedStatus } = reply;
+          return refuse(session, reason, code, enhancedStatus, reply.message, reply.error);
+        };
+        void answer().then((result) =>
+          typeof result === 'string' ? callback(null, result) : callback(result),
         );
       });
     },

@@ -176,24 +176,7 @@ describe(`SMTP submission (${TEST_DIALECT})`, () => {
   test('two From headers, or one hidden behind a bare CR: 550 5.6.0, and nothing stored', async (t) => {
     const setup = await setUp(t, { SENDER_DOMAIN_ALLOWLIST: 'example.com' });
     // By hand over loopback (AUTH without TLS): a client library would mend the bare CR.
-    const socket = net.connect(setup.port, '127.0.0.1');
-    closeWith(t, () => socket.destroy());
-    let received = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => (received += chunk));
-    const reply = async () => {
-      const whole = await waitFor(() => /(^|\n)\d{3} [^\n]*\n/.exec(received) && received);
-      received = '';
-      return whole;
-    };
-    const command = (line: string) => {
-      socket.write(`${line}\r\n`);
-      return reply();
-    };
-    await reply();
-    await command('EHLO client.example');
-    const plain = Buffer.from(`\0app\0${setup.sendToken}`).toString('base64');
-    assert.match(await command(`AUTH PLAIN ${plain}`), /^235 /);
+    const session = await loopbackSession(t, setup);
     for (const [message, problem] of [
       [
         'From: app@example.com\r\nFrom: boss@evil.com\r\nSubject: two\r\n\r\nx\r\n',
@@ -204,13 +187,13 @@ describe(`SMTP submission (${TEST_DIALECT})`, () => {
         /^550 5\.6\.0 Malformed message: the header section has a bare CR/,
       ],
     ] as const) {
-      assert.match(await command('MAIL FROM:<app@example.com>'), /^250 /);
-      assert.match(await command('RCPT TO:<ana@example.com>'), /^250 /);
-      assert.match(await command('DATA'), /^354 /);
-      socket.write(message);
-      assert.match(await command('.'), problem);
+      assert.match(await session.command('MAIL FROM:<app@example.com>'), /^250 /);
+      assert.match(await session.command('RCPT TO:<ana@example.com>'), /^250 /);
+      assert.match(await session.command('DATA'), /^354 /);
+      session.write(message);
+      assert.match(await session.command('.'), problem);
     }
-    await command('QUIT');
+    await session.command('QUIT');
     assert.equal((await setup.gql(MESSAGES)).messages.totalCount, 0);
   });
 
@@ -225,6 +208,21 @@ describe(`SMTP submission (${TEST_DIALECT})`, () => {
     }
     const data = await setup.gql(MESSAGES);
     assert.equal(data.messages.totalCount, 0);
+  });
+
+  test('a token revoked while its message is being read: 535 5.7.8 at the end, nothing stored', async (t) => {
+    const setup = await setUp(t);
+    const session = await loopbackSession(t, setup);
+    assert.match(await session.command('MAIL FROM:<app@example.com>'), /^250 /);
+    assert.match(await session.command('RCPT TO:<ana@example.com>'), /^250 /);
+    assert.match(await session.command('DATA'), /^354 /);
+    session.write('From: app@example.com\r\nSubject: long\r\n\r\nthe first half, then\r\n');
+    const tokens = await setup.gql('{ apiTokens { id name } }');
+    const id = tokens.apiTokens.find((token: any) => token.name === 'kratos-courier').id;
+    await setup.gql(`mutation { revokeApiToken(id: "${id}") { id } }`);
+    session.write('the second half\r\n');
+    assert.match(await session.command('.'), /^535 5\.7\.8 Authentication credentials invalid/);
+    assert.equal((await setup.gql(MESSAGES)).messages.totalCount, 0);
   });
 
   test('a token revoked while its pooled connection stays open: the next message gets 535 5.7.8', async (t) => {
@@ -444,6 +442,29 @@ describe(`SMTP submission (${TEST_DIALECT})`, () => {
     await waitFor(() => setup.sink.received.length === 1, { description: 'delivered' });
   });
 });
+
+/** A hand-made session over loopback, authenticated with `token` (AUTH PLAIN without TLS). */
+async function loopbackSession(scope: Scope, setup: { port: number; sendToken: string }) {
+  const socket = net.connect(setup.port, '127.0.0.1');
+  closeWith(scope, () => socket.destroy());
+  let received = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => (received += chunk));
+  const reply = async () => {
+    const whole = await waitFor(() => /(^|\n)\d{3} [^\n]*\n/.exec(received) && received);
+    received = '';
+    return whole;
+  };
+  const command = (line: string) => {
+    socket.write(`${line}\r\n`);
+    return reply();
+  };
+  await reply();
+  await command('EHLO client.example');
+  const plain = Buffer.from(`\0app\0${setup.sendToken}`).toString('base64');
+  assert.match(await command(`AUTH PLAIN ${plain}`), /^235 /);
+  return { command, write: (text: string) => socket.write(text) };
+}
 
 /** A hand-made SMTP session: one command, its whole reply. */
 async function rawSession(scope: Scope, host: string, port: number) {
