@@ -22,6 +22,11 @@ export interface SharedSubscriptionsOptions {
    */
   fields: readonly string[];
   /**
+   * Runs a subscription (once per group, or for a subscriber who cannot share). @default
+   * graphql-js's `subscribe`
+   */
+  run?: (args: ExecutionArgs) => Promise<SubscribeResult>;
+  /**
    * Results queued for one subscriber before it is dropped as too slow: it gets an error
    * telling it to subscribe again from its last cursor, and the others are not held up.
    * @default 10_000
@@ -60,6 +65,7 @@ export function createSharedSubscriptions(options: SharedSubscriptionsOptions) {
     maxPendingBytes: options.maxPendingBytes ?? 1024 * 1024,
   };
   const fields = new Set(options.fields);
+  const run = options.run ?? ((args: ExecutionArgs) => subscribe(args) as Promise<SubscribeResult>);
   const groups = new Map<string, Group>();
 
   interface Group {
@@ -105,11 +111,11 @@ export function createSharedSubscriptions(options: SharedSubscriptionsOptions) {
 
   return async function subscribeShared(args: ExecutionArgs): Promise<SubscribeResult> {
     const key = shareKey(args, fields);
-    if (key === null) return subscribe(args) as Promise<SubscribeResult>;
+    if (key === null) return run(args);
     const channel = (args.contextValue as Partial<GraphQLContext> | undefined)?.results ?? null;
     const existing = groups.get(key);
     if (existing) return existing.join(channel);
-    const source = (await subscribe(args)) as SubscribeResult;
+    const source = await run(args);
     if (!(Symbol.asyncIterator in source)) return source; // errors are nobody else's
     // Another subscriber may have started the same group while this one was subscribing.
     const raced = groups.get(key);

@@ -30,7 +30,10 @@ import type { Logger } from '../logger.ts';
 import type { ProbeRoutes } from './probes.ts';
 import type { WebhookRoutes } from './webhooks.ts';
 import { storageProblem } from '../db/storage-errors.ts';
-import { reportStorageFailure } from '../graphql/storage-failure.ts';
+import {
+  reportStorageFailure,
+  subscribeEndingAtStorageFailure,
+} from '../graphql/storage-failure.ts';
 import { createStaticHandler } from './static.ts';
 
 export interface HttpServerOptions {
@@ -310,7 +313,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       // Live-only subscribers of the same operation share one execution per event; each one
       // is counted all the same.
       subscribe: countListening(
-        createSharedSubscriptions({ fields: ['messageEvents'] }),
+        createSharedSubscriptions({
+          fields: ['messageEvents'],
+          run: subscribeEndingAtStorageFailure,
+        }),
         options.countSubscribers ?? (() => {}),
       ),
       // graphql-ws closes the socket with 4403 Forbidden when this returns false.

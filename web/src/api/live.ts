@@ -97,6 +97,13 @@ export function follow<T>(
             });
             return;
           }
+          // The database did not answer (a message could not be read for an event): the
+          // stream ended before that event, so subscribing again from the last cursor misses
+          // nothing once it answers.
+          if (Array.isArray(error) && errorCode(error[0]) === 'SERVICE_UNAVAILABLE') {
+            retry();
+            return;
+          }
           if (Array.isArray(error)) {
             handlers.error?.(
               String(error[0]?.message ?? 'subscription failed'),
