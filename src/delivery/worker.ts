@@ -112,6 +112,11 @@ function withOutlook(
 interface InFlight {
   claim: ClaimedMessage;
   done: Promise<void>;
+  /**
+   * When (performance.now()) the transaction that granted or last renewed its lease began: the
+   * lease runs at least `leaseMs` from then, whatever either clock says.
+   */
+  leaseConfirmedAtMs: number;
 }
 
 /**
@@ -235,32 +240,62 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
     };
   }
 
+  /**
+   * Whether the SMTP transaction for `claim` may start now: the claim is still this worker's,
+   * and its lease was granted or renewed within half a lease. While the database does not
+   * answer, renewals fail; a send that waited that long for a connection could otherwise start
+   * after the lease ran out, while another instance that claimed the message sends it too.
+   */
+  function mayStart(claim: ClaimedMessage): boolean {
+    const entry = inFlight.get(claim.message.id);
+    return (
+      entry !== undefined &&
+      entry.claim === claim &&
+      performance.now() - entry.leaseConfirmedAtMs < options.leaseMs / 2
+    );
+  }
+
   async function deliver(claim: ClaimedMessage, active: ActiveSmtpSettings | null): Promise<void> {
     const { message } = claim;
     const attempt = message.attempts + 1;
     const atMs = now();
-    const outcome: SendOutcome =
+    const outcome: SendOutcome | null =
       active === null
         ? { ok: false, error: NOT_CONFIGURED, durationMs: 0, transcript: null }
-        : await transports.send(active.key, active.endpoint, {
-            from: { address: active.fromAddress, name: active.fromName },
-            to: message.recipient,
-            subject: message.subject,
-            text: message.text,
-            html: message.html,
-            // Configuration headers first, so a message's own header wins where both set one.
-            headers: [...active.headers, ...message.headers],
-            stamps: stampsFor(active, message.id, [...active.headers, ...message.headers]),
-            messageId: message.messageId,
-            raw:
-              message.rawMime &&
-              stampRawMessage(message.rawMime, stampsFor(active, message.id, [])),
-            dkim: active.dkimKey,
-            returnPath: verp
-              ? { address: verp.address(message.id), envid: verp.token(message.id) }
-              : null,
-          });
+        : await transports.send(
+            active.key,
+            active.endpoint,
+            {
+              from: { address: active.fromAddress, name: active.fromName },
+              to: message.recipient,
+              subject: message.subject,
+              text: message.text,
+              html: message.html,
+              // Configuration headers first, so a message's own header wins where both set one.
+              headers: [...active.headers, ...message.headers],
+              stamps: stampsFor(active, message.id, [...active.headers, ...message.headers]),
+              messageId: message.messageId,
+              raw:
+                message.rawMime &&
+                stampRawMessage(message.rawMime, stampsFor(active, message.id, [])),
+              dkim: active.dkimKey,
+              returnPath: verp
+                ? { address: verp.address(message.id), envid: verp.token(message.id) }
+                : null,
+            },
+            () => mayStart(claim),
+          );
     if (closed) return;
+    if (outcome === null) {
+      // Not sent: left PROCESSING under its lease, which runs out and lets it be claimed again
+      // (here or elsewhere). Nothing to record: no attempt was made.
+      if (inFlight.get(message.id)?.claim === claim) inFlight.delete(message.id);
+      log.warn(
+        { id: message.id, attempt },
+        `message ${message.id}: not sent, its lease went unrenewed for half its length (the database did not answer); it is sent once claimed again`,
+      );
+      return;
+    }
     const next = decide(message, attempt, outcome, atMs);
     pending.push({
       messageId: message.id,
@@ -276,6 +311,24 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
       next,
     });
     scheduleCycle();
+  }
+
+  /**
+   * Attempts the store did not record (each recorded one has its event): their message had
+   * been claimed again after the lease ran out, so that claim owns it and the outcome here is
+   * dropped. The recipient may get the message twice; the log is where that shows.
+   */
+  function reportUnrecorded(records: readonly AttemptRecord[], events: readonly MessageEvent[]) {
+    if (records.length === 0) return;
+    const recorded = new Set(events.map((event) => event.messageId));
+    for (const record of records) {
+      if (recorded.has(record.messageId)) continue;
+      const outcome = record.error === null ? 'sent' : `failed (${record.error.code})`;
+      log.warn(
+        { id: record.messageId, attempt: record.attempt, errorCode: record.error?.code ?? null },
+        `message ${record.messageId}: attempt ${record.attempt} ${outcome} but not recorded: its lease ran out meanwhile and the message was claimed again, so it may be delivered twice`,
+      );
+    }
   }
 
   /**
@@ -306,6 +359,7 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
           }))
       : [];
     let written: RecordAndClaimResult;
+    const transactionBeganAtMs = performance.now();
     try {
       written = await messages.recordAndClaim(records, {
         nowMs,
@@ -335,13 +389,16 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
       const renewed = new Map(written.renewed.map((r) => [r.messageId, r.leaseExpiresAtMs]));
       for (const [id, entry] of inFlight) {
         const lease = renewed.get(id);
-        if (lease !== undefined) entry.claim.message.leaseExpiresAtMs = lease;
+        if (lease === undefined) continue;
+        entry.claim.message.leaseExpiresAtMs = lease;
+        entry.leaseConfirmedAtMs = transactionBeganAtMs;
       }
       for (const record of pending) {
         record.leaseExpiresAtMs = renewed.get(record.messageId) ?? record.leaseExpiresAtMs;
       }
     }
     const { events, claimed } = written;
+    reportUnrecorded(records, events);
     // In the log's order: messages the suppression list stopped during the claim have their
     // events among the claims'.
     publish(
@@ -378,7 +435,7 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
         // lease makes sure the message is tried again.
         log.error({ err: error, id: claim.message.id }, 'delivery worker: unexpected error');
       });
-      inFlight.set(claim.message.id, { claim, done });
+      inFlight.set(claim.message.id, { claim, done, leaseConfirmedAtMs: transactionBeganAtMs });
     }
     // A full batch means more may be waiting: finishing sends will run the next cycle, or,
     // should they all take long, the renewal of their leases.

@@ -47,8 +47,13 @@ export type PoolSendResult =
   | { ok: false; error: unknown; transcript: TranscriptParts | null };
 
 export interface ConnectionPool {
-  /** Sends one message. Never rejects: failures are `{ ok: false, error }`, nodemailer's. */
+  /**
+   * Sends one message. Never rejects: failures are `{ ok: false, error }`, nodemailer's. With
+   * `mayStart`, asked when a connection is free for the message (it may have waited in the
+   * queue meanwhile): false answers null and nothing is sent.
+   */
   send(message: ComposedMessage): Promise<PoolSendResult>;
+  send(message: ComposedMessage, mayStart: () => boolean): Promise<PoolSendResult | null>;
   /**
    * No new sends; idle connections quit now, busy ones after their send. With `force`, busy
    * and connecting ones are cut too (their sends fail).
@@ -60,10 +65,11 @@ export interface ConnectionPool {
 
 interface Job {
   message: ComposedMessage;
+  mayStart: (() => boolean) | null;
   requeues: number;
   /** Settled: a send cut by a forced close may still be called back later. */
   done: boolean;
-  resolve: (result: PoolSendResult) => void;
+  resolve: (result: PoolSendResult | null) => void;
 }
 
 interface Member {
@@ -88,10 +94,13 @@ export function createConnectionPool(options: ConnectionPoolOptions): Connection
   let nextId = 1;
   let closed = false;
 
-  function send(message: ComposedMessage): Promise<PoolSendResult> {
+  function send(
+    message: ComposedMessage,
+    mayStart?: () => boolean,
+  ): Promise<PoolSendResult | null> {
     if (closed) return Promise.resolve({ ok: false, error: CLOSED_POOL_ERROR, transcript: null });
     return new Promise((resolve) => {
-      queue.push({ message, requeues: 0, done: false, resolve });
+      queue.push({ message, mayStart: mayStart ?? null, requeues: 0, done: false, resolve });
       dispatch();
     });
   }
@@ -189,6 +198,11 @@ export function createConnectionPool(options: ConnectionPoolOptions): Connection
 
   /** Sends on a member whose setup is done (only those are idle or get `ready`). */
   function transmit(member: Member, job: Job): void {
+    if (job.mayStart !== null && !job.mayStart()) {
+      finish(job, null);
+      release(member);
+      return;
+    }
     const connection = member.connection!;
     const { transcript } = member;
     member.job = job;
@@ -264,7 +278,7 @@ export function createConnectionPool(options: ConnectionPoolOptions): Connection
     if (!closed) setImmediate(dispatch);
   }
 
-  function finish(job: Job, result: PoolSendResult): void {
+  function finish(job: Job, result: PoolSendResult | null): void {
     if (job.done) return;
     job.done = true;
     job.resolve(result);
@@ -298,7 +312,8 @@ export function createConnectionPool(options: ConnectionPoolOptions): Connection
   }
 
   return {
-    send,
+    // One function for both overloads: null only ever answers a `mayStart`.
+    send: send as ConnectionPool['send'],
     close,
     get size() {
       return members.size;

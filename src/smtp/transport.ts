@@ -35,6 +35,16 @@ export interface SmtpTransports {
    */
   send(key: string, endpoint: SmtpEndpoint, mail: OutgoingMail): Promise<SendOutcome>;
   /**
+   * The same, asking `mayStart` once a connection is free for the message (it may wait behind
+   * others for one): false answers null, and nothing was sent.
+   */
+  send(
+    key: string,
+    endpoint: SmtpEndpoint,
+    mail: OutgoingMail,
+    mayStart: () => boolean,
+  ): Promise<SendOutcome | null>;
+  /**
    * Retires pools whose key is not in `keep` (the configuration changed). A retired pool
    * finishes the sends it has and then closes.
    */
@@ -203,7 +213,8 @@ export function createSmtpTransports(options: SmtpTransportsOptions): SmtpTransp
     key: string,
     endpoint: SmtpEndpoint,
     mail: OutgoingMail,
-  ): Promise<SendOutcome> {
+    mayStart?: () => boolean,
+  ): Promise<SendOutcome | null> {
     const startedAt = performance.now();
     if (closed) return { ok: false, error: CLOSED_ERROR, durationMs: 0, transcript: null };
     let pool = pools.get(key);
@@ -238,7 +249,11 @@ export function createSmtpTransports(options: SmtpTransportsOptions): SmtpTransp
           transcript: null,
         };
       }
-      const result = await pool.connections.send(signed);
+      const result =
+        mayStart === undefined
+          ? await pool.connections.send(signed)
+          : await pool.connections.send(signed, mayStart);
+      if (result === null) return null;
       const parts = result.transcript;
       if (result.ok) {
         return {
@@ -306,5 +321,6 @@ export function createSmtpTransports(options: SmtpTransportsOptions): SmtpTransp
     return open;
   }
 
-  return { send, retainOnly, close, openConnections };
+  // One function for both overloads: null only ever answers a `mayStart`.
+  return { send: send as SmtpTransports['send'], retainOnly, close, openConnections };
 }
