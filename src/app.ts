@@ -8,7 +8,7 @@ import { spawnDeliveryThread, type DeliveryThread } from './delivery/delivery-th
 import { createEventBus } from './delivery/event-bus.ts';
 import { createMailBacklog } from './delivery/mail-backlog.ts';
 import { createOutbox } from './delivery/outbox.ts';
-import { createSmtpSettings } from './delivery/smtp-settings.ts';
+import { createSmtpSettings, type SmtpSettingsSource } from './delivery/smtp-settings.ts';
 import { createSenderDomainChecker } from './delivery/sender-domain-checker.ts';
 import { createSmtpVerifier } from './delivery/smtp-verifier.ts';
 import { createDnsResolver } from './dns/resolver.ts';
@@ -50,6 +50,8 @@ export interface RunningApp {
   submission: { host: string; port: number } | null;
   /** The bounce listener (BOUNCE_SMTP_PORT), when it runs. */
   bounceSmtp: { host: string; port: number } | null;
+  /** Where the SMTP configuration in use comes from now; null when there is none. */
+  smtpSource(): SmtpSettingsSource | null;
   /**
    * Reads SUBMISSION_TLS_CERT and SUBMISSION_TLS_KEY again now (SIGHUP) instead of at the next
    * poll; true when a renewed pair is in use.
@@ -399,6 +401,7 @@ export async function startApp(
     submission: submission ? { host: submission.host, port: submission.port } : null,
     bounceSmtp: bounces ? { host: bounces.host, port: bounces.port } : null,
     reloadCertificates: () => certificates?.reloadNow() ?? false,
+    smtpSource: () => settings.current()?.source ?? null,
     close() {
       closing ??= (async () => {
         certificates?.close();

@@ -32,10 +32,12 @@ try {
   process.exit(1);
 }
 const smtp = app.embeddedSmtp
-  ? `embedded development SMTP server on ${app.embeddedSmtp.host}:${app.embeddedSmtp.port}`
-  : 'configured SMTP server';
+  ? `delivering to the embedded development SMTP server on ${app.embeddedSmtp.host}:${app.embeddedSmtp.port}`
+  : app.smtpSource() === null
+    ? 'no SMTP server configured yet'
+    : 'delivering to the configured SMTP server';
 // Tests and operators look for "GraphQL at <url>/graphql" in this line.
-log.info({ url: app.url }, `GraphQL at ${app.url}/graphql, delivering to the ${smtp}`);
+log.info({ url: app.url }, `GraphQL at ${app.url}/graphql, ${smtp}`);
 if (app.submission) {
   log.info(
     { submission: app.submission },

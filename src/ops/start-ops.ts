@@ -59,12 +59,19 @@ export function startOps(deps: OpsDeps): Ops {
   const smtp = deps.settings.current();
   // URIs reach the log only through redactUriPassword (the view is redacted already; this
   // keeps it so if that ever changes).
-  deps.log.info(
-    smtp === null
-      ? { smtp: null }
-      : { smtp: { source: smtp.source, uri: redactUriPassword(smtp.connectionUri) } },
-    smtp === null ? 'no SMTP configuration: mail stays queued' : 'SMTP configuration in use',
-  );
+  if (smtp === null) {
+    // The worker still claims what is due and fails each attempt with CONFIG (attempts count,
+    // and a message can end ABANDONED): say so, rather than that mail waits.
+    deps.log.warn(
+      { smtp: null },
+      'no SMTP configuration: each delivery attempt fails with CONFIG until one is stored (configureSmtp) or set (SMTP_CONNECTION_URI)',
+    );
+  } else {
+    deps.log.info(
+      { smtp: { source: smtp.source, uri: redactUriPassword(smtp.connectionUri) } },
+      'SMTP configuration in use',
+    );
+  }
   const metrics = createMetrics({
     messages: storage.messages,
     smtpConnections: () => deps.delivery.health()?.smtpConnections ?? 0,
