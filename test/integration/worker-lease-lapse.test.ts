@@ -23,6 +23,38 @@ import { settingsFor } from '../helpers/worker-settings.ts';
 const MESSAGES = 8;
 const LEASE_MS = 1_000;
 
+/** A warn-level logger whose lines the test reads. */
+function capturedWarnings() {
+  const lines: Record<string, unknown>[] = [];
+  const log = createLogger({
+    level: 'warn',
+    name: 'delivery',
+    destination: new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString('utf8').split('\n')) {
+          if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
+        }
+        done();
+      },
+    }),
+  });
+  return { lines, log };
+}
+
+/** The store as `down` says: while true, the worker's writes and reads fail as unreachable. */
+function switchable(messages: MessageStore) {
+  const state = { down: false };
+  const unreachable = () => new StorageError('unavailable');
+  const store: MessageStore = {
+    ...messages,
+    recordAndClaim: (records, request) =>
+      state.down ? Promise.reject(unreachable()) : messages.recordAndClaim(records, request),
+    nextDueInMs: (nowMs) =>
+      state.down ? Promise.reject(unreachable()) : messages.nextDueInMs(nowMs),
+  };
+  return { state, store };
+}
+
 describe(`delivery worker whose database stops answering (${TEST_DIALECT})`, () => {
   test('starts no send past half an unrenewed lease; every message is sent once after', async (t) => {
     // One connection and 200 ms a message: most of the batch waits for the connection.
@@ -31,28 +63,8 @@ describe(`delivery worker whose database stops answering (${TEST_DIALECT})`, () 
     });
     const { storage } = await openTestStorage(t);
     const settings = await settingsFor(storage.smtpConfigs, sink, 'app@example.com');
-    let down = false;
-    const unreachable = () => new StorageError('unavailable');
-    const messages: MessageStore = {
-      ...storage.messages,
-      recordAndClaim: (records, request) =>
-        down ? Promise.reject(unreachable()) : storage.messages.recordAndClaim(records, request),
-      nextDueInMs: (nowMs) =>
-        down ? Promise.reject(unreachable()) : storage.messages.nextDueInMs(nowMs),
-    };
-    const warnings: Record<string, unknown>[] = [];
-    const log = createLogger({
-      level: 'warn',
-      name: 'delivery',
-      destination: new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          for (const line of chunk.toString('utf8').split('\n')) {
-            if (line !== '') warnings.push(JSON.parse(line) as Record<string, unknown>);
-          }
-          done();
-        },
-      }),
-    });
+    const { state, store: messages } = switchable(storage.messages);
+    const { lines: warnings, log } = capturedWarnings();
     const events: MessageEvent[] = [];
     const transports = createSmtpTransports({ timeoutMs: 5_000, maxConnections: 1 });
     const worker = createDeliveryWorker({
@@ -63,7 +75,7 @@ describe(`delivery worker whose database stops answering (${TEST_DIALECT})`, () 
         events.push(...published);
         // The database goes away right after the claim of the whole batch.
         if (published.filter((event) => event.status === 'PROCESSING').length === MESSAGES) {
-          down = true;
+          state.down = true;
         }
       },
       options: {
@@ -88,7 +100,7 @@ describe(`delivery worker whose database stops answering (${TEST_DIALECT})`, () 
       Date.now(),
     );
     worker.wake();
-    await waitFor(() => down, { description: 'the batch claimed, then the database gone' });
+    await waitFor(() => state.down, { description: 'the batch claimed, then the database gone' });
     // Each message either went out within half a lease, or did not start at all.
     const notStarted = () => warnings.filter((w) => /not sent, its lease/.test(String(w['msg'])));
     await waitFor(() => sink.receivedCount + notStarted().length === MESSAGES, {
@@ -98,7 +110,7 @@ describe(`delivery worker whose database stops answering (${TEST_DIALECT})`, () 
     assert.ok(notStarted().length > 0, 'some sends were held back');
     assert.ok(sentWhileDown > 0, 'the sends begun in time went out');
 
-    down = false;
+    state.down = false;
     await waitFor(
       () =>
         new Set(events.filter((e) => e.status === 'SENT').map((e) => e.messageId)).size ===
@@ -108,5 +120,67 @@ describe(`delivery worker whose database stops answering (${TEST_DIALECT})`, () 
     const recipients = sink.received.flatMap((mail) => mail.to);
     assert.equal(recipients.length, MESSAGES, 'each message delivered once');
     assert.equal(new Set(recipients).size, MESSAGES);
+  });
+
+  test('an outcome that came after the lease passed to another claim is logged, not dropped silently', async (t) => {
+    // A send that outlives its lease while renewals fail: the other worker (another instance)
+    // claims and sends the message too; the first one's outcome cannot be recorded.
+    let first = true;
+    const sink = await startTestSmtpServer(t, {
+      beforeAccept: () =>
+        first ? ((first = false), new Promise((resolve) => setTimeout(resolve, 1_500))) : undefined,
+    });
+    const { storage } = await openTestStorage(t);
+    const settings = await settingsFor(storage.smtpConfigs, sink, 'app@example.com');
+    const { state, store } = switchable(storage.messages);
+    const { lines: warnings, log } = capturedWarnings();
+    const events: MessageEvent[] = [];
+    const workers = [store, storage.messages].map((messages, index) => {
+      const transports = createSmtpTransports({ timeoutMs: 5_000 });
+      const worker = createDeliveryWorker({
+        messages,
+        settings,
+        transports,
+        publish: (published) => {
+          events.push(...published);
+          if (index === 0 && published.some((event) => event.status === 'PROCESSING')) {
+            state.down = true;
+          }
+        },
+        options: {
+          leaseMs: 500,
+          retryBaseMs: 100,
+          retryMaxMs: 1_000,
+          concurrency: 1,
+          idlePollMs: 50,
+          storageRetryMs: 20,
+        },
+        log: index === 0 ? log : capturedWarnings().log,
+        onStorageError: () => {},
+      });
+      closeWith(t, async () => {
+        await worker.close();
+        await transports.close({ force: true });
+      });
+      return worker;
+    });
+    const [message] = await enqueue(storage.messages, [newMessage(1)], Date.now());
+    workers[0]!.wake();
+    await waitFor(() => state.down, { description: 'the first claim, then the database gone' });
+    workers[1]!.wake();
+    await waitFor(() => events.some((e) => e.status === 'SENT'), {
+      description: 'the second worker to send it after the lease ran out',
+    });
+    state.down = false;
+    await waitFor(() => sink.receivedCount === 2, { description: 'the first send to end too' });
+    const twice = await waitFor(() =>
+      warnings.find((w) => /may be delivered twice/.test(String(w['msg']))),
+    );
+    assert.equal(twice['id'], Number(message!.id));
+    assert.equal(twice['attempt'], 1);
+    assert.equal(twice['errorCode'], null, 'it was sent');
+    const stored = await storage.messages.find(message!.id);
+    assert.equal(stored?.status, 'SENT');
+    assert.equal(stored?.attempts, 1, 'one attempt recorded: the claim that owned it');
   });
 });
