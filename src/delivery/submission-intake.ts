@@ -78,8 +78,9 @@ export function createSubmissionIntake(deps: SubmissionIntakeDeps) {
         );
       }
       if (deps.senderDomainAllowlist !== null) {
-        for (const address of mime.fromAddresses) {
-          const problem = senderDomainProblem(address, deps.senderDomainAllowlist);
+        // Every domain the From could be read as: receivers' readers disagree on odd values.
+        for (const domain of mime.fromDomains) {
+          const problem = senderDomainProblem(`@${domain}`, deps.senderDomainAllowlist);
           if (problem !== null) {
             return refuse('sender_not_allowed', 550, '5.7.1', `Sender not allowed: ${problem}`);
           }

@@ -1,3 +1,5 @@
+import addressparser from 'nodemailer/lib/addressparser';
+
 // Reading a message submitted over SMTP: only what mailscope needs to show it (subject, first
 // text and html parts, custom headers, From) and to send it (Bcc removed; Message-ID, Date and
 // From added when missing). The bytes are otherwise kept exactly as the client sent them.
@@ -25,6 +27,8 @@ export interface SubmittedMime {
    * envelope sender when the message had no From and one was given; empty when neither.
    */
   fromAddresses: string[];
+  /** Every domain the From headers could be read as naming (domainsNamedIn), lower-cased. */
+  fromDomains: string[];
   /** Every header of the top level, in order, unfolded and not decoded. */
   headers: RawHeader[];
   /**
@@ -185,16 +189,30 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Bare addresses in an address-list header (display names and comments dropped). */
+/** Bare addresses in an address-list header (display names, comments and groups dropped). */
 export function addressesIn(value: string): string[] {
-  const withoutQuoted = value.replace(/"(?:[^"\\]|\\.)*"/g, '""').replace(/\([^()]*\)/g, '');
-  const addresses: string[] = [];
-  for (const item of withoutQuoted.split(',')) {
-    const angle = /<([^<>]*)>/.exec(item);
-    const address = (angle ? angle[1]! : item).trim();
-    if (address !== '') addresses.push(address);
+  return addressparser(value, { flatten: true })
+    .map((mailbox) => mailbox.address.trim())
+    .filter((address) => address.includes('@'));
+}
+
+/**
+ * Every domain an address-list header could be read as naming. Readers disagree on odd values
+ * (`boss@evil.com (x <app@example.com>)`, `boss@evil.com app@example.com`): one takes one
+ * address, another the other. So besides the parsed addresses, every `@domain` outside a quoted
+ * display name counts, and a check of the sender's domain passes only when all of them do.
+ */
+export function domainsNamedIn(value: string): string[] {
+  const domains = new Set(addressesIn(value).map((address) => domainOf(address)));
+  const unquoted = value.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+  for (const match of unquoted.matchAll(/@(\[[^\]]*\]|[^\s<>()[\],;:"\\@]+)/g)) {
+    domains.add(match[1]!.toLowerCase());
   }
-  return addresses;
+  return [...domains];
+}
+
+function domainOf(address: string): string {
+  return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
 }
 
 export interface ReadOptions {
@@ -247,6 +265,7 @@ export function readSubmittedMime(submitted: Buffer, options: ReadOptions): Subm
   }
   const raw = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
   const headers = kept.map(({ name, value }) => ({ name, value }));
+  const froms = headers.filter((h) => h.name.toLowerCase() === 'from');
   const found = { text: null as string | null, html: null as string | null };
   textParts(headers, submitted.subarray(bodyStart), found);
   return {
@@ -255,12 +274,11 @@ export function readSubmittedMime(submitted: Buffer, options: ReadOptions): Subm
     subject: decodeWords(header(headers, 'subject') ?? ''),
     text: found.text,
     html: found.html,
-    fromAddresses:
+    fromAddresses: addedFrom !== null ? [addedFrom] : froms.flatMap((h) => addressesIn(h.value)),
+    fromDomains:
       addedFrom !== null
-        ? [addedFrom]
-        : headers
-            .filter((h) => h.name.toLowerCase() === 'from')
-            .flatMap((h) => addressesIn(h.value)),
+        ? [domainOf(addedFrom)]
+        : [...new Set(froms.flatMap((h) => domainsNamedIn(h.value)))],
     headers,
     headerProblem: headerProblem(submitted, end, headers),
   };

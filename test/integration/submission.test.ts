@@ -367,6 +367,17 @@ describe(`SMTP submission (${TEST_DIALECT})`, () => {
         return true;
       },
     );
+    // A From that readers read two ways (some take boss@evil.com): refused too.
+    await assert.rejects(
+      transport.sendMail({
+        envelope: { from: 'ok@example.com', to: ['b@example.com'] },
+        raw: Buffer.from('From: boss@evil.test ((x)<ok@example.com>)\r\nSubject: s\r\n\r\nx\r\n'),
+      }),
+      (error: any) => {
+        assert.match(error.response, /^550 5\.7\.1 Sender not allowed: the domain "evil\.test"/);
+        return true;
+      },
+    );
     await transport.sendMail({ from: 'ok@example.com', to: 'b@example.com', text: 'x' });
     assert.equal((await setup.gql(MESSAGES)).messages.totalCount, 1);
   });

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { addressesIn, decodeWords, readSubmittedMime } from '../../src/smtp/submitted-mime.ts';
+import {
+  addressesIn,
+  decodeWords,
+  domainsNamedIn,
+  readSubmittedMime,
+} from '../../src/smtp/submitted-mime.ts';
 
 const read = (text: string) =>
   readSubmittedMime(Buffer.from(text, 'utf8'), { newMessageId: () => '<new@mailscope.test>' });
@@ -142,4 +147,29 @@ test('addresses in an address list', () => {
     'z@z.io',
   ]);
   assert.deepEqual(addressesIn(''), []);
+  assert.deepEqual(addressesIn('team: a@x.com, b@y.org;'), ['a@x.com', 'b@y.org']);
+});
+
+test('the domains a From could be read as: every one, however readers disagree', () => {
+  // Values on which mail readers disagree about the sender (an outside review found each
+  // passing an allowlist of example.com): every reading counts.
+  for (const value of [
+    'boss@evil.com ((x)<app@example.com>)',
+    'boss@evil.com (comment (nested) <app@example.com>)',
+    'boss@evil.com (\\) <app@example.com>)',
+    'boss@evil.com <>, app@example.com',
+    'boss@evil.com app@example.com',
+    'boss@evil.com (x)app@example.com',
+    'boss@evil.com;app@example.com',
+    'boss@evil.com <app@example.com',
+    '<@example.com:boss@evil.com>',
+  ]) {
+    assert.ok(domainsNamedIn(value).includes('evil.com'), value);
+  }
+  // A quoted display name is a name, however it looks; an encoded one too.
+  assert.deepEqual(domainsNamedIn('"boss@evil.com" <app@example.com>'), ['example.com']);
+  assert.deepEqual(domainsNamedIn('=?utf-8?q?boss=40evil.com?= <app@Example.COM>'), [
+    'example.com',
+  ]);
+  assert.deepEqual(domainsNamedIn('app@[192.0.2.1]'), ['[192.0.2.1]']);
 });
