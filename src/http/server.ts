@@ -17,6 +17,7 @@ import { DEFAULT_LIMITS, limitRules, type DocumentLimits } from '../graphql/limi
 import type { ErrorCode } from '../graphql/errors.ts';
 import { answeredCode, maskError } from '../graphql/mask.ts';
 import { operationLimitsPlugin } from '../graphql/operation-limits-plugin.ts';
+import { subscriptionsOverWebSocketPlugin } from '../graphql/subscriptions-over-websocket.ts';
 import { createPacer } from '../graphql/pacer.ts';
 import { stringifyPaced } from '../graphql/paced-json.ts';
 import { createResponseBudget, ResponseTooLargeError } from '../graphql/response-budget.ts';
@@ -24,6 +25,7 @@ import { createSharedSubscriptions } from '../graphql/shared-subscriptions.ts';
 import { countListening, type ListeningCounter } from '../graphql/listening-subscriptions.ts';
 import { createResultChannels } from './ws-result-channels.ts';
 import { createSubscribeCheck, type SubscriptionCaps } from './ws-subscribe.ts';
+import { acceptsJson } from './accepts-json.ts';
 import { anonymousRefusal } from './anonymous-access.ts';
 import { createConnectionRegistry, originAllowed } from './ws-guard.ts';
 import type { Logger } from '../logger.ts';
@@ -162,7 +164,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     stopOnTerminationSignals: false,
     // No type or field carries a cache hint, and the plugin otherwise wraps every resolver to
     // compute a policy nobody reads, a cost on every sendEmail (bench/README.md has the figure).
-    plugins: [ApolloServerPluginCacheControlDisabled(), operationLimitsPlugin(limits, countError)],
+    plugins: [
+      ApolloServerPluginCacheControlDisabled(),
+      subscriptionsOverWebSocketPlugin(GRAPHQL_PATH),
+      operationLimitsPlugin(limits, countError),
+    ],
     // A big answer is serialised in slices, the event loop served in between (paced-json.ts);
     // the trailing newline is Apollo's own.
     stringifyResult: async (result) => `${await stringifyPaced(result)}\n`,
@@ -176,6 +182,15 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       return;
     }
     const { principal } = caller;
+    if (!acceptsJson(request.headers.accept)) {
+      refuse(
+        response,
+        406,
+        "the 'accept' header admits neither application/json nor application/graphql-response+json; nothing was run",
+        'BAD_REQUEST',
+      );
+      return;
+    }
     const headers = new HeaderMap();
     for (const [name, value] of Object.entries(request.headers)) {
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);

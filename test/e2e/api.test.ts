@@ -201,6 +201,32 @@ describe('sendEmail input', () => {
   });
 });
 
+describe('what HTTP refuses before anything runs', () => {
+  test('a mutation whose Accept admits no JSON answer: 406, and nothing is stored', async () => {
+    const count = async () =>
+      (await svc.gql(`{ messages { totalCount } }`)).data.messages.totalCount;
+    const before = await count();
+    const response = await fetch(`${svc.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({
+        query: `mutation { sendEmail(input: { to: "accept@example.com", subject: "s", text: "t" }) { id } }`,
+      }),
+    });
+    assert.equal(response.status, 406);
+    const body = (await response.json()) as any;
+    assert.equal(body.errors[0].extensions.code, 'BAD_REQUEST');
+    assert.equal(await count(), before, 'the mutation did not run');
+  });
+
+  test('a subscription over HTTP is BAD_REQUEST saying where subscriptions are served', async () => {
+    const result = await svc.gql(`subscription { messageEvents { cursor } }`);
+    assert.equal(result.status, 400);
+    assert.equal(result.errors?.[0]?.extensions?.['code'], 'BAD_REQUEST');
+    assert.match(result.errors![0]!.message, /WebSocket/);
+  });
+});
+
 describe('configureSmtp input', () => {
   test('a bad URI names the problem and never repeats the password', async () => {
     const result = await svc.gql(
