@@ -17,6 +17,7 @@ import { nextRetryDelayMs, parseRetryAfter } from './schedule.ts';
 import { openSecret } from './secret.ts';
 import { signedHeaders } from './sign.ts';
 import { paceWebhooks } from './yield-to-mail.ts';
+import { urlForReader } from './url-for-reader.ts';
 
 /** How a delivery attempt ended, for the metrics. */
 export type WebhookResult = 'succeeded' | 'failed' | 'timed_out' | 'unreachable' | 'gone';
@@ -179,7 +180,9 @@ export function startWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDisp
     const payload = JSON.stringify({
       type: ENDPOINT_DISABLED_TYPE,
       timestamp: new Date(atMs).toISOString(),
-      data: { endpoint: { id: String(endpoint.id), url: endpoint.url }, reason },
+      // The other endpoints are other apps: the URL's path and query may carry this one's
+      // credentials, so they see where it pointed, not those.
+      data: { endpoint: { id: String(endpoint.id), url: urlForReader(endpoint.url) }, reason },
     });
     const webhookId = `msg_${randomBytes(12).toString('hex')}`;
     const disabled = await deps.store.disableEndpoint(

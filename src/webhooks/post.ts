@@ -81,7 +81,8 @@ export function postWebhook(options: PostOptions): Promise<PostResult> {
       const done = () =>
         finish({
           statusCode: response.statusCode ?? null,
-          responseBody: Buffer.concat(chunks).toString('utf8'),
+          // Cut at the byte limit: a character the cut went through is left out, not mangled.
+          responseBody: new TextDecoder().decode(Buffer.concat(chunks), { stream: true }),
           retryAfter: response.headers['retry-after'],
           error: null,
         });

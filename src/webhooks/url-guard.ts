@@ -19,7 +19,10 @@ export async function webhookUrlProblem(
   }
   if (parsed.username !== '' || parsed.password !== '') return 'must not carry credentials';
   if (url.length > 2_000) return 'must be at most 2000 characters';
-  if (allowPrivate) return null;
+  // The URL parser drops tabs and line breaks, so the one called would not be the one shown.
+  if (/[\s\u0000-\u001f\u007f]/.test(url)) {
+    return 'must not contain spaces, tabs, line breaks or other control characters';
+  }
   const host = parsed.hostname.replace(/^\[|\]$/g, '');
   let addresses: string[];
   try {
@@ -27,6 +30,7 @@ export async function webhookUrlProblem(
   } catch {
     return `cannot resolve the host name ${host}`;
   }
+  if (allowPrivate) return null;
   for (const address of addresses) {
     const kind = forbiddenAddressKind(address);
     if (kind !== null) {

@@ -193,6 +193,8 @@ describe(`outgoing webhooks (${TEST_DIALECT})`, () => {
     const gone = await startWebhookReceiver(t);
     gone.answer = () => ({ status: 410 });
     const other = await startWebhookReceiver(t);
+    // Its URL carries the receiving app's own credential, which the other apps must not get.
+    gone.url = `${gone.url}?api_key=tenant-b-credential`;
     const goneId = await createEndpoint(svc, gone, ['MESSAGE_QUEUED']);
     await createEndpoint(svc, other, ['MESSAGE_BOUNCED']);
     await send(svc);
@@ -201,6 +203,8 @@ describe(`outgoing webhooks (${TEST_DIALECT})`, () => {
     );
     assert.ok(notice.verified);
     assert.equal(notice.payload.data.endpoint.id, goneId);
+    assert.equal(notice.payload.data.endpoint.url, `http://127.0.0.1:${gone.port}/***`);
+    assert.ok(!JSON.stringify(other.received).includes('tenant-b-credential'));
     assert.equal(notice.payload.data.reason, 'gone');
     const notified = await waitFor(async () => {
       const endpoints = (await svc.gql(DELIVERIES)).data.webhookEndpoints;
@@ -314,6 +318,20 @@ describe(`outgoing webhooks (${TEST_DIALECT})`, () => {
       const created = await svc.gql(CREATE, { input: { url, events: ['MESSAGE_SENT'] } });
       assert.equal(created.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', url);
       assert.equal(created.errors?.[0]?.extensions?.field, 'input.url', url);
+    }
+    assert.deepEqual((await svc.gql(`{ webhookEndpoints { id } }`)).data.webhookEndpoints, []);
+  });
+
+  test('a URL with a line break, a tab or a space is refused: the one called would differ', async (t) => {
+    const svc = await start(t);
+    for (const url of [
+      'http://127.0.0.1:9/x\nfoo',
+      'http://127.0.0.1:9/x\tfoo',
+      'http://127.0.0.1:9/x foo',
+    ]) {
+      const created = await svc.gql(CREATE, { input: { url, events: ['MESSAGE_SENT'] } });
+      assert.equal(created.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', JSON.stringify(url));
+      assert.match(created.errors![0]!.message, /control characters/);
     }
     assert.deepEqual((await svc.gql(`{ webhookEndpoints { id } }`)).data.webhookEndpoints, []);
   });

@@ -13,6 +13,7 @@ import type {
   WebhookEndpointResolvers,
 } from '../generated/types.ts';
 import { isoTime, isoTimeOrNull, parseMessageId } from '../scalars.ts';
+import { urlForReader } from '../../webhooks/url-for-reader.ts';
 
 const DESCRIPTION_MAX = 500;
 const DEFAULT_DELIVERIES = 20;
@@ -110,23 +111,6 @@ export const WebhookMutation: Pick<
     return delivery;
   },
 };
-
-/**
- * An endpoint's URL as a token that is not ADMIN sees it: where it points (scheme, host, port),
- * not what follows. Receiving apps often carry their own credentials in the user info, the path
- * (Slack-style hook URLs) or the query (`?token=`), and a READ token is what a wall dashboard
- * holds; with the whole URL anyone who can read the dashboard could post to the app.
- */
-export function urlForReader(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return '***';
-  }
-  const origin = `${parsed.protocol}//${parsed.host}/`;
-  return parsed.href === origin ? origin : `${origin}***`;
-}
 
 export const WebhookEndpoint: WebhookEndpointResolvers = {
   id: (endpoint) => String(endpoint.id),
