@@ -44,6 +44,8 @@ const ROOMS: Record<string, number> = {
   'turn-gathered-lines': 0,
   // Where the files read at run time are (schema.graphql, drizzle/, web/dist/).
   resources: 0,
+  // A CommonJS module's named export, from the sources and from the build alike.
+  'cjs-export': 0,
   // How a worker thread's entry is found, from the sources or the build.
   'thread-entry': 0,
   config: 0,

@@ -5,6 +5,7 @@
 import type { DnsResolver } from '../dns/resolver.ts';
 import type { ProviderDns } from './providers.ts';
 import { txtRecord, type SenderCheckItem } from './types.ts';
+import { namedExport } from '../cjs-export.ts';
 
 /**
  * A documentation address (RFC 5737) no real record authorises: a record that passes it passes
@@ -36,7 +37,10 @@ async function evaluate(resolver: DnsResolver, domain: string, ip: string): Prom
   };
   // Loaded on the first check, as DKIM signing is (src/smtp/dkim.ts): mailauth's SPF module and
   // its public-suffix list were a tenth of start-up, for a check an operator asks for now and then.
-  const { spf } = await import('mailauth/lib/spf/index.js');
+  const spf = namedExport<typeof import('mailauth/lib/spf/index.js').spf>(
+    await import('mailauth/lib/spf/index.js'),
+    'spf',
+  );
   const result = await spf({
     sender: `postmaster@${domain}`,
     ip,

@@ -5,6 +5,7 @@
  */
 import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
+import { namedExport } from '../cjs-export.ts';
 
 export interface DkimKey {
   domain: string;
@@ -81,7 +82,10 @@ export async function signMessage(raw: Buffer, key: DkimKey): Promise<SignResult
         : 'rsa-sha256';
     // Loaded on the first signature: mailauth's signer and its dependencies took ~0.5 s to load
     // (a third of start-up), and most installations never sign.
-    const { dkimSign } = await import('mailauth/lib/dkim/sign.js');
+    const dkimSign = namedExport<typeof import('mailauth/lib/dkim/sign.js').dkimSign>(
+      await import('mailauth/lib/dkim/sign.js'),
+      'dkimSign',
+    );
     result = await dkimSign(raw, {
       canonicalization: 'relaxed/relaxed',
       // Without signTime mailauth 4.13 reads the clock twice, for the hashed header and for the

@@ -2,10 +2,13 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
+import { generateKeyPairSync } from 'node:crypto';
 import { baseEnv, closeWith, killOnExit } from '../helpers/scope.ts';
 import { graphqlRequest, tempDir } from '../helpers/service.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { startTestSmtpServer } from '../helpers/smtp-server.ts';
+import { startTestDnsServer } from '../helpers/dns-server.ts';
 
 // `npm start` runs the compiled build (dist/, made by `npm run build:server`, which `npm run
 // test:e2e` runs first), not the TypeScript sources: it must start, deliver and stop like them,
@@ -23,7 +26,8 @@ const NO_TSX = `data:text/javascript,${encodeURIComponent(
   `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(REFUSE_TSX)}`)});`,
 )}`;
 
-test('the production build starts, is ready, delivers and stops, without tsx', async (t) => {
+/** The built service, spawned as `npm start` runs it, with tsx refused; its URL once ready. */
+async function startBuilt(t: TestContext, env: Record<string, string> = {}) {
   assert.ok(existsSync(MAIN), 'dist/main.js is missing: run `npm run build:server` first');
   const child = spawn(
     process.execPath,
@@ -34,6 +38,7 @@ test('the production build starts, is ready, delivers and stops, without tsx', a
         PORT: '0',
         EMBEDDED_SMTP_PORT: '0',
         DATABASE_PATH: join(tempDir(t).path, 'built.db'),
+        ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -58,6 +63,19 @@ test('the production build starts, is ready, delivers and stops, without tsx', a
   await waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, {
     description: '/readyz 200',
   });
+  return {
+    url,
+    output: () => output,
+    async stop() {
+      child.kill('SIGTERM');
+      await waitFor(() => exitCode !== undefined, { description: 'the built service to stop' });
+      return exitCode;
+    },
+  };
+}
+
+test('the production build starts, is ready, delivers and stops, without tsx', async (t) => {
+  const { url, output, stop } = await startBuilt(t);
   const sent = await graphqlRequest(
     `${url}/graphql`,
     `mutation { sendEmail(input: { to: "ada@example.com", subject: "built", text: "hi" }) { id } }`,
@@ -68,11 +86,51 @@ test('the production build starts, is ready, delivers and stops, without tsx', a
     const answer = await graphqlRequest(`${url}/graphql`, `{ message(id: "${id}") { status } }`);
     return answer.data.message.status === 'SENT';
   });
-  assert.doesNotMatch(output, /tsx in the production build/);
+  assert.doesNotMatch(output(), /tsx in the production build/);
+  assert.equal(await stop(), 0, output());
+});
 
-  child.kill('SIGTERM');
-  await waitFor(() => exitCode !== undefined, { description: 'the built service to stop' });
-  assert.equal(exitCode, 0, output);
+test('the production build signs with DKIM and evaluates SPF (modules it loads on first use)', async (t) => {
+  // Both are CommonJS modules loaded with import() when first needed: bundled, their named
+  // exports are properties of the default one, which the sources (under tsx) never show.
+  const sink = await startTestSmtpServer(t);
+  const dns = await startTestDnsServer(t, {
+    'signed.test': [{ type: 'TXT', value: 'v=spf1 ip4:203.0.113.7 -all' }],
+  });
+  const { url, output, stop } = await startBuilt(t, { DNS_SERVERS: dns.address });
+  const gql = (query: string, variables: Record<string, unknown> = {}) =>
+    graphqlRequest(`${url}/graphql`, query, variables);
+  const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    .privateKey.export({ type: 'pkcs8', format: 'pem' })
+    .toString();
+  const configured = await gql(
+    `mutation ($input: ConfigureSmtpInput!) { configureSmtp(input: $input) { version } }`,
+    {
+      input: {
+        connectionUri: `smtp://${sink.host}:${sink.port}/?disable_starttls=true`,
+        fromAddress: 'app@signed.test',
+        dkim: { domain: 'signed.test', selector: 's1', privateKey },
+      },
+    },
+  );
+  assert.equal(configured.errors, undefined, JSON.stringify(configured.errors));
+  const sent = await gql(
+    `mutation { sendEmail(input: { to: "ada@example.com", subject: "signed", text: "hi" }) { id } }`,
+  );
+  assert.equal(sent.errors, undefined, JSON.stringify(sent.errors));
+  await waitFor(() => sink.received.length === 1, { description: 'the signed message' });
+  assert.match(sink.received[0]!.raw, /^DKIM-Signature: v=1; a=rsa-sha256;[^]*d=signed\.test/m);
+
+  const checked = await gql(
+    `{ checkSenderDomain(domain: "signed.test") { checks { name status detail } } }`,
+  );
+  assert.equal(checked.errors, undefined, JSON.stringify(checked.errors));
+  const spf = checked.data.checkSenderDomain.checks.find((c: any) => c.name === 'SPF');
+  assert.doesNotMatch(spf.detail ?? '', /not a function|no export/, JSON.stringify(spf));
+  // Evaluated for the configured server's address, which the record does not name.
+  assert.equal(spf.status, 'INVALID', JSON.stringify(spf));
+  assert.match(spf.detail, /does not authorise 127\.0\.0\.1/);
+  assert.equal(await stop(), 0, output());
 });
 
 test('the build hashes queries with node:crypto, not a SHA-256 written in JavaScript', () => {
