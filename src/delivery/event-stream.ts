@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { EventFilter, EventLog } from '../db/port.ts';
 import {
   comparePositions,
@@ -114,6 +115,10 @@ async function* generate(
           last = positionOf(event);
           if (further === undefined || (await further(event))) yield event;
         }
+        // A turn of the event loop between pages: on SQLite the reads are synchronous, so a
+        // replay of a long history ran in microtasks alone, and a few subscribers replaying
+        // from the start held every request (and /healthz) for seconds.
+        await nextTurn();
         continue;
       }
       const next = buffer.shift();
