@@ -6,7 +6,7 @@ import {
   subscribe,
   type ExecutionArgs,
   type ExecutionResult,
-  type OperationDefinitionNode,
+  type DocumentNode,
 } from 'graphql';
 import type { GraphQLContext, ResultChannel } from './context.ts';
 import type { ApiErrorCode } from './errors.ts';
@@ -128,20 +128,25 @@ export function createSharedSubscriptions(options: SharedSubscriptionsOptions) {
 }
 
 /**
- * Operations as text, by syntax tree: subscribers of the same query share one parsed document
+ * Documents as text, by syntax tree: subscribers of the same query share one parsed document
  * (document-cache.ts), so it is printed once, not once per subscriber.
  */
-const printed = new WeakMap<OperationDefinitionNode, string>();
-function printOnce(operation: OperationDefinitionNode): string {
-  let text = printed.get(operation);
+const printed = new WeakMap<DocumentNode, string>();
+function printOnce(document: DocumentNode): string {
+  let text = printed.get(document);
   if (text === undefined) {
-    text = print(operation);
-    printed.set(operation, text);
+    text = print(document);
+    printed.set(document, text);
   }
   return text;
 }
 
-/** The key of the group this subscription may join, or null when it must run on its own. */
+/**
+ * The key of the group this subscription may join, or null when it must run on its own. Members
+ * get the very same results, so the key is everything a result depends on: the whole document
+ * (fragments included: a fragment of the same name may select other fields), the operation, every
+ * variable (one may steer an `@include` below the root), and the caller's scope.
+ */
 function shareKey(args: ExecutionArgs, fields: ReadonlySet<string>): string | null {
   const operation = getOperationAST(args.document, args.operationName);
   if (operation?.operation !== 'subscription') return null;
@@ -163,7 +168,12 @@ function shareKey(args: ExecutionArgs, fields: ReadonlySet<string>): string | nu
   // share. Without a caller, the normal path refuses it.
   const scope = (args.contextValue as Partial<GraphQLContext> | undefined)?.principal?.scope;
   if (scope === undefined) return null;
-  return JSON.stringify([printOnce(operation), args.operationName ?? null, values, scope]);
+  return JSON.stringify([
+    printOnce(args.document),
+    args.operationName ?? null,
+    args.variableValues ?? {},
+    scope,
+  ]);
 }
 
 interface Member {

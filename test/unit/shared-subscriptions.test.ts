@@ -3,9 +3,17 @@ import { test } from 'node:test';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { parse, type ExecutionResult } from 'graphql';
 import type { ResultChannel } from '../../src/graphql/context.ts';
+import type { Principal, Scope } from '../../src/auth/principal.ts';
 import { createSharedSubscriptions } from '../../src/graphql/shared-subscriptions.ts';
 
 // Subscribers of the same live operation share one execution; anything else runs on its own.
+
+const caller = (scope: Scope): Principal => ({
+  scope,
+  kind: 'token',
+  tokenId: 1,
+  tokenName: 'dashboard',
+});
 
 function setup(maxQueued?: number, fields: readonly string[] = ['ticks']) {
   const listeners = new Set<(n: number) => void>();
@@ -59,18 +67,28 @@ function setup(maxQueued?: number, fields: readonly string[] = ['ticks']) {
   const document = parse(
     'subscription ($after: Int, $even: Boolean) { ticks(after: $after, even: $even) { n label } }',
   );
-  const open = async (variableValues: Record<string, unknown> = {}) =>
-    (await subscribe({ schema, document, variableValues })) as AsyncGenerator<ExecutionResult>;
+  const open = async (
+    variableValues: Record<string, unknown> = {},
+    { scope = 'read' as Scope, query = document } = {},
+  ) =>
+    (await subscribe({
+      schema,
+      document: query,
+      variableValues,
+      contextValue: { principal: caller(scope) },
+    })) as AsyncGenerator<ExecutionResult>;
   const openWith = async (results: ResultChannel) =>
     (await subscribe({
       schema,
       document,
-      contextValue: { results },
+      contextValue: { results, principal: caller('read') },
     })) as AsyncGenerator<ExecutionResult>;
   const emit = (n: number) => {
     for (const listener of listeners) listener(n);
   };
   return {
+    subscribe,
+    schema,
     open,
     openWith,
     emit,
@@ -119,6 +137,39 @@ test('different variables, or a replay cursor, run on their own', async () => {
   assert.deepEqual(await take(replaying, 1), [{ ticks: { n: 2, label: 'tick 2' } }]);
   assert.deepEqual(await take(replayingToo, 1), [{ ticks: { n: 2, label: 'tick 2' } }]);
   for (const results of [all, even, replaying, replayingToo]) await results.return(undefined);
+});
+
+test('what a result depends on keeps subscribers apart: fragments, any variable, the scope', async () => {
+  const s = setup();
+  const fragment = (fields: string) =>
+    parse(`subscription S { ticks { ...F } } fragment F on Tick { ${fields} }`);
+  const withLabel = parse('subscription S($l: Boolean!) { ticks { n label @include(if: $l) } }');
+  const opened = [
+    await s.open({}, { query: fragment('n') }),
+    await s.open({}, { query: fragment('n label') }),
+    await s.open({ l: false }, { query: withLabel }),
+    await s.open({ l: true }, { query: withLabel }),
+    await s.open(),
+    await s.open({}, { scope: 'admin' }),
+  ];
+  assert.equal(s.sources(), 6, "none shared another's execution");
+  s.emit(1);
+  const got = await Promise.all(opened.map((results) => take(results, 1)));
+  assert.deepEqual(got[0], [{ ticks: { n: 1 } }]);
+  assert.deepEqual(got[1], [{ ticks: { n: 1, label: 'tick 1' } }]);
+  assert.deepEqual(got[2], [{ ticks: { n: 1 } }]);
+  assert.deepEqual(got[3], [{ ticks: { n: 1, label: 'tick 1' } }]);
+  for (const results of opened) await results.return(undefined);
+});
+
+test('without a caller nothing is shared (the scope check must run for each)', async () => {
+  const s = setup();
+  const document = parse('subscription { ticks { n } }');
+  for (let i = 0; i < 2; i++) {
+    const results = await s.subscribe({ schema: s.schema, document });
+    await (results as AsyncGenerator<ExecutionResult>).return(undefined);
+  }
+  assert.equal(s.sources(), 2);
 });
 
 test('one subscriber leaving does not disturb the others; the last one stops the source', async () => {
