@@ -121,6 +121,13 @@ export function addressProblem(value: string): string | null {
   for (const [pattern, problem] of LOCAL_PART_TRICKS) {
     if (pattern.test(local)) return `local part ${problem}`;
   }
+  // Full-width and other compatibility letters (U+FF45 for "e") are mapped to plain ones on the
+  // wire (IDNA), so "victim@ｅxample.com" reaches victim@example.com while comparing unequal to
+  // it: a way past the suppression list and the recipient filter. Asked for in its plain form.
+  const plain = domain.normalize('NFKC');
+  if (plain !== domain) {
+    return `"${domain}" is written with characters that stand for others (full-width or compatibility forms): write it as "${plain}"`;
+  }
   const labels = domain.split('.');
   // No top-level domain is all digits: "a@127.0.0.1" is an address literal in disguise.
   const numericTld = /^\d+$/.test(labels.at(-1) ?? '');

@@ -41,6 +41,9 @@ test('addresses: everything else rejected with a reason', () => {
     ['a,b@example.com', /local part/],
     [`${'a'.repeat(65)}@example.com`, /local part must be at most 64/],
     [`a@${'b'.repeat(250)}.com`, /at most 254/],
+    // Full-width letters reach the plain domain on the wire, past the suppression list.
+    ['victim@\uff45xample.com', /write it as "example\.com"/],
+    ['victim@example.\uff43\uff4f\uff4d', /write it as "example\.com"/],
   ];
   for (const [address, expected] of rows) {
     const problem = addressProblem(address);
