@@ -16,6 +16,7 @@ import {
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
+import { noNulStringsRule } from './nul-strings.ts';
 import { DEFAULT_COST_MODEL, estimateCost, type CostModel } from './query-cost.ts';
 
 /** Bounds on one GraphQL operation; what a dashboard or CLI needs fits well inside them. */
@@ -287,6 +288,7 @@ export function limitRules(limits: DocumentLimits, production: boolean): Validat
     maxAliasesRule(limits),
     maxDirectivesRule(limits),
     noTypeCyclesRule(limits),
+    noNulStringsRule,
     ...(production ? [NoSchemaIntrospectionCustomRule] : []),
   ];
 }

@@ -2,6 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import type { GraphQLContext } from './context.ts';
 import { costError, type DocumentLimits } from './limits.ts';
+import { nulVariablesError } from './nul-strings.ts';
 import { ResponseTooLargeError } from './response-budget.ts';
 
 /**
@@ -18,6 +19,8 @@ export function operationLimitsPlugin(
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, request }) {
+          const nul = nulVariablesError(request.variables);
+          if (nul !== null) throw nul;
           const error = costError(
             schema,
             document,

@@ -3,7 +3,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
-import type { ExecutionResult, GraphQLFormattedError, GraphQLSchema } from 'graphql';
+import {
+  GraphQLError,
+  type ExecutionResult,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+} from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Principal } from '../auth/principal.ts';
@@ -15,7 +20,7 @@ import {
 } from '../graphql/context.ts';
 import { DEFAULT_LIMITS, limitRules, type DocumentLimits } from '../graphql/limits.ts';
 import type { ErrorCode } from '../graphql/errors.ts';
-import { answeredCode, maskError } from '../graphql/mask.ts';
+import { answeredCode, maskError, withRequestErrorCode } from '../graphql/mask.ts';
 import { operationLimitsPlugin } from '../graphql/operation-limits-plugin.ts';
 import { subscriptionsOverWebSocketPlugin } from '../graphql/subscriptions-over-websocket.ts';
 import { createPacer } from '../graphql/pacer.ts';
@@ -112,8 +117,17 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   const limits = options.limits ?? DEFAULT_LIMITS;
   const countError = options.countError ?? (() => {});
   const formatError = (formatted: GraphQLFormattedError, error?: unknown) => {
-    const reported = reportStorageFailure(formatted, error);
-    countError(answeredCode(reported));
+    const reported = withRequestErrorCode(reportStorageFailure(formatted, error), error);
+    const code = answeredCode(reported);
+    countError(code);
+    if (code === 'INTERNAL_SERVER_ERROR') {
+      // A bug: the client is told nothing (in production), so the operator is told here.
+      const cause = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+      options.log?.error(
+        { err: cause ?? reported, path: reported.path },
+        'graphql: unexpected error answered as INTERNAL_SERVER_ERROR',
+      );
+    }
     return maskError(reported, production);
   };
   /** An answer made here rather than by Apollo, counted as Apollo's are. */

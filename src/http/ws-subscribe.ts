@@ -12,6 +12,7 @@ import type { GraphQLContext, ResultChannel } from '../graphql/context.ts';
 import { createDocumentCache } from '../graphql/document-cache.ts';
 import type { ErrorCode } from '../graphql/errors.ts';
 import { costError, limitRules, type DocumentLimits } from '../graphql/limits.ts';
+import { nulVariablesError } from '../graphql/nul-strings.ts';
 import type { ConnectionState, createConnectionRegistry } from './ws-guard.ts';
 import type { ResultChannels } from './ws-result-channels.ts';
 
@@ -104,6 +105,8 @@ export function createSubscribeCheck(deps: SubscribeCheckDeps) {
       );
     }
     const { document } = checked;
+    const nul = nulVariablesError(payload.variables);
+    if (nul !== null) return [nul];
     // The cost limit needs the variables; a subscription's is per event.
     const tooCostly = costError(
       deps.schema,

@@ -93,6 +93,45 @@ const nested = (levels: number) =>
 type Case = [name: string, expectedCode: string, run: () => Promise<Outcome>];
 
 const cases: Case[] = [
+  // NUL, which PostgreSQL cannot store: refused alike on both storages, before anything runs.
+  [
+    'sendEmail idempotencyKey with NUL',
+    'BAD_USER_INPUT',
+    () => gql(SEND, { input: mail({ idempotencyKey: 'k\u0000z' }) }),
+  ],
+  [
+    'messages filter subjectContains with NUL',
+    'BAD_USER_INPUT',
+    () =>
+      gql(`query ($f: MessageFilter) { messages(filter: $f) { totalCount } }`, {
+        f: { subjectContains: '\u0000' },
+      }),
+  ],
+  [
+    'addSuppression detail with NUL, as a literal',
+    'GRAPHQL_VALIDATION_FAILED',
+    () =>
+      gql(`mutation { addSuppression(address: "a@example.com", detail: "x\\u0000y") { address } }`),
+  ],
+  [
+    'graphql-ws: messageEvents filter with NUL',
+    'BAD_USER_INPUT',
+    () =>
+      ws(`subscription ($f: MessageFilter) { messageEvents(filter: $f) { cursor } }`, {
+        f: { recipient: '\u0000@example.com' },
+      }),
+  ],
+  // Variables that do not coerce are the caller's mistake over graphql-ws too, not a bug.
+  [
+    'graphql-ws: a required variable missing',
+    'BAD_USER_INPUT',
+    () => ws(`query ($id: ID!) { message(id: $id) { id } }`),
+  ],
+  [
+    'graphql-ws: a variable of the wrong type',
+    'BAD_USER_INPUT',
+    () => ws(`subscription ($a: String) { messageEvents(after: $a) { cursor } }`, { a: 5 }),
+  ],
   // Connection URIs
   ...[
     'http://user:pw@mail.example.com/',
@@ -399,6 +438,15 @@ test(`${cases.length} hostile inputs get typed errors, store nothing, and leave 
   const normal = await gql(`{ viewer { scope } messages(first: 5) { totalCount } }`);
   assert.equal(normal.code, null);
   assert.equal(normal.status, 200);
+});
+
+test('production: no "did you mean" from variables that do not coerce (the schema stays private)', async () => {
+  const answered = await gql(`query ($f: MessageFilter) { messages(filter: $f) { totalCount } }`, {
+    f: { status: ['SENTT'], recipent: 'x' },
+  });
+  assert.equal(answered.code, 'BAD_USER_INPUT');
+  assert.doesNotMatch(answered.message, /Did you mean/);
+  assert.match(answered.message, /SENTT/, 'the mistake is still named');
 });
 
 test('graphql-ws: a message over 1 MB closes the socket (1009), the service stays up', async (t) => {
