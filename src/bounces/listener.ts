@@ -26,6 +26,8 @@ export interface BounceListener {
 /** Recipients per message and messages per connection: a report has one, a relay has many. */
 const MAX_RECIPIENTS = 10;
 const MAX_MESSAGES_PER_CONNECTION = 100;
+/** Reports stored from one mail: real DSNs carry a handful, one per failed recipient. */
+const MAX_REPORTS_PER_MAIL = 100;
 const MAX_CLIENTS = 100;
 
 const smtpError = (code: number, text: string) =>
@@ -41,11 +43,32 @@ export async function startBounceListener(options: BounceListenerOptions): Promi
   const inFlight = new Set<Promise<unknown>>();
   const messagesPerSession = new WeakMap<SMTPServerSession, number>();
 
-  async function storeReports(raw: Buffer, rcptTo: string[]): Promise<void> {
-    const reports = await parseReportMail(raw);
-    if (reports.length === 0) {
+  /** 'stored', or why nothing was: a mail that cannot be read is not the storage's fault. */
+  async function storeReports(raw: Buffer, rcptTo: string[]): Promise<'stored' | 'unreadable'> {
+    let parsed: Awaited<ReturnType<typeof parseReportMail>>;
+    try {
+      parsed = await parseReportMail(raw);
+    } catch (error) {
+      // Malformed beyond reading (mailparser gave up): it never will be, so the sender must
+      // not be told to try again, and it is no storage failure.
+      log.info(
+        { bytes: raw.length, err: error },
+        'bounce listener: mail that cannot be read as a report, refused',
+      );
+      return 'unreadable';
+    }
+    if (parsed.length === 0) {
       log.info({ bytes: raw.length }, 'bounce listener: mail without a delivery report, ignored');
-      return;
+      return 'stored';
+    }
+    // A real report names a handful of recipients; one mail naming thousands would only fill
+    // the database (anyone may mail the MX). The rest are counted in the log, not stored.
+    const reports = parsed.slice(0, MAX_REPORTS_PER_MAIL);
+    if (parsed.length > reports.length) {
+      log.warn(
+        { reports: parsed.length, kept: reports.length },
+        `bounce listener: a mail with ${parsed.length} reports; the first ${reports.length} kept`,
+      );
     }
     // The report message's identity: the same bytes (or Message-ID) delivered twice is one.
     const identity =
@@ -56,6 +79,7 @@ export async function startBounceListener(options: BounceListenerOptions): Promi
       const result = await intake.accept(toIncomingReport(report, target, identity));
       log.debug({ kind: result.kind, outcome: report.outcome }, 'bounce listener: report');
     }
+    return 'stored';
   }
 
   const server = new SMTPServer({
@@ -103,7 +127,10 @@ export async function startBounceListener(options: BounceListenerOptions): Promi
         }
         const rcptTo = session.envelope.rcptTo.map((rcpt) => rcpt.address);
         const work = storeReports(Buffer.concat(chunks), rcptTo).then(
-          () => callback(null, '2.0.0 Report received'),
+          (outcome) =>
+            outcome === 'stored'
+              ? callback(null, '2.0.0 Report received')
+              : callback(smtpError(550, '5.6.0 The message cannot be read as a report')),
           (error: unknown) => {
             log.error({ err: error }, 'bounce listener: could not store a report');
             callback(smtpError(451, '4.3.0 Could not store the report now; try again later'));

@@ -275,8 +275,8 @@ export async function parseReportMail(raw: Buffer): Promise<ParsedReport[]> {
 
 /**
  * How a report names its message: the VERP token of the address it was sent to, else our ENVID,
- * else the quoted Message-ID (with the failed recipient). A VERP token that does not verify
- * matches nothing: no fall-back, so a forged token cannot be steered onto another message.
+ * else the quoted Message-ID (with the failed recipient). A VERP token or an ENVID that does not
+ * verify matches nothing: no fall-back, so a forged one cannot be steered onto another message.
  */
 export function targetOf(report: ParsedReport, rcptTo: string, verp: Verp): ReportTarget {
   const byAddress = verp.match(rcptTo);
@@ -285,6 +285,8 @@ export function targetOf(report: ParsedReport, rcptTo: string, verp: Verp): Repo
   if (report.envelopeId) {
     const byEnvid = verp.verifyToken(report.envelopeId);
     if (byEnvid.kind === 'valid') return { kind: 'id', id: byEnvid.messageId };
+    // An ENVID that is ours in form but does not verify is a forgery, as a bad VERP token is.
+    if (byEnvid.kind === 'invalid') return { kind: 'none' };
   }
   if (report.quotedMessageId) {
     return { kind: 'message_id', messageId: report.quotedMessageId, recipient: report.recipient };

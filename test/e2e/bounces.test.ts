@@ -285,6 +285,18 @@ describe(`bounces and suppression end to end (${TEST_DIALECT})`, () => {
       forged,
       postfixBounce({ recipient: 'annoyed@example.com', messageId: sent.messageId, to: forged }),
     );
+    // No token, and a forged ENVID: the same, though the quoted Message-ID would match.
+    await sendReport(
+      t,
+      bounce,
+      `postmaster@${BOUNCE_DOMAIN}`,
+      postfixBounce({
+        recipient: 'annoyed@example.com',
+        messageId: sent.messageId,
+        to: `postmaster@${BOUNCE_DOMAIN}`,
+        envid: `${sent.id}-${'b'.repeat(24)}`,
+      }),
+    );
     // No token, no ENVID and a Message-ID we never sent.
     await sendReport(
       t,
@@ -300,24 +312,37 @@ describe(`bounces and suppression end to end (${TEST_DIALECT})`, () => {
       async () => {
         const found = (await svc.gql(`{ unmatchedReports { source outcome recipient detail } }`))
           .data.unmatchedReports;
-        return found.length === 2 ? found : null;
+        return found.length === 3 ? found : null;
       },
-      { description: 'two unmatched reports' },
+      { description: 'three unmatched reports' },
     );
     assert.deepEqual(
       unmatched.map((r: { recipient: string }) => r.recipient),
-      ['stranger@example.org', 'annoyed@example.com'],
+      ['stranger@example.org', 'annoyed@example.com', 'annoyed@example.com'],
     );
     const message = (await svc.gql(MESSAGE, { id: sent.id })).data.message;
     assert.equal(message.reports.length, 1, 'the forged bounce did not land on the message');
     const stats = await svc.gql(`{ deliveryStats { complained unmatchedReports complaintRate } }`);
     assert.deepEqual(stats.data.deliveryStats, {
       complained: 1,
-      unmatchedReports: 2,
+      unmatchedReports: 3,
       complaintRate: 1,
     });
     const metrics = await (await fetch(`${svc.url}/metrics`)).text();
-    assert.match(metrics, /mailscope_unmatched_reports_total\{source="DSN"\} 2/);
+    assert.match(metrics, /mailscope_unmatched_reports_total\{source="DSN"\} 3/);
+
+    // A mail no parser will ever read (more parts than mailparser takes): refused for good, not
+    // "try again later", which would have the sending MTA retry it for days.
+    const parts = Array.from({ length: 1_100 }, () => '--P\r\n\r\nx\r\n').join('');
+    await assert.rejects(
+      sendReport(
+        t,
+        bounce,
+        `postmaster@${BOUNCE_DOMAIN}`,
+        `Subject: parts\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="P"\r\n\r\n${parts}--P--\r\n`,
+      ),
+      /550 5\.6\.0/,
+    );
 
     await assert.rejects(
       sendReport(t, bounce, 'someone@elsewhere.test', 'Subject: relay me\r\n\r\nplease\r\n'),

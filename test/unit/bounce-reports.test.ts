@@ -161,6 +161,11 @@ test('matching: VERP, else ENVID, else the quoted Message-ID; a bad VERP token m
   // A forged token: nothing, even though the Message-ID would match.
   const forged = `bounces+43-${verp.token(42).slice(3)}@bounces.sender.test`;
   assert.deepEqual(targetOf(report!, forged, verp), { kind: 'none' });
+  // A forged ENVID to a plain address: nothing either.
+  const [badEnvid] = await parseReportMail(
+    Buffer.from(postfixBounce({ ...input, envid: `42-${'a'.repeat(24)}` })),
+  );
+  assert.deepEqual(targetOf(badEnvid!, 'postmaster@bounces.sender.test', verp), { kind: 'none' });
 });
 
 test('the same report read twice has the same event id; another report another', async () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { parseJson } from '../../src/bounces/providers/webhook.ts';
 import { test } from 'node:test';
 import { mailgunOutcome } from '../../src/bounces/providers/mailgun.ts';
 import { postmarkOutcome } from '../../src/bounces/providers/postmark.ts';
@@ -295,5 +296,22 @@ test('webhook variables: every bad one reported at once, secrets never echoed', 
     sesTopicArns: null,
     snsCertHosts: null,
     sesConfigurationSet: null,
+  });
+});
+
+test('event ids past 2^53 are read as written, not rounded into one another', () => {
+  const read = (json: string) => {
+    const parsed = parseJson(Buffer.from(json));
+    assert.ok(parsed.ok);
+    return parsed.value as Record<string, unknown>;
+  };
+  assert.equal(read('{"ID":9007199254740993}')['ID'], '9007199254740993');
+  assert.equal(read('{"ID":9007199254740992}')['ID'], '9007199254740992');
+  // Strings, short numbers, decimals and exponents stay as they were.
+  assert.deepEqual(read('{"a":"x: 12345678901234567,","t":1700000000,"f":1.5e3,"q":"\\"1"}'), {
+    a: 'x: 12345678901234567,',
+    t: 1700000000,
+    f: 1500,
+    q: '"1',
   });
 });

@@ -42,10 +42,42 @@ export function sameSecret(given: string, expected: string): boolean {
 
 export function parseJson(body: Buffer): { ok: true; value: unknown } | { ok: false } {
   try {
-    return { ok: true, value: JSON.parse(body.toString('utf8')) };
+    return { ok: true, value: JSON.parse(quoteLongIntegers(body.toString('utf8'))) };
   } catch {
     return { ok: false };
   }
+}
+
+/**
+ * Integers of 16 digits or more, outside strings, made strings: JSON.parse rounds those past
+ * 2^53, and providers' event ids are int64 (Postmark's `ID`): two bounces whose ids differ in
+ * the last digits were read as one, and the second dropped as a repeat.
+ */
+export function quoteLongIntegers(json: string): string {
+  let out = '';
+  let from = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const char = json[i]!;
+    if (inString) {
+      if (char === '\\') i++;
+      else if (char === '"') inString = false;
+      continue;
+    }
+    if (char === '"') {
+      inString = true;
+      continue;
+    }
+    if ((char === '-' || (char >= '0' && char <= '9')) && !/[\d.eE+-]/.test(json[i - 1] ?? '')) {
+      const number = /^-?\d+(\.\d+)?([eE][+-]?\d+)?/.exec(json.slice(i, i + 40))![0];
+      if (/^-?\d{16,}$/.test(number)) {
+        out += `${json.slice(from, i)}"${number}"`;
+        from = i + number.length;
+      }
+      i += number.length - 1;
+    }
+  }
+  return from === 0 ? json : out + json.slice(from);
 }
 
 export const isObject = (value: unknown): value is Record<string, unknown> =>
