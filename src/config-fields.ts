@@ -20,3 +20,18 @@ export const optionalText = z
   .string()
   .optional()
   .transform((value) => (value === undefined || value === '' ? null : value));
+
+/**
+ * A bearer token set in the environment (API_TOKEN, METRICS_TOKEN): what an `Authorization:
+ * Bearer` header can carry (visible ASCII, no spaces, at most 512). Another value started the
+ * service and then never matched, locking everyone out without a word.
+ */
+export const optionalBearerToken = optionalText.pipe(
+  z
+    .string()
+    .regex(
+      /^[\x21-\x7e]{1,512}$/,
+      'must be 1-512 visible ASCII characters without spaces (it is sent as "Authorization: Bearer <token>")',
+    )
+    .nullable(),
+);

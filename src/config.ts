@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { optionalText, wholeNumber } from './config-fields.ts';
+import { optionalBearerToken, optionalText, wholeNumber } from './config-fields.ts';
 import { securityConfig, securityEnvShape } from './config-security.ts';
 import { storageConfig, storageEnvShape } from './config-storage.ts';
 import { submissionConfig, submissionEnvShape, submissionProblems } from './config-submission.ts';
@@ -50,7 +50,7 @@ const envSchema = z.object({
       error: 'must be a port number (0-65535) or "off"',
     })
     .default(1025),
-  API_TOKEN: optionalText,
+  API_TOKEN: optionalBearerToken,
   DELIVERY_MAX_ATTEMPTS: wholeNumber(1, 1_000).default(5),
   DELIVERY_RETRY_BASE_MS: wholeNumber(1, 86_400_000).default(5_000),
   DELIVERY_RETRY_MAX_MS: wholeNumber(1, 604_800_000).default(3_600_000),
@@ -72,7 +72,7 @@ const envSchema = z.object({
   RETENTION_DAYS: wholeNumber(1, 36_500).optional(),
   RETENTION_MAX_MESSAGES: wholeNumber(1, 1_000_000_000).optional(),
   RETENTION_INTERVAL_MS: wholeNumber(1_000, 86_400_000).default(60_000),
-  METRICS_TOKEN: optionalText,
+  METRICS_TOKEN: optionalBearerToken,
   ...submissionEnvShape,
   ...outgoingWebhooksEnvShape,
   DNS_SERVERS: z

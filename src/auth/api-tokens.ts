@@ -99,7 +99,8 @@ const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').dig
 /** The token from an `Authorization: Bearer <token>` value, or null. */
 function bearerToken(authorization: string | undefined): string | null {
   if (authorization === undefined) return null;
-  const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(authorization);
+  // The scheme is case-insensitive (RFC 7235): "bearer" and "BEARER" are "Bearer".
+  const match = /^Bearer ([\x21-\x7e]{1,512})$/i.exec(authorization);
   return match ? match[1]! : null;
 }
 

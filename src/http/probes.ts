@@ -14,9 +14,9 @@ const digest = (value: string) => createHash('sha256').update(value).digest();
 
 /** "Bearer <token>", compared in constant time (METRICS_TOKEN is not the API token). */
 function bearerMatches(authorization: string | undefined, token: string): boolean {
-  return (
-    authorization !== undefined && timingSafeEqual(digest(authorization), digest(`Bearer ${token}`))
-  );
+  // The scheme is case-insensitive (RFC 7235); the token is compared in constant time.
+  const given = authorization?.replace(/^bearer /i, 'Bearer ');
+  return given !== undefined && timingSafeEqual(digest(given), digest(`Bearer ${token}`));
 }
 
 /** Handles a request for an operations endpoint. */

@@ -302,6 +302,13 @@ describe('API_TOKEN', () => {
     const ok = await graphqlRequest(endpoint, '{ smtpConfig { embedded } }', {}, 'tok-123');
     assert.equal(ok.status, 200);
     assert.equal(ok.data.smtpConfig.embedded, true);
+    // The scheme is case-insensitive (RFC 7235).
+    const lower = await fetch(endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'bearer tok-123' },
+      body: JSON.stringify({ query: '{ smtpConfig { embedded } }' }),
+    });
+    assert.equal(lower.status, 200);
     assert.equal((await fetch(`${secured.url}/healthz`)).status, 200, 'healthz needs no token');
   });
 

@@ -358,6 +358,20 @@ describe(`outgoing webhooks (${TEST_DIALECT})`, () => {
     );
     const asAdmin = await svc.gql(`{ webhookEndpoints { url } }`);
     assert.equal(asAdmin.data.webhookEndpoints[0].url, receiver.url);
+    // What the app answered may repeat its URL's path: an ADMIN sees it, a reader does not.
+    receiver.answer = () => ({
+      status: 404,
+      body: `Cannot POST ${new URL(receiver.url).pathname}`,
+    });
+    await svc.gql(`mutation ($id: ID!) { sendTestWebhook(id: $id) { id } }`, { id: endpointId });
+    const bodies = `{ webhookEndpoints { deliveries(first: 5) { responseBody } } }`;
+    const answered = await waitFor(async () => {
+      const deliveries = (await svc.gql(bodies)).data.webhookEndpoints[0].deliveries;
+      return deliveries.find((d: any) => d.responseBody !== null);
+    });
+    assert.match(answered.responseBody, /^Cannot POST \//);
+    const seen = (await ask(bodies)).data.webhookEndpoints[0].deliveries;
+    assert.ok(seen.length > 0 && seen.every((d: any) => d.responseBody === null));
     for (const [query, variables] of [
       [CREATE, { input: { url: receiver.url, events: ['MESSAGE_SENT'] } }],
       [`mutation ($id: ID!) { deleteWebhookEndpoint(id: $id) }`, { id: endpointId }],

@@ -146,6 +146,17 @@ test('a non-loopback HOST needs API_TOKEN and METRICS_TOKEN; an empty token coun
   }
 });
 
+test('API_TOKEN and METRICS_TOKEN must be what a bearer header can carry', () => {
+  for (const token of ['a b', 'tab\there', 'zoë', 'x'.repeat(513)]) {
+    for (const name of ['API_TOKEN', 'METRICS_TOKEN']) {
+      const result = loadConfig({ [name]: token }, checks);
+      assert.ok(!result.ok, `${name}=${JSON.stringify(token)}`);
+      assert.match(result.problems.join('\n'), new RegExp(`^${name}: .*visible ASCII`, 'm'));
+    }
+  }
+  assert.ok(loadConfig({ API_TOKEN: 'ms_Abc-123._~+/=', METRICS_TOKEN: '!#$%' }, checks).ok);
+});
+
 test('SQLITE_SYNCHRONOUS and SQLITE_BUSY_TIMEOUT_MS: durable defaults, bad values named', () => {
   const defaults = loadConfig({}, checks);
   assert.ok(defaults.ok);

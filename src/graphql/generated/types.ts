@@ -948,6 +948,7 @@ export type WebhookDelivery = {
   eventType: WebhookEventType;
   id: Scalars['ID']['output'];
   nextAttemptAt?: Maybe<Scalars['String']['output']>;
+  /** The first 4 KB of the answer; null for a token that is not ADMIN (it may repeat the URL's path). */
   responseBody?: Maybe<Scalars['String']['output']>;
   statusCode?: Maybe<Scalars['Int']['output']>;
   succeeded: Scalars['Boolean']['output'];

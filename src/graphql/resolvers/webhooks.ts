@@ -139,4 +139,8 @@ export const WebhookDelivery: WebhookDeliveryResolvers = {
       : NOTICE_EVENT_TYPES[delivery.eventType as keyof typeof NOTICE_EVENT_TYPES],
   at: (delivery) => isoTime(delivery.atMs),
   nextAttemptAt: (delivery) => isoTimeOrNull(delivery.nextAttemptAtMs),
+  // What the receiving app answered often repeats the URL it was called at ("Cannot POST
+  // /hooks/T01/secret?key=…"): the part a reader's view of the URL leaves out. An ADMIN's only.
+  responseBody: (delivery, _args, { principal }) =>
+    principal.scope === 'admin' ? delivery.responseBody : null,
 };
