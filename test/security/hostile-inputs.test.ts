@@ -121,6 +121,23 @@ const cases: Case[] = [
         f: { recipient: '\u0000@example.com' },
       }),
   ],
+  // A needle longer than any subject or address could match nothing: refused up front.
+  [
+    'messages filter subjectContains of 5 MB',
+    'BAD_USER_INPUT',
+    () =>
+      gql(`query ($f: MessageFilter) { messages(filter: $f) { totalCount } }`, {
+        f: { subjectContains: 'a'.repeat(5 * 1024 * 1024) },
+      }),
+  ],
+  [
+    'messages filter recipient of 300 characters',
+    'BAD_USER_INPUT',
+    () =>
+      gql(`query ($f: MessageFilter) { messages(filter: $f) { totalCount } }`, {
+        f: { recipient: `${'a'.repeat(290)}@example.com` },
+      }),
+  ],
   // Variables that do not coerce are the caller's mistake over graphql-ws too, not a bug.
   [
     'graphql-ws: a required variable missing',
@@ -438,6 +455,15 @@ test(`${cases.length} hostile inputs get typed errors, store nothing, and leave 
   const normal = await gql(`{ viewer { scope } messages(first: 5) { totalCount } }`);
   assert.equal(normal.code, null);
   assert.equal(normal.status, 200);
+});
+
+test('a filter listing one status 100,000 times is answered like one listing it once', async () => {
+  const answered = await http({
+    query: `query ($f: MessageFilter) { messages(filter: $f) { totalCount } }`,
+    variables: { f: { status: Array.from({ length: 100_000 }, () => 'SENT') } },
+  });
+  assert.equal(answered.code, null, answered.message);
+  assert.equal(answered.status, 200);
 });
 
 test('production: no "did you mean" from variables that do not coerce (the schema stays private)', async () => {
