@@ -74,6 +74,8 @@ const TOUCH_INTERVAL_MS = 60_000;
  * database by `mailscope create-token --database` while the service runs) applies within this.
  */
 const LOOKUP_REUSE_MS = 250;
+/** How often an anonymous service looks for a token written straight into the database. */
+const WATCH_STORED_MS = 1_000;
 /** Stored tokens whose look-up is remembered; past this the memory starts over. */
 const MAX_REMEMBERED = 1_000;
 
@@ -136,23 +138,41 @@ export function createApiTokens(deps: ApiTokensDeps) {
     active.clear();
     confirmed.clear();
   };
+  /** From now on a token is needed: said once, however it was learnt. */
+  function tokenStored(): void {
+    if (everStored) return;
+    everStored = true;
+    if (watcher !== null) clearInterval(watcher);
+    watcher = null;
+    for (const listener of requiredListeners) listener();
+  }
   // Whichever instance made the change, this one's listeners hear of it here.
   const stopListening = deps.signals.subscribe((change) => {
     if (change.kind === 'token-revoked') {
       forgetActive();
       for (const listener of revokedListeners) listener(change.tokenId);
     } else if (change.kind === 'token-created') {
-      everStored = true;
-      for (const listener of requiredListeners) listener();
+      tokenStored();
     }
   });
+  /**
+   * While callers are anonymous, the database is asked every second whether a token appeared
+   * there without a signal (`mailscope create-token --database` writes it straight in): the
+   * anonymous sockets open then must be closed too, not only new callers refused.
+   */
+  let watcher: NodeJS.Timeout | null = null;
+  function watchForStoredTokens(): void {
+    if (watcher !== null || bootstrapDigest !== null || everStored) return;
+    watcher = setInterval(() => void authRequired().catch(() => {}), WATCH_STORED_MS);
+    watcher.unref();
+  }
 
   async function authRequired(): Promise<boolean> {
     if (bootstrapDigest !== null || everStored) return true;
     const at = now();
     if (at < noneStoredUntil) return false;
     // A token created meanwhile (everStored set by its signal) is not undone by an older answer.
-    if (await deps.repository.anyStored()) everStored = true;
+    if (await deps.repository.anyStored()) tokenStored();
     else noneStoredUntil = at + LOOKUP_REUSE_MS;
     return everStored;
   }
@@ -321,10 +341,15 @@ export function createApiTokens(deps: ApiTokensDeps) {
     /** Called when a token is created: anonymous callers are no longer admitted from then on. */
     onAuthRequired(listener: () => void): () => void {
       requiredListeners.add(listener);
+      watchForStoredTokens();
       return () => requiredListeners.delete(listener);
     },
 
-    close: stopListening,
+    close() {
+      stopListening();
+      if (watcher !== null) clearInterval(watcher);
+      watcher = null;
+    },
   };
 }
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { before, describe, test } from 'node:test';
 import { join } from 'node:path';
@@ -385,6 +386,38 @@ describe('a token revoked by another process (the database changed under the ser
 });
 
 describe('without API_TOKEN', () => {
+  test('a token written straight into the database (the CLI) closes the anonymous sockets too', async (t) => {
+    const fresh = await startService(t);
+    const anonymous = subscribe(
+      wsClient(t, fresh.url),
+      `subscription { queueStats { queueDepth } }`,
+    );
+    await waitFor(() => anonymous.received.length > 0, { description: 'the anonymous feed' });
+    const database = fresh.databaseUrl ?? fresh.databasePath;
+    const created = spawnSync(
+      process.execPath,
+      [
+        'bin/mailscope.js',
+        'create-token',
+        '--name',
+        'cli-ops',
+        '--scope',
+        'admin',
+        '--database',
+        database,
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(created.status, 0, created.stderr);
+    assert.match(created.stdout, /ms_/, 'the CLI printed the token');
+    // No signal comes from the CLI: the service finds the token itself, and closes the socket.
+    await waitFor(() => anonymous.closed, { description: 'the anonymous socket to be closed' });
+    assert.equal(
+      (await graphqlRequest(`${fresh.url}/graphql`, `{ viewer { scope } }`)).status,
+      401,
+    );
+  });
+
   let local: TestService;
   before(async () => {
     local = await startService(fileScope);
