@@ -289,7 +289,7 @@ export function createApiTokens(deps: ApiTokensDeps) {
         createdVia: creator.via,
         createdByTokenId: creator.via === 'token' ? creator.tokenId : null,
       });
-      everStored = true;
+      tokenStored();
       deps.log?.info(
         {
           audit: 'api_token.created',
