@@ -1,3 +1,4 @@
+import { scopedIdempotencyKey } from './idempotency-scope.ts';
 import { createHash } from 'node:crypto';
 import type {
   EnqueueResult,
@@ -24,6 +25,15 @@ import {
 } from './input-rules.ts';
 import type { SmtpSettings } from './smtp-settings.ts';
 import { timeOrderedMessageId } from './message-id.ts';
+
+/** Who sends: shown with the message, and the scope its idempotency keys live in. */
+export interface Caller {
+  /** The caller's API token's name; null for none. */
+  name: string | null;
+  /** The caller's rate-limit key (auth/principal.ts's principalKey): one per token. */
+  keyScope: string;
+}
+const NO_CALLER: Caller = { name: null, keyScope: 'anonymous' };
 
 export interface SendEmailInput {
   to: string;
@@ -288,9 +298,10 @@ export function createOutbox(deps: OutboxDeps) {
     input: SendEmailInput,
     domain: string,
     smtpConfigVersion: number | null,
-    submittedBy: string | null,
+    caller: Caller,
   ): NewMessage {
-    const key = input.idempotencyKey ?? null;
+    const given = input.idempotencyKey ?? null;
+    const key = given === null ? null : scopedIdempotencyKey(caller.keyScope, given);
     return {
       recipient: input.to,
       subject: input.subject,
@@ -304,7 +315,7 @@ export function createOutbox(deps: OutboxDeps) {
       idempotencyKey: key,
       requestHash: key === null ? null : requestHash(input),
       smtpConfigVersion,
-      submittedBy,
+      submittedBy: caller.name,
     };
   }
 
@@ -324,14 +335,13 @@ export function createOutbox(deps: OutboxDeps) {
   }
 
   return {
-    /** `submittedBy`: the name of the caller's API token, shown with the message; null for none. */
-    async send(input: SendEmailInput, submittedBy: string | null = null): Promise<SendResult> {
+    async send(input: SendEmailInput, caller: Caller = NO_CALLER): Promise<SendResult> {
       const problems = validate(input);
       if (problems.length > 0) return { ok: false, kind: 'invalid', problems };
       // A refused write (database locked or full) rejects the whole batch: nothing of it was
       // stored, and the GraphQL edge reports it as SERVICE_UNAVAILABLE (storage-failure.ts).
       const result = await enqueue(
-        toNewMessage(input, messageIdDomain(), currentVersion(), submittedBy),
+        toNewMessage(input, messageIdDomain(), currentVersion(), caller),
       );
       if (result.kind === 'conflict') {
         return { ok: false, kind: 'idempotency_conflict', message: result.message };
@@ -345,7 +355,7 @@ export function createOutbox(deps: OutboxDeps) {
      */
     async sendMany(
       inputs: readonly SendEmailInput[],
-      submittedBy: string | null = null,
+      caller: Caller = NO_CALLER,
     ): Promise<SendManyResult> {
       if (inputs.length === 0 || inputs.length > MAX_MESSAGES_PER_CALL) {
         const problem = `give 1 to ${MAX_MESSAGES_PER_CALL} messages, not ${inputs.length}`;
@@ -359,7 +369,7 @@ export function createOutbox(deps: OutboxDeps) {
       const version = currentVersion();
       // Listed recipients are stored SUPPRESSED by the storage (NewMessage.suppressed).
       const stored = await deps.messages.enqueueAll(
-        inputs.map((input) => toNewMessage(input, domain, version, submittedBy)),
+        inputs.map((input) => toNewMessage(input, domain, version, caller)),
         now(),
       );
       if (!stored.ok) {

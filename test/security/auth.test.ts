@@ -162,6 +162,39 @@ describe('tokens', () => {
   });
 });
 
+describe('idempotency keys', () => {
+  test("one token's key neither finds nor blocks another token's message", async () => {
+    const send = (token: string, text: string) =>
+      gql(
+        `mutation ($input: SendEmailInput!) { sendEmail(input: $input) { id text idempotencyKey submittedBy } }`,
+        {
+          input: {
+            to: 'cust@example.com',
+            subject: 'Your invoice',
+            text,
+            idempotencyKey: 'invoice-42',
+          },
+        },
+        token,
+      );
+    const first = await send(adminToken, 'the invoice body');
+    assert.equal(first.errors, undefined, JSON.stringify(first.errors));
+    assert.equal(first.data.sendEmail.idempotencyKey, 'invoice-42', 'shown as it was given');
+    // The same key and input from another token: its own message, not the first one.
+    const other = await send(BOOTSTRAP, 'the invoice body');
+    assert.equal(other.errors, undefined, JSON.stringify(other.errors));
+    assert.notEqual(other.data.sendEmail.id, first.data.sendEmail.id);
+    assert.equal(other.data.sendEmail.submittedBy, 'API_TOKEN');
+    // Its repeat with other input is a CONFLICT about its own message, never the first one.
+    const changed = await send(BOOTSTRAP, 'something else');
+    assert.equal(changed.errors?.[0]?.extensions?.code, 'CONFLICT');
+    assert.equal(changed.errors?.[0]?.extensions?.['messageId'], other.data.sendEmail.id);
+    // The first token's own repeat still finds its own message.
+    const again = await send(adminToken, 'the invoice body');
+    assert.equal(again.data.sendEmail.id, first.data.sendEmail.id);
+  });
+});
+
 describe(`every operation over HTTP (${operations.length} root fields)`, () => {
   test('no token and a wrong token: 401 UNAUTHENTICATED for every operation', async () => {
     for (const operation of operations) {

@@ -1,3 +1,4 @@
+import { callerOf } from '../caller.ts';
 import { BadUserInputError, ConflictError, NotFoundError } from '../errors.ts';
 import type { MutationResolvers } from '../generated/types.ts';
 import { parseMessageId } from '../scalars.ts';
@@ -26,7 +27,7 @@ export const Mutation: MutationResolvers = {
   },
 
   async sendEmail(_parent, { input }, { outbox, principal }) {
-    const result = await outbox.send(input, principal.tokenName);
+    const result = await outbox.send(input, callerOf(principal));
     if (result.ok) return result.message;
     if (result.kind === 'invalid') throw new BadUserInputError(result.problems, 'input');
     throw new ConflictError(
@@ -36,7 +37,7 @@ export const Mutation: MutationResolvers = {
   },
 
   async sendEmails(_parent, { inputs }, { outbox, principal }) {
-    const result = await outbox.sendMany(inputs, principal.tokenName);
+    const result = await outbox.sendMany(inputs, callerOf(principal));
     if (result.ok) return result.messages;
     if (result.kind === 'invalid') throw new BadUserInputError(result.problems, 'inputs');
     throw new ConflictError(

@@ -1,3 +1,4 @@
+import { callerOf } from '../caller.ts';
 import { BadUserInputError } from '../errors.ts';
 import type { MutationResolvers } from '../generated/types.ts';
 
@@ -15,7 +16,7 @@ export const SmtpSetupMutation: Pick<MutationResolvers, 'sendTestEmail' | 'confi
           subject: 'mailscope test email',
           text: `This is a test email from mailscope, sent through ${through}.\n\nIf you can read it, delivery works.`,
         },
-        principal.tokenName,
+        callerOf(principal),
       );
       if (result.ok) return result.message;
       if (result.kind === 'invalid') {

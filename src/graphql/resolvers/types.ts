@@ -1,3 +1,4 @@
+import { callersIdempotencyKey } from '../../delivery/idempotency-scope.ts';
 import { paced } from '../context.ts';
 import type {
   DispatchResolvers,
@@ -12,6 +13,8 @@ import { encodeEventCursor } from './cursors.ts';
 
 export const Message: MessageResolvers = {
   id: (message) => String(message.id),
+  // Stored under the caller's token (delivery/idempotency-scope.ts); shown as it was given.
+  idempotencyKey: (message) => callersIdempotencyKey(message.idempotencyKey),
   createdAt: (message) => isoTime(message.createdAtMs),
   updatedAt: (message) => isoTime(message.updatedAtMs),
   nextAttemptAt: (message) =>
