@@ -20,6 +20,7 @@ import { startEmbeddedSmtpServer, type EmbeddedSmtpServer } from './smtp/embedde
 import { createApiTokens } from './auth/api-tokens.ts';
 import { createSendRateLimiter } from './auth/send-rate-limiter.ts';
 import { secureStoredSecrets } from './secrets/at-rest.ts';
+import { secureWebhookSecrets } from './webhooks/secret.ts';
 import { createSecretBox } from './secrets/secret-box.ts';
 import { destinationPolicy } from './smtp/destination-guard.ts';
 import type { MessageEvent } from './domain/message.ts';
@@ -108,6 +109,10 @@ export async function startApp(
       info: (text) => log.info(text),
       warn: (text) => log.warn(text),
     });
+    const resealed = await secureWebhookSecrets(storage.webhooks, secrets);
+    if (resealed > 0) {
+      log.info(`encrypted ${resealed} webhook endpoint secret(s) with SECRETS_KEY`);
+    }
     // The embedded server is only for an install that has nothing else: it starts when no
     // configuration is stored and SMTP_CONNECTION_URI is unset.
     const needsEmbedded =

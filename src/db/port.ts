@@ -599,6 +599,16 @@ export interface WebhookStore {
     secret: string,
     previousUntilMs: number,
   ): Promise<StoredWebhookEndpoint | null>;
+  /**
+   * Replaces an endpoint's stored secrets with the same secrets sealed anew (encrypted with the
+   * current SECRETS_KEY), only while the row still holds `from`: a rotation meanwhile wins.
+   * True when it was rewritten.
+   */
+  resealSecrets(
+    id: number,
+    from: { secret: string; previousSecret: string | null },
+    to: { secret: string; previousSecret: string | null },
+  ): Promise<boolean>;
   /** Newest first. */
   listDeliveries(endpointId: number, first: number): Promise<WebhookDelivery[]>;
   findDelivery(id: number): Promise<WebhookDelivery | null>;

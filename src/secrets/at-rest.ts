@@ -28,8 +28,8 @@ export async function secureStoredSecrets(
     );
   }
   log.warn(
-    'SECRETS_KEY is not set, so SMTP passwords are stored in cleartext in the database. ' +
+    'SECRETS_KEY is not set, so SMTP passwords, DKIM keys and webhook secrets are stored in cleartext in the database. ' +
       'Set SECRETS_KEY to a base64 32-byte key (e.g. `openssl rand -base64 32`); ' +
-      'stored passwords are encrypted at the next start.',
+      'what is stored is encrypted at the next start.',
   );
 }

@@ -16,6 +16,9 @@ import {
 import { startTestSmtpServer } from '../helpers/smtp-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { fullSelection } from './full-selection.ts';
+import { startWebhookReceiver } from '../helpers/webhook-receiver.ts';
+import { createTestDatabase } from '../helpers/storage.ts';
+import { closeWith } from '../helpers/scope.ts';
 
 // The secret-leak scenario: an SMTP password that is easy to recognise goes through everything
 // the service does with it — configure, send, fail AUTH, verify, read every field back over HTTP
@@ -205,6 +208,33 @@ test('cleartext rows stored before SECRETS_KEY are encrypted at the next start, 
 
   // Without the key, the encrypted configuration cannot be used: the start fails and says why.
   await assert.rejects(startService(t, { DATABASE_PATH: path }), /SECRETS_KEY/);
+});
+
+test('webhook secrets stored before SECRETS_KEY are encrypted at the next start, and still sign', async (t) => {
+  const database = await createTestDatabase();
+  closeWith(t, () => database.remove());
+  const env = { ...database.env, WEBHOOK_ALLOW_PRIVATE_URLS: 'true' };
+  const receiver = await startWebhookReceiver(t);
+  const before = await startService(t, env);
+  const created = await before.gql(
+    `mutation ($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { secret endpoint { id } } }`,
+    { input: { url: receiver.url, events: ['MESSAGE_SENT'] } },
+  );
+  assert.equal(created.errors, undefined, JSON.stringify(created.errors));
+  receiver.secret = created.data.createWebhookEndpoint.secret;
+  const id = created.data.createWebhookEndpoint.endpoint.id;
+  await before.close();
+
+  // With the key: sealed at start (so a start without it now refuses, saying why) ...
+  const withKey = await startService(t, { ...env, SECRETS_KEY });
+  await withKey.close();
+  await assert.rejects(startService(t, env), /webhook endpoint secrets are stored encrypted/);
+  // ... and the same secret still signs.
+  const again = await startService(t, { ...env, SECRETS_KEY });
+  const sent = await again.gql(`mutation ($id: ID!) { sendTestWebhook(id: $id) { id } }`, { id });
+  assert.equal(sent.errors, undefined, JSON.stringify(sent.errors));
+  const received = await waitFor(() => receiver.received.at(-1));
+  assert.ok(received.verified, 'signed with the secret the endpoint was given');
 });
 
 test('key rotation: the new key first, the old after it; rows move to the new key at start', async (t) => {

@@ -161,6 +161,14 @@ export function createPostgresWebhooks(client: PostgresClient): WebhookStore {
       );
       return rows[0] ? toEndpoint(rows[0]) : null;
     },
+    async resealSecrets(id, from, to) {
+      const { rowCount } = await client.query(
+        `UPDATE webhook_endpoints SET secret = $2, previous_secret = $3
+          WHERE id = $1 AND secret = $4 AND previous_secret IS NOT DISTINCT FROM $5`,
+        [id, to.secret, to.previousSecret, from.secret, from.previousSecret],
+      );
+      return rowCount === 1;
+    },
     async listDeliveries(endpointId, first) {
       const { rows } = await client.query<DeliveryRow>(
         `SELECT ${DELIVERY_COLUMNS} FROM webhook_attempts a

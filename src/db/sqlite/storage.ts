@@ -306,6 +306,7 @@ export function openSqliteStorage(options: SqliteStorageOptions, open: OpenOptio
       deleteEndpoint: (id) => inTurn(() => webhooks.deleteEndpoint(id)),
       rotateSecret: (id, secret, untilMs) =>
         inTurn(() => webhooks.rotateSecret(id, secret, untilMs)),
+      resealSecrets: (id, from, to) => inTurn(() => webhooks.resealSecrets(id, from, to)),
       listDeliveries: (endpointId, first) => read(() => webhooks.listDeliveries(endpointId, first)),
       findDelivery: (id) => read(() => webhooks.findDelivery(id)),
       // Claims and attempt records wait for no WAL flush: none is a promise to a client, and one

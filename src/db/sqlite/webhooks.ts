@@ -178,6 +178,16 @@ export function createWebhookRepository(db: Db): Sync<WebhookStore> {
         .run(secret, previousUntilMs, id);
       return endpoint(id);
     },
+    resealSecrets(id, from, to) {
+      return (
+        sqlite
+          .prepare(
+            `UPDATE webhook_endpoints SET secret = ?, previous_secret = ?
+              WHERE id = ? AND secret = ? AND previous_secret IS ?`,
+          )
+          .run(to.secret, to.previousSecret, id, from.secret, from.previousSecret).changes === 1
+      );
+    },
     listDeliveries: (endpointId, first) =>
       (listDeliveries.all(endpointId, first) as Parameters<typeof toDelivery>[0][]).map(toDelivery),
     findDelivery: delivery,
