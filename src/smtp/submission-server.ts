@@ -148,6 +148,8 @@ type Connection = {
   session?: SMTPServerSession;
   /** smtp-server's socket for the connection (the TLS one after STARTTLS). */
   _socket?: Socket;
+  /** smtp-server's choice of enhanced status for a reply of its own. */
+  _getEnhancedStatusCode?(code: number, context: unknown): unknown;
   /** smtp-server's handler of the AUTH command (looked up on the connection by name). */
   handler_AUTH(command: Buffer, callback: () => void): void;
 };
@@ -156,10 +158,10 @@ type Connection = {
 type RefusalReply = Pick<SubmissionRefusal, 'reason' | 'code' | 'enhancedStatus' | 'text'>;
 
 /** A refusal smtp-server answers on its own, by the reply code it chose. */
-function ownRefusal(code: number, text: string): RefusalReply {
+function ownRefusal(code: number, text: string, enhancedStatus: string): RefusalReply {
   if (code === 452) return { reason: 'too_many_recipients', code, enhancedStatus: '4.5.3', text };
   if (code === 552) return { reason: 'too_big', code, enhancedStatus: '5.3.4', text };
-  return { reason: 'command_rejected', code, enhancedStatus: '', text };
+  return { reason: 'command_rejected', code, enhancedStatus, text };
 }
 
 const AUTH_BEFORE_TLS: RefusalReply = {
@@ -193,7 +195,15 @@ function adjustSessions(
     const reply = (code: number, data: unknown, context?: unknown) => {
       if (typeof data === 'string' && ENHANCED_PREFIX.test(data)) return send(code, data, false);
       // 421 is a goodbye (a timeout, shutting down), not a refusal of what the client sent.
-      if (code >= 400 && code !== 421) refused(connection, ownRefusal(code, String(data)));
+      if (code >= 400 && code !== 421) {
+        // The status smtp-server puts in front of its own reply, so the log says what the
+        // client read (its method; absent in a version without it).
+        const status = connection._getEnhancedStatusCode?.(code, context) ?? '';
+        refused(
+          connection,
+          ownRefusal(code, String(data), typeof status === 'string' ? status : ''),
+        );
+      }
       if (
         code === 250 &&
         Array.isArray(data) &&

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import nodemailer from 'nodemailer';
@@ -80,6 +81,16 @@ test(`each refused submission is counted by reason and logged without the token 
     sender.sendMail({ from: 'app@example.com', to: 'ana@example.com', text: 'x'.repeat(8_000) }),
     refusedWith(552),
   );
+  // A command smtp-server itself refuses (a scanner's junk): counted, logged at debug only.
+  const junk = net.connect(setup.port, setup.host);
+  closeWith(t, () => junk.destroy());
+  let heard = '';
+  junk.setEncoding('utf8');
+  junk.on('data', (chunk: string) => (heard += chunk));
+  await waitFor(() => heard.startsWith('220 '), { description: 'the greeting' });
+  junk.write('FOO bar\r\n');
+  await waitFor(() => /^500 5\.5\.2 /m.test(heard), { description: 'the 500 5.5.2 to FOO' });
+  junk.end('QUIT\r\n');
   // What gets through is counted too: one message per recipient.
   await sender.sendMail({ from: 'app@example.com', to: ['ana@example.com', 'bo@example.com'] });
 
@@ -88,6 +99,7 @@ test(`each refused submission is counted by reason and logged without the token 
     sender_not_allowed: 1,
     too_big: 1,
     starttls_required: 0,
+    command_rejected: 1,
     storage_unavailable: 0,
     submitted: 2,
   };
