@@ -106,9 +106,9 @@ describe(`delivery worker whose database stops answering (${TEST_DIALECT})`, () 
     await waitFor(() => sink.receivedCount + notStarted().length === MESSAGES, {
       description: 'every message sent or held back',
     });
-    const sentWhileDown = sink.receivedCount;
+    // 8 messages at 200 ms each cannot all start within half a lease (500 ms); how many did
+    // depends on the machine's speed, which the test does not assume.
     assert.ok(notStarted().length > 0, 'some sends were held back');
-    assert.ok(sentWhileDown > 0, 'the sends begun in time went out');
 
     state.down = false;
     await waitFor(
@@ -135,7 +135,9 @@ describe(`delivery worker whose database stops answering (${TEST_DIALECT})`, () 
     const { state, store } = switchable(storage.messages);
     const { lines: warnings, log } = capturedWarnings();
     const events: MessageEvent[] = [];
-    const workers = [store, storage.messages].map((messages, index) => {
+    // The second worker starts only once the first holds the message: started together, it
+    // could claim it first (it polls on its own).
+    const start = (messages: MessageStore, index: number) => {
       const transports = createSmtpTransports({ timeoutMs: 5_000 });
       const worker = createDeliveryWorker({
         messages,
@@ -163,11 +165,11 @@ describe(`delivery worker whose database stops answering (${TEST_DIALECT})`, () 
         await transports.close({ force: true });
       });
       return worker;
-    });
+    };
     const [message] = await enqueue(storage.messages, [newMessage(1)], Date.now());
-    workers[0]!.wake();
+    start(store, 0).wake();
     await waitFor(() => state.down, { description: 'the first claim, then the database gone' });
-    workers[1]!.wake();
+    start(storage.messages, 1).wake();
     await waitFor(() => events.some((e) => e.status === 'SENT'), {
       description: 'the second worker to send it after the lease ran out',
     });
