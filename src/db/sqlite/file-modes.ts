@@ -30,8 +30,14 @@ function createIfMissing(path: string): void {
   try {
     descriptor = openSync(path, 'wx', PRIVATE_FILE);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
-    throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    // A directory of that name: said as opening it would have said it (file-errors.ts).
+    if (statSync(path).isDirectory()) {
+      throw Object.assign(new Error(`EISDIR: illegal operation on a directory, open '${path}'`), {
+        code: 'EISDIR',
+      });
+    }
+    return;
   }
   closeSync(descriptor);
 }
