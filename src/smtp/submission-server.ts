@@ -263,6 +263,9 @@ export async function startSubmissionServer(
     });
     return refusal(code, enhancedStatus, text);
   };
+  /** The token could not be checked (the database did not answer): the client tries again. */
+  const authUnavailable = (session: SMTPServerSession, error: unknown): Error =>
+    refuse(session, 'auth_unavailable', 454, '4.7.0', 'Temporary authentication failure', error);
   /**
    * Whether the token still may submit: checked at each MAIL FROM (a pooled connection outlives
    * AUTH by hours) and again before the 250 (a long message is read meanwhile). Null when it
@@ -276,14 +279,7 @@ export async function startSubmissionServer(
     try {
       valid = await submitter.stillValid();
     } catch (error) {
-      return refuse(
-        session,
-        'auth_unavailable',
-        454,
-        '4.7.0',
-        'Temporary authentication failure',
-        error,
-      );
+      return authUnavailable(session, error);
     }
     return valid
       ? null
@@ -333,17 +329,7 @@ export async function startSubmissionServer(
                 ),
               )
             : callback(null, { user: submitter as never }),
-        (error: unknown) =>
-          callback(
-            refuse(
-              session,
-              'auth_unavailable',
-              454,
-              '4.7.0',
-              'Temporary authentication failure',
-              error,
-            ),
-          ),
+        (error: unknown) => callback(authUnavailable(session, error)),
       );
     },
     onMailFrom(_address, session, callback) {
