@@ -137,6 +137,7 @@ export async function startApp(
     environment,
     embedded,
     senderDomainAllowlist: config.security.senderDomainAllowlist,
+    destination: destinationPolicy(config.security),
     onConfigured: (version) => storage.signals.announce({ kind: 'smtp-config', version }),
   });
   await settings.refresh();

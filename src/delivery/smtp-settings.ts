@@ -7,6 +7,7 @@ import {
 } from '../smtp/dkim.ts';
 import type { Header } from '../domain/message.ts';
 import type { SmtpEndpoint } from '../smtp/endpoint.ts';
+import { staticDestinationProblem, type DestinationPolicy } from '../smtp/destination-guard.ts';
 import { buildProviderUri } from '../smtp/providers.ts';
 import { formatSmtpUri, parseSmtpUri } from '../smtp/uri.ts';
 import {
@@ -82,6 +83,8 @@ export interface SmtpSettingsDeps {
   embedded: { host: string; port: number } | null;
   /** Called after a new version is stored. */
   onConfigured?: (version: number) => void;
+  /** SMTP_DISALLOW_PRIVATE_IPS / SMTP_ALLOWED_PORTS: what a stored URI may name. @default null */
+  destination?: DestinationPolicy | null;
   /** SENDER_DOMAIN_ALLOWLIST: the domains fromAddress may use; null for any. @default null */
   senderDomainAllowlist?: readonly string[] | null;
   now?: () => number;
@@ -260,6 +263,13 @@ export function createSmtpSettings(deps: SmtpSettingsDeps) {
       const parsed = parseSmtpUri(input.connectionUri);
       const problems = senderProblems(input, allowedDomains);
       if (!parsed.ok) problems.unshift({ field: 'connectionUri', problem: parsed.problem });
+      const destinationProblem =
+        parsed.ok && deps.destination
+          ? staticDestinationProblem(parsed.endpoint.host, parsed.endpoint.port, deps.destination)
+          : null;
+      if (destinationProblem !== null) {
+        problems.unshift({ field: 'connectionUri', problem: destinationProblem });
+      }
       const dkim = await dkimFor(input.dkim, problems);
       if (!parsed.ok || problems.length > 0) return { ok: false, problems };
 

@@ -155,6 +155,28 @@ export type DestinationCheck =
   { ok: true; addresses: string[] } | { ok: false; code: 'ECONFIG' | 'EDNS'; message: string };
 
 /**
+ * What can be told without DNS: a port outside SMTP_ALLOWED_PORTS, or a host that is itself a
+ * forbidden IP address. configureSmtp refuses those at once rather than storing a configuration
+ * every message would fail on; names are resolved (and checked) on each connection.
+ */
+export function staticDestinationProblem(
+  host: string,
+  port: number,
+  policy: DestinationPolicy,
+): string | null {
+  if (policy.allowedPorts !== null && !policy.allowedPorts.includes(port)) {
+    return `port ${port} is not allowed for SMTP (SMTP_ALLOWED_PORTS: ${policy.allowedPorts.join(', ')})`;
+  }
+  if (policy.disallowPrivateIps && net.isIP(host) !== 0) {
+    const kind = forbiddenAddressKind(host);
+    if (kind !== null) {
+      return `${host} is a ${kind} address, which SMTP_DISALLOW_PRIVATE_IPS=true forbids`;
+    }
+  }
+  return null;
+}
+
+/**
  * Resolves `host` once and checks port and addresses. With the private-range rule on, a host
  * with any forbidden address is refused (not just skipped): a name that mixes public and private
  * answers is a rebinding attempt or a mistake.
@@ -164,13 +186,8 @@ export async function checkDestination(
   port: number,
   policy: DestinationPolicy,
 ): Promise<DestinationCheck> {
-  if (policy.allowedPorts !== null && !policy.allowedPorts.includes(port)) {
-    return {
-      ok: false,
-      code: 'ECONFIG',
-      message: `port ${port} is not allowed for SMTP (SMTP_ALLOWED_PORTS: ${policy.allowedPorts.join(', ')})`,
-    };
-  }
+  const problem = staticDestinationProblem(host, port, policy);
+  if (problem !== null) return { ok: false, code: 'ECONFIG', message: problem };
   let addresses: string[];
   try {
     addresses = net.isIP(host) ? [host] : await lookupHost(host);

@@ -214,11 +214,12 @@ describe('the service with SMTP_DISALLOW_PRIVATE_IPS=true', () => {
       SMTP_DISALLOW_PRIVATE_IPS: 'true',
       DELIVERY_MAX_ATTEMPTS: '1',
     });
+    // A name, not an address: configureSmtp cannot tell where it leads, the connection can.
     const configured = await svc.gql(
       `mutation ($input: ConfigureSmtpInput!) { configureSmtp(input: $input) { version } }`,
       {
         input: {
-          connectionUri: `smtp://127.0.0.1:${smtp.port}/?disable_starttls=true`,
+          connectionUri: `smtp://localhost:${smtp.port}/?disable_starttls=true`,
           fromAddress: 'a@example.com',
         },
       },
@@ -244,5 +245,50 @@ describe('the service with SMTP_DISALLOW_PRIVATE_IPS=true', () => {
       steps: [{ name: 'DNS', ok: false, error: { code: 'CONFIG' } }],
     });
     assert.equal(smtp.connectionCount, 0);
+  });
+
+  test('configureSmtp refuses a forbidden address or port it can see without DNS, and stores nothing', async (t) => {
+    const svc = await startService(t, {
+      SMTP_DISALLOW_PRIVATE_IPS: 'true',
+      SMTP_ALLOWED_PORTS: '465,587',
+    });
+    const configure = (connectionUri: string) =>
+      svc.gql(
+        `mutation ($input: ConfigureSmtpInput!) { configureSmtp(input: $input) { version } }`,
+        { input: { connectionUri, fromAddress: 'a@example.com' } },
+      );
+    const refused: [string, RegExp][] = [
+      [
+        'smtp://127.0.0.1:587/',
+        /127\.0\.0\.1 is a loopback address, which SMTP_DISALLOW_PRIVATE_IPS/,
+      ],
+      ['smtp://[::ffff:10.0.0.5]:587/', /private \(10\.0\.0\.5, embedded as IPv4-mapped\)/],
+      ['smtps://169.254.169.254/', /link-local/],
+      [
+        'smtp://smtp.example.com:25/',
+        /port 25 is not allowed for SMTP \(SMTP_ALLOWED_PORTS: 465, 587\)/,
+      ],
+    ];
+    for (const [uri, expected] of refused) {
+      const result = await configure(uri);
+      assert.equal(result.data, null, uri);
+      assert.equal(result.errors![0]!.extensions!['code'], 'BAD_USER_INPUT', uri);
+      const problems = result.errors![0]!.extensions!['problems'] as {
+        field: string;
+        problem: string;
+      }[];
+      assert.deepEqual(
+        problems.map((p) => p.field),
+        ['input.connectionUri'],
+        uri,
+      );
+      assert.match(problems[0]!.problem, expected, uri);
+    }
+    const current = await svc.gql(`{ smtpConfig { version } }`);
+    assert.equal(current.errors, undefined);
+    assert.equal(current.data.smtpConfig?.version ?? null, null);
+    // A public address on an allowed port is stored.
+    const accepted = await configure('smtp://192.0.43.10:587/');
+    assert.equal(accepted.errors, undefined);
   });
 });
