@@ -93,7 +93,7 @@ export interface OutboxDeps {
 }
 
 /** Problems with one input, each naming its field within the input. */
-function validate(input: SendEmailInput): InputProblem[] {
+export function sendInputProblems(input: SendEmailInput): InputProblem[] {
   const problems: InputProblem[] = [];
   const toProblem = addressProblem(input.to);
   if (toProblem) problems.push({ field: 'to', problem: toProblem });
@@ -125,6 +125,17 @@ function validate(input: SendEmailInput): InputProblem[] {
     });
   }
   return problems;
+}
+
+/** Problems with a sendEmails batch: its size, then each input's, with its index. */
+export function sendManyInputProblems(inputs: readonly SendEmailInput[]): InputProblem[] {
+  if (inputs.length === 0 || inputs.length > MAX_MESSAGES_PER_CALL) {
+    const problem = `give 1 to ${MAX_MESSAGES_PER_CALL} messages, not ${inputs.length}`;
+    return [{ field: '', problem }];
+  }
+  return inputs.flatMap((input, index) =>
+    sendInputProblems(input).map((problem) => ({ ...problem, index })),
+  );
 }
 
 /** Same input, same hash: tells a retried request from a different one reusing the key. */
@@ -336,7 +347,7 @@ export function createOutbox(deps: OutboxDeps) {
 
   return {
     async send(input: SendEmailInput, caller: Caller = NO_CALLER): Promise<SendResult> {
-      const problems = validate(input);
+      const problems = sendInputProblems(input);
       if (problems.length > 0) return { ok: false, kind: 'invalid', problems };
       // A refused write (database locked or full) rejects the whole batch: nothing of it was
       // stored, and the GraphQL edge reports it as SERVICE_UNAVAILABLE (storage-failure.ts).
@@ -357,13 +368,7 @@ export function createOutbox(deps: OutboxDeps) {
       inputs: readonly SendEmailInput[],
       caller: Caller = NO_CALLER,
     ): Promise<SendManyResult> {
-      if (inputs.length === 0 || inputs.length > MAX_MESSAGES_PER_CALL) {
-        const problem = `give 1 to ${MAX_MESSAGES_PER_CALL} messages, not ${inputs.length}`;
-        return { ok: false, kind: 'invalid', problems: [{ field: '', problem }] };
-      }
-      const problems = inputs.flatMap((input, index) =>
-        validate(input).map((problem) => ({ ...problem, index })),
-      );
+      const problems = sendManyInputProblems(inputs);
       if (problems.length > 0) return { ok: false, kind: 'invalid', problems };
       const domain = messageIdDomain();
       const version = currentVersion();

@@ -7,7 +7,13 @@ import {
 import { principalKey, type Scope } from '../auth/principal.ts';
 import type { RateDecision } from '../auth/send-rate-limiter.ts';
 import type { GraphQLContext } from './context.ts';
-import { ForbiddenError, RateLimitedError } from './errors.ts';
+import type { InputProblem } from '../delivery/input-rules.ts';
+import {
+  sendInputProblems,
+  sendManyInputProblems,
+  type SendEmailInput,
+} from '../delivery/outbox.ts';
+import { BadUserInputError, ForbiddenError, RateLimitedError } from './errors.ts';
 
 /**
  * The scope each root field needs. By default queries and subscriptions need `read` and
@@ -31,6 +37,29 @@ const SENDS_MAIL = new Map<string, (args: Record<string, unknown>) => number>([
   ['Mutation.sendTestEmail', () => 1],
   ['Mutation.sendEmails', (args) => (Array.isArray(args['inputs']) ? args['inputs'].length : 1)],
 ]);
+
+/**
+ * The input checks of those mutations, run before the rate limit is asked: a call refused for
+ * its input stores nothing and must not cost the token its budget (a batch with one bad address
+ * would otherwise spend a minute's sends and leave the corrected retry RATE_LIMITED).
+ */
+const SEND_INPUT_ERRORS = new Map<
+  string,
+  (args: Record<string, unknown>) => BadUserInputError | null
+>([
+  [
+    'Mutation.sendEmail',
+    (args) => inputError(sendInputProblems(args['input'] as SendEmailInput), 'input'),
+  ],
+  [
+    'Mutation.sendEmails',
+    (args) => inputError(sendManyInputProblems(args['inputs'] as SendEmailInput[]), 'inputs'),
+  ],
+]);
+
+function inputError(problems: readonly InputProblem[], argument: string): BadUserInputError | null {
+  return problems.length === 0 ? null : new BadUserInputError(problems, argument);
+}
 
 /** What a SEND token may call: the mutations that queue mail, nothing else (not even reads). */
 const SEND_SCOPE_FIELDS = new Set(['Mutation.sendEmail', 'Mutation.sendEmails']);
@@ -67,6 +96,8 @@ function check(
   }
   const messages = SENDS_MAIL.get(`${typeName}.${fieldName}`)?.(args);
   if (messages !== undefined && context.sendRateLimiter.limited) {
+    const invalid = SEND_INPUT_ERRORS.get(`${typeName}.${fieldName}`)?.(args) ?? null;
+    if (invalid !== null) throw invalid;
     return context.sendRateLimiter.take(principalKey(principal), messages).then((decision) => {
       if (!decision.ok) throw rateLimited(decision, messages);
     });

@@ -119,3 +119,29 @@ test('over the API: a batch beyond what is left is RATE_LIMITED and stores nothi
   );
   assert.equal(count.data.messages.totalCount, 3);
 });
+
+test('a call refused for its input costs the token nothing: the corrected retry goes through', async (t) => {
+  const inputSvc = await startService(t, { API_TOKEN: BOOTSTRAP, SEND_RATE_LIMIT_PER_MINUTE: '3' });
+  const call = (query: string, variables: Record<string, unknown>) =>
+    graphqlRequest(`${inputSvc.url}/graphql`, query, variables, BOOTSTRAP);
+  const SEND_MANY = `mutation ($inputs: [SendEmailInput!]!) { sendEmails(inputs: $inputs) { id } }`;
+  const batch = (badAt: number | null) =>
+    Array.from({ length: 3 }, (_, i) => ({
+      to: i === badAt ? 'not an address' : `u${i}@example.com`,
+      subject: 's',
+      text: 't',
+    }));
+  for (let i = 0; i < 5; i++) {
+    const refused = await call(SEND, { to: 'no-at-sign' });
+    assert.equal(refused.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+    assert.equal(refused.errors?.[0]?.extensions?.['field'], 'input.to');
+    const badBatch = await call(SEND_MANY, { inputs: batch(1) });
+    assert.equal(badBatch.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+    assert.equal(badBatch.errors?.[0]?.extensions?.['field'], 'inputs[1].to');
+  }
+  const corrected = await call(SEND_MANY, { inputs: batch(null) });
+  assert.equal(corrected.errors, undefined, 'the whole minute of sends is still there');
+  assert.equal(corrected.data.sendEmails.length, 3);
+  const fourth = await call(SEND, { to: 'd@example.com' });
+  assert.equal(fourth.errors?.[0]?.extensions?.code, 'RATE_LIMITED', 'and the limit still holds');
+});
