@@ -1,32 +1,17 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import nodemailer from 'nodemailer';
-import { createLogger } from '../../src/logger.ts';
 import { SUBMISSION_REFUSAL_REASONS } from '../../src/smtp/submission-server.ts';
 import { closeWith } from '../helpers/scope.ts';
 import { ca, setUp, type Setup } from '../helpers/submission.ts';
 import { TEST_DIALECT } from '../helpers/storage.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { capturedLog } from '../helpers/captured-log.ts';
 
 // A refused submission never becomes a message, so the operator's answer to "why did my
 // application's mail never arrive?" is in /metrics and the log: each refusal counted by reason
 // and logged with what the client was told, from where and as which token, never the token.
-
-/** The service's log lines, parsed. */
-function capturedLog() {
-  const records: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (line.length > 0) records.push(JSON.parse(line) as Record<string, unknown>);
-      }
-      done();
-    },
-  });
-  return { records, log: createLogger({ level: 'info', name: 'main', destination }) };
-}
 
 function transport(t: Parameters<typeof setUp>[0], setup: Setup, pass: string) {
   const client = nodemailer.createTransport({
@@ -55,7 +40,7 @@ async function refusalCounts(setup: Setup): Promise<Record<string, number>> {
 }
 
 test(`each refused submission is counted by reason and logged without the token (${TEST_DIALECT})`, async (t) => {
-  const { records, log } = capturedLog();
+  const { records, log } = capturedLog('info', 'main');
   const setup = await setUp(
     t,
     { SENDER_DOMAIN_ALLOWLIST: 'example.com', SUBMISSION_MAX_BYTES: '4096' },

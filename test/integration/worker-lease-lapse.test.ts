@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { StorageError } from '../../src/db/storage-errors.ts';
 import type { MessageStore } from '../../src/db/port.ts';
 import type { MessageEvent } from '../../src/domain/message.ts';
 import { createDeliveryWorker } from '../../src/delivery/worker.ts';
-import { createLogger } from '../../src/logger.ts';
 import { createSmtpTransports } from '../../src/smtp/transport.ts';
 import { enqueue, newMessage } from '../helpers/queue.ts';
 import { closeWith } from '../helpers/scope.ts';
@@ -13,6 +11,7 @@ import { startTestSmtpServer } from '../helpers/smtp-server.ts';
 import { openTestStorage, TEST_DIALECT } from '../helpers/storage.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { settingsFor } from '../helpers/worker-settings.ts';
+import { capturedLog } from '../helpers/captured-log.ts';
 
 // While the database does not answer, a worker cannot renew the leases of what it holds. A
 // message that waits for a free SMTP connection meanwhile must not start going out once its
@@ -24,22 +23,10 @@ const MESSAGES = 8;
 const LEASE_MS = 1_000;
 
 /** A warn-level logger whose lines the test reads. */
-function capturedWarnings() {
-  const lines: Record<string, unknown>[] = [];
-  const log = createLogger({
-    level: 'warn',
-    name: 'delivery',
-    destination: new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        for (const line of chunk.toString('utf8').split('\n')) {
-          if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
-        }
-        done();
-      },
-    }),
-  });
+const capturedWarnings = () => {
+  const { records: lines, log } = capturedLog('warn', 'delivery');
   return { lines, log };
-}
+};
 
 /** The store as `down` says: while true, the worker's writes and reads fail as unreachable. */
 function switchable(messages: MessageStore) {

@@ -1,19 +1,9 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import { createLogger } from '../../src/logger.ts';
 import type { LogLevel } from '../../src/config.ts';
+import { capturedLog } from '../helpers/captured-log.ts';
 
-function capture(level: LogLevel) {
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk, _encoding, callback) {
-      lines.push(...chunk.toString().split('\n').filter(Boolean));
-      callback();
-    },
-  });
-  return { log: createLogger({ level, name: 'test', destination }), lines };
-}
+const capture = (level: LogLevel) => capturedLog(level);
 
 test('secret fields are replaced, at the top level and one level down', () => {
   const { log, lines } = capture('info');
