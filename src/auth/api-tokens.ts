@@ -267,6 +267,15 @@ export function createApiTokens(deps: ApiTokensDeps) {
       if (/[\u0000-\u001f\u007f]/.test(trimmed)) {
         return { ok: false, field: 'name', problem: 'must not contain control characters' };
       }
+      if (creator.via === 'loopback' && scope !== 'admin' && !(await authRequired())) {
+        // The first token stored ends anonymous access; were it not ADMIN, nobody could create
+        // or revoke tokens over the API any more (the way back is the CLI's --database).
+        return {
+          ok: false,
+          field: 'scope',
+          problem: `the first token must be ADMIN: storing a token ends anonymous access, and a ${scope.toUpperCase()} token cannot create others; create an ADMIN token first, then this one with it`,
+        };
+      }
       if (createPerHour !== null && creator.via !== 'cli') {
         const taken = await rates.take([
           { key: 'token-create:service', capacity: createPerHour, refillMs: 3_600_000, count: 1 },

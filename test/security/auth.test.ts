@@ -484,6 +484,15 @@ describe('without API_TOKEN', () => {
     const sub = subscribe(client, `subscription { queueStats { queueDepth } }`);
     await waitFor(() => sub.received.length > 0);
 
+    // A first token of another scope would leave nobody able to manage tokens over the API.
+    for (const scope of ['SEND', 'READ']) {
+      const refused = await graphqlRequest(url, CREATE, { name: 'app', scope });
+      assert.equal(refused.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', scope);
+      assert.equal(refused.errors?.[0]?.extensions?.['field'], 'scope', scope);
+      assert.match(refused.errors![0]!.message, /the first token must be ADMIN/);
+    }
+    assert.equal(sub.closed, false, 'nothing was stored: still anonymous');
+
     const created = await graphqlRequest(url, CREATE, { name: 'first', scope: 'ADMIN' });
     const token = created.data.createApiToken.token as string;
     // The anonymous socket is closed: anonymous callers are no longer admitted.
@@ -492,5 +501,7 @@ describe('without API_TOKEN', () => {
     assert.equal((await graphqlRequest(url, `{ viewer { scope } }`)).status, 401);
     const named = await graphqlRequest(url, `{ viewer { scope tokenName } }`, {}, token);
     assert.deepEqual(named.data.viewer, { scope: 'ADMIN', tokenName: 'first' });
+    const send = await graphqlRequest(url, CREATE, { name: 'app', scope: 'SEND' }, token);
+    assert.equal(send.errors, undefined, 'the admin then makes the others');
   });
 });
