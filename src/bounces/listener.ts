@@ -43,8 +43,14 @@ export async function startBounceListener(options: BounceListenerOptions): Promi
   const inFlight = new Set<Promise<unknown>>();
   const messagesPerSession = new WeakMap<SMTPServerSession, number>();
 
-  /** 'stored', or why nothing was: a mail that cannot be read is not the storage's fault. */
-  async function storeReports(raw: Buffer, rcptTo: string[]): Promise<'stored' | 'unreadable'> {
+  /**
+   * 'stored', or why nothing was: a mail that cannot be read is not the storage's fault, and a
+   * readable one with no report in it (an auto-reply, a person's answer) is taken and dropped.
+   */
+  async function storeReports(
+    raw: Buffer,
+    rcptTo: string[],
+  ): Promise<'stored' | 'ignored' | 'unreadable'> {
     let parsed: Awaited<ReturnType<typeof parseReportMail>>;
     try {
       parsed = await parseReportMail(raw);
@@ -59,7 +65,7 @@ export async function startBounceListener(options: BounceListenerOptions): Promi
     }
     if (parsed.length === 0) {
       log.info({ bytes: raw.length }, 'bounce listener: mail without a delivery report, ignored');
-      return 'stored';
+      return 'ignored';
     }
     // A real report names a handful of recipients; one mail naming thousands would only fill
     // the database (anyone may mail the MX). The rest are counted in the log, not stored.
@@ -130,7 +136,9 @@ export async function startBounceListener(options: BounceListenerOptions): Promi
           (outcome) =>
             outcome === 'stored'
               ? callback(null, '2.0.0 Report received')
-              : callback(smtpError(550, '5.6.0 The message cannot be read as a report')),
+              : outcome === 'ignored'
+                ? callback(null, '2.0.0 Ok: no delivery report found in it; ignored')
+                : callback(smtpError(550, '5.6.0 The message cannot be read as a report')),
           (error: unknown) => {
             log.error({ err: error }, 'bounce listener: could not store a report');
             callback(smtpError(451, '4.3.0 Could not store the report now; try again later'));

@@ -344,6 +344,19 @@ describe(`bounces and suppression end to end (${TEST_DIALECT})`, () => {
       /550 5\.6\.0/,
     );
 
+    // An auto-reply is mail, not a report: taken (no retries), stored nowhere, and said so.
+    const autoReply = await sendReport(
+      t,
+      bounce,
+      `postmaster@${BOUNCE_DOMAIN}`,
+      'Subject: Out of office\r\nAuto-Submitted: auto-replied\r\n\r\nBack on Monday.\r\n',
+    );
+    assert.match(autoReply, /^250 2\.0\.0 Ok: no delivery report found in it; ignored/);
+    assert.equal(
+      (await svc.gql(`{ deliveryStats { unmatchedReports } }`)).data.deliveryStats.unmatchedReports,
+      3,
+    );
+
     await assert.rejects(
       sendReport(t, bounce, 'someone@elsewhere.test', 'Subject: relay me\r\n\r\nplease\r\n'),
       /550/,
