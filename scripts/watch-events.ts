@@ -13,7 +13,13 @@ const client = createClient({
   url: `${base.replace(/^http/, 'ws')}/graphql`,
   webSocketImpl: WebSocket,
   ...(token ? { connectionParams: { authorization: `Bearer ${token}` } } : {}),
+  // A refused token (4401/4403) stays refused: say so at once rather than retry for a minute.
+  shouldRetry: (event) => !isCloseEvent(event) || (event.code !== 4401 && event.code !== 4403),
 });
+
+function isCloseEvent(event: unknown): event is { code: number; reason: string } {
+  return typeof event === 'object' && event !== null && 'code' in event && 'reason' in event;
+}
 
 client.subscribe(
   {
@@ -29,7 +35,14 @@ client.subscribe(
   {
     next: (value) => console.log(JSON.stringify(value.data?.['messageEvents'] ?? value)),
     error: (error) => {
-      console.error('subscription failed:', error);
+      if (isCloseEvent(error)) {
+        const refused = error.code === 4401 || error.code === 4403;
+        console.error(
+          `connection closed: ${error.code} ${error.reason}${refused ? ' (set MAILSCOPE_TOKEN to a READ or ADMIN token)' : ''}`,
+        );
+      } else {
+        console.error('subscription failed:', error instanceof Error ? error.message : error);
+      }
       process.exit(1);
     },
     complete: () => process.exit(0),
