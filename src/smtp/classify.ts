@@ -63,6 +63,15 @@ function classify(f: Facts, ep: SmtpEndpoint): Classified {
     };
   }
   if (f.responseCode !== null) return classifyReply(f, ep);
+  if (f.response !== null && (has('EMESSAGE') || has('EENVELOPE'))) {
+    // nodemailer gives a server's reply it cannot read the codes of its own checks use (size,
+    // addresses); with no reply code there is nothing to call permanent.
+    return {
+      code: 'PROTOCOL',
+      message: `The server at ${where} answered ${f.command ?? 'a command'} with no SMTP reply code: ${f.response}`,
+      hint: `Every SMTP reply starts with a three-digit code; this one did not, so whether it accepted anything is unknown. The message will be retried. If it keeps happening, check that ${where} is an SMTP server (and that nothing in between, a proxy or a filter, rewrites its replies).`,
+    };
+  }
   if (has('EMESSAGE')) {
     return {
       code: 'MESSAGE_REJECTED',

@@ -108,6 +108,52 @@ function success(outcome: SendOutcome) {
   return outcome;
 }
 
+/**
+ * A bare SMTP server on a socket, for replies no SMTP library would send: `reply` may answer a
+ * client line (a command, or "." ending the message) with any text; otherwise the usual reply.
+ */
+async function scriptedServer(reply: (line: string) => string | null) {
+  const sockets = new Set<net.Socket>();
+  const listener = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.once('close', () => sockets.delete(socket));
+    socket.write('220 scripted ESMTP\r\n');
+    let buffered = '';
+    let inData = false;
+    socket.on('data', (chunk) => {
+      buffered += chunk.toString('latin1');
+      let end: number;
+      while ((end = buffered.indexOf('\r\n')) !== -1) {
+        const line = buffered.slice(0, end);
+        buffered = buffered.slice(end + 2);
+        if (inData && line !== '.') continue;
+        if (line === '.') inData = false;
+        const custom = reply(line);
+        const verb = line.slice(0, 4).toUpperCase();
+        const answer =
+          custom ??
+          (verb === 'EHLO' || verb === 'HELO'
+            ? '250 scripted'
+            : verb === 'DATA'
+              ? '354 go ahead'
+              : verb === 'QUIT'
+                ? '221 bye'
+                : '250 2.0.0 Ok');
+        if (verb === 'DATA' && custom === null) inData = true;
+        socket.write(`${answer}\r\n`);
+        if (verb === 'QUIT') socket.end();
+      }
+    });
+  });
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  closeWith(fileScope, () => {
+    for (const socket of sockets) socket.destroy();
+    return new Promise<void>((resolve) => listener.close(() => resolve()));
+  });
+  return { host: '127.0.0.1', port: (listener.address() as net.AddressInfo).port };
+}
+
 /** Asserts the server saw no mail transaction and no credentials. */
 function assertNothingSent(smtp: TestSmtpServer): void {
   const leaked = smtp.events.filter((line) => /^(AUTH|MAIL|RCPT|DATA)\b/i.test(line));
@@ -428,6 +474,28 @@ describe('server replies', { concurrency: true }, () => {
     assert.equal(error.command, 'MAIL FROM');
     assert.equal(error.enhancedStatus, '5.7.1');
   });
+
+  for (const [stage, command] of [
+    ['MAIL', 'MAIL FROM'],
+    ['END', 'DATA'],
+  ] as const) {
+    test(`a reply with no reply code at ${command} is PROTOCOL and retried, not a rejection`, async () => {
+      const smtp = await scriptedServer((line) => {
+        if (stage === 'MAIL' && /^MAIL FROM/i.test(line)) return 'hello there';
+        if (line === '.') return stage === 'END' ? 'garbage reply' : '250 2.0.0 Ok';
+        return null;
+      });
+      const error = failure(
+        await send(smtp, { security: 'cleartext', username: null, password: null }),
+      );
+      assert.equal(error.code, 'PROTOCOL');
+      assert.equal(error.permanent, false);
+      assert.equal(error.command, command);
+      assert.equal(error.responseCode, null);
+      assert.match(error.message, /with no SMTP reply code: (hello there|garbage reply)/);
+      assert.doesNotMatch(error.hint ?? '', /SIZE|recipient address is not valid/);
+    });
+  }
 
   test('a 554 after DATA is a permanent message rejection', async () => {
     const reply = { code: 554, message: '5.7.1 Message rejected as spam' };
