@@ -13,6 +13,10 @@ export function authHint(f: Facts, ep: SmtpEndpoint): string {
   const status = statusOf(f.enhancedStatus);
   const code = f.responseCode;
   const response = f.response ?? '';
+  if (ep.username !== null && ep.password === null && /missing credentials/i.test(f.message)) {
+    // Refused here, before anything was sent: nodemailer cannot AUTH without a password.
+    return 'The connection URI has a user name but no password, and AUTH needs both: add :password after the user name (URI-encoded), or remove the user name to send without AUTH.';
+  }
   if (ep.username === null || /missing credentials/i.test(f.message)) {
     return 'The server requires authentication: add user:password to the connection URI.';
   }

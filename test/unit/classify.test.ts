@@ -43,6 +43,15 @@ interface Row {
 
 const rows: Row[] = [
   {
+    // Raised by nodemailer itself for smtp://user@host/: the server was never asked.
+    name: 'a user name without a password in the URI',
+    err: nodemailerError('Missing credentials for "PLAIN"', { code: 'EAUTH', command: 'API' }),
+    endpoint: { ...starttls, password: null },
+    expect: { code: 'AUTH', permanent: false, responseCode: null },
+    hint: [/user name but no password/, /remove the user name to send without AUTH/],
+    notHint: [/server requires authentication/],
+  },
+  {
     name: 'AUTH PLAIN 535',
     err: nodemailerError('Invalid login: 535 5.7.8 Authentication credentials invalid', {
       code: 'EAUTH',
