@@ -66,7 +66,9 @@ export const MAX_MESSAGES_PER_CALL = 1_000;
 export type SendManyResult =
   | { ok: true; messages: Message[] }
   | { ok: false; kind: 'invalid'; problems: InputProblem[] }
-  | { ok: false; kind: 'idempotency_conflict'; index: number; message: Message };
+  | { ok: false; kind: 'idempotency_conflict'; index: number; message: Message }
+  /** Two inputs of the call carry one key with different input: nothing was stored. */
+  | { ok: false; kind: 'idempotency_conflict_in_call'; index: number; earlierIndex: number };
 
 export type SendResult =
   | { ok: true; message: Message }
@@ -370,6 +372,24 @@ export function createOutbox(deps: OutboxDeps) {
     ): Promise<SendManyResult> {
       const problems = sendManyInputProblems(inputs);
       if (problems.length > 0) return { ok: false, kind: 'invalid', problems };
+      // Caught before storing: the storage would find the first one's message, which the
+      // rollback then removes, and the error would name a message that never existed.
+      const firstWithKey = new Map<string, { index: number; hash: string }>();
+      for (const [index, input] of inputs.entries()) {
+        const key = input.idempotencyKey ?? null;
+        if (key === null) continue;
+        const hash = requestHash(input);
+        const earlier = firstWithKey.get(key);
+        if (earlier === undefined) firstWithKey.set(key, { index, hash });
+        else if (earlier.hash !== hash) {
+          return {
+            ok: false,
+            kind: 'idempotency_conflict_in_call',
+            index,
+            earlierIndex: earlier.index,
+          };
+        }
+      }
       const domain = messageIdDomain();
       const version = currentVersion();
       // Listed recipients are stored SUPPRESSED by the storage (NewMessage.suppressed).

@@ -104,6 +104,26 @@ describe('sendEmails', () => {
     assert.equal(await totalMessages(svc), 1);
   });
 
+  test('one key on two inputs of a call with different input: CONFLICT naming the inputs, not a message', async (t) => {
+    const svc = await startService(t);
+    const result = await svc.gql(SEND_MANY, {
+      inputs: [
+        { to: 'e@example.com', subject: 's', text: 't', idempotencyKey: 'E1' },
+        { to: 'f@example.com', subject: 's', text: 't' },
+        { to: 'e2@example.com', subject: 's', text: 't', idempotencyKey: 'E1' },
+      ],
+    });
+    const error = result.errors?.[0];
+    assert.equal(error?.extensions?.['code'], 'CONFLICT');
+    assert.equal(error!.extensions!['field'], 'inputs[2].idempotencyKey');
+    assert.equal(error!.extensions!['messageId'], undefined, 'no message was ever stored');
+    assert.match(
+      error!.message,
+      /is the key of inputs\[0\], with different input; nothing was stored/,
+    );
+    assert.equal(await totalMessages(svc), 0);
+  });
+
   test('a repeated key with the same input returns the first message, within a call too', async (t) => {
     const svc = await startService(t);
     const same = { to: 'a@example.com', subject: 'Same', text: 'x', idempotencyKey: 'k-2' };

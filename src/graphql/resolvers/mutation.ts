@@ -40,6 +40,12 @@ export const Mutation: MutationResolvers = {
     const result = await outbox.sendMany(inputs, callerOf(principal));
     if (result.ok) return result.messages;
     if (result.kind === 'invalid') throw new BadUserInputError(result.problems, 'inputs');
+    if (result.kind === 'idempotency_conflict_in_call') {
+      throw new ConflictError(
+        `inputs[${result.index}].idempotencyKey is the key of inputs[${result.earlierIndex}], with different input; nothing was stored`,
+        { field: `inputs[${result.index}].idempotencyKey` },
+      );
+    }
     throw new ConflictError(
       `inputs[${result.index}].idempotencyKey was first used for message ${result.message.id} with different input; nothing was stored`,
       { messageId: String(result.message.id), field: `inputs[${result.index}].idempotencyKey` },
