@@ -411,7 +411,11 @@ export async function startApp(
     close() {
       closing ??= (async () => {
         certificates?.close();
-        // Mail stops coming in first; a submission mid-way still stores what it was given.
+        // The worker stops starting SMTP transactions at once (what it has begun gets the grace
+        // period), while the listeners below close: a send started later might not end in time.
+        const threadClosed = thread.close();
+        // Mail stops coming in first; a submission mid-way still stores what it was given (it
+        // is sent after the next start).
         await submission?.close();
         await bounces?.close();
         await http.close();
@@ -419,7 +423,7 @@ export async function startApp(
         apiTokens.close();
         await ops.close();
         eventMessages.close();
-        await thread.close();
+        await threadClosed;
         await webhookDispatcher.close();
         await embeddedSmtp?.close();
         await feed.close();

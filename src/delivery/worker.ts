@@ -117,6 +117,8 @@ interface InFlight {
    * lease runs at least `leaseMs` from then, whatever either clock says.
    */
   leaseConfirmedAtMs: number;
+  /** Its SMTP transaction started (mayStart said yes): the server may have it, whatever follows. */
+  transactionStarted?: true;
 }
 
 /**
@@ -248,11 +250,15 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
    */
   function mayStart(claim: ClaimedMessage): boolean {
     const entry = inFlight.get(claim.message.id);
-    return (
+    const may =
+      // Once close() has begun nothing new starts: a send begun in the grace period may not end
+      // in it, and what is released unfinished is sent again by the next start.
+      !closing &&
       entry !== undefined &&
       entry.claim === claim &&
-      performance.now() - entry.leaseConfirmedAtMs < options.leaseMs / 2
-    );
+      performance.now() - entry.leaseConfirmedAtMs < options.leaseMs / 2;
+    if (may) entry.transactionStarted = true;
+    return may;
   }
 
   async function deliver(claim: ClaimedMessage, active: ActiveSmtpSettings | null): Promise<void> {
@@ -286,6 +292,8 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
             () => mayStart(claim),
           );
     if (closed) return;
+    // Not started because the worker is closing: close() releases it with the others.
+    if (outcome === null && closing) return;
     if (outcome === null) {
       // Not sent: left PROCESSING under its lease, which runs out and lets it be claimed again
       // (here or elsewhere). Nothing to record: no attempt was made.
@@ -515,6 +523,10 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
 
     async close() {
       closing = true;
+      log.info(
+        { inFlight: inFlight.size, graceMs },
+        `delivery: stopping; no new SMTP transaction starts, ${inFlight.size} claimed message(s) get up to ${graceMs} ms`,
+      );
       setBacklogged(false); // nothing more is claimed: nothing to yield to
       if (timer) clearTimeout(timer);
       timer = null;
@@ -548,12 +560,20 @@ export function createDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
       // Whatever is still sending is handed back to the queue now rather than after its lease:
       // the next start (or this one's successor) picks it up at once.
       const unrecorded = new Set(pending.map((record) => record.messageId));
-      const unfinished = [...inFlight.values()]
-        .filter((entry) => !unrecorded.has(entry.claim.message.id))
-        .map((entry) => ({
-          messageId: entry.claim.message.id,
-          leaseExpiresAtMs: entry.claim.message.leaseExpiresAtMs!,
-        }));
+      const unfinishedEntries = [...inFlight.values()].filter(
+        (entry) => !unrecorded.has(entry.claim.message.id),
+      );
+      for (const entry of unfinishedEntries.filter((e) => e.transactionStarted)) {
+        const id = entry.claim.message.id;
+        log.warn(
+          { id, attempt: entry.claim.message.attempts + 1 },
+          `message ${id}: its SMTP transaction was still running when the shutdown grace period ended; it is released and sent again, so it may be delivered twice`,
+        );
+      }
+      const unfinished = unfinishedEntries.map((entry) => ({
+        messageId: entry.claim.message.id,
+        leaseExpiresAtMs: entry.claim.message.leaseExpiresAtMs!,
+      }));
       inFlight.clear();
       pending = [];
       closed = true;

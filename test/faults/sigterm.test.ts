@@ -123,3 +123,59 @@ test('SIGTERM with sends stalled mid-DATA: exits cleanly and releases them', asy
     assert.ok(reasons.includes('released_on_shutdown'), JSON.stringify(reasons));
   }
 });
+
+test('SIGTERM while claimed sends wait for a pooled connection: none starts after it, none is sent twice', async (t) => {
+  // The first two messages are held at their final reply until the test lets them go; the
+  // other six were claimed meanwhile and wait for one of the two connections.
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const slow = await startTestSmtpServer(t, { beforeAccept: () => gate });
+  const env = {
+    DATABASE_PATH: join(dir.path, 'sigterm-pool-wait.db'),
+    SMTP_CONNECTION_URI: `smtp://${slow.host}:${slow.port}/?disable_starttls=true`,
+    EMBEDDED_SMTP_PORT: 'off',
+    DELIVERY_CONCURRENCY: '8',
+    SMTP_MAX_CONNECTIONS: '2',
+  };
+  const first = await startServiceProcess(t, env);
+  for (let i = 0; i < 8; i++) {
+    const sent = await gql(
+      first.url,
+      `mutation { sendEmail(input: { to: "w${i}@example.com", subject: "s", text: "t" }) { id } }`,
+    );
+    assert.equal(sent.errors, undefined);
+  }
+  const mailFroms = () => slow.events.filter((line) => /^MAIL FROM/.test(line)).length;
+  await waitFor(
+    async () =>
+      mailFroms() === 2 &&
+      (await gql(first.url, `{ messages(filter: { status: [PROCESSING] }) { totalCount } }`)).data
+        .messages.totalCount === 8,
+    { description: 'two sends held at their reply, six claimed and waiting for a connection' },
+  );
+  first.child.kill('SIGTERM');
+  await waitFor(() => /delivery: stopping/.test(first.output()), {
+    description: 'the worker to begin stopping',
+  });
+  open(); // the two finish within the grace period; their connections come free
+  assert.equal(await first.stop(), 0, first.output());
+  assert.equal(mailFroms(), 2, 'no SMTP transaction started after the signal');
+  assert.equal(slow.received.length, 2);
+  assert.doesNotMatch(first.output(), /lease went unrenewed|may be delivered twice/);
+
+  const fast = await startTestSmtpServer(t);
+  const second = await startServiceProcess(t, {
+    ...env,
+    SMTP_CONNECTION_URI: `smtp://${fast.host}:${fast.port}/?disable_starttls=true`,
+  });
+  await waitFor(async () => fast.received.length === 6, {
+    description: 'the six that never started, sent after the restart',
+  });
+  const sentTo = [...slow.received, ...fast.received].map((mail) => mail.to[0]);
+  assert.equal(new Set(sentTo).size, 8, `each once: ${JSON.stringify(sentTo)}`);
+  const unsent = await gql(
+    second.url,
+    `{ messages(filter: { status: [QUEUED, PROCESSING] }) { totalCount } }`,
+  );
+  assert.equal(unsent.data.messages.totalCount, 0);
+});
