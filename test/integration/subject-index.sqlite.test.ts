@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import Database from 'better-sqlite3';
 import type { MessageListFilter } from '../../src/db/port.ts';
 import { openDatabase } from '../../src/db/sqlite/client.ts';
 import { CREATION_ORDER_SQL } from '../../src/db/sqlite/creation-order.ts';
@@ -267,5 +268,58 @@ describe('the subject search index', () => {
       viaIndex.map((row) => row.id),
       [later],
     );
+  });
+});
+
+describe('another process holding the write lock', () => {
+  test('the index job waits briefly for it, and not at all when there is nothing to index', () => {
+    // A second connection stands in for the sqlite3 shell or a script holding BEGIN IMMEDIATE.
+    const path = join(dir.path, 'locked.db');
+    const own = openDatabase(path);
+    closeWith(fileScope, () => own.close());
+    const ownMessages = createMessageRepository(own.db, createStatsRepository(own.db));
+    const ownIndexer = createSubjectSearchIndexer(own.db);
+    const outsider = new Database(path);
+    closeWith(fileScope, () => outsider.close());
+    const usualTimeout = own.db.$client.pragma('busy_timeout', { simple: true });
+
+    outsider.exec('BEGIN IMMEDIATE');
+    try {
+      // Nothing to index: the job asks for no lock at all (it waited the connection's whole
+      // busy timeout, 5 s on the thread that answers HTTP, and then failed).
+      assert.equal(ownIndexer.indexPending(100), 0);
+    } finally {
+      outsider.exec('ROLLBACK');
+    }
+    ownMessages.enqueueMany(
+      [
+        {
+          recipient: 'held@example.com',
+          subject: 'held',
+          text: 'x',
+          html: null,
+          headers: [],
+          messageId: '<held@example.com>',
+          maxAttempts: 5,
+          idempotencyKey: null,
+          requestHash: null,
+          smtpConfigVersion: null,
+        },
+      ],
+      T0,
+    );
+    outsider.exec('BEGIN IMMEDIATE');
+    try {
+      // Something to index: a busy database is an error the next run retries.
+      assert.throws(() => ownIndexer.indexPending(100, 1), { code: 'SQLITE_BUSY' });
+    } finally {
+      outsider.exec('ROLLBACK');
+    }
+    assert.equal(
+      own.db.$client.pragma('busy_timeout', { simple: true }),
+      usualTimeout,
+      'the connection keeps its own busy timeout for everything else',
+    );
+    assert.equal(ownIndexer.indexPending(100), 1);
   });
 });

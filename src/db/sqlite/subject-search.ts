@@ -34,9 +34,23 @@ export function createSubjectSearchIndexer(db: Db) {
   });
 
   return {
-    /** Indexes up to `limit` messages not indexed yet, in one transaction; how many it did. */
-    indexPending(limit: number): number {
-      return indexBatch.immediate(limit);
+    /**
+     * Indexes up to `limit` messages not indexed yet, in one transaction; how many it did. It
+     * takes the write lock only when there is something to index, and waits for it at most
+     * `busyTimeoutMs`: this runs on the thread that answers HTTP, and another process holding
+     * the lock (the sqlite3 shell, a backup) must not stall that thread for the connection's
+     * whole busy timeout four times a second. A busy database is an error the next run retries.
+     */
+    indexPending(limit: number, busyTimeoutMs = 50): number {
+      const from = indexedThrough.get()?.id ?? 0;
+      if ((batchEnd.get(from, 1)?.id ?? null) === null) return 0;
+      const usual = sqlite.pragma('busy_timeout', { simple: true }) as number;
+      sqlite.pragma(`busy_timeout = ${busyTimeoutMs}`);
+      try {
+        return indexBatch.immediate(limit);
+      } finally {
+        sqlite.pragma(`busy_timeout = ${usual}`);
+      }
     },
   };
 }
