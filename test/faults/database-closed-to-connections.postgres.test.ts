@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { connect } from '../helpers/postgres.ts';
+import { closeWith } from '../helpers/scope.ts';
+import { startService } from '../helpers/service.ts';
+import { createTestDatabase } from '../helpers/storage.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+
+// A database closed to new connections (ALTER DATABASE … ALLOW_CONNECTIONS false, as an
+// operator does before maintenance) with the service's connections terminated: PostgreSQL
+// answers every new connection with SQLSTATE 55000, "database … is not currently accepting
+// connections". That is the database being unavailable, not a bug of ours: SERVICE_UNAVAILABLE
+// (which the dashboard and clients retry), not INTERNAL_SERVER_ERROR.
+
+test('a database not accepting connections is SERVICE_UNAVAILABLE, and the service recovers', async (t) => {
+  const database = await createTestDatabase('postgres');
+  closeWith(t, () => database.remove());
+  const name = new URL(database.env.DATABASE_URL!).pathname.slice(1);
+  const admin = await connect(database.env.DATABASE_URL!.replace(/\/[^/]*$/, '/postgres'));
+  closeWith(t, () => admin.end());
+  const svc = await startService(t, database.env);
+  assert.equal((await svc.gql(`{ messages { totalCount } }`)).errors, undefined);
+
+  await admin.query(`ALTER DATABASE "${name}" WITH ALLOW_CONNECTIONS false`);
+  closeWith(t, () => admin.query(`ALTER DATABASE "${name}" WITH ALLOW_CONNECTIONS true`));
+  await admin.query(
+    'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+    [name],
+  );
+  const refused = await waitFor(
+    async () => {
+      const answer = await svc.gql(`{ messages { totalCount } }`);
+      return answer.errors ? answer : null;
+    },
+    { description: 'a query to fail while the database refuses connections' },
+  );
+  assert.equal(refused.errors![0]!.extensions!['code'], 'SERVICE_UNAVAILABLE');
+  const send = await svc.gql(
+    `mutation { sendEmail(input: { to: "a@example.com", subject: "s", text: "t" }) { id } }`,
+  );
+  assert.equal(send.errors?.[0]?.extensions?.['code'], 'SERVICE_UNAVAILABLE');
+
+  await admin.query(`ALTER DATABASE "${name}" WITH ALLOW_CONNECTIONS true`);
+  await waitFor(async () => (await svc.gql(`{ messages { totalCount } }`)).errors === undefined, {
+    description: 'the service to answer again once connections are allowed',
+  });
+});
