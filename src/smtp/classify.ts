@@ -2,7 +2,7 @@ import type { DeliveryError } from '../domain/delivery-error.ts';
 import { classifyReply } from './classify-reply.ts';
 import { classifyTlsHandshake } from './classify-tls.ts';
 import type { SmtpEndpoint } from './endpoint.ts';
-import { readFacts, type Classified, type Facts } from './error-facts.ts';
+import { readFacts, type Classified, type Facts, type SessionPhase } from './error-facts.ts';
 import { authHint } from './hints.ts';
 import { secretRedactor } from './redact.ts';
 
@@ -10,8 +10,13 @@ import { secretRedactor } from './redact.ts';
  * Turns whatever nodemailer (or Node underneath it) failed with into the contract's
  * `DeliveryError`. Pure: the same error and endpoint always give the same result.
  */
-export function classifySmtpError(err: unknown, endpoint: SmtpEndpoint): DeliveryError {
-  const facts = readFacts(err);
+export function classifySmtpError(
+  err: unknown,
+  endpoint: SmtpEndpoint,
+  /** Where the session was, when known: what a failure may mean for the message depends on it. */
+  phase: SessionPhase | null = null,
+): DeliveryError {
+  const facts = readFacts(err, phase);
   const result = classify(facts, endpoint);
   const redact = secretRedactor(endpoint);
   return {
@@ -113,6 +118,22 @@ function classify(f: Facts, ep: SmtpEndpoint): Classified {
       hint: `Nothing accepts connections on ${where}. Check the host and port (smtp:// defaults to 587, smtps:// to 465) and that the server is running and reachable through any firewall.${port25(ep)}`,
     };
   }
+  if (
+    (failure || has('ESOCKET') || has('ECONNECTION')) &&
+    f.phase !== null &&
+    f.phase !== 'setup'
+  ) {
+    // The session was set up on this connection, so host, port and scheme were right.
+    return {
+      code: 'CONNECTION',
+      command: f.command === 'CONN' ? null : f.command,
+      message: `${where} closed the connection during the mail transaction: ${f.message}`,
+      hint:
+        f.phase === 'message'
+          ? 'The server closed the connection after the message was sent, before confirming it: it may have accepted it, and sending again can deliver it twice. The message is retried.'
+          : 'The server closed the connection during the mail transaction, before the message was sent: nothing was delivered, and it is retried. If it keeps happening, the server may be limiting connections or messages per connection.',
+    };
+  }
   if (failure || has('ESOCKET') || has('ECONNECTION')) {
     return {
       code: 'CONNECTION',
@@ -208,7 +229,12 @@ function timeout(f: Facts, ep: SmtpEndpoint, where: string): Classified {
         // An idle-socket timeout can strike during any command; nodemailer does not say which.
         command: null,
         message: `Timed out waiting for ${where} to respond`,
-        hint: 'The server stopped responding in the middle of the session (busy, or a slow link). If it stopped after the message was sent, it may have accepted it, and sending again can deliver it twice.',
+        hint:
+          f.phase === 'message'
+            ? 'The server stopped responding after the message was sent (busy, or a slow link): it may have accepted it, and sending again can deliver it twice.'
+            : f.phase === 'transaction'
+              ? 'The server stopped responding during the mail transaction, before the message was sent (busy, or a slow link): nothing was delivered, and it is retried.'
+              : 'The server stopped responding in the middle of the session (busy, or a slow link), before any message was sent.',
       };
   }
 }

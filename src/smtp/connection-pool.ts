@@ -4,6 +4,7 @@ import type { SMTPTransportGetSocket } from './destination-guard.ts';
 import type { ComposedMessage } from './compose.ts';
 import { ConnectionTranscript } from './transcript-recorder.ts';
 import type { TranscriptParts } from './transcript.ts';
+import type { SessionPhase } from './error-facts.ts';
 
 /**
  * A pool of SMTP connections to one server, each nodemailer's own `SMTPConnection` (the
@@ -44,7 +45,17 @@ export interface ConnectionPoolOptions {
 
 export type PoolSendResult =
   | { ok: true; response: string; transcript: TranscriptParts | null }
-  | { ok: false; error: unknown; transcript: TranscriptParts | null };
+  | {
+      ok: false;
+      error: unknown;
+      transcript: TranscriptParts | null;
+      /**
+       * Where the session was: 'setup' (connecting, greeting, EHLO, TLS, AUTH), 'transaction'
+       * (MAIL FROM to DATA's 354: nothing of the message sent) or 'message' (after the 354: the
+       * server may have it).
+       */
+      phase?: SessionPhase;
+    };
 
 export interface ConnectionPool {
   /**
@@ -239,7 +250,12 @@ export function createConnectionPool(options: ConnectionPoolOptions): Connection
         dispatch();
         return;
       }
-      finish(job, { ok: false, error, transcript: parts });
+      finish(job, {
+        ok: false,
+        error,
+        transcript: parts,
+        phase: transcript.messageStarted ? 'message' : 'transaction',
+      });
       const rejected = failure.code === 'EENVELOPE' || failure.code === 'EMESSAGE';
       if (rejected && failure.responseCode !== 421 && !member.closed && !closed) {
         connection.reset((resetError) => {

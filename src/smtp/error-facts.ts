@@ -8,6 +8,13 @@ import { parseEnhancedStatus } from './enhanced-status.ts';
  * Nodemailer replaces a socket error's `code` with its own (`ESOCKET`, `EDNS`, …) and keeps
  * Node's in `originalCode`, so both are read, along any `cause` chain.
  */
+/**
+ * Where an SMTP session was when it failed: 'setup' (connecting, greeting, EHLO, TLS, AUTH),
+ * 'transaction' (MAIL FROM up to DATA's 354: nothing of the message sent) or 'message' (after
+ * the 354: the server may have the message).
+ */
+export type SessionPhase = 'setup' | 'transaction' | 'message';
+
 export interface Facts {
   /** Every `code` and `originalCode` along the error and its causes, outermost first. */
   codes: string[];
@@ -23,6 +30,8 @@ export interface Facts {
   recipient: string | null;
   /** Names the server's certificate is valid for (DNS SANs, else its CN), when Node says. */
   certNames: string[];
+  /** Where the session was, when the caller knows (a delivery does, a check does not). */
+  phase: SessionPhase | null;
 }
 
 /** What a classifier makes of the facts; `classifySmtpError` turns it into a `DeliveryError`. */
@@ -37,7 +46,7 @@ export interface Classified {
 
 type ErrorLike = Record<string, unknown>;
 
-export function readFacts(err: unknown): Facts {
+export function readFacts(err: unknown, phase: SessionPhase | null = null): Facts {
   const chain: ErrorLike[] = [];
   for (let e: unknown = err; isObject(e) && chain.length < 5; e = e['cause']) chain.push(e);
   const outer: ErrorLike = chain[0] ?? {};
@@ -67,6 +76,7 @@ export function readFacts(err: unknown): Facts {
     timeoutType: isString(outer['timeoutType']) ? outer['timeoutType'] : null,
     recipient: recipient ?? null,
     certNames: chain.map((e) => certNames(e['cert'])).find((names) => names.length > 0) ?? [],
+    phase,
   };
 }
 

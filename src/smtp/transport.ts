@@ -263,7 +263,7 @@ export function createSmtpTransports(options: SmtpTransportsOptions): SmtpTransp
           transcript: parts !== null && transcripts === 'all' ? format(pool, parts, null) : null,
         };
       }
-      const error = classifySmtpError(result.error, endpoint);
+      const error = classifySmtpError(result.error, endpoint, result.phase ?? 'setup');
       return {
         ok: false,
         error,

@@ -497,6 +497,16 @@ describe('server replies', { concurrency: true }, () => {
     });
   }
 
+  test('the connection dropped at MAIL FROM: nothing was sent, and the hint does not blame the port', async () => {
+    const smtp = await server({ mailFromFault: () => 'close' });
+    const error = failure(
+      await send(smtp, { security: 'cleartext', username: null, password: null }),
+    );
+    assert.equal(error.code, 'CONNECTION');
+    assert.match(error.hint!, /before the message was sent: nothing was delivered/);
+    assert.doesNotMatch(error.hint!, /smtps|465/);
+  });
+
   test('a 554 after DATA is a permanent message rejection', async () => {
     const reply = { code: 554, message: '5.7.1 Message rejected as spam' };
     const smtp = await server({

@@ -1104,3 +1104,47 @@ describe('parseEnhancedStatus', () => {
     test(JSON.stringify(reply), () => assert.equal(parseEnhancedStatus(reply), expected));
   }
 });
+
+describe('what a broken session means for the message depends on where it broke', () => {
+  // The shapes nodemailer gives for a connection the server closed, and for an idle timeout.
+  const closed = () =>
+    nodemailerError('Connection closed unexpectedly', { code: 'ECONNECTION', command: 'CONN' });
+  const stalled = () => nodemailerError('Timeout', { code: 'ETIMEDOUT', command: 'CONN' });
+  const plain: SmtpEndpoint = {
+    ...starttls,
+    security: 'cleartext',
+    username: null,
+    password: null,
+  };
+
+  test('closed during the transaction: nothing sent; no port or scheme advice', () => {
+    const error = classifySmtpError(closed(), plain, 'transaction');
+    assert.equal(error.code, 'CONNECTION');
+    assert.equal(error.command, null);
+    assert.match(error.hint!, /before the message was sent: nothing was delivered/);
+    assert.doesNotMatch(error.hint!, /smtps|465|port/);
+  });
+
+  test('closed after the message was sent: it may have arrived', () => {
+    const error = classifySmtpError(closed(), plain, 'message');
+    assert.match(error.hint!, /may have accepted it/);
+  });
+
+  test('closed while setting up: the port and scheme advice stays', () => {
+    const error = classifySmtpError(closed(), plain, 'setup');
+    assert.match(error.hint!, /465 is smtps/);
+  });
+
+  test('a stall says whether the message can have arrived', () => {
+    assert.match(
+      classifySmtpError(stalled(), plain, 'message').hint!,
+      /after the message was sent.*may have accepted it/,
+    );
+    assert.match(classifySmtpError(stalled(), plain, 'transaction').hint!, /nothing was delivered/);
+    for (const phase of ['setup', null] as const) {
+      const hint = classifySmtpError(stalled(), plain, phase).hint!;
+      assert.match(hint, /before any message was sent/);
+      assert.doesNotMatch(hint, /deliver it twice/);
+    }
+  });
+});
