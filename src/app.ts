@@ -293,7 +293,11 @@ export async function startApp(
         timeoutMs: config.smtpTimeoutMs,
         destination: destinationPolicy(config.security),
       }),
-      senderDomain: createSenderDomainChecker({ settings, resolver: dns }),
+      senderDomain: createSenderDomainChecker({
+        settings,
+        resolver: dns,
+        bounceDomain: config.bounce.domain,
+      }),
       apiTokens,
       sendRateLimiter,
       eventMessages,

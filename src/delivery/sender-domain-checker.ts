@@ -25,6 +25,8 @@ export type SenderDomainCheckResult =
 export interface SenderDomainCheckerDeps {
   settings: Pick<SmtpSettings, 'current'>;
   resolver: DnsResolver;
+  /** BOUNCE_DOMAIN: every message's envelope sender is in it, so it is the return path. */
+  bounceDomain: string | null;
 }
 
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
@@ -101,6 +103,7 @@ export function createSenderDomainChecker(deps: SenderDomainCheckerDeps) {
         serverHost: provider.id === 'GENERIC' && current && !current.embedded ? host : null,
         // When mailscope signs for this domain, the published key must be ours.
         ownDkim: ownDkimFor(current?.dkim ?? null, domain),
+        bounceDomain: deps.bounceDomain,
       });
       return { ok: true, report };
     },

@@ -163,8 +163,10 @@ interface Report {
   checks: Item[];
 }
 
-async function check(args: { domain?: string; provider?: string; dkimSelectors?: string[] } = {}) {
-  const result = await service.gql<{ checkSenderDomain: Report }>(
+type CheckArgs = { domain?: string; provider?: string; dkimSelectors?: string[] };
+
+async function check(args: CheckArgs = {}, on: TestService = service) {
+  const result = await on.gql<{ checkSenderDomain: Report }>(
     `query ($domain: String, $provider: String, $dkimSelectors: [String!]) {
        checkSenderDomain(domain: $domain, provider: $provider, dkimSelectors: $dkimSelectors) {
          domain ready checks { name status found expected detail hint } } }`,
@@ -460,6 +462,73 @@ describe('DMARC', () => {
     assert.equal(item('DMARC').status, 'OK');
     assert.match(item('DMARC').detail, /organisational domain/);
     assert.deepEqual(item('DMARC').found, ['_dmarc.org-dmarc.test TXT "v=DMARC1; p=reject"']);
+  });
+});
+
+describe('BOUNCE_DOMAIN: the envelope sender is in it, so it is the return path', () => {
+  // Our own server, mail.vb.test; every message goes out as bounces+<token>@bounce.vb.test.
+  const server = [{ type: 'A' as const, value: '203.0.113.9' }];
+  const authorised = [txt('v=spf1 a:mail.vb.test -all'), mx('bounces.vb.test')];
+  const zones = (bounce: Zones[string] = authorised): Zones => ({
+    'mail.vb.test': server,
+    'bounce.vb.test': bounce,
+    'vb.test': authorised,
+    ...dmarc('vb.test'),
+    'other-vb.test': authorised,
+    ...dmarc('other-vb.test'),
+  });
+  let bounceDns: TestDnsServer;
+  let bounced: TestService;
+  before(async () => {
+    bounceDns = await startTestDnsServer(fileScope, zones());
+    bounced = await startService(fileScope, {
+      DNS_SERVERS: bounceDns.address,
+      DNS_TIMEOUT_MS: '400',
+      BOUNCE_DOMAIN: 'bounce.vb.test',
+    });
+    const configured = await bounced.gql(
+      `mutation { configureSmtp(input: { connectionUri: "smtp://mail.vb.test:587", fromAddress: "app@other-vb.test" }) { version } }`,
+    );
+    assert.equal(configured.errors, undefined, JSON.stringify(configured.errors));
+  });
+
+  test('a From domain under another organisational domain: SPF cannot align', async () => {
+    const { item, report } = await check({}, bounced);
+    assert.equal(report.domain, 'other-vb.test');
+    // The From domain's own SPF passes for the server, but receivers check bounce.vb.test's.
+    assert.equal(item('SPF').status, 'OK');
+    assert.equal(item('RETURN_PATH').status, 'OK');
+    assert.match(item('RETURN_PATH').detail, /return path is bounce\.vb\.test/);
+    assert.ok(item('RETURN_PATH').found.includes('bounce.vb.test MX 10 bounces.vb.test'));
+    assert.equal(item('ALIGNMENT').status, 'INVALID');
+    assert.match(
+      item('ALIGNMENT').detail,
+      /bounce\.vb\.test, BOUNCE_DOMAIN, which is not under other-vb\.test/,
+    );
+    assert.equal(report.ready, false);
+  });
+
+  test('a From domain sharing its organisational domain aligns through SPF (relaxed)', async () => {
+    const { item } = await check({ domain: 'vb.test' }, bounced);
+    assert.equal(item('ALIGNMENT').status, 'OK');
+    assert.match(item('ALIGNMENT').detail, /SPF \(return path bounce\.vb\.test\)/);
+  });
+
+  test("the bounce domain's SPF must authorise the server; without MX bounces are lost", async () => {
+    bounceDns.setZones(zones([txt('v=spf1 ip4:198.51.100.1 -all')]));
+    const wrong = await check({ domain: 'vb.test' }, bounced);
+    assert.equal(wrong.item('RETURN_PATH').status, 'INVALID');
+    assert.equal(
+      wrong.item('RETURN_PATH').expected,
+      'bounce.vb.test TXT "v=spf1 ip4:198.51.100.1 a:mail.vb.test -all"',
+    );
+    assert.equal(wrong.item('ALIGNMENT').status, 'INVALID');
+
+    bounceDns.setZones(zones([txt('v=spf1 a:mail.vb.test -all')]));
+    const noMx = await check({ domain: 'vb.test' }, bounced);
+    assert.equal(noMx.item('RETURN_PATH').status, 'WARNING');
+    assert.match(noMx.item('RETURN_PATH').detail, /bounce\.vb\.test has no MX record/);
+    assert.equal(noMx.item('ALIGNMENT').status, 'OK');
   });
 });
 
