@@ -4,7 +4,8 @@
  */
 import type { DnsResolver } from '../dns/resolver.ts';
 import { checkDkim, type OwnDkim } from './dkim-check.ts';
-import { checkDmarc, organisationalDomain } from './dmarc-check.ts';
+import { checkDmarc } from './dmarc-check.ts';
+import { organisationalDomain } from './organisational-domain.ts';
 import type { ProviderDns } from './providers.ts';
 import { checkReturnPath } from './return-path-check.ts';
 import { checkSpf } from './spf-check.ts';
@@ -38,9 +39,16 @@ export async function checkSenderDomain(
   const bounceDomain = returnPathFacts.bounceDomain;
 
   // DMARC passes when DKIM (d= under the From domain) or SPF (on the envelope domain) aligns.
+  // Our own signature's d= may be the organisational domain: relaxed alignment only.
+  const own = request.ownDkim;
+  const signingDomain =
+    own !== null && provider.id === 'GENERIC' && request.dkimSelectors.length === 0
+      ? own.domain
+      : domain;
   const dkimAligned =
     (dkim.status === 'OK' || dkim.status === 'WARNING') &&
-    !(dmarc.strictDkim && provider.signsFromSubdomain);
+    !(dmarc.strictDkim && provider.signsFromSubdomain) &&
+    !(dmarc.strictDkim && signingDomain !== domain);
   // With BOUNCE_DOMAIN, SPF is checked on it: it aligns (relaxed) when it shares the From
   // domain's organisational domain, never under aspf=s.
   const bounceAligned =
@@ -54,7 +62,7 @@ export async function checkSenderDomain(
         ? spf.passes && spf.item.status !== 'WARNING'
         : returnPath.status === 'OK' && !dmarc.strictSpf;
   const ways = [
-    dkimAligned ? 'DKIM (d=' + domain + ')' : null,
+    dkimAligned ? 'DKIM (d=' + signingDomain + ')' : null,
     spfAligned ? (bounceDomain !== null ? `SPF (return path ${bounceDomain})` : 'SPF') : null,
   ].filter((w): w is string => w !== null);
   const tempfail = [spf.item, dkim, returnPath].some((c) => c.status === 'TEMPFAIL');

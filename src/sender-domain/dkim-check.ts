@@ -1,11 +1,14 @@
 /** DKIM: the provider's (or our own) selectors, each record read and its key measured. */
 import { createPublicKey } from 'node:crypto';
 import type { DnsResolver } from '../dns/resolver.ts';
+import { organisationalDomain } from './organisational-domain.ts';
 import type { DkimExpectation, ProviderDns } from './providers.ts';
 import { txtRecord, worse, type SenderCheckItem, type SenderCheckStatus } from './types.ts';
 
 /** Our own signing key, when mailscope signs for this domain. */
 export interface OwnDkim {
+  /** d=: the From domain, its organisational domain or a subdomain of that; or, misconfigured, none. */
+  domain: string;
   selector: string;
   /** The TXT value to publish, `v=DKIM1; k=rsa; p=…`. */
   dnsRecordValue: string;
@@ -154,9 +157,22 @@ export async function checkDkim(
   selectors: readonly string[],
   own: OwnDkim | null,
 ): Promise<SenderCheckItem> {
-  // Our own signing selector stands in for GENERIC's when none are given.
+  // Our own signing selector stands in for GENERIC's when none are given; its record is under the
+  // signing domain (d=), which may be the From domain's organisational domain.
   const useOwn = own !== null && selectors.length === 0 && provider.id === 'GENERIC';
-  const wanted = provider.dkim(domain, useOwn ? [own.selector] : selectors);
+  if (useOwn && organisationalDomain(own.domain) !== organisationalDomain(domain)) {
+    return {
+      name: 'DKIM',
+      status: 'INVALID',
+      found: [],
+      expected: null,
+      detail: `mailscope signs with d=${own.domain} (selector ${own.selector}), which does not align with From ${domain}: DMARC cannot pass through DKIM`,
+      hint: `configure DKIM signing (configureSmtp with dkim) for ${domain} or ${organisationalDomain(domain)}, and publish its record`,
+    };
+  }
+  const wanted = useOwn
+    ? provider.dkim(own.domain, [own.selector])
+    : provider.dkim(domain, selectors);
   if (wanted.length === 0) {
     return {
       name: 'DKIM',
@@ -172,7 +188,7 @@ export async function checkDkim(
       checkSelector(
         resolver,
         w,
-        own && w.name.startsWith(`${own.selector}._domainkey.`) ? own : null,
+        own && w.name === `${own.selector}._domainkey.${own.domain}` ? own : null,
       ),
     ),
   );

@@ -1,7 +1,7 @@
 /** DMARC at _dmarc.<domain>, or at the organisational domain's (RFC 7489 6.6.3). */
-import { getDomain } from 'tldts';
 import type { DnsResolver } from '../dns/resolver.ts';
 import { parseTags } from './dkim-check.ts';
+import { organisationalDomain } from './organisational-domain.ts';
 import type { ProviderDns } from './providers.ts';
 import { txtRecord, type SenderCheckItem } from './types.ts';
 
@@ -9,11 +9,6 @@ export interface DmarcFacts {
   item: SenderCheckItem;
   strictDkim: boolean;
   strictSpf: boolean;
-}
-
-/** The registrable domain (example.co.uk for mail.example.co.uk); the name itself when unknown. */
-export function organisationalDomain(domain: string): string {
-  return getDomain(domain, { allowPrivateDomains: true }) ?? domain;
 }
 
 export async function checkDmarc(

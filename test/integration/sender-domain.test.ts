@@ -532,6 +532,61 @@ describe('BOUNCE_DOMAIN: the envelope sender is in it, so it is the return path'
   });
 });
 
+describe("mailscope's own DKIM signature", () => {
+  // Signing with d=own-dkim.test; SPF does not name the server, so only DKIM can align.
+  const signing = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const privateKey = signing.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const p = signing.publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+  const zones: Zones = {
+    'mail.own-dkim.test': [{ type: 'A', value: '203.0.113.10' }],
+    'own-dkim.test': [txt('v=spf1 ip4:198.51.100.7 -all'), mx('mail.own-dkim.test')],
+    'news.own-dkim.test': [txt('v=spf1 ip4:198.51.100.7 -all'), mx('mail.own-dkim.test')],
+    'sel._domainkey.own-dkim.test': [dkimTxt(p)],
+    ...dmarc('own-dkim.test', 'v=DMARC1; p=reject'),
+    'unaligned.test': [txt('v=spf1 ip4:198.51.100.7 -all'), mx('mail.own-dkim.test')],
+    ...dmarc('unaligned.test', 'v=DMARC1; p=reject'),
+  };
+  let signer: TestService;
+  const configure = async (fromAddress: string) => {
+    const configured = await signer.gql(
+      `mutation ($input: ConfigureSmtpInput!) { configureSmtp(input: $input) { version } }`,
+      {
+        input: {
+          connectionUri: 'smtp://mail.own-dkim.test:587',
+          fromAddress,
+          dkim: { domain: 'own-dkim.test', selector: 'sel', privateKey },
+        },
+      },
+    );
+    assert.equal(configured.errors, undefined, JSON.stringify(configured.errors));
+  };
+  before(async () => {
+    const ownDns = await startTestDnsServer(fileScope, zones);
+    signer = await startService(fileScope, { DNS_SERVERS: ownDns.address, DNS_TIMEOUT_MS: '400' });
+  });
+
+  test('d= the organisational domain of a subdomain sender: the key is found there, and DKIM aligns (relaxed)', async () => {
+    await configure('app@news.own-dkim.test');
+    const { report, item } = await check({}, signer);
+    assert.equal(report.domain, 'news.own-dkim.test');
+    assert.equal(item('DKIM').status, 'OK', item('DKIM').detail);
+    assert.match(item('DKIM').detail, /^sel\._domainkey\.own-dkim\.test: a 2048-bit RSA key/);
+    assert.equal(item('ALIGNMENT').status, 'OK', item('ALIGNMENT').detail);
+    assert.match(item('ALIGNMENT').detail, /DKIM \(d=own-dkim\.test\)/);
+  });
+
+  test('d= unrelated to the From domain: said plainly, not "configure DKIM"', async () => {
+    await configure('app@unaligned.test');
+    const { item } = await check({}, signer);
+    assert.equal(item('DKIM').status, 'INVALID');
+    assert.match(
+      item('DKIM').detail,
+      /signs with d=own-dkim\.test .*does not align with From unaligned\.test/,
+    );
+    assert.equal(item('ALIGNMENT').status, 'INVALID');
+  });
+});
+
 describe('DNS failures are TEMPFAIL, never MISSING', () => {
   for (const domain of ['slow.test', 'broken.test']) {
     test(domain, async () => {
