@@ -25,7 +25,8 @@ export interface DnsResolver {
   addresses(name: string): Promise<DnsAnswer<string>>;
   /**
    * The resolver mailauth expects: `(name, type)` resolving like `dns.promises.resolve`, with
-   * its error codes (ENOTFOUND and ENODATA for "none", ETIMEOUT for a time-out).
+   * its error codes (ENOTFOUND and ENODATA for "none", ETIMEOUT for a time-out); any other
+   * failure also carries mailauth's `spfResult` temperror.
    */
   raw(name: string, type: string): Promise<any[]>;
 }
@@ -55,7 +56,23 @@ export function createDnsResolver(options: DnsResolverOptions): DnsResolver {
     }
   }
 
-  const raw = (name: string, type: string): Promise<any[]> => resolver.resolve(name, type as 'TXT');
+  // mailauth's SPF turns only ETIMEOUT and EREFUSED into temperror, and an include: swallows any
+  // other error as "no match": a SERVFAIL there would quietly change the result. Every failure
+  // that is not "no such record" carries the temperror it is (RFC 7208 2.6.6).
+  const raw = async (name: string, type: string): Promise<any[]> => {
+    try {
+      return await resolver.resolve(name, type as 'TXT');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
+      if (!NONE_CODES.has(code) && error !== null && typeof error === 'object') {
+        (error as { spfResult?: unknown }).spfResult = {
+          error: 'temperror',
+          text: `${describe(code)} (${name} ${type})`,
+        };
+      }
+      throw error;
+    }
+  };
 
   return {
     servers: options.servers,

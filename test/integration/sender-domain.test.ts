@@ -139,6 +139,10 @@ const ZONES: Zones = {
   // Name servers that fail.
   'slow.test': 'TIMEOUT',
   'broken.test': 'SERVFAIL',
+  // An include whose name server fails: not "no match", the whole evaluation is a temperror.
+  ...sendgrid('include-servfail.test', {
+    'include-servfail.test': [txt('v=spf1 include:spf.broken.test include:sendgrid.net ~all')],
+  }),
 };
 
 let dns: TestDnsServer;
@@ -599,6 +603,15 @@ describe('DNS failures are TEMPFAIL, never MISSING', () => {
       assert.equal(report.ready, false);
     });
   }
+});
+
+describe('a SERVFAIL inside the SPF record is TEMPFAIL too', () => {
+  test('an include: whose name server answers SERVFAIL', async () => {
+    const { report, item } = await sg('include-servfail.test');
+    assert.equal(item('SPF').status, 'TEMPFAIL', item('SPF').detail);
+    assert.match(item('SPF').detail, /SERVFAIL \(spf\.broken\.test TXT\)/);
+    assert.equal(report.ready, false);
+  });
 });
 
 describe('input', () => {
