@@ -24,17 +24,39 @@ export function parseTags(record: string): Map<string, string> {
   return tags;
 }
 
-/** The key's size in bits, or null when p= is not a key. */
+/** The key types a DKIM record may name (RFC 6376 3.6.1, RFC 8463). */
+const KEY_TYPES = ['rsa', 'ed25519'];
+
+/** The key's size in bits, or null when p= is not a key of type k. */
 export function keyBits(p: string, k: string): number | null {
   if (k === 'ed25519') return Buffer.from(p, 'base64').length === 32 ? 256 : null;
+  if (k !== 'rsa') return null;
   const der = Buffer.from(p, 'base64');
   for (const type of ['spki', 'pkcs1'] as const) {
     try {
       const key = createPublicKey({ key: der, format: 'der', type });
+      if (key.asymmetricKeyType !== 'rsa') return null;
       return key.asymmetricKeyDetails?.modulusLength ?? null;
     } catch {
       // try the next encoding
     }
+  }
+  return null;
+}
+
+/** What makes receivers ignore the record, or refuse SHA-256 signatures with it; null if none. */
+function recordProblem(tags: Map<string, string>): string | null {
+  const v = tags.get('v');
+  if (v !== undefined && v.toUpperCase() !== 'DKIM1') {
+    return `v=${v}: a DKIM key record's version must be DKIM1 (RFC 6376 3.6.1), so receivers ignore it`;
+  }
+  const k = (tags.get('k') ?? 'rsa').toLowerCase();
+  if (!KEY_TYPES.includes(k)) {
+    return `k=${k} is not a DKIM key type (rsa or ed25519): receivers cannot verify with it`;
+  }
+  const h = tags.get('h');
+  if (h !== undefined && !h.toLowerCase().split(':').includes('sha256')) {
+    return `h=${h} does not allow sha256, so receivers reject every ${k}-sha256 signature (the only hash signers use now)`;
   }
   return null;
 }
@@ -98,6 +120,15 @@ async function checkSelector(
   const tags = parseTags(records[0]!);
   const p = tags.get('p') ?? '';
   const k = (tags.get('k') ?? 'rsa').toLowerCase();
+  const problem = recordProblem(tags);
+  if (problem !== null) {
+    return {
+      status: 'INVALID',
+      found,
+      detail: `${want.name}: ${problem}`,
+      expected: own ? txtRecord(want.name, own.dnsRecordValue) : want.expected,
+    };
+  }
   if (p === '') {
     return {
       status: 'INVALID',

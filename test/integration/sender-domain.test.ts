@@ -124,6 +124,28 @@ const ZONES: Zones = {
     's1._domainkey.dkim-elsewhere.test': [cname('s1.dkim.example.net')],
   }),
   ...sendgrid('key-4096.test', { 's1._domainkey.key-4096.test': [dkimTxt(KEY_4096)] }),
+  // Records that name a 2048-bit RSA key but that receivers ignore, or that forbid SHA-256.
+  ...sendgrid('key-dsa.test', {
+    's1._domainkey.key-dsa.test': [txt(`v=DKIM1; k=dsa; p=${KEY_2048}`)],
+  }),
+  ...sendgrid('key-v2.test', {
+    's1._domainkey.key-v2.test': [txt(`v=DKIM2; k=rsa; p=${KEY_2048}`)],
+  }),
+  ...sendgrid('key-sha1.test', {
+    's1._domainkey.key-sha1.test': [txt(`v=DKIM1; k=rsa; h=sha1; p=${KEY_2048}`)],
+  }),
+  ...sendgrid('key-sha1-sha256.test', {
+    's1._domainkey.key-sha1-sha256.test': [txt(`v=DKIM1; k=rsa; h=sha1:sha256; p=${KEY_2048}`)],
+  }),
+  ...sendgrid('key-ec-as-rsa.test', {
+    's1._domainkey.key-ec-as-rsa.test': [
+      dkimTxt(
+        generateKeyPairSync('ec', { namedCurve: 'P-256' })
+          .publicKey.export({ type: 'spki', format: 'der' })
+          .toString('base64'),
+      ),
+    ],
+  }),
   // DMARC.
   ...sendgrid(
     'dmarc-none.test',
@@ -428,6 +450,26 @@ describe('DKIM keys', () => {
     assert.equal(item('DKIM').status, 'INVALID');
     assert.match(item('DKIM').detail, /512-bit/);
     assert.equal(report.ready, false);
+  });
+
+  for (const [domain, reason] of [
+    ['key-dsa.test', /k=dsa is not a DKIM key type/],
+    ['key-v2.test', /v=DKIM2: .*must be DKIM1/],
+    ['key-sha1.test', /h=sha1 does not allow sha256/],
+    ['key-ec-as-rsa.test', /p= is not a valid rsa public key/],
+  ] as const) {
+    test(`a record receivers cannot use with SHA-256 signatures is invalid: ${domain}`, async () => {
+      const { report, item } = await sg(domain);
+      assert.equal(item('DKIM').status, 'INVALID', item('DKIM').detail);
+      assert.match(item('DKIM').detail, reason);
+      assert.equal(item('ALIGNMENT').status, 'INVALID');
+      assert.equal(report.ready, false);
+    });
+  }
+
+  test('h= listing sha256 among others is fine', async () => {
+    const { item } = await sg('key-sha1-sha256.test');
+    assert.equal(item('DKIM').status, 'OK', item('DKIM').detail);
   });
 
   test("a SendGrid selector pointing elsewhere than SendGrid's name is invalid", async () => {
