@@ -74,13 +74,27 @@ export async function checkDmarc(
       hint: 'fix the p= tag',
     });
   }
+  // A subdomain's policy is sp= when the record is the organisational domain's (RFC 7489 6.3).
+  const sp = at !== domain ? tags.get('sp')?.toLowerCase() : undefined;
+  if (sp !== undefined && !['none', 'quarantine', 'reject'].includes(sp)) {
+    return fail({
+      status: 'INVALID',
+      found,
+      expected,
+      detail: `${where}: sp= (the policy for subdomains such as ${domain}) must be none, quarantine or reject`,
+      hint: 'fix the sp= tag',
+    });
+  }
+  const applied = sp ?? policy;
+  const tag = sp !== undefined ? 'sp' : 'p';
   const strictDkim = tags.get('adkim')?.toLowerCase() === 's';
-  // A subdomain's policy is sp= when the record is the organisational domain's.
   const strictSpf = tags.get('aspf')?.toLowerCase() === 's';
   const warnings: string[] = [];
-  if (policy === 'none')
+  if (applied === 'none')
     warnings.push(
-      'p=none only monitors: failing mail is still delivered, and nothing stops spoofing',
+      tag === 'sp'
+        ? `sp=none applies to ${domain}, a subdomain: it only monitors, failing mail is still delivered, and nothing stops spoofing`
+        : 'p=none only monitors: failing mail is still delivered, and nothing stops spoofing',
     );
   if (strictDkim && provider.signsFromSubdomain) {
     warnings.push(
@@ -98,12 +112,12 @@ export async function checkDmarc(
       status: warnings.length > 0 ? 'WARNING' : 'OK',
       found,
       expected: null,
-      detail: `${where}: p=${policy}${warnings.length > 0 ? `; ${warnings.join('; ')}` : ''}`,
+      detail: `${where}: ${tag}=${applied}${tag === 'sp' ? ` (the policy for subdomains; p=${policy})` : ''}${warnings.length > 0 ? `; ${warnings.join('; ')}` : ''}`,
       hint:
         warnings.length === 0
           ? null
-          : policy === 'none'
-            ? 'once reports show your mail aligns, move to p=quarantine, then p=reject'
+          : applied === 'none'
+            ? `once reports show your mail aligns, move to ${tag}=quarantine, then ${tag}=reject`
             : 'use relaxed alignment (remove adkim=s / aspf=s)',
     },
     strictDkim,

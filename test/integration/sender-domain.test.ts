@@ -158,6 +158,10 @@ const ZONES: Zones = {
   // The organisational domain's record covers its subdomains.
   ...sendgrid('news.org-dmarc.test', {}, ['_dmarc.news.org-dmarc.test']),
   ...dmarc('org-dmarc.test', 'v=DMARC1; p=reject'),
+  // ...with sp= for subdomains.
+  ...sendgrid('news.sp-none.test', {}, ['_dmarc.news.sp-none.test']),
+  ...dmarc('sp-none.test', 'v=DMARC1; p=reject; sp=none'),
+  ...sendgrid('sp-none.test', dmarc('sp-none.test', 'v=DMARC1; p=reject; sp=none')),
   // Name servers that fail.
   'slow.test': 'TIMEOUT',
   'broken.test': 'SERVFAIL',
@@ -508,6 +512,24 @@ describe('DMARC', () => {
     assert.equal(item('DMARC').status, 'OK');
     assert.match(item('DMARC').detail, /organisational domain/);
     assert.deepEqual(item('DMARC').found, ['_dmarc.org-dmarc.test TXT "v=DMARC1; p=reject"']);
+  });
+});
+
+describe('DMARC sp=', () => {
+  test("a subdomain gets the organisational domain's sp=, not its p=", async () => {
+    const { report, item } = await sg('news.sp-none.test');
+    assert.equal(item('DMARC').status, 'WARNING');
+    assert.match(
+      item('DMARC').detail,
+      /^_dmarc\.sp-none\.test \(the organisational domain\): sp=none/,
+    );
+    assert.equal(report.ready, true);
+  });
+
+  test('the organisational domain itself gets p=', async () => {
+    const { item } = await sg('sp-none.test');
+    assert.equal(item('DMARC').status, 'OK');
+    assert.match(item('DMARC').detail, /p=reject/);
   });
 });
 
