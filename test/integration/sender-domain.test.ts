@@ -101,6 +101,32 @@ const ZONES: Zones = {
   ...sendgrid('macro-spf.test', { 'macro-spf.test': [txt('v=spf1 include:_spf.%{d} ~all')] }),
   '_spf.macro-spf.test': [txt('v=spf1 include:sendgrid.net ~all')],
   ...sendgrid('plus-all.test', { 'plus-all.test': [txt('v=spf1 include:sendgrid.net +all')] }),
+  // Broken or pass-everyone terms next to senders that work: the fix drops only the former.
+  'keep.spf-fix.test': [txt('v=spf1 ip4:198.51.100.0/24 -all')],
+  ...sendgrid('gone-include.test', {
+    'gone-include.test': [
+      txt('v=spf1 include:keep.spf-fix.test include:gone.spf-fix.test include:sendgrid.net -all'),
+    ],
+  }),
+  ...sendgrid('spf-syntax.test', {
+    'spf-syntax.test': [
+      txt('v=spf1 include:keep.spf-fix.test ipv4:192.0.2.9 include:sendgrid.net ~all'),
+    ],
+  }),
+  ...sendgrid('spf-void.test', {
+    'spf-void.test': [
+      txt(
+        'v=spf1 a:nx1.spf-fix.test a:nx2.spf-fix.test a:nx3.spf-fix.test include:keep.spf-fix.test include:sendgrid.net ~all',
+      ),
+    ],
+  }),
+  ...sendgrid('spf-wide.test', {
+    'spf-wide.test': [txt('v=spf1 ip4:0.0.0.0/0 include:sendgrid.net -all')],
+  }),
+  ...sendgrid('spf-redirect-all.test', {
+    'spf-redirect-all.test': [txt('v=spf1 redirect=_spf.spf-redirect-all.test')],
+    '_spf.spf-redirect-all.test': [txt('v=spf1 +all')],
+  }),
   ...sendgrid('other-provider.test', {
     'other-provider.test': [txt('v=spf1 include:mailgun.org ~all')],
   }),
@@ -424,6 +450,43 @@ describe('SPF is evaluated, not matched as text', () => {
     assert.equal(item('SPF').status, 'INVALID');
     assert.equal(item('SPF').expected, 'plus-all.test TXT "v=spf1 include:sendgrid.net ~all"');
   });
+
+  for (const [domain, expected, why] of [
+    [
+      'gone-include.test',
+      'v=spf1 include:keep.spf-fix.test include:sendgrid.net -all',
+      /include:gone\.spf-fix\.test/,
+    ],
+    [
+      'spf-syntax.test',
+      'v=spf1 include:keep.spf-fix.test include:sendgrid.net ~all',
+      /ipv4:192\.0\.2\.9/,
+    ],
+    [
+      'spf-void.test',
+      'v=spf1 include:keep.spf-fix.test include:sendgrid.net ~all',
+      /a:nx1\.spf-fix\.test, a:nx2/,
+    ],
+  ] as const) {
+    test(`a permanent error: the record offered drops only what is broken (${domain})`, async () => {
+      const { item } = await sg(domain);
+      assert.equal(item('SPF').status, 'INVALID');
+      assert.equal(item('SPF').expected, `${domain} TXT "${expected}"`);
+      assert.match(item('SPF').detail, why);
+    });
+  }
+
+  for (const [domain, expected, why] of [
+    ['spf-wide.test', 'v=spf1 include:sendgrid.net -all', /ip4:0\.0\.0\.0\/0/],
+    ['spf-redirect-all.test', 'v=spf1 include:sendgrid.net ~all', /redirect=_spf/],
+  ] as const) {
+    test(`a record that passes everyone is given a real fix (${domain})`, async () => {
+      const { item } = await sg(domain);
+      assert.equal(item('SPF').status, 'INVALID');
+      assert.match(item('SPF').detail, why);
+      assert.equal(item('SPF').expected, `${domain} TXT "${expected}"`);
+    });
+  }
 
   test('a record for another provider does not authorise this one', async () => {
     const { item } = await sg('other-provider.test');
