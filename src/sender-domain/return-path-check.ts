@@ -22,6 +22,10 @@ export interface ReturnPathFacts {
 
 const norm = (name: string) => name.toLowerCase().replace(/\.$/, '');
 
+/** RFC 7505: one MX of exchange "." says the domain accepts no mail at all. */
+const isNullMx = (records: readonly { exchange: string }[]) =>
+  records.length === 1 && norm(records[0]!.exchange) === '';
+
 const tempfail = (detail: string): SenderCheckItem => ({
   name: 'RETURN_PATH',
   status: 'TEMPFAIL',
@@ -40,9 +44,12 @@ async function mailHosts(
   | { kind: 'mx'; found: string[] }
   | { kind: 'implicit'; found: string[] }
   | { kind: 'none' }
+  | { kind: 'null'; found: string[] }
 > {
   const mx = await resolver.mx(name);
   if (mx.kind === 'tempfail') return mx;
+  if (mx.kind === 'found' && isNullMx(mx.records))
+    return { kind: 'null', found: [`${name} MX 0 .`] };
   if (mx.kind === 'found') {
     return {
       kind: 'mx',
@@ -92,9 +99,14 @@ async function checkBounceDomain(
       ? ''
       : hosts.kind === 'implicit'
         ? `; ${bounceDomain} has no MX record, so bounces go to its address records`
-        : `; ${bounceDomain} has no MX record, so bounces have nowhere to go`;
+        : hosts.kind === 'null'
+          ? `; ${bounceDomain} publishes a null MX (RFC 7505): it accepts no mail, so bounces are refused`
+          : `; ${bounceDomain} has no MX record, so bounces have nowhere to go`;
   return facts({
-    status: hosts.kind === 'none' || spf.item.status === 'WARNING' ? 'WARNING' : 'OK',
+    status:
+      hosts.kind === 'none' || hosts.kind === 'null' || spf.item.status === 'WARNING'
+        ? 'WARNING'
+        : 'OK',
     found,
     expected: null,
     detail: `${envelope}; SPF there: ${spf.item.detail}${mailDetail}`,
@@ -127,18 +139,26 @@ export async function checkReturnPath(
       if (mx.kind === 'tempfail') return facts(tempfail(`${domain} MX: ${mx.reason}`));
       const found =
         mx.kind === 'found'
-          ? mx.records.map((r) => `${domain} MX ${r.priority} ${norm(r.exchange)}`)
+          ? mx.records.map((r) => `${domain} MX ${r.priority} ${norm(r.exchange) || '.'}`)
           : [];
+      const nullMx = mx.kind === 'found' && isNullMx(mx.records);
+      const receives = found.length > 0 && !nullMx;
       return facts({
-        status: found.length > 0 ? 'OK' : 'WARNING',
+        status: receives ? 'OK' : 'WARNING',
         found,
         expected: null,
         detail:
           (bounceDomain === null
             ? `the envelope sender is the From address, so the return path is ${domain} (SPF above covers it)`
             : `the envelope sender is bounces+<token>@${domain} (BOUNCE_DOMAIN, the From domain itself), so SPF above covers it`) +
-          (found.length > 0 ? '' : `; ${domain} has no MX record, so bounces have nowhere to go`),
-        hint: found.length > 0 ? null : `publish an MX record for ${domain} so bounces come back`,
+          (receives
+            ? ''
+            : nullMx
+              ? `; ${domain} publishes a null MX (RFC 7505): it accepts no mail, so bounces are refused`
+              : `; ${domain} has no MX record, so bounces have nowhere to go`),
+        hint: receives
+          ? null
+          : `publish an MX record for ${domain}${nullMx ? ' instead of the null MX' : ''} so bounces come back`,
       });
     }
     return facts({

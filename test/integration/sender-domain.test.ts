@@ -85,6 +85,10 @@ const ZONES: Zones = {
   'mail._domainkey.generic-ok.test': [dkimTxt(KEY_2048)],
   ...dmarc('generic-ok.test'),
   'generic-other.test': [txt('v=spf1 ip4:198.51.100.1 -all'), mx('mail.generic-ok.test')],
+  // A null MX (RFC 7505): the domain accepts no mail, bounces included.
+  'generic-null-mx.test': [txt('v=spf1 a:mail.generic-ok.test -all'), { ...mx('.'), priority: 0 }],
+  'mail._domainkey.generic-null-mx.test': [dkimTxt(KEY_2048)],
+  ...dmarc('generic-null-mx.test'),
   'mail._domainkey.generic-other.test': [dkimTxt(KEY_2048)],
   ...dmarc('generic-other.test'),
   // One record missing at a time.
@@ -343,6 +347,11 @@ describe('a correct setup per provider preset is ready', () => {
       MX: 'SKIPPED',
     });
     assert.match(ok.item('SPF').detail, /203\.0\.113\.7/);
+    // A null MX: the return path refuses bounces.
+    const nullMx = await check({ domain: 'generic-null-mx.test', dkimSelectors: ['mail'] });
+    assert.equal(nullMx.item('RETURN_PATH').status, 'WARNING');
+    assert.deepEqual(nullMx.item('RETURN_PATH').found, ['generic-null-mx.test MX 0 .']);
+    assert.match(nullMx.item('RETURN_PATH').detail, /null MX \(RFC 7505\)/);
     // A record that does not name the server: SPF fails for it, and the fix keeps what was there.
     const other = await check({ domain: 'generic-other.test', dkimSelectors: ['mail'] });
     assert.equal(other.item('SPF').status, 'INVALID');
@@ -660,6 +669,11 @@ describe('BOUNCE_DOMAIN: the envelope sender is in it, so it is the return path'
     assert.equal(noMx.item('RETURN_PATH').status, 'WARNING');
     assert.match(noMx.item('RETURN_PATH').detail, /bounce\.vb\.test has no MX record/);
     assert.equal(noMx.item('ALIGNMENT').status, 'OK');
+
+    bounceDns.setZones(zones([txt('v=spf1 a:mail.vb.test -all'), { ...mx('.'), priority: 0 }]));
+    const nullMx = await check({ domain: 'vb.test' }, bounced);
+    assert.equal(nullMx.item('RETURN_PATH').status, 'WARNING');
+    assert.match(nullMx.item('RETURN_PATH').detail, /bounce\.vb\.test publishes a null MX/);
   });
 });
 
