@@ -29,13 +29,14 @@ export async function checkSenderDomain(
   request: SenderDomainRequest,
 ): Promise<SenderDomainReport> {
   const { domain, provider } = request;
-  const [spf, dkim, dmarc, returnPathFacts] = await Promise.all([
+  const [spf, dkimFacts, dmarc, returnPathFacts] = await Promise.all([
     checkSpf(resolver, domain, provider, request.serverHost),
     checkDkim(resolver, domain, provider, request.dkimSelectors, request.ownDkim),
     checkDmarc(resolver, domain, provider),
     checkReturnPath(resolver, domain, provider, request.serverHost, request.bounceDomain),
   ]);
   const returnPath = returnPathFacts.item;
+  const dkim = dkimFacts.item;
   const bounceDomain = returnPathFacts.bounceDomain;
 
   // DMARC passes when DKIM (d= under the From domain) or SPF (on the envelope domain) aligns.
@@ -45,8 +46,9 @@ export async function checkSenderDomain(
     own !== null && provider.id === 'GENERIC' && request.dkimSelectors.length === 0
       ? own.domain
       : domain;
+  // A broken selector fails only the mail signed with it: one that verifies is enough.
   const dkimAligned =
-    (dkim.status === 'OK' || dkim.status === 'WARNING') &&
+    dkimFacts.verifies &&
     !(dmarc.strictDkim && provider.signsFromSubdomain) &&
     !(dmarc.strictDkim && signingDomain !== domain);
   // With BOUNCE_DOMAIN, SPF is checked on it: it aligns (relaxed) when it shares the From
@@ -62,7 +64,9 @@ export async function checkSenderDomain(
         ? spf.passes && spf.item.status !== 'WARNING'
         : returnPath.status === 'OK' && !dmarc.strictSpf;
   const ways = [
-    dkimAligned ? 'DKIM (d=' + signingDomain + ')' : null,
+    dkimAligned
+      ? `DKIM (d=${signingDomain}${dkimFacts.failing.length > 0 ? `; not for mail signed through ${dkimFacts.failing.join(', ')}, which fails` : ''})`
+      : null,
     spfAligned ? (bounceDomain !== null ? `SPF (return path ${bounceDomain})` : 'SPF') : null,
   ].filter((w): w is string => w !== null);
   const tempfail = [spf.item, dkim, returnPath].some((c) => c.status === 'TEMPFAIL');

@@ -150,6 +150,10 @@ const ZONES: Zones = {
   // Keys.
   ...sendgrid('key-1024.test', { 's1._domainkey.key-1024.test': [dkimTxt(KEY_1024)] }),
   ...sendgrid('key-512.test', { 's1._domainkey.key-512.test': [dkimTxt(KEY_512)] }),
+  // s1 right, s2 pointing elsewhere: mail SendGrid signs with s1 still aligns.
+  ...sendgrid('one-bad-selector.test', {
+    's2._domainkey.one-bad-selector.test': [cname('s2.dkim.example.net')],
+  }),
   ...sendgrid('dkim-elsewhere.test', {
     's1._domainkey.dkim-elsewhere.test': [cname('s1.dkim.example.net')],
   }),
@@ -538,14 +542,29 @@ describe('DKIM keys', () => {
       const { report, item } = await sg(domain);
       assert.equal(item('DKIM').status, 'INVALID', item('DKIM').detail);
       assert.match(item('DKIM').detail, reason);
-      assert.equal(item('ALIGNMENT').status, 'INVALID');
       assert.equal(report.ready, false);
+      // s2 is right: mail signed with it still aligns, mail signed with s1 does not.
+      assert.match(
+        item('ALIGNMENT').detail,
+        new RegExp(`not for mail signed through s1\\._domainkey\\.${domain.replace('.', '\\.')}`),
+      );
     });
   }
 
   test('h= listing sha256 among others is fine', async () => {
     const { item } = await sg('key-sha1-sha256.test');
     assert.equal(item('DKIM').status, 'OK', item('DKIM').detail);
+  });
+
+  test('one broken selector of two: the DKIM item says so, but mail signed with the other aligns', async () => {
+    const { item } = await sg('one-bad-selector.test');
+    assert.equal(item('DKIM').status, 'INVALID');
+    assert.match(item('DKIM').detail, /s2\.dkim\.example\.net/);
+    assert.equal(item('ALIGNMENT').status, 'OK', item('ALIGNMENT').detail);
+    assert.match(
+      item('ALIGNMENT').detail,
+      /not for mail signed through s2\._domainkey\.one-bad-selector\.test/,
+    );
   });
 
   test("a SendGrid selector pointing elsewhere than SendGrid's name is invalid", async () => {
@@ -682,7 +701,12 @@ describe("mailscope's own DKIM signature", () => {
   const signing = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const privateKey = signing.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const p = signing.publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+  const ed = generateKeyPairSync('ed25519');
+  const edDer = ed.publicKey.export({ type: 'spki', format: 'der' });
   const zones: Zones = {
+    'ed._domainkey.own-dkim.test': [
+      txt(`v=DKIM1; k=ed25519; p=${edDer.subarray(edDer.length - 32).toString('base64')}`),
+    ],
     'mail.own-dkim.test': [{ type: 'A', value: '203.0.113.10' }],
     'own-dkim.test': [txt('v=spf1 ip4:198.51.100.7 -all'), mx('mail.own-dkim.test')],
     'news.own-dkim.test': [txt('v=spf1 ip4:198.51.100.7 -all'), mx('mail.own-dkim.test')],
@@ -692,14 +716,17 @@ describe("mailscope's own DKIM signature", () => {
     ...dmarc('unaligned.test', 'v=DMARC1; p=reject'),
   };
   let signer: TestService;
-  const configure = async (fromAddress: string) => {
+  const configure = async (
+    fromAddress: string,
+    dkim = { domain: 'own-dkim.test', selector: 'sel', privateKey },
+  ) => {
     const configured = await signer.gql(
       `mutation ($input: ConfigureSmtpInput!) { configureSmtp(input: $input) { version } }`,
       {
         input: {
           connectionUri: 'smtp://mail.own-dkim.test:587',
           fromAddress,
-          dkim: { domain: 'own-dkim.test', selector: 'sel', privateKey },
+          dkim,
         },
       },
     );
@@ -718,6 +745,20 @@ describe("mailscope's own DKIM signature", () => {
     assert.match(item('DKIM').detail, /^sel\._domainkey\.own-dkim\.test: a 2048-bit RSA key/);
     assert.equal(item('ALIGNMENT').status, 'OK', item('ALIGNMENT').detail);
     assert.match(item('ALIGNMENT').detail, /DKIM \(d=own-dkim\.test\)/);
+  });
+
+  test('signing with an Ed25519 key only is a warning: not every receiver verifies it', async () => {
+    await configure('app@own-dkim.test', {
+      domain: 'own-dkim.test',
+      selector: 'ed',
+      privateKey: ed.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    });
+    const { item } = await check({}, signer);
+    assert.equal(item('DKIM').status, 'WARNING', item('DKIM').detail);
+    assert.match(item('DKIM').detail, /Ed25519 .*treat the mail as unsigned/);
+    assert.match(item('DKIM').hint!, /RSA/);
+    // Receivers that do verify it see DKIM align.
+    assert.equal(item('ALIGNMENT').status, 'OK');
   });
 
   test('d= unrelated to the From domain: said plainly, not "configure DKIM"', async () => {
