@@ -186,6 +186,11 @@ const ZONES: Zones = {
     dmarc('dmarc-none.test', 'v=DMARC1; p=none; rua=mailto:d@dmarc-none.test'),
   ),
   ...sendgrid('aspf-strict.test', dmarc('aspf-strict.test', 'v=DMARC1; p=reject; aspf=s')),
+  ...sendgrid(
+    'dmarc-rua-only.test',
+    dmarc('dmarc-rua-only.test', 'v=DMARC1; rua=mailto:d@dmarc-rua-only.test'),
+  ),
+  ...sendgrid('dmarc-no-p.test', dmarc('dmarc-no-p.test', 'v=DMARC1; adkim=r')),
   'mailgun-strict.test': [txt('v=spf1 include:mailgun.org ~all'), mx('mxa.mailgun.org')],
   'pic._domainkey.mailgun-strict.test': [dkimTxt(KEY_2048)],
   ...dmarc('mailgun-strict.test', 'v=DMARC1; p=reject; adkim=s'),
@@ -421,6 +426,7 @@ describe('each record missing', () => {
     const { report, item } = await sg('no-dmarc.test');
     assert.equal(item('DMARC').status, 'MISSING');
     assert.equal(item('DMARC').expected, '_dmarc.no-dmarc.test TXT "v=DMARC1; p=none"');
+    assert.equal(item('DMARC').detail, '_dmarc.no-dmarc.test has no DMARC record');
     assert.equal(report.ready, false);
   });
 
@@ -580,6 +586,23 @@ describe('DMARC', () => {
     assert.equal(item('DMARC').status, 'WARNING');
     assert.match(item('DMARC').detail, /p=none/);
     assert.equal(report.ready, true);
+  });
+
+  test('no p= but a usable rua=: receivers act as if p=none (RFC 7489 6.6.3), a warning', async () => {
+    const { report, item } = await sg('dmarc-rua-only.test');
+    assert.equal(item('DMARC').status, 'WARNING', item('DMARC').detail);
+    assert.match(item('DMARC').detail, /no p= tag; .*as if it said p=none/);
+    assert.equal(
+      item('DMARC').expected,
+      '_dmarc.dmarc-rua-only.test TXT "v=DMARC1; p=none; rua=mailto:d@dmarc-rua-only.test"',
+    );
+    assert.equal(report.ready, true);
+  });
+
+  test('no p= and no rua=: receivers ignore the record', async () => {
+    const { item } = await sg('dmarc-no-p.test');
+    assert.equal(item('DMARC').status, 'INVALID');
+    assert.match(item('DMARC').detail, /no p= tag; receivers ignore the record/);
   });
 
   test('strict SPF alignment while the return path is a subdomain is warned', async () => {
