@@ -85,7 +85,7 @@ export async function startApp(
   } = {},
 ): Promise<RunningApp> {
   const secrets = createSecretBox(config.security.secretsKeys);
-  useDnsServers(config.dnsServers);
+  useDnsServers(config.dnsServers, config.dnsTimeoutMs);
   const dns = createDnsResolver({ servers: config.dnsServers, timeoutMs: config.dnsTimeoutMs });
   const descriptor = storageDescriptorFor(config.storage);
   // Loads its modules while this thread migrates; started further down. A start-up that fails
@@ -222,6 +222,7 @@ export async function startApp(
       },
       logLevel: config.logLevel,
       dnsServers: config.dnsServers,
+      dnsTimeoutMs: config.dnsTimeoutMs,
       sesConfigurationSet: config.webhooks.sesConfigurationSet,
       bounce:
         config.bounce.domain !== null && bounceKey !== null
@@ -293,7 +294,11 @@ export async function startApp(
         timeoutMs: config.smtpTimeoutMs,
         destination: destinationPolicy(config.security),
       }),
-      senderDomain: createSenderDomainChecker({ settings, resolver: dns }),
+      senderDomain: createSenderDomainChecker({
+        settings,
+        resolver: dns,
+        bounceDomain: config.bounce.domain,
+      }),
       apiTokens,
       sendRateLimiter,
       eventMessages,

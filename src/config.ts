@@ -174,7 +174,10 @@ function configFrom(env: z.output<typeof envSchema>) {
      * goes to; null for the system's. @default null
      */
     dnsServers: env.DNS_SERVERS,
-    /** DNS_TIMEOUT_MS: how long one DNS query may take before it counts as TEMPFAIL. @default 5_000 */
+    /**
+     * DNS_TIMEOUT_MS: how long one DNS query may take (one try) before it counts as TEMPFAIL, or,
+     * for a host name looked up through DNS_SERVERS, as a temporary DNS failure. @default 5_000
+     */
     dnsTimeoutMs: env.DNS_TIMEOUT_MS,
     /**
      * Our own bounce intake. `domain` (BOUNCE_DOMAIN): every message goes out with the envelope

@@ -20,6 +20,8 @@ export interface DeliveryThreadOptions {
   worker: WorkerOptions;
   /** DNS_SERVERS: the thread's look-ups go to these resolvers; null for the system's. */
   dnsServers: readonly string[] | null;
+  /** DNS_TIMEOUT_MS: how long one of the thread's queries to DNS_SERVERS may take. */
+  dnsTimeoutMs: number;
   /**
    * BOUNCE_DOMAIN and the VERP key (base64): every message's envelope sender names it.
    * @default null (the From address is the envelope sender)

@@ -34,7 +34,7 @@ const options = await new Promise<DeliveryThreadOptions>((resolve) => {
 });
 const post = (message: FromDeliveryThread) => port.postMessage(message);
 
-useDnsServers(options.dnsServers);
+useDnsServers(options.dnsServers, options.dnsTimeoutMs);
 const log = createLogger({ level: options.logLevel ?? 'info', name: 'delivery' });
 // The delivery role: on SQLite a second connection that is never fsynced (nothing it commits is
 // a promise to a client: power loss can take back its last commits, never an acknowledged

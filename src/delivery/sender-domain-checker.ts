@@ -7,6 +7,7 @@ import type { DnsResolver } from '../dns/resolver.ts';
 import { checkSenderDomain } from '../sender-domain/check-sender-domain.ts';
 import type { OwnDkim } from '../sender-domain/dkim-check.ts';
 import type { DkimInfo } from '../smtp/dkim.ts';
+import { organisationalDomain } from '../sender-domain/organisational-domain.ts';
 import { providerDns } from '../sender-domain/providers.ts';
 import type { SenderDomainReport } from '../sender-domain/types.ts';
 import { presetInUse, SMTP_PROVIDERS } from '../smtp/providers.ts';
@@ -25,6 +26,8 @@ export type SenderDomainCheckResult =
 export interface SenderDomainCheckerDeps {
   settings: Pick<SmtpSettings, 'current'>;
   resolver: DnsResolver;
+  /** BOUNCE_DOMAIN: every message's envelope sender is in it, so it is the return path. */
+  bounceDomain: string | null;
 }
 
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
@@ -44,9 +47,15 @@ export function domainProblem(domain: string): string | null {
   return null;
 }
 
-function ownDkimFor(dkim: DkimInfo | null, domain: string): OwnDkim | null {
-  if (dkim === null || dkim.domain !== domain) return null;
-  return { selector: dkim.selector, dnsRecordValue: dkim.dnsRecordValue };
+/**
+ * Our signing key, for the configured From domain (whatever d= is: one that does not align is
+ * reported as such) and for any domain d= aligns with (relaxed: one organisational domain).
+ */
+function ownDkimFor(dkim: DkimInfo | null, domain: string, fromDomain: string): OwnDkim | null {
+  if (dkim === null) return null;
+  const aligned = organisationalDomain(dkim.domain) === organisationalDomain(domain);
+  if (!aligned && domain !== fromDomain) return null;
+  return { domain: dkim.domain, selector: dkim.selector, dnsRecordValue: dkim.dnsRecordValue };
 }
 
 export function createSenderDomainChecker(deps: SenderDomainCheckerDeps) {
@@ -100,7 +109,12 @@ export function createSenderDomainChecker(deps: SenderDomainCheckerDeps) {
         // stored GENERIC server gets its SPF checked for validity only.
         serverHost: provider.id === 'GENERIC' && current && !current.embedded ? host : null,
         // When mailscope signs for this domain, the published key must be ours.
-        ownDkim: ownDkimFor(current?.dkim ?? null, domain),
+        ownDkim: ownDkimFor(
+          current?.dkim ?? null,
+          domain,
+          current?.fromAddress.split('@').pop()?.toLowerCase() ?? '',
+        ),
+        bounceDomain: deps.bounceDomain,
       });
       return { ok: true, report };
     },

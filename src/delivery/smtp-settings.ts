@@ -110,6 +110,17 @@ function senderProblems(
   return problems;
 }
 
+/** The stored key's record; a key that no longer reads is named, not just OpenSSL's words. */
+function storedDkimInfo(key: StoredDkimKey, version: number): DkimInfo {
+  try {
+    return dkimInfo(key);
+  } catch (error) {
+    throw new Error(
+      `stored SMTP configuration v${version}: its DKIM private key for ${key.selector}._domainkey.${key.domain} cannot be read (${error instanceof Error ? error.message : String(error)}); restore the database from a backup, or remove the key from that configuration`,
+    );
+  }
+}
+
 export function createSmtpSettings(deps: SmtpSettingsDeps) {
   const now = deps.now ?? Date.now;
   const allowedDomains = deps.senderDomainAllowlist ?? null;
@@ -138,7 +149,7 @@ export function createSmtpSettings(deps: SmtpSettingsDeps) {
       source: 'STORED',
       createdAtMs: stored.createdAtMs,
       dkimKey: stored.dkim,
-      dkim: stored.dkim ? dkimInfo(stored.dkim) : null,
+      dkim: stored.dkim ? storedDkimInfo(stored.dkim, stored.version) : null,
       provider: stored.provider,
     };
   }

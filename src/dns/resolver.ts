@@ -25,7 +25,8 @@ export interface DnsResolver {
   addresses(name: string): Promise<DnsAnswer<string>>;
   /**
    * The resolver mailauth expects: `(name, type)` resolving like `dns.promises.resolve`, with
-   * its error codes (ENOTFOUND and ENODATA for "none", ETIMEOUT for a time-out).
+   * its error codes (ENOTFOUND and ENODATA for "none", ETIMEOUT for a time-out); any other
+   * failure also carries mailauth's `spfResult` temperror.
    */
   raw(name: string, type: string): Promise<any[]>;
 }
@@ -36,13 +37,21 @@ const NONE_CODES = new Set(['ENOTFOUND', 'ENODATA']);
 export interface DnsResolverOptions {
   /** DNS_SERVERS, as "host:port" (or "[v6]:port"); null for the system's. */
   servers: readonly string[] | null;
-  /** DNS_TIMEOUT_MS: one try's time-out. @default 5_000 */
+  /** DNS_TIMEOUT_MS: how long one query may take (one try, no retry). @default 5_000 */
   timeoutMs?: number;
 }
 
 export function createDnsResolver(options: DnsResolverOptions): DnsResolver {
-  const resolver = new dns.Resolver({ timeout: options.timeoutMs ?? 5_000, tries: 1 });
-  if (options.servers !== null) resolver.setServers([...options.servers]);
+  // A c-ares channel of its own for every query. Since c-ares 1.32 (Node 20's is 1.34) a channel
+  // adapts its time-out to the answers it has seen: after a few fast ones a query gave up after
+  // about a second whatever DNS_TIMEOUT_MS said, and Node 20's Resolver has no option to stop
+  // it. A fresh channel has seen nothing, so `timeout` holds; one costs some microseconds, and
+  // its socket is closed once its query is answered.
+  const fresh = () => {
+    const resolver = new dns.Resolver({ timeout: options.timeoutMs ?? 5_000, tries: 1 });
+    if (options.servers !== null) resolver.setServers([...options.servers]);
+    return resolver;
+  };
 
   async function answer<T>(work: () => Promise<T[]>): Promise<DnsAnswer<T>> {
     try {
@@ -55,17 +64,33 @@ export function createDnsResolver(options: DnsResolverOptions): DnsResolver {
     }
   }
 
-  const raw = (name: string, type: string): Promise<any[]> => resolver.resolve(name, type as 'TXT');
+  // mailauth's SPF turns only ETIMEOUT and EREFUSED into temperror, and an include: swallows any
+  // other error as "no match": a SERVFAIL there would quietly change the result. Every failure
+  // that is not "no such record" carries the temperror it is (RFC 7208 2.6.6).
+  const raw = async (name: string, type: string): Promise<any[]> => {
+    try {
+      return await fresh().resolve(name, type as 'TXT');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
+      if (!NONE_CODES.has(code) && error !== null && typeof error === 'object') {
+        (error as { spfResult?: unknown }).spfResult = {
+          error: 'temperror',
+          text: `${describe(code)} (${name} ${type})`,
+        };
+      }
+      throw error;
+    }
+  };
 
   return {
     servers: options.servers,
-    txt: (name) => answer(async () => (await resolver.resolveTxt(name)).map((row) => row.join(''))),
-    cname: (name) => answer(() => resolver.resolveCname(name)),
-    mx: (name) => answer(() => resolver.resolveMx(name)),
+    txt: (name) => answer(async () => (await fresh().resolveTxt(name)).map((row) => row.join(''))),
+    cname: (name) => answer(() => fresh().resolveCname(name)),
+    mx: (name) => answer(() => fresh().resolveMx(name)),
     async addresses(name) {
       const [v4, v6] = await Promise.all([
-        answer(() => resolver.resolve4(name)),
-        answer(() => resolver.resolve6(name)),
+        answer(() => fresh().resolve4(name)),
+        answer(() => fresh().resolve6(name)),
       ]);
       const found = [v4, v6].flatMap((a) => (a.kind === 'found' ? a.records : []));
       if (found.length > 0) return { kind: 'found', records: found };

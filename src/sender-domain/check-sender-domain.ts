@@ -4,8 +4,10 @@
  */
 import type { DnsResolver } from '../dns/resolver.ts';
 import { checkDkim, type OwnDkim } from './dkim-check.ts';
-import { checkDmarc, organisationalDomain } from './dmarc-check.ts';
+import { checkDmarc } from './dmarc-check.ts';
+import { organisationalDomain } from './organisational-domain.ts';
 import type { ProviderDns } from './providers.ts';
+import { checkReturnPath } from './return-path-check.ts';
 import { checkSpf } from './spf-check.ts';
 import { isBlocking, type SenderCheckItem, type SenderDomainReport } from './types.ts';
 
@@ -18,98 +20,8 @@ export interface SenderDomainRequest {
   serverHost: string | null;
   /** Our signing key, when mailscope signs for this domain. */
   ownDkim: OwnDkim | null;
-}
-
-const norm = (name: string) => name.toLowerCase().replace(/\.$/, '');
-
-async function checkReturnPath(
-  resolver: DnsResolver,
-  request: SenderDomainRequest,
-): Promise<SenderCheckItem> {
-  const { domain, provider } = request;
-  const want = provider.returnPath(domain);
-  if (want === null) {
-    if (provider.envelope === 'from') {
-      const mx = await resolver.mx(domain);
-      if (mx.kind === 'tempfail') {
-        return {
-          name: 'RETURN_PATH',
-          status: 'TEMPFAIL',
-          found: [],
-          expected: null,
-          detail: `${domain} MX: ${mx.reason}`,
-          hint: 'try again',
-        };
-      }
-      const found =
-        mx.kind === 'found'
-          ? mx.records.map((r) => `${domain} MX ${r.priority} ${norm(r.exchange)}`)
-          : [];
-      return {
-        name: 'RETURN_PATH',
-        status: found.length > 0 ? 'OK' : 'WARNING',
-        found,
-        expected: null,
-        detail:
-          `the envelope sender is the From address, so the return path is ${domain} (SPF above covers it)` +
-          (found.length > 0 ? '' : `; ${domain} has no MX record, so bounces have nowhere to go`),
-        hint: found.length > 0 ? null : `publish an MX record for ${domain} so bounces come back`,
-      };
-    }
-    return {
-      name: 'RETURN_PATH',
-      status: 'SKIPPED',
-      found: [],
-      expected: null,
-      detail: provider.returnPathUnknown ?? 'not known',
-      hint: null,
-    };
-  }
-  const answer =
-    want.kind === 'MX' ? await resolver.mx(want.name) : await resolver.cname(want.name);
-  if (answer.kind === 'tempfail') {
-    return {
-      name: 'RETURN_PATH',
-      status: 'TEMPFAIL',
-      found: [],
-      expected: null,
-      detail: `${want.name} ${want.kind}: ${answer.reason}`,
-      hint: 'try again',
-    };
-  }
-  const found =
-    answer.kind === 'none'
-      ? []
-      : answer.records.map((r) =>
-          typeof r === 'string'
-            ? `${want.name} CNAME ${norm(r)}`
-            : `${want.name} MX ${r.priority} ${norm(r.exchange)}`,
-        );
-  const targets =
-    answer.kind === 'none'
-      ? []
-      : answer.records.map((r) => norm(typeof r === 'string' ? r : r.exchange));
-  const right = targets.length > 0 && targets.every((t) => want.targets.includes(t));
-  if (right)
-    return {
-      name: 'RETURN_PATH',
-      status: 'OK',
-      found,
-      expected: null,
-      detail: `${want.name} points to ${provider.name}`,
-      hint: null,
-    };
-  return {
-    name: 'RETURN_PATH',
-    status: found.length === 0 ? (want.optional ? 'WARNING' : 'MISSING') : 'INVALID',
-    found,
-    expected: want.expected,
-    detail:
-      found.length === 0
-        ? `${want.name} has no ${want.kind} record for ${provider.name}`
-        : `${want.name} points elsewhere than ${want.targets.join(', ')}`,
-    hint: want.why,
-  };
+  /** BOUNCE_DOMAIN: the envelope sender's domain when our own server sends (GENERIC). */
+  bounceDomain: string | null;
 }
 
 export async function checkSenderDomain(
@@ -117,24 +29,46 @@ export async function checkSenderDomain(
   request: SenderDomainRequest,
 ): Promise<SenderDomainReport> {
   const { domain, provider } = request;
-  const [spf, dkim, dmarc, returnPath] = await Promise.all([
+  const [spf, dkimFacts, dmarc, returnPathFacts] = await Promise.all([
     checkSpf(resolver, domain, provider, request.serverHost),
     checkDkim(resolver, domain, provider, request.dkimSelectors, request.ownDkim),
     checkDmarc(resolver, domain, provider),
-    checkReturnPath(resolver, request),
+    checkReturnPath(resolver, domain, provider, request.serverHost, request.bounceDomain),
   ]);
+  const returnPath = returnPathFacts.item;
+  const dkim = dkimFacts.item;
+  const bounceDomain = returnPathFacts.bounceDomain;
 
   // DMARC passes when DKIM (d= under the From domain) or SPF (on the envelope domain) aligns.
+  // Our own signature's d= may be the organisational domain: relaxed alignment only.
+  const own = request.ownDkim;
+  const signingDomain =
+    own !== null && provider.id === 'GENERIC' && request.dkimSelectors.length === 0
+      ? own.domain
+      : domain;
+  // A broken selector fails only the mail signed with it: one that verifies is enough.
   const dkimAligned =
-    (dkim.status === 'OK' || dkim.status === 'WARNING') &&
-    !(dmarc.strictDkim && provider.signsFromSubdomain);
+    dkimFacts.verifies &&
+    !(dmarc.strictDkim && provider.signsFromSubdomain) &&
+    !(dmarc.strictDkim && signingDomain !== domain);
+  // With BOUNCE_DOMAIN, SPF is checked on it: it aligns (relaxed) when it shares the From
+  // domain's organisational domain, never under aspf=s.
+  const bounceAligned =
+    bounceDomain !== null &&
+    !dmarc.strictSpf &&
+    organisationalDomain(bounceDomain) === organisationalDomain(domain);
   const spfAligned =
-    provider.envelope === 'from'
-      ? spf.passes && spf.item.status !== 'WARNING'
-      : returnPath.status === 'OK' && !dmarc.strictSpf;
-  const ways = [dkimAligned ? 'DKIM (d=' + domain + ')' : null, spfAligned ? 'SPF' : null].filter(
-    (w): w is string => w !== null,
-  );
+    bounceDomain !== null
+      ? returnPathFacts.bounceSpfPasses && bounceAligned
+      : provider.envelope === 'from'
+        ? spf.passes && spf.item.status !== 'WARNING'
+        : returnPath.status === 'OK' && !dmarc.strictSpf;
+  const ways = [
+    dkimAligned
+      ? `DKIM (d=${signingDomain}${dkimFacts.failing.length > 0 ? `; not for mail signed through ${dkimFacts.failing.join(', ')}, which fails` : ''})`
+      : null,
+    spfAligned ? (bounceDomain !== null ? `SPF (return path ${bounceDomain})` : 'SPF') : null,
+  ].filter((w): w is string => w !== null);
   const tempfail = [spf.item, dkim, returnPath].some((c) => c.status === 'TEMPFAIL');
   const alignment: SenderCheckItem =
     ways.length > 0
@@ -153,7 +87,10 @@ export async function checkSenderDomain(
           expected: null,
           detail: tempfail
             ? 'not known: a record it depends on did not answer'
-            : `neither DKIM nor the return path aligns with From ${domain}: DMARC fails, and Gmail, Yahoo and Outlook reject or junk the mail`,
+            : `neither DKIM nor the return path aligns with From ${domain}: DMARC fails, and Gmail, Yahoo and Outlook reject or junk the mail` +
+              (bounceDomain !== null && !bounceAligned
+                ? ` (SPF is checked on the return path ${bounceDomain}, BOUNCE_DOMAIN, which ${dmarc.strictSpf ? 'is not the From domain, as aspf=s requires' : `is not under ${organisationalDomain(domain)}`})`
+                : ''),
           hint: tempfail
             ? 'try again'
             : 'fix the DKIM item above (or the return path), then check again',
@@ -165,7 +102,7 @@ export async function checkSenderDomain(
     found: [],
     expected: null,
     detail:
-      'not checked: the MX bounce intake needs is that of BOUNCE_DOMAIN (the return path), pointing at the bounce listener, not one of the From domain',
+      "not checked separately: the MX bounces need is the return path's (BOUNCE_DOMAIN's when it is set), looked up under RETURN_PATH",
     hint: null,
   };
   const checks = [spf.item, dkim, dmarc.item, returnPath, alignment, mx];

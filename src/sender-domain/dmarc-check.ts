@@ -1,7 +1,7 @@
 /** DMARC at _dmarc.<domain>, or at the organisational domain's (RFC 7489 6.6.3). */
-import { getDomain } from 'tldts';
 import type { DnsResolver } from '../dns/resolver.ts';
 import { parseTags } from './dkim-check.ts';
+import { organisationalDomain } from './organisational-domain.ts';
 import type { ProviderDns } from './providers.ts';
 import { txtRecord, type SenderCheckItem } from './types.ts';
 
@@ -11,9 +11,17 @@ export interface DmarcFacts {
   strictSpf: boolean;
 }
 
-/** The registrable domain (example.co.uk for mail.example.co.uk); the name itself when unknown. */
-export function organisationalDomain(domain: string): string {
-  return getDomain(domain, { allowPrivateDomains: true }) ?? domain;
+const POLICIES = ['none', 'quarantine', 'reject'];
+
+/** rua= holds at least one mailto: (or https:) address to send aggregate reports to. */
+function hasReportAddress(rua: string | undefined): boolean {
+  return (rua ?? '')
+    .split(',')
+    .some(
+      (uri) =>
+        /^mailto:[^@\s!]+@[^@\s!]+\.[^@\s!]+(![\d]+[kmgt]?)?$/i.test(uri) ||
+        /^https?:\/\/\S+$/i.test(uri),
+    );
 }
 
 export async function checkDmarc(
@@ -53,7 +61,10 @@ export async function checkDmarc(
       status: 'MISSING',
       found: [],
       expected,
-      detail: `neither _dmarc.${names.join(' nor _dmarc.')} has a DMARC record`,
+      detail:
+        names.length === 1
+          ? `_dmarc.${domain} has no DMARC record`
+          : `neither _dmarc.${names.join(' nor _dmarc.')} has a DMARC record`,
       hint: 'Gmail and Yahoo require a DMARC record (p=none at least) from bulk senders; start with p=none and add rua=mailto:<address> to receive reports',
     });
   }
@@ -70,22 +81,48 @@ export async function checkDmarc(
   const tags = parseTags(records[0]!);
   const policy = (tags.get('p') ?? '').toLowerCase();
   const where = at === domain ? `_dmarc.${domain}` : `_dmarc.${at} (the organisational domain)`;
-  if (!['none', 'quarantine', 'reject'].includes(policy)) {
+  const spTag = tags.get('sp')?.toLowerCase();
+  const badP = !POLICIES.includes(policy);
+  if (badP || (spTag !== undefined && !POLICIES.includes(spTag))) {
+    const what = badP
+      ? tags.has('p')
+        ? 'p= must be none, quarantine or reject'
+        : 'the record has no p= tag'
+      : 'sp= (the policy for subdomains) must be none, quarantine or reject';
+    // RFC 7489 6.6.3: with a usable rua= receivers act as if the record said p=none.
+    if (hasReportAddress(tags.get('rua'))) {
+      const kept = records[0]!
+        .split(';')
+        .map((t) => t.trim())
+        .filter((t) => t !== '' && !/^(v|p|sp)\s*=/i.test(t));
+      return fail({
+        status: 'WARNING',
+        found,
+        expected: txtRecord(`_dmarc.${at}`, ['v=DMARC1', 'p=none', ...kept].join('; ')),
+        detail: `${where}: ${what}; as it has rua=, receivers act as if it said p=none (RFC 7489 6.6.3): reports are sent, failing mail is still delivered`,
+        hint: `${badP ? 'add p=none' : 'fix the sp= tag'}; once reports show your mail aligns, move to p=quarantine, then p=reject`,
+      });
+    }
     return fail({
       status: 'INVALID',
       found,
       expected,
-      detail: `${where}: p= must be none, quarantine or reject`,
-      hint: 'fix the p= tag',
+      detail: `${where}: ${what}; receivers ignore the record`,
+      hint: badP ? 'fix the p= tag' : 'fix the sp= tag',
     });
   }
+  // A subdomain's policy is sp= when the record is the organisational domain's (RFC 7489 6.3).
+  const sp = at !== domain ? spTag : undefined;
+  const applied = sp ?? policy;
+  const tag = sp !== undefined ? 'sp' : 'p';
   const strictDkim = tags.get('adkim')?.toLowerCase() === 's';
-  // A subdomain's policy is sp= when the record is the organisational domain's.
   const strictSpf = tags.get('aspf')?.toLowerCase() === 's';
   const warnings: string[] = [];
-  if (policy === 'none')
+  if (applied === 'none')
     warnings.push(
-      'p=none only monitors: failing mail is still delivered, and nothing stops spoofing',
+      tag === 'sp'
+        ? `sp=none applies to ${domain}, a subdomain: it only monitors, failing mail is still delivered, and nothing stops spoofing`
+        : 'p=none only monitors: failing mail is still delivered, and nothing stops spoofing',
     );
   if (strictDkim && provider.signsFromSubdomain) {
     warnings.push(
@@ -103,12 +140,12 @@ export async function checkDmarc(
       status: warnings.length > 0 ? 'WARNING' : 'OK',
       found,
       expected: null,
-      detail: `${where}: p=${policy}${warnings.length > 0 ? `; ${warnings.join('; ')}` : ''}`,
+      detail: `${where}: ${tag}=${applied}${tag === 'sp' ? ` (the policy for subdomains; p=${policy})` : ''}${warnings.length > 0 ? `; ${warnings.join('; ')}` : ''}`,
       hint:
         warnings.length === 0
           ? null
-          : policy === 'none'
-            ? 'once reports show your mail aligns, move to p=quarantine, then p=reject'
+          : applied === 'none'
+            ? `once reports show your mail aligns, move to ${tag}=quarantine, then ${tag}=reject`
             : 'use relaxed alignment (remove adkim=s / aspf=s)',
     },
     strictDkim,

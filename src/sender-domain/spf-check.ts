@@ -6,6 +6,7 @@ import type { DnsResolver } from '../dns/resolver.ts';
 import type { ProviderDns } from './providers.ts';
 import { txtRecord, type SenderCheckItem } from './types.ts';
 import { namedExport } from '../cjs-export.ts';
+import { recordFrom, withoutBrokenTerms, withoutPassAll } from './spf-repair.ts';
 
 /**
  * A documentation address (RFC 5737) no real record authorises: a record that passes it passes
@@ -160,32 +161,44 @@ export async function checkSpf(
       tempfail: true,
     };
   }
+  // The mechanism to add to a repaired record, when it is a real one.
+  const needed = mechanism.includes('<') ? null : mechanism;
   if (probe.result === 'permerror') {
     const tooMany = /too many dns/i.test(probe.comment);
+    // Only the broken terms go: the record's other senders keep working.
+    const repair = tooMany ? null : await withoutBrokenTerms(resolver, record);
+    const dropped = repair !== null && repair.dropped.length > 0 ? repair.dropped : null;
     return {
       item: item(
         'INVALID',
         found,
         tooMany
           ? `the record needs more than 10 DNS look-ups (RFC 7208 4.6.4): receivers stop and treat SPF as a permanent error`
-          : `SPF evaluation fails: ${probe.comment.replace(/^mailscope: /, '')}`,
-        tooMany ? null : txtRecord(domain, withMechanism(null, mechanism)),
+          : `SPF evaluation fails: ${probe.comment.replace(/^mailscope: /, '')}` +
+              (dropped ? ` (${dropped.join(', ')})` : ''),
+        dropped ? txtRecord(domain, recordFrom(repair!.terms, needed)) : null,
         tooMany
           ? 'remove includes of services you no longer use, or replace includes with the ip4:/ip6: ranges they stand for'
-          : 'correct the record so that every name it includes exists and has one SPF record',
+          : dropped
+            ? `remove ${dropped.join(' ')} (expected keeps the rest), or make ${dropped.length === 1 ? 'it' : 'them'} valid again`
+            : 'correct the record so that every name it includes exists and has one SPF record',
       ),
       passes: false,
       tempfail: false,
     };
   }
   if (probe.result === 'pass' || /(^|\s)\+?all(\s|$)/i.test(record.replace(/^v=spf1/i, ''))) {
+    const repair = await withoutPassAll(resolver, record);
+    const dropped = repair.dropped.length > 0 ? repair.dropped : null;
     return {
       item: item(
         'INVALID',
         found,
-        'the record authorises every address on the internet (+all): anyone may send as this domain',
-        txtRecord(domain, record.replace(/(^|\s)\+?all(?=\s|$)/gi, '$1~all')),
-        'end the record with ~all or -all',
+        `the record authorises every address on the internet${dropped ? ` (${dropped.join(', ')})` : ''}: anyone may send as this domain`,
+        dropped ? txtRecord(domain, recordFrom(repair.terms, needed)) : null,
+        dropped
+          ? `remove ${dropped.join(' ')} and end the record with ~all or -all`
+          : 'name only the addresses and services that send your mail, and end the record with ~all or -all',
       ),
       passes: false,
       tempfail: false,

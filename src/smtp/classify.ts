@@ -101,13 +101,18 @@ function classify(f: Facts, ep: SmtpEndpoint): Classified {
         };
   }
   if (has('EDNS') || has('ENOTFOUND') || has('EAI_AGAIN')) {
-    const temporary = has('EAI_AGAIN');
+    // Only NXDOMAIN (ENOTFOUND) and NODATA are answers; SERVFAIL, a time-out, a refusal or an
+    // unreachable DNS server say nothing about the name.
+    const answer = has('ENOTFOUND') ? 'NXDOMAIN' : has('ENODATA') ? 'NODATA' : null;
     return {
       code: 'CONNECTION',
       message: `Cannot resolve the host name ${ep.host}: ${f.message}`,
-      hint: temporary
-        ? 'The DNS lookup failed temporarily. If it keeps failing, check the DNS settings of this machine.'
-        : `The host name ${ep.host} does not exist in DNS. Check its spelling in the connection URI.`,
+      hint:
+        answer === 'NXDOMAIN'
+          ? `The host name ${ep.host} does not exist in DNS. Check its spelling in the connection URI.`
+          : answer === 'NODATA'
+            ? `The host name ${ep.host} exists in DNS but has no address (A or AAAA) records. Check the host in the connection URI.`
+            : `The DNS lookup failed temporarily (${dnsFailure(f)}), which says nothing about whether the name exists. If it keeps failing, check the DNS servers in use (DNS_SERVERS, else this machine's).`,
     };
   }
   const failure = f.codes.find((c) => c in CONNECT_FAILURES);
@@ -241,4 +246,13 @@ function timeout(f: Facts, ep: SmtpEndpoint, where: string): Classified {
 
 function oneLine(text: string): string {
   return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+}
+
+function dnsFailure(f: Facts): string {
+  const has = (code: string) => f.codes.includes(code);
+  if (has('ESERVFAIL')) return 'the DNS server answered SERVFAIL';
+  if (has('ETIMEOUT') || has('EAI_AGAIN')) return 'no answer in time';
+  if (has('EREFUSED')) return 'the DNS server refused the query';
+  if (has('ECONNREFUSED')) return 'the DNS server could not be reached';
+  return 'no usable answer';
 }

@@ -152,7 +152,9 @@ export function forbiddenAddressKind(address: string): string | null {
 }
 
 export type DestinationCheck =
-  { ok: true; addresses: string[] } | { ok: false; code: 'ECONFIG' | 'EDNS'; message: string };
+  | { ok: true; addresses: string[] }
+  /** originalCode: the resolver's (ENOTFOUND, ESERVFAIL, ETIMEOUT…), for classify.ts. */
+  | { ok: false; code: 'ECONFIG' | 'EDNS'; message: string; originalCode?: string };
 
 /**
  * What can be told without DNS: a port outside SMTP_ALLOWED_PORTS, or a host that is itself a
@@ -191,8 +193,14 @@ export async function checkDestination(
   let addresses: string[];
   try {
     addresses = net.isIP(host) ? [host] : await lookupHost(host);
-  } catch {
-    return { ok: false, code: 'EDNS', message: `cannot resolve the host name ${host}` };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException | null)?.code;
+    return {
+      ok: false,
+      code: 'EDNS',
+      message: `cannot resolve the host name ${host}${code ? ` (${code})` : ''}`,
+      ...(code ? { originalCode: code } : {}),
+    };
   }
   if (policy.disallowPrivateIps) {
     for (const address of addresses) {
@@ -223,7 +231,8 @@ export function guardedSocketFactory(
     const port = Number(options.port ?? 587);
     void checkDestination(host, port, policy).then((check) => {
       if (!check.ok) {
-        callback(Object.assign(new Error(check.message), { code: check.code }));
+        const { code, originalCode } = check;
+        callback(Object.assign(new Error(check.message), { code, originalCode }));
         return;
       }
       const socket = net.connect({ host: check.addresses[0]!, port });

@@ -38,6 +38,14 @@ export function checkDkimPrivateKey(pem: string): { privateKey: string } | { pro
   try {
     key = createPrivateKey({ key: pem, format: 'pem' });
   } catch {
+    // A passphrase-protected key: PKCS#8's ENCRYPTED PRIVATE KEY, or OpenSSL's traditional
+    // Proc-Type header (Node fails both without naming the passphrase: "interrupted or cancelled").
+    if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|^Proc-Type:\s*4,\s*ENCRYPTED/m.test(pem)) {
+      return {
+        problem:
+          'is encrypted with a passphrase, which mailscope cannot use; give it unencrypted (e.g. openssl pkey -in key.pem -out plain.pem); it is stored encrypted with SECRETS_KEY',
+      };
+    }
     return {
       problem:
         'is not a PEM private key (-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----)',

@@ -9,11 +9,20 @@ export type ZoneRecord =
   | { type: 'AAAA'; value: string }
   | { type: 'MX'; value: string; priority?: number };
 
+/** Records answered only after `delayMs`: a slow name server (the name itself only). */
+export interface DelayedRecords {
+  delayMs: number;
+  records: ZoneRecord[];
+}
+
 /**
  * name → its records, or a failure for the name and every name under it: SERVFAIL answers
  * SERVFAIL, TIMEOUT never answers.
  */
-export type Zones = Record<string, ZoneRecord[] | 'SERVFAIL' | 'TIMEOUT'>;
+export type Zones = Record<string, ZoneRecord[] | DelayedRecords | 'SERVFAIL' | 'TIMEOUT'>;
+
+const recordsOf = (entry: Zones[string] | undefined): ZoneRecord[] | null =>
+  Array.isArray(entry) ? entry : typeof entry === 'object' ? entry.records : null;
 
 export interface TestDnsServer {
   /** "127.0.0.1:port", as DNS_SERVERS takes it. */
@@ -49,8 +58,8 @@ export async function startTestDnsServer(scope: Scope, initial: Zones): Promise<
     return null;
   };
   const answer = (name: string, type: string, response: any, depth = 0): boolean => {
-    const entry = zones[name];
-    if (!Array.isArray(entry)) return false;
+    const entry = recordsOf(zones[name]);
+    if (entry === null) return false;
     const cname = entry.find((r) => r.type === 'CNAME');
     if (cname && type !== 'CNAME' && depth < 8) {
       response.answers.push(resource(name, cname));
@@ -80,7 +89,10 @@ export async function startTestDnsServer(scope: Scope, initial: Zones): Promise<
       const under = Object.keys(zones).some((n) => n.endsWith(`.${name}`));
       if (!under) response.header.rcode = (Packet as any).RCODE.NXDOMAIN;
     }
-    send(response);
+    const entry = zones[name];
+    if (typeof entry === 'object' && !Array.isArray(entry)) {
+      setTimeout(() => send(response), entry.delayMs).unref();
+    } else send(response);
   };
   // UDP on a free port, then TCP on the same one, retried with a new server in the rare case the
   // TCP port is taken (by some client's connection): a closed UDP socket cannot listen again.

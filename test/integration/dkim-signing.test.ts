@@ -249,6 +249,35 @@ describe('DKIM signing', () => {
     assert.equal(smtp.connectionCount, 0);
   });
 
+  test('a stored key that no longer reads stops start-up with a message naming DKIM and the selector', async (t) => {
+    const s = await setup(t);
+    const configured = await configure(s, { domain: 'signed.test', selector: 'mail' });
+    assert.equal(configured.errors, undefined, JSON.stringify(configured.errors));
+    await s.service.close();
+    // Damaged in storage (no SECRETS_KEY: stored as plain PEM).
+    const junk = '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n';
+    const sql = 'update smtp_configs set dkim_private_key = $1';
+    if (s.service.databaseUrl !== null) {
+      const client = new pg.Client({ connectionString: s.service.databaseUrl });
+      await client.connect();
+      await client.query(sql, [junk]);
+      await client.end();
+    } else {
+      const db = new Database(s.service.databasePath);
+      db.prepare(sql.replace('$1', '?')).run(junk);
+      db.close();
+    }
+    await assert.rejects(
+      startService(
+        t,
+        s.service.databaseUrl !== null
+          ? { DATABASE_URL: s.service.databaseUrl, DNS_SERVERS: s.dns.address }
+          : { DATABASE_PATH: s.service.databasePath, DNS_SERVERS: s.dns.address },
+      ),
+      /DKIM private key for mail\._domainkey\.signed\.test cannot be read/,
+    );
+  });
+
   test('with SECRETS_KEY the private key is stored encrypted, like the SMTP password', async (t) => {
     const smtp = await startTestSmtpServer(t);
     const service = await startService(t, { SECRETS_KEY: Buffer.alloc(32, 9).toString('base64') });

@@ -85,6 +85,10 @@ const ZONES: Zones = {
   'mail._domainkey.generic-ok.test': [dkimTxt(KEY_2048)],
   ...dmarc('generic-ok.test'),
   'generic-other.test': [txt('v=spf1 ip4:198.51.100.1 -all'), mx('mail.generic-ok.test')],
+  // A null MX (RFC 7505): the domain accepts no mail, bounces included.
+  'generic-null-mx.test': [txt('v=spf1 a:mail.generic-ok.test -all'), { ...mx('.'), priority: 0 }],
+  'mail._domainkey.generic-null-mx.test': [dkimTxt(KEY_2048)],
+  ...dmarc('generic-null-mx.test'),
   'mail._domainkey.generic-other.test': [dkimTxt(KEY_2048)],
   ...dmarc('generic-other.test'),
   // One record missing at a time.
@@ -101,6 +105,32 @@ const ZONES: Zones = {
   ...sendgrid('macro-spf.test', { 'macro-spf.test': [txt('v=spf1 include:_spf.%{d} ~all')] }),
   '_spf.macro-spf.test': [txt('v=spf1 include:sendgrid.net ~all')],
   ...sendgrid('plus-all.test', { 'plus-all.test': [txt('v=spf1 include:sendgrid.net +all')] }),
+  // Broken or pass-everyone terms next to senders that work: the fix drops only the former.
+  'keep.spf-fix.test': [txt('v=spf1 ip4:198.51.100.0/24 -all')],
+  ...sendgrid('gone-include.test', {
+    'gone-include.test': [
+      txt('v=spf1 include:keep.spf-fix.test include:gone.spf-fix.test include:sendgrid.net -all'),
+    ],
+  }),
+  ...sendgrid('spf-syntax.test', {
+    'spf-syntax.test': [
+      txt('v=spf1 include:keep.spf-fix.test ipv4:192.0.2.9 include:sendgrid.net ~all'),
+    ],
+  }),
+  ...sendgrid('spf-void.test', {
+    'spf-void.test': [
+      txt(
+        'v=spf1 a:nx1.spf-fix.test a:nx2.spf-fix.test a:nx3.spf-fix.test include:keep.spf-fix.test include:sendgrid.net ~all',
+      ),
+    ],
+  }),
+  ...sendgrid('spf-wide.test', {
+    'spf-wide.test': [txt('v=spf1 ip4:0.0.0.0/0 include:sendgrid.net -all')],
+  }),
+  ...sendgrid('spf-redirect-all.test', {
+    'spf-redirect-all.test': [txt('v=spf1 redirect=_spf.spf-redirect-all.test')],
+    '_spf.spf-redirect-all.test': [txt('v=spf1 +all')],
+  }),
   ...sendgrid('other-provider.test', {
     'other-provider.test': [txt('v=spf1 include:mailgun.org ~all')],
   }),
@@ -120,25 +150,64 @@ const ZONES: Zones = {
   // Keys.
   ...sendgrid('key-1024.test', { 's1._domainkey.key-1024.test': [dkimTxt(KEY_1024)] }),
   ...sendgrid('key-512.test', { 's1._domainkey.key-512.test': [dkimTxt(KEY_512)] }),
+  // s1 right, s2 pointing elsewhere: mail SendGrid signs with s1 still aligns.
+  ...sendgrid('one-bad-selector.test', {
+    's2._domainkey.one-bad-selector.test': [cname('s2.dkim.example.net')],
+  }),
   ...sendgrid('dkim-elsewhere.test', {
     's1._domainkey.dkim-elsewhere.test': [cname('s1.dkim.example.net')],
   }),
   ...sendgrid('key-4096.test', { 's1._domainkey.key-4096.test': [dkimTxt(KEY_4096)] }),
+  // Records that name a 2048-bit RSA key but that receivers ignore, or that forbid SHA-256.
+  ...sendgrid('key-dsa.test', {
+    's1._domainkey.key-dsa.test': [txt(`v=DKIM1; k=dsa; p=${KEY_2048}`)],
+  }),
+  ...sendgrid('key-v2.test', {
+    's1._domainkey.key-v2.test': [txt(`v=DKIM2; k=rsa; p=${KEY_2048}`)],
+  }),
+  ...sendgrid('key-sha1.test', {
+    's1._domainkey.key-sha1.test': [txt(`v=DKIM1; k=rsa; h=sha1; p=${KEY_2048}`)],
+  }),
+  ...sendgrid('key-sha1-sha256.test', {
+    's1._domainkey.key-sha1-sha256.test': [txt(`v=DKIM1; k=rsa; h=sha1:sha256; p=${KEY_2048}`)],
+  }),
+  ...sendgrid('key-ec-as-rsa.test', {
+    's1._domainkey.key-ec-as-rsa.test': [
+      dkimTxt(
+        generateKeyPairSync('ec', { namedCurve: 'P-256' })
+          .publicKey.export({ type: 'spki', format: 'der' })
+          .toString('base64'),
+      ),
+    ],
+  }),
   // DMARC.
   ...sendgrid(
     'dmarc-none.test',
     dmarc('dmarc-none.test', 'v=DMARC1; p=none; rua=mailto:d@dmarc-none.test'),
   ),
   ...sendgrid('aspf-strict.test', dmarc('aspf-strict.test', 'v=DMARC1; p=reject; aspf=s')),
+  ...sendgrid(
+    'dmarc-rua-only.test',
+    dmarc('dmarc-rua-only.test', 'v=DMARC1; rua=mailto:d@dmarc-rua-only.test'),
+  ),
+  ...sendgrid('dmarc-no-p.test', dmarc('dmarc-no-p.test', 'v=DMARC1; adkim=r')),
   'mailgun-strict.test': [txt('v=spf1 include:mailgun.org ~all'), mx('mxa.mailgun.org')],
   'pic._domainkey.mailgun-strict.test': [dkimTxt(KEY_2048)],
   ...dmarc('mailgun-strict.test', 'v=DMARC1; p=reject; adkim=s'),
   // The organisational domain's record covers its subdomains.
   ...sendgrid('news.org-dmarc.test', {}, ['_dmarc.news.org-dmarc.test']),
   ...dmarc('org-dmarc.test', 'v=DMARC1; p=reject'),
+  // ...with sp= for subdomains.
+  ...sendgrid('news.sp-none.test', {}, ['_dmarc.news.sp-none.test']),
+  ...dmarc('sp-none.test', 'v=DMARC1; p=reject; sp=none'),
+  ...sendgrid('sp-none.test', dmarc('sp-none.test', 'v=DMARC1; p=reject; sp=none')),
   // Name servers that fail.
   'slow.test': 'TIMEOUT',
   'broken.test': 'SERVFAIL',
+  // An include whose name server fails: not "no match", the whole evaluation is a temperror.
+  ...sendgrid('include-servfail.test', {
+    'include-servfail.test': [txt('v=spf1 include:spf.broken.test include:sendgrid.net ~all')],
+  }),
 };
 
 let dns: TestDnsServer;
@@ -163,8 +232,10 @@ interface Report {
   checks: Item[];
 }
 
-async function check(args: { domain?: string; provider?: string; dkimSelectors?: string[] } = {}) {
-  const result = await service.gql<{ checkSenderDomain: Report }>(
+type CheckArgs = { domain?: string; provider?: string; dkimSelectors?: string[] };
+
+async function check(args: CheckArgs = {}, on: TestService = service) {
+  const result = await on.gql<{ checkSenderDomain: Report }>(
     `query ($domain: String, $provider: String, $dkimSelectors: [String!]) {
        checkSenderDomain(domain: $domain, provider: $provider, dkimSelectors: $dkimSelectors) {
          domain ready checks { name status found expected detail hint } } }`,
@@ -285,6 +356,11 @@ describe('a correct setup per provider preset is ready', () => {
       MX: 'SKIPPED',
     });
     assert.match(ok.item('SPF').detail, /203\.0\.113\.7/);
+    // A null MX: the return path refuses bounces.
+    const nullMx = await check({ domain: 'generic-null-mx.test', dkimSelectors: ['mail'] });
+    assert.equal(nullMx.item('RETURN_PATH').status, 'WARNING');
+    assert.deepEqual(nullMx.item('RETURN_PATH').found, ['generic-null-mx.test MX 0 .']);
+    assert.match(nullMx.item('RETURN_PATH').detail, /null MX \(RFC 7505\)/);
     // A record that does not name the server: SPF fails for it, and the fix keeps what was there.
     const other = await check({ domain: 'generic-other.test', dkimSelectors: ['mail'] });
     assert.equal(other.item('SPF').status, 'INVALID');
@@ -350,6 +426,7 @@ describe('each record missing', () => {
     const { report, item } = await sg('no-dmarc.test');
     assert.equal(item('DMARC').status, 'MISSING');
     assert.equal(item('DMARC').expected, '_dmarc.no-dmarc.test TXT "v=DMARC1; p=none"');
+    assert.equal(item('DMARC').detail, '_dmarc.no-dmarc.test has no DMARC record');
     assert.equal(report.ready, false);
   });
 
@@ -393,6 +470,43 @@ describe('SPF is evaluated, not matched as text', () => {
     assert.equal(item('SPF').expected, 'plus-all.test TXT "v=spf1 include:sendgrid.net ~all"');
   });
 
+  for (const [domain, expected, why] of [
+    [
+      'gone-include.test',
+      'v=spf1 include:keep.spf-fix.test include:sendgrid.net -all',
+      /include:gone\.spf-fix\.test/,
+    ],
+    [
+      'spf-syntax.test',
+      'v=spf1 include:keep.spf-fix.test include:sendgrid.net ~all',
+      /ipv4:192\.0\.2\.9/,
+    ],
+    [
+      'spf-void.test',
+      'v=spf1 include:keep.spf-fix.test include:sendgrid.net ~all',
+      /a:nx1\.spf-fix\.test, a:nx2/,
+    ],
+  ] as const) {
+    test(`a permanent error: the record offered drops only what is broken (${domain})`, async () => {
+      const { item } = await sg(domain);
+      assert.equal(item('SPF').status, 'INVALID');
+      assert.equal(item('SPF').expected, `${domain} TXT "${expected}"`);
+      assert.match(item('SPF').detail, why);
+    });
+  }
+
+  for (const [domain, expected, why] of [
+    ['spf-wide.test', 'v=spf1 include:sendgrid.net -all', /ip4:0\.0\.0\.0\/0/],
+    ['spf-redirect-all.test', 'v=spf1 include:sendgrid.net ~all', /redirect=_spf/],
+  ] as const) {
+    test(`a record that passes everyone is given a real fix (${domain})`, async () => {
+      const { item } = await sg(domain);
+      assert.equal(item('SPF').status, 'INVALID');
+      assert.match(item('SPF').detail, why);
+      assert.equal(item('SPF').expected, `${domain} TXT "${expected}"`);
+    });
+  }
+
   test('a record for another provider does not authorise this one', async () => {
     const { item } = await sg('other-provider.test');
     assert.equal(item('SPF').status, 'INVALID');
@@ -424,6 +538,41 @@ describe('DKIM keys', () => {
     assert.equal(report.ready, false);
   });
 
+  for (const [domain, reason] of [
+    ['key-dsa.test', /k=dsa is not a DKIM key type/],
+    ['key-v2.test', /v=DKIM2: .*must be DKIM1/],
+    ['key-sha1.test', /h=sha1 does not allow sha256/],
+    ['key-ec-as-rsa.test', /p= is not a valid rsa public key/],
+  ] as const) {
+    test(`a record receivers cannot use with SHA-256 signatures is invalid: ${domain}`, async () => {
+      const { report, item } = await sg(domain);
+      assert.equal(item('DKIM').status, 'INVALID', item('DKIM').detail);
+      assert.match(item('DKIM').detail, reason);
+      assert.equal(report.ready, false);
+      // s2 is right: mail signed with it still aligns, mail signed with s1 does not.
+      assert.match(
+        item('ALIGNMENT').detail,
+        new RegExp(`not for mail signed through s1\\._domainkey\\.${domain.replace('.', '\\.')}`),
+      );
+    });
+  }
+
+  test('h= listing sha256 among others is fine', async () => {
+    const { item } = await sg('key-sha1-sha256.test');
+    assert.equal(item('DKIM').status, 'OK', item('DKIM').detail);
+  });
+
+  test('one broken selector of two: the DKIM item says so, but mail signed with the other aligns', async () => {
+    const { item } = await sg('one-bad-selector.test');
+    assert.equal(item('DKIM').status, 'INVALID');
+    assert.match(item('DKIM').detail, /s2\.dkim\.example\.net/);
+    assert.equal(item('ALIGNMENT').status, 'OK', item('ALIGNMENT').detail);
+    assert.match(
+      item('ALIGNMENT').detail,
+      /not for mail signed through s2\._domainkey\.one-bad-selector\.test/,
+    );
+  });
+
   test("a SendGrid selector pointing elsewhere than SendGrid's name is invalid", async () => {
     const { item } = await sg('dkim-elsewhere.test');
     assert.equal(item('DKIM').status, 'INVALID');
@@ -437,6 +586,23 @@ describe('DMARC', () => {
     assert.equal(item('DMARC').status, 'WARNING');
     assert.match(item('DMARC').detail, /p=none/);
     assert.equal(report.ready, true);
+  });
+
+  test('no p= but a usable rua=: receivers act as if p=none (RFC 7489 6.6.3), a warning', async () => {
+    const { report, item } = await sg('dmarc-rua-only.test');
+    assert.equal(item('DMARC').status, 'WARNING', item('DMARC').detail);
+    assert.match(item('DMARC').detail, /no p= tag; .*as if it said p=none/);
+    assert.equal(
+      item('DMARC').expected,
+      '_dmarc.dmarc-rua-only.test TXT "v=DMARC1; p=none; rua=mailto:d@dmarc-rua-only.test"',
+    );
+    assert.equal(report.ready, true);
+  });
+
+  test('no p= and no rua=: receivers ignore the record', async () => {
+    const { item } = await sg('dmarc-no-p.test');
+    assert.equal(item('DMARC').status, 'INVALID');
+    assert.match(item('DMARC').detail, /no p= tag; receivers ignore the record/);
   });
 
   test('strict SPF alignment while the return path is a subdomain is warned', async () => {
@@ -463,6 +629,173 @@ describe('DMARC', () => {
   });
 });
 
+describe('DMARC sp=', () => {
+  test("a subdomain gets the organisational domain's sp=, not its p=", async () => {
+    const { report, item } = await sg('news.sp-none.test');
+    assert.equal(item('DMARC').status, 'WARNING');
+    assert.match(
+      item('DMARC').detail,
+      /^_dmarc\.sp-none\.test \(the organisational domain\): sp=none/,
+    );
+    assert.equal(report.ready, true);
+  });
+
+  test('the organisational domain itself gets p=', async () => {
+    const { item } = await sg('sp-none.test');
+    assert.equal(item('DMARC').status, 'OK');
+    assert.match(item('DMARC').detail, /p=reject/);
+  });
+});
+
+describe('BOUNCE_DOMAIN: the envelope sender is in it, so it is the return path', () => {
+  // Our own server, mail.vb.test; every message goes out as bounces+<token>@bounce.vb.test.
+  const server = [{ type: 'A' as const, value: '203.0.113.9' }];
+  const authorised = [txt('v=spf1 a:mail.vb.test -all'), mx('bounces.vb.test')];
+  const zones = (bounce: Zones[string] = authorised): Zones => ({
+    'mail.vb.test': server,
+    'bounce.vb.test': bounce,
+    'vb.test': authorised,
+    ...dmarc('vb.test'),
+    'other-vb.test': authorised,
+    ...dmarc('other-vb.test'),
+  });
+  let bounceDns: TestDnsServer;
+  let bounced: TestService;
+  before(async () => {
+    bounceDns = await startTestDnsServer(fileScope, zones());
+    bounced = await startService(fileScope, {
+      DNS_SERVERS: bounceDns.address,
+      DNS_TIMEOUT_MS: '400',
+      BOUNCE_DOMAIN: 'bounce.vb.test',
+    });
+    const configured = await bounced.gql(
+      `mutation { configureSmtp(input: { connectionUri: "smtp://mail.vb.test:587", fromAddress: "app@other-vb.test" }) { version } }`,
+    );
+    assert.equal(configured.errors, undefined, JSON.stringify(configured.errors));
+  });
+
+  test('a From domain under another organisational domain: SPF cannot align', async () => {
+    const { item, report } = await check({}, bounced);
+    assert.equal(report.domain, 'other-vb.test');
+    // The From domain's own SPF passes for the server, but receivers check bounce.vb.test's.
+    assert.equal(item('SPF').status, 'OK');
+    assert.equal(item('RETURN_PATH').status, 'OK');
+    assert.match(item('RETURN_PATH').detail, /return path is bounce\.vb\.test/);
+    assert.ok(item('RETURN_PATH').found.includes('bounce.vb.test MX 10 bounces.vb.test'));
+    assert.equal(item('ALIGNMENT').status, 'INVALID');
+    assert.match(
+      item('ALIGNMENT').detail,
+      /bounce\.vb\.test, BOUNCE_DOMAIN, which is not under other-vb\.test/,
+    );
+    assert.equal(report.ready, false);
+  });
+
+  test('a From domain sharing its organisational domain aligns through SPF (relaxed)', async () => {
+    const { item } = await check({ domain: 'vb.test' }, bounced);
+    assert.equal(item('ALIGNMENT').status, 'OK');
+    assert.match(item('ALIGNMENT').detail, /SPF \(return path bounce\.vb\.test\)/);
+  });
+
+  test("the bounce domain's SPF must authorise the server; without MX bounces are lost", async () => {
+    bounceDns.setZones(zones([txt('v=spf1 ip4:198.51.100.1 -all')]));
+    const wrong = await check({ domain: 'vb.test' }, bounced);
+    assert.equal(wrong.item('RETURN_PATH').status, 'INVALID');
+    assert.equal(
+      wrong.item('RETURN_PATH').expected,
+      'bounce.vb.test TXT "v=spf1 ip4:198.51.100.1 a:mail.vb.test -all"',
+    );
+    assert.equal(wrong.item('ALIGNMENT').status, 'INVALID');
+
+    bounceDns.setZones(zones([txt('v=spf1 a:mail.vb.test -all')]));
+    const noMx = await check({ domain: 'vb.test' }, bounced);
+    assert.equal(noMx.item('RETURN_PATH').status, 'WARNING');
+    assert.match(noMx.item('RETURN_PATH').detail, /bounce\.vb\.test has no MX record/);
+    assert.equal(noMx.item('ALIGNMENT').status, 'OK');
+
+    bounceDns.setZones(zones([txt('v=spf1 a:mail.vb.test -all'), { ...mx('.'), priority: 0 }]));
+    const nullMx = await check({ domain: 'vb.test' }, bounced);
+    assert.equal(nullMx.item('RETURN_PATH').status, 'WARNING');
+    assert.match(nullMx.item('RETURN_PATH').detail, /bounce\.vb\.test publishes a null MX/);
+  });
+});
+
+describe("mailscope's own DKIM signature", () => {
+  // Signing with d=own-dkim.test; SPF does not name the server, so only DKIM can align.
+  const signing = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const privateKey = signing.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const p = signing.publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+  const ed = generateKeyPairSync('ed25519');
+  const edDer = ed.publicKey.export({ type: 'spki', format: 'der' });
+  const zones: Zones = {
+    'ed._domainkey.own-dkim.test': [
+      txt(`v=DKIM1; k=ed25519; p=${edDer.subarray(edDer.length - 32).toString('base64')}`),
+    ],
+    'mail.own-dkim.test': [{ type: 'A', value: '203.0.113.10' }],
+    'own-dkim.test': [txt('v=spf1 ip4:198.51.100.7 -all'), mx('mail.own-dkim.test')],
+    'news.own-dkim.test': [txt('v=spf1 ip4:198.51.100.7 -all'), mx('mail.own-dkim.test')],
+    'sel._domainkey.own-dkim.test': [dkimTxt(p)],
+    ...dmarc('own-dkim.test', 'v=DMARC1; p=reject'),
+    'unaligned.test': [txt('v=spf1 ip4:198.51.100.7 -all'), mx('mail.own-dkim.test')],
+    ...dmarc('unaligned.test', 'v=DMARC1; p=reject'),
+  };
+  let signer: TestService;
+  const configure = async (
+    fromAddress: string,
+    dkim = { domain: 'own-dkim.test', selector: 'sel', privateKey },
+  ) => {
+    const configured = await signer.gql(
+      `mutation ($input: ConfigureSmtpInput!) { configureSmtp(input: $input) { version } }`,
+      {
+        input: {
+          connectionUri: 'smtp://mail.own-dkim.test:587',
+          fromAddress,
+          dkim,
+        },
+      },
+    );
+    assert.equal(configured.errors, undefined, JSON.stringify(configured.errors));
+  };
+  before(async () => {
+    const ownDns = await startTestDnsServer(fileScope, zones);
+    signer = await startService(fileScope, { DNS_SERVERS: ownDns.address, DNS_TIMEOUT_MS: '400' });
+  });
+
+  test('d= the organisational domain of a subdomain sender: the key is found there, and DKIM aligns (relaxed)', async () => {
+    await configure('app@news.own-dkim.test');
+    const { report, item } = await check({}, signer);
+    assert.equal(report.domain, 'news.own-dkim.test');
+    assert.equal(item('DKIM').status, 'OK', item('DKIM').detail);
+    assert.match(item('DKIM').detail, /^sel\._domainkey\.own-dkim\.test: a 2048-bit RSA key/);
+    assert.equal(item('ALIGNMENT').status, 'OK', item('ALIGNMENT').detail);
+    assert.match(item('ALIGNMENT').detail, /DKIM \(d=own-dkim\.test\)/);
+  });
+
+  test('signing with an Ed25519 key only is a warning: not every receiver verifies it', async () => {
+    await configure('app@own-dkim.test', {
+      domain: 'own-dkim.test',
+      selector: 'ed',
+      privateKey: ed.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    });
+    const { item } = await check({}, signer);
+    assert.equal(item('DKIM').status, 'WARNING', item('DKIM').detail);
+    assert.match(item('DKIM').detail, /Ed25519 .*treat the mail as unsigned/);
+    assert.match(item('DKIM').hint!, /RSA/);
+    // Receivers that do verify it see DKIM align.
+    assert.equal(item('ALIGNMENT').status, 'OK');
+  });
+
+  test('d= unrelated to the From domain: said plainly, not "configure DKIM"', async () => {
+    await configure('app@unaligned.test');
+    const { item } = await check({}, signer);
+    assert.equal(item('DKIM').status, 'INVALID');
+    assert.match(
+      item('DKIM').detail,
+      /signs with d=own-dkim\.test .*does not align with From unaligned\.test/,
+    );
+    assert.equal(item('ALIGNMENT').status, 'INVALID');
+  });
+});
+
 describe('DNS failures are TEMPFAIL, never MISSING', () => {
   for (const domain of ['slow.test', 'broken.test']) {
     test(domain, async () => {
@@ -475,6 +808,15 @@ describe('DNS failures are TEMPFAIL, never MISSING', () => {
       assert.equal(report.ready, false);
     });
   }
+});
+
+describe('a SERVFAIL inside the SPF record is TEMPFAIL too', () => {
+  test('an include: whose name server answers SERVFAIL', async () => {
+    const { report, item } = await sg('include-servfail.test');
+    assert.equal(item('SPF').status, 'TEMPFAIL', item('SPF').detail);
+    assert.match(item('SPF').detail, /SERVFAIL \(spf\.broken\.test TXT\)/);
+    assert.equal(report.ready, false);
+  });
 });
 
 describe('input', () => {

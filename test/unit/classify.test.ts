@@ -626,6 +626,35 @@ const rows: Row[] = [
     expect: { code: 'CONNECTION', permanent: false },
     hint: [/temporarily/],
   },
+  // The destination guard's look-up through DNS_SERVERS: only NXDOMAIN/NODATA are answers.
+  ...(
+    [
+      ['ESERVFAIL', /SERVFAIL/],
+      ['ETIMEOUT', /no answer in time/],
+      ['ECONNREFUSED', /could not be reached/],
+    ] as const
+  ).map(([originalCode, why]): Row => ({
+    name: `DNS_SERVERS failing for the host (${originalCode})`,
+    err: nodemailerError(`cannot resolve the host name smtp.example.test (${originalCode})`, {
+      code: 'EDNS',
+      originalCode,
+    }),
+    endpoint: { ...starttls, host: 'smtp.example.test' },
+    expect: { code: 'CONNECTION', permanent: false },
+    hint: [/temporarily/, why],
+    notHint: [/does not exist/, /spelling/],
+  })),
+  {
+    name: 'DNS_SERVERS: the host exists but has no address',
+    err: nodemailerError('cannot resolve the host name smtp.example.test (ENODATA)', {
+      code: 'EDNS',
+      originalCode: 'ENODATA',
+    }),
+    endpoint: { ...starttls, host: 'smtp.example.test' },
+    expect: { code: 'CONNECTION', permanent: false },
+    hint: [/no address/],
+    notHint: [/does not exist/],
+  },
   {
     name: 'server closes before the greeting (pool gave up re-queueing)',
     err: nodemailerError('Reached maximum number of retries after connection was closed', {

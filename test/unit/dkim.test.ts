@@ -23,6 +23,18 @@ test('generated keys are 2048-bit RSA; given keys are checked', async () => {
   assert.ok('privateKey' in checkDkimPrivateKey(pem(1024)));
   assert.match((checkDkimPrivateKey(pem(512)) as { problem: string }).problem, /512-bit/);
   assert.match((checkDkimPrivateKey('nonsense') as { problem: string }).problem, /not a PEM/);
+  const encrypted = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    .privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pw' })
+    .toString();
+  const traditional = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    .privateKey.export({ type: 'pkcs1', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pw' })
+    .toString();
+  for (const pem of [encrypted, traditional]) {
+    assert.match(
+      (checkDkimPrivateKey(pem) as { problem: string }).problem,
+      /is encrypted with a passphrase/,
+    );
+  }
   const ed = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' });
   const edInfo = dkimInfo({ domain: 'example.com', selector: 'ed', privateKey: ed.toString() });
   assert.match(edInfo.dnsRecordValue, /^v=DKIM1; k=ed25519; p=[A-Za-z0-9+/]{43}=$/);
