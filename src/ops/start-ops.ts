@@ -10,6 +10,7 @@ import type { SmtpSettings } from '../delivery/smtp-settings.ts';
 import type { Logger } from '../logger.ts';
 import type { SubmissionRefusalReason } from '../smtp/submission-server.ts';
 import { redactUriPassword } from '../smtp/uri.ts';
+import { isAmazonSes, sesReturnPathNotice } from '../sender-domain/amazon-ses.ts';
 
 export interface OpsDeps {
   config: Config;
@@ -71,6 +72,13 @@ export function startOps(deps: OpsDeps): Ops {
       { smtp: { source: smtp.source, uri: redactUriPassword(smtp.connectionUri) } },
       'SMTP configuration in use',
     );
+    const bounceDomain = config.bounce.domain;
+    if (
+      bounceDomain !== null &&
+      isAmazonSes({ provider: smtp.provider, host: smtp.endpoint.host })
+    ) {
+      deps.log.warn({ bounceDomain }, sesReturnPathNotice(bounceDomain));
+    }
   }
   const metrics = createMetrics({
     messages: storage.messages,

@@ -6,6 +6,7 @@
  */
 import type { DnsResolver } from '../dns/resolver.ts';
 import type { ProviderDns } from './providers.ts';
+import { sesReturnPathNotice } from './amazon-ses.ts';
 import { checkSpf } from './spf-check.ts';
 import type { SenderCheckItem } from './types.ts';
 
@@ -118,6 +119,28 @@ async function checkBounceDomain(
 }
 
 export async function checkReturnPath(
+  resolver: DnsResolver,
+  domain: string,
+  provider: ProviderDns,
+  serverHost: string | null,
+  bounceDomain: string | null,
+): Promise<ReturnPathFacts> {
+  const facts = await checkProviderReturnPath(resolver, domain, provider, serverHost, bounceDomain);
+  if (bounceDomain === null || !provider.id.startsWith('AMAZON_SES_')) return facts;
+  // SES keeps mailscope's envelope (VERP) only from a verified identity, else refuses the send.
+  const { item } = facts;
+  return {
+    ...facts,
+    item: {
+      ...item,
+      status: item.status === 'OK' || item.status === 'SKIPPED' ? 'WARNING' : item.status,
+      detail: `${sesReturnPathNotice(bounceDomain)}; ${item.detail}`,
+      hint: `verify ${bounceDomain} as an identity in Amazon SES`,
+    },
+  };
+}
+
+async function checkProviderReturnPath(
   resolver: DnsResolver,
   domain: string,
   provider: ProviderDns,

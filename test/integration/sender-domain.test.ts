@@ -717,6 +717,23 @@ describe('BOUNCE_DOMAIN: the envelope sender is in it, so it is the return path'
     assert.equal(nullMx.item('RETURN_PATH').status, 'WARNING');
     assert.match(nullMx.item('RETURN_PATH').detail, /bounce\.vb\.test publishes a null MX/);
   });
+
+  test('asked for Amazon SES: SES refuses the VERP envelope unless the bounce domain is verified there', async () => {
+    bounceDns.setZones(zones());
+    const ses = await check(
+      { domain: 'vb.test', provider: 'AMAZON_SES_EU_WEST_1', dkimSelectors: ['tok1'] },
+      bounced,
+    );
+    assert.equal(ses.item('RETURN_PATH').status, 'WARNING');
+    assert.match(
+      ses.item('RETURN_PATH').detail,
+      /bounces\+<token>@bounce\.vb\.test; Amazon SES refuses every send from an envelope sender that is not a verified identity/,
+    );
+    assert.equal(
+      ses.item('RETURN_PATH').hint,
+      'verify bounce.vb.test as an identity in Amazon SES',
+    );
+  });
 });
 
 describe("mailscope's own DKIM signature", () => {
