@@ -29,7 +29,6 @@ export function storageDescriptorFor(config: StorageConfig): StorageDescriptor {
       dialect: 'postgres',
       url: config.databaseUrl,
       connectTimeoutMs: config.connectTimeoutMs,
-      queryTimeoutMs: config.queryTimeoutMs,
     };
   }
   return {
