@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, linkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { runCli, startCli } from '../helpers/cli.ts';
@@ -69,6 +69,63 @@ test('backup creates a missing directory; an existing file is replaced only with
   const forced = await runCli(t, ['backup', destination, '--force', '--database', database], {});
   assert.equal(forced.code, 0, forced.stderr);
   assert.match(forced.stdout, /^backed up .* \(integrity_check ok\)$/m);
+});
+
+test('backup refuses to write over the database it copies, under any name, even with --force', async (t) => {
+  const database = join(dir.path, 'in-use.db');
+  assert.equal((await runCli(t, ['migrate'], { DATABASE_PATH: database })).code, 0);
+  // The service's connection: WAL mode, so -wal and -shm exist while it runs.
+  const service = new Database(database);
+  t.after(() => service.close());
+  service.pragma('journal_mode = WAL');
+  service.exec('create table if not exists acknowledged (id integer primary key)');
+  service.prepare('insert into acknowledged default values').run();
+  assert.ok(existsSync(`${database}-wal`));
+  const { ino } = statSync(database);
+  const symlink = join(dir.path, 'in-use-link.db');
+  symlinkSync(database, symlink);
+  const hardLink = join(dir.path, 'in-use-hard-link.db');
+  linkSync(database, hardLink);
+  const spellings = [
+    database,
+    join(dir.path, '.', 'in-use.db'),
+    join(dir.path, '..', basename(dir.path), 'in-use.db'),
+    symlink,
+    hardLink,
+    `${database}-wal`,
+    `${database}-shm`,
+  ];
+  const cases = [
+    ...spellings.map((destination) => ({ destination, source: database })),
+    // The service configured with the symlink: its -wal is beside the file the link names.
+    { destination: database, source: symlink },
+    { destination: `${database}-wal`, source: symlink },
+  ];
+  for (const { destination, source } of cases) {
+    const result = await runCli(t, ['backup', destination, '--force', '--database', source]);
+    assert.equal(result.code, 2, `${destination}: ${result.stdout}${result.stderr}`);
+    assert.match(result.stderr, /a backup must go to another file/);
+  }
+  // The file the service writes is still the database's file, and what it wrote is there.
+  assert.equal(statSync(database).ino, ino);
+  service.prepare('insert into acknowledged default values').run();
+  const reader = new Database(database, { readonly: true });
+  assert.equal((reader.prepare('select count(*) as n from acknowledged').get() as any).n, 2);
+  reader.close();
+});
+
+test('a backup that fails leaves no file behind', async (t) => {
+  const notADatabase = join(dir.path, 'notes.txt');
+  writeFileSync(
+    notADatabase,
+    'this is not a SQLite database, only text long enough to look\n'.repeat(20),
+  );
+  const destination = join(dir.path, 'from-notes.db');
+  const result = await runCli(t, ['backup', destination, '--database', notADatabase], {});
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /not a database/);
+  assert.ok(!existsSync(destination), 'no backup file');
+  assert.ok(!existsSync(`${destination}.partial`), 'no partial file left behind');
 });
 
 test('send, tail and stats speak the GraphQL API with the token', async (t) => {
