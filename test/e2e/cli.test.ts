@@ -8,6 +8,8 @@ import { startBurst } from '../helpers/faults.ts';
 import { fileScope } from '../helpers/scope.ts';
 import { startTestSmtpServer } from '../helpers/smtp-server.ts';
 import { graphqlRequest, startServiceProcess, tempDir } from '../helpers/service.ts';
+import { closeWith } from '../helpers/scope.ts';
+import { createTestDatabase } from '../helpers/storage.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -372,4 +374,36 @@ test('create-token makes a token that works with its scope, shown once', async (
   });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--scope must be admin, read or send/);
+});
+
+test('create-token --database writes the audit line a creation gets, never the token', async (t) => {
+  const database = await createTestDatabase();
+  closeWith(t, () => database.remove());
+  assert.equal((await runCli(t, ['migrate'], database.env)).code, 0);
+  const target = database.env['DATABASE_URL'] ?? database.env['DATABASE_PATH']!;
+  const created = await runCli(t, [
+    'create-token',
+    '--name',
+    'delivery',
+    '--scope',
+    'admin',
+    '--json',
+    '--database',
+    target,
+  ]);
+  assert.equal(created.code, 0, created.stderr);
+  const { token, apiToken } = JSON.parse(created.stdout);
+  const lines = created.stderr
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line));
+  const audit = lines.filter((line) => line.audit === 'api_token.created');
+  assert.equal(audit.length, 1, created.stderr);
+  assert.equal(audit[0].tokenId, Number(apiToken.id));
+  assert.equal(audit[0].tokenName, 'delivery');
+  assert.equal(audit[0].scope, 'admin');
+  assert.deepEqual(audit[0].by, { via: 'cli' });
+  // Which program wrote it, not the token's name (here one that spoofs the delivery thread).
+  assert.equal(audit[0].name, 'cli');
+  assert.ok(!created.stderr.includes(token), 'the token itself is never in the log');
 });
