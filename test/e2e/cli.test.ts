@@ -31,6 +31,12 @@ test('--help lists every command', async (t) => {
   const missing = await runCli(t, ['send']);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /--to is required/);
+  // A bad value is a usage mistake too, found before any service is asked.
+  const badStatus = await runCli(t, ['tail', '--status', 'NOPE'], {
+    MAILSCOPE_URL: 'http://127.0.0.1:1',
+  });
+  assert.equal(badStatus.code, 2, badStatus.stderr);
+  assert.match(badStatus.stderr, /--status must be one of QUEUED, PROCESSING, SENT.*not "NOPE"/);
 });
 
 test('migrate creates and migrates the database, then exits', async (t) => {
