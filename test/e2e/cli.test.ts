@@ -57,6 +57,16 @@ test('migrate creates and migrates the database, then exits', async (t) => {
   assert.equal((await runCli(t, ['migrate'], { DATABASE_PATH: path })).code, 0);
 });
 
+test('migrate where no directory can be created (/proc) fails at once, saying so', async (t) => {
+  // Node's recursive mkdir spun there forever at full CPU.
+  const result = await runCli(t, ['migrate'], { DATABASE_PATH: '/proc/nope/mailscope.db' });
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(
+    result.stderr,
+    /DATABASE_PATH "\/proc\/nope\/mailscope.db": cannot create \/proc\/nope there/,
+  );
+});
+
 test('backup creates a missing directory; an existing file is replaced only with --force', async (t) => {
   const database = join(dir.path, 'to-back-up.db');
   assert.equal((await runCli(t, ['migrate'], { DATABASE_PATH: database })).code, 0);
