@@ -73,6 +73,7 @@ const metrics = createMetrics({
   webhooksYielding: () => false,
   deliveryThreadRuntime: () => null,
   apiErrorCodes: [],
+  log: { warn: () => {}, info: () => {} } as never,
 });
 // The first render after a start counts every message once; later ones keep that count.
 const firstStarted = performance.now();

@@ -13,6 +13,7 @@ export const storageEnvShape = {
       .nullable(),
   ),
   DATABASE_CONNECT_TIMEOUT_MS: wholeNumber(0, 600_000).default(30_000),
+  DATABASE_QUERY_TIMEOUT_MS: wholeNumber(1_000, 3_600_000).default(60_000),
   SQLITE_SYNCHRONOUS: z
     .enum(['full', 'normal'], { error: 'must be full or normal' })
     .default('full'),
@@ -30,6 +31,13 @@ export function storageConfig(env: StorageEnv) {
     databaseUrl: env.DATABASE_URL,
     /** DATABASE_CONNECT_TIMEOUT_MS: how long an unreachable DATABASE_URL is retried at start. @default 30_000 */
     connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
+    /**
+     * DATABASE_QUERY_TIMEOUT_MS: how long one PostgreSQL statement may go unanswered before its
+     * connection is given up as dead (SERVICE_UNAVAILABLE). Far above any statement the
+     * service makes (a retention batch, a statistics read, a message search: well under a
+     * second to a few seconds on large tables). @default 60_000
+     */
+    queryTimeoutMs: env.DATABASE_QUERY_TIMEOUT_MS,
     /** SQLITE_SYNCHRONOUS: `full` survives power loss, `normal` only process crashes. @default 'full' */
     sqliteSynchronous: env.SQLITE_SYNCHRONOUS,
     /** SQLITE_BUSY_TIMEOUT_MS: how long a write waits for another writer before failing. @default 5_000 */

@@ -303,7 +303,9 @@ export function createApiTokens(deps: ApiTokensDeps) {
         {
           audit: 'api_token.created',
           tokenId: apiToken.id,
-          name: apiToken.name,
+          // Not `name`: that is the logger's own field (main, delivery), which a token named
+          // "delivery" would spoof; not `token` either, which the logger masks.
+          tokenName: apiToken.name,
           scope: apiToken.scope,
           by: creator,
         },

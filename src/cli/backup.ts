@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { loadConfigFromEnv } from '../load-config.ts';
-import { backupDatabase } from '../db/sqlite/backup.ts';
+import { backupDatabase, backupDestinationClash } from '../db/sqlite/backup.ts';
 import { stringOption, UsageError, type Command } from './command.ts';
 
 export const backup: Command = {
@@ -12,9 +12,6 @@ export const backup: Command = {
     const destination = args.positionals[0];
     if (destination === undefined || args.positionals.length > 1) {
       throw new UsageError('backup takes one argument: the file to write');
-    }
-    if (existsSync(destination) && !args.values['force']) {
-      throw new UsageError(`${destination} exists; pass --force to replace it`);
     }
     const loaded = loadConfigFromEnv(io.env);
     if (
@@ -31,6 +28,11 @@ export const backup: Command = {
       (loaded.ok ? loaded.config.storage.databasePath : undefined);
     if (source === undefined) throw new UsageError('set --database or DATABASE_PATH');
     if (!existsSync(source)) throw new UsageError(`no database at ${source}`);
+    const clash = backupDestinationClash(source, destination);
+    if (clash !== null) throw new UsageError(clash);
+    if (existsSync(destination) && !args.values['force']) {
+      throw new UsageError(`${destination} exists; pass --force to replace it`);
+    }
     const result = await backupDatabase(source, destination);
     io.stdout.write(
       args.values['json']

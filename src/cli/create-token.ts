@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createApiTokens } from '../auth/api-tokens.ts';
 import { isPostgresUrl, openStorage, type StorageDescriptor } from '../db/open-storage.ts';
+import { createLogger } from '../logger.ts';
 import { requiredOption, stringOption, UsageError, type CliIo, type Command } from './command.ts';
 import { request, SERVICE_USAGE, serviceOptions, serviceTarget } from './graphql-client.ts';
 
@@ -22,7 +23,12 @@ interface Created {
  * to the database is the credential; the token records that the CLI made it. `target` is the
  * SQLite file or a postgres:// URL; running instances hear of the token as of any other.
  */
-async function createInDatabase(target: string, name: string, scope: CliScope): Promise<Created> {
+async function createInDatabase(
+  target: string,
+  name: string,
+  scope: CliScope,
+  io: CliIo,
+): Promise<Created> {
   const descriptor: StorageDescriptor = isPostgresUrl(target)
     ? { dialect: 'postgres', url: target, connectTimeoutMs: 5_000 }
     : { dialect: 'sqlite', path: target };
@@ -36,6 +42,13 @@ async function createInDatabase(target: string, name: string, scope: CliScope): 
       repository: storage.apiTokens,
       signals: storage.signals,
       bootstrapToken: null,
+      // The audit line the service would write for a creation, on stderr: no service sees this
+      // one, and stdout is the token's.
+      log: createLogger({
+        level: 'info',
+        name: 'cli',
+        destination: { write: (line: string) => void io.stderr.write(line) },
+      }),
     });
     const result = await tokens.create(name, scope, { via: 'cli' });
     tokens.close();
@@ -87,7 +100,7 @@ export const createToken: Command = {
               scope: scope.toUpperCase(),
             })
           ).createApiToken
-        : await createInDatabase(database, name, scope as CliScope);
+        : await createInDatabase(database, name, scope as CliScope, io);
     if (args.values['json']) {
       io.stdout.write(`${JSON.stringify(created)}\n`);
     } else {

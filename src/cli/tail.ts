@@ -1,5 +1,6 @@
 import { colorsFor, type Palette } from './colors.ts';
-import { stringOption, type Command } from './command.ts';
+import { MESSAGE_STATUSES } from '../domain/message.ts';
+import { stringOption, UsageError, type Command } from './command.ts';
 import {
   SERVICE_USAGE,
   serviceOptions,
@@ -66,6 +67,13 @@ export const tail: Command = {
   },
   async run(args, io) {
     const statuses = (args.values['status'] as string[] | undefined)?.map((s) => s.toUpperCase());
+    // A usage mistake like any other (exit 2), said before the service is asked.
+    const unknown = statuses?.find((s) => !(MESSAGE_STATUSES as readonly string[]).includes(s));
+    if (unknown !== undefined) {
+      throw new UsageError(
+        `--status must be one of ${MESSAGE_STATUSES.join(', ')}, not "${unknown}"`,
+      );
+    }
     const recipient = stringOption(args, 'recipient');
     const filter = {
       ...(statuses && statuses.length > 0 ? { status: statuses } : {}),

@@ -29,6 +29,7 @@ export function storageDescriptorFor(config: StorageConfig): StorageDescriptor {
       dialect: 'postgres',
       url: config.databaseUrl,
       connectTimeoutMs: config.connectTimeoutMs,
+      queryTimeoutMs: config.queryTimeoutMs,
     };
   }
   return {

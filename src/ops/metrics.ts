@@ -5,6 +5,7 @@ import { DELIVERY_ERROR_CODES } from '../domain/delivery-error.ts';
 import { MESSAGE_STATUSES, type MessageEvent } from '../domain/message.ts';
 import type { AttemptReport } from '../delivery/attempt-observer.ts';
 import type { ThreadRuntime } from '../delivery/delivery-thread-protocol.ts';
+import type { Logger } from '../logger.ts';
 import {
   SUBMISSION_REFUSAL_REASONS,
   type SubmissionRefusalReason,
@@ -20,6 +21,8 @@ export interface MetricsDeps {
   deliveryThreadRuntime: () => ThreadRuntime | null;
   /** The `extensions.code`s the API answers with, counted from zero. */
   apiErrorCodes: readonly string[];
+  /** Where a scrape that could not read the database says so (once per outage). */
+  log: Pick<Logger, 'warn' | 'info'>;
   now?: () => number;
 }
 
@@ -59,12 +62,22 @@ export function createMetrics(deps: MetricsDeps) {
   const registry = new Registry();
   const registers = [registry];
   const processWide = processMetrics();
+  // The gauges read from the database, in a registry of their own: when the database cannot be
+  // read they are left out of the scrape (no stale or made-up value), and everything else is
+  // still served, so that the process and the API's errors stay visible during the outage.
+  const stored = new Registry();
+  const storageUp = new Gauge({
+    name: 'mailscope_storage_up',
+    help: "1 when this scrape read the database's gauges (mailscope_messages, mailscope_queue_depth, mailscope_oldest_queued_age_seconds); 0 when the read failed and they are left out",
+    registers,
+  });
+  let storageDownSince: number | null = null;
 
   new Gauge({
     name: 'mailscope_messages',
     help: 'Messages stored, by status',
     labelNames: ['status'],
-    registers,
+    registers: [stored],
     async collect() {
       const counts = await deps.messages.countByStatus();
       for (const status of MESSAGE_STATUSES) this.set({ status }, counts[status]);
@@ -78,7 +91,7 @@ export function createMetrics(deps: MetricsDeps) {
   new Gauge({
     name: 'mailscope_queue_depth',
     help: 'Messages QUEUED now (due or waiting for a retry)',
-    registers,
+    registers: [stored],
     // One snapshot sets both gauges; the age gauge is registered right after this one.
     async collect() {
       const snapshot = await deps.messages.queueSnapshot();
@@ -87,7 +100,32 @@ export function createMetrics(deps: MetricsDeps) {
       oldestQueuedAge.set(oldest === null ? 0 : Math.max(0, now() - oldest) / 1_000);
     },
   });
-  registry.registerMetric(oldestQueuedAge);
+  stored.registerMetric(oldestQueuedAge);
+
+  const readStored = async (): Promise<string> => {
+    try {
+      const text = await stored.metrics();
+      storageUp.set(1);
+      if (storageDownSince !== null) {
+        deps.log.info(
+          { downForMs: now() - storageDownSince },
+          'metrics: the database can be read again; its gauges are back in /metrics',
+        );
+        storageDownSince = null;
+      }
+      return text;
+    } catch (error) {
+      storageUp.set(0);
+      if (storageDownSince === null) {
+        storageDownSince = now();
+        deps.log.warn(
+          { err: error },
+          'metrics: cannot read the database; /metrics leaves out its gauges (mailscope_storage_up 0) until it can',
+        );
+      }
+      return '';
+    }
+  };
   const threadRuntime = (read: (runtime: ThreadRuntime) => number) =>
     function (this: Gauge) {
       const runtime = deps.deliveryThreadRuntime();
@@ -290,7 +328,10 @@ export function createMetrics(deps: MetricsDeps) {
     contentType: registry.contentType,
     // The delivery thread's heap and loop are in this registry, the rest of the process in
     // `processWide`.
-    render: async () => (await registry.metrics()) + (await processWide.metrics()),
+    render: async () => {
+      const fromDatabase = await readStored();
+      return (await registry.metrics()) + fromDatabase + (await processWide.metrics());
+    },
     close: () => {},
   };
 }

@@ -86,6 +86,7 @@ export function startOps(deps: OpsDeps): Ops {
     deliveryThreadRuntime: () => deps.delivery.health()?.runtime ?? null,
     webhooksYielding: deps.webhooksYielding,
     apiErrorCodes: deps.apiErrorCodes,
+    log: deps.log,
   });
   const readiness = createReadiness({
     databaseProblem: () => storage.writeProblem(),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, linkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { runCli, startCli } from '../helpers/cli.ts';
@@ -8,6 +8,8 @@ import { startBurst } from '../helpers/faults.ts';
 import { fileScope } from '../helpers/scope.ts';
 import { startTestSmtpServer } from '../helpers/smtp-server.ts';
 import { graphqlRequest, startServiceProcess, tempDir } from '../helpers/service.ts';
+import { closeWith } from '../helpers/scope.ts';
+import { createTestDatabase } from '../helpers/storage.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -29,6 +31,12 @@ test('--help lists every command', async (t) => {
   const missing = await runCli(t, ['send']);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /--to is required/);
+  // A bad value is a usage mistake too, found before any service is asked.
+  const badStatus = await runCli(t, ['tail', '--status', 'NOPE'], {
+    MAILSCOPE_URL: 'http://127.0.0.1:1',
+  });
+  assert.equal(badStatus.code, 2, badStatus.stderr);
+  assert.match(badStatus.stderr, /--status must be one of QUEUED, PROCESSING, SENT.*not "NOPE"/);
 });
 
 test('migrate creates and migrates the database, then exits', async (t) => {
@@ -47,6 +55,16 @@ test('migrate creates and migrates the database, then exits', async (t) => {
   }
   // Running it again is a no-op.
   assert.equal((await runCli(t, ['migrate'], { DATABASE_PATH: path })).code, 0);
+});
+
+test('migrate where no directory can be created (/proc) fails at once, saying so', async (t) => {
+  // Node's recursive mkdir spun there forever at full CPU.
+  const result = await runCli(t, ['migrate'], { DATABASE_PATH: '/proc/nope/mailscope.db' });
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(
+    result.stderr,
+    /DATABASE_PATH "\/proc\/nope\/mailscope.db": cannot create \/proc\/nope there/,
+  );
 });
 
 test('backup creates a missing directory; an existing file is replaced only with --force', async (t) => {
@@ -69,6 +87,63 @@ test('backup creates a missing directory; an existing file is replaced only with
   const forced = await runCli(t, ['backup', destination, '--force', '--database', database], {});
   assert.equal(forced.code, 0, forced.stderr);
   assert.match(forced.stdout, /^backed up .* \(integrity_check ok\)$/m);
+});
+
+test('backup refuses to write over the database it copies, under any name, even with --force', async (t) => {
+  const database = join(dir.path, 'in-use.db');
+  assert.equal((await runCli(t, ['migrate'], { DATABASE_PATH: database })).code, 0);
+  // The service's connection: WAL mode, so -wal and -shm exist while it runs.
+  const service = new Database(database);
+  t.after(() => service.close());
+  service.pragma('journal_mode = WAL');
+  service.exec('create table if not exists acknowledged (id integer primary key)');
+  service.prepare('insert into acknowledged default values').run();
+  assert.ok(existsSync(`${database}-wal`));
+  const { ino } = statSync(database);
+  const symlink = join(dir.path, 'in-use-link.db');
+  symlinkSync(database, symlink);
+  const hardLink = join(dir.path, 'in-use-hard-link.db');
+  linkSync(database, hardLink);
+  const spellings = [
+    database,
+    join(dir.path, '.', 'in-use.db'),
+    join(dir.path, '..', basename(dir.path), 'in-use.db'),
+    symlink,
+    hardLink,
+    `${database}-wal`,
+    `${database}-shm`,
+  ];
+  const cases = [
+    ...spellings.map((destination) => ({ destination, source: database })),
+    // The service configured with the symlink: its -wal is beside the file the link names.
+    { destination: database, source: symlink },
+    { destination: `${database}-wal`, source: symlink },
+  ];
+  for (const { destination, source } of cases) {
+    const result = await runCli(t, ['backup', destination, '--force', '--database', source]);
+    assert.equal(result.code, 2, `${destination}: ${result.stdout}${result.stderr}`);
+    assert.match(result.stderr, /a backup must go to another file/);
+  }
+  // The file the service writes is still the database's file, and what it wrote is there.
+  assert.equal(statSync(database).ino, ino);
+  service.prepare('insert into acknowledged default values').run();
+  const reader = new Database(database, { readonly: true });
+  assert.equal((reader.prepare('select count(*) as n from acknowledged').get() as any).n, 2);
+  reader.close();
+});
+
+test('a backup that fails leaves no file behind', async (t) => {
+  const notADatabase = join(dir.path, 'notes.txt');
+  writeFileSync(
+    notADatabase,
+    'this is not a SQLite database, only text long enough to look\n'.repeat(20),
+  );
+  const destination = join(dir.path, 'from-notes.db');
+  const result = await runCli(t, ['backup', destination, '--database', notADatabase], {});
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /not a database/);
+  assert.ok(!existsSync(destination), 'no backup file');
+  assert.ok(!existsSync(`${destination}.partial`), 'no partial file left behind');
 });
 
 test('send, tail and stats speak the GraphQL API with the token', async (t) => {
@@ -315,4 +390,36 @@ test('create-token makes a token that works with its scope, shown once', async (
   });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--scope must be admin, read or send/);
+});
+
+test('create-token --database writes the audit line a creation gets, never the token', async (t) => {
+  const database = await createTestDatabase();
+  closeWith(t, () => database.remove());
+  assert.equal((await runCli(t, ['migrate'], database.env)).code, 0);
+  const target = database.env['DATABASE_URL'] ?? database.env['DATABASE_PATH']!;
+  const created = await runCli(t, [
+    'create-token',
+    '--name',
+    'delivery',
+    '--scope',
+    'admin',
+    '--json',
+    '--database',
+    target,
+  ]);
+  assert.equal(created.code, 0, created.stderr);
+  const { token, apiToken } = JSON.parse(created.stdout);
+  const lines = created.stderr
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line));
+  const audit = lines.filter((line) => line.audit === 'api_token.created');
+  assert.equal(audit.length, 1, created.stderr);
+  assert.equal(audit[0].tokenId, Number(apiToken.id));
+  assert.equal(audit[0].tokenName, 'delivery');
+  assert.equal(audit[0].scope, 'admin');
+  assert.deepEqual(audit[0].by, { via: 'cli' });
+  // Which program wrote it, not the token's name (here one that spoofs the delivery thread).
+  assert.equal(audit[0].name, 'cli');
+  assert.ok(!created.stderr.includes(token), 'the token itself is never in the log');
 });

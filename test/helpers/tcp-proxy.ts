@@ -11,6 +11,16 @@ export interface TcpProxy {
    * so are the open ones: for clients, a server that is down.
    */
   setTarget(target: { port: number; host?: string } | null): void;
+  /**
+   * A path that silently drops everything (a dead route, a firewall that forgot the
+   * connection): open connections stay open but no byte crosses them again, in either
+   * direction, and new ones are accepted and then hear nothing. No reset, no FIN: only a
+   * timeout on the client's side notices. `setTarget` restores new connections; the ones that
+   * lost bytes stay dead (their protocol state is gone), open until either end closes them.
+   */
+  blackhole(): void;
+  /** Blackholed connections still open (the client has not given up on them yet). */
+  deadConnections(): number;
   close(): Promise<void>;
 }
 
@@ -23,9 +33,18 @@ export interface TcpProxy {
  */
 export async function startTcpProxy(scope: Scope): Promise<TcpProxy> {
   let target: { port: number; host: string } | null = null;
+  let blackholed = false;
   const pairs = new Set<[net.Socket, net.Socket]>();
+  /** Connections that hear nothing: accepted while blackholed, or open when it began. */
+  const silent = new Set<net.Socket>();
   const server = net.createServer((client) => {
     client.on('error', () => {});
+    if (blackholed) {
+      silent.add(client);
+      client.on('data', () => {});
+      client.once('close', () => silent.delete(client));
+      return;
+    }
     if (target === null) {
       client.resetAndDestroy();
       return;
@@ -34,11 +53,17 @@ export async function startTcpProxy(scope: Scope): Promise<TcpProxy> {
     upstream.on('error', () => {});
     const pair: [net.Socket, net.Socket] = [client, upstream];
     pairs.add(pair);
-    client.pipe(upstream);
-    upstream.pipe(client);
+    // Not pipe(): a blackholed pair must keep reading (and dropping) what either side sends.
+    client.on('data', (chunk) => {
+      if (!silent.has(client)) upstream.write(chunk);
+    });
+    upstream.on('data', (chunk) => {
+      if (!silent.has(client)) client.write(chunk);
+    });
     // Either side going away takes the other with it, as a closed server's socket would.
     const end = () => {
       pairs.delete(pair);
+      silent.delete(client);
       client.destroy();
       upstream.destroy();
     };
@@ -58,6 +83,7 @@ export async function startTcpProxy(scope: Scope): Promise<TcpProxy> {
         client.destroy();
         upstream.destroy();
       }
+      for (const client of silent) client.destroy();
     }));
   closeWith(scope, close);
   return {
@@ -65,6 +91,7 @@ export async function startTcpProxy(scope: Scope): Promise<TcpProxy> {
     port,
     url: `http://127.0.0.1:${port}`,
     setTarget(next) {
+      blackholed = false;
       target = next === null ? null : { host: next.host ?? '127.0.0.1', port: next.port };
       if (next === null) {
         for (const [client, upstream] of pairs) {
@@ -73,6 +100,11 @@ export async function startTcpProxy(scope: Scope): Promise<TcpProxy> {
         }
       }
     },
+    blackhole() {
+      blackholed = true;
+      for (const [client] of pairs) silent.add(client);
+    },
+    deadConnections: () => silent.size,
     close,
   };
 }

@@ -133,6 +133,9 @@ test('creation is recorded, rate-limited and audited', async () => {
     ],
   );
   assert.deepEqual(audit[1]!['by'], { via: 'token', tokenId: 1, tokenName: 'parent' });
+  // The token's name is its own field; `name` stays the logger's (which part wrote the line).
+  assert.equal(audit[1]!['tokenName'], 'child');
+  for (const line of audit) assert.equal(line['name'], 'main', JSON.stringify(line));
   assert.match(String(audit[2]!['msg']), /API token 3 "grandchild" \(admin\) created by token 2/);
   // The audit log never holds a token itself.
   const text = JSON.stringify(svc.log);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createMetrics } from '../../src/ops/metrics.ts';
+import { capturedLog } from '../helpers/captured-log.ts';
 import { DELIVERY_ERROR_CODES } from '../../src/domain/delivery-error.ts';
 import { MESSAGE_STATUSES } from '../../src/domain/message.ts';
 import { SUBMISSION_REFUSAL_REASONS } from '../../src/smtp/submission-server.ts';
@@ -16,6 +17,7 @@ function metrics() {
     webhooksYielding: () => false,
     deliveryThreadRuntime: () => null,
     apiErrorCodes: ['UNAUTHENTICATED'],
+    log: capturedLog('info').log,
   });
 }
 

@@ -51,7 +51,7 @@ const UNAVAILABLE_CODES = new Set([
   '25006', // read_only_sql_transaction: a standby
 ]);
 const UNAVAILABLE_MESSAGES =
-  /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended|Client was closed|terminating connection|is not currently accepting connections/i;
+  /Query read timeout|Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended|Client was closed|terminating connection|is not currently accepting connections/i;
 
 /** The storage problem behind a pg error, or null for any other error (a constraint, a bug). */
 export function postgresProblem(error: unknown): StorageProblem | null {
@@ -94,6 +94,31 @@ export interface PoolOptions {
   max: number;
   /** Name shown in pg_stat_activity. */
   applicationName: string;
+  /**
+   * How long one statement may go unanswered before its connection is given up as dead
+   * (DATABASE_QUERY_TIMEOUT_MS).
+   */
+  queryTimeoutMs: number;
+}
+
+/**
+ * TCP keepalive probes on every connection, from this long idle: a connection whose path died
+ * silently (no reset) is then closed by the kernel even when no statement is waiting on it.
+ */
+export const KEEPALIVE_INITIAL_DELAY_MS = 10_000;
+
+/**
+ * Ends the connection at once, without the goodbye `end()` sends and waits for: on a path that
+ * drops everything that goodbye is never answered, and the socket would stay open.
+ */
+export function destroyConnection(client: pg.Client): void {
+  (
+    client as unknown as { connection: { stream: { destroy(): void } } }
+  ).connection.stream.destroy();
+}
+
+function isQueryTimeout(error: unknown): boolean {
+  return error instanceof Error && error.message === 'Query read timeout';
 }
 
 export function createClient(options: PoolOptions): PostgresClient {
@@ -105,10 +130,21 @@ export function createClient(options: PoolOptions): PostgresClient {
     idleTimeoutMillis: 30_000,
     // A request must not wait forever for a connection to a database that is down.
     connectionTimeoutMillis: 5_000,
+    // Nor for the answer of one whose path went silent (no reset): without these a request,
+    // the worker and /readyz waited on a dead socket for as long as the kernel kept it.
+    query_timeout: options.queryTimeoutMs,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
   });
   // A connection that breaks while idle (the server restarted) is dropped from the pool; the
   // next query opens a new one. Without a listener the error would end the process.
   pool.on('error', () => {});
+  // A connection released after a timeout is dropped by the pool; destroyed here as well, so
+  // that its socket goes at once (the statement may still be running on a live server, or the
+  // path may be dead) instead of lingering until the kernel gives up on it.
+  pool.on('release', (error, client) => {
+    if (isQueryTimeout(error)) destroyConnection(client);
+  });
 
   return {
     pool,
@@ -162,7 +198,13 @@ const MIGRATION_LOCK = 0x6d61696c73636f70n; // "mailscop"
  * once: the others wait for the lock, then find nothing left to do.
  */
 export async function migrateDatabase(url: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url, types });
+  // No query timeout: waiting for the lock while another instance migrates is legitimate.
+  const client = new pg.Client({
+    connectionString: url,
+    types,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
+  });
   await client.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK.toString()]);
@@ -182,7 +224,13 @@ export async function waitForDatabase(url: string, timeoutMs: number): Promise<v
   const deadline = Date.now() + timeoutMs;
   let delayMs = 250;
   for (;;) {
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+    const client = new pg.Client({
+      connectionString: url,
+      connectionTimeoutMillis: 5_000,
+      // A server that accepts the connection but never answers is waited for as one that is
+      // down, not forever.
+      query_timeout: 5_000,
+    });
     client.on('error', () => {});
     try {
       await client.connect();

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { PostgresClient } from './client.ts';
+import { destroyConnection, KEEPALIVE_INITIAL_DELAY_MS, type PostgresClient } from './client.ts';
 
 /** The channels instances tell each other things on. Hints only: nothing relies on delivery. */
 export const CHANNELS = {
@@ -27,19 +27,36 @@ export interface Notifications {
  * opened again with back-off, and `onReconnect` listeners re-read whatever they follow, since
  * notifications sent meanwhile are lost. NOTIFY goes through the pool, outside any data
  * transaction: a NOTIFY inside one would serialise every committer on the notify queue's lock.
+ *
+ * A listening connection only hears, so a path that dies silently (no reset) would leave it
+ * deaf for good: it is asked `SELECT 1` every so often, and one that does not answer within
+ * `queryTimeoutMs` is destroyed and opened again.
  */
-export function startNotifications(url: string, pool: PostgresClient): Notifications {
+export function startNotifications(
+  url: string,
+  pool: PostgresClient,
+  queryTimeoutMs: number,
+): Notifications {
+  const pingIntervalMs = Math.min(queryTimeoutMs, 30_000);
   const listeners = new Map<string, Set<(payload: string) => void>>();
   const reconnectListeners = new Set<() => void>();
   let client: pg.Client | null = null;
   let closed = false;
   let retryMs = 100;
   let timer: NodeJS.Timeout | null = null;
+  let ping: NodeJS.Timeout | null = null;
 
   async function connect(): Promise<void> {
     timer = null;
     if (closed) return;
-    const next = new pg.Client({ connectionString: url, application_name: 'mailscope-listen' });
+    const next = new pg.Client({
+      connectionString: url,
+      application_name: 'mailscope-listen',
+      connectionTimeoutMillis: 5_000,
+      query_timeout: queryTimeoutMs,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
+    });
     next.on('error', () => scheduleReconnect(next));
     next.on('end', () => scheduleReconnect(next));
     next.on('notification', (message) => {
@@ -58,11 +75,23 @@ export function startNotifications(url: string, pool: PostgresClient): Notificat
     }
     client = next;
     retryMs = 100;
+    if (ping) clearInterval(ping);
+    ping = setInterval(() => {
+      next.query('SELECT 1').catch(() => {
+        destroyConnection(next);
+        scheduleReconnect(next);
+      });
+    }, pingIntervalMs);
+    ping.unref();
     for (const listener of reconnectListeners) listener();
   }
 
   function scheduleReconnect(broken: pg.Client): void {
-    if (client === broken) client = null;
+    if (client === broken) {
+      client = null;
+      if (ping) clearInterval(ping);
+      ping = null;
+    }
     broken.end().catch(() => {});
     if (closed || timer !== null || client !== null) return;
     timer = setTimeout(() => void connect(), retryMs);
@@ -91,6 +120,7 @@ export function startNotifications(url: string, pool: PostgresClient): Notificat
     async close() {
       closed = true;
       if (timer) clearTimeout(timer);
+      if (ping) clearInterval(ping);
       const current = client;
       client = null;
       await current?.end().catch(() => {});

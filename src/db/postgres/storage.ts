@@ -22,6 +22,8 @@ export interface PostgresStorageOptions {
   url: string;
   /** How long an unreachable database is waited for at start. @default 30_000 */
   connectTimeoutMs?: number;
+  /** How long one statement may go unanswered (DATABASE_QUERY_TIMEOUT_MS). @default 60_000 */
+  queryTimeoutMs?: number;
 }
 
 /** How long /readyz waits for the database before calling it not ready. */
@@ -47,8 +49,11 @@ export async function openPostgresStorage(
     url: options.url,
     max: main ? 8 : 4,
     applicationName: `mailscope-${open.role}`,
+    queryTimeoutMs: options.queryTimeoutMs ?? 60_000,
   });
-  const notifications = main ? startNotifications(options.url, client) : null;
+  const notifications = main
+    ? startNotifications(options.url, client, options.queryTimeoutMs ?? 60_000)
+    : null;
   const signals = notifications ? startPostgresSignals(client, notifications) : null;
   const log = createPostgresEventLog(client);
   const stats = createPostgresStats(client);

@@ -23,6 +23,11 @@ export function describeDatabaseFileError(error: unknown, path: string): Error {
       return said(
         `permission denied: the service's user must be able to create and write files in ${dirname(path)}`,
       );
+    case 'ENOENT':
+      // mkdir of a directory whose parent exists: a file system that takes no new ones (/proc).
+      return said(
+        `cannot create ${(error as NodeJS.ErrnoException).path ?? dirname(path)} there; choose a path on a writable file system`,
+      );
     case 'EROFS':
       return said('the file system is read-only');
     case 'ENOSPC':

@@ -1,5 +1,5 @@
-import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 
 const PRIVATE_FILE = 0o600;
 const PRIVATE_DIR = 0o700;
@@ -12,9 +12,23 @@ const PRIVATE_DIR = 0o700;
  * directory that already exists is left as it is: it may be shared on purpose (/var/lib).
  */
 export function preparePrivateDatabaseFile(path: string): void {
-  mkdirSync(dirname(path), { recursive: true, mode: PRIVATE_DIR });
+  createMissingDirectories(dirname(path));
   createIfMissing(path);
   for (const file of [path, `${path}-wal`, `${path}-shm`]) tightenFile(file);
+}
+
+/**
+ * Creates each missing directory, from the top, one mkdir each. Not `mkdirSync(…, { recursive:
+ * true })`: under a file system that refuses new directories with ENOENT although the parent
+ * exists (/proc), Node's recursive mkdir retries forever at full CPU instead of failing.
+ */
+function createMissingDirectories(dir: string): void {
+  const missing: string[] = [];
+  for (let current = resolve(dir); !existsSync(current); current = dirname(current)) {
+    missing.unshift(current);
+    if (dirname(current) === current) break;
+  }
+  for (const directory of missing) mkdirSync(directory, { mode: PRIVATE_DIR });
 }
 
 /**

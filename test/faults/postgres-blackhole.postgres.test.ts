@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { closeWith } from '../helpers/scope.ts';
+import { startService, type GraphQLResponse } from '../helpers/service.ts';
+import { startTestSmtpServer } from '../helpers/smtp-server.ts';
+import { createTestDatabase } from '../helpers/storage.ts';
+import { startTcpProxy } from '../helpers/tcp-proxy.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+
+// The path to PostgreSQL goes silent: bytes are dropped, nothing is reset (a dead route, a
+// firewall that forgot the connections). No socket error ever comes, so only the service's own
+// query timeout can notice. Requests must answer SERVICE_UNAVAILABLE instead of hanging, /readyz
+// must say 503, and once the path is back everything resumes by itself: the service drops the
+// dead connections (pooled and listening alike) instead of waiting on them forever.
+
+const SEND = `mutation ($to: String!) { sendEmail(input: { to: $to, subject: "s", text: "t" }) { id } }`;
+/** Generous: "answers instead of hanging", not a timing claim. */
+const ANSWER_WITHIN_MS = 30_000;
+
+test('PostgreSQL behind a path that drops every byte: refused, not hung; resumes when the path returns', async (t) => {
+  const database = await createTestDatabase('postgres');
+  closeWith(t, () => database.remove());
+  const proxy = await startTcpProxy(t);
+  const direct = new URL(database.env.DATABASE_URL!);
+  const upstream = { port: Number(direct.port || 5432), host: direct.hostname };
+  proxy.setTarget(upstream);
+  const behindProxy = new URL(direct);
+  behindProxy.host = `${proxy.host}:${proxy.port}`;
+  const smtp = await startTestSmtpServer(t);
+  const service = await startService(t, {
+    DATABASE_URL: behindProxy.toString(),
+    SMTP_CONNECTION_URI: `smtp://${smtp.host}:${smtp.port}/?disable_starttls=true`,
+    DATABASE_QUERY_TIMEOUT_MS: '2000',
+  });
+  const readyz = async () => (await fetch(`${service.url}/readyz`)).status;
+
+  const first = await service.gql(SEND, { to: 'before@example.com' });
+  assert.equal(first.errors, undefined, JSON.stringify(first.errors));
+  await waitFor(() => smtp.receivedCount === 1, { description: 'the first message sent' });
+  await waitFor(async () => (await readyz()) === 200, { description: '/readyz 200' });
+
+  proxy.blackhole();
+  // Sent on a pooled connection that now hears nothing: it must be answered.
+  let answer: GraphQLResponse | undefined;
+  void service.gql(SEND, { to: 'during@example.com' }).then((response) => (answer = response));
+  await waitFor(() => answer, {
+    timeoutMs: ANSWER_WITHIN_MS,
+    description: 'sendEmail to answer while the path drops everything',
+  });
+  assert.equal(answer!.data ?? null, null, JSON.stringify(answer));
+  assert.equal(answer!.errors?.[0]?.extensions?.['code'], 'SERVICE_UNAVAILABLE');
+  assert.equal(await readyz(), 503);
+
+  proxy.setTarget(upstream);
+  await waitFor(async () => (await readyz()) === 200, {
+    timeoutMs: ANSWER_WITHIN_MS,
+    description: '/readyz 200 again once the path is back',
+  });
+  const after = await service.gql(SEND, { to: 'after@example.com' });
+  assert.equal(after.errors, undefined, JSON.stringify(after.errors));
+  await waitFor(() => smtp.receivedCount === 2, {
+    timeoutMs: ANSWER_WITHIN_MS,
+    description: 'the worker to send again',
+  });
+  // Every connection that lost its bytes was given up by the service, the LISTEN one too.
+  await waitFor(() => proxy.deadConnections() === 0, {
+    timeoutMs: ANSWER_WITHIN_MS,
+    description: 'the service to close its dead connections',
+  });
+});
