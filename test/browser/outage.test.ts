@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { launchBrowser } from '../helpers/browser.ts';
+import { startService, type TestService } from '../helpers/service.ts';
+import { startTcpProxy } from '../helpers/tcp-proxy.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+
+// What the page says and does while the service cannot be reached, and after it can again. The
+// page talks to the service through a TCP proxy: a null target is a service that is down.
+
+const SEND = `mutation ($input: SendEmailInput!) { sendEmail(input: $input) { id } }`;
+
+async function send(svc: TestService, to: string): Promise<string> {
+  const result = await svc.gql(SEND, { input: { to, subject: to, text: 'Hi' } });
+  assert.equal(result.errors, undefined, JSON.stringify(result.errors));
+  return result.data.sendEmail.id;
+}
+
+async function sent(svc: TestService, id: string) {
+  await waitFor(
+    async () =>
+      (await svc.gql(`{ message(id: "${id}") { status } }`)).data.message.status === 'SENT',
+    { description: `message ${id} to be SENT` },
+  );
+}
+
+const portOf = (svc: TestService) => Number(new URL(svc.url).port);
+const footText = (page: Page) => page.textContent('.table-foot');
+
+test('a message table that failed to load loads once the service is back, and never claims to be empty', async (t) => {
+  const browser = await launchBrowser(t);
+  const proxy = await startTcpProxy(t);
+  const svc = await startService(t);
+  proxy.setTarget({ port: portOf(svc) });
+  const early = await send(svc, 'early@example.com');
+  await sent(svc, early);
+  const page = await browser.open(`${proxy.url}/`);
+  await page.waitForSelector(`tbody tr[data-id="${early}"][data-status="SENT"]`);
+  await page.waitForSelector('[data-connection="live"]');
+
+  // The service goes away; a filter changed meanwhile asks for a page that cannot come.
+  proxy.setTarget(null);
+  await page.waitForSelector('[data-connection="reconnecting"]');
+  await page.getByRole('checkbox', { name: 'Sent', exact: true }).check();
+  await page.waitForSelector('.messages .banner[role="alert"]');
+  assert.match((await page.textContent('.messages .banner')) ?? '', /could not be loaded.*again/i);
+  await browser.screenshot(page, 'desktop-table-not-loaded');
+  // Nothing was read: the page must not say there is nothing, nor count it.
+  assert.equal(await page.locator('.messages .empty').count(), 0);
+  assert.doesNotMatch((await footText(page)) ?? '', /Showing 0 of 0/);
+  assert.equal(await page.locator('[data-total]').count(), 0);
+
+  proxy.setTarget({ port: portOf(svc) });
+  await page.waitForSelector(`tbody tr[data-id="${early}"]`, { timeout: 20_000 });
+  await page.waitForSelector('.messages .banner', { state: 'detached' });
+  await page.waitForSelector('[data-connection="live"]');
+  // And it is live again: new mail shows up without a reload.
+  const late = await send(svc, 'late@example.com');
+  await page.waitForSelector(`tbody tr[data-id="${late}"][data-status="SENT"]`);
+  assert.match((await footText(page)) ?? '', /Showing 2 of 2/);
+  await page.close();
+});
