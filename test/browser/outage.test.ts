@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { launchBrowser } from '../helpers/browser.ts';
 import { startService, type TestService } from '../helpers/service.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';
@@ -23,6 +23,31 @@ async function sent(svc: TestService, id: string) {
       (await svc.gql(`{ message(id: "${id}") { status } }`)).data.message.status === 'SENT',
     { description: `message ${id} to be SENT` },
   );
+}
+
+/**
+ * Passes the page's graphql-ws traffic to the service, except a subscription to queueStats while
+ * `refusal()` returns a frame: that subscription gets the frame instead (what the server sends
+ * when, say, its database does not answer), and the service never sees it.
+ */
+async function refuseStats(context: BrowserContext, refusal: () => object | null) {
+  await context.routeWebSocket(/\/graphql$/, (page) => {
+    const server = page.connectToServer();
+    page.onMessage((message) => {
+      const frame = JSON.parse(String(message));
+      const answer =
+        frame.type === 'subscribe' && /queueStats/.test(frame.payload.query) && refusal();
+      if (answer) page.send(JSON.stringify({ id: frame.id, ...answer }));
+      else server.send(message);
+    });
+  });
+}
+
+/** Waits until the Sent counter shows a figure (it shows '–' until queueStats answers). */
+async function countersShown(page: Page) {
+  await waitFor(async () => /^\d/.test((await page.textContent('[data-counter="sent"]')) ?? ''), {
+    description: 'the Sent counter to show a figure',
+  });
 }
 
 const portOf = (svc: TestService) => Number(new URL(svc.url).port);
@@ -59,5 +84,32 @@ test('a message table that failed to load loads once the service is back, and ne
   const late = await send(svc, 'late@example.com');
   await page.waitForSelector(`tbody tr[data-id="${late}"][data-status="SENT"]`);
   assert.match((await footText(page)) ?? '', /Showing 2 of 2/);
+  await page.close();
+});
+
+test('the header is Live again once a subscription the server failed has been resubscribed', async (t) => {
+  const browser = await launchBrowser(t);
+  const svc = await startService(t);
+  let failing = true;
+  await refuseStats(browser.context, () =>
+    failing
+      ? {
+          type: 'error',
+          payload: [
+            { message: 'the database did not answer', extensions: { code: 'SERVICE_UNAVAILABLE' } },
+          ],
+        }
+      : null,
+  );
+  const page = await browser.open(`${svc.url}/`);
+  // The socket stays open throughout: only the subscription fails.
+  await page.waitForSelector('[data-connection="reconnecting"]');
+  failing = false;
+  await countersShown(page);
+  await page.waitForSelector('[data-connection="live"]');
+  // And stays so while the counters tick.
+  const id = await send(svc, 'after@example.com');
+  await page.waitForSelector(`tbody tr[data-id="${id}"][data-status="SENT"]`);
+  assert.equal(await page.getAttribute('[data-connection]', 'data-connection'), 'live');
   await page.close();
 });

@@ -83,7 +83,12 @@ export function follow<T>(
           delayMs = FIRST_RETRY_MS;
           const first = result.errors?.[0];
           if (first) handlers.error?.(first.message, errorCode(first));
-          else if (result.data) handlers.next(result.data as T);
+          else if (result.data) {
+            // Data is flowing, so the socket is open: a resubscribe after a failed operation
+            // ('reconnecting' without the socket closing) has succeeded, and nothing else says so.
+            if (connection.get() === 'reconnecting') connection.set('live');
+            handlers.next(result.data as T);
+          }
         },
         error(error) {
           if (isCloseEvent(error) && error.code === FORBIDDEN) {
