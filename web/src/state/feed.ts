@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { FEED_QUERY, EVENTS_SUBSCRIPTION, MORE_QUERY } from '../api/documents.ts';
-import { graphql, isTransient, problemText } from '../api/http.ts';
+import { graphql, GraphQLRequestError, isTransient, problemText } from '../api/http.ts';
 import { connection, follow } from '../api/live.ts';
 import type { MessageEvent, MessagePage, MessageRow } from '../api/types.ts';
 import { admits, toEventFilter, toMessageFilter, type Filters } from './filters.ts';
@@ -129,9 +129,11 @@ export function useFeed(filters: Filters, filterKey: string, authEpoch: number):
           error:
             problem === null
               ? null
-              : `The messages could not be loaded: ${problem.replace(/\.$/, '')}.${
-                  transient ? ' Trying again…' : ''
-                }`,
+              : error instanceof GraphQLRequestError && error.code === 'FORBIDDEN'
+                ? 'This token may not read messages: the dashboard needs a READ or ADMIN token.'
+                : `The messages could not be loaded: ${problem.replace(/\.$/, '')}.${
+                    transient ? ' Trying again…' : ''
+                  }`,
         });
         if (transient) retryLater();
       });
