@@ -26,22 +26,39 @@ async function sent(svc: TestService, id: string) {
 }
 
 /**
- * Passes the page's graphql-ws traffic to the service, except a subscription to queueStats while
- * `refusal()` returns a frame: that subscription gets the frame instead (what the server sends
- * when, say, its database does not answer), and the service never sees it.
+ * Passes the page's graphql-ws traffic to the service, except its queueStats subscription while
+ * `failure` is set: a subscribe then gets that error frame instead (what the server sends when,
+ * say, its database does not answer), and `failNow()` ends the running one with it.
  */
-async function refuseStats(context: BrowserContext, refusal: () => object | null) {
+async function interceptStats(context: BrowserContext) {
+  const control = {
+    failure: null as object | null,
+    failNow: () => {},
+  };
   await context.routeWebSocket(/\/graphql$/, (page) => {
     const server = page.connectToServer();
+    let running: string | null = null;
+    const fail = (id: string) =>
+      page.send(JSON.stringify({ id, type: 'error', payload: [control.failure] }));
+    control.failNow = () => {
+      if (running === null) return;
+      server.send(JSON.stringify({ id: running, type: 'complete' }));
+      fail(running);
+      running = null;
+    };
     page.onMessage((message) => {
       const frame = JSON.parse(String(message));
-      const answer =
-        frame.type === 'subscribe' && /queueStats/.test(frame.payload.query) && refusal();
-      if (answer) page.send(JSON.stringify({ id: frame.id, ...answer }));
-      else server.send(message);
+      if (frame.type === 'subscribe' && /queueStats\(/.test(frame.payload.query)) {
+        if (control.failure) return fail(frame.id);
+        running = frame.id;
+      }
+      server.send(message);
     });
   });
+  return control;
 }
+
+const INTERNAL = { message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 
 /** Waits until the Sent counter shows a figure (it shows '–' until queueStats answers). */
 async function countersShown(page: Page) {
@@ -90,26 +107,47 @@ test('a message table that failed to load loads once the service is back, and ne
 test('the header is Live again once a subscription the server failed has been resubscribed', async (t) => {
   const browser = await launchBrowser(t);
   const svc = await startService(t);
-  let failing = true;
-  await refuseStats(browser.context, () =>
-    failing
-      ? {
-          type: 'error',
-          payload: [
-            { message: 'the database did not answer', extensions: { code: 'SERVICE_UNAVAILABLE' } },
-          ],
-        }
-      : null,
-  );
+  const stats = await interceptStats(browser.context);
+  stats.failure = {
+    message: 'the database did not answer',
+    extensions: { code: 'SERVICE_UNAVAILABLE' },
+  };
   const page = await browser.open(`${svc.url}/`);
   // The socket stays open throughout: only the subscription fails.
   await page.waitForSelector('[data-connection="reconnecting"]');
-  failing = false;
+  stats.failure = null;
   await countersShown(page);
   await page.waitForSelector('[data-connection="live"]');
   // And stays so while the counters tick.
   const id = await send(svc, 'after@example.com');
   await page.waitForSelector(`tbody tr[data-id="${id}"][data-status="SENT"]`);
   assert.equal(await page.getAttribute('[data-connection]', 'data-connection'), 'live');
+  await page.close();
+});
+
+test('counters the server failed to send say they are not current, and come back', async (t) => {
+  const browser = await launchBrowser(t);
+  const svc = await startService(t);
+  const stats = await interceptStats(browser.context);
+  const page = await browser.open(`${svc.url}/`);
+  await countersShown(page);
+  const before = await page.textContent('[data-counter="sent"]');
+
+  // INTERNAL_SERVER_ERROR on the running subscription and on every resubscribe for now.
+  stats.failure = INTERNAL;
+  stats.failNow();
+  const note = page.locator('.stats [data-stale]');
+  await note.waitFor();
+  assert.match((await note.textContent()) ?? '', /Not current.*Trying again/);
+  await browser.screenshot(page, 'desktop-stats-not-current');
+  const id = await send(svc, 'while-stale@example.com');
+  await sent(svc, id);
+
+  stats.failure = null;
+  await note.waitFor({ state: 'detached', timeout: 20_000 });
+  await waitFor(async () => (await page.textContent('[data-counter="sent"]')) !== before, {
+    description: `the Sent counter to move on from ${before}`,
+  });
+  await page.waitForSelector('[data-connection="live"]');
   await page.close();
 });

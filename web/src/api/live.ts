@@ -50,6 +50,11 @@ export interface FollowHandlers<T> {
   next(data: T): void;
   /** A GraphQL error the server sent for this operation (not a lost connection). */
   error?(message: string, code: string | null): void;
+  /**
+   * The data stopped, for a reason that may pass (the server failed, or the connection was
+   * lost): it is asked for again, and `next` says when it is back.
+   */
+  interrupted?(reason: string): void;
 }
 
 /**
@@ -121,10 +126,12 @@ export function follow<T>(
             });
             return;
           }
-          // The database did not answer (a message could not be read for an event): the
-          // stream ended before that event, so subscribing again from the last cursor misses
-          // nothing once it answers.
-          if (Array.isArray(error) && errorCode(error[0]) === 'SERVICE_UNAVAILABLE') {
+          // The database did not answer (a message could not be read for an event), or the
+          // server failed inside (INTERNAL_SERVER_ERROR, which a database fault can also come
+          // out as): neither refuses the operation. The stream ended before the event it could
+          // not send, so subscribing again from the last cursor misses nothing once it answers.
+          if (Array.isArray(error) && TRANSIENT_CODES.has(errorCode(error[0]) ?? '')) {
+            handlers.interrupted?.(String(error[0]?.message ?? 'subscription failed'));
             retry();
             return;
           }
@@ -136,11 +143,14 @@ export function follow<T>(
             );
             return; // the server refused the operation itself: retrying would not help
           }
+          handlers.interrupted?.('the connection was lost');
           retry();
         },
         // The server ends a subscription when it shuts down, or after refusing it.
         complete() {
-          if (!refused) retry();
+          if (refused) return;
+          handlers.interrupted?.('the server ended the subscription');
+          retry();
         },
       },
     );
