@@ -96,14 +96,20 @@ export function DetailPanel({ id, now, lastBatch, canWrite, onClose }: Props) {
           <p class="eyebrow">Message {id}</p>
           <h2 id="detail-title">
             {message
-              ? message.subject || <span class="muted">(no subject)</span>
+              ? (message.subject && <bdi>{message.subject}</bdi>) || (
+                  <span class="muted">(no subject)</span>
+                )
               : missing
                 ? 'No such message'
                 : loadError
                   ? 'Not loaded'
                   : 'Loading…'}
           </h2>
-          {message && <p class="detail-to">to {message.recipient}</p>}
+          {message && (
+            <p class="detail-to">
+              to <bdi>{message.recipient}</bdi>
+            </p>
+          )}
         </div>
         <button type="button" class="icon" onClick={onClose} aria-label="Close details (Esc)">
           ✕
@@ -160,7 +166,7 @@ export function DetailPanel({ id, now, lastBatch, canWrite, onClose }: Props) {
           )}
           {message.status === 'SUPPRESSED' && (
             <p class="hint" data-suppressed-note>
-              {message.recipient} is on the suppression list, so nothing was sent.{' '}
+              <bdi>{message.recipient}</bdi> is on the suppression list, so nothing was sent.{' '}
               <a
                 href={`/suppressions?address=${encodeURIComponent(message.recipient)}`}
                 onClick={followLink}
