@@ -90,6 +90,15 @@ describe('the dashboard', () => {
     await page.close();
   });
 
+  test('a link to a message that does not exist says so, title included', async () => {
+    const page = await openDashboard('/?message=999999');
+    await page.waitForSelector('[data-message-id="999999"] [role="alert"]');
+    assert.match((await page.textContent('.detail [role="alert"]')) ?? '', /no message 999999/);
+    // Not still loading: the title says what the panel found.
+    assert.equal(await page.textContent('#detail-title'), 'No such message');
+    await page.close();
+  });
+
   test('a rejected recipient shows the server reply and the hint in the detail panel', async () => {
     const page = await openDashboard();
     const id = await send(REJECTED, 'Password reset');

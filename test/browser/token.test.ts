@@ -115,3 +115,67 @@ test('a read token sees the suppression list but not the controls that change it
   assert.match((await page.textContent('[data-read-only]')) ?? '', /needs an ADMIN token/);
   await page.close();
 });
+
+test('a send token is told it cannot read the dashboard, is not retried, and can be changed', async () => {
+  const created = await svc.gql(
+    `mutation { createApiToken(name: "mailer", scope: SEND) { token } }`,
+  );
+  const sendToken: string = created.data.createApiToken.token;
+  const queued = await svc.gql(SEND, {
+    input: { to: 'later@example.com', subject: 'Seen once the token is changed', text: 'x' },
+  });
+  const id = queued.data.sendEmail.id;
+
+  const page = await browser.context.newPage();
+  // Every subscription the page sends with each token, and every state the header shows.
+  const subscribed = new Map<string, string[]>();
+  page.on('websocket', (socket) => {
+    let sentWith = '';
+    socket.on('framesent', ({ payload }) => {
+      const frame = JSON.parse(String(payload));
+      if (frame.type === 'connection_init') sentWith = frame.payload?.authorization ?? '';
+      if (frame.type === 'subscribe') {
+        const list = subscribed.get(sentWith) ?? [];
+        list.push(/^subscription (\w+)/.exec(frame.payload.query)?.[1] ?? '?');
+        subscribed.set(sentWith, list);
+      }
+    });
+  });
+  await page.addInitScript((value) => {
+    const page = globalThis as any; // the test's tsconfig has no DOM types
+    page.sessionStorage.setItem('mailscope.apiToken', value);
+    const states: string[] = (page.connectionStates = []);
+    new page.MutationObserver(() => {
+      const shown = page.document.querySelector('[data-connection]');
+      const state = shown?.getAttribute('data-connection');
+      if (state && state !== states.at(-1)) states.push(state);
+    }).observe(page.document, { subtree: true, childList: true, attributes: true });
+  }, sendToken);
+  await page.goto(`${svc.url}/`);
+
+  const problem = page.locator('dialog[open] [data-token-problem="forbidden"]');
+  await problem.waitFor();
+  assert.match((await problem.textContent()) ?? '', /READ or ADMIN/);
+  assert.match((await page.textContent('dialog[open] h2')) ?? '', /cannot read the dashboard/);
+  await page.waitForSelector('[data-connection="refused"]');
+  await browser.screenshot(page, 'desktop-send-token');
+
+  await page.fill('#token-input', TOKEN);
+  await page.click('dialog[open] button[type="submit"]');
+  await page.waitForSelector(`tbody tr[data-id="${id}"]`);
+  await page.waitForSelector('[data-connection="live"]');
+  // With the send token each subscription was sent once, refused, and left alone; the header
+  // never claimed a lost connection.
+  const withSendToken = subscribed.get(`Bearer ${sendToken}`) ?? [];
+  assert.deepEqual(withSendToken, [...new Set(withSendToken)], `resent: ${withSendToken}`);
+  const states: string[] = await page.evaluate(() => (globalThis as any).connectionStates);
+  assert.ok(!states.includes('reconnecting'), `header states: ${states.join(' → ')}`);
+
+  // The header offers another token whenever one is in use; cancelling keeps the current one.
+  await page.getByRole('button', { name: 'Change token' }).click();
+  await page.waitForSelector('dialog[open] h2:text("Change API token")');
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await page.waitForSelector('dialog[open]', { state: 'detached' });
+  await page.waitForSelector('[data-connection="live"]');
+  await page.close();
+});

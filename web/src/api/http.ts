@@ -19,6 +19,27 @@ export function problemText(error: unknown): string | null {
   return error instanceof Error ? error.message : String(error);
 }
 
+/**
+ * Error codes that may go away if the same thing is asked again later: the database did not
+ * answer, the server failed inside, it asked us to slow down. Any other code refuses the
+ * operation itself (FORBIDDEN, BAD_USER_INPUT…): asking again gets the same answer.
+ */
+export const TRANSIENT_CODES: ReadonlySet<string> = new Set([
+  'SERVICE_UNAVAILABLE',
+  'INTERNAL_SERVER_ERROR',
+  'RATE_LIMITED',
+  'SUBSCRIBER_TOO_SLOW',
+]);
+
+/** Whether asking again later may succeed. A refused token is not: the token dialog asks. */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof AuthRequiredError) return false;
+  if (error instanceof GraphQLRequestError) {
+    return error.code === null ? error.status >= 500 : TRANSIENT_CODES.has(error.code);
+  }
+  return true; // fetch's TypeError: the server could not be reached
+}
+
 /** One GraphQL request over HTTP; the first error's message and code become the thrown error. */
 export async function graphql<T>(
   query: string,

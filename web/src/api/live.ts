@@ -1,8 +1,10 @@
 import { createClient, type Client } from 'graphql-ws/client';
 import { createStore } from '../state/store.ts';
-import { authEpoch, authorizationHeader, tokenRefused } from './token.ts';
+import { TRANSIENT_CODES } from './http.ts';
+import { authEpoch, authorizationHeader, tokenForbidden, tokenRefused } from './token.ts';
 
-export type ConnectionState = 'connecting' | 'live' | 'reconnecting';
+/** 'refused': the server is there but this token may not read what the page follows. */
+export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'refused';
 
 /** What the header shows: 'reconnecting' from a lost connection until it is back. */
 export const connection = createStore<ConnectionState>('connecting');
@@ -48,6 +50,11 @@ export interface FollowHandlers<T> {
   next(data: T): void;
   /** A GraphQL error the server sent for this operation (not a lost connection). */
   error?(message: string, code: string | null): void;
+  /**
+   * The data stopped, for a reason that may pass (the server failed, or the connection was
+   * lost): it is asked for again, and `next` says when it is back.
+   */
+  interrupted?(reason: string): void;
 }
 
 /**
@@ -65,6 +72,17 @@ export function follow<T>(
   let timer: ReturnType<typeof setTimeout> | null = null;
   let delayMs = FIRST_RETRY_MS;
   let stopWaitingForToken: (() => void) | null = null;
+  let refused = false;
+
+  // Retrying a refused operation gets the same answer: a SEND token's subscriptions were asked
+  // again several times a second for as long as the tab stayed open.
+  const refuse = (code: string | null) => {
+    refused = true;
+    if (code === 'FORBIDDEN') {
+      connection.set('refused');
+      tokenForbidden();
+    }
+  };
 
   const retry = () => {
     if (stopped) return;
@@ -75,15 +93,26 @@ export function follow<T>(
 
   function start() {
     timer = null;
+    refused = false;
     if (stopped) return;
     const unsubscribe = client.subscribe<T>(
       { query, variables: variables() },
       {
         next(result) {
-          delayMs = FIRST_RETRY_MS;
           const first = result.errors?.[0];
-          if (first) handlers.error?.(first.message, errorCode(first));
-          else if (result.data) handlers.next(result.data as T);
+          if (first) {
+            const code = errorCode(first);
+            // The server completes the operation after this: a refusal is final, anything
+            // else is asked again (backing off: an error is no reason to start over at 250 ms).
+            if (!TRANSIENT_CODES.has(code ?? '')) refuse(code);
+            handlers.error?.(first.message, code);
+          } else if (result.data) {
+            delayMs = FIRST_RETRY_MS;
+            // Data is flowing, so the socket is open: a resubscribe after a failed operation
+            // ('reconnecting' without the socket closing) has succeeded, and nothing else says so.
+            if (connection.get() === 'reconnecting') connection.set('live');
+            handlers.next(result.data as T);
+          }
         },
         error(error) {
           if (isCloseEvent(error) && error.code === FORBIDDEN) {
@@ -97,24 +126,32 @@ export function follow<T>(
             });
             return;
           }
-          // The database did not answer (a message could not be read for an event): the
-          // stream ended before that event, so subscribing again from the last cursor misses
-          // nothing once it answers.
-          if (Array.isArray(error) && errorCode(error[0]) === 'SERVICE_UNAVAILABLE') {
+          // The database did not answer (a message could not be read for an event), or the
+          // server failed inside (INTERNAL_SERVER_ERROR, which a database fault can also come
+          // out as): neither refuses the operation. The stream ended before the event it could
+          // not send, so subscribing again from the last cursor misses nothing once it answers.
+          if (Array.isArray(error) && TRANSIENT_CODES.has(errorCode(error[0]) ?? '')) {
+            handlers.interrupted?.(String(error[0]?.message ?? 'subscription failed'));
             retry();
             return;
           }
           if (Array.isArray(error)) {
+            refuse(errorCode(error[0]));
             handlers.error?.(
               String(error[0]?.message ?? 'subscription failed'),
               errorCode(error[0]),
             );
             return; // the server refused the operation itself: retrying would not help
           }
+          handlers.interrupted?.('the connection was lost');
           retry();
         },
-        // The server ends a subscription only when it shuts down.
-        complete: retry,
+        // The server ends a subscription when it shuts down, or after refusing it.
+        complete() {
+          if (refused) return;
+          handlers.interrupted?.('the server ended the subscription');
+          retry();
+        },
       },
     );
     dispose = unsubscribe;

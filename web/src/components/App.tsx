@@ -1,8 +1,8 @@
 import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { VIEWER_QUERY } from '../api/documents.ts';
-import { graphql } from '../api/http.ts';
-import { authEpoch } from '../api/token.ts';
+import { graphql, GraphQLRequestError } from '../api/http.ts';
+import { authEpoch, tokenForbidden } from '../api/token.ts';
 import type { Scope } from '../api/types.ts';
 import { currentView, type ViewId } from '../state/route.ts';
 import { useStore } from '../state/store.ts';
@@ -34,7 +34,11 @@ export function App() {
   useEffect(() => {
     graphql<{ viewer: { scope: Scope } }>(VIEWER_QUERY).then(
       ({ viewer }) => setScope(viewer.scope),
-      () => setScope(null),
+      (error: unknown) => {
+        setScope(null);
+        // Even `viewer` is closed to a SEND token: say so now rather than through every panel.
+        if (error instanceof GraphQLRequestError && error.code === 'FORBIDDEN') tokenForbidden();
+      },
     );
   }, [epoch]);
   // Until the scope is known, nothing that changes state is offered.

@@ -30,6 +30,7 @@ interface Props {
 export function DetailPanel({ id, now, lastBatch, canWrite, onClose }: Props) {
   const [message, setMessage] = useState<MessageDetail | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
+  const [missing, setMissing] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const panel = useRef<HTMLElement>(null);
@@ -40,6 +41,7 @@ export function DetailPanel({ id, now, lastBatch, canWrite, onClose }: Props) {
     graphql<{ message: MessageDetail | null }>(DETAIL_QUERY, { id }).then(
       (data) => {
         setMessage(data.message);
+        setMissing(data.message === null);
         setLoadError(data.message ? null : `There is no message ${id}.`);
       },
       (error: unknown) => setLoadError(problemText(error)),
@@ -47,6 +49,7 @@ export function DetailPanel({ id, now, lastBatch, canWrite, onClose }: Props) {
 
   useEffect(() => {
     setMessage(null);
+    setMissing(false);
     setLoadError(null);
     setActionError(null);
     void load();
@@ -92,9 +95,21 @@ export function DetailPanel({ id, now, lastBatch, canWrite, onClose }: Props) {
         <div>
           <p class="eyebrow">Message {id}</p>
           <h2 id="detail-title">
-            {message ? message.subject || <span class="muted">(no subject)</span> : 'Loading…'}
+            {message
+              ? (message.subject && <bdi>{message.subject}</bdi>) || (
+                  <span class="muted">(no subject)</span>
+                )
+              : missing
+                ? 'No such message'
+                : loadError
+                  ? 'Not loaded'
+                  : 'Loading…'}
           </h2>
-          {message && <p class="detail-to">to {message.recipient}</p>}
+          {message && (
+            <p class="detail-to">
+              to <bdi>{message.recipient}</bdi>
+            </p>
+          )}
         </div>
         <button type="button" class="icon" onClick={onClose} aria-label="Close details (Esc)">
           ✕
@@ -151,7 +166,7 @@ export function DetailPanel({ id, now, lastBatch, canWrite, onClose }: Props) {
           )}
           {message.status === 'SUPPRESSED' && (
             <p class="hint" data-suppressed-note>
-              {message.recipient} is on the suppression list, so nothing was sent.{' '}
+              <bdi>{message.recipient}</bdi> is on the suppression list, so nothing was sent.{' '}
               <a
                 href={`/suppressions?address=${encodeURIComponent(message.recipient)}`}
                 onClick={followLink}

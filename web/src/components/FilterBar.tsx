@@ -13,7 +13,8 @@ interface Props {
   filters: Filters;
   /** Gets a function of the current filters, so changes made in quick succession all stay. */
   onChange(change: (current: Filters) => Filters): void;
-  totalCount: number;
+  /** Null until the messages are loaded. */
+  totalCount: number | null;
 }
 
 const TYPING_DELAY_MS = 300;
@@ -196,8 +197,9 @@ export function FilterBar({ filters, onChange, totalCount }: Props) {
         </label>
       </div>
       <div class="filter-summary">
-        <span aria-live="polite" data-total={totalCount}>
-          {count(totalCount)} {totalCount === 1 ? 'message' : 'messages'}
+        <span aria-live="polite" data-total={totalCount ?? undefined}>
+          {totalCount !== null &&
+            `${count(totalCount)} ${totalCount === 1 ? 'message' : 'messages'}`}
         </span>
         {!isEmpty(filters) && (
           <button type="button" class="link" onClick={() => onChange(() => EMPTY_FILTERS)}>

@@ -1,4 +1,5 @@
 import { connection } from '../api/live.ts';
+import { askForToken, token } from '../api/token.ts';
 import type { Scope } from '../api/types.ts';
 import { useStore } from '../state/store.ts';
 
@@ -6,10 +7,12 @@ const CONNECTION_TEXT = {
   connecting: 'Connecting…',
   live: 'Live',
   reconnecting: 'Reconnecting…',
+  refused: 'No read access',
 } as const;
 
 export function Header({ scope }: { scope: Scope | null }) {
   const state = useStore(connection);
+  const current = useStore(token);
   return (
     <header class="topbar">
       <a class="skip" href="#main">
@@ -25,6 +28,12 @@ export function Header({ scope }: { scope: Scope | null }) {
       </h1>
       <div class="topbar-right">
         {scope === 'READ' && <span class="badge">Read-only token</span>}
+        {/* A token that cannot do what is needed (SEND, or READ where ADMIN is) can be swapped. */}
+        {current && (
+          <button type="button" class="link change-token" onClick={askForToken}>
+            Change token
+          </button>
+        )}
         <span class={`conn conn-${state}`} role="status" aria-live="polite" data-connection={state}>
           <span class="dot" aria-hidden="true" />
           {CONNECTION_TEXT[state]}

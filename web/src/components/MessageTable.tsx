@@ -170,7 +170,8 @@ export function MessageTable({ feed, now, selected, onOpen, filtered }: Props) {
             ))}
           </tbody>
         </table>
-        {!feed.loading && feed.rows.length === 0 && (
+        {/* Before the first page arrives (or while it cannot), there is nothing to call empty. */}
+        {feed.loaded && feed.rows.length === 0 && (
           <p class="empty">
             {filtered
               ? 'No message matches these filters.'
@@ -180,7 +181,11 @@ export function MessageTable({ feed, now, selected, onOpen, filtered }: Props) {
       </div>
       <div class="table-foot">
         <span class="muted">
-          Showing {count(feed.rows.length)} of {count(feed.totalCount)}
+          {feed.loaded
+            ? `Showing ${count(feed.rows.length)} of ${count(feed.totalCount)}`
+            : feed.error
+              ? 'Not loaded'
+              : 'Loading…'}
         </span>
         {feed.hasNextPage && (
           <button type="button" onClick={feed.loadMore} disabled={feed.loading}>

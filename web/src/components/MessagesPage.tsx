@@ -65,7 +65,11 @@ export function MessagesPage({ epoch, canWrite }: Props) {
           <StatsPanel epoch={epoch} />
           <SmtpPanel epoch={epoch} canWrite={canWrite} onOpen={setSelected} />
         </section>
-        <FilterBar filters={filters} onChange={setFilters} totalCount={feed.totalCount} />
+        <FilterBar
+          filters={filters}
+          onChange={setFilters}
+          totalCount={feed.loaded ? feed.totalCount : null}
+        />
         <MessageTable
           feed={feed}
           now={now}

@@ -79,7 +79,14 @@ export function SmtpPanel({ epoch, canWrite, onOpen }: Props) {
           )}
           <dt>From</dt>
           <dd>
-            {config.fromName ? `${config.fromName} <${config.fromAddress}>` : config.fromAddress}
+            {/* Isolated: a right-to-left override in a name must not reverse the address. */}
+            {config.fromName ? (
+              <>
+                <bdi>{config.fromName}</bdi> &lt;<bdi>{config.fromAddress}</bdi>&gt;
+              </>
+            ) : (
+              <bdi>{config.fromAddress}</bdi>
+            )}
           </dd>
           <dt>DKIM</dt>
           <dd data-dkim-state>{config.dkim ? 'signed by mailscope' : 'not signed by mailscope'}</dd>

@@ -11,16 +11,27 @@ const BUCKETS = 12;
 const BUCKET_MS = 5 * 60_000;
 const CHART_REFRESH_MS = 5_000;
 
-function useQueueStats(epoch: number): QueueStats | null {
-  const [stats, setStats] = useState<QueueStats | null>(null);
+interface LiveStats {
+  stats: QueueStats | null;
+  /** Why the figures shown are not current (they are being asked for again); null when they are. */
+  stale: { reason: string; retrying: boolean } | null;
+}
+
+function useQueueStats(epoch: number): LiveStats {
+  const [live, setLive] = useState<LiveStats>({ stats: null, stale: null });
   useEffect(
     () =>
       follow<{ queueStats: QueueStats }>(STATS_SUBSCRIPTION, () => ({}), {
-        next: ({ queueStats }) => setStats(queueStats),
+        next: ({ queueStats }) => setLive({ stats: queueStats, stale: null }),
+        interrupted: (reason) =>
+          setLive((current) => ({ ...current, stale: { reason, retrying: true } })),
+        // A refusal: not asked again (FORBIDDEN also opens the token dialog).
+        error: (reason) =>
+          setLive((current) => ({ ...current, stale: { reason, retrying: false } })),
       }),
     [epoch],
   );
-  return stats;
+  return live;
 }
 
 interface ChartFigures {
@@ -31,8 +42,9 @@ interface ChartFigures {
   complained: number;
 }
 
-function useChart(epoch: number): Bucket[] | null {
+function useChart(epoch: number): { buckets: Bucket[] | null; stale: boolean } {
   const [buckets, setBuckets] = useState<Bucket[] | null>(null);
+  const [stale, setStale] = useState(false);
   useEffect(() => {
     let cancelled = false;
     const load = () => {
@@ -43,6 +55,7 @@ function useChart(epoch: number): Bucket[] | null {
       graphql<Record<string, ChartFigures>>(chartQuery(bounds)).then(
         (data) => {
           if (cancelled) return;
+          setStale(false);
           setBuckets(
             bounds.slice(0, -1).map((startMs, index) => {
               const figures = data[`b${index}`];
@@ -58,7 +71,10 @@ function useChart(epoch: number): Bucket[] | null {
             }),
           );
         },
-        () => {}, // the counters show the connection state; the chart keeps its last picture
+        // The chart keeps its last picture, marked as not current.
+        () => {
+          if (!cancelled) setStale(true);
+        },
       );
     };
     load();
@@ -68,7 +84,7 @@ function useChart(epoch: number): Bucket[] | null {
       clearInterval(timer);
     };
   }, [epoch]);
-  return buckets;
+  return { buckets, stale };
 }
 
 function Counter(props: { label: string; value: number | null; tone: string; note?: string }) {
@@ -118,13 +134,20 @@ function OutcomeCounters({ stats }: { stats: QueueStats | null }) {
 
 /** Live counters over the last hour and the throughput chart. */
 export function StatsPanel({ epoch }: { epoch: number }) {
-  const stats = useQueueStats(epoch);
-  const buckets = useChart(epoch);
+  const { stats, stale } = useQueueStats(epoch);
+  const chart = useChart(epoch);
   const oldest =
     stats?.oldestQueuedAgeMs != null ? `oldest ${duration(stats.oldestQueuedAgeMs)}` : undefined;
   return (
-    <div class="card stats">
+    <div class={`card stats${stale !== null ? ' is-stale' : ''}`}>
       <h2 class="card-title">Last hour</h2>
+      {/* Frozen figures under a live header would pass for current ones. */}
+      {stale !== null && (
+        <p class="stale" role="status" data-stale>
+          {stats ? 'Not current' : 'Not loaded'}: {stale.reason.replace(/\.$/, '')}.
+          {stale.retrying && ' Trying again…'}
+        </p>
+      )}
       <dl class="counters">
         <Counter
           label="Queued"
@@ -138,7 +161,12 @@ export function StatsPanel({ epoch }: { epoch: number }) {
         <Counter label="Failed attempts" value={stats?.failedAttempts ?? null} tone="failed" />
       </dl>
       <OutcomeCounters stats={stats} />
-      <ThroughputChart buckets={buckets} bucketMs={BUCKET_MS} />
+      {chart.stale && chart.buckets && (
+        <p class="stale" role="status" data-stale="chart">
+          The chart could not be read again: it shows an earlier picture.
+        </p>
+      )}
+      <ThroughputChart buckets={chart.buckets} bucketMs={BUCKET_MS} />
     </div>
   );
 }

@@ -1,18 +1,22 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { FEED_QUERY, EVENTS_SUBSCRIPTION, MORE_QUERY } from '../api/documents.ts';
-import { graphql, problemText } from '../api/http.ts';
-import { follow } from '../api/live.ts';
+import { graphql, GraphQLRequestError, isTransient, problemText } from '../api/http.ts';
+import { connection, follow } from '../api/live.ts';
 import type { MessageEvent, MessagePage, MessageRow } from '../api/types.ts';
 import { admits, toEventFilter, toMessageFilter, type Filters } from './filters.ts';
 
 export const PAGE_SIZE = 50;
 const FLUSH_MS = 50;
+const FIRST_RELOAD_MS = 500;
+const MAX_RELOAD_MS = 5_000;
 
 export interface Feed {
   rows: MessageRow[];
   totalCount: number;
   hasNextPage: boolean;
   loading: boolean;
+  /** False until the first page arrived: until then the rows and the count mean nothing. */
+  loaded: boolean;
   error: string | null;
   /** Ids of rows that arrived live (for their entrance animation). */
   arrived: ReadonlySet<string>;
@@ -27,6 +31,7 @@ interface FeedState {
   hasNextPage: boolean;
   endCursor: string | null;
   loading: boolean;
+  loaded: boolean;
   error: string | null;
   arrived: Set<string>;
   lastBatch: ReadonlySet<string> | null;
@@ -38,6 +43,7 @@ const INITIAL: FeedState = {
   hasNextPage: false,
   endCursor: null,
   loading: true,
+  loaded: false,
   error: null,
   arrived: new Set(),
   lastBatch: null,
@@ -83,72 +89,110 @@ export function useFeed(filters: Filters, filterKey: string, authEpoch: number):
   useEffect(() => {
     let cancelled = false;
     let stop: (() => void) | null = null;
+    let reloadTimer: ReturnType<typeof setTimeout> | null = null;
+    let stopWaitingForConnection: (() => void) | null = null;
+    let reloadMs = FIRST_RELOAD_MS;
     setState({ ...INITIAL, arrived: new Set() });
     const filter = toMessageFilter(filtersRef.current, Date.now());
     queryFilter.current = filter;
 
-    graphql<{ eventCursor: string; messages: MessagePage }>(FEED_QUERY, {
-      filter,
-      first: PAGE_SIZE,
-    }).then(
-      ({ eventCursor, messages }) => {
+    const stopRetrying = () => {
+      if (reloadTimer) clearTimeout(reloadTimer);
+      reloadTimer = null;
+      stopWaitingForConnection?.();
+      stopWaitingForConnection = null;
+    };
+    // A page that failed to load is asked for again, backing off, and at once when the live
+    // connection comes back: without it the table would stay empty for good.
+    const retryLater = () => {
+      reloadTimer = setTimeout(load, reloadMs);
+      reloadMs = Math.min(reloadMs * 2, MAX_RELOAD_MS);
+      stopWaitingForConnection = connection.subscribe((state) => {
+        if (state === 'live') load();
+      });
+    };
+
+    const load = () => {
+      stopRetrying();
+      if (cancelled) return;
+      graphql<{ eventCursor: string; messages: MessagePage }>(FEED_QUERY, {
+        filter,
+        first: PAGE_SIZE,
+      }).then(onPage, (error: unknown) => {
         if (cancelled) return;
+        const transient = isTransient(error);
+        const problem = problemText(error);
         setState({
           ...INITIAL,
           arrived: new Set(),
-          rows: messages.edges.map((edge) => edge.node),
-          totalCount: messages.totalCount,
-          hasNextPage: messages.pageInfo.hasNextPage,
-          endCursor: messages.pageInfo.endCursor,
-          loading: false,
+          loading: transient,
+          error:
+            problem === null
+              ? null
+              : error instanceof GraphQLRequestError && error.code === 'FORBIDDEN'
+                ? 'This token may not read messages: the dashboard needs a READ or ADMIN token.'
+                : `The messages could not be loaded: ${problem.replace(/\.$/, '')}.${
+                    transient ? ' Trying again…' : ''
+                  }`,
         });
-        let cursor = eventCursor;
-        // Events are applied in batches: a replay after a long disconnect or a burst of mail
-        // re-renders the table a few times a second, not once per event.
-        let pending: MessageEvent[] = [];
-        let flushTimer: ReturnType<typeof setTimeout> | null = null;
-        const flush = () => {
-          flushTimer = null;
-          const batch = pending;
-          pending = [];
-          if (cancelled) return;
-          const ids = new Set(batch.map((event) => event.message.id));
-          setState((current) => ({
-            ...batch.reduce(
-              (state, event) => applyEvent(state, event, filtersRef.current),
-              current,
-            ),
-            lastBatch: ids,
-          }));
-        };
-        const eventFilter = toEventFilter(filter);
-        stop = follow<{ messageEvents: MessageEvent }>(
-          EVENTS_SUBSCRIPTION,
-          () => ({ filter: eventFilter, after: cursor }),
-          {
-            next: ({ messageEvents: event }) => {
-              cursor = event.cursor;
-              pending.push(event);
-              flushTimer ??= setTimeout(flush, FLUSH_MS);
-            },
-            error: (message, code) => {
-              if (code === 'CURSOR_EXPIRED') {
-                stop?.();
-                setResync((count) => count + 1);
-                return;
-              }
-              setState((current) => ({ ...current, error: message }));
-            },
-          },
-        );
-      },
-      (error: unknown) => {
+        if (transient) retryLater();
+      });
+    };
+
+    const onPage = ({ eventCursor, messages }: { eventCursor: string; messages: MessagePage }) => {
+      if (cancelled) return;
+      setState({
+        ...INITIAL,
+        arrived: new Set(),
+        rows: messages.edges.map((edge) => edge.node),
+        totalCount: messages.totalCount,
+        hasNextPage: messages.pageInfo.hasNextPage,
+        endCursor: messages.pageInfo.endCursor,
+        loading: false,
+        loaded: true,
+      });
+      let cursor = eventCursor;
+      // Events are applied in batches: a replay after a long disconnect or a burst of mail
+      // re-renders the table a few times a second, not once per event.
+      let pending: MessageEvent[] = [];
+      let flushTimer: ReturnType<typeof setTimeout> | null = null;
+      const flush = () => {
+        flushTimer = null;
+        const batch = pending;
+        pending = [];
         if (cancelled) return;
-        setState({ ...INITIAL, arrived: new Set(), loading: false, error: problemText(error) });
-      },
-    );
+        const ids = new Set(batch.map((event) => event.message.id));
+        setState((current) => ({
+          ...batch.reduce((state, event) => applyEvent(state, event, filtersRef.current), current),
+          lastBatch: ids,
+        }));
+      };
+      const eventFilter = toEventFilter(filter);
+      stop = follow<{ messageEvents: MessageEvent }>(
+        EVENTS_SUBSCRIPTION,
+        () => ({ filter: eventFilter, after: cursor }),
+        {
+          next: ({ messageEvents: event }) => {
+            cursor = event.cursor;
+            pending.push(event);
+            flushTimer ??= setTimeout(flush, FLUSH_MS);
+          },
+          error: (message, code) => {
+            if (code === 'CURSOR_EXPIRED') {
+              stop?.();
+              setResync((count) => count + 1);
+              return;
+            }
+            setState((current) => ({ ...current, error: message }));
+          },
+        },
+      );
+    };
+
+    load();
     return () => {
       cancelled = true;
+      stopRetrying();
       stop?.();
     };
   }, [filterKey, authEpoch, resync]);
@@ -189,6 +233,7 @@ export function useFeed(filters: Filters, filterKey: string, authEpoch: number):
     totalCount: state.totalCount,
     hasNextPage: state.hasNextPage,
     loading: state.loading,
+    loaded: state.loaded,
     error: state.error,
     arrived: state.arrived,
     lastBatch: state.lastBatch,
