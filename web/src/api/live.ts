@@ -33,7 +33,10 @@ const client: Client = createClient({
   },
 });
 client.on('connected', () => connection.set('live'));
-client.on('closed', () => {
+client.on('closed', (event) => {
+  // 1000: the client closed an idle socket itself (lazy: nothing left to follow, as for a moment
+  // while a failed operation is asked again); nothing was lost.
+  if (isCloseEvent(event) && event.code === 1000) return;
   if (connection.get() === 'live') connection.set('reconnecting');
 });
 
