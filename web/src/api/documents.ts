@@ -26,6 +26,11 @@ export const MORE_QUERY = `query More($filter: MessageFilter, $first: Int, $afte
   }
 }`;
 
+/** How many messages match: asked again when events touch messages beyond the loaded rows. */
+export const COUNT_QUERY = `query Count($filter: MessageFilter) {
+  messages(filter: $filter, first: 0) { totalCount }
+}`;
+
 export const EVENTS_SUBSCRIPTION = `subscription Events($filter: MessageFilter, $after: String) {
   messageEvents(filter: $filter, after: $after) {
     cursor at status reason outcome

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { FEED_QUERY, EVENTS_SUBSCRIPTION, MORE_QUERY } from '../api/documents.ts';
+import { COUNT_QUERY, FEED_QUERY, EVENTS_SUBSCRIPTION, MORE_QUERY } from '../api/documents.ts';
 import { graphql, GraphQLRequestError, isTransient, problemText } from '../api/http.ts';
 import { connection, follow } from '../api/live.ts';
 import type { MessageEvent, MessagePage, MessageRow } from '../api/types.ts';
@@ -8,6 +8,8 @@ import { admits, toEventFilter, toMessageFilter, type Filters } from './filters.
 export const PAGE_SIZE = 50;
 const FLUSH_MS = 50;
 const FIRST_RELOAD_MS = 500;
+/** Events beyond the loaded rows make the count be asked again, at most this often. */
+const RECOUNT_MS = 500;
 const MAX_RELOAD_MS = 5_000;
 
 export interface Feed {
@@ -51,6 +53,21 @@ const INITIAL: FeedState = {
 
 const byNewest = (a: MessageRow, b: MessageRow) => Number(b.id) - Number(a.id);
 
+/**
+ * Whether an event is about a message older than the rows loaded (on a page not fetched yet):
+ * it may enter the filter or leave it, which the event alone cannot tell (it has the new status,
+ * not the old), so only the server's count is right after it.
+ */
+function beyondLoadedRows(state: FeedState, event: MessageEvent): boolean {
+  const oldest = state.rows.at(-1);
+  return (
+    state.hasNextPage &&
+    oldest !== undefined &&
+    Number(event.message.id) < Number(oldest.id) &&
+    !state.rows.some((row) => row.id === event.message.id)
+  );
+}
+
 /** Applies one event: the row changes in place, or a new row takes its place by age. */
 function applyEvent(state: FeedState, event: MessageEvent, filters: Filters): FeedState {
   const message = event.message;
@@ -89,6 +106,7 @@ export function useFeed(filters: Filters, filterKey: string, authEpoch: number):
   useEffect(() => {
     let cancelled = false;
     let stop: (() => void) | null = null;
+    let stopRecount: (() => void) | null = null;
     let reloadTimer: ReturnType<typeof setTimeout> | null = null;
     let stopWaitingForConnection: (() => void) | null = null;
     let reloadMs = FIRST_RELOAD_MS;
@@ -156,16 +174,39 @@ export function useFeed(filters: Filters, filterKey: string, authEpoch: number):
       // re-renders the table a few times a second, not once per event.
       let pending: MessageEvent[] = [];
       let flushTimer: ReturnType<typeof setTimeout> | null = null;
+      let recountTimer: ReturnType<typeof setTimeout> | null = null;
+      const recount = () => {
+        recountTimer = null;
+        if (cancelled) return;
+        graphql<{ messages: { totalCount: number } }>(COUNT_QUERY, { filter }).then(
+          ({ messages: counted }) => {
+            if (!cancelled) setState((current) => ({ ...current, totalCount: counted.totalCount }));
+          },
+          // The count stays as it was; the next event beyond the rows asks again.
+          () => {},
+        );
+      };
+      stopRecount = () => {
+        if (recountTimer) clearTimeout(recountTimer);
+      };
       const flush = () => {
         flushTimer = null;
         const batch = pending;
         pending = [];
         if (cancelled) return;
         const ids = new Set(batch.map((event) => event.message.id));
-        setState((current) => ({
-          ...batch.reduce((state, event) => applyEvent(state, event, filtersRef.current), current),
-          lastBatch: ids,
-        }));
+        setState((current) => {
+          if (batch.some((event) => beyondLoadedRows(current, event))) {
+            recountTimer ??= setTimeout(recount, RECOUNT_MS);
+          }
+          return {
+            ...batch.reduce(
+              (state, event) => applyEvent(state, event, filtersRef.current),
+              current,
+            ),
+            lastBatch: ids,
+          };
+        });
       };
       const eventFilter = toEventFilter(filter);
       stop = follow<{ messageEvents: MessageEvent }>(
@@ -193,6 +234,7 @@ export function useFeed(filters: Filters, filterKey: string, authEpoch: number):
     return () => {
       cancelled = true;
       stopRetrying();
+      stopRecount?.();
       stop?.();
     };
   }, [filterKey, authEpoch, resync]);
