@@ -94,7 +94,11 @@ export async function startApp(
   const spawnedDelivery = spawnDeliveryThread();
   let storage: Awaited<ReturnType<typeof openStorage>>;
   try {
-    storage = await openStorage(descriptor, { role: 'main', secrets });
+    storage = await openStorage(descriptor, {
+      role: 'main',
+      secrets,
+      onWaiting: (message) => log.warn(message),
+    });
   } catch (error) {
     await spawnedDelivery.terminate();
     throw error;

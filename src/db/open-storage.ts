@@ -47,7 +47,12 @@ export function storageDescriptorFor(config: StorageConfig): StorageDescriptor {
  */
 export async function openStorage(
   descriptor: StorageDescriptor,
-  options: { role: OpenOptions['role']; secrets: SecretBox | null },
+  options: {
+    role: OpenOptions['role'];
+    secrets: SecretBox | null;
+    /** Told once when the database does not answer at first and is waited for (PostgreSQL). */
+    onWaiting?: (message: string) => void;
+  },
 ): Promise<Storage> {
   if (descriptor.dialect === 'sqlite') {
     const { openSqliteStorage } = await import('./sqlite/storage.ts');

@@ -49,6 +49,9 @@ test('DATABASE_URL where nothing listens: retried for DATABASE_CONNECT_TIMEOUT_M
   assert.ok(!output.includes(ENCODED) && !output.includes(PASSWORD), output);
   assert.ok(!output.includes('S3cret'), output);
   assert.doesNotMatch(output, /GraphQL at/, 'it never served');
+  // Said once while it waits, so a start that waits does not look hung.
+  const waiting = output.match(/does not answer yet .*; waiting for it up to 3 s/g) ?? [];
+  assert.equal(waiting.length, 1, output);
   t.diagnostic(`figures: exitMs=${exitMs} (DATABASE_CONNECT_TIMEOUT_MS=3000)`);
 });
 

@@ -220,9 +220,15 @@ export async function migrateDatabase(url: string): Promise<void> {
  * Waits until the database answers (at start, it may still be starting next to us), for up to
  * `timeoutMs`; then fails naming DATABASE_URL, without its password.
  */
-export async function waitForDatabase(url: string, timeoutMs: number): Promise<void> {
+export async function waitForDatabase(
+  url: string,
+  timeoutMs: number,
+  /** Told once, at the first failure that is waited out: a silent start looks hung. */
+  onWaiting: (message: string) => void = () => {},
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let delayMs = 250;
+  let told = false;
   for (;;) {
     const client = new pg.Client({
       connectionString: url,
@@ -244,6 +250,13 @@ export async function waitForDatabase(url: string, timeoutMs: number): Promise<v
         throw new Error(
           `DATABASE_URL: cannot use PostgreSQL at ${describeUrl(url)}: ${reason.replaceAll(url, describeUrl(url))}`,
           { cause: error },
+        );
+      }
+      if (!told) {
+        told = true;
+        const reason = error instanceof Error ? error.message : String(error);
+        onWaiting(
+          `PostgreSQL at ${describeUrl(url)} does not answer yet (${reason.replaceAll(url, describeUrl(url))}); waiting for it up to ${Math.round(timeoutMs / 1_000)} s`,
         );
       }
       await new Promise((resolve) => setTimeout(resolve, delayMs));

@@ -38,11 +38,15 @@ const FOLD_INTERVAL_MS = 1_000;
  */
 export async function openPostgresStorage(
   options: PostgresStorageOptions,
-  open: { role: 'main' | 'delivery'; secrets: SecretBox | null },
+  open: {
+    role: 'main' | 'delivery';
+    secrets: SecretBox | null;
+    onWaiting?: (message: string) => void;
+  },
 ): Promise<Storage> {
   const main = open.role === 'main';
   if (main) {
-    await waitForDatabase(options.url, options.connectTimeoutMs ?? 30_000);
+    await waitForDatabase(options.url, options.connectTimeoutMs ?? 30_000, open.onWaiting);
     await migrateDatabase(options.url);
   }
   const client = createClient({
