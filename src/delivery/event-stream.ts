@@ -24,7 +24,8 @@ export interface EventStreamOptions {
   /**
    * The newest event retention has deleted. A replay that would continue below it (it started
    * before a pruning run and reads behind it) could skip events: the stream yields
-   * CURSOR_EXPIRED and ends instead. Replays from the start begin at the oldest retained event.
+   * CURSOR_EXPIRED and ends instead. Replays from the start begin at the oldest retained event
+   * and expire only when a pruning run passes them while they replay.
    */
   prunedThrough?: () => Promise<EventPosition>;
 }
@@ -92,6 +93,12 @@ async function* generate(
     // committed from here on reaches the buffer.
     let last = options.after ?? (await events.latest());
     let needsReplay = options.after !== null;
+    // A replay from the start takes the log as retention left it then: the events of messages
+    // pruned before it began are not missed, even where they lie between retained ones (a pruned
+    // message's late retry or report). Only a pruning run during the replay can expire it.
+    const fromStart = options.after !== null && comparePositions(options.after, LOG_START) === 0;
+    const prunedAtStart =
+      fromStart && options.prunedThrough ? await options.prunedThrough() : LOG_START;
     while (!control.stopped) {
       if (overflowed) {
         overflowed = false;
@@ -99,13 +106,15 @@ async function* generate(
         needsReplay = true;
       }
       if (needsReplay) {
-        if (
-          options.prunedThrough &&
-          comparePositions(last, LOG_START) > 0 &&
-          comparePositions(last, await options.prunedThrough()) < 0
-        ) {
-          yield CURSOR_EXPIRED;
-          return;
+        if (options.prunedThrough && comparePositions(last, LOG_START) > 0) {
+          const pruned = await options.prunedThrough();
+          if (
+            comparePositions(last, pruned) < 0 &&
+            (!fromStart || comparePositions(pruned, prunedAtStart) > 0)
+          ) {
+            yield CURSOR_EXPIRED;
+            return;
+          }
         }
         const page = await events.listAfter(last, pageSize, filter);
         if (page.length === 0) {

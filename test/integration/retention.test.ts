@@ -8,6 +8,7 @@ import { createLogger } from '../../src/logger.ts';
 import { claim, enqueue, newMessage, record, sentRecord } from '../helpers/queue.ts';
 import { closeWith, type Scope } from '../helpers/scope.ts';
 import { startService, subscribe, wsClient } from '../helpers/service.ts';
+import { startTestSmtpServer } from '../helpers/smtp-server.ts';
 import { openTestStorage } from '../helpers/storage.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -136,6 +137,49 @@ describe('retention', () => {
     await ahead.return!();
   });
 
+  test('a replay from the start reads past a pruned message whose events lie among retained ones', async (t) => {
+    const t0 = Date.UTC(2026, 0, 1);
+    const opened = await openTestStorage(t);
+    const { messages, events, retention } = opened.storage;
+    // Message 1's last event (its SENT) comes after every event of message 2: a late attempt,
+    // or a late delivery report, does that.
+    await enqueue(messages, [newMessage(0), newMessage(1)], t0);
+    const [first, second] = await claim(messages, t0, 2);
+    await record(messages, [sentRecord(second!.message, t0)]);
+    await record(messages, [sentRecord(first!.message, t0)]);
+    const log = await waitFor(async () => {
+      const all = await events.listAfter(LOG_START, 100);
+      return all.length === 6 ? all : null;
+    });
+    await retention.pruneBatch({
+      olderThanMs: null,
+      belowId: second!.message.id,
+      limit: 500,
+      nowMs: t0,
+    });
+    const pruned = await events.prunedThrough();
+    assert.deepEqual(pruned, { xid: log.at(-1)!.xid, seq: log.at(-1)!.seq });
+    const kept = log.filter((event) => event.messageId === second!.message.id);
+    assert.equal(kept.length, 3);
+
+    const replay = streamEvents({
+      events,
+      bus: createEventBus(),
+      after: LOG_START,
+      filter: {},
+      replayPageSize: 1,
+      prunedThrough: () => events.prunedThrough(),
+    });
+    const seen = [];
+    for (let i = 0; i < kept.length; i++) seen.push((await replay.next()).value);
+    await replay.return!();
+    assert.deepEqual(
+      seen.map((event: any) => event.seq),
+      kept.map((event) => event.seq),
+      'every retained event, none expired',
+    );
+  });
+
   test('a cursor into pruned history is CURSOR_EXPIRED; "0" replays from the oldest kept', async (t) => {
     const svc = await startService(t, {
       RETENTION_MAX_MESSAGES: '2',
@@ -190,5 +234,79 @@ describe('retention', () => {
     // History statistics survive: all five still count as sent.
     const stats = await svc.gql(`{ deliveryStats { sent } }`);
     assert.equal(stats.data.deliveryStats.sent, 5);
+  });
+});
+
+describe('the feed after a message with the newest events was pruned', () => {
+  test('eventCursor and "0" both lead to a live feed; cursors ahead of the log and history-only filters are refused', async (t) => {
+    // late@ is deferred once, then held at its second attempt until released: its SENT comes
+    // after every event of the message sent meanwhile, and retention (keeping 1) then prunes it.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let lateAttempts = 0;
+    const smtp = await startTestSmtpServer(t, {
+      rejectRecipients: async (address) => {
+        if (address !== 'late@example.com') return null;
+        lateAttempts++;
+        if (lateAttempts === 1) return { code: 451, message: '4.7.1 Try again later' };
+        await held;
+        return null;
+      },
+    });
+    const svc = await startService(t, {
+      SMTP_CONNECTION_URI: `smtp://${smtp.host}:${smtp.port}/?disable_starttls=true`,
+      RETENTION_MAX_MESSAGES: '1',
+      RETENTION_INTERVAL_MS: '1000',
+    });
+    const send = async (to: string) =>
+      (
+        await svc.gql(
+          `mutation ($to: String!) { sendEmail(input: { to: $to, subject: "s", text: "t" }) { id } }`,
+          { to },
+        )
+      ).data.sendEmail.id as string;
+    const statusOf = async (id: string) =>
+      (await svc.gql(`{ message(id: "${id}") { status } }`)).data.message?.status ?? null;
+    const late = await send('late@example.com');
+    await waitFor(() => lateAttempts === 2, { description: 'the second attempt held' });
+    const kept = await send('kept@example.com');
+    await waitFor(async () => (await statusOf(kept)) === 'SENT', { description: 'kept SENT' });
+    release();
+    await waitFor(async () => (await statusOf(late)) === null, {
+      description: 'the late message SENT, then pruned',
+    });
+
+    const client = wsClient(t, svc.url);
+    const query = `subscription ($after: String, $filter: MessageFilter) { messageEvents(after: $after, filter: $filter) { cursor status message { id } } }`;
+    const cursor = (await svc.gql(`{ eventCursor }`)).data.eventCursor as string;
+    const resumed = subscribe(client, query, { after: cursor });
+    const fromStart = subscribe(client, query, { after: '0' });
+    const next = await send('next@example.com');
+    for (const feed of [resumed, fromStart]) {
+      await waitFor(
+        () =>
+          (feed.received as any[]).some(
+            (r) => r.messageEvents.message.id === next && r.messageEvents.status === 'SENT',
+          ) || feed.errors.length > 0,
+        { description: 'the new message on the feed' },
+      );
+      assert.deepEqual(feed.errors, []);
+    }
+    const replayedIds = new Set(
+      (fromStart.received as any[]).map((r) => r.messageEvents.message.id),
+    );
+    assert.ok(replayedIds.has(kept), 'the retained message is replayed from "0"');
+
+    const ahead = subscribe(client, query, { after: String(Number(cursor) + 1_000_000) });
+    await waitFor(() => ahead.errors.length > 0 || ahead.closed);
+    const aheadError = (ahead.errors as any[]).flat()[0];
+    assert.equal(aheadError.extensions.code, 'BAD_USER_INPUT');
+    assert.match(aheadError.message, /ahead of this event log/);
+
+    const historyOnly = subscribe(client, query, { filter: { errorCode: ['AUTH'] } });
+    await waitFor(() => historyOnly.errors.length > 0 || historyOnly.closed);
+    const filterError = (historyOnly.errors as any[]).flat()[0];
+    assert.equal(filterError.extensions.code, 'BAD_USER_INPUT');
+    assert.equal(filterError.extensions.field, 'filter.errorCode');
   });
 });

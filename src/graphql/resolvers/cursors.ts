@@ -1,4 +1,4 @@
-import { LOG_START, type EventPosition } from '../../domain/event-position.ts';
+import { comparePositions, LOG_START, type EventPosition } from '../../domain/event-position.ts';
 import { BadUserInputError } from '../errors.ts';
 
 // Message cursors are opaque on purpose: clients must not build them, so the ordering key can
@@ -34,4 +34,16 @@ export function decodeEventCursor(cursor: string, field: string): EventPosition 
     throw new BadUserInputError([{ field, problem: 'is not an event cursor this API returned' }]);
   }
   return xid === 0 && seq === 0 ? LOG_START : { xid, seq };
+}
+
+/**
+ * Where the log stands: its newest event, or what retention pruned when that is later. Cursors
+ * handed out never go below it, and a cursor beyond it was never handed out by this database.
+ */
+export async function newestPosition(events: {
+  latest(): Promise<EventPosition>;
+  prunedThrough(): Promise<EventPosition>;
+}): Promise<EventPosition> {
+  const [latest, pruned] = await Promise.all([events.latest(), events.prunedThrough()]);
+  return comparePositions(latest, pruned) >= 0 ? latest : pruned;
 }

@@ -8,20 +8,45 @@ import type { MessageEvent } from '../../domain/message.ts';
 import { toListFilter } from '../filters.ts';
 import type { SubscriptionResolvers } from '../generated/types.ts';
 import type { GraphQLContext } from '../context.ts';
-import { decodeEventCursor } from './cursors.ts';
+import { decodeEventCursor, encodeEventCursor, newestPosition } from './cursors.ts';
 
 export const Subscription: SubscriptionResolvers = {
   messageEvents: {
     async subscribe(_parent, { filter, after }, { events, bus, messages }) {
       const list = toListFilter(filter, 'filter');
+      // These ask about a message's whole attempt history, which an event does not carry: refused
+      // rather than ignored (a subscriber asking for AUTH failures got every event).
+      const historyOnly = [
+        ['errorCode', list.errorCodes],
+        ['everFailed', list.everFailed],
+        ['smtpConfigVersion', list.smtpConfigVersion],
+      ].filter(([, value]) => value !== undefined);
+      if (historyOnly.length > 0) {
+        throw new BadUserInputError(
+          historyOnly.map(([field]) => ({
+            field: `filter.${String(field)}`,
+            problem:
+              'is not available on messageEvents (it is about all of a message’s attempts, which one event does not carry): query messages with it, or follow the feed by status, recipient, subject, time or outcome',
+          })),
+        );
+      }
       const from = after == null ? null : decodeEventCursor(after, 'after');
-      // "0" always means "from the oldest retained event"; a later cursor must not skip any.
-      if (
-        from !== null &&
-        comparePositions(from, LOG_START) > 0 &&
-        comparePositions(from, await events.prunedThrough()) < 0
-      ) {
-        throw new CursorExpiredError('after');
+      if (from !== null && comparePositions(from, LOG_START) > 0) {
+        // "0" always means "from the oldest retained event"; a later cursor must not skip any.
+        if (comparePositions(from, await events.prunedThrough()) < 0) {
+          throw new CursorExpiredError('after');
+        }
+        // A cursor this log never reached (another database, or one restored from an older
+        // backup) would swallow every live event until the log caught up with it.
+        const newest = await newestPosition(events);
+        if (comparePositions(from, newest) > 0) {
+          throw new BadUserInputError([
+            {
+              field: 'after',
+              problem: `is ahead of this event log (its newest cursor is ${encodeEventCursor(newest)}): it comes from another database, or from before a restore of an older backup; read the current state (messages) and subscribe after eventCursor`,
+            },
+          ]);
+        }
       }
       // Conditions on the message's creation time or subject need the message itself.
       const needsMessage =
