@@ -131,9 +131,19 @@ export type CounterRange = {
  * minutes that contain the two ends count whole (so "until now" includes what happened this
  * minute); whole hours come from hour buckets, the edges from minute buckets.
  */
+/** The window counters cover for [sinceMs, untilMs): whole minutes, rounded outward. */
+export function countedWindow(
+  sinceMs: number,
+  untilMs: number,
+): { sinceMs: number; untilMs: number } {
+  return {
+    sinceMs: Math.floor(sinceMs / MINUTE_MS) * MINUTE_MS,
+    untilMs: Math.ceil(untilMs / MINUTE_MS) * MINUTE_MS,
+  };
+}
+
 export function counterRanges(sinceMs: number, untilMs: number): CounterRange[] {
-  const from = Math.floor(sinceMs / MINUTE_MS) * MINUTE_MS;
-  const to = Math.ceil(untilMs / MINUTE_MS) * MINUTE_MS;
+  const { sinceMs: from, untilMs: to } = countedWindow(sinceMs, untilMs);
   const firstHour = Math.ceil(from / HOUR_MS) * HOUR_MS;
   const lastHour = Math.floor(to / HOUR_MS) * HOUR_MS;
   const ranges: CounterRange[] =

@@ -1,6 +1,7 @@
 import { latencyBucketUpperMs } from '../db/counters.ts';
 import type { MessageReads, StatsStore } from '../db/port.ts';
 import { DELIVERY_ERROR_CODES, type DeliveryErrorCode } from '../domain/delivery-error.ts';
+import { countedWindow } from '../db/counters.ts';
 
 export interface DeliveryStatsReport {
   sinceMs: number;
@@ -81,8 +82,8 @@ export function createDeliveryStats(deps: DeliveryStatsDeps) {
       const rate = (count: number) => (sent === 0 ? null : count / sent);
 
       return {
-        sinceMs,
-        untilMs,
+        // The window the figures cover, not the one asked for: counters are kept per minute.
+        ...countedWindow(sinceMs, untilMs),
         queued: get('reason', 'queued'),
         sent,
         abandoned: get('reason', 'failed_permanently') + get('reason', 'attempts_exhausted'),

@@ -96,6 +96,15 @@ describe('deliveryStats and failure filters', () => {
     assert.equal(s.queueDepth, 0);
     assert.equal(s.oldestQueuedAgeMs, null);
 
+    // Counters are per minute: the answer names the whole minutes its figures cover.
+    const inside = await svc.gql(
+      `{ deliveryStats(since: "2026-12-08T03:18:20.500Z", until: "2026-12-08T03:18:20.501Z") { since until } }`,
+    );
+    assert.deepEqual(inside.data.deliveryStats, {
+      since: '2026-12-08T03:18:00.000Z',
+      until: '2026-12-08T03:19:00.000Z',
+    });
+
     const empty = await svc.gql(
       `{ deliveryStats(since: "2020-01-01T00:00:00.000Z", until: "2020-01-02T00:00:00.000Z") { queued sent } }`,
     );

@@ -228,6 +228,7 @@ export type DeliveryStats = {
   retryScheduled: Scalars['Int']['output'];
   /** Messages that reached SENT in the period. */
   sent: Scalars['Int']['output'];
+  /** Start of the window the figures cover: the asked-for since, rounded down to the minute (counters are per minute). */
   since: Scalars['String']['output'];
   /** Messages stored SUPPRESSED or stopped by the suppression list in the period (addition). */
   suppressed: Scalars['Int']['output'];
@@ -235,6 +236,7 @@ export type DeliveryStats = {
   timeToSent: LatencySummary;
   /** Reports in the period that matched no message (addition). */
   unmatchedReports: Scalars['Int']['output'];
+  /** End of the window the figures cover (exclusive): the asked-for until, rounded up to the minute. */
   until: Scalars['String']['output'];
 };
 
