@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import Database from 'better-sqlite3';
@@ -13,6 +12,7 @@ import {
   type ServiceProcess,
 } from '../helpers/service.ts';
 import { startTestSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.ts';
+import { mountTmpfs } from '../helpers/tmpfs.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 // Fault 5: the database cannot be written — locked by another writer for longer than
@@ -176,22 +176,6 @@ test('database locked by another writer past busy_timeout', async (t) => {
     refusesEveryWrite: true,
   }));
 });
-
-/**
- * Mounts a small tmpfs: a disk that really fills up. Returns the way to unmount it, or why it
- * could not be mounted (it needs root, as CI runs, and a machine that allows mounts).
- */
-function mountTmpfs(path: string, size: string): { unmount: () => void } | { problem: string } {
-  if (process.getuid?.() !== 0) return { problem: 'mounting a tmpfs needs root (CI runs as root)' };
-  mkdirSync(path, { recursive: true });
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', path], { stdio: 'pipe' });
-  } catch (error) {
-    const stderr = String((error as { stderr?: Buffer }).stderr ?? '').trim();
-    return { problem: `mount -t tmpfs failed: ${stderr || (error as Error).message}` };
-  }
-  return { unmount: () => execFileSync('umount', ['-l', path]) };
-}
 
 /** Writes a file until the disk has no byte left; returns how much it took. */
 function fillDisk(path: string): number {

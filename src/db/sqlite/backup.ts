@@ -2,6 +2,7 @@ import { realpathSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { preparePrivateDatabaseFile } from './file-modes.ts';
+import { describeDatabaseFileError, whyNotWritable } from './file-errors.ts';
 
 export interface BackupResult {
   bytes: number;
@@ -94,13 +95,23 @@ async function copyThroughPartial(
   // The copy holds what the database holds: 0600 from the first byte, in a 0700 directory when
   // the backup creates it.
   preparePrivateDatabaseFile(partial);
-  const live = new Database(source, { fileMustExist: true, timeout: 5_000 });
   let pages = 0;
   try {
-    const progress = await live.backup(partial, { progress: () => 0x7fff_ffff });
-    pages = progress.totalPages;
-  } finally {
-    live.close();
+    const live = new Database(source, { fileMustExist: true, timeout: 5_000 });
+    try {
+      const progress = await live.backup(partial, { progress: () => 0x7fff_ffff });
+      pages = progress.totalPages;
+    } finally {
+      live.close();
+    }
+  } catch (error) {
+    // The source is opened (for WAL, -shm and -wal beside it) when the backup starts: when it
+    // cannot be written there, say so in DATABASE_PATH's terms (a read-only mount, permissions)
+    // rather than SQLite's "unable to open database file".
+    const code = (error as { code?: unknown } | null)?.code;
+    throw code === 'SQLITE_CANTOPEN' && whyNotWritable(source) !== null
+      ? describeDatabaseFileError(error, source)
+      : error;
   }
   const copy = new Database(partial, { fileMustExist: true });
   let counts: { messages: number; events: number };

@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /**
@@ -34,13 +34,36 @@ export function describeDatabaseFileError(error: unknown, path: string): Error {
       return said('no space left on the device');
     case 'SQLITE_NOTADB':
       return said('is not a SQLite database (or is encrypted); point it at a mailscope database');
-    case 'SQLITE_CANTOPEN':
-      return said('SQLite cannot open it');
+    case 'SQLITE_CANTOPEN': {
+      // SQLite does not say why; the file system does. A database in WAL mode needs to write
+      // beside itself (-wal, -shm) even to be read.
+      const why = whyNotWritable(path);
+      return said(
+        why === 'EROFS'
+          ? 'the file system is read-only (the database and its -wal and -shm files must be writable)'
+          : why === 'EACCES' || why === 'EPERM'
+            ? `permission denied: the service's user must be able to write the file and create files in ${dirname(path)}`
+            : 'SQLite cannot open it',
+      );
+    }
     case 'SQLITE_CORRUPT':
       return said('the database is damaged; restore it from a backup (mailscope backup)');
     default:
       return error instanceof Error ? error : new Error(String(error));
   }
+}
+
+/** Why the database file (or its directory) cannot be written, as an errno code; null if it can. */
+export function whyNotWritable(path: string): string | null {
+  for (const target of [path, dirname(path)]) {
+    try {
+      accessSync(target, constants.W_OK);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? null;
+      if (code !== 'ENOENT') return code;
+    }
+  }
+  return null;
 }
 
 function firstFileAmongParents(path: string): string | null {
