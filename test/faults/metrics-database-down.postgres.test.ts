@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { closeWith } from '../helpers/scope.ts';
 import { graphqlRequest, startServiceProcess } from '../helpers/service.ts';
 import { startTestSmtpServer } from '../helpers/smtp-server.ts';
-import { createTestDatabase } from '../helpers/storage.ts';
-import { startTcpProxy } from '../helpers/tcp-proxy.ts';
+import { databaseBehindProxy } from '../helpers/tcp-proxy.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 // /metrics while PostgreSQL cannot be reached. The gauges read from the database cannot be
@@ -16,17 +14,10 @@ const UNREADABLE = /metrics: cannot read the database/g;
 const READABLE_AGAIN = /metrics: the database can be read again/;
 
 test('/metrics while PostgreSQL is unreachable: served without the database gauges, storage_up 0, logged once', async (t) => {
-  const database = await createTestDatabase('postgres');
-  closeWith(t, () => database.remove());
-  const proxy = await startTcpProxy(t);
-  const direct = new URL(database.env.DATABASE_URL!);
-  const upstream = { port: Number(direct.port || 5432), host: direct.hostname };
-  proxy.setTarget(upstream);
-  const behindProxy = new URL(direct);
-  behindProxy.host = `${proxy.host}:${proxy.port}`;
+  const { proxy, upstream, url: behindProxy } = await databaseBehindProxy(t);
   const smtp = await startTestSmtpServer(t);
   const service = await startServiceProcess(t, {
-    DATABASE_URL: behindProxy.toString(),
+    DATABASE_URL: behindProxy,
     SMTP_CONNECTION_URI: `smtp://${smtp.host}:${smtp.port}/?disable_starttls=true`,
     EMBEDDED_SMTP_PORT: 'off',
   });

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { closeWith } from '../helpers/scope.ts';
 import { startService, type GraphQLResponse } from '../helpers/service.ts';
 import { startTestSmtpServer } from '../helpers/smtp-server.ts';
-import { createTestDatabase } from '../helpers/storage.ts';
-import { startTcpProxy } from '../helpers/tcp-proxy.ts';
+import { databaseBehindProxy } from '../helpers/tcp-proxy.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 // The path to PostgreSQL goes silent: bytes are dropped, nothing is reset (a dead route, a
@@ -18,17 +16,10 @@ const SEND = `mutation ($to: String!) { sendEmail(input: { to: $to, subject: "s"
 const ANSWER_WITHIN_MS = 30_000;
 
 test('PostgreSQL behind a path that drops every byte: refused, not hung; resumes when the path returns', async (t) => {
-  const database = await createTestDatabase('postgres');
-  closeWith(t, () => database.remove());
-  const proxy = await startTcpProxy(t);
-  const direct = new URL(database.env.DATABASE_URL!);
-  const upstream = { port: Number(direct.port || 5432), host: direct.hostname };
-  proxy.setTarget(upstream);
-  const behindProxy = new URL(direct);
-  behindProxy.host = `${proxy.host}:${proxy.port}`;
+  const { proxy, upstream, url: behindProxy } = await databaseBehindProxy(t);
   const smtp = await startTestSmtpServer(t);
   const service = await startService(t, {
-    DATABASE_URL: behindProxy.toString(),
+    DATABASE_URL: behindProxy,
     SMTP_CONNECTION_URI: `smtp://${smtp.host}:${smtp.port}/?disable_starttls=true`,
     DATABASE_QUERY_TIMEOUT_MS: '2000',
   });

@@ -2,9 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startService, subscribe, wsClient } from '../helpers/service.ts';
 import { startTestSmtpServer } from '../helpers/smtp-server.ts';
-import { createTestDatabase } from '../helpers/storage.ts';
-import { startTcpProxy } from '../helpers/tcp-proxy.ts';
-import { closeWith } from '../helpers/scope.ts';
+import { databaseBehindProxy } from '../helpers/tcp-proxy.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 // A subscriber replaying the log (`after`) when PostgreSQL becomes unreachable. Each event's
@@ -17,16 +15,10 @@ type Event = { messageEvents: { cursor: string; message: { id: string } } };
 const FEED = `subscription ($after: String) { messageEvents(after: $after) { cursor message { id } } }`;
 
 test('replaying when the database goes away: the stream ends, and resuming leaves no gap', async (t) => {
-  const database = await createTestDatabase('postgres');
-  closeWith(t, () => database.remove());
-  const proxy = await startTcpProxy(t);
-  const direct = new URL(database.env.DATABASE_URL!);
-  proxy.setTarget({ port: Number(direct.port || 5432), host: direct.hostname });
-  const behindProxy = new URL(direct);
-  behindProxy.host = `${proxy.host}:${proxy.port}`;
+  const { proxy, upstream, url: behindProxy } = await databaseBehindProxy(t);
   const smtp = await startTestSmtpServer(t);
   const svc = await startService(t, {
-    DATABASE_URL: behindProxy.toString(),
+    DATABASE_URL: behindProxy,
     SMTP_CONNECTION_URI: `smtp://${smtp.host}:${smtp.port}/?disable_starttls=true`,
   });
   // 2,000 messages, 6,000 events (QUEUED, PROCESSING, SENT) to replay.
@@ -64,7 +56,7 @@ test('replaying when the database goes away: the stream ends, and resuming leave
   const ended = replay.errors.flat()[0] as { extensions?: { code?: string } } | undefined;
   assert.equal(ended?.extensions?.code, 'SERVICE_UNAVAILABLE');
 
-  proxy.setTarget({ port: Number(direct.port || 5432), host: direct.hostname });
+  proxy.setTarget(upstream);
   const got = replay.received.map((event) => event.messageEvents.cursor);
   const resumed = (await waitFor(
     async () => {

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { closeWith, type Scope } from './scope.ts';
+import { createTestDatabase } from './storage.ts';
 
 export interface TcpProxy {
   host: string;
@@ -107,4 +108,21 @@ export async function startTcpProxy(scope: Scope): Promise<TcpProxy> {
     deadConnections: () => silent.size,
     close,
   };
+}
+
+/**
+ * A PostgreSQL database of the test's own, reached through a TCP proxy: `url` goes through the
+ * proxy (what the service is given), `upstream` is where the proxy forwards (set it back after a
+ * cut). Both are removed when `scope` ends.
+ */
+export async function databaseBehindProxy(scope: Scope) {
+  const database = await createTestDatabase('postgres');
+  closeWith(scope, () => database.remove());
+  const proxy = await startTcpProxy(scope);
+  const direct = new URL(database.env.DATABASE_URL!);
+  const upstream = { port: Number(direct.port || 5432), host: direct.hostname };
+  proxy.setTarget(upstream);
+  const behindProxy = new URL(direct);
+  behindProxy.host = `${proxy.host}:${proxy.port}`;
+  return { database, proxy, upstream, url: behindProxy.toString() };
 }
