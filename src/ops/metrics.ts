@@ -11,6 +11,9 @@ import {
   type SubmissionRefusalReason,
 } from '../smtp/submission-server.ts';
 
+/** How long a scrape waits for the database's gauges before leaving them out. */
+const STORED_READ_TIMEOUT_MS = 4_000;
+
 export interface MetricsDeps {
   messages: Pick<MessageReads, 'queueSnapshot' | 'countByStatus'>;
   /** SMTP connections open in the delivery thread's pools, as it last reported. */
@@ -103,8 +106,20 @@ export function createMetrics(deps: MetricsDeps) {
   stored.registerMetric(oldestQueuedAge);
 
   const readStored = async (): Promise<string> => {
+    let timer: NodeJS.Timeout | undefined;
     try {
-      const text = await stored.metrics();
+      // Bounded well inside a scraper's own time-out (Prometheus: 10 s): a database path that
+      // went silent would otherwise hold the scrape for the query time-out, and the target would
+      // be marked down instead of reporting mailscope_storage_up 0.
+      const text = await Promise.race([
+        stored.metrics(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no answer within ${STORED_READ_TIMEOUT_MS} ms`)),
+            STORED_READ_TIMEOUT_MS,
+          );
+        }),
+      ]);
       storageUp.set(1);
       if (storageDownSince !== null) {
         deps.log.info(
@@ -124,6 +139,8 @@ export function createMetrics(deps: MetricsDeps) {
         );
       }
       return '';
+    } finally {
+      clearTimeout(timer);
     }
   };
   const threadRuntime = (read: (runtime: ThreadRuntime) => number) =>

@@ -14,6 +14,8 @@ import { waitFor } from '../helpers/wait-for.ts';
 const SEND = `mutation ($to: String!) { sendEmail(input: { to: $to, subject: "s", text: "t" }) { id } }`;
 /** Generous: "answers instead of hanging", not a timing claim. */
 const ANSWER_WITHIN_MS = 30_000;
+/** Prometheus's default scrape time-out. */
+const SCRAPE_TIMEOUT_MS = 10_000;
 
 test('PostgreSQL behind a path that drops every byte: refused, not hung; resumes when the path returns', async (t) => {
   const { proxy, upstream, url: behindProxy } = await databaseBehindProxy(t);
@@ -58,4 +60,27 @@ test('PostgreSQL behind a path that drops every byte: refused, not hung; resumes
     timeoutMs: ANSWER_WITHIN_MS,
     description: 'the service to close its dead connections',
   });
+});
+
+test('a scrape while the path drops every byte answers without the database gauges, long before the query time-out', async (t) => {
+  const { proxy, upstream, url: behindProxy } = await databaseBehindProxy(t);
+  const service = await startService(t, {
+    DATABASE_URL: behindProxy,
+    // Longer than a scraper waits (Prometheus: 10 s by default): the scrape must not wait for it.
+    DATABASE_QUERY_TIMEOUT_MS: '15000',
+  });
+  const scrape = async () => {
+    const response = await fetch(`${service.url}/metrics`, {
+      // A scraper's own time-out: a scrape it abandons marks the target down.
+      signal: AbortSignal.timeout(SCRAPE_TIMEOUT_MS),
+    });
+    return { status: response.status, text: await response.text() };
+  };
+  assert.match((await scrape()).text, /^mailscope_storage_up 1$/m);
+  proxy.blackhole();
+  const during = await scrape();
+  assert.equal(during.status, 200);
+  assert.match(during.text, /^mailscope_storage_up 0$/m);
+  assert.doesNotMatch(during.text, /^mailscope_queue_depth /m);
+  proxy.setTarget(upstream);
 });
