@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import pg from 'pg';
+import { postgresProblem, waitForDatabase } from '../../src/db/postgres/client.ts';
 import { startService, type GraphQLResponse } from '../helpers/service.ts';
 import { startTestSmtpServer } from '../helpers/smtp-server.ts';
 import { databaseBehindProxy } from '../helpers/tcp-proxy.ts';
@@ -83,4 +85,24 @@ test('a scrape while the path drops every byte answers without the database gaug
   assert.match(during.text, /^mailscope_storage_up 0$/m);
   assert.doesNotMatch(during.text, /^mailscope_queue_depth /m);
   proxy.setTarget(upstream);
+});
+
+test('a server that takes the connection but never answers is unavailable, so a start waits for it', async (t) => {
+  const { proxy, url: behindProxy } = await databaseBehindProxy(t);
+  proxy.blackhole();
+  // What pg says when its connect time-out runs out ("timeout expired"): waited out at start
+  // like a refused connection, not taken for a wrong DATABASE_URL.
+  const client = new pg.Client({ connectionString: behindProxy, connectionTimeoutMillis: 300 });
+  client.on('error', () => {});
+  const failure = await client.connect().then(
+    () => null,
+    (error: unknown) => error,
+  );
+  assert.ok(failure instanceof Error, 'the connection must fail');
+  assert.equal(postgresProblem(failure), 'unavailable', (failure as Error).message);
+  const warnings: string[] = [];
+  // A first try of 5 s, then a shorter one to the deadline.
+  await assert.rejects(waitForDatabase(behindProxy, 6_000, (message) => warnings.push(message)));
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /does not answer yet/);
 });

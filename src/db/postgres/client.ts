@@ -51,7 +51,7 @@ const UNAVAILABLE_CODES = new Set([
   '25006', // read_only_sql_transaction: a standby
 ]);
 const UNAVAILABLE_MESSAGES =
-  /Query read timeout|Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended|Client was closed|terminating connection|is not currently accepting connections/i;
+  /Query read timeout|^timeout expired$|Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended|Client was closed|terminating connection|is not currently accepting connections/i;
 
 /** The storage problem behind a pg error, or null for any other error (a constraint, a bug). */
 export function postgresProblem(error: unknown): StorageProblem | null {
@@ -230,12 +230,14 @@ export async function waitForDatabase(
   let delayMs = 250;
   let told = false;
   for (;;) {
+    // One try takes at most 5 s, and never runs past the deadline.
+    const tryMs = Math.max(100, Math.min(5_000, deadline - Date.now()));
     const client = new pg.Client({
       connectionString: url,
-      connectionTimeoutMillis: 5_000,
+      connectionTimeoutMillis: tryMs,
       // A server that accepts the connection but never answers is waited for as one that is
       // down, not forever.
-      query_timeout: 5_000,
+      query_timeout: tryMs,
     });
     client.on('error', () => {});
     try {
