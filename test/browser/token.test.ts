@@ -179,3 +179,41 @@ test('a send token is told it cannot read the dashboard, is not retried, and can
   await page.waitForSelector('[data-connection="live"]');
   await page.close();
 });
+
+test('a token changed through "Change token" carries the live feed too, not only the queries', async () => {
+  const created = await svc.gql(
+    `mutation { createApiToken(name: "watcher", scope: READ) { token } }`,
+  );
+  const readToken: string = created.data.createApiToken.token;
+  const page = await browser.context.newPage();
+  // The authorization each socket was opened with, in order.
+  const sockets: string[] = [];
+  page.on('websocket', (socket) => {
+    socket.on('framesent', ({ payload }) => {
+      const frame = JSON.parse(String(payload));
+      if (frame.type === 'connection_init') sockets.push(frame.payload?.authorization ?? '');
+    });
+  });
+  await page.addInitScript((value) => {
+    (globalThis as any).sessionStorage.setItem('mailscope.apiToken', value);
+  }, readToken);
+  await page.goto(`${svc.url}/`);
+  await page.waitForSelector('text=Read-only token');
+  await page.waitForSelector('[data-connection="live"]');
+  assert.deepEqual(sockets, [`Bearer ${readToken}`]);
+
+  // The READ feed is live on an open socket: the ADMIN token must replace it there too (else the
+  // feed stays on the old token, and ends when that one is revoked).
+  await page.getByRole('button', { name: 'Change token' }).click();
+  await page.fill('#token-input', TOKEN);
+  await page.click('dialog[open] button[type="submit"]');
+  await page.waitForSelector('text=Read-only token', { state: 'detached' });
+  await waitFor(() => sockets.length === 2, { description: 'a socket opened with the new token' });
+  assert.equal(sockets[1], `Bearer ${TOKEN}`);
+  await page.waitForSelector('[data-connection="live"]');
+  const queued = await svc.gql(SEND, {
+    input: { to: 'changed@example.com', subject: 'Live after the change', text: 'x' },
+  });
+  await page.waitForSelector(`tbody tr[data-id="${queued.data.sendEmail.id}"]`);
+  await page.close();
+});

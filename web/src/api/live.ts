@@ -33,6 +33,9 @@ const client: Client = createClient({
   },
 });
 client.on('connected', () => connection.set('live'));
+// A socket carries the token it was opened with (connectionParams): after "Change token" the
+// open one is dropped, so the subscriptions that start again open one with the new token.
+authEpoch.subscribe(() => client.terminate());
 client.on('closed', (event) => {
   // 1000: the client closed an idle socket itself (lazy: nothing left to follow, as for a moment
   // while a failed operation is asked again); nothing was lost.
