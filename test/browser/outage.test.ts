@@ -105,8 +105,9 @@ test('a message table that failed to load loads once the service is back, and ne
 });
 
 test('the header is Live again once a subscription the server failed has been resubscribed', async (t) => {
-  const browser = await launchBrowser(t);
+  // The service first, so that the browser (and its WebSocket route) is closed before it.
   const svc = await startService(t);
+  const browser = await launchBrowser(t);
   const stats = await interceptStats(browser.context);
   stats.failure = {
     message: 'the database did not answer',
@@ -126,8 +127,9 @@ test('the header is Live again once a subscription the server failed has been re
 });
 
 test('counters the server failed to send say they are not current, and come back', async (t) => {
-  const browser = await launchBrowser(t);
+  // The service first, so that the browser (and its WebSocket route) is closed before it.
   const svc = await startService(t);
+  const browser = await launchBrowser(t);
   const stats = await interceptStats(browser.context);
   const page = await browser.open(`${svc.url}/`);
   await countersShown(page);

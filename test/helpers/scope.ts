@@ -58,7 +58,13 @@ async function runBounded(cleanup: () => unknown): Promise<Error | null> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<Error>((resolve) => {
     timer = setTimeout(
-      () => resolve(new Error(`a cleanup took over ${CLEANUP_TIMEOUT_MS} ms`)),
+      () =>
+        // Which one: its source, shortened (a flake that hangs a cleanup must be findable).
+        resolve(
+          new Error(
+            `a cleanup took over ${CLEANUP_TIMEOUT_MS} ms: ${String(cleanup).replace(/\s+/g, ' ').slice(0, 120)}`,
+          ),
+        ),
       CLEANUP_TIMEOUT_MS,
     );
   });
