@@ -59,6 +59,18 @@ export function createPostgresRetention(client: PostgresClient): RetentionStore 
           );
           for (const row of rows) ids.add(row.id);
         }
+        // Not a message with an event the feed has not settled yet (written by a transaction
+        // newer than the oldest one still running): pruned, it would raise pruned_through past
+        // what readers have seen, and eventCursor (never below it) past events still to come.
+        // The next run takes it.
+        if (ids.size > 0) {
+          const { rows: unsettled } = await tx.query<{ id: number }>(
+            `SELECT DISTINCT message_id AS id FROM message_events
+              WHERE message_id = ANY($1::bigint[]) AND NOT (xid < pg_snapshot_xmin(pg_current_snapshot()))`,
+            [[...ids]],
+          );
+          for (const row of unsettled) ids.delete(Number(row.id));
+        }
         if (ids.size === 0) return NOTHING;
         const list = [...ids];
         const newest = await tx.query<EventPosition>(
