@@ -45,3 +45,46 @@ test('a database not accepting connections is SERVICE_UNAVAILABLE, and the servi
     description: 'the service to answer again once connections are allowed',
   });
 });
+
+test('a database whose transactions are read-only is not ready, and writes are SERVICE_UNAVAILABLE', async (t) => {
+  const database = await createTestDatabase('postgres');
+  closeWith(t, () => database.remove());
+  const name = new URL(database.env.DATABASE_URL!).pathname.slice(1);
+  const admin = await connect(database.env.DATABASE_URL!.replace(/\/[^/]*$/, '/postgres'));
+  closeWith(t, () => admin.end());
+  const svc = await startService(t, database.env);
+  const readyz = async () => {
+    const response = await fetch(`${svc.url}/readyz`);
+    return { status: response.status, text: await response.text() };
+  };
+  await waitFor(async () => (await readyz()).status === 200, { description: '/readyz 200' });
+
+  // What a managed provider does when the disk fills up; new sessions pick it up.
+  await admin.query(`ALTER DATABASE "${name}" SET default_transaction_read_only = on`);
+  closeWith(t, () => admin.query(`ALTER DATABASE "${name}" RESET default_transaction_read_only`));
+  await admin.query(
+    'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+    [name],
+  );
+  // (The first probes after the backends were terminated may find a dead pooled connection.)
+  await waitFor(
+    async () => {
+      const answer = await readyz();
+      return answer.status === 503 && /transactions are read-only/.test(answer.text);
+    },
+    { description: '/readyz 503 saying the database takes no writes' },
+  );
+  const send = await svc.gql(
+    `mutation { sendEmail(input: { to: "a@example.com", subject: "s", text: "t" }) { id } }`,
+  );
+  assert.equal(send.errors?.[0]?.extensions?.['code'], 'SERVICE_UNAVAILABLE');
+
+  await admin.query(`ALTER DATABASE "${name}" RESET default_transaction_read_only`);
+  await admin.query(
+    'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+    [name],
+  );
+  await waitFor(async () => (await readyz()).status === 200, {
+    description: '/readyz 200 once it takes writes again',
+  });
+});

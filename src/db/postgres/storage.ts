@@ -140,11 +140,19 @@ export async function openPostgresStorage(
           PROBE_TIMEOUT_MS,
         );
       });
+      // A standby, or a database whose transactions are read-only (default_transaction_read_only,
+      // which managed providers set when storage fills up): every write would be refused.
       const answer = client
-        .query<{ standby: boolean }>('SELECT pg_is_in_recovery() AS standby')
+        .query<{ standby: boolean; readOnly: string }>(
+          `SELECT pg_is_in_recovery() AS standby, current_setting('transaction_read_only') AS "readOnly"`,
+        )
         .then(
           ({ rows }) =>
-            rows[0]?.standby ? 'PostgreSQL is a read-only standby' : (null as string | null),
+            rows[0]?.standby
+              ? 'PostgreSQL is a read-only standby'
+              : rows[0]?.readOnly === 'on'
+                ? 'PostgreSQL takes no writes: its transactions are read-only (default_transaction_read_only)'
+                : (null as string | null),
           (error: unknown) =>
             postgresProblem(error) === 'unavailable'
               ? 'PostgreSQL cannot be reached'
