@@ -270,6 +270,10 @@ export function createApiTokens(deps: ApiTokensDeps) {
       if (creator.via === 'loopback' && scope !== 'admin' && !(await authRequired())) {
         // The first token stored ends anonymous access; were it not ADMIN, nobody could create
         // or revoke tokens over the API any more (the way back is the CLI's --database).
+        deps.log?.warn(
+          { audit: 'api_token.create_refused', by: creator, scope, reason: 'first_not_admin' },
+          `API token creation by ${describe(creator)} refused: the first token must be ADMIN, not ${scope.toUpperCase()}`,
+        );
         return {
           ok: false,
           field: 'scope',

@@ -50,7 +50,15 @@ async function createInDatabase(
         destination: { write: (line: string) => void io.stderr.write(line) },
       }),
     });
+    const first = !(await storage.apiTokens.anyStored());
     const result = await tokens.create(name, scope, { via: 'cli' });
+    if (result.ok && first && scope !== 'admin') {
+      // Allowed (this is the way back in, and the operator may mean it), but said: from now on
+      // the API needs a token, and this one cannot create or revoke others.
+      io.stderr.write(
+        `mailscope create-token: warning: this is the first token and it is ${scope.toUpperCase()}, not ADMIN: anonymous access has ended and no token can manage the others; make an ADMIN one with --scope admin --database ${target}\n`,
+      );
+    }
     tokens.close();
     if (!result.ok) {
       throw new UsageError('problem' in result ? `--${result.field} ${result.problem}` : 'refused');

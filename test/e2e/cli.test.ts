@@ -422,4 +422,20 @@ test('create-token --database writes the audit line a creation gets, never the t
   // Which program wrote it, not the token's name (here one that spoofs the delivery thread).
   assert.equal(audit[0].name, 'cli');
   assert.ok(!created.stderr.includes(token), 'the token itself is never in the log');
+  assert.doesNotMatch(created.stderr, /warning/, 'an ADMIN first token is what it should be');
+});
+
+test('create-token --database: a first token that is not ADMIN is made, with a warning', async (t) => {
+  const database = await createTestDatabase();
+  closeWith(t, () => database.remove());
+  assert.equal((await runCli(t, ['migrate'], database.env)).code, 0);
+  const target = database.env['DATABASE_URL'] ?? database.env['DATABASE_PATH']!;
+  const make = (name: string, scope: string) =>
+    runCli(t, ['create-token', '--name', name, '--scope', scope, '--database', target]);
+  const first = await make('mailer', 'send');
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stderr, /warning: this is the first token and it is SEND, not ADMIN/);
+  const second = await make('reader', 'read');
+  assert.equal(second.code, 0, second.stderr);
+  assert.doesNotMatch(second.stderr, /warning/, 'only the first one');
 });

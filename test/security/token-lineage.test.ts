@@ -253,3 +253,17 @@ test('revoking the last token does not reopen anonymous access; the CLI lets the
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /no database at/);
 });
+
+test('a refused first token that is not ADMIN is an audit line too', async () => {
+  const svc = await start({});
+  const refused = await svc.gql(
+    null,
+    `mutation { createApiToken(name: "app", scope: SEND) { token } }`,
+  );
+  assert.equal(refused.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+  const audit = svc.log.filter((line) => line['audit'] === 'api_token.create_refused');
+  assert.equal(audit.length, 1);
+  assert.equal(audit[0]!['reason'], 'first_not_admin');
+  assert.deepEqual(audit[0]!['by'], { via: 'loopback' });
+  assert.equal(audit[0]!['name'], 'main');
+});
