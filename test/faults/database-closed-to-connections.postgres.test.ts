@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { connect } from '../helpers/postgres.ts';
 import { closeWith } from '../helpers/scope.ts';
 import { startService } from '../helpers/service.ts';
@@ -12,13 +12,19 @@ import { waitFor } from '../helpers/wait-for.ts';
 // connections". That is the database being unavailable, not a bug of ours: SERVICE_UNAVAILABLE
 // (which the dashboard and clients retry), not INTERNAL_SERVER_ERROR.
 
-test('a database not accepting connections is SERVICE_UNAVAILABLE, and the service recovers', async (t) => {
+/** The service on a database of its own, and a connection to the server that can change it. */
+async function serviceOnOwnDatabase(t: TestContext) {
   const database = await createTestDatabase('postgres');
   closeWith(t, () => database.remove());
   const name = new URL(database.env.DATABASE_URL!).pathname.slice(1);
   const admin = await connect(database.env.DATABASE_URL!.replace(/\/[^/]*$/, '/postgres'));
   closeWith(t, () => admin.end());
   const svc = await startService(t, database.env);
+  return { name, admin, svc };
+}
+
+test('a database not accepting connections is SERVICE_UNAVAILABLE, and the service recovers', async (t) => {
+  const { name, admin, svc } = await serviceOnOwnDatabase(t);
   assert.equal((await svc.gql(`{ messages { totalCount } }`)).errors, undefined);
 
   await admin.query(`ALTER DATABASE "${name}" WITH ALLOW_CONNECTIONS false`);
@@ -47,12 +53,7 @@ test('a database not accepting connections is SERVICE_UNAVAILABLE, and the servi
 });
 
 test('a database whose transactions are read-only is not ready, and writes are SERVICE_UNAVAILABLE', async (t) => {
-  const database = await createTestDatabase('postgres');
-  closeWith(t, () => database.remove());
-  const name = new URL(database.env.DATABASE_URL!).pathname.slice(1);
-  const admin = await connect(database.env.DATABASE_URL!.replace(/\/[^/]*$/, '/postgres'));
-  closeWith(t, () => admin.end());
-  const svc = await startService(t, database.env);
+  const { name, admin, svc } = await serviceOnOwnDatabase(t);
   const readyz = async () => {
     const response = await fetch(`${svc.url}/readyz`);
     return { status: response.status, text: await response.text() };
