@@ -22,7 +22,7 @@ import { createSendRateLimiter } from './auth/send-rate-limiter.ts';
 import { secureStoredSecrets } from './secrets/at-rest.ts';
 import { secureWebhookSecrets } from './webhooks/secret.ts';
 import { createSecretBox } from './secrets/secret-box.ts';
-import { isAmazonSes, sesReturnPathNotice } from './sender-domain/amazon-ses.ts';
+import { sesReturnPathWarning } from './sender-domain/amazon-ses.ts';
 import { destinationPolicy } from './smtp/destination-guard.ts';
 import type { MessageEvent } from './domain/message.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -146,12 +146,8 @@ export async function startApp(
     onConfigured: (version) => {
       storage.signals.announce({ kind: 'smtp-config', version });
       const active = settings.current();
-      const bounceDomain = config.bounce.domain;
-      if (active && bounceDomain !== null) {
-        if (isAmazonSes({ provider: active.provider, host: active.endpoint.host })) {
-          log.warn({ bounceDomain, version }, sesReturnPathNotice(bounceDomain));
-        }
-      }
+      const warning = active && sesReturnPathWarning(active, config.bounce.domain);
+      if (warning) log.warn({ bounceDomain: config.bounce.domain, version }, warning);
     },
   });
   await settings.refresh();

@@ -28,32 +28,34 @@ const ADMIN_ONLY_READS = new Set([
   'Query.verifySmtp',
 ]);
 
-/**
- * Mutations that hand mail to an SMTP server, and how many messages each call counts for
- * against the per-token send limit.
- */
-const SENDS_MAIL = new Map<string, (args: Record<string, unknown>) => number>([
-  ['Mutation.sendEmail', () => 1],
-  ['Mutation.sendTestEmail', () => 1],
-  ['Mutation.sendEmails', (args) => (Array.isArray(args['inputs']) ? args['inputs'].length : 1)],
-]);
+interface SendsMail {
+  /** How many messages a call counts for against the per-token send limit. */
+  messages(args: Record<string, unknown>): number;
+  /**
+   * The call's input checks, run before the rate limit is asked: a call refused for its input
+   * stores nothing and must not cost the token its budget (a batch with one bad address would
+   * otherwise spend a minute's sends and leave the corrected retry RATE_LIMITED).
+   */
+  inputError?(args: Record<string, unknown>): BadUserInputError | null;
+}
 
-/**
- * The input checks of those mutations, run before the rate limit is asked: a call refused for
- * its input stores nothing and must not cost the token its budget (a batch with one bad address
- * would otherwise spend a minute's sends and leave the corrected retry RATE_LIMITED).
- */
-const SEND_INPUT_ERRORS = new Map<
-  string,
-  (args: Record<string, unknown>) => BadUserInputError | null
->([
+/** Mutations that hand mail to an SMTP server. */
+const SENDS_MAIL = new Map<string, SendsMail>([
   [
     'Mutation.sendEmail',
-    (args) => inputError(sendInputProblems(args['input'] as SendEmailInput), 'input'),
+    {
+      messages: () => 1,
+      inputError: (args) => inputError(sendInputProblems(args['input'] as SendEmailInput), 'input'),
+    },
   ],
+  ['Mutation.sendTestEmail', { messages: () => 1 }],
   [
     'Mutation.sendEmails',
-    (args) => inputError(sendManyInputProblems(args['inputs'] as SendEmailInput[]), 'inputs'),
+    {
+      messages: (args) => (Array.isArray(args['inputs']) ? args['inputs'].length : 1),
+      inputError: (args) =>
+        inputError(sendManyInputProblems(args['inputs'] as SendEmailInput[]), 'inputs'),
+    },
   ],
 ]);
 
@@ -94,10 +96,11 @@ function check(
         : `${typeName}.${fieldName} needs an ADMIN token`,
     );
   }
-  const messages = SENDS_MAIL.get(`${typeName}.${fieldName}`)?.(args);
-  if (messages !== undefined && context.sendRateLimiter.limited) {
-    const invalid = SEND_INPUT_ERRORS.get(`${typeName}.${fieldName}`)?.(args) ?? null;
+  const sends = SENDS_MAIL.get(`${typeName}.${fieldName}`);
+  if (sends !== undefined && context.sendRateLimiter.limited) {
+    const invalid = sends.inputError?.(args) ?? null;
     if (invalid !== null) throw invalid;
+    const messages = sends.messages(args);
     return context.sendRateLimiter.take(principalKey(principal), messages).then((decision) => {
       if (!decision.ok) throw rateLimited(decision, messages);
     });

@@ -10,7 +10,7 @@ import type { SmtpSettings } from '../delivery/smtp-settings.ts';
 import type { Logger } from '../logger.ts';
 import type { SubmissionRefusalReason } from '../smtp/submission-server.ts';
 import { redactUriPassword } from '../smtp/uri.ts';
-import { isAmazonSes, sesReturnPathNotice } from '../sender-domain/amazon-ses.ts';
+import { sesReturnPathWarning } from '../sender-domain/amazon-ses.ts';
 
 export interface OpsDeps {
   config: Config;
@@ -72,13 +72,8 @@ export function startOps(deps: OpsDeps): Ops {
       { smtp: { source: smtp.source, uri: redactUriPassword(smtp.connectionUri) } },
       'SMTP configuration in use',
     );
-    const bounceDomain = config.bounce.domain;
-    if (
-      bounceDomain !== null &&
-      isAmazonSes({ provider: smtp.provider, host: smtp.endpoint.host })
-    ) {
-      deps.log.warn({ bounceDomain }, sesReturnPathNotice(bounceDomain));
-    }
+    const warning = sesReturnPathWarning(smtp, config.bounce.domain);
+    if (warning) deps.log.warn({ bounceDomain: config.bounce.domain }, warning);
   }
   const metrics = createMetrics({
     messages: storage.messages,

@@ -13,3 +13,14 @@ export function isAmazonSes(settings: { provider: string | null; host: string })
 export function sesReturnPathNotice(bounceDomain: string): string {
   return `BOUNCE_DOMAIN is set, so mail goes out with the envelope sender bounces+<token>@${bounceDomain}; Amazon SES refuses every send from an envelope sender that is not a verified identity: verify ${bounceDomain} in SES (or unset BOUNCE_DOMAIN and take bounces from SES's notifications, /webhooks/ses)`;
 }
+
+/** The notice for SMTP settings that send through SES with BOUNCE_DOMAIN set; else null. */
+export function sesReturnPathWarning(
+  settings: { provider: string | null; endpoint: { host: string } },
+  bounceDomain: string | null,
+): string | null {
+  return bounceDomain !== null &&
+    isAmazonSes({ provider: settings.provider, host: settings.endpoint.host })
+    ? sesReturnPathNotice(bounceDomain)
+    : null;
+}

@@ -37,13 +37,14 @@ export function decodeEventCursor(cursor: string, field: string): EventPosition 
 }
 
 /**
- * Where the log stands: its newest event, or what retention pruned when that is later. Cursors
- * handed out never go below it, and a cursor beyond it was never handed out by this database.
+ * Where the log stands: what retention pruned, and the newest position (the newest event, or
+ * what was pruned when that is later). Cursors handed out never go below `newest`, and a cursor
+ * beyond it was never handed out by this database.
  */
-export async function newestPosition(events: {
+export async function logEnds(events: {
   latest(): Promise<EventPosition>;
   prunedThrough(): Promise<EventPosition>;
-}): Promise<EventPosition> {
+}): Promise<{ pruned: EventPosition; newest: EventPosition }> {
   const [latest, pruned] = await Promise.all([events.latest(), events.prunedThrough()]);
-  return comparePositions(latest, pruned) >= 0 ? latest : pruned;
+  return { pruned, newest: comparePositions(latest, pruned) >= 0 ? latest : pruned };
 }

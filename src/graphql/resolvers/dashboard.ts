@@ -1,5 +1,5 @@
 import type { QueryResolvers } from '../generated/types.ts';
-import { encodeEventCursor, newestPosition } from './cursors.ts';
+import { encodeEventCursor, logEnds } from './cursors.ts';
 
 /** What the dashboard needs to follow the feed without a gap. */
 export const DashboardQuery: Pick<QueryResolvers, 'eventCursor'> = {
@@ -10,5 +10,5 @@ export const DashboardQuery: Pick<QueryResolvers, 'eventCursor'> = {
   // Not below what retention pruned: a pruned message may have had the newest events of all (a
   // late retry or report), and a cursor below them would be expired as soon as it is used.
   eventCursor: async (_parent, _args, { events }) =>
-    encodeEventCursor(await newestPosition(events)),
+    encodeEventCursor((await logEnds(events)).newest),
 };

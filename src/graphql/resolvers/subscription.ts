@@ -8,7 +8,7 @@ import type { MessageEvent } from '../../domain/message.ts';
 import { toListFilter } from '../filters.ts';
 import type { SubscriptionResolvers } from '../generated/types.ts';
 import type { GraphQLContext } from '../context.ts';
-import { decodeEventCursor, encodeEventCursor, newestPosition } from './cursors.ts';
+import { decodeEventCursor, encodeEventCursor, logEnds } from './cursors.ts';
 
 export const Subscription: SubscriptionResolvers = {
   messageEvents: {
@@ -32,13 +32,11 @@ export const Subscription: SubscriptionResolvers = {
       }
       const from = after == null ? null : decodeEventCursor(after, 'after');
       if (from !== null && comparePositions(from, LOG_START) > 0) {
+        const { pruned, newest } = await logEnds(events);
         // "0" always means "from the oldest retained event"; a later cursor must not skip any.
-        if (comparePositions(from, await events.prunedThrough()) < 0) {
-          throw new CursorExpiredError('after');
-        }
+        if (comparePositions(from, pruned) < 0) throw new CursorExpiredError('after');
         // A cursor this log never reached (another database, or one restored from an older
         // backup) would swallow every live event until the log caught up with it.
-        const newest = await newestPosition(events);
         if (comparePositions(from, newest) > 0) {
           throw new BadUserInputError([
             {

@@ -59,13 +59,9 @@ const byNewest = (a: MessageRow, b: MessageRow) => Number(b.id) - Number(a.id);
  * not the old), so only the server's count is right after it.
  */
 function beyondLoadedRows(state: FeedState, event: MessageEvent): boolean {
+  // Rows are newest first: an id below the last one is on no row loaded.
   const oldest = state.rows.at(-1);
-  return (
-    state.hasNextPage &&
-    oldest !== undefined &&
-    Number(event.message.id) < Number(oldest.id) &&
-    !state.rows.some((row) => row.id === event.message.id)
-  );
+  return state.hasNextPage && oldest !== undefined && Number(event.message.id) < Number(oldest.id);
 }
 
 /** Applies one event: the row changes in place, or a new row takes its place by age. */
